@@ -1,0 +1,169 @@
+//! Appending: one call of `eventstore_append` (see the migration) per append, so one round trip
+//! that locks only the stream's row.
+
+use std::fmt;
+
+use sqlx::PgConnection;
+
+use crate::{EventStore, NewEvent, Position, StoreError};
+
+/// What the writer believes about the stream, checked under the stream's row lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedRevision {
+    /// No check.
+    Any,
+    /// The stream has no events (or was soft-deleted).
+    NoStream,
+    /// The stream has at least one event.
+    StreamExists,
+    /// The stream's last event has this revision.
+    Exact(u64),
+}
+
+impl fmt::Display for ExpectedRevision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Any => f.write_str("any revision"),
+            Self::NoStream => f.write_str("no stream"),
+            Self::StreamExists => f.write_str("an existing stream"),
+            Self::Exact(revision) => write!(f, "revision {revision}"),
+        }
+    }
+}
+
+/// The outcome of a successful append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendResult {
+    /// The revision of the stream's last event after the append: the next `Exact` to expect.
+    pub revision: u64,
+    /// Each appended event's place in the global order, in the order given.
+    pub positions: Vec<Position>,
+    /// These events were appended before (same ids, same content): nothing was written now.
+    pub duplicate: bool,
+}
+
+impl EventStore {
+    /// Appends `events` to `stream` if `expected` holds, in a transaction of its own, then wakes
+    /// live subscribers.
+    #[tracing::instrument(name = "eventstore.append", skip(self, events), fields(count = events.len()))]
+    pub async fn append(
+        &self,
+        stream: &str,
+        expected: ExpectedRevision,
+        events: &[NewEvent],
+    ) -> Result<AppendResult, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let result = append_with(&mut conn, stream, expected, events).await?;
+        if !result.duplicate {
+            self.notifier.poke();
+        }
+        Ok(result)
+    }
+}
+
+/// Appends inside the caller's connection or transaction (pass `&mut *tx`), so other writes can
+/// commit together with the events. Call [`EventStore::wake_subscribers`] after the commit.
+///
+/// The append must be the transaction's first write (make the other writes after it), and a
+/// transaction appends to one stream: the global order is the order in which transactions got
+/// their ids, and only then does it agree with each stream's revisions.
+pub async fn append_with(
+    conn: &mut PgConnection,
+    stream: &str,
+    expected: ExpectedRevision,
+    events: &[NewEvent],
+) -> Result<AppendResult, StoreError> {
+    if stream.is_empty() || stream.starts_with('$') {
+        return Err(StoreError::InvalidStreamName(stream.to_string()));
+    }
+    if events.is_empty() {
+        return Err(StoreError::EmptyAppend);
+    }
+    let (kind, expected_revision) = match expected {
+        ExpectedRevision::Any => ("any", None),
+        ExpectedRevision::NoStream => ("no_stream", None),
+        ExpectedRevision::StreamExists => ("stream_exists", None),
+        ExpectedRevision::Exact(revision) => ("exact", Some(i64::try_from(revision).unwrap_or(i64::MAX))),
+    };
+    let ids: Vec<_> = events.iter().map(|e| e.event_id).collect();
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    let data: Vec<&str> = events.iter().map(|e| e.data.get()).collect();
+    let metadata = events
+        .iter()
+        .map(|e| serde_json::to_string(&e.metadata))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StoreError::Malformed(format!("metadata: {e}")))?;
+
+    let row = sqlx::query!(
+        r#"select outcome as "outcome!", stream_revision as "stream_revision!", transaction_id, positions
+             from eventstore_append($1, $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[])"#,
+        stream,
+        kind,
+        expected_revision,
+        &ids,
+        &types as &[&str],
+        &data as &[&str],
+        &metadata,
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| match &e {
+        // Another stream took one of these ids in a concurrent transaction.
+        sqlx::Error::Database(db) if db.constraint() == Some("events_event_id_unique") => {
+            StoreError::EventIdConflict { event_id: None }
+        }
+        _ => StoreError::Database(e),
+    })?;
+
+    let actual = u64::try_from(row.stream_revision).ok();
+    match row.outcome.as_str() {
+        "ok" | "duplicate" => {
+            let tx_id = row
+                .transaction_id
+                .and_then(|t| t.parse::<u64>().ok())
+                .ok_or_else(|| StoreError::Malformed("append returned no transaction id".into()))?;
+            let positions = row
+                .positions
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| Position {
+                    tx_id,
+                    position: u64::try_from(p).unwrap_or_default(),
+                })
+                .collect();
+            let revision = actual.ok_or_else(|| StoreError::Malformed("append returned no revision".into()))?;
+            tracing::debug!(revision, duplicate = row.outcome == "duplicate", "appended");
+            Ok(AppendResult {
+                revision,
+                positions,
+                duplicate: row.outcome == "duplicate",
+            })
+        }
+        "wrong_expected_version" => Err(StoreError::WrongExpectedVersion {
+            stream: stream.to_string(),
+            expected,
+            actual,
+        }),
+        "stream_deleted" => Err(StoreError::StreamDeleted {
+            stream: stream.to_string(),
+        }),
+        "not_first_write" => Err(StoreError::NotFirstWrite),
+        "event_id_conflict" => Err(first_conflicting_id(conn, events).await),
+        other => Err(StoreError::Malformed(format!("unknown append outcome {other}"))),
+    }
+}
+
+/// Names the first of `events` whose id is already taken by different content.
+async fn first_conflicting_id(conn: &mut PgConnection, events: &[NewEvent]) -> StoreError {
+    let ids: Vec<_> = events.iter().map(|e| e.event_id).collect();
+    let taken = sqlx::query_scalar!("select event_id from events where event_id = any($1) limit 1", &ids)
+        .fetch_optional(conn)
+        .await;
+    match taken {
+        Ok(Some(event_id)) => StoreError::EventIdConflict {
+            event_id: Some(event_id),
+        },
+        Ok(None) => StoreError::Malformed("an event id conflict that no longer exists".into()),
+        Err(e) => StoreError::Database(e),
+    }
+}

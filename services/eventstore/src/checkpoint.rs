@@ -1,0 +1,234 @@
+//! Named subscribers with exactly-once effect: the checkpoint is saved in the same transaction as
+//! the subscriber's own writes, and one advisory lock per name lets one process run it at a time.
+
+use std::future::Future;
+use std::time::Duration;
+
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::watch;
+
+use crate::{EventStore, Filter, Position, RecordedEvent, StoreError};
+
+/// The first key of every subscriber's advisory lock, so they cannot collide with other users of
+/// `pg_try_advisory_lock(int, int)` ("CL").
+const LOCK_NAMESPACE: i32 = 0x434c;
+
+/// Where `subscriber` has got to, if it has saved a checkpoint.
+pub async fn load_checkpoint(conn: &mut PgConnection, subscriber: &str) -> Result<Option<Position>, StoreError> {
+    let row = sqlx::query!(
+        r#"select tx_id::text as "tx_id!", position from subscription_checkpoints where subscriber = $1"#,
+        subscriber
+    )
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| {
+        let tx_id = row
+            .tx_id
+            .parse()
+            .map_err(|_| StoreError::Malformed(format!("checkpoint tx_id {}", row.tx_id)))?;
+        Ok(Position {
+            tx_id,
+            position: u64::try_from(row.position).unwrap_or_default(),
+        })
+    })
+    .transpose()
+}
+
+/// Moves `subscriber`'s checkpoint from `previous` to `next` inside the caller's transaction.
+/// Fails with `CheckpointMoved` when the stored checkpoint is not `previous`: another runner got
+/// there first, and the caller's transaction must roll back.
+pub async fn save_checkpoint(
+    conn: &mut PgConnection,
+    subscriber: &str,
+    previous: Option<Position>,
+    next: Position,
+) -> Result<(), StoreError> {
+    let saved = match previous {
+        None => sqlx::query!(
+            "insert into subscription_checkpoints (subscriber, tx_id, position)
+             values ($1, $2::text::xid8, $3) on conflict (subscriber) do nothing",
+            subscriber,
+            next.tx_id_text(),
+            next.position_i64(),
+        )
+        .execute(conn)
+        .await?
+        .rows_affected(),
+        Some(previous) => sqlx::query!(
+            "update subscription_checkpoints
+                set tx_id = $2::text::xid8, position = $3, updated_at = now()
+              where subscriber = $1 and tx_id = $4::text::xid8 and position = $5",
+            subscriber,
+            next.tx_id_text(),
+            next.position_i64(),
+            previous.tx_id_text(),
+            previous.position_i64(),
+        )
+        .execute(conn)
+        .await?
+        .rows_affected(),
+    };
+    if saved == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::CheckpointMoved {
+            subscriber: subscriber.to_string(),
+        })
+    }
+}
+
+/// The right to run one named subscriber: a session advisory lock on a connection of its own.
+/// When the process dies the connection closes, the lock is released and another can take over.
+#[derive(Debug)]
+pub struct SubscriberLease {
+    conn: PgConnection,
+    subscriber: String,
+}
+
+impl SubscriberLease {
+    /// The lease if nobody else holds it.
+    pub async fn try_acquire(pool: &PgPool, subscriber: &str) -> Result<Option<Self>, StoreError> {
+        let mut conn = pool.acquire().await?.detach();
+        let locked = sqlx::query_scalar!(
+            r#"select pg_try_advisory_lock($1, hashtext($2)) as "locked!""#,
+            LOCK_NAMESPACE,
+            subscriber
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        if locked {
+            Ok(Some(Self {
+                conn,
+                subscriber: subscriber.to_string(),
+            }))
+        } else {
+            conn.close().await?;
+            Ok(None)
+        }
+    }
+
+    pub fn subscriber(&self) -> &str {
+        &self.subscriber
+    }
+
+    /// The connection that holds the lock; the subscriber's transactions run on it, so they end
+    /// with the lock.
+    pub fn connection(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+
+    pub async fn release(mut self) -> Result<(), StoreError> {
+        sqlx::query_scalar!(
+            "select pg_advisory_unlock($1, hashtext($2))",
+            LOCK_NAMESPACE,
+            self.subscriber
+        )
+        .fetch_one(&mut self.conn)
+        .await?;
+        self.conn.close().await?;
+        Ok(())
+    }
+}
+
+/// Failure of a subscriber's own code, which stops the runner (its transaction rolls back).
+pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A subscriber's effect: writes made through `tx` commit together with its checkpoint.
+pub trait EventHandler: Send + Sync {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a RecordedEvent,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+}
+
+#[derive(Debug, Clone)]
+pub struct SubscriberOptions {
+    pub name: String,
+    pub filter: Filter,
+    /// Events handled per transaction, at most.
+    pub batch_size: usize,
+    /// How often a runner without the lease tries again.
+    pub lease_retry: Duration,
+    pub poll_interval: Duration,
+}
+
+impl SubscriberOptions {
+    pub fn new(name: impl Into<String>, filter: Filter) -> Self {
+        Self {
+            name: name.into(),
+            filter,
+            batch_size: 500,
+            lease_retry: Duration::from_secs(1),
+            poll_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubscriberError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("subscriber {subscriber} failed on event {event_id}: {source}")]
+    Handler {
+        subscriber: String,
+        event_id: uuid::Uuid,
+        source: HandlerError,
+    },
+}
+
+/// Runs a named subscriber until `shutdown` turns true: waits for its lease, resumes after its
+/// checkpoint, and hands each batch to `handler` in one transaction with the new checkpoint.
+#[tracing::instrument(name = "eventstore.subscriber", skip_all, fields(subscriber = %options.name))]
+pub async fn run_subscriber<H: EventHandler>(
+    store: &EventStore,
+    options: &SubscriberOptions,
+    handler: &H,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), SubscriberError> {
+    let mut lease = loop {
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+        if let Some(lease) = SubscriberLease::try_acquire(store.pool(), &options.name).await? {
+            break lease;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(options.lease_retry) => {}
+            _ = shutdown.changed() => {}
+        }
+    };
+    tracing::info!("subscriber lease acquired");
+    let mut checkpoint = load_checkpoint(lease.connection(), &options.name).await?;
+    let mut subscription = store
+        .subscribe(options.filter.clone(), checkpoint.unwrap_or(Position::START))
+        .await?
+        .with_page_size(options.batch_size)
+        .with_poll_interval(options.poll_interval);
+    loop {
+        let batch = tokio::select! {
+            batch = subscription.next_batch() => batch?,
+            _ = shutdown.changed() => break,
+        };
+        let Some(last) = batch.last().map(|event| event.position) else {
+            continue;
+        };
+        let mut tx = lease.connection().begin().await.map_err(StoreError::from)?;
+        for event in &batch {
+            handler
+                .handle(&mut tx, event)
+                .await
+                .map_err(|source| SubscriberError::Handler {
+                    subscriber: options.name.clone(),
+                    event_id: event.event_id,
+                    source,
+                })?;
+        }
+        save_checkpoint(&mut tx, &options.name, checkpoint, last).await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        checkpoint = Some(last);
+    }
+    lease.release().await?;
+    tracing::info!("subscriber stopped and released its lease");
+    Ok(())
+}

@@ -1,0 +1,60 @@
+//! The event store: append to streams with optimistic concurrency, read a stream, `$all` or a
+//! category, and subscribe with checkpoints. Knows nothing of cases.
+//!
+//! Global order is `(tx_id, position)`: readers of `$all` only pass transactions older than every
+//! transaction still in flight, so a slow writer can delay delivery but never be skipped.
+
+mod append;
+mod checkpoint;
+mod error;
+mod event;
+mod notifier;
+mod position;
+mod read;
+mod stream_metadata;
+mod subscription;
+
+use sqlx::PgPool;
+
+pub use append::{AppendResult, ExpectedRevision, append_with};
+pub use checkpoint::{
+    EventHandler, HandlerError, SubscriberError, SubscriberLease, SubscriberOptions, load_checkpoint, run_subscriber,
+    save_checkpoint,
+};
+pub use error::StoreError;
+pub use event::{EventMetadata, NewEvent, RecordedEvent};
+pub use position::Position;
+pub use read::{Direction, ReadFrom, read_stream_with};
+pub use stream_metadata::StreamMetadata;
+pub use subscription::{Filter, Subscription};
+
+/// Every migration of the service's database; the one place that embeds `migrations/`.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+
+/// The PostgreSQL channel that wakes subscribers after an append commits.
+pub const WAKE_CHANNEL: &str = "caseledger_events";
+
+/// A handle on the store; cheap to clone. Create it inside a Tokio runtime: it starts a small
+/// task that sends the wake-up notifications.
+#[derive(Debug, Clone)]
+pub struct EventStore {
+    pool: PgPool,
+    notifier: notifier::Notifier,
+}
+
+impl EventStore {
+    pub fn new(pool: PgPool) -> Self {
+        let notifier = notifier::Notifier::spawn(pool.clone());
+        Self { pool, notifier }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Wakes live subscribers. [`EventStore::append`] does this itself; call it after committing
+    /// a transaction that used [`append_with`].
+    pub fn wake_subscribers(&self) {
+        self.notifier.poke();
+    }
+}

@@ -1,0 +1,203 @@
+//! Reading: one stream forwards or backwards, and `$all` or one category forwards from a
+//! checkpoint, only ever past transactions that can no longer commit behind the reader.
+
+use sqlx::PgConnection;
+
+use crate::event::EventRow;
+use crate::{EventStore, Position, RecordedEvent, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Forwards,
+    Backwards,
+}
+
+/// Where a stream read starts (inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadFrom {
+    Start,
+    End,
+    Revision(u64),
+}
+
+impl EventStore {
+    /// Up to `limit` events of `stream` from `from`, honouring soft delete, `max_count` and
+    /// `max_age`. A stream that never existed or was soft-deleted is `StreamNotFound`; a
+    /// tombstoned one is `StreamDeleted`.
+    #[tracing::instrument(name = "eventstore.read_stream", skip(self), fields(read))]
+    pub async fn read_stream(
+        &self,
+        stream: &str,
+        direction: Direction,
+        from: ReadFrom,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let events = read_stream_with(&mut conn, stream, direction, from, limit).await?;
+        tracing::Span::current().record("read", events.len());
+        Ok(events)
+    }
+
+    /// Up to `limit` events of every stream after `after`, in global order.
+    #[tracing::instrument(name = "eventstore.read_all", skip(self), fields(read))]
+    pub async fn read_all(&self, after: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query_as!(
+            EventRow,
+            r#"select e.position, e.tx_id::text as "tx_id!", e.stream_id, e.revision, e.event_id, e.event_type,
+                      e.data::text as "data!", e.metadata::text as "metadata!", e.recorded_at
+                 from events e
+                where (e.tx_id, e.position) > ($1::text::xid8, $2::int8)
+                  and e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                order by e.tx_id, e.position
+                limit $3"#,
+            after.tx_id_text(),
+            after.position_i64(),
+            limit_i64(limit),
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        tracing::Span::current().record("read", rows.len());
+        rows.into_iter().map(RecordedEvent::try_from).collect()
+    }
+
+    /// Up to `limit` events of the streams named `<category>-…` after `after`, in global order.
+    #[tracing::instrument(name = "eventstore.read_category", skip(self), fields(read))]
+    pub async fn read_category(
+        &self,
+        category: &str,
+        after: Position,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query_as!(
+            EventRow,
+            r#"select e.position, e.tx_id::text as "tx_id!", e.stream_id, e.revision, e.event_id, e.event_type,
+                      e.data::text as "data!", e.metadata::text as "metadata!", e.recorded_at
+                 from events e
+                where e.category = $1
+                  and (e.tx_id, e.position) > ($2::text::xid8, $3::int8)
+                  and e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                order by e.tx_id, e.position
+                limit $4"#,
+            category,
+            after.tx_id_text(),
+            after.position_i64(),
+            limit_i64(limit),
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        tracing::Span::current().record("read", rows.len());
+        rows.into_iter().map(RecordedEvent::try_from).collect()
+    }
+
+    /// Whether committed events exist that readers may not pass yet, because an older
+    /// transaction is still in flight. A reader that gets an empty page retries soon when so.
+    pub(crate) async fn events_held_back(&self, category: Option<&str>) -> Result<bool, StoreError> {
+        let held = match category {
+            None => {
+                sqlx::query_scalar!(
+                    r#"select exists (select 1 from events e
+                                       where e.tx_id >= pg_snapshot_xmin(pg_current_snapshot())) as "held!""#
+                )
+                .fetch_one(&self.pool)
+                .await?
+            }
+            Some(category) => {
+                sqlx::query_scalar!(
+                    r#"select exists (select 1 from events e
+                                       where e.category = $1
+                                         and e.tx_id >= pg_snapshot_xmin(pg_current_snapshot())) as "held!""#,
+                    category
+                )
+                .fetch_one(&self.pool)
+                .await?
+            }
+        };
+        Ok(held)
+    }
+}
+
+/// [`EventStore::read_stream`] on the caller's connection or transaction.
+pub async fn read_stream_with(
+    conn: &mut PgConnection,
+    stream: &str,
+    direction: Direction,
+    from: ReadFrom,
+    limit: usize,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let from = match from {
+        ReadFrom::Start => 0,
+        ReadFrom::End => i64::MAX,
+        ReadFrom::Revision(revision) => i64::try_from(revision).unwrap_or(i64::MAX),
+    };
+    let rows = match direction {
+        Direction::Forwards => {
+            sqlx::query_as!(
+                EventRow,
+                r#"select e.position, e.tx_id::text as "tx_id!", e.stream_id, e.revision, e.event_id, e.event_type,
+                          e.data::text as "data!", e.metadata::text as "metadata!", e.recorded_at
+                     from events e
+                     join streams s on s.stream_id = e.stream_id
+                    where e.stream_id = $1 and e.revision >= $2 and e.revision >= s.truncate_before
+                      and not s.soft_deleted and not s.tombstoned
+                      and (s.max_count is null or e.revision > s.revision - s.max_count)
+                      and (s.max_age_seconds is null
+                           or e.recorded_at > now() - interval '1 second' * s.max_age_seconds)
+                    order by e.revision
+                    limit $3"#,
+                stream,
+                from,
+                limit_i64(limit),
+            )
+            .fetch_all(&mut *conn)
+            .await?
+        }
+        Direction::Backwards => {
+            sqlx::query_as!(
+                EventRow,
+                r#"select e.position, e.tx_id::text as "tx_id!", e.stream_id, e.revision, e.event_id, e.event_type,
+                          e.data::text as "data!", e.metadata::text as "metadata!", e.recorded_at
+                     from events e
+                     join streams s on s.stream_id = e.stream_id
+                    where e.stream_id = $1 and e.revision <= $2 and e.revision >= s.truncate_before
+                      and not s.soft_deleted and not s.tombstoned
+                      and (s.max_count is null or e.revision > s.revision - s.max_count)
+                      and (s.max_age_seconds is null
+                           or e.recorded_at > now() - interval '1 second' * s.max_age_seconds)
+                    order by e.revision desc
+                    limit $3"#,
+                stream,
+                from,
+                limit_i64(limit),
+            )
+            .fetch_all(&mut *conn)
+            .await?
+        }
+    };
+    if rows.is_empty() {
+        check_stream_readable(conn, stream).await?;
+    }
+    rows.into_iter().map(RecordedEvent::try_from).collect()
+}
+
+/// Tells an empty read of a live stream from a stream that is absent or deleted.
+async fn check_stream_readable(conn: &mut PgConnection, stream: &str) -> Result<(), StoreError> {
+    let state = sqlx::query!(
+        "select revision, soft_deleted, tombstoned from streams where stream_id = $1",
+        stream
+    )
+    .fetch_optional(conn)
+    .await?;
+    match state {
+        Some(s) if s.tombstoned => Err(StoreError::StreamDeleted {
+            stream: stream.to_string(),
+        }),
+        Some(s) if s.revision >= 0 && !s.soft_deleted => Ok(()),
+        _ => Err(StoreError::StreamNotFound {
+            stream: stream.to_string(),
+        }),
+    }
+}
+
+fn limit_i64(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,312 @@
+//! Appends: every expected-revision mode, idempotent retries, id conflicts, concurrent writers.
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+mod common;
+
+use caseledger_eventstore::{Direction, EventMetadata, ExpectedRevision, NewEvent, ReadFrom, StoreError};
+use common::{event, events, store, stream};
+use uuid::Uuid;
+
+#[tokio::test]
+async fn no_stream_on_a_new_stream_writes_revisions_from_zero() {
+    let (store, _db) = store().await;
+    let s = stream();
+    let result = store.append(&s, ExpectedRevision::NoStream, &events(3)).await.unwrap();
+    assert_eq!(result.revision, 2);
+    assert_eq!(result.positions.len(), 3);
+    assert!(!result.duplicate);
+    assert!(
+        result.positions.windows(2).all(|w| w[0] < w[1]),
+        "positions follow the events' order"
+    );
+    let read = store
+        .read_stream(&s, Direction::Forwards, ReadFrom::Start, 10)
+        .await
+        .unwrap();
+    assert_eq!(read.iter().map(|e| e.revision).collect::<Vec<_>>(), vec![0, 1, 2]);
+    assert_eq!(read.iter().map(|e| e.position).collect::<Vec<_>>(), result.positions);
+}
+
+#[tokio::test]
+async fn no_stream_on_an_existing_stream_is_a_wrong_expected_version() {
+    let (store, _db) = store().await;
+    let s = stream();
+    store.append(&s, ExpectedRevision::NoStream, &events(2)).await.unwrap();
+    let err = store
+        .append(&s, ExpectedRevision::NoStream, &events(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::WrongExpectedVersion {
+                expected: ExpectedRevision::NoStream,
+                actual: Some(1),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn stream_exists_needs_an_existing_stream() {
+    let (store, _db) = store().await;
+    let s = stream();
+    let err = store
+        .append(&s, ExpectedRevision::StreamExists, &events(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::WrongExpectedVersion { actual: None, .. }),
+        "{err:?}"
+    );
+    store.append(&s, ExpectedRevision::NoStream, &events(1)).await.unwrap();
+    let result = store
+        .append(&s, ExpectedRevision::StreamExists, &events(1))
+        .await
+        .unwrap();
+    assert_eq!(result.revision, 1);
+}
+
+#[tokio::test]
+async fn exact_appends_when_it_matches_and_reports_the_actual_revision_when_stale() {
+    let (store, _db) = store().await;
+    let s = stream();
+    let err = store
+        .append(&s, ExpectedRevision::Exact(0), &events(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::WrongExpectedVersion { actual: None, .. }),
+        "{err:?}"
+    );
+    store.append(&s, ExpectedRevision::NoStream, &events(2)).await.unwrap();
+    let result = store.append(&s, ExpectedRevision::Exact(1), &events(1)).await.unwrap();
+    assert_eq!(result.revision, 2);
+    let err = store
+        .append(&s, ExpectedRevision::Exact(1), &events(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::WrongExpectedVersion {
+                expected: ExpectedRevision::Exact(1),
+                actual: Some(2),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn any_appends_to_new_and_existing_streams() {
+    let (store, _db) = store().await;
+    let s = stream();
+    assert_eq!(
+        store
+            .append(&s, ExpectedRevision::Any, &events(1))
+            .await
+            .unwrap()
+            .revision,
+        0
+    );
+    assert_eq!(
+        store
+            .append(&s, ExpectedRevision::Any, &events(2))
+            .await
+            .unwrap()
+            .revision,
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_retry_of_the_same_events_returns_the_first_result_in_every_mode() {
+    let (store, _db) = store().await;
+    for mode in ["any", "no_stream", "stream_exists", "exact"] {
+        let s = stream();
+        let expected = match mode {
+            "any" => ExpectedRevision::Any,
+            "no_stream" => ExpectedRevision::NoStream,
+            "stream_exists" => {
+                store.append(&s, ExpectedRevision::NoStream, &events(1)).await.unwrap();
+                ExpectedRevision::StreamExists
+            }
+            _ => {
+                store.append(&s, ExpectedRevision::NoStream, &events(2)).await.unwrap();
+                ExpectedRevision::Exact(1)
+            }
+        };
+        let batch = events(3);
+        let first = store.append(&s, expected, &batch).await.unwrap();
+        let retry = store.append(&s, expected, &batch).await.unwrap();
+        assert!(retry.duplicate, "{mode}: the retry is recognised");
+        assert_eq!(
+            (retry.revision, &retry.positions),
+            (first.revision, &first.positions),
+            "{mode}"
+        );
+        let all = store
+            .read_stream(&s, Direction::Forwards, ReadFrom::Start, 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            all.len() as u64,
+            first.revision + 1,
+            "{mode}: nothing was written twice"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_same_event_id_with_other_content_is_rejected() {
+    let (store, _db) = store().await;
+    let s = stream();
+    let original = event("NoteAdded", serde_json::json!({ "text": "first" }));
+    store
+        .append(&s, ExpectedRevision::Any, std::slice::from_ref(&original))
+        .await
+        .unwrap();
+    let altered = NewEvent::new(
+        original.event_id,
+        "NoteAdded",
+        &serde_json::json!({ "text": "second" }),
+        EventMetadata::default(),
+    )
+    .unwrap();
+    let err = store.append(&s, ExpectedRevision::Any, &[altered]).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::EventIdConflict { event_id: Some(id) } if id == original.event_id),
+        "{err:?}"
+    );
+
+    let elsewhere = store
+        .append(&stream(), ExpectedRevision::Any, &[original])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(elsewhere, StoreError::EventIdConflict { .. }),
+        "the same event in another stream: {elsewhere:?}"
+    );
+    assert_eq!(
+        store
+            .read_stream(&s, Direction::Forwards, ReadFrom::Start, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn metadata_is_kept_and_recorded_at_is_set_by_the_store() {
+    let (store, _db) = store().await;
+    let s = stream();
+    let mut metadata = EventMetadata {
+        correlation_id: Some(Uuid::now_v7()),
+        causation_id: Some(Uuid::now_v7()),
+        ..EventMetadata::default()
+    };
+    metadata.custom.insert("actor_role".into(), "champion".into());
+    let before = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let new = NewEvent::new(
+        Uuid::now_v7(),
+        "PracticeContacted",
+        &serde_json::json!({ "channel": "email" }),
+        metadata.clone(),
+    )
+    .unwrap();
+    store.append(&s, ExpectedRevision::NoStream, &[new]).await.unwrap();
+    let read = store
+        .read_stream(&s, Direction::Forwards, ReadFrom::Start, 1)
+        .await
+        .unwrap();
+    assert_eq!(read[0].metadata, metadata);
+    assert_eq!(read[0].data_as::<serde_json::Value>().unwrap()["channel"], "email");
+    assert!(read[0].recorded_at > before);
+}
+
+#[tokio::test]
+async fn bad_appends_are_refused_before_touching_the_database() {
+    let (store, _db) = store().await;
+    assert!(matches!(
+        store.append(&stream(), ExpectedRevision::Any, &[]).await,
+        Err(StoreError::EmptyAppend)
+    ));
+    assert!(matches!(
+        store.append("$all", ExpectedRevision::Any, &events(1)).await,
+        Err(StoreError::InvalidStreamName(_))
+    ));
+}
+
+#[tokio::test]
+async fn concurrent_writers_on_one_stream_win_each_revision_exactly_once() {
+    let (store, _db) = store().await;
+    let s = stream();
+    store.append(&s, ExpectedRevision::NoStream, &events(1)).await.unwrap();
+    let writers: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, s) = (store.clone(), s.clone());
+            tokio::spawn(async move {
+                let (mut won, mut lost) = (Vec::new(), 0);
+                for _ in 0..15 {
+                    let last = store
+                        .read_stream(&s, Direction::Backwards, ReadFrom::End, 1)
+                        .await
+                        .unwrap();
+                    match store
+                        .append(&s, ExpectedRevision::Exact(last[0].revision), &events(1))
+                        .await
+                    {
+                        Ok(result) => won.push(result.revision),
+                        Err(StoreError::WrongExpectedVersion { .. }) => lost += 1,
+                        Err(other) => panic!("unexpected error {other:?}"),
+                    }
+                }
+                (won, lost)
+            })
+        })
+        .collect();
+    let mut won = Vec::new();
+    let mut lost = 0;
+    for writer in writers {
+        let (w, l) = writer.await.unwrap();
+        won.extend(w);
+        lost += l;
+    }
+    won.sort_unstable();
+    let expected: Vec<u64> = (1..=won.len() as u64).collect();
+    assert_eq!(won, expected, "every revision won once, none skipped");
+    assert_eq!(won.len() + lost, 8 * 15);
+    assert!(lost > 0, "the writers did contend");
+    let all = store
+        .read_stream(&s, Direction::Forwards, ReadFrom::Start, 1000)
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.revision).collect::<Vec<_>>(),
+        (0..=won.len() as u64).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn an_append_after_another_write_in_its_transaction_is_refused() {
+    let (_store, db) = store().await;
+    let mut tx = db.pool.begin().await.unwrap();
+    sqlx::query("create temporary table scratch (n int)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("insert into scratch values (1)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let err = caseledger_eventstore::append_with(&mut tx, &stream(), ExpectedRevision::Any, &events(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFirstWrite), "{err:?}");
+}

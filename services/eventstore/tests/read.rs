@@ -1,0 +1,91 @@
+//! Reads: a stream forwards and backwards, `$all` and a category in pages.
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+mod common;
+
+use caseledger_eventstore::{Direction, ExpectedRevision, Position, ReadFrom, StoreError};
+use common::{events, store, stream};
+
+#[tokio::test]
+async fn a_stream_reads_forwards_and_backwards_from_a_revision_with_a_limit() {
+    let (store, _db) = store().await;
+    let s = stream();
+    store.append(&s, ExpectedRevision::NoStream, &events(10)).await.unwrap();
+    let revisions =
+        |events: Vec<caseledger_eventstore::RecordedEvent>| events.iter().map(|e| e.revision).collect::<Vec<_>>();
+    let forwards = store
+        .read_stream(&s, Direction::Forwards, ReadFrom::Revision(3), 4)
+        .await
+        .unwrap();
+    assert_eq!(revisions(forwards), vec![3, 4, 5, 6]);
+    let backwards = store
+        .read_stream(&s, Direction::Backwards, ReadFrom::Revision(3), 10)
+        .await
+        .unwrap();
+    assert_eq!(revisions(backwards), vec![3, 2, 1, 0]);
+    let last_two = store
+        .read_stream(&s, Direction::Backwards, ReadFrom::End, 2)
+        .await
+        .unwrap();
+    assert_eq!(revisions(last_two), vec![9, 8]);
+    assert!(
+        store
+            .read_stream(&s, Direction::Forwards, ReadFrom::End, 2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn reading_a_stream_that_never_existed_is_not_found() {
+    let (store, _db) = store().await;
+    let err = store
+        .read_stream(&stream(), Direction::Forwards, ReadFrom::Start, 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::StreamNotFound { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn all_and_a_category_read_in_pages_in_global_order() {
+    let (store, _db) = store().await;
+    let (a, b) = (stream(), stream());
+    let practice = "practice-Z00011".to_string();
+    store.append(&a, ExpectedRevision::NoStream, &events(3)).await.unwrap();
+    store
+        .append(&practice, ExpectedRevision::NoStream, &events(2))
+        .await
+        .unwrap();
+    store.append(&b, ExpectedRevision::NoStream, &events(3)).await.unwrap();
+
+    let mut seen = Vec::new();
+    let mut position = Position::START;
+    loop {
+        let page = store.read_all(position, 3).await.unwrap();
+        let Some(last) = page.last() else { break };
+        assert!(page.len() <= 3);
+        position = last.position;
+        seen.extend(page);
+    }
+    assert_eq!(seen.len(), 8);
+    assert!(
+        seen.windows(2).all(|w| w[0].position < w[1].position),
+        "strictly increasing global order"
+    );
+    let streams: Vec<&str> = seen.iter().map(|e| e.stream_id.as_str()).collect();
+    assert_eq!(
+        streams,
+        [&a, &a, &a, &practice, &practice, &b, &b, &b].map(String::as_str)
+    );
+
+    let cases = store.read_category("case", Position::START, 100).await.unwrap();
+    assert_eq!(cases.len(), 6);
+    assert!(cases.iter().all(|e| e.stream_id.starts_with("case-")));
+    let after_first = store.read_category("case", cases[2].position, 100).await.unwrap();
+    assert_eq!(
+        after_first.iter().map(|e| &e.stream_id).collect::<Vec<_>>(),
+        vec![&b, &b, &b]
+    );
+}

@@ -1,0 +1,270 @@
+//! Named subscribers: checkpoints committed with the subscriber's writes, one runner per name,
+//! takeover when a runner dies.
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+mod common;
+
+use std::time::Duration;
+
+use caseledger_eventstore::{
+    EventHandler, EventStore, ExpectedRevision, Filter, HandlerError, Position, RecordedEvent, StoreError,
+    SubscriberLease, SubscriberOptions, load_checkpoint, run_subscriber, save_checkpoint,
+};
+use common::{events, store, stream};
+use sqlx::{PgConnection, PgPool};
+use tokio::sync::watch;
+
+/// Records which runner applied each event, and how often.
+struct Recorder {
+    runner: &'static str,
+    delay: Duration,
+}
+
+impl EventHandler for Recorder {
+    async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
+        tokio::time::sleep(self.delay).await;
+        sqlx::query(
+            "insert into applied (event_id, runner, times) values ($1, $2, 1)
+                 on conflict (event_id) do update set times = applied.times + 1",
+        )
+        .bind(event.event_id)
+        .bind(self.runner)
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+}
+
+async fn prepare(pool: &PgPool) {
+    sqlx::query("create table applied (event_id uuid primary key, runner text not null, times int not null)")
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+fn options() -> SubscriberOptions {
+    let mut options = SubscriberOptions::new("recorder", Filter::Category("case".into()));
+    options.batch_size = 10;
+    options.lease_retry = Duration::from_millis(100);
+    options.poll_interval = Duration::from_millis(100);
+    options
+}
+
+fn spawn(
+    store: &EventStore,
+    handler: Recorder,
+) -> (
+    watch::Sender<bool>,
+    tokio::task::JoinHandle<Result<(), caseledger_eventstore::SubscriberError>>,
+) {
+    let (stop, shutdown) = watch::channel(false);
+    let store = store.clone();
+    let task = tokio::spawn(async move { run_subscriber(&store, &options(), &handler, shutdown).await });
+    (stop, task)
+}
+
+async fn wait_for_applied(pool: &PgPool, n: i64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let count: i64 = sqlx::query_scalar("select count(*) from applied")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if count >= n {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {count} of {n} events applied"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn assert_each_applied_once(pool: &PgPool, n: i64) {
+    let (count, max): (i64, Option<i32>) = sqlx::query_as("select count(*), max(times) from applied")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(count, n, "every event applied");
+    assert_eq!(max, Some(1), "no event applied twice");
+}
+
+async fn append_cases(store: &EventStore, n: usize) {
+    for _ in 0..n / 5 {
+        store
+            .append(&stream(), ExpectedRevision::NoStream, &events(5))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_subscriber_resumes_from_its_checkpoint_after_a_restart() {
+    let (store, db) = store().await;
+    prepare(&db.pool).await;
+    append_cases(&store, 50).await;
+    store
+        .append("practice-Z00011", ExpectedRevision::Any, &events(3))
+        .await
+        .unwrap();
+
+    let (stop, task) = spawn(
+        &store,
+        Recorder {
+            runner: "first",
+            delay: Duration::ZERO,
+        },
+    );
+    wait_for_applied(&db.pool, 50).await;
+    stop.send(true).unwrap();
+    task.await.unwrap().unwrap();
+
+    append_cases(&store, 30).await;
+    let (stop, task) = spawn(
+        &store,
+        Recorder {
+            runner: "second",
+            delay: Duration::ZERO,
+        },
+    );
+    wait_for_applied(&db.pool, 80).await;
+    stop.send(true).unwrap();
+    task.await.unwrap().unwrap();
+
+    assert_each_applied_once(&db.pool, 80).await;
+    let second: i64 = sqlx::query_scalar("select count(*) from applied where runner = 'second'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        second, 30,
+        "the restarted runner only applied what came after the checkpoint"
+    );
+}
+
+#[tokio::test]
+async fn a_runner_killed_mid_batch_loses_nothing_and_repeats_nothing() {
+    let (store, db) = store().await;
+    prepare(&db.pool).await;
+    append_cases(&store, 60).await;
+    let (_stop, task) = spawn(
+        &store,
+        Recorder {
+            runner: "killed",
+            delay: Duration::from_millis(5),
+        },
+    );
+    wait_for_applied(&db.pool, 15).await;
+    task.abort();
+    let _ = task.await;
+
+    let (stop, task) = spawn(
+        &store,
+        Recorder {
+            runner: "successor",
+            delay: Duration::ZERO,
+        },
+    );
+    wait_for_applied(&db.pool, 60).await;
+    stop.send(true).unwrap();
+    task.await.unwrap().unwrap();
+    assert_each_applied_once(&db.pool, 60).await;
+}
+
+#[tokio::test]
+async fn one_runner_holds_a_name_and_another_takes_over_when_it_dies() {
+    let (store, db) = store().await;
+    prepare(&db.pool).await;
+    append_cases(&store, 10).await;
+    let (_stop_a, runner_a) = spawn(
+        &store,
+        Recorder {
+            runner: "a",
+            delay: Duration::ZERO,
+        },
+    );
+    wait_for_applied(&db.pool, 10).await;
+    let (stop_b, runner_b) = spawn(
+        &store,
+        Recorder {
+            runner: "b",
+            delay: Duration::ZERO,
+        },
+    );
+
+    append_cases(&store, 10).await;
+    wait_for_applied(&db.pool, 20).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let by_b: i64 = sqlx::query_scalar("select count(*) from applied where runner = 'b'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(by_b, 0, "the second runner waits while the first holds the lease");
+
+    runner_a.abort();
+    let _ = runner_a.await;
+    append_cases(&store, 10).await;
+    wait_for_applied(&db.pool, 30).await;
+    let by_b: i64 = sqlx::query_scalar("select count(*) from applied where runner = 'b'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(by_b, 10, "the second runner took over after the first died");
+    stop_b.send(true).unwrap();
+    runner_b.await.unwrap().unwrap();
+    assert_each_applied_once(&db.pool, 30).await;
+}
+
+#[tokio::test]
+async fn a_lease_is_exclusive_until_released() {
+    let (_store, db) = store().await;
+    let lease = SubscriberLease::try_acquire(&db.pool, "projection")
+        .await
+        .unwrap()
+        .expect("free");
+    assert!(
+        SubscriberLease::try_acquire(&db.pool, "projection")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        SubscriberLease::try_acquire(&db.pool, "another")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    lease.release().await.unwrap();
+    assert!(
+        SubscriberLease::try_acquire(&db.pool, "projection")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn saving_a_checkpoint_from_a_stale_position_is_refused() {
+    let (_store, db) = store().await;
+    let mut conn = db.pool.acquire().await.unwrap();
+    let first = Position { tx_id: 10, position: 5 };
+    let second = Position { tx_id: 11, position: 6 };
+    save_checkpoint(&mut conn, "projection", None, first).await.unwrap();
+    save_checkpoint(&mut conn, "projection", Some(first), second)
+        .await
+        .unwrap();
+    assert_eq!(load_checkpoint(&mut conn, "projection").await.unwrap(), Some(second));
+    let err = save_checkpoint(
+        &mut conn,
+        "projection",
+        Some(first),
+        Position { tx_id: 12, position: 7 },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, StoreError::CheckpointMoved { .. }), "{err:?}");
+    let err = save_checkpoint(&mut conn, "projection", None, first).await.unwrap_err();
+    assert!(matches!(err, StoreError::CheckpointMoved { .. }), "{err:?}");
+}

@@ -1,0 +1,190 @@
+//! A fresh, migrated database for each test. With `DATABASE_URL` set the databases are made on
+//! that server; otherwise one throwaway cluster is started for the test binary and discarded by
+//! a watcher process when the binary exits, however it exits.
+//!
+//! Each database is cloned from a template migrated once per run, which is much faster than
+//! migrating every test's database.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use caseledger_eventstore::MIGRATOR;
+use caseledger_pgembed::Cluster;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+use tokio::sync::OnceCell;
+
+/// A database of one test's own.
+#[derive(Debug)]
+pub struct TestDb {
+    pub pool: PgPool,
+    pub options: PgConnectOptions,
+    pub name: String,
+}
+
+impl TestDb {
+    /// A URL for this database, for child processes such as the service binary.
+    pub fn url(&self) -> String {
+        server().url_for(&self.name)
+    }
+}
+
+struct Server {
+    admin: PgConnectOptions,
+    url_for_db: Box<dyn Fn(&str) -> String + Send + Sync>,
+    /// Kept so the throwaway cluster's description lives as long as the run.
+    _cluster: Option<Cluster>,
+}
+
+impl Server {
+    fn url_for(&self, database: &str) -> String {
+        (self.url_for_db)(database)
+    }
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+fn server() -> &'static Server {
+    SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) => {
+            let admin: PgConnectOptions = url.parse().expect("DATABASE_URL is not a PostgreSQL URL");
+            let base = url.clone();
+            Server {
+                admin,
+                url_for_db: Box::new(move |database| replace_database(&base, database)),
+                _cluster: None,
+            }
+        }
+        Err(_) => {
+            let cluster =
+                Cluster::temporary("caseledger-test").expect("could not create a throwaway PostgreSQL cluster");
+            cluster
+                .discard_when_process_exits(std::process::id())
+                .expect("could not start the cluster watcher");
+            cluster
+                .start()
+                .expect("could not start the throwaway PostgreSQL cluster");
+            let for_urls = cluster.clone();
+            Server {
+                admin: cluster.connect_options("postgres"),
+                url_for_db: Box::new(move |database| for_urls.database_url(database)),
+                _cluster: Some(cluster),
+            }
+        }
+    })
+}
+
+/// A new database, migrated, with a small pool on it.
+pub async fn fresh_db() -> TestDb {
+    let server = server();
+    let template = TEMPLATE.get_or_init(|| create_template(server)).await;
+    let name = format!(
+        "caseledger_test_{}_{}",
+        std::process::id(),
+        NEXT_DB.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut admin = connect(&server.admin).await;
+    sqlx::query(&format!(r#"create database "{name}" template "{template}""#))
+        .execute(&mut admin)
+        .await
+        .expect("could not create the test database");
+    admin.close().await.ok();
+    let options = server.admin.clone().database(&name);
+    let pool = PgPoolOptions::new()
+        .max_connections(20)
+        .connect_with(options.clone())
+        .await
+        .expect("could not connect to the test database");
+    TestDb { pool, options, name }
+}
+
+/// Migrates a template database once per run; its name carries the migrations' checksums, so a
+/// shared server never serves a template made from other migrations.
+async fn create_template(server: &Server) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in MIGRATOR.iter().flat_map(|m| m.checksum.iter()) {
+        hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let name = format!("caseledger_template_{hash:016x}");
+    let mut admin = connect(&server.admin).await;
+    // Serialise with other test binaries that share a DATABASE_URL server.
+    sqlx::query("select pg_advisory_lock(7469)")
+        .execute(&mut admin)
+        .await
+        .expect("template lock");
+    drop_stale_test_databases(&mut admin).await;
+    let exists: bool = sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+        .bind(&name)
+        .fetch_one(&mut admin)
+        .await
+        .expect("could not look for the template database");
+    if !exists {
+        let building = format!("{name}_building");
+        sqlx::query(&format!(r#"drop database if exists "{building}""#))
+            .execute(&mut admin)
+            .await
+            .ok();
+        sqlx::query(&format!(r#"create database "{building}""#))
+            .execute(&mut admin)
+            .await
+            .expect("could not create the template database");
+        let mut conn = connect(&server.admin.clone().database(&building)).await;
+        MIGRATOR
+            .run(&mut conn)
+            .await
+            .expect("migrations failed on the template database");
+        conn.close().await.ok();
+        sqlx::query(&format!(r#"alter database "{building}" rename to "{name}""#))
+            .execute(&mut admin)
+            .await
+            .expect("could not rename the template database");
+    }
+    sqlx::query("select pg_advisory_unlock(7469)")
+        .execute(&mut admin)
+        .await
+        .ok();
+    admin.close().await.ok();
+    name
+}
+
+/// Test databases left on a shared server by runs whose process is gone.
+async fn drop_stale_test_databases(admin: &mut PgConnection) {
+    let names: Vec<String> =
+        sqlx::query_scalar("select datname from pg_database where datname like 'caseledger\\_test\\_%'")
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            sqlx::query(&format!(r#"drop database if exists "{name}" with (force)"#))
+                .execute(&mut *admin)
+                .await
+                .ok();
+        }
+    }
+}
+
+async fn connect(options: &PgConnectOptions) -> PgConnection {
+    options
+        .connect()
+        .await
+        .expect("could not connect to the test PostgreSQL server")
+}
+
+fn replace_database(url: &str, database: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_end..]
+        .find('/')
+        .map_or(base.len(), |i| authority_end + i);
+    let mut out = format!("{}/{database}", &base[..path_start]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
