@@ -1,0 +1,88 @@
+//! `caseledger-bench`: the event store's append and `$all` catch-up speed, and the raw-PostgreSQL
+//! baseline (`bench/*.sql` through pgbench) on the same server, so results can be given as ratios.
+
+mod append;
+mod baseline;
+mod read_all;
+mod report;
+mod server;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::Run;
+
+#[derive(Debug, Parser)]
+#[command(about = "Benchmarks of the CaseLedger event store")]
+struct Cli {
+    /// Print one JSON object per run instead of a table.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Writers append to their own new streams (NoStream, then Exact) for a while.
+    Append {
+        #[arg(long, default_value_t = 1)]
+        writers: usize,
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Loads N events, then times a full `$all` catch-up in pages of 1,000.
+    ReadAll {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+    },
+    /// The raw-PostgreSQL baseline: the project's copy of the shared pgbench scripts.
+    Baseline {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+    },
+    /// Everything BENCHMARKS.md reports, each beside its baseline, on one server.
+    Suite {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter("warn")
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let server = server::BenchServer::start()?;
+    let runs: Vec<Run> = match cli.command {
+        Command::Append {
+            writers,
+            batch,
+            seconds,
+        } => vec![append::run(&server, writers, batch, seconds).await?],
+        Command::ReadAll { events } => vec![read_all::run(&server, events).await?],
+        Command::Baseline { seconds, events } => baseline::run_all(&server, seconds, events)?,
+        Command::Suite { seconds, events } => suite(&server, seconds, events).await?,
+    };
+    report::print(&runs, cli.json);
+    Ok(())
+}
+
+/// The configurations, each run right after its baseline so both see the same machine.
+async fn suite(server: &server::BenchServer, seconds: u64, events: usize) -> anyhow::Result<Vec<Run>> {
+    let mut runs = Vec::new();
+    for (writers, batch) in [(1, 1), (4, 1), (16, 1), (4, 10)] {
+        runs.push(baseline::append(server, writers, batch, seconds)?);
+        runs.push(append::run(server, writers, batch, seconds).await?);
+    }
+    runs.push(baseline::read_all(server, seconds, events)?);
+    runs.push(read_all::run(server, events).await?);
+    Ok(runs)
+}
