@@ -73,6 +73,8 @@ impl BenchServer {
         admin.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(pool_size)
+            // The pool hands out connections it just used; a ping before each would double the round trips.
+            .test_before_acquire(false)
             .connect_with(self.admin.clone().database(database))
             .await?;
         if migrated {

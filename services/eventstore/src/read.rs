@@ -73,12 +73,12 @@ impl EventStore {
             r#"select e.position, e.tx_id::text as "tx_id!", e.stream_id, e.revision, e.event_id, e.event_type,
                       e.data::text as "data!", e.metadata::text as "metadata!", e.recorded_at
                  from events e
-                where e.category = $1
+                where e.stream_id like $1
                   and (e.tx_id, e.position) > ($2::text::xid8, $3::int8)
                   and e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
                 order by e.tx_id, e.position
                 limit $4"#,
-            category,
+            category_pattern(category),
             after.tx_id_text(),
             after.position_i64(),
             limit_i64(limit),
@@ -104,9 +104,9 @@ impl EventStore {
             Some(category) => {
                 sqlx::query_scalar!(
                     r#"select exists (select 1 from events e
-                                       where e.category = $1
+                                       where e.stream_id like $1
                                          and e.tx_id >= pg_snapshot_xmin(pg_current_snapshot())) as "held!""#,
-                    category
+                    category_pattern(category)
                 )
                 .fetch_one(&self.pool)
                 .await?
@@ -136,12 +136,15 @@ pub async fn read_stream_with(
                 r#"select e.position, e.tx_id::text as "tx_id!", e.stream_id, e.revision, e.event_id, e.event_type,
                           e.data::text as "data!", e.metadata::text as "metadata!", e.recorded_at
                      from events e
-                     join streams s on s.stream_id = e.stream_id
-                    where e.stream_id = $1 and e.revision >= $2 and e.revision >= s.truncate_before
-                      and not s.soft_deleted and not s.tombstoned
-                      and (s.max_count is null or e.revision > s.revision - s.max_count)
-                      and (s.max_age_seconds is null
-                           or e.recorded_at > now() - interval '1 second' * s.max_age_seconds)
+                     left join streams s on s.stream_id = e.stream_id
+                    where e.stream_id = $1 and e.revision >= $2
+                      and (s.stream_id is null
+                           or (e.revision >= s.truncate_before and not s.soft_deleted and not s.tombstoned
+                               and (s.max_count is null
+                                    or e.revision > (select max(l.revision) from events l where l.stream_id = $1)
+                                                    - s.max_count)
+                               and (s.max_age_seconds is null
+                                    or e.recorded_at > now() - interval '1 second' * s.max_age_seconds)))
                     order by e.revision
                     limit $3"#,
                 stream,
@@ -157,12 +160,15 @@ pub async fn read_stream_with(
                 r#"select e.position, e.tx_id::text as "tx_id!", e.stream_id, e.revision, e.event_id, e.event_type,
                           e.data::text as "data!", e.metadata::text as "metadata!", e.recorded_at
                      from events e
-                     join streams s on s.stream_id = e.stream_id
-                    where e.stream_id = $1 and e.revision <= $2 and e.revision >= s.truncate_before
-                      and not s.soft_deleted and not s.tombstoned
-                      and (s.max_count is null or e.revision > s.revision - s.max_count)
-                      and (s.max_age_seconds is null
-                           or e.recorded_at > now() - interval '1 second' * s.max_age_seconds)
+                     left join streams s on s.stream_id = e.stream_id
+                    where e.stream_id = $1 and e.revision <= $2
+                      and (s.stream_id is null
+                           or (e.revision >= s.truncate_before and not s.soft_deleted and not s.tombstoned
+                               and (s.max_count is null
+                                    or e.revision > (select max(l.revision) from events l where l.stream_id = $1)
+                                                    - s.max_count)
+                               and (s.max_age_seconds is null
+                                    or e.recorded_at > now() - interval '1 second' * s.max_age_seconds)))
                     order by e.revision desc
                     limit $3"#,
                 stream,
@@ -182,20 +188,31 @@ pub async fn read_stream_with(
 /// Tells an empty read of a live stream from a stream that is absent or deleted.
 async fn check_stream_readable(conn: &mut PgConnection, stream: &str) -> Result<(), StoreError> {
     let state = sqlx::query!(
-        "select revision, soft_deleted, tombstoned from streams where stream_id = $1",
+        r#"select exists (select 1 from events e where e.stream_id = $1) as "has_events!",
+                  coalesce(s.soft_deleted, false) as "soft_deleted!", coalesce(s.tombstoned, false) as "tombstoned!"
+             from (select 1) one
+             left join streams s on s.stream_id = $1"#,
         stream
     )
-    .fetch_optional(conn)
+    .fetch_one(conn)
     .await?;
-    match state {
-        Some(s) if s.tombstoned => Err(StoreError::StreamDeleted {
+    if state.tombstoned {
+        Err(StoreError::StreamDeleted {
             stream: stream.to_string(),
-        }),
-        Some(s) if s.revision >= 0 && !s.soft_deleted => Ok(()),
-        _ => Err(StoreError::StreamNotFound {
+        })
+    } else if state.has_events && !state.soft_deleted {
+        Ok(())
+    } else {
+        Err(StoreError::StreamNotFound {
             stream: stream.to_string(),
-        }),
+        })
     }
+}
+
+/// A `like` pattern for the streams named `<category>-…`.
+fn category_pattern(category: &str) -> String {
+    let escaped = category.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("{escaped}-%")
 }
 
 fn limit_i64(limit: usize) -> i64 {

@@ -64,10 +64,15 @@ impl EventStore {
     #[tracing::instrument(name = "eventstore.delete_stream", skip(self))]
     pub async fn delete_stream(&self, stream: &str, expected: ExpectedRevision) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        lock_and_check(&mut tx, stream, expected).await?;
+        let last = lock_and_check(&mut tx, stream, expected).await?;
+        let truncate_before = last.map_or(0, |revision| {
+            i64::try_from(revision).unwrap_or(i64::MAX).saturating_add(1)
+        });
         sqlx::query!(
-            "update streams set soft_deleted = true, truncate_before = revision + 1 where stream_id = $1",
-            stream
+            "insert into streams (stream_id, soft_deleted, truncate_before) values ($1, true, $2)
+             on conflict (stream_id) do update set soft_deleted = true, truncate_before = excluded.truncate_before",
+            stream,
+            truncate_before,
         )
         .execute(&mut *tx)
         .await?;
@@ -92,29 +97,34 @@ impl EventStore {
     }
 }
 
+/// Takes the stream's lock (the one appends take, see the migration) and checks `expected`;
+/// returns the stream's last revision while it is not soft-deleted.
 async fn lock_and_check(
     conn: &mut sqlx::PgConnection,
     stream: &str,
     expected: ExpectedRevision,
-) -> Result<(), StoreError> {
-    // The same lock appends take (see the migration), so no append interleaves.
+) -> Result<Option<u64>, StoreError> {
     sqlx::query_scalar!("select pg_advisory_xact_lock(hashtextextended($1, 0))", stream)
         .fetch_one(&mut *conn)
         .await?;
     let row = sqlx::query!(
-        "select revision, soft_deleted, tombstoned from streams where stream_id = $1",
+        r#"select (select max(e.revision) from events e where e.stream_id = $1) as last_revision,
+                  coalesce(s.soft_deleted, false) as "soft_deleted!", coalesce(s.tombstoned, false) as "tombstoned!"
+             from (select 1) one
+             left join streams s on s.stream_id = $1"#,
         stream
     )
-    .fetch_optional(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
-    if row.as_ref().is_some_and(|r| r.tombstoned) {
+    if row.tombstoned {
         return Err(StoreError::StreamDeleted {
             stream: stream.to_string(),
         });
     }
     let actual = row
-        .filter(|r| !r.soft_deleted)
-        .and_then(|r| u64::try_from(r.revision).ok());
+        .last_revision
+        .filter(|_| !row.soft_deleted)
+        .and_then(|r| u64::try_from(r).ok());
     let holds = match expected {
         ExpectedRevision::Any => true,
         ExpectedRevision::NoStream => actual.is_none(),
@@ -122,7 +132,7 @@ async fn lock_and_check(
         ExpectedRevision::Exact(revision) => actual == Some(revision),
     };
     if holds {
-        Ok(())
+        Ok(actual)
     } else {
         Err(StoreError::WrongExpectedVersion {
             stream: stream.to_string(),

@@ -24,6 +24,7 @@ pub struct Subscription {
     page_size: usize,
     poll_interval: Duration,
     listener: Option<PgListener>,
+    local_wake_ups: tokio::sync::watch::Receiver<u64>,
 }
 
 /// How long to wait for an older transaction before looking again, at most.
@@ -39,6 +40,7 @@ impl EventStore {
             page_size: 1000,
             poll_interval: Duration::from_millis(500),
             listener: None,
+            local_wake_ups: self.notifier.local_wake_ups(),
         };
         // Listen before the first read, so no wake-up between that read and the wait is lost.
         subscription.connect_listener().await;
@@ -101,17 +103,22 @@ impl Subscription {
         }))
     }
 
+    /// Until an append in this process, a notification from another, or the poll interval.
     async fn wait_for_wake_up(&mut self) {
+        let local = self.local_wake_ups.changed();
         let Some(listener) = self.listener.as_mut() else {
-            tokio::time::sleep(self.poll_interval).await;
+            let _ = tokio::time::timeout(self.poll_interval, local).await;
             self.connect_listener().await;
             return;
         };
-        match tokio::time::timeout(self.poll_interval, listener.recv()).await {
-            Ok(Ok(_)) | Err(_) => {}
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "subscription lost its listener; polling until it reconnects");
-                self.listener = None;
+        let remote = tokio::time::timeout(self.poll_interval, listener.recv());
+        tokio::select! {
+            _ = local => {}
+            received = remote => {
+                if let Ok(Err(error)) = received {
+                    tracing::warn!(%error, "subscription lost its listener; polling until it reconnects");
+                    self.listener = None;
+                }
             }
         }
     }
