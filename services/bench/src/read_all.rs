@@ -45,12 +45,6 @@ async fn load(pool: &sqlx::PgPool, events: usize) -> anyhow::Result<()> {
         .execute(pool)
         .await?;
     }
-    sqlx::query(
-        "insert into streams (stream_id, revision)
-         select stream_id, max(revision) from events group by stream_id",
-    )
-    .execute(pool)
-    .await?;
     sqlx::query("vacuum analyze events").execute(pool).await?;
     Ok(())
 }

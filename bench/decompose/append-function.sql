@@ -1,0 +1,2 @@
+-- One call of the store's append function, as the Rust client makes it: a new stream, one event.
+select * from eventstore_append('case-' || gen_random_uuid(), 'no_stream', null, array[gen_random_uuid()], array['PracticeContacted'], array['{"practice_ods":"M86001","channel":"email","by":"dc-17","note":"Sent re-mapping instructions for the DHU provider code and GP Connect slot type; awaiting reply from practice manager."}'::jsonb], array['{"correlation_id":"6f1c7c0e-7a55-4d43-9a51-1f0b7f6a2a11","actor":"dc-17","role":"digital_champion"}'::jsonb]);

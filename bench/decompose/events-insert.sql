@@ -1,0 +1,2 @@
+-- A bare INSERT into the store's events table (3 indexes, like the baseline): the ceiling without the append logic.
+insert into events (stream_id, revision, event_id, event_type, data, metadata) values ('case-' || gen_random_uuid(), 0, gen_random_uuid(), 'PracticeContacted', '{"practice_ods":"M86001","channel":"email","by":"dc-17","note":"Sent re-mapping instructions for the DHU provider code and GP Connect slot type; awaiting reply from practice manager."}', '{"correlation_id":"6f1c7c0e-7a55-4d43-9a51-1f0b7f6a2a11","actor":"dc-17","role":"digital_champion"}');
