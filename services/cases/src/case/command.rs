@@ -1,0 +1,96 @@
+//! What a party asks for, imperative. The actor's role and the business time come with it.
+
+use chrono::{DateTime, Utc};
+
+use super::event::{CloseReason, ContactChannel, Evidence, FlagSource, RemapChange, RootCause};
+use crate::practice::PracticeDetails;
+use crate::role::Actor;
+use crate::values::{FreeText, ListSize, ShortText, SlotCount};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub actor: Actor,
+    /// Business time: when it happened (may be back-dated, never in the future).
+    pub occurred_at: DateTime<Utc>,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    FlagPractice {
+        practice: PracticeDetails,
+        list_size: ListSize,
+        visible_slots: SlotCount,
+        source: FlagSource,
+        reason: Option<FreeText>,
+    },
+    AssignCase {
+        champion_id: ShortText,
+    },
+    RecordContact {
+        channel: ContactChannel,
+        contact_name: Option<ShortText>,
+        summary: FreeText,
+    },
+    ShareGuidance {
+        guide: ShortText,
+        version: Option<ShortText>,
+    },
+    RecordRootCause {
+        cause: RootCause,
+        detail: Option<FreeText>,
+    },
+    RecordRemap {
+        changes: Vec<RemapChange>,
+        slots_per_day_configured: SlotCount,
+    },
+    RecordGpConnectReEnabled {
+        reference: Option<ShortText>,
+    },
+    ConfirmDhuVisibility {
+        visible_slots_per_day: SlotCount,
+    },
+    ReportDhuVisibilityIssue {
+        issue: ShortText,
+        detail: Option<FreeText>,
+    },
+    ConfirmCompliance {
+        visible_slots_per_day: SlotCount,
+        evidence: Evidence,
+    },
+    CloseCase {
+        reason: CloseReason,
+    },
+    ReopenCase {
+        reason: FreeText,
+        visible_slots: Option<SlotCount>,
+    },
+    AddNote {
+        text: FreeText,
+    },
+    EscalateToContractReview {
+        reason: FreeText,
+    },
+}
+
+impl Action {
+    /// The command's name, as errors and logs give it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::FlagPractice { .. } => "FlagPractice",
+            Action::AssignCase { .. } => "AssignCase",
+            Action::RecordContact { .. } => "RecordContact",
+            Action::ShareGuidance { .. } => "ShareGuidance",
+            Action::RecordRootCause { .. } => "RecordRootCause",
+            Action::RecordRemap { .. } => "RecordRemap",
+            Action::RecordGpConnectReEnabled { .. } => "RecordGpConnectReEnabled",
+            Action::ConfirmDhuVisibility { .. } => "ConfirmDhuVisibility",
+            Action::ReportDhuVisibilityIssue { .. } => "ReportDhuVisibilityIssue",
+            Action::ConfirmCompliance { .. } => "ConfirmCompliance",
+            Action::CloseCase { .. } => "CloseCase",
+            Action::ReopenCase { .. } => "ReopenCase",
+            Action::AddNote { .. } => "AddNote",
+            Action::EscalateToContractReview { .. } => "EscalateToContractReview",
+        }
+    }
+}

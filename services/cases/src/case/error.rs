@@ -1,0 +1,36 @@
+//! Why a command was refused. Business rules only: a broken database is another crate's error.
+
+use chrono::{DateTime, Utc};
+
+use super::state::CaseStatus;
+use crate::role::Role;
+use crate::values::ValueError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaseError {
+    #[error("the {role} role may not {action}")]
+    Forbidden { role: Role, action: &'static str },
+    #[error("a champion may assign a case only to themselves, not to {champion_id}")]
+    AssignOnlySelf { champion_id: String },
+    #[error("no such case")]
+    CaseNotFound,
+    #[error("this case already exists")]
+    CaseAlreadyExists,
+    #[error("{action} is not allowed on a {status} case")]
+    InvalidTransition { status: CaseStatus, action: &'static str },
+    #[error("{visible} visible slots a day do not meet the {required} required")]
+    NotCompliant { visible: u32, required: u32 },
+    #[error("occurredAt {occurred_at} is in the future")]
+    OccurredInFuture { occurred_at: DateTime<Utc> },
+    #[error("occurredAt {occurred_at} is before the case opened at {opened_at}")]
+    OccurredBeforeOpened {
+        occurred_at: DateTime<Utc>,
+        opened_at: DateTime<Utc>,
+    },
+    #[error("{field}: {source}")]
+    InvalidValue {
+        field: &'static str,
+        #[source]
+        source: ValueError,
+    },
+}

@@ -1,0 +1,14 @@
+//! The case domain of CaseLedger: what each party does, as commands and events, and the rules
+//! between them. Pure: no database, no web, no clock (time comes in with each command).
+//!
+//! `decide` turns a command into events or a typed refusal; `evolve` folds events into state.
+
+pub mod case;
+pub mod dashboard;
+pub mod practice;
+pub mod role;
+pub mod values;
+
+pub use case::{Action, Case, CaseError, CaseEvent, CaseStatus, Command, EventEnvelope, decide, evolve};
+pub use role::{Actor, Role};
+pub use values::{ValueError, required_slots};

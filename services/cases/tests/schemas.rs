@@ -1,0 +1,233 @@
+//! Every event, as stored, validates against its JSON Schema in `schema/events/`; stored data
+//! reads back as the same event; an old version is upcast on read.
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+use std::path::PathBuf;
+
+use caseledger_cases::case::*;
+use caseledger_cases::practice::{PracticeDetails, SlotsObserved};
+use caseledger_cases::values::{FreeText, ListSize, OdsCode, PcnCode, ShortText, SlotCount};
+use serde_json::{Value, json};
+
+fn schema_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schema/events")
+}
+
+fn validator(file: &str) -> jsonschema::Validator {
+    let text = std::fs::read_to_string(schema_dir().join(file)).unwrap();
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn short(s: &str) -> ShortText {
+    ShortText::parse(s).unwrap()
+}
+fn text(s: &str) -> FreeText {
+    FreeText::parse(s).unwrap()
+}
+fn slots(n: i64) -> SlotCount {
+    SlotCount::new(n).unwrap()
+}
+
+fn practice(pcn_name: Option<&str>) -> PracticeDetails {
+    PracticeDetails {
+        ods_code: OdsCode::parse("Z00011").unwrap(),
+        name: short("Arden Health Centre"),
+        pcn_code: PcnCode::parse("U10001").unwrap(),
+        pcn_name: pcn_name.map(short),
+        place: short("Coventry"),
+    }
+}
+
+/// At least one of every event type, with optional fields both given and left out.
+fn samples() -> Vec<CaseEvent> {
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+    vec![
+        CaseEvent::PracticeFlagged(PracticeFlagged {
+            practice: practice(Some("Coventry South PCN 1")),
+            list_size: ListSize::new(14_646).unwrap(),
+            required_slots: 4,
+            visible_slots: slots(0),
+            source: FlagSource {
+                kind: FlagSourceKind::Dashboard,
+                report_date: Some(date),
+            },
+            reason: None,
+        }),
+        CaseEvent::PracticeFlagged(PracticeFlagged {
+            practice: practice(None),
+            list_size: ListSize::new(2_000).unwrap(),
+            required_slots: 1,
+            visible_slots: slots(0),
+            source: FlagSource {
+                kind: FlagSourceKind::Manual,
+                report_date: None,
+            },
+            reason: Some(text("reported by the practice")),
+        }),
+        CaseEvent::CaseAssigned(CaseAssigned {
+            champion_id: short("dc-amira"),
+        }),
+        CaseEvent::PracticeContacted(PracticeContacted {
+            channel: ContactChannel::SiteVisit,
+            contact_name: Some(short("Practice Manager 1")),
+            summary: text("Explained the 111 slot requirement."),
+        }),
+        CaseEvent::PracticeContacted(PracticeContacted {
+            channel: ContactChannel::Email,
+            contact_name: None,
+            summary: text("Sent instructions."),
+        }),
+        CaseEvent::GuidanceShared(GuidanceShared {
+            guide: short("111-slots-how-to"),
+            version: Some(short("1.0")),
+        }),
+        CaseEvent::GuidanceShared(GuidanceShared {
+            guide: short("111-slots-how-to"),
+            version: None,
+        }),
+        CaseEvent::RootCauseIdentified(RootCauseIdentified {
+            cause: RootCause::BranchSiteAnomaly,
+            detail: Some(text("branch")),
+        }),
+        CaseEvent::RootCauseIdentified(RootCauseIdentified {
+            cause: RootCause::Other,
+            detail: None,
+        }),
+        CaseEvent::SlotsRemapped(SlotsRemapped {
+            changes: vec![RemapChange::MapProviderCode, RemapChange::AddSlots],
+            slots_per_day_configured: slots(4),
+        }),
+        CaseEvent::GpConnectReEnabled(GpConnectReEnabled {
+            reference: Some(short("GPC-010013")),
+        }),
+        CaseEvent::GpConnectReEnabled(GpConnectReEnabled { reference: None }),
+        CaseEvent::DhuVisibilityConfirmed(DhuVisibilityConfirmed {
+            visible_slots_per_day: slots(4),
+        }),
+        CaseEvent::DhuVisibilityIssueReported(DhuVisibilityIssueReported {
+            issue: short("not visible"),
+            detail: None,
+        }),
+        CaseEvent::SlotsObserved(SlotsObserved {
+            report_date: date,
+            visible_slots: slots(6),
+            list_size: ListSize::new(14_646).unwrap(),
+            required_slots: 4,
+            practice: practice(None),
+        }),
+        CaseEvent::ComplianceConfirmed(ComplianceConfirmed {
+            visible_slots_per_day: slots(4),
+            evidence: Evidence::Dashboard,
+        }),
+        CaseEvent::CaseClosed(CaseClosed {
+            reason: CloseReason::PracticeClosed,
+        }),
+        CaseEvent::CaseReopened(CaseReopened {
+            reason: text("regression"),
+            visible_slots: Some(slots(0)),
+        }),
+        CaseEvent::CaseReopened(CaseReopened {
+            reason: text("asked by the LMC"),
+            visible_slots: None,
+        }),
+        CaseEvent::NoteAdded(NoteAdded {
+            text: text("line one\nline two"),
+        }),
+        CaseEvent::EscalatedToContractReview(EscalatedToContractReview {
+            reason: text("no response in 6 weeks"),
+        }),
+    ]
+}
+
+#[test]
+fn every_stored_event_validates_against_its_schema_and_reads_back_the_same() {
+    let mut covered = std::collections::BTreeSet::new();
+    for event in samples() {
+        let (event_type, data) = encode_event(&event);
+        let validator = validator(&format!("{event_type}.schema.json"));
+        let errors: Vec<String> = validator.iter_errors(&data).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{event_type} {data}: {errors:?}");
+        assert_eq!(decode_event(event_type, &data.to_string()).unwrap(), event);
+        covered.insert(event_type.to_string());
+    }
+    let schemas: std::collections::BTreeSet<String> = std::fs::read_dir(schema_dir())
+        .unwrap()
+        .filter_map(|entry| {
+            entry
+                .ok()?
+                .file_name()
+                .to_str()?
+                .strip_suffix(".schema.json")
+                .map(str::to_string)
+        })
+        .filter(|name| !name.contains(".v"))
+        .collect();
+    assert_eq!(
+        covered, schemas,
+        "a sample for every schema, and a schema for every event type"
+    );
+}
+
+#[test]
+fn the_schemas_reject_what_the_types_reject() {
+    let contacted = validator("PracticeContacted.schema.json");
+    let good = json!({ "schema_version": 2, "channel": "email", "contact_name": null, "summary": "x" });
+    assert!(contacted.is_valid(&good));
+    assert!(
+        !contacted.is_valid(&json!({ "schema_version": 2, "channel": "fax", "contact_name": null, "summary": "x" }))
+    );
+    assert!(!contacted.is_valid(&json!({ "schema_version": 2, "channel": "email", "summary": "x" })));
+    let flagged = validator("PracticeFlagged.schema.json");
+    let (_, mut data) = encode_event(&samples()[0]);
+    data["practice"]["ods_code"] = json!("12345");
+    assert!(!flagged.is_valid(&data));
+    assert!(
+        decode_event("PracticeFlagged", &data.to_string()).is_err(),
+        "the type refuses it too"
+    );
+}
+
+#[test]
+fn a_version_one_contact_from_the_first_pilot_is_upcast_on_read() {
+    // The shape the first pilot wrote (and the raw benchmark still writes): no contact name,
+    // the summary under `note`, the champion under `by`.
+    let stored = json!({
+        "schema_version": 1,
+        "practice_ods": "M86001",
+        "channel": "email",
+        "by": "dc-17",
+        "note": "Sent re-mapping instructions for the DHU provider code and GP Connect slot type; awaiting reply from practice manager."
+    });
+    assert!(validator("PracticeContacted.v1.schema.json").is_valid(&stored));
+    assert!(
+        !validator("PracticeContacted.schema.json").is_valid(&stored),
+        "it is not the current shape"
+    );
+
+    let event = decode_event("PracticeContacted", &stored.to_string()).unwrap();
+    let CaseEvent::PracticeContacted(contacted) = &event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(contacted.channel, ContactChannel::Email);
+    assert_eq!(contacted.contact_name, None);
+    assert!(contacted.summary.as_str().starts_with("Sent re-mapping instructions"));
+
+    let (_, current) = encode_event(&event);
+    assert_eq!(current["schema_version"], 2);
+    assert!(validator("PracticeContacted.schema.json").is_valid(&current));
+}
+
+#[test]
+fn data_from_a_newer_version_or_an_unknown_type_is_refused() {
+    let newer = json!({ "schema_version": 3, "channel": "email", "contact_name": null, "summary": "x" });
+    assert!(matches!(
+        decode_event("PracticeContacted", &newer.to_string()),
+        Err(DecodeError::FutureVersion { .. })
+    ));
+    assert!(matches!(
+        decode_event("Nonsense", "{}"),
+        Err(DecodeError::UnknownType(_))
+    ));
+}
