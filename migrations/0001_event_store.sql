@@ -54,7 +54,9 @@ create function eventstore_append(
     p_event_ids uuid[],
     p_event_types text[],
     p_data jsonb[],
-    p_metadata jsonb[]
+    p_metadata jsonb[],
+    -- true only from append_batch, which took every stream's lock before the transaction's first write
+    p_already_locked boolean default false
 )
 returns table (outcome text, stream_revision bigint, transaction_id text, positions bigint[])
 language plpgsql
@@ -68,12 +70,14 @@ declare
     v_exists boolean;
     v_positions bigint[];
 begin
-    select pg_current_xact_id_if_assigned() is not null,
-           pg_advisory_xact_lock(hashtextextended(p_stream_id, 0)) is null
-      into v_written_before;
-    if v_written_before then
-        return query select 'not_first_write'::text, -1::bigint, null::text, null::bigint[];
-        return;
+    if not p_already_locked then
+        select pg_current_xact_id_if_assigned() is not null,
+               pg_advisory_xact_lock(hashtextextended(p_stream_id, 0)) is null
+          into v_written_before;
+        if v_written_before then
+            return query select 'not_first_write'::text, -1::bigint, null::text, null::bigint[];
+            return;
+        end if;
     end if;
 
     select coalesce((select max(e.revision) from events e where e.stream_id = p_stream_id), -1),
@@ -128,6 +132,22 @@ begin
     end if;
 
     return query select 'ok'::text, v_last + v_count, pg_current_xact_id()::text, v_positions;
+end;
+$$;
+
+-- Takes the locks of many streams, in one order for everyone (so two batches cannot deadlock),
+-- before the transaction's first write; false if the transaction has written already.
+create function eventstore_lock_streams(p_stream_ids text[])
+returns boolean
+language plpgsql
+as $$
+begin
+    if pg_current_xact_id_if_assigned() is not null then
+        return false;
+    end if;
+    perform pg_advisory_xact_lock(k.key)
+       from (select distinct hashtextextended(s, 0) as key from unnest(p_stream_ids) s order by 1) k;
+    return true;
 end;
 $$;
 

@@ -73,6 +73,47 @@ pub async fn append_with(
     expected: ExpectedRevision,
     events: &[NewEvent],
 ) -> Result<AppendResult, StoreError> {
+    append_one(conn, stream, expected, events, false).await
+}
+
+/// One append of a batch: what the caller expects of one stream, and the events for it.
+#[derive(Debug, Clone)]
+pub struct StreamAppend {
+    pub stream: String,
+    pub expected: ExpectedRevision,
+    pub events: Vec<NewEvent>,
+}
+
+/// Appends to many streams in the caller's transaction, for bulk work such as a dashboard import.
+/// Every stream's lock is taken first, before the transaction's first write, so global order
+/// still agrees with each stream's revisions; so, as with [`append_with`], the batch must come
+/// before any other write of the transaction. The first failing append fails the batch: roll
+/// the transaction back.
+pub async fn append_batch(conn: &mut PgConnection, appends: &[StreamAppend]) -> Result<Vec<AppendResult>, StoreError> {
+    let streams: Vec<&str> = appends.iter().map(|a| a.stream.as_str()).collect();
+    let locked = sqlx::query_scalar!(
+        r#"select eventstore_lock_streams($1) as "locked!""#,
+        &streams as &[&str]
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if !locked {
+        return Err(StoreError::NotFirstWrite);
+    }
+    let mut results = Vec::with_capacity(appends.len());
+    for append in appends {
+        results.push(append_one(conn, &append.stream, append.expected, &append.events, true).await?);
+    }
+    Ok(results)
+}
+
+async fn append_one(
+    conn: &mut PgConnection,
+    stream: &str,
+    expected: ExpectedRevision,
+    events: &[NewEvent],
+    already_locked: bool,
+) -> Result<AppendResult, StoreError> {
     if stream.is_empty() || stream.starts_with('$') {
         return Err(StoreError::InvalidStreamName(stream.to_string()));
     }
@@ -96,7 +137,7 @@ pub async fn append_with(
 
     let row = sqlx::query!(
         r#"select outcome as "outcome!", stream_revision as "stream_revision!", transaction_id, positions
-             from eventstore_append($1, $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[])"#,
+             from eventstore_append($1, $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[], $8)"#,
         stream,
         kind,
         expected_revision,
@@ -104,6 +145,7 @@ pub async fn append_with(
         &types as &[&str],
         &data as &[&str],
         &metadata,
+        already_locked,
     )
     .fetch_one(&mut *conn)
     .await

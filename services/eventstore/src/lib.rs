@@ -16,7 +16,7 @@ mod subscription;
 
 use sqlx::PgPool;
 
-pub use append::{AppendResult, ExpectedRevision, append_with};
+pub use append::{AppendResult, ExpectedRevision, StreamAppend, append_batch, append_with};
 pub use checkpoint::{
     EventHandler, HandlerError, SubscriberError, SubscriberLease, SubscriberOptions, load_checkpoint, run_subscriber,
     save_checkpoint,

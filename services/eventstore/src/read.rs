@@ -89,6 +89,21 @@ impl EventStore {
         rows.into_iter().map(RecordedEvent::try_from).collect()
     }
 
+    /// The event with this id, wherever it is, if it was committed.
+    pub async fn find_event(&self, event_id: uuid::Uuid) -> Result<Option<RecordedEvent>, StoreError> {
+        let row = sqlx::query_as!(
+            EventRow,
+            r#"select e.position, e.tx_id::text as "tx_id!", e.stream_id, e.revision, e.event_id, e.event_type,
+                      e.data::text as "data!", e.metadata::text as "metadata!", e.recorded_at
+                 from events e
+                where e.event_id = $1"#,
+            event_id
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(RecordedEvent::try_from).transpose()
+    }
+
     /// Whether committed events exist that readers may not pass yet, because an older
     /// transaction is still in flight. A reader that gets an empty page retries soon when so.
     pub(crate) async fn events_held_back(&self, category: Option<&str>) -> Result<bool, StoreError> {

@@ -310,3 +310,62 @@ async fn an_append_after_another_write_in_its_transaction_is_refused() {
         .unwrap_err();
     assert!(matches!(err, StoreError::NotFirstWrite), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_batch_appends_to_many_streams_in_one_transaction() {
+    let (store, db) = store().await;
+    let existing = stream();
+    store
+        .append(&existing, ExpectedRevision::NoStream, &events(2))
+        .await
+        .unwrap();
+    let appends: Vec<caseledger_eventstore::StreamAppend> = (0..50)
+        .map(|i| caseledger_eventstore::StreamAppend {
+            stream: if i == 0 { existing.clone() } else { stream() },
+            expected: if i == 0 {
+                ExpectedRevision::Exact(1)
+            } else {
+                ExpectedRevision::NoStream
+            },
+            events: events(1),
+        })
+        .collect();
+    let mut tx = db.pool.begin().await.unwrap();
+    let results = caseledger_eventstore::append_batch(&mut tx, &appends).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(results[0].revision, 2);
+    assert!(results[1..].iter().all(|r| r.revision == 0));
+    let tx_ids: std::collections::HashSet<u64> = results.iter().map(|r| r.positions[0].tx_id).collect();
+    assert_eq!(tx_ids.len(), 1, "one transaction");
+
+    // The same batch again is a retry: every append answers with its first result.
+    let mut tx = db.pool.begin().await.unwrap();
+    let again = caseledger_eventstore::append_batch(&mut tx, &appends).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(again.iter().all(|r| r.duplicate));
+
+    let found = store.find_event(appends[7].events[0].event_id).await.unwrap().unwrap();
+    assert_eq!(found.stream_id, appends[7].stream);
+    assert!(store.find_event(uuid::Uuid::now_v7()).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_batch_after_another_write_in_its_transaction_is_refused() {
+    let (_store, db) = store().await;
+    let mut tx = db.pool.begin().await.unwrap();
+    sqlx::query("create temporary table scratch (n int)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("insert into scratch values (1)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let batch = [caseledger_eventstore::StreamAppend {
+        stream: stream(),
+        expected: ExpectedRevision::Any,
+        events: events(1),
+    }];
+    let err = caseledger_eventstore::append_batch(&mut tx, &batch).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFirstWrite), "{err:?}");
+}

@@ -1,0 +1,221 @@
+//! Executing one command on one case: load, decide, append with `Exact(revision)` and update the
+//! practice register in the same transaction; on a lost race, reload and decide again (or report
+//! the conflict, when the caller named the revision it expected).
+
+use caseledger_cases::case::{case_stream, contract_stream, encode_event};
+use caseledger_cases::{Action, Case, CaseEvent, Command, EventEnvelope, decide, evolve};
+use caseledger_eventstore::{ExpectedRevision, NewEvent, StoreError, append_with};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::history::{earlier_result, event_id, load_case, metadata};
+use crate::registry::{self, RegisteredState};
+use crate::{CommandContext, CommandError, Commands};
+
+/// Attempts before a command without `expectedRevision` gives up on a busy case.
+const MAX_ATTEMPTS: u64 = 10;
+
+/// The case after a command.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub case_id: Uuid,
+    /// The case stream's revision after the command: the next `expectedRevision`.
+    pub revision: u64,
+    pub case: Case,
+    /// The command had been applied before (same `commandId`): nothing was written now.
+    pub duplicate: bool,
+}
+
+impl Commands {
+    /// Flags a practice as a new case, with a new case id.
+    pub async fn flag_practice(
+        &self,
+        context: &CommandContext,
+        action: Action,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, CommandError> {
+        // A repeated flag carries the same first event id: find the case it made.
+        if context.command_id.is_some()
+            && let Some(earlier) = self.store.find_event(event_id(context, 0)).await?
+            && let Some(case_id) = earlier
+                .stream_id
+                .strip_prefix("case-")
+                .and_then(|id| Uuid::parse_str(id).ok())
+        {
+            let (case, _) = load_case(&self.store, case_id).await?;
+            return Ok(Outcome {
+                case_id,
+                revision: earlier.revision,
+                case,
+                duplicate: true,
+            });
+        }
+        self.execute(Uuid::now_v7(), context, action, now).await
+    }
+
+    /// Runs `action` on case `case_id` as `context.actor`.
+    #[tracing::instrument(
+        name = "command",
+        skip_all,
+        fields(%case_id, command = action.name(), actor = %context.actor.id, role = %context.actor.role)
+    )]
+    pub async fn execute(
+        &self,
+        case_id: Uuid,
+        context: &CommandContext,
+        action: Action,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, CommandError> {
+        let occurred_at = context.occurred_at.unwrap_or(now);
+        let command = Command {
+            actor: context.actor.clone(),
+            occurred_at,
+            action,
+        };
+        let correlation_id = context.correlation_id.unwrap_or_else(Uuid::now_v7);
+        let mut last_conflict = None;
+        for attempt in 0..MAX_ATTEMPTS {
+            if attempt > 0 {
+                // Jittered, so writers that collided do not collide again in step.
+                tokio::time::sleep(std::time::Duration::from_millis(fastrand::u64(1..=attempt * 4))).await;
+            }
+            let (case, history) = load_case(&self.store, case_id).await?;
+            if let Some(command_id) = &context.command_id
+                && let Some(revision) = earlier_result(&history, &context.actor, command_id)
+            {
+                return Ok(Outcome {
+                    case_id,
+                    revision,
+                    case,
+                    duplicate: true,
+                });
+            }
+            let current = case.revision();
+            if let Some(expected) = context.expected_revision
+                && Some(expected) != current
+            {
+                return Err(CommandError::Conflict {
+                    expected: Some(expected),
+                    actual: current,
+                });
+            }
+            let events = decide(&case, &command, now)?;
+            match self
+                .append(case_id, &case, context, &events, occurred_at, correlation_id)
+                .await
+            {
+                Ok(duplicate) => {
+                    let escalation = matches!(events[..], [CaseEvent::EscalatedToContractReview(_)]);
+                    let case = if duplicate {
+                        load_case(&self.store, case_id).await?.0
+                    } else if escalation {
+                        // Recorded in the contract stream: the case itself is unchanged.
+                        case
+                    } else {
+                        events.into_iter().fold(case, |case, event| {
+                            evolve(
+                                case,
+                                &EventEnvelope {
+                                    event,
+                                    occurred_at,
+                                    actor: context.actor.clone(),
+                                },
+                            )
+                        })
+                    };
+                    let revision = case.revision().unwrap_or_default();
+                    return Ok(Outcome {
+                        case_id,
+                        revision,
+                        case,
+                        duplicate,
+                    });
+                }
+                Err(CommandError::Store(StoreError::WrongExpectedVersion { actual, .. })) => {
+                    if context.expected_revision.is_some() {
+                        return Err(CommandError::Conflict {
+                            expected: context.expected_revision,
+                            actual,
+                        });
+                    }
+                    tracing::debug!(?actual, "lost a race for the case; deciding again");
+                    last_conflict = Some(CommandError::Conflict {
+                        expected: current,
+                        actual,
+                    });
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Err(last_conflict.unwrap_or(CommandError::Conflict {
+            expected: None,
+            actual: None,
+        }))
+    }
+
+    /// Appends `events` (and keeps the register) in one transaction; `Ok(true)` when they had
+    /// been appended before.
+    async fn append(
+        &self,
+        case_id: Uuid,
+        case: &Case,
+        context: &CommandContext,
+        events: &[CaseEvent],
+        occurred_at: DateTime<Utc>,
+        correlation_id: Uuid,
+    ) -> Result<bool, CommandError> {
+        let metadata = metadata(context, occurred_at, correlation_id);
+        let new_events = events
+            .iter()
+            .enumerate()
+            .map(|(index, event)| {
+                let (event_type, data) = encode_event(event);
+                NewEvent::new(event_id(context, index), event_type, &data, metadata.clone())
+                    .map_err(|e| StoreError::Malformed(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // Contract review lives in a stream of its own; the case's stream stays as it is.
+        let escalation = matches!(events, [CaseEvent::EscalatedToContractReview(_)]);
+        let (stream, expected) = if escalation {
+            (contract_stream(case_id), ExpectedRevision::Any)
+        } else {
+            (
+                case_stream(case_id),
+                case.revision()
+                    .map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact),
+            )
+        };
+
+        let mut tx = self.store.pool().begin().await?;
+        let result = append_with(&mut tx, &stream, expected, &new_events).await?;
+        if !result.duplicate {
+            for event in events {
+                register(&mut tx, case_id, case, event).await?;
+            }
+        }
+        tx.commit().await?;
+        self.store.wake_subscribers();
+        Ok(result.duplicate)
+    }
+}
+
+/// Keeps the practice register in step with the events that open and settle cases.
+async fn register(
+    tx: &mut sqlx::PgConnection,
+    case_id: Uuid,
+    case: &Case,
+    event: &CaseEvent,
+) -> Result<(), CommandError> {
+    let ods_code = match (event, &case.practice) {
+        (CaseEvent::PracticeFlagged(flagged), _) => flagged.practice.ods_code.to_string(),
+        (_, Some(practice)) => practice.ods_code.to_string(),
+        (_, None) => return Ok(()),
+    };
+    match event {
+        CaseEvent::PracticeFlagged(_) => registry::claim_open(tx, &ods_code, case_id).await,
+        CaseEvent::CaseReopened(_) => registry::reopen(tx, &ods_code, case_id).await,
+        CaseEvent::ComplianceConfirmed(_) => registry::settle(tx, &ods_code, case_id, RegisteredState::Compliant).await,
+        CaseEvent::CaseClosed(_) => registry::settle(tx, &ods_code, case_id, RegisteredState::Closed).await,
+        _ => Ok(()),
+    }
+}

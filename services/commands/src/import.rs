@@ -1,0 +1,191 @@
+//! Importing a dashboard extract: every row becomes a `SlotsObserved` in its practice's stream
+//! (deterministic id, so a re-import writes nothing), in transactions of many rows; then each
+//! non-compliant practice without an open case gets a new case, and one whose latest case is
+//! COMPLIANT has it reopened. An import never confirms compliance.
+
+use caseledger_cases::case::{CaseEvent, FlagSource, FlagSourceKind, encode_event};
+use caseledger_cases::dashboard::{DashboardRow, ImportError, parse_dashboard};
+use caseledger_cases::practice::practice_stream;
+use caseledger_cases::values::FreeText;
+use caseledger_cases::{Action, Actor, CaseError, Role};
+use caseledger_eventstore::{ExpectedRevision, NewEvent, StoreError, StreamAppend, append_batch};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::history::metadata;
+use crate::registry::{RegisteredState, latest_cases};
+use crate::{CommandContext, CommandError, Commands};
+
+/// Rows per transaction: large enough to be quick, small enough to hold few locks at once.
+const ROWS_PER_TRANSACTION: usize = 500;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub report_date: Option<NaiveDate>,
+    pub rows: usize,
+    /// Observations written now (a re-import writes none).
+    pub observed: usize,
+    pub flagged: usize,
+    pub reopened: usize,
+    /// Non-empty means nothing was applied.
+    pub errors: Vec<ImportError>,
+}
+
+impl Commands {
+    /// Imports `csv` as `actor` (ICB or admin). Events it causes are dated the report date at
+    /// 00:00:00Z.
+    #[tracing::instrument(name = "import", skip_all, fields(actor = %actor.id))]
+    pub async fn import_dashboard(
+        &self,
+        actor: &Actor,
+        csv: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ImportReport, CommandError> {
+        if !matches!(actor.role, Role::Icb | Role::Admin) {
+            return Err(CaseError::Forbidden {
+                role: actor.role,
+                action: "ImportDashboard",
+            }
+            .into());
+        }
+        let dashboard = match parse_dashboard(csv, now.date_naive()) {
+            Ok(dashboard) => dashboard,
+            Err(errors) => {
+                return Ok(ImportReport {
+                    errors,
+                    ..ImportReport::default()
+                });
+            }
+        };
+        let occurred_at = dashboard.report_date.and_time(chrono::NaiveTime::MIN).and_utc();
+        let context = CommandContext::new(actor.clone()).at(occurred_at);
+        let mut report = ImportReport {
+            report_date: Some(dashboard.report_date),
+            rows: dashboard.rows.len(),
+            ..ImportReport::default()
+        };
+
+        let correlation_id = Uuid::now_v7();
+        let mut new_rows: Vec<&DashboardRow> = Vec::new();
+        for chunk in dashboard.rows.chunks(ROWS_PER_TRANSACTION) {
+            let written = self.observe(chunk, &context, occurred_at, correlation_id).await?;
+            new_rows.extend(chunk.iter().zip(written).filter(|(_, new)| *new).map(|(row, _)| row));
+        }
+        report.observed = new_rows.len();
+
+        // Only what this import newly observed can open or reopen a case: a re-import is a no-op.
+        let non_compliant: Vec<&DashboardRow> = new_rows.into_iter().filter(|r| !r.observation.compliant()).collect();
+        let codes: Vec<String> = non_compliant
+            .iter()
+            .map(|r| r.observation.practice.ods_code.to_string())
+            .collect();
+        let mut conn = self.store.pool().acquire().await?;
+        let latest = latest_cases(&mut conn, &codes).await?;
+        drop(conn);
+        for row in non_compliant {
+            let observed = &row.observation;
+            let ods_code = observed.practice.ods_code.as_str();
+            let key = format!("dashboard:{ods_code}:{}", dashboard.report_date);
+            let mut context = context.clone().with_command_id(key);
+            context.correlation_id = Some(correlation_id);
+            match latest
+                .iter()
+                .find(|c| c.ods_code == ods_code)
+                .map(|c| (c.case_id, c.state))
+            {
+                Some((_, RegisteredState::Open)) => {}
+                Some((case_id, RegisteredState::Compliant)) => {
+                    // An extract older than the compliance says nothing new about the practice.
+                    let (case, _) = crate::load_case(&self.store, case_id).await?;
+                    if case
+                        .compliant_at
+                        .is_some_and(|compliant_at| compliant_at >= occurred_at)
+                    {
+                        continue;
+                    }
+                    let reason = FreeText::parse("regression").map_err(|e| CaseError::InvalidValue {
+                        field: "reason",
+                        source: e,
+                    })?;
+                    let action = Action::ReopenCase {
+                        reason,
+                        visible_slots: Some(observed.visible_slots),
+                    };
+                    match self.execute(case_id, &context, action, now).await {
+                        Ok(outcome) if !outcome.duplicate => report.reopened += 1,
+                        Ok(_) => {}
+                        // Reopened or superseded meanwhile by someone else: the practice is looked after.
+                        Err(
+                            CommandError::Rejected(CaseError::InvalidTransition { .. })
+                            | CommandError::NotLatestCase { .. },
+                        ) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                None | Some((_, RegisteredState::Closed)) => {
+                    let action = Action::FlagPractice {
+                        practice: observed.practice.clone(),
+                        list_size: observed.list_size,
+                        visible_slots: observed.visible_slots,
+                        source: FlagSource {
+                            kind: FlagSourceKind::Dashboard,
+                            report_date: Some(dashboard.report_date),
+                        },
+                        reason: None,
+                    };
+                    match self.flag_practice(&context, action, now).await {
+                        Ok(outcome) if !outcome.duplicate => report.flagged += 1,
+                        Ok(_) | Err(CommandError::PracticeHasOpenCase { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        tracing::info!(
+            rows = report.rows,
+            observed = report.observed,
+            flagged = report.flagged,
+            reopened = report.reopened,
+            "imported"
+        );
+        Ok(report)
+    }
+
+    /// Appends the rows' observations in one transaction; for each row, whether it was new.
+    async fn observe(
+        &self,
+        rows: &[DashboardRow],
+        context: &CommandContext,
+        occurred_at: DateTime<Utc>,
+        correlation_id: Uuid,
+    ) -> Result<Vec<bool>, CommandError> {
+        let metadata = metadata(context, occurred_at, correlation_id);
+        let appends = rows
+            .iter()
+            .map(|row| {
+                let observed = &row.observation;
+                let (event_type, data) = encode_event(&CaseEvent::SlotsObserved(observed.clone()));
+                let id = observation_id(observed.practice.ods_code.as_str(), observed.report_date);
+                let event = NewEvent::new(id, event_type, &data, metadata.clone())
+                    .map_err(|e| StoreError::Malformed(e.to_string()))?;
+                Ok(StreamAppend {
+                    stream: practice_stream(&observed.practice.ods_code),
+                    expected: ExpectedRevision::Any,
+                    events: vec![event],
+                })
+            })
+            .collect::<Result<Vec<_>, CommandError>>()?;
+        let mut tx = self.store.pool().begin().await?;
+        let results = append_batch(&mut tx, &appends).await?;
+        tx.commit().await?;
+        self.store.wake_subscribers();
+        Ok(results.iter().map(|r| !r.duplicate).collect())
+    }
+}
+
+/// The same practice and report date always give the same event id.
+fn observation_id(ods_code: &str, report_date: NaiveDate) -> Uuid {
+    const NAMESPACE: Uuid = Uuid::from_u128(0x6361_7365_6c65_6467_6572_2d6f_6273_0001);
+    Uuid::new_v5(&NAMESPACE, format!("{ods_code}/{report_date}").as_bytes())
+}

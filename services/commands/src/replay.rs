@@ -1,0 +1,281 @@
+//! Replaying a recorded story from a folder shaped like the case study: weekly dashboard extracts
+//! (`dashboard-week-NN.csv`, each imported at its report date) and `interventions.jsonl` (what
+//! each party did, in time order), interleaved by business time, each line applied as the command
+//! its `kind` names, as its `actor` in its `role`.
+
+use std::path::{Path, PathBuf};
+
+use caseledger_cases::case::CaseEvent;
+use caseledger_cases::values::ShortText;
+use caseledger_cases::{Action, Actor, Role};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde::Serialize;
+
+use crate::registry::latest_cases;
+use crate::{CommandContext, CommandError, Commands};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReplayReport {
+    pub imports: usize,
+    pub commands: usize,
+    pub observed: usize,
+    pub flagged: usize,
+    pub reopened: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file} line {line}: {message}")]
+    BadLine { file: String, line: usize, message: String },
+    #[error("{file}: the extract was rejected: {errors}")]
+    Rejected { file: String, errors: String },
+    #[error("{file} line {line}: {source}")]
+    Command {
+        file: String,
+        line: usize,
+        #[source]
+        source: CommandError,
+    },
+}
+
+/// One line of `interventions.jsonl`.
+#[derive(Debug, Deserialize)]
+struct Intervention {
+    at: DateTime<Utc>,
+    role: String,
+    actor: String,
+    kind: String,
+    ods_code: String,
+    data: serde_json::Value,
+}
+
+enum Step {
+    Import { file: String, csv: String },
+    Intervention { line: usize, intervention: Intervention },
+}
+
+impl Commands {
+    /// Replays `dir` as the parties: imports as `importer`, each intervention as its own actor.
+    pub async fn replay_dir(
+        &self,
+        dir: &Path,
+        importer: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<ReplayReport, ReplayError> {
+        let mut steps: Vec<(DateTime<Utc>, u8, Step)> = Vec::new();
+        let mut extracts: Vec<PathBuf> = read_dir(dir)?
+            .into_iter()
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("dashboard-") && n.ends_with(".csv"))
+            })
+            .collect();
+        extracts.sort();
+        for path in extracts {
+            let csv = read(&path)?;
+            let file = display_name(&path);
+            let date = report_date(&csv).ok_or_else(|| ReplayError::BadLine {
+                file: file.clone(),
+                line: 2,
+                message: "no report_date in the first row".into(),
+            })?;
+            steps.push((
+                date.and_time(chrono::NaiveTime::MIN).and_utc(),
+                0,
+                Step::Import { file, csv },
+            ));
+        }
+        let interventions = dir.join("interventions.jsonl");
+        if interventions.exists() {
+            for (index, text) in read(&interventions)?
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
+                let intervention: Intervention = serde_json::from_str(text).map_err(|e| ReplayError::BadLine {
+                    file: "interventions.jsonl".into(),
+                    line: index + 1,
+                    message: e.to_string(),
+                })?;
+                steps.push((
+                    intervention.at,
+                    1,
+                    Step::Intervention {
+                        line: index + 1,
+                        intervention,
+                    },
+                ));
+            }
+        }
+        // Stable: lines keep their file order at equal times, and an extract comes first.
+        steps.sort_by_key(|(at, order, _)| (*at, *order));
+
+        let mut report = ReplayReport::default();
+        for (_, _, step) in steps {
+            match step {
+                Step::Import { file, csv } => {
+                    let imported =
+                        self.import_dashboard(importer, &csv, now)
+                            .await
+                            .map_err(|source| ReplayError::Command {
+                                file: file.clone(),
+                                line: 0,
+                                source,
+                            })?;
+                    if !imported.errors.is_empty() {
+                        let errors = imported
+                            .errors
+                            .iter()
+                            .map(|e| format!("line {}: {}", e.line, e.message))
+                            .collect::<Vec<_>>();
+                        return Err(ReplayError::Rejected {
+                            file,
+                            errors: errors.join("; "),
+                        });
+                    }
+                    report.imports += 1;
+                    report.observed += imported.observed;
+                    report.flagged += imported.flagged;
+                    report.reopened += imported.reopened;
+                }
+                Step::Intervention { line, intervention } => {
+                    self.apply(&intervention, line, now).await?;
+                    report.commands += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn apply(&self, line: &Intervention, number: usize, now: DateTime<Utc>) -> Result<(), ReplayError> {
+        let bad = |message: String| ReplayError::BadLine {
+            file: "interventions.jsonl".into(),
+            line: number,
+            message,
+        };
+        let role = Role::parse(&line.role).ok_or_else(|| bad(format!("unknown role {:?}", line.role)))?;
+        let id = ShortText::parse(&line.actor).map_err(|e| bad(format!("actor: {e}")))?;
+        let action = action_of(&line.kind, &line.data).map_err(bad)?;
+        let mut conn = self.store().pool().acquire().await.map_err(|e| ReplayError::Command {
+            file: "interventions.jsonl".into(),
+            line: number,
+            source: e.into(),
+        })?;
+        let latest = latest_cases(&mut conn, &[line.ods_code.to_ascii_uppercase()])
+            .await
+            .map_err(|source| ReplayError::Command {
+                file: "interventions.jsonl".into(),
+                line: number,
+                source,
+            })?;
+        drop(conn);
+        let case_id = latest
+            .first()
+            .map(|c| c.case_id)
+            .ok_or_else(|| bad(format!("no case for practice {}", line.ods_code)))?;
+        let context = CommandContext::new(Actor::new(id, role)).at(line.at);
+        self.execute(case_id, &context, action, now)
+            .await
+            .map(drop)
+            .map_err(|source| ReplayError::Command {
+                file: "interventions.jsonl".into(),
+                line: number,
+                source,
+            })
+    }
+}
+
+/// The command that records an event of `kind` with `data` (the event's own data shape).
+fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
+    // Blank optional text in the recorded data means "not given".
+    let mut data = data.clone();
+    if let serde_json::Value::Object(fields) = &mut data {
+        fields.retain(|_, v| v.as_str().is_none_or(|s| !s.trim().is_empty()));
+    }
+    let event: CaseEvent = serde_json::from_value(serde_json::json!({ "type": kind, "data": data }))
+        .map_err(|e| format!("{kind}: {e}"))?;
+    Ok(match event {
+        CaseEvent::CaseAssigned(e) => Action::AssignCase {
+            champion_id: e.champion_id,
+        },
+        CaseEvent::PracticeContacted(e) => Action::RecordContact {
+            channel: e.channel,
+            contact_name: e.contact_name,
+            summary: e.summary,
+        },
+        CaseEvent::GuidanceShared(e) => Action::ShareGuidance {
+            guide: e.guide,
+            version: e.version,
+        },
+        CaseEvent::RootCauseIdentified(e) => Action::RecordRootCause {
+            cause: e.cause,
+            detail: e.detail,
+        },
+        CaseEvent::SlotsRemapped(e) => Action::RecordRemap {
+            changes: e.changes,
+            slots_per_day_configured: e.slots_per_day_configured,
+        },
+        CaseEvent::GpConnectReEnabled(e) => Action::RecordGpConnectReEnabled { reference: e.reference },
+        CaseEvent::DhuVisibilityConfirmed(e) => Action::ConfirmDhuVisibility {
+            visible_slots_per_day: e.visible_slots_per_day,
+        },
+        CaseEvent::DhuVisibilityIssueReported(e) => Action::ReportDhuVisibilityIssue {
+            issue: e.issue,
+            detail: e.detail,
+        },
+        CaseEvent::ComplianceConfirmed(e) => Action::ConfirmCompliance {
+            visible_slots_per_day: e.visible_slots_per_day,
+            evidence: e.evidence,
+        },
+        CaseEvent::CaseClosed(e) => Action::CloseCase { reason: e.reason },
+        CaseEvent::CaseReopened(e) => Action::ReopenCase {
+            reason: e.reason,
+            visible_slots: e.visible_slots,
+        },
+        CaseEvent::NoteAdded(e) => Action::AddNote { text: e.text },
+        CaseEvent::EscalatedToContractReview(e) => Action::EscalateToContractReview { reason: e.reason },
+        CaseEvent::PracticeFlagged(_) | CaseEvent::SlotsObserved(_) => {
+            return Err(format!(
+                "{kind} comes from the dashboard extracts, not from interventions"
+            ));
+        }
+    })
+}
+
+fn report_date(csv: &str) -> Option<NaiveDate> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next()?.split(',').map(str::trim).collect();
+    let column = header.iter().position(|h| *h == "report_date")?;
+    let first = lines.next()?;
+    NaiveDate::parse_from_str(first.split(',').nth(column)?.trim(), "%Y-%m-%d").ok()
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, ReplayError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| ReplayError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    Ok(entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+}
+
+fn read(path: &Path) -> Result<String, ReplayError> {
+    std::fs::read_to_string(path).map_err(|source| ReplayError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string()
+}
