@@ -3,6 +3,7 @@
 
 mod append;
 mod baseline;
+mod import;
 mod read_all;
 mod report;
 mod server;
@@ -37,6 +38,11 @@ enum Command {
         #[arg(long, default_value_t = 1_000_000)]
         events: usize,
     },
+    /// Times one dashboard import: 119 rows (the case study's first week) or a generated file.
+    Import {
+        #[arg(long, default_value_t = 119)]
+        practices: usize,
+    },
     /// The raw-PostgreSQL baseline: the project's copy of the shared pgbench scripts.
     Baseline {
         #[arg(long, default_value_t = 10)]
@@ -68,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
             seconds,
         } => vec![append::run(&server, writers, batch, seconds).await?],
         Command::ReadAll { events } => vec![read_all::run(&server, events).await?],
+        Command::Import { practices } => vec![import::run(&server, practices).await?],
         Command::Baseline { seconds, events } => baseline::run_all(&server, seconds, events)?,
         Command::Suite { seconds, events } => suite(&server, seconds, events).await?,
     };
@@ -84,5 +91,7 @@ async fn suite(server: &server::BenchServer, seconds: u64, events: usize) -> any
     }
     runs.push(baseline::read_all(server, seconds, events)?);
     runs.push(read_all::run(server, events).await?);
+    runs.push(import::run(server, 119).await?);
+    runs.push(import::run(server, 7_000).await?);
     Ok(runs)
 }

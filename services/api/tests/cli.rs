@@ -1,0 +1,73 @@
+//! The command line, run as a user would: the real binary against a real database.
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn fixture(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(path)
+}
+
+fn caseledger(database_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_caseledger"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn replay_loads_the_case_study_and_reports_what_it_did() {
+    let db = caseledger_testsupport::fresh_db().await;
+    let out = caseledger(&db.url(), &["replay", fixture("case-study").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["imports"], 9);
+    assert_eq!(report["commands"], 235);
+    assert_eq!(report["flagged"], 28);
+    let compliant: i64 = sqlx::query_scalar("select count(*) from practice_cases where state = 'compliant'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(compliant, 28);
+}
+
+#[tokio::test]
+async fn import_applies_a_good_file_and_rejects_a_bad_one_with_its_errors() {
+    let db = caseledger_testsupport::fresh_db().await;
+    let week0 = fixture("case-study/dashboard-week-00.csv");
+    let out = caseledger(&db.url(), &["import", week0.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["rows"].as_u64(), report["flagged"].as_u64()),
+        (Some(119), Some(28))
+    );
+
+    let bad = std::env::temp_dir().join(format!("caseledger-bad-{}.csv", std::process::id()));
+    let text = std::fs::read_to_string(&week0)
+        .unwrap()
+        .replacen("Z00012", "NOT-A-CODE", 1)
+        .replacen(",5121,", ",0,", 1);
+    std::fs::write(&bad, text).unwrap();
+    let out = caseledger(&db.url(), &["import", bad.to_str().unwrap()]);
+    std::fs::remove_file(&bad).ok();
+    assert!(!out.status.success(), "a bad file fails the command");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["errors"].as_array().unwrap().len() >= 2, "{report}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing applied"));
+}
+
+#[test]
+fn without_a_database_it_says_what_to_set() {
+    let out = Command::new(env!("CARGO_BIN_EXE_caseledger"))
+        .arg("migrate")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
+}
