@@ -133,13 +133,28 @@ impl SubscriberLease {
 /// Failure of a subscriber's own code, which stops the runner (its transaction rolls back).
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A subscriber's effect: writes made through `tx` commit together with its checkpoint.
+/// A subscriber's effect: writes made through `tx` commit together with its checkpoint. A batch
+/// is a page of events in global order; a handler that can do a page's work in a few statements
+/// overrides `handle_batch`.
 pub trait EventHandler: Send + Sync {
     fn handle<'a>(
         &'a self,
         tx: &'a mut PgConnection,
         event: &'a RecordedEvent,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+
+    fn handle_batch<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a {
+        async move {
+            for event in events {
+                self.handle(tx, event).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -169,10 +184,10 @@ impl SubscriberOptions {
 pub enum SubscriberError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("subscriber {subscriber} failed on event {event_id}: {source}")]
+    #[error("subscriber {subscriber} failed on the batch from event {first_event_id}: {source}")]
     Handler {
         subscriber: String,
-        event_id: uuid::Uuid,
+        first_event_id: uuid::Uuid,
         source: HandlerError,
     },
 }
@@ -214,16 +229,14 @@ pub async fn run_subscriber<H: EventHandler>(
             continue;
         };
         let mut tx = lease.connection().begin().await.map_err(StoreError::from)?;
-        for event in &batch {
-            handler
-                .handle(&mut tx, event)
-                .await
-                .map_err(|source| SubscriberError::Handler {
-                    subscriber: options.name.clone(),
-                    event_id: event.event_id,
-                    source,
-                })?;
-        }
+        handler
+            .handle_batch(&mut tx, &batch)
+            .await
+            .map_err(|source| SubscriberError::Handler {
+                subscriber: options.name.clone(),
+                first_event_id: batch[0].event_id,
+                source,
+            })?;
         save_checkpoint(&mut tx, &options.name, checkpoint, last).await?;
         tx.commit().await.map_err(StoreError::from)?;
         checkpoint = Some(last);

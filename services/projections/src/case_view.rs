@@ -1,0 +1,231 @@
+//! `case_view`: one row per case, folded with the domain's own `evolve`, plus when the case first
+//! went to contract review. A batch loads its cases in one query and writes them back in one.
+
+use std::collections::HashMap;
+
+use caseledger_cases::case::RemapChange;
+use caseledger_cases::case::RootCause;
+use caseledger_cases::practice::PracticeDetails;
+use caseledger_cases::values::{OdsCode, PcnCode, ShortText};
+use caseledger_cases::{Case, CaseStatus, evolve};
+use caseledger_commands::envelope_of;
+use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+pub const NAME: &str = "case_view";
+
+/// Keeps `case_view`.
+#[derive(Debug, Default)]
+pub struct CaseViewProjection;
+
+/// A case while a batch is folded into it.
+struct Folded {
+    case: Case,
+    escalated_at: Option<DateTime<Utc>>,
+    last_event_at: DateTime<Utc>,
+}
+
+/// A `case_view` row as the batch upsert reads it from JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CaseRow {
+    case_id: Uuid,
+    ods_code: String,
+    practice_name: String,
+    pcn_code: String,
+    pcn_name: Option<String>,
+    place: String,
+    list_size: i32,
+    required_slots: i32,
+    status: String,
+    revision: i64,
+    created_at: DateTime<Utc>,
+    opened_at: DateTime<Utc>,
+    compliant_at: Option<DateTime<Utc>>,
+    closed_at: Option<DateTime<Utc>>,
+    visible_slots: Option<i32>,
+    assigned_to: Option<String>,
+    root_causes: Vec<String>,
+    remap_changes: Vec<String>,
+    open_dhu_issue: bool,
+    escalated_at: Option<DateTime<Utc>>,
+    last_event_at: DateTime<Utc>,
+}
+
+impl EventHandler for CaseViewProjection {
+    async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
+        self.handle_batch(tx, std::slice::from_ref(event)).await
+    }
+
+    async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
+        let relevant: Vec<(Uuid, &RecordedEvent)> = events
+            .iter()
+            .filter_map(|e| {
+                let id = e
+                    .stream_id
+                    .strip_prefix("case-")
+                    .or_else(|| e.stream_id.strip_prefix("contract-"))?;
+                Some((Uuid::parse_str(id).ok()?, e))
+            })
+            .collect();
+        if relevant.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Uuid> = relevant.iter().map(|(id, _)| *id).collect();
+        let stored: Vec<CaseRow> = sqlx::query_scalar!(
+            r#"select to_jsonb(c) as "row!" from case_view c where c.case_id = any($1)"#,
+            &ids
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<_, _>>()?;
+        let mut cases: HashMap<Uuid, Folded> = HashMap::new();
+        for row in stored {
+            let folded = Folded {
+                case: row.to_case()?,
+                escalated_at: row.escalated_at,
+                last_event_at: row.last_event_at,
+            };
+            cases.insert(row.case_id, folded);
+        }
+
+        for (case_id, event) in relevant {
+            let envelope = envelope_of(event)?;
+            let at = envelope.occurred_at;
+            if event.stream_id.starts_with("contract-") {
+                if let Some(folded) = cases.get_mut(&case_id) {
+                    folded.escalated_at = Some(folded.escalated_at.map_or(at, |first| first.min(at)));
+                }
+                continue;
+            }
+            let folded = cases.remove(&case_id).unwrap_or(Folded {
+                case: Case::default(),
+                escalated_at: None,
+                last_event_at: at,
+            });
+            let case = evolve(folded.case, &envelope);
+            cases.insert(
+                case_id,
+                Folded {
+                    case,
+                    escalated_at: folded.escalated_at,
+                    last_event_at: at,
+                },
+            );
+        }
+
+        let rows: Vec<CaseRow> = cases
+            .into_iter()
+            .filter_map(|(case_id, f)| CaseRow::of(case_id, &f.case, f.escalated_at, f.last_event_at))
+            .collect();
+        let rows = serde_json::to_value(rows)?;
+        sqlx::query!(
+            r#"insert into case_view
+               select * from jsonb_to_recordset($1) as r(
+                   case_id uuid, ods_code text, practice_name text, pcn_code text, pcn_name text, place text,
+                   list_size integer, required_slots integer, status text, revision bigint,
+                   created_at timestamptz, opened_at timestamptz, compliant_at timestamptz, closed_at timestamptz,
+                   visible_slots integer, assigned_to text, root_causes text[], remap_changes text[],
+                   open_dhu_issue boolean, escalated_at timestamptz, last_event_at timestamptz)
+               on conflict (case_id) do update set
+                   ods_code = excluded.ods_code, practice_name = excluded.practice_name,
+                   pcn_code = excluded.pcn_code, pcn_name = excluded.pcn_name, place = excluded.place,
+                   list_size = excluded.list_size, required_slots = excluded.required_slots,
+                   status = excluded.status, revision = excluded.revision, created_at = excluded.created_at,
+                   opened_at = excluded.opened_at, compliant_at = excluded.compliant_at,
+                   closed_at = excluded.closed_at, visible_slots = excluded.visible_slots,
+                   assigned_to = excluded.assigned_to, root_causes = excluded.root_causes,
+                   remap_changes = excluded.remap_changes, open_dhu_issue = excluded.open_dhu_issue,
+                   escalated_at = excluded.escalated_at, last_event_at = excluded.last_event_at"#,
+            rows
+        )
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+}
+
+impl CaseRow {
+    fn of(
+        case_id: Uuid,
+        case: &Case,
+        escalated_at: Option<DateTime<Utc>>,
+        last_event_at: DateTime<Utc>,
+    ) -> Option<Self> {
+        let (status, practice, created_at, opened_at) =
+            (case.status?, case.practice.as_ref()?, case.created_at?, case.opened_at?);
+        Some(Self {
+            case_id,
+            ods_code: practice.ods_code.to_string(),
+            practice_name: practice.name.to_string(),
+            pcn_code: practice.pcn_code.to_string(),
+            pcn_name: practice.pcn_name.as_ref().map(ToString::to_string),
+            place: practice.place.to_string(),
+            list_size: i32::try_from(case.list_size).unwrap_or(i32::MAX),
+            required_slots: i32::try_from(case.required_slots).unwrap_or(i32::MAX),
+            status: status.as_str().to_string(),
+            revision: case.revision().and_then(|r| i64::try_from(r).ok()).unwrap_or_default(),
+            created_at,
+            opened_at,
+            compliant_at: case.compliant_at,
+            closed_at: case.closed_at,
+            visible_slots: case.visible_slots.and_then(|v| i32::try_from(v).ok()),
+            assigned_to: case.assigned_to.as_ref().map(ToString::to_string),
+            root_causes: case.root_causes.iter().map(name_of).collect(),
+            remap_changes: case.remap_changes.iter().map(name_of).collect(),
+            open_dhu_issue: case.open_dhu_issue,
+            escalated_at,
+            last_event_at,
+        })
+    }
+
+    fn to_case(&self) -> Result<Case, HandlerError> {
+        let status: CaseStatus = parse_name(&self.status)?;
+        Ok(Case {
+            status: Some(status),
+            practice: Some(PracticeDetails {
+                ods_code: OdsCode::parse(&self.ods_code)?,
+                name: ShortText::parse(&self.practice_name)?,
+                pcn_code: PcnCode::parse(&self.pcn_code)?,
+                pcn_name: ShortText::parse_optional(self.pcn_name.as_deref())?,
+                place: ShortText::parse(&self.place)?,
+            }),
+            list_size: u32::try_from(self.list_size)?,
+            required_slots: u32::try_from(self.required_slots)?,
+            created_at: Some(self.created_at),
+            opened_at: Some(self.opened_at),
+            compliant_at: self.compliant_at,
+            closed_at: self.closed_at,
+            assigned_to: ShortText::parse_optional(self.assigned_to.as_deref())?,
+            root_causes: self
+                .root_causes
+                .iter()
+                .map(|c| parse_name::<RootCause>(c))
+                .collect::<Result<_, _>>()?,
+            remap_changes: self
+                .remap_changes
+                .iter()
+                .map(|c| parse_name::<RemapChange>(c))
+                .collect::<Result<_, _>>()?,
+            open_dhu_issue: self.open_dhu_issue,
+            visible_slots: self.visible_slots.and_then(|v| u32::try_from(v).ok()),
+            events: u64::try_from(self.revision)? + 1,
+        })
+    }
+}
+
+/// The serde name of an enum value (`slot_type_not_external`, `DHU_CONFIRMED`).
+pub fn name_of<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}
+
+fn parse_name<T: DeserializeOwned>(name: &str) -> Result<T, HandlerError> {
+    Ok(serde_json::from_value(serde_json::Value::String(name.to_string()))?)
+}

@@ -1,0 +1,9 @@
+//! Read models of the event log, one module each, kept by named subscribers whose checkpoints
+//! commit with their rows; the runner that keeps them; and the per-role lens over a case's history.
+
+pub mod case_view;
+pub mod lens;
+pub mod practice_view;
+pub mod runner;
+
+pub use runner::{Projections, wait_for_projections};

@@ -1,0 +1,120 @@
+//! The read models after the case study, and the lens over a case's history for each role.
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use caseledger_cases::values::ShortText;
+use caseledger_cases::{Actor, Role};
+use caseledger_commands::Commands;
+use caseledger_eventstore::{Direction, EventStore, ReadFrom};
+use caseledger_projections::lens::lens;
+use caseledger_projections::{Projections, wait_for_projections};
+
+fn case_study() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/case-study")
+}
+
+async fn replayed() -> (EventStore, caseledger_testsupport::TestDb) {
+    let db = caseledger_testsupport::fresh_db().await;
+    let store = EventStore::new(db.pool.clone());
+    let importer = Actor::new(ShortText::parse("icb-assurance-1").unwrap(), Role::Icb);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-31T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    Commands::new(store.clone())
+        .replay_dir(&case_study(), &importer, now)
+        .await
+        .unwrap();
+    (store, db)
+}
+
+#[tokio::test]
+async fn the_views_hold_every_case_and_practice_of_the_case_study() {
+    let (store, db) = replayed().await;
+    let projections = Projections::start(&store);
+    assert!(
+        wait_for_projections(&store, Duration::from_secs(30)).await.unwrap(),
+        "caught up"
+    );
+    projections.stop().await;
+
+    let statuses: Vec<(String, i64)> = sqlx::query_as("select status, count(*) from case_view group by status")
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(statuses, vec![("COMPLIANT".to_string(), 28)]);
+    let (practices, non_compliant): (i64, i64) =
+        sqlx::query_as("select count(*), count(*) filter (where not compliant) from practice_view")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!((practices, non_compliant), (119, 0));
+    let assigned: i64 = sqlx::query_scalar("select count(*) from case_view where assigned_to like 'dc-%'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(assigned, 28);
+    let with_causes: i64 = sqlx::query_scalar("select count(*) from case_view where cardinality(root_causes) > 0")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(with_causes > 0);
+}
+
+#[tokio::test]
+async fn each_role_sees_a_case_history_through_its_lens() {
+    let (store, db) = replayed().await;
+    let case_id: uuid::Uuid = sqlx::query_scalar("select case_id from practice_cases where ods_code = 'Z00124'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let history = store
+        .read_stream(&format!("case-{case_id}"), Direction::Forwards, ReadFrom::Start, 100)
+        .await
+        .unwrap();
+    let seen = |role| history.iter().filter_map(|e| lens(role, e)).collect::<Vec<_>>();
+
+    let champion = seen(Role::Champion);
+    let contact = champion.iter().find(|e| e.event_type == "PracticeContacted").unwrap();
+    assert_eq!(contact.data["contact_name"], "Practice Manager 1");
+    assert!(contact.data.get("summary").is_some());
+    assert_eq!(contact.actor_id.as_deref(), Some("dc-amira"));
+
+    let icb = seen(Role::Icb);
+    let contact = icb.iter().find(|e| e.event_type == "PracticeContacted").unwrap();
+    assert!(
+        contact.data.get("contact_name").is_none(),
+        "the ICB never sees contact names"
+    );
+    assert!(contact.data.get("summary").is_some());
+
+    let lmc = seen(Role::Lmc);
+    let contact = lmc.iter().find(|e| e.event_type == "PracticeContacted").unwrap();
+    assert!(contact.data.get("contact_name").is_none() && contact.data.get("summary").is_none());
+    assert_eq!(contact.actor_id, None, "the LMC does not see which champion");
+    assert!(lmc.iter().all(|e| e.event_type != "NoteAdded"));
+    let assigned = lmc.iter().find(|e| e.event_type == "CaseAssigned").unwrap();
+    assert!(assigned.data.get("champion_id").is_none());
+
+    let dhu = seen(Role::Dhu);
+    let types: std::collections::BTreeSet<&str> = dhu.iter().map(|e| e.event_type.as_str()).collect();
+    assert!(
+        types.iter().all(|t| {
+            [
+                "PracticeFlagged",
+                "SlotsRemapped",
+                "GpConnectReEnabled",
+                "DhuVisibilityConfirmed",
+                "ComplianceConfirmed",
+            ]
+            .contains(t)
+        }),
+        "{types:?}"
+    );
+    assert!(
+        dhu.iter()
+            .all(|e| e.actor_role != Role::Champion || e.actor_id.is_none())
+    );
+}
