@@ -89,6 +89,19 @@ impl EventStore {
         rows.into_iter().map(RecordedEvent::try_from).collect()
     }
 
+    /// A position to subscribe after for "from now on": past every transaction that has ended,
+    /// before every one still in flight (whose events, committed later, are then delivered).
+    pub async fn live_start(&self) -> Result<Position, StoreError> {
+        let xmin = sqlx::query_scalar!(r#"select pg_snapshot_xmin(pg_current_snapshot())::text as "xmin!""#)
+            .fetch_one(&self.pool)
+            .await?;
+        let tx_id: u64 = xmin
+            .parse()
+            .map_err(|_| StoreError::Malformed(format!("xmin {xmin}")))?;
+        // Everything with a smaller tx_id has ended; positions start at 1.
+        Ok(Position { tx_id, position: 0 })
+    }
+
     /// The event with this id, wherever it is, if it was committed.
     pub async fn find_event(&self, event_id: uuid::Uuid) -> Result<Option<RecordedEvent>, StoreError> {
         let row = sqlx::query_as!(

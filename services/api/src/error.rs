@@ -1,0 +1,120 @@
+//! The one place where errors become GraphQL errors with `extensions.code`. Internal failures are
+//! logged with their cause and shown as a short message without internals.
+
+use async_graphql::{Error, ErrorExtensions};
+use caseledger_cases::{CaseError, ValueError};
+use caseledger_commands::CommandError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No or no valid token.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller's role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{field}: {message}")]
+    BadInput { field: String, message: String },
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn bad_input(field: &str, error: impl std::fmt::Display) -> Self {
+        ApiError::BadInput {
+            field: field.to_string(),
+            message: error.to_string(),
+        }
+    }
+
+    pub fn internal(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ApiError::Internal(Box::new(error))
+    }
+}
+
+impl From<ValueError> for ApiError {
+    fn from(error: ValueError) -> Self {
+        ApiError::bad_input("input", error)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl From<caseledger_eventstore::StoreError> for ApiError {
+    fn from(error: caseledger_eventstore::StoreError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> Error {
+        let (code, message) = match self {
+            ApiError::Unauthenticated(_) => ("UNAUTHENTICATED", self.to_string()),
+            ApiError::Forbidden(_) => ("FORBIDDEN", self.to_string()),
+            ApiError::NotFound(_) => ("NOT_FOUND", self.to_string()),
+            ApiError::BadInput { .. } => ("BAD_USER_INPUT", self.to_string()),
+            ApiError::Command(error) => (command_code(error), self.to_string()),
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %cause, source = ?cause.source(), "request failed");
+                ("INTERNAL_SERVER_ERROR", "internal error".to_string())
+            }
+        };
+        let message = if code == "INTERNAL_SERVER_ERROR" && !matches!(self, ApiError::Internal(_)) {
+            tracing::error!(error = %self, "request failed");
+            "internal error".to_string()
+        } else {
+            message
+        };
+        Error::new(message).extend_with(|_, extensions| {
+            extensions.set("code", code);
+            if let ApiError::Command(CommandError::Conflict { expected, actual }) = self {
+                extensions.set("expectedRevision", expected.map(|r| r as i64));
+                extensions.set("actualRevision", actual.map(|r| r as i64));
+            }
+            if let ApiError::Command(CommandError::PracticeHasOpenCase { case_id, .. }) = self {
+                extensions.set("caseId", case_id.to_string());
+            }
+        })
+    }
+}
+
+fn command_code(error: &CommandError) -> &'static str {
+    match error {
+        CommandError::Rejected(rejection) => match rejection {
+            CaseError::Forbidden { .. } | CaseError::AssignOnlySelf { .. } => "FORBIDDEN",
+            CaseError::CaseNotFound => "NOT_FOUND",
+            CaseError::InvalidTransition { .. } | CaseError::NotCompliant { .. } | CaseError::CaseAlreadyExists => {
+                "INVALID_TRANSITION"
+            }
+            CaseError::OccurredInFuture { .. }
+            | CaseError::OccurredBeforeOpened { .. }
+            | CaseError::InvalidValue { .. } => "BAD_USER_INPUT",
+        },
+        CommandError::Conflict { .. } | CommandError::PracticeHasOpenCase { .. } => "CONFLICT",
+        CommandError::NotLatestCase { .. } => "INVALID_TRANSITION",
+        CommandError::Corrupt { .. } | CommandError::MissingMetadata { .. } | CommandError::Store(_) => {
+            "INTERNAL_SERVER_ERROR"
+        }
+    }
+}
+
+/// Resolver results: the error is mapped to `extensions.code` on the way out.
+pub type ApiResult<T> = Result<T, Error>;
+
+pub trait IntoGraphql<T> {
+    fn gql(self) -> ApiResult<T>;
+}
+
+impl<T, E: Into<ApiError>> IntoGraphql<T> for Result<T, E> {
+    fn gql(self) -> ApiResult<T> {
+        self.map_err(|e| e.into().extend())
+    }
+}

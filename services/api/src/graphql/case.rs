@@ -1,0 +1,314 @@
+//! `Case`, `Practice`, `Observation` and `CaseEvent`: a case as the caller's role may see it.
+
+use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
+use caseledger_cases::case::case_stream;
+use caseledger_cases::{Case as DomainCase, Role as DomainRole};
+use caseledger_eventstore::{Direction, ReadFrom, StoreError};
+use caseledger_projections::lens::lens;
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::enums::{CaseStatus, RemapChange, Role, RootCause};
+use super::scalars::Date;
+use super::state;
+use crate::error::{ApiError, ApiResult, IntoGraphql};
+
+/// One case as `case_view` holds it (or as a command just left it): every column, in order.
+#[derive(Debug, Clone)]
+pub struct CaseData {
+    pub case_id: Uuid,
+    pub ods_code: String,
+    pub practice_name: String,
+    pub pcn_code: String,
+    pub pcn_name: Option<String>,
+    pub place: String,
+    pub list_size: i32,
+    pub required_slots: i32,
+    pub status: String,
+    pub revision: i64,
+    pub created_at: DateTime<Utc>,
+    pub opened_at: DateTime<Utc>,
+    pub compliant_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub visible_slots: Option<i32>,
+    pub assigned_to: Option<String>,
+    pub root_causes: Vec<String>,
+    pub remap_changes: Vec<String>,
+    pub open_dhu_issue: bool,
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub last_event_at: DateTime<Utc>,
+}
+
+impl CaseData {
+    /// From the domain state a command returned, for answering before the views catch up.
+    pub fn of(case_id: Uuid, case: &DomainCase) -> Option<Self> {
+        let practice = case.practice.as_ref()?;
+        Some(Self {
+            case_id,
+            ods_code: practice.ods_code.to_string(),
+            practice_name: practice.name.to_string(),
+            pcn_code: practice.pcn_code.to_string(),
+            pcn_name: practice.pcn_name.as_ref().map(ToString::to_string),
+            place: practice.place.to_string(),
+            list_size: i32::try_from(case.list_size).unwrap_or(i32::MAX),
+            required_slots: i32::try_from(case.required_slots).unwrap_or(i32::MAX),
+            status: case.status?.as_str().to_string(),
+            revision: case.revision().and_then(|r| i64::try_from(r).ok()).unwrap_or_default(),
+            created_at: case.created_at?,
+            opened_at: case.opened_at?,
+            compliant_at: case.compliant_at,
+            closed_at: case.closed_at,
+            visible_slots: case.visible_slots.and_then(|v| i32::try_from(v).ok()),
+            assigned_to: case.assigned_to.as_ref().map(ToString::to_string),
+            root_causes: case
+                .root_causes
+                .iter()
+                .map(caseledger_projections::case_view::name_of)
+                .collect(),
+            remap_changes: case
+                .remap_changes
+                .iter()
+                .map(caseledger_projections::case_view::name_of)
+                .collect(),
+            open_dhu_issue: case.open_dhu_issue,
+            escalated_at: None,
+            last_event_at: case.opened_at?,
+        })
+    }
+
+    fn status(&self) -> Option<caseledger_cases::CaseStatus> {
+        serde_json::from_value(serde_json::Value::String(self.status.clone())).ok()
+    }
+}
+
+pub async fn case_by_id(pool: &PgPool, case_id: Uuid) -> Result<Option<CaseData>, ApiError> {
+    Ok(
+        sqlx::query_as!(CaseData, "select * from case_view where case_id = $1", case_id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+/// The practice's open case, else its most recent.
+pub async fn case_by_practice(pool: &PgPool, ods_code: &str) -> Result<Option<CaseData>, ApiError> {
+    Ok(sqlx::query_as!(
+        CaseData,
+        "select * from case_view where ods_code = $1
+         order by (status not in ('COMPLIANT', 'CLOSED')) desc, created_at desc limit 1",
+        ods_code
+    )
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// A case seen by a role.
+#[derive(Debug, Clone)]
+pub struct CaseNode {
+    pub data: CaseData,
+    pub viewer: DomainRole,
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Observation {
+    pub report_date: Date,
+    pub visible_slots: i32,
+    pub required_slots: i32,
+    pub compliant: bool,
+}
+
+async fn latest_observation(pool: &PgPool, ods_code: &str) -> Result<Option<Observation>, ApiError> {
+    let row = sqlx::query!(
+        "select report_date, visible_slots, required_slots, compliant from practice_view where ods_code = $1",
+        ods_code
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| Observation {
+        report_date: Date(r.report_date),
+        visible_slots: r.visible_slots,
+        required_slots: r.required_slots,
+        compliant: r.compliant,
+    }))
+}
+
+#[derive(SimpleObject, Debug, Clone)]
+#[graphql(complex)]
+pub struct Practice {
+    pub ods_code: String,
+    pub name: String,
+    pub pcn_code: String,
+    pub pcn_name: Option<String>,
+    pub place: String,
+    pub list_size: i32,
+    pub required_slots: i32,
+}
+
+#[ComplexObject]
+impl Practice {
+    /// The last dashboard row.
+    async fn latest_observation(&self, ctx: &Context<'_>) -> ApiResult<Option<Observation>> {
+        latest_observation(state(ctx).store.pool(), &self.ods_code).await.gql()
+    }
+}
+
+/// One event of a case's history, through the caller's lens.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CaseEvent {
+    pub revision: i32,
+    #[graphql(name = "type")]
+    pub event_type: String,
+    pub occurred_at: DateTime<Utc>,
+    pub recorded_at: DateTime<Utc>,
+    pub actor_role: Role,
+    /// Null where the lens hides who.
+    pub actor_id: Option<String>,
+    /// The event's data with the fields the lens forbids removed.
+    pub data: Json<serde_json::Value>,
+}
+
+impl From<caseledger_projections::lens::LensedEvent> for CaseEvent {
+    fn from(event: caseledger_projections::lens::LensedEvent) -> Self {
+        Self {
+            revision: i32::try_from(event.revision).unwrap_or(i32::MAX),
+            event_type: event.event_type,
+            occurred_at: event.occurred_at,
+            recorded_at: event.recorded_at,
+            actor_role: event.actor_role.into(),
+            actor_id: event.actor_id,
+            data: Json(event.data),
+        }
+    }
+}
+
+#[Object(name = "Case")]
+impl CaseNode {
+    async fn id(&self) -> ID {
+        ID(self.data.case_id.to_string())
+    }
+
+    async fn practice(&self) -> Practice {
+        let d = &self.data;
+        Practice {
+            ods_code: d.ods_code.clone(),
+            name: d.practice_name.clone(),
+            pcn_code: d.pcn_code.clone(),
+            pcn_name: d.pcn_name.clone(),
+            place: d.place.clone(),
+            list_size: d.list_size,
+            required_slots: d.required_slots,
+        }
+    }
+
+    async fn status(&self) -> ApiResult<CaseStatus> {
+        self.data
+            .status()
+            .map(Into::into)
+            .ok_or_else(|| ApiError::internal(StoreError::Malformed(format!("status {}", self.data.status))))
+            .gql()
+    }
+
+    /// Stream revision of the last event; use as `expectedRevision`.
+    async fn revision(&self) -> i32 {
+        i32::try_from(self.data.revision).unwrap_or(i32::MAX)
+    }
+
+    /// Business time of the flag, or of the last reopen.
+    async fn opened_at(&self) -> DateTime<Utc> {
+        self.data.opened_at
+    }
+
+    async fn compliant_at(&self) -> Option<DateTime<Utc>> {
+        self.data.compliant_at
+    }
+
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.data.closed_at
+    }
+
+    async fn required_slots(&self) -> i32 {
+        self.data.required_slots
+    }
+
+    /// The latest DHU confirmation or observation.
+    async fn visible_slots(&self) -> Option<i32> {
+        self.data.visible_slots
+    }
+
+    /// The latest observation meets the requirement, not yet confirmed.
+    async fn observed_compliant(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let open = self.data.status().is_some_and(|s| s.is_open());
+        let observed = latest_observation(state(ctx).store.pool(), &self.data.ods_code)
+            .await
+            .gql()?;
+        Ok(open && observed.is_some_and(|o| o.compliant))
+    }
+
+    /// The champion's id; null in the DHU and LMC lens.
+    async fn assigned_to(&self) -> Option<String> {
+        match self.viewer {
+            DomainRole::Dhu | DomainRole::Lmc => None,
+            _ => self.data.assigned_to.clone(),
+        }
+    }
+
+    async fn root_causes(&self) -> Vec<RootCause> {
+        self.data
+            .root_causes
+            .iter()
+            .filter_map(|c| serde_json::from_value::<caseledger_cases::case::RootCause>(c.as_str().into()).ok())
+            .map(Into::into)
+            .collect()
+    }
+
+    async fn open_dhu_issue(&self) -> bool {
+        self.data.open_dhu_issue
+    }
+
+    /// Every change remapped so far: what the DHU should now see.
+    async fn remap_changes(&self) -> Vec<RemapChange> {
+        self.data
+            .remap_changes
+            .iter()
+            .filter_map(|c| serde_json::from_value::<caseledger_cases::case::RemapChange>(c.as_str().into()).ok())
+            .map(Into::into)
+            .collect()
+    }
+
+    /// When the case first went to contract review: for the ICB, admins and (whether and when
+    /// only) the LMC; null for everyone else and when it did not.
+    async fn escalated_at(&self) -> Option<DateTime<Utc>> {
+        match self.viewer {
+            DomainRole::Icb | DomainRole::Admin | DomainRole::Lmc => self.data.escalated_at,
+            DomainRole::Champion | DomainRole::Dhu => None,
+        }
+    }
+
+    /// Business time of the case's latest event.
+    async fn last_activity_at(&self) -> DateTime<Utc> {
+        self.data.last_event_at
+    }
+
+    /// The caller's lens over the case's events.
+    async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseEvent>> {
+        let store = &state(ctx).store;
+        let events = match store
+            .read_stream(
+                &case_stream(self.data.case_id),
+                Direction::Forwards,
+                ReadFrom::Start,
+                10_000,
+            )
+            .await
+        {
+            Ok(events) => events,
+            Err(StoreError::StreamNotFound { .. }) => Vec::new(),
+            Err(e) => return Err(ApiError::from(e)).gql(),
+        };
+        Ok(events
+            .iter()
+            .filter_map(|e| lens(self.viewer, e))
+            .map(Into::into)
+            .collect())
+    }
+}

@@ -1,0 +1,102 @@
+//! The GraphQL API of GRAPHQL.md: every root field and mutation checks the caller's role, and
+//! every case is seen through the caller's lens.
+
+mod case;
+mod enums;
+mod mutation;
+mod query;
+mod scalars;
+mod subscription;
+mod summary;
+mod views;
+
+use std::time::Duration;
+
+use async_graphql::{Context, ErrorExtensions, Schema};
+use caseledger_cases::{Actor, Role};
+use caseledger_commands::Commands;
+use caseledger_eventstore::EventStore;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// What every resolver may use.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: EventStore,
+    pub commands: Commands,
+    /// How long a mutation waits for the views to show its effect before answering.
+    pub read_your_writes: Duration,
+}
+
+impl AppState {
+    pub fn new(store: EventStore) -> Self {
+        Self {
+            commands: Commands::new(store.clone()),
+            store,
+            read_your_writes: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Limits that keep a single request from costing too much.
+pub const MAX_DEPTH: usize = 12;
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+pub fn build_schema(state: AppState) -> AppSchema {
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+        .data(state)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The SDL of the schema, as `schema/caseledger.graphql` holds it, with the contract's notes on
+/// the fields every command input shares.
+pub fn sdl() -> String {
+    let sdl = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot).finish().sdl();
+    let header = "# CaseLedger's GraphQL schema, exported from the code by `caseledger schema`.\n\
+                  # A test fails when this file and the code disagree.\n\n";
+    let mutation_note = "# Every command input also takes:\n\
+                         #   occurredAt: DateTime   (default now; never in the future, never before the case opened)\n\
+                         #   expectedRevision: Int  (optional; CONFLICT if the case has moved on)\n\
+                         #   commandId: ID          (optional idempotency key: a repeat returns the first result)\n";
+    let inputs_note = "# The first of the command inputs; every input below ends with the three common fields:\n\
+                       # occurredAt: DateTime  expectedRevision: Int  commandId: ID\n";
+    let sdl = sdl.replacen("type Mutation {", &format!("{mutation_note}type Mutation {{"), 1);
+    let sdl = sdl.replacen(
+        "input FlagPracticeInput {",
+        &format!("{inputs_note}input FlagPracticeInput {{"),
+        1,
+    );
+    format!("{header}{sdl}")
+}
+
+pub(crate) fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
+    ctx.data_unchecked::<AppState>()
+}
+
+/// The authenticated caller, or UNAUTHENTICATED.
+pub(crate) fn caller<'a>(ctx: &Context<'a>) -> ApiResult<&'a Actor> {
+    match ctx.data_opt::<Caller>() {
+        Some(Caller::Authenticated(actor)) => Ok(actor),
+        Some(Caller::Rejected(reason)) => Err(ApiError::Unauthenticated(reason.clone()).extend()),
+        _ => Err(ApiError::Unauthenticated("a bearer token is required".into()).extend()),
+    }
+}
+
+/// The caller, if their role is one of `roles`; FORBIDDEN otherwise.
+pub(crate) fn require<'a>(ctx: &Context<'a>, roles: &[Role], what: &str) -> ApiResult<&'a Actor> {
+    let actor = caller(ctx)?;
+    if roles.contains(&actor.role) {
+        Ok(actor)
+    } else {
+        Err(ApiError::Forbidden(format!("the {} role may not {what}", actor.role)).extend())
+    }
+}

@@ -1,0 +1,469 @@
+//! The mutation root: every party's commands. Each checks the caller's role, parses its input
+//! into value types (BAD_USER_INPUT on anything wrong), runs the command, and answers once the
+//! views show its effect, so the caller reads its own writes.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use caseledger_cases::case::{FlagSource, FlagSourceKind};
+use caseledger_cases::practice::PracticeDetails;
+use caseledger_cases::values::{FreeText, ListSize, OdsCode, PcnCode, ShortText, SlotCount, ValueError};
+use caseledger_cases::{Action, Actor, Role as DomainRole};
+use caseledger_commands::{CommandContext, Outcome};
+use caseledger_projections::wait_for_projections;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::case::{CaseData, CaseNode, case_by_id};
+use super::enums::{CloseReason, ContactChannel, Evidence, RemapChange, RootCause};
+use super::scalars::Date;
+use super::{require, state};
+use crate::error::{ApiError, ApiResult, IntoGraphql};
+
+use DomainRole::{Admin, Champion, Dhu, Icb};
+
+#[derive(SimpleObject, Debug)]
+pub struct CasePayload {
+    pub case: CaseNode,
+    pub revision: i32,
+}
+
+#[derive(SimpleObject, Debug)]
+pub struct ImportError {
+    pub line: i32,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+#[derive(SimpleObject, Debug)]
+pub struct ImportReport {
+    pub report_date: Option<Date>,
+    pub rows: i32,
+    pub observed: i32,
+    pub flagged: i32,
+    pub reopened: i32,
+    /// Non-empty means nothing was applied.
+    pub errors: Vec<ImportError>,
+}
+
+/// The three fields every command input ends with.
+struct Common {
+    occurred_at: Option<DateTime<Utc>>,
+    expected_revision: Option<i32>,
+    command_id: Option<ID>,
+}
+
+macro_rules! common {
+    ($input:expr) => {
+        Common {
+            occurred_at: $input.occurred_at,
+            expected_revision: $input.expected_revision,
+            command_id: $input.command_id.clone(),
+        }
+    };
+}
+
+fn field<T>(name: &str, parsed: Result<T, ValueError>) -> ApiResult<T> {
+    parsed.map_err(|e| ApiError::bad_input(name, e)).gql()
+}
+
+fn context(actor: &Actor, common: Common) -> ApiResult<CommandContext> {
+    let mut context = CommandContext::new(actor.clone());
+    context.occurred_at = common.occurred_at;
+    context.expected_revision = common
+        .expected_revision
+        .map(|r| u64::try_from(r).map_err(|_| ApiError::bad_input("expectedRevision", "must not be negative")))
+        .transpose()
+        .gql()?;
+    if let Some(command_id) = common.command_id {
+        let command_id = field("commandId", ShortText::parse(&command_id))?;
+        context.command_id = Some(command_id.to_string());
+    }
+    Ok(context)
+}
+
+fn case_id(id: &ID) -> ApiResult<Uuid> {
+    Uuid::parse_str(id)
+        .map_err(|_| ApiError::bad_input("caseId", "not a case id"))
+        .gql()
+}
+
+/// Waits for the views, then answers with the case as the command left it.
+async fn answer(ctx: &Context<'_>, actor: &Actor, outcome: Outcome) -> ApiResult<CasePayload> {
+    let app = state(ctx);
+    let caught_up = wait_for_projections(&app.store, app.read_your_writes)
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    if !caught_up {
+        tracing::warn!(case_id = %outcome.case_id, "views did not catch up in time; answering from the command");
+    }
+    let data = match case_by_id(app.store.pool(), outcome.case_id).await.gql()? {
+        Some(data) if caught_up => data,
+        _ => CaseData::of(outcome.case_id, &outcome.case)
+            .ok_or_else(|| ApiError::NotFound("no such case".into()))
+            .gql()?,
+    };
+    let revision = i32::try_from(outcome.revision).unwrap_or(i32::MAX);
+    Ok(CasePayload {
+        case: CaseNode {
+            data,
+            viewer: actor.role,
+        },
+        revision,
+    })
+}
+
+async fn run(ctx: &Context<'_>, actor: &Actor, id: &ID, common: Common, action: Action) -> ApiResult<CasePayload> {
+    let case_id = case_id(id)?;
+    let context = context(actor, common)?;
+    let outcome = state(ctx)
+        .commands
+        .execute(case_id, &context, action, Utc::now())
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    answer(ctx, actor, outcome).await
+}
+
+#[derive(InputObject, Debug)]
+pub struct FlagPracticeInput {
+    pub ods_code: String,
+    pub practice_name: String,
+    pub pcn_code: String,
+    pub pcn_name: Option<String>,
+    pub place: String,
+    pub list_size: i32,
+    pub visible_slots: i32,
+    pub reason: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct AssignCaseInput {
+    pub case_id: ID,
+    pub champion_id: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct RecordContactInput {
+    pub case_id: ID,
+    pub channel: ContactChannel,
+    pub contact_name: Option<String>,
+    pub summary: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct ShareGuidanceInput {
+    pub case_id: ID,
+    pub guide: String,
+    pub version: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct RecordRootCauseInput {
+    pub case_id: ID,
+    pub cause: RootCause,
+    pub detail: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct RecordRemapInput {
+    pub case_id: ID,
+    pub changes: Vec<RemapChange>,
+    pub slots_per_day_configured: i32,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct RecordGpConnectReEnabledInput {
+    pub case_id: ID,
+    pub reference: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct ConfirmDhuVisibilityInput {
+    pub case_id: ID,
+    pub visible_slots_per_day: i32,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct ReportDhuVisibilityIssueInput {
+    pub case_id: ID,
+    pub issue: String,
+    pub detail: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct ConfirmComplianceInput {
+    pub case_id: ID,
+    pub visible_slots_per_day: i32,
+    pub evidence: Evidence,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct CloseCaseInput {
+    pub case_id: ID,
+    pub reason: CloseReason,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct ReopenCaseInput {
+    pub case_id: ID,
+    pub reason: String,
+    pub visible_slots: Option<i32>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct AddNoteInput {
+    pub case_id: ID,
+    pub text: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct EscalateInput {
+    pub case_id: ID,
+    pub reason: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+fn slots(name: &str, value: i32) -> ApiResult<SlotCount> {
+    field(name, SlotCount::new(i64::from(value)))
+}
+
+#[derive(Debug, Default)]
+pub struct MutationRoot;
+
+#[Object(name = "Mutation")]
+impl MutationRoot {
+    /// Imports a dashboard extract (CSV). A file with any bad row is rejected whole.
+    async fn import_dashboard(&self, ctx: &Context<'_>, csv: String) -> ApiResult<ImportReport> {
+        let actor = require(ctx, &[Icb, Admin], "import a dashboard")?;
+        let app = state(ctx);
+        let report = app
+            .commands
+            .import_dashboard(actor, &csv, Utc::now())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        wait_for_projections(&app.store, app.read_your_writes)
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+        Ok(ImportReport {
+            report_date: report.report_date.map(Date),
+            rows: count(report.rows),
+            observed: count(report.observed),
+            flagged: count(report.flagged),
+            reopened: count(report.reopened),
+            errors: report
+                .errors
+                .into_iter()
+                .map(|e| ImportError {
+                    line: i32::try_from(e.line).unwrap_or(i32::MAX),
+                    column: e.column,
+                    message: e.message,
+                })
+                .collect(),
+        })
+    }
+
+    async fn flag_practice(&self, ctx: &Context<'_>, input: FlagPracticeInput) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Icb], "flag a practice")?;
+        let action = Action::FlagPractice {
+            practice: PracticeDetails {
+                ods_code: field("odsCode", OdsCode::parse(&input.ods_code))?,
+                name: field("practiceName", ShortText::parse(&input.practice_name))?,
+                pcn_code: field("pcnCode", PcnCode::parse(&input.pcn_code))?,
+                pcn_name: field("pcnName", ShortText::parse_optional(input.pcn_name.as_deref()))?,
+                place: field("place", ShortText::parse(&input.place))?,
+            },
+            list_size: field("listSize", ListSize::new(i64::from(input.list_size)))?,
+            visible_slots: slots("visibleSlots", input.visible_slots)?,
+            source: FlagSource {
+                kind: FlagSourceKind::Manual,
+                report_date: None,
+            },
+            reason: field("reason", FreeText::parse_optional(input.reason.as_deref()))?,
+        };
+        let context = context(actor, common!(input))?;
+        let outcome = state(ctx)
+            .commands
+            .flag_practice(&context, action, Utc::now())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        answer(ctx, actor, outcome).await
+    }
+
+    async fn assign_case(&self, ctx: &Context<'_>, input: AssignCaseInput) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Champion, Icb], "assign a case")?;
+        let action = Action::AssignCase {
+            champion_id: field("championId", ShortText::parse(&input.champion_id))?,
+        };
+        run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    async fn record_contact(&self, ctx: &Context<'_>, input: RecordContactInput) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Champion], "record a contact")?;
+        let action = Action::RecordContact {
+            channel: input.channel.into(),
+            contact_name: field("contactName", ShortText::parse_optional(input.contact_name.as_deref()))?,
+            summary: field("summary", FreeText::parse(&input.summary))?,
+        };
+        run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    async fn share_guidance(&self, ctx: &Context<'_>, input: ShareGuidanceInput) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Champion], "share guidance")?;
+        let action = Action::ShareGuidance {
+            guide: field("guide", ShortText::parse(&input.guide))?,
+            version: field("version", ShortText::parse_optional(input.version.as_deref()))?,
+        };
+        run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    async fn record_root_cause(&self, ctx: &Context<'_>, input: RecordRootCauseInput) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Champion], "record a root cause")?;
+        let action = Action::RecordRootCause {
+            cause: input.cause.into(),
+            detail: field("detail", FreeText::parse_optional(input.detail.as_deref()))?,
+        };
+        run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    async fn record_remap(&self, ctx: &Context<'_>, input: RecordRemapInput) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Champion], "record a remap")?;
+        if input.changes.is_empty() {
+            return Err(ApiError::bad_input("changes", ValueError::NoChanges)).gql();
+        }
+        let action = Action::RecordRemap {
+            changes: input.changes.iter().map(|c| (*c).into()).collect(),
+            slots_per_day_configured: slots("slotsPerDayConfigured", input.slots_per_day_configured)?,
+        };
+        run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    async fn record_gp_connect_re_enabled(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordGpConnectReEnabledInput,
+    ) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Champion], "record GP Connect re-enabled")?;
+        let action = Action::RecordGpConnectReEnabled {
+            reference: field("reference", ShortText::parse_optional(input.reference.as_deref()))?,
+        };
+        run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    async fn confirm_dhu_visibility(
+        &self,
+        ctx: &Context<'_>,
+        input: ConfirmDhuVisibilityInput,
+    ) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Dhu], "confirm visibility")?;
+        let action = Action::ConfirmDhuVisibility {
+            visible_slots_per_day: slots("visibleSlotsPerDay", input.visible_slots_per_day)?,
+        };
+        run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    async fn report_dhu_visibility_issue(
+        &self,
+        ctx: &Context<'_>,
+        input: ReportDhuVisibilityIssueInput,
+    ) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Dhu], "report a visibility issue")?;
+        let action = Action::ReportDhuVisibilityIssue {
+            issue: field("issue", ShortText::parse(&input.issue))?,
+            detail: field("detail", FreeText::parse_optional(input.detail.as_deref()))?,
+        };
+        run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    async fn confirm_compliance(&self, ctx: &Context<'_>, input: ConfirmComplianceInput) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Icb], "confirm compliance")?;
+        let action = Action::ConfirmCompliance {
+            visible_slots_per_day: slots("visibleSlotsPerDay", input.visible_slots_per_day)?,
+            evidence: input.evidence.into(),
+        };
+        run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    async fn close_case(&self, ctx: &Context<'_>, input: CloseCaseInput) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Icb], "close a case")?;
+        run(
+            ctx,
+            actor,
+            &input.case_id,
+            common!(input),
+            Action::CloseCase {
+                reason: input.reason.into(),
+            },
+        )
+        .await
+    }
+
+    async fn reopen_case(&self, ctx: &Context<'_>, input: ReopenCaseInput) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Icb], "reopen a case")?;
+        let action = Action::ReopenCase {
+            reason: field("reason", FreeText::parse(&input.reason))?,
+            visible_slots: input.visible_slots.map(|v| slots("visibleSlots", v)).transpose()?,
+        };
+        run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    async fn add_note(&self, ctx: &Context<'_>, input: AddNoteInput) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Champion, Icb], "add a note")?;
+        let action = Action::AddNote {
+            text: field("text", FreeText::parse(&input.text))?,
+        };
+        run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    async fn escalate_to_contract_review(&self, ctx: &Context<'_>, input: EscalateInput) -> ApiResult<CasePayload> {
+        let actor = require(ctx, &[Icb], "escalate to contract review")?;
+        let action = Action::EscalateToContractReview {
+            reason: field("reason", FreeText::parse(&input.reason))?,
+        };
+        run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+}

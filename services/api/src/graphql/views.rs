@@ -1,0 +1,374 @@
+//! The four parties' views: ICB assurance, LMC oversight, DHU liaison, champion caseload. Each
+//! is a projection query; the cases in it are seen through the caller's lens.
+
+use async_graphql::{Context, Object, SimpleObject};
+use caseledger_cases::Role as DomainRole;
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use super::case::{CaseData, CaseNode};
+use super::enums::CaseStatus;
+use super::scalars::Date;
+use super::state;
+use super::summary::{ComplianceSummary, Timeline, TrendPoint, live_snapshot, summarise};
+use crate::error::{ApiError, ApiResult, IntoGraphql};
+
+const MAX_PAGE: i32 = 500;
+
+#[derive(SimpleObject, Debug)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub end_cursor: Option<String>,
+}
+
+#[derive(SimpleObject, Debug)]
+pub struct CaseEdge {
+    pub node: CaseNode,
+    pub cursor: String,
+}
+
+#[derive(SimpleObject, Debug)]
+pub struct CaseConnection {
+    pub edges: Vec<CaseEdge>,
+    pub page_info: PageInfo,
+    pub total_count: i32,
+}
+
+/// Which cases a list holds.
+#[derive(Debug, Default)]
+struct CaseFilter {
+    statuses: Option<Vec<String>>,
+    place: Option<String>,
+    assigned_to: Option<String>,
+}
+
+fn status_names(statuses: Option<Vec<CaseStatus>>) -> Option<Vec<String>> {
+    statuses.map(|s| {
+        s.into_iter()
+            .map(|s| caseledger_cases::CaseStatus::from(s).as_str().to_string())
+            .collect()
+    })
+}
+
+/// Cursor: the case's creation time and id, the list's order.
+fn cursor_of(case: &CaseData) -> String {
+    format!("{}_{}", case.created_at.timestamp_micros(), case.case_id)
+}
+
+fn parse_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+    let bad = || ApiError::bad_input("after", "not a cursor from this list");
+    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
+    let at = micros
+        .parse()
+        .ok()
+        .and_then(DateTime::from_timestamp_micros)
+        .ok_or_else(bad)?;
+    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+}
+
+async fn page(
+    ctx: &Context<'_>,
+    viewer: DomainRole,
+    filter: CaseFilter,
+    first: i32,
+    after: Option<String>,
+) -> ApiResult<CaseConnection> {
+    if !(0..=MAX_PAGE).contains(&first) {
+        return Err(ApiError::bad_input("first", format!("must be from 0 to {MAX_PAGE}"))).gql();
+    }
+    let after = after.as_deref().map(parse_cursor).transpose().gql()?;
+    let pool = state(ctx).store.pool();
+    let rows = sqlx::query_as!(
+        CaseData,
+        "select * from case_view
+          where ($1::text[] is null or status = any($1))
+            and ($2::text is null or place = $2)
+            and ($3::text is null or assigned_to = $3)
+            and ($4::timestamptz is null or (created_at, case_id) > ($4, $5::uuid))
+          order by created_at, case_id
+          limit $6",
+        filter.statuses.as_deref(),
+        filter.place,
+        filter.assigned_to,
+        after.map(|(at, _)| at),
+        after.map(|(_, id)| id),
+        i64::from(first) + 1,
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(ApiError::from)
+    .gql()?;
+    let total: i64 = sqlx::query_scalar!(
+        r#"select count(*) as "count!" from case_view
+            where ($1::text[] is null or status = any($1))
+              and ($2::text is null or place = $2)
+              and ($3::text is null or assigned_to = $3)"#,
+        filter.statuses.as_deref(),
+        filter.place,
+        filter.assigned_to,
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(ApiError::from)
+    .gql()?;
+    let has_next_page = rows.len() > usize::try_from(first).unwrap_or_default();
+    let edges: Vec<CaseEdge> = rows
+        .into_iter()
+        .take(usize::try_from(first).unwrap_or_default())
+        .map(|data| CaseEdge {
+            cursor: cursor_of(&data),
+            node: CaseNode { data, viewer },
+        })
+        .collect();
+    Ok(CaseConnection {
+        page_info: PageInfo {
+            has_next_page,
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        },
+        edges,
+        total_count: i32::try_from(total).unwrap_or(i32::MAX),
+    })
+}
+
+async fn live_summary(ctx: &Context<'_>) -> ApiResult<ComplianceSummary> {
+    let snapshot = live_snapshot(state(ctx).store.pool()).await.gql()?;
+    Ok(summarise(&snapshot, Utc::now()))
+}
+
+async fn summary_at(
+    ctx: &Context<'_>,
+    as_of: Option<DateTime<Utc>>,
+    known_at: Option<DateTime<Utc>>,
+) -> ApiResult<ComplianceSummary> {
+    if as_of.is_none() && known_at.is_none() {
+        return live_summary(ctx).await;
+    }
+    let now = Utc::now();
+    let timeline = Timeline::load(&state(ctx).store).await.gql()?;
+    let as_of = as_of.unwrap_or(now);
+    Ok(summarise(&timeline.snapshot(as_of, known_at.unwrap_or(now)), as_of))
+}
+
+/// ICB assurance.
+#[derive(Debug)]
+pub struct IcbView {
+    pub viewer: DomainRole,
+}
+
+#[Object]
+impl IcbView {
+    /// asOf: business time (what was true then); knownAt: system time (what the system knew then).
+    async fn summary(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<DateTime<Utc>>,
+        known_at: Option<DateTime<Utc>>,
+    ) -> ApiResult<ComplianceSummary> {
+        summary_at(ctx, as_of, known_at).await
+    }
+
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<Vec<CaseStatus>>,
+        place: Option<String>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<CaseConnection> {
+        let filter = CaseFilter {
+            statuses: status_names(status),
+            place,
+            assigned_to: None,
+        };
+        page(ctx, self.viewer, filter, first, after).await
+    }
+
+    /// The state at the end of each day (UTC) from `from` to `to`, every `everyDays` days.
+    async fn trend(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        #[graphql(default = 7)] every_days: i32,
+    ) -> ApiResult<Vec<TrendPoint>> {
+        if every_days < 1 {
+            return Err(ApiError::bad_input("everyDays", "must be at least 1")).gql();
+        }
+        if to.0 < from.0 || (to.0 - from.0).num_days() / i64::from(every_days) > 3_660 {
+            return Err(ApiError::bad_input(
+                "to",
+                "must be on or after `from`, and at most 3,660 points away",
+            ))
+            .gql();
+        }
+        let timeline = Timeline::load(&state(ctx).store).await.gql()?;
+        let now = Utc::now();
+        let mut points = Vec::new();
+        let mut day = from.0;
+        while day <= to.0 {
+            let end_of_day = day
+                .and_hms_milli_opt(23, 59, 59, 999)
+                .map(|t| t.and_utc())
+                .unwrap_or(now);
+            let summary = summarise(&timeline.snapshot(end_of_day, now), end_of_day);
+            points.push(TrendPoint {
+                date: Date(day),
+                open_cases: summary.open_cases,
+                compliant_cases: summary.compliant_cases,
+                non_compliant_practices: summary.non_compliant_practices,
+            });
+            day += Duration::days(i64::from(every_days));
+        }
+        Ok(points)
+    }
+}
+
+/// LMC oversight: support, not sanctions; contract review as a count only.
+#[derive(Debug)]
+pub struct LmcView {
+    pub viewer: DomainRole,
+}
+
+#[Object]
+impl LmcView {
+    async fn summary(&self, ctx: &Context<'_>, as_of: Option<DateTime<Utc>>) -> ApiResult<ComplianceSummary> {
+        summary_at(ctx, as_of, None).await
+    }
+
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<Vec<CaseStatus>>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<CaseConnection> {
+        page(
+            ctx,
+            self.viewer,
+            CaseFilter {
+                statuses: status_names(status),
+                ..CaseFilter::default()
+            },
+            first,
+            after,
+        )
+        .await
+    }
+
+    /// How many cases went to contract review (count only).
+    async fn contract_reviews(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        let count = sqlx::query_scalar!(r#"select count(*) as "count!" from case_view where escalated_at is not null"#)
+            .fetch_one(state(ctx).store.pool())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        Ok(i32::try_from(count).unwrap_or(i32::MAX))
+    }
+}
+
+/// DHU liaison: what awaits its check.
+#[derive(Debug)]
+pub struct DhuView {
+    pub viewer: DomainRole,
+}
+
+#[Object]
+impl DhuView {
+    /// REMAPPED, no open issue.
+    async fn awaiting_confirmation(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
+        let rows = sqlx::query_as!(
+            CaseData,
+            "select * from case_view where status = 'REMAPPED' and not open_dhu_issue order by created_at, case_id"
+        )
+        .fetch_all(state(ctx).store.pool())
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+        Ok(rows
+            .into_iter()
+            .map(|data| CaseNode {
+                data,
+                viewer: self.viewer,
+            })
+            .collect())
+    }
+
+    async fn open_issues(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
+        let rows = sqlx::query_as!(
+            CaseData,
+            "select * from case_view where open_dhu_issue and status not in ('COMPLIANT', 'CLOSED')
+              order by created_at, case_id"
+        )
+        .fetch_all(state(ctx).store.pool())
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+        Ok(rows
+            .into_iter()
+            .map(|data| CaseNode {
+                data,
+                viewer: self.viewer,
+            })
+            .collect())
+    }
+
+    async fn confirmed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<CaseConnection> {
+        let statuses = Some(vec!["DHU_CONFIRMED".to_string(), "COMPLIANT".to_string()]);
+        page(
+            ctx,
+            self.viewer,
+            CaseFilter {
+                statuses,
+                ..CaseFilter::default()
+            },
+            first,
+            after,
+        )
+        .await
+    }
+}
+
+/// A Digital Champion's caseload.
+#[derive(Debug)]
+pub struct ChampionView {
+    pub viewer: DomainRole,
+    pub champion_id: String,
+}
+
+#[Object]
+impl ChampionView {
+    async fn my_cases(&self, ctx: &Context<'_>, status: Option<Vec<CaseStatus>>) -> ApiResult<Vec<CaseNode>> {
+        let filter = CaseFilter {
+            statuses: status_names(status),
+            assigned_to: Some(self.champion_id.clone()),
+            place: None,
+        };
+        let connection = page(ctx, self.viewer, filter, MAX_PAGE, None).await?;
+        Ok(connection.edges.into_iter().map(|e| e.node).collect())
+    }
+
+    /// Open cases nobody has taken.
+    async fn unassigned(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
+        let rows = sqlx::query_as!(
+            CaseData,
+            "select * from case_view where assigned_to is null and status not in ('COMPLIANT', 'CLOSED')
+              order by created_at, case_id"
+        )
+        .fetch_all(state(ctx).store.pool())
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+        Ok(rows
+            .into_iter()
+            .map(|data| CaseNode {
+                data,
+                viewer: self.viewer,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,112 @@
+//! HTTP: `/graphql` (POST; the caller from the bearer token), GraphiQL at `/graphiql` in
+//! development mode only, `/livez` and `/readyz`. One request at a time per body, limited in
+//! size and time; batched requests are refused.
+
+use std::time::Duration;
+
+use async_graphql::Data;
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
+use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header::AUTHORIZATION};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use sqlx::PgPool;
+
+use crate::auth::{Authenticator, Caller};
+use crate::graphql::AppSchema;
+
+/// Large enough for a national dashboard extract (7,000 rows is about 0.5 MiB).
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct HttpState {
+    pub schema: AppSchema,
+    pub auth: Authenticator,
+    pub pool: PgPool,
+}
+
+impl std::fmt::Debug for HttpState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpState")
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+pub fn router(state: HttpState) -> Router {
+    let mut router = Router::new()
+        .route("/graphql", post(graphql).get(subscriptions))
+        .route("/livez", get(|| async { "ok" }))
+        .route("/readyz", get(readyz));
+    if state.auth.development_mode() {
+        router = router.route("/graphiql", get(graphiql));
+    }
+    router.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state)
+}
+
+async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
+    let authorization = headers.get(AUTHORIZATION).and_then(|value| value.to_str().ok());
+    let request = request.into_inner().data(state.auth.caller(authorization));
+    match tokio::time::timeout(REQUEST_TIMEOUT, state.schema.execute(request)).await {
+        Ok(response) => GraphQLResponse::from(response).into_response(),
+        Err(_) => {
+            let body = serde_json::json!({
+                "errors": [{ "message": "the request took too long", "extensions": { "code": "TIMEOUT" } }]
+            });
+            (StatusCode::GATEWAY_TIMEOUT, Json(body)).into_response()
+        }
+    }
+}
+
+/// Subscriptions over graphql-transport-ws: the token comes in `connection_init`'s payload
+/// (`{"Authorization": "Bearer …"}`), and a connection without a valid one is refused.
+async fn subscriptions(
+    State(state): State<HttpState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
+        let auth = state.auth.clone();
+        GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+            .on_connection_init(move |payload| async move {
+                let token = ["Authorization", "authorization"]
+                    .iter()
+                    .find_map(|key| payload.get(key).and_then(|v| v.as_str()).map(str::to_string));
+                match auth.caller(token.as_deref()) {
+                    Caller::Authenticated(actor) => {
+                        let mut data = Data::default();
+                        data.insert(Caller::Authenticated(actor));
+                        Ok(data)
+                    }
+                    Caller::Rejected(reason) => Err(async_graphql::Error::new(reason)),
+                    Caller::Anonymous => Err(async_graphql::Error::new(
+                        "a bearer token is required in connection_init",
+                    )),
+                }
+            })
+            .serve()
+    })
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
+            .finish(),
+    )
+}
+
+async fn readyz(State(state): State<HttpState>) -> Response {
+    match sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.pool).await {
+        Ok(_) => "ready".into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! CaseLedger's service and command line: GraphQL over axum, authentication, and the
+//! `caseledger` subcommands.
+
+pub mod auth;
+pub mod cli;
+pub mod error;
+pub mod graphql;
+pub mod http;

@@ -1,0 +1,113 @@
+//! Development tokens: what is accepted and everything that is refused.
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+use caseledger_api::auth::{AUDIENCE, Authenticator, Caller, Claims, DEV_ISSUER, dev_token};
+use caseledger_cases::Role;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+
+const SECRET: &str = "test-secret-that-is-long-enough";
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn claims() -> Claims {
+    Claims {
+        sub: "dc-amira".into(),
+        role: "champion".into(),
+        name: None,
+        iss: DEV_ISSUER.into(),
+        aud: AUDIENCE.into(),
+        exp: now() + 600,
+        iat: now(),
+    }
+}
+
+fn signed(claims: &Claims, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+fn caller(token: &str) -> Caller {
+    Authenticator::new(Some(SECRET)).caller(Some(&format!("Bearer {token}")))
+}
+
+fn rejected(caller: Caller) -> bool {
+    matches!(caller, Caller::Rejected(_))
+}
+
+#[test]
+fn a_valid_development_token_names_the_actor_and_role() {
+    let token = dev_token(SECRET, Role::Champion, "dc-amira", 10).unwrap();
+    let Caller::Authenticated(actor) = caller(&token) else {
+        panic!("refused")
+    };
+    assert_eq!((actor.id.as_str(), actor.role), ("dc-amira", Role::Champion));
+}
+
+#[test]
+fn expired_wrong_issuer_wrong_audience_and_wrong_secret_are_refused() {
+    let expired = Claims {
+        exp: now() - 3600,
+        ..claims()
+    };
+    assert!(rejected(caller(&signed(&expired, SECRET))));
+    let issuer = Claims {
+        iss: "someone-else".into(),
+        ..claims()
+    };
+    assert!(rejected(caller(&signed(&issuer, SECRET))));
+    let audience = Claims {
+        aud: "another-service".into(),
+        ..claims()
+    };
+    assert!(rejected(caller(&signed(&audience, SECRET))));
+    assert!(rejected(caller(&signed(&claims(), "a-different-secret"))));
+}
+
+#[test]
+fn alg_none_and_a_missing_or_unknown_role_are_refused() {
+    use base64::Engine;
+    let encode = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let header = encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let body = encode(serde_json::to_string(&claims()).unwrap().as_bytes());
+    assert!(rejected(caller(&format!("{header}.{body}."))));
+
+    let mut no_role = serde_json::to_value(claims()).unwrap();
+    no_role.as_object_mut().unwrap().remove("role");
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &no_role,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    assert!(rejected(caller(&token)));
+    assert!(rejected(caller(&signed(
+        &Claims {
+            role: "superuser".into(),
+            ..claims()
+        },
+        SECRET
+    ))));
+}
+
+#[test]
+fn without_development_mode_no_token_is_accepted_and_no_header_is_anonymous() {
+    let token = dev_token(SECRET, Role::Icb, "icb-1", 10).unwrap();
+    assert!(rejected(
+        Authenticator::new(None).caller(Some(&format!("Bearer {token}")))
+    ));
+    assert!(matches!(
+        Authenticator::new(Some(SECRET)).caller(None),
+        Caller::Anonymous
+    ));
+    assert!(rejected(Authenticator::new(Some(SECRET)).caller(Some("Basic abc"))));
+}

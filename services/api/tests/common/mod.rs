@@ -1,0 +1,68 @@
+//! An in-process service on a fresh database: the GraphQL schema with its projections running.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use async_graphql::{Request, Variables};
+use caseledger_api::auth::Caller;
+use caseledger_api::graphql::{AppSchema, AppState, build_schema};
+use caseledger_cases::values::ShortText;
+use caseledger_cases::{Actor, Role};
+use caseledger_eventstore::EventStore;
+use caseledger_projections::Projections;
+use serde_json::Value;
+
+pub struct Service {
+    pub schema: AppSchema,
+    pub store: EventStore,
+    pub projections: Option<Projections>,
+    pub db: caseledger_testsupport::TestDb,
+}
+
+impl Service {
+    pub async fn start() -> Self {
+        let db = caseledger_testsupport::fresh_db().await;
+        let store = EventStore::new(db.pool.clone());
+        let projections = Some(Projections::start(&store));
+        Self {
+            schema: build_schema(AppState::new(store.clone())),
+            store,
+            projections,
+            db,
+        }
+    }
+
+    /// Runs `query` as `caller`; the whole response as JSON.
+    pub async fn run(&self, caller: Caller, query: &str, variables: Value) -> Value {
+        let request = Request::new(query)
+            .variables(Variables::from_json(variables))
+            .data(caller);
+        serde_json::to_value(self.schema.execute(request).await).unwrap()
+    }
+
+    pub async fn as_role(&self, role: Role, id: &str, query: &str, variables: Value) -> Value {
+        self.run(as_actor(role, id), query, variables).await
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(projections) = self.projections.take() {
+            projections.stop().await;
+        }
+    }
+}
+
+pub fn as_actor(role: Role, id: &str) -> Caller {
+    Caller::Authenticated(Actor::new(ShortText::parse(id).unwrap(), role))
+}
+
+/// The `extensions.code` of each error.
+pub fn codes(response: &Value) -> Vec<String> {
+    response["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["extensions"]["code"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}

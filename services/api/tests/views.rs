@@ -1,0 +1,278 @@
+//! The views over the replayed case study: what each party sees, what it never receives, and
+//! time travel that agrees with the live view at "now".
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use caseledger_cases::Role;
+use caseledger_cases::values::ShortText;
+use caseledger_commands::Commands;
+use common::{Service, codes};
+use serde_json::{Value, json};
+
+fn case_study() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/case-study")
+}
+
+async fn replayed() -> Service {
+    let service = Service::start().await;
+    let importer = caseledger_cases::Actor::new(ShortText::parse("icb-assurance-1").unwrap(), Role::Icb);
+    Commands::new(service.store.clone())
+        .replay_dir(&case_study(), &importer, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(
+        caseledger_projections::wait_for_projections(&service.store, std::time::Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    service
+}
+
+/// Every contact name, summary, detail and note of the story, and who wrote it.
+fn secrets() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(case_study().join("interventions.jsonl")).unwrap();
+    let mut found = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let line: Value = serde_json::from_str(line).unwrap();
+        for key in ["contact_name", "summary", "detail", "text"] {
+            if let Some(value) = line["data"][key].as_str().filter(|v| !v.is_empty()) {
+                found.push((value.to_string(), line["role"].as_str().unwrap().to_string()));
+            }
+        }
+    }
+    assert!(!found.is_empty());
+    found
+}
+
+const HISTORY: &str = "history { type actorId data } assignedTo";
+
+async fn case_ids(service: &Service) -> Vec<String> {
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("select case_id from case_view")
+        .fetch_all(&service.db.pool)
+        .await
+        .unwrap();
+    ids.into_iter().map(|id| id.to_string()).collect()
+}
+
+#[tokio::test]
+async fn the_lmc_and_dhu_never_receive_names_notes_or_free_text() {
+    let service = replayed().await;
+    let secrets = secrets();
+    for (role, id) in [(Role::Lmc, "lmc-officer-1"), (Role::Dhu, "dhu-liaison-1")] {
+        let mut responses = Vec::new();
+        let mut types = BTreeSet::new();
+        for case_id in case_ids(&service).await {
+            let response = service
+                .as_role(
+                    role,
+                    id,
+                    &format!("query($i: ID!) {{ case(id: $i) {{ {HISTORY} }} }}"),
+                    json!({ "i": case_id }),
+                )
+                .await;
+            assert!(response["errors"].is_null(), "{response}");
+            assert!(
+                response["data"]["case"]["assignedTo"].is_null(),
+                "assignedTo hidden from {role}"
+            );
+            for event in response["data"]["case"]["history"].as_array().unwrap() {
+                types.insert(event["type"].as_str().unwrap().to_string());
+            }
+            responses.push(response.to_string());
+        }
+        let view = match role {
+            Role::Lmc => format!(
+                "{{ lmc {{ contractReviews cases(first: 500) {{ totalCount edges {{ node {{ {HISTORY} }} }} }} }} }}"
+            ),
+            _ => format!(
+                "{{ dhu {{ awaitingConfirmation {{ {HISTORY} }} openIssues {{ id }} confirmed(first: 500) {{ totalCount edges {{ node {{ {HISTORY} }} }} }} }} }}"
+            ),
+        };
+        let response = service.as_role(role, id, &view, json!({})).await;
+        assert!(response["errors"].is_null(), "{response}");
+        responses.push(response.to_string());
+        let blob = responses.join("\n");
+        let leaked: Vec<&String> = secrets
+            .iter()
+            .filter(|(_, author)| role == Role::Lmc || author != "dhu")
+            .map(|(secret, _)| secret)
+            .filter(|secret| blob.contains(secret.as_str()))
+            .collect();
+        assert!(leaked.is_empty(), "{role} received {leaked:?}");
+        if role == Role::Dhu {
+            let allowed: BTreeSet<String> = [
+                "PracticeFlagged",
+                "SlotsRemapped",
+                "GpConnectReEnabled",
+                "DhuVisibilityConfirmed",
+                "DhuVisibilityIssueReported",
+                "ComplianceConfirmed",
+                "CaseClosed",
+                "CaseReopened",
+            ]
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+            assert!(types.is_subset(&allowed), "{types:?}");
+        } else {
+            assert!(
+                types.contains("PracticeContacted"),
+                "the LMC sees support actions happened"
+            );
+            assert!(!types.contains("NoteAdded"));
+        }
+    }
+
+    // The champion does see the contact name they recorded.
+    let response = service
+        .as_role(
+            Role::Champion,
+            "dc-amira",
+            "{ champion { myCases { history { type data } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(response.to_string().contains("Practice Manager 1"), "{response}");
+    service.stop().await;
+}
+
+#[tokio::test]
+async fn the_icb_summary_trend_and_time_travel_agree_with_the_story() {
+    let service = replayed().await;
+    let fields = "practices nonCompliantPractices casesOpened openCases compliantCases closedCases medianDaysToCompliance byStatus { status count } byPlace { place openCases compliantCases nonCompliantPractices }";
+    let live = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            &format!("{{ icb {{ summary {{ {fields} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let summary = &live["data"]["icb"]["summary"];
+    assert_eq!(
+        (summary["practices"].as_i64(), summary["casesOpened"].as_i64()),
+        (Some(119), Some(28))
+    );
+    assert_eq!(
+        (summary["compliantCases"].as_i64(), summary["openCases"].as_i64()),
+        (Some(28), Some(0))
+    );
+    assert!(summary["medianDaysToCompliance"].as_f64().unwrap() > 0.0);
+
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let travelled = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            &format!("query($a: DateTime, $k: DateTime) {{ icb {{ summary(asOf: $a, knownAt: $k) {{ {fields} }} }} }}"),
+            json!({ "a": now, "k": now }),
+        )
+        .await;
+    assert_eq!(
+        travelled["data"]["icb"]["summary"], *summary,
+        "time travel to now is the live view"
+    );
+
+    let trend = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "{ icb { trend(from: \"2026-01-05\", to: \"2026-03-02\", everyDays: 7) { date nonCompliantPractices openCases compliantCases } } }",
+            json!({}),
+        )
+        .await;
+    let points = trend["data"]["icb"]["trend"].as_array().unwrap();
+    let non_compliant: Vec<i64> = points
+        .iter()
+        .map(|p| p["nonCompliantPractices"].as_i64().unwrap())
+        .collect();
+    assert_eq!(non_compliant, vec![28, 25, 21, 16, 11, 7, 4, 1, 0]);
+    assert_eq!(points[0]["openCases"], 28);
+    assert_eq!(points[8]["compliantCases"], 28);
+
+    // Before anything was known, nothing was.
+    let before = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "{ icb { summary(knownAt: \"2020-01-01T00:00:00Z\") { practices casesOpened } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        before["data"]["icb"]["summary"],
+        json!({ "practices": 0, "casesOpened": 0 })
+    );
+    service.stop().await;
+}
+
+#[tokio::test]
+async fn mutations_answer_with_typed_errors() {
+    let service = replayed().await;
+    let case_id = case_ids(&service).await.remove(0);
+    let revision = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "query($i: ID!) { case(id: $i) { revision } }",
+            json!({ "i": case_id }),
+        )
+        .await["data"]["case"]["revision"]
+        .as_i64()
+        .unwrap();
+    let note = "mutation($i: AddNoteInput!) { addNote(input: $i) { revision case { status } } }";
+    let first = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            note,
+            json!({ "i": { "caseId": case_id, "text": "first", "expectedRevision": revision } }),
+        )
+        .await;
+    assert!(first["errors"].is_null(), "{first}");
+    let stale = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            note,
+            json!({ "i": { "caseId": case_id, "text": "second", "expectedRevision": revision } }),
+        )
+        .await;
+    assert_eq!(codes(&stale), ["CONFLICT"]);
+    assert_eq!(stale["errors"][0]["extensions"]["expectedRevision"], revision);
+    assert_eq!(stale["errors"][0]["extensions"]["actualRevision"], revision + 1);
+
+    let once = json!({ "i": { "caseId": case_id, "text": "once", "commandId": "note-1" } });
+    let a = service.as_role(Role::Icb, "icb-assurance-1", note, once.clone()).await;
+    let b = service.as_role(Role::Icb, "icb-assurance-1", note, once).await;
+    assert_eq!(a["data"]["addNote"]["revision"], b["data"]["addNote"]["revision"]);
+
+    let future = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            note,
+            json!({ "i": { "caseId": case_id, "text": "x", "occurredAt": "2099-01-01T00:00:00Z" } }),
+        )
+        .await;
+    assert_eq!(codes(&future), ["BAD_USER_INPUT"]);
+    let too_few = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "mutation($i: ConfirmComplianceInput!) { confirmCompliance(input: $i) { revision } }",
+            json!({ "i": { "caseId": case_id, "visibleSlotsPerDay": 0, "evidence": "DASHBOARD" } }),
+        )
+        .await;
+    assert_eq!(codes(&too_few), ["INVALID_TRANSITION"], "the case is already COMPLIANT");
+    let bad_ods = service
+        .as_role(Role::Icb, "icb-assurance-1", "mutation { flagPractice(input: { odsCode: \"12345\", practiceName: \"x\", pcnCode: \"U00001\", place: \"x\", listSize: 5000, visibleSlots: 0 }) { revision } }", json!({}))
+        .await;
+    assert_eq!(codes(&bad_ods), ["BAD_USER_INPUT"]);
+    service.stop().await;
+}
