@@ -1,4 +1,8 @@
 //! The subcommands. Reports are printed as JSON on standard output, so scripts can read them.
+//!
+//! The database is `DATABASE_URL`'s or, when that is unset, a cluster the service owns under
+//! `CASELEDGER_DATA_DIR` (default `./.caseledger`), made and started from the installed server
+//! binaries, kept across restarts, and stopped on exit by the process that started it.
 
 use std::path::PathBuf;
 
@@ -7,10 +11,11 @@ use caseledger_cases::values::ShortText;
 use caseledger_cases::{Actor, Role};
 use caseledger_commands::Commands;
 use caseledger_eventstore::{EventStore, MIGRATOR};
+use caseledger_pgembed::{Cluster, StopMode};
 use caseledger_projections::Projections;
 use clap::{Parser, Subcommand};
-use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool};
 
 use crate::auth::{Authenticator, dev_token};
 use crate::graphql::{AppState, build_schema, sdl};
@@ -33,6 +38,9 @@ pub struct Cli {
 enum Command {
     /// Runs the service: GraphQL at /graphql, the projections, /livez and /readyz.
     Serve,
+    /// Runs the service in development mode on the demo data (the case study), loaded into an
+    /// empty database, and prints the URL and a token for each party.
+    Demo,
     /// Applies the database migrations.
     Migrate,
     /// Imports one dashboard extract (CSV); a file with any bad row is rejected whole.
@@ -67,37 +75,6 @@ enum Command {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve => serve().await,
-        Command::Migrate => {
-            connect().await?;
-            println!("{}", serde_json::json!({ "migrated": MIGRATOR.iter().count() }));
-            Ok(())
-        }
-        Command::Import { file, actor, role } => {
-            let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?;
-            let csv = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let commands = Commands::new(EventStore::new(connect().await?));
-            let report = commands
-                .import_dashboard(&actor_named(&actor, role)?, &csv, chrono::Utc::now())
-                .await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            if !report.errors.is_empty() {
-                bail!(
-                    "{} rejected: {} error(s), nothing applied",
-                    file.display(),
-                    report.errors.len()
-                );
-            }
-            Ok(())
-        }
-        Command::Replay { dir, actor } => {
-            let commands = Commands::new(EventStore::new(connect().await?));
-            let report = commands
-                .replay_dir(&dir, &actor_named(&actor, Role::Icb)?, chrono::Utc::now())
-                .await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(())
-        }
         Command::Token { role, sub, minutes } => {
             let secret = std::env::var(DEV_SECRET_VAR)
                 .with_context(|| format!("set {DEV_SECRET_VAR} to sign development tokens"))?;
@@ -110,25 +87,208 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", sdl());
             Ok(())
         }
+        command => {
+            let database = Database::open().await?;
+            let result = with_database(command, &database.pool).await;
+            database.close().await;
+            result
+        }
     }
 }
 
-/// Connects to `DATABASE_URL` and applies the migrations.
-async fn connect() -> anyhow::Result<PgPool> {
-    let url = std::env::var("DATABASE_URL").context("set DATABASE_URL to the PostgreSQL database to use")?;
-    let pool = PgPoolOptions::new()
-        .max_connections(20)
-        .connect(&url)
-        .await
-        .context("connecting to DATABASE_URL")?;
-    MIGRATOR.run(&pool).await.context("applying migrations")?;
-    Ok(pool)
+async fn with_database(command: Command, pool: &PgPool) -> anyhow::Result<()> {
+    let commands = Commands::new(EventStore::new(pool.clone()));
+    let now = chrono::Utc::now();
+    match command {
+        Command::Serve => {
+            serve(
+                pool.clone(),
+                std::env::var(DEV_SECRET_VAR).ok().filter(|s| !s.is_empty()),
+            )
+            .await
+        }
+        Command::Demo => demo(pool.clone(), &commands).await,
+        Command::Migrate => {
+            println!("{}", serde_json::json!({ "migrated": MIGRATOR.iter().count() }));
+            Ok(())
+        }
+        Command::Import { file, actor, role } => {
+            let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?;
+            let csv = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let report = commands
+                .import_dashboard(&actor_named(&actor, role)?, &csv, now)
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.errors.is_empty() {
+                bail!(
+                    "{} rejected: {} error(s), nothing applied",
+                    file.display(),
+                    report.errors.len()
+                );
+            }
+            Ok(())
+        }
+        Command::Replay { dir, actor } => {
+            let report = commands.replay_dir(&dir, &actor_named(&actor, Role::Icb)?, now).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Token { .. } | Command::Schema => Ok(()),
+    }
 }
 
-async fn serve() -> anyhow::Result<()> {
-    let listen = std::env::var("CASELEDGER_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into());
-    let dev_secret = std::env::var(DEV_SECRET_VAR).ok().filter(|s| !s.is_empty());
-    let pool = connect().await?;
+/// The service's database, and the embedded cluster if this process started it.
+struct Database {
+    pool: PgPool,
+    owned: Option<Cluster>,
+}
+
+impl Database {
+    async fn open() -> anyhow::Result<Self> {
+        let (options, owned) = match std::env::var("DATABASE_URL") {
+            Ok(url) => (
+                url.parse::<PgConnectOptions>()
+                    .context("DATABASE_URL is not a PostgreSQL URL")?,
+                None,
+            ),
+            Err(_) => {
+                let dir = std::env::var("CASELEDGER_DATA_DIR").unwrap_or_else(|_| ".caseledger".into());
+                let cluster = tokio::task::spawn_blocking(move || Cluster::open(&dir, true)).await??;
+                let was_running = cluster.is_running();
+                if !was_running {
+                    let starting = cluster.clone();
+                    tokio::task::spawn_blocking(move || starting.start()).await??;
+                }
+                tracing::info!(dir = %cluster.base_dir().display(), reused = was_running, "embedded PostgreSQL");
+                let mut admin = cluster.connect_options("postgres").connect().await?;
+                let exists: bool =
+                    sqlx::query_scalar("select exists (select 1 from pg_database where datname = 'caseledger')")
+                        .fetch_one(&mut admin)
+                        .await?;
+                if !exists {
+                    sqlx::query("create database caseledger").execute(&mut admin).await?;
+                }
+                admin.close().await?;
+                (cluster.connect_options("caseledger"), (!was_running).then_some(cluster))
+            }
+        };
+        let pool = PgPoolOptions::new()
+            .max_connections(20)
+            .connect_with(options)
+            .await
+            .context("connecting to the database")?;
+        MIGRATOR.run(&pool).await.context("applying migrations")?;
+        Ok(Self { pool, owned })
+    }
+
+    async fn close(self) {
+        self.pool.close().await;
+        if let Some(cluster) = self.owned {
+            match tokio::task::spawn_blocking(move || cluster.stop(StopMode::Fast)).await {
+                Ok(Ok(())) => tracing::info!("embedded PostgreSQL stopped"),
+                Ok(Err(error)) => tracing::error!(%error, "could not stop the embedded PostgreSQL"),
+                Err(error) => tracing::error!(%error, "could not stop the embedded PostgreSQL"),
+            }
+        }
+    }
+}
+
+/// The demo data: the case study, shipped inside the binary.
+const DEMO_FILES: [(&str, &str); 11] = [
+    ("practices.csv", include_str!("../demo/case-study/practices.csv")),
+    (
+        "interventions.jsonl",
+        include_str!("../demo/case-study/interventions.jsonl"),
+    ),
+    (
+        "dashboard-week-00.csv",
+        include_str!("../demo/case-study/dashboard-week-00.csv"),
+    ),
+    (
+        "dashboard-week-01.csv",
+        include_str!("../demo/case-study/dashboard-week-01.csv"),
+    ),
+    (
+        "dashboard-week-02.csv",
+        include_str!("../demo/case-study/dashboard-week-02.csv"),
+    ),
+    (
+        "dashboard-week-03.csv",
+        include_str!("../demo/case-study/dashboard-week-03.csv"),
+    ),
+    (
+        "dashboard-week-04.csv",
+        include_str!("../demo/case-study/dashboard-week-04.csv"),
+    ),
+    (
+        "dashboard-week-05.csv",
+        include_str!("../demo/case-study/dashboard-week-05.csv"),
+    ),
+    (
+        "dashboard-week-06.csv",
+        include_str!("../demo/case-study/dashboard-week-06.csv"),
+    ),
+    (
+        "dashboard-week-07.csv",
+        include_str!("../demo/case-study/dashboard-week-07.csv"),
+    ),
+    (
+        "dashboard-week-08.csv",
+        include_str!("../demo/case-study/dashboard-week-08.csv"),
+    ),
+];
+
+/// The demo: the case study loaded into an empty database, development tokens for each party.
+async fn demo(pool: PgPool, commands: &Commands) -> anyhow::Result<()> {
+    let events: i64 = sqlx::query_scalar("select count(*) from events")
+        .fetch_one(&pool)
+        .await?;
+    if events == 0 {
+        let dir = std::env::temp_dir().join(format!("caseledger-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        for (name, text) in DEMO_FILES {
+            std::fs::write(dir.join(name), text)?;
+        }
+        let report = commands
+            .replay_dir(&dir, &actor_named("icb-assurance-1", Role::Icb)?, chrono::Utc::now())
+            .await;
+        std::fs::remove_dir_all(&dir).ok();
+        let report = report?;
+        eprintln!(
+            "demo data loaded: {} extracts, {} interventions, {} cases",
+            report.imports, report.commands, report.flagged
+        );
+    }
+    let secret = std::env::var(DEV_SECRET_VAR)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let listen = listen_address();
+    println!("CaseLedger demo: http://{listen}/graphql   GraphiQL: http://{listen}/graphiql");
+    println!("Tokens for `Authorization: Bearer <token>`, valid for 12 hours:");
+    for (role, sub) in [
+        (Role::Icb, "icb-assurance-1"),
+        (Role::Lmc, "lmc-officer-1"),
+        (Role::Dhu, "dhu-liaison-1"),
+        (Role::Champion, "dc-amira"),
+        (Role::Admin, "ops-1"),
+    ] {
+        println!(
+            "  {:<9} {:<16} {}",
+            role.as_str(),
+            sub,
+            dev_token(&secret, role, sub, 12 * 60)?
+        );
+    }
+    serve(pool, Some(secret)).await
+}
+
+fn listen_address() -> String {
+    std::env::var("CASELEDGER_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into())
+}
+
+async fn serve(pool: PgPool, dev_secret: Option<String>) -> anyhow::Result<()> {
+    let listen = listen_address();
     let store = EventStore::new(pool.clone());
     let projections = Projections::start(&store);
     let auth = Authenticator::new(dev_secret.as_deref());

@@ -62,12 +62,33 @@ async fn import_applies_a_good_file_and_rejects_a_bad_one_with_its_errors() {
 }
 
 #[test]
-fn without_a_database_it_says_what_to_set() {
-    let out = Command::new(env!("CARGO_BIN_EXE_caseledger"))
-        .arg("migrate")
-        .env_remove("DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("DATABASE_URL"));
+fn without_database_url_it_runs_on_its_own_cluster_whose_data_survives_restarts() {
+    let dir = std::env::temp_dir().join(format!("caseledger-embedded-{}", std::process::id()));
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_caseledger"))
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env("CASELEDGER_DATA_DIR", &dir)
+            .output()
+            .unwrap()
+    };
+    let week0 = fixture("case-study/dashboard-week-00.csv");
+    let first = run(&["import", week0.to_str().unwrap()]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(report["flagged"], 28);
+    assert!(
+        !dir.join("data/postmaster.pid").exists(),
+        "the process that started the cluster stopped it"
+    );
+
+    let again = run(&["import", week0.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(
+        (report["observed"].as_u64(), report["flagged"].as_u64()),
+        (Some(0), Some(0)),
+        "the data survived the restart"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }
