@@ -60,6 +60,12 @@ enum Command {
         #[arg(long, default_value = "icb-dashboard-import")]
         actor: String,
     },
+    /// Rebuilds a projection (or all) from zero into new tables and swaps them in; a running
+    /// service keeps answering.
+    Rebuild {
+        /// `case_view` or `practice_view`; all when left out.
+        name: Option<String>,
+    },
     /// Prints a development token (needs CASELEDGER_DEV_JWT_SECRET).
     Token {
         #[arg(long)]
@@ -131,6 +137,18 @@ async fn with_database(command: Command, pool: &PgPool) -> anyhow::Result<()> {
         Command::Replay { dir, actor } => {
             let report = commands.replay_dir(&dir, &actor_named(&actor, Role::Icb)?, now).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Rebuild { name } => {
+            let names: Vec<String> = match name {
+                Some(name) => vec![name],
+                None => caseledger_projections::NAMES.iter().map(|n| n.to_string()).collect(),
+            };
+            let mut rebuilt = Vec::new();
+            for name in names {
+                rebuilt.push(caseledger_projections::rebuild(commands.store(), &name).await?);
+            }
+            println!("{}", serde_json::to_string_pretty(&rebuilt)?);
             Ok(())
         }
         Command::Token { .. } | Command::Schema => Ok(()),

@@ -4,6 +4,8 @@
 pub mod case_view;
 pub mod lens;
 pub mod practice_view;
+pub mod rebuild;
 pub mod runner;
 
-pub use runner::{Projections, wait_for_projections};
+pub use rebuild::{RebuildError, Rebuilt, rebuild};
+pub use runner::{NAMES, Projections, wait_for_projections};

@@ -1,0 +1,145 @@
+//! Rebuilding a projection from zero while the service keeps answering: replay every event into
+//! a fresh copy of the table in a schema of its own (the projection's SQL is unqualified, so a
+//! `search_path` points it there), then, in one short transaction that holds the live table's
+//! lock, catch up to the head, swap the new table in and move the projection's checkpoint. The
+//! live runner's next save finds its checkpoint moved, rolls back, and resumes from the new one.
+
+use caseledger_eventstore::{
+    EventHandler, EventStore, HandlerError, Position, RecordedEvent, StoreError, load_checkpoint,
+};
+use sqlx::{Connection, PgConnection};
+
+use crate::case_view::{self, CaseViewProjection};
+use crate::practice_view::{self, PracticeViewProjection};
+
+const PAGE: usize = 2_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    #[error("no projection is called {0:?} (there are: case_view, practice_view)")]
+    Unknown(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("the projection failed while rebuilding: {0}")]
+    Handler(HandlerError),
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Rebuilt {
+    pub projection: String,
+    pub events: u64,
+    pub seconds: f64,
+}
+
+/// Rebuilds projection `name` (its table has the same name) from the start of the log.
+pub async fn rebuild(store: &EventStore, name: &str) -> Result<Rebuilt, RebuildError> {
+    match name {
+        case_view::NAME => rebuild_with(store, name, &CaseViewProjection).await,
+        practice_view::NAME => rebuild_with(store, name, &PracticeViewProjection).await,
+        other => Err(RebuildError::Unknown(other.to_string())),
+    }
+}
+
+async fn rebuild_with<H: EventHandler>(store: &EventStore, table: &str, handler: &H) -> Result<Rebuilt, RebuildError> {
+    let started = std::time::Instant::now();
+    let schema = format!("rebuild_{table}_{}", std::process::id());
+    let mut conn = store.pool().acquire().await?.detach();
+    sqlx::query(&format!("drop schema if exists {schema} cascade"))
+        .execute(&mut conn)
+        .await?;
+    sqlx::query(&format!("create schema {schema}"))
+        .execute(&mut conn)
+        .await?;
+    sqlx::query(&format!(
+        "create table {schema}.{table} (like public.{table} including all)"
+    ))
+    .execute(&mut conn)
+    .await?;
+
+    // Catch up from zero, in pages, without blocking anyone.
+    let mut position = Position::START;
+    let mut events = 0u64;
+    loop {
+        let page = store.read_all(position, PAGE).await?;
+        let Some(last) = page.last().map(|e| e.position) else {
+            break;
+        };
+        apply(&mut conn, &schema, handler, &page).await?;
+        events += page.len() as u64;
+        position = last;
+    }
+
+    // The swap: the live table is locked only for the last few events and the renames.
+    let mut tx = conn.begin().await?;
+    sqlx::query(&format!("lock table public.{table} in access exclusive mode"))
+        .execute(&mut *tx)
+        .await?;
+    loop {
+        let page = store.read_all(position, PAGE).await?;
+        let Some(last) = page.last().map(|e| e.position) else {
+            break;
+        };
+        set_path(&mut tx, &schema).await?;
+        handler
+            .handle_batch(&mut tx, &page)
+            .await
+            .map_err(RebuildError::Handler)?;
+        events += page.len() as u64;
+        position = last;
+    }
+    sqlx::query("set local search_path to public").execute(&mut *tx).await?;
+    sqlx::query(&format!("drop table public.{table}"))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!("alter table {schema}.{table} set schema public"))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!("drop schema {schema}")).execute(&mut *tx).await?;
+    let previous = load_checkpoint(&mut tx, table).await?;
+    if position != Position::START || previous.is_some() {
+        sqlx::query(
+            "insert into subscription_checkpoints (subscriber, tx_id, position) values ($1, $2::text::xid8, $3)
+             on conflict (subscriber) do update set tx_id = excluded.tx_id, position = excluded.position, updated_at = now()",
+        )
+        .bind(table)
+        .bind(position.tx_id.to_string())
+        .bind(i64::try_from(position.position).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    conn.close().await?;
+    let rebuilt = Rebuilt {
+        projection: table.to_string(),
+        events,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    tracing::info!(projection = table, events, seconds = rebuilt.seconds, "rebuilt");
+    Ok(rebuilt)
+}
+
+async fn apply<H: EventHandler>(
+    conn: &mut PgConnection,
+    schema: &str,
+    handler: &H,
+    page: &[RecordedEvent],
+) -> Result<(), RebuildError> {
+    let mut tx = conn.begin().await?;
+    set_path(&mut tx, schema).await?;
+    handler
+        .handle_batch(&mut tx, page)
+        .await
+        .map_err(RebuildError::Handler)?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn set_path(conn: &mut PgConnection, schema: &str) -> Result<(), RebuildError> {
+    sqlx::query(&format!("set local search_path to {schema}, public"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,215 @@
+//! The case study, replayed through GraphQL only, as the four parties with their own tokens,
+//! against the real binary: the ICB's summary and weekly trend, each party's view, the end state.
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use caseledger_tests::{Service, codes, fixture};
+use serde_json::{Value, json};
+
+/// Every step of the story in business-time order: (at, extract file | intervention line).
+fn timeline() -> Vec<(String, Result<String, Value>)> {
+    let dir = fixture("case-study");
+    let mut steps: Vec<(String, u8, Result<String, Value>)> = Vec::new();
+    let mut extracts: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("dashboard-"))
+        .collect();
+    extracts.sort();
+    for path in extracts {
+        let csv = std::fs::read_to_string(path).unwrap();
+        let date = csv.lines().nth(1).unwrap().split(',').next().unwrap().to_string();
+        steps.push((format!("{date}T00:00:00Z"), 0, Ok(csv)));
+    }
+    for line in std::fs::read_to_string(dir.join("interventions.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+    {
+        let line: Value = serde_json::from_str(line).unwrap();
+        steps.push((line["at"].as_str().unwrap().to_string(), 1, Err(line)));
+    }
+    steps.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    steps.into_iter().map(|(at, _, step)| (at, step)).collect()
+}
+
+/// The mutation and input that record an intervention line.
+fn mutation_for(line: &Value, case_id: &str) -> (&'static str, Value) {
+    let data = &line["data"];
+    let upper = |v: &Value| Value::String(v.as_str().unwrap().to_uppercase());
+    let (name, mut input) = match line["kind"].as_str().unwrap() {
+        "CaseAssigned" => ("assignCase", json!({ "championId": data["champion_id"] })),
+        "PracticeContacted" => (
+            "recordContact",
+            json!({ "channel": upper(&data["channel"]), "contactName": data["contact_name"], "summary": data["summary"] }),
+        ),
+        "GuidanceShared" => (
+            "shareGuidance",
+            json!({ "guide": data["guide"], "version": data["version"] }),
+        ),
+        "RootCauseIdentified" => (
+            "recordRootCause",
+            json!({ "cause": upper(&data["cause"]), "detail": data["detail"] }),
+        ),
+        "SlotsRemapped" => (
+            "recordRemap",
+            json!({
+                "changes": data["changes"].as_array().unwrap().iter().map(upper).collect::<Vec<_>>(),
+                "slotsPerDayConfigured": data["slots_per_day_configured"]
+            }),
+        ),
+        "GpConnectReEnabled" => ("recordGpConnectReEnabled", json!({ "reference": data["reference"] })),
+        "DhuVisibilityConfirmed" => (
+            "confirmDhuVisibility",
+            json!({ "visibleSlotsPerDay": data["visible_slots_per_day"] }),
+        ),
+        "ComplianceConfirmed" => (
+            "confirmCompliance",
+            json!({ "visibleSlotsPerDay": data["visible_slots_per_day"], "evidence": upper(&data["evidence"]) }),
+        ),
+        other => panic!("no mutation for {other}"),
+    };
+    input["caseId"] = json!(case_id);
+    input["occurredAt"] = line["at"].clone();
+    (name, input)
+}
+
+fn input_type(mutation: &str) -> String {
+    let mut chars = mutation.chars();
+    let first = chars.next().unwrap().to_uppercase().collect::<String>();
+    format!("{first}{}Input", chars.as_str())
+}
+
+#[test]
+fn the_case_study_through_graphql_as_the_four_parties() {
+    let service = Service::start();
+    let mut tokens: HashMap<(String, String), String> = HashMap::new();
+    let mut token = |role: &str, sub: &str| {
+        tokens
+            .entry((role.to_string(), sub.to_string()))
+            .or_insert_with(|| service.token(role, sub))
+            .clone()
+    };
+    let icb = token("icb", "icb-assurance-1");
+
+    let anonymous = service.graphql(None, "{ me { id } }", json!({}));
+    assert_eq!(codes(&anonymous), ["UNAUTHENTICATED"]);
+
+    let mut case_ids: HashMap<String, String> = HashMap::new();
+    let mut assigned: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (_, step) in timeline() {
+        match step {
+            Ok(csv) => {
+                let response = service.graphql(
+                    Some(&icb),
+                    "mutation($csv: String!) { importDashboard(csv: $csv) { rows errors { message } } }",
+                    json!({ "csv": csv }),
+                );
+                assert!(response["errors"].is_null(), "{response}");
+                assert_eq!(response["data"]["importDashboard"]["errors"], json!([]));
+            }
+            Err(line) => {
+                let ods = line["ods_code"].as_str().unwrap().to_string();
+                let case_id = case_ids
+                    .entry(ods.clone())
+                    .or_insert_with(|| {
+                        let found = service.graphql(
+                            Some(&icb),
+                            "query($o: String!) { caseByPractice(odsCode: $o) { id } }",
+                            json!({ "o": ods }),
+                        );
+                        found["data"]["caseByPractice"]["id"].as_str().unwrap().to_string()
+                    })
+                    .clone();
+                if line["kind"] == "CaseAssigned" {
+                    assigned
+                        .entry(line["actor"].as_str().unwrap().to_string())
+                        .or_default()
+                        .insert(ods);
+                }
+                let (name, input) = mutation_for(&line, &case_id);
+                let party = token(line["role"].as_str().unwrap(), line["actor"].as_str().unwrap());
+                let query = format!(
+                    "mutation($i: {}!) {{ {name}(input: $i) {{ revision case {{ status }} }} }}",
+                    input_type(name)
+                );
+                let response = service.graphql(Some(&party), &query, json!({ "i": input }));
+                assert!(
+                    response["errors"].is_null(),
+                    "{name} for {}: {response}",
+                    line["ods_code"]
+                );
+            }
+        }
+    }
+
+    let summary = service.graphql(
+        Some(&icb),
+        "{ icb { summary { practices nonCompliantPractices casesOpened openCases compliantCases closedCases } } }",
+        json!({}),
+    );
+    assert_eq!(
+        summary["data"]["icb"]["summary"],
+        json!({ "practices": 119, "nonCompliantPractices": 0, "casesOpened": 28, "openCases": 0, "compliantCases": 28, "closedCases": 0 })
+    );
+    let trend = service.graphql(
+        Some(&icb),
+        "{ icb { trend(from: \"2026-01-05\", to: \"2026-03-02\", everyDays: 7) { nonCompliantPractices } } }",
+        json!({}),
+    );
+    let weekly: Vec<i64> = trend["data"]["icb"]["trend"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["nonCompliantPractices"].as_i64().unwrap())
+        .collect();
+    assert_eq!(weekly, vec![28, 25, 21, 16, 11, 7, 4, 1, 0]);
+
+    for (champion, practices) in &assigned {
+        let mine = service.graphql(
+            Some(&token("champion", champion)),
+            "{ champion { myCases { practice { odsCode } } } }",
+            json!({}),
+        );
+        let seen: BTreeSet<String> = mine["data"]["champion"]["myCases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["practice"]["odsCode"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(&seen, practices, "{champion}'s caseload");
+    }
+
+    let dhu = service.graphql(
+        Some(&token("dhu", "dhu-liaison-1")),
+        "{ dhu { awaitingConfirmation { id } openIssues { id } confirmed { totalCount } } }",
+        json!({}),
+    );
+    assert_eq!(dhu["data"]["dhu"]["awaitingConfirmation"], json!([]));
+    assert_eq!(dhu["data"]["dhu"]["openIssues"], json!([]));
+    assert_eq!(dhu["data"]["dhu"]["confirmed"]["totalCount"], 28);
+
+    let lmc = service.graphql(
+        Some(&token("lmc", "lmc-officer-1")),
+        "{ lmc { contractReviews cases(first: 100) { totalCount edges { node { status assignedTo history { type data } } } } } }",
+        json!({}),
+    );
+    assert_eq!(lmc["data"]["lmc"]["contractReviews"], 0);
+    assert_eq!(lmc["data"]["lmc"]["cases"]["totalCount"], 28);
+    let text = lmc.to_string();
+    assert!(!text.contains("Practice Manager"), "no contact names for the LMC");
+    assert!(
+        !text.contains("Explained the 111 slot requirement"),
+        "no summaries for the LMC"
+    );
+    assert_eq!(
+        codes(&service.graphql(
+            Some(&token("lmc", "lmc-officer-1")),
+            "{ icb { summary { practices } } }",
+            json!({})
+        )),
+        ["FORBIDDEN"]
+    );
+}
