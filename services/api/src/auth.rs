@@ -1,10 +1,24 @@
-//! Bearer tokens: who is calling and in which role. In development (`CASELEDGER_DEV_JWT_SECRET`
-//! set) HS256 tokens signed with that secret, issuer `caseledger-dev`, audience `caseledger`.
+//! Bearer tokens: who is calling and in which role.
+//!
+//! Production: RS256/ES256 tokens from an OIDC issuer (NHS CIS2 in the NHS), checked against the
+//! keys its discovery document's `jwks_uri` publishes, cached by `kid` and fetched again when a
+//! token names a key not seen yet; issuer, audience, expiry and the configured role claim are
+//! checked. Development (`CASELEDGER_DEV_JWT_SECRET` set): HS256 tokens signed with that secret,
+//! issuer `caseledger-dev`, audience `caseledger`. The token's `alg` decides which of the two may
+//! check it, so a token signed with HS256 using a public key as the secret (algorithm confusion)
+//! never meets the public key, and `none` is refused outright.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use caseledger_cases::values::ShortText;
 use caseledger_cases::{Actor, Role};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::sync::{Mutex, RwLock};
 
 pub const DEV_ISSUER: &str = "caseledger-dev";
 pub const AUDIENCE: &str = "caseledger";
@@ -30,22 +44,75 @@ pub enum Caller {
     Authenticated(Actor),
 }
 
+/// Where production tokens come from and how to read their role.
+#[derive(Debug, Clone)]
+pub struct OidcConfig {
+    /// The issuer, exactly as tokens carry it in `iss`; discovery is at
+    /// `<issuer>/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub audience: String,
+    /// The claim holding the role (a string, or an array whose first mapped value counts).
+    pub role_claim: String,
+    /// External role names to CaseLedger roles; a value not in the map is read as a role name.
+    pub role_map: HashMap<String, Role>,
+    /// At most one fetch of the keys per this long, however many unknown `kid`s arrive.
+    pub refetch_interval: Duration,
+}
+
+impl OidcConfig {
+    /// From `CASELEDGER_OIDC_ISSUER`, `CASELEDGER_OIDC_AUDIENCE` (default `caseledger`),
+    /// `CASELEDGER_ROLE_CLAIM` (default `role`) and `CASELEDGER_ROLE_MAP`
+    /// (`external=icb,other=lmc`); `None` without an issuer.
+    pub fn from_env() -> Result<Option<Self>, String> {
+        let Some(issuer) = std::env::var("CASELEDGER_OIDC_ISSUER").ok().filter(|s| !s.is_empty()) else {
+            return Ok(None);
+        };
+        let mut role_map = HashMap::new();
+        for pair in std::env::var("CASELEDGER_ROLE_MAP")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+        {
+            let (external, role) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("CASELEDGER_ROLE_MAP: {pair:?} is not name=role"))?;
+            let role = Role::parse(role.trim()).ok_or_else(|| format!("CASELEDGER_ROLE_MAP: unknown role {role:?}"))?;
+            role_map.insert(external.trim().to_string(), role);
+        }
+        Ok(Some(Self {
+            issuer,
+            audience: std::env::var("CASELEDGER_OIDC_AUDIENCE").unwrap_or_else(|_| AUDIENCE.into()),
+            role_claim: std::env::var("CASELEDGER_ROLE_CLAIM").unwrap_or_else(|_| "role".into()),
+            role_map,
+            refetch_interval: Duration::from_secs(30),
+        }))
+    }
+}
+
+struct Oidc {
+    config: OidcConfig,
+    keys: RwLock<HashMap<String, (DecodingKey, Algorithm)>>,
+    last_fetch: Mutex<Option<Instant>>,
+}
+
 /// Checks bearer tokens.
 #[derive(Clone)]
 pub struct Authenticator {
     dev: Option<(DecodingKey, Validation)>,
+    oidc: Option<Arc<Oidc>>,
 }
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Authenticator")
             .field("development", &self.dev.is_some())
+            .field("issuer", &self.oidc.as_ref().map(|o| o.config.issuer.clone()))
             .finish()
     }
 }
 
 impl Authenticator {
-    /// Development mode when `dev_secret` is given; otherwise no token is accepted yet.
+    /// Development mode when `dev_secret` is given; add an issuer with [`Authenticator::with_oidc`].
     pub fn new(dev_secret: Option<&str>) -> Self {
         let dev = dev_secret.map(|secret| {
             let mut validation = Validation::new(Algorithm::HS256);
@@ -54,7 +121,16 @@ impl Authenticator {
             validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
             (DecodingKey::from_secret(secret.as_bytes()), validation)
         });
-        Self { dev }
+        Self { dev, oidc: None }
+    }
+
+    pub fn with_oidc(mut self, config: OidcConfig) -> Self {
+        self.oidc = Some(Arc::new(Oidc {
+            config,
+            keys: RwLock::default(),
+            last_fetch: Mutex::default(),
+        }));
+        self
     }
 
     pub fn development_mode(&self) -> bool {
@@ -62,26 +138,135 @@ impl Authenticator {
     }
 
     /// The caller named by an `Authorization` header value.
-    pub fn caller(&self, authorization: Option<&str>) -> Caller {
+    pub async fn caller(&self, authorization: Option<&str>) -> Caller {
         let Some(header) = authorization else {
             return Caller::Anonymous;
         };
         let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else {
             return Caller::Rejected("the Authorization header must be `Bearer <token>`".into());
         };
-        let Some((key, validation)) = &self.dev else {
-            return Caller::Rejected("no token issuer is configured".into());
+        let result = match jsonwebtoken::decode_header(token) {
+            Err(error) => Err(format!("invalid token: {error}")),
+            Ok(header) => match (header.alg, &self.dev, &self.oidc) {
+                (Algorithm::HS256, Some((key, validation)), _) => {
+                    check(token, key, validation, "role", &HashMap::new())
+                }
+                (Algorithm::HS256, None, _) => Err("HS256 tokens are accepted only in development mode".into()),
+                (Algorithm::RS256 | Algorithm::ES256, _, Some(oidc)) => oidc.check(token, header).await,
+                (Algorithm::RS256 | Algorithm::ES256, _, None) => Err("no token issuer is configured".into()),
+                (alg, _, _) => Err(format!("tokens signed with {alg:?} are not accepted")),
+            },
         };
-        match jsonwebtoken::decode::<Claims>(token, key, validation) {
-            Ok(data) => actor_of(&data.claims).map_or_else(Caller::Rejected, Caller::Authenticated),
-            Err(error) => Caller::Rejected(format!("invalid token: {error}")),
-        }
+        result.map_or_else(Caller::Rejected, Caller::Authenticated)
     }
 }
 
-fn actor_of(claims: &Claims) -> Result<Actor, String> {
-    let role = Role::parse(&claims.role).ok_or_else(|| format!("unknown role {:?}", claims.role))?;
-    let id = ShortText::parse(&claims.sub).map_err(|e| format!("sub: {e}"))?;
+impl Oidc {
+    async fn check(&self, token: &str, header: Header) -> Result<Actor, String> {
+        let kid = header.kid.ok_or("the token names no key (kid)")?;
+        let key = match self.key(&kid, header.alg).await {
+            Some(key) => key,
+            None => {
+                self.refresh().await?;
+                self.key(&kid, header.alg)
+                    .await
+                    .ok_or_else(|| format!("unknown key {kid:?} for {:?}", header.alg))?
+            }
+        };
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[&self.config.issuer]);
+        validation.set_audience(&[&self.config.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        check(token, &key, &validation, &self.config.role_claim, &self.config.role_map)
+    }
+
+    async fn key(&self, kid: &str, alg: Algorithm) -> Option<DecodingKey> {
+        let keys = self.keys.read().await;
+        keys.get(kid)
+            .filter(|(_, key_alg)| *key_alg == alg)
+            .map(|(key, _)| key.clone())
+    }
+
+    /// Fetches the issuer's keys again, unless that was done within the refetch interval.
+    async fn refresh(&self) -> Result<(), String> {
+        let mut last_fetch = self.last_fetch.lock().await;
+        if last_fetch.is_some_and(|at| at.elapsed() < self.config.refetch_interval) {
+            return Ok(());
+        }
+        *last_fetch = Some(Instant::now());
+        let issuer = self.config.issuer.clone();
+        let set = tokio::task::spawn_blocking(move || fetch_keys(&issuer))
+            .await
+            .map_err(|e| format!("fetching the issuer's keys: {e}"))??;
+        let mut keys = HashMap::new();
+        for jwk in &set.keys {
+            let alg = match (&jwk.algorithm, jwk.common.key_algorithm) {
+                (AlgorithmParameters::RSA(_), None | Some(KeyAlgorithm::RS256)) => Algorithm::RS256,
+                (AlgorithmParameters::EllipticCurve(ec), None | Some(KeyAlgorithm::ES256))
+                    if ec.curve == EllipticCurve::P256 =>
+                {
+                    Algorithm::ES256
+                }
+                _ => continue,
+            };
+            let (Some(kid), Ok(key)) = (jwk.common.key_id.clone(), DecodingKey::from_jwk(jwk)) else {
+                continue;
+            };
+            keys.insert(kid, (key, alg));
+        }
+        tracing::info!(issuer = %self.config.issuer, keys = keys.len(), "fetched the issuer's signing keys");
+        *self.keys.write().await = keys;
+        Ok(())
+    }
+}
+
+fn fetch_keys(issuer: &str) -> Result<JwkSet, String> {
+    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(10)).build();
+    let discovery = format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'));
+    let document: Value = agent
+        .get(&discovery)
+        .call()
+        .map_err(|e| format!("{discovery}: {e}"))?
+        .into_json()
+        .map_err(|e| format!("{discovery}: {e}"))?;
+    let jwks_uri = document["jwks_uri"]
+        .as_str()
+        .ok_or_else(|| format!("{discovery} has no jwks_uri"))?;
+    agent
+        .get(jwks_uri)
+        .call()
+        .map_err(|e| format!("{jwks_uri}: {e}"))?
+        .into_json()
+        .map_err(|e| format!("{jwks_uri}: {e}"))
+}
+
+/// Verifies `token` and reads the actor: `sub`, and the role from `role_claim`.
+fn check(
+    token: &str,
+    key: &DecodingKey,
+    validation: &Validation,
+    role_claim: &str,
+    role_map: &HashMap<String, Role>,
+) -> Result<Actor, String> {
+    let claims = jsonwebtoken::decode::<Map<String, Value>>(token, key, validation)
+        .map_err(|e| format!("invalid token: {e}"))?
+        .claims;
+    let named = |value: &Value| {
+        value
+            .as_str()
+            .and_then(|name| role_map.get(name).copied().or_else(|| Role::parse(name)))
+    };
+    let role = match claims.get(role_claim) {
+        Some(Value::Array(values)) => values.iter().find_map(named),
+        Some(value) => named(value),
+        None => None,
+    }
+    .ok_or_else(|| format!("the token carries no CaseLedger role in {role_claim:?}"))?;
+    let sub = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .ok_or("the token has no sub")?;
+    let id = ShortText::parse(sub).map_err(|e| format!("sub: {e}"))?;
     Ok(Actor::new(id, role))
 }
 

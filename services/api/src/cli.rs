@@ -309,7 +309,11 @@ async fn serve(pool: PgPool, dev_secret: Option<String>) -> anyhow::Result<()> {
     let listen = listen_address();
     let store = EventStore::new(pool.clone());
     let projections = Projections::start(&store);
-    let auth = Authenticator::new(dev_secret.as_deref());
+    let mut auth = Authenticator::new(dev_secret.as_deref());
+    if let Some(oidc) = crate::auth::OidcConfig::from_env().map_err(anyhow::Error::msg)? {
+        tracing::info!(issuer = %oidc.issuer, "accepting RS256/ES256 tokens from the issuer");
+        auth = auth.with_oidc(oidc);
+    }
     if auth.development_mode() {
         tracing::warn!(
             "development mode: HS256 tokens signed with {DEV_SECRET_VAR} are accepted, GraphiQL at /graphiql"

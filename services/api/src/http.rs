@@ -50,7 +50,7 @@ pub fn router(state: HttpState) -> Router {
 
 async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
     let authorization = headers.get(AUTHORIZATION).and_then(|value| value.to_str().ok());
-    let request = request.into_inner().data(state.auth.caller(authorization));
+    let request = request.into_inner().data(state.auth.caller(authorization).await);
     match tokio::time::timeout(REQUEST_TIMEOUT, state.schema.execute(request)).await {
         Ok(response) => GraphQLResponse::from(response).into_response(),
         Err(_) => {
@@ -76,7 +76,7 @@ async fn subscriptions(
                 let token = ["Authorization", "authorization"]
                     .iter()
                     .find_map(|key| payload.get(key).and_then(|v| v.as_str()).map(str::to_string));
-                match auth.caller(token.as_deref()) {
+                match auth.caller(token.as_deref()).await {
                     Caller::Authenticated(actor) => {
                         let mut data = Data::default();
                         data.insert(Caller::Authenticated(actor));

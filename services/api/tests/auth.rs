@@ -36,50 +36,52 @@ fn signed(claims: &Claims, secret: &str) -> String {
     .unwrap()
 }
 
-fn caller(token: &str) -> Caller {
-    Authenticator::new(Some(SECRET)).caller(Some(&format!("Bearer {token}")))
+async fn caller(token: &str) -> Caller {
+    Authenticator::new(Some(SECRET))
+        .caller(Some(&format!("Bearer {token}")))
+        .await
 }
 
 fn rejected(caller: Caller) -> bool {
     matches!(caller, Caller::Rejected(_))
 }
 
-#[test]
-fn a_valid_development_token_names_the_actor_and_role() {
+#[tokio::test]
+async fn a_valid_development_token_names_the_actor_and_role() {
     let token = dev_token(SECRET, Role::Champion, "dc-amira", 10).unwrap();
-    let Caller::Authenticated(actor) = caller(&token) else {
+    let Caller::Authenticated(actor) = caller(&token).await else {
         panic!("refused")
     };
     assert_eq!((actor.id.as_str(), actor.role), ("dc-amira", Role::Champion));
 }
 
-#[test]
-fn expired_wrong_issuer_wrong_audience_and_wrong_secret_are_refused() {
+#[tokio::test]
+async fn expired_wrong_issuer_wrong_audience_and_wrong_secret_are_refused() {
     let expired = Claims {
         exp: now() - 3600,
         ..claims()
     };
-    assert!(rejected(caller(&signed(&expired, SECRET))));
+    assert!(rejected(caller(&signed(&expired, SECRET)).await));
     let issuer = Claims {
         iss: "someone-else".into(),
         ..claims()
     };
-    assert!(rejected(caller(&signed(&issuer, SECRET))));
+    assert!(rejected(caller(&signed(&issuer, SECRET)).await));
     let audience = Claims {
         aud: "another-service".into(),
         ..claims()
     };
-    assert!(rejected(caller(&signed(&audience, SECRET))));
-    assert!(rejected(caller(&signed(&claims(), "a-different-secret"))));
+    assert!(rejected(caller(&signed(&audience, SECRET)).await));
+    assert!(rejected(caller(&signed(&claims(), "a-different-secret")).await));
 }
 
-#[test]
-fn alg_none_and_a_missing_or_unknown_role_are_refused() {
+#[tokio::test]
+async fn alg_none_and_a_missing_or_unknown_role_are_refused() {
     use base64::Engine;
     let encode = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let header = encode(br#"{"alg":"none","typ":"JWT"}"#);
     let body = encode(serde_json::to_string(&claims()).unwrap().as_bytes());
-    assert!(rejected(caller(&format!("{header}.{body}."))));
+    assert!(rejected(caller(&format!("{header}.{body}.")).await));
 
     let mut no_role = serde_json::to_value(claims()).unwrap();
     no_role.as_object_mut().unwrap().remove("role");
@@ -89,25 +91,30 @@ fn alg_none_and_a_missing_or_unknown_role_are_refused() {
         &EncodingKey::from_secret(SECRET.as_bytes()),
     )
     .unwrap();
-    assert!(rejected(caller(&token)));
-    assert!(rejected(caller(&signed(
-        &Claims {
-            role: "superuser".into(),
-            ..claims()
-        },
-        SECRET
-    ))));
+    assert!(rejected(caller(&token).await));
+    assert!(rejected(
+        caller(&signed(
+            &Claims {
+                role: "superuser".into(),
+                ..claims()
+            },
+            SECRET
+        ))
+        .await
+    ));
 }
 
-#[test]
-fn without_development_mode_no_token_is_accepted_and_no_header_is_anonymous() {
+#[tokio::test]
+async fn without_development_mode_no_token_is_accepted_and_no_header_is_anonymous() {
     let token = dev_token(SECRET, Role::Icb, "icb-1", 10).unwrap();
     assert!(rejected(
-        Authenticator::new(None).caller(Some(&format!("Bearer {token}")))
+        Authenticator::new(None).caller(Some(&format!("Bearer {token}"))).await
     ));
     assert!(matches!(
-        Authenticator::new(Some(SECRET)).caller(None),
+        Authenticator::new(Some(SECRET)).caller(None).await,
         Caller::Anonymous
     ));
-    assert!(rejected(Authenticator::new(Some(SECRET)).caller(Some("Basic abc"))));
+    assert!(rejected(
+        Authenticator::new(Some(SECRET)).caller(Some("Basic abc")).await
+    ));
 }
