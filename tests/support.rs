@@ -24,7 +24,7 @@ pub fn binary() -> PathBuf {
     let dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
     let binary = dir.join("caseledger");
     if !binary.exists() {
-        let status = Command::new(env!("CARGO"))
+        let status = Command::new("cargo")
             .args(["build", "-q", "-p", "caseledger-api", "--bin", "caseledger"])
             .status()
             .unwrap();
@@ -38,7 +38,13 @@ pub fn fixture(path: &str) -> PathBuf {
 }
 
 impl Service {
+    /// In development mode.
     pub fn start() -> Self {
+        Self::start_with(&[], &[])
+    }
+
+    /// With extra environment variables, and without some of the defaults.
+    pub fn start_with(extra: &[(&str, &str)], without: &[&str]) -> Self {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -50,16 +56,20 @@ impl Service {
             .unwrap()
             .port();
         let secret = format!("black-box-{}", std::process::id());
-        let child = Command::new(binary())
+        let mut command = Command::new(binary());
+        command
             .arg("serve")
             .env("DATABASE_URL", db.url())
             .env("CASELEDGER_LISTEN", format!("127.0.0.1:{port}"))
             .env("CASELEDGER_DEV_JWT_SECRET", &secret)
             .env("RUST_LOG", "warn")
+            .envs(extra.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::inherit());
+        for name in without {
+            command.env_remove(name);
+        }
+        let child = command.spawn().unwrap();
         let service = Self {
             child,
             url: format!("http://127.0.0.1:{port}"),

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
+use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use axum::body::Bytes;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header::AUTHORIZATION};
@@ -48,9 +49,23 @@ pub fn router(state: HttpState) -> Router {
     router.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state)
 }
 
-async fn graphql(State(state): State<HttpState>, headers: HeaderMap, request: GraphQLRequest) -> Response {
+/// One GraphQL request per body. `Bytes` honours the body limit (413 beyond it).
+async fn graphql(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(error) => {
+            let message = if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+                "batched requests are not accepted: send one request per POST".to_string()
+            } else {
+                format!("the body is not a GraphQL request: {error}")
+            };
+            let body =
+                serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] });
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        }
+    };
     let authorization = headers.get(AUTHORIZATION).and_then(|value| value.to_str().ok());
-    let request = request.into_inner().data(state.auth.caller(authorization).await);
+    let request = request.data(state.auth.caller(authorization).await);
     match tokio::time::timeout(REQUEST_TIMEOUT, state.schema.execute(request)).await {
         Ok(response) => GraphQLResponse::from(response).into_response(),
         Err(_) => {

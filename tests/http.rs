@@ -1,0 +1,157 @@
+//! The service as HTTP clients meet it: limits on what one request may cost, GraphiQL only in
+//! development, and subscriptions over graphql-transport-ws with the token in connection_init.
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+use std::time::Duration;
+
+use caseledger_tests::{Service, codes};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+fn post_raw(service: &Service, token: &str, body: &str) -> u16 {
+    match ureq::post(&format!("{}/graphql", service.url))
+        .set("Authorization", &format!("Bearer {token}"))
+        .set("Content-Type", "application/json")
+        .send_string(body)
+    {
+        Ok(response) => response.status(),
+        Err(ureq::Error::Status(status, _)) => status,
+        Err(error) => panic!("{error}"),
+    }
+}
+
+#[test]
+fn batches_oversized_bodies_and_deep_queries_are_refused() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let batch = r#"[{"query":"{ me { id } }"},{"query":"{ me { id } }"}]"#;
+    assert_eq!(post_raw(&service, &icb, batch), 400, "batched requests are refused");
+    let huge = format!(
+        r#"{{"query":"mutation($c: String!) {{ importDashboard(csv: $c) {{ rows }} }}","variables":{{"c":"{}"}}}}"#,
+        "x".repeat(5 * 1024 * 1024)
+    );
+    assert_eq!(post_raw(&service, &icb, &huge), 413, "bodies over 4 MiB are refused");
+
+    let deep =
+        "{ icb { cases { edges { node { practice { latestObservation { reportDate } } history { data } } } } } }";
+    assert!(
+        service.graphql(Some(&icb), deep, json!({}))["errors"].is_null(),
+        "an ordinary nested query is answered"
+    );
+    let mut too_deep = String::from("{ __schema { types { ");
+    for _ in 0..8 {
+        too_deep.push_str("fields { type { ofType { ");
+    }
+    too_deep.push_str("name");
+    too_deep.push_str(&" } } }".repeat(8));
+    too_deep.push_str(" } } }");
+    let response = service.graphql(Some(&icb), &too_deep, json!({}));
+    assert!(
+        response["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nested too deep"),
+        "{response}"
+    );
+    assert!(
+        codes(&service.graphql(Some("not-a-token"), "{ me { id } }", json!({})))
+            .contains(&"UNAUTHENTICATED".to_string())
+    );
+}
+
+#[test]
+fn graphiql_is_served_in_development_mode_only() {
+    let service = Service::start();
+    let page = ureq::get(&format!("{}/graphiql", service.url))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(page.contains("graphiql"), "development mode serves GraphiQL");
+    let production = Service::start_with(&[], &["CASELEDGER_DEV_JWT_SECRET"]);
+    match ureq::get(&format!("{}/graphiql", production.url)).call() {
+        Err(ureq::Error::Status(404, _)) => {}
+        other => panic!("GraphiQL outside development mode: {other:?}"),
+    }
+}
+
+async fn next_message(
+    socket: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
+) -> Value {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .expect("a message in time")
+        {
+            Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).unwrap(),
+            Some(Ok(Message::Close(frame))) => {
+                return json!({ "type": "closed", "frame": frame.map(|f| f.reason.to_string()) });
+            }
+            Some(Ok(_)) => continue,
+            other => return json!({ "type": "ended", "detail": format!("{other:?}") }),
+        }
+    }
+}
+
+#[test]
+fn a_subscription_delivers_new_events_through_the_subscribers_lens() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let champion = service.token("champion", "dc-amira");
+    let lmc = service.token("lmc", "lmc-officer-1");
+    let flagged = service.graphql(
+        Some(&icb),
+        "mutation { flagPractice(input: { odsCode: \"Z00012\", practiceName: \"Mill\", pcnCode: \"U10001\", place: \"Coventry\", listSize: 5121, visibleSlots: 0 }) { case { id } } }",
+        json!({}),
+    );
+    let case_id = flagged["data"]["flagPractice"]["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ws_url = service.url.replace("http://", "ws://") + "/graphql";
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let connect = |token: Option<String>| {
+            let ws_url = ws_url.clone();
+            async move {
+                let mut request = ws_url.into_client_request().unwrap();
+                request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+                let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+                let payload = token.map_or(json!({}), |t| json!({ "Authorization": format!("Bearer {t}") }));
+                socket.send(Message::text(json!({ "type": "connection_init", "payload": payload }).to_string())).await.unwrap();
+                socket
+            }
+        };
+
+        // Without a token the connection is refused.
+        let mut anonymous = connect(None).await;
+        let refused = next_message(&mut anonymous).await;
+        assert_ne!(refused["type"], "connection_ack", "{refused}");
+
+        let mut socket = connect(Some(lmc.clone())).await;
+        assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+        let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($c: ID) { caseEvents(caseId: $c) { type actorId data } }", "variables": { "c": case_id } } });
+        socket.send(Message::text(subscribe.to_string())).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+
+        let contact = service.graphql(
+            Some(&champion),
+            "mutation($i: RecordContactInput!) { recordContact(input: $i) { revision } }",
+            json!({ "i": { "caseId": case_id, "channel": "PHONE", "contactName": "Practice Manager 7", "summary": "Talked it through" } }),
+        );
+        assert!(contact["errors"].is_null(), "{contact}");
+        let event = next_message(&mut socket).await;
+        assert_eq!(event["type"], "next", "{event}");
+        let delivered = &event["payload"]["data"]["caseEvents"];
+        assert_eq!(delivered["type"], "PracticeContacted");
+        assert!(delivered["actorId"].is_null(), "the LMC does not learn which champion");
+        assert!(!event.to_string().contains("Practice Manager 7") && !event.to_string().contains("Talked it through"));
+    });
+}
