@@ -58,20 +58,16 @@ pub struct TrendPoint {
     pub non_compliant_practices: i32,
 }
 
-/// What a summary counts, however it was found.
+/// What a summary counts, however it was found: counts by place (and status), and the one or
+/// two middle durations (openedAt → compliantAt, in milliseconds) of the compliant cases.
 #[derive(Debug, Default)]
 pub struct Snapshot {
-    /// (place, compliant) of each observed practice's latest observation.
-    practices: Vec<(String, bool)>,
-    cases: Vec<CaseFacts>,
-}
-
-#[derive(Debug)]
-struct CaseFacts {
-    place: String,
-    status: DomainStatus,
-    opened_at: DateTime<Utc>,
-    compliant_at: Option<DateTime<Utc>>,
+    /// place → (practices observed, of them non-compliant)
+    practices: BTreeMap<String, (i64, i64)>,
+    /// (place, status) → cases
+    cases: BTreeMap<(String, DomainStatus), i64>,
+    /// The middle one (odd count) or two (even count) durations, in milliseconds.
+    median_ms: Vec<i64>,
 }
 
 /// One dashboard row, with when it was true and when the log learnt it.
@@ -93,39 +89,54 @@ const STATUSES: [DomainStatus; 6] = [
 ];
 
 pub fn summarise(snapshot: &Snapshot, as_of: DateTime<Utc>) -> ComplianceSummary {
-    let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+    let int = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
     let mut places: BTreeMap<&str, PlaceSummary> = BTreeMap::new();
-    for (name, compliant) in &snapshot.practices {
-        let entry = places.entry(name).or_insert_with(|| empty_place(name));
-        entry.non_compliant_practices += i32::from(!compliant);
+    for (place, (_, non_compliant)) in &snapshot.practices {
+        places
+            .entry(place)
+            .or_insert_with(|| empty_place(place))
+            .non_compliant_practices += int(*non_compliant);
     }
-    let mut days = Vec::new();
-    for case in &snapshot.cases {
-        let entry = places.entry(&case.place).or_insert_with(|| empty_place(&case.place));
-        if case.status.is_open() {
-            entry.open_cases += 1;
-        } else if case.status == DomainStatus::Compliant {
-            entry.compliant_cases += 1;
-            if let Some(compliant_at) = case.compliant_at {
-                days.push((compliant_at - case.opened_at).num_milliseconds() as f64 / 86_400_000.0);
-            }
+    for ((place, status), count) in &snapshot.cases {
+        let entry = places.entry(place).or_insert_with(|| empty_place(place));
+        if status.is_open() {
+            entry.open_cases += int(*count);
+        } else if *status == DomainStatus::Compliant {
+            entry.compliant_cases += int(*count);
         }
     }
-    let with = |wanted: DomainStatus| snapshot.cases.iter().filter(|c| c.status == wanted).count();
+    let with = |wanted: fn(DomainStatus) -> bool| {
+        snapshot
+            .cases
+            .iter()
+            .filter(|((_, s), _)| wanted(*s))
+            .map(|(_, n)| n)
+            .sum::<i64>()
+    };
+    let median_days = match snapshot.median_ms[..] {
+        [middle] => Some(middle as f64 / 86_400_000.0),
+        [low, high] => Some((low as f64 + high as f64) / 2.0 / 86_400_000.0),
+        _ => None,
+    };
     ComplianceSummary {
         as_of,
-        practices: count(snapshot.practices.len()),
-        non_compliant_practices: count(snapshot.practices.iter().filter(|(_, c)| !c).count()),
-        cases_opened: count(snapshot.cases.len()),
-        open_cases: count(snapshot.cases.iter().filter(|c| c.status.is_open()).count()),
-        compliant_cases: count(with(DomainStatus::Compliant)),
-        closed_cases: count(with(DomainStatus::Closed)),
-        median_days_to_compliance: median(&mut days),
+        practices: int(snapshot.practices.values().map(|(n, _)| n).sum()),
+        non_compliant_practices: int(snapshot.practices.values().map(|(_, n)| n).sum()),
+        cases_opened: int(with(|_| true)),
+        open_cases: int(with(DomainStatus::is_open)),
+        compliant_cases: int(with(|s| s == DomainStatus::Compliant)),
+        closed_cases: int(with(|s| s == DomainStatus::Closed)),
+        median_days_to_compliance: median_days,
         by_status: STATUSES
             .iter()
             .map(|s| StatusCount {
                 status: (*s).into(),
-                count: count(with(*s)),
+                count: int(snapshot
+                    .cases
+                    .iter()
+                    .filter(|((_, st), _)| st == s)
+                    .map(|(_, n)| n)
+                    .sum()),
             })
             .collect(),
         by_place: places.into_values().collect(),
@@ -141,43 +152,50 @@ fn empty_place(name: &str) -> PlaceSummary {
     }
 }
 
-fn median(values: &mut [f64]) -> Option<f64> {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
+/// The middle one or two of `durations`, as `Snapshot::median_ms` holds them.
+fn middle(mut durations: Vec<i64>) -> Vec<i64> {
+    durations.sort_unstable();
+    let n = durations.len();
     match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(values[n / 2]),
-        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+        0 => Vec::new(),
+        _ if n % 2 == 1 => vec![durations[n / 2]],
+        _ => vec![durations[n / 2 - 1], durations[n / 2]],
     }
 }
 
-/// The live snapshot, from the views.
+/// The live snapshot: aggregated by the database from the views.
 pub async fn live_snapshot(pool: &PgPool) -> Result<Snapshot, ApiError> {
-    let practices = sqlx::query!("select place, compliant from practice_view")
+    let mut snapshot = Snapshot::default();
+    let practices = sqlx::query!(
+        r#"select place, count(*) as "practices!", count(*) filter (where not compliant) as "non_compliant!"
+             from practice_view group by place"#
+    )
+    .fetch_all(pool)
+    .await?;
+    for row in practices {
+        snapshot.practices.insert(row.place, (row.practices, row.non_compliant));
+    }
+    let cases = sqlx::query!(r#"select place, status, count(*) as "cases!" from case_view group by place, status"#)
         .fetch_all(pool)
         .await?;
-    let cases = sqlx::query!("select place, status, opened_at, compliant_at from case_view")
-        .fetch_all(pool)
-        .await?;
-    let mut snapshot = Snapshot {
-        practices: practices.into_iter().map(|p| (p.place, p.compliant)).collect(),
-        ..Snapshot::default()
-    };
-    for case in cases {
-        let status = serde_json::from_value(case.status.clone().into()).map_err(|_| {
+    for row in cases {
+        let status = serde_json::from_value(row.status.clone().into()).map_err(|_| {
             ApiError::internal(caseledger_eventstore::StoreError::Malformed(format!(
                 "status {}",
-                case.status
+                row.status
             )))
         })?;
-        let facts = CaseFacts {
-            place: case.place,
-            status,
-            opened_at: case.opened_at,
-            compliant_at: case.compliant_at,
-        };
-        snapshot.cases.push(facts);
+        snapshot.cases.insert((row.place, status), row.cases);
     }
+    snapshot.median_ms = sqlx::query_scalar!(
+        r#"with d as (select (extract(epoch from (compliant_at - opened_at)) * 1000)::bigint as ms
+                        from case_view where status = 'COMPLIANT' and compliant_at is not null)
+           select ms as "ms!" from d order by ms
+           offset greatest((select count(*) from d) - 1, 0) / 2
+           limit 2 - (select count(*) from d) % 2"#
+    )
+    .fetch_all(pool)
+    .await?;
     Ok(snapshot)
 }
 
@@ -230,28 +248,28 @@ impl Timeline {
                 latest.insert(&o.ods_code, (&o.place, o.occurred_at, o.compliant));
             }
         }
-        let mut snapshot = Snapshot {
-            practices: latest
-                .into_values()
-                .map(|(place, _, compliant)| (place.to_string(), compliant))
-                .collect(),
-            ..Snapshot::default()
-        };
+        let mut snapshot = Snapshot::default();
+        for (place, _, compliant) in latest.into_values() {
+            let entry = snapshot.practices.entry(place.to_string()).or_default();
+            entry.0 += 1;
+            entry.1 += i64::from(!compliant);
+        }
+        let mut durations = Vec::new();
         for events in &self.cases {
             let case = events
                 .iter()
                 .filter(|(envelope, recorded_at)| envelope.occurred_at <= as_of && *recorded_at <= known_at)
                 .fold(Case::default(), |case, (envelope, _)| evolve(case, envelope));
-            if let (Some(status), Some(practice), Some(opened_at)) = (case.status, &case.practice, case.opened_at) {
-                let place = practice.place.to_string();
-                snapshot.cases.push(CaseFacts {
-                    place,
-                    status,
-                    opened_at,
-                    compliant_at: case.compliant_at,
-                });
+            if let (Some(status), Some(practice)) = (case.status, &case.practice) {
+                *snapshot.cases.entry((practice.place.to_string(), status)).or_default() += 1;
+                if let (DomainStatus::Compliant, Some(opened), Some(compliant)) =
+                    (status, case.opened_at, case.compliant_at)
+                {
+                    durations.push((compliant - opened).num_milliseconds());
+                }
             }
         }
+        snapshot.median_ms = middle(durations);
         snapshot
     }
 }

@@ -8,7 +8,8 @@ use super::event::{CaseEvent, EventEnvelope, RemapChange, RootCause};
 use crate::practice::PracticeDetails;
 use crate::values::ShortText;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Ordered as a case moves through them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CaseStatus {
     Flagged,
