@@ -7,6 +7,7 @@ mod import;
 mod read_all;
 mod report;
 mod server;
+mod service;
 
 use clap::{Parser, Subcommand};
 
@@ -43,6 +44,11 @@ enum Command {
         #[arg(long, default_value_t = 119)]
         practices: usize,
     },
+    /// The service at size: rebuilds, query latency at 16 clients, projection lag.
+    Service {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// The raw-PostgreSQL baseline: the project's copy of the shared pgbench scripts.
     Baseline {
         #[arg(long, default_value_t = 10)]
@@ -75,6 +81,7 @@ async fn main() -> anyhow::Result<()> {
         } => vec![append::run(&server, writers, batch, seconds).await?],
         Command::ReadAll { events } => vec![read_all::run(&server, events).await?],
         Command::Import { practices } => vec![import::run(&server, practices).await?],
+        Command::Service { seconds } => service::run(&server, seconds).await?,
         Command::Baseline { seconds, events } => baseline::run_all(&server, seconds, events)?,
         Command::Suite { seconds, events } => suite(&server, seconds, events).await?,
     };

@@ -122,18 +122,22 @@ impl EventStore {
     pub(crate) async fn events_held_back(&self, category: Option<&str>) -> Result<bool, StoreError> {
         let held = match category {
             None => {
+                // Ordered by the primary key with a limit, so it is an index probe even before the
+                // table has statistics (an `exists` planned as a scan read 1M rows to find none).
                 sqlx::query_scalar!(
-                    r#"select exists (select 1 from events e
-                                       where e.tx_id >= pg_snapshot_xmin(pg_current_snapshot())) as "held!""#
+                    r#"select (select e.tx_id from events e
+                                where e.tx_id >= pg_snapshot_xmin(pg_current_snapshot())
+                                order by e.tx_id, e.position limit 1) is not null as "held!""#
                 )
                 .fetch_one(&self.pool)
                 .await?
             }
             Some(category) => {
                 sqlx::query_scalar!(
-                    r#"select exists (select 1 from events e
-                                       where e.stream_id like $1
-                                         and e.tx_id >= pg_snapshot_xmin(pg_current_snapshot())) as "held!""#,
+                    r#"select (select e.tx_id from events e
+                                where e.stream_id like $1
+                                  and e.tx_id >= pg_snapshot_xmin(pg_current_snapshot())
+                                order by e.tx_id, e.position limit 1) is not null as "held!""#,
                     category_pattern(category)
                 )
                 .fetch_one(&self.pool)

@@ -33,6 +33,8 @@ pub struct AppState {
     pub commands: Commands,
     /// How long a mutation waits for the views to show its effect before answering.
     pub read_your_writes: Duration,
+    /// The live summary's counts, valid while the projections' checkpoints stay where they were.
+    pub(crate) summary_cache: summary::SummaryCache,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             commands: Commands::new(store.clone()),
             store,
             read_your_writes: Duration::from_secs(5),
+            summary_cache: summary::SummaryCache::default(),
         }
     }
 }

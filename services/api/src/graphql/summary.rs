@@ -4,6 +4,7 @@
 //! not of the arithmetic.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use async_graphql::SimpleObject;
 use caseledger_cases::case::CaseEvent as DomainEvent;
@@ -161,6 +162,39 @@ fn middle(mut durations: Vec<i64>) -> Vec<i64> {
         _ if n % 2 == 1 => vec![durations[n / 2]],
         _ => vec![durations[n / 2 - 1], durations[n / 2]],
     }
+}
+
+/// The live snapshot, computed again only when a projection has committed since: the views
+/// change only then, and a summary is read far more often than the views change.
+#[derive(Debug, Clone, Default)]
+pub struct SummaryCache(Arc<Mutex<Option<(Vec<String>, Arc<Snapshot>)>>>);
+
+impl SummaryCache {
+    pub async fn snapshot(&self, pool: &PgPool) -> Result<Arc<Snapshot>, ApiError> {
+        let names: Vec<String> = caseledger_projections::NAMES.iter().map(|n| n.to_string()).collect();
+        let key: Vec<String> = sqlx::query_scalar!(
+            r#"select subscriber || '@' || tx_id::text || '/' || position as "checkpoint!"
+                 from subscription_checkpoints where subscriber = any($1) order by subscriber"#,
+            &names
+        )
+        .fetch_all(pool)
+        .await?;
+        if let Some((cached_key, snapshot)) = self.0.lock().map_err(|_| poisoned())?.as_ref()
+            && *cached_key == key
+        {
+            return Ok(snapshot.clone());
+        }
+        // Computed after reading the key, so it is at least as new as the key says.
+        let snapshot = Arc::new(live_snapshot(pool).await?);
+        *self.0.lock().map_err(|_| poisoned())? = Some((key, snapshot.clone()));
+        Ok(snapshot)
+    }
+}
+
+fn poisoned() -> ApiError {
+    ApiError::internal(caseledger_eventstore::StoreError::Malformed(
+        "the summary cache's lock was poisoned".into(),
+    ))
 }
 
 /// The live snapshot: aggregated by the database from the views.

@@ -10,7 +10,7 @@ use super::case::{CaseData, CaseNode};
 use super::enums::CaseStatus;
 use super::scalars::Date;
 use super::state;
-use super::summary::{ComplianceSummary, Timeline, TrendPoint, live_snapshot, summarise};
+use super::summary::{ComplianceSummary, Timeline, TrendPoint, summarise};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 
 const MAX_PAGE: i32 = 500;
@@ -131,7 +131,8 @@ async fn page(
 }
 
 async fn live_summary(ctx: &Context<'_>) -> ApiResult<ComplianceSummary> {
-    let snapshot = live_snapshot(state(ctx).store.pool()).await.gql()?;
+    let app = state(ctx);
+    let snapshot = app.summary_cache.snapshot(app.store.pool()).await.gql()?;
     Ok(summarise(&snapshot, Utc::now()))
 }
 
