@@ -167,7 +167,10 @@ fn middle(mut durations: Vec<i64>) -> Vec<i64> {
 /// The live snapshot, computed again only when a projection has committed since: the views
 /// change only then, and a summary is read far more often than the views change.
 #[derive(Debug, Clone, Default)]
-pub struct SummaryCache(Arc<Mutex<Option<(Vec<String>, Arc<Snapshot>)>>>);
+pub struct SummaryCache(Arc<Mutex<Option<Cached>>>);
+
+/// The projections' checkpoints, and the snapshot computed at them.
+type Cached = (Vec<String>, Arc<Snapshot>);
 
 impl SummaryCache {
     pub async fn snapshot(&self, pool: &PgPool) -> Result<Arc<Snapshot>, ApiError> {
