@@ -335,7 +335,7 @@ fn case_story(
             }),
         ),
     ];
-    story.push(if n % 2 == 0 {
+    story.push(if n.is_multiple_of(2) {
         (
             Role::Icb,
             "icb-assurance-1".to_string(),
