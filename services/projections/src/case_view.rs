@@ -28,30 +28,31 @@ struct Folded {
     last_event_at: DateTime<Utc>,
 }
 
-/// A `case_view` row as the batch upsert reads it from JSON.
+/// A `case_view` row: every column, in order. The projection writes it (as JSON, in one upsert
+/// a batch); the API reads it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct CaseRow {
-    case_id: Uuid,
-    ods_code: String,
-    practice_name: String,
-    pcn_code: String,
-    pcn_name: Option<String>,
-    place: String,
-    list_size: i32,
-    required_slots: i32,
-    status: String,
-    revision: i64,
-    created_at: DateTime<Utc>,
-    opened_at: DateTime<Utc>,
-    compliant_at: Option<DateTime<Utc>>,
-    closed_at: Option<DateTime<Utc>>,
-    visible_slots: Option<i32>,
-    assigned_to: Option<String>,
-    root_causes: Vec<String>,
-    remap_changes: Vec<String>,
-    open_dhu_issue: bool,
-    escalated_at: Option<DateTime<Utc>>,
-    last_event_at: DateTime<Utc>,
+pub struct CaseRow {
+    pub case_id: Uuid,
+    pub ods_code: String,
+    pub practice_name: String,
+    pub pcn_code: String,
+    pub pcn_name: Option<String>,
+    pub place: String,
+    pub list_size: i32,
+    pub required_slots: i32,
+    pub status: String,
+    pub revision: i64,
+    pub created_at: DateTime<Utc>,
+    pub opened_at: DateTime<Utc>,
+    pub compliant_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub visible_slots: Option<i32>,
+    pub assigned_to: Option<String>,
+    pub root_causes: Vec<String>,
+    pub remap_changes: Vec<String>,
+    pub open_dhu_issue: bool,
+    pub escalated_at: Option<DateTime<Utc>>,
+    pub last_event_at: DateTime<Utc>,
 }
 
 impl EventHandler for CaseViewProjection {
@@ -150,7 +151,8 @@ impl EventHandler for CaseViewProjection {
 }
 
 impl CaseRow {
-    fn of(
+    /// The row of `case`, as a command or the projection left it.
+    pub fn of(
         case_id: Uuid,
         case: &Case,
         escalated_at: Option<DateTime<Utc>>,
@@ -181,6 +183,11 @@ impl CaseRow {
             escalated_at,
             last_event_at,
         })
+    }
+
+    /// The status column as the domain's status.
+    pub fn status(&self) -> Option<CaseStatus> {
+        parse_name(&self.status).ok()
     }
 
     fn to_case(&self) -> Result<Case, HandlerError> {

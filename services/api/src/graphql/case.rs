@@ -1,8 +1,8 @@
 //! `Case`, `Practice`, `Observation` and `CaseEvent`: a case as the caller's role may see it.
 
 use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
+use caseledger_cases::Role as DomainRole;
 use caseledger_cases::case::case_stream;
-use caseledger_cases::{Case as DomainCase, Role as DomainRole};
 use caseledger_eventstore::{Direction, ReadFrom, StoreError};
 use caseledger_projections::lens::lens;
 use chrono::{DateTime, Utc};
@@ -14,73 +14,8 @@ use super::scalars::Date;
 use super::state;
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 
-/// One case as `case_view` holds it (or as a command just left it): every column, in order.
-#[derive(Debug, Clone)]
-pub struct CaseData {
-    pub case_id: Uuid,
-    pub ods_code: String,
-    pub practice_name: String,
-    pub pcn_code: String,
-    pub pcn_name: Option<String>,
-    pub place: String,
-    pub list_size: i32,
-    pub required_slots: i32,
-    pub status: String,
-    pub revision: i64,
-    pub created_at: DateTime<Utc>,
-    pub opened_at: DateTime<Utc>,
-    pub compliant_at: Option<DateTime<Utc>>,
-    pub closed_at: Option<DateTime<Utc>>,
-    pub visible_slots: Option<i32>,
-    pub assigned_to: Option<String>,
-    pub root_causes: Vec<String>,
-    pub remap_changes: Vec<String>,
-    pub open_dhu_issue: bool,
-    pub escalated_at: Option<DateTime<Utc>>,
-    pub last_event_at: DateTime<Utc>,
-}
-
-impl CaseData {
-    /// From the domain state a command returned, for answering before the views catch up.
-    pub fn of(case_id: Uuid, case: &DomainCase) -> Option<Self> {
-        let practice = case.practice.as_ref()?;
-        Some(Self {
-            case_id,
-            ods_code: practice.ods_code.to_string(),
-            practice_name: practice.name.to_string(),
-            pcn_code: practice.pcn_code.to_string(),
-            pcn_name: practice.pcn_name.as_ref().map(ToString::to_string),
-            place: practice.place.to_string(),
-            list_size: i32::try_from(case.list_size).unwrap_or(i32::MAX),
-            required_slots: i32::try_from(case.required_slots).unwrap_or(i32::MAX),
-            status: case.status?.as_str().to_string(),
-            revision: case.revision().and_then(|r| i64::try_from(r).ok()).unwrap_or_default(),
-            created_at: case.created_at?,
-            opened_at: case.opened_at?,
-            compliant_at: case.compliant_at,
-            closed_at: case.closed_at,
-            visible_slots: case.visible_slots.and_then(|v| i32::try_from(v).ok()),
-            assigned_to: case.assigned_to.as_ref().map(ToString::to_string),
-            root_causes: case
-                .root_causes
-                .iter()
-                .map(caseledger_projections::case_view::name_of)
-                .collect(),
-            remap_changes: case
-                .remap_changes
-                .iter()
-                .map(caseledger_projections::case_view::name_of)
-                .collect(),
-            open_dhu_issue: case.open_dhu_issue,
-            escalated_at: None,
-            last_event_at: case.opened_at?,
-        })
-    }
-
-    fn status(&self) -> Option<caseledger_cases::CaseStatus> {
-        serde_json::from_value(serde_json::Value::String(self.status.clone())).ok()
-    }
-}
+/// One case as `case_view` holds it (or as a command just left it).
+pub use caseledger_projections::case_view::CaseRow as CaseData;
 
 pub async fn case_by_id(pool: &PgPool, case_id: Uuid) -> Result<Option<CaseData>, ApiError> {
     Ok(

@@ -98,7 +98,10 @@ async fn answer(ctx: &Context<'_>, actor: &Actor, outcome: Outcome) -> ApiResult
     }
     let data = match case_by_id(app.store.pool(), outcome.case_id).await.gql()? {
         Some(data) if caught_up => data,
-        _ => CaseData::of(outcome.case_id, &outcome.case)
+        _ => outcome
+            .case
+            .opened_at
+            .and_then(|opened_at| CaseData::of(outcome.case_id, &outcome.case, None, opened_at))
             .ok_or_else(|| ApiError::NotFound("no such case".into()))
             .gql()?,
     };
