@@ -25,6 +25,8 @@ const FREE_TEXT: [&str; 4] = ["summary", "detail", "text", "reason"];
 /// One event of a case's history as a role sees it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LensedEvent {
+    /// The case the event belongs to (its `case-` or `contract-` stream's id).
+    pub case_id: uuid::Uuid,
     pub revision: u64,
     pub event_type: String,
     pub occurred_at: DateTime<Utc>,
@@ -74,7 +76,12 @@ pub fn lens(viewer: Role, event: &RecordedEvent) -> Option<LensedEvent> {
         }
     }
     let hides_who = matches!(viewer, Role::Dhu | Role::Lmc) && envelope.actor.role == Role::Champion;
+    let case_id = event
+        .stream_id
+        .split_once('-')
+        .and_then(|(_, id)| uuid::Uuid::parse_str(id).ok())?;
     Some(LensedEvent {
+        case_id,
         revision: event.revision,
         event_type: event.event_type.clone(),
         occurred_at: envelope.occurred_at,

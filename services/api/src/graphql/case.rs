@@ -90,6 +90,8 @@ impl Practice {
 /// One event of a case's history, through the caller's lens.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct CaseEvent {
+    /// The case this event belongs to (a subscription without `caseId` delivers many cases').
+    pub case_id: ID,
     pub revision: i32,
     #[graphql(name = "type")]
     pub event_type: String,
@@ -105,6 +107,7 @@ pub struct CaseEvent {
 impl From<caseledger_projections::lens::LensedEvent> for CaseEvent {
     fn from(event: caseledger_projections::lens::LensedEvent) -> Self {
         Self {
+            case_id: ID(event.case_id.to_string()),
             revision: i32::try_from(event.revision).unwrap_or(i32::MAX),
             event_type: event.event_type,
             occurred_at: event.occurred_at,
