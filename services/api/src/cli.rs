@@ -307,6 +307,8 @@ fn listen_address() -> String {
 
 async fn serve(pool: PgPool, dev_secret: Option<String>) -> anyhow::Result<()> {
     let listen = listen_address();
+    // Before anything records a metric: what is recorded earlier is lost.
+    crate::monitoring::prometheus();
     let store = EventStore::new(pool.clone());
     let projections = Projections::start(&store);
     let mut auth = Authenticator::new(dev_secret.as_deref());
@@ -328,13 +330,33 @@ async fn serve(pool: PgPool, dev_secret: Option<String>) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(%listen, "serving");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let (stopping, mut stop) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|stop| *stop).await;
+            })
+            .into_future(),
+    );
+    shutdown_signal().await;
+    tracing::info!("shutting down: no new connections; finishing the requests in flight");
+    let _ = stopping.send(true);
+    match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(error))) => tracing::error!(%error, "the HTTP server failed"),
+        Ok(Err(error)) => tracing::error!(%error, "the HTTP server task failed"),
+        Err(_) => tracing::warn!(
+            seconds = SHUTDOWN_GRACE.as_secs(),
+            "connections still open (subscriptions) after the grace period: closing them"
+        ),
+    }
     projections.stop().await;
-    tracing::info!("stopped");
+    tracing::info!("stopped: projections committed and released their leases");
     Ok(())
 }
+
+/// How long a stopping service waits for open connections before it closes them.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();

@@ -13,11 +13,12 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header::AUTHORIZATION};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use sqlx::PgPool;
 
 use crate::auth::{Authenticator, Caller};
 use crate::graphql::AppSchema;
+use crate::monitoring::RequestIds;
 
 /// Large enough for a national dashboard extract (7,000 rows is about 0.5 MiB).
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -42,15 +43,24 @@ pub fn router(state: HttpState) -> Router {
     let mut router = Router::new()
         .route("/graphql", post(graphql).get(subscriptions))
         .route("/livez", get(|| async { "ok" }))
-        .route("/readyz", get(readyz));
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics));
     if state.auth.development_mode() {
         router = router.route("/graphiql", get(graphiql));
     }
-    router.layer(DefaultBodyLimit::max(BODY_LIMIT)).with_state(state)
+    router
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(crate::monitoring::track))
+        .with_state(state)
 }
 
 /// One GraphQL request per body. `Bytes` honours the body limit (413 beyond it).
-async fn graphql(State(state): State<HttpState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql(
+    State(state): State<HttpState>,
+    Extension(ids): Extension<RequestIds>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(error) => {
@@ -65,7 +75,11 @@ async fn graphql(State(state): State<HttpState>, headers: HeaderMap, body: Bytes
         }
     };
     let authorization = headers.get(AUTHORIZATION).and_then(|value| value.to_str().ok());
-    let request = request.data(state.auth.caller(authorization).await);
+    let caller = state.auth.caller(authorization).await;
+    if let Caller::Authenticated(actor) = &caller {
+        tracing::Span::current().record("role", actor.role.as_str());
+    }
+    let request = request.data(caller).data(ids);
     match tokio::time::timeout(REQUEST_TIMEOUT, state.schema.execute(request)).await {
         Ok(response) => GraphQLResponse::from(response).into_response(),
         Err(_) => {
@@ -114,6 +128,10 @@ async fn graphiql() -> Html<String> {
             .subscription_endpoint("/graphql")
             .finish(),
     )
+}
+
+async fn metrics(State(state): State<HttpState>) -> Response {
+    crate::monitoring::render(&state.pool).await
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {

@@ -6,3 +6,5 @@ pub mod cli;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod monitoring;
+pub mod telemetry;

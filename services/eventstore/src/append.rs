@@ -158,6 +158,7 @@ async fn append_one(
     })?;
 
     let actual = u64::try_from(row.stream_revision).ok();
+    record_append(stream, &row.outcome, events.len());
     match row.outcome.as_str() {
         "ok" | "duplicate" => {
             let tx_id = row
@@ -192,6 +193,30 @@ async fn append_one(
         "not_first_write" => Err(StoreError::NotFirstWrite),
         "event_id_conflict" => Err(first_conflicting_id(conn, events).await),
         other => Err(StoreError::Malformed(format!("unknown append outcome {other}"))),
+    }
+}
+
+/// Counts an append by its outcome, and the events it wrote by the stream's category (the part of
+/// the name before the first `-`). An append inside a caller's transaction is counted when the
+/// store has done its part, whether or not that transaction then commits.
+fn record_append(stream: &str, outcome: &str, events: usize) {
+    let outcome = match outcome {
+        "ok" => "ok",
+        "duplicate" => "duplicate",
+        "wrong_expected_version" => "wrong_expected_version",
+        "stream_deleted" => "stream_deleted",
+        "not_first_write" => "not_first_write",
+        "event_id_conflict" => "event_id_conflict",
+        _ => "other",
+    };
+    metrics::counter!("caseledger_eventstore_appends_total", "outcome" => outcome).increment(1);
+    if outcome == "ok" {
+        let category = stream
+            .split_once('-')
+            .map_or(stream, |(category, _)| category)
+            .to_string();
+        metrics::counter!("caseledger_eventstore_events_appended_total", "category" => category)
+            .increment(events as u64);
     }
 }
 

@@ -194,6 +194,7 @@ pub enum SubscriberError {
 
 /// Runs a named subscriber until `shutdown` turns true: waits for its lease, resumes after its
 /// checkpoint, and hands each batch to `handler` in one transaction with the new checkpoint.
+/// While it holds the lease, the gauge `caseledger_subscriber_leader{subscriber}` is 1.
 #[tracing::instrument(name = "eventstore.subscriber", skip_all, fields(subscriber = %options.name))]
 pub async fn run_subscriber<H: EventHandler>(
     store: &EventStore,
@@ -214,6 +215,28 @@ pub async fn run_subscriber<H: EventHandler>(
         }
     };
     tracing::info!("subscriber lease acquired");
+    let leader = metrics::gauge!("caseledger_subscriber_leader", "subscriber" => options.name.clone());
+    leader.set(1.0);
+    let result = run_with_lease(store, options, handler, &mut shutdown, &mut lease).await;
+    leader.set(0.0);
+    match result {
+        Ok(()) => {
+            lease.release().await?;
+            tracing::info!("subscriber stopped and released its lease");
+            Ok(())
+        }
+        // The lease's connection closes when it is dropped, which releases the lock.
+        Err(error) => Err(error),
+    }
+}
+
+async fn run_with_lease<H: EventHandler>(
+    store: &EventStore,
+    options: &SubscriberOptions,
+    handler: &H,
+    shutdown: &mut watch::Receiver<bool>,
+    lease: &mut SubscriberLease,
+) -> Result<(), SubscriberError> {
     let mut checkpoint = load_checkpoint(lease.connection(), &options.name).await?;
     let mut subscription = store
         .subscribe(options.filter.clone(), checkpoint.unwrap_or(Position::START))
@@ -241,7 +264,5 @@ pub async fn run_subscriber<H: EventHandler>(
         tx.commit().await.map_err(StoreError::from)?;
         checkpoint = Some(last);
     }
-    lease.release().await?;
-    tracing::info!("subscriber stopped and released its lease");
     Ok(())
 }

@@ -57,6 +57,7 @@ pub fn build_schema(state: AppState) -> AppSchema {
         .data(state)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .extension(crate::monitoring::GraphqlMetrics)
         .finish()
 }
 

@@ -17,6 +17,7 @@ use super::enums::{CloseReason, ContactChannel, Evidence, RemapChange, RootCause
 use super::scalars::Date;
 use super::{require, state};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
+use crate::monitoring::RequestIds;
 
 use DomainRole::{Admin, Champion, Dhu, Icb};
 
@@ -65,8 +66,10 @@ fn field<T>(name: &str, parsed: Result<T, ValueError>) -> ApiResult<T> {
     parsed.map_err(|e| ApiError::bad_input(name, e)).gql()
 }
 
-fn context(actor: &Actor, common: Common) -> ApiResult<CommandContext> {
+/// The command's context: its actor, the request's correlation id, and the common fields.
+fn context(ctx: &Context<'_>, actor: &Actor, common: Common) -> ApiResult<CommandContext> {
     let mut context = CommandContext::new(actor.clone());
+    context.correlation_id = ctx.data_opt::<RequestIds>().map(|ids| ids.correlation_id);
     context.occurred_at = common.occurred_at;
     context.expected_revision = common
         .expected_revision
@@ -117,7 +120,7 @@ async fn answer(ctx: &Context<'_>, actor: &Actor, outcome: Outcome) -> ApiResult
 
 async fn run(ctx: &Context<'_>, actor: &Actor, id: &ID, common: Common, action: Action) -> ApiResult<CasePayload> {
     let case_id = case_id(id)?;
-    let context = context(actor, common)?;
+    let context = context(ctx, actor, common)?;
     let outcome = state(ctx)
         .commands
         .execute(case_id, &context, action, Utc::now())
@@ -327,7 +330,7 @@ impl MutationRoot {
             },
             reason: field("reason", FreeText::parse_optional(input.reason.as_deref()))?,
         };
-        let context = context(actor, common!(input))?;
+        let context = context(ctx, actor, common!(input))?;
         let outcome = state(ctx)
             .commands
             .flag_practice(&context, action, Utc::now())

@@ -1,0 +1,284 @@
+//! Metrics in Prometheus format at `/metrics`, and the request span every log line of a request
+//! carries (request id, correlation id, the caller's role).
+//!
+//! | metric | labels | what |
+//! |---|---|---|
+//! | `caseledger_http_requests_total`, `caseledger_http_request_duration_seconds` | method, route, status | every HTTP request |
+//! | `caseledger_graphql_requests_total`, `caseledger_graphql_request_duration_seconds` | type, operation, outcome | every GraphQL query and mutation; `operation` is its root fields |
+//! | `caseledger_command_rejections_total` | code, operation | each error of a mutation, by `extensions.code` |
+//! | `caseledger_eventstore_appends_total` | outcome | appends (ok, duplicate, wrong_expected_version, …) |
+//! | `caseledger_eventstore_events_appended_total` | category | events written, by stream category |
+//! | `caseledger_subscriber_leader` | subscriber | 1 where this instance runs the projection |
+//! | `caseledger_projection_lag_events`, `caseledger_projection_lag_seconds` | projection | events not yet projected, and the age of the oldest |
+//! | `caseledger_eventstore_oldest_writer_seconds` | | age of the oldest transaction with an id still open: it holds back `$all` |
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection};
+use async_graphql::{ServerResult, Variables};
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header::CONTENT_TYPE};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use sqlx::PgPool;
+use tracing::Instrument;
+use uuid::Uuid;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const CORRELATION_ID: HeaderName = HeaderName::from_static("x-correlation-id");
+
+/// Latency buckets (seconds) for every `_seconds` histogram.
+const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+/// The process's recorder, installed on first use.
+pub fn prometheus() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new();
+            let builder = builder
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed; /metrics shows only the database gauges");
+            }
+            handle
+        })
+        .clone()
+}
+
+/// The ids of one request, in its extensions for the handlers.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestIds {
+    pub request_id: Uuid,
+    /// The caller's `X-Correlation-Id` (a UUID), or the request id: the commands of the request
+    /// carry it in their events' metadata.
+    pub correlation_id: Uuid,
+}
+
+fn header_uuid(request: &Request, name: &HeaderName) -> Option<Uuid> {
+    request
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| Uuid::parse_str(v.trim()).ok())
+}
+
+/// Middleware: gives the request its ids and span, logs its end, and counts it.
+pub async fn track(mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let request_id = header_uuid(&request, &REQUEST_ID).unwrap_or_else(Uuid::now_v7);
+    let correlation_id = header_uuid(&request, &CORRELATION_ID).unwrap_or(request_id);
+    let ids = RequestIds {
+        request_id,
+        correlation_id,
+    };
+    request.extensions_mut().insert(ids);
+    let method = request.method().as_str().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |path| path.as_str())
+        .to_string();
+    let span = tracing::info_span!(
+        "http.request",
+        %request_id,
+        %correlation_id,
+        method = %method,
+        route = %route,
+        role = tracing::field::Empty,
+    );
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let seconds = started.elapsed().as_secs_f64();
+    let probe = matches!(route.as_str(), "/livez" | "/readyz" | "/metrics");
+    span.in_scope(|| {
+        if probe {
+            tracing::debug!(status, ms = seconds * 1000.0, "request");
+        } else {
+            tracing::info!(status, ms = seconds * 1000.0, "request");
+        }
+    });
+    let labels = [("method", method), ("route", route), ("status", status.to_string())];
+    metrics::counter!("caseledger_http_requests_total", &labels).increment(1);
+    metrics::histogram!("caseledger_http_request_duration_seconds", &labels).record(seconds);
+    let headers = response.headers_mut();
+    for (name, id) in [(REQUEST_ID, request_id), (CORRELATION_ID, correlation_id)] {
+        if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
+/// `/metrics`: the recorder's metrics, with the database gauges read now.
+pub async fn render(pool: &PgPool) -> Response {
+    let handle = prometheus();
+    if let Err(error) = database_gauges(pool).await {
+        tracing::warn!(%error, "could not read the database gauges for /metrics");
+    }
+    handle.run_upkeep();
+    (
+        StatusCode::OK,
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        handle.render(),
+    )
+        .into_response()
+}
+
+/// Counted past this many, a lag is reported as this many.
+const LAG_COUNT_LIMIT: i64 = 1_000_000;
+
+async fn database_gauges(pool: &PgPool) -> Result<(), sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    for name in caseledger_projections::NAMES {
+        let checkpoint: Option<(String, i64)> =
+            sqlx::query_as("select tx_id::text, position from subscription_checkpoints where subscriber = $1")
+                .bind(name)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let (tx_id, position) = checkpoint.unwrap_or_else(|| ("0".into(), -1));
+        let (behind, seconds): (i64, f64) = sqlx::query_as(
+            "select count(*), coalesce(extract(epoch from now() - min(recorded_at)), 0)::float8
+               from (select recorded_at from events
+                      where (tx_id, position) > ($1::text::xid8, $2)
+                      order by tx_id, position limit $3) pending",
+        )
+        .bind(&tx_id)
+        .bind(position)
+        .bind(LAG_COUNT_LIMIT)
+        .fetch_one(&mut *conn)
+        .await?;
+        metrics::gauge!("caseledger_projection_lag_events", "projection" => name).set(behind as f64);
+        metrics::gauge!("caseledger_projection_lag_seconds", "projection" => name).set(seconds.max(0.0));
+    }
+    // Any open transaction that has an id holds back what `$all` readers may see (cluster-wide).
+    let oldest: f64 = sqlx::query_scalar(
+        "select coalesce(extract(epoch from now() - min(xact_start)), 0)::float8
+           from pg_stat_activity where backend_xid is not null",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    metrics::gauge!("caseledger_eventstore_oldest_writer_seconds").set(oldest.max(0.0));
+    Ok(())
+}
+
+/// Counts and times GraphQL operations by type and root fields, and a mutation's errors by code.
+#[derive(Debug, Default)]
+pub struct GraphqlMetrics;
+
+impl ExtensionFactory for GraphqlMetrics {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(GraphqlMetricsExtension::default())
+    }
+}
+
+#[derive(Debug, Default)]
+struct GraphqlMetricsExtension {
+    /// Each operation of the parsed document: its name, type and root fields.
+    operations: Mutex<Vec<(Option<String>, &'static str, String)>>,
+}
+
+fn operation_type(ty: OperationType) -> &'static str {
+    match ty {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    }
+}
+
+fn summarise(document: &ExecutableDocument) -> Vec<(Option<String>, &'static str, String)> {
+    let describe = |operation: &async_graphql::parser::types::OperationDefinition| {
+        let mut fields: Vec<&str> = operation
+            .selection_set
+            .node
+            .items
+            .iter()
+            .map(|selection| match &selection.node {
+                Selection::Field(field) => field.node.name.node.as_str(),
+                Selection::FragmentSpread(_) | Selection::InlineFragment(_) => "fragment",
+            })
+            .collect();
+        fields.sort_unstable();
+        fields.dedup();
+        (operation_type(operation.ty), fields.join(","))
+    };
+    match &document.operations {
+        DocumentOperations::Single(operation) => {
+            let (ty, fields) = describe(&operation.node);
+            vec![(None, ty, fields)]
+        }
+        DocumentOperations::Multiple(operations) => operations
+            .iter()
+            .map(|(name, operation)| {
+                let (ty, fields) = describe(&operation.node);
+                (Some(name.to_string()), ty, fields)
+            })
+            .collect(),
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for GraphqlMetricsExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if let Ok(mut operations) = self.operations.lock() {
+            *operations = summarise(&document);
+        }
+        Ok(document)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> async_graphql::Response {
+        let started = Instant::now();
+        let response = next.run(ctx, operation_name).await;
+        let seconds = started.elapsed().as_secs_f64();
+        let (ty, operation) = self
+            .operations
+            .lock()
+            .ok()
+            .and_then(|operations| {
+                operations
+                    .iter()
+                    .find(|(name, _, _)| operation_name.is_none() || name.as_deref() == operation_name)
+                    .map(|(_, ty, fields)| (*ty, fields.clone()))
+            })
+            .unwrap_or(("unknown", String::new()));
+        let outcome = if response.errors.is_empty() { "ok" } else { "error" };
+        let labels = [("type", ty.to_string()), ("operation", operation.clone())];
+        metrics::counter!("caseledger_graphql_requests_total", "type" => ty, "operation" => operation.clone(), "outcome" => outcome)
+            .increment(1);
+        metrics::histogram!("caseledger_graphql_request_duration_seconds", &labels).record(seconds);
+        if ty == "mutation" {
+            for error in &response.errors {
+                let code = error
+                    .extensions
+                    .as_ref()
+                    .and_then(|extensions| extensions.get("code"))
+                    .and_then(|code| match code {
+                        async_graphql::Value::String(code) => Some(code.clone()),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| "GRAPHQL_ERROR".into());
+                metrics::counter!("caseledger_command_rejections_total", "code" => code, "operation" => operation.clone())
+                    .increment(1);
+            }
+        }
+        response
+    }
+}
