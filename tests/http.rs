@@ -5,11 +5,10 @@
 
 use std::time::Duration;
 
-use caseledger_tests::{Service, codes};
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use caseledger_tests::{Service, codes, connect_ws, next_message};
+use futures_util::SinkExt;
+use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 fn post_raw(service: &Service, token: &str, body: &str) -> u16 {
     match ureq::post(&format!("{}/graphql", service.url))
@@ -78,24 +77,6 @@ fn graphiql_is_served_in_development_mode_only() {
     }
 }
 
-async fn next_message(
-    socket: &mut (impl StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin),
-) -> Value {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(20), socket.next())
-            .await
-            .expect("a message in time")
-        {
-            Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).unwrap(),
-            Some(Ok(Message::Close(frame))) => {
-                return json!({ "type": "closed", "frame": frame.map(|f| f.reason.to_string()) });
-            }
-            Some(Ok(_)) => continue,
-            other => return json!({ "type": "ended", "detail": format!("{other:?}") }),
-        }
-    }
-}
-
 #[test]
 fn a_subscription_delivers_new_events_through_the_subscribers_lens() {
     let service = Service::start();
@@ -111,23 +92,13 @@ fn a_subscription_delivers_new_events_through_the_subscribers_lens() {
         .as_str()
         .unwrap()
         .to_string();
-    let ws_url = service.url.replace("http://", "ws://") + "/graphql";
+    let ws_url = service.url.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let connect = |token: Option<String>| {
-            let ws_url = ws_url.clone();
-            async move {
-                let mut request = ws_url.into_client_request().unwrap();
-                request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
-                let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-                let payload = token.map_or(json!({}), |t| json!({ "Authorization": format!("Bearer {t}") }));
-                socket.send(Message::text(json!({ "type": "connection_init", "payload": payload }).to_string())).await.unwrap();
-                socket
-            }
-        };
+        let connect = |token: Option<String>| connect_ws(&ws_url, token);
 
         // Without a token the connection is refused.
         let mut anonymous = connect(None).await;

@@ -6,16 +6,34 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// A running `caseledger serve`, stopped (SIGTERM) when dropped.
 #[allow(missing_debug_implementations)]
 pub struct Service {
     child: Child,
     pub url: String,
-    secret: String,
-    _db: caseledger_testsupport::TestDb,
-    _runtime: tokio::runtime::Runtime,
+    /// Where its standard error goes, when asked for ([`Launch::log_to`]).
+    pub log: Option<PathBuf>,
+    _db: Option<caseledger_testsupport::TestDb>,
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+/// The development secret of every service this test process starts, so that a token from one
+/// instance is good at all of them.
+fn secret() -> String {
+    format!("black-box-{}", std::process::id())
+}
+
+/// How to start a service on a database the test already has.
+#[derive(Debug, Default)]
+pub struct Launch<'a> {
+    pub env: &'a [(&'a str, &'a str)],
+    pub without: &'a [&'a str],
+    pub log_to: Option<PathBuf>,
 }
 
 /// The `caseledger` binary beside this test's own, built first if need be.
@@ -38,7 +56,7 @@ pub fn fixture(path: &str) -> PathBuf {
 }
 
 impl Service {
-    /// In development mode.
+    /// In development mode, on a fresh database of its own.
     pub fn start() -> Self {
         Self::start_with(&[], &[])
     }
@@ -50,46 +68,105 @@ impl Service {
             .build()
             .unwrap();
         let db = runtime.block_on(caseledger_testsupport::fresh_db());
+        let mut service = Self::launch(
+            &db.url(),
+            Launch {
+                env: extra,
+                without,
+                log_to: None,
+            },
+        );
+        service._db = Some(db);
+        service._runtime = Some(runtime);
+        service
+    }
+
+    /// On `database_url`, which the caller keeps; waits until it answers `/readyz`.
+    pub fn launch(database_url: &str, launch: Launch<'_>) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let secret = format!("black-box-{}", std::process::id());
         let mut command = Command::new(binary());
         command
             .arg("serve")
-            .env("DATABASE_URL", db.url())
+            .env("DATABASE_URL", database_url)
             .env("CASELEDGER_LISTEN", format!("127.0.0.1:{port}"))
-            .env("CASELEDGER_DEV_JWT_SECRET", &secret)
+            .env("CASELEDGER_DEV_JWT_SECRET", secret())
             .env("RUST_LOG", "warn")
-            .envs(extra.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
-        for name in without {
+            .envs(launch.env.iter().copied())
+            .stdout(Stdio::null());
+        match &launch.log_to {
+            Some(path) => command.stderr(std::fs::File::create(path).unwrap()),
+            None => command.stderr(Stdio::inherit()),
+        };
+        for name in launch.without {
             command.env_remove(name);
         }
         let child = command.spawn().unwrap();
-        let service = Self {
+        let mut service = Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
-            secret,
-            _db: db,
-            _runtime: runtime,
+            log: launch.log_to,
+            _db: None,
+            _runtime: None,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while ureq::get(&format!("{}/readyz", service.url)).call().is_err() {
+            if let Ok(Some(status)) = service.child.try_wait() {
+                panic!("the service exited before it was ready: {status}");
+            }
             assert!(Instant::now() < deadline, "the service did not become ready");
             std::thread::sleep(Duration::from_millis(100));
         }
         service
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// `kill -9`: no chance to clean up.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, then waits for the exit (at most `within`); `None` if it did not exit in time.
+    pub fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// `/metrics`, as Prometheus scrapes it.
+    pub fn metrics(&self) -> String {
+        ureq::get(&format!("{}/metrics", self.url))
+            .call()
+            .unwrap()
+            .into_string()
+            .unwrap()
+    }
+
+    /// The sum of every series of `name` whose labels include `labels`; `None` if there is none.
+    pub fn metric(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        metric_in(&self.metrics(), name, labels)
+    }
+
     /// A development token, as `caseledger token` prints it.
     pub fn token(&self, role: &str, sub: &str) -> String {
         let out = Command::new(binary())
             .args(["token", "--role", role, "--sub", sub])
-            .env("CASELEDGER_DEV_JWT_SECRET", &self.secret)
+            .env("CASELEDGER_DEV_JWT_SECRET", secret())
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -112,17 +189,55 @@ impl Service {
 
 impl Drop for Service {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
         }
-        let _ = self.child.kill();
+        if self.terminate(Duration::from_secs(15)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The sum of every series of `name` in a Prometheus text exposition whose labels include
+/// `labels`; `None` if there is none.
+pub fn metric_in(exposition: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let mut total = None;
+    for line in exposition
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        let (series_name, series_labels) = series
+            .split_once('{')
+            .map_or((series, ""), |(n, rest)| (n, rest.trim_end_matches('}')));
+        if series_name != name {
+            continue;
+        }
+        let pairs: Vec<(&str, &str)> = series_labels
+            .split(',')
+            .filter(|p| !p.is_empty())
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (k, v.trim_matches('"')))
+            .collect();
+        if labels.iter().all(|wanted| pairs.contains(wanted)) {
+            *total.get_or_insert(0.0) += value.parse::<f64>().unwrap();
+        }
+    }
+    total
+}
+
+/// Polls `check` every 100 ms until it holds; false if it did not within `within`.
+pub fn eventually(within: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -137,4 +252,43 @@ pub fn codes(response: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A graphql-transport-ws connection to the service at `service_url`, `connection_init` sent
+/// (with the token, if any).
+pub async fn connect_ws(service_url: &str, token: Option<String>) -> WebSocket {
+    let mut request = (service_url.replace("http://", "ws://") + "/graphql")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let payload = token.map_or(json!({}), |t| json!({ "Authorization": format!("Bearer {t}") }));
+    socket
+        .send(Message::text(
+            json!({ "type": "connection_init", "payload": payload }).to_string(),
+        ))
+        .await
+        .unwrap();
+    socket
+}
+
+pub type WebSocket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text message as JSON (20 s at most), or `{"type": "closed" | "ended"}`.
+pub async fn next_message(socket: &mut WebSocket) -> Value {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .expect("a message in time")
+        {
+            Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).unwrap(),
+            Some(Ok(Message::Close(frame))) => {
+                return json!({ "type": "closed", "frame": frame.map(|f| f.reason.to_string()) });
+            }
+            Some(Ok(_)) => continue,
+            other => return json!({ "type": "ended", "detail": format!("{other:?}") }),
+        }
+    }
 }
