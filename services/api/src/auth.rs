@@ -251,23 +251,33 @@ fn check(
     let claims = jsonwebtoken::decode::<Map<String, Value>>(token, key, validation)
         .map_err(|e| format!("invalid token: {e}"))?
         .claims;
-    let named = |value: &Value| {
-        value
-            .as_str()
-            .and_then(|name| role_map.get(name).copied().or_else(|| Role::parse(name)))
-    };
-    let role = match claims.get(role_claim) {
-        Some(Value::Array(values)) => values.iter().find_map(named),
-        Some(value) => named(value),
-        None => None,
-    }
-    .ok_or_else(|| format!("the token carries no CaseLedger role in {role_claim:?}"))?;
+    let role = role_from_claims(&claims, role_claim, role_map)
+        .ok_or_else(|| format!("the token carries no CaseLedger role in {role_claim:?}"))?;
     let sub = claims
         .get("sub")
         .and_then(Value::as_str)
         .ok_or("the token has no sub")?;
     let id = ShortText::parse(sub).map_err(|e| format!("sub: {e}"))?;
     Ok(Actor::new(id, role))
+}
+
+/// The CaseLedger role in `claims[role_claim]`: a string, or the first of an array that maps to
+/// one; names are looked up in `role_map`, else read as CaseLedger's own role names.
+pub fn role_from_claims(
+    claims: &Map<String, Value>,
+    role_claim: &str,
+    role_map: &HashMap<String, Role>,
+) -> Option<Role> {
+    let named = |value: &Value| {
+        value
+            .as_str()
+            .and_then(|name| role_map.get(name).copied().or_else(|| Role::parse(name)))
+    };
+    match claims.get(role_claim) {
+        Some(Value::Array(values)) => values.iter().find_map(named),
+        Some(value) => named(value),
+        None => None,
+    }
 }
 
 /// A development token, as `caseledger token` prints it.

@@ -282,7 +282,8 @@ async fn demo(pool: PgPool, commands: &Commands) -> anyhow::Result<()> {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let listen = listen_address();
-    println!("CaseLedger demo: http://{listen}/graphql   GraphiQL: http://{listen}/graphiql");
+    println!("CaseLedger demo: http://{listen}/ (sign in as any party)");
+    println!("GraphQL: http://{listen}/graphql   GraphiQL: http://{listen}/graphiql");
     println!("Tokens for `Authorization: Bearer <token>`, valid for 12 hours:");
     for (role, sub) in [
         (Role::Icb, "icb-assurance-1"),
@@ -312,8 +313,13 @@ async fn serve(pool: PgPool, dev_secret: Option<String>) -> anyhow::Result<()> {
     let store = EventStore::new(pool.clone());
     let projections = Projections::start(&store);
     let mut auth = Authenticator::new(dev_secret.as_deref());
+    let mut web_oidc = None;
     if let Some(oidc) = crate::auth::OidcConfig::from_env().map_err(anyhow::Error::msg)? {
         tracing::info!(issuer = %oidc.issuer, "accepting RS256/ES256 tokens from the issuer");
+        web_oidc = crate::web::oidc::WebOidc::from_env(&oidc).map_err(anyhow::Error::msg)?;
+        if web_oidc.is_some() {
+            tracing::info!("web sign-in with the issuer (authorisation code flow with PKCE)");
+        }
         auth = auth.with_oidc(oidc);
     }
     if auth.development_mode() {
@@ -321,16 +327,27 @@ async fn serve(pool: PgPool, dev_secret: Option<String>) -> anyhow::Result<()> {
             "development mode: HS256 tokens signed with {DEV_SECRET_VAR} are accepted, GraphiQL at /graphiql"
         );
     }
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    let schema = build_schema(AppState::new(store.clone()));
+    let web = crate::web::WebState::new(
+        schema.clone(),
+        pool.clone(),
+        store,
+        auth.development_mode(),
+        web_oidc,
+        stop.clone(),
+    );
     let app = router(HttpState {
-        schema: build_schema(AppState::new(store)),
+        schema,
         auth,
         pool,
+        web: Some(web),
     });
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(%listen, "serving");
-    let (stopping, mut stop) = tokio::sync::watch::channel(false);
+    let mut stop = stop;
     let server = tokio::spawn(
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {

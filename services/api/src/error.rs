@@ -79,6 +79,12 @@ impl ErrorExtensions for ApiError {
                 extensions.set("expectedRevision", expected.map(|r| r as i64));
                 extensions.set("actualRevision", actual.map(|r| r as i64));
             }
+            if let ApiError::BadInput { field, .. } = self {
+                extensions.set("field", field.as_str());
+            }
+            if let ApiError::Command(CommandError::Rejected(CaseError::InvalidValue { field, .. })) = self {
+                extensions.set("field", *field);
+            }
             if let ApiError::Command(CommandError::PracticeHasOpenCase { case_id, .. }) = self {
                 extensions.set("caseId", case_id.to_string());
             }

@@ -29,6 +29,8 @@ pub struct HttpState {
     pub schema: AppSchema,
     pub auth: Authenticator,
     pub pool: PgPool,
+    /// The web pages, when served.
+    pub web: Option<crate::web::WebState>,
 }
 
 impl std::fmt::Debug for HttpState {
@@ -40,18 +42,22 @@ impl std::fmt::Debug for HttpState {
 }
 
 pub fn router(state: HttpState) -> Router {
-    let mut router = Router::new()
+    let web = state.web.clone();
+    let mut api = Router::new()
         .route("/graphql", post(graphql).get(subscriptions))
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics));
     if state.auth.development_mode() {
-        router = router.route("/graphiql", get(graphiql));
+        api = api.route("/graphiql", get(graphiql));
+    }
+    let mut router = api.with_state(state);
+    if let Some(web) = web {
+        router = router.merge(crate::web::router(web));
     }
     router
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(crate::monitoring::track))
-        .with_state(state)
 }
 
 /// One GraphQL request per body. `Bytes` honours the body limit (413 beyond it).

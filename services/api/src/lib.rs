@@ -8,3 +8,4 @@ pub mod graphql;
 pub mod http;
 pub mod monitoring;
 pub mod telemetry;
+pub mod web;

@@ -53,7 +53,11 @@ pub fn init() -> anyhow::Result<Telemetry> {
             .with_span_list(false)
             .with_writer(std::io::stderr)
     });
-    let text = (format == LogFormat::Text).then(|| tracing_subscriber::fmt::layer().with_writer(std::io::stderr));
+    let text = (format == LogFormat::Text).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+    });
     let tracer = otlp_tracer()?;
     let otel = tracer
         .as_ref()

@@ -56,6 +56,7 @@ pub async fn run(server: &BenchServer, seconds: u64) -> anyhow::Result<Vec<Run>>
         schema: build_schema(AppState::new(store.clone())),
         auth: Authenticator::new(Some(SECRET)),
         pool: pool.clone(),
+        web: None,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/graphql", listener.local_addr()?);

@@ -1,0 +1,519 @@
+//! Every intervention a page offers, as data: the form's fields, the GraphQL mutation it runs,
+//! the roles that may see it and the statuses it makes sense in. The server's rules decide in
+//! the end; this only decides which forms to show.
+
+use caseledger_cases::Role;
+use maud::{Markup, html};
+use serde_json::{Map, Value, json};
+
+use super::layout::csrf_field;
+use super::session::Session;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Text,
+    LongText,
+    Number,
+    /// One of (value, label).
+    Choice(&'static [(&'static str, &'static str)]),
+    /// Any of (value, label).
+    Choices(&'static [(&'static str, &'static str)]),
+    /// The signed-in actor's own id (a champion assigning a case to themself).
+    SelfId,
+}
+
+#[derive(Debug)]
+pub struct Field {
+    /// The GraphQL input field's name, also the form field's.
+    pub name: &'static str,
+    pub label: &'static str,
+    pub hint: Option<&'static str>,
+    pub kind: Kind,
+    pub required: bool,
+}
+
+#[derive(Debug)]
+pub struct Action {
+    /// The URL segment: `POST /cases/{id}/{slug}`.
+    pub slug: &'static str,
+    pub mutation: &'static str,
+    pub input: &'static str,
+    pub title: &'static str,
+    pub button: &'static str,
+    pub roles: &'static [Role],
+    pub fields: &'static [Field],
+    /// Whether the form is offered for a case in this status.
+    pub offered: fn(&str) -> bool,
+}
+
+const CHANNELS: &[(&str, &str)] = &[
+    ("PHONE", "Phone"),
+    ("EMAIL", "Email"),
+    ("TEAMS", "Teams"),
+    ("SITE_VISIT", "Site visit"),
+];
+const CAUSES: &[(&str, &str)] = &[
+    ("SLOT_TYPE_NOT_EXTERNAL", "Slot type not externally visible"),
+    ("PROVIDER_CODE_UNMAPPED", "111 provider's code not mapped"),
+    ("WRONG_SLOT_OWNER", "No qualifying session holder as slot owner"),
+    ("GP_CONNECT_DISABLED", "GP Connect switched off"),
+    ("TEMPLATE_MISSING_SLOTS", "Template releases too few slots"),
+    ("INSUFFICIENT_SLOTS_FOR_LIST_SIZE", "Too few slots for the list size"),
+    ("BRANCH_SITE_ANOMALY", "Slots at a branch site"),
+    ("OTHER", "Other"),
+];
+const CHANGES: &[(&str, &str)] = &[
+    ("MAKE_SLOT_TYPE_EXTERNAL", "Made the slot type external"),
+    ("MAP_PROVIDER_CODE", "Mapped the provider code"),
+    ("SET_SESSION_HOLDER", "Set the session holder"),
+    ("CHANGE_TEMPLATE", "Changed the template"),
+    ("ADD_SLOTS", "Added slots"),
+];
+const EVIDENCE: &[(&str, &str)] = &[("DHU_CONFIRMATION", "DHU confirmation"), ("DASHBOARD", "Dashboard")];
+const CLOSE_REASONS: &[(&str, &str)] = &[
+    ("COMPLIANT", "Compliant"),
+    ("PRACTICE_CLOSED", "Practice closed"),
+    ("DUPLICATE", "Duplicate"),
+    ("WITHDRAWN", "Withdrawn"),
+];
+
+const fn field(name: &'static str, label: &'static str, kind: Kind, required: bool) -> Field {
+    Field {
+        name,
+        label,
+        hint: None,
+        kind,
+        required,
+    }
+}
+
+fn open(status: &str) -> bool {
+    !matches!(status, "COMPLIANT" | "CLOSED")
+}
+
+fn finished(status: &str) -> bool {
+    matches!(status, "COMPLIANT" | "CLOSED")
+}
+
+fn not_closed(status: &str) -> bool {
+    status != "CLOSED"
+}
+
+fn awaiting_dhu(status: &str) -> bool {
+    status == "REMAPPED"
+}
+
+pub static ACTIONS: &[Action] = &[
+    Action {
+        slug: "assign",
+        mutation: "assignCase",
+        input: "AssignCaseInput",
+        title: "Take this case",
+        button: "Assign to me",
+        roles: &[Role::Champion],
+        fields: &[field("championId", "Champion", Kind::SelfId, true)],
+        offered: open,
+    },
+    Action {
+        slug: "assign-champion",
+        mutation: "assignCase",
+        input: "AssignCaseInput",
+        title: "Assign to a champion",
+        button: "Assign",
+        roles: &[Role::Icb],
+        fields: &[field("championId", "Champion's id", Kind::Text, true)],
+        offered: open,
+    },
+    Action {
+        slug: "contact",
+        mutation: "recordContact",
+        input: "RecordContactInput",
+        title: "Log a contact with the practice",
+        button: "Log contact",
+        roles: &[Role::Champion],
+        fields: &[
+            field("channel", "How", Kind::Choice(CHANNELS), true),
+            field("contactName", "Who you spoke to", Kind::Text, false),
+            field("summary", "What was said", Kind::LongText, true),
+        ],
+        offered: open,
+    },
+    Action {
+        slug: "guidance",
+        mutation: "shareGuidance",
+        input: "ShareGuidanceInput",
+        title: "Share guidance",
+        button: "Record guidance",
+        roles: &[Role::Champion],
+        fields: &[
+            field("guide", "Guide", Kind::Text, true),
+            field("version", "Version", Kind::Text, false),
+        ],
+        offered: open,
+    },
+    Action {
+        slug: "root-cause",
+        mutation: "recordRootCause",
+        input: "RecordRootCauseInput",
+        title: "Record the root cause",
+        button: "Record root cause",
+        roles: &[Role::Champion],
+        fields: &[
+            field("cause", "Root cause", Kind::Choice(CAUSES), true),
+            field("detail", "Detail", Kind::LongText, false),
+        ],
+        offered: open,
+    },
+    Action {
+        slug: "remap",
+        mutation: "recordRemap",
+        input: "RecordRemapInput",
+        title: "Record a remap",
+        button: "Record remap",
+        roles: &[Role::Champion],
+        fields: &[
+            field("changes", "What was changed", Kind::Choices(CHANGES), true),
+            Field {
+                name: "slotsPerDayConfigured",
+                label: "Slots a day now configured for 111",
+                hint: Some("A whole number"),
+                kind: Kind::Number,
+                required: true,
+            },
+        ],
+        offered: open,
+    },
+    Action {
+        slug: "gp-connect",
+        mutation: "recordGpConnectReEnabled",
+        input: "RecordGpConnectReEnabledInput",
+        title: "GP Connect re-enabled",
+        button: "Record GP Connect re-enabled",
+        roles: &[Role::Champion],
+        fields: &[field("reference", "Reference", Kind::Text, false)],
+        offered: open,
+    },
+    Action {
+        slug: "dhu-confirm",
+        mutation: "confirmDhuVisibility",
+        input: "ConfirmDhuVisibilityInput",
+        title: "Confirm what DHU can see",
+        button: "Confirm visibility",
+        roles: &[Role::Dhu],
+        fields: &[Field {
+            name: "visibleSlotsPerDay",
+            label: "Slots a day DHU can see",
+            hint: Some("A whole number"),
+            kind: Kind::Number,
+            required: true,
+        }],
+        offered: open,
+    },
+    Action {
+        slug: "dhu-issue",
+        mutation: "reportDhuVisibilityIssue",
+        input: "ReportDhuVisibilityIssueInput",
+        title: "Report a visibility issue",
+        button: "Report issue",
+        roles: &[Role::Dhu],
+        fields: &[
+            field("issue", "Issue", Kind::Text, true),
+            field("detail", "Detail", Kind::LongText, false),
+        ],
+        offered: awaiting_dhu,
+    },
+    Action {
+        slug: "confirm-compliance",
+        mutation: "confirmCompliance",
+        input: "ConfirmComplianceInput",
+        title: "Confirm compliance",
+        button: "Confirm compliance",
+        roles: &[Role::Icb],
+        fields: &[
+            field("visibleSlotsPerDay", "Visible slots a day", Kind::Number, true),
+            field("evidence", "Evidence", Kind::Choice(EVIDENCE), true),
+        ],
+        offered: open,
+    },
+    Action {
+        slug: "close",
+        mutation: "closeCase",
+        input: "CloseCaseInput",
+        title: "Close the case",
+        button: "Close case",
+        roles: &[Role::Icb],
+        fields: &[field("reason", "Reason", Kind::Choice(CLOSE_REASONS), true)],
+        offered: not_closed,
+    },
+    Action {
+        slug: "reopen",
+        mutation: "reopenCase",
+        input: "ReopenCaseInput",
+        title: "Reopen the case",
+        button: "Reopen case",
+        roles: &[Role::Icb],
+        fields: &[
+            field("reason", "Reason", Kind::LongText, true),
+            field("visibleSlots", "Visible slots a day now", Kind::Number, false),
+        ],
+        offered: finished,
+    },
+    Action {
+        slug: "escalate",
+        mutation: "escalateToContractReview",
+        input: "EscalateInput",
+        title: "Escalate to contract review",
+        button: "Escalate",
+        roles: &[Role::Icb],
+        fields: &[field("reason", "Reason", Kind::LongText, true)],
+        offered: open,
+    },
+    Action {
+        slug: "note",
+        mutation: "addNote",
+        input: "AddNoteInput",
+        title: "Add a note",
+        button: "Add note",
+        roles: &[Role::Champion, Role::Icb],
+        fields: &[field("text", "Note", Kind::LongText, true)],
+        offered: |_| true,
+    },
+];
+
+pub fn find(slug: &str) -> Option<&'static Action> {
+    ACTIONS.iter().find(|action| action.slug == slug)
+}
+
+/// The forms `role` is offered on a case in `status`.
+pub fn offered(role: Role, status: &str) -> impl Iterator<Item = &'static Action> + '_ {
+    ACTIONS
+        .iter()
+        .filter(move |action| action.roles.contains(&role) && (action.offered)(status))
+}
+
+/// What was typed into a form and what was wrong with it, to show it again.
+#[derive(Debug, Clone, Default)]
+pub struct Submitted {
+    pub values: Vec<(String, String)>,
+    /// (field name, message)
+    pub errors: Vec<(String, String)>,
+}
+
+impl Submitted {
+    fn value(&self, name: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.values
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .collect()
+    }
+
+    fn error(&self, name: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, message)| message.as_str())
+    }
+}
+
+/// The id of a form field's input, for labels and error links.
+pub fn input_id(action: &Action, field: &str) -> String {
+    format!("{}-{}", action.slug, field)
+}
+
+/// The form of `action` for a case at `revision`, with what was typed before, if anything.
+pub fn form(action: &Action, case_id: &str, revision: i64, session: &Session, submitted: Option<&Submitted>) -> Markup {
+    let blank = Submitted::default();
+    let submitted = submitted.unwrap_or(&blank);
+    html! {
+        form method="post" action={"/cases/" (case_id) "/" (action.slug)} class="cl-action" id={"form-" (action.slug)} novalidate {
+            (csrf_field(session))
+            input type="hidden" name="expectedRevision" value=(revision);
+            // A double submission carries the same command id, so it is applied once.
+            input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+            @let visible: Vec<&Field> = action.fields.iter().filter(|f| !matches!(f.kind, Kind::SelfId)).collect();
+            @if visible.is_empty() {
+                h3 class="nhsuk-heading-s" { (action.title) }
+            } @else {
+                fieldset class="nhsuk-fieldset" {
+                    legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s" {
+                        h3 class="nhsuk-fieldset__heading" { (action.title) }
+                    }
+                    @for field in visible {
+                        (field_markup(action, field, submitted))
+                    }
+                }
+            }
+            button class="nhsuk-button nhsuk-button--secondary" type="submit" data-module="nhsuk-button" { (action.button) }
+        }
+    }
+}
+
+fn field_markup(action: &Action, field: &Field, submitted: &Submitted) -> Markup {
+    let id = input_id(action, field.name);
+    let error = submitted.error(field.name);
+    let value = submitted.value(field.name).unwrap_or("");
+    let group = if error.is_some() {
+        "nhsuk-form-group nhsuk-form-group--error"
+    } else {
+        "nhsuk-form-group"
+    };
+    let label = html! {
+        (field.label)
+        @if !field.required { " (optional)" }
+    };
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described = [field.hint.map(|_| hint_id.clone()), error.map(|_| error_id.clone())]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let described = (!described.is_empty()).then_some(described);
+    html! {
+        div class=(group) {
+            @match field.kind {
+                Kind::Choices(options) => {
+                    fieldset class="nhsuk-fieldset" aria-describedby=[described.clone()] {
+                        legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s" { (label) }
+                        (messages(field, error, &hint_id, &error_id))
+                        div class="nhsuk-checkboxes" id=(id) {
+                            @for (option, text) in options {
+                                @let option_id = format!("{id}-{option}");
+                                div class="nhsuk-checkboxes__item" {
+                                    input class="nhsuk-checkboxes__input" id=(option_id) name=(field.name) type="checkbox" value=(option) checked[submitted.all(field.name).contains(option)];
+                                    label class="nhsuk-label nhsuk-checkboxes__label" for=(option_id) { (text) }
+                                }
+                            }
+                        }
+                    }
+                }
+                Kind::Choice(options) => {
+                    label class="nhsuk-label" for=(id) { (label) }
+                    (messages(field, error, &hint_id, &error_id))
+                    select class="nhsuk-select" id=(id) name=(field.name) aria-describedby=[described.clone()] {
+                        @if value.is_empty() { option value="" selected { "Choose…" } }
+                        @for (option, text) in options {
+                            option value=(option) selected[value == *option] { (text) }
+                        }
+                    }
+                }
+                Kind::LongText => {
+                    label class="nhsuk-label" for=(id) { (label) }
+                    (messages(field, error, &hint_id, &error_id))
+                    textarea class={"nhsuk-textarea" @if error.is_some() { " nhsuk-textarea--error" }} id=(id) name=(field.name) rows="3" aria-describedby=[described.clone()] { (value) }
+                }
+                Kind::Number => {
+                    label class="nhsuk-label" for=(id) { (label) }
+                    (messages(field, error, &hint_id, &error_id))
+                    input class={"nhsuk-input nhsuk-input--width-4" @if error.is_some() { " nhsuk-input--error" }} id=(id) name=(field.name) type="text" inputmode="numeric" value=(value) aria-describedby=[described.clone()];
+                }
+                Kind::Text | Kind::SelfId => {
+                    label class="nhsuk-label" for=(id) { (label) }
+                    (messages(field, error, &hint_id, &error_id))
+                    input class={"nhsuk-input" @if error.is_some() { " nhsuk-input--error" }} id=(id) name=(field.name) type="text" value=(value) aria-describedby=[described];
+                }
+            }
+        }
+    }
+}
+
+fn messages(field: &Field, error: Option<&str>, hint_id: &str, error_id: &str) -> Markup {
+    html! {
+        @if let Some(hint) = field.hint {
+            div class="nhsuk-hint" id=(hint_id) { (hint) }
+        }
+        @if let Some(error) = error {
+            span class="nhsuk-error-message" id=(error_id) {
+                span class="nhsuk-u-visually-hidden" { "Error: " } (error)
+            }
+        }
+    }
+}
+
+/// The mutation's input from the form, or the fields that are wrong before asking the server.
+pub fn input(
+    action: &Action,
+    case_id: &str,
+    form: &[(String, String)],
+    session: &Session,
+) -> Result<Value, Vec<(String, String)>> {
+    let value = |name: &str| {
+        form.iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    let mut input = Map::new();
+    input.insert("caseId".into(), json!(case_id));
+    let mut errors = Vec::new();
+    for field in action.fields {
+        let given = value(field.name);
+        let parsed = match field.kind {
+            Kind::SelfId => Some(json!(session.actor.id.as_str())),
+            Kind::Choices(options) => {
+                let chosen: Vec<&str> = form
+                    .iter()
+                    .filter(|(key, _)| key == field.name)
+                    .map(|(_, v)| v.as_str())
+                    .filter(|v| options.iter().any(|(option, _)| option == v))
+                    .collect();
+                (!chosen.is_empty()).then(|| json!(chosen))
+            }
+            Kind::Choice(options) => match given {
+                Some(v) if options.iter().any(|(option, _)| *option == v) => Some(json!(v)),
+                Some(_) => {
+                    errors.push((
+                        field.name.to_string(),
+                        format!("Choose one of the {} listed", field.label.to_lowercase()),
+                    ));
+                    continue;
+                }
+                None => None,
+            },
+            Kind::Number => match given.map(str::parse::<i32>) {
+                Some(Ok(n)) => Some(json!(n)),
+                Some(Err(_)) => {
+                    errors.push((
+                        field.name.to_string(),
+                        format!("{} must be a whole number", field.label),
+                    ));
+                    continue;
+                }
+                None => None,
+            },
+            Kind::Text | Kind::LongText => given.map(|v| json!(v)),
+        };
+        match parsed {
+            Some(parsed) => {
+                input.insert(field.name.into(), parsed);
+            }
+            None if field.required => {
+                let verb = match field.kind {
+                    Kind::Choice(_) | Kind::Choices(_) => "Choose",
+                    _ => "Enter",
+                };
+                errors.push((field.name.to_string(), format!("{verb} {}", field.label.to_lowercase())));
+            }
+            None => {}
+        }
+    }
+    if let Some(revision) = value("expectedRevision").and_then(|v| v.parse::<i32>().ok()) {
+        input.insert("expectedRevision".into(), json!(revision));
+    }
+    if let Some(command_id) = value("commandId") {
+        input.insert("commandId".into(), json!(command_id));
+    }
+    if errors.is_empty() {
+        Ok(Value::Object(input))
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,325 @@
+//! A case's page: its state, its timeline through the caller's lens, and a form for each
+//! intervention the caller's role may make. A rejected form comes back with its errors beside the
+//! fields and everything typed kept; a conflict shows what changed since the page was opened.
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::actions::{self, Action, Submitted};
+use super::layout::{date, error_summary, inset, page, status_tag};
+use super::pages::event_label;
+use super::session::Session;
+use super::{Ids, WebState, csrf_refused, gql_problem, ids, problem, query, redirect, signed_in};
+use crate::monitoring::RequestIds;
+
+const CASE_QUERY: &str = "query($id: ID!) { case(id: $id) { id status revision openedAt compliantAt closedAt \
+    requiredSlots visibleSlots observedCompliant assignedTo rootCauses openDhuIssue \
+    practice { odsCode name pcnCode pcnName place listSize requiredSlots } \
+    history { revision type occurredAt recordedAt actorRole actorId data } } }";
+
+/// A form that came back: which, what was typed, what was wrong.
+#[derive(Debug)]
+struct Failure {
+    action: &'static Action,
+    submitted: Submitted,
+    /// Messages for the error summary: (anchor, text).
+    summary: Vec<(Option<String>, String)>,
+    /// The revision the form was made at, when the case has moved on since.
+    conflict_since: Option<i64>,
+    status: StatusCode,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Path(id): Path<String>,
+    Query(done): Query<Done>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let done = done.done.as_deref().and_then(actions::find);
+    render(&state, &session, ids(ids_), &id, None, done).await
+}
+
+async fn render(
+    state: &WebState,
+    session: &Session,
+    ids: Option<RequestIds>,
+    id: &str,
+    failure: Option<Failure>,
+    done: Option<&Action>,
+) -> Response {
+    let data = match query(state, session, ids, CASE_QUERY, json!({ "id": id })).await {
+        Ok(data) => data,
+        Err(errors) => return gql_problem(session, &errors),
+    };
+    let case = &data["case"];
+    if case.is_null() {
+        return problem(
+            StatusCode::NOT_FOUND,
+            Some(session),
+            "Page not found",
+            "There is no such case, or you may not see it.",
+        );
+    }
+    let status = case["status"].as_str().unwrap_or("");
+    let revision = case["revision"].as_i64().unwrap_or(0);
+    let history = case["history"].as_array().cloned().unwrap_or_default();
+    let practice = &case["practice"];
+    let title = practice["name"].as_str().unwrap_or("Case").to_string();
+    let code = failure.as_ref().map_or(StatusCode::OK, |f| f.status);
+    let body = html! {
+        @if let Some(failure) = &failure {
+            @if let Some(since) = failure.conflict_since {
+                (error_summary("This case changed since you opened it", &failure.summary))
+                div class="nhsuk-warning-callout" id="what-changed" {
+                    h2 class="nhsuk-warning-callout__label" { "What changed" }
+                    ul class="nhsuk-list" {
+                        @for event in history.iter().filter(|e| e["revision"].as_i64().is_some_and(|r| r > since)) {
+                            li { (timeline_entry(event)) }
+                        }
+                    }
+                    p { "What you typed is below. Check it against these changes and submit it again if it still applies." }
+                }
+            } @else {
+                (error_summary("There is a problem", &failure.summary))
+            }
+        }
+        @if let Some(done) = done {
+            div class="nhsuk-inset-text cl-done" role="status" { "Saved: " (done.title.to_lowercase()) "." }
+        }
+        span class="nhsuk-caption-l" { (practice["odsCode"].as_str().unwrap_or("")) }
+        h1 { (title) " " (status_tag(status)) }
+        div class="nhsuk-grid-row" {
+            div class="nhsuk-grid-column-one-half" {
+                dl class="nhsuk-summary-list" id="case-summary" {
+                    (row("PCN", text(&practice["pcnName"]).or_else(|| text(&practice["pcnCode"]))))
+                    (row("Place", text(&practice["place"])))
+                    (row("List size", number(&practice["listSize"])))
+                    (row("Required 111 slots a day", number(&case["requiredSlots"])))
+                    (row("Visible slots a day", number(&case["visibleSlots"])))
+                    (row("Opened", Some(date(&case["openedAt"]))))
+                    @if !case["compliantAt"].is_null() { (row("Compliant", Some(date(&case["compliantAt"])))) }
+                    @if !case["closedAt"].is_null() { (row("Closed", Some(date(&case["closedAt"])))) }
+                    @if session.actor.role != caseledger_cases::Role::Dhu && session.actor.role != caseledger_cases::Role::Lmc {
+                        (row("Champion", text(&case["assignedTo"])))
+                    }
+                    (row("Root causes", case["rootCauses"].as_array().filter(|c| !c.is_empty()).map(|c| {
+                        c.iter().filter_map(Value::as_str).map(|c| c.to_lowercase().replace('_', " ")).collect::<Vec<_>>().join(", ")
+                    })))
+                    @if case["openDhuIssue"] == true { (row("DHU", Some("has reported a visibility issue".to_string()))) }
+                    @if case["observedCompliant"] == true && status != "COMPLIANT" && status != "CLOSED" {
+                        (row("Dashboard", Some("observed compliant, not yet confirmed".to_string())))
+                    }
+                }
+            }
+        }
+        div class="nhsuk-grid-row" {
+            div class="nhsuk-grid-column-one-half" id="timeline" {
+                h2 class="nhsuk-heading-m" { "Timeline" }
+                ol class="nhsuk-list cl-timeline" {
+                    @for event in history.iter().rev() {
+                        li class="cl-timeline__item" { (timeline_entry(event)) }
+                    }
+                }
+            }
+            div class="nhsuk-grid-column-one-half" id="actions" {
+                @let mine = case["assignedTo"].as_str() == Some(session.actor.id.as_str());
+                @let offered: Vec<&Action> = actions::offered(session.actor.role, status)
+                    .filter(|action| !(mine && action.slug == "assign"))
+                    .collect();
+                @if !offered.is_empty() {
+                    h2 class="nhsuk-heading-m" { "Record what happened" }
+                }
+                @for action in offered {
+                    @let submitted = failure.as_ref().filter(|f| f.action.slug == action.slug).map(|f| &f.submitted);
+                    (actions::form(action, id, revision, session, submitted))
+                }
+                @if session.actor.role == caseledger_cases::Role::Lmc {
+                    (inset(html! { "The LMC's view is read-only." }))
+                }
+            }
+        }
+    };
+    (code, page(&title, Some(session), false, body)).into_response()
+}
+
+fn row(key: &str, value: Option<String>) -> Markup {
+    html! {
+        div class="nhsuk-summary-list__row" {
+            dt class="nhsuk-summary-list__key" { (key) }
+            dd class="nhsuk-summary-list__value" { (value.unwrap_or_else(|| "–".into())) }
+        }
+    }
+}
+
+fn text(value: &Value) -> Option<String> {
+    value.as_str().map(str::to_string)
+}
+
+fn number(value: &Value) -> Option<String> {
+    value.as_i64().map(|n| n.to_string())
+}
+
+/// One event: when, what, who (where the lens shows it), and its details.
+fn timeline_entry(event: &Value) -> Markup {
+    let who = match (event["actorId"].as_str(), event["actorRole"].as_str()) {
+        (Some(id), _) => id.to_string(),
+        (None, Some(role)) => format!("the {}", role.to_lowercase().replace("champion", "Digital Champions")),
+        _ => String::new(),
+    };
+    html! {
+        strong { (event_label(event["type"].as_str().unwrap_or(""))) }
+        " "
+        span class="cl-muted" { (date(&event["occurredAt"])) @if !who.is_empty() { " by " (who) } }
+        @if let Some(details) = event["data"].as_object().filter(|d| !d.is_empty()) {
+            dl class="cl-details" {
+                @for (key, value) in details {
+                    @if let Some(shown) = detail(value) {
+                        dt { (key.replace('_', " ")) } dd { (shown) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn detail(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        // Enum-like values (`slot_type_not_external`) read as words; free text as it is.
+        Value::String(s) if !s.contains(char::is_whitespace) && s.contains('_') => {
+            Some(s.to_lowercase().replace('_', " "))
+        }
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(|s| s.to_lowercase().replace('_', " ")))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        Value::Object(object) => object.get("name").and_then(|n| n.as_str()).map(str::to_string),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Where to go after a form in a list: a path on this site only.
+fn safe_return(form: &[(String, String)]) -> Option<&str> {
+    form.iter()
+        .find(|(key, _)| key == "_return")
+        .map(|(_, v)| v.as_str())
+        .filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
+}
+
+pub async fn act(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Path((id, slug)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    if let Some(refused) = csrf_refused(&session, &form) {
+        return refused;
+    }
+    let ids = ids(ids_);
+    let Some(action) = actions::find(&slug) else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            Some(&session),
+            "Page not found",
+            "There is no such action.",
+        );
+    };
+    let submitted = |errors: Vec<(String, String)>| Submitted {
+        values: form.iter().filter(|(k, _)| !k.starts_with('_')).cloned().collect(),
+        errors,
+    };
+    let field_summary = |errors: &[(String, String)]| {
+        errors
+            .iter()
+            .map(|(field, message)| (Some(actions::input_id(action, field)), message.clone()))
+            .collect::<Vec<_>>()
+    };
+    let input = match actions::input(action, &id, &form, &session) {
+        Ok(input) => input,
+        Err(errors) => {
+            let failure = Failure {
+                action,
+                summary: field_summary(&errors),
+                submitted: submitted(errors),
+                conflict_since: None,
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            return render(&state, &session, ids, &id, Some(failure), None).await;
+        }
+    };
+    let text = format!(
+        "mutation($i: {}!) {{ {}(input: $i) {{ revision }} }}",
+        action.input, action.mutation
+    );
+    match query(&state, &session, ids, &text, json!({ "i": input })).await {
+        Ok(_) => match safe_return(&form) {
+            Some(path) => redirect(path),
+            None => redirect(&format!("/cases/{id}?done={}#timeline", action.slug)),
+        },
+        Err(errors) => {
+            let code = errors.first().map_or("", |e| e.code.as_str()).to_string();
+            let failure = match code.as_str() {
+                "CONFLICT" => Failure {
+                    action,
+                    summary: vec![(
+                        Some(format!("form-{}", action.slug)),
+                        "Someone else recorded something on this case after you opened it. Nothing you typed was saved yet, and nothing is lost.".into(),
+                    )],
+                    submitted: submitted(Vec::new()),
+                    conflict_since: input["expectedRevision"].as_i64(),
+                    status: StatusCode::CONFLICT,
+                },
+                "BAD_USER_INPUT" => {
+                    let errors: Vec<(String, String)> = errors
+                        .iter()
+                        .map(|e| {
+                            let field = e.field.clone().unwrap_or_default();
+                            let label = action.fields.iter().find(|f| f.name == field).map_or("", |f| f.label);
+                            let message = e.message.split_once(": ").map_or(e.message.as_str(), |(_, m)| m);
+                            (field, format!("{label} {message}").trim().to_string())
+                        })
+                        .collect();
+                    Failure {
+                        action,
+                        summary: field_summary(&errors),
+                        submitted: submitted(errors),
+                        conflict_since: None,
+                        status: StatusCode::UNPROCESSABLE_ENTITY,
+                    }
+                }
+                "INVALID_TRANSITION" => Failure {
+                    action,
+                    summary: errors.iter().map(|e| (Some(format!("form-{}", action.slug)), e.message.clone())).collect(),
+                    submitted: submitted(Vec::new()),
+                    conflict_since: None,
+                    status: StatusCode::CONFLICT,
+                },
+                _ => return gql_problem(&session, &errors),
+            };
+            render(&state, &session, ids, &id, Some(failure), None).await
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Charts drawn by the server as SVG: no script, readable by screen readers through a title, a
+//! description and a table of the same numbers.
+
+use maud::{Markup, html};
+use serde_json::Value;
+
+const WIDTH: f64 = 640.0;
+const HEIGHT: f64 = 260.0;
+const LEFT: f64 = 44.0;
+const RIGHT: f64 = 16.0;
+const TOP: f64 = 16.0;
+const BOTTOM: f64 = 36.0;
+
+/// The three series of the weekly trend, each with its colour (NHS palette) and name.
+const SERIES: [(&str, &str, &str); 3] = [
+    ("nonCompliantPractices", "#d5281b", "Practices below requirement"),
+    ("openCases", "#005eb8", "Open cases"),
+    ("compliantCases", "#007f3b", "Compliant cases"),
+];
+
+fn y_scale(max: f64) -> impl Fn(f64) -> f64 {
+    move |value| TOP + (HEIGHT - TOP - BOTTOM) * (1.0 - value / max.max(1.0))
+}
+
+/// Week-by-week lines: practices below requirement, open and compliant cases.
+pub fn trend(points: &[Value]) -> Markup {
+    let value = |point: &Value, key: &str| point[key].as_f64().unwrap_or(0.0);
+    let max = points
+        .iter()
+        .flat_map(|p| SERIES.iter().map(move |(key, _, _)| value(p, key)))
+        .fold(0.0f64, f64::max);
+    let y = y_scale(max);
+    let step = if points.len() > 1 {
+        (WIDTH - LEFT - RIGHT) / (points.len() - 1) as f64
+    } else {
+        0.0
+    };
+    let x = |i: usize| LEFT + step * i as f64;
+    let ticks: Vec<f64> = (0..=4).map(|i| (max / 4.0 * f64::from(i)).round()).collect();
+    html! {
+        figure class="cl-chart" id="trend-chart" {
+            svg xmlns="http://www.w3.org/2000/svg" viewBox={"0 0 " (WIDTH) " " (HEIGHT)} role="img" aria-labelledby="trend-title trend-desc" {
+                title id="trend-title" { "Practices below requirement, open and compliant cases, week by week" }
+                desc id="trend-desc" { "The same numbers are in the table below the chart." }
+                @for tick in &ticks {
+                    line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y(*tick)) y2=(y(*tick)) stroke="#d8dde0" {}
+                    text x=(LEFT - 6.0) y=(y(*tick) + 4.0) text-anchor="end" font-size="11" fill="#4c6272" { (tick) }
+                }
+                @for (i, point) in points.iter().enumerate() {
+                    @if i % ((points.len() / 8).max(1)) == 0 {
+                        text x=(x(i)) y=(HEIGHT - 14.0) text-anchor="middle" font-size="11" fill="#4c6272" { (short_date(point)) }
+                    }
+                }
+                @for (key, colour, _) in SERIES {
+                    @let path = points.iter().enumerate().map(|(i, p)| format!("{:.1},{:.1}", x(i), y(value(p, key)))).collect::<Vec<_>>().join(" ");
+                    polyline points=(path) fill="none" stroke=(colour) stroke-width="2.5" {}
+                    @for (i, p) in points.iter().enumerate() {
+                        circle cx=(x(i)) cy=(y(value(p, key))) r="3" fill=(colour) {}
+                    }
+                }
+            }
+            figcaption class="cl-legend" {
+                @for (i, (_, _, name)) in SERIES.iter().enumerate() {
+                    span class="cl-legend__item" { span class={"cl-swatch cl-swatch--" (i)} aria-hidden="true" {} " " (name) }
+                }
+            }
+        }
+        details class="nhsuk-details" {
+            summary class="nhsuk-details__summary" { span class="nhsuk-details__summary-text" { "The numbers in the chart" } }
+            div class="nhsuk-details__text" {
+                table class="nhsuk-table" id="trend-table" {
+                    thead class="nhsuk-table__head" { tr { th scope="col" { "Week ending" } @for (_, _, name) in SERIES { th scope="col" class="nhsuk-table__header--numeric" { (name) } } } }
+                    tbody class="nhsuk-table__body" {
+                        @for point in points {
+                            tr class="nhsuk-table__row" {
+                                td class="nhsuk-table__cell" { (point["date"].as_str().unwrap_or("")) }
+                                @for (key, _, _) in SERIES { td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (value(point, key)) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn short_date(point: &Value) -> String {
+    point["date"]
+        .as_str()
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(|d| d.format("%-d %b").to_string())
+        .unwrap_or_default()
+}
+
+/// How many cases became compliant within each week of being opened.
+pub fn histogram(days: &[f64]) -> Markup {
+    if days.is_empty() {
+        return html! { p { "No case has become compliant yet." } };
+    }
+    let weeks = days
+        .iter()
+        .map(|d| (d / 7.0).floor().max(0.0) as usize)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut counts = vec![0u32; weeks];
+    for d in days {
+        counts[(d / 7.0).floor().max(0.0) as usize] += 1;
+    }
+    let max = f64::from(counts.iter().copied().max().unwrap_or(1));
+    let y = y_scale(max);
+    let band = (WIDTH - LEFT - RIGHT) / weeks as f64;
+    html! {
+        figure class="cl-chart" id="compliance-histogram" {
+            svg xmlns="http://www.w3.org/2000/svg" viewBox={"0 0 " (WIDTH) " " (HEIGHT)} role="img" aria-labelledby="hist-title hist-desc" {
+                title id="hist-title" { "Cases by weeks from opening to compliance" }
+                desc id="hist-desc" {
+                    @for (week, count) in counts.iter().enumerate() {
+                        (count) " in week " (week + 1) ". "
+                    }
+                }
+                line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y(0.0)) y2=(y(0.0)) stroke="#4c6272" {}
+                @for (week, count) in counts.iter().enumerate() {
+                    @let top = y(f64::from(*count));
+                    rect x=(LEFT + band * week as f64 + 4.0) y=(top) width=((band - 8.0).max(1.0)) height=(y(0.0) - top) fill="#005eb8" {}
+                    text x=(LEFT + band * (week as f64 + 0.5)) y=(top - 4.0) text-anchor="middle" font-size="12" fill="#212b32" { (count) }
+                    text x=(LEFT + band * (week as f64 + 0.5)) y=(HEIGHT - 14.0) text-anchor="middle" font-size="11" fill="#4c6272" { "week " (week + 1) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The page shell in the NHS.UK design system's markup (header, skip link, width container,
+//! footer), and the small pieces every page uses.
+
+use caseledger_cases::Role;
+use maud::{DOCTYPE, Markup, html};
+
+use super::session::Session;
+
+/// Where each role starts, and the name of that page.
+pub fn home_of(role: Role) -> (&'static str, &'static str) {
+    match role {
+        Role::Champion => ("/champion", "My caseload"),
+        Role::Dhu => ("/dhu", "Visibility checks"),
+        Role::Icb => ("/icb", "Assurance dashboard"),
+        Role::Lmc => ("/lmc", "Oversight"),
+        Role::Admin => ("/icb", "Assurance dashboard"),
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Champion => "Digital Champion",
+        Role::Dhu => "DHU liaison",
+        Role::Icb => "ICB assurance",
+        Role::Lmc => "LMC oversight",
+        Role::Admin => "Operator",
+    }
+}
+
+/// A whole page. `live` marks pages whose main list refreshes when new events arrive.
+pub fn page(title: &str, session: Option<&Session>, live: bool, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – CaseLedger – NHS" }
+                link rel="stylesheet" href="/assets/nhsuk/nhsuk-frontend.min.css";
+                link rel="stylesheet" href="/static/app.css";
+                @if live {
+                    script src="/static/app.js" defer {}
+                }
+            }
+            body {
+                a class="nhsuk-skip-link" href="#maincontent" { "Skip to main content" }
+                header class="nhsuk-header" role="banner" {
+                    div class="nhsuk-header__container nhsuk-width-container" {
+                        div class="nhsuk-header__service" {
+                            a class="nhsuk-header__service-logo" href="/" {
+                                svg class="nhsuk-header__logo" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 80 32" height="32" width="80" aria-label="NHS" role="img" focusable="false" {
+                                    rect width="80" height="32" fill="#fff" {}
+                                    text x="40" y="25" text-anchor="middle" font-family="Arial, sans-serif" font-weight="bold" font-style="italic" font-size="24" fill="#005eb8" { "NHS" }
+                                }
+                                span class="nhsuk-header__service-name" { "CaseLedger" }
+                            }
+                        }
+                        @if let Some(session) = session {
+                            nav class="nhsuk-header__account" aria-label="Account" {
+                                ul class="nhsuk-header__account-list" {
+                                    li class="nhsuk-header__account-item" {
+                                        span { (session.actor.id.as_str()) " (" (role_name(session.actor.role)) ")" }
+                                    }
+                                    li class="nhsuk-header__account-item" {
+                                        form method="post" action="/sign-out" class="cl-inline" {
+                                            (csrf_field(session))
+                                            button class="nhsuk-header__account-button" type="submit" { "Sign out" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(session) = session {
+                        nav class="nhsuk-header__navigation" aria-label="Menu" {
+                            div class="nhsuk-header__navigation-container nhsuk-width-container" {
+                                ul class="nhsuk-header__navigation-list" {
+                                    @let (href, name) = home_of(session.actor.role);
+                                    li class="nhsuk-header__navigation-item" {
+                                        a class="nhsuk-header__navigation-link" href=(href) { (name) }
+                                    }
+                                    @if session.actor.role == Role::Icb || session.actor.role == Role::Admin {
+                                        li class="nhsuk-header__navigation-item" {
+                                            a class="nhsuk-header__navigation-link" href="/icb/cases" { "Cases" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                div class="nhsuk-width-container" {
+                    main class="nhsuk-main-wrapper" id="maincontent" role="main" {
+                        (body)
+                    }
+                }
+                footer role="contentinfo" {
+                    div class="nhsuk-footer" {
+                        div class="nhsuk-width-container" {
+                            p class="nhsuk-body-s" { "CaseLedger: NHS 111 direct booking slots, supported not sanctioned." }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The hidden field every form of a session carries.
+pub fn csrf_field(session: &Session) -> Markup {
+    html! { input type="hidden" name="_csrf" value=(session.csrf); }
+}
+
+/// A status as an NHS tag.
+pub fn status_tag(status: &str) -> Markup {
+    let colour = match status {
+        "FLAGGED" => "nhsuk-tag--red",
+        "CONTACTED" => "nhsuk-tag--orange",
+        "REMAPPED" => "nhsuk-tag--yellow",
+        "DHU_CONFIRMED" => "nhsuk-tag--aqua-green",
+        "COMPLIANT" => "nhsuk-tag--green",
+        _ => "nhsuk-tag--grey",
+    };
+    html! { strong class={"nhsuk-tag " (colour)} { (status_label(status)) } }
+}
+
+pub fn status_label(status: &str) -> String {
+    match status {
+        "DHU_CONFIRMED" => "DHU confirmed".into(),
+        other => {
+            let lower = other.to_lowercase().replace('_', " ");
+            let mut chars = lower.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// `2026-01-12T09:30:00Z` → `12 Jan 2026`.
+pub fn date(value: &serde_json::Value) -> String {
+    value
+        .as_str()
+        .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+        .map(|at| at.format("%-d %b %Y").to_string())
+        .or_else(|| {
+            value
+                .as_str()
+                .and_then(|text| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+                .map(|d| d.format("%-d %b %Y").to_string())
+        })
+        .unwrap_or_else(|| "–".into())
+}
+
+/// The NHS error summary: a list of links to the fields at fault.
+pub fn error_summary(title: &str, errors: &[(Option<String>, String)]) -> Markup {
+    html! {
+        div class="nhsuk-error-summary" aria-labelledby="error-summary-title" role="alert" tabindex="-1" {
+            h2 class="nhsuk-error-summary__title" id="error-summary-title" { (title) }
+            div class="nhsuk-error-summary__body" {
+                ul class="nhsuk-list nhsuk-error-summary__list" {
+                    @for (anchor, message) in errors {
+                        li {
+                            @if let Some(anchor) = anchor {
+                                a href={"#" (anchor)} { (message) }
+                            } @else {
+                                (message)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A plain message panel.
+pub fn inset(text: Markup) -> Markup {
+    html! { div class="nhsuk-inset-text" { span class="nhsuk-u-visually-hidden" { "Information: " } (text) } }
+}

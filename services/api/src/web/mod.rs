@@ -1,0 +1,392 @@
+//! The web pages for the four parties, served by the same binary at `/`: server-rendered HTML in
+//! the NHS.UK design system's markup, usable without JavaScript (a small script only refreshes
+//! lists when new events arrive). Pages read and write through the GraphQL schema as the
+//! signed-in actor ([`gql`]), so they see exactly what that role's GraphQL view contains.
+//!
+//! Sign-in: the OIDC authorisation code flow with PKCE in production; in development mode, a page
+//! to pick a demo user of each party. Sessions live in PostgreSQL behind an HttpOnly, SameSite=Lax
+//! cookie (Secure outside development); every form carries the session's CSRF token.
+
+mod actions;
+mod case;
+mod charts;
+mod gql;
+mod layout;
+mod live;
+pub mod oidc;
+mod pages;
+mod session;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{Form, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use caseledger_cases::values::ShortText;
+use caseledger_cases::{Actor, Role};
+use caseledger_eventstore::EventStore;
+use maud::html;
+use sqlx::PgPool;
+
+use crate::graphql::AppSchema;
+use crate::monitoring::RequestIds;
+pub use layout::home_of;
+use session::Session;
+
+/// What the pages need.
+#[derive(Clone)]
+pub struct WebState(Arc<Inner>);
+
+struct Inner {
+    schema: AppSchema,
+    pool: PgPool,
+    store: EventStore,
+    development: bool,
+    oidc: Option<oidc::WebOidc>,
+    /// Turns true when the service stops: live streams end.
+    shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for WebState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebState")
+            .field("development", &self.0.development)
+            .field("oidc", &self.0.oidc.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebState {
+    pub fn new(
+        schema: AppSchema,
+        pool: PgPool,
+        store: EventStore,
+        development: bool,
+        oidc: Option<oidc::WebOidc>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> Self {
+        Self(Arc::new(Inner {
+            schema,
+            pool,
+            store,
+            development,
+            oidc,
+            shutdown,
+        }))
+    }
+
+    /// Cookies are Secure outside development mode.
+    fn secure_cookies(&self) -> bool {
+        !self.0.development
+    }
+}
+
+/// The demo users the development sign-in page offers.
+pub const DEMO_USERS: [(Role, &str); 6] = [
+    (Role::Icb, "icb-assurance-1"),
+    (Role::Champion, "dc-amira"),
+    (Role::Champion, "dc-ben"),
+    (Role::Champion, "dc-chloe"),
+    (Role::Dhu, "dhu-liaison-1"),
+    (Role::Lmc, "lmc-officer-1"),
+];
+
+/// Where the NHS.UK frontend's built files are: `CASELEDGER_WEB_ASSETS`, else the npm install of
+/// `services/api/web` in this checkout.
+pub fn assets_dir() -> PathBuf {
+    std::env::var("CASELEDGER_WEB_ASSETS")
+        .ok()
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web/node_modules/nhsuk-frontend/dist/nhsuk"))
+}
+
+pub fn router(state: WebState) -> Router {
+    let assets = assets_dir();
+    if !assets.join("nhsuk-frontend.min.css").exists() {
+        tracing::warn!(
+            dir = %assets.display(),
+            "the NHS.UK frontend is not installed (npm ci --prefix services/api/web, or set CASELEDGER_WEB_ASSETS); pages fall back to plain styles"
+        );
+    }
+    Router::new()
+        .route("/", get(root))
+        .route("/sign-in", get(sign_in_page).post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/auth/login", get(oidc::login))
+        .route("/auth/callback", get(oidc::callback))
+        .route("/champion", get(pages::champion))
+        .route("/dhu", get(pages::dhu))
+        .route("/icb", get(pages::icb))
+        .route("/icb/cases", get(pages::icb_cases))
+        .route("/icb/import", post(pages::import))
+        .route("/icb/report.csv", get(pages::report))
+        .route("/lmc", get(pages::lmc))
+        .route("/cases/{id}", get(case::show))
+        .route("/cases/{id}/{action}", post(case::act))
+        .route("/live", get(live::events))
+        .route(
+            "/static/app.css",
+            get(|| static_file("text/css", include_str!("../../web/static/app.css"))),
+        )
+        .route(
+            "/static/app.js",
+            get(|| static_file("text/javascript", include_str!("../../web/static/app.js"))),
+        )
+        .nest_service("/assets/nhsuk", tower_http::services::ServeDir::new(&assets))
+        .nest_service(
+            "/assets/images",
+            tower_http::services::ServeDir::new(assets.join("assets/images")),
+        )
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+async fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "max-age=300")], body).into_response()
+}
+
+/// Pages may load only this origin's scripts and styles, and may not be framed.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+             font-src 'self' https://assets.nhs.uk; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    headers.insert(
+        HeaderName::from_static("x-content-type-options"),
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        HeaderName::from_static("referrer-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// A redirect after a POST (303) or to a page (303 is right for both here).
+fn redirect(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to.to_string())]).into_response()
+}
+
+fn redirect_with_cookie(to: &str, cookie: String) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(LOCATION, to.to_string()), (SET_COOKIE, cookie)],
+    )
+        .into_response()
+}
+
+/// A page that says what went wrong, with its status.
+fn problem(status: StatusCode, session: Option<&Session>, title: &str, detail: &str) -> Response {
+    let body = html! {
+        h1 { (title) }
+        p { (detail) }
+        @if let Some(session) = session {
+            p { a href=(home_of(session.actor.role).0) { "Back to your start page" } }
+        }
+    };
+    (status, layout::page(title, session, false, body)).into_response()
+}
+
+fn internal(session: Option<&Session>, error: impl std::fmt::Display) -> Response {
+    tracing::error!(%error, "page failed");
+    problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        session,
+        "Sorry, there is a problem with the service",
+        "Try again later.",
+    )
+}
+
+/// The signed-in person, or a redirect to the sign-in page.
+async fn signed_in(state: &WebState, headers: &HeaderMap) -> Result<Session, Response> {
+    match session::load(&state.0.pool, headers).await {
+        Ok(Some(session)) => Ok(session),
+        Ok(None) => Err(redirect("/sign-in")),
+        Err(error) => Err(internal(None, error)),
+    }
+}
+
+/// The refusal when the form's `_csrf` does not match the session's.
+fn csrf_refused(session: &Session, form: &[(String, String)]) -> Option<Response> {
+    let given = form.iter().find(|(key, _)| key == "_csrf").map(|(_, v)| v.as_str());
+    match given {
+        Some(given) if session::same_token(given, &session.csrf) => None,
+        _ => Some(problem(
+            StatusCode::FORBIDDEN,
+            Some(session),
+            "This form has expired",
+            "Go back, reload the page and try again.",
+        )),
+    }
+}
+
+/// A GraphQL error as the page's answer: its status and a sentence.
+fn gql_problem(session: &Session, errors: &[gql::GqlError]) -> Response {
+    let first = errors.first();
+    let code = first.map_or("INTERNAL_SERVER_ERROR", |e| e.code.as_str());
+    match code {
+        "FORBIDDEN" => problem(
+            StatusCode::FORBIDDEN,
+            Some(session),
+            "You cannot see this page",
+            "Your role does not give access to it.",
+        ),
+        "NOT_FOUND" => problem(
+            StatusCode::NOT_FOUND,
+            Some(session),
+            "Page not found",
+            "There is no such case, or you may not see it.",
+        ),
+        _ => internal(Some(session), first.map_or("unknown", |e| e.message.as_str())),
+    }
+}
+
+/// Runs a GraphQL read or write as the session's actor.
+async fn query(
+    state: &WebState,
+    session: &Session,
+    ids: Option<RequestIds>,
+    text: &str,
+    variables: serde_json::Value,
+) -> Result<serde_json::Value, Vec<gql::GqlError>> {
+    gql::run(&state.0.schema, &session.actor, ids, text, variables).await
+}
+
+async fn root(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    match signed_in(&state, &headers).await {
+        Ok(session) => redirect(home_of(session.actor.role).0),
+        Err(response) => response,
+    }
+}
+
+async fn sign_in_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    if let Ok(Some(session)) = session::load(&state.0.pool, &headers).await {
+        return redirect(home_of(session.actor.role).0);
+    }
+    let token = session::random_token();
+    let body = html! {
+        h1 { "Sign in to CaseLedger" }
+        @if state.0.oidc.is_some() {
+            p { "Sign in with your NHS smartcard or NHS login account." }
+            a class="nhsuk-button" href="/auth/login" draggable="false" role="button" { "Sign in with NHS CIS2" }
+        }
+        @if state.0.development {
+            h2 class="nhsuk-heading-m" { "Development: pick a demo user" }
+            p class="nhsuk-body-s" { "This appears only in development mode." }
+            ul class="nhsuk-list cl-demo-users" {
+                @for (role, id) in DEMO_USERS {
+                    li {
+                        form method="post" action="/sign-in" class="cl-inline" {
+                            input type="hidden" name="_csrf" value=(token);
+                            input type="hidden" name="user" value=(id);
+                            button class="nhsuk-button nhsuk-button--secondary" type="submit" id={"sign-in-" (id)} {
+                                "Sign in as " (id) " (" (role.as_str().to_uppercase()) ")"
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if state.0.oidc.is_none() && !state.0.development {
+            p { "Sign-in is not configured: set CASELEDGER_OIDC_ISSUER and CASELEDGER_OIDC_CLIENT_ID." }
+        }
+    };
+    let cookie = session::set_cookie(
+        session::PRE_SESSION_COOKIE,
+        &token,
+        Some(std::time::Duration::from_secs(3600)),
+        state.secure_cookies(),
+    );
+    ([(SET_COOKIE, cookie)], layout::page("Sign in", None, false, body)).into_response()
+}
+
+/// Development sign-in: the CSRF token of the sign-in page's cookie must come back in the form.
+async fn sign_in(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let field = |name: &str| form.iter().find(|(key, _)| key == name).map(|(_, v)| v.as_str());
+    if !state.0.development {
+        return problem(StatusCode::NOT_FOUND, None, "Page not found", "Use the sign-in button.");
+    }
+    let expected = session::cookie_value(&headers, session::PRE_SESSION_COOKIE);
+    match (expected, field("_csrf")) {
+        (Some(expected), Some(given)) if session::same_token(&expected, given) => {}
+        _ => {
+            return problem(
+                StatusCode::FORBIDDEN,
+                None,
+                "This form has expired",
+                "Go back to the sign-in page, reload it and try again.",
+            );
+        }
+    }
+    let Some((role, id)) = DEMO_USERS.iter().find(|(_, id)| Some(*id) == field("user")).copied() else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            None,
+            "Unknown user",
+            "Pick one of the demo users.",
+        );
+    };
+    let actor = match ShortText::parse(id) {
+        Ok(id) => Actor::new(id, role),
+        Err(error) => return internal(None, error),
+    };
+    start_session(&state, &actor, home_of(role).0).await
+}
+
+/// Starts a session and sends the person on.
+async fn start_session(state: &WebState, actor: &Actor, to: &str) -> Response {
+    match session::start(&state.0.pool, actor).await {
+        Ok(secret) => {
+            tracing::info!(actor = %actor.id.as_str(), role = actor.role.as_str(), "signed in");
+            let cookie = session::set_cookie(
+                session::SESSION_COOKIE,
+                &secret,
+                Some(session::SESSION_LIFETIME),
+                state.secure_cookies(),
+            );
+            redirect_with_cookie(to, cookie)
+        }
+        Err(error) => internal(None, error),
+    }
+}
+
+async fn sign_out(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    if let Some(refused) = csrf_refused(&session, &form) {
+        return refused;
+    }
+    if let Err(error) = session::end(&state.0.pool, &headers).await {
+        return internal(Some(&session), error);
+    }
+    redirect_with_cookie(
+        "/sign-in",
+        session::clear_cookie(session::SESSION_COOKIE, state.secure_cookies()),
+    )
+}
+
+/// The request's ids, when the monitoring middleware gave it some.
+type Ids = Option<Extension<RequestIds>>;
+
+fn ids(ids: Ids) -> Option<RequestIds> {
+    ids.map(|Extension(ids)| ids)
+}

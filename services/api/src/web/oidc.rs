@@ -1,0 +1,294 @@
+//! Production sign-in: the OpenID Connect authorisation code flow with PKCE (the `openidconnect`
+//! crate), against the issuer the bearer tokens come from (NHS CIS2 in the NHS). The pending
+//! sign-in (state, nonce, PKCE verifier) waits in PostgreSQL, so any instance can finish it; the
+//! ID token is verified (signature by the issuer's published keys, issuer, audience, expiry,
+//! nonce) and the role read from the configured claim.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use caseledger_cases::values::ShortText;
+use caseledger_cases::{Actor, Role};
+use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::{
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
+    Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{WebState, problem, redirect, session, start_session};
+use crate::auth::{OidcConfig, role_from_claims};
+
+/// How the web pages sign people in with the issuer.
+#[derive(Debug, Clone)]
+pub struct WebOidc {
+    issuer: IssuerUrl,
+    client_id: ClientId,
+    client_secret: Option<ClientSecret>,
+    redirect: RedirectUrl,
+    scopes: Vec<String>,
+    role_claim: String,
+    role_map: HashMap<String, Role>,
+}
+
+/// A client made from the discovery document: authorisation endpoint set, token endpoint maybe.
+type DiscoveredClient =
+    CoreClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet>;
+
+/// A pending sign-in older than this is refused.
+const LOGIN_TIMEOUT_MINUTES: i32 = 10;
+
+impl WebOidc {
+    /// From the bearer-token settings plus `CASELEDGER_OIDC_CLIENT_ID` (required),
+    /// `CASELEDGER_OIDC_CLIENT_SECRET` (optional), `CASELEDGER_PUBLIC_URL` (where people reach the
+    /// service; the redirect is `<url>/auth/callback`) and `CASELEDGER_OIDC_SCOPES` (added to
+    /// `openid`). `None` without a client id.
+    pub fn from_env(config: &OidcConfig) -> Result<Option<Self>, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let Some(client_id) = var("CASELEDGER_OIDC_CLIENT_ID") else {
+            return Ok(None);
+        };
+        let public = var("CASELEDGER_PUBLIC_URL")
+            .ok_or("CASELEDGER_PUBLIC_URL is needed for web sign-in (the address people use, e.g. https://caseledger.example.nhs.uk)")?;
+        let redirect = RedirectUrl::new(format!("{}/auth/callback", public.trim_end_matches('/')))
+            .map_err(|e| format!("CASELEDGER_PUBLIC_URL: {e}"))?;
+        let issuer = IssuerUrl::new(config.issuer.clone()).map_err(|e| format!("CASELEDGER_OIDC_ISSUER: {e}"))?;
+        let mut scopes = vec!["profile".to_string()];
+        scopes.extend(var("CASELEDGER_OIDC_SCOPES").into_iter().flat_map(|s| {
+            s.split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        }));
+        Ok(Some(Self {
+            issuer,
+            client_id: ClientId::new(client_id),
+            client_secret: var("CASELEDGER_OIDC_CLIENT_SECRET").map(ClientSecret::new),
+            redirect,
+            scopes,
+            role_claim: config.role_claim.clone(),
+            role_map: config.role_map.clone(),
+        }))
+    }
+
+    /// Discovery and the key set, fetched now (so rotated keys are seen), off the async threads.
+    async fn client(&self) -> Result<DiscoveredClient, String> {
+        let issuer = self.issuer.clone();
+        let metadata = tokio::task::spawn_blocking(move || CoreProviderMetadata::discover(&issuer, &http_call))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("discovery at {}: {e}", self.issuer.as_str()))?;
+        Ok(
+            CoreClient::from_provider_metadata(metadata, self.client_id.clone(), self.client_secret.clone())
+                .set_redirect_uri(self.redirect.clone()),
+        )
+    }
+}
+
+/// The OIDC library's HTTP client: the blocking `ureq` the service already uses.
+fn http_call(request: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, HttpError> {
+    use std::io::Read;
+    let (parts, body) = request.into_parts();
+    let agent = ureq::AgentBuilder::new()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirects(0)
+        .build();
+    let mut call = agent.request(parts.method.as_str(), &parts.uri.to_string());
+    for (name, value) in &parts.headers {
+        call = call.set(name.as_str(), value.to_str().map_err(|e| HttpError(e.to_string()))?);
+    }
+    let response = match call.send_bytes(&body) {
+        Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => return Err(HttpError(error.to_string())),
+    };
+    let mut builder = http::Response::builder().status(response.status());
+    for name in response.headers_names() {
+        if let Some(value) = response.header(&name) {
+            builder = builder.header(name.as_str(), value);
+        }
+    }
+    let mut bytes = Vec::new();
+    response
+        .into_reader()
+        .take(1024 * 1024)
+        .read_to_end(&mut bytes)
+        .map_err(|e| HttpError(e.to_string()))?;
+    builder.body(bytes).map_err(|e| HttpError(e.to_string()))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct HttpError(String);
+
+fn unavailable(error: &str) -> Response {
+    tracing::error!(%error, "web sign-in failed");
+    problem(
+        StatusCode::BAD_GATEWAY,
+        None,
+        "Sign-in is not available right now",
+        "The identity service could not be reached or did not answer as expected. Try again shortly.",
+    )
+}
+
+/// `GET /auth/login`: to the issuer's sign-in page, with state, nonce and a PKCE challenge.
+pub async fn login(State(state): State<WebState>) -> Response {
+    let Some(oidc) = &state.0.oidc else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            None,
+            "Page not found",
+            "Sign-in with an identity provider is not configured.",
+        );
+    };
+    let client = match oidc.client().await {
+        Ok(client) => client,
+        Err(error) => return unavailable(&error),
+    };
+    let (csrf, nonce, verifier) = (
+        session::random_token(),
+        session::random_token(),
+        session::random_token(),
+    );
+    let stored = sqlx::query("insert into web_logins (state, nonce, pkce_verifier) values ($1, $2, $3)")
+        .bind(&csrf)
+        .bind(&nonce)
+        .bind(&verifier)
+        .execute(&state.0.pool)
+        .await;
+    if let Err(error) = stored {
+        return super::internal(None, error);
+    }
+    let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(verifier));
+    let mut request = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            move || CsrfToken::new(csrf),
+            move || Nonce::new(nonce),
+        )
+        .set_pkce_challenge(challenge);
+    for scope in &oidc.scopes {
+        request = request.add_scope(Scope::new(scope.clone()));
+    }
+    let (url, _, _) = request.url();
+    redirect(url.as_str())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /auth/callback`: the code for tokens (with the PKCE verifier), the ID token checked, a
+/// session started.
+pub async fn callback(State(state): State<WebState>, Query(callback): Query<Callback>) -> Response {
+    let Some(oidc) = &state.0.oidc else {
+        return problem(
+            StatusCode::NOT_FOUND,
+            None,
+            "Page not found",
+            "Sign-in with an identity provider is not configured.",
+        );
+    };
+    if let Some(error) = callback.error {
+        let detail = callback.error_description.unwrap_or_default();
+        tracing::warn!(%error, %detail, "the identity provider refused the sign-in");
+        return problem(
+            StatusCode::FORBIDDEN,
+            None,
+            "You could not be signed in",
+            "The identity service did not sign you in. Try again.",
+        );
+    }
+    let (Some(code), Some(csrf)) = (callback.code, callback.state) else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            None,
+            "You could not be signed in",
+            "The sign-in link was incomplete. Start again.",
+        );
+    };
+    // The pending sign-in is used once: taken out as it is read.
+    let pending: Result<Option<(String, String)>, sqlx::Error> = sqlx::query_as(
+        "delete from web_logins where state = $1 returning nonce, pkce_verifier, created_at > now() - make_interval(mins => $2) as fresh",
+    )
+    .bind(&csrf)
+    .bind(LOGIN_TIMEOUT_MINUTES)
+    .fetch_optional(&state.0.pool)
+    .await
+    .map(|row: Option<(String, String, bool)>| row.filter(|(_, _, fresh)| *fresh).map(|(n, v, _)| (n, v)));
+    let (nonce, verifier) = match pending {
+        Ok(Some(pending)) => pending,
+        Ok(None) => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                None,
+                "You could not be signed in",
+                "This sign-in has expired or was already used. Start again.",
+            );
+        }
+        Err(error) => return super::internal(None, error),
+    };
+    let client = match oidc.client().await {
+        Ok(client) => client,
+        Err(error) => return unavailable(&error),
+    };
+    let exchanged = tokio::task::spawn_blocking(move || {
+        let tokens = client
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(|e| e.to_string())?
+            .set_pkce_verifier(PkceCodeVerifier::new(verifier))
+            .request(&http_call)
+            .map_err(|e| format!("token exchange: {e}"))?;
+        Ok::<_, String>((client, tokens))
+    })
+    .await;
+    let (client, tokens) = match exchanged {
+        Ok(Ok(exchanged)) => exchanged,
+        Ok(Err(error)) => return unavailable(&error),
+        Err(error) => return unavailable(&error.to_string()),
+    };
+    let Some(id_token) = tokens.id_token() else {
+        return unavailable("the token response has no ID token");
+    };
+    let claims = match id_token.claims(&client.id_token_verifier(), &Nonce::new(nonce)) {
+        Ok(claims) => claims,
+        Err(error) => {
+            tracing::warn!(%error, "ID token refused");
+            return problem(
+                StatusCode::FORBIDDEN,
+                None,
+                "You could not be signed in",
+                "The identity service's answer could not be verified.",
+            );
+        }
+    };
+    // The signature is verified: read the role claim from the same token's payload.
+    let payload: Option<Map<String, Value>> = id_token
+        .to_string()
+        .split('.')
+        .nth(1)
+        .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let role = payload.and_then(|claims| role_from_claims(&claims, &oidc.role_claim, &oidc.role_map));
+    let Some(role) = role else {
+        return problem(
+            StatusCode::FORBIDDEN,
+            None,
+            "You do not have access to CaseLedger",
+            "Your account has no CaseLedger role. Ask your organisation's registration authority.",
+        );
+    };
+    let actor = match ShortText::parse(claims.subject().as_str()) {
+        Ok(id) => Actor::new(id, role),
+        Err(error) => return unavailable(&format!("sub: {error}")),
+    };
+    start_session(&state, &actor, super::home_of(role).0).await
+}

@@ -1,0 +1,730 @@
+//! Each party's start page, the ICB's case list, dashboard upload and assurance report.
+
+use axum::extract::{Multipart, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::layout::{date, error_summary, inset, page, status_label, status_tag};
+use super::session::Session;
+use super::{Ids, WebState, charts, csrf_refused, gql_problem, ids, internal, query, signed_in};
+
+const CASE_FIELDS: &str = "id status revision openedAt compliantAt closedAt requiredSlots visibleSlots \
+                           observedCompliant assignedTo rootCauses openDhuIssue \
+                           practice { odsCode name pcnCode place listSize }";
+
+/// What a champion should do next with a case in this state.
+pub fn next_action(case: &Value) -> &'static str {
+    let no_causes = case["rootCauses"].as_array().is_none_or(Vec::is_empty);
+    match case["status"].as_str().unwrap_or("") {
+        "FLAGGED" => "Contact the practice",
+        "CONTACTED" if no_causes => "Find and record the root cause",
+        "CONTACTED" => "Fix the set-up and record the remap",
+        "REMAPPED" if case["openDhuIssue"].as_bool() == Some(true) => "DHU reported an issue: check and remap",
+        "REMAPPED" => "Wait for DHU to confirm what it can see",
+        "DHU_CONFIRMED" => "Wait for the ICB to confirm compliance",
+        "COMPLIANT" => "None: compliant",
+        _ => "None: closed",
+    }
+}
+
+fn practice_cell(case: &Value) -> Markup {
+    html! {
+        a href={"/cases/" (case["id"].as_str().unwrap_or(""))} { (case["practice"]["name"].as_str().unwrap_or("")) }
+        br;
+        span class="nhsuk-body-s cl-muted" { (case["practice"]["odsCode"].as_str().unwrap_or("")) " · " (case["practice"]["place"].as_str().unwrap_or("")) }
+    }
+}
+
+fn count(value: &Value) -> String {
+    value.as_i64().map_or_else(|| "–".into(), |n| n.to_string())
+}
+
+/// A hidden `_return` so a form in a list comes back to the list.
+fn return_to(path: &str) -> Markup {
+    html! { input type="hidden" name="_return" value=(path); }
+}
+
+fn cases_of(data: &Value) -> Vec<Value> {
+    data.as_array().cloned().unwrap_or_default()
+}
+
+pub async fn champion(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let text = format!("{{ champion {{ myCases {{ {CASE_FIELDS} }} unassigned {{ {CASE_FIELDS} }} }} }}");
+    let data = match query(&state, &session, ids(ids_), &text, json!({})).await {
+        Ok(data) => data,
+        Err(errors) => return gql_problem(&session, &errors),
+    };
+    let mine = cases_of(&data["champion"]["myCases"]);
+    let unassigned = cases_of(&data["champion"]["unassigned"]);
+    let open: Vec<&Value> = mine
+        .iter()
+        .filter(|c| !matches!(c["status"].as_str(), Some("COMPLIANT" | "CLOSED")))
+        .collect();
+    let body = html! {
+        h1 { "My caseload" }
+        div id="live-region" data-live="" aria-live="polite" {
+            p class="nhsuk-lede-text" { (open.len()) " open " (if open.len() == 1 { "case" } else { "cases" }) " assigned to you." }
+            table class="nhsuk-table-responsive" id="my-cases" {
+                caption class="nhsuk-table__caption" { "Your cases and what to do next" }
+                thead class="nhsuk-table__head" role="rowgroup" {
+                    tr role="row" { th scope="col" { "Practice" } th scope="col" { "Status" } th scope="col" { "Opened" } th scope="col" { "Next action" } }
+                }
+                tbody class="nhsuk-table__body" {
+                    @for case in &mine {
+                        tr role="row" class="nhsuk-table__row" {
+                            td class="nhsuk-table__cell" { (practice_cell(case)) }
+                            td class="nhsuk-table__cell" { (status_tag(case["status"].as_str().unwrap_or(""))) }
+                            td class="nhsuk-table__cell" { (date(&case["openedAt"])) }
+                            td class="nhsuk-table__cell cl-next-action" { (next_action(case)) }
+                        }
+                    }
+                }
+            }
+            @if mine.is_empty() { (inset(html! { "No cases are assigned to you yet." })) }
+            h2 class="nhsuk-heading-m" { "Unassigned cases" }
+            @if unassigned.is_empty() {
+                p { "Every open case has a champion." }
+            } @else {
+                table class="nhsuk-table-responsive" id="unassigned" {
+                    thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "Status" } th scope="col" { "Opened" } th scope="col" { span class="nhsuk-u-visually-hidden" { "Action" } } } }
+                    tbody class="nhsuk-table__body" {
+                        @for case in &unassigned {
+                            @let id = case["id"].as_str().unwrap_or("");
+                            tr class="nhsuk-table__row" {
+                                td class="nhsuk-table__cell" { (practice_cell(case)) }
+                                td class="nhsuk-table__cell" { (status_tag(case["status"].as_str().unwrap_or(""))) }
+                                td class="nhsuk-table__cell" { (date(&case["openedAt"])) }
+                                td class="nhsuk-table__cell" {
+                                    form method="post" action={"/cases/" (id) "/assign"} class="cl-inline" {
+                                        (super::layout::csrf_field(&session))
+                                        (return_to("/champion"))
+                                        input type="hidden" name="expectedRevision" value=(count(&case["revision"]));
+                                        input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+                                        button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit" {
+                                            "Assign to me" span class="nhsuk-u-visually-hidden" { ": " (case["practice"]["name"].as_str().unwrap_or("")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page("My caseload", Some(&session), true, body).into_response()
+}
+
+pub async fn dhu(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let text = format!(
+        "{{ dhu {{ awaitingConfirmation {{ {CASE_FIELDS} history {{ type occurredAt data }} }} \
+                  openIssues {{ {CASE_FIELDS} history {{ type occurredAt data }} }} }} }}"
+    );
+    let data = match query(&state, &session, ids(ids_), &text, json!({})).await {
+        Ok(data) => data,
+        Err(errors) => return gql_problem(&session, &errors),
+    };
+    let awaiting = cases_of(&data["dhu"]["awaitingConfirmation"]);
+    let issues = cases_of(&data["dhu"]["openIssues"]);
+    let remapped = |case: &Value| -> String {
+        case["history"]
+            .as_array()
+            .and_then(|events| events.iter().rev().find(|e| e["type"] == "SlotsRemapped"))
+            .map(|e| {
+                let changes: Vec<String> = e["data"]["changes"]
+                    .as_array()
+                    .map(|c| {
+                        c.iter()
+                            .filter_map(|v| v.as_str())
+                            .map(|v| v.replace('_', " "))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                format!(
+                    "{} ({} a day configured)",
+                    changes.join(", "),
+                    count(&e["data"]["slots_per_day_configured"])
+                )
+            })
+            .unwrap_or_else(|| "GP Connect re-enabled".into())
+    };
+    let body = html! {
+        h1 { "Visibility checks" }
+        div id="live-region" data-live="" aria-live="polite" {
+            h2 class="nhsuk-heading-m" { "Awaiting your check (" (awaiting.len()) ")" }
+            @if awaiting.is_empty() {
+                p { "Nothing is waiting for a check." }
+            } @else {
+                table class="nhsuk-table-responsive" id="awaiting" {
+                    thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "Required a day" } th scope="col" { "What was changed" } th scope="col" { "Confirm" } } }
+                    tbody class="nhsuk-table__body" {
+                        @for case in &awaiting {
+                            @let id = case["id"].as_str().unwrap_or("");
+                            tr class="nhsuk-table__row" {
+                                td class="nhsuk-table__cell" { (practice_cell(case)) }
+                                td class="nhsuk-table__cell" { (count(&case["requiredSlots"])) }
+                                td class="nhsuk-table__cell" { (remapped(case)) }
+                                td class="nhsuk-table__cell" {
+                                    form method="post" action={"/cases/" (id) "/dhu-confirm"} class="cl-inline-form" {
+                                        (super::layout::csrf_field(&session))
+                                        (return_to("/dhu"))
+                                        input type="hidden" name="expectedRevision" value=(count(&case["revision"]));
+                                        input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+                                        label class="nhsuk-label" for={"visible-" (id)} { "Slots a day DHU can see" }
+                                        input class="nhsuk-input nhsuk-input--width-3" id={"visible-" (id)} name="visibleSlotsPerDay" type="text" inputmode="numeric";
+                                        button class="nhsuk-button nhsuk-button--small" type="submit" { "Confirm" }
+                                    }
+                                    a href={"/cases/" (id) "#form-dhu-issue"} { "Report an issue" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 class="nhsuk-heading-m" { "Issues you reported (" (issues.len()) ")" }
+            @if issues.is_empty() {
+                p { "No open issues." }
+            } @else {
+                ul class="nhsuk-list nhsuk-list--bullet" id="open-issues" {
+                    @for case in &issues {
+                        li { (practice_cell(case)) }
+                    }
+                }
+            }
+        }
+    };
+    page("Visibility checks", Some(&session), true, body).into_response()
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct CaseFilter {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    place: String,
+}
+
+/// Every case the ICB's view lists (paged through), with `fields`.
+async fn all_icb_cases(
+    state: &WebState,
+    session: &Session,
+    ids_: Option<crate::monitoring::RequestIds>,
+    fields: &str,
+    filter: &CaseFilter,
+) -> Result<Vec<Value>, Vec<super::gql::GqlError>> {
+    let text = format!(
+        "query($after: String, $status: [CaseStatus!], $place: String) {{ icb {{ cases(first: 500, after: $after, status: $status, place: $place) {{ \
+           edges {{ node {{ {fields} }} }} pageInfo {{ hasNextPage endCursor }} }} }} }}"
+    );
+    let status = (!filter.status.is_empty()).then(|| json!([filter.status]));
+    let place = (!filter.place.is_empty()).then(|| json!(filter.place));
+    let mut after: Option<String> = None;
+    let mut cases = Vec::new();
+    loop {
+        let data = query(
+            state,
+            session,
+            ids_,
+            &text,
+            json!({ "after": after, "status": status, "place": place }),
+        )
+        .await?;
+        let connection = &data["icb"]["cases"];
+        cases.extend(
+            connection["edges"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| e["node"].clone()),
+        );
+        if connection["pageInfo"]["hasNextPage"] != true {
+            return Ok(cases);
+        }
+        after = connection["pageInfo"]["endCursor"].as_str().map(str::to_string);
+    }
+}
+
+pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let ids_ = ids(ids_);
+    let summary = "{ icb { summary { asOf practices nonCompliantPractices casesOpened openCases compliantCases closedCases \
+                   medianDaysToCompliance byPlace { place openCases compliantCases nonCompliantPractices } } } }";
+    let data = match query(&state, &session, ids_, summary, json!({})).await {
+        Ok(data) => data,
+        Err(errors) => return gql_problem(&session, &errors),
+    };
+    let cases = match all_icb_cases(&state, &session, ids_, "openedAt compliantAt", &CaseFilter::default()).await {
+        Ok(cases) => cases,
+        Err(errors) => return gql_problem(&session, &errors),
+    };
+    let today = chrono::Utc::now().date_naive();
+    let first = cases
+        .iter()
+        .filter_map(|c| c["openedAt"].as_str())
+        .filter_map(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+        .map(|at| at.date_naive())
+        .min()
+        .unwrap_or(today);
+    let trend_query = "query($from: Date!, $to: Date!) { icb { trend(from: $from, to: $to, everyDays: 7) { date openCases compliantCases nonCompliantPractices } } }";
+    let trend = match query(
+        &state,
+        &session,
+        ids_,
+        trend_query,
+        json!({ "from": first.to_string(), "to": today.to_string() }),
+    )
+    .await
+    {
+        Ok(data) => data["icb"]["trend"].as_array().cloned().unwrap_or_default(),
+        Err(errors) => return gql_problem(&session, &errors),
+    };
+    let days_to_compliance: Vec<f64> = cases
+        .iter()
+        .filter_map(|c| {
+            let opened = chrono::DateTime::parse_from_rfc3339(c["openedAt"].as_str()?).ok()?;
+            let compliant = chrono::DateTime::parse_from_rfc3339(c["compliantAt"].as_str()?).ok()?;
+            Some((compliant - opened).num_seconds() as f64 / 86_400.0)
+        })
+        .collect();
+    let s = &data["icb"]["summary"];
+    let median = s["medianDaysToCompliance"]
+        .as_f64()
+        .map_or_else(|| "–".into(), |d| format!("{d:.1}"));
+    let figures = [
+        ("Practices monitored", count(&s["practices"])),
+        ("Practices below requirement", count(&s["nonCompliantPractices"])),
+        ("Open cases", count(&s["openCases"])),
+        ("Compliant cases", count(&s["compliantCases"])),
+        ("Closed cases", count(&s["closedCases"])),
+        ("Median days to compliance", median),
+    ];
+    let body = html! {
+        h1 { "Assurance dashboard" }
+        div id="live-region" data-live="" aria-live="polite" {
+            ul class="nhsuk-grid-row nhsuk-card-group" id="headline" {
+                @for (label, value) in &figures {
+                    li class="nhsuk-grid-column-one-third nhsuk-card-group__item" {
+                        div class="nhsuk-card" {
+                            div class="nhsuk-card__content" {
+                                p class="nhsuk-card__description" { (label) }
+                                p class="nhsuk-heading-l cl-figure" data-figure=(label) { (value) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 class="nhsuk-heading-m" { "Week by week" }
+            (charts::trend(&trend))
+            h2 class="nhsuk-heading-m" { "Time to compliance" }
+            (charts::histogram(&days_to_compliance))
+            h2 class="nhsuk-heading-m" { "By place" }
+            table class="nhsuk-table" id="by-place" {
+                thead class="nhsuk-table__head" { tr { th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Open cases" } th scope="col" class="nhsuk-table__header--numeric" { "Compliant cases" } th scope="col" class="nhsuk-table__header--numeric" { "Practices below requirement" } } }
+                tbody class="nhsuk-table__body" {
+                    @for place in s["byPlace"].as_array().into_iter().flatten() {
+                        tr class="nhsuk-table__row" {
+                            td class="nhsuk-table__cell" { a href={"/icb/cases?place=" (urlencode(place["place"].as_str().unwrap_or("")))} { (place["place"].as_str().unwrap_or("")) } }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["openCases"])) }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["compliantCases"])) }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["nonCompliantPractices"])) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 class="nhsuk-heading-m" { "Dashboard extract" }
+        (upload_form(&session, None))
+        h2 class="nhsuk-heading-m" { "Assurance report" }
+        p { a href="/icb/report.csv" download="" { "Download the assurance report (CSV)" } }
+    };
+    page("Assurance dashboard", Some(&session), true, body).into_response()
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn upload_form(session: &Session, error: Option<&str>) -> Markup {
+    html! {
+        form method="post" action="/icb/import" enctype="multipart/form-data" id="upload" novalidate {
+            (super::layout::csrf_field(session))
+            div class={"nhsuk-form-group" @if error.is_some() { " nhsuk-form-group--error" }} {
+                label class="nhsuk-label" for="csv" { "Upload this week's dashboard extract (CSV)" }
+                div class="nhsuk-hint" id="csv-hint" { "Columns: report_date, ods_code, practice_name, pcn_code, place, list_size, slots_visible_111. A file with any bad row is rejected whole." }
+                @if let Some(error) = error {
+                    span class="nhsuk-error-message" id="csv-error" { span class="nhsuk-u-visually-hidden" { "Error: " } (error) }
+                }
+                input class="nhsuk-file-upload" id="csv" name="csv" type="file" accept=".csv,text/csv" aria-describedby="csv-hint";
+            }
+            button class="nhsuk-button" type="submit" { "Upload extract" }
+        }
+    }
+}
+
+const STATUSES: [&str; 6] = [
+    "FLAGGED",
+    "CONTACTED",
+    "REMAPPED",
+    "DHU_CONFIRMED",
+    "COMPLIANT",
+    "CLOSED",
+];
+
+pub async fn icb_cases(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Query(filter): Query<CaseFilter>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let ids_ = ids(ids_);
+    if !filter.status.is_empty() && !STATUSES.contains(&filter.status.as_str()) {
+        return super::problem(
+            StatusCode::BAD_REQUEST,
+            Some(&session),
+            "Unknown status",
+            "Choose a status from the list.",
+        );
+    }
+    let places = match query(
+        &state,
+        &session,
+        ids_,
+        "{ icb { summary { byPlace { place } } } }",
+        json!({}),
+    )
+    .await
+    {
+        Ok(data) => data["icb"]["summary"]["byPlace"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["place"].as_str().map(str::to_string))
+            .collect::<Vec<_>>(),
+        Err(errors) => return gql_problem(&session, &errors),
+    };
+    let cases = match all_icb_cases(&state, &session, ids_, CASE_FIELDS, &filter).await {
+        Ok(cases) => cases,
+        Err(errors) => return gql_problem(&session, &errors),
+    };
+    let body = html! {
+        h1 { "Cases" }
+        form method="get" action="/icb/cases" class="cl-filters" {
+            div class="nhsuk-form-group cl-inline" {
+                label class="nhsuk-label" for="status" { "Status" }
+                select class="nhsuk-select" id="status" name="status" {
+                    option value="" { "Any" }
+                    @for status in STATUSES { option value=(status) selected[filter.status == status] { (status_label(status)) } }
+                }
+            }
+            div class="nhsuk-form-group cl-inline" {
+                label class="nhsuk-label" for="place" { "Place" }
+                select class="nhsuk-select" id="place" name="place" {
+                    option value="" { "Any" }
+                    @for place in &places { option value=(place) selected[filter.place == *place] { (place) } }
+                }
+            }
+            button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Filter" }
+        }
+        div id="live-region" data-live="" aria-live="polite" {
+            p { (cases.len()) " " (if cases.len() == 1 { "case" } else { "cases" }) }
+            table class="nhsuk-table-responsive" id="cases" {
+                thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "Status" } th scope="col" { "Opened" } th scope="col" { "Champion" } th scope="col" { "Visible / required a day" } } }
+                tbody class="nhsuk-table__body" {
+                    @for case in &cases {
+                        tr class="nhsuk-table__row" {
+                            td class="nhsuk-table__cell" { (practice_cell(case)) }
+                            td class="nhsuk-table__cell" { (status_tag(case["status"].as_str().unwrap_or(""))) }
+                            td class="nhsuk-table__cell" { (date(&case["openedAt"])) }
+                            td class="nhsuk-table__cell" { (case["assignedTo"].as_str().unwrap_or("–")) }
+                            td class="nhsuk-table__cell" { (count(&case["visibleSlots"])) " / " (count(&case["requiredSlots"])) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page("Cases", Some(&session), true, body).into_response()
+}
+
+pub async fn import(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    mut multipart: Multipart,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let mut form = Vec::new();
+    let mut csv = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                match field.text().await {
+                    Ok(text) if name == "csv" => csv = Some(text),
+                    Ok(text) => form.push((name, text)),
+                    Err(error) => return bad_upload(&session, &format!("The file could not be read: {error}")),
+                }
+            }
+            Ok(None) => break,
+            Err(error) => return bad_upload(&session, &format!("The upload could not be read: {error}")),
+        }
+    }
+    if let Some(refused) = csrf_refused(&session, &form) {
+        return refused;
+    }
+    let Some(csv) = csv.filter(|c| !c.trim().is_empty()) else {
+        return bad_upload(&session, "Choose a CSV file to upload");
+    };
+    let text = "mutation($csv: String!) { importDashboard(csv: $csv) { reportDate rows observed flagged reopened errors { line column message } } }";
+    let report = match query(&state, &session, ids(ids_), text, json!({ "csv": csv })).await {
+        Ok(data) => data["importDashboard"].clone(),
+        Err(errors) => return gql_problem(&session, &errors),
+    };
+    let errors = report["errors"].as_array().cloned().unwrap_or_default();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = html! {
+        @if errors.is_empty() {
+            div class="nhsuk-card nhsuk-card--confirmation" {
+                div class="nhsuk-card__content" {
+                    h1 class="nhsuk-card__heading" { "Extract imported" }
+                    p { "Report date " (date(&report["reportDate"])) ": " (count(&report["rows"])) " rows, "
+                        (count(&report["flagged"])) " new cases, " (count(&report["reopened"])) " reopened." }
+                }
+            }
+        } @else {
+            (error_summary("The extract was not imported", &[(None, format!("{} problems were found; nothing was applied. Correct the file and upload it again.", errors.len()))]))
+            h1 { "Problems in the extract" }
+            table class="nhsuk-table" id="import-errors" {
+                thead class="nhsuk-table__head" { tr { th scope="col" { "Line" } th scope="col" { "Column" } th scope="col" { "Problem" } } }
+                tbody class="nhsuk-table__body" {
+                    @for error in &errors {
+                        tr class="nhsuk-table__row" {
+                            td class="nhsuk-table__cell" { (count(&error["line"])) }
+                            td class="nhsuk-table__cell" { (error["column"].as_str().unwrap_or("–")) }
+                            td class="nhsuk-table__cell" { (error["message"].as_str().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+            (upload_form(&session, None))
+        }
+        p { a href="/icb" { "Back to the dashboard" } }
+    };
+    (status, page("Dashboard extract", Some(&session), false, body)).into_response()
+}
+
+fn bad_upload(session: &Session, message: &str) -> Response {
+    let body = html! {
+        (error_summary("There is a problem", &[(Some("csv".into()), message.to_string())]))
+        h1 { "Dashboard extract" }
+        (upload_form(session, Some(message)))
+    };
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        page("Dashboard extract", Some(session), false, body),
+    )
+        .into_response()
+}
+
+/// A spreadsheet would run a cell that starts with one of these as a formula.
+fn neutralise(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+pub async fn report(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let cases = match all_icb_cases(&state, &session, ids(ids_), CASE_FIELDS, &CaseFilter::default()).await {
+        Ok(cases) => cases,
+        Err(errors) => return gql_problem(&session, &errors),
+    };
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "case_id",
+        "ods_code",
+        "practice",
+        "pcn_code",
+        "place",
+        "list_size",
+        "required_slots",
+        "visible_slots",
+        "status",
+        "opened_at",
+        "compliant_at",
+        "closed_at",
+        "champion",
+        "root_causes",
+    ];
+    let text = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(";"),
+        other => other.to_string(),
+    };
+    let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    for case in &cases {
+        let p = &case["practice"];
+        rows.push(
+            [
+                &case["id"],
+                &p["odsCode"],
+                &p["name"],
+                &p["pcnCode"],
+                &p["place"],
+                &p["listSize"],
+                &case["requiredSlots"],
+                &case["visibleSlots"],
+                &case["status"],
+                &case["openedAt"],
+                &case["compliantAt"],
+                &case["closedAt"],
+                &case["assignedTo"],
+                &case["rootCauses"],
+            ]
+            .iter()
+            .map(|v| neutralise(&text(v)))
+            .collect(),
+        );
+    }
+    for row in rows {
+        if let Err(error) = writer.write_record(&row) {
+            return internal(Some(&session), error);
+        }
+    }
+    match writer.into_inner() {
+        Ok(bytes) => (
+            [
+                (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"caseledger-assurance-{}.csv\"",
+                        chrono::Utc::now().format("%Y-%m-%d")
+                    ),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(error) => internal(Some(&session), error),
+    }
+}
+
+/// Readable names of the event types.
+pub fn event_label(event_type: &str) -> &str {
+    match event_type {
+        "PracticeFlagged" => "Practice flagged",
+        "CaseAssigned" => "Case assigned",
+        "PracticeContacted" => "Practice contacted",
+        "GuidanceShared" => "Guidance shared",
+        "RootCauseIdentified" => "Root cause identified",
+        "SlotsRemapped" => "Slots remapped",
+        "GpConnectReEnabled" => "GP Connect re-enabled",
+        "DhuVisibilityConfirmed" => "DHU confirmed visibility",
+        "DhuVisibilityIssueReported" => "DHU reported a visibility issue",
+        "ComplianceConfirmed" => "Compliance confirmed",
+        "CaseClosed" => "Case closed",
+        "CaseReopened" => "Case reopened",
+        "NoteAdded" => "Note added",
+        "EscalatedToContractReview" => "Escalated to contract review",
+        other => other,
+    }
+}
+
+pub async fn lmc(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let text = "{ lmc { summary { practices nonCompliantPractices openCases compliantCases closedCases medianDaysToCompliance } \
+                contractReviews cases(first: 500) { edges { node { id status openedAt compliantAt \
+                practice { odsCode name place } history { type occurredAt } } } } } }";
+    let data = match query(&state, &session, ids(ids_), text, json!({})).await {
+        Ok(data) => data,
+        Err(errors) => return gql_problem(&session, &errors),
+    };
+    let s = &data["lmc"]["summary"];
+    let cases: Vec<Value> = data["lmc"]["cases"]["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| e["node"].clone())
+        .collect();
+    let body = html! {
+        h1 { "Oversight" }
+        div id="live-region" data-live="" aria-live="polite" {
+            dl class="nhsuk-summary-list" id="lmc-summary" {
+                @for (label, value) in [
+                    ("Practices monitored", count(&s["practices"])),
+                    ("Practices below requirement", count(&s["nonCompliantPractices"])),
+                    ("Open cases", count(&s["openCases"])),
+                    ("Compliant cases", count(&s["compliantCases"])),
+                    ("Closed cases", count(&s["closedCases"])),
+                    ("Cases escalated to contract review", count(&data["lmc"]["contractReviews"])),
+                ] {
+                    div class="nhsuk-summary-list__row" {
+                        dt class="nhsuk-summary-list__key" { (label) }
+                        dd class="nhsuk-summary-list__value" { (value) }
+                    }
+                }
+            }
+            h2 class="nhsuk-heading-m" { "Support given to each practice" }
+            table class="nhsuk-table-responsive" id="lmc-cases" {
+                thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "Status" } th scope="col" { "Support actions" } } }
+                tbody class="nhsuk-table__body" {
+                    @for case in &cases {
+                        tr class="nhsuk-table__row" {
+                            td class="nhsuk-table__cell" { (practice_cell(case)) }
+                            td class="nhsuk-table__cell" { (status_tag(case["status"].as_str().unwrap_or(""))) }
+                            td class="nhsuk-table__cell" {
+                                ol class="nhsuk-list cl-actions" {
+                                    @for event in case["history"].as_array().into_iter().flatten() {
+                                        li { (date(&event["occurredAt"])) ": " (event_label(event["type"].as_str().unwrap_or(""))) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page("Oversight", Some(&session), true, body).into_response()
+}

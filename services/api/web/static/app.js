@@ -1,0 +1,27 @@
+// Progressive enhancement: when a case this person may see changes, refresh the page's live list
+// (the element with data-live) from the server. Without JavaScript the page works as it is.
+(function () {
+  "use strict";
+  var region = document.querySelector("[data-live]");
+  if (!region || !window.EventSource) return;
+  var pending = null;
+  function refresh() {
+    pending = null;
+    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-live]");
+        if (fresh) {
+          region.innerHTML = fresh.innerHTML;
+          region.setAttribute("data-refreshed", String(Date.now()));
+        }
+      })
+      .catch(function () {});
+  }
+  var source = new EventSource("/live");
+  source.addEventListener("change", function () {
+    // Many events at once (an import) make one refresh.
+    if (pending === null) pending = window.setTimeout(refresh, 300);
+  });
+})();
