@@ -674,7 +674,7 @@ pub async fn lmc(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
         Err(response) => return response,
     };
     let text = "{ lmc { summary { practices nonCompliantPractices openCases compliantCases closedCases medianDaysToCompliance } \
-                contractReviews cases(first: 500) { edges { node { id status openedAt compliantAt \
+                contractReviews cases(first: 500) { edges { node { id status openedAt compliantAt escalatedAt \
                 practice { odsCode name place } history { type occurredAt } } } } } }";
     let data = match query(&state, &session, ids(ids_), text, json!({})).await {
         Ok(data) => data,
@@ -707,7 +707,7 @@ pub async fn lmc(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
             }
             h2 class="nhsuk-heading-m" { "Support given to each practice" }
             table class="nhsuk-table-responsive" id="lmc-cases" {
-                thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "Status" } th scope="col" { "Support actions" } } }
+                thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "Status" } th scope="col" { "Support actions" } th scope="col" { "Contract action" } } }
                 tbody class="nhsuk-table__body" {
                     @for case in &cases {
                         tr class="nhsuk-table__row" {
@@ -719,6 +719,9 @@ pub async fn lmc(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                                         li { (date(&event["occurredAt"])) ": " (event_label(event["type"].as_str().unwrap_or(""))) }
                                     }
                                 }
+                            }
+                            td class="nhsuk-table__cell cl-contract" {
+                                @if case["escalatedAt"].is_null() { "None" } @else { "Contract review, " (date(&case["escalatedAt"])) }
                             }
                         }
                     }

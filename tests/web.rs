@@ -1,0 +1,420 @@
+//! The web pages over plain HTTP: sign-in and its cookies, CSRF on every form, role checks, and
+//! the markup each party receives (not what CSS shows) never holding what its role may not see;
+//! the dashboard upload's error report and the assurance report's formula-safe cells.
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+use caseledger_tests::{Service, fixture};
+use serde_json::{Value, json};
+
+/// One person's browser, as far as HTTP goes: a cookie jar of one cookie each, no redirects.
+struct Web {
+    agent: ureq::Agent,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    content_type: String,
+    body: String,
+}
+
+impl Web {
+    fn new(service: &Service) -> Self {
+        Self {
+            agent: ureq::AgentBuilder::new().redirects(0).build(),
+            base: service.url.clone(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, page: &Page) {
+        for cookie in &page.set_cookies {
+            let pair = cookie.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(k, _)| k != name);
+            if !value.is_empty() {
+                self.cookies.push((name.to_string(), value.to_string()));
+            }
+        }
+    }
+
+    fn read(&mut self, result: Result<ureq::Response, ureq::Error>) -> Page {
+        let response = match result {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("{error}"),
+        };
+        let page = Page {
+            status: response.status(),
+            location: response.header("location").map(str::to_string),
+            set_cookies: response.all("set-cookie").into_iter().map(str::to_string).collect(),
+            content_type: response.header("content-type").unwrap_or("").to_string(),
+            body: response.into_string().unwrap(),
+        };
+        self.keep(&page);
+        page
+    }
+
+    fn get(&mut self, path: &str) -> Page {
+        let request = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .set("Cookie", &self.cookie_header());
+        self.read(request.call())
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .set("Cookie", &self.cookie_header());
+        self.read(request.send_form(form))
+    }
+
+    fn post_file(&mut self, path: &str, csrf: &str, csv: &str) -> Page {
+        let boundary = "----caseledger-test-boundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"extract.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+        );
+        let request = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .set("Cookie", &self.cookie_header())
+            .set("Content-Type", &format!("multipart/form-data; boundary={boundary}"));
+        self.read(request.send_string(&body))
+    }
+
+    /// Signs in as a demo user through the development sign-in page.
+    fn sign_in(&mut self, user: &str) -> Page {
+        let page = self.get("/sign-in");
+        let token = hidden(&page.body, "_csrf");
+        let signed_in = self.post("/sign-in", &[("_csrf", &token), ("user", user)]);
+        assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+        signed_in
+    }
+
+    /// The CSRF token the pages of this session carry.
+    fn csrf(&mut self, path: &str) -> String {
+        hidden(&self.get(path).body, "_csrf")
+    }
+}
+
+/// The value of the first hidden input called `name`.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+fn history(service: &Service, token: &str, case_id: &str) -> Vec<Value> {
+    let response = service.graphql(
+        Some(token),
+        "query($id: ID!) { case(id: $id) { history { type data } } }",
+        json!({ "id": case_id }),
+    );
+    response["data"]["case"]["history"].as_array().unwrap().clone()
+}
+
+/// Week 0 imported; the first case's id and required slots.
+fn seeded(service: &Service, icb: &str) -> (String, i64) {
+    let csv = std::fs::read_to_string(fixture("case-study/dashboard-week-00.csv")).unwrap();
+    let imported = service.graphql(
+        Some(icb),
+        "mutation($c: String!) { importDashboard(csv: $c) { flagged } }",
+        json!({ "c": csv }),
+    );
+    assert_eq!(imported["data"]["importDashboard"]["flagged"], 28, "{imported}");
+    let cases = service.graphql(
+        Some(icb),
+        "{ icb { cases(first: 1) { edges { node { id requiredSlots } } } } }",
+        json!({}),
+    );
+    let node = &cases["data"]["icb"]["cases"]["edges"][0]["node"];
+    (
+        node["id"].as_str().unwrap().to_string(),
+        node["requiredSlots"].as_i64().unwrap(),
+    )
+}
+
+#[test]
+fn sign_in_cookies_csrf_and_role_checks() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let (case_id, _) = seeded(&service, &icb);
+    let mut web = Web::new(&service);
+
+    // Pages need a session.
+    let page = web.get("/icb");
+    assert_eq!((page.status, page.location.as_deref()), (303, Some("/sign-in")));
+
+    // The sign-in form's own CSRF token, in a cookie and in the form.
+    let sign_in = web.get("/sign-in");
+    let pre = sign_in
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("caseledger_signin="))
+        .unwrap();
+    assert!(
+        pre.contains("HttpOnly") && pre.contains("SameSite=Lax") && !pre.contains("Secure"),
+        "{pre}"
+    );
+    assert!(web.post("/sign-in", &[("user", "dc-amira")]).status == 403, "no token");
+    assert!(
+        web.post("/sign-in", &[("_csrf", "forged"), ("user", "dc-amira")])
+            .status
+            == 403
+    );
+    assert!(web.cookies.iter().all(|(k, _)| k != "caseledger_session"));
+    let signed_in = web.sign_in("dc-amira");
+    assert_eq!(signed_in.location.as_deref(), Some("/champion"));
+    let session = signed_in
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("caseledger_session="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax") && session.contains("Path=/"),
+        "{session}"
+    );
+    let caseload = web.get("/champion");
+    assert_eq!(caseload.status, 200);
+    assert!(caseload.body.contains("My caseload"));
+    let csp = service_headers(&service, &web, "/champion");
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+
+    // A form without the session's token changes nothing.
+    let before = history(&service, &icb, &case_id).len();
+    let forged = web.post(
+        &format!("/cases/{case_id}/note"),
+        &[("text", "forged note"), ("_csrf", "nope")],
+    );
+    assert_eq!(forged.status, 403);
+    let csrf = web.csrf("/champion");
+    let noted = web.post(
+        &format!("/cases/{case_id}/note"),
+        &[("text", "a real note"), ("_csrf", &csrf)],
+    );
+    assert_eq!(noted.status, 303, "{}", noted.body);
+    let after = history(&service, &icb, &case_id);
+    assert_eq!(after.len(), before + 1);
+    assert_eq!(after.last().unwrap()["data"]["text"], "a real note");
+
+    // The champion may not see the ICB's pages; the LMC may not write.
+    assert_eq!(web.get("/icb").status, 403);
+    assert_eq!(web.get("/icb/report.csv").status, 403);
+    let mut lmc = Web::new(&service);
+    lmc.sign_in("lmc-officer-1");
+    let csrf = lmc.csrf("/lmc");
+    let refused = lmc.post(
+        &format!("/cases/{case_id}/note"),
+        &[("text", "lmc note"), ("_csrf", &csrf)],
+    );
+    assert_eq!(refused.status, 403);
+    assert_eq!(history(&service, &icb, &case_id).len(), before + 1, "nothing written");
+
+    // Signing out ends the session on the server, not just in the browser.
+    let old_cookies = web.cookies.clone();
+    let csrf = web.csrf("/champion");
+    let out = web.post("/sign-out", &[("_csrf", &csrf)]);
+    assert_eq!((out.status, out.location.as_deref()), (303, Some("/sign-in")));
+    web.cookies = old_cookies;
+    assert_eq!(web.get("/champion").location.as_deref(), Some("/sign-in"));
+}
+
+/// The Content-Security-Policy header of a page.
+fn service_headers(service: &Service, web: &Web, path: &str) -> String {
+    ureq::get(&format!("{}{path}", service.url))
+        .set("Cookie", &web.cookie_header())
+        .call()
+        .unwrap()
+        .header("content-security-policy")
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn production_mode_has_no_demo_sign_in_and_secure_cookies() {
+    let service = Service::start_with(&[], &["CASELEDGER_DEV_JWT_SECRET"]);
+    let mut web = Web::new(&service);
+    let page = web.get("/sign-in");
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("demo user"), "no demo users outside development");
+    assert!(
+        page.set_cookies.iter().all(|c| c.contains("Secure")),
+        "{:?}",
+        page.set_cookies
+    );
+    let (_, token) = web
+        .cookies
+        .iter()
+        .find(|(k, _)| k == "caseledger_signin")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        web.post("/sign-in", &[("_csrf", &token), ("user", "icb-assurance-1")])
+            .status,
+        404
+    );
+    assert!(web.cookies.iter().all(|(k, _)| k != "caseledger_session"));
+}
+
+#[test]
+fn each_partys_markup_holds_only_what_its_role_may_see() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let champion = service.token("champion", "dc-amira");
+    let (case_id, required) = seeded(&service, &icb);
+    let secrets = [
+        "Dr Secret Contact",
+        "confidential summary text",
+        "private champion note",
+    ];
+    for (mutation, input) in [
+        ("assignCase", json!({ "championId": "dc-amira" })),
+        (
+            "recordContact",
+            json!({ "channel": "PHONE", "contactName": secrets[0], "summary": secrets[1] }),
+        ),
+        ("addNote", json!({ "text": secrets[2] })),
+        (
+            "recordRemap",
+            json!({ "changes": ["MAP_PROVIDER_CODE"], "slotsPerDayConfigured": required }),
+        ),
+    ] {
+        let input_type = match mutation {
+            "assignCase" => "AssignCaseInput",
+            "recordContact" => "RecordContactInput",
+            "addNote" => "AddNoteInput",
+            _ => "RecordRemapInput",
+        };
+        let mut input = input;
+        input["caseId"] = json!(case_id);
+        let done = service.graphql(
+            Some(&champion),
+            &format!("mutation($i: {input_type}!) {{ {mutation}(input: $i) {{ revision }} }}"),
+            json!({ "i": input }),
+        );
+        assert!(done["errors"].is_null(), "{done}");
+    }
+    let escalated = service.graphql(
+        Some(&icb),
+        "mutation($i: EscalateInput!) { escalateToContractReview(input: $i) { revision } }",
+        json!({ "i": { "caseId": case_id, "reason": "contract review reason text" } }),
+    );
+    assert!(escalated["errors"].is_null(), "{escalated}");
+
+    // The champion sees everything operational, the ICB the contract review too.
+    let mut web = Web::new(&service);
+    web.sign_in("dc-amira");
+    let page = web.get(&format!("/cases/{case_id}")).body;
+    assert!(
+        secrets.iter().all(|s| page.contains(s)),
+        "the champion's view is complete"
+    );
+    assert!(
+        !page.contains("contract review reason text"),
+        "but has no contract review"
+    );
+
+    for (user, pages) in [
+        ("dhu-liaison-1", vec!["/dhu".to_string(), format!("/cases/{case_id}")]),
+        ("lmc-officer-1", vec!["/lmc".to_string(), format!("/cases/{case_id}")]),
+    ] {
+        let mut web = Web::new(&service);
+        web.sign_in(user);
+        for path in pages {
+            let page = web.get(&path);
+            assert_eq!(page.status, 200, "{user} {path}");
+            for forbidden in secrets.iter().chain(&["dc-amira", "contract review reason text"]) {
+                assert!(
+                    !page.body.contains(forbidden),
+                    "{user} received {forbidden:?} on {path}"
+                );
+            }
+        }
+    }
+    let mut dhu = Web::new(&service);
+    dhu.sign_in("dhu-liaison-1");
+    let dhu_page = dhu.get("/dhu").body;
+    assert!(
+        dhu_page.to_lowercase().contains("map provider code"),
+        "DHU sees what was remapped"
+    );
+    let mut lmc = Web::new(&service);
+    lmc.sign_in("lmc-officer-1");
+    let lmc_page = lmc.get("/lmc").body;
+    assert!(
+        lmc_page.contains("Practice contacted"),
+        "the LMC sees the support given"
+    );
+    assert!(
+        lmc_page.contains("Contract review, "),
+        "and whether and when a contract action happened"
+    );
+}
+
+#[test]
+fn extracts_are_uploaded_with_an_error_report_and_the_report_is_formula_safe() {
+    let service = Service::start();
+    let mut web = Web::new(&service);
+    web.sign_in("icb-assurance-1");
+    let csrf = web.csrf("/icb");
+
+    let bad = "report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\n\
+               2026-01-05,Z00011,Good Surgery,U10001,Coventry,6000,2\n\
+               2026-01-05,Z00012,Bad Surgery,U10001,Coventry,lots,0\n";
+    let page = web.post_file("/icb/import", &csrf, bad);
+    assert_eq!(page.status, 422);
+    assert!(
+        page.body.contains("id=\"import-errors\"") && page.body.contains("list_size"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<td class=\"nhsuk-table__cell\">3</td>"),
+        "the error names line 3"
+    );
+    assert_eq!(
+        web.get("/icb").body.matches("Good Surgery").count(),
+        0,
+        "nothing was applied"
+    );
+
+    let good = "report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\n\
+                2026-01-05,Z00011,=HYPERLINK(\"http://evil.example\"),U10001,Coventry,9000,0\n\
+                2026-01-05,Z00012,+Plus Surgery,U10001,Coventry,6000,0\n";
+    let page = web.post_file("/icb/import", &csrf, good);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Extract imported"));
+
+    let report = web.get("/icb/report.csv");
+    assert_eq!(report.status, 200);
+    assert!(report.content_type.starts_with("text/csv"));
+    let mut reader = csv::Reader::from_reader(report.body.as_bytes());
+    let practices: Vec<String> = reader.records().map(|r| r.unwrap()[2].to_string()).collect();
+    assert_eq!(practices.len(), 2);
+    for name in &practices {
+        assert!(!name.starts_with(['=', '+', '-', '@']), "a formula cell: {name}");
+    }
+    assert!(
+        practices.contains(&"'=HYPERLINK(\"http://evil.example\")".to_string()),
+        "{practices:?}"
+    );
+    assert!(practices.contains(&"'+Plus Surgery".to_string()));
+}
