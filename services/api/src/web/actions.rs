@@ -323,6 +323,17 @@ impl Submitted {
     }
 }
 
+/// The hidden fields of every command form: the session's CSRF token, the revision the page
+/// showed (a conflict if the case has moved on), and a command id (a double submission carries
+/// the same one, so it is applied once).
+pub fn command_fields(session: &Session, revision: i64) -> Markup {
+    html! {
+        (csrf_field(session))
+        input type="hidden" name="expectedRevision" value=(revision);
+        input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+    }
+}
+
 /// The id of a form field's input, for labels and error links.
 pub fn input_id(action: &Action, field: &str) -> String {
     format!("{}-{}", action.slug, field)
@@ -334,10 +345,7 @@ pub fn form(action: &Action, case_id: &str, revision: i64, session: &Session, su
     let submitted = submitted.unwrap_or(&blank);
     html! {
         form method="post" action={"/cases/" (case_id) "/" (action.slug)} class="cl-action" id={"form-" (action.slug)} novalidate {
-            (csrf_field(session))
-            input type="hidden" name="expectedRevision" value=(revision);
-            // A double submission carries the same command id, so it is applied once.
-            input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+            (command_fields(session, revision))
             @let visible: Vec<&Field> = action.fields.iter().filter(|f| !matches!(f.kind, Kind::SelfId)).collect();
             @if visible.is_empty() {
                 h3 class="nhsuk-heading-s" { (action.title) }

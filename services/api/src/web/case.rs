@@ -13,7 +13,7 @@ use super::actions::{self, Action, Submitted};
 use super::layout::{date, error_summary, inset, page, status_tag};
 use super::pages::event_label;
 use super::session::Session;
-use super::{Ids, WebState, csrf_refused, gql_problem, ids, problem, query, redirect, signed_in};
+use super::{Ids, WebState, gql_problem, ids, problem, query, redirect, signed_in, signed_in_form};
 use crate::monitoring::RequestIds;
 
 const CASE_QUERY: &str = "query($id: ID!) { case(id: $id) { id status revision openedAt compliantAt closedAt \
@@ -231,13 +231,10 @@ pub async fn act(
     Path((id, slug)): Path<(String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match signed_in_form(&state, &headers, &form).await {
         Ok(session) => session,
         Err(response) => return response,
     };
-    if let Some(refused) = csrf_refused(&session, &form) {
-        return refused;
-    }
     let ids = ids(ids_);
     let Some(action) = actions::find(&slug) else {
         return problem(

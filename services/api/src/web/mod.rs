@@ -215,6 +215,15 @@ async fn signed_in(state: &WebState, headers: &HeaderMap) -> Result<Session, Res
     }
 }
 
+/// The signed-in person behind a form that carries their session's CSRF token.
+async fn signed_in_form(state: &WebState, headers: &HeaderMap, form: &[(String, String)]) -> Result<Session, Response> {
+    let session = signed_in(state, headers).await?;
+    match csrf_refused(&session, form) {
+        Some(refused) => Err(refused),
+        None => Ok(session),
+    }
+}
+
 /// The refusal when the form's `_csrf` does not match the session's.
 fn csrf_refused(session: &Session, form: &[(String, String)]) -> Option<Response> {
     let given = form.iter().find(|(key, _)| key == "_csrf").map(|(_, v)| v.as_str());
@@ -368,13 +377,10 @@ async fn sign_out(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match signed_in(&state, &headers).await {
+    let session = match signed_in_form(&state, &headers, &form).await {
         Ok(session) => session,
         Err(response) => return response,
     };
-    if let Some(refused) = csrf_refused(&session, &form) {
-        return refused;
-    }
     if let Err(error) = session::end(&state.0.pool, &headers).await {
         return internal(Some(&session), error);
     }

@@ -55,25 +55,41 @@ impl WebOidc {
         };
         let public = var("CASELEDGER_PUBLIC_URL")
             .ok_or("CASELEDGER_PUBLIC_URL is needed for web sign-in (the address people use, e.g. https://caseledger.example.nhs.uk)")?;
-        let redirect = RedirectUrl::new(format!("{}/auth/callback", public.trim_end_matches('/')))
+        let scopes = var("CASELEDGER_OIDC_SCOPES").unwrap_or_default();
+        let scopes: Vec<&str> = scopes.split([' ', ',']).filter(|s| !s.is_empty()).collect();
+        Self::new(
+            config,
+            &client_id,
+            var("CASELEDGER_OIDC_CLIENT_SECRET"),
+            &public,
+            &scopes,
+        )
+        .map(Some)
+    }
+
+    /// Sign-in with `config`'s issuer as client `client_id`; people reach the service at
+    /// `public_url`; `scopes` are asked for beside `openid` and `profile`.
+    pub fn new(
+        config: &OidcConfig,
+        client_id: &str,
+        client_secret: Option<String>,
+        public_url: &str,
+        scopes: &[&str],
+    ) -> Result<Self, String> {
+        let redirect = RedirectUrl::new(format!("{}/auth/callback", public_url.trim_end_matches('/')))
             .map_err(|e| format!("CASELEDGER_PUBLIC_URL: {e}"))?;
         let issuer = IssuerUrl::new(config.issuer.clone()).map_err(|e| format!("CASELEDGER_OIDC_ISSUER: {e}"))?;
-        let mut scopes = vec!["profile".to_string()];
-        scopes.extend(var("CASELEDGER_OIDC_SCOPES").into_iter().flat_map(|s| {
-            s.split([' ', ','])
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        }));
-        Ok(Some(Self {
+        let mut all_scopes = vec!["profile".to_string()];
+        all_scopes.extend(scopes.iter().map(|s| s.to_string()));
+        Ok(Self {
             issuer,
-            client_id: ClientId::new(client_id),
-            client_secret: var("CASELEDGER_OIDC_CLIENT_SECRET").map(ClientSecret::new),
+            client_id: ClientId::new(client_id.to_string()),
+            client_secret: client_secret.map(ClientSecret::new),
             redirect,
-            scopes,
+            scopes: all_scopes,
             role_claim: config.role_claim.clone(),
             role_map: config.role_map.clone(),
-        }))
+        })
     }
 
     /// Discovery and the key set, fetched now (so rotated keys are seen), off the async threads.
@@ -135,15 +151,19 @@ fn unavailable(error: &str) -> Response {
     )
 }
 
+fn not_configured() -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        None,
+        "Page not found",
+        "Sign-in with an identity provider is not configured.",
+    )
+}
+
 /// `GET /auth/login`: to the issuer's sign-in page, with state, nonce and a PKCE challenge.
 pub async fn login(State(state): State<WebState>) -> Response {
     let Some(oidc) = &state.0.oidc else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            None,
-            "Page not found",
-            "Sign-in with an identity provider is not configured.",
-        );
+        return not_configured();
     };
     let client = match oidc.client().await {
         Ok(client) => client,
@@ -190,12 +210,7 @@ pub struct Callback {
 /// session started.
 pub async fn callback(State(state): State<WebState>, Query(callback): Query<Callback>) -> Response {
     let Some(oidc) = &state.0.oidc else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            None,
-            "Page not found",
-            "Sign-in with an identity provider is not configured.",
-        );
+        return not_configured();
     };
     if let Some(error) = callback.error {
         let detail = callback.error_description.unwrap_or_default();

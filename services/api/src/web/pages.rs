@@ -43,9 +43,12 @@ fn count(value: &Value) -> String {
     value.as_i64().map_or_else(|| "–".into(), |n| n.to_string())
 }
 
-/// A hidden `_return` so a form in a list comes back to the list.
-fn return_to(path: &str) -> Markup {
-    html! { input type="hidden" name="_return" value=(path); }
+/// A command form's hidden fields in a list, with a `_return` so it comes back to the list.
+fn list_command_fields(session: &Session, case: &Value, back_to: &str) -> Markup {
+    html! {
+        (super::actions::command_fields(session, case["revision"].as_i64().unwrap_or(0)))
+        input type="hidden" name="_return" value=(back_to);
+    }
 }
 
 fn cases_of(data: &Value) -> Vec<Value> {
@@ -104,10 +107,7 @@ pub async fn champion(State(state): State<WebState>, headers: HeaderMap, ids_: I
                                 td class="nhsuk-table__cell" { (date(&case["openedAt"])) }
                                 td class="nhsuk-table__cell" {
                                     form method="post" action={"/cases/" (id) "/assign"} class="cl-inline" {
-                                        (super::layout::csrf_field(&session))
-                                        (return_to("/champion"))
-                                        input type="hidden" name="expectedRevision" value=(count(&case["revision"]));
-                                        input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+                                        (list_command_fields(&session, case, "/champion"))
                                         button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit" {
                                             "Assign to me" span class="nhsuk-u-visually-hidden" { ": " (case["practice"]["name"].as_str().unwrap_or("")) }
                                         }
@@ -178,10 +178,7 @@ pub async fn dhu(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                                 td class="nhsuk-table__cell" { (remapped(case)) }
                                 td class="nhsuk-table__cell" {
                                     form method="post" action={"/cases/" (id) "/dhu-confirm"} class="cl-inline-form" {
-                                        (super::layout::csrf_field(&session))
-                                        (return_to("/dhu"))
-                                        input type="hidden" name="expectedRevision" value=(count(&case["revision"]));
-                                        input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+                                        (list_command_fields(&session, case, "/dhu"))
                                         label class="nhsuk-label" for={"visible-" (id)} { "Slots a day DHU can see" }
                                         input class="nhsuk-input nhsuk-input--width-3" id={"visible-" (id)} name="visibleSlotsPerDay" type="text" inputmode="numeric";
                                         button class="nhsuk-button nhsuk-button--small" type="submit" { "Confirm" }
