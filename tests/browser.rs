@@ -173,6 +173,29 @@ async fn source(client: &Client) -> String {
     client.source().await.unwrap()
 }
 
+/// axe-core's WCAG 2.1 A and AA checks on the current page: every violation, named.
+async fn accessibility_violations(client: &Client) -> Vec<String> {
+    let axe = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../services/api/web/node_modules/axe-core/axe.min.js"),
+    )
+    .expect("axe-core is installed by scripts/install-deps --test");
+    client.execute(&axe, vec![]).await.unwrap();
+    let found = client
+        .execute(
+            "return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(r => r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', ')));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap()
+}
+
+async fn assert_accessible(client: &Client, page: &str) {
+    let violations = accessibility_violations(client).await;
+    assert!(violations.is_empty(), "{page}: {violations:#?}");
+}
+
 async fn eventually(client: &Client, what: &str, check: impl AsyncFn(&Client) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while !check(client).await {
@@ -214,9 +237,36 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
     runtime.block_on(async {
         let client = browser(&driver).await;
 
+        // The sign-in page by keyboard: the skip link comes first, then the page in order.
+        client.goto(&format!("{base}/sign-in")).await.unwrap();
+        assert_accessible(&client, "sign-in").await;
+        // The checker does find faults: an input without a label is one.
+        client
+            .execute(
+                "document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=text>')",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let found = accessibility_violations(&client).await;
+        assert!(found.iter().any(|v| v.starts_with("label")), "{found:?}");
+        client.refresh().await.unwrap();
+        client
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .send_keys("\u{E004}")
+            .await
+            .unwrap();
+        assert_eq!(
+            client.active_element().await.unwrap().text().await.unwrap(),
+            "Skip to main content"
+        );
+
         // The champion: sign in, take the case, log a contact (a mistake first), remap.
         sign_in(&client, &base, "dc-amira").await;
         assert_eq!(text_of(&client, "main h1").await, "My caseload");
+        assert_accessible(&client, "caseload").await;
         client.goto(&case_url).await.unwrap();
         submit(&client, "#form-assign button").await;
         wait_for(&client, ".cl-done").await;
@@ -279,6 +329,7 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         wait_for(&client, ".cl-done").await;
         assert!(text_of(&client, "main h1").await.contains("Remapped"));
         screenshot(&client, "case").await;
+        assert_accessible(&client, "case").await;
         client.goto(&format!("{base}/champion")).await.unwrap();
         wait_for(&client, "#my-cases").await;
         assert!(text_of(&client, "#my-cases").await.contains("Wait for DHU to confirm"));
@@ -289,6 +340,7 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         sign_in(&client, &base, "dhu-liaison-1").await;
         assert!(text_of(&client, "#awaiting").await.contains(&practice));
         screenshot(&client, "dhu").await;
+        assert_accessible(&client, "dhu").await;
         fill(&client, &format!("#visible-{case_id}"), &required).await;
         submit(&client, &format!("form[action='/cases/{case_id}/dhu-confirm'] button")).await;
         let field = format!("visible-{case_id}");
@@ -320,6 +372,7 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         assert_eq!(after, before + 1, "the dashboard counts the newly compliant case");
         wait_for(&client, "#trend-chart svg").await;
         screenshot(&client, "icb").await;
+        assert_accessible(&client, "icb").await;
 
         // The case list updates by itself when a new case arrives.
         client.goto(&format!("{base}/icb/cases")).await.unwrap();
@@ -344,6 +397,7 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         assert!(page.contains("Practice contacted"));
         assert!(!page.contains(contact_name) && !page.contains("Walked through"));
         screenshot(&client, "lmc").await;
+        assert_accessible(&client, "lmc").await;
         client.goto(&case_url).await.unwrap();
         wait_for(&client, "#timeline").await;
         let page = source(&client).await;
