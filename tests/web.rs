@@ -418,3 +418,36 @@ fn extracts_are_uploaded_with_an_error_report_and_the_report_is_formula_safe() {
     );
     assert!(practices.contains(&"'+Plus Surgery".to_string()));
 }
+
+#[test]
+fn many_open_pages_share_one_live_feed_and_leave_the_database_pool_free() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let mut web = Web::new(&service);
+    web.sign_in("dc-amira");
+    // More open pages than the service has database connections (20).
+    let streams: Vec<ureq::Response> = (0..30)
+        .map(|_| {
+            let response = ureq::get(&format!("{}/live", service.url))
+                .set("Cookie", &web.cookie_header())
+                .call()
+                .unwrap();
+            assert_eq!(response.header("content-type"), Some("text/event-stream"));
+            response
+        })
+        .collect();
+    // Pages and commands still get database connections (a starved pool answers 500 after its
+    // acquire timeout, and the import would fail).
+    assert_eq!(web.get("/champion").status, 200);
+    seeded(&service, &icb);
+    // Each open page hears of the new cases: the first line of every stream names one.
+    for stream in streams.into_iter().take(3) {
+        let mut reader = std::io::BufReader::new(stream.into_reader());
+        let mut line = String::new();
+        while !line.starts_with("data:") {
+            line.clear();
+            std::io::BufRead::read_line(&mut reader, &mut line).unwrap();
+        }
+        assert!(line.trim().len() > "data:".len(), "{line}");
+    }
+}

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use caseledger_api::auth::{Authenticator, dev_token};
 use caseledger_api::graphql::{AppState, build_schema};
 use caseledger_api::http::{HttpState, router};
+use caseledger_api::web::WebState;
 use caseledger_cases::case::*;
 use caseledger_cases::practice::{PracticeDetails, SlotsObserved, practice_stream};
 use caseledger_cases::values::{FreeText, ListSize, OdsCode, PcnCode, ShortText, SlotCount};
@@ -50,52 +51,114 @@ pub async fn run(server: &BenchServer, seconds: u64) -> anyhow::Result<Vec<Run>>
             &mut [],
         ));
     }
+    // As `caseledger serve` does: metrics recorded, so their cost is in every figure below.
+    caseledger_api::monitoring::prometheus();
     let projections = Projections::start(&store);
 
+    let schema = build_schema(AppState::new(store.clone()));
+    let (_stopping, stop) = tokio::sync::watch::channel(false);
+    let web = WebState::new(schema.clone(), pool.clone(), store.clone(), true, None, stop);
     let app = router(HttpState {
-        schema: build_schema(AppState::new(store.clone())),
+        schema,
         auth: Authenticator::new(Some(SECRET)),
         pool: pool.clone(),
-        web: None,
+        web: Some(web),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/graphql", listener.local_addr()?);
+    let base = format!("http://{}", listener.local_addr()?);
+    let url = format!("{base}/graphql");
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let icb = dev_token(SECRET, Role::Icb, "icb-assurance-1", 60)?;
     let summary = "{ icb { summary { practices nonCompliantPractices casesOpened openCases compliantCases closedCases \
                    medianDaysToCompliance byStatus { status count } byPlace { place openCases compliantCases nonCompliantPractices } } } }";
-    runs.push(load_test("icb.summary", &url, &icb, summary, seconds).await?);
+    runs.push(load_test("icb.summary", seconds, graphql(&url, &icb, summary)).await?);
     let champion = dev_token(SECRET, Role::Champion, "dc-0", 60)?;
     let my_cases = "{ champion { myCases { id status revision practice { odsCode name } } } }";
-    runs.push(load_test("champion.myCases", &url, &champion, my_cases, seconds).await?);
+    runs.push(load_test("champion.myCases", seconds, graphql(&url, &champion, my_cases)).await?);
+
+    // The web pages, as a signed-in ICB user's browser asks for them.
+    let cookie = web_session(&base, "icb-assurance-1")?;
+    runs.push(load_test("page /icb", seconds, page(&format!("{base}/icb"), &cookie)).await?);
+    let place = format!("{base}/icb/cases?place=Place%207");
+    runs.push(load_test("page /icb/cases (one place)", seconds, page(&place, &cookie)).await?);
+    runs.push(load_test("/metrics", seconds, page(&format!("{base}/metrics"), "")).await?);
 
     runs.push(lag(&store, seconds).await?);
     projections.stop().await;
     Ok(runs)
 }
 
-/// 16 clients, each sending `query` back to back for `seconds`.
-async fn load_test(mode: &str, url: &str, token: &str, query: &str, seconds: u64) -> anyhow::Result<Run> {
-    const CLIENTS: usize = 16;
+/// One request of a load test; an error ends the run.
+type Request = Arc<dyn Fn(&ureq::Agent) -> anyhow::Result<()> + Send + Sync>;
+
+/// A GraphQL POST with a bearer token; any GraphQL error fails the run.
+fn graphql(url: &str, token: &str, query: &str) -> Request {
+    let (url, token) = (url.to_string(), format!("Bearer {token}"));
     let body = serde_json::json!({ "query": query }).to_string();
+    Arc::new(move |agent: &ureq::Agent| {
+        let response: serde_json::Value = agent
+            .post(&url)
+            .set("Authorization", &token)
+            .set("Content-Type", "application/json")
+            .send_string(&body)?
+            .into_json()?;
+        anyhow::ensure!(response["errors"].is_null(), "{response}");
+        Ok(())
+    })
+}
+
+/// A GET of a page with the session cookie, read to the end.
+fn page(url: &str, cookie: &str) -> Request {
+    let (url, cookie) = (url.to_string(), cookie.to_string());
+    Arc::new(move |agent: &ureq::Agent| {
+        let body = agent.get(&url).set("Cookie", &cookie).call()?.into_string()?;
+        anyhow::ensure!(!body.is_empty(), "{url}: an empty page");
+        Ok(())
+    })
+}
+
+/// Signs in through the development sign-in page; the session cookie.
+fn web_session(base: &str, user: &str) -> anyhow::Result<String> {
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let form = agent.get(&format!("{base}/sign-in")).call()?;
+    let pre = form
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .ok_or_else(|| anyhow::anyhow!("no sign-in cookie"))?
+        .to_string();
+    let token = pre.split_once('=').map(|(_, v)| v.to_string()).unwrap_or_default();
+    let signed_in = match agent
+        .post(&format!("{base}/sign-in"))
+        .set("Cookie", &pre)
+        .send_form(&[("_csrf", &token), ("user", user)])
+    {
+        Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+        Err(error) => return Err(error.into()),
+    };
+    signed_in
+        .all("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("caseledger_session="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_string)
+        .ok_or_else(|| anyhow::anyhow!("signing in as {user} failed"))
+}
+
+/// 16 clients, each sending `request` back to back for `seconds`.
+async fn load_test(mode: &str, seconds: u64, request: Request) -> anyhow::Result<Run> {
+    const CLIENTS: usize = 16;
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let threads: Vec<_> = (0..CLIENTS)
         .map(|_| {
-            let (url, token, body) = (url.to_string(), format!("Bearer {token}"), body.clone());
+            let request = request.clone();
             std::thread::spawn(move || -> anyhow::Result<Vec<Duration>> {
                 let agent = ureq::AgentBuilder::new().build();
                 let mut latencies = Vec::new();
                 while Instant::now() < deadline {
                     let sent = Instant::now();
-                    let response: serde_json::Value = agent
-                        .post(&url)
-                        .set("Authorization", &token)
-                        .set("Content-Type", "application/json")
-                        .send_string(&body)?
-                        .into_json()?;
-                    anyhow::ensure!(response["errors"].is_null(), "{response}");
+                    request(&agent)?;
                     latencies.push(sent.elapsed());
                 }
                 Ok(latencies)

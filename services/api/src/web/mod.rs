@@ -44,11 +44,11 @@ pub struct WebState(Arc<Inner>);
 struct Inner {
     schema: AppSchema,
     pool: PgPool,
-    store: EventStore,
     development: bool,
     oidc: Option<oidc::WebOidc>,
     /// Turns true when the service stops: live streams end.
     shutdown: tokio::sync::watch::Receiver<bool>,
+    live: live::LiveHub,
 }
 
 impl std::fmt::Debug for WebState {
@@ -61,6 +61,7 @@ impl std::fmt::Debug for WebState {
 }
 
 impl WebState {
+    /// Create inside a Tokio runtime: it starts the task that feeds live updates.
     pub fn new(
         schema: AppSchema,
         pool: PgPool,
@@ -69,13 +70,14 @@ impl WebState {
         oidc: Option<oidc::WebOidc>,
         shutdown: tokio::sync::watch::Receiver<bool>,
     ) -> Self {
+        let live = live::LiveHub::start(store.clone(), shutdown.clone());
         Self(Arc::new(Inner {
             schema,
             pool,
-            store,
             development,
             oidc,
             shutdown,
+            live,
         }))
     }
 
