@@ -126,3 +126,29 @@ fn a_subscription_delivers_new_events_through_the_subscribers_lens() {
         assert!(!event.to_string().contains("Practice Manager 7") && !event.to_string().contains("Talked it through"));
     });
 }
+
+#[test]
+fn the_trend_follows_the_log_as_it_grows() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let today =
+        service.graphql(Some(&icb), "{ icb { summary { asOf } } }", json!({}))["data"]["icb"]["summary"]["asOf"]
+            .as_str()
+            .unwrap()[..10]
+            .to_string();
+    let trend = "query($d: Date!) { icb { trend(from: $d, to: $d) { openCases } } }";
+    let open_today = |service: &Service| {
+        service.graphql(Some(&icb), trend, json!({ "d": today }))["data"]["icb"]["trend"][0]["openCases"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(open_today(&service), 0);
+    assert_eq!(open_today(&service), 0, "asked again, from the cached timeline");
+    let flagged = service.graphql(
+        Some(&icb),
+        "mutation { flagPractice(input: { odsCode: \"Z00012\", practiceName: \"Mill\", pcnCode: \"U10001\", place: \"Coventry\", listSize: 5121, visibleSlots: 0 }) { revision } }",
+        json!({}),
+    );
+    assert!(flagged["errors"].is_null(), "{flagged}");
+    assert_eq!(open_today(&service), 1, "the new case is in the trend");
+}

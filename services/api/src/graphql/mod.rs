@@ -35,6 +35,8 @@ pub struct AppState {
     pub read_your_writes: Duration,
     /// The live summary's counts, valid while the projections' checkpoints stay where they were.
     pub(crate) summary_cache: summary::SummaryCache,
+    /// The log's timeline for `asOf`/`knownAt` and `trend`, kept while the log stays as it was.
+    pub(crate) timeline_cache: summary::TimelineCache,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
             store,
             read_your_writes: Duration::from_secs(5),
             summary_cache: summary::SummaryCache::default(),
+            timeline_cache: summary::TimelineCache::default(),
         }
     }
 }

@@ -10,7 +10,7 @@ use super::case::{CaseData, CaseNode};
 use super::enums::CaseStatus;
 use super::scalars::Date;
 use super::state;
-use super::summary::{ComplianceSummary, Timeline, TrendPoint, summarise};
+use super::summary::{ComplianceSummary, TrendPoint, summarise};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 
 const MAX_PAGE: i32 = 500;
@@ -145,7 +145,8 @@ async fn summary_at(
         return live_summary(ctx).await;
     }
     let now = Utc::now();
-    let timeline = Timeline::load(&state(ctx).store).await.gql()?;
+    let app = state(ctx);
+    let timeline = app.timeline_cache.timeline(&app.store).await.gql()?;
     let as_of = as_of.unwrap_or(now);
     Ok(summarise(&timeline.snapshot(as_of, known_at.unwrap_or(now)), as_of))
 }
@@ -202,7 +203,8 @@ impl IcbView {
             ))
             .gql();
         }
-        let timeline = Timeline::load(&state(ctx).store).await.gql()?;
+        let app = state(ctx);
+        let timeline = app.timeline_cache.timeline(&app.store).await.gql()?;
         let now = Utc::now();
         let mut points = Vec::new();
         let mut day = from.0;
