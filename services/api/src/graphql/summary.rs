@@ -11,7 +11,7 @@ use caseledger_cases::case::CaseEvent as DomainEvent;
 use caseledger_cases::{Case, CaseStatus as DomainStatus, evolve};
 use caseledger_commands::envelope_of;
 use caseledger_eventstore::{EventStore, Position};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgPool;
 
 use super::enums::CaseStatus;
@@ -248,8 +248,13 @@ pub async fn live_snapshot(pool: &PgPool) -> Result<Snapshot, ApiError> {
 #[derive(Clone, Default)]
 pub struct TimelineCache(Arc<tokio::sync::Mutex<Option<CachedTimeline>>>);
 
-/// The projections' checkpoints, and the timeline loaded at them.
-type CachedTimeline = (Vec<String>, Arc<Timeline>);
+/// The timeline loaded at some checkpoints of the projections, and the trends asked of it.
+struct CachedTimeline {
+    key: Vec<String>,
+    timeline: Arc<Timeline>,
+    /// (from, to, every days) → points; the dashboard asks everyone the same one.
+    trends: HashMap<(NaiveDate, NaiveDate, i64), Arc<Vec<TrendPoint>>>,
+}
 
 impl std::fmt::Debug for TimelineCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -258,17 +263,49 @@ impl std::fmt::Debug for TimelineCache {
 }
 
 impl TimelineCache {
+    /// The timeline as the log stands (waits while another request loads it).
     pub async fn timeline(&self, store: &EventStore) -> Result<Arc<Timeline>, ApiError> {
         let key = log_key(store.pool()).await?;
         let mut cached = self.0.lock().await;
-        if let Some((cached_key, timeline)) = cached.as_ref()
-            && *cached_key == key
-        {
-            return Ok(timeline.clone());
+        Ok(Self::current(&mut cached, store, key).await?.timeline.clone())
+    }
+
+    /// A trend of the log as it stands, computed once while the log stays as it was.
+    pub async fn trend(
+        &self,
+        store: &EventStore,
+        from: NaiveDate,
+        to: NaiveDate,
+        every_days: i64,
+    ) -> Result<Arc<Vec<TrendPoint>>, ApiError> {
+        let key = log_key(store.pool()).await?;
+        let mut cached = self.0.lock().await;
+        let current = Self::current(&mut cached, store, key).await?;
+        if let Some(points) = current.trends.get(&(from, to, every_days)) {
+            return Ok(points.clone());
         }
-        let timeline = Arc::new(Timeline::load(store).await?);
-        *cached = Some((key, timeline.clone()));
-        Ok(timeline)
+        let timeline = current.timeline.clone();
+        let points = tokio::task::spawn_blocking(move || timeline.trend(from, to, every_days, Utc::now()))
+            .await
+            .map_err(ApiError::internal)?;
+        let points = Arc::new(points);
+        current.trends.insert((from, to, every_days), points.clone());
+        Ok(points)
+    }
+
+    async fn current<'a>(
+        cached: &'a mut Option<CachedTimeline>,
+        store: &EventStore,
+        key: Vec<String>,
+    ) -> Result<&'a mut CachedTimeline, ApiError> {
+        if cached.as_ref().is_none_or(|c| c.key != key) {
+            *cached = Some(CachedTimeline {
+                key,
+                timeline: Arc::new(Timeline::load(store).await?),
+                trends: HashMap::new(),
+            });
+        }
+        cached.as_mut().ok_or_else(poisoned)
     }
 }
 
@@ -318,24 +355,41 @@ impl Timeline {
 
     /// What was true at `as_of` (business time), as the log stood at `known_at` (system time).
     pub fn snapshot(&self, as_of: DateTime<Utc>, known_at: DateTime<Utc>) -> Snapshot {
-        let mut latest: HashMap<&str, (&str, DateTime<Utc>, bool)> = HashMap::new();
-        for o in &self.observations {
-            if o.occurred_at > as_of || o.recorded_at > known_at {
-                continue;
-            }
-            if latest
-                .get(o.ods_code.as_str())
-                .is_none_or(|(_, seen, _)| *seen <= o.occurred_at)
-            {
-                latest.insert(&o.ods_code, (&o.place, o.occurred_at, o.compliant));
-            }
-        }
-        let mut snapshot = Snapshot::default();
-        for (place, _, compliant) in latest.into_values() {
-            let entry = snapshot.practices.entry(place.to_string()).or_default();
-            entry.0 += 1;
-            entry.1 += i64::from(!compliant);
-        }
+        self.snapshots(&[as_of], known_at).pop().unwrap_or_default()
+    }
+
+    /// The snapshots at each of `points` (in ascending order), as the log stood at `known_at`:
+    /// one sweep over the observations in business-time order, so a trend of many points does
+    /// not scan every observation for each.
+    pub fn snapshots(&self, points: &[DateTime<Utc>], known_at: DateTime<Utc>) -> Vec<Snapshot> {
+        let mut known: Vec<&ObservationFacts> =
+            self.observations.iter().filter(|o| o.recorded_at <= known_at).collect();
+        // Stable: of observations at the same time, the later in the log counts, as it would if
+        // each were read in log order.
+        known.sort_by_key(|o| o.occurred_at);
+        let mut latest: HashMap<&str, (&str, bool)> = HashMap::new();
+        let mut next = 0;
+        points
+            .iter()
+            .map(|&as_of| {
+                while let Some(o) = known.get(next).filter(|o| o.occurred_at <= as_of) {
+                    latest.insert(&o.ods_code, (&o.place, o.compliant));
+                    next += 1;
+                }
+                let mut snapshot = Snapshot::default();
+                for (place, compliant) in latest.values() {
+                    let entry = snapshot.practices.entry(place.to_string()).or_default();
+                    entry.0 += 1;
+                    entry.1 += i64::from(!compliant);
+                }
+                self.count_cases(as_of, known_at, &mut snapshot);
+                snapshot
+            })
+            .collect()
+    }
+
+    /// The cases as they stood at `as_of`, known at `known_at`, counted into `snapshot`.
+    fn count_cases(&self, as_of: DateTime<Utc>, known_at: DateTime<Utc>, snapshot: &mut Snapshot) {
         let mut durations = Vec::new();
         for events in &self.cases {
             let case = events
@@ -352,6 +406,31 @@ impl Timeline {
             }
         }
         snapshot.median_ms = middle(durations);
-        snapshot
+    }
+
+    /// The state at the end of each day (UTC) from `from` to `to`, every `every_days` days.
+    pub fn trend(&self, from: NaiveDate, to: NaiveDate, every_days: i64, now: DateTime<Utc>) -> Vec<TrendPoint> {
+        let mut days = Vec::new();
+        let mut day = from;
+        while day <= to {
+            days.push(day);
+            day += chrono::Duration::days(every_days);
+        }
+        let ends: Vec<DateTime<Utc>> = days
+            .iter()
+            .map(|day| day.and_hms_milli_opt(23, 59, 59, 999).map_or(now, |t| t.and_utc()))
+            .collect();
+        days.into_iter()
+            .zip(self.snapshots(&ends, now).iter().zip(&ends))
+            .map(|(day, (snapshot, end))| {
+                let summary = summarise(snapshot, *end);
+                TrendPoint {
+                    date: Date(day),
+                    open_cases: summary.open_cases,
+                    compliant_cases: summary.compliant_cases,
+                    non_compliant_practices: summary.non_compliant_practices,
+                }
+            })
+            .collect()
     }
 }

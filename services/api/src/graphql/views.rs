@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, Object, SimpleObject};
 use caseledger_cases::Role as DomainRole;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::case::{CaseData, CaseNode};
@@ -204,25 +204,12 @@ impl IcbView {
             .gql();
         }
         let app = state(ctx);
-        let timeline = app.timeline_cache.timeline(&app.store).await.gql()?;
-        let now = Utc::now();
-        let mut points = Vec::new();
-        let mut day = from.0;
-        while day <= to.0 {
-            let end_of_day = day
-                .and_hms_milli_opt(23, 59, 59, 999)
-                .map(|t| t.and_utc())
-                .unwrap_or(now);
-            let summary = summarise(&timeline.snapshot(end_of_day, now), end_of_day);
-            points.push(TrendPoint {
-                date: Date(day),
-                open_cases: summary.open_cases,
-                compliant_cases: summary.compliant_cases,
-                non_compliant_practices: summary.non_compliant_practices,
-            });
-            day += Duration::days(i64::from(every_days));
-        }
-        Ok(points)
+        let points = app
+            .timeline_cache
+            .trend(&app.store, from.0, to.0, i64::from(every_days))
+            .await
+            .gql()?;
+        Ok(points.as_ref().clone())
     }
 }
 
