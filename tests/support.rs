@@ -16,6 +16,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 pub struct Service {
     child: Child,
     pub url: String,
+    /// Where its `/metrics` listener is (`CASELEDGER_METRICS_LISTEN`).
+    pub metrics_url: String,
     /// Where its standard error goes, when asked for ([`Launch::log_to`]).
     pub log: Option<PathBuf>,
     _db: Option<caseledger_testsupport::TestDb>,
@@ -23,9 +25,18 @@ pub struct Service {
 }
 
 /// The development secret of every service this test process starts, so that a token from one
-/// instance is good at all of them.
-fn secret() -> String {
-    format!("black-box-{}", std::process::id())
+/// instance is good at all of them (at least 32 bytes, as the service requires).
+pub fn secret() -> String {
+    format!("black-box-tests-of-process-{:012}", std::process::id())
+}
+
+/// A free port on the loopback interface, now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// How to start a service on a database the test already has.
@@ -83,16 +94,14 @@ impl Service {
 
     /// On `database_url`, which the caller keeps; waits until it answers `/readyz`.
     pub fn launch(database_url: &str, launch: Launch<'_>) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
+        let metrics_port = free_port();
         let mut command = Command::new(binary());
         command
             .arg("serve")
             .env("DATABASE_URL", database_url)
             .env("CASELEDGER_LISTEN", format!("127.0.0.1:{port}"))
+            .env("CASELEDGER_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))
             .env("CASELEDGER_DEV_JWT_SECRET", secret())
             .env("RUST_LOG", "warn")
             .envs(launch.env.iter().copied())
@@ -108,6 +117,7 @@ impl Service {
         let mut service = Self {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            metrics_url: format!("http://127.0.0.1:{metrics_port}"),
             log: launch.log_to,
             _db: None,
             _runtime: None,
@@ -148,9 +158,9 @@ impl Service {
         None
     }
 
-    /// `/metrics`, as Prometheus scrapes it.
+    /// `/metrics`, as Prometheus scrapes it from the metrics listener.
     pub fn metrics(&self) -> String {
-        ureq::get(&format!("{}/metrics", self.url))
+        ureq::get(&format!("{}/metrics", self.metrics_url))
             .call()
             .unwrap()
             .into_string()
@@ -164,8 +174,13 @@ impl Service {
 
     /// A development token, as `caseledger token` prints it.
     pub fn token(&self, role: &str, sub: &str) -> String {
+        self.token_for(role, sub, 2 * 60 * 60)
+    }
+
+    /// A development token valid for `seconds`.
+    pub fn token_for(&self, role: &str, sub: &str, seconds: u64) -> String {
         let out = Command::new(binary())
-            .args(["token", "--role", role, "--sub", sub])
+            .args(["token", "--role", role, "--sub", sub, "--seconds", &seconds.to_string()])
             .env("CASELEDGER_DEV_JWT_SECRET", secret())
             .output()
             .unwrap();
@@ -289,6 +304,148 @@ pub async fn next_message(socket: &mut WebSocket) -> Value {
             }
             Some(Ok(_)) => continue,
             other => return json!({ "type": "ended", "detail": format!("{other:?}") }),
+        }
+    }
+}
+
+/// One person's browser, as far as HTTP goes: a cookie jar of one cookie each, no redirects.
+#[allow(missing_debug_implementations)]
+pub struct Web {
+    agent: ureq::Agent,
+    pub base: String,
+    pub cookies: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Web {
+    pub fn new(service: &Service) -> Self {
+        Self {
+            agent: ureq::AgentBuilder::new().redirects(0).build(),
+            base: service.url.clone(),
+            cookies: Vec::new(),
+        }
+    }
+
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn keep(&mut self, page: &Page) {
+        for cookie in &page.set_cookies {
+            let pair = cookie.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(k, _)| k != name);
+            if !value.is_empty() {
+                self.cookies.push((name.to_string(), value.to_string()));
+            }
+        }
+    }
+
+    pub fn read(&mut self, result: Result<ureq::Response, ureq::Error>) -> Page {
+        let response = match result {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+            Err(error) => panic!("{error}"),
+        };
+        let page = Page {
+            status: response.status(),
+            location: response.header("location").map(str::to_string),
+            set_cookies: response.all("set-cookie").into_iter().map(str::to_string).collect(),
+            content_type: response.header("content-type").unwrap_or("").to_string(),
+            headers: response
+                .headers_names()
+                .into_iter()
+                .map(|name| {
+                    let value = response.header(&name).unwrap_or("").to_string();
+                    (name, value)
+                })
+                .collect(),
+            body: response.into_string().unwrap(),
+        };
+        self.keep(&page);
+        page
+    }
+
+    pub fn get(&mut self, path: &str) -> Page {
+        let request = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .set("Cookie", &self.cookie_header());
+        self.read(request.call())
+    }
+
+    pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .set("Cookie", &self.cookie_header());
+        self.read(request.send_form(form))
+    }
+
+    pub fn post_file(&mut self, path: &str, csrf: &str, csv: &str) -> Page {
+        let boundary = "----caseledger-test-boundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"extract.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+        );
+        let request = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .set("Cookie", &self.cookie_header())
+            .set("Content-Type", &format!("multipart/form-data; boundary={boundary}"));
+        self.read(request.send_string(&body))
+    }
+
+    /// Signs in as a demo user through the development sign-in page.
+    pub fn sign_in(&mut self, user: &str) -> Page {
+        let page = self.get("/sign-in");
+        let token = hidden(&page.body, "_csrf");
+        let signed_in = self.post("/sign-in", &[("_csrf", &token), ("user", user)]);
+        assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+        signed_in
+    }
+
+    /// The CSRF token the pages of this session carry.
+    pub fn csrf(&mut self, path: &str) -> String {
+        hidden(&self.get(path).body, "_csrf")
+    }
+}
+
+/// The value of the first hidden input called `name`.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("no {name} in {html}")) + marker.len();
+    html[start..].split('"').next().unwrap().to_string()
+}
+
+/// Returns once the service has taken in every message sent on `socket` before it: two
+/// ping/pong round trips (the protocol answers a ping before it next looks at its operations,
+/// so after the second pong every subscription sent before the first ping has started).
+pub async fn settle(socket: &mut WebSocket) {
+    for _ in 0..2 {
+        socket
+            .send(Message::text(json!({ "type": "ping" }).to_string()))
+            .await
+            .unwrap();
+        loop {
+            let message = next_message(socket).await;
+            if message["type"] == "pong" {
+                break;
+            }
+            assert_ne!(message["type"], "closed", "{message}");
         }
     }
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use caseledger_cases::values::ShortText;
 use caseledger_cases::{Actor, Role};
-use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -44,6 +44,15 @@ pub enum Caller {
     Authenticated(Actor),
 }
 
+/// How a token's role values are read.
+#[derive(Debug, Clone, Copy)]
+pub enum RoleNames<'a> {
+    /// CaseLedger's own names (`icb`, `champion`, …): development tokens, which CaseLedger signs.
+    CaseLedger,
+    /// Only the names an issuer's role map lists.
+    Mapped(&'a HashMap<String, Role>),
+}
+
 /// Where production tokens come from and how to read their role.
 #[derive(Debug, Clone)]
 pub struct OidcConfig {
@@ -53,40 +62,11 @@ pub struct OidcConfig {
     pub audience: String,
     /// The claim holding the role (a string, or an array whose first mapped value counts).
     pub role_claim: String,
-    /// External role names to CaseLedger roles; a value not in the map is read as a role name.
+    /// The issuer's role names to CaseLedger roles: only these count (a value that merely
+    /// happens to read "admin" or "icb" grants nothing).
     pub role_map: HashMap<String, Role>,
     /// At most one fetch of the keys per this long, however many unknown `kid`s arrive.
     pub refetch_interval: Duration,
-}
-
-impl OidcConfig {
-    /// From `CASELEDGER_OIDC_ISSUER`, `CASELEDGER_OIDC_AUDIENCE` (default `caseledger`),
-    /// `CASELEDGER_ROLE_CLAIM` (default `role`) and `CASELEDGER_ROLE_MAP`
-    /// (`external=icb,other=lmc`); `None` without an issuer.
-    pub fn from_env() -> Result<Option<Self>, String> {
-        let Some(issuer) = std::env::var("CASELEDGER_OIDC_ISSUER").ok().filter(|s| !s.is_empty()) else {
-            return Ok(None);
-        };
-        let mut role_map = HashMap::new();
-        for pair in std::env::var("CASELEDGER_ROLE_MAP")
-            .unwrap_or_default()
-            .split(',')
-            .filter(|p| !p.trim().is_empty())
-        {
-            let (external, role) = pair
-                .split_once('=')
-                .ok_or_else(|| format!("CASELEDGER_ROLE_MAP: {pair:?} is not name=role"))?;
-            let role = Role::parse(role.trim()).ok_or_else(|| format!("CASELEDGER_ROLE_MAP: unknown role {role:?}"))?;
-            role_map.insert(external.trim().to_string(), role);
-        }
-        Ok(Some(Self {
-            issuer,
-            audience: std::env::var("CASELEDGER_OIDC_AUDIENCE").unwrap_or_else(|_| AUDIENCE.into()),
-            role_claim: std::env::var("CASELEDGER_ROLE_CLAIM").unwrap_or_else(|_| "role".into()),
-            role_map,
-            refetch_interval: Duration::from_secs(30),
-        }))
-    }
 }
 
 struct Oidc {
@@ -139,17 +119,25 @@ impl Authenticator {
 
     /// The caller named by an `Authorization` header value.
     pub async fn caller(&self, authorization: Option<&str>) -> Caller {
+        self.caller_until(authorization).await.0
+    }
+
+    /// The caller, and when its token expires (UNIX seconds) if it is authenticated.
+    pub async fn caller_until(&self, authorization: Option<&str>) -> (Caller, Option<u64>) {
         let Some(header) = authorization else {
-            return Caller::Anonymous;
+            return (Caller::Anonymous, None);
         };
         let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else {
-            return Caller::Rejected("the Authorization header must be `Bearer <token>`".into());
+            return (
+                Caller::Rejected("the Authorization header must be `Bearer <token>`".into()),
+                None,
+            );
         };
         let result = match jsonwebtoken::decode_header(token) {
             Err(error) => Err(format!("invalid token: {error}")),
             Ok(header) => match (header.alg, &self.dev, &self.oidc) {
                 (Algorithm::HS256, Some((key, validation)), _) => {
-                    check(token, key, validation, "role", &HashMap::new())
+                    check(token, key, validation, "role", RoleNames::CaseLedger)
                 }
                 (Algorithm::HS256, None, _) => Err("HS256 tokens are accepted only in development mode".into()),
                 (Algorithm::RS256 | Algorithm::ES256, _, Some(oidc)) => oidc.check(token, header).await,
@@ -157,12 +145,15 @@ impl Authenticator {
                 (alg, _, _) => Err(format!("tokens signed with {alg:?} are not accepted")),
             },
         };
-        result.map_or_else(Caller::Rejected, Caller::Authenticated)
+        match result {
+            Ok((actor, expires)) => (Caller::Authenticated(actor), Some(expires)),
+            Err(reason) => (Caller::Rejected(reason), None),
+        }
     }
 }
 
 impl Oidc {
-    async fn check(&self, token: &str, header: Header) -> Result<Actor, String> {
+    async fn check(&self, token: &str, header: Header) -> Result<(Actor, u64), String> {
         let kid = header.kid.ok_or("the token names no key (kid)")?;
         let key = match self.key(&kid, header.alg).await {
             Some(key) => key,
@@ -177,7 +168,14 @@ impl Oidc {
         validation.set_issuer(&[&self.config.issuer]);
         validation.set_audience(&[&self.config.audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        check(token, &key, &validation, &self.config.role_claim, &self.config.role_map)
+        validation.validate_nbf = true;
+        check(
+            token,
+            &key,
+            &validation,
+            &self.config.role_claim,
+            RoleNames::Mapped(&self.config.role_map),
+        )
     }
 
     async fn key(&self, kid: &str, alg: Algorithm) -> Option<DecodingKey> {
@@ -200,6 +198,20 @@ impl Oidc {
             .map_err(|e| format!("fetching the issuer's keys: {e}"))??;
         let mut keys = HashMap::new();
         for jwk in &set.keys {
+            // Only keys published for verifying signatures (`use: sig`, or `key_ops` with `verify`).
+            let for_signatures = jwk
+                .common
+                .public_key_use
+                .as_ref()
+                .is_none_or(|used| *used == PublicKeyUse::Signature)
+                && jwk
+                    .common
+                    .key_operations
+                    .as_ref()
+                    .is_none_or(|ops| ops.contains(&KeyOperations::Verify));
+            if !for_signatures {
+                continue;
+            }
             let alg = match (&jwk.algorithm, jwk.common.key_algorithm) {
                 (AlgorithmParameters::RSA(_), None | Some(KeyAlgorithm::RS256)) => Algorithm::RS256,
                 (AlgorithmParameters::EllipticCurve(ec), None | Some(KeyAlgorithm::ES256))
@@ -240,38 +252,39 @@ fn fetch_keys(issuer: &str) -> Result<JwkSet, String> {
         .map_err(|e| format!("{jwks_uri}: {e}"))
 }
 
-/// Verifies `token` and reads the actor: `sub`, and the role from `role_claim`.
+/// Verifies `token` and reads the actor (`sub`, and the role from `role_claim`) and its expiry.
 fn check(
     token: &str,
     key: &DecodingKey,
     validation: &Validation,
     role_claim: &str,
-    role_map: &HashMap<String, Role>,
-) -> Result<Actor, String> {
+    names: RoleNames<'_>,
+) -> Result<(Actor, u64), String> {
     let claims = jsonwebtoken::decode::<Map<String, Value>>(token, key, validation)
         .map_err(|e| format!("invalid token: {e}"))?
         .claims;
-    let role = role_from_claims(&claims, role_claim, role_map)
+    let role = role_from_claims(&claims, role_claim, names)
         .ok_or_else(|| format!("the token carries no CaseLedger role in {role_claim:?}"))?;
     let sub = claims
         .get("sub")
         .and_then(Value::as_str)
         .ok_or("the token has no sub")?;
     let id = ShortText::parse(sub).map_err(|e| format!("sub: {e}"))?;
-    Ok(Actor::new(id, role))
+    let expires = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .ok_or("the token has no exp")?;
+    Ok((Actor::new(id, role), expires))
 }
 
-/// The CaseLedger role in `claims[role_claim]`: a string, or the first of an array that maps to
-/// one; names are looked up in `role_map`, else read as CaseLedger's own role names.
-pub fn role_from_claims(
-    claims: &Map<String, Value>,
-    role_claim: &str,
-    role_map: &HashMap<String, Role>,
-) -> Option<Role> {
+/// The CaseLedger role in `claims[role_claim]`: a string, or the first of an array that names
+/// one, read as `names` says.
+pub fn role_from_claims(claims: &Map<String, Value>, role_claim: &str, names: RoleNames<'_>) -> Option<Role> {
     let named = |value: &Value| {
-        value
-            .as_str()
-            .and_then(|name| role_map.get(name).copied().or_else(|| Role::parse(name)))
+        value.as_str().and_then(|name| match names {
+            RoleNames::CaseLedger => Role::parse(name),
+            RoleNames::Mapped(map) => map.get(name).copied(),
+        })
     };
     match claims.get(role_claim) {
         Some(Value::Array(values)) => values.iter().find_map(named),
@@ -280,8 +293,8 @@ pub fn role_from_claims(
     }
 }
 
-/// A development token, as `caseledger token` prints it.
-pub fn dev_token(secret: &str, role: Role, sub: &str, minutes: u64) -> Result<String, jsonwebtoken::errors::Error> {
+/// A development token valid for `seconds`, as `caseledger token` prints it.
+pub fn dev_token(secret: &str, role: Role, sub: &str, seconds: u64) -> Result<String, jsonwebtoken::errors::Error> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -292,7 +305,7 @@ pub fn dev_token(secret: &str, role: Role, sub: &str, minutes: u64) -> Result<St
         name: Some(sub.to_string()),
         iss: DEV_ISSUER.to_string(),
         aud: AUDIENCE.to_string(),
-        exp: now + minutes * 60,
+        exp: now + seconds,
         iat: now,
     };
     jsonwebtoken::encode(

@@ -13,15 +13,15 @@ use caseledger_commands::Commands;
 use caseledger_eventstore::{EventStore, MIGRATOR};
 use caseledger_pgembed::{Cluster, StopMode};
 use caseledger_projections::Projections;
+use caseledger_projections::live::LiveFeed;
 use clap::{Parser, Subcommand};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
 use crate::auth::{Authenticator, dev_token};
-use crate::graphql::{AppState, build_schema, sdl};
-use crate::http::{HttpState, router};
-
-pub const DEV_SECRET_VAR: &str = "CASELEDGER_DEV_JWT_SECRET";
+use crate::graphql::{AppState, build_schema_with, sdl};
+use crate::http::{HttpState, metrics_router, router};
+use crate::settings::{DEV_SECRET_VAR, Settings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -74,6 +74,9 @@ enum Command {
         sub: String,
         #[arg(long, default_value_t = 120)]
         minutes: u64,
+        /// Valid for this many seconds instead of `--minutes`.
+        #[arg(long)]
+        seconds: Option<u64>,
     },
     /// Prints the GraphQL schema (SDL), as schema/caseledger.graphql holds it.
     Schema,
@@ -81,12 +84,18 @@ enum Command {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Token { role, sub, minutes } => {
+        Command::Token {
+            role,
+            sub,
+            minutes,
+            seconds,
+        } => {
             let secret = std::env::var(DEV_SECRET_VAR)
                 .with_context(|| format!("set {DEV_SECRET_VAR} to sign development tokens"))?;
             let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?;
             ShortText::parse(&sub).with_context(|| format!("sub {sub:?}"))?;
-            println!("{}", dev_token(&secret, role, &sub, minutes)?);
+            let seconds = seconds.unwrap_or(minutes.saturating_mul(60));
+            println!("{}", dev_token(&secret, role, &sub, seconds)?);
             Ok(())
         }
         Command::Schema => {
@@ -94,26 +103,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         command => {
+            // Configuration errors before anything starts.
+            let settings = Settings::from_env()?;
+            if matches!(command, Command::Serve) {
+                settings.check_development_mode()?;
+            }
             let database = Database::open().await?;
-            let result = with_database(command, &database.pool).await;
+            let result = with_database(command, &database.pool, settings).await;
             database.close().await;
             result
         }
     }
 }
 
-async fn with_database(command: Command, pool: &PgPool) -> anyhow::Result<()> {
+async fn with_database(command: Command, pool: &PgPool, settings: Settings) -> anyhow::Result<()> {
     let commands = Commands::new(EventStore::new(pool.clone()));
     let now = chrono::Utc::now();
     match command {
-        Command::Serve => {
-            serve(
-                pool.clone(),
-                std::env::var(DEV_SECRET_VAR).ok().filter(|s| !s.is_empty()),
-            )
-            .await
-        }
-        Command::Demo => demo(pool.clone(), &commands).await,
+        Command::Serve => serve(pool.clone(), settings).await,
+        Command::Demo => demo(pool.clone(), &commands, settings).await,
         Command::Migrate => {
             println!("{}", serde_json::json!({ "migrated": MIGRATOR.iter().count() }));
             Ok(())
@@ -129,7 +137,7 @@ async fn with_database(command: Command, pool: &PgPool) -> anyhow::Result<()> {
                 bail!(
                     "{} rejected: {} error(s), nothing applied",
                     file.display(),
-                    report.errors.len()
+                    report.error_count
                 );
             }
             Ok(())
@@ -170,7 +178,7 @@ impl Database {
                 None,
             ),
             Err(_) => {
-                let dir = std::env::var("CASELEDGER_DATA_DIR").unwrap_or_else(|_| ".caseledger".into());
+                let dir = crate::settings::data_dir();
                 let cluster = tokio::task::spawn_blocking(move || Cluster::open(&dir, true)).await??;
                 let was_running = cluster.is_running();
                 if !was_running {
@@ -257,7 +265,7 @@ const DEMO_FILES: [(&str, &str); 11] = [
 ];
 
 /// The demo: the case study loaded into an empty database, development tokens for each party.
-async fn demo(pool: PgPool, commands: &Commands) -> anyhow::Result<()> {
+async fn demo(pool: PgPool, commands: &Commands, mut settings: Settings) -> anyhow::Result<()> {
     let events: i64 = sqlx::query_scalar("select count(*) from events")
         .fetch_one(&pool)
         .await?;
@@ -277,11 +285,13 @@ async fn demo(pool: PgPool, commands: &Commands) -> anyhow::Result<()> {
             report.imports, report.commands, report.flagged
         );
     }
-    let secret = std::env::var(DEV_SECRET_VAR)
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let listen = listen_address();
+    // A random secret unless one was given: tokens from an earlier demo stop working.
+    let secret = settings
+        .dev_secret
+        .get_or_insert_with(|| format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple()))
+        .clone();
+    settings.check_development_mode()?;
+    let listen = settings.listen.clone();
     println!("CaseLedger demo: http://{listen}/ (sign in as any party)");
     println!("GraphQL: http://{listen}/graphql   GraphiQL: http://{listen}/graphiql");
     println!("Tokens for `Authorization: Bearer <token>`, valid for 12 hours:");
@@ -296,25 +306,21 @@ async fn demo(pool: PgPool, commands: &Commands) -> anyhow::Result<()> {
             "  {:<9} {:<16} {}",
             role.as_str(),
             sub,
-            dev_token(&secret, role, sub, 12 * 60)?
+            dev_token(&secret, role, sub, 12 * 60 * 60)?
         );
     }
-    serve(pool, Some(secret)).await
+    serve(pool, settings).await
 }
 
-fn listen_address() -> String {
-    std::env::var("CASELEDGER_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into())
-}
-
-async fn serve(pool: PgPool, dev_secret: Option<String>) -> anyhow::Result<()> {
-    let listen = listen_address();
+async fn serve(pool: PgPool, settings: Settings) -> anyhow::Result<()> {
+    let listen = settings.listen.clone();
     // Before anything records a metric: what is recorded earlier is lost.
     crate::monitoring::prometheus();
     let store = EventStore::new(pool.clone());
     let projections = Projections::start(&store);
-    let mut auth = Authenticator::new(dev_secret.as_deref());
+    let mut auth = Authenticator::new(settings.dev_secret.as_deref());
     let mut web_oidc = None;
-    if let Some(oidc) = crate::auth::OidcConfig::from_env().map_err(anyhow::Error::msg)? {
+    if let Some(oidc) = settings.oidc.clone() {
         tracing::info!(issuer = %oidc.issuer, "accepting RS256/ES256 tokens from the issuer");
         web_oidc = crate::web::oidc::WebOidc::from_env(&oidc).map_err(anyhow::Error::msg)?;
         if web_oidc.is_some() {
@@ -328,15 +334,33 @@ async fn serve(pool: PgPool, dev_secret: Option<String>) -> anyhow::Result<()> {
         );
     }
     let (stopping, stop) = tokio::sync::watch::channel(false);
-    let schema = build_schema(AppState::new(store.clone()));
+    let live = LiveFeed::start(store.clone(), Some(stop.clone()));
+    let schema = build_schema_with(
+        AppState::with(store, live.clone(), settings.subscriptions),
+        settings.limits,
+    );
     let web = crate::web::WebState::new(
         schema.clone(),
         pool.clone(),
-        store,
+        live,
         auth.development_mode(),
         web_oidc,
-        stop.clone(),
+        settings.session_idle,
     );
+    if let Some(metrics_listen) = &settings.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(metrics_listen)
+            .await
+            .with_context(|| format!("listening for /metrics on {metrics_listen} (CASELEDGER_METRICS_LISTEN)"))?;
+        tracing::info!(listen = %listener.local_addr()?, "serving /metrics");
+        let mut stop = stop.clone();
+        tokio::spawn(
+            axum::serve(listener, metrics_router(pool.clone()))
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|stop| *stop).await;
+                })
+                .into_future(),
+        );
+    }
     let app = router(HttpState {
         schema,
         auth,
@@ -346,7 +370,7 @@ async fn serve(pool: PgPool, dev_secret: Option<String>) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
-    tracing::info!(%listen, "serving");
+    tracing::info!(listen = %listener.local_addr()?, "serving");
     let mut stop = stop;
     let server = tokio::spawn(
         axum::serve(listener, app)

@@ -19,6 +19,12 @@ pub enum ApiError {
     BadInput { field: String, message: String },
     #[error(transparent)]
     Command(#[from] CommandError),
+    /// The caller holds as many subscriptions as it may.
+    #[error("{0}")]
+    TooMany(String),
+    /// A subscription fell further behind the log than its queue holds; subscribe again.
+    #[error("this subscription fell behind the events and was ended: subscribe again")]
+    FellBehind,
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -62,6 +68,8 @@ impl ErrorExtensions for ApiError {
             ApiError::NotFound(_) => ("NOT_FOUND", self.to_string()),
             ApiError::BadInput { .. } => ("BAD_USER_INPUT", self.to_string()),
             ApiError::Command(error) => (command_code(error), self.to_string()),
+            ApiError::TooMany(_) => ("TOO_MANY_SUBSCRIPTIONS", self.to_string()),
+            ApiError::FellBehind => ("SUBSCRIPTION_FELL_BEHIND", self.to_string()),
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, source = ?cause.source(), "request failed");
                 ("INTERNAL_SERVER_ERROR", "internal error".to_string())
@@ -95,7 +103,9 @@ impl ErrorExtensions for ApiError {
 fn command_code(error: &CommandError) -> &'static str {
     match error {
         CommandError::Rejected(rejection) => match rejection {
-            CaseError::Forbidden { .. } | CaseError::AssignOnlySelf { .. } => "FORBIDDEN",
+            CaseError::Forbidden { .. }
+            | CaseError::AssignOnlySelf { .. }
+            | CaseError::HeldByAnotherChampion { .. } => "FORBIDDEN",
             CaseError::CaseNotFound => "NOT_FOUND",
             CaseError::InvalidTransition { .. } | CaseError::NotCompliant { .. } | CaseError::CaseAlreadyExists => {
                 "INVALID_TRANSITION"

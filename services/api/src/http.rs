@@ -1,28 +1,39 @@
-//! HTTP: `/graphql` (POST; the caller from the bearer token), GraphiQL at `/graphiql` in
-//! development mode only, `/livez` and `/readyz`. One request at a time per body, limited in
-//! size and time; batched requests are refused.
+//! HTTP: `/graphql` (POST, the caller from the bearer token; GET upgrades to graphql-transport-ws
+//! subscriptions), GraphiQL at `/graphiql` in development mode only, `/livez` and `/readyz`;
+//! `/metrics` on a listener of its own. One request per body, limited in size; batched requests
+//! are refused. The WebSocket path has the same limits as a POST (message size, and the schema's
+//! limits on an operation's size, cost and time, which apply on both) and closes when the token it
+//! was opened with expires.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_graphql::Data;
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource};
-use async_graphql_axum::{GraphQLProtocol, GraphQLResponse, GraphQLWebSocket};
+use std::str::FromStr;
+
+use async_graphql::http::{
+    ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource, WebSocket as GraphqlSocket, WebSocketProtocols, WsMessage,
+};
+use async_graphql_axum::GraphQLResponse;
 use axum::body::Bytes;
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header::AUTHORIZATION};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, SEC_WEBSOCKET_PROTOCOL, STRICT_TRANSPORT_SECURITY};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use futures_util::{SinkExt, StreamExt};
 use sqlx::PgPool;
+use tokio::sync::watch;
 
 use crate::auth::{Authenticator, Caller};
-use crate::graphql::AppSchema;
+use crate::graphql::{AppSchema, ConnectionSubscriptions};
 use crate::monitoring::RequestIds;
 
 /// Large enough for a national dashboard extract (7,000 rows is about 0.5 MiB).
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A WebSocket that has not sent `connection_init` within this long is closed.
+const CONNECTION_INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct HttpState {
@@ -41,23 +52,46 @@ impl std::fmt::Debug for HttpState {
     }
 }
 
+/// The public router: GraphQL, the probes and (when given) the web pages.
 pub fn router(state: HttpState) -> Router {
     let web = state.web.clone();
+    let development = state.auth.development_mode();
     let mut api = Router::new()
         .route("/graphql", post(graphql).get(subscriptions))
         .route("/livez", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics));
-    if state.auth.development_mode() {
+        .route("/readyz", get(readyz));
+    if development {
         api = api.route("/graphiql", get(graphiql));
     }
     let mut router = api.with_state(state);
     if let Some(web) = web {
         router = router.merge(crate::web::router(web));
     }
+    if !development {
+        // Browsers that have once reached the service over HTTPS never try plain HTTP again.
+        router = router.layer(axum::middleware::map_response(|mut response: Response| async move {
+            response.headers_mut().insert(
+                STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+            );
+            response
+        }));
+    }
     router
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(crate::monitoring::track))
+}
+
+/// `/metrics` alone, for its own listener (`CASELEDGER_METRICS_LISTEN`): what it shows (contract
+/// review activity among it) is for the operators' scraper, not for the public port.
+pub fn metrics_router(pool: PgPool) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let pool = pool.clone();
+            async move { crate::monitoring::render(&pool).await }
+        }),
+    )
 }
 
 /// One GraphQL request per body. `Bytes` honours the body limit (413 beyond it).
@@ -86,45 +120,116 @@ async fn graphql(
         tracing::Span::current().record("role", actor.role.as_str());
     }
     let request = request.data(caller).data(ids);
-    match tokio::time::timeout(REQUEST_TIMEOUT, state.schema.execute(request)).await {
-        Ok(response) => GraphQLResponse::from(response).into_response(),
-        Err(_) => {
-            let body = serde_json::json!({
-                "errors": [{ "message": "the request took too long", "extensions": { "code": "TIMEOUT" } }]
-            });
-            (StatusCode::GATEWAY_TIMEOUT, Json(body)).into_response()
+    // The schema's limits bound the work and time of the operation, here and over WebSocket.
+    let mut response = GraphQLResponse::from(state.schema.execute(request).await).into_response();
+    // Answers carry case data: no cache may keep them.
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Subscriptions (and queries and mutations) over graphql-transport-ws: messages at most the
+/// body limit, the token in `connection_init`'s payload (`{"Authorization": "Bearer …"}`), a
+/// connection without a valid one refused, and the connection closed when that token expires.
+async fn subscriptions(State(state): State<HttpState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    let protocol = headers
+        .get(SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|offered| {
+            offered
+                .split(',')
+                .find_map(|name| WebSocketProtocols::from_str(name.trim()).ok())
+        });
+    let Some(protocol) = protocol else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "ask for the graphql-transport-ws (or graphql-ws) subprotocol",
+        )
+            .into_response();
+    };
+    upgrade
+        .max_message_size(BODY_LIMIT)
+        .max_frame_size(BODY_LIMIT)
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| serve_socket(state, protocol, socket))
+}
+
+async fn serve_socket(state: HttpState, protocol: WebSocketProtocols, socket: WebSocket) {
+    let (mut sink, stream) = socket.split();
+    let input = stream
+        .take_while(|message| futures_util::future::ready(message.is_ok()))
+        .filter_map(|message| {
+            futures_util::future::ready(match message {
+                Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
+                Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
+                _ => None,
+            })
+        });
+    // When the token given at `connection_init` expires (UNIX seconds), once there is one.
+    let (expiry, mut expires) = watch::channel::<Option<u64>>(None);
+    let auth = state.auth.clone();
+    let mut messages =
+        GraphqlSocket::new(state.schema.clone(), input, protocol).on_connection_init(move |payload| async move {
+            let token = ["Authorization", "authorization"]
+                .iter()
+                .find_map(|key| payload.get(key).and_then(|v| v.as_str()).map(str::to_string));
+            match auth.caller_until(token.as_deref()).await {
+                (Caller::Authenticated(actor), expires_at) => {
+                    let _ = expiry.send(expires_at);
+                    let mut data = Data::default();
+                    data.insert(Caller::Authenticated(actor));
+                    data.insert(ConnectionSubscriptions::default());
+                    Ok(data)
+                }
+                (Caller::Rejected(reason), _) => Err(async_graphql::Error::new(reason)),
+                (Caller::Anonymous, _) => Err(async_graphql::Error::new(
+                    "a bearer token is required in connection_init",
+                )),
+            }
+        });
+    let end = async move {
+        // No `connection_init` in time: there is nobody to serve.
+        let given = tokio::time::timeout(CONNECTION_INIT_TIMEOUT, expires.wait_for(Option::is_some))
+            .await
+            .map(|given| given.map(|expires_at| expires_at.unwrap_or_default()));
+        let expires_at = match given {
+            Err(_) => return (4408, "connection_init was not sent in time".to_string()),
+            // Refused at `connection_init`: the protocol closes the socket with the reason.
+            Ok(Err(_)) => return std::future::pending().await,
+            Ok(Ok(expires_at)) => expires_at,
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default();
+        tokio::time::sleep(Duration::from_secs_f64((expires_at as f64 - now).max(0.0))).await;
+        (4401, "the token has expired: connect again with a new one".to_string())
+    };
+    tokio::pin!(end);
+    loop {
+        let outgoing = tokio::select! {
+            message = messages.next() => match message {
+                Some(WsMessage::Text(text)) => Message::Text(text.into()),
+                Some(WsMessage::Close(code, reason)) => close(code, reason),
+                None => break,
+            },
+            (code, reason) = &mut end => {
+                let _ = sink.send(close(code, reason)).await;
+                break;
+            }
+        };
+        if sink.send(outgoing).await.is_err() {
+            break;
         }
     }
 }
 
-/// Subscriptions over graphql-transport-ws: the token comes in `connection_init`'s payload
-/// (`{"Authorization": "Bearer …"}`), and a connection without a valid one is refused.
-async fn subscriptions(
-    State(state): State<HttpState>,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| {
-        let auth = state.auth.clone();
-        GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
-            .on_connection_init(move |payload| async move {
-                let token = ["Authorization", "authorization"]
-                    .iter()
-                    .find_map(|key| payload.get(key).and_then(|v| v.as_str()).map(str::to_string));
-                match auth.caller(token.as_deref()).await {
-                    Caller::Authenticated(actor) => {
-                        let mut data = Data::default();
-                        data.insert(Caller::Authenticated(actor));
-                        Ok(data)
-                    }
-                    Caller::Rejected(reason) => Err(async_graphql::Error::new(reason)),
-                    Caller::Anonymous => Err(async_graphql::Error::new(
-                        "a bearer token is required in connection_init",
-                    )),
-                }
-            })
-            .serve()
-    })
+fn close(code: u16, reason: String) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
 }
 
 async fn graphiql() -> Html<String> {
@@ -134,10 +239,6 @@ async fn graphiql() -> Html<String> {
             .subscription_endpoint("/graphql")
             .finish(),
     )
-}
-
-async fn metrics(State(state): State<HttpState>) -> Response {
-    crate::monitoring::render(&state.pool).await
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {

@@ -7,5 +7,6 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod monitoring;
+pub mod settings;
 pub mod telemetry;
 pub mod web;

@@ -48,7 +48,7 @@ fn rejected(caller: Caller) -> bool {
 
 #[tokio::test]
 async fn a_valid_development_token_names_the_actor_and_role() {
-    let token = dev_token(SECRET, Role::Champion, "dc-amira", 10).unwrap();
+    let token = dev_token(SECRET, Role::Champion, "dc-amira", 600).unwrap();
     let Caller::Authenticated(actor) = caller(&token).await else {
         panic!("refused")
     };
@@ -106,7 +106,7 @@ async fn alg_none_and_a_missing_or_unknown_role_are_refused() {
 
 #[tokio::test]
 async fn without_development_mode_no_token_is_accepted_and_no_header_is_anonymous() {
-    let token = dev_token(SECRET, Role::Icb, "icb-1", 10).unwrap();
+    let token = dev_token(SECRET, Role::Icb, "icb-1", 600).unwrap();
     assert!(rejected(
         Authenticator::new(None).caller(Some(&format!("Bearer {token}"))).await
     ));

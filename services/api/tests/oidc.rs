@@ -232,3 +232,64 @@ async fn an_unknown_kid_fetches_the_keys_again_and_a_key_never_published_is_refu
     let unknown = ec_key("never-published");
     assert!(refused(&check(&auth, &sign(&unknown, &claims(&issuer))).await));
 }
+
+#[tokio::test]
+async fn with_an_issuer_only_mapped_role_names_count_and_admin_is_never_implicit() {
+    let key = ec_key("ec-1");
+    let issuer = issuer(&[&key]).await;
+    let auth = authenticator(&issuer, None);
+    for names in [json!(["admin"]), json!("icb"), json!(["ICB", "champion"])] {
+        let mut token = claims(&issuer);
+        token["roles"] = names.clone();
+        assert!(
+            refused(&check(&auth, &sign(&key, &token)).await),
+            "{names} is not in the role map"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_token_not_yet_valid_is_refused() {
+    let key = ec_key("ec-1");
+    let issuer = issuer(&[&key]).await;
+    let auth = authenticator(&issuer, None);
+    let mut early = claims(&issuer);
+    early["nbf"] = json!(now() + 3600);
+    assert!(refused(&check(&auth, &sign(&key, &early)).await), "nbf in an hour");
+    early["nbf"] = json!(now() - 10);
+    assert!(matches!(
+        check(&auth, &sign(&key, &early)).await,
+        Caller::Authenticated(_)
+    ));
+}
+
+#[tokio::test]
+async fn keys_published_for_encryption_never_verify_a_token() {
+    let (for_encryption, for_verifying) = (ec_key("enc-1"), ec_key("ops-1"));
+    let mut enc = for_encryption.jwk.clone();
+    enc["use"] = json!("enc");
+    let mut wrap = for_verifying.jwk.clone();
+    wrap.as_object_mut().unwrap().remove("use");
+    wrap["key_ops"] = json!(["wrapKey"]);
+    let issuer = issuer(&[]).await;
+    issuer.keys.write().unwrap().extend([enc, wrap]);
+    let auth = authenticator(&issuer, None);
+    assert!(
+        refused(&check(&auth, &sign(&for_encryption, &claims(&issuer))).await),
+        "use: enc"
+    );
+    assert!(
+        refused(&check(&auth, &sign(&for_verifying, &claims(&issuer))).await),
+        "key_ops without verify"
+    );
+
+    let mut verify = for_verifying.jwk.clone();
+    verify.as_object_mut().unwrap().remove("use");
+    verify["key_ops"] = json!(["verify"]);
+    issuer.keys.write().unwrap().push(verify);
+    let authenticator_later = authenticator(&issuer, None);
+    assert!(matches!(
+        check(&authenticator_later, &sign(&for_verifying, &claims(&issuer))).await,
+        Caller::Authenticated(_)
+    ));
+}

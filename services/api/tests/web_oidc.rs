@@ -37,6 +37,8 @@ enum Misbehave {
     Nothing,
     /// Issues a role CaseLedger does not know.
     UnknownRole,
+    /// Issues a role value that happens to be one of CaseLedger's own names, not in the map.
+    CaseLedgerName,
     /// Puts another nonce in the ID token.
     WrongNonce,
 }
@@ -57,6 +59,8 @@ struct Provider {
     misbehave: Arc<Mutex<Misbehave>>,
     /// The token requests that came with a wrong verifier.
     refused_verifiers: Arc<Mutex<usize>>,
+    /// How many times the discovery document was fetched.
+    discoveries: Arc<Mutex<usize>>,
 }
 
 fn rsa_key() -> (EncodingKey, Value) {
@@ -73,6 +77,7 @@ fn rsa_key() -> (EncodingKey, Value) {
 }
 
 async fn discovery(State(p): State<Provider>) -> Json<Value> {
+    *p.discoveries.lock().unwrap() += 1;
     Json(json!({
         "issuer": p.url,
         "authorization_endpoint": format!("{}/authorize", p.url),
@@ -132,7 +137,11 @@ async fn token(
     let claims = json!({
         "iss": p.url, "sub": "icb-assurance-7", "aud": CLIENT_ID, "iat": now, "exp": now + 300,
         "nonce": if misbehave == Misbehave::WrongNonce { "another-nonce".to_string() } else { pending.nonce },
-        "nhsid_nrbac_roles": if misbehave == Misbehave::UnknownRole { json!(["S0080:G0450:R5080"]) } else { json!(["S0080:G0450:R8000"]) },
+        "nhsid_nrbac_roles": match misbehave {
+            Misbehave::UnknownRole => json!(["S0080:G0450:R5080"]),
+            Misbehave::CaseLedgerName => json!(["admin", "icb"]),
+            _ => json!(["S0080:G0450:R8000"]),
+        },
     });
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some("web-1".into());
@@ -165,6 +174,7 @@ fn world() -> World {
             codes: Arc::default(),
             misbehave: Arc::default(),
             refused_verifiers: Arc::default(),
+            discoveries: Arc::default(),
         };
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
@@ -196,19 +206,24 @@ fn world() -> World {
         )
         .unwrap();
         let store = EventStore::new(db.pool.clone());
-        let schema = build_schema(AppState::new(store.clone()));
-        let (_stop, shutdown) = tokio::sync::watch::channel(false);
-        let web = WebState::new(schema.clone(), db.pool.clone(), store, false, Some(oidc), shutdown);
+        let state = AppState::new(store);
+        let live = state.live.clone();
+        let schema = build_schema(state);
+        let web = WebState::new(
+            schema.clone(),
+            db.pool.clone(),
+            live,
+            false,
+            Some(oidc),
+            Duration::from_secs(1800),
+        );
         let app = router(HttpState {
             schema,
             auth: Authenticator::new(None).with_oidc(config),
             pool: db.pool.clone(),
             web: Some(web),
         });
-        tokio::spawn(async move {
-            let _keep = _stop;
-            axum::serve(listener, app).await.unwrap()
-        });
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         (service, provider, db)
     });
     World {
@@ -244,9 +259,18 @@ fn fetch(url: &str, cookie: Option<&str>) -> Answer {
     }
 }
 
-/// From the service's sign-in button to the provider and back: the callback's answer, and the
-/// callback URL (to try it again).
-fn sign_in(world: &World) -> (Answer, String) {
+/// The `name=value` of the cookie `name` that `answer` sets.
+fn cookie_set(answer: &Answer, name: &str) -> Option<String> {
+    answer
+        .cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(|c| c.split(';').next().unwrap().to_string())
+}
+
+/// From the service's sign-in button to the provider and back, in one browser: the callback's
+/// answer, the callback URL (to try it again) and the browser's login cookie.
+fn sign_in(world: &World) -> (Answer, String, String) {
     let login = fetch(&format!("{}/auth/login", world.service), None);
     assert_eq!(login.status, 303, "{}", login.body);
     assert!(
@@ -265,19 +289,20 @@ fn sign_in(world: &World) -> (Answer, String) {
     ] {
         assert!(login.location.contains(part), "{part} in {}", login.location);
     }
+    let login_cookie = cookie_set(&login, "__Host-caseledger_login").expect("the login cookie");
     let back = fetch(&login.location, None);
     assert!(
         back.location.starts_with(&format!("{}/auth/callback?", world.service)),
         "{}",
         back.location
     );
-    (fetch(&back.location, None), back.location)
+    (fetch(&back.location, Some(&login_cookie)), back.location, login_cookie)
 }
 
 #[test]
 fn the_code_flow_with_pkce_signs_a_person_in_with_the_role_from_their_token() {
     let world = world();
-    let (answer, callback) = sign_in(&world);
+    let (answer, callback, login_cookie) = sign_in(&world);
     assert_eq!(
         (answer.status, answer.location.as_str()),
         (303, "/icb"),
@@ -287,7 +312,7 @@ fn the_code_flow_with_pkce_signs_a_person_in_with_the_role_from_their_token() {
     let session = answer
         .cookies
         .iter()
-        .find(|c| c.starts_with("caseledger_session="))
+        .find(|c| c.starts_with("__Host-caseledger_session="))
         .unwrap();
     assert!(
         session.contains("HttpOnly") && session.contains("Secure") && session.contains("SameSite=Lax"),
@@ -298,18 +323,60 @@ fn the_code_flow_with_pkce_signs_a_person_in_with_the_role_from_their_token() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Assurance dashboard") && page.body.contains("icb-assurance-7"));
 
+    assert!(
+        answer
+            .cookies
+            .iter()
+            .any(|c| c.starts_with("__Host-caseledger_login=;")),
+        "the login cookie is cleared once used: {:?}",
+        answer.cookies
+    );
+
     // A callback is good once.
-    let again = fetch(&callback, None);
+    let again = fetch(&callback, Some(&login_cookie));
     assert_eq!(again.status, 400);
     assert!(again.body.contains("expired or was already used"));
-    assert!(again.cookies.iter().all(|c| !c.starts_with("caseledger_session=")));
+    assert!(again.cookies.iter().all(|c| !c.contains("caseledger_session=")));
 
     // A state the service never issued.
     let forged = fetch(
         &format!("{}/auth/callback?code=code-0&state=forged", world.service),
-        None,
+        Some("__Host-caseledger_login=forged"),
     );
     assert_eq!(forged.status, 400);
+}
+
+#[test]
+fn a_callback_link_from_someone_elses_sign_in_signs_nobody_in() {
+    let world = world();
+    // The attacker starts a sign-in in their own browser and stops at the callback link.
+    let attacker = fetch(&format!("{}/auth/login", world.service), None);
+    let link = fetch(&attacker.location, None).location;
+    // The victim opens the link: their browser has no login cookie, or one of its own.
+    let victim = fetch(&link, None);
+    assert_eq!(victim.status, 400, "{}", victim.body);
+    assert!(victim.body.contains("not started in this browser"), "{}", victim.body);
+    assert!(victim.cookies.iter().all(|c| !c.contains("caseledger_session=")));
+    let own = cookie_set(
+        &fetch(&format!("{}/auth/login", world.service), None),
+        "__Host-caseledger_login",
+    )
+    .unwrap();
+    let victim = fetch(&link, Some(&own));
+    assert_eq!(victim.status, 400);
+    assert!(victim.cookies.iter().all(|c| !c.contains("caseledger_session=")));
+    // The attacker's own browser still could: it is the cookie that tells them apart.
+    let attackers_cookie = cookie_set(&attacker, "__Host-caseledger_login").unwrap();
+    assert_eq!(fetch(&link, Some(&attackers_cookie)).status, 303);
+}
+
+#[test]
+fn the_issuers_discovery_is_fetched_once_not_for_every_visitor() {
+    let world = world();
+    for _ in 0..5 {
+        assert_eq!(fetch(&format!("{}/auth/login", world.service), None).status, 303);
+    }
+    assert_eq!(*world.provider.discoveries.lock().unwrap(), 1);
 }
 
 #[test]
@@ -318,6 +385,7 @@ fn a_wrong_verifier_nonce_or_role_signs_nobody_in() {
 
     // The code taken to the token endpoint with another verifier: the provider refuses it.
     let login = fetch(&format!("{}/auth/login", world.service), None);
+    let login_cookie = cookie_set(&login, "__Host-caseledger_login").unwrap();
     let back = fetch(&login.location, None);
     let code = back
         .location
@@ -336,19 +404,21 @@ fn a_wrong_verifier_nonce_or_role_signs_nobody_in() {
             ..pending
         },
     );
-    let answer = fetch(&back.location, None);
+    let answer = fetch(&back.location, Some(&login_cookie));
     assert_eq!(answer.status, 502, "{}", answer.body);
     assert_eq!(*world.provider.refused_verifiers.lock().unwrap(), 1);
-    assert!(answer.cookies.iter().all(|c| !c.starts_with("caseledger_session=")));
+    assert!(answer.cookies.iter().all(|c| !c.contains("caseledger_session=")));
 
     *world.provider.misbehave.lock().unwrap() = Misbehave::WrongNonce;
-    let (answer, _) = sign_in(&world);
+    let (answer, _, _) = sign_in(&world);
     assert_eq!(answer.status, 403, "{}", answer.body);
-    assert!(answer.cookies.iter().all(|c| !c.starts_with("caseledger_session=")));
+    assert!(answer.cookies.iter().all(|c| !c.contains("caseledger_session=")));
 
-    *world.provider.misbehave.lock().unwrap() = Misbehave::UnknownRole;
-    let (answer, _) = sign_in(&world);
-    assert_eq!(answer.status, 403);
-    assert!(answer.body.contains("no CaseLedger role"));
-    assert!(answer.cookies.iter().all(|c| !c.starts_with("caseledger_session=")));
+    for misbehave in [Misbehave::UnknownRole, Misbehave::CaseLedgerName] {
+        *world.provider.misbehave.lock().unwrap() = misbehave;
+        let (answer, _, _) = sign_in(&world);
+        assert_eq!(answer.status, 403, "{misbehave:?}");
+        assert!(answer.body.contains("no CaseLedger role"), "{misbehave:?}");
+        assert!(answer.cookies.iter().all(|c| !c.contains("caseledger_session=")));
+    }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use caseledger_api::auth::{Authenticator, dev_token};
 use caseledger_api::graphql::{AppState, build_schema};
-use caseledger_api::http::{HttpState, router};
+use caseledger_api::http::{HttpState, metrics_router, router};
 use caseledger_api::web::WebState;
 use caseledger_cases::case::*;
 use caseledger_cases::practice::{PracticeDetails, SlotsObserved, practice_stream};
@@ -27,7 +27,7 @@ use crate::server::BenchServer;
 const PRACTICES: u32 = 10_000;
 const WEEKS: u32 = 90;
 const CHAMPIONS: u32 = 20;
-const SECRET: &str = "bench-secret";
+const SECRET: &str = "bench-secret-that-is-at-least-32-bytes-long";
 
 pub async fn run(server: &BenchServer, seconds: u64) -> anyhow::Result<Vec<Run>> {
     let pool = server.fresh_database("bench_service", true, 40).await?;
@@ -53,25 +53,35 @@ pub async fn run(server: &BenchServer, seconds: u64) -> anyhow::Result<Vec<Run>>
     }
     let projections = Projections::start(&store);
 
-    let schema = build_schema(AppState::new(store.clone()));
-    let (_stopping, stop) = tokio::sync::watch::channel(false);
-    let web = WebState::new(schema.clone(), pool.clone(), store.clone(), true, None, stop);
+    let state = AppState::new(store.clone());
+    let live = state.live.clone();
+    let schema = build_schema(state);
+    let web = WebState::new(
+        schema.clone(),
+        pool.clone(),
+        live,
+        true,
+        None,
+        Duration::from_secs(30 * 60),
+    );
+    // As the service does, on one port here: the bench scrapes /metrics beside the pages.
     let app = router(HttpState {
         schema,
         auth: Authenticator::new(Some(SECRET)),
         pool: pool.clone(),
         web: Some(web),
-    });
+    })
+    .merge(metrics_router(pool.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let url = format!("{base}/graphql");
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let icb = dev_token(SECRET, Role::Icb, "icb-assurance-1", 60)?;
+    let icb = dev_token(SECRET, Role::Icb, "icb-assurance-1", 3600)?;
     let summary = "{ icb { summary { practices nonCompliantPractices casesOpened openCases compliantCases closedCases \
                    medianDaysToCompliance byStatus { status count } byPlace { place openCases compliantCases nonCompliantPractices } } } }";
     runs.push(load_test("icb.summary", seconds, graphql(&url, &icb, summary)).await?);
-    let champion = dev_token(SECRET, Role::Champion, "dc-0", 60)?;
+    let champion = dev_token(SECRET, Role::Champion, "dc-0", 3600)?;
     let my_cases = "{ champion { myCases { id status revision practice { odsCode name } } } }";
     runs.push(load_test("champion.myCases", seconds, graphql(&url, &champion, my_cases)).await?);
 

@@ -241,6 +241,31 @@ fn assign_case_champion_self_or_icb_anyone() {
 }
 
 #[test]
+fn a_champion_takes_only_an_unassigned_case_and_only_the_icb_reassigns_a_held_one() {
+    let ben = actor(Role::Champion, "dc-ben");
+    let take = |id: &str| Action::AssignCase { champion_id: short(id) };
+    let held_by_amira = given(&[(icb(), flag()), (amira(), take("dc-amira"))]);
+    assert_eq!(
+        when(&held_by_amira, ben.clone(), take("dc-ben")),
+        Err(CaseError::HeldByAnotherChampion {
+            champion_id: "dc-amira".into()
+        }),
+        "the refusal names who holds the case"
+    );
+    assert!(
+        when(&held_by_amira, amira(), take("dc-amira")).is_ok(),
+        "taking your own case again"
+    );
+    let moved = when(&held_by_amira, icb(), take("dc-ben")).unwrap();
+    assert_eq!(
+        moved,
+        vec![CaseEvent::CaseAssigned(CaseAssigned {
+            champion_id: short("dc-ben")
+        })]
+    );
+}
+
+#[test]
 fn record_contact_moves_a_flagged_case_to_contacted() {
     assert_eq!(then_status(flagged(), amira(), contact()), Some(CaseStatus::Contacted));
     assert!(forbidden(when(&flagged(), icb(), contact())));

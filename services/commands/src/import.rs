@@ -19,6 +19,9 @@ use crate::{CommandContext, CommandError, Commands};
 
 /// Rows per transaction: large enough to be quick, small enough to hold few locks at once.
 const ROWS_PER_TRANSACTION: usize = 500;
+/// Errors listed in a report; the rest are counted. Nobody reads 20,000 errors, and a report that
+/// lists them all is megabytes long.
+pub const LISTED_ERRORS: usize = 100;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
@@ -28,8 +31,10 @@ pub struct ImportReport {
     pub observed: usize,
     pub flagged: usize,
     pub reopened: usize,
-    /// Non-empty means nothing was applied.
+    /// The first [`LISTED_ERRORS`] errors; non-empty means nothing was applied.
     pub errors: Vec<ImportError>,
+    /// How many errors there were in all.
+    pub error_count: usize,
 }
 
 impl Commands {
@@ -51,9 +56,12 @@ impl Commands {
         }
         let dashboard = match parse_dashboard(csv, now.date_naive()) {
             Ok(dashboard) => dashboard,
-            Err(errors) => {
+            Err(mut errors) => {
+                let error_count = errors.len();
+                errors.truncate(LISTED_ERRORS);
                 return Ok(ImportReport {
                     errors,
+                    error_count,
                     ..ImportReport::default()
                 });
             }

@@ -95,3 +95,32 @@ async fn all_and_a_category_read_in_pages_in_global_order() {
         vec![&b, &b, &b]
     );
 }
+
+#[tokio::test]
+async fn many_streams_read_in_one_call_each_in_revision_order_honouring_deletes() {
+    let (store, _db) = store().await;
+    let (a, b, deleted, absent) = (stream(), stream(), stream(), stream());
+    store.append(&a, ExpectedRevision::NoStream, &events(3)).await.unwrap();
+    store.append(&b, ExpectedRevision::NoStream, &events(2)).await.unwrap();
+    store.append(&a, ExpectedRevision::Exact(2), &events(1)).await.unwrap();
+    store
+        .append(&deleted, ExpectedRevision::NoStream, &events(2))
+        .await
+        .unwrap();
+    store.delete_stream(&deleted, ExpectedRevision::Any).await.unwrap();
+
+    let read = store
+        .read_streams(&[a.clone(), b.clone(), deleted.clone(), absent])
+        .await
+        .unwrap();
+    let of = |name: &str| {
+        read.iter()
+            .filter(|e| e.stream_id == name)
+            .map(|e| e.revision)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(of(&a), vec![0, 1, 2, 3]);
+    assert_eq!(of(&b), vec![0, 1]);
+    assert!(of(&deleted).is_empty(), "a soft-deleted stream reads as absent");
+    assert_eq!(read.len(), 6);
+}

@@ -1,5 +1,7 @@
 //! `case_view`: one row per case, folded with the domain's own `evolve`, plus when the case first
-//! went to contract review. A batch loads its cases in one query and writes them back in one.
+//! went to contract review and when each party last saw something happen on it (through its own
+//! lens, so a party cannot learn of events hidden from it by watching the time move). A batch loads
+//! its cases in one query and writes them back in one.
 
 use std::collections::HashMap;
 
@@ -7,7 +9,7 @@ use caseledger_cases::case::RemapChange;
 use caseledger_cases::case::RootCause;
 use caseledger_cases::practice::PracticeDetails;
 use caseledger_cases::values::{OdsCode, PcnCode, ShortText};
-use caseledger_cases::{Case, CaseStatus, evolve};
+use caseledger_cases::{Case, CaseStatus, Role, evolve};
 use caseledger_commands::envelope_of;
 use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent};
 use chrono::{DateTime, Utc};
@@ -21,11 +23,62 @@ pub const NAME: &str = "case_view";
 #[derive(Debug, Default)]
 pub struct CaseViewProjection;
 
+/// The parties whose last activity the view keeps, in the order of [`Activity`]'s fields.
+const PARTIES: [Role; 4] = [Role::Icb, Role::Champion, Role::Dhu, Role::Lmc];
+
+/// Business time of the latest event each party's lens shows (admins see what the ICB sees).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub icb: DateTime<Utc>,
+    pub champion: DateTime<Utc>,
+    pub dhu: DateTime<Utc>,
+    pub lmc: DateTime<Utc>,
+}
+
+impl Activity {
+    pub fn starting(at: DateTime<Utc>) -> Self {
+        Self {
+            icb: at,
+            champion: at,
+            dhu: at,
+            lmc: at,
+        }
+    }
+
+    fn slot(&mut self, role: Role) -> &mut DateTime<Utc> {
+        match role {
+            Role::Champion => &mut self.champion,
+            Role::Dhu => &mut self.dhu,
+            Role::Lmc => &mut self.lmc,
+            Role::Icb | Role::Admin => &mut self.icb,
+        }
+    }
+
+    /// An event of `event_type` happened at `at`: it moves the time of each party that sees it.
+    fn saw(&mut self, event_type: &str, at: DateTime<Utc>) {
+        for role in PARTIES {
+            if crate::lens::shows(role, event_type) {
+                *self.slot(role) = at;
+            }
+        }
+    }
+
+    /// The latest activity `viewer` may see.
+    pub fn for_viewer(&self, viewer: Role) -> DateTime<Utc> {
+        match viewer {
+            Role::Champion => self.champion,
+            Role::Dhu => self.dhu,
+            Role::Lmc => self.lmc,
+            Role::Icb | Role::Admin => self.icb,
+        }
+    }
+}
+
 /// A case while a batch is folded into it.
 struct Folded {
     case: Case,
     escalated_at: Option<DateTime<Utc>>,
-    last_event_at: DateTime<Utc>,
+    activity: Activity,
 }
 
 /// A `case_view` row: every column, in order. The projection writes it (as JSON, in one upsert
@@ -52,7 +105,10 @@ pub struct CaseRow {
     pub remap_changes: Vec<String>,
     pub open_dhu_issue: bool,
     pub escalated_at: Option<DateTime<Utc>>,
-    pub last_event_at: DateTime<Utc>,
+    pub last_activity_icb: DateTime<Utc>,
+    pub last_activity_champion: DateTime<Utc>,
+    pub last_activity_dhu: DateTime<Utc>,
+    pub last_activity_lmc: DateTime<Utc>,
 }
 
 impl EventHandler for CaseViewProjection {
@@ -89,7 +145,7 @@ impl EventHandler for CaseViewProjection {
             let folded = Folded {
                 case: row.to_case()?,
                 escalated_at: row.escalated_at,
-                last_event_at: row.last_event_at,
+                activity: row.activity(),
             };
             cases.insert(row.case_id, folded);
         }
@@ -100,28 +156,23 @@ impl EventHandler for CaseViewProjection {
             if event.stream_id.starts_with("contract-") {
                 if let Some(folded) = cases.get_mut(&case_id) {
                     folded.escalated_at = Some(folded.escalated_at.map_or(at, |first| first.min(at)));
+                    folded.activity.saw(&event.event_type, at);
                 }
                 continue;
             }
-            let folded = cases.remove(&case_id).unwrap_or(Folded {
+            let mut folded = cases.remove(&case_id).unwrap_or(Folded {
                 case: Case::default(),
                 escalated_at: None,
-                last_event_at: at,
+                activity: Activity::starting(at),
             });
-            let case = evolve(folded.case, &envelope);
-            cases.insert(
-                case_id,
-                Folded {
-                    case,
-                    escalated_at: folded.escalated_at,
-                    last_event_at: at,
-                },
-            );
+            folded.case = evolve(folded.case, &envelope);
+            folded.activity.saw(&event.event_type, at);
+            cases.insert(case_id, folded);
         }
 
         let rows: Vec<CaseRow> = cases
             .into_iter()
-            .filter_map(|(case_id, f)| CaseRow::of(case_id, &f.case, f.escalated_at, f.last_event_at))
+            .filter_map(|(case_id, f)| CaseRow::of(case_id, &f.case, f.escalated_at, f.activity))
             .collect();
         let rows = serde_json::to_value(rows)?;
         sqlx::query!(
@@ -131,7 +182,8 @@ impl EventHandler for CaseViewProjection {
                    list_size integer, required_slots integer, status text, revision bigint,
                    created_at timestamptz, opened_at timestamptz, compliant_at timestamptz, closed_at timestamptz,
                    visible_slots integer, assigned_to text, root_causes text[], remap_changes text[],
-                   open_dhu_issue boolean, escalated_at timestamptz, last_event_at timestamptz)
+                   open_dhu_issue boolean, escalated_at timestamptz, last_activity_icb timestamptz,
+                   last_activity_champion timestamptz, last_activity_dhu timestamptz, last_activity_lmc timestamptz)
                on conflict (case_id) do update set
                    ods_code = excluded.ods_code, practice_name = excluded.practice_name,
                    pcn_code = excluded.pcn_code, pcn_name = excluded.pcn_name, place = excluded.place,
@@ -141,7 +193,9 @@ impl EventHandler for CaseViewProjection {
                    closed_at = excluded.closed_at, visible_slots = excluded.visible_slots,
                    assigned_to = excluded.assigned_to, root_causes = excluded.root_causes,
                    remap_changes = excluded.remap_changes, open_dhu_issue = excluded.open_dhu_issue,
-                   escalated_at = excluded.escalated_at, last_event_at = excluded.last_event_at"#,
+                   escalated_at = excluded.escalated_at, last_activity_icb = excluded.last_activity_icb,
+                   last_activity_champion = excluded.last_activity_champion,
+                   last_activity_dhu = excluded.last_activity_dhu, last_activity_lmc = excluded.last_activity_lmc"#,
             rows
         )
         .execute(&mut *tx)
@@ -152,12 +206,7 @@ impl EventHandler for CaseViewProjection {
 
 impl CaseRow {
     /// The row of `case`, as a command or the projection left it.
-    pub fn of(
-        case_id: Uuid,
-        case: &Case,
-        escalated_at: Option<DateTime<Utc>>,
-        last_event_at: DateTime<Utc>,
-    ) -> Option<Self> {
+    pub fn of(case_id: Uuid, case: &Case, escalated_at: Option<DateTime<Utc>>, activity: Activity) -> Option<Self> {
         let (status, practice, created_at, opened_at) =
             (case.status?, case.practice.as_ref()?, case.created_at?, case.opened_at?);
         Some(Self {
@@ -181,8 +230,21 @@ impl CaseRow {
             remap_changes: case.remap_changes.iter().map(name_of).collect(),
             open_dhu_issue: case.open_dhu_issue,
             escalated_at,
-            last_event_at,
+            last_activity_icb: activity.icb,
+            last_activity_champion: activity.champion,
+            last_activity_dhu: activity.dhu,
+            last_activity_lmc: activity.lmc,
         })
+    }
+
+    /// When each party last saw the case move.
+    pub fn activity(&self) -> Activity {
+        Activity {
+            icb: self.last_activity_icb,
+            champion: self.last_activity_champion,
+            dhu: self.last_activity_dhu,
+            lmc: self.last_activity_lmc,
+        }
     }
 
     /// The status column as the domain's status.

@@ -1,26 +1,207 @@
-//! The lens: what of a case's history each role may see (GRAPHQL.md, "The lens"). Applied to the
-//! data before it leaves the service, so a field a role may not see is never sent.
+//! The lens: what of a case's history each party may see. An allow-list, per event type and per
+//! field: a field is sent to a party only when its rule names that party, so a field added to an
+//! event later stays hidden from everyone but admins until someone decides who may see it.
+//!
+//! Free text that a party did not write never reaches the LMC or DHU; contact names reach only
+//! the champions; who a champion is never reaches the LMC or DHU (GRAPHQL.md, "The lens").
 
 use caseledger_cases::Role;
 use caseledger_cases::case::{decode_event, encode_event};
 use caseledger_eventstore::RecordedEvent;
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-/// Event types the DHU lens shows.
-const DHU_EVENTS: [&str; 8] = [
-    "PracticeFlagged",
-    "SlotsRemapped",
-    "GpConnectReEnabled",
-    "DhuVisibilityConfirmed",
-    "DhuVisibilityIssueReported",
-    "ComplianceConfirmed",
-    "CaseClosed",
-    "CaseReopened",
+/// A set of parties (admins see everything and are never listed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parties(u8);
+
+impl Parties {
+    pub const NONE: Parties = Parties(0);
+    pub const ICB: Parties = Parties(1);
+    pub const CHAMPION: Parties = Parties(2);
+    pub const DHU: Parties = Parties(4);
+    pub const LMC: Parties = Parties(8);
+    /// ICB and champions: the people who work the case.
+    pub const CASEWORK: Parties = Parties(1 | 2);
+    pub const ALL: Parties = Parties(1 | 2 | 4 | 8);
+
+    pub const fn and(self, other: Parties) -> Parties {
+        Parties(self.0 | other.0)
+    }
+
+    pub fn include(self, role: Role) -> bool {
+        let bit = match role {
+            Role::Admin => return true,
+            Role::Icb => Self::ICB.0,
+            Role::Champion => Self::CHAMPION.0,
+            Role::Dhu => Self::DHU.0,
+            Role::Lmc => Self::LMC.0,
+        };
+        self.0 & bit != 0
+    }
+}
+
+/// Who may see one field of an event's data.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldRule {
+    pub field: &'static str,
+    pub seen_by: Parties,
+}
+
+/// Who may see an event at all, and each of its fields.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRule {
+    pub event_type: &'static str,
+    pub seen_by: Parties,
+    pub fields: &'static [FieldRule],
+}
+
+const fn field(field: &'static str, seen_by: Parties) -> FieldRule {
+    FieldRule { field, seen_by }
+}
+
+const ALL: Parties = Parties::ALL;
+const WORK: Parties = Parties::CASEWORK;
+/// Everyone who may see the case's operational history, but the DHU.
+const NOT_DHU: Parties = Parties::ICB.and(Parties::CHAMPION).and(Parties::LMC);
+
+/// The allow-list. Reference data (the practice, counts, enumerated values) is for everyone who
+/// sees the event; free text and references typed by a party are for the ICB and champions, and
+/// for the DHU only where the DHU wrote them.
+pub const RULES: &[EventRule] = &[
+    EventRule {
+        event_type: "PracticeFlagged",
+        seen_by: ALL,
+        fields: &[
+            field("practice", ALL),
+            field("list_size", ALL),
+            field("required_slots", ALL),
+            field("visible_slots", ALL),
+            field("source", ALL),
+            field("reason", WORK),
+        ],
+    },
+    EventRule {
+        event_type: "CaseAssigned",
+        seen_by: NOT_DHU,
+        fields: &[field("champion_id", WORK)],
+    },
+    EventRule {
+        event_type: "PracticeContacted",
+        seen_by: NOT_DHU,
+        fields: &[
+            field("channel", NOT_DHU),
+            field("contact_name", Parties::CHAMPION),
+            field("summary", WORK),
+        ],
+    },
+    EventRule {
+        event_type: "GuidanceShared",
+        seen_by: NOT_DHU,
+        fields: &[field("guide", WORK), field("version", WORK)],
+    },
+    EventRule {
+        event_type: "RootCauseIdentified",
+        seen_by: NOT_DHU,
+        fields: &[field("cause", NOT_DHU), field("detail", WORK)],
+    },
+    EventRule {
+        event_type: "SlotsRemapped",
+        seen_by: ALL,
+        fields: &[field("changes", ALL), field("slots_per_day_configured", ALL)],
+    },
+    EventRule {
+        event_type: "GpConnectReEnabled",
+        seen_by: ALL,
+        fields: &[field("reference", WORK)],
+    },
+    EventRule {
+        event_type: "DhuVisibilityConfirmed",
+        seen_by: ALL,
+        fields: &[field("visible_slots_per_day", ALL)],
+    },
+    EventRule {
+        event_type: "DhuVisibilityIssueReported",
+        seen_by: ALL,
+        // Written by the DHU: its own text comes back to it.
+        fields: &[
+            field("issue", WORK.and(Parties::DHU)),
+            field("detail", WORK.and(Parties::DHU)),
+        ],
+    },
+    EventRule {
+        event_type: "ComplianceConfirmed",
+        seen_by: ALL,
+        fields: &[field("visible_slots_per_day", ALL), field("evidence", ALL)],
+    },
+    EventRule {
+        event_type: "CaseClosed",
+        seen_by: ALL,
+        // An enumerated reason, not free text.
+        fields: &[field("reason", ALL)],
+    },
+    EventRule {
+        event_type: "CaseReopened",
+        seen_by: ALL,
+        fields: &[field("reason", WORK), field("visible_slots", ALL)],
+    },
+    EventRule {
+        event_type: "NoteAdded",
+        seen_by: WORK,
+        fields: &[field("text", WORK)],
+    },
+    // Lives in `contract-<case id>`: the ICB's alone (the LMC learns whether and when from the
+    // case's `escalatedAt`, never the content).
+    EventRule {
+        event_type: "EscalatedToContractReview",
+        seen_by: Parties::ICB,
+        fields: &[field("reason", Parties::ICB)],
+    },
+    // In `practice-<ODS>`; not part of a case's history, listed so that the rule is complete.
+    EventRule {
+        event_type: "SlotsObserved",
+        seen_by: ALL,
+        fields: &[
+            field("report_date", ALL),
+            field("visible_slots", ALL),
+            field("list_size", ALL),
+            field("required_slots", ALL),
+            field("practice", ALL),
+        ],
+    },
 ];
 
-/// Free-text fields: notes, summaries, details, reasons.
-const FREE_TEXT: [&str; 4] = ["summary", "detail", "text", "reason"];
+/// The rule of `event_type`, if the lens knows it (an unknown type is hidden from all but admins).
+pub fn rule(event_type: &str) -> Option<&'static EventRule> {
+    RULES.iter().find(|rule| rule.event_type == event_type)
+}
+
+/// Whether `viewer` sees events of this type in a case's history at all.
+pub fn shows(viewer: Role, event_type: &str) -> bool {
+    viewer == Role::Admin || rule(event_type).is_some_and(|rule| rule.seen_by.include(viewer))
+}
+
+/// Whether `viewer` may know who acted: a champion's id is for the ICB and champions only.
+pub fn shows_actor(viewer: Role, author: Role) -> bool {
+    author != Role::Champion || Parties::CASEWORK.include(viewer)
+}
+
+/// `data` as `viewer` may see it: only the fields the rule allows them.
+pub fn allowed_fields(viewer: Role, event_type: &str, data: Map<String, Value>) -> Map<String, Value> {
+    if viewer == Role::Admin {
+        return data;
+    }
+    let Some(rule) = rule(event_type) else {
+        return Map::new();
+    };
+    data.into_iter()
+        .filter(|(name, _)| {
+            rule.fields
+                .iter()
+                .any(|field| field.field == name && field.seen_by.include(viewer))
+        })
+        .collect()
+}
 
 /// One event of a case's history as a role sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,47 +220,23 @@ pub struct LensedEvent {
 
 /// `event` as `viewer` may see it, or `None` if the viewer may not see it at all.
 pub fn lens(viewer: Role, event: &RecordedEvent) -> Option<LensedEvent> {
-    let envelope = caseledger_commands::envelope_of(event).ok()?;
-    let event_type = event.event_type.as_str();
-    let visible = match viewer {
-        Role::Icb | Role::Admin | Role::Champion => true,
-        Role::Dhu => DHU_EVENTS.contains(&event_type),
-        Role::Lmc => event_type != "NoteAdded",
-    };
-    if !visible || event.stream_id.starts_with("contract-") && !matches!(viewer, Role::Icb | Role::Admin) {
-        return None;
-    }
-    // The current shape of the data, whatever version was stored.
-    let (_, mut data) = encode_event(&decode_event(event_type, event.data.get()).ok()?);
-    if let Value::Object(fields) = &mut data {
-        fields.remove("schema_version");
-        let author = envelope.actor.role;
-        if !matches!(viewer, Role::Champion | Role::Admin) {
-            fields.remove("contact_name");
-        }
-        let sees_text = match viewer {
-            Role::Icb | Role::Admin | Role::Champion => true,
-            Role::Dhu => author == Role::Dhu,
-            Role::Lmc => false,
-        };
-        if !sees_text {
-            for field in FREE_TEXT {
-                // Enumerated reasons (why a case was closed) are not free text.
-                if field == "reason" && event_type == "CaseClosed" {
-                    continue;
-                }
-                fields.remove(field);
-            }
-        }
-        if matches!(viewer, Role::Dhu | Role::Lmc) {
-            fields.remove("champion_id");
-        }
-    }
-    let hides_who = matches!(viewer, Role::Dhu | Role::Lmc) && envelope.actor.role == Role::Champion;
     let case_id = event
         .stream_id
-        .split_once('-')
-        .and_then(|(_, id)| uuid::Uuid::parse_str(id).ok())?;
+        .strip_prefix("case-")
+        .or_else(|| event.stream_id.strip_prefix("contract-"))
+        .and_then(|id| uuid::Uuid::parse_str(id).ok())?;
+    let event_type = event.event_type.as_str();
+    if !shows(viewer, event_type) {
+        return None;
+    }
+    let envelope = caseledger_commands::envelope_of(event).ok()?;
+    // The current shape of the data, whatever version was stored.
+    let (_, data) = encode_event(&decode_event(event_type, event.data.get()).ok()?);
+    let mut fields = match data {
+        Value::Object(fields) => fields,
+        _ => Map::new(),
+    };
+    fields.remove("schema_version");
     Some(LensedEvent {
         case_id,
         revision: event.revision,
@@ -87,7 +244,59 @@ pub fn lens(viewer: Role, event: &RecordedEvent) -> Option<LensedEvent> {
         occurred_at: envelope.occurred_at,
         recorded_at: event.recorded_at,
         actor_role: envelope.actor.role,
-        actor_id: (!hides_who).then(|| envelope.actor.id.to_string()),
-        data,
+        actor_id: shows_actor(viewer, envelope.actor.role).then(|| envelope.actor.id.to_string()),
+        data: Value::Object(allowed_fields(viewer, event_type, fields)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_without_a_rule_is_hidden_from_every_party_but_admins() {
+        let mut data = Map::new();
+        data.insert("summary".into(), "seen".into());
+        data.insert("added_later".into(), "hidden".into());
+        for role in [Role::Icb, Role::Champion] {
+            let seen = allowed_fields(role, "PracticeContacted", data.clone());
+            assert!(seen.contains_key("summary"));
+            assert!(!seen.contains_key("added_later"), "{role}");
+        }
+        assert!(allowed_fields(Role::Admin, "PracticeContacted", data.clone()).contains_key("added_later"));
+        assert!(allowed_fields(Role::Icb, "AnEventAddedLater", data).is_empty());
+        assert!(!shows(Role::Icb, "AnEventAddedLater"));
+        assert!(shows(Role::Admin, "AnEventAddedLater"));
+    }
+
+    #[test]
+    fn every_field_the_domain_writes_has_a_rule() {
+        // Each event type's stored shape, from the JSON Schemas the project publishes.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/events");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(&dir).expect("schema/events") {
+            let path = entry.expect("entry").path();
+            let schema: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).expect("schema")).expect("json schema");
+            // Older versions are upcast before the lens sees them: only the current shapes count.
+            let Some(event_type) = schema["title"].as_str().filter(|t| !t.contains(' ')) else {
+                continue;
+            };
+            let Some(rule) = rule(event_type) else {
+                panic!("{} has no lens rule", path.display());
+            };
+            for name in schema["properties"].as_object().into_iter().flatten().map(|(k, _)| k) {
+                if name == "schema_version" {
+                    continue;
+                }
+                assert!(
+                    rule.fields.iter().any(|f| f.field == name),
+                    "{event_type}.{name} ({}) has no lens rule",
+                    path.display()
+                );
+            }
+            checked += 1;
+        }
+        assert_eq!(checked, RULES.len(), "every event type with a rule has a schema");
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod case_view;
 pub mod lens;
+pub mod live;
 pub mod practice_view;
 pub mod rebuild;
 pub mod runner;

@@ -2,8 +2,7 @@
 
 use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
 use caseledger_cases::Role as DomainRole;
-use caseledger_cases::case::case_stream;
-use caseledger_eventstore::{Direction, ReadFrom, StoreError};
+use caseledger_eventstore::StoreError;
 use caseledger_projections::lens::lens;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -52,19 +51,15 @@ pub struct Observation {
     pub compliant: bool,
 }
 
-async fn latest_observation(pool: &PgPool, ods_code: &str) -> Result<Option<Observation>, ApiError> {
-    let row = sqlx::query!(
-        "select report_date, visible_slots, required_slots, compliant from practice_view where ods_code = $1",
-        ods_code
-    )
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|r| Observation {
-        report_date: Date(r.report_date),
-        visible_slots: r.visible_slots,
-        required_slots: r.required_slots,
-        compliant: r.compliant,
-    }))
+/// The practice's latest dashboard observation, batched with the rest of the request's.
+async fn latest_observation(ctx: &Context<'_>, ods_code: &str) -> ApiResult<Option<Observation>> {
+    state(ctx)
+        .loaders
+        .observations
+        .load_one(ods_code.to_string())
+        .await
+        .map_err(ApiError::internal)
+        .gql()
 }
 
 #[derive(SimpleObject, Debug, Clone)]
@@ -82,8 +77,9 @@ pub struct Practice {
 #[ComplexObject]
 impl Practice {
     /// The last dashboard row.
+    #[graphql(complexity = "2 + child_complexity")]
     async fn latest_observation(&self, ctx: &Context<'_>) -> ApiResult<Option<Observation>> {
-        latest_observation(state(ctx).store.pool(), &self.ods_code).await.gql()
+        latest_observation(ctx, &self.ods_code).await
     }
 }
 
@@ -146,7 +142,8 @@ impl CaseNode {
             .gql()
     }
 
-    /// Stream revision of the last event; use as `expectedRevision`.
+    /// Stream revision of the last event; use as `expectedRevision`. It is the case's concurrency
+    /// token, so it counts every event of the case, including those this caller's lens hides.
     async fn revision(&self) -> i32 {
         i32::try_from(self.data.revision).unwrap_or(i32::MAX)
     }
@@ -174,11 +171,10 @@ impl CaseNode {
     }
 
     /// The latest observation meets the requirement, not yet confirmed.
+    #[graphql(complexity = 2)]
     async fn observed_compliant(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         let open = self.data.status().is_some_and(|s| s.is_open());
-        let observed = latest_observation(state(ctx).store.pool(), &self.data.ods_code)
-            .await
-            .gql()?;
+        let observed = latest_observation(ctx, &self.data.ods_code).await?;
         Ok(open && observed.is_some_and(|o| o.compliant))
     }
 
@@ -222,27 +218,22 @@ impl CaseNode {
         }
     }
 
-    /// Business time of the case's latest event.
+    /// Business time of the case's latest event that this caller's lens shows.
     async fn last_activity_at(&self) -> DateTime<Utc> {
-        self.data.last_event_at
+        self.data.activity().for_viewer(self.viewer)
     }
 
     /// The caller's lens over the case's events.
+    #[graphql(complexity = "20 + child_complexity")]
     async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseEvent>> {
-        let store = &state(ctx).store;
-        let events = match store
-            .read_stream(
-                &case_stream(self.data.case_id),
-                Direction::Forwards,
-                ReadFrom::Start,
-                10_000,
-            )
+        let events = state(ctx)
+            .loaders
+            .histories
+            .load_one(self.data.case_id)
             .await
-        {
-            Ok(events) => events,
-            Err(StoreError::StreamNotFound { .. }) => Vec::new(),
-            Err(e) => return Err(ApiError::from(e)).gql(),
-        };
+            .map_err(ApiError::internal)
+            .gql()?
+            .unwrap_or_default();
         Ok(events
             .iter()
             .filter_map(|e| lens(self.viewer, e))

@@ -3,6 +3,8 @@
 
 mod case;
 mod enums;
+mod limits;
+mod loaders;
 mod mutation;
 mod query;
 mod scalars;
@@ -16,13 +18,16 @@ use async_graphql::{Context, ErrorExtensions, Schema};
 use caseledger_cases::{Actor, Role};
 use caseledger_commands::Commands;
 use caseledger_eventstore::EventStore;
+use caseledger_projections::live::LiveFeed;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::settings::SubscriptionLimits;
 
+pub use limits::{Limits, QueryLimits};
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
-pub use subscription::SubscriptionRoot;
+pub use subscription::{ConnectionSubscriptions, SubscriptionRoot};
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -37,29 +42,52 @@ pub struct AppState {
     pub(crate) summary_cache: summary::SummaryCache,
     /// The log's timeline for `asOf`/`knownAt` and `trend`, kept while the log stays as it was.
     pub(crate) timeline_cache: summary::TimelineCache,
+    /// New case events for every subscription of this process.
+    pub live: LiveFeed,
+    /// How many subscriptions each person holds, and may.
+    pub(crate) subscribers: subscription::Subscribers,
+    pub(crate) loaders: loaders::Loaders,
 }
 
 impl AppState {
+    /// Create inside a Tokio runtime: the live feed starts, and runs for the life of the process.
     pub fn new(store: EventStore) -> Self {
+        let live = LiveFeed::start(store.clone(), None);
+        Self::with(store, live, SubscriptionLimits::default())
+    }
+
+    /// With the service's live feed and subscription limits.
+    pub fn with(store: EventStore, live: LiveFeed, subscriptions: SubscriptionLimits) -> Self {
         Self {
             commands: Commands::new(store.clone()),
+            loaders: loaders::Loaders::new(&store),
             store,
             read_your_writes: Duration::from_secs(5),
             summary_cache: summary::SummaryCache::default(),
             timeline_cache: summary::TimelineCache::default(),
+            live,
+            subscribers: subscription::Subscribers::new(subscriptions),
         }
     }
 }
 
-/// Limits that keep a single request from costing too much.
+/// How deep a query may nest.
 pub const MAX_DEPTH: usize = 12;
-pub const MAX_COMPLEXITY: usize = 5_000;
+/// What one operation may cost: each field 1 unless it says otherwise; a page of cases costs its
+/// selection times `first`, an unpaged list 100 times, a history 20.
+pub const MAX_COMPLEXITY: usize = 20_000;
 
+/// The schema with the default limits.
 pub fn build_schema(state: AppState) -> AppSchema {
+    build_schema_with(state, Limits::default())
+}
+
+pub fn build_schema_with(state: AppState, limits: Limits) -> AppSchema {
     Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .data(state)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .extension(QueryLimits(limits))
         .extension(crate::monitoring::GraphqlMetrics)
         .finish()
 }

@@ -41,8 +41,10 @@ pub struct ImportReport {
     pub observed: i32,
     pub flagged: i32,
     pub reopened: i32,
-    /// Non-empty means nothing was applied.
+    /// The first 100 errors; non-empty means nothing was applied.
     pub errors: Vec<ImportError>,
+    /// How many errors there were in all (only the first 100 are listed).
+    pub error_count: i32,
 }
 
 /// The three fields every command input ends with.
@@ -104,7 +106,10 @@ async fn answer(ctx: &Context<'_>, actor: &Actor, outcome: Outcome) -> ApiResult
         _ => outcome
             .case
             .opened_at
-            .and_then(|opened_at| CaseData::of(outcome.case_id, &outcome.case, None, opened_at))
+            .and_then(|opened_at| {
+                let activity = caseledger_projections::case_view::Activity::starting(opened_at);
+                CaseData::of(outcome.case_id, &outcome.case, None, activity)
+            })
             .ok_or_else(|| ApiError::NotFound("no such case".into()))
             .gql()?,
     };
@@ -300,6 +305,7 @@ impl MutationRoot {
             observed: count(report.observed),
             flagged: count(report.flagged),
             reopened: count(report.reopened),
+            error_count: count(report.error_count),
             errors: report
                 .errors
                 .into_iter()

@@ -1,18 +1,99 @@
 //! `caseEvents`: a case's (or every case's) new events as they are appended, through the
-//! subscriber's lens. Live from the moment of subscribing.
+//! subscriber's lens, live from the moment of subscribing. Every subscription listens to the
+//! process's one live feed (no database connection of its own); one that falls behind is ended
+//! with an error, not buffered. A connection and a person may each hold only so many at once.
 
-use std::collections::VecDeque;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-use async_graphql::{Context, ID, Subscription};
+use async_graphql::{Context, ErrorExtensions, ID, Subscription};
 use caseledger_cases::Role as DomainRole;
-use caseledger_eventstore::Filter;
 use caseledger_projections::lens::lens;
-use futures_util::Stream;
+use caseledger_projections::live::LiveItem;
+use futures_util::{Stream, StreamExt};
 use uuid::Uuid;
 
 use super::case::CaseEvent;
 use super::{caller, state};
 use crate::error::{ApiError, IntoGraphql};
+use crate::settings::SubscriptionLimits;
+
+/// The subscriptions open on one WebSocket connection (put in its data at `connection_init`).
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionSubscriptions(Arc<AtomicUsize>);
+
+/// The subscriptions each person holds, across every connection of this process.
+#[derive(Debug, Clone, Default)]
+pub struct Subscribers {
+    pub limits: SubscriptionLimits,
+    held: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One open subscription's place in the counts, given back when it ends.
+struct Slot {
+    connection: Option<Arc<AtomicUsize>>,
+    person: String,
+    held: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Subscribers {
+    pub fn new(limits: SubscriptionLimits) -> Self {
+        Self {
+            limits,
+            held: Arc::default(),
+        }
+    }
+
+    fn take(&self, person: String, connection: Option<&ConnectionSubscriptions>) -> Result<Slot, ApiError> {
+        let too_many = |what: String| ApiError::TooMany(what);
+        if let Some(connection) = connection {
+            let open = connection.0.fetch_add(1, Ordering::SeqCst);
+            if open >= self.limits.per_connection {
+                connection.0.fetch_sub(1, Ordering::SeqCst);
+                return Err(too_many(format!(
+                    "this connection already has {open} subscriptions open; at most {} are allowed",
+                    self.limits.per_connection
+                )));
+            }
+        }
+        let mut held = self.held.lock().map_err(|_| too_many("try again".into()))?;
+        let count = held.entry(person.clone()).or_default();
+        if *count >= self.limits.per_person {
+            let open = *count;
+            drop(held);
+            if let Some(connection) = connection {
+                connection.0.fetch_sub(1, Ordering::SeqCst);
+            }
+            return Err(too_many(format!(
+                "you already have {open} subscriptions open; at most {} are allowed",
+                self.limits.per_person
+            )));
+        }
+        *count += 1;
+        Ok(Slot {
+            connection: connection.map(|c| c.0.clone()),
+            person,
+            held: self.held.clone(),
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(connection) = &self.connection {
+            connection.fetch_sub(1, Ordering::SeqCst);
+        }
+        if let Ok(mut held) = self.held.lock()
+            && let Some(count) = held.get_mut(&self.person)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                held.remove(&self.person);
+            }
+        }
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct SubscriptionRoot;
@@ -24,46 +105,34 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         case_id: Option<ID>,
-    ) -> async_graphql::Result<impl Stream<Item = CaseEvent>> {
-        let viewer: DomainRole = caller(ctx)?.role;
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<CaseEvent>>> {
+        let actor = caller(ctx)?;
+        let viewer: DomainRole = actor.role;
         let only = case_id
             .map(|id| Uuid::parse_str(&id).map(|id| format!("case-{id}")))
             .transpose()
             .map_err(|_| ApiError::bad_input("caseId", "not a case id"))
             .gql()?;
-        let store = state(ctx).store.clone();
-        let start = store.live_start().await.map_err(ApiError::from).gql()?;
-        let subscription = store
-            .subscribe(Filter::Category("case".into()), start)
-            .await
-            .map_err(ApiError::from)
+        let app = state(ctx);
+        let person = format!("{}:{}", actor.role, actor.id);
+        let slot = app
+            .subscribers
+            .take(person, ctx.data_opt::<ConnectionSubscriptions>())
             .gql()?;
-        Ok(futures_util::stream::unfold(
-            (subscription, VecDeque::new()),
-            move |(mut subscription, mut pending): (_, VecDeque<CaseEvent>)| {
-                let only = only.clone();
-                async move {
-                    loop {
-                        if let Some(next) = pending.pop_front() {
-                            return Some((next, (subscription, pending)));
-                        }
-                        let batch = match subscription.next_batch().await {
-                            Ok(batch) => batch,
-                            Err(error) => {
-                                tracing::warn!(%error, "caseEvents subscription ended");
-                                return None;
-                            }
-                        };
-                        pending.extend(
-                            batch
-                                .iter()
-                                .filter(|e| only.as_ref().is_none_or(|stream| *stream == e.stream_id))
-                                .filter_map(|e| lens(viewer, e))
-                                .map(CaseEvent::from),
-                        );
-                    }
-                }
-            },
-        ))
+        let events = app.live.listen().flat_map(move |item| {
+            // Held by the stream: the counts go down when the subscription ends.
+            let _slot = &slot;
+            let items: Vec<async_graphql::Result<CaseEvent>> = match item {
+                LiveItem::Events(batch) => batch
+                    .iter()
+                    .filter(|e| only.as_ref().is_none_or(|stream| *stream == e.stream_id))
+                    .filter_map(|e| lens(viewer, e))
+                    .map(|e| Ok(CaseEvent::from(e)))
+                    .collect(),
+                LiveItem::Lagged => vec![Err(ApiError::FellBehind.extend())],
+            };
+            futures_util::stream::iter(items)
+        });
+        Ok(events)
     }
 }

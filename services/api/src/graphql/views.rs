@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, Object, SimpleObject};
 use caseledger_cases::Role as DomainRole;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::case::{CaseData, CaseNode};
@@ -14,6 +14,16 @@ use super::summary::{ComplianceSummary, TrendPoint, summarise};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 
 const MAX_PAGE: i32 = 500;
+/// The most cases an unpaged list returns.
+const MAX_LIST: i64 = 500;
+/// What an unpaged list costs per selection of its cases: such lists (a caseload, the cases
+/// waiting for the DHU) are short in practice, and capped at [`MAX_LIST`].
+const LIST_COST: usize = 100;
+/// A paged list's cost: each of `first` cases costs what its selection costs.
+fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let first = usize::try_from(first.unwrap_or(50).clamp(0, MAX_PAGE)).unwrap_or_default();
+    1 + first.saturating_mul(child_complexity.max(1))
+}
 
 #[derive(SimpleObject, Debug)]
 pub struct PageInfo {
@@ -70,9 +80,10 @@ async fn page(
     ctx: &Context<'_>,
     viewer: DomainRole,
     filter: CaseFilter,
-    first: i32,
+    first: Option<i32>,
     after: Option<String>,
 ) -> ApiResult<CaseConnection> {
+    let first = first.unwrap_or(50);
     if !(0..=MAX_PAGE).contains(&first) {
         return Err(ApiError::bad_input("first", format!("must be from 0 to {MAX_PAGE}"))).gql();
     }
@@ -169,12 +180,13 @@ impl IcbView {
         summary_at(ctx, as_of, known_at).await
     }
 
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn cases(
         &self,
         ctx: &Context<'_>,
         status: Option<Vec<CaseStatus>>,
         place: Option<String>,
-        #[graphql(default = 50)] first: i32,
+        #[graphql(default = 50)] first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<CaseConnection> {
         let filter = CaseFilter {
@@ -185,28 +197,21 @@ impl IcbView {
         page(ctx, self.viewer, filter, first, after).await
     }
 
-    /// The state at the end of each day (UTC) from `from` to `to`, every `everyDays` days.
+    /// The state at the end of each day (UTC) from `from` to `to`, every `everyDays` days (1 to
+    /// 366): at most 1,000 points, between 2000-01-01 and ten years from today.
+    #[graphql(complexity = 50)]
     async fn trend(
         &self,
         ctx: &Context<'_>,
         from: Date,
         to: Date,
-        #[graphql(default = 7)] every_days: i32,
+        #[graphql(default = 7)] every_days: Option<i32>,
     ) -> ApiResult<Vec<TrendPoint>> {
-        if every_days < 1 {
-            return Err(ApiError::bad_input("everyDays", "must be at least 1")).gql();
-        }
-        if to.0 < from.0 || (to.0 - from.0).num_days() / i64::from(every_days) > 3_660 {
-            return Err(ApiError::bad_input(
-                "to",
-                "must be on or after `from`, and at most 3,660 points away",
-            ))
-            .gql();
-        }
+        let every_days = trend_range(from.0, to.0, every_days.unwrap_or(7), Utc::now().date_naive()).gql()?;
         let app = state(ctx);
         let points = app
             .timeline_cache
-            .trend(&app.store, from.0, to.0, i64::from(every_days))
+            .trend(&app.store, from.0, to.0, every_days)
             .await
             .gql()?;
         Ok(points.as_ref().clone())
@@ -225,11 +230,12 @@ impl LmcView {
         summary_at(ctx, as_of, None).await
     }
 
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn cases(
         &self,
         ctx: &Context<'_>,
         status: Option<Vec<CaseStatus>>,
-        #[graphql(default = 50)] first: i32,
+        #[graphql(default = 50)] first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<CaseConnection> {
         page(
@@ -264,11 +270,14 @@ pub struct DhuView {
 
 #[Object]
 impl DhuView {
-    /// REMAPPED, no open issue.
+    /// REMAPPED, no open issue (at most 500, oldest first).
+    #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn awaiting_confirmation(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
         let rows = sqlx::query_as!(
             CaseData,
-            "select * from case_view where status = 'REMAPPED' and not open_dhu_issue order by created_at, case_id"
+            "select * from case_view where status = 'REMAPPED' and not open_dhu_issue
+              order by created_at, case_id limit $1",
+            MAX_LIST
         )
         .fetch_all(state(ctx).store.pool())
         .await
@@ -283,11 +292,14 @@ impl DhuView {
             .collect())
     }
 
+    /// Open cases where the DHU has reported an issue (at most 500, oldest first).
+    #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn open_issues(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
         let rows = sqlx::query_as!(
             CaseData,
             "select * from case_view where open_dhu_issue and status not in ('COMPLIANT', 'CLOSED')
-              order by created_at, case_id"
+              order by created_at, case_id limit $1",
+            MAX_LIST
         )
         .fetch_all(state(ctx).store.pool())
         .await
@@ -302,10 +314,11 @@ impl DhuView {
             .collect())
     }
 
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn confirmed(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 50)] first: i32,
+        #[graphql(default = 50)] first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<CaseConnection> {
         let statuses = Some(vec!["DHU_CONFIRMED".to_string(), "COMPLIANT".to_string()]);
@@ -332,22 +345,26 @@ pub struct ChampionView {
 
 #[Object]
 impl ChampionView {
+    /// The caller's cases (at most 500).
+    #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn my_cases(&self, ctx: &Context<'_>, status: Option<Vec<CaseStatus>>) -> ApiResult<Vec<CaseNode>> {
         let filter = CaseFilter {
             statuses: status_names(status),
             assigned_to: Some(self.champion_id.clone()),
             place: None,
         };
-        let connection = page(ctx, self.viewer, filter, MAX_PAGE, None).await?;
+        let connection = page(ctx, self.viewer, filter, Some(MAX_PAGE), None).await?;
         Ok(connection.edges.into_iter().map(|e| e.node).collect())
     }
 
-    /// Open cases nobody has taken.
+    /// Open cases nobody has taken (at most 500, oldest first).
+    #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn unassigned(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
         let rows = sqlx::query_as!(
             CaseData,
             "select * from case_view where assigned_to is null and status not in ('COMPLIANT', 'CLOSED')
-              order by created_at, case_id"
+              order by created_at, case_id limit $1",
+            MAX_LIST
         )
         .fetch_all(state(ctx).store.pool())
         .await
@@ -360,5 +377,61 @@ impl ChampionView {
                 viewer: self.viewer,
             })
             .collect())
+    }
+}
+
+/// The step of a trend from `from` to `to` every `every_days` days, or why it is refused: a
+/// trend is at most 1,000 points, from 2000-01-01 to ten years after `today`.
+fn trend_range(from: NaiveDate, to: NaiveDate, every_days: i32, today: NaiveDate) -> Result<i64, ApiError> {
+    const MAX_POINTS: i64 = 1_000;
+    if !(1..=366).contains(&every_days) {
+        return Err(ApiError::bad_input("everyDays", "must be from 1 to 366"));
+    }
+    let earliest = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(NaiveDate::MIN);
+    let latest = today
+        .checked_add_days(chrono::Days::new(3_660))
+        .unwrap_or(NaiveDate::MAX);
+    for (name, day) in [("from", from), ("to", to)] {
+        if day < earliest || day > latest {
+            return Err(ApiError::bad_input(
+                name,
+                format!("must be from {earliest} to {latest}"),
+            ));
+        }
+    }
+    if to < from {
+        return Err(ApiError::bad_input("to", "must be on or after `from`"));
+    }
+    let every_days = i64::from(every_days);
+    let points = (to - from).num_days() / every_days + 1;
+    if points > MAX_POINTS {
+        return Err(ApiError::bad_input(
+            "everyDays",
+            format!("{points} points asked for; at most {MAX_POINTS}: ask for a shorter range or fewer points"),
+        ));
+    }
+    Ok(every_days)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or(NaiveDate::MIN)
+    }
+
+    #[test]
+    fn a_trend_is_bounded_in_step_range_and_points() {
+        let today = day("2026-11-28");
+        assert_eq!(trend_range(day("2026-01-01"), today, 7, today).ok(), Some(7));
+        let refused = |from: &str, to: &str, every: i32| trend_range(day(from), day(to), every, today).is_err();
+        assert!(refused("2026-01-01", "2026-02-01", 0));
+        assert!(refused("2026-01-01", "2026-02-01", i32::MAX));
+        assert!(refused("2026-01-01", "2026-02-01", -7));
+        assert!(refused("1999-12-31", "2026-02-01", 7));
+        assert!(refused("2026-01-01", "+262142-12-31", 7));
+        assert!(refused("2026-02-01", "2026-01-01", 7));
+        assert!(refused("2000-01-01", "2030-01-01", 1), "10,000 daily points");
     }
 }

@@ -216,12 +216,11 @@ fn detail(value: &Value) -> Option<String> {
     }
 }
 
-/// Where to go after a form in a list: a path on this site only.
+/// Where to go after a form in a list: one of this service's own pages only.
 fn safe_return(form: &[(String, String)]) -> Option<&str> {
     form.iter()
         .find(|(key, _)| key == "_return")
-        .map(|(_, v)| v.as_str())
-        .filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
+        .and_then(|(_, v)| super::own_page(v))
 }
 
 pub async fn act(

@@ -28,7 +28,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use caseledger_cases::values::ShortText;
 use caseledger_cases::{Actor, Role};
-use caseledger_eventstore::EventStore;
+use caseledger_projections::live::LiveFeed;
 use maud::html;
 use sqlx::PgPool;
 
@@ -43,12 +43,10 @@ pub struct WebState(Arc<Inner>);
 
 struct Inner {
     schema: AppSchema,
-    pool: PgPool,
+    sessions: session::Sessions,
     development: bool,
     oidc: Option<oidc::WebOidc>,
-    /// Turns true when the service stops: live streams end.
-    shutdown: tokio::sync::watch::Receiver<bool>,
-    live: live::LiveHub,
+    live: LiveFeed,
 }
 
 impl std::fmt::Debug for WebState {
@@ -61,29 +59,32 @@ impl std::fmt::Debug for WebState {
 }
 
 impl WebState {
-    /// Create inside a Tokio runtime: it starts the task that feeds live updates.
+    /// The pages over `schema`, with sessions in `pool` that end after `session_idle` unused.
+    /// `live` feeds the pages' live updates.
     pub fn new(
         schema: AppSchema,
         pool: PgPool,
-        store: EventStore,
+        live: LiveFeed,
         development: bool,
         oidc: Option<oidc::WebOidc>,
-        shutdown: tokio::sync::watch::Receiver<bool>,
+        session_idle: std::time::Duration,
     ) -> Self {
-        let live = live::LiveHub::start(store.clone(), shutdown.clone());
+        let sessions = session::Sessions {
+            pool,
+            cookies: session::Cookies { secure: !development },
+            idle: session_idle,
+        };
         Self(Arc::new(Inner {
             schema,
-            pool,
+            sessions,
             development,
             oidc,
-            shutdown,
             live,
         }))
     }
 
-    /// Cookies are Secure outside development mode.
-    fn secure_cookies(&self) -> bool {
-        !self.0.development
+    fn cookies(&self) -> session::Cookies {
+        self.0.sessions.cookies
     }
 }
 
@@ -144,7 +145,7 @@ pub fn router(state: WebState) -> Router {
             "/assets/images",
             tower_http::services::ServeDir::new(assets.join("assets/images")),
         )
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }
 
@@ -152,14 +153,20 @@ async fn static_file(content_type: &'static str, body: &'static str) -> Response
     ([(CONTENT_TYPE, content_type), (CACHE_CONTROL, "max-age=300")], body).into_response()
 }
 
-/// Pages may load only this origin's scripts and styles, and may not be framed.
-async fn security_headers(mut response: Response) -> Response {
+/// Pages may load only this origin's scripts and styles, and may not be framed; a page that
+/// shows case data is never kept by a browser or proxy cache (only the static files are).
+async fn security_headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let cacheable = request.uri().path().starts_with("/static/") || request.uri().path().starts_with("/assets/");
+    let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if !cacheable {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     headers.insert(
         CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-             font-src 'self' https://assets.nhs.uk; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+             font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     headers.insert(
@@ -210,7 +217,7 @@ fn internal(session: Option<&Session>, error: impl std::fmt::Display) -> Respons
 
 /// The signed-in person, or a redirect to the sign-in page.
 async fn signed_in(state: &WebState, headers: &HeaderMap) -> Result<Session, Response> {
-    match session::load(&state.0.pool, headers).await {
+    match state.0.sessions.load(headers).await {
         Ok(Some(session)) => Ok(session),
         Ok(None) => Err(redirect("/sign-in")),
         Err(error) => Err(internal(None, error)),
@@ -280,7 +287,7 @@ async fn root(State(state): State<WebState>, headers: HeaderMap) -> Response {
 }
 
 async fn sign_in_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
-    if let Ok(Some(session)) = session::load(&state.0.pool, &headers).await {
+    if let Ok(Some(session)) = state.0.sessions.load(&headers).await {
         return redirect(home_of(session.actor.role).0);
     }
     let token = session::random_token();
@@ -311,11 +318,10 @@ async fn sign_in_page(State(state): State<WebState>, headers: HeaderMap) -> Resp
             p { "Sign-in is not configured: set CASELEDGER_OIDC_ISSUER and CASELEDGER_OIDC_CLIENT_ID." }
         }
     };
-    let cookie = session::set_cookie(
+    let cookie = state.cookies().set(
         session::PRE_SESSION_COOKIE,
         &token,
         Some(std::time::Duration::from_secs(3600)),
-        state.secure_cookies(),
     );
     ([(SET_COOKIE, cookie)], layout::page("Sign in", None, false, body)).into_response()
 }
@@ -330,7 +336,7 @@ async fn sign_in(
     if !state.0.development {
         return problem(StatusCode::NOT_FOUND, None, "Page not found", "Use the sign-in button.");
     }
-    let expected = session::cookie_value(&headers, session::PRE_SESSION_COOKIE);
+    let expected = state.cookies().get(&headers, session::PRE_SESSION_COOKIE);
     match (expected, field("_csrf")) {
         (Some(expected), Some(given)) if session::same_token(&expected, given) => {}
         _ => {
@@ -359,15 +365,12 @@ async fn sign_in(
 
 /// Starts a session and sends the person on.
 async fn start_session(state: &WebState, actor: &Actor, to: &str) -> Response {
-    match session::start(&state.0.pool, actor).await {
+    match state.0.sessions.start(actor).await {
         Ok(secret) => {
             tracing::info!(actor = %actor.id.as_str(), role = actor.role.as_str(), "signed in");
-            let cookie = session::set_cookie(
-                session::SESSION_COOKIE,
-                &secret,
-                Some(session::SESSION_LIFETIME),
-                state.secure_cookies(),
-            );
+            let cookie = state
+                .cookies()
+                .set(session::SESSION_COOKIE, &secret, Some(session::SESSION_LIFETIME));
             redirect_with_cookie(to, cookie)
         }
         Err(error) => internal(None, error),
@@ -383,13 +386,10 @@ async fn sign_out(
         Ok(session) => session,
         Err(response) => return response,
     };
-    if let Err(error) = session::end(&state.0.pool, &headers).await {
+    if let Err(error) = state.0.sessions.end(&headers).await {
         return internal(Some(&session), error);
     }
-    redirect_with_cookie(
-        "/sign-in",
-        session::clear_cookie(session::SESSION_COOKIE, state.secure_cookies()),
-    )
+    redirect_with_cookie("/sign-in", state.cookies().clear(session::SESSION_COOKIE))
 }
 
 /// The request's ids, when the monitoring middleware gave it some.
@@ -397,4 +397,47 @@ type Ids = Option<Extension<RequestIds>>;
 
 fn ids(ids: Ids) -> Option<RequestIds> {
     ids.map(|Extension(ids)| ids)
+}
+
+/// `path` if it is one of this service's own pages (with a query string of plain characters),
+/// so that a redirect built from a form field can never leave the site: `//host`, `/\host`,
+/// tabs and line breaks (which browsers strip, turning `/\t/host` into `//host`) and unknown
+/// paths are all refused.
+pub fn own_page(path: &str) -> Option<&str> {
+    let (route, query) = path.split_once('?').unwrap_or((path, ""));
+    let known = matches!(route, "/" | "/champion" | "/dhu" | "/icb" | "/icb/cases" | "/lmc")
+        || route
+            .strip_prefix("/cases/")
+            .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok_and(|parsed| parsed.to_string() == id));
+    let plain_query = query
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'=' | b'&' | b'%' | b'+' | b'-' | b'_' | b'.'));
+    (known && plain_query).then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::own_page;
+
+    #[test]
+    fn only_the_services_own_pages_are_places_to_return_to() {
+        let case = "/cases/0194f3a2-7c1e-7d2a-9b3c-1a2b3c4d5e6f";
+        for good in ["/champion", "/dhu", "/icb/cases?status=FLAGGED&place=Place+7", case] {
+            assert_eq!(own_page(good), Some(good), "{good}");
+        }
+        for bad in [
+            "//evil.example/x",
+            "/\t/evil.example/x",
+            "/\t/evil.example/x",
+            "/\\evil.example",
+            "https://evil.example/",
+            "/icb/../../evil",
+            "/cases/not-a-case",
+            "/icb/cases?next=//evil.example/<script>",
+            "/champion\r\nLocation: //evil.example",
+            "",
+        ] {
+            assert_eq!(own_page(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -1,8 +1,11 @@
 //! Production sign-in: the OpenID Connect authorisation code flow with PKCE (the `openidconnect`
 //! crate), against the issuer the bearer tokens come from (NHS CIS2 in the NHS). The pending
-//! sign-in (state, nonce, PKCE verifier) waits in PostgreSQL, so any instance can finish it; the
-//! ID token is verified (signature by the issuer's published keys, issuer, audience, expiry,
-//! nonce) and the role read from the configured claim.
+//! sign-in (state, nonce, PKCE verifier) waits in PostgreSQL, so any instance can finish it, and
+//! its `state` is also set in a short-lived HttpOnly cookie that the callback must bring back: a
+//! callback link made by someone else (login CSRF) finds no such cookie in the victim's browser
+//! and signs nobody in. The ID token is verified (signature by the issuer's published keys,
+//! issuer, audience, expiry, nonce) and the role read from the configured claim, through the role
+//! map only. The issuer's discovery document and keys are cached, not fetched for every visitor.
 
 use std::collections::HashMap;
 
@@ -21,12 +24,14 @@ use openidconnect::{
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{WebState, problem, redirect, session, start_session};
-use crate::auth::{OidcConfig, role_from_claims};
+use super::{WebState, problem, session, start_session};
+use crate::auth::{OidcConfig, RoleNames, role_from_claims};
 
 /// How the web pages sign people in with the issuer.
 #[derive(Debug, Clone)]
 pub struct WebOidc {
+    /// The client made from the issuer's discovery document, and when it was fetched.
+    discovered: std::sync::Arc<tokio::sync::Mutex<Option<(std::time::Instant, DiscoveredClient)>>>,
     issuer: IssuerUrl,
     client_id: ClientId,
     client_secret: Option<ClientSecret>,
@@ -42,6 +47,9 @@ type DiscoveredClient =
 
 /// A pending sign-in older than this is refused.
 const LOGIN_TIMEOUT_MINUTES: i32 = 10;
+/// The discovery document (and the keys it names) is fetched again after this long, or at once
+/// when an ID token does not verify with the cached keys.
+const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 impl WebOidc {
     /// From the bearer-token settings plus `CASELEDGER_OIDC_CLIENT_ID` (required),
@@ -82,6 +90,7 @@ impl WebOidc {
         let mut all_scopes = vec!["profile".to_string()];
         all_scopes.extend(scopes.iter().map(|s| s.to_string()));
         Ok(Self {
+            discovered: std::sync::Arc::default(),
             issuer,
             client_id: ClientId::new(client_id.to_string()),
             client_secret: client_secret.map(ClientSecret::new),
@@ -92,8 +101,23 @@ impl WebOidc {
         })
     }
 
-    /// Discovery and the key set, fetched now (so rotated keys are seen), off the async threads.
-    async fn client(&self) -> Result<DiscoveredClient, String> {
+    /// The client from the cached discovery document, fetched when older than the TTL or when
+    /// `fresh` asks for it (after an ID token failed to verify: the keys may have rotated).
+    async fn client(&self, fresh: bool) -> Result<DiscoveredClient, String> {
+        let mut cached = self.discovered.lock().await;
+        if let Some((at, client)) = cached.as_ref()
+            && !fresh
+            && at.elapsed() < DISCOVERY_TTL
+        {
+            return Ok(client.clone());
+        }
+        let client = self.discover().await?;
+        *cached = Some((std::time::Instant::now(), client.clone()));
+        Ok(client)
+    }
+
+    /// Discovery and the key set, off the async threads.
+    async fn discover(&self) -> Result<DiscoveredClient, String> {
         let issuer = self.issuer.clone();
         let metadata = tokio::task::spawn_blocking(move || CoreProviderMetadata::discover(&issuer, &http_call))
             .await
@@ -160,12 +184,13 @@ fn not_configured() -> Response {
     )
 }
 
-/// `GET /auth/login`: to the issuer's sign-in page, with state, nonce and a PKCE challenge.
+/// `GET /auth/login`: to the issuer's sign-in page, with state, nonce and a PKCE challenge; the
+/// state also goes into this browser's login cookie.
 pub async fn login(State(state): State<WebState>) -> Response {
     let Some(oidc) = &state.0.oidc else {
         return not_configured();
     };
-    let client = match oidc.client().await {
+    let client = match oidc.client(false).await {
         Ok(client) => client,
         Err(error) => return unavailable(&error),
     };
@@ -174,15 +199,32 @@ pub async fn login(State(state): State<WebState>) -> Response {
         session::random_token(),
         session::random_token(),
     );
-    let stored = sqlx::query("insert into web_logins (state, nonce, pkce_verifier) values ($1, $2, $3)")
-        .bind(&csrf)
-        .bind(&nonce)
-        .bind(&verifier)
-        .execute(&state.0.pool)
+    let pool = &state.0.sessions.pool;
+    // Sign-ins never finished go when new ones start.
+    let swept = sqlx::query("delete from web_logins where created_at < now() - make_interval(mins => $1)")
+        .bind(LOGIN_TIMEOUT_MINUTES)
+        .execute(pool)
         .await;
+    let stored = match swept {
+        Ok(_) => sqlx::query("insert into web_logins (state, nonce, pkce_verifier) values ($1, $2, $3)")
+            .bind(&csrf)
+            .bind(&nonce)
+            .bind(&verifier)
+            .execute(pool)
+            .await
+            .map(drop),
+        Err(error) => Err(error),
+    };
     if let Err(error) = stored {
         return super::internal(None, error);
     }
+    let cookie = state.cookies().set(
+        session::LOGIN_COOKIE,
+        &csrf,
+        Some(std::time::Duration::from_secs(
+            60 * u64::try_from(LOGIN_TIMEOUT_MINUTES).unwrap_or(10),
+        )),
+    );
     let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(verifier));
     let mut request = client
         .authorize_url(
@@ -195,7 +237,7 @@ pub async fn login(State(state): State<WebState>) -> Response {
         request = request.add_scope(Scope::new(scope.clone()));
     }
     let (url, _, _) = request.url();
-    redirect(url.as_str())
+    super::redirect_with_cookie(url.as_str(), cookie)
 }
 
 #[derive(Debug, Deserialize)]
@@ -206,9 +248,13 @@ pub struct Callback {
     error_description: Option<String>,
 }
 
-/// `GET /auth/callback`: the code for tokens (with the PKCE verifier), the ID token checked, a
-/// session started.
-pub async fn callback(State(state): State<WebState>, Query(callback): Query<Callback>) -> Response {
+/// `GET /auth/callback`: the state checked against this browser's login cookie, the code for
+/// tokens (with the PKCE verifier), the ID token checked, a session started.
+pub async fn callback(
+    State(state): State<WebState>,
+    headers: axum::http::HeaderMap,
+    Query(callback): Query<Callback>,
+) -> Response {
     let Some(oidc) = &state.0.oidc else {
         return not_configured();
     };
@@ -230,13 +276,27 @@ pub async fn callback(State(state): State<WebState>, Query(callback): Query<Call
             "The sign-in link was incomplete. Start again.",
         );
     };
+    // Only the browser that started this sign-in may finish it.
+    let started_here = state
+        .cookies()
+        .get(&headers, session::LOGIN_COOKIE)
+        .is_some_and(|cookie| session::same_token(&cookie, &csrf));
+    if !started_here {
+        tracing::warn!("a sign-in callback came without this browser's login cookie");
+        return problem(
+            StatusCode::BAD_REQUEST,
+            None,
+            "You could not be signed in",
+            "This sign-in was not started in this browser. Start again from the sign-in page.",
+        );
+    }
     // The pending sign-in is used once: taken out as it is read.
     let pending: Result<Option<(String, String)>, sqlx::Error> = sqlx::query_as(
         "delete from web_logins where state = $1 returning nonce, pkce_verifier, created_at > now() - make_interval(mins => $2) as fresh",
     )
     .bind(&csrf)
     .bind(LOGIN_TIMEOUT_MINUTES)
-    .fetch_optional(&state.0.pool)
+    .fetch_optional(&state.0.sessions.pool)
     .await
     .map(|row: Option<(String, String, bool)>| row.filter(|(_, _, fresh)| *fresh).map(|(n, v, _)| (n, v)));
     let (nonce, verifier) = match pending {
@@ -251,7 +311,7 @@ pub async fn callback(State(state): State<WebState>, Query(callback): Query<Call
         }
         Err(error) => return super::internal(None, error),
     };
-    let client = match oidc.client().await {
+    let client = match oidc.client(false).await {
         Ok(client) => client,
         Err(error) => return unavailable(&error),
     };
@@ -273,7 +333,16 @@ pub async fn callback(State(state): State<WebState>, Query(callback): Query<Call
     let Some(id_token) = tokens.id_token() else {
         return unavailable("the token response has no ID token");
     };
-    let claims = match id_token.claims(&client.id_token_verifier(), &Nonce::new(nonce)) {
+    let nonce = Nonce::new(nonce);
+    let mut verified = id_token.claims(&client.id_token_verifier(), &nonce).cloned();
+    if verified.is_err() {
+        // The cached keys may be old: look once more with the issuer's current ones.
+        match oidc.client(true).await {
+            Ok(fresh) => verified = id_token.claims(&fresh.id_token_verifier(), &nonce).cloned(),
+            Err(error) => return unavailable(&error),
+        }
+    }
+    let claims = match verified {
         Ok(claims) => claims,
         Err(error) => {
             tracing::warn!(%error, "ID token refused");
@@ -292,7 +361,8 @@ pub async fn callback(State(state): State<WebState>, Query(callback): Query<Call
         .nth(1)
         .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-    let role = payload.and_then(|claims| role_from_claims(&claims, &oidc.role_claim, &oidc.role_map));
+    let role =
+        payload.and_then(|claims| role_from_claims(&claims, &oidc.role_claim, RoleNames::Mapped(&oidc.role_map)));
     let Some(role) = role else {
         return problem(
             StatusCode::FORBIDDEN,
@@ -305,5 +375,9 @@ pub async fn callback(State(state): State<WebState>, Query(callback): Query<Call
         Ok(id) => Actor::new(id, role),
         Err(error) => return unavailable(&format!("sub: {error}")),
     };
-    start_session(&state, &actor, super::home_of(role).0).await
+    let mut response = start_session(&state, &actor, super::home_of(role).0).await;
+    if let Ok(clear) = axum::http::HeaderValue::from_str(&state.cookies().clear(session::LOGIN_COOKIE)) {
+        response.headers_mut().append(axum::http::header::SET_COOKIE, clear);
+    }
+    response
 }

@@ -499,7 +499,7 @@ pub async fn import(
     let Some(csv) = csv.filter(|c| !c.trim().is_empty()) else {
         return bad_upload(&session, "Choose a CSV file to upload");
     };
-    let text = "mutation($csv: String!) { importDashboard(csv: $csv) { reportDate rows observed flagged reopened errors { line column message } } }";
+    let text = "mutation($csv: String!) { importDashboard(csv: $csv) { reportDate rows observed flagged reopened errorCount errors { line column message } } }";
     let report = match query(&state, &session, ids(ids_), text, json!({ "csv": csv })).await {
         Ok(data) => data["importDashboard"].clone(),
         Err(errors) => return gql_problem(&session, &errors),
@@ -520,7 +520,9 @@ pub async fn import(
                 }
             }
         } @else {
-            (error_summary("The extract was not imported", &[(None, format!("{} problems were found; nothing was applied. Correct the file and upload it again.", errors.len()))]))
+            @let total = report["errorCount"].as_u64().unwrap_or(errors.len() as u64);
+            (error_summary("The extract was not imported", &[(None, format!("{total} problems were found; nothing was applied. Correct the file and upload it again."))]))
+            @if total > errors.len() as u64 { p { "The first " (errors.len()) " are listed." } }
             h1 { "Problems in the extract" }
             table class="nhsuk-table" id="import-errors" {
                 thead class="nhsuk-table__head" { tr { th scope="col" { "Line" } th scope="col" { "Column" } th scope="col" { "Problem" } } }

@@ -12,6 +12,8 @@ pub enum CaseError {
     Forbidden { role: Role, action: &'static str },
     #[error("a champion may assign a case only to themselves, not to {champion_id}")]
     AssignOnlySelf { champion_id: String },
+    #[error("{champion_id} holds this case: only the ICB may reassign it")]
+    HeldByAnotherChampion { champion_id: String },
     #[error("no such case")]
     CaseNotFound,
     #[error("this case already exists")]

@@ -49,9 +49,19 @@ pub fn decide(case: &Case, command: &Command, now: DateTime<Utc>) -> Result<Vec<
 
     let event = match action {
         Action::FlagPractice { .. } => return Err(CaseError::CaseAlreadyExists),
-        Action::AssignCase { champion_id } => CaseEvent::CaseAssigned(CaseAssigned {
-            champion_id: champion_id.clone(),
-        }),
+        Action::AssignCase { champion_id } => {
+            // A champion takes an unassigned case; only the ICB moves a case someone holds.
+            if command.actor.role == Role::Champion
+                && let Some(holder) = case.assigned_to.as_ref().filter(|holder| *holder != champion_id)
+            {
+                return Err(CaseError::HeldByAnotherChampion {
+                    champion_id: holder.to_string(),
+                });
+            }
+            CaseEvent::CaseAssigned(CaseAssigned {
+                champion_id: champion_id.clone(),
+            })
+        }
         Action::RecordContact {
             channel,
             contact_name,

@@ -1,0 +1,338 @@
+//! What one GraphQL operation may cost, on every transport (HTTP and WebSocket alike): the query's
+//! size, how many selections it makes once its fragments are expanded, how many fragment spreads
+//! and aliases it holds, all checked on the parsed document before validation or execution; and
+//! how long it may run.
+//!
+//! The expanded size matters because a named fragment is expanded at each use: 26 fragments that
+//! each spread the next twice make 2^25 selections from 1 KB of text, and `__typename` costs
+//! nothing to the depth and complexity rules, so only counting them (each fragment's size worked
+//! out once and remembered) refuses such a query in microseconds.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::ValidationResult;
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Response, ServerError, ServerResult, Variables};
+
+/// The bounds of one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of query text (variables come separately and are bounded by the body limit).
+    pub max_query_bytes: usize,
+    /// Fields, inline fragments and fragment spreads, with every fragment expanded where used.
+    pub max_selections: u64,
+    /// Fragment spreads written in the document.
+    pub max_fragment_spreads: u64,
+    /// Aliased fields, with every fragment expanded where used.
+    pub max_aliases: u64,
+    /// How long a query or mutation may run once it is valid.
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_query_bytes: 64 * 1024,
+            max_selections: 2_000,
+            max_fragment_spreads: 100,
+            max_aliases: 32,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The limits as an async-graphql extension.
+#[derive(Debug, Clone, Copy)]
+pub struct QueryLimits(pub Limits);
+
+impl ExtensionFactory for QueryLimits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(LimitsExtension(self.0))
+    }
+}
+
+struct LimitsExtension(Limits);
+
+fn refused(message: String) -> ServerError {
+    with_code(ServerError::new(message, None), "QUERY_TOO_COMPLEX")
+}
+
+fn with_code(mut error: ServerError, code: &str) -> ServerError {
+    error.extensions.get_or_insert_with(Default::default).set("code", code);
+    error
+}
+
+#[async_trait::async_trait]
+impl Extension for LimitsExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let limits = self.0;
+        if query.len() > limits.max_query_bytes {
+            return Err(refused(format!(
+                "the query is {} bytes long; at most {} are accepted",
+                query.len(),
+                limits.max_query_bytes
+            )));
+        }
+        let document = next.run(ctx, query, variables).await?;
+        check(&document, &limits).map_err(refused)?;
+        Ok(document)
+    }
+
+    /// A query the schema refuses (an unknown field, a value of the wrong type, too deep or too
+    /// complex) says so with a code, as every other error does.
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|error| with_code(error, "GRAPHQL_VALIDATION_FAILED"))
+                .collect()
+        })
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        match tokio::time::timeout(self.0.timeout, next.run(ctx, operation_name)).await {
+            Ok(response) => response,
+            Err(_) => Response::from_errors(vec![with_code(
+                ServerError::new("the request took too long", None),
+                "TIMEOUT",
+            )]),
+        }
+    }
+}
+
+/// What a selection set costs once expanded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Cost {
+    selections: u64,
+    aliases: u64,
+}
+
+impl Cost {
+    fn add(self, other: Cost) -> Cost {
+        Cost {
+            selections: self.selections.saturating_add(other.selections),
+            aliases: self.aliases.saturating_add(other.aliases),
+        }
+    }
+}
+
+/// Checks `document` against `limits`; the reason it is refused, if it is.
+pub fn check(document: &ExecutableDocument, limits: &Limits) -> Result<(), String> {
+    let spreads = document
+        .fragments
+        .values()
+        .map(|fragment| count_spreads(&fragment.node.selection_set.node))
+        .chain(operations(document).map(count_spreads))
+        .fold(0u64, u64::saturating_add);
+    if spreads > limits.max_fragment_spreads {
+        return Err(format!(
+            "the query has {spreads} fragment spreads; at most {} are accepted",
+            limits.max_fragment_spreads
+        ));
+    }
+    let mut sizer = Sizer {
+        document,
+        known: HashMap::new(),
+        expanding: Vec::new(),
+    };
+    for operation in operations(document) {
+        let cost = sizer.size(operation)?;
+        if cost.selections > limits.max_selections {
+            return Err(format!(
+                "the query makes {} selections once its fragments are expanded; at most {} are accepted",
+                cost.selections, limits.max_selections
+            ));
+        }
+        if cost.aliases > limits.max_aliases {
+            return Err(format!(
+                "the query uses {} aliases once its fragments are expanded; at most {} are accepted",
+                cost.aliases, limits.max_aliases
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn operations(document: &ExecutableDocument) -> Box<dyn Iterator<Item = &SelectionSet> + '_> {
+    match &document.operations {
+        DocumentOperations::Single(operation) => Box::new(std::iter::once(&operation.node.selection_set.node)),
+        DocumentOperations::Multiple(operations) => {
+            Box::new(operations.values().map(|operation| &operation.node.selection_set.node))
+        }
+    }
+}
+
+fn count_spreads(set: &SelectionSet) -> u64 {
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(field) => count_spreads(&field.node.selection_set.node),
+            Selection::InlineFragment(inline) => count_spreads(&inline.node.selection_set.node),
+            Selection::FragmentSpread(_) => 1,
+        })
+        .fold(0, u64::saturating_add)
+}
+
+/// Sizes selection sets, each named fragment once.
+struct Sizer<'a> {
+    document: &'a ExecutableDocument,
+    known: HashMap<&'a str, Cost>,
+    /// Fragments being sized now: meeting one again is a cycle.
+    expanding: Vec<&'a str>,
+}
+
+impl<'a> Sizer<'a> {
+    fn size(&mut self, set: &'a SelectionSet) -> Result<Cost, String> {
+        let mut total = Cost::default();
+        for item in &set.items {
+            let cost = match &item.node {
+                Selection::Field(field) => {
+                    let inner = self.size(&field.node.selection_set.node)?;
+                    Cost {
+                        selections: 1,
+                        aliases: u64::from(field.node.alias.is_some()),
+                    }
+                    .add(inner)
+                }
+                Selection::InlineFragment(inline) => Cost {
+                    selections: 1,
+                    aliases: 0,
+                }
+                .add(self.size(&inline.node.selection_set.node)?),
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    Cost {
+                        selections: 1,
+                        aliases: 0,
+                    }
+                    .add(self.fragment(name)?)
+                }
+            };
+            total = total.add(cost);
+        }
+        Ok(total)
+    }
+
+    fn fragment(&mut self, name: &'a str) -> Result<Cost, String> {
+        if let Some(cost) = self.known.get(name) {
+            return Ok(*cost);
+        }
+        if self.expanding.contains(&name) {
+            return Err(format!("fragment {name} spreads itself"));
+        }
+        // An unknown fragment is the validator's to report; here it costs nothing.
+        let Some((key, fragment)) = self.document.fragments.get_key_value(name) else {
+            return Ok(Cost::default());
+        };
+        self.expanding.push(key.as_str());
+        let cost = self.size(&fragment.node.selection_set.node);
+        self.expanding.pop();
+        let cost = cost?;
+        self.known.insert(key.as_str(), cost);
+        Ok(cost)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(query: &str) -> Result<(), String> {
+        let document = async_graphql::parser::parse_query(query).map_err(|e| e.to_string())?;
+        check(&document, &Limits::default())
+    }
+
+    /// `depth` fragments, each spreading the next twice, the last selecting `__typename`.
+    fn doubling(depth: usize) -> String {
+        let mut query = String::from("query { ...F0 }\n");
+        for i in 0..depth {
+            query.push_str(&format!(
+                "fragment F{i} on Query {{ ...F{next} ...F{next} }}\n",
+                next = i + 1
+            ));
+        }
+        query.push_str(&format!("fragment F{depth} on Query {{ __typename }}\n"));
+        query
+    }
+
+    #[test]
+    fn fragments_that_double_at_each_level_are_refused_by_their_expanded_size() {
+        let error = checked(&doubling(25)).unwrap_err();
+        assert!(error.contains("selections once its fragments are expanded"), "{error}");
+        // A few levels of the same shape are fine: the size is what counts, not the shape.
+        assert_eq!(checked(&doubling(4)), Ok(()));
+    }
+
+    #[test]
+    fn a_fragment_used_many_times_is_counted_at_each_use() {
+        let fragment = format!(
+            "fragment Big on Query {{ {} }}",
+            (0..100)
+                .map(|i| format!("a{i}: __typename"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let twice = format!("query {{ ...Big ...Big }} {fragment}");
+        let error = checked(&twice).unwrap_err();
+        assert!(error.contains("aliases"), "{error}");
+    }
+
+    #[test]
+    fn too_many_spreads_and_too_many_aliases_are_refused() {
+        let spreads = format!(
+            "query {{ {} }} fragment F on Query {{ __typename }}",
+            "...F ".repeat(101)
+        );
+        assert!(checked(&spreads).unwrap_err().contains("fragment spreads"));
+        let aliases = format!(
+            "query {{ {} }}",
+            (0..33)
+                .map(|i| format!("a{i}: me {{ id }}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        assert!(checked(&aliases).unwrap_err().contains("33 aliases"));
+    }
+
+    #[test]
+    fn a_fragment_cycle_is_refused_not_followed_for_ever() {
+        let cycle = "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
+        assert!(checked(cycle).unwrap_err().contains("spreads itself"));
+    }
+
+    #[test]
+    fn the_introspection_query_of_graphiql_passes() {
+        let query = "query IntrospectionQuery { __schema { queryType { name } mutationType { name } \
+                     subscriptionType { name } types { ...FullType } directives { name description locations \
+                     args { ...InputValue } } } }
+            fragment FullType on __Type { kind name description fields(includeDeprecated: true) { name description
+              args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+              inputFields { ...InputValue } interfaces { ...TypeRef }
+              enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+              possibleTypes { ...TypeRef } }
+            fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+            fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name
+              ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
+        assert_eq!(checked(query), Ok(()));
+    }
+}

@@ -1,0 +1,254 @@
+//! The service's configuration, read once from the environment at start; an error names the
+//! variable that is wrong and why. Everything the service does differently per deployment is
+//! here (logging and tracing, which start before anything else, read their own variables).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use caseledger_cases::Role;
+
+use crate::auth::{AUDIENCE, OidcConfig};
+use crate::graphql::Limits;
+
+pub const DEV_SECRET_VAR: &str = "CASELEDGER_DEV_JWT_SECRET";
+/// An HS256 secret shorter than this is refused: it could be guessed offline from one token.
+pub const MIN_DEV_SECRET_BYTES: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct SettingsError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+fn wrong(variable: &'static str, problem: impl Into<String>) -> SettingsError {
+    SettingsError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+/// A variable's value; unset and empty are the same.
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+}
+
+fn number<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, SettingsError> {
+    match var(name) {
+        None => Ok(default),
+        Some(value) => value
+            .trim()
+            .parse()
+            .map_err(|_| wrong(name, format!("{value:?} is not a whole number"))),
+    }
+}
+
+/// Where the service listens, and what it accepts.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `CASELEDGER_LISTEN`: the public address (GraphQL, web pages, probes).
+    pub listen: String,
+    /// `CASELEDGER_METRICS_LISTEN`: where `/metrics` is served, apart from the public port
+    /// (`off` serves no metrics).
+    pub metrics_listen: Option<String>,
+    /// `CASELEDGER_DEV_JWT_SECRET`: development mode (HS256 tokens, GraphiQL, demo sign-in).
+    pub dev_secret: Option<String>,
+    pub oidc: Option<OidcConfig>,
+    pub limits: Limits,
+    /// `CASELEDGER_MAX_SUBSCRIPTIONS_PER_CONNECTION` and `…_PER_PERSON`.
+    pub subscriptions: SubscriptionLimits,
+    /// `CASELEDGER_SESSION_IDLE_SECONDS`: a web session unused this long ends (30 minutes).
+    pub session_idle: Duration,
+}
+
+/// How many subscriptions may be open at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscriptionLimits {
+    pub per_connection: usize,
+    pub per_person: usize,
+}
+
+impl Default for SubscriptionLimits {
+    fn default() -> Self {
+        Self {
+            per_connection: 10,
+            per_person: 20,
+        }
+    }
+}
+
+impl Settings {
+    /// From the environment, with the defaults the README lists.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        let listen = var("CASELEDGER_LISTEN").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let metrics_listen = match var("CASELEDGER_METRICS_LISTEN") {
+            Some(value) if value.eq_ignore_ascii_case("off") => None,
+            Some(value) => Some(value),
+            None => Some("127.0.0.1:9464".into()),
+        };
+        let dev_secret = var(DEV_SECRET_VAR);
+        let defaults = Limits::default();
+        let timeout_ms = number(
+            "CASELEDGER_REQUEST_TIMEOUT_MS",
+            u64::try_from(defaults.timeout.as_millis()).unwrap_or(u64::MAX),
+        )?;
+        let defaults_subscriptions = SubscriptionLimits::default();
+        let settings = Self {
+            listen,
+            metrics_listen,
+            dev_secret,
+            oidc: oidc_from_env()?,
+            limits: Limits {
+                timeout: Duration::from_millis(timeout_ms),
+                ..defaults
+            },
+            subscriptions: SubscriptionLimits {
+                per_connection: number(
+                    "CASELEDGER_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                    defaults_subscriptions.per_connection,
+                )?,
+                per_person: number(
+                    "CASELEDGER_MAX_SUBSCRIPTIONS_PER_PERSON",
+                    defaults_subscriptions.per_person,
+                )?,
+            },
+            session_idle: Duration::from_secs(number("CASELEDGER_SESSION_IDLE_SECONDS", 30 * 60u64)?),
+        };
+        Ok(settings)
+    }
+
+    /// Development mode is for a developer's own machine: its secret signs anyone in as anyone,
+    /// so it is refused on an address others can reach, and when it is short enough to guess.
+    pub fn check_development_mode(&self) -> Result<(), SettingsError> {
+        let Some(secret) = &self.dev_secret else {
+            return Ok(());
+        };
+        if secret.len() < MIN_DEV_SECRET_BYTES {
+            return Err(wrong(
+                DEV_SECRET_VAR,
+                format!(
+                    "the development secret is {} bytes long; use at least {MIN_DEV_SECRET_BYTES} random bytes",
+                    secret.len()
+                ),
+            ));
+        }
+        if !is_loopback(&self.listen) {
+            return Err(wrong(
+                "CASELEDGER_LISTEN",
+                format!(
+                    "development mode ({DEV_SECRET_VAR} is set) signs anyone in without a password, so it serves \
+                     only a loopback address (127.0.0.1, ::1 or localhost), not {}; unset {DEV_SECRET_VAR} and \
+                     configure CASELEDGER_OIDC_ISSUER to serve others",
+                    self.listen
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Whether `address` (`host:port`) is reachable only from this machine.
+pub fn is_loopback(address: &str) -> bool {
+    if let Ok(socket) = address.parse::<SocketAddr>() {
+        return socket.ip().is_loopback();
+    }
+    match address.rsplit_once(':') {
+        Some((host, _)) => {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
+        None => false,
+    }
+}
+
+/// `CASELEDGER_OIDC_ISSUER`, `CASELEDGER_OIDC_AUDIENCE` (default `caseledger`),
+/// `CASELEDGER_ROLE_CLAIM` (default `role`) and `CASELEDGER_ROLE_MAP` (`external=icb,other=lmc`);
+/// `None` without an issuer.
+fn oidc_from_env() -> Result<Option<OidcConfig>, SettingsError> {
+    let Some(issuer) = var("CASELEDGER_OIDC_ISSUER") else {
+        return Ok(None);
+    };
+    let mut role_map = HashMap::new();
+    for pair in var("CASELEDGER_ROLE_MAP")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|p| !p.trim().is_empty())
+    {
+        let (external, role) = pair
+            .split_once('=')
+            .ok_or_else(|| wrong("CASELEDGER_ROLE_MAP", format!("{pair:?} is not name=role")))?;
+        let role =
+            Role::parse(role.trim()).ok_or_else(|| wrong("CASELEDGER_ROLE_MAP", format!("unknown role {role:?}")))?;
+        role_map.insert(external.trim().to_string(), role);
+    }
+    if role_map.is_empty() {
+        tracing::warn!(
+            "CASELEDGER_ROLE_MAP is empty: with an issuer configured only mapped role names count, so nobody it signs \
+             in has a CaseLedger role"
+        );
+    }
+    Ok(Some(OidcConfig {
+        issuer,
+        audience: var("CASELEDGER_OIDC_AUDIENCE").unwrap_or_else(|| AUDIENCE.into()),
+        role_claim: var("CASELEDGER_ROLE_CLAIM").unwrap_or_else(|| "role".into()),
+        role_map,
+        refetch_interval: Duration::from_secs(30),
+    }))
+}
+
+/// `CASELEDGER_DATA_DIR`: where the embedded cluster lives when `DATABASE_URL` is unset.
+pub fn data_dir() -> PathBuf {
+    var("CASELEDGER_DATA_DIR").map_or_else(|| PathBuf::from(".caseledger"), PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(listen: &str, secret: Option<&str>) -> Settings {
+        Settings {
+            listen: listen.into(),
+            metrics_listen: None,
+            dev_secret: secret.map(str::to_string),
+            oidc: None,
+            limits: Limits::default(),
+            subscriptions: SubscriptionLimits::default(),
+            session_idle: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn loopback_addresses_are_told_apart_from_reachable_ones() {
+        for address in ["127.0.0.1:8080", "[::1]:8080", "localhost:8080", "127.0.0.2:1"] {
+            assert!(is_loopback(address), "{address}");
+        }
+        for address in [
+            "0.0.0.0:8080",
+            "[::]:8080",
+            "10.1.2.3:8080",
+            "caseledger.example:443",
+            "8080",
+        ] {
+            assert!(!is_loopback(address), "{address}");
+        }
+    }
+
+    #[test]
+    fn development_mode_needs_a_long_secret_and_a_loopback_address() {
+        let long = "x".repeat(MIN_DEV_SECRET_BYTES);
+        assert!(with("127.0.0.1:8080", Some(&long)).check_development_mode().is_ok());
+        assert!(
+            with("0.0.0.0:8080", None).check_development_mode().is_ok(),
+            "no development mode"
+        );
+        let short = with("127.0.0.1:8080", Some("change-me"))
+            .check_development_mode()
+            .unwrap_err();
+        assert_eq!(short.variable, DEV_SECRET_VAR);
+        let reachable = with("0.0.0.0:8080", Some(&long)).check_development_mode().unwrap_err();
+        assert_eq!(reachable.variable, "CASELEDGER_LISTEN");
+        assert!(reachable.problem.contains("loopback"), "{reachable}");
+    }
+}

@@ -1,0 +1,315 @@
+//! Least privilege, end to end: a unique marker in every text field of every event type a case
+//! can hold, written by the party that writes it, and every surface the LMC and the DHU have
+//! (GraphQL queries, subscriptions, `/live`, the HTML pages, the report) checked for each
+//! marker. The LMC receives none; the DHU only the text it wrote itself.
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::time::Duration;
+
+use caseledger_tests::{Service, Web, connect_ws, next_message, settle};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+/// A champion whose id is itself a marker: who the champion is never reaches the LMC or DHU.
+const CHAMPION: &str = "dc-marker-champion-id";
+
+/// (marker, written by the DHU)
+const MARKERS: [(&str, bool); 14] = [
+    ("MARKER-FLAG-REASON", false),
+    ("MARKER-CONTACT-NAME", false),
+    ("MARKER-CONTACT-SUMMARY", false),
+    ("MARKER-GUIDE", false),
+    ("MARKER-GUIDE-VERSION", false),
+    ("MARKER-ROOT-CAUSE-DETAIL", false),
+    ("MARKER-GPC-REFERENCE", false),
+    ("MARKER-CHAMPION-NOTE", false),
+    ("MARKER-ICB-NOTE", false),
+    ("MARKER-REOPEN-REASON", false),
+    ("MARKER-ESCALATION-REASON", false),
+    (CHAMPION, false),
+    ("MARKER-DHU-ISSUE", true),
+    ("MARKER-DHU-DETAIL", true),
+];
+
+fn command(service: &Service, token: &str, mutation: &str, input_type: &str, input: Value) -> Value {
+    let answer = service.graphql(
+        Some(token),
+        &format!("mutation($i: {input_type}!) {{ {mutation}(input: $i) {{ revision case {{ id }} }} }}"),
+        json!({ "i": input }),
+    );
+    assert!(answer["errors"].is_null(), "{mutation}: {answer}");
+    answer["data"][mutation].clone()
+}
+
+/// Everything a web page's live stream sent within `for_how_long`.
+fn live_stream(service: &Service, web: &Web, for_how_long: Duration) -> std::thread::JoinHandle<String> {
+    let url = format!("{}/live", service.url);
+    let cookie = web
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    std::thread::spawn(move || {
+        let agent = ureq::AgentBuilder::new().timeout_read(for_how_long).build();
+        let response = agent.get(&url).set("Cookie", &cookie).call().unwrap();
+        let mut body = Vec::new();
+        let _ = response.into_reader().read_to_end(&mut body);
+        String::from_utf8_lossy(&body).to_string()
+    })
+}
+
+#[test]
+fn no_marker_reaches_the_lmc_and_the_dhu_gets_only_its_own_text() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let champion = service.token("champion", CHAMPION);
+    let dhu = service.token("dhu", "dhu-liaison-1");
+    let lmc = service.token("lmc", "lmc-officer-1");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+
+    // The LMC's and DHU's subscriptions and live pages are open while the case is worked.
+    let mut lmc_web = Web::new(&service);
+    lmc_web.sign_in("lmc-officer-1");
+    let mut dhu_web = Web::new(&service);
+    dhu_web.sign_in("dhu-liaison-1");
+    let lmc_live = live_stream(&service, &lmc_web, Duration::from_secs(6));
+    let dhu_live = live_stream(&service, &dhu_web, Duration::from_secs(6));
+    let mut sockets = runtime.block_on(async {
+        let mut sockets = Vec::new();
+        for token in [&lmc, &dhu] {
+            let mut socket = connect_ws(&service.url, Some(token.clone())).await;
+            assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+            socket
+                .send(Message::text(
+                    json!({ "type": "subscribe", "id": "all", "payload": {
+                        "query": "subscription { caseEvents { caseId revision type actorRole actorId data occurredAt } }" } })
+                    .to_string(),
+                ))
+                .await
+                .unwrap();
+            settle(&mut socket).await;
+            sockets.push(socket);
+        }
+        sockets
+    });
+
+    let flagged = command(
+        &service,
+        &icb,
+        "flagPractice",
+        "FlagPracticeInput",
+        json!({ "odsCode": "Z00077", "practiceName": "Marker Surgery", "pcnCode": "U10001", "place": "Coventry",
+                "listSize": 3000, "visibleSlots": 0, "reason": "MARKER-FLAG-REASON" }),
+    );
+    let case_id = flagged["case"]["id"].as_str().unwrap().to_string();
+    let on_case = |input: Value| {
+        let mut input = input;
+        input["caseId"] = json!(case_id);
+        input
+    };
+    for (token, mutation, input_type, input) in [
+        (
+            &champion,
+            "assignCase",
+            "AssignCaseInput",
+            json!({ "championId": CHAMPION }),
+        ),
+        (
+            &champion,
+            "recordContact",
+            "RecordContactInput",
+            json!({ "channel": "PHONE", "contactName": "MARKER-CONTACT-NAME", "summary": "MARKER-CONTACT-SUMMARY" }),
+        ),
+        (
+            &champion,
+            "shareGuidance",
+            "ShareGuidanceInput",
+            json!({ "guide": "MARKER-GUIDE", "version": "MARKER-GUIDE-VERSION" }),
+        ),
+        (
+            &champion,
+            "recordRootCause",
+            "RecordRootCauseInput",
+            json!({ "cause": "PROVIDER_CODE_UNMAPPED", "detail": "MARKER-ROOT-CAUSE-DETAIL" }),
+        ),
+        (
+            &champion,
+            "recordGpConnectReEnabled",
+            "RecordGpConnectReEnabledInput",
+            json!({ "reference": "MARKER-GPC-REFERENCE" }),
+        ),
+        (
+            &champion,
+            "addNote",
+            "AddNoteInput",
+            json!({ "text": "MARKER-CHAMPION-NOTE" }),
+        ),
+        (&icb, "addNote", "AddNoteInput", json!({ "text": "MARKER-ICB-NOTE" })),
+        (
+            &dhu,
+            "reportDhuVisibilityIssue",
+            "ReportDhuVisibilityIssueInput",
+            json!({ "issue": "MARKER-DHU-ISSUE", "detail": "MARKER-DHU-DETAIL" }),
+        ),
+        (
+            &champion,
+            "recordRemap",
+            "RecordRemapInput",
+            json!({ "changes": ["MAP_PROVIDER_CODE"], "slotsPerDayConfigured": 1 }),
+        ),
+        (
+            &dhu,
+            "confirmDhuVisibility",
+            "ConfirmDhuVisibilityInput",
+            json!({ "visibleSlotsPerDay": 1 }),
+        ),
+        (
+            &icb,
+            "confirmCompliance",
+            "ConfirmComplianceInput",
+            json!({ "visibleSlotsPerDay": 1, "evidence": "DHU_CONFIRMATION" }),
+        ),
+        (
+            &icb,
+            "reopenCase",
+            "ReopenCaseInput",
+            json!({ "reason": "MARKER-REOPEN-REASON" }),
+        ),
+        (
+            &icb,
+            "escalateToContractReview",
+            "EscalateInput",
+            json!({ "reason": "MARKER-ESCALATION-REASON" }),
+        ),
+    ] {
+        command(&service, token, mutation, input_type, on_case(input));
+    }
+
+    // The ICB's own view holds the whole story (and so every marker but the contact name).
+    let history = "history { revision type actorRole actorId occurredAt recordedAt data }";
+    let icb_case = service.graphql(
+        Some(&icb),
+        &format!("query($i: ID!) {{ case(id: $i) {{ {history} }} }}"),
+        json!({ "i": case_id }),
+    );
+    let types: BTreeSet<&str> = icb_case["data"]["case"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    for event_type in [
+        "PracticeFlagged",
+        "CaseAssigned",
+        "PracticeContacted",
+        "GuidanceShared",
+        "RootCauseIdentified",
+        "GpConnectReEnabled",
+        "NoteAdded",
+        "DhuVisibilityIssueReported",
+        "SlotsRemapped",
+        "DhuVisibilityConfirmed",
+        "ComplianceConfirmed",
+        "CaseReopened",
+    ] {
+        assert!(types.contains(event_type), "the story holds {event_type}: {types:?}");
+    }
+    let blob = icb_case.to_string();
+    for (marker, _) in MARKERS {
+        let seen = blob.contains(marker);
+        let icb_may = !matches!(marker, "MARKER-CONTACT-NAME" | "MARKER-ESCALATION-REASON");
+        assert_eq!(seen, icb_may, "the ICB's case history and {marker}");
+    }
+
+    // Every surface of the LMC and the DHU.
+    let mut surfaces: Vec<(&str, String)> = Vec::new();
+    let everything = format!(
+        "id status revision assignedTo rootCauses openDhuIssue lastActivityAt escalatedAt practice {{ odsCode name }} {history}"
+    );
+    for (who, token) in [("lmc", &lmc), ("dhu", &dhu)] {
+        let case = service.graphql(
+            Some(token),
+            &format!("query($i: ID!) {{ case(id: $i) {{ {everything} }} caseByPractice(odsCode: \"Z00077\") {{ {everything} }} }}"),
+            json!({ "i": case_id }),
+        );
+        assert!(case["errors"].is_null(), "{case}");
+        assert_eq!(case["data"]["case"]["id"], case_id.as_str());
+        surfaces.push((who, case.to_string()));
+    }
+    let lmc_view = service.graphql(
+        Some(&lmc),
+        &format!("{{ lmc {{ summary {{ openCases }} contractReviews cases(first: 50) {{ edges {{ node {{ {everything} }} }} }} }} }}"),
+        json!({}),
+    );
+    assert!(lmc_view["errors"].is_null(), "{lmc_view}");
+    surfaces.push(("lmc", lmc_view.to_string()));
+    let dhu_view = service.graphql(
+        Some(&dhu),
+        &format!(
+            "{{ dhu {{ awaitingConfirmation {{ {everything} }} openIssues {{ {everything} }} confirmed(first: 50) {{ edges {{ node {{ {everything} }} }} }} }} }}"
+        ),
+        json!({}),
+    );
+    assert!(dhu_view["errors"].is_null(), "{dhu_view}");
+    surfaces.push(("dhu", dhu_view.to_string()));
+
+    for (who, web) in [("lmc", &mut lmc_web), ("dhu", &mut dhu_web)] {
+        for path in [format!("/{who}"), format!("/cases/{case_id}")] {
+            let page = web.get(&path);
+            assert_eq!(page.status, 200, "{who} {path}");
+            surfaces.push((who, page.body));
+        }
+        let report = web.get("/icb/report.csv");
+        assert_eq!(report.status, 403, "{who} may not have the assurance report");
+        surfaces.push((who, report.body));
+    }
+
+    let received = runtime.block_on(async {
+        let mut received = Vec::new();
+        for socket in &mut sockets {
+            let mut messages = Vec::new();
+            while let Ok(Some(Ok(Message::Text(text)))) =
+                tokio::time::timeout(Duration::from_millis(1500), socket.next()).await
+            {
+                messages.push(text.to_string());
+            }
+            received.push(messages.join("\n"));
+        }
+        received
+    });
+    assert!(
+        received[0].contains("PracticeContacted"),
+        "the LMC's subscription saw support happen"
+    );
+    assert!(
+        received[1].contains("DhuVisibilityIssueReported"),
+        "the DHU's subscription saw its report"
+    );
+    surfaces.push(("lmc", received[0].clone()));
+    surfaces.push(("dhu", received[1].clone()));
+    surfaces.push(("lmc", lmc_live.join().unwrap()));
+    surfaces.push(("dhu", dhu_live.join().unwrap()));
+
+    for (who, text) in &surfaces {
+        for (marker, written_by_dhu) in MARKERS {
+            let allowed = *who == "dhu" && written_by_dhu;
+            if !allowed {
+                assert!(!text.contains(marker), "{who} received {marker}");
+            }
+        }
+    }
+    let dhu_text: String = surfaces
+        .iter()
+        .filter(|(w, _)| *w == "dhu")
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert!(dhu_text.contains("MARKER-DHU-ISSUE"), "the DHU sees what it reported");
+}
