@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 const CHAMPION: &str = "dc-marker-champion-id";
 
 /// (marker, written by the DHU)
-const MARKERS: [(&str, bool); 14] = [
+const MARKERS: [(&str, bool); 17] = [
     ("MARKER-FLAG-REASON", false),
     ("MARKER-CONTACT-NAME", false),
     ("MARKER-CONTACT-SUMMARY", false),
@@ -30,6 +30,9 @@ const MARKERS: [(&str, bool); 14] = [
     ("MARKER-ICB-NOTE", false),
     ("MARKER-REOPEN-REASON", false),
     ("MARKER-ESCALATION-REASON", false),
+    ("MARKER-REVIEW-NOTE", false),
+    ("MARKER-DISMISSAL-REASON", false),
+    ("MARKER-DHU-REPORT-DETAIL", true),
     (CHAMPION, false),
     ("MARKER-DHU-ISSUE", true),
     ("MARKER-DHU-DETAIL", true),
@@ -189,9 +192,40 @@ fn no_marker_reaches_the_lmc_and_the_dhu_gets_only_its_own_text() {
             "EscalateInput",
             json!({ "reason": "MARKER-ESCALATION-REASON" }),
         ),
+        (
+            &icb,
+            "concludeContractReview",
+            "ConcludeContractReviewInput",
+            json!({ "outcome": "REMEDIAL_NOTICE", "note": "MARKER-REVIEW-NOTE" }),
+        ),
     ] {
         command(&service, token, mutation, input_type, on_case(input));
     }
+
+    // A DHU report on a practice with no case, dismissed by the ICB with its reason.
+    let extract = "report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\n\
+                   2026-09-07,Z00078,Quiet Surgery,U10001,Coventry,3000,1\n";
+    let imported = service.graphql(
+        Some(&icb),
+        "mutation($csv: String!) { importDashboard(csv: $csv) { errors { message } } }",
+        json!({ "csv": extract }),
+    );
+    assert!(imported["errors"].is_null(), "{imported}");
+    let reported = service.graphql(
+        Some(&dhu),
+        "mutation($i: ReportVisibilityProblemInput!) { reportVisibilityProblem(input: $i) { report { id } } }",
+        json!({ "i": { "odsCode": "Z00078", "category": "OTHER", "detail": "MARKER-DHU-REPORT-DETAIL" } }),
+    );
+    let report_id = reported["data"]["reportVisibilityProblem"]["report"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reported}"))
+        .to_string();
+    let dismissed = service.graphql(
+        Some(&icb),
+        "mutation($i: DismissDhuReportInput!) { dismissDhuReport(input: $i) { id } }",
+        json!({ "i": { "reportId": report_id, "reason": "MARKER-DISMISSAL-REASON" } }),
+    );
+    assert!(dismissed["errors"].is_null(), "{dismissed}");
 
     // The ICB's own view holds the whole story (and so every marker but the contact name).
     let history = "history { revision type actorRole actorId occurredAt recordedAt data }";
@@ -225,14 +259,33 @@ fn no_marker_reaches_the_lmc_and_the_dhu_gets_only_its_own_text() {
     let blob = icb_case.to_string();
     for (marker, _) in MARKERS {
         let seen = blob.contains(marker);
-        let icb_may = !matches!(marker, "MARKER-CONTACT-NAME" | "MARKER-ESCALATION-REASON");
-        assert_eq!(seen, icb_may, "the ICB's case history and {marker}");
+        let in_history = !matches!(
+            marker,
+            "MARKER-CONTACT-NAME"
+                | "MARKER-ESCALATION-REASON"
+                | "MARKER-REVIEW-NOTE"
+                | "MARKER-DISMISSAL-REASON"
+                | "MARKER-DHU-REPORT-DETAIL"
+        );
+        assert_eq!(seen, in_history, "the ICB's case history and {marker}");
     }
+    // The ICB reads the review whole.
+    let reviews = service.graphql(
+        Some(&icb),
+        "query($i: ID!) { case(id: $i) { contractReviews { reason note outcome } } }",
+        json!({ "i": case_id }),
+    );
+    let reviews = reviews.to_string();
+    assert!(
+        reviews.contains("MARKER-ESCALATION-REASON") && reviews.contains("MARKER-REVIEW-NOTE"),
+        "{reviews}"
+    );
 
     // Every surface of the LMC and the DHU.
     let mut surfaces: Vec<(&str, String)> = Vec::new();
     let everything = format!(
-        "id status revision assignedTo rootCauses openDhuIssue lastActivityAt escalatedAt practice {{ odsCode name }} {history}"
+        "id status revision assignedTo rootCauses openDhuIssue lastActivityAt escalatedAt practice {{ odsCode name }} \
+         contractReviewOpen contractReviews {{ escalatedAt escalatedBy reason concludedAt concludedBy outcome note }} {history}"
     );
     for (who, token) in [("lmc", &lmc), ("dhu", &dhu)] {
         let case = service.graphql(
@@ -260,6 +313,23 @@ fn no_marker_reaches_the_lmc_and_the_dhu_gets_only_its_own_text() {
     );
     assert!(dhu_view["errors"].is_null(), "{dhu_view}");
     surfaces.push(("dhu", dhu_view.to_string()));
+    let dhu_reports = service.graphql(
+        Some(&dhu),
+        "{ dhu { reports(status: [NEW, CASE_OPENED, DISMISSED]) { id category detail status dismissedReason } } }",
+        json!({}),
+    );
+    assert!(dhu_reports.to_string().contains("DISMISSED"), "{dhu_reports}");
+    surfaces.push(("dhu", dhu_reports.to_string()));
+    let lmc_reviews = service.graphql(
+        Some(&lmc),
+        "query($i: ID!) { case(id: $i) { contractReviews { reason note outcome escalatedBy } } }",
+        json!({ "i": case_id }),
+    );
+    assert!(
+        lmc_reviews.to_string().contains("REMEDIAL_NOTICE"),
+        "the LMC sees the outcome: {lmc_reviews}"
+    );
+    surfaces.push(("lmc", lmc_reviews.to_string()));
 
     for (who, web) in [("lmc", &mut lmc_web), ("dhu", &mut dhu_web)] {
         for path in [format!("/{who}"), format!("/cases/{case_id}")] {

@@ -106,14 +106,21 @@ fn command_code(error: &CommandError) -> &'static str {
             CaseError::Forbidden { .. }
             | CaseError::AssignOnlySelf { .. }
             | CaseError::HeldByAnotherChampion { .. } => "FORBIDDEN",
-            CaseError::CaseNotFound => "NOT_FOUND",
-            CaseError::InvalidTransition { .. } | CaseError::NotCompliant { .. } | CaseError::CaseAlreadyExists => {
-                "INVALID_TRANSITION"
-            }
+            CaseError::CaseNotFound | CaseError::ReportNotFound(_) => "NOT_FOUND",
+            CaseError::InvalidTransition { .. }
+            | CaseError::NotCompliant { .. }
+            | CaseError::CaseAlreadyExists
+            | CaseError::ReviewAlreadyOpen
+            | CaseError::NoOpenReview
+            | CaseError::ReportAlreadyTriaged => "INVALID_TRANSITION",
             CaseError::OccurredInFuture { .. }
             | CaseError::OccurredBeforeOpened { .. }
-            | CaseError::InvalidValue { .. } => "BAD_USER_INPUT",
+            | CaseError::OccurredTooEarly { .. }
+            | CaseError::InvalidValue { .. }
+            | CaseError::DhuShortfall { .. }
+            | CaseError::MissingEvidence(_) => "BAD_USER_INPUT",
         },
+        CommandError::UnknownPractice { .. } => "BAD_USER_INPUT",
         CommandError::Conflict { .. } | CommandError::PracticeHasOpenCase { .. } => "CONFLICT",
         CommandError::NotLatestCase { .. } => "INVALID_TRANSITION",
         CommandError::Corrupt { .. } | CommandError::MissingMetadata { .. } | CommandError::Store(_) => {

@@ -42,7 +42,7 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
                 "flagPractice",
                 "odsCode: \"NOT-ODS\", practiceName: \"x\", pcnCode: \"U10001\", place: \"x\", listSize: 5000, visibleSlots: 0".into(),
             ),
-            vec![Icb],
+            vec![Icb, Admin],
         ),
         (mutation("assignCase", case("championId: \"dc-amira\"")), vec![Champion, Icb]),
         (mutation("recordContact", case("channel: EMAIL, summary: \"s\"")), vec![Champion]),
@@ -54,9 +54,24 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
         (mutation("reportDhuVisibilityIssue", case("issue: \"i\"")), vec![Dhu]),
         (mutation("confirmCompliance", case("visibleSlotsPerDay: 1, evidence: DASHBOARD")), vec![Icb]),
         (mutation("closeCase", case("reason: WITHDRAWN")), vec![Icb]),
-        (mutation("reopenCase", case("reason: \"r\"")), vec![Icb]),
+        (mutation("reopenCase", case("reason: \"r\"")), vec![Icb, Admin]),
         (mutation("addNote", case("text: \"t\"")), vec![Champion, Icb]),
         (mutation("escalateToContractReview", case("reason: \"r\"")), vec![Icb]),
+        (mutation("concludeContractReview", case("outcome: OTHER")), vec![Icb]),
+        (
+            "mutation { reportVisibilityProblem(input: { odsCode: \"NOT-ODS\", category: OTHER }) { report { id } } }".into(),
+            vec![Dhu],
+        ),
+        (
+            format!("mutation {{ openCaseFromDhuReport(input: {{ reportId: \"{missing_case}\" }}) {{ revision }} }}"),
+            vec![Icb, Admin],
+        ),
+        (
+            format!("mutation {{ dismissDhuReport(input: {{ reportId: \"{missing_case}\", reason: \"r\" }}) {{ id }} }}"),
+            vec![Icb, Admin],
+        ),
+        ("{ icb { dhuReports { id } } }".into(), vec![Icb, Admin]),
+        ("{ dhu { reports { id } } }".into(), vec![Dhu, Admin]),
     ]
 }
 

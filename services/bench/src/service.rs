@@ -341,6 +341,7 @@ fn case_story(
                 source: FlagSource {
                     kind: FlagSourceKind::Dashboard,
                     report_date: Some(start.date_naive()),
+                    report_id: None,
                 },
                 reason: None,
             }),
@@ -390,6 +391,7 @@ fn case_story(
             "dhu-liaison-1".to_string(),
             CaseEvent::DhuVisibilityConfirmed(DhuVisibilityConfirmed {
                 visible_slots_per_day: slots,
+                required_slots: Some(required),
             }),
         ),
         (
@@ -414,6 +416,7 @@ fn case_story(
             CaseEvent::ComplianceConfirmed(ComplianceConfirmed {
                 visible_slots_per_day: slots,
                 evidence: Evidence::DhuConfirmation,
+                required_slots: Some(required),
             }),
         )
     } else {

@@ -6,6 +6,7 @@
 pub mod case;
 pub mod dashboard;
 pub mod practice;
+pub mod reports;
 pub mod role;
 pub mod values;
 

@@ -52,6 +52,7 @@ fn samples() -> Vec<CaseEvent> {
             source: FlagSource {
                 kind: FlagSourceKind::Dashboard,
                 report_date: Some(date),
+                report_id: None,
             },
             reason: None,
         }),
@@ -63,8 +64,21 @@ fn samples() -> Vec<CaseEvent> {
             source: FlagSource {
                 kind: FlagSourceKind::Manual,
                 report_date: None,
+                report_id: None,
             },
             reason: Some(text("reported by the practice")),
+        }),
+        CaseEvent::PracticeFlagged(PracticeFlagged {
+            practice: practice(None),
+            list_size: ListSize::new(6_100).unwrap(),
+            required_slots: 2,
+            visible_slots: slots(1),
+            source: FlagSource {
+                kind: FlagSourceKind::DhuReport,
+                report_date: None,
+                report_id: Some(report_id()),
+            },
+            reason: None,
         }),
         CaseEvent::CaseAssigned(CaseAssigned {
             champion_id: short("dc-amira"),
@@ -105,10 +119,21 @@ fn samples() -> Vec<CaseEvent> {
         CaseEvent::GpConnectReEnabled(GpConnectReEnabled { reference: None }),
         CaseEvent::DhuVisibilityConfirmed(DhuVisibilityConfirmed {
             visible_slots_per_day: slots(4),
+            required_slots: Some(4),
+        }),
+        CaseEvent::DhuVisibilityConfirmed(DhuVisibilityConfirmed {
+            visible_slots_per_day: slots(1),
+            required_slots: None,
         }),
         CaseEvent::DhuVisibilityIssueReported(DhuVisibilityIssueReported {
-            issue: short("not visible"),
+            category: None,
+            issue: Some(short("not visible")),
             detail: None,
+        }),
+        CaseEvent::DhuVisibilityIssueReported(DhuVisibilityIssueReported {
+            category: Some(RootCause::BranchSiteAnomaly),
+            issue: None,
+            detail: Some(text("slots only at the branch")),
         }),
         CaseEvent::SlotsObserved(SlotsObserved {
             report_date: date,
@@ -120,6 +145,12 @@ fn samples() -> Vec<CaseEvent> {
         CaseEvent::ComplianceConfirmed(ComplianceConfirmed {
             visible_slots_per_day: slots(4),
             evidence: Evidence::Dashboard,
+            required_slots: Some(4),
+        }),
+        CaseEvent::ComplianceConfirmed(ComplianceConfirmed {
+            visible_slots_per_day: slots(4),
+            evidence: Evidence::GpConnectVerification,
+            required_slots: None,
         }),
         CaseEvent::CaseClosed(CaseClosed {
             reason: CloseReason::PracticeClosed,
@@ -127,10 +158,16 @@ fn samples() -> Vec<CaseEvent> {
         CaseEvent::CaseReopened(CaseReopened {
             reason: text("regression"),
             visible_slots: Some(slots(0)),
+            cause: Some(ReopenCause::ListSizeRise),
+            list_size: Some(ListSize::new(12_400).unwrap()),
+            required_slots: Some(4),
         }),
         CaseEvent::CaseReopened(CaseReopened {
             reason: text("asked by the LMC"),
             visible_slots: None,
+            cause: None,
+            list_size: None,
+            required_slots: None,
         }),
         CaseEvent::NoteAdded(NoteAdded {
             text: text("line one\nline two"),
@@ -138,7 +175,36 @@ fn samples() -> Vec<CaseEvent> {
         CaseEvent::EscalatedToContractReview(EscalatedToContractReview {
             reason: text("no response in 6 weeks"),
         }),
+        CaseEvent::ContractReviewConcluded(ContractReviewConcluded {
+            outcome: ReviewOutcome::NoFurtherAction,
+            note: None,
+        }),
+        CaseEvent::ContractReviewConcluded(ContractReviewConcluded {
+            outcome: ReviewOutcome::BreachNotice,
+            note: Some(text("served on 3 March")),
+        }),
+        CaseEvent::DhuReportFiled(DhuReportFiled {
+            report_id: report_id(),
+            category: RootCause::ProviderCodeUnmapped,
+            detail: Some(text("we cannot see the Tuesday sessions")),
+        }),
+        CaseEvent::DhuReportTriaged(DhuReportTriaged::new(
+            report_id(),
+            &Triage::CaseOpened {
+                case_id: uuid::Uuid::from_u128(7),
+            },
+        )),
+        CaseEvent::DhuReportTriaged(DhuReportTriaged::new(
+            report_id(),
+            &Triage::Dismissed {
+                reason: text("a known outage, fixed nationally"),
+            },
+        )),
     ]
+}
+
+fn report_id() -> uuid::Uuid {
+    uuid::Uuid::from_u128(0x0194_f3a2_7c1e_7d2a_9b3c_1a2b_3c4d_5e6f)
 }
 
 #[test]
@@ -222,6 +288,16 @@ fn a_version_one_contact_from_the_first_pilot_is_upcast_on_read() {
 #[test]
 fn data_from_a_newer_version_or_an_unknown_type_is_refused() {
     let newer = json!({ "schema_version": 3, "channel": "email", "contact_name": null, "summary": "x" });
+    let earlier = json!({ "schema_version": 1, "visible_slots_per_day": 2 });
+    assert!(validator("DhuVisibilityConfirmed.v1.schema.json").is_valid(&earlier));
+    let CaseEvent::DhuVisibilityConfirmed(read) = decode_event("DhuVisibilityConfirmed", &earlier.to_string()).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        read.required_slots, None,
+        "version 1 reads as version 2 without the requirement"
+    );
     assert!(matches!(
         decode_event("PracticeContacted", &newer.to_string()),
         Err(DecodeError::FutureVersion { .. })

@@ -16,6 +16,8 @@ pub enum CommandError {
     PracticeHasOpenCase { ods_code: String, case_id: Uuid },
     #[error("case {case_id} is not the latest case of practice {ods_code}")]
     NotLatestCase { ods_code: String, case_id: Uuid },
+    #[error("no dashboard row describes practice {ods_code} (its name, PCN and list size): flag it by hand")]
+    UnknownPractice { ods_code: String },
     #[error("stored event {event_id} cannot be read: {source}")]
     Corrupt {
         event_id: Uuid,

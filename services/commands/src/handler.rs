@@ -1,14 +1,15 @@
 //! Executing one command on one case: load, decide, append with `Exact(revision)` and update the
 //! practice register in the same transaction; on a lost race, reload and decide again (or report
-//! the conflict, when the caller named the revision it expected).
+//! the conflict, when the caller named the revision it expected). A contract review's events go to
+//! its own stream, with `Exact` too, so two reviews cannot both open.
 
-use caseledger_cases::case::{case_stream, contract_stream, encode_event};
+use caseledger_cases::case::{StreamKind, case_stream, contract_stream, encode_event};
 use caseledger_cases::{Action, Case, CaseEvent, Command, EventEnvelope, decide, evolve};
 use caseledger_eventstore::{ExpectedRevision, NewEvent, StoreError, append_with};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::history::{earlier_result, event_id, load_case, metadata};
+use crate::history::{Loaded, earlier_result, event_id, load, metadata};
 use crate::registry::{self, RegisteredState};
 use crate::{CommandContext, CommandError, Commands};
 
@@ -24,6 +25,15 @@ pub struct Outcome {
     pub case: Case,
     /// The command had been applied before (same `commandId`): nothing was written now.
     pub duplicate: bool,
+}
+
+/// Whether the rules of `action` consult the requirement on a given day, and so need the
+/// practice's observations.
+fn needs_observations(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::ConfirmDhuVisibility { .. } | Action::ConfirmCompliance { .. }
+    )
 }
 
 impl Commands {
@@ -42,11 +52,11 @@ impl Commands {
                 .strip_prefix("case-")
                 .and_then(|id| Uuid::parse_str(id).ok())
         {
-            let (case, _) = load_case(&self.store, case_id).await?;
+            let loaded = load(&self.store, case_id, false).await?;
             return Ok(Outcome {
                 case_id,
                 revision: earlier.revision,
-                case,
+                case: loaded.case,
                 duplicate: true,
             });
         }
@@ -67,6 +77,7 @@ impl Commands {
         now: DateTime<Utc>,
     ) -> Result<Outcome, CommandError> {
         let occurred_at = context.occurred_at.unwrap_or(now);
+        let observations = needs_observations(&action);
         let command = Command {
             actor: context.actor.clone(),
             occurred_at,
@@ -79,18 +90,18 @@ impl Commands {
                 // Jittered, so writers that collided do not collide again in step.
                 tokio::time::sleep(std::time::Duration::from_millis(fastrand::u64(1..=attempt * 4))).await;
             }
-            let (case, history) = load_case(&self.store, case_id).await?;
+            let loaded = load(&self.store, case_id, observations).await?;
+            let current = loaded.case.revision();
             if let Some(command_id) = &context.command_id
-                && let Some(revision) = earlier_result(&history, &context.actor, command_id)
+                && let Some(revision) = earlier_result(&loaded, &context.actor, command_id)
             {
                 return Ok(Outcome {
                     case_id,
                     revision,
-                    case,
+                    case: loaded.case,
                     duplicate: true,
                 });
             }
-            let current = case.revision();
             if let Some(expected) = context.expected_revision
                 && Some(expected) != current
             {
@@ -99,20 +110,16 @@ impl Commands {
                     actual: current,
                 });
             }
-            let events = decide(&case, &command, now)?;
+            let events = decide(&loaded.case, &command, now)?;
             match self
-                .append(case_id, &case, context, &events, occurred_at, correlation_id)
+                .append(case_id, &loaded, context, &events, occurred_at, correlation_id)
                 .await
             {
                 Ok(duplicate) => {
-                    let escalation = matches!(events[..], [CaseEvent::EscalatedToContractReview(_)]);
                     let case = if duplicate {
-                        load_case(&self.store, case_id).await?.0
-                    } else if escalation {
-                        // Recorded in the contract stream: the case itself is unchanged.
-                        case
+                        load(&self.store, case_id, false).await?.case
                     } else {
-                        events.into_iter().fold(case, |case, event| {
+                        events.into_iter().fold(loaded.case, |case, event| {
                             evolve(
                                 case,
                                 &EventEnvelope {
@@ -158,7 +165,7 @@ impl Commands {
     async fn append(
         &self,
         case_id: Uuid,
-        case: &Case,
+        loaded: &Loaded,
         context: &CommandContext,
         events: &[CaseEvent],
         occurred_at: DateTime<Utc>,
@@ -174,23 +181,18 @@ impl Commands {
                     .map_err(|e| StoreError::Malformed(e.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        // Contract review lives in a stream of its own; the case's stream stays as it is.
-        let escalation = matches!(events, [CaseEvent::EscalatedToContractReview(_)]);
-        let (stream, expected) = if escalation {
-            (contract_stream(case_id), ExpectedRevision::Any)
-        } else {
-            (
-                case_stream(case_id),
-                case.revision()
-                    .map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact),
-            )
+        // A contract review lives in a stream of its own; the case's stream stays as it is.
+        let (stream, revision) = match events.first().map(CaseEvent::stream_kind) {
+            Some(StreamKind::Contract) => (contract_stream(case_id), loaded.contract_revision()),
+            _ => (case_stream(case_id), loaded.case.revision()),
         };
+        let expected = revision.map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
 
         let mut tx = self.store.pool().begin().await?;
         let result = append_with(&mut tx, &stream, expected, &new_events).await?;
         if !result.duplicate {
             for event in events {
-                register(&mut tx, case_id, case, event).await?;
+                register(&mut tx, case_id, &loaded.case, event).await?;
             }
         }
         tx.commit().await?;

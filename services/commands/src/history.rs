@@ -1,7 +1,9 @@
 //! Reading a case back: its recorded events as envelopes (event, business time, actor), folded
-//! into state; and the metadata every event is written with.
+//! into state with its contract review's events (and, when a rule needs the requirement on a
+//! given day, its practice's observations); and the metadata every event is written with.
 
-use caseledger_cases::case::{case_stream, decode_event};
+use caseledger_cases::case::{StreamKind, case_stream, contract_stream, decode_event};
+use caseledger_cases::practice::practice_stream;
 use caseledger_cases::{Actor, Case, EventEnvelope, Role, evolve, values::ShortText};
 use caseledger_eventstore::{Direction, EventMetadata, EventStore, ReadFrom, RecordedEvent, StoreError};
 use chrono::{DateTime, Utc};
@@ -9,26 +11,69 @@ use uuid::Uuid;
 
 use crate::{CommandContext, CommandError};
 
+/// A case as a command finds it.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub case: Case,
+    /// The case's own stream.
+    pub history: Vec<RecordedEvent>,
+    /// Its contract review's stream.
+    pub contract: Vec<RecordedEvent>,
+}
+
+impl Loaded {
+    /// The contract review stream's revision, for appending to it with `Exact`.
+    pub fn contract_revision(&self) -> Option<u64> {
+        self.contract.last().map(|e| e.revision)
+    }
+}
+
+/// The case `case_id`, with its contract review folded in; with its practice's observations too
+/// when `observations` (the rules that judge against the requirement on a day need them).
+pub async fn load(store: &EventStore, case_id: Uuid, observations: bool) -> Result<Loaded, CommandError> {
+    let recorded = store
+        .read_streams(&[case_stream(case_id), contract_stream(case_id)])
+        .await?;
+    let mut loaded = Loaded::default();
+    for event in recorded {
+        loaded.case = evolve(loaded.case, &envelope_of(&event)?);
+        match caseledger_cases::case::stream_kind_of(&event.event_type) {
+            StreamKind::Contract => loaded.contract.push(event),
+            _ => loaded.history.push(event),
+        }
+    }
+    if observations && let Some(practice) = loaded.case.practice.clone() {
+        let stream = practice_stream(&practice.ods_code);
+        for event in store.read_streams(&[stream]).await? {
+            if event.event_type == caseledger_cases::practice::SlotsObserved::EVENT_TYPE {
+                loaded.case = evolve(loaded.case, &envelope_of(&event)?);
+            }
+        }
+    }
+    Ok(loaded)
+}
+
 pub(crate) const ACTOR_ID: &str = "actor_id";
 pub(crate) const ACTOR_ROLE: &str = "actor_role";
 pub(crate) const OCCURRED_AT: &str = "occurred_at";
 pub(crate) const COMMAND_ID: &str = "command_id";
 
-/// A case's state and its recorded events (empty for a case that does not exist).
+/// A case's state and its own stream's events (empty for a case that does not exist).
 pub async fn load_case(store: &EventStore, case_id: Uuid) -> Result<(Case, Vec<RecordedEvent>), CommandError> {
-    let recorded = match store
-        .read_stream(&case_stream(case_id), Direction::Forwards, ReadFrom::Start, usize::MAX)
+    let loaded = load(store, case_id, false).await?;
+    Ok((loaded.case, loaded.history))
+}
+
+/// Every event of a stream, or none when it does not exist.
+pub(crate) async fn read_whole(store: &EventStore, stream: &str) -> Result<Vec<RecordedEvent>, CommandError> {
+    match store
+        .read_stream(stream, Direction::Forwards, ReadFrom::Start, usize::MAX)
         .await
     {
-        Ok(recorded) => recorded,
-        Err(StoreError::StreamNotFound { .. }) => Vec::new(),
-        Err(e) => return Err(e.into()),
-    };
-    let mut case = Case::default();
-    for event in &recorded {
-        case = evolve(case, &envelope_of(event)?);
+        Ok(recorded) => Ok(recorded),
+        Err(StoreError::StreamNotFound { .. }) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
     }
-    Ok((case, recorded))
 }
 
 /// The domain's view of a recorded event.
@@ -85,17 +130,28 @@ pub(crate) fn metadata(context: &CommandContext, occurred_at: DateTime<Utc>, cor
     metadata
 }
 
-/// The revision at which this actor's command `command_id` was applied before, if it was.
-pub(crate) fn earlier_result(history: &[RecordedEvent], actor: &Actor, command_id: &str) -> Option<u64> {
-    history
+/// The case's revision after this actor's command `command_id`, if it was applied before: the
+/// revision its event took in the case's stream (or the case's revision now, for a command whose
+/// event went to the contract review's stream).
+pub(crate) fn earlier_result(loaded: &Loaded, actor: &Actor, command_id: &str) -> Option<u64> {
+    let same = |e: &&RecordedEvent| {
+        let custom = &e.metadata.custom;
+        custom.get(COMMAND_ID).and_then(|v| v.as_str()) == Some(command_id)
+            && custom.get(ACTOR_ID).and_then(|v| v.as_str()) == Some(actor.id.as_str())
+    };
+    loaded
+        .history
         .iter()
-        .filter(|e| {
-            let custom = &e.metadata.custom;
-            custom.get(COMMAND_ID).and_then(|v| v.as_str()) == Some(command_id)
-                && custom.get(ACTOR_ID).and_then(|v| v.as_str()) == Some(actor.id.as_str())
-        })
+        .filter(same)
         .map(|e| e.revision)
         .max()
+        .or_else(|| {
+            loaded
+                .contract
+                .iter()
+                .any(|e| same(&e))
+                .then(|| loaded.case.revision().unwrap_or_default())
+        })
 }
 
 /// Event ids: derived from the actor and command id when given (so a repeat carries the same

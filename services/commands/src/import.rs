@@ -3,11 +3,12 @@
 //! non-compliant practice without an open case gets a new case, and one whose latest case is
 //! COMPLIANT has it reopened. An import never confirms compliance.
 
-use caseledger_cases::case::{CaseEvent, FlagSource, FlagSourceKind, encode_event};
+use caseledger_cases::case::{CaseEvent, FlagSource, FlagSourceKind, ReopenCause, encode_event};
 use caseledger_cases::dashboard::{DashboardRow, ImportError, parse_dashboard};
+use caseledger_cases::practice::SlotsObserved;
 use caseledger_cases::practice::practice_stream;
 use caseledger_cases::values::FreeText;
-use caseledger_cases::{Action, Actor, CaseError, Role};
+use caseledger_cases::{Action, Actor, Case, CaseError, Role};
 use caseledger_eventstore::{ExpectedRevision, NewEvent, StoreError, StreamAppend, append_batch};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -105,20 +106,24 @@ impl Commands {
                 Some((_, RegisteredState::Open)) => {}
                 Some((case_id, RegisteredState::Compliant)) => {
                     // An extract older than the compliance says nothing new about the practice.
-                    let (case, _) = crate::load_case(&self.store, case_id).await?;
+                    let loaded = crate::history::load(&self.store, case_id, true).await?;
+                    let case = &loaded.case;
                     if case
                         .compliant_at
                         .is_some_and(|compliant_at| compliant_at >= occurred_at)
                     {
                         continue;
                     }
-                    let reason = FreeText::parse("regression").map_err(|e| CaseError::InvalidValue {
+                    let (cause, reason) = regression(case, observed);
+                    let reason = FreeText::parse(&reason).map_err(|e| CaseError::InvalidValue {
                         field: "reason",
                         source: e,
                     })?;
                     let action = Action::ReopenCase {
                         reason,
                         visible_slots: Some(observed.visible_slots),
+                        cause,
+                        list_size: Some(observed.list_size),
                     };
                     match self.execute(case_id, &context, action, now).await {
                         Ok(outcome) if !outcome.duplicate => report.reopened += 1,
@@ -139,6 +144,7 @@ impl Commands {
                         source: FlagSource {
                             kind: FlagSourceKind::Dashboard,
                             report_date: Some(dashboard.report_date),
+                            report_id: None,
                         },
                         reason: None,
                     };
@@ -189,6 +195,44 @@ impl Commands {
         tx.commit().await?;
         self.store.wake_subscribers();
         Ok(results.iter().map(|r| !r.duplicate).collect())
+    }
+}
+
+/// Why a COMPLIANT practice is short again: its list grew past a multiple of 3,000 while it
+/// offers what it did (the requirement rose), or it offers fewer slots than before. Compared with
+/// the observation before this one, or with what compliance was confirmed on.
+fn regression(case: &Case, now: &SlotsObserved) -> (ReopenCause, String) {
+    let before = case
+        .observations
+        .iter()
+        .filter(|o| o.report_date < now.report_date)
+        .max_by_key(|o| o.report_date);
+    let (visible_before, required_before, list_before) = match before {
+        Some(o) => (o.visible, o.required, o.list_size),
+        None => (
+            case.visible_slots.unwrap_or_default(),
+            case.required_slots,
+            case.list_size,
+        ),
+    };
+    let visible = now.visible_slots.get();
+    if visible >= visible_before && now.required_slots > required_before {
+        (
+            ReopenCause::ListSizeRise,
+            format!(
+                "list size rise: {list_before} to {} patients, {required_before} to {} slots a day required; {visible} visible",
+                now.list_size.get(),
+                now.required_slots
+            ),
+        )
+    } else {
+        (
+            ReopenCause::VisibilityDrop,
+            format!(
+                "visibility drop: {visible} of {} slots a day required visible (was {visible_before})",
+                now.required_slots
+            ),
+        )
     }
 }
 

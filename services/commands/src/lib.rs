@@ -9,16 +9,18 @@ mod history;
 mod import;
 mod registry;
 mod replay;
+mod reports;
 
 use caseledger_eventstore::EventStore;
 
 pub use context::CommandContext;
 pub use error::CommandError;
 pub use handler::Outcome;
-pub use history::{envelope_of, load_case};
+pub use history::{Loaded, envelope_of, load, load_case};
 pub use import::ImportReport;
 pub use registry::{PracticeCase, RegisteredState};
 pub use replay::{ReplayError, ReplayReport};
+pub use reports::{ReportOutcome, Reported};
 
 /// Runs commands against the event store; cheap to clone.
 #[derive(Debug, Clone)]

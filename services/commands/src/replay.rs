@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use caseledger_cases::case::CaseEvent;
-use caseledger_cases::values::ShortText;
+use caseledger_cases::case::{CaseEvent, ReopenCause, RootCause};
+use caseledger_cases::values::{FreeText, OdsCode, ShortText};
 use caseledger_cases::{Action, Actor, Role};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -163,6 +163,24 @@ impl Commands {
         };
         let role = Role::parse(&line.role).ok_or_else(|| bad(format!("unknown role {:?}", line.role)))?;
         let id = ShortText::parse(&line.actor).map_err(|e| bad(format!("actor: {e}")))?;
+        let context = CommandContext::new(Actor::new(id, role)).at(line.at);
+        let failed = |source| ReplayError::Command {
+            file: "interventions.jsonl".into(),
+            line: number,
+            source,
+        };
+        if matches!(line.kind.as_str(), "DhuReportFiled" | "DhuReportTriaged") {
+            let ods_code = OdsCode::parse(&line.ods_code).map_err(|e| bad(format!("ods_code: {e}")))?;
+            let report: ReportLine =
+                serde_json::from_value(line.data.clone()).map_err(|e| bad(format!("{}: {e}", line.kind)))?;
+            return self
+                .apply_report(&context, &ods_code, &line.kind, report, now)
+                .await
+                .map_err(|e| match e {
+                    Ok(message) => bad(message),
+                    Err(source) => failed(source),
+                });
+        }
         let action = action_of(&line.kind, &line.data).map_err(bad)?;
         let mut conn = self.store().pool().acquire().await.map_err(|e| ReplayError::Command {
             file: "interventions.jsonl".into(),
@@ -181,7 +199,6 @@ impl Commands {
             .first()
             .map(|c| c.case_id)
             .ok_or_else(|| bad(format!("no case for practice {}", line.ods_code)))?;
-        let context = CommandContext::new(Actor::new(id, role)).at(line.at);
         self.execute(case_id, &context, action, now)
             .await
             .map(drop)
@@ -190,6 +207,49 @@ impl Commands {
                 line: number,
                 source,
             })
+    }
+}
+
+impl Commands {
+    /// A DHU report line: filed (onto the open case, if there is one) or triaged. The error is a
+    /// problem with the line, or a refused command.
+    async fn apply_report(
+        &self,
+        context: &CommandContext,
+        ods_code: &OdsCode,
+        kind: &str,
+        line: ReportLine,
+        now: DateTime<Utc>,
+    ) -> Result<(), Result<String, CommandError>> {
+        if kind == "DhuReportFiled" {
+            let category = line
+                .category
+                .ok_or_else(|| Ok("DhuReportFiled needs a category".to_string()))?;
+            self.report_visibility(context, ods_code, category, line.detail, now)
+                .await
+                .map_err(Err)?;
+            return Ok(());
+        }
+        let report_id = match line.report_id {
+            Some(report_id) => report_id,
+            None => self
+                .oldest_untriaged_report(ods_code)
+                .await
+                .map_err(Err)?
+                .ok_or_else(|| Ok(format!("practice {ods_code} has no report waiting for triage")))?,
+        };
+        match line.outcome {
+            Some(TriageLine::Dismissed { reason }) => self
+                .dismiss_dhu_report(context, ods_code, report_id, reason, now)
+                .await
+                .map(drop),
+            Some(TriageLine::CaseOpened) => self
+                .open_case_from_report(context, ods_code, report_id, now)
+                .await
+                .map(drop),
+            None => return Err(Ok("DhuReportTriaged needs an outcome".into())),
+        }
+        .map_err(Err)
     }
 }
 
@@ -228,6 +288,7 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
             visible_slots_per_day: e.visible_slots_per_day,
         },
         CaseEvent::DhuVisibilityIssueReported(e) => Action::ReportDhuVisibilityIssue {
+            category: e.category,
             issue: e.issue,
             detail: e.detail,
         },
@@ -239,15 +300,42 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
         CaseEvent::CaseReopened(e) => Action::ReopenCase {
             reason: e.reason,
             visible_slots: e.visible_slots,
+            cause: e.cause.unwrap_or(ReopenCause::Manual),
+            list_size: e.list_size,
         },
         CaseEvent::NoteAdded(e) => Action::AddNote { text: e.text },
         CaseEvent::EscalatedToContractReview(e) => Action::EscalateToContractReview { reason: e.reason },
+        CaseEvent::ContractReviewConcluded(e) => Action::ConcludeContractReview {
+            outcome: e.outcome,
+            note: e.note,
+        },
         CaseEvent::PracticeFlagged(_) | CaseEvent::SlotsObserved(_) => {
             return Err(format!(
                 "{kind} comes from the dashboard extracts, not from interventions"
             ));
         }
+        CaseEvent::DhuReportFiled(_) | CaseEvent::DhuReportTriaged(_) => {
+            return Err(format!("{kind} is about a practice, not a case"));
+        }
     })
+}
+
+/// A DHU report line: `DhuReportFiled` (`category`, `detail`), or `DhuReportTriaged` with
+/// `outcome` `{"kind": "dismissed", "reason": …}` or `{"kind": "case_opened"}`, for the
+/// practice's oldest untriaged report (or `report_id`, when the line names one).
+#[derive(Debug, Deserialize)]
+struct ReportLine {
+    category: Option<RootCause>,
+    detail: Option<FreeText>,
+    report_id: Option<uuid::Uuid>,
+    outcome: Option<TriageLine>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum TriageLine {
+    Dismissed { reason: FreeText },
+    CaseOpened,
 }
 
 fn report_date(csv: &str) -> Option<NaiveDate> {

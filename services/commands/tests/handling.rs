@@ -6,7 +6,7 @@
 mod common;
 
 use caseledger_cases::case::case_stream;
-use caseledger_cases::values::{FreeText, SlotCount};
+use caseledger_cases::values::FreeText;
 use caseledger_cases::{Action, CaseError, CaseStatus};
 use caseledger_commands::CommandError;
 use caseledger_eventstore::{Direction, ReadFrom};
@@ -37,7 +37,7 @@ async fn a_command_is_appended_with_its_actor_time_and_correlation() {
     assert_eq!(metadata.custom["actor_role"], "icb");
     assert_eq!(metadata.custom["command_id"], "flag-1");
     assert_eq!(metadata.custom["occurred_at"], "2026-03-28T12:00:00.000Z");
-    assert_eq!(events[0].data_as::<serde_json::Value>().unwrap()["schema_version"], 1);
+    assert_eq!(events[0].data_as::<serde_json::Value>().unwrap()["schema_version"], 2);
 }
 
 #[tokio::test]
@@ -93,18 +93,17 @@ async fn a_repeated_command_id_writes_nothing_and_returns_the_first_result() {
     let (commands, _db) = commands().await;
     let case = commands.flag_practice(&icb(), flag("Z00012"), now()).await.unwrap();
     let id = case.case_id;
-    let comply = || Action::ConfirmCompliance {
-        visible_slots_per_day: SlotCount::new(2).unwrap(),
-        evidence: caseledger_cases::case::Evidence::Dashboard,
+    let close = || Action::CloseCase {
+        reason: caseledger_cases::case::CloseReason::Withdrawn,
     };
     let first = commands
-        .execute(id, &icb().with_command_id("c-1"), comply(), now())
+        .execute(id, &icb().with_command_id("c-1"), close(), now())
         .await
         .unwrap();
     commands.execute(id, &icb(), note("later"), now()).await.unwrap();
-    // Deciding again would now be refused (the case is COMPLIANT): the repeat returns the first result.
+    // Deciding again would now be refused (the case is CLOSED): the repeat returns the first result.
     let repeat = commands
-        .execute(id, &icb().with_command_id("c-1"), comply(), now())
+        .execute(id, &icb().with_command_id("c-1"), close(), now())
         .await
         .unwrap();
     assert!(repeat.duplicate);

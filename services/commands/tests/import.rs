@@ -5,7 +5,7 @@
 
 mod common;
 
-use caseledger_cases::case::Evidence;
+use caseledger_cases::case::{Evidence, ReopenCause};
 use caseledger_cases::values::SlotCount;
 use caseledger_cases::{Action, CaseError, CaseStatus, Role};
 use caseledger_commands::CommandError;
@@ -97,6 +97,9 @@ async fn a_regression_reopens_a_compliant_case_but_an_older_extract_does_not() {
     let (commands, _db) = commands().await;
     let week0 = extract("2026-01-05", &[("Z00012", 5_121, 0)]);
     commands.import_dashboard(&icb().actor, &week0, now()).await.unwrap();
+    // The next week's extract is the evidence the ICB confirms on.
+    let week1 = extract("2026-01-12", &[("Z00012", 5_121, 1)]);
+    commands.import_dashboard(&icb().actor, &week1, now()).await.unwrap();
     let latest = caseledger_commands::load_case;
     let case_id: uuid::Uuid = sqlx::query_scalar("select case_id from practice_cases where ods_code = 'Z00012'")
         .fetch_one(commands.store().pool())
@@ -111,7 +114,7 @@ async fn a_regression_reopens_a_compliant_case_but_an_older_extract_does_not() {
         .to_utc();
     commands.execute(case_id, &icb().at(at), comply, now()).await.unwrap();
 
-    let older = extract("2026-01-12", &[("Z00012", 5_121, 0)]);
+    let older = extract("2026-01-19", &[("Z00012", 5_121, 0)]);
     let report = commands.import_dashboard(&icb().actor, &older, now()).await.unwrap();
     assert_eq!(
         (report.observed, report.reopened, report.flagged),
@@ -132,6 +135,37 @@ async fn a_regression_reopens_a_compliant_case_but_an_older_extract_does_not() {
     let (case, _) = latest(commands.store(), case_id).await.unwrap();
     assert_eq!(case.status, Some(CaseStatus::Flagged));
     assert_eq!(case.visible_slots, Some(0));
+    assert_eq!(case.reopen_cause, Some(ReopenCause::VisibilityDrop));
+}
+
+#[tokio::test]
+async fn a_list_size_rise_reopens_a_compliant_practice_with_its_cause_and_requirement() {
+    let (commands, _db) = commands().await;
+    let flagged = extract("2026-01-05", &[("Z00012", 5_900, 0)]);
+    commands.import_dashboard(&icb().actor, &flagged, now()).await.unwrap();
+    let shown = extract("2026-01-12", &[("Z00012", 5_950, 1)]);
+    commands.import_dashboard(&icb().actor, &shown, now()).await.unwrap();
+    let case_id: uuid::Uuid = sqlx::query_scalar("select case_id from practice_cases where ods_code = 'Z00012'")
+        .fetch_one(commands.store().pool())
+        .await
+        .unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339("2026-01-13T10:00:00Z")
+        .unwrap()
+        .to_utc();
+    let comply = Action::ConfirmCompliance {
+        visible_slots_per_day: SlotCount::new(1).unwrap(),
+        evidence: Evidence::Dashboard,
+    };
+    commands.execute(case_id, &icb().at(at), comply, now()).await.unwrap();
+
+    // 6,020 patients: two slots a day now, and the practice still offers the one.
+    let grown = extract("2026-01-19", &[("Z00012", 6_020, 1)]);
+    let report = commands.import_dashboard(&icb().actor, &grown, now()).await.unwrap();
+    assert_eq!(report.reopened, 1);
+    let (case, _) = caseledger_commands::load_case(commands.store(), case_id).await.unwrap();
+    assert_eq!(case.status, Some(CaseStatus::Flagged));
+    assert_eq!(case.reopen_cause, Some(ReopenCause::ListSizeRise));
+    assert_eq!((case.list_size, case.required_slots), (6_020, 2));
 }
 
 #[tokio::test]

@@ -5,14 +5,15 @@
 
 use std::collections::HashMap;
 
-use caseledger_cases::case::RemapChange;
-use caseledger_cases::case::RootCause;
-use caseledger_cases::practice::PracticeDetails;
+use caseledger_cases::case::{
+    CaseEvent, DhuCheck, FlagSourceKind, RemapChange, RootCause, StreamKind, StreamName, decode_event,
+};
+use caseledger_cases::practice::{PracticeDetails, SlotsObserved};
 use caseledger_cases::values::{OdsCode, PcnCode, ShortText};
 use caseledger_cases::{Case, CaseStatus, Role, evolve};
 use caseledger_commands::envelope_of;
 use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -79,10 +80,12 @@ struct Folded {
     case: Case,
     escalated_at: Option<DateTime<Utc>>,
     activity: Activity,
+    /// The report date of what set the case's requirement last.
+    requirement_date: NaiveDate,
 }
 
-/// A `case_view` row: every column, in order. The projection writes it (as JSON, in one upsert
-/// a batch); the API reads it.
+/// A `case_view` row: every column, in order. The projection writes it (as JSON, a batch at a
+/// time); the API reads it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CaseRow {
     pub case_id: Uuid,
@@ -91,6 +94,7 @@ pub struct CaseRow {
     pub pcn_code: String,
     pub pcn_name: Option<String>,
     pub place: String,
+    /// The practice's list size and requirement now: the latest dashboard row's, or the case's.
     pub list_size: i32,
     pub required_slots: i32,
     pub status: String,
@@ -109,6 +113,26 @@ pub struct CaseRow {
     pub last_activity_champion: DateTime<Utc>,
     pub last_activity_dhu: DateTime<Utc>,
     pub last_activity_lmc: DateTime<Utc>,
+    pub last_remap_at: Option<DateTime<Utc>>,
+    pub dhu_check_visible: Option<i32>,
+    pub dhu_check_required: Option<i32>,
+    pub dhu_check_at: Option<DateTime<Utc>>,
+    pub dhu_confirmed_at: Option<DateTime<Utc>>,
+    pub reopen_cause: Option<String>,
+    pub reviews: i32,
+    pub review_open: bool,
+    pub flag_source: String,
+    pub dhu_report_id: Option<Uuid>,
+    pub requirement_date: NaiveDate,
+}
+
+/// The latest observation of a practice in a batch.
+#[derive(Debug, Serialize)]
+struct Requirement {
+    ods_code: String,
+    report_date: NaiveDate,
+    list_size: u32,
+    required_slots: u32,
 }
 
 impl EventHandler for CaseViewProjection {
@@ -117,98 +141,144 @@ impl EventHandler for CaseViewProjection {
     }
 
     async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
-        let relevant: Vec<(Uuid, &RecordedEvent)> = events
-            .iter()
-            .filter_map(|e| {
-                let id = e
-                    .stream_id
-                    .strip_prefix("case-")
-                    .or_else(|| e.stream_id.strip_prefix("contract-"))?;
-                Some((Uuid::parse_str(id).ok()?, e))
-            })
-            .collect();
-        if relevant.is_empty() {
-            return Ok(());
-        }
-        let ids: Vec<Uuid> = relevant.iter().map(|(id, _)| *id).collect();
-        let stored: Vec<CaseRow> = sqlx::query_scalar!(
-            r#"select to_jsonb(c) as "row!" from case_view c where c.case_id = any($1)"#,
-            &ids
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .map(serde_json::from_value)
-        .collect::<Result<_, _>>()?;
-        let mut cases: HashMap<Uuid, Folded> = HashMap::new();
-        for row in stored {
-            let folded = Folded {
-                case: row.to_case()?,
-                escalated_at: row.escalated_at,
-                activity: row.activity(),
-            };
-            cases.insert(row.case_id, folded);
-        }
-
-        for (case_id, event) in relevant {
-            let envelope = envelope_of(event)?;
-            let at = envelope.occurred_at;
-            if event.stream_id.starts_with("contract-") {
-                if let Some(folded) = cases.get_mut(&case_id) {
-                    folded.escalated_at = Some(folded.escalated_at.map_or(at, |first| first.min(at)));
-                    folded.activity.saw(&event.event_type, at);
+        let mut relevant: Vec<(Uuid, &RecordedEvent)> = Vec::new();
+        let mut requirements: HashMap<String, Requirement> = HashMap::new();
+        for event in events {
+            match StreamName::parse(&event.stream_id) {
+                Some(name @ (StreamName::Case(_) | StreamName::Contract(_))) => {
+                    if let Some(id) = name.case_id() {
+                        relevant.push((id, event));
+                    }
                 }
-                continue;
+                Some(StreamName::Practice(ods_code)) if event.event_type == SlotsObserved::EVENT_TYPE => {
+                    let CaseEvent::SlotsObserved(observed) = decode_event(&event.event_type, event.data.get())? else {
+                        continue;
+                    };
+                    let newer = requirements
+                        .get(ods_code.as_str())
+                        .is_none_or(|seen| seen.report_date <= observed.report_date);
+                    if newer {
+                        requirements.insert(
+                            ods_code.to_string(),
+                            Requirement {
+                                ods_code: ods_code.to_string(),
+                                report_date: observed.report_date,
+                                list_size: observed.list_size.get(),
+                                required_slots: observed.required_slots,
+                            },
+                        );
+                    }
+                }
+                _ => {}
             }
-            let mut folded = cases.remove(&case_id).unwrap_or(Folded {
-                case: Case::default(),
-                escalated_at: None,
-                activity: Activity::starting(at),
-            });
-            folded.case = evolve(folded.case, &envelope);
-            folded.activity.saw(&event.event_type, at);
-            cases.insert(case_id, folded);
         }
-
-        let rows: Vec<CaseRow> = cases
-            .into_iter()
-            .filter_map(|(case_id, f)| CaseRow::of(case_id, &f.case, f.escalated_at, f.activity))
-            .collect();
-        let rows = serde_json::to_value(rows)?;
-        sqlx::query!(
-            r#"insert into case_view
-               select * from jsonb_to_recordset($1) as r(
-                   case_id uuid, ods_code text, practice_name text, pcn_code text, pcn_name text, place text,
-                   list_size integer, required_slots integer, status text, revision bigint,
-                   created_at timestamptz, opened_at timestamptz, compliant_at timestamptz, closed_at timestamptz,
-                   visible_slots integer, assigned_to text, root_causes text[], remap_changes text[],
-                   open_dhu_issue boolean, escalated_at timestamptz, last_activity_icb timestamptz,
-                   last_activity_champion timestamptz, last_activity_dhu timestamptz, last_activity_lmc timestamptz)
-               on conflict (case_id) do update set
-                   ods_code = excluded.ods_code, practice_name = excluded.practice_name,
-                   pcn_code = excluded.pcn_code, pcn_name = excluded.pcn_name, place = excluded.place,
-                   list_size = excluded.list_size, required_slots = excluded.required_slots,
-                   status = excluded.status, revision = excluded.revision, created_at = excluded.created_at,
-                   opened_at = excluded.opened_at, compliant_at = excluded.compliant_at,
-                   closed_at = excluded.closed_at, visible_slots = excluded.visible_slots,
-                   assigned_to = excluded.assigned_to, root_causes = excluded.root_causes,
-                   remap_changes = excluded.remap_changes, open_dhu_issue = excluded.open_dhu_issue,
-                   escalated_at = excluded.escalated_at, last_activity_icb = excluded.last_activity_icb,
-                   last_activity_champion = excluded.last_activity_champion,
-                   last_activity_dhu = excluded.last_activity_dhu, last_activity_lmc = excluded.last_activity_lmc"#,
-            rows
-        )
-        .execute(&mut *tx)
-        .await?;
+        if !relevant.is_empty() {
+            fold_cases(tx, &relevant).await?;
+        }
+        if !requirements.is_empty() {
+            // The requirement follows the list size: each case of the practice takes the latest
+            // dashboard row's.
+            let requirements: Vec<Requirement> = requirements.into_values().collect();
+            sqlx::query!(
+                r#"update case_view c
+                      set list_size = o.list_size, required_slots = o.required_slots, requirement_date = o.report_date
+                     from jsonb_to_recordset($1) as o(ods_code text, report_date date, list_size integer,
+                                                       required_slots integer)
+                    where c.ods_code = o.ods_code and c.requirement_date < o.report_date"#,
+                serde_json::to_value(requirements)?
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
         Ok(())
     }
 }
 
+/// Folds the batch's case and contract events into their rows and writes them back.
+async fn fold_cases(tx: &mut PgConnection, relevant: &[(Uuid, &RecordedEvent)]) -> Result<(), HandlerError> {
+    let ids: Vec<Uuid> = relevant.iter().map(|(id, _)| *id).collect();
+    let stored: Vec<CaseRow> = sqlx::query_scalar!(
+        r#"select to_jsonb(c) as "row!" from case_view c where c.case_id = any($1)"#,
+        &ids
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(serde_json::from_value)
+    .collect::<Result<_, _>>()?;
+    let mut cases: HashMap<Uuid, Folded> = HashMap::new();
+    for row in stored {
+        let folded = Folded {
+            case: row.to_case()?,
+            escalated_at: row.escalated_at,
+            activity: row.activity(),
+            requirement_date: row.requirement_date,
+        };
+        cases.insert(row.case_id, folded);
+    }
+
+    for (case_id, event) in relevant {
+        let envelope = envelope_of(event)?;
+        let at = envelope.occurred_at;
+        let Some(folded) = (match cases.get_mut(case_id) {
+            Some(folded) => Some(folded),
+            // A case's first event makes its row; a review of a case not seen yet has none.
+            None if envelope.event.stream_kind() == StreamKind::Case => Some(cases.entry(*case_id).or_insert(Folded {
+                case: Case::default(),
+                escalated_at: None,
+                activity: Activity::starting(at),
+                requirement_date: at.date_naive(),
+            })),
+            None => None,
+        }) else {
+            continue;
+        };
+        match &envelope.event {
+            CaseEvent::EscalatedToContractReview(_) => {
+                folded.escalated_at = Some(folded.escalated_at.map_or(at, |first| first.min(at)));
+            }
+            CaseEvent::PracticeFlagged(flagged) => {
+                folded.requirement_date = flagged.source.report_date.unwrap_or(at.date_naive());
+            }
+            CaseEvent::CaseReopened(reopened) if reopened.list_size.is_some() => {
+                folded.requirement_date = at.date_naive();
+            }
+            _ => {}
+        }
+        folded.case = evolve(std::mem::take(&mut folded.case), &envelope);
+        folded.activity.saw(&event.event_type, at);
+    }
+
+    let rows: Vec<CaseRow> = cases
+        .into_iter()
+        .filter_map(|(case_id, f)| CaseRow::of(case_id, &f.case, f.escalated_at, f.activity, f.requirement_date))
+        .collect();
+    let written: Vec<Uuid> = rows.iter().map(|row| row.case_id).collect();
+    // Each row whole, by the table's own column names: no column list to keep in step.
+    sqlx::query!("delete from case_view where case_id = any($1)", &written)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!(
+        "insert into case_view select * from jsonb_populate_recordset(null::case_view, $1)",
+        serde_json::to_value(rows)?
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 impl CaseRow {
     /// The row of `case`, as a command or the projection left it.
-    pub fn of(case_id: Uuid, case: &Case, escalated_at: Option<DateTime<Utc>>, activity: Activity) -> Option<Self> {
+    pub fn of(
+        case_id: Uuid,
+        case: &Case,
+        escalated_at: Option<DateTime<Utc>>,
+        activity: Activity,
+        requirement_date: NaiveDate,
+    ) -> Option<Self> {
         let (status, practice, created_at, opened_at) =
             (case.status?, case.practice.as_ref()?, case.created_at?, case.opened_at?);
+        let int = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
         Some(Self {
             case_id,
             ods_code: practice.ods_code.to_string(),
@@ -216,15 +286,15 @@ impl CaseRow {
             pcn_code: practice.pcn_code.to_string(),
             pcn_name: practice.pcn_name.as_ref().map(ToString::to_string),
             place: practice.place.to_string(),
-            list_size: i32::try_from(case.list_size).unwrap_or(i32::MAX),
-            required_slots: i32::try_from(case.required_slots).unwrap_or(i32::MAX),
+            list_size: int(case.list_size),
+            required_slots: int(case.required_slots),
             status: status.as_str().to_string(),
             revision: case.revision().and_then(|r| i64::try_from(r).ok()).unwrap_or_default(),
             created_at,
             opened_at,
             compliant_at: case.compliant_at,
             closed_at: case.closed_at,
-            visible_slots: case.visible_slots.and_then(|v| i32::try_from(v).ok()),
+            visible_slots: case.visible_slots.map(int),
             assigned_to: case.assigned_to.as_ref().map(ToString::to_string),
             root_causes: case.root_causes.iter().map(name_of).collect(),
             remap_changes: case.remap_changes.iter().map(name_of).collect(),
@@ -234,6 +304,17 @@ impl CaseRow {
             last_activity_champion: activity.champion,
             last_activity_dhu: activity.dhu,
             last_activity_lmc: activity.lmc,
+            last_remap_at: case.last_remap_at,
+            dhu_check_visible: case.dhu_check.map(|c| int(c.visible)),
+            dhu_check_required: case.dhu_check.map(|c| int(c.required)),
+            dhu_check_at: case.dhu_check.map(|c| c.at),
+            dhu_confirmed_at: case.dhu_confirmed_at,
+            reopen_cause: case.reopen_cause.as_ref().map(name_of),
+            reviews: int(case.reviews),
+            review_open: case.review_open,
+            flag_source: name_of(&case.flag_source.unwrap_or(FlagSourceKind::Manual)),
+            dhu_report_id: case.dhu_report_id,
+            requirement_date,
         })
     }
 
@@ -249,7 +330,21 @@ impl CaseRow {
 
     /// The status column as the domain's status.
     pub fn status(&self) -> Option<CaseStatus> {
-        parse_name(&self.status).ok()
+        CaseStatus::parse(&self.status)
+    }
+
+    /// The DHU's latest look since the last remap, when it fell short.
+    pub fn shortfall(&self) -> Option<DhuCheck> {
+        self.dhu_check().filter(|check| !check.meets())
+    }
+
+    fn dhu_check(&self) -> Option<DhuCheck> {
+        let count = |n: i32| u32::try_from(n).ok();
+        Some(DhuCheck {
+            visible: count(self.dhu_check_visible?)?,
+            required: count(self.dhu_check_required?)?,
+            at: self.dhu_check_at?,
+        })
     }
 
     fn to_case(&self) -> Result<Case, HandlerError> {
@@ -282,6 +377,15 @@ impl CaseRow {
                 .collect::<Result<_, _>>()?,
             open_dhu_issue: self.open_dhu_issue,
             visible_slots: self.visible_slots.and_then(|v| u32::try_from(v).ok()),
+            last_remap_at: self.last_remap_at,
+            dhu_check: self.dhu_check(),
+            dhu_confirmed_at: self.dhu_confirmed_at,
+            reopen_cause: self.reopen_cause.as_deref().map(parse_name).transpose()?,
+            reviews: u32::try_from(self.reviews)?,
+            review_open: self.review_open,
+            flag_source: Some(parse_name(&self.flag_source)?),
+            dhu_report_id: self.dhu_report_id,
+            observations: Vec::new(),
             events: u64::try_from(self.revision)? + 1,
         })
     }

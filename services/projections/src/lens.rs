@@ -6,7 +6,7 @@
 //! the champions; who a champion is never reaches the LMC or DHU (GRAPHQL.md, "The lens").
 
 use caseledger_cases::Role;
-use caseledger_cases::case::{decode_event, encode_event};
+use caseledger_cases::case::{StreamName, decode_event, encode_event};
 use caseledger_eventstore::RecordedEvent;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -118,13 +118,14 @@ pub const RULES: &[EventRule] = &[
     EventRule {
         event_type: "DhuVisibilityConfirmed",
         seen_by: ALL,
-        fields: &[field("visible_slots_per_day", ALL)],
+        fields: &[field("visible_slots_per_day", ALL), field("required_slots", ALL)],
     },
     EventRule {
         event_type: "DhuVisibilityIssueReported",
         seen_by: ALL,
-        // Written by the DHU: its own text comes back to it.
+        // Written by the DHU: its own text comes back to it; the category is a kind, for all.
         fields: &[
+            field("category", ALL),
             field("issue", WORK.and(Parties::DHU)),
             field("detail", WORK.and(Parties::DHU)),
         ],
@@ -132,7 +133,11 @@ pub const RULES: &[EventRule] = &[
     EventRule {
         event_type: "ComplianceConfirmed",
         seen_by: ALL,
-        fields: &[field("visible_slots_per_day", ALL), field("evidence", ALL)],
+        fields: &[
+            field("visible_slots_per_day", ALL),
+            field("evidence", ALL),
+            field("required_slots", ALL),
+        ],
     },
     EventRule {
         event_type: "CaseClosed",
@@ -143,19 +148,54 @@ pub const RULES: &[EventRule] = &[
     EventRule {
         event_type: "CaseReopened",
         seen_by: ALL,
-        fields: &[field("reason", WORK), field("visible_slots", ALL)],
+        fields: &[
+            field("reason", WORK),
+            field("visible_slots", ALL),
+            field("cause", ALL),
+            field("list_size", ALL),
+            field("required_slots", ALL),
+        ],
     },
     EventRule {
         event_type: "NoteAdded",
         seen_by: WORK,
         fields: &[field("text", WORK)],
     },
-    // Lives in `contract-<case id>`: the ICB's alone (the LMC learns whether and when from the
-    // case's `escalatedAt`, never the content).
+    // Live in `contract-<case id>`: the content is the ICB's alone; the LMC sees that a review
+    // happened, when, and its outcome category; champions and the DHU nothing.
     EventRule {
         event_type: "EscalatedToContractReview",
-        seen_by: Parties::ICB,
+        seen_by: Parties::ICB.and(Parties::LMC),
         fields: &[field("reason", Parties::ICB)],
+    },
+    EventRule {
+        event_type: "ContractReviewConcluded",
+        seen_by: Parties::ICB.and(Parties::LMC),
+        fields: &[
+            field("outcome", Parties::ICB.and(Parties::LMC)),
+            field("note", Parties::ICB),
+        ],
+    },
+    // DHU reports on a practice, in `practice-<ODS>`: the category for all, the DHU's detail for
+    // those who work the case and the DHU, the ICB's reason for dismissing one for the ICB.
+    EventRule {
+        event_type: "DhuReportFiled",
+        seen_by: ALL,
+        fields: &[
+            field("report_id", ALL),
+            field("category", ALL),
+            field("detail", WORK.and(Parties::DHU)),
+        ],
+    },
+    EventRule {
+        event_type: "DhuReportTriaged",
+        seen_by: ALL,
+        fields: &[
+            field("report_id", ALL),
+            field("outcome", ALL),
+            field("case_id", ALL),
+            field("reason", Parties::ICB),
+        ],
     },
     // In `practice-<ODS>`; not part of a case's history, listed so that the rule is complete.
     EventRule {
@@ -179,6 +219,16 @@ pub fn rule(event_type: &str) -> Option<&'static EventRule> {
 /// Whether `viewer` sees events of this type in a case's history at all.
 pub fn shows(viewer: Role, event_type: &str) -> bool {
     viewer == Role::Admin || rule(event_type).is_some_and(|rule| rule.seen_by.include(viewer))
+}
+
+/// Whether `viewer` sees field `field` of events of this type.
+pub fn shows_field(viewer: Role, event_type: &str, field: &str) -> bool {
+    viewer == Role::Admin
+        || rule(event_type).is_some_and(|rule| {
+            rule.fields
+                .iter()
+                .any(|f| f.field == field && f.seen_by.include(viewer))
+        })
 }
 
 /// Whether `viewer` may know who acted: a champion's id is for the ICB and champions only.
@@ -218,13 +268,10 @@ pub struct LensedEvent {
     pub data: Value,
 }
 
-/// `event` as `viewer` may see it, or `None` if the viewer may not see it at all.
+/// `event` of a case (its own or its contract review's stream) as `viewer` may see it, or `None`
+/// if the viewer may not see it at all.
 pub fn lens(viewer: Role, event: &RecordedEvent) -> Option<LensedEvent> {
-    let case_id = event
-        .stream_id
-        .strip_prefix("case-")
-        .or_else(|| event.stream_id.strip_prefix("contract-"))
-        .and_then(|id| uuid::Uuid::parse_str(id).ok())?;
+    let case_id = StreamName::parse(&event.stream_id)?.case_id()?;
     let event_type = event.event_type.as_str();
     if !shows(viewer, event_type) {
         return None;

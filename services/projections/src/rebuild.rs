@@ -9,14 +9,13 @@ use caseledger_eventstore::{
 };
 use sqlx::{Connection, PgConnection};
 
-use crate::case_view::{self, CaseViewProjection};
-use crate::practice_view::{self, PracticeViewProjection};
+use crate::registry::{NAMES, Projection};
 
 const PAGE: usize = 2_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RebuildError {
-    #[error("no projection is called {0:?} (there are: case_view, practice_view)")]
+    #[error("no projection is called {0:?} (there are: {names})", names = NAMES.join(", "))]
     Unknown(String),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -36,11 +35,8 @@ pub struct Rebuilt {
 
 /// Rebuilds projection `name` (its table has the same name) from the start of the log.
 pub async fn rebuild(store: &EventStore, name: &str) -> Result<Rebuilt, RebuildError> {
-    match name {
-        case_view::NAME => rebuild_with(store, name, &CaseViewProjection).await,
-        practice_view::NAME => rebuild_with(store, name, &PracticeViewProjection).await,
-        other => Err(RebuildError::Unknown(other.to_string())),
-    }
+    let projection = Projection::parse(name).ok_or_else(|| RebuildError::Unknown(name.to_string()))?;
+    crate::with_handler!(projection, |handler| rebuild_with(store, name, &handler).await)
 }
 
 async fn rebuild_with<H: EventHandler>(store: &EventStore, table: &str, handler: &H) -> Result<Rebuilt, RebuildError> {

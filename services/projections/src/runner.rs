@@ -10,11 +10,7 @@ use caseledger_eventstore::{
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::case_view::{self, CaseViewProjection};
-use crate::practice_view::{self, PracticeViewProjection};
-
-/// Every projection's subscriber name.
-pub const NAMES: [&str; 2] = [case_view::NAME, practice_view::NAME];
+use crate::registry::{NAMES, Projection};
 
 /// The running projections of this process.
 #[derive(Debug)]
@@ -27,10 +23,17 @@ impl Projections {
     /// Starts a runner for each projection; each waits for its lease if another process has it.
     pub fn start(store: &EventStore) -> Self {
         let (stop, shutdown) = watch::channel(false);
-        let tasks = vec![
-            spawn(store.clone(), case_view::NAME, CaseViewProjection, shutdown.clone()),
-            spawn(store.clone(), practice_view::NAME, PracticeViewProjection, shutdown),
-        ];
+        let tasks = Projection::ALL
+            .into_iter()
+            .map(|projection| {
+                crate::with_handler!(projection, |handler| spawn(
+                    store.clone(),
+                    projection.name(),
+                    handler,
+                    shutdown.clone()
+                ))
+            })
+            .collect();
         Self { stop, tasks }
     }
 

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::enums::{CaseStatus, RemapChange, Role, RootCause};
+use super::enums::{CaseSource, CaseStatus, ContractReviewOutcome, RemapChange, ReopenReason, Role, RootCause};
 use super::scalars::Date;
 use super::state;
 use crate::error::{ApiError, ApiResult, IntoGraphql};
@@ -81,6 +81,63 @@ impl Practice {
     async fn latest_observation(&self, ctx: &Context<'_>) -> ApiResult<Option<Observation>> {
         latest_observation(ctx, &self.ods_code).await
     }
+}
+
+/// The DHU's latest look since the last remap, below the requirement: "DHU sees 1 of 2 required".
+#[derive(SimpleObject, Debug, Clone)]
+pub struct DhuShortfall {
+    pub visible_slots: i32,
+    pub required_slots: i32,
+    /// When the DHU looked.
+    pub reported_at: DateTime<Utc>,
+}
+
+/// One contract review of a case, as the caller may see it: the ICB reads it whole; the LMC
+/// that it happened, when, and its outcome.
+#[derive(SimpleObject, Debug, Clone, Default)]
+pub struct ContractReview {
+    pub escalated_at: Option<DateTime<Utc>>,
+    /// For the ICB only.
+    pub escalated_by: Option<String>,
+    /// For the ICB only.
+    pub reason: Option<String>,
+    pub concluded_at: Option<DateTime<Utc>>,
+    /// For the ICB only.
+    pub concluded_by: Option<String>,
+    pub outcome: Option<ContractReviewOutcome>,
+    /// For the ICB only.
+    pub note: Option<String>,
+}
+
+/// The reviews in `events` (a case's contract stream) as `viewer` sees them.
+fn reviews(events: &[caseledger_eventstore::RecordedEvent], viewer: DomainRole) -> Vec<ContractReview> {
+    let icb = matches!(viewer, DomainRole::Icb | DomainRole::Admin);
+    let text = |data: &serde_json::Value, key: &str| data[key].as_str().map(str::to_string);
+    let mut reviews: Vec<ContractReview> = Vec::new();
+    for event in events.iter().filter_map(|e| lens(viewer, e)) {
+        let by = event.actor_id.clone().filter(|_| icb);
+        match event.event_type.as_str() {
+            "EscalatedToContractReview" => reviews.push(ContractReview {
+                escalated_at: Some(event.occurred_at),
+                escalated_by: by,
+                reason: text(&event.data, "reason"),
+                ..ContractReview::default()
+            }),
+            "ContractReviewConcluded" => {
+                if let Some(review) = reviews.last_mut() {
+                    review.concluded_at = Some(event.occurred_at);
+                    review.concluded_by = by;
+                    review.outcome =
+                        serde_json::from_value::<caseledger_cases::case::ReviewOutcome>(event.data["outcome"].clone())
+                            .ok()
+                            .map(Into::into);
+                    review.note = text(&event.data, "note");
+                }
+            }
+            _ => {}
+        }
+    }
+    reviews
 }
 
 /// One event of a case's history, through the caller's lens.
@@ -161,6 +218,8 @@ impl CaseNode {
         self.data.closed_at
     }
 
+    /// The requirement now: from the practice's latest dashboard row (its list size), or what
+    /// the case was opened with.
     async fn required_slots(&self) -> i32 {
         self.data.required_slots
     }
@@ -199,6 +258,74 @@ impl CaseNode {
         self.data.open_dhu_issue
     }
 
+    /// The DHU's latest look since the last remap fell short of the requirement: the case waits
+    /// for a remap before the DHU looks again, and compliance cannot be confirmed.
+    async fn dhu_shortfall(&self) -> Option<DhuShortfall> {
+        self.data.shortfall().map(|check| DhuShortfall {
+            visible_slots: i32::try_from(check.visible).unwrap_or(i32::MAX),
+            required_slots: i32::try_from(check.required).unwrap_or(i32::MAX),
+            reported_at: check.at,
+        })
+    }
+
+    /// When the DHU confirmed at or above the requirement, while that still stands (a remap or a
+    /// reopen since means it must look again).
+    async fn dhu_confirmed_at(&self) -> Option<DateTime<Utc>> {
+        self.data.dhu_confirmed_at
+    }
+
+    /// The last remap or GP Connect re-enable of the current episode.
+    async fn last_remap_at(&self) -> Option<DateTime<Utc>> {
+        self.data.last_remap_at
+    }
+
+    /// Why the case last reopened; null if it never did.
+    async fn reopen_reason(&self) -> Option<ReopenReason> {
+        self.data
+            .reopen_cause
+            .as_deref()
+            .and_then(|cause| serde_json::from_value::<caseledger_cases::case::ReopenCause>(cause.into()).ok())
+            .map(Into::into)
+    }
+
+    /// How the case was opened.
+    async fn source(&self) -> ApiResult<CaseSource> {
+        serde_json::from_value::<caseledger_cases::case::FlagSourceKind>(self.data.flag_source.clone().into())
+            .map(Into::into)
+            .map_err(|_| ApiError::internal(StoreError::Malformed(format!("flag source {}", self.data.flag_source))))
+            .gql()
+    }
+
+    /// The DHU report the case was opened from, as the caller may see it.
+    async fn dhu_report(&self, ctx: &Context<'_>) -> ApiResult<Option<super::reports::DhuReport>> {
+        match self.data.dhu_report_id {
+            Some(report_id) => super::reports::dhu_report(ctx, report_id, self.viewer).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Whether a contract review is open: for the ICB and (whether only) the LMC; null for
+    /// everyone else.
+    async fn contract_review_open(&self) -> Option<bool> {
+        matches!(self.viewer, DomainRole::Icb | DomainRole::Admin | DomainRole::Lmc).then_some(self.data.review_open)
+    }
+
+    /// The case's contract reviews: whole for the ICB; for the LMC when, and how each ended;
+    /// empty for champions and the DHU.
+    #[graphql(complexity = "20 + child_complexity")]
+    async fn contract_reviews(&self, ctx: &Context<'_>) -> ApiResult<Vec<ContractReview>> {
+        if !matches!(self.viewer, DomainRole::Icb | DomainRole::Admin | DomainRole::Lmc) || self.data.reviews == 0 {
+            return Ok(Vec::new());
+        }
+        let events = state(ctx)
+            .loaders
+            .contract(self.data.case_id)
+            .await
+            .map_err(ApiError::internal)
+            .gql()?;
+        Ok(reviews(&events, self.viewer))
+    }
+
     /// Every change remapped so far: what the DHU should now see.
     async fn remap_changes(&self) -> Vec<RemapChange> {
         self.data
@@ -228,12 +355,10 @@ impl CaseNode {
     async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseEvent>> {
         let events = state(ctx)
             .loaders
-            .histories
-            .load_one(self.data.case_id)
+            .history(self.data.case_id)
             .await
             .map_err(ApiError::internal)
-            .gql()?
-            .unwrap_or_default();
+            .gql()?;
         Ok(events
             .iter()
             .filter_map(|e| lens(self.viewer, e))

@@ -3,7 +3,8 @@
 use async_graphql::Enum;
 use caseledger_cases::case::{CloseReason as DomainCloseReason, ContactChannel as DomainContactChannel};
 use caseledger_cases::case::{
-    Evidence as DomainEvidence, RemapChange as DomainRemapChange, RootCause as DomainRootCause,
+    Evidence as DomainEvidence, FlagSourceKind as DomainFlagSource, RemapChange as DomainRemapChange,
+    ReopenCause as DomainReopenCause, ReviewOutcome as DomainReviewOutcome, RootCause as DomainRootCause,
 };
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +63,73 @@ pub enum RemapChange {
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "DomainEvidence")]
 pub enum Evidence {
+    /// The DHU's confirmation at or above the requirement, since the last remap.
     DhuConfirmation,
+    /// A dashboard observation at or above the requirement, dated after the last remap.
     Dashboard,
+    /// CaseLedger's own GP Connect free-slot search, as the 111 provider runs it.
+    GpConnectVerification,
+}
+
+/// Why a case reopened.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "DomainReopenCause")]
+pub enum ReopenReason {
+    /// The list size rose past a multiple of 3,000: the requirement rose, the slots did not.
+    ListSizeRise,
+    /// The practice offers fewer slots than it did.
+    VisibilityDrop,
+    /// The ICB reopened it.
+    Manual,
+}
+
+/// How a contract review ended.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "DomainReviewOutcome")]
+pub enum ContractReviewOutcome {
+    NoFurtherAction,
+    RemedialNotice,
+    BreachNotice,
+    Other,
+}
+
+/// How a case was opened.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "DomainFlagSource")]
+pub enum CaseSource {
+    /// A dashboard extract showed the practice short.
+    Dashboard,
+    /// The ICB flagged it by hand.
+    Manual,
+    /// The ICB opened it from a DHU report.
+    DhuReport,
+}
+
+/// Where a DHU report stands.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DhuReportStatus {
+    /// Waiting for the ICB's triage.
+    New,
+    /// The ICB opened a case from it.
+    CaseOpened,
+    /// The ICB dismissed it.
+    Dismissed,
+}
+
+impl DhuReportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DhuReportStatus::New => "new",
+            DhuReportStatus::CaseOpened => "case_opened",
+            DhuReportStatus::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn parse(status: &str) -> Option<Self> {
+        [Self::New, Self::CaseOpened, Self::Dismissed]
+            .into_iter()
+            .find(|s| s.as_str() == status)
+    }
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use caseledger_cases::case::case_stream;
+use caseledger_cases::case::{case_stream, contract_stream};
 use caseledger_eventstore::{EventStore, RecordedEvent, StoreError};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -16,7 +16,8 @@ use super::scalars::Date;
 /// The loaders every request shares (they batch; they do not cache between requests).
 #[derive(Clone)]
 pub struct Loaders {
-    pub histories: Arc<DataLoader<HistoryLoader>>,
+    /// Streams by name: cases' histories and contract reviews.
+    pub streams: Arc<DataLoader<StreamLoader>>,
     pub observations: Arc<DataLoader<ObservationLoader>>,
 }
 
@@ -30,7 +31,7 @@ impl Loaders {
     /// Create inside a Tokio runtime: batches are loaded on spawned tasks.
     pub fn new(store: &EventStore) -> Self {
         Self {
-            histories: Arc::new(DataLoader::new(HistoryLoader { store: store.clone() }, tokio::spawn)),
+            streams: Arc::new(DataLoader::new(StreamLoader { store: store.clone() }, tokio::spawn)),
             observations: Arc::new(DataLoader::new(
                 ObservationLoader {
                     pool: store.pool().clone(),
@@ -41,29 +42,41 @@ impl Loaders {
     }
 }
 
-/// A case's recorded events, by case id.
-pub struct HistoryLoader {
+impl Loaders {
+    /// The events of the case's own stream.
+    pub async fn history(&self, case_id: Uuid) -> Result<Arc<Vec<RecordedEvent>>, Arc<StoreError>> {
+        Ok(self.streams.load_one(case_stream(case_id)).await?.unwrap_or_default())
+    }
+
+    /// The events of the case's contract review.
+    pub async fn contract(&self, case_id: Uuid) -> Result<Arc<Vec<RecordedEvent>>, Arc<StoreError>> {
+        Ok(self
+            .streams
+            .load_one(contract_stream(case_id))
+            .await?
+            .unwrap_or_default())
+    }
+}
+
+/// Streams' recorded events, by stream name.
+pub struct StreamLoader {
     store: EventStore,
 }
 
-impl Loader<Uuid> for HistoryLoader {
+impl Loader<String> for StreamLoader {
     type Value = Arc<Vec<RecordedEvent>>;
     type Error = Arc<StoreError>;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let streams: Vec<String> = keys.iter().map(|id| case_stream(*id)).collect();
-        let events = self.store.read_streams(&streams).await.map_err(Arc::new)?;
-        let mut by_case: HashMap<Uuid, Vec<RecordedEvent>> = HashMap::new();
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let events = self.store.read_streams(keys).await.map_err(Arc::new)?;
+        let mut by_stream: HashMap<String, Vec<RecordedEvent>> = HashMap::new();
         for event in events {
-            if let Some(id) = event
-                .stream_id
-                .strip_prefix("case-")
-                .and_then(|id| Uuid::parse_str(id).ok())
-            {
-                by_case.entry(id).or_default().push(event);
-            }
+            by_stream.entry(event.stream_id.clone()).or_default().push(event);
         }
-        Ok(by_case.into_iter().map(|(id, events)| (id, Arc::new(events))).collect())
+        Ok(by_stream
+            .into_iter()
+            .map(|(name, events)| (name, Arc::new(events)))
+            .collect())
     }
 }
 

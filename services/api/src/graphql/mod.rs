@@ -7,6 +7,7 @@ mod limits;
 mod loaders;
 mod mutation;
 mod query;
+mod reports;
 mod scalars;
 mod subscription;
 mod summary;
@@ -124,6 +125,24 @@ pub(crate) fn caller<'a>(ctx: &Context<'a>) -> ApiResult<&'a Actor> {
         Some(Caller::Rejected(reason)) => Err(ApiError::Unauthenticated(reason.clone()).extend()),
         _ => Err(ApiError::Unauthenticated("a bearer token is required".into()).extend()),
     }
+}
+
+/// The caller, if the command catalogue lets their role issue `command`; FORBIDDEN otherwise.
+pub(crate) fn require_command<'a>(ctx: &Context<'a>, command: &str) -> ApiResult<&'a Actor> {
+    let roles = caseledger_cases::case::command_rule(command).map_or(&[][..], |rule| rule.roles);
+    require(ctx, roles, &words(command))
+}
+
+/// `RecordContact` → `record contact`.
+fn words(name: &str) -> String {
+    let mut words = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            words.push(' ');
+        }
+        words.extend(c.to_lowercase());
+    }
+    words
 }
 
 /// The caller, if their role is one of `roles`; FORBIDDEN otherwise.

@@ -7,19 +7,20 @@ use caseledger_cases::case::{FlagSource, FlagSourceKind};
 use caseledger_cases::practice::PracticeDetails;
 use caseledger_cases::values::{FreeText, ListSize, OdsCode, PcnCode, ShortText, SlotCount, ValueError};
 use caseledger_cases::{Action, Actor, Role as DomainRole};
-use caseledger_commands::{CommandContext, Outcome};
+use caseledger_commands::{CommandContext, Outcome, Reported};
 use caseledger_projections::wait_for_projections;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::case::{CaseData, CaseNode, case_by_id};
-use super::enums::{CloseReason, ContactChannel, Evidence, RemapChange, RootCause};
+use super::enums::{CloseReason, ContactChannel, ContractReviewOutcome, Evidence, RemapChange, RootCause};
+use super::reports::{DhuReport, dhu_report};
 use super::scalars::Date;
-use super::{require, state};
+use super::{require, require_command, state};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::monitoring::RequestIds;
 
-use DomainRole::{Admin, Champion, Dhu, Icb};
+use DomainRole::{Admin, Icb};
 
 #[derive(SimpleObject, Debug)]
 pub struct CasePayload {
@@ -91,16 +92,39 @@ fn case_id(id: &ID) -> ApiResult<Uuid> {
         .gql()
 }
 
-/// Waits for the views, then answers with the case as the command left it.
-async fn answer(ctx: &Context<'_>, actor: &Actor, outcome: Outcome) -> ApiResult<CasePayload> {
+/// Waits (a while) for the views to show what was just written; whether they did.
+async fn wait(ctx: &Context<'_>) -> ApiResult<bool> {
     let app = state(ctx);
     let caught_up = wait_for_projections(&app.store, app.read_your_writes)
         .await
         .map_err(ApiError::from)
         .gql()?;
     if !caught_up {
-        tracing::warn!(case_id = %outcome.case_id, "views did not catch up in time; answering from the command");
+        tracing::warn!("views did not catch up in time");
     }
+    Ok(caught_up)
+}
+
+/// A report's id and the practice it is about (from the view; the command checks the practice's
+/// own stream holds the report).
+async fn report_practice(ctx: &Context<'_>, id: &ID) -> ApiResult<(Uuid, OdsCode)> {
+    let report_id = Uuid::parse_str(id)
+        .map_err(|_| ApiError::bad_input("reportId", "not a report id"))
+        .gql()?;
+    let ods_code = sqlx::query_scalar!("select ods_code from dhu_report_view where report_id = $1", report_id)
+        .fetch_optional(state(ctx).store.pool())
+        .await
+        .map_err(ApiError::from)
+        .gql()?
+        .ok_or_else(|| ApiError::NotFound("no such DHU report".into()))
+        .gql()?;
+    Ok((report_id, field("odsCode", OdsCode::parse(&ods_code))?))
+}
+
+/// Waits for the views, then answers with the case as the command left it.
+async fn answer(ctx: &Context<'_>, actor: &Actor, outcome: Outcome) -> ApiResult<CasePayload> {
+    let app = state(ctx);
+    let caught_up = wait(ctx).await?;
     let data = match case_by_id(app.store.pool(), outcome.case_id).await.gql()? {
         Some(data) if caught_up => data,
         _ => outcome
@@ -108,7 +132,7 @@ async fn answer(ctx: &Context<'_>, actor: &Actor, outcome: Outcome) -> ApiResult
             .opened_at
             .and_then(|opened_at| {
                 let activity = caseledger_projections::case_view::Activity::starting(opened_at);
-                CaseData::of(outcome.case_id, &outcome.case, None, activity)
+                CaseData::of(outcome.case_id, &outcome.case, None, activity, opened_at.date_naive())
             })
             .ok_or_else(|| ApiError::NotFound("no such case".into()))
             .gql()?,
@@ -221,7 +245,10 @@ pub struct ConfirmDhuVisibilityInput {
 #[derive(InputObject, Debug)]
 pub struct ReportDhuVisibilityIssueInput {
     pub case_id: ID,
+    /// A short description of what the DHU found.
     pub issue: String,
+    /// What the DHU found, in the root-cause vocabulary (OTHER when not given).
+    pub category: Option<RootCause>,
     pub detail: Option<String>,
     pub occurred_at: Option<DateTime<Utc>>,
     pub expected_revision: Option<i32>,
@@ -275,6 +302,52 @@ pub struct EscalateInput {
     pub command_id: Option<ID>,
 }
 
+#[derive(InputObject, Debug)]
+pub struct ConcludeContractReviewInput {
+    pub case_id: ID,
+    pub outcome: ContractReviewOutcome,
+    /// The ICB's note: for the ICB only.
+    pub note: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub expected_revision: Option<i32>,
+    pub command_id: Option<ID>,
+}
+
+/// What the DHU sees on a practice, whatever its cases.
+#[derive(InputObject, Debug)]
+pub struct ReportVisibilityProblemInput {
+    pub ods_code: String,
+    /// What the DHU found, in the root-cause vocabulary (OTHER for anything else).
+    pub category: RootCause,
+    pub detail: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct OpenCaseFromDhuReportInput {
+    pub report_id: ID,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct DismissDhuReportInput {
+    pub report_id: ID,
+    /// Why nothing needs doing: for the ICB only.
+    pub reason: String,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub command_id: Option<ID>,
+}
+
+/// Where a DHU report went: onto the practice's open case (`case`), or to the ICB's triage
+/// (`report`).
+#[derive(SimpleObject, Debug)]
+pub struct VisibilityReportPayload {
+    pub case: Option<CaseNode>,
+    pub report: Option<DhuReport>,
+}
+
 fn slots(name: &str, value: i32) -> ApiResult<SlotCount> {
     field(name, SlotCount::new(i64::from(value)))
 }
@@ -319,7 +392,7 @@ impl MutationRoot {
     }
 
     async fn flag_practice(&self, ctx: &Context<'_>, input: FlagPracticeInput) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Icb], "flag a practice")?;
+        let actor = require_command(ctx, "FlagPractice")?;
         let action = Action::FlagPractice {
             practice: PracticeDetails {
                 ods_code: field("odsCode", OdsCode::parse(&input.ods_code))?,
@@ -333,6 +406,7 @@ impl MutationRoot {
             source: FlagSource {
                 kind: FlagSourceKind::Manual,
                 report_date: None,
+                report_id: None,
             },
             reason: field("reason", FreeText::parse_optional(input.reason.as_deref()))?,
         };
@@ -347,7 +421,7 @@ impl MutationRoot {
     }
 
     async fn assign_case(&self, ctx: &Context<'_>, input: AssignCaseInput) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Champion, Icb], "assign a case")?;
+        let actor = require_command(ctx, "AssignCase")?;
         let action = Action::AssignCase {
             champion_id: field("championId", ShortText::parse(&input.champion_id))?,
         };
@@ -355,7 +429,7 @@ impl MutationRoot {
     }
 
     async fn record_contact(&self, ctx: &Context<'_>, input: RecordContactInput) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Champion], "record a contact")?;
+        let actor = require_command(ctx, "RecordContact")?;
         let action = Action::RecordContact {
             channel: input.channel.into(),
             contact_name: field("contactName", ShortText::parse_optional(input.contact_name.as_deref()))?,
@@ -365,7 +439,7 @@ impl MutationRoot {
     }
 
     async fn share_guidance(&self, ctx: &Context<'_>, input: ShareGuidanceInput) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Champion], "share guidance")?;
+        let actor = require_command(ctx, "ShareGuidance")?;
         let action = Action::ShareGuidance {
             guide: field("guide", ShortText::parse(&input.guide))?,
             version: field("version", ShortText::parse_optional(input.version.as_deref()))?,
@@ -374,7 +448,7 @@ impl MutationRoot {
     }
 
     async fn record_root_cause(&self, ctx: &Context<'_>, input: RecordRootCauseInput) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Champion], "record a root cause")?;
+        let actor = require_command(ctx, "RecordRootCause")?;
         let action = Action::RecordRootCause {
             cause: input.cause.into(),
             detail: field("detail", FreeText::parse_optional(input.detail.as_deref()))?,
@@ -383,7 +457,7 @@ impl MutationRoot {
     }
 
     async fn record_remap(&self, ctx: &Context<'_>, input: RecordRemapInput) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Champion], "record a remap")?;
+        let actor = require_command(ctx, "RecordRemap")?;
         if input.changes.is_empty() {
             return Err(ApiError::bad_input("changes", ValueError::NoChanges)).gql();
         }
@@ -399,7 +473,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: RecordGpConnectReEnabledInput,
     ) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Champion], "record GP Connect re-enabled")?;
+        let actor = require_command(ctx, "RecordGpConnectReEnabled")?;
         let action = Action::RecordGpConnectReEnabled {
             reference: field("reference", ShortText::parse_optional(input.reference.as_deref()))?,
         };
@@ -411,7 +485,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: ConfirmDhuVisibilityInput,
     ) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Dhu], "confirm visibility")?;
+        let actor = require_command(ctx, "ConfirmDhuVisibility")?;
         let action = Action::ConfirmDhuVisibility {
             visible_slots_per_day: slots("visibleSlotsPerDay", input.visible_slots_per_day)?,
         };
@@ -423,16 +497,17 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: ReportDhuVisibilityIssueInput,
     ) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Dhu], "report a visibility issue")?;
+        let actor = require_command(ctx, "ReportDhuVisibilityIssue")?;
         let action = Action::ReportDhuVisibilityIssue {
-            issue: field("issue", ShortText::parse(&input.issue))?,
+            category: input.category.map(Into::into),
+            issue: Some(field("issue", ShortText::parse(&input.issue))?),
             detail: field("detail", FreeText::parse_optional(input.detail.as_deref()))?,
         };
         run(ctx, actor, &input.case_id, common!(input), action).await
     }
 
     async fn confirm_compliance(&self, ctx: &Context<'_>, input: ConfirmComplianceInput) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Icb], "confirm compliance")?;
+        let actor = require_command(ctx, "ConfirmCompliance")?;
         let action = Action::ConfirmCompliance {
             visible_slots_per_day: slots("visibleSlotsPerDay", input.visible_slots_per_day)?,
             evidence: input.evidence.into(),
@@ -441,7 +516,7 @@ impl MutationRoot {
     }
 
     async fn close_case(&self, ctx: &Context<'_>, input: CloseCaseInput) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Icb], "close a case")?;
+        let actor = require_command(ctx, "CloseCase")?;
         run(
             ctx,
             actor,
@@ -455,24 +530,133 @@ impl MutationRoot {
     }
 
     async fn reopen_case(&self, ctx: &Context<'_>, input: ReopenCaseInput) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Icb], "reopen a case")?;
+        let actor = require_command(ctx, "ReopenCase")?;
         let action = Action::ReopenCase {
             reason: field("reason", FreeText::parse(&input.reason))?,
             visible_slots: input.visible_slots.map(|v| slots("visibleSlots", v)).transpose()?,
+            cause: caseledger_cases::case::ReopenCause::Manual,
+            list_size: None,
         };
         run(ctx, actor, &input.case_id, common!(input), action).await
     }
 
     async fn add_note(&self, ctx: &Context<'_>, input: AddNoteInput) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Champion, Icb], "add a note")?;
+        let actor = require_command(ctx, "AddNote")?;
         let action = Action::AddNote {
             text: field("text", FreeText::parse(&input.text))?,
         };
         run(ctx, actor, &input.case_id, common!(input), action).await
     }
 
+    /// Concludes the case's open contract review (ICB).
+    async fn conclude_contract_review(
+        &self,
+        ctx: &Context<'_>,
+        input: ConcludeContractReviewInput,
+    ) -> ApiResult<CasePayload> {
+        let actor = require_command(ctx, "ConcludeContractReview")?;
+        let action = Action::ConcludeContractReview {
+            outcome: input.outcome.into(),
+            note: field("note", FreeText::parse_optional(input.note.as_deref()))?,
+        };
+        run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    /// The DHU reports what it sees on any practice: onto its open case if it has one (as
+    /// `reportDhuVisibilityIssue` would), otherwise as a report for the ICB to triage.
+    async fn report_visibility_problem(
+        &self,
+        ctx: &Context<'_>,
+        input: ReportVisibilityProblemInput,
+    ) -> ApiResult<VisibilityReportPayload> {
+        let actor = require_command(ctx, "FileDhuReport")?;
+        let ods_code = field("odsCode", OdsCode::parse(&input.ods_code))?;
+        let detail = field("detail", FreeText::parse_optional(input.detail.as_deref()))?;
+        let context = context(
+            ctx,
+            actor,
+            Common {
+                occurred_at: input.occurred_at,
+                expected_revision: None,
+                command_id: input.command_id.clone(),
+            },
+        )?;
+        let reported = state(ctx)
+            .commands
+            .report_visibility(&context, &ods_code, input.category.into(), detail, Utc::now())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        match reported {
+            Reported::OnCase(outcome) => Ok(VisibilityReportPayload {
+                case: Some(answer(ctx, actor, *outcome).await?.case),
+                report: None,
+            }),
+            Reported::Filed(filed) => {
+                wait(ctx).await?;
+                Ok(VisibilityReportPayload {
+                    case: None,
+                    report: dhu_report(ctx, filed.report_id, actor.role).await?,
+                })
+            }
+        }
+    }
+
+    /// The ICB opens a case from a DHU report (`PracticeFlagged` with source DHU_REPORT).
+    async fn open_case_from_dhu_report(
+        &self,
+        ctx: &Context<'_>,
+        input: OpenCaseFromDhuReportInput,
+    ) -> ApiResult<CasePayload> {
+        let actor = require_command(ctx, "TriageDhuReport")?;
+        let (report_id, ods_code) = report_practice(ctx, &input.report_id).await?;
+        let context = context(
+            ctx,
+            actor,
+            Common {
+                occurred_at: input.occurred_at,
+                expected_revision: None,
+                command_id: input.command_id.clone(),
+            },
+        )?;
+        let outcome = state(ctx)
+            .commands
+            .open_case_from_report(&context, &ods_code, report_id, Utc::now())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        answer(ctx, actor, outcome).await
+    }
+
+    /// The ICB dismisses a DHU report, saying why.
+    async fn dismiss_dhu_report(&self, ctx: &Context<'_>, input: DismissDhuReportInput) -> ApiResult<DhuReport> {
+        let actor = require_command(ctx, "TriageDhuReport")?;
+        let (report_id, ods_code) = report_practice(ctx, &input.report_id).await?;
+        let reason = field("reason", FreeText::parse(&input.reason))?;
+        let context = context(
+            ctx,
+            actor,
+            Common {
+                occurred_at: input.occurred_at,
+                expected_revision: None,
+                command_id: input.command_id.clone(),
+            },
+        )?;
+        state(ctx)
+            .commands
+            .dismiss_dhu_report(&context, &ods_code, report_id, reason, Utc::now())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        wait(ctx).await?;
+        dhu_report(ctx, report_id, actor.role)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("no such report".into()))
+            .gql()
+    }
+
     async fn escalate_to_contract_review(&self, ctx: &Context<'_>, input: EscalateInput) -> ApiResult<CasePayload> {
-        let actor = require(ctx, &[Icb], "escalate to contract review")?;
+        let actor = require_command(ctx, "EscalateToContractReview")?;
         let action = Action::EscalateToContractReview {
             reason: field("reason", FreeText::parse(&input.reason))?,
         };

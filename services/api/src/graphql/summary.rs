@@ -18,7 +18,13 @@ use super::enums::CaseStatus;
 use super::scalars::Date;
 use crate::error::ApiError;
 
+/// The figures. One definition: a case is *open* until COMPLIANT or CLOSED; a case is *compliant*
+/// when its current episode (since the flag or the last reopen) reached compliance, whether or not
+/// it was closed after; its *time to compliance* is from the episode's opening to that
+/// confirmation; *within N days* counts the compliant cases whose time was at most N days, as a
+/// share of the cases opened.
 #[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[graphql(complex)]
 pub struct ComplianceSummary {
     pub as_of: DateTime<Utc>,
     /// Practices with at least one observation.
@@ -28,12 +34,48 @@ pub struct ComplianceSummary {
     pub cases_opened: i32,
     /// Not COMPLIANT, not CLOSED.
     pub open_cases: i32,
+    /// Cases whose current episode reached compliance (closed afterwards or not).
     pub compliant_cases: i32,
     pub closed_cases: i32,
-    /// openedAt → compliantAt, over the cases compliant at `asOf`.
+    /// openedAt → compliantAt, over the compliant cases.
     pub median_days_to_compliance: Option<f64>,
     pub by_status: Vec<StatusCount>,
     pub by_place: Vec<PlaceSummary>,
+    #[graphql(skip)]
+    pub durations_ms: Vec<i64>,
+}
+
+/// How many cases reached compliance within a number of days of opening.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct WithinDays {
+    pub days: i32,
+    pub count: i32,
+    /// `count` as a percentage of the cases opened; null when none were.
+    pub percentage: Option<f64>,
+}
+
+fn within(durations_ms: &[i64], opened: i32, days: i32) -> async_graphql::Result<WithinDays> {
+    if !(0..=3660).contains(&days) {
+        return Err(async_graphql::ErrorExtensions::extend(&ApiError::bad_input(
+            "days",
+            "must be from 0 to 3660",
+        )));
+    }
+    let limit = i64::from(days) * 86_400_000;
+    let count = i32::try_from(durations_ms.iter().filter(|ms| **ms <= limit).count()).unwrap_or(i32::MAX);
+    Ok(WithinDays {
+        days,
+        count,
+        percentage: (opened > 0).then(|| f64::from(count) * 100.0 / f64::from(opened)),
+    })
+}
+
+#[async_graphql::ComplexObject]
+impl ComplianceSummary {
+    /// The compliant cases whose time to compliance was at most `days` (8 weeks by default).
+    async fn compliant_within_days(&self, #[graphql(default = 56)] days: i32) -> async_graphql::Result<WithinDays> {
+        within(&self.durations_ms, self.cases_opened, days)
+    }
 }
 
 #[derive(SimpleObject, Debug, Clone, PartialEq)]
@@ -43,11 +85,25 @@ pub struct StatusCount {
 }
 
 #[derive(SimpleObject, Debug, Clone, PartialEq)]
+#[graphql(complex)]
 pub struct PlaceSummary {
     pub place: String,
     pub open_cases: i32,
     pub compliant_cases: i32,
     pub non_compliant_practices: i32,
+    pub cases_opened: i32,
+    /// openedAt → compliantAt, over the place's compliant cases.
+    pub median_days_to_compliance: Option<f64>,
+    #[graphql(skip)]
+    pub durations_ms: Vec<i64>,
+}
+
+#[async_graphql::ComplexObject]
+impl PlaceSummary {
+    /// The place's compliant cases whose time to compliance was at most `days`.
+    async fn compliant_within_days(&self, #[graphql(default = 56)] days: i32) -> async_graphql::Result<WithinDays> {
+        within(&self.durations_ms, self.cases_opened, days)
+    }
 }
 
 /// The state at the end of that day (UTC), by business time.
@@ -59,16 +115,16 @@ pub struct TrendPoint {
     pub non_compliant_practices: i32,
 }
 
-/// What a summary counts, however it was found: counts by place (and status), and the one or
-/// two middle durations (openedAt → compliantAt, in milliseconds) of the compliant cases.
+/// What a summary counts, however it was found: counts by place (and status), and the time to
+/// compliance (openedAt → compliantAt, in milliseconds) of each compliant case, by place.
 #[derive(Debug, Default)]
 pub struct Snapshot {
     /// place → (practices observed, of them non-compliant)
     practices: BTreeMap<String, (i64, i64)>,
     /// (place, status) → cases
     cases: BTreeMap<(String, DomainStatus), i64>,
-    /// The middle one (odd count) or two (even count) durations, in milliseconds.
-    median_ms: Vec<i64>,
+    /// place → the durations of its compliant cases, in milliseconds, sorted
+    durations: BTreeMap<String, Vec<i64>>,
 }
 
 /// One dashboard row, with when it was true and when the log learnt it.
@@ -100,12 +156,20 @@ pub fn summarise(snapshot: &Snapshot, as_of: DateTime<Utc>) -> ComplianceSummary
     }
     for ((place, status), count) in &snapshot.cases {
         let entry = places.entry(place).or_insert_with(|| empty_place(place));
+        entry.cases_opened += int(*count);
         if status.is_open() {
             entry.open_cases += int(*count);
-        } else if *status == DomainStatus::Compliant {
-            entry.compliant_cases += int(*count);
         }
     }
+    let mut all_durations = Vec::new();
+    for (place, durations) in &snapshot.durations {
+        let entry = places.entry(place).or_insert_with(|| empty_place(place));
+        entry.compliant_cases = int(i64::try_from(durations.len()).unwrap_or(i64::MAX));
+        entry.median_days_to_compliance = median_days(durations);
+        entry.durations_ms = durations.clone();
+        all_durations.extend_from_slice(durations);
+    }
+    all_durations.sort_unstable();
     let with = |wanted: fn(DomainStatus) -> bool| {
         snapshot
             .cases
@@ -114,20 +178,15 @@ pub fn summarise(snapshot: &Snapshot, as_of: DateTime<Utc>) -> ComplianceSummary
             .map(|(_, n)| n)
             .sum::<i64>()
     };
-    let median_days = match snapshot.median_ms[..] {
-        [middle] => Some(middle as f64 / 86_400_000.0),
-        [low, high] => Some((low as f64 + high as f64) / 2.0 / 86_400_000.0),
-        _ => None,
-    };
     ComplianceSummary {
         as_of,
         practices: int(snapshot.practices.values().map(|(n, _)| n).sum()),
         non_compliant_practices: int(snapshot.practices.values().map(|(_, n)| n).sum()),
         cases_opened: int(with(|_| true)),
         open_cases: int(with(DomainStatus::is_open)),
-        compliant_cases: int(with(|s| s == DomainStatus::Compliant)),
+        compliant_cases: int(i64::try_from(all_durations.len()).unwrap_or(i64::MAX)),
         closed_cases: int(with(|s| s == DomainStatus::Closed)),
-        median_days_to_compliance: median_days,
+        median_days_to_compliance: median_days(&all_durations),
         by_status: STATUSES
             .iter()
             .map(|s| StatusCount {
@@ -141,7 +200,19 @@ pub fn summarise(snapshot: &Snapshot, as_of: DateTime<Utc>) -> ComplianceSummary
             })
             .collect(),
         by_place: places.into_values().collect(),
+        durations_ms: all_durations,
     }
+}
+
+/// The median of sorted durations, in days.
+fn median_days(sorted_ms: &[i64]) -> Option<f64> {
+    let n = sorted_ms.len();
+    let ms = match n {
+        0 => return None,
+        _ if n % 2 == 1 => sorted_ms[n / 2] as f64,
+        _ => (sorted_ms[n / 2 - 1] as f64 + sorted_ms[n / 2] as f64) / 2.0,
+    };
+    Some(ms / 86_400_000.0)
 }
 
 fn empty_place(name: &str) -> PlaceSummary {
@@ -150,17 +221,9 @@ fn empty_place(name: &str) -> PlaceSummary {
         open_cases: 0,
         compliant_cases: 0,
         non_compliant_practices: 0,
-    }
-}
-
-/// The middle one or two of `durations`, as `Snapshot::median_ms` holds them.
-fn middle(mut durations: Vec<i64>) -> Vec<i64> {
-    durations.sort_unstable();
-    let n = durations.len();
-    match n {
-        0 => Vec::new(),
-        _ if n % 2 == 1 => vec![durations[n / 2]],
-        _ => vec![durations[n / 2 - 1], durations[n / 2]],
+        cases_opened: 0,
+        median_days_to_compliance: None,
+        durations_ms: Vec::new(),
     }
 }
 
@@ -230,15 +293,15 @@ pub async fn live_snapshot(pool: &PgPool) -> Result<Snapshot, ApiError> {
         })?;
         snapshot.cases.insert((row.place, status), row.cases);
     }
-    snapshot.median_ms = sqlx::query_scalar!(
-        r#"with d as (select (extract(epoch from (compliant_at - opened_at)) * 1000)::bigint as ms
-                        from case_view where status = 'COMPLIANT' and compliant_at is not null)
-           select ms as "ms!" from d order by ms
-           offset greatest((select count(*) from d) - 1, 0) / 2
-           limit 2 - (select count(*) from d) % 2"#
+    let durations = sqlx::query!(
+        r#"select place, (extract(epoch from (compliant_at - opened_at)) * 1000)::bigint as "ms!"
+             from case_view where compliant_at is not null order by 2"#
     )
     .fetch_all(pool)
     .await?;
+    for row in durations {
+        snapshot.durations.entry(row.place).or_default().push(row.ms);
+    }
     Ok(snapshot)
 }
 
@@ -390,22 +453,26 @@ impl Timeline {
 
     /// The cases as they stood at `as_of`, known at `known_at`, counted into `snapshot`.
     fn count_cases(&self, as_of: DateTime<Utc>, known_at: DateTime<Utc>, snapshot: &mut Snapshot) {
-        let mut durations = Vec::new();
         for events in &self.cases {
             let case = events
                 .iter()
                 .filter(|(envelope, recorded_at)| envelope.occurred_at <= as_of && *recorded_at <= known_at)
                 .fold(Case::default(), |case, (envelope, _)| evolve(case, envelope));
             if let (Some(status), Some(practice)) = (case.status, &case.practice) {
-                *snapshot.cases.entry((practice.place.to_string(), status)).or_default() += 1;
-                if let (DomainStatus::Compliant, Some(opened), Some(compliant)) =
-                    (status, case.opened_at, case.compliant_at)
-                {
-                    durations.push((compliant - opened).num_milliseconds());
+                let place = practice.place.to_string();
+                if let (Some(opened), Some(compliant)) = (case.opened_at, case.compliant_at) {
+                    snapshot
+                        .durations
+                        .entry(place.clone())
+                        .or_default()
+                        .push((compliant - opened).num_milliseconds());
                 }
+                *snapshot.cases.entry((place, status)).or_default() += 1;
             }
         }
-        snapshot.median_ms = middle(durations);
+        for durations in snapshot.durations.values_mut() {
+            durations.sort_unstable();
+        }
     }
 
     /// The state at the end of each day (UTC) from `from` to `to`, every `every_days` days.

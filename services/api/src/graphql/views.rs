@@ -7,7 +7,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::case::{CaseData, CaseNode};
-use super::enums::CaseStatus;
+use super::enums::{CaseStatus, DhuReportStatus};
+use super::reports::{DhuReport, dhu_reports};
 use super::scalars::Date;
 use super::state;
 use super::summary::{ComplianceSummary, TrendPoint, summarise};
@@ -50,6 +51,8 @@ struct CaseFilter {
     statuses: Option<Vec<String>>,
     place: Option<String>,
     assigned_to: Option<String>,
+    /// Only cases whose DHU confirmation at or above the requirement stands.
+    dhu_confirmed: bool,
 }
 
 fn status_names(statuses: Option<Vec<CaseStatus>>) -> Option<Vec<String>> {
@@ -96,6 +99,7 @@ async fn page(
             and ($2::text is null or place = $2)
             and ($3::text is null or assigned_to = $3)
             and ($4::timestamptz is null or (created_at, case_id) > ($4, $5::uuid))
+            and (not $7 or dhu_confirmed_at is not null)
           order by created_at, case_id
           limit $6",
         filter.statuses.as_deref(),
@@ -104,6 +108,7 @@ async fn page(
         after.map(|(at, _)| at),
         after.map(|(_, id)| id),
         i64::from(first) + 1,
+        filter.dhu_confirmed,
     )
     .fetch_all(pool)
     .await
@@ -113,10 +118,12 @@ async fn page(
         r#"select count(*) as "count!" from case_view
             where ($1::text[] is null or status = any($1))
               and ($2::text is null or place = $2)
-              and ($3::text is null or assigned_to = $3)"#,
+              and ($3::text is null or assigned_to = $3)
+              and (not $4 or dhu_confirmed_at is not null)"#,
         filter.statuses.as_deref(),
         filter.place,
         filter.assigned_to,
+        filter.dhu_confirmed,
     )
     .fetch_one(pool)
     .await
@@ -192,9 +199,20 @@ impl IcbView {
         let filter = CaseFilter {
             statuses: status_names(status),
             place,
-            assigned_to: None,
+            ..CaseFilter::default()
         };
         page(ctx, self.viewer, filter, first, after).await
+    }
+
+    /// DHU reports on practices that had no open case, for triage: in `status` (NEW by default),
+    /// oldest first, at most 500.
+    #[graphql(complexity = "1 + LIST_COST * child_complexity")]
+    async fn dhu_reports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(vec![DhuReportStatus::New])")] status: Option<Vec<DhuReportStatus>>,
+    ) -> ApiResult<Vec<DhuReport>> {
+        dhu_reports(state(ctx).store.pool(), status, MAX_LIST, self.viewer).await
     }
 
     /// The state at the end of each day (UTC) from `from` to `to`, every `everyDays` days (1 to
@@ -270,12 +288,15 @@ pub struct DhuView {
 
 #[Object]
 impl DhuView {
-    /// REMAPPED, no open issue (at most 500, oldest first).
+    /// REMAPPED, with no open issue and no shortfall since the last remap (at most 500, oldest
+    /// first).
     #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn awaiting_confirmation(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
         let rows = sqlx::query_as!(
             CaseData,
-            "select * from case_view where status = 'REMAPPED' and not open_dhu_issue
+            "select * from case_view
+              where status = 'REMAPPED' and not open_dhu_issue
+                and (dhu_check_visible is null or dhu_check_visible >= dhu_check_required)
               order by created_at, case_id limit $1",
             MAX_LIST
         )
@@ -314,6 +335,8 @@ impl DhuView {
             .collect())
     }
 
+    /// The cases the DHU confirmed at or above the requirement (and that confirmation stands):
+    /// not those confirmed compliant on dashboard evidence alone.
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn confirmed(
         &self,
@@ -321,18 +344,24 @@ impl DhuView {
         #[graphql(default = 50)] first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<CaseConnection> {
-        let statuses = Some(vec!["DHU_CONFIRMED".to_string(), "COMPLIANT".to_string()]);
         page(
             ctx,
             self.viewer,
             CaseFilter {
-                statuses,
+                dhu_confirmed: true,
                 ..CaseFilter::default()
             },
             first,
             after,
         )
         .await
+    }
+
+    /// The DHU's reports on practices that had no open case, and what the ICB did with each
+    /// (at most 500, oldest first).
+    #[graphql(complexity = "1 + LIST_COST * child_complexity")]
+    async fn reports(&self, ctx: &Context<'_>, status: Option<Vec<DhuReportStatus>>) -> ApiResult<Vec<DhuReport>> {
+        dhu_reports(state(ctx).store.pool(), status, MAX_LIST, self.viewer).await
     }
 }
 
@@ -351,7 +380,7 @@ impl ChampionView {
         let filter = CaseFilter {
             statuses: status_names(status),
             assigned_to: Some(self.champion_id.clone()),
-            place: None,
+            ..CaseFilter::default()
         };
         let connection = page(ctx, self.viewer, filter, Some(MAX_PAGE), None).await?;
         Ok(connection.edges.into_iter().map(|e| e.node).collect())

@@ -1,8 +1,11 @@
-//! Every intervention a page offers, as data: the form's fields, the GraphQL mutation it runs,
-//! the roles that may see it and the statuses it makes sense in. The server's rules decide in
-//! the end; this only decides which forms to show.
+//! Every intervention a page offers, as data: the form's fields and the GraphQL mutation it runs.
+//! Who may use a form, and in which states of a case, come from the domain's command catalogue
+//! (`caseledger_cases::case::catalogue`), the same table `decide` and the resolvers read; a form
+//! may narrow that (the champion's "assign to me" beside the ICB's "assign to a champion") and say
+//! when it is worth offering, never widen it.
 
-use caseledger_cases::Role;
+use caseledger_cases::case::command_rule;
+use caseledger_cases::{CaseStatus, Role};
 use maud::{Markup, html};
 use serde_json::{Map, Value, json};
 
@@ -36,14 +39,26 @@ pub struct Field {
 pub struct Action {
     /// The URL segment: `POST /cases/{id}/{slug}`.
     pub slug: &'static str,
+    /// The domain command it issues: who may, and where, come from its rule.
+    pub command: &'static str,
     pub mutation: &'static str,
     pub input: &'static str,
     pub title: &'static str,
     pub button: &'static str,
-    pub roles: &'static [Role],
+    /// Offered only to these of the roles the command's rule permits (`None`: all of them).
+    pub only: Option<&'static [Role]>,
     pub fields: &'static [Field],
-    /// Whether the form is offered for a case in this status.
-    pub offered: fn(&str) -> bool,
+    /// Whether the form is worth offering on this case (its GraphQL fields), beyond what the
+    /// rule allows.
+    pub useful: fn(&Value) -> bool,
+}
+
+impl Action {
+    /// Whether `role` may use this form on a case in `status`, by the command's rule.
+    pub fn allowed(&self, role: Role, status: Option<CaseStatus>) -> bool {
+        command_rule(self.command).is_some_and(|rule| rule.permits(role) && rule.allowed.admits(status))
+            && self.only.is_none_or(|only| only.contains(&role))
+    }
 }
 
 const CHANNELS: &[(&str, &str)] = &[
@@ -69,7 +84,11 @@ const CHANGES: &[(&str, &str)] = &[
     ("CHANGE_TEMPLATE", "Changed the template"),
     ("ADD_SLOTS", "Added slots"),
 ];
-const EVIDENCE: &[(&str, &str)] = &[("DHU_CONFIRMATION", "DHU confirmation"), ("DASHBOARD", "Dashboard")];
+const EVIDENCE: &[(&str, &str)] = &[
+    ("DHU_CONFIRMATION", "DHU confirmation"),
+    ("DASHBOARD", "Dashboard"),
+    ("GP_CONNECT_VERIFICATION", "GP Connect verification"),
+];
 const CLOSE_REASONS: &[(&str, &str)] = &[
     ("COMPLIANT", "Compliant"),
     ("PRACTICE_CLOSED", "Practice closed"),
@@ -87,90 +106,105 @@ const fn field(name: &'static str, label: &'static str, kind: Kind, required: bo
     }
 }
 
-fn open(status: &str) -> bool {
-    !matches!(status, "COMPLIANT" | "CLOSED")
+fn always(_: &Value) -> bool {
+    true
 }
 
-fn finished(status: &str) -> bool {
-    matches!(status, "COMPLIANT" | "CLOSED")
+/// Reported on while the DHU has the case in front of it.
+fn awaiting_dhu(case: &Value) -> bool {
+    case["status"] == "REMAPPED"
 }
 
-fn not_closed(status: &str) -> bool {
-    status != "CLOSED"
+/// Confirmed only once there is something to confirm on.
+fn has_review(case: &Value) -> bool {
+    case["contractReviewOpen"] == true
 }
 
-fn awaiting_dhu(status: &str) -> bool {
-    status == "REMAPPED"
+fn no_review(case: &Value) -> bool {
+    case["contractReviewOpen"] != true
 }
+
+const OUTCOMES: &[(&str, &str)] = &[
+    ("NO_FURTHER_ACTION", "No further action"),
+    ("REMEDIAL_NOTICE", "Remedial notice"),
+    ("BREACH_NOTICE", "Breach notice"),
+    ("OTHER", "Other"),
+];
 
 pub static ACTIONS: &[Action] = &[
     Action {
         slug: "assign",
+        command: "AssignCase",
         mutation: "assignCase",
         input: "AssignCaseInput",
         title: "Take this case",
         button: "Assign to me",
-        roles: &[Role::Champion],
+        only: Some(&[Role::Champion]),
         fields: &[field("championId", "Champion", Kind::SelfId, true)],
-        offered: open,
+        useful: always,
     },
     Action {
         slug: "assign-champion",
+        command: "AssignCase",
         mutation: "assignCase",
         input: "AssignCaseInput",
         title: "Assign to a champion",
         button: "Assign",
-        roles: &[Role::Icb],
+        only: Some(&[Role::Icb]),
         fields: &[field("championId", "Champion's id", Kind::Text, true)],
-        offered: open,
+        useful: always,
     },
     Action {
         slug: "contact",
+        command: "RecordContact",
         mutation: "recordContact",
         input: "RecordContactInput",
         title: "Log a contact with the practice",
         button: "Log contact",
-        roles: &[Role::Champion],
+        only: None,
         fields: &[
             field("channel", "How", Kind::Choice(CHANNELS), true),
             field("contactName", "Who you spoke to", Kind::Text, false),
             field("summary", "What was said", Kind::LongText, true),
         ],
-        offered: open,
+        useful: always,
     },
     Action {
         slug: "guidance",
+        command: "ShareGuidance",
         mutation: "shareGuidance",
         input: "ShareGuidanceInput",
         title: "Share guidance",
         button: "Record guidance",
-        roles: &[Role::Champion],
+        only: None,
         fields: &[
             field("guide", "Guide", Kind::Text, true),
             field("version", "Version", Kind::Text, false),
         ],
-        offered: open,
+        useful: always,
     },
     Action {
         slug: "root-cause",
+        command: "RecordRootCause",
         mutation: "recordRootCause",
         input: "RecordRootCauseInput",
         title: "Record the root cause",
         button: "Record root cause",
-        roles: &[Role::Champion],
+        only: None,
         fields: &[
             field("cause", "Root cause", Kind::Choice(CAUSES), true),
             field("detail", "Detail", Kind::LongText, false),
         ],
-        offered: open,
+        useful: always,
     },
     Action {
         slug: "remap",
+        command: "RecordRemap",
         mutation: "recordRemap",
         input: "RecordRemapInput",
         title: "Record a remap",
         button: "Record remap",
-        roles: &[Role::Champion],
+        only: None,
         fields: &[
             field("changes", "What was changed", Kind::Choices(CHANGES), true),
             Field {
@@ -181,25 +215,27 @@ pub static ACTIONS: &[Action] = &[
                 required: true,
             },
         ],
-        offered: open,
+        useful: always,
     },
     Action {
         slug: "gp-connect",
+        command: "RecordGpConnectReEnabled",
         mutation: "recordGpConnectReEnabled",
         input: "RecordGpConnectReEnabledInput",
         title: "GP Connect re-enabled",
         button: "Record GP Connect re-enabled",
-        roles: &[Role::Champion],
+        only: None,
         fields: &[field("reference", "Reference", Kind::Text, false)],
-        offered: open,
+        useful: always,
     },
     Action {
         slug: "dhu-confirm",
+        command: "ConfirmDhuVisibility",
         mutation: "confirmDhuVisibility",
         input: "ConfirmDhuVisibilityInput",
         title: "Confirm what DHU can see",
         button: "Confirm visibility",
-        roles: &[Role::Dhu],
+        only: None,
         fields: &[Field {
             name: "visibleSlotsPerDay",
             label: "Slots a day DHU can see",
@@ -207,76 +243,97 @@ pub static ACTIONS: &[Action] = &[
             kind: Kind::Number,
             required: true,
         }],
-        offered: open,
+        useful: always,
     },
     Action {
         slug: "dhu-issue",
+        command: "ReportDhuVisibilityIssue",
         mutation: "reportDhuVisibilityIssue",
         input: "ReportDhuVisibilityIssueInput",
         title: "Report a visibility issue",
         button: "Report issue",
-        roles: &[Role::Dhu],
+        only: None,
         fields: &[
+            field("category", "What you found", Kind::Choice(CAUSES), false),
             field("issue", "Issue", Kind::Text, true),
             field("detail", "Detail", Kind::LongText, false),
         ],
-        offered: awaiting_dhu,
+        useful: awaiting_dhu,
     },
     Action {
         slug: "confirm-compliance",
+        command: "ConfirmCompliance",
         mutation: "confirmCompliance",
         input: "ConfirmComplianceInput",
         title: "Confirm compliance",
         button: "Confirm compliance",
-        roles: &[Role::Icb],
+        only: None,
         fields: &[
             field("visibleSlotsPerDay", "Visible slots a day", Kind::Number, true),
             field("evidence", "Evidence", Kind::Choice(EVIDENCE), true),
         ],
-        offered: open,
+        useful: always,
     },
     Action {
         slug: "close",
+        command: "CloseCase",
         mutation: "closeCase",
         input: "CloseCaseInput",
         title: "Close the case",
         button: "Close case",
-        roles: &[Role::Icb],
+        only: None,
         fields: &[field("reason", "Reason", Kind::Choice(CLOSE_REASONS), true)],
-        offered: not_closed,
+        useful: always,
     },
     Action {
         slug: "reopen",
+        command: "ReopenCase",
         mutation: "reopenCase",
         input: "ReopenCaseInput",
         title: "Reopen the case",
         button: "Reopen case",
-        roles: &[Role::Icb],
+        only: None,
         fields: &[
             field("reason", "Reason", Kind::LongText, true),
             field("visibleSlots", "Visible slots a day now", Kind::Number, false),
         ],
-        offered: finished,
+        useful: always,
     },
     Action {
         slug: "escalate",
+        command: "EscalateToContractReview",
         mutation: "escalateToContractReview",
         input: "EscalateInput",
         title: "Escalate to contract review",
         button: "Escalate",
-        roles: &[Role::Icb],
+        only: None,
         fields: &[field("reason", "Reason", Kind::LongText, true)],
-        offered: open,
+        useful: no_review,
+    },
+    Action {
+        slug: "conclude-review",
+        command: "ConcludeContractReview",
+        mutation: "concludeContractReview",
+        input: "ConcludeContractReviewInput",
+        title: "Conclude the contract review",
+        button: "Record the outcome",
+        only: None,
+        fields: &[
+            field("outcome", "Outcome", Kind::Choice(OUTCOMES), true),
+            field("note", "Note", Kind::LongText, false),
+        ],
+        useful: has_review,
     },
     Action {
         slug: "note",
+        command: "AddNote",
         mutation: "addNote",
         input: "AddNoteInput",
         title: "Add a note",
         button: "Add note",
-        roles: &[Role::Champion, Role::Icb],
+        only: None,
         fields: &[field("text", "Note", Kind::LongText, true)],
-        offered: |_| true,
+        useful: always,
     },
 ];
 
@@ -284,11 +341,12 @@ pub fn find(slug: &str) -> Option<&'static Action> {
     ACTIONS.iter().find(|action| action.slug == slug)
 }
 
-/// The forms `role` is offered on a case in `status`.
-pub fn offered(role: Role, status: &str) -> impl Iterator<Item = &'static Action> + '_ {
+/// The forms `role` is offered on `case` (its GraphQL fields, `status` among them).
+pub fn offered(role: Role, case: &Value) -> impl Iterator<Item = &'static Action> + '_ {
+    let status = case["status"].as_str().and_then(CaseStatus::parse);
     ACTIONS
         .iter()
-        .filter(move |action| action.roles.contains(&role) && (action.offered)(status))
+        .filter(move |action| action.allowed(role, status) && (action.useful)(case))
 }
 
 /// What was typed into a form and what was wrong with it, to show it again.
@@ -523,5 +581,47 @@ pub fn input(
         Ok(Value::Object(input))
     } else {
         Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_form_issues_a_command_of_the_catalogue_and_narrows_never_widens() {
+        for action in ACTIONS {
+            let rule = command_rule(action.command).unwrap_or_else(|| panic!("{} has no rule", action.command));
+            let words: String = action.command.chars().filter(|c| c.is_alphanumeric()).collect();
+            assert!(
+                words.to_lowercase().starts_with(&action.mutation.to_lowercase()[..4]),
+                "{} runs {}",
+                action.command,
+                action.mutation
+            );
+            for role in action.only.into_iter().flatten() {
+                assert!(
+                    rule.permits(*role),
+                    "{} offered to {role} whom the rule refuses",
+                    action.slug
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_forms_offered_follow_the_rules_and_the_case() {
+        let case = |status: &str, review: bool| json!({ "status": status, "contractReviewOpen": review });
+        let slugs = |role, case: &Value| offered(role, case).map(|a| a.slug).collect::<Vec<_>>();
+        assert!(
+            slugs(Role::Admin, &case("CLOSED", false)).contains(&"reopen"),
+            "admins reopen"
+        );
+        assert!(!slugs(Role::Admin, &case("FLAGGED", false)).contains(&"note"));
+        let icb_in_review = slugs(Role::Icb, &case("FLAGGED", true));
+        assert!(icb_in_review.contains(&"conclude-review") && !icb_in_review.contains(&"escalate"));
+        assert!(!slugs(Role::Dhu, &case("FLAGGED", false)).contains(&"dhu-issue"));
+        assert!(slugs(Role::Dhu, &case("REMAPPED", false)).contains(&"dhu-issue"));
+        assert!(slugs(Role::Lmc, &case("FLAGGED", false)).is_empty());
     }
 }

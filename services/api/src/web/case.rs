@@ -17,7 +17,10 @@ use super::{Ids, WebState, gql_problem, ids, problem, query, redirect, signed_in
 use crate::monitoring::RequestIds;
 
 const CASE_QUERY: &str = "query($id: ID!) { case(id: $id) { id status revision openedAt compliantAt closedAt \
-    requiredSlots visibleSlots observedCompliant assignedTo rootCauses openDhuIssue \
+    requiredSlots visibleSlots observedCompliant assignedTo rootCauses openDhuIssue reopenReason source \
+    dhuShortfall { visibleSlots requiredSlots reportedAt } contractReviewOpen \
+    contractReviews { escalatedAt escalatedBy reason concludedAt outcome note } \
+    dhuReport { category detail reportedAt } \
     practice { odsCode name pcnCode pcnName place listSize requiredSlots } \
     history { revision type occurredAt recordedAt actorRole actorId data } } }";
 
@@ -120,6 +123,26 @@ async fn render(
                         c.iter().filter_map(Value::as_str).map(|c| c.to_lowercase().replace('_', " ")).collect::<Vec<_>>().join(", ")
                     })))
                     @if case["openDhuIssue"] == true { (row("DHU", Some("has reported a visibility issue".to_string()))) }
+                    @if let Some(shortfall) = case["dhuShortfall"].as_object() {
+                        (row("DHU shortfall", Some(format!(
+                            "DHU sees {} of {} required ({})",
+                            number(&shortfall["visibleSlots"]).unwrap_or_default(),
+                            number(&shortfall["requiredSlots"]).unwrap_or_default(),
+                            date(&shortfall["reportedAt"])
+                        ))))
+                    }
+                    @if let Some(reason) = case["reopenReason"].as_str() {
+                        (row("Reopened", Some(reopen_reason(reason).to_string())))
+                    }
+                    @if case["source"] == "DHU_REPORT" {
+                        (row("Opened from", Some(format!(
+                            "a DHU report: {}",
+                            case["dhuReport"]["category"].as_str().unwrap_or("").to_lowercase().replace('_', " ")
+                        ))))
+                    }
+                    @for review in case["contractReviews"].as_array().into_iter().flatten() {
+                        (row("Contract review", Some(review_line(review))))
+                    }
                     @if case["observedCompliant"] == true && status != "COMPLIANT" && status != "CLOSED" {
                         (row("Dashboard", Some("observed compliant, not yet confirmed".to_string())))
                     }
@@ -137,7 +160,7 @@ async fn render(
             }
             div class="nhsuk-grid-column-one-half" id="actions" {
                 @let mine = case["assignedTo"].as_str() == Some(session.actor.id.as_str());
-                @let offered: Vec<&Action> = actions::offered(session.actor.role, status)
+                @let offered: Vec<&Action> = actions::offered(session.actor.role, case)
                     .filter(|action| !(mine && action.slug == "assign"))
                     .collect();
                 @if !offered.is_empty() {
@@ -154,6 +177,31 @@ async fn render(
         }
     };
     (code, page(&title, Some(session), false, body)).into_response()
+}
+
+fn reopen_reason(reason: &str) -> &'static str {
+    match reason {
+        "LIST_SIZE_RISE" => "the list size rose: the requirement rose with it",
+        "VISIBILITY_DROP" => "the practice offers fewer slots than it did",
+        _ => "by the ICB",
+    }
+}
+
+/// One contract review in a line: when, and how it ended (and, for the ICB, why).
+fn review_line(review: &Value) -> String {
+    let mut line = format!("from {}", date(&review["escalatedAt"]));
+    if let Some(reason) = review["reason"].as_str() {
+        line.push_str(&format!(" ({reason})"));
+    }
+    match review["outcome"].as_str() {
+        Some(outcome) => line.push_str(&format!(
+            ", concluded {}: {}",
+            date(&review["concludedAt"]),
+            outcome.to_lowercase().replace('_', " ")
+        )),
+        None => line.push_str(", open"),
+    }
+    line
 }
 
 fn row(key: &str, value: Option<String>) -> Markup {

@@ -15,6 +15,7 @@ mod layout;
 mod live;
 pub mod oidc;
 mod pages;
+mod reports;
 mod session;
 
 use std::path::PathBuf;
@@ -124,6 +125,8 @@ pub fn router(state: WebState) -> Router {
         .route("/auth/callback", get(oidc::callback))
         .route("/champion", get(pages::champion))
         .route("/dhu", get(pages::dhu))
+        .route("/dhu/report", post(reports::report))
+        .route("/icb/reports/{id}/{decision}", post(reports::triage))
         .route("/icb", get(pages::icb))
         .route("/icb/cases", get(pages::icb_cases))
         .route("/icb/import", post(pages::import))

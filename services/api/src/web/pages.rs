@@ -14,20 +14,27 @@ use super::{Ids, WebState, charts, csrf_refused, gql_problem, ids, internal, que
 
 const CASE_FIELDS: &str = "id status revision openedAt compliantAt closedAt requiredSlots visibleSlots \
                            observedCompliant assignedTo rootCauses openDhuIssue \
+                           dhuShortfall { visibleSlots requiredSlots } \
                            practice { odsCode name pcnCode place listSize }";
 
 /// What a champion should do next with a case in this state.
-pub fn next_action(case: &Value) -> &'static str {
+pub fn next_action(case: &Value) -> String {
     let no_causes = case["rootCauses"].as_array().is_none_or(Vec::is_empty);
+    let shortfall = &case["dhuShortfall"];
     match case["status"].as_str().unwrap_or("") {
-        "FLAGGED" => "Contact the practice",
-        "CONTACTED" if no_causes => "Find and record the root cause",
-        "CONTACTED" => "Fix the set-up and record the remap",
-        "REMAPPED" if case["openDhuIssue"].as_bool() == Some(true) => "DHU reported an issue: check and remap",
-        "REMAPPED" => "Wait for DHU to confirm what it can see",
-        "DHU_CONFIRMED" => "Wait for the ICB to confirm compliance",
-        "COMPLIANT" => "None: compliant",
-        _ => "None: closed",
+        "FLAGGED" => "Contact the practice".into(),
+        "CONTACTED" if no_causes => "Find and record the root cause".into(),
+        "CONTACTED" => "Fix the set-up and record the remap".into(),
+        "REMAPPED" if shortfall.is_object() => format!(
+            "DHU sees {} of {} required: find what is still hidden and remap",
+            count(&shortfall["visibleSlots"]),
+            count(&shortfall["requiredSlots"])
+        ),
+        "REMAPPED" if case["openDhuIssue"].as_bool() == Some(true) => "DHU reported an issue: check and remap".into(),
+        "REMAPPED" => "Wait for DHU to confirm what it can see".into(),
+        "DHU_CONFIRMED" => "Wait for the ICB to confirm compliance".into(),
+        "COMPLIANT" => "None: compliant".into(),
+        _ => "None: closed".into(),
     }
 }
 
@@ -130,7 +137,8 @@ pub async fn dhu(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
     };
     let text = format!(
         "{{ dhu {{ awaitingConfirmation {{ {CASE_FIELDS} history {{ type occurredAt data }} }} \
-                  openIssues {{ {CASE_FIELDS} history {{ type occurredAt data }} }} }} }}"
+                  openIssues {{ {CASE_FIELDS} history {{ type occurredAt data }} }} \
+                  reports {{ id practice {{ odsCode name }} category reportedAt status }} }} }}"
     );
     let data = match query(&state, &session, ids(ids_), &text, json!({})).await {
         Ok(data) => data,
@@ -200,7 +208,9 @@ pub async fn dhu(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                     }
                 }
             }
+            (super::reports::reports_table(&cases_of(&data["dhu"]["reports"])))
         }
+        (super::reports::report_form(&session, &[], &[]))
     };
     page("Visibility checks", Some(&session), true, body).into_response()
 }
@@ -260,7 +270,10 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
     };
     let ids_ = ids(ids_);
     let summary = "{ icb { summary { asOf practices nonCompliantPractices casesOpened openCases compliantCases closedCases \
-                   medianDaysToCompliance byPlace { place openCases compliantCases nonCompliantPractices } } } }";
+                   medianDaysToCompliance compliantWithinDays { count percentage } \
+                   byPlace { place openCases compliantCases nonCompliantPractices medianDaysToCompliance \
+                             compliantWithinDays { count percentage } } } \
+                   dhuReports { id practice { odsCode name } category detail reportedAt } } }";
     let data = match query(&state, &session, ids_, summary, json!({})).await {
         Ok(data) => data,
         Err(errors) => return gql_problem(&session, &errors),
@@ -290,14 +303,7 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
         Ok(data) => data["icb"]["trend"].as_array().cloned().unwrap_or_default(),
         Err(errors) => return gql_problem(&session, &errors),
     };
-    let days_to_compliance: Vec<f64> = cases
-        .iter()
-        .filter_map(|c| {
-            let opened = chrono::DateTime::parse_from_rfc3339(c["openedAt"].as_str()?).ok()?;
-            let compliant = chrono::DateTime::parse_from_rfc3339(c["compliantAt"].as_str()?).ok()?;
-            Some((compliant - opened).num_seconds() as f64 / 86_400.0)
-        })
-        .collect();
+    let days_to_compliance: Vec<f64> = cases.iter().filter_map(|c| days_to_compliance(c).as_f64()).collect();
     let s = &data["icb"]["summary"];
     let median = s["medianDaysToCompliance"]
         .as_f64()
@@ -309,6 +315,7 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
         ("Compliant cases", count(&s["compliantCases"])),
         ("Closed cases", count(&s["closedCases"])),
         ("Median days to compliance", median),
+        ("Compliant within 8 weeks", within(&s["compliantWithinDays"])),
     ];
     let body = html! {
         h1 { "Assurance dashboard" }
@@ -331,25 +338,37 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
             (charts::histogram(&days_to_compliance))
             h2 class="nhsuk-heading-m" { "By place" }
             table class="nhsuk-table" id="by-place" {
-                thead class="nhsuk-table__head" { tr { th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Open cases" } th scope="col" class="nhsuk-table__header--numeric" { "Compliant cases" } th scope="col" class="nhsuk-table__header--numeric" { "Practices below requirement" } } }
+                thead class="nhsuk-table__head" { tr { th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Open cases" } th scope="col" class="nhsuk-table__header--numeric" { "Compliant cases" } th scope="col" class="nhsuk-table__header--numeric" { "Within 8 weeks" } th scope="col" class="nhsuk-table__header--numeric" { "Median days" } th scope="col" class="nhsuk-table__header--numeric" { "Practices below requirement" } } }
                 tbody class="nhsuk-table__body" {
                     @for place in s["byPlace"].as_array().into_iter().flatten() {
                         tr class="nhsuk-table__row" {
                             td class="nhsuk-table__cell" { a href={"/icb/cases?place=" (urlencode(place["place"].as_str().unwrap_or("")))} { (place["place"].as_str().unwrap_or("")) } }
                             td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["openCases"])) }
                             td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["compliantCases"])) }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (within(&place["compliantWithinDays"])) }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (place["medianDaysToCompliance"].as_f64().map_or_else(|| "–".into(), |d| format!("{d:.1}"))) }
                             td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["nonCompliantPractices"])) }
                         }
                     }
                 }
             }
         }
+        (super::reports::triage_table(&session, &cases_of(&data["icb"]["dhuReports"])))
         h2 class="nhsuk-heading-m" { "Dashboard extract" }
         (upload_form(&session, None))
         h2 class="nhsuk-heading-m" { "Assurance report" }
         p { a href="/icb/report.csv" download="" { "Download the assurance report (CSV)" } }
     };
     page("Assurance dashboard", Some(&session), true, body).into_response()
+}
+
+/// "12 (43%)" of a `compliantWithinDays`.
+fn within(figure: &Value) -> String {
+    match (figure["count"].as_i64(), figure["percentage"].as_f64()) {
+        (Some(count), Some(percentage)) => format!("{count} ({percentage:.0}%)"),
+        (Some(count), None) => count.to_string(),
+        _ => "–".into(),
+    }
 }
 
 fn urlencode(text: &str) -> String {
@@ -556,6 +575,22 @@ fn bad_upload(session: &Session, message: &str) -> Response {
         .into_response()
 }
 
+/// openedAt → compliantAt in days (one decimal), as the summary's figures count it; null while the
+/// episode has not reached compliance.
+pub fn days_to_compliance(case: &Value) -> Value {
+    let at = |key: &str| {
+        case[key]
+            .as_str()
+            .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+    };
+    match (at("openedAt"), at("compliantAt")) {
+        (Some(opened), Some(compliant)) => {
+            json!(((compliant - opened).num_milliseconds() as f64 / 86_400_000.0 * 10.0).round() / 10.0)
+        }
+        _ => Value::Null,
+    }
+}
+
 /// A spreadsheet would run a cell that starts with one of these as a formula.
 fn neutralise(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
@@ -590,6 +625,7 @@ pub async fn report(State(state): State<WebState>, headers: HeaderMap, ids_: Ids
         "closed_at",
         "champion",
         "root_causes",
+        "days_to_compliance",
     ];
     let text = |v: &Value| match v {
         Value::Null => String::new(),
@@ -616,6 +652,7 @@ pub async fn report(State(state): State<WebState>, headers: HeaderMap, ids_: Ids
                 &case["closedAt"],
                 &case["assignedTo"],
                 &case["rootCauses"],
+                &days_to_compliance(case),
             ]
             .iter()
             .map(|v| neutralise(&text(v)))
@@ -663,6 +700,9 @@ pub fn event_label(event_type: &str) -> &str {
         "CaseReopened" => "Case reopened",
         "NoteAdded" => "Note added",
         "EscalatedToContractReview" => "Escalated to contract review",
+        "ContractReviewConcluded" => "Contract review concluded",
+        "DhuReportFiled" => "DHU reported a visibility problem",
+        "DhuReportTriaged" => "DHU report triaged",
         other => other,
     }
 }

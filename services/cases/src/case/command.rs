@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::event::{CloseReason, ContactChannel, Evidence, FlagSource, RemapChange, RootCause};
+use super::event::{
+    CloseReason, ContactChannel, Evidence, FlagSource, RemapChange, ReopenCause, ReviewOutcome, RootCause,
+};
 use crate::practice::PracticeDetails;
 use crate::role::Actor;
 use crate::values::{FreeText, ListSize, ShortText, SlotCount};
@@ -51,7 +53,8 @@ pub enum Action {
         visible_slots_per_day: SlotCount,
     },
     ReportDhuVisibilityIssue {
-        issue: ShortText,
+        category: Option<RootCause>,
+        issue: Option<ShortText>,
         detail: Option<FreeText>,
     },
     ConfirmCompliance {
@@ -64,12 +67,19 @@ pub enum Action {
     ReopenCase {
         reason: FreeText,
         visible_slots: Option<SlotCount>,
+        cause: ReopenCause,
+        /// The list size of the observation that reopened it, when an import did.
+        list_size: Option<ListSize>,
     },
     AddNote {
         text: FreeText,
     },
     EscalateToContractReview {
         reason: FreeText,
+    },
+    ConcludeContractReview {
+        outcome: ReviewOutcome,
+        note: Option<FreeText>,
     },
 }
 
@@ -91,6 +101,13 @@ impl Action {
             Action::ReopenCase { .. } => "ReopenCase",
             Action::AddNote { .. } => "AddNote",
             Action::EscalateToContractReview { .. } => "EscalateToContractReview",
+            Action::ConcludeContractReview { .. } => "ConcludeContractReview",
         }
+    }
+
+    /// Who may issue it, where, and what it makes.
+    pub fn rule(&self) -> &'static super::catalogue::CommandRule {
+        // Every action's name is in the catalogue (a test holds it to that).
+        super::catalogue::command_rule(self.name()).unwrap_or(&super::catalogue::COMMANDS[0])
     }
 }

@@ -24,11 +24,30 @@ pub enum CaseError {
     NotCompliant { visible: u32, required: u32 },
     #[error("occurredAt {occurred_at} is in the future")]
     OccurredInFuture { occurred_at: DateTime<Utc> },
-    #[error("occurredAt {occurred_at} is before the case opened at {opened_at}")]
+    #[error("occurredAt {occurred_at} is before the current episode of the case began at {opened_at}")]
     OccurredBeforeOpened {
         occurred_at: DateTime<Utc>,
         opened_at: DateTime<Utc>,
     },
+    #[error("occurredAt {occurred_at} is before {earliest}: check the year")]
+    OccurredTooEarly {
+        occurred_at: DateTime<Utc>,
+        earliest: DateTime<Utc>,
+    },
+    #[error(
+        "the DHU sees {visible} of the {required} slots a day required: compliance cannot be confirmed until a remap puts the case back in front of the DHU and it sees enough"
+    )]
+    DhuShortfall { visible: u32, required: u32 },
+    #[error("the evidence does not hold: {0}")]
+    MissingEvidence(String),
+    #[error("this case is already in contract review")]
+    ReviewAlreadyOpen,
+    #[error("this case has no contract review open")]
+    NoOpenReview,
+    #[error("no DHU report {0} on this practice")]
+    ReportNotFound(uuid::Uuid),
+    #[error("this DHU report was already triaged")]
+    ReportAlreadyTriaged,
     #[error("{field}: {source}")]
     InvalidValue {
         field: &'static str,

@@ -14,6 +14,8 @@ use crate::values::{FreeText, ListSize, ShortText, SlotCount};
 pub enum FlagSourceKind {
     Dashboard,
     Manual,
+    /// The ICB opened the case from a DHU report on the practice.
+    DhuReport,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +23,9 @@ pub struct FlagSource {
     pub kind: FlagSourceKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report_date: Option<chrono::NaiveDate>,
+    /// The DHU report the case was opened from (kind `dhu_report`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,29 +110,51 @@ pub struct GpConnectReEnabled {
     pub reference: Option<ShortText>,
 }
 
+/// What the DHU can see, judged against the requirement in force when it looked: at or above it,
+/// the case is DHU confirmed; below, the count is kept as an open shortfall.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DhuVisibilityConfirmed {
     pub visible_slots_per_day: SlotCount,
+    /// The requirement in force at the confirmation (absent in version 1: the case's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_slots: Option<u32>,
+}
+
+impl DhuVisibilityConfirmed {
+    /// Whether DHU saw enough, against `fallback` when the event does not say what it needed.
+    pub fn meets(&self, fallback: u32) -> bool {
+        self.visible_slots_per_day.get() >= self.required_slots.unwrap_or(fallback).max(1)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DhuVisibilityIssueReported {
-    pub issue: ShortText,
+    /// What DHU found, in the root-cause vocabulary (absent in version 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<RootCause>,
+    /// A short description (required in version 1; optional once there is a category).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issue: Option<ShortText>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<FreeText>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Evidence {
     DhuConfirmation,
     Dashboard,
+    /// CaseLedger's own free-slot search through GP Connect, as the 111 provider runs it.
+    GpConnectVerification,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComplianceConfirmed {
     pub visible_slots_per_day: SlotCount,
     pub evidence: Evidence,
+    /// The requirement in force at the confirmation (absent in version 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_slots: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,11 +171,32 @@ pub struct CaseClosed {
     pub reason: CloseReason,
 }
 
+/// Why a case reopened: the figures of the ICB's returns tell a practice that lost slots from one
+/// whose list grew past a multiple of 3,000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReopenCause {
+    /// The list size rose and the requirement with it; the practice offers what it did.
+    ListSizeRise,
+    /// The practice offers fewer slots than before.
+    VisibilityDrop,
+    /// The ICB reopened it by hand.
+    Manual,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseReopened {
     pub reason: FreeText,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visible_slots: Option<SlotCount>,
+    /// Absent in version 1 (an import's reopen then said `regression` in `reason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<ReopenCause>,
+    /// The list size and requirement the reopening observation carried, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_size: Option<ListSize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_slots: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +208,83 @@ pub struct NoteAdded {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EscalatedToContractReview {
     pub reason: FreeText,
+}
+
+/// How a contract review ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewOutcome {
+    NoFurtherAction,
+    RemedialNotice,
+    BreachNotice,
+    Other,
+}
+
+/// The end of the open contract review, in `contract-<case id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractReviewConcluded {
+    pub outcome: ReviewOutcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<FreeText>,
+}
+
+/// The DHU reports a visibility problem on a practice with no open case (in `practice-<ODS>`),
+/// for the ICB to triage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DhuReportFiled {
+    pub report_id: uuid::Uuid,
+    pub category: RootCause,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<FreeText>,
+}
+
+/// What the ICB did with a DHU report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Triage {
+    /// A case was opened from it.
+    CaseOpened { case_id: uuid::Uuid },
+    /// Nothing to do, and why.
+    Dismissed { reason: FreeText },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriageOutcome {
+    CaseOpened,
+    Dismissed,
+}
+
+/// The ICB's triage of a DHU report, in `practice-<ODS>`: flat, so that the lens can tell the
+/// outcome (for all) from the ICB's reason (for the ICB).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DhuReportTriaged {
+    pub report_id: uuid::Uuid,
+    pub outcome: TriageOutcome,
+    /// The case opened from the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<uuid::Uuid>,
+    /// Why it was dismissed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<FreeText>,
+}
+
+impl DhuReportTriaged {
+    pub fn new(report_id: uuid::Uuid, triage: &Triage) -> Self {
+        match triage {
+            Triage::CaseOpened { case_id } => Self {
+                report_id,
+                outcome: TriageOutcome::CaseOpened,
+                case_id: Some(*case_id),
+                reason: None,
+            },
+            Triage::Dismissed { reason } => Self {
+                report_id,
+                outcome: TriageOutcome::Dismissed,
+                case_id: None,
+                reason: Some(reason.clone()),
+            },
+        }
+    }
 }
 
 /// Every event of DESIGN.md's catalogue.
@@ -181,6 +306,17 @@ pub enum CaseEvent {
     CaseReopened(CaseReopened),
     NoteAdded(NoteAdded),
     EscalatedToContractReview(EscalatedToContractReview),
+    ContractReviewConcluded(ContractReviewConcluded),
+    DhuReportFiled(DhuReportFiled),
+    DhuReportTriaged(DhuReportTriaged),
+}
+
+/// Which stream an event lives in: the case's own, its contract review's, or its practice's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    Case,
+    Contract,
+    Practice,
 }
 
 /// An event with what every event's metadata carries for the domain: when it happened in the
@@ -228,29 +364,71 @@ impl CaseEvent {
             CaseEvent::CaseReopened(_) => "CaseReopened",
             CaseEvent::NoteAdded(_) => "NoteAdded",
             CaseEvent::EscalatedToContractReview(_) => "EscalatedToContractReview",
+            CaseEvent::ContractReviewConcluded(_) => "ContractReviewConcluded",
+            CaseEvent::DhuReportFiled(_) => "DhuReportFiled",
+            CaseEvent::DhuReportTriaged(_) => "DhuReportTriaged",
         }
     }
+
+    /// The stream this event belongs in.
+    pub fn stream_kind(&self) -> StreamKind {
+        stream_kind_of(self.event_type())
+    }
 }
+
+/// The stream events of `event_type` belong in.
+pub fn stream_kind_of(event_type: &str) -> StreamKind {
+    match event_type {
+        "EscalatedToContractReview" | "ContractReviewConcluded" => StreamKind::Contract,
+        "SlotsObserved" | "DhuReportFiled" | "DhuReportTriaged" => StreamKind::Practice,
+        _ => StreamKind::Case,
+    }
+}
+
+/// Every event type of the catalogue.
+pub const EVENT_TYPES: [&str; 18] = [
+    "PracticeFlagged",
+    "CaseAssigned",
+    "PracticeContacted",
+    "GuidanceShared",
+    "RootCauseIdentified",
+    "SlotsRemapped",
+    "GpConnectReEnabled",
+    "DhuVisibilityConfirmed",
+    "DhuVisibilityIssueReported",
+    "SlotsObserved",
+    "ComplianceConfirmed",
+    "CaseClosed",
+    "CaseReopened",
+    "NoteAdded",
+    "EscalatedToContractReview",
+    "ContractReviewConcluded",
+    "DhuReportFiled",
+    "DhuReportTriaged",
+];
 
 /// The current schema version of each event type: bump it when the data's shape changes, and
 /// add the step from the old shape to [`upcast`].
 pub fn schema_version(event_type: &str) -> Option<u32> {
     match event_type {
-        "PracticeContacted" => Some(2),
-        "PracticeFlagged"
-        | "CaseAssigned"
+        "PracticeContacted"
+        | "PracticeFlagged"
+        | "DhuVisibilityConfirmed"
+        | "DhuVisibilityIssueReported"
+        | "ComplianceConfirmed"
+        | "CaseReopened" => Some(2),
+        "CaseAssigned"
         | "GuidanceShared"
         | "RootCauseIdentified"
         | "SlotsRemapped"
         | "GpConnectReEnabled"
-        | "DhuVisibilityConfirmed"
-        | "DhuVisibilityIssueReported"
         | "SlotsObserved"
-        | "ComplianceConfirmed"
         | "CaseClosed"
-        | "CaseReopened"
         | "NoteAdded"
-        | "EscalatedToContractReview" => Some(1),
+        | "EscalatedToContractReview"
+        | "ContractReviewConcluded"
+        | "DhuReportFiled"
+        | "DhuReportTriaged" => Some(1),
         _ => None,
     }
 }
@@ -291,7 +469,9 @@ pub fn decode_event(event_type: &str, data: &str) -> Result<CaseEvent, DecodeErr
     serde_json::from_value(tagged).map_err(invalid)
 }
 
-/// Brings `fields` from `version` to the current shape, one version at a time.
+/// Brings `fields` from `version` to the current shape, one version at a time. The version 2
+/// shapes of PracticeFlagged, DhuVisibilityConfirmed, DhuVisibilityIssueReported,
+/// ComplianceConfirmed and CaseReopened only add optional fields, so version 1 reads as it is.
 fn upcast(event_type: &str, version: u64, fields: &mut Map<String, Value>) {
     if event_type == "PracticeContacted" && version < 2 {
         // v1 (the first pilot's shape): `note` held the summary, `by` the champion (now in the

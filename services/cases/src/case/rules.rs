@@ -1,6 +1,7 @@
-//! Every rule of DESIGN.md, in one place: who may issue which command, what each status accepts,
-//! compliance needs visible ≥ required, and business time is neither in the future nor before the
-//! case opened.
+//! Every rule of a case, in one place: who may issue which command in which state (the
+//! catalogue), business time neither in the future nor before the current episode began, and what
+//! compliance needs: visible slots at or above the requirement in force, no open DHU shortfall, and
+//! evidence that says so.
 
 use chrono::{DateTime, Utc};
 
@@ -11,52 +12,62 @@ use super::state::{Case, CaseStatus};
 use crate::role::Role;
 use crate::values::{ValueError, required_slots};
 
+/// The earliest business time anything may be dated: a slip of a year's digits is caught.
+pub fn earliest_business_time() -> DateTime<Utc> {
+    DateTime::from_timestamp(946_684_800, 0).unwrap_or(DateTime::<Utc>::MIN_UTC) // 2000-01-01
+}
+
 /// The events `command` causes on `case`, or why it may not. `now` is the caller's clock.
 pub fn decide(case: &Case, command: &Command, now: DateTime<Utc>) -> Result<Vec<CaseEvent>, CaseError> {
     let action = &command.action;
-    check_role(command)?;
-    if command.occurred_at > now {
-        return Err(CaseError::OccurredInFuture {
-            occurred_at: command.occurred_at,
+    let rule = action.rule();
+    let role = command.actor.role;
+    if !rule.permits(role) {
+        return Err(CaseError::Forbidden {
+            role,
+            action: action.name(),
         });
     }
-    let Some(status) = case.status else {
-        return match action {
-            Action::FlagPractice {
-                practice,
-                list_size,
-                visible_slots,
-                source,
-                reason,
-            } => Ok(vec![CaseEvent::PracticeFlagged(PracticeFlagged {
-                practice: practice.clone(),
-                list_size: *list_size,
-                required_slots: required_slots(*list_size),
-                visible_slots: *visible_slots,
-                source: source.clone(),
-                reason: reason.clone(),
-            })]),
-            _ => Err(CaseError::CaseNotFound),
-        };
-    };
-    if let Some(opened_at) = case.created_at.filter(|opened_at| command.occurred_at < *opened_at) {
-        return Err(CaseError::OccurredBeforeOpened {
-            occurred_at: command.occurred_at,
-            opened_at,
+    check_time(case, command, now)?;
+    if !rule.allowed.admits(case.status) {
+        return Err(match (case.status, action) {
+            (None, _) => CaseError::CaseNotFound,
+            (Some(_), Action::FlagPractice { .. }) => CaseError::CaseAlreadyExists,
+            (Some(status), _) => CaseError::InvalidTransition {
+                status,
+                action: action.name(),
+            },
         });
     }
-    check_status(status, action)?;
 
     let event = match action {
-        Action::FlagPractice { .. } => return Err(CaseError::CaseAlreadyExists),
+        Action::FlagPractice {
+            practice,
+            list_size,
+            visible_slots,
+            source,
+            reason,
+        } => CaseEvent::PracticeFlagged(PracticeFlagged {
+            practice: practice.clone(),
+            list_size: *list_size,
+            required_slots: required_slots(*list_size),
+            visible_slots: *visible_slots,
+            source: source.clone(),
+            reason: reason.clone(),
+        }),
         Action::AssignCase { champion_id } => {
-            // A champion takes an unassigned case; only the ICB moves a case someone holds.
-            if command.actor.role == Role::Champion
-                && let Some(holder) = case.assigned_to.as_ref().filter(|holder| *holder != champion_id)
-            {
-                return Err(CaseError::HeldByAnotherChampion {
-                    champion_id: holder.to_string(),
-                });
+            if role == Role::Champion {
+                if champion_id.as_str() != command.actor.id.as_str() {
+                    return Err(CaseError::AssignOnlySelf {
+                        champion_id: champion_id.to_string(),
+                    });
+                }
+                // A champion takes an unassigned case; only the ICB moves a case someone holds.
+                if let Some(holder) = case.assigned_to.as_ref().filter(|holder| *holder != champion_id) {
+                    return Err(CaseError::HeldByAnotherChampion {
+                        champion_id: holder.to_string(),
+                    });
+                }
             }
             CaseEvent::CaseAssigned(CaseAssigned {
                 champion_id: champion_id.clone(),
@@ -104,34 +115,49 @@ pub fn decide(case: &Case, command: &Command, now: DateTime<Utc>) -> Result<Vec<
             reference: reference.clone(),
         }),
         Action::ConfirmDhuVisibility { visible_slots_per_day } => {
+            // Judged against the requirement on the day the DHU looked.
             CaseEvent::DhuVisibilityConfirmed(DhuVisibilityConfirmed {
                 visible_slots_per_day: *visible_slots_per_day,
+                required_slots: Some(case.requirement_at(command.occurred_at)),
             })
         }
-        Action::ReportDhuVisibilityIssue { issue, detail } => {
-            CaseEvent::DhuVisibilityIssueReported(DhuVisibilityIssueReported {
-                issue: issue.clone(),
-                detail: detail.clone(),
-            })
-        }
+        Action::ReportDhuVisibilityIssue {
+            category,
+            issue,
+            detail,
+        } => CaseEvent::DhuVisibilityIssueReported(DhuVisibilityIssueReported {
+            category: Some(category.unwrap_or(RootCause::Other)),
+            issue: issue.clone(),
+            detail: detail.clone(),
+        }),
         Action::ConfirmCompliance {
             visible_slots_per_day,
             evidence,
         } => {
-            let required = case.required_slots.max(1);
+            let required = case.requirement_at(command.occurred_at);
             if visible_slots_per_day.get() < required {
                 return Err(CaseError::NotCompliant {
                     visible: visible_slots_per_day.get(),
                     required,
                 });
             }
+            if let Some(shortfall) = case.shortfall() {
+                return Err(CaseError::DhuShortfall {
+                    visible: shortfall.visible,
+                    required: shortfall.required,
+                });
+            }
+            check_evidence(case, *evidence, command.occurred_at)?;
             CaseEvent::ComplianceConfirmed(ComplianceConfirmed {
                 visible_slots_per_day: *visible_slots_per_day,
                 evidence: *evidence,
+                required_slots: Some(required),
             })
         }
         Action::CloseCase { reason } => {
-            if *reason == CloseReason::Compliant && status != CaseStatus::Compliant {
+            if let (CloseReason::Compliant, Some(status)) = (reason, case.status)
+                && status != CaseStatus::Compliant
+            {
                 return Err(CaseError::InvalidTransition {
                     status,
                     action: "close as compliant",
@@ -139,67 +165,97 @@ pub fn decide(case: &Case, command: &Command, now: DateTime<Utc>) -> Result<Vec<
             }
             CaseEvent::CaseClosed(CaseClosed { reason: *reason })
         }
-        Action::ReopenCase { reason, visible_slots } => CaseEvent::CaseReopened(CaseReopened {
+        Action::ReopenCase {
+            reason,
+            visible_slots,
+            cause,
+            list_size,
+        } => CaseEvent::CaseReopened(CaseReopened {
             reason: reason.clone(),
             visible_slots: *visible_slots,
+            cause: Some(*cause),
+            list_size: *list_size,
+            required_slots: list_size.map(required_slots),
         }),
         Action::AddNote { text } => CaseEvent::NoteAdded(NoteAdded { text: text.clone() }),
         Action::EscalateToContractReview { reason } => {
+            if case.review_open {
+                return Err(CaseError::ReviewAlreadyOpen);
+            }
             CaseEvent::EscalatedToContractReview(EscalatedToContractReview { reason: reason.clone() })
+        }
+        Action::ConcludeContractReview { outcome, note } => {
+            if !case.review_open {
+                return Err(CaseError::NoOpenReview);
+            }
+            CaseEvent::ContractReviewConcluded(ContractReviewConcluded {
+                outcome: *outcome,
+                note: note.clone(),
+            })
         }
     };
     Ok(vec![event])
 }
 
-/// GRAPHQL.md's roles per mutation. Admins may flag and reopen because dashboard imports, which
-/// admins may run, do both.
-fn check_role(command: &Command) -> Result<(), CaseError> {
-    use Role::*;
-    let role = command.actor.role;
-    let allowed: &[Role] = match &command.action {
-        Action::FlagPractice { .. } | Action::ReopenCase { .. } => &[Icb, Admin],
-        Action::AssignCase { champion_id } => {
-            if role == Champion && champion_id.as_str() != command.actor.id.as_str() {
-                return Err(CaseError::AssignOnlySelf {
-                    champion_id: champion_id.to_string(),
-                });
-            }
-            &[Champion, Icb]
-        }
-        Action::RecordContact { .. }
-        | Action::ShareGuidance { .. }
-        | Action::RecordRootCause { .. }
-        | Action::RecordRemap { .. }
-        | Action::RecordGpConnectReEnabled { .. } => &[Champion],
-        Action::ConfirmDhuVisibility { .. } | Action::ReportDhuVisibilityIssue { .. } => &[Dhu],
-        Action::ConfirmCompliance { .. } | Action::CloseCase { .. } | Action::EscalateToContractReview { .. } => &[Icb],
-        Action::AddNote { .. } => &[Champion, Icb],
+/// Business time is never in the future, never implausibly early, and never before the current
+/// episode began (the last flag or reopen); a reopen is never before what it reopens.
+fn check_time(case: &Case, command: &Command, now: DateTime<Utc>) -> Result<(), CaseError> {
+    let occurred_at = command.occurred_at;
+    if occurred_at > now {
+        return Err(CaseError::OccurredInFuture { occurred_at });
+    }
+    let earliest = earliest_business_time();
+    if occurred_at < earliest {
+        return Err(CaseError::OccurredTooEarly { occurred_at, earliest });
+    }
+    let episode_began = match command.action {
+        Action::ReopenCase { .. } => [case.opened_at, case.compliant_at, case.closed_at]
+            .into_iter()
+            .flatten()
+            .max(),
+        _ => case.opened_at,
     };
-    if allowed.contains(&role) {
-        Ok(())
-    } else {
-        Err(CaseError::Forbidden {
-            role,
-            action: command.action.name(),
-        })
+    match episode_began {
+        Some(opened_at) if occurred_at < opened_at => Err(CaseError::OccurredBeforeOpened { occurred_at, opened_at }),
+        _ => Ok(()),
     }
 }
 
-/// What each status accepts: an open case takes the work; a COMPLIANT or CLOSED one takes only a
-/// reopen and notes, and a COMPLIANT one may also be closed.
-fn check_status(status: CaseStatus, action: &Action) -> Result<(), CaseError> {
-    let allowed = match action {
-        Action::AddNote { .. } | Action::FlagPractice { .. } => true,
-        Action::ReopenCase { .. } => !status.is_open(),
-        Action::CloseCase { .. } => status != CaseStatus::Closed,
-        _ => status.is_open(),
+/// What compliance needs beside the count: evidence from this episode, after the last remap.
+fn check_evidence(case: &Case, evidence: Evidence, at: DateTime<Utc>) -> Result<(), CaseError> {
+    let since = case.last_remap_at.or(case.opened_at);
+    let since_text = match (case.last_remap_at, since) {
+        (Some(remap), _) => format!("since the last remap ({})", remap.format("%-d %b %Y %H:%M")),
+        (None, Some(opened)) => format!("since the case opened ({})", opened.format("%-d %b %Y %H:%M")),
+        (None, None) => "in this case".to_string(),
     };
-    if allowed {
-        Ok(())
-    } else {
-        Err(CaseError::InvalidTransition {
-            status,
-            action: action.name(),
-        })
+    match evidence {
+        Evidence::DhuConfirmation => match case.dhu_check {
+            Some(check) if check.meets() && check.at <= at => Ok(()),
+            Some(check) if check.at > at => Err(CaseError::MissingEvidence(format!(
+                "the DHU's confirmation is dated after this confirmation of compliance ({})",
+                check.at.format("%-d %b %Y %H:%M")
+            ))),
+            _ => Err(CaseError::MissingEvidence(format!(
+                "there is no DHU confirmation at or above the requirement {since_text}"
+            ))),
+        },
+        Evidence::Dashboard => {
+            let seen = since.is_some_and(|since| {
+                case.observations_between(since, at)
+                    .any(|o| o.visible >= o.required.max(1))
+            });
+            if seen {
+                Ok(())
+            } else {
+                Err(CaseError::MissingEvidence(format!(
+                    "there is no dashboard observation at or above the requirement dated {}",
+                    since_text.replacen("since", "after", 1)
+                )))
+            }
+        }
+        Evidence::GpConnectVerification => Err(CaseError::MissingEvidence(
+            "there is no GP Connect verification of this practice's slots".into(),
+        )),
     }
 }

@@ -46,6 +46,7 @@ pub fn flag(ods_code: &str) -> Action {
         source: FlagSource {
             kind: FlagSourceKind::Manual,
             report_date: None,
+            report_id: None,
         },
         reason: None,
     }

@@ -1,0 +1,244 @@
+//! DHU reports on practices from the web: the DHU's form to report what it sees on any practice,
+//! and the ICB's triage of the reports on practices that had no open case (open a case from one,
+//! or dismiss it with a reason). Everything goes through the GraphQL schema as the signed-in
+//! person, so the same rules and lens apply.
+
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde_json::{Value, json};
+
+use super::layout::{csrf_field, date, error_summary, page};
+use super::session::Session;
+use super::{Ids, WebState, gql_problem, ids, query, redirect, signed_in_form};
+
+/// The root-cause vocabulary, as the forms offer it.
+const CATEGORIES: &[(&str, &str)] = &[
+    ("SLOT_TYPE_NOT_EXTERNAL", "Slot type not externally visible"),
+    ("PROVIDER_CODE_UNMAPPED", "111 provider's code not mapped"),
+    ("WRONG_SLOT_OWNER", "No qualifying session holder as slot owner"),
+    ("GP_CONNECT_DISABLED", "GP Connect switched off"),
+    ("TEMPLATE_MISSING_SLOTS", "Template releases too few slots"),
+    ("INSUFFICIENT_SLOTS_FOR_LIST_SIZE", "Too few slots for the list size"),
+    ("BRANCH_SITE_ANOMALY", "Slots at a branch site"),
+    ("OTHER", "Something else"),
+];
+
+pub fn category_label(category: &str) -> &str {
+    CATEGORIES
+        .iter()
+        .find(|(code, _)| *code == category)
+        .map_or(category, |(_, label)| label)
+}
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// The DHU's form: report what it sees on any practice, by ODS code.
+pub fn report_form(session: &Session, values: &[(String, String)], errors: &[(String, String)]) -> Markup {
+    let value = |name: &str| field(values, name).unwrap_or("").to_string();
+    let error = |name: &str| errors.iter().find(|(f, _)| f == name).map(|(_, m)| m.clone());
+    html! {
+        form method="post" action="/dhu/report" id="report-practice" novalidate {
+            (csrf_field(session))
+            h2 class="nhsuk-heading-m" { "Report a problem with a practice's slots" }
+            p { "For any practice: it goes onto the practice's open case if it has one, otherwise to the ICB to decide what to do." }
+            div class={"nhsuk-form-group" @if error("odsCode").is_some() { " nhsuk-form-group--error" }} {
+                label class="nhsuk-label" for="report-ods" { "Practice ODS code" }
+                div class="nhsuk-hint" id="report-ods-hint" { "One letter and five digits, for example Z00011" }
+                @if let Some(message) = error("odsCode") {
+                    span class="nhsuk-error-message" id="report-ods-error" { span class="nhsuk-u-visually-hidden" { "Error: " } (message) }
+                }
+                input class="nhsuk-input nhsuk-input--width-10" id="report-ods" name="odsCode" type="text" value=(value("odsCode")) aria-describedby="report-ods-hint";
+            }
+            div class="nhsuk-form-group" {
+                label class="nhsuk-label" for="report-category" { "What you found" }
+                select class="nhsuk-select" id="report-category" name="category" {
+                    @for (code, label) in CATEGORIES {
+                        option value=(code) selected[value("category") == *code] { (label) }
+                    }
+                }
+            }
+            div class="nhsuk-form-group" {
+                label class="nhsuk-label" for="report-detail" { "Detail (optional)" }
+                textarea class="nhsuk-textarea" id="report-detail" name="detail" rows="3" { (value("detail")) }
+            }
+            input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+            button class="nhsuk-button" type="submit" { "Send the report" }
+        }
+    }
+}
+
+/// `POST /dhu/report`.
+pub async fn report(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match signed_in_form(&state, &headers, &form).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let input = json!({
+        "odsCode": field(&form, "odsCode").unwrap_or(""),
+        "category": field(&form, "category").unwrap_or("OTHER"),
+        "detail": field(&form, "detail"),
+        "commandId": field(&form, "commandId"),
+    });
+    let text = "mutation($i: ReportVisibilityProblemInput!) { reportVisibilityProblem(input: $i) { case { id } report { id } } }";
+    match query(&state, &session, ids(ids_), text, json!({ "i": input })).await {
+        Ok(data) => match data["reportVisibilityProblem"]["case"]["id"].as_str() {
+            Some(case_id) => redirect(&format!("/cases/{case_id}#timeline")),
+            None => redirect("/dhu?reported=1#your-reports"),
+        },
+        Err(errors) if errors.first().is_some_and(|e| e.code == "BAD_USER_INPUT") => {
+            let message = errors[0]
+                .message
+                .split_once(": ")
+                .map_or(errors[0].message.clone(), |(_, m)| m.to_string());
+            let field = errors[0].field.clone().unwrap_or_else(|| "odsCode".into());
+            let body = html! {
+                (error_summary("There is a problem", &[(Some("report-ods".into()), message.clone())]))
+                (report_form(&session, &form, &[(field, message)]))
+            };
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page("Report a problem", Some(&session), false, body),
+            )
+                .into_response()
+        }
+        Err(errors) => gql_problem(&session, &errors),
+    }
+}
+
+/// The DHU's own reports, and where each stands.
+pub fn reports_table(reports: &[Value]) -> Markup {
+    html! {
+        h2 class="nhsuk-heading-m" id="your-reports" { "Your reports on practices with no open case (" (reports.len()) ")" }
+        @if reports.is_empty() {
+            p { "None." }
+        } @else {
+            table class="nhsuk-table-responsive" id="dhu-reports" {
+                thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "What you found" } th scope="col" { "Reported" } th scope="col" { "What the ICB did" } } }
+                tbody class="nhsuk-table__body" {
+                    @for report in reports {
+                        tr class="nhsuk-table__row" {
+                            td class="nhsuk-table__cell" { (practice_name(report)) }
+                            td class="nhsuk-table__cell" { (category_label(report["category"].as_str().unwrap_or(""))) }
+                            td class="nhsuk-table__cell" { (date(&report["reportedAt"])) }
+                            td class="nhsuk-table__cell" { (status_label(report)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn practice_name(report: &Value) -> String {
+    let practice = &report["practice"];
+    match practice["name"].as_str() {
+        Some(name) => format!("{name} ({})", practice["odsCode"].as_str().unwrap_or("")),
+        None => practice["odsCode"].as_str().unwrap_or("").to_string(),
+    }
+}
+
+fn status_label(report: &Value) -> String {
+    match report["status"].as_str() {
+        Some("CASE_OPENED") => "Opened a case".into(),
+        Some("DISMISSED") => "Dismissed".into(),
+        _ => "Waiting for the ICB".into(),
+    }
+}
+
+/// The ICB's triage list: each report with "open a case" and "dismiss".
+pub fn triage_table(session: &Session, reports: &[Value]) -> Markup {
+    html! {
+        h2 class="nhsuk-heading-m" id="triage" { "DHU reports to triage (" (reports.len()) ")" }
+        @if reports.is_empty() {
+            p { "No DHU report is waiting." }
+        } @else {
+            table class="nhsuk-table-responsive" id="triage-reports" {
+                thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "DHU found" } th scope="col" { "Reported" } th scope="col" { span class="nhsuk-u-visually-hidden" { "Decide" } } } }
+                tbody class="nhsuk-table__body" {
+                    @for report in reports {
+                        @let id = report["id"].as_str().unwrap_or("");
+                        tr class="nhsuk-table__row" {
+                            td class="nhsuk-table__cell" { (practice_name(report)) }
+                            td class="nhsuk-table__cell" {
+                                (category_label(report["category"].as_str().unwrap_or("")))
+                                @if let Some(detail) = report["detail"].as_str() { br; span class="nhsuk-body-s" { (detail) } }
+                            }
+                            td class="nhsuk-table__cell" { (date(&report["reportedAt"])) }
+                            td class="nhsuk-table__cell" {
+                                form method="post" action={"/icb/reports/" (id) "/open"} class="cl-inline" {
+                                    (csrf_field(session))
+                                    input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+                                    button class="nhsuk-button nhsuk-button--small" type="submit" { "Open a case" }
+                                }
+                                form method="post" action={"/icb/reports/" (id) "/dismiss"} class="cl-inline-form" {
+                                    (csrf_field(session))
+                                    input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+                                    label class="nhsuk-label" for={"dismiss-" (id)} { "Why nothing needs doing" }
+                                    input class="nhsuk-input" id={"dismiss-" (id)} name="reason" type="text";
+                                    button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit" { "Dismiss" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /icb/reports/{id}/{open|dismiss}`.
+pub async fn triage(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Path((id, decision)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match signed_in_form(&state, &headers, &form).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let (text, input) = match decision.as_str() {
+        "open" => (
+            "mutation($i: OpenCaseFromDhuReportInput!) { openCaseFromDhuReport(input: $i) { case { id } } }",
+            json!({ "reportId": id, "commandId": field(&form, "commandId") }),
+        ),
+        "dismiss" => (
+            "mutation($i: DismissDhuReportInput!) { dismissDhuReport(input: $i) { id } }",
+            json!({ "reportId": id, "reason": field(&form, "reason").unwrap_or(""), "commandId": field(&form, "commandId") }),
+        ),
+        _ => {
+            return super::problem(
+                StatusCode::NOT_FOUND,
+                Some(&session),
+                "Page not found",
+                "There is no such decision.",
+            );
+        }
+    };
+    match query(&state, &session, ids(ids_), text, json!({ "i": input })).await {
+        Ok(data) => match data["openCaseFromDhuReport"]["case"]["id"].as_str() {
+            Some(case_id) => redirect(&format!("/cases/{case_id}")),
+            None => redirect("/icb#triage"),
+        },
+        Err(errors) if errors.first().is_some_and(|e| e.code == "BAD_USER_INPUT") => super::problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&session),
+            "The report was not dismissed",
+            "Say why nothing needs doing, then dismiss it. Go back and try again.",
+        ),
+        Err(errors) => gql_problem(&session, &errors),
+    }
+}

@@ -1,0 +1,146 @@
+//! Who may issue which command, in which states of the case, and the event it produces: written
+//! once, here. `decide` enforces it; the GraphQL resolvers, the web pages' forms and the replay of
+//! a recorded story read it, so they cannot disagree.
+
+use super::state::CaseStatus;
+use crate::role::Role;
+
+/// The states of a case a command is allowed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowed {
+    /// Only where there is no case yet: it makes one.
+    NewCase,
+    /// An open case (not COMPLIANT, not CLOSED).
+    Open,
+    /// A COMPLIANT or CLOSED case.
+    Finished,
+    /// Any case but a CLOSED one.
+    NotClosed,
+    /// Any case.
+    AnyCase,
+    /// A practice, whatever its cases: the command works on the practice's stream.
+    Practice,
+}
+
+impl Allowed {
+    /// Whether a case in `status` (`None`: no case) admits the command.
+    pub fn admits(self, status: Option<CaseStatus>) -> bool {
+        match (self, status) {
+            (Allowed::NewCase, None) | (Allowed::Practice, _) => true,
+            (_, None) | (Allowed::NewCase, Some(_)) => false,
+            (Allowed::Open, Some(status)) => status.is_open(),
+            (Allowed::Finished, Some(status)) => !status.is_open(),
+            (Allowed::NotClosed, Some(status)) => status != CaseStatus::Closed,
+            (Allowed::AnyCase, Some(_)) => true,
+        }
+    }
+}
+
+/// One command's rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommandRule {
+    /// The command's name, as `Action::name` gives it.
+    pub command: &'static str,
+    pub roles: &'static [Role],
+    pub allowed: Allowed,
+    /// The type of the event it produces.
+    pub event: &'static str,
+}
+
+impl CommandRule {
+    pub fn permits(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+use Role::{Admin, Champion, Dhu, Icb};
+
+const fn rule(command: &'static str, roles: &'static [Role], allowed: Allowed, event: &'static str) -> CommandRule {
+    CommandRule {
+        command,
+        roles,
+        allowed,
+        event,
+    }
+}
+
+/// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
+/// both; and triage DHU reports, as the ICB does.
+pub const COMMANDS: [CommandRule; 17] = [
+    rule("FlagPractice", &[Icb, Admin], Allowed::NewCase, "PracticeFlagged"),
+    rule("AssignCase", &[Champion, Icb], Allowed::Open, "CaseAssigned"),
+    rule("RecordContact", &[Champion], Allowed::Open, "PracticeContacted"),
+    rule("ShareGuidance", &[Champion], Allowed::Open, "GuidanceShared"),
+    rule("RecordRootCause", &[Champion], Allowed::Open, "RootCauseIdentified"),
+    rule("RecordRemap", &[Champion], Allowed::Open, "SlotsRemapped"),
+    rule(
+        "RecordGpConnectReEnabled",
+        &[Champion],
+        Allowed::Open,
+        "GpConnectReEnabled",
+    ),
+    rule("ConfirmDhuVisibility", &[Dhu], Allowed::Open, "DhuVisibilityConfirmed"),
+    rule(
+        "ReportDhuVisibilityIssue",
+        &[Dhu],
+        Allowed::Open,
+        "DhuVisibilityIssueReported",
+    ),
+    rule("ConfirmCompliance", &[Icb], Allowed::Open, "ComplianceConfirmed"),
+    rule("CloseCase", &[Icb], Allowed::NotClosed, "CaseClosed"),
+    rule("ReopenCase", &[Icb, Admin], Allowed::Finished, "CaseReopened"),
+    rule("AddNote", &[Champion, Icb], Allowed::AnyCase, "NoteAdded"),
+    rule(
+        "EscalateToContractReview",
+        &[Icb],
+        Allowed::Open,
+        "EscalatedToContractReview",
+    ),
+    rule(
+        "ConcludeContractReview",
+        &[Icb],
+        Allowed::AnyCase,
+        "ContractReviewConcluded",
+    ),
+    rule("FileDhuReport", &[Dhu], Allowed::Practice, "DhuReportFiled"),
+    rule("TriageDhuReport", &[Icb, Admin], Allowed::Practice, "DhuReportTriaged"),
+];
+
+/// The rule of `command`.
+pub fn command_rule(command: &str) -> Option<&'static CommandRule> {
+    COMMANDS.iter().find(|rule| rule.command == command)
+}
+
+/// The rule of the command that produces events of `event_type`.
+pub fn rule_for_event(event_type: &str) -> Option<&'static CommandRule> {
+    COMMANDS.iter().find(|rule| rule.event == event_type)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_command_and_each_event_has_one_rule() {
+        for rule in &COMMANDS {
+            assert_eq!(command_rule(rule.command), Some(rule));
+            assert_eq!(rule_for_event(rule.event), Some(rule));
+            assert!(
+                crate::case::event::EVENT_TYPES.contains(&rule.event),
+                "{} produces an event of the catalogue",
+                rule.command
+            );
+        }
+    }
+
+    #[test]
+    fn the_states_a_command_is_allowed_in() {
+        use CaseStatus::*;
+        assert!(Allowed::NewCase.admits(None) && !Allowed::NewCase.admits(Some(Flagged)));
+        assert!(Allowed::Open.admits(Some(DhuConfirmed)) && !Allowed::Open.admits(Some(Compliant)));
+        assert!(Allowed::Finished.admits(Some(Closed)) && !Allowed::Finished.admits(Some(Remapped)));
+        assert!(Allowed::NotClosed.admits(Some(Compliant)) && !Allowed::NotClosed.admits(Some(Closed)));
+        assert!(Allowed::AnyCase.admits(Some(Closed)) && !Allowed::AnyCase.admits(None));
+        assert!(Allowed::Practice.admits(None) && Allowed::Practice.admits(Some(Compliant)));
+    }
+}

@@ -1,0 +1,263 @@
+//! DHU reports on practices: a report goes onto the practice's open case when it has one, else
+//! into the practice's stream for the ICB to triage, once: by opening a case from it, or by
+//! dismissing it with a reason. A triage appends to the practice's stream with `Exact`, so a
+//! report cannot be both dismissed and opened by two people at once.
+
+use caseledger_cases::case::{FlagSource, FlagSourceKind, RootCause, Triage, encode_event};
+use caseledger_cases::practice::{SlotsObserved, practice_stream};
+use caseledger_cases::reports::{PracticeReports, ReportAction, ReportCommand, decide_report, evolve_reports};
+use caseledger_cases::values::{FreeText, OdsCode};
+use caseledger_cases::{Action, CaseError, CaseEvent};
+use caseledger_eventstore::{ExpectedRevision, NewEvent, StoreError};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::handler::Outcome;
+use crate::history::{envelope_of, event_id, metadata, read_whole};
+use crate::registry::{RegisteredState, latest_cases};
+use crate::{CommandContext, CommandError, Commands};
+
+/// Attempts before a triage gives up on a practice whose stream keeps moving.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// A report written or triaged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportOutcome {
+    pub ods_code: OdsCode,
+    pub report_id: Uuid,
+    /// The command had been applied before (same `commandId`): nothing was written now.
+    pub duplicate: bool,
+}
+
+/// Where a DHU report went.
+#[derive(Debug, Clone)]
+pub enum Reported {
+    /// Onto the practice's open case, as `DhuVisibilityIssueReported`.
+    OnCase(Box<Outcome>),
+    /// Into the practice's stream, for the ICB to triage.
+    Filed(ReportOutcome),
+}
+
+/// A practice's stream as the report rules see it, and its latest observation.
+struct PracticeState {
+    reports: PracticeReports,
+    latest: Option<SlotsObserved>,
+}
+
+impl Commands {
+    async fn practice_state(&self, ods_code: &OdsCode) -> Result<PracticeState, CommandError> {
+        let mut state = PracticeState {
+            reports: PracticeReports::default(),
+            latest: None,
+        };
+        for event in read_whole(&self.store, &practice_stream(ods_code)).await? {
+            let envelope = envelope_of(&event)?;
+            if let CaseEvent::SlotsObserved(observed) = &envelope.event
+                && state
+                    .latest
+                    .as_ref()
+                    .is_none_or(|latest| latest.report_date <= observed.report_date)
+            {
+                state.latest = Some(observed.clone());
+            }
+            state.reports = evolve_reports(state.reports, &envelope);
+        }
+        Ok(state)
+    }
+
+    /// The practice's oldest report that nobody has triaged yet.
+    pub async fn oldest_untriaged_report(&self, ods_code: &OdsCode) -> Result<Option<Uuid>, CommandError> {
+        let state = self.practice_state(ods_code).await?;
+        Ok(state
+            .reports
+            .reports
+            .iter()
+            .find(|report| report.triage.is_none())
+            .map(|report| report.report_id))
+    }
+
+    /// The DHU reports what it sees on practice `ods_code`: onto its open case if it has one,
+    /// otherwise as a report for the ICB's triage.
+    pub async fn report_visibility(
+        &self,
+        context: &CommandContext,
+        ods_code: &OdsCode,
+        category: RootCause,
+        detail: Option<FreeText>,
+        now: DateTime<Utc>,
+    ) -> Result<Reported, CommandError> {
+        let mut conn = self.store.pool().acquire().await?;
+        let latest = latest_cases(&mut conn, &[ods_code.to_string()]).await?;
+        drop(conn);
+        if let Some(open) = latest.iter().find(|c| c.state == RegisteredState::Open) {
+            let action = Action::ReportDhuVisibilityIssue {
+                category: Some(category),
+                issue: None,
+                detail,
+            };
+            return self
+                .execute(open.case_id, context, action, now)
+                .await
+                .map(|outcome| Reported::OnCase(Box::new(outcome)));
+        }
+        let report_id = report_id_for(context);
+        let action = ReportAction::File {
+            report_id,
+            category,
+            detail,
+        };
+        self.report_command(context, ods_code, action, now)
+            .await
+            .map(Reported::Filed)
+    }
+
+    /// The ICB dismisses report `report_id` of practice `ods_code`, saying why.
+    pub async fn dismiss_dhu_report(
+        &self,
+        context: &CommandContext,
+        ods_code: &OdsCode,
+        report_id: Uuid,
+        reason: FreeText,
+        now: DateTime<Utc>,
+    ) -> Result<ReportOutcome, CommandError> {
+        let action = ReportAction::Triage {
+            report_id,
+            outcome: Triage::Dismissed { reason },
+        };
+        self.report_command(context, ods_code, action, now).await
+    }
+
+    /// The ICB opens a case from report `report_id` of practice `ods_code` (a `PracticeFlagged`
+    /// with source `dhu_report`), described by the practice's latest dashboard observation, and
+    /// records the report as triaged.
+    pub async fn open_case_from_report(
+        &self,
+        context: &CommandContext,
+        ods_code: &OdsCode,
+        report_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, CommandError> {
+        let state = self.practice_state(ods_code).await?;
+        // The rules first (role, the report exists and is untriaged), before any case is made.
+        let probe = ReportCommand {
+            actor: context.actor.clone(),
+            occurred_at: context.occurred_at.unwrap_or(now),
+            action: ReportAction::Triage {
+                report_id,
+                outcome: Triage::CaseOpened { case_id: Uuid::nil() },
+            },
+        };
+        decide_report(&state.reports, &probe, now)?;
+        let Some(latest) = state.latest else {
+            return Err(CommandError::UnknownPractice {
+                ods_code: ods_code.to_string(),
+            });
+        };
+        let flag = Action::FlagPractice {
+            practice: latest.practice,
+            list_size: latest.list_size,
+            visible_slots: latest.visible_slots,
+            source: FlagSource {
+                kind: FlagSourceKind::DhuReport,
+                report_date: None,
+                report_id: Some(report_id),
+            },
+            reason: None,
+        };
+        let mut flag_context = context.clone();
+        // One case per report, however often the ICB presses the button.
+        flag_context.command_id = Some(format!("dhu-report:{report_id}"));
+        let outcome = self.flag_practice(&flag_context, flag, now).await?;
+        let triage = ReportAction::Triage {
+            report_id,
+            outcome: Triage::CaseOpened {
+                case_id: outcome.case_id,
+            },
+        };
+        match self.report_command(context, ods_code, triage, now).await {
+            Ok(_) | Err(CommandError::Rejected(CaseError::ReportAlreadyTriaged)) => Ok(outcome),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Decides `action` on the practice's reports and appends its event with `Exact`.
+    async fn report_command(
+        &self,
+        context: &CommandContext,
+        ods_code: &OdsCode,
+        action: ReportAction,
+        now: DateTime<Utc>,
+    ) -> Result<ReportOutcome, CommandError> {
+        let report_id = match &action {
+            ReportAction::File { report_id, .. } | ReportAction::Triage { report_id, .. } => *report_id,
+        };
+        let occurred_at = context.occurred_at.unwrap_or(now);
+        let command = ReportCommand {
+            actor: context.actor.clone(),
+            occurred_at,
+            action,
+        };
+        let stream = practice_stream(ods_code);
+        let metadata = metadata(
+            context,
+            occurred_at,
+            context.correlation_id.unwrap_or_else(Uuid::now_v7),
+        );
+        for _ in 0..MAX_ATTEMPTS {
+            let state = self.practice_state(ods_code).await?;
+            let events = match decide_report(&state.reports, &command, now) {
+                Ok(events) => events,
+                // A repeat of a triage that went through is the first one's answer.
+                Err(CaseError::ReportAlreadyTriaged)
+                    if self.store.find_event(event_id(context, 0)).await?.is_some() =>
+                {
+                    return Ok(ReportOutcome {
+                        ods_code: ods_code.clone(),
+                        report_id,
+                        duplicate: true,
+                    });
+                }
+                Err(error) => return Err(error.into()),
+            };
+            let new_events = events
+                .iter()
+                .enumerate()
+                .map(|(index, event)| {
+                    let (event_type, data) = encode_event(event);
+                    NewEvent::new(event_id(context, index), event_type, &data, metadata.clone())
+                        .map_err(|e| StoreError::Malformed(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let expected = state
+                .reports
+                .revision()
+                .map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
+            match self.store.append(&stream, expected, &new_events).await {
+                Ok(result) => {
+                    return Ok(ReportOutcome {
+                        ods_code: ods_code.clone(),
+                        report_id,
+                        duplicate: result.duplicate,
+                    });
+                }
+                Err(StoreError::WrongExpectedVersion { .. }) => {
+                    tracing::debug!(%ods_code, "the practice's stream moved; deciding again");
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(CommandError::Conflict {
+            expected: None,
+            actual: None,
+        })
+    }
+}
+
+/// A report's id: from the command id when there is one (a repeat files nothing new), else new.
+fn report_id_for(context: &CommandContext) -> Uuid {
+    const NAMESPACE: Uuid = Uuid::from_u128(0x6361_7365_6c65_6467_6572_2d72_6570_0001);
+    match &context.command_id {
+        Some(command_id) => Uuid::new_v5(&NAMESPACE, format!("{}/{command_id}", context.actor.id).as_bytes()),
+        None => Uuid::now_v7(),
+    }
+}
