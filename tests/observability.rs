@@ -352,3 +352,96 @@ fn sigterm_stops_the_service_cleanly_with_a_subscription_open() {
         .unwrap();
     assert_eq!(held, 0);
 }
+
+#[test]
+fn an_event_a_projection_rejects_is_parked_and_an_admin_retries_or_skips_it() {
+    use caseledger_eventstore::{EventMetadata, EventStore, ExpectedRevision, NewEvent};
+    let rt = runtime();
+    let db = rt.block_on(caseledger_testsupport::fresh_db());
+    let service = Service::launch(&db.url(), Launch::default());
+    let (icb, admin) = (service.token("icb", "icb-assurance-1"), service.token("admin", "ops-1"));
+
+    // A case event no projection can read (as a bad deploy or a hand-edited row would leave).
+    let store = rt.block_on(async { EventStore::new(db.pool.clone()) });
+    let bad_id = uuid::Uuid::now_v7();
+    let bad = NewEvent::new(
+        bad_id,
+        "PracticeFlagged",
+        &json!({ "not": "a flag" }),
+        EventMetadata::default(),
+    )
+    .unwrap();
+    rt.block_on(store.append(
+        &format!("case-{}", uuid::Uuid::now_v7()),
+        ExpectedRevision::NoStream,
+        &[bad],
+    ))
+    .unwrap();
+
+    // The views go on past it: a flag after it is seen, and its answer waits for the views.
+    let flagged = service.graphql(Some(&icb), FLAG, flag_input("Z00012", 9_027));
+    assert!(flagged["errors"].is_null(), "{flagged}");
+    let summary = service.graphql(Some(&icb), "{ icb { summary { casesOpened } } }", json!({}));
+    assert_eq!(summary["data"]["icb"]["summary"]["casesOpened"], 1, "{summary}");
+
+    let parked = |token: &str| {
+        service.graphql(
+            Some(token),
+            "{ parkedEvents { projection eventId type error attempts resolution } }",
+            json!({}),
+        )
+    };
+    assert!(eventually(Duration::from_secs(10), || {
+        parked(&admin)["data"]["parkedEvents"]
+            .as_array()
+            .is_some_and(|events| events.iter().any(|e| e["projection"] == "case_view"))
+    }));
+    let listed = parked(&admin);
+    let case_view = listed["data"]["parkedEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["projection"] == "case_view")
+        .unwrap()
+        .clone();
+    assert_eq!(case_view["eventId"], bad_id.to_string());
+    assert_eq!(case_view["type"], "PracticeFlagged");
+    assert!(case_view["error"].as_str().unwrap().len() > 3, "{case_view}");
+    assert!(case_view["resolution"].is_null());
+    assert!(
+        service
+            .metric("caseledger_projection_parked_events", &[("projection", "case_view")])
+            .unwrap()
+            >= 1.0
+    );
+
+    // Only admins see or touch them.
+    assert_eq!(codes(&parked(&icb)), vec!["FORBIDDEN"]);
+    let retry = "mutation($p: String!, $e: ID!) { retryParkedEvent(projection: $p, eventId: $e) { resolution } }";
+    let skip =
+        "mutation($p: String!, $e: ID!) { skipParkedEvent(projection: $p, eventId: $e) { resolution resolvedAt } }";
+    let on = |projection: &str| json!({ "p": projection, "e": bad_id.to_string() });
+    assert_eq!(
+        codes(&service.graphql(Some(&icb), skip, on("case_view"))),
+        vec!["FORBIDDEN"]
+    );
+    // Retried while the cause is still there: it fails again, and says so.
+    assert_eq!(
+        codes(&service.graphql(Some(&admin), retry, on("case_view"))),
+        vec!["EVENT_STILL_FAILS"]
+    );
+    assert_eq!(
+        codes(&service.graphql(Some(&admin), retry, on("no_such_view"))),
+        vec!["BAD_USER_INPUT"]
+    );
+    let skipped = service.graphql(Some(&admin), skip, on("case_view"));
+    assert_eq!(skipped["data"]["skipParkedEvent"]["resolution"], "skipped", "{skipped}");
+    assert_eq!(
+        codes(&service.graphql(Some(&admin), skip, on("case_view"))),
+        vec!["NOT_FOUND"],
+        "already resolved"
+    );
+    assert!(eventually(Duration::from_secs(5), || {
+        service.metric("caseledger_projection_parked_events", &[("projection", "case_view")]) == Some(0.0)
+    }));
+}

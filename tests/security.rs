@@ -147,7 +147,9 @@ fn aliases_and_pages_cost_what_they_read() {
 
 #[test]
 fn twenty_subscriptions_share_one_feed_and_hold_no_database_connection() {
-    let db = runtime().block_on(caseledger_testsupport::fresh_db());
+    // One runtime for the pool's whole life: its connections belong to the runtime that made them.
+    let rt = runtime();
+    let db = rt.block_on(caseledger_testsupport::fresh_db());
     let service = Service::launch(&db.url(), caseledger_tests::Launch::default());
     let icb = service.token("icb", "icb-assurance-1");
     let lmc = service.token("lmc", "lmc-officer-1");
@@ -160,7 +162,7 @@ fn twenty_subscriptions_share_one_feed_and_hold_no_database_connection() {
     };
     let case_id = flag(&service, &icb, "Z00042");
 
-    runtime().block_on(async {
+    rt.block_on(async {
         let before = connections().await;
         let mut sockets = Vec::new();
         for _ in 0..2 {

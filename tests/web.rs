@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
 
-use caseledger_tests::{Service, Web, fixture};
+use caseledger_tests::{Service, Web, fixture, hidden};
 use serde_json::{Value, json};
 
 fn history(service: &Service, token: &str, case_id: &str) -> Vec<Value> {
@@ -338,4 +338,197 @@ fn many_open_pages_share_one_live_feed_and_leave_the_database_pool_free() {
         }
         assert!(line.trim().len() > "data:".len(), "{line}");
     }
+}
+
+#[test]
+fn the_case_list_comes_a_page_at_a_time_and_the_dashboard_reads_no_case_list() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    // 60 non-compliant practices in one place, flagged by one extract.
+    let mut csv = String::from("report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\n");
+    for n in 0..60 {
+        csv.push_str(&format!("2026-01-05,Y{n:05},Practice {n},U10001,Rugby,6000,0\n"));
+    }
+    let imported = service.graphql(
+        Some(&icb),
+        "mutation($c: String!) { importDashboard(csv: $c) { flagged } }",
+        json!({ "c": csv }),
+    );
+    assert_eq!(imported["data"]["importDashboard"]["flagged"], 60, "{imported}");
+    let mut web = Web::new(&service);
+    web.sign_in("icb-assurance-1");
+
+    let first = web.get("/icb/cases?place=Rugby");
+    assert_eq!(first.status, 200);
+    assert!(first.body.contains("60 cases, 50 on this page"), "{}", first.body);
+    assert_eq!(first.body.matches("Practice ").count(), 50);
+    let next = first
+        .body
+        .split("href=\"")
+        .find_map(|rest| rest.split('"').next().filter(|href| href.contains("after=")))
+        .unwrap()
+        .replace("&amp;", "&");
+    assert!(next.starts_with("/icb/cases?place=Rugby&after="), "{next}");
+    let second = web.get(&next);
+    assert!(second.body.contains("60 cases, 10 on this page"), "{}", second.body);
+    assert!(second.body.contains("First page") && !second.body.contains("Next page"));
+    let firsts: Vec<&str> = first.body.matches("Practice ").collect();
+    assert_eq!(
+        firsts.len() + second.body.matches("Practice ").count(),
+        60,
+        "no case on both pages"
+    );
+    assert_eq!(web.get("/icb/cases?place=Rugby&after=not-a-cursor").status, 400);
+
+    // The dashboard's histogram and trend come from the summary, as many as are compliant.
+    let summary = service.graphql(
+        Some(&icb),
+        "{ icb { trendStart summary { compliantCases timeToCompliance(bucketDays: 7) { fromDays toDays count } } } }",
+        json!({}),
+    );
+    assert_eq!(summary["data"]["icb"]["trendStart"], "2026-01-05", "{summary}");
+    assert_eq!(summary["data"]["icb"]["summary"]["timeToCompliance"], json!([]));
+    let refused = service.graphql(
+        Some(&icb),
+        "{ icb { summary { timeToCompliance(bucketDays: 0) { count } } } }",
+        json!({}),
+    );
+    assert_eq!(caseledger_tests::codes(&refused), vec!["BAD_USER_INPUT"]);
+    let dashboard = web.get("/icb");
+    assert!(dashboard.body.contains("No case has become compliant yet."));
+}
+
+#[test]
+fn a_practice_page_and_the_pcn_table_for_the_icb_and_not_for_a_stranger() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let register = std::fs::read_to_string(fixture("case-study/practices.csv")).unwrap();
+    let registered = service.graphql(
+        Some(&icb),
+        "mutation($c: String!) { importPracticeRegister(csv: $c) { registered errorCount } }",
+        json!({ "c": register }),
+    );
+    assert_eq!(
+        registered["data"]["importPracticeRegister"]["registered"], 119,
+        "{registered}"
+    );
+    seeded(&service, &icb);
+    let mut web = Web::new(&service);
+    web.sign_in("icb-assurance-1");
+
+    let page = web.get("/practices/Z00011");
+    assert_eq!(page.status, 200);
+    for seen in [
+        "Arden Health Centre",
+        "Keresley Branch Surgery",
+        "111 slots a day, three ways",
+        "id=\"counts\"",
+        "practice-weeks-chart",
+    ] {
+        assert!(page.body.contains(seen), "{seen}");
+    }
+    assert_eq!(web.get("/practices/Z99999").status, 404);
+    assert_eq!(web.get("/practices/not-a-code").status, 404);
+
+    let dashboard = web.get("/icb");
+    assert!(dashboard.body.contains("id=\"by-pcn\""));
+    assert!(
+        dashboard.body.contains("/icb/cases?pcn=U10020"),
+        "the PCN with 5 of its 6 practices flagged is listed"
+    );
+    let pcn = web.get("/icb/cases?pcn=U10020");
+    assert!(pcn.body.contains("5 cases"), "{}", pcn.body);
+
+    // A champion reaches only the practices of their cases.
+    let mut champion = Web::new(&service);
+    champion.sign_in("dc-amira");
+    assert_eq!(champion.get("/practices/Z00011").status, 404);
+}
+
+/// GP Connect configured as an operator would (environment variables, certificate files), a fake
+/// provider over TLS with a client certificate, and the case page's button: the search runs, its
+/// answer shows on the case and the practice pages; the LMC has no button.
+#[test]
+fn verify_through_gp_connect_from_the_case_page() {
+    use caseledger_gpconnect::fake::{FakeTls, Scenario, serve_fake};
+    let dir = tempfile::tempdir().unwrap();
+    let pki = caseledger_gpconnect::pki::generate(dir.path()).unwrap();
+    let week0 = std::fs::read_to_string(fixture("case-study/dashboard-week-00.csv")).unwrap();
+    // Every practice of the extract offers 5 bookable slots each core-hours day.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let practices: Vec<Value> = week0
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split(',').nth(1))
+        .map(|ods| {
+            json!({
+                "ods_code": ods, "name": "Surgery",
+                "locations": [{"id": "main", "name": "Main Surgery"}],
+                "schedules": [{"id": "s", "location": "main"}],
+                "generate": [{"schedule": "s", "from": today, "to": "2099-12-31", "per_day": 5, "minutes": 10,
+                              "availability": {"allowed_ods_codes": ["NHS111"], "allowed_org_types": ["urgent-care"]}}]
+            })
+        })
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = runtime
+        .block_on(serve_fake(
+            Scenario::from_json(&json!({ "practices": practices }).to_string()).unwrap(),
+            FakeTls::from_pem_files(&pki.server_cert, &pki.server_key, &pki.ca).unwrap(),
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    let template = fake.endpoint_template();
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let (cert, key, ca) = (path(&pki.client_cert), path(&pki.client_key), path(&pki.ca));
+    let service = Service::start_with(
+        &[
+            ("CASELEDGER_GPCONNECT_PROVIDER_ODS_CODE", "NHS111"),
+            ("CASELEDGER_GPCONNECT_PROVIDER_NAME", "NHS 111 provider"),
+            ("CASELEDGER_GPCONNECT_FROM_ASID", "200000000111"),
+            ("CASELEDGER_GPCONNECT_TO_ASID", "918999198993"),
+            ("CASELEDGER_GPCONNECT_JWT_ISSUER", "https://caseledger.test"),
+            ("CASELEDGER_GPCONNECT_CLIENT_CERT", &cert),
+            ("CASELEDGER_GPCONNECT_CLIENT_KEY", &key),
+            ("CASELEDGER_GPCONNECT_CA_BUNDLE", &ca),
+            ("CASELEDGER_GPCONNECT_PRACTITIONER_ID", "caseledger"),
+            ("CASELEDGER_GPCONNECT_PRACTITIONER_FAMILY", "CaseLedger"),
+            ("CASELEDGER_GPCONNECT_ENDPOINT_TEMPLATE", &template),
+        ],
+        &[],
+    );
+    let icb = service.token("icb", "icb-assurance-1");
+    let (case_id, required) = seeded(&service, &icb);
+
+    let mut web = Web::new(&service);
+    web.sign_in("icb-assurance-1");
+    let page = web.get(&format!("/cases/{case_id}"));
+    assert!(page.body.contains("Verify through GP Connect"), "the button is offered");
+    assert!(!page.body.contains("GP Connect check"), "nothing verified yet");
+    let csrf = hidden(&page.body, "_csrf");
+    let forged = web.post(&format!("/cases/{case_id}/verify"), &[("_csrf", "forged")]);
+    assert_eq!(forged.status, 403, "a forged form runs no search");
+    assert!(fake.requests().is_empty());
+    let done = web.post(&format!("/cases/{case_id}/verify"), &[("_csrf", &csrf)]);
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = web.get(&format!("/cases/{case_id}"));
+    let expected = format!("Enough: at least 5 free slots every core-hours day ({required} required)");
+    assert!(page.body.contains(&expected), "{}", page.body);
+    assert_eq!(fake.requests().len(), 1, "one search of 14 days");
+    let ods = service.graphql(
+        Some(&icb),
+        "query($id: ID!) { case(id: $id) { practice { odsCode } } }",
+        json!({ "id": case_id }),
+    )["data"]["case"]["practice"]["odsCode"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(web.get(&format!("/practices/{ods}")).body.contains(&expected));
+
+    let mut lmc = Web::new(&service);
+    lmc.sign_in("lmc-officer-1");
+    let page = lmc.get(&format!("/cases/{case_id}"));
+    assert!(page.body.contains(&expected), "the LMC sees the verdict");
+    assert!(!page.body.contains("Verify through GP Connect"), "but has no button");
+    runtime.block_on(fake.shutdown());
 }

@@ -53,6 +53,25 @@ enum Command {
         #[arg(long, default_value = "icb")]
         role: String,
     },
+    /// Imports the practice register (CSV: ods_code, practice_name, pcn_code, pcn_name, place,
+    /// list_size, main_site, branch_sites); a file with any bad row is rejected whole.
+    ImportPractices {
+        file: PathBuf,
+        #[arg(long, default_value = "icb-practice-register")]
+        actor: String,
+        /// `icb` or `admin`.
+        #[arg(long, default_value = "icb")]
+        role: String,
+    },
+    /// Imports the DHU's own visibility extract (CSV: ods_code, date, slots_visible).
+    ImportDhu {
+        file: PathBuf,
+        #[arg(long, default_value = "dhu-extract")]
+        actor: String,
+        /// `dhu` or `admin`.
+        #[arg(long, default_value = "dhu")]
+        role: String,
+    },
     /// Replays a folder shaped like the case study: weekly extracts and interventions.jsonl.
     Replay {
         dir: PathBuf,
@@ -63,8 +82,14 @@ enum Command {
     /// Rebuilds a projection (or all) from zero into new tables and swaps them in; a running
     /// service keeps answering.
     Rebuild {
-        /// `case_view` or `practice_view`; all when left out.
+        /// `case_view`, `practice_view`, `dhu_report_view` or `figures`; all when left out.
         name: Option<String>,
+    },
+    /// Events a projection set aside after failing on them: list them, retry one (once its cause
+    /// is mended) or skip it for good.
+    Parked {
+        #[command(subcommand)]
+        action: ParkedAction,
     },
     /// Prints a development token (needs CASELEDGER_DEV_JWT_SECRET).
     Token {
@@ -80,6 +105,46 @@ enum Command {
     },
     /// Prints the GraphQL schema (SDL), as schema/caseledger.graphql holds it.
     Schema,
+    /// Asks a practice's system through GP Connect, as the 111 provider would, for its free slots
+    /// over the next 14 days; records and prints what it found (needs CASELEDGER_GPCONNECT_*).
+    Verify {
+        ods_code: String,
+        #[arg(long, default_value = "icb-gpconnect-cli")]
+        actor: String,
+        /// `icb`, `dhu`, `champion` or `admin`.
+        #[arg(long, default_value = "icb")]
+        role: String,
+    },
+    /// Runs a fake GP Connect provider (free-slot search) from a scenario file, over TLS that
+    /// requires a client certificate: to try the verifier against.
+    GpconnectFake {
+        #[arg(long)]
+        scenario: PathBuf,
+        #[arg(long)]
+        cert: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        client_ca: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:9443")]
+        listen: std::net::SocketAddr,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ParkedAction {
+    /// Lists parked events, unresolved first, newest first.
+    List {
+        /// Only this projection's.
+        #[arg(long)]
+        projection: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Hands a parked event to its projection again; resolved if it now succeeds.
+    Retry { projection: String, event_id: uuid::Uuid },
+    /// Leaves a parked event out of its projection for good.
+    Skip { projection: String, event_id: uuid::Uuid },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -102,6 +167,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", sdl());
             Ok(())
         }
+        Command::GpconnectFake {
+            scenario,
+            cert,
+            key,
+            client_ca,
+            listen,
+        } => {
+            use caseledger_gpconnect::fake::{FakeTls, Scenario, serve_fake};
+            let scenario = Scenario::from_path(&scenario)?;
+            let tls = FakeTls::from_pem_files(&cert, &key, &client_ca)?;
+            let fake = serve_fake(scenario, tls, listen).await?;
+            println!("GP Connect fake provider: {}", fake.endpoint_template());
+            shutdown_signal().await;
+            fake.shutdown().await;
+            Ok(())
+        }
         command => {
             // Configuration errors before anything starts.
             let settings = Settings::from_env()?;
@@ -120,27 +201,29 @@ async fn with_database(command: Command, pool: &PgPool, settings: Settings) -> a
     let commands = Commands::new(EventStore::new(pool.clone()));
     let now = chrono::Utc::now();
     match command {
-        Command::Serve => serve(pool.clone(), settings).await,
+        Command::Serve => {
+            let verifier = crate::verify::SlotVerifier::from_env()?.map(std::sync::Arc::new);
+            serve(pool.clone(), settings, verifier).await
+        }
         Command::Demo => demo(pool.clone(), &commands, settings).await,
         Command::Migrate => {
             println!("{}", serde_json::json!({ "migrated": MIGRATOR.iter().count() }));
             Ok(())
         }
         Command::Import { file, actor, role } => {
-            let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?;
-            let csv = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let report = commands
-                .import_dashboard(&actor_named(&actor, role)?, &csv, now)
-                .await?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            if !report.errors.is_empty() {
-                bail!(
-                    "{} rejected: {} error(s), nothing applied",
-                    file.display(),
-                    report.error_count
-                );
-            }
-            Ok(())
+            let (actor, csv) = import_input(&file, &actor, &role)?;
+            let report = commands.import_dashboard(&actor, &csv, now).await?;
+            imported(&file, &report, report.error_count)
+        }
+        Command::ImportPractices { file, actor, role } => {
+            let (actor, csv) = import_input(&file, &actor, &role)?;
+            let report = commands.import_register(&actor, &csv, now).await?;
+            imported(&file, &report, report.error_count)
+        }
+        Command::ImportDhu { file, actor, role } => {
+            let (actor, csv) = import_input(&file, &actor, &role)?;
+            let report = commands.import_dhu_extract(&actor, &csv, now).await?;
+            imported(&file, &report, report.error_count)
         }
         Command::Replay { dir, actor } => {
             let report = commands.replay_dir(&dir, &actor_named(&actor, Role::Icb)?, now).await?;
@@ -159,8 +242,61 @@ async fn with_database(command: Command, pool: &PgPool, settings: Settings) -> a
             println!("{}", serde_json::to_string_pretty(&rebuilt)?);
             Ok(())
         }
-        Command::Token { .. } | Command::Schema => Ok(()),
+        Command::Parked { action } => {
+            let store = commands.store();
+            match action {
+                ParkedAction::List { projection, limit } => {
+                    let parked = caseledger_projections::parked::list(store, projection.as_deref(), limit).await?;
+                    println!("{}", serde_json::to_string_pretty(&parked)?);
+                }
+                ParkedAction::Retry { projection, event_id } => {
+                    caseledger_projections::parked::retry(store, &projection, event_id).await?;
+                    println!(
+                        "{}",
+                        serde_json::json!({ "retried": event_id, "projection": projection })
+                    );
+                }
+                ParkedAction::Skip { projection, event_id } => {
+                    caseledger_projections::parked::skip(store, &projection, event_id).await?;
+                    println!(
+                        "{}",
+                        serde_json::json!({ "skipped": event_id, "projection": projection })
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Verify { ods_code, actor, role } => {
+            let verifier = crate::verify::SlotVerifier::from_env()?
+                .context("GP Connect is not configured: set CASELEDGER_GPCONNECT_* (see the README)")?;
+            let ods = caseledger_cases::values::OdsCode::parse(&ods_code).with_context(|| format!("{ods_code:?}"))?;
+            let actor = actor_named(
+                &actor,
+                Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?,
+            )?;
+            let state = AppState::new(EventStore::new(pool.clone())).with_verifier(std::sync::Arc::new(verifier));
+            let (found, _) = crate::verify::verify(&state, &actor, &ods, None, None).await?;
+            println!("{}", serde_json::to_string_pretty(&found)?);
+            Ok(())
+        }
+        Command::Token { .. } | Command::Schema | Command::GpconnectFake { .. } => Ok(()),
     }
+}
+
+/// An import's actor (`actor` in `role`) and its file's text.
+fn import_input(file: &std::path::Path, actor: &str, role: &str) -> anyhow::Result<(caseledger_cases::Actor, String)> {
+    let role = Role::parse(role).with_context(|| format!("unknown role {role:?}"))?;
+    let csv = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    Ok((actor_named(actor, role)?, csv))
+}
+
+/// Prints an import's report; fails when it refused the file.
+fn imported(file: &std::path::Path, report: &impl serde::Serialize, errors: usize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(report)?);
+    if errors > 0 {
+        bail!("{} rejected: {errors} error(s), nothing applied", file.display());
+    }
+    Ok(())
 }
 
 /// The service's database, and the embedded cluster if this process started it.
@@ -266,10 +402,7 @@ const DEMO_FILES: [(&str, &str); 11] = [
 
 /// The demo: the case study loaded into an empty database, development tokens for each party.
 async fn demo(pool: PgPool, commands: &Commands, mut settings: Settings) -> anyhow::Result<()> {
-    let events: i64 = sqlx::query_scalar("select count(*) from events")
-        .fetch_one(&pool)
-        .await?;
-    if events == 0 {
+    if commands.store().head().await?.is_none() {
         let dir = std::env::temp_dir().join(format!("caseledger-demo-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         for (name, text) in DEMO_FILES {
@@ -309,10 +442,44 @@ async fn demo(pool: PgPool, commands: &Commands, mut settings: Settings) -> anyh
             dev_token(&secret, role, sub, 12 * 60 * 60)?
         );
     }
-    serve(pool, settings).await
+    let verifier = match crate::verify::SlotVerifier::from_env()? {
+        Some(verifier) => Some(std::sync::Arc::new(verifier)),
+        None => Some(demo_gpconnect(&pool).await?),
+    };
+    serve(pool, settings, verifier).await
 }
 
-async fn serve(pool: PgPool, settings: Settings) -> anyhow::Result<()> {
+/// The demo's GP Connect: a fake provider beside the service, its scenario made from the demo's
+/// practices (a practice with an open case offers slots the 111 provider cannot book; every
+/// seventh of the others offers one a day too few), and a verifier pointed at it with a
+/// certificate from a throwaway CA.
+async fn demo_gpconnect(pool: &PgPool) -> anyhow::Result<crate::verify::SharedVerifier> {
+    let dir = std::env::temp_dir().join(format!("caseledger-demo-gpconnect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let pki = caseledger_gpconnect::pki::generate(&dir)?;
+    // The practices as the views hold them: let the projections catch up with the demo data.
+    let store = EventStore::new(pool.clone());
+    let projections = Projections::start(&store);
+    let caught_up = caseledger_projections::wait_for_projections(&store, std::time::Duration::from_secs(120)).await;
+    projections.stop().await;
+    caught_up?;
+    let filter = caseledger_projections::practice_view::PracticeFilter::default();
+    let practices = caseledger_projections::practice_view::page(pool, &filter, None, 10_000).await?;
+    let scenario = crate::verify::demo_scenario(&practices.rows, chrono::Utc::now().date_naive());
+    let tls = caseledger_gpconnect::fake::FakeTls::from_pem_files(&pki.server_cert, &pki.server_key, &pki.ca)?;
+    let fake = caseledger_gpconnect::fake::serve_fake(scenario, tls, ([127, 0, 0, 1], 0).into()).await?;
+    let config = crate::verify::demo_config(&pki, fake.endpoint_template());
+    // The fake runs for the life of the demo process.
+    std::mem::forget(fake);
+    println!("GP Connect (fake provider for the demo): press \"Verify through GP Connect\" on a case");
+    Ok(std::sync::Arc::new(crate::verify::SlotVerifier::new(config)?))
+}
+
+async fn serve(
+    pool: PgPool,
+    settings: Settings,
+    verifier: Option<crate::verify::SharedVerifier>,
+) -> anyhow::Result<()> {
     let listen = settings.listen.clone();
     // Before anything records a metric: what is recorded earlier is lost.
     crate::monitoring::prometheus();
@@ -335,10 +502,15 @@ async fn serve(pool: PgPool, settings: Settings) -> anyhow::Result<()> {
     }
     let (stopping, stop) = tokio::sync::watch::channel(false);
     let live = LiveFeed::start(store.clone(), Some(stop.clone()));
-    let schema = build_schema_with(
-        AppState::with(store, live.clone(), settings.subscriptions),
-        settings.limits,
-    );
+    let mut app_state = AppState::with(store, live.clone(), settings.subscriptions);
+    if let Some(verifier) = verifier {
+        tracing::info!("GP Connect verification on");
+        app_state = app_state.with_verifier(verifier);
+        if let Some(every) = settings.verify_every {
+            crate::verify::spawn_schedule(app_state.clone(), every, stop.clone());
+        }
+    }
+    let schema = build_schema_with(app_state, settings.limits);
     let web = crate::web::WebState::new(
         schema.clone(),
         pool.clone(),
@@ -354,7 +526,7 @@ async fn serve(pool: PgPool, settings: Settings) -> anyhow::Result<()> {
         tracing::info!(listen = %listener.local_addr()?, "serving /metrics");
         let mut stop = stop.clone();
         tokio::spawn(
-            axum::serve(listener, metrics_router(pool.clone()))
+            axum::serve(listener, metrics_router(EventStore::new(pool.clone())))
                 .with_graceful_shutdown(async move {
                     let _ = stop.wait_for(|stop| *stop).await;
                 })

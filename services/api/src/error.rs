@@ -25,6 +25,12 @@ pub enum ApiError {
     /// A subscription fell further behind the log than its queue holds; subscribe again.
     #[error("this subscription fell behind the events and was ended: subscribe again")]
     FellBehind,
+    /// A feature this deployment has not configured (e.g. GP Connect verification).
+    #[error("{0} is not configured on this service")]
+    NotConfigured(String),
+    /// A parked event failed again when retried.
+    #[error("the event still fails: {0}")]
+    StillFails(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -60,6 +66,19 @@ impl From<caseledger_eventstore::StoreError> for ApiError {
     }
 }
 
+impl From<caseledger_projections::parked::AdminError> for ApiError {
+    fn from(error: caseledger_projections::parked::AdminError) -> Self {
+        use caseledger_eventstore::ParkedError;
+        use caseledger_projections::parked::AdminError;
+        match error {
+            AdminError::UnknownProjection(_) => ApiError::bad_input("projection", error),
+            AdminError::Parked(ParkedError::NotFound { .. }) => ApiError::NotFound(error.to_string()),
+            AdminError::Parked(ParkedError::StillFails(cause)) => ApiError::StillFails(cause.to_string()),
+            AdminError::Parked(ParkedError::Store(cause)) => ApiError::internal(cause),
+        }
+    }
+}
+
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> Error {
         let (code, message) = match self {
@@ -70,6 +89,8 @@ impl ErrorExtensions for ApiError {
             ApiError::Command(error) => (command_code(error), self.to_string()),
             ApiError::TooMany(_) => ("TOO_MANY_SUBSCRIPTIONS", self.to_string()),
             ApiError::FellBehind => ("SUBSCRIPTION_FELL_BEHIND", self.to_string()),
+            ApiError::StillFails(_) => ("EVENT_STILL_FAILS", self.to_string()),
+            ApiError::NotConfigured(_) => ("NOT_CONFIGURED", self.to_string()),
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, source = ?cause.source(), "request failed");
                 ("INTERNAL_SERVER_ERROR", "internal error".to_string())

@@ -8,6 +8,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_graphql::Data;
+use caseledger_eventstore::EventStore;
 use std::str::FromStr;
 
 use async_graphql::http::{
@@ -84,12 +85,12 @@ pub fn router(state: HttpState) -> Router {
 
 /// `/metrics` alone, for its own listener (`CASELEDGER_METRICS_LISTEN`): what it shows (contract
 /// review activity among it) is for the operators' scraper, not for the public port.
-pub fn metrics_router(pool: PgPool) -> Router {
+pub fn metrics_router(store: EventStore) -> Router {
     Router::new().route(
         "/metrics",
         get(move || {
-            let pool = pool.clone();
-            async move { crate::monitoring::render(&pool).await }
+            let store = store.clone();
+            async move { crate::monitoring::render(&store).await }
         }),
     )
 }

@@ -9,4 +9,5 @@ pub mod http;
 pub mod monitoring;
 pub mod settings;
 pub mod telemetry;
+pub mod verify;
 pub mod web;

@@ -10,6 +10,8 @@
 //! | `caseledger_eventstore_events_appended_total` | category | events written, by stream category |
 //! | `caseledger_subscriber_leader` | subscriber | 1 where this instance runs the projection |
 //! | `caseledger_projection_lag_events`, `caseledger_projection_lag_seconds` | projection | events not yet projected, and the age of the oldest |
+//! | `caseledger_projection_parked_events` | projection | events it set aside after failing on them, not yet retried or skipped |
+//! | `caseledger_subscriber_parked_events_total` | subscriber | events parked since the process started |
 //! | `caseledger_eventstore_oldest_writer_seconds` | | age of the oldest transaction with an id still open: it holds back `$all` |
 
 use std::sync::{Arc, Mutex, OnceLock};
@@ -22,8 +24,8 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header::CONTENT_TYPE};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use caseledger_eventstore::{EventStore, StoreError};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use sqlx::PgPool;
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -116,11 +118,11 @@ pub async fn track(mut request: Request, next: Next) -> Response {
     response
 }
 
-/// `/metrics`: the recorder's metrics, with the database gauges read now.
-pub async fn render(pool: &PgPool) -> Response {
+/// `/metrics`: the recorder's metrics, with the store's gauges read now.
+pub async fn render(store: &EventStore) -> Response {
     let handle = prometheus();
-    if let Err(error) = database_gauges(pool).await {
-        tracing::warn!(%error, "could not read the database gauges for /metrics");
+    if let Err(error) = store_gauges(store).await {
+        tracing::warn!(%error, "could not read the store's gauges for /metrics");
     }
     handle.run_upkeep();
     (
@@ -132,39 +134,18 @@ pub async fn render(pool: &PgPool) -> Response {
 }
 
 /// Counted past this many, a lag is reported as this many.
-const LAG_COUNT_LIMIT: i64 = 1_000_000;
+const LAG_COUNT_LIMIT: u64 = 1_000_000;
 
-async fn database_gauges(pool: &PgPool) -> Result<(), sqlx::Error> {
-    let mut conn = pool.acquire().await?;
+async fn store_gauges(store: &EventStore) -> Result<(), StoreError> {
+    let parked = store.unresolved_parked().await?;
     for name in caseledger_projections::NAMES {
-        let checkpoint: Option<(String, i64)> =
-            sqlx::query_as("select tx_id::text, position from subscription_checkpoints where subscriber = $1")
-                .bind(name)
-                .fetch_optional(&mut *conn)
-                .await?;
-        let (tx_id, position) = checkpoint.unwrap_or_else(|| ("0".into(), -1));
-        let (behind, seconds): (i64, f64) = sqlx::query_as(
-            "select count(*), coalesce(extract(epoch from now() - min(recorded_at)), 0)::float8
-               from (select recorded_at from events
-                      where (tx_id, position) > ($1::text::xid8, $2)
-                      order by tx_id, position limit $3) pending",
-        )
-        .bind(&tx_id)
-        .bind(position)
-        .bind(LAG_COUNT_LIMIT)
-        .fetch_one(&mut *conn)
-        .await?;
-        metrics::gauge!("caseledger_projection_lag_events", "projection" => name).set(behind as f64);
-        metrics::gauge!("caseledger_projection_lag_seconds", "projection" => name).set(seconds.max(0.0));
+        let lag = store.lag(name, LAG_COUNT_LIMIT).await?;
+        metrics::gauge!("caseledger_projection_lag_events", "projection" => name).set(lag.events as f64);
+        metrics::gauge!("caseledger_projection_lag_seconds", "projection" => name).set(lag.seconds.max(0.0));
+        let unresolved = parked.iter().find(|(n, _)| n == name).map_or(0, |(_, count)| *count);
+        metrics::gauge!("caseledger_projection_parked_events", "projection" => name).set(unresolved as f64);
     }
-    // Any open transaction that has an id holds back what `$all` readers may see (cluster-wide).
-    let oldest: f64 = sqlx::query_scalar(
-        "select coalesce(extract(epoch from now() - min(xact_start)), 0)::float8
-           from pg_stat_activity where backend_xid is not null",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    metrics::gauge!("caseledger_eventstore_oldest_writer_seconds").set(oldest.max(0.0));
+    metrics::gauge!("caseledger_eventstore_oldest_writer_seconds").set(store.oldest_writer_seconds().await?.max(0.0));
     Ok(())
 }
 

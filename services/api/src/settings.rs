@@ -61,6 +61,9 @@ pub struct Settings {
     pub subscriptions: SubscriptionLimits,
     /// `CASELEDGER_SESSION_IDLE_SECONDS`: a web session unused this long ends (30 minutes).
     pub session_idle: Duration,
+    /// `CASELEDGER_GPCONNECT_VERIFY_EVERY_HOURS`: how often each practice with an open case is
+    /// verified through GP Connect, when GP Connect is configured (a week; 0 turns it off).
+    pub verify_every: Option<Duration>,
 }
 
 /// How many subscriptions may be open at once.
@@ -115,6 +118,10 @@ impl Settings {
                 )?,
             },
             session_idle: Duration::from_secs(number("CASELEDGER_SESSION_IDLE_SECONDS", 30 * 60u64)?),
+            verify_every: match number("CASELEDGER_GPCONNECT_VERIFY_EVERY_HOURS", 7 * 24u64)? {
+                0 => None,
+                hours => Some(Duration::from_secs(hours.saturating_mul(3600))),
+            },
         };
         Ok(settings)
     }
@@ -216,6 +223,7 @@ mod tests {
             limits: Limits::default(),
             subscriptions: SubscriptionLimits::default(),
             session_idle: Duration::from_secs(60),
+            verify_every: None,
         }
     }
 

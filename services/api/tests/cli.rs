@@ -92,3 +92,63 @@ fn without_database_url_it_runs_on_its_own_cluster_whose_data_survives_restarts(
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn parked_events_are_listed_retried_and_skipped_from_the_command_line() {
+    use caseledger_eventstore::{EventMetadata, EventStore, ExpectedRevision, NewEvent};
+    let db = caseledger_testsupport::fresh_db().await;
+    let store = EventStore::new(db.pool.clone());
+    // An event no projection can read, then every projection run over it: each parks it.
+    let bad_id = uuid::Uuid::now_v7();
+    let bad = NewEvent::new(
+        bad_id,
+        "PracticeFlagged",
+        &serde_json::json!({ "not": "a flag" }),
+        EventMetadata::default(),
+    )
+    .unwrap();
+    store
+        .append(
+            &format!("case-{}", uuid::Uuid::now_v7()),
+            ExpectedRevision::NoStream,
+            &[bad],
+        )
+        .await
+        .unwrap();
+    let projections = caseledger_projections::Projections::start(&store);
+    assert!(
+        caseledger_projections::wait_for_projections(&store, std::time::Duration::from_secs(30))
+            .await
+            .unwrap(),
+        "the projections went past the bad event"
+    );
+    projections.stop().await;
+
+    let out = caseledger(&db.url(), &["parked", "list", "--projection", "case_view"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["event_id"], bad_id.to_string());
+    assert!(
+        listed[0]["error"].as_str().unwrap().contains("PracticeFlagged"),
+        "{listed}"
+    );
+
+    let id = bad_id.to_string();
+    let out = caseledger(&db.url(), &["parked", "retry", "case_view", &id]);
+    assert!(!out.status.success(), "it still fails");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("still fails"));
+    let out = caseledger(&db.url(), &["parked", "skip", "no_such_view", &id]);
+    assert!(!out.status.success());
+    let out = caseledger(&db.url(), &["parked", "skip", "case_view", &id]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = caseledger(&db.url(), &["parked", "list"]);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let case_view = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["subscriber"] == "case_view")
+        .unwrap();
+    assert_eq!(case_view["resolution"], "skipped");
+}

@@ -144,7 +144,7 @@ async fn the_lmc_and_dhu_never_receive_names_notes_or_free_text() {
 #[tokio::test]
 async fn the_icb_summary_trend_and_time_travel_agree_with_the_story() {
     let service = replayed().await;
-    let fields = "practices nonCompliantPractices casesOpened openCases compliantCases closedCases medianDaysToCompliance byStatus { status count } byPlace { place openCases compliantCases nonCompliantPractices }";
+    let fields = "practices nonCompliantPractices casesOpened openCases compliantCases closedCases medianDaysToCompliance byStatus { status count } byPlace { place openCases compliantCases nonCompliantPractices } timeToCompliance { fromDays toDays count }";
     let live = service
         .as_role(
             Role::Icb,
@@ -163,6 +163,13 @@ async fn the_icb_summary_trend_and_time_travel_agree_with_the_story() {
         (Some(28), Some(0))
     );
     assert!(summary["medianDaysToCompliance"].as_f64().unwrap() > 0.0);
+    // The histogram holds every compliant case once, in weeks from 0.
+    let weeks = summary["timeToCompliance"].as_array().unwrap();
+    assert_eq!(weeks.iter().map(|w| w["count"].as_i64().unwrap()).sum::<i64>(), 28);
+    assert_eq!(
+        (weeks[0]["fromDays"].as_i64(), weeks[0]["toDays"].as_i64()),
+        (Some(0), Some(7))
+    );
 
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let travelled = service
@@ -274,5 +281,178 @@ async fn mutations_answer_with_typed_errors() {
         .as_role(Role::Icb, "icb-assurance-1", "mutation { flagPractice(input: { odsCode: \"12345\", practiceName: \"x\", pcnCode: \"U00001\", place: \"x\", listSize: 5000, visibleSlots: 0 }) { revision } }", json!({}))
         .await;
     assert_eq!(codes(&bad_ods), ["BAD_USER_INPUT"]);
+    service.stop().await;
+}
+
+#[tokio::test]
+async fn practices_pcns_missing_weeks_and_the_three_counts_for_each_party() {
+    let service = replayed().await;
+    let icb = |query: &'static str, variables: Value| service.as_role(Role::Icb, "icb-assurance-1", query, variables);
+
+    // Every registered practice, a page at a time, with the register's details.
+    let all = icb(
+        "{ practices(first: 500) { totalCount edges { node { odsCode registered missingWeeks } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(all["data"]["practices"]["totalCount"], 119, "{all}");
+    let nodes = all["data"]["practices"]["edges"].as_array().unwrap();
+    assert!(
+        nodes
+            .iter()
+            .all(|e| e["node"]["registered"] == true && e["node"]["missingWeeks"] == 0)
+    );
+    let page = icb(
+        "{ practices(first: 50, pcn: \"U10020\") { totalCount pageInfo { hasNextPage } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(page["data"]["practices"]["totalCount"], 6, "{page}");
+    let arden = icb(
+        "{ practice(odsCode: \"Z00011\") { name mainSite branchSites pcnName observations { reportDate visibleSlots } \
+           counts { requiredSlots dashboard { slots } disagreement } } }",
+        json!({}),
+    )
+    .await;
+    let arden = &arden["data"]["practice"];
+    assert_eq!(arden["branchSites"], json!(["Keresley Branch Surgery"]));
+    assert_eq!(arden["observations"].as_array().unwrap().len(), 9, "a row a week");
+    assert_eq!(
+        arden["counts"]["dashboard"]["slots"],
+        arden["observations"][8]["visibleSlots"]
+    );
+
+    // A practice with a case: its episodes, and the counts a remap and DHU's confirmation left.
+    let flagged: String = sqlx::query_scalar("select ods_code from case_view order by ods_code limit 1")
+        .fetch_one(&service.db.pool)
+        .await
+        .unwrap();
+    let with_case = icb(
+        "query($o: String!) { practice(odsCode: $o) { episodes { status } cases { id } \
+           counts { configured { slots } seenByDhu { slots } dashboard { slots } } } }",
+        json!({ "o": flagged }),
+    )
+    .await;
+    let p = &with_case["data"]["practice"];
+    assert_eq!(p["episodes"].as_array().unwrap().len(), 1, "{with_case}");
+    assert_eq!(p["episodes"][0]["status"], "COMPLIANT");
+    assert!(
+        !p["counts"]["configured"].is_null() && !p["counts"]["seenByDhu"].is_null(),
+        "{with_case}"
+    );
+
+    // The summary's PCN roll-up, most in need of attention first, and a PCN's trend.
+    let summary = icb(
+        "{ icb { summary { byPcn { pcnCode pcnName place practices openCases } } \
+           trend(from: \"2026-01-05\", to: \"2026-03-02\", everyDays: 7, pcn: \"U10020\") { date openCases } } }",
+        json!({}),
+    )
+    .await;
+    let pcns = summary["data"]["icb"]["summary"]["byPcn"].as_array().unwrap();
+    assert_eq!(pcns.len(), 20, "{summary}");
+    assert_eq!(pcns.iter().map(|p| p["practices"].as_i64().unwrap()).sum::<i64>(), 119);
+    let trend = summary["data"]["icb"]["trend"].as_array().unwrap();
+    assert_eq!(
+        trend[0]["openCases"], 5,
+        "5 of the 6 practices of U10020 flagged in week 0: {summary}"
+    );
+
+    // Two extracts that lack Z00011: no data one week, then two.
+    let commands = Commands::new(service.store.clone());
+    let importer = caseledger_cases::Actor::new(ShortText::parse("icb-assurance-1").unwrap(), Role::Icb);
+    let week8 = std::fs::read_to_string(case_study().join("dashboard-week-08.csv")).unwrap();
+    for date in ["2026-03-09", "2026-03-16"] {
+        let without: String = week8
+            .lines()
+            .filter(|l| !l.contains(",Z00011,"))
+            .map(|l| format!("{}\n", l.replacen("2026-03-02", date, 1)))
+            .collect();
+        let report = commands
+            .import_dashboard(&importer, &without, chrono::Utc::now())
+            .await
+            .unwrap();
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        assert_eq!(report.missing, vec!["Z00011".to_string()]);
+    }
+    // The DHU's own extract: it sees nothing at a practice the dashboard says is compliant.
+    let compliant = arden["counts"]["requiredSlots"].as_i64().unwrap();
+    assert!(arden["counts"]["dashboard"]["slots"].as_i64().unwrap() >= compliant);
+    let dhu = caseledger_cases::Actor::new(ShortText::parse("dhu-liaison-1").unwrap(), Role::Dhu);
+    let extract = commands
+        .import_dhu_extract(
+            &dhu,
+            "ods_code,date,slots_visible\nZ00011,2026-03-17,0\n",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(extract.observed, 1);
+    assert!(
+        caseledger_projections::wait_for_projections(&service.store, std::time::Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    let missing = icb(
+        "{ practices(missingData: true) { edges { node { odsCode missingWeeks counts { disagreement seenByDhu { slots } } } } } \
+           disagreeing: practices(disagreement: true) { edges { node { odsCode } } } }",
+        json!({}),
+    )
+    .await;
+    let missing_nodes = missing["data"]["practices"]["edges"].as_array().unwrap();
+    assert_eq!(missing_nodes.len(), 1, "{missing}");
+    assert_eq!(missing_nodes[0]["node"]["odsCode"], "Z00011");
+    assert_eq!(missing_nodes[0]["node"]["missingWeeks"], 2);
+    assert_eq!(missing_nodes[0]["node"]["counts"]["disagreement"], true);
+    assert_eq!(
+        missing["data"]["disagreeing"]["edges"],
+        json!([{ "node": { "odsCode": "Z00011" } }])
+    );
+
+    // Each party: the LMC and the DHU see every practice; a champion only those of their cases.
+    for role in [Role::Lmc, Role::Dhu] {
+        let seen = service
+            .as_role(role, "someone", "{ practices(first: 500) { totalCount } }", json!({}))
+            .await;
+        assert_eq!(seen["data"]["practices"]["totalCount"], 119, "{role}: {seen}");
+    }
+    let theirs: Vec<String> =
+        sqlx::query_scalar("select distinct ods_code from case_view where assigned_to = 'dc-amira'")
+            .fetch_all(&service.db.pool)
+            .await
+            .unwrap();
+    assert!(!theirs.is_empty());
+    let champion = service
+        .as_role(
+            Role::Champion,
+            "dc-amira",
+            "{ practices(first: 500) { edges { node { odsCode } } } }",
+            json!({}),
+        )
+        .await;
+    let seen: BTreeSet<String> = champion["data"]["practices"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["odsCode"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(seen, theirs.into_iter().collect::<BTreeSet<_>>());
+    let other = service
+        .as_role(
+            Role::Champion,
+            "dc-amira",
+            "{ practice(odsCode: \"Z00011\") { odsCode } }",
+            json!({}),
+        )
+        .await;
+    assert!(!seen.contains("Z00011"));
+    assert!(other["data"]["practice"].is_null(), "{other}");
+    let anonymous = service
+        .run(
+            caseledger_api::auth::Caller::Rejected("no token".into()),
+            "{ practices { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(codes(&anonymous), vec!["UNAUTHENTICATED"]);
     service.stop().await;
 }

@@ -3,7 +3,10 @@
 
 mod append;
 mod baseline;
+mod commands;
 mod import;
+mod national;
+mod process;
 mod read_all;
 mod report;
 mod server;
@@ -49,6 +52,21 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// GraphQL mutations (`addNote`) over HTTP from N clients against `caseledger serve`; each
+    /// answer waits for the views to show its own write.
+    Commands {
+        #[arg(long, default_value_t = 1)]
+        clients: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// The read side at national size (6,300 practices, 3 years of weekly extracts, 30,000
+    /// case episodes) under 20 events/s of writes: each question for S seconds at 16 clients,
+    /// then the raw-PostgreSQL baseline of the same session.
+    National {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// The raw-PostgreSQL baseline: the project's copy of the shared pgbench scripts.
     Baseline {
         #[arg(long, default_value_t = 10)]
@@ -86,6 +104,20 @@ async fn main() -> anyhow::Result<()> {
         Command::Service { seconds } => service::run(&server, seconds).await?,
         Command::Baseline { seconds, events } => baseline::run_all(&server, seconds, events)?,
         Command::Suite { seconds, events } => suite(&server, seconds, events).await?,
+        Command::Commands { clients, seconds } => {
+            return report::print_lines(&commands::run(&server, clients, seconds).await?, cli.json);
+        }
+        Command::National { seconds } => {
+            let mut lines = national::run(&server, seconds).await?;
+            // The baseline of the same session: the store's ceilings on this machine.
+            for (what, run) in [
+                ("baseline_append_16_clients", baseline::append(&server, 16, 1, seconds)?),
+                ("baseline_read_all", baseline::read_all(&server, seconds, 1_000_000)?),
+            ] {
+                lines.push(serde_json::json!({ "what": what, "per_sec": run.events_per_sec, "p50_ms": run.p50_ms }));
+            }
+            return report::print_lines(&lines, cli.json);
+        }
     };
     report::print(&runs, cli.json);
     Ok(())

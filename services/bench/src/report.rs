@@ -70,3 +70,27 @@ pub fn print(runs: &[Run], json: bool) {
         );
     }
 }
+
+/// Lines of named figures: JSON, one object a line, or a table of their fields.
+pub fn print_lines(lines: &[serde_json::Value], json: bool) -> anyhow::Result<()> {
+    if json {
+        for line in lines {
+            println!("{line}");
+        }
+        return Ok(());
+    }
+    for line in lines {
+        let fields: Vec<String> = line
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(key, _)| key.as_str() != "what")
+            .map(|(key, value)| match value.as_f64() {
+                Some(number) if value.is_f64() => format!("{key} {number:.2}"),
+                _ => format!("{key} {value}"),
+            })
+            .collect();
+        println!("{:<36} {}", line["what"].as_str().unwrap_or(""), fields.join("  "));
+    }
+    Ok(())
+}

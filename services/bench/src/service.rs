@@ -21,13 +21,13 @@ use caseledger_projections::{Projections, rebuild};
 use chrono::{DateTime, Duration as Days, TimeZone, Utc};
 use uuid::Uuid;
 
+use crate::process::SECRET;
 use crate::report::Run;
 use crate::server::BenchServer;
 
 const PRACTICES: u32 = 10_000;
 const WEEKS: u32 = 90;
 const CHAMPIONS: u32 = 20;
-const SECRET: &str = "bench-secret-that-is-at-least-32-bytes-long";
 
 pub async fn run(server: &BenchServer, seconds: u64) -> anyhow::Result<Vec<Run>> {
     let pool = server.fresh_database("bench_service", true, 40).await?;
@@ -71,7 +71,7 @@ pub async fn run(server: &BenchServer, seconds: u64) -> anyhow::Result<Vec<Run>>
         pool: pool.clone(),
         web: Some(web),
     })
-    .merge(metrics_router(pool.clone()));
+    .merge(metrics_router(caseledger_eventstore::EventStore::new(pool.clone())));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let url = format!("{base}/graphql");
@@ -97,19 +97,29 @@ pub async fn run(server: &BenchServer, seconds: u64) -> anyhow::Result<Vec<Run>>
     Ok(runs)
 }
 
-/// One request of a load test; an error ends the run.
-type Request = Arc<dyn Fn(&ureq::Agent) -> anyhow::Result<()> + Send + Sync>;
+/// One request of a load test, by client number and that client's request number; an error
+/// ends the run.
+pub type Request = Arc<dyn Fn(&ureq::Agent, usize, u64) -> anyhow::Result<()> + Send + Sync>;
 
 /// A GraphQL POST with a bearer token; any GraphQL error fails the run.
-fn graphql(url: &str, token: &str, query: &str) -> Request {
+pub fn graphql(url: &str, token: &str, query: &str) -> Request {
+    let query = query.to_string();
+    graphql_with(url, token, move |_, _| serde_json::json!({ "query": query }))
+}
+
+/// A GraphQL POST whose body `body(client, request)` makes; any GraphQL error fails the run.
+pub fn graphql_with(
+    url: &str,
+    token: &str,
+    body: impl Fn(usize, u64) -> serde_json::Value + Send + Sync + 'static,
+) -> Request {
     let (url, token) = (url.to_string(), format!("Bearer {token}"));
-    let body = serde_json::json!({ "query": query }).to_string();
-    Arc::new(move |agent: &ureq::Agent| {
+    Arc::new(move |agent: &ureq::Agent, client, n| {
         let response: serde_json::Value = agent
             .post(&url)
             .set("Authorization", &token)
             .set("Content-Type", "application/json")
-            .send_string(&body)?
+            .send_string(&body(client, n).to_string())?
             .into_json()?;
         anyhow::ensure!(response["errors"].is_null(), "{response}");
         Ok(())
@@ -117,9 +127,9 @@ fn graphql(url: &str, token: &str, query: &str) -> Request {
 }
 
 /// A GET of a page with the session cookie, read to the end.
-fn page(url: &str, cookie: &str) -> Request {
+pub fn page(url: &str, cookie: &str) -> Request {
     let (url, cookie) = (url.to_string(), cookie.to_string());
-    Arc::new(move |agent: &ureq::Agent| {
+    Arc::new(move |agent: &ureq::Agent, _, _| {
         let body = agent.get(&url).set("Cookie", &cookie).call()?.into_string()?;
         anyhow::ensure!(!body.is_empty(), "{url}: an empty page");
         Ok(())
@@ -127,7 +137,7 @@ fn page(url: &str, cookie: &str) -> Request {
 }
 
 /// Signs in through the development sign-in page; the session cookie.
-fn web_session(base: &str, user: &str) -> anyhow::Result<String> {
+pub fn web_session(base: &str, user: &str) -> anyhow::Result<String> {
     let agent = ureq::AgentBuilder::new().redirects(0).build();
     let form = agent.get(&format!("{base}/sign-in")).call()?;
     let pre = form
@@ -155,19 +165,25 @@ fn web_session(base: &str, user: &str) -> anyhow::Result<String> {
 
 /// 16 clients, each sending `request` back to back for `seconds`.
 async fn load_test(mode: &str, seconds: u64, request: Request) -> anyhow::Result<Run> {
-    const CLIENTS: usize = 16;
+    load_test_with(mode, 16, seconds, request).await
+}
+
+/// `clients` clients, each sending `request` back to back for `seconds`.
+pub async fn load_test_with(mode: &str, clients: usize, seconds: u64, request: Request) -> anyhow::Result<Run> {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
-    let threads: Vec<_> = (0..CLIENTS)
-        .map(|_| {
+    let threads: Vec<_> = (0..clients)
+        .map(|client| {
             let request = request.clone();
             std::thread::spawn(move || -> anyhow::Result<Vec<Duration>> {
                 let agent = ureq::AgentBuilder::new().build();
                 let mut latencies = Vec::new();
+                let mut n = 0;
                 while Instant::now() < deadline {
                     let sent = Instant::now();
-                    request(&agent)?;
+                    request(&agent, client, n)?;
                     latencies.push(sent.elapsed());
+                    n += 1;
                 }
                 Ok(latencies)
             })
@@ -178,7 +194,7 @@ async fn load_test(mode: &str, seconds: u64, request: Request) -> anyhow::Result
         latencies.extend(thread.join().map_err(|_| anyhow::anyhow!("a client panicked"))??);
     }
     let requests = latencies.len() as u64;
-    Ok(Run::new(mode, CLIENTS, 1, requests, started.elapsed(), &mut latencies))
+    Ok(Run::new(mode, clients, 1, requests, started.elapsed(), &mut latencies))
 }
 
 /// Appends a note a millisecond apart (1,000 events/s) and measures, for each, the time from
@@ -243,11 +259,11 @@ async fn lag(store: &EventStore, seconds: u64) -> anyhow::Result<Run> {
     ))
 }
 
-fn case_id(n: u32) -> Uuid {
+pub fn case_id(n: u32) -> Uuid {
     Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | u128::from(n))
 }
 
-fn new_event(event: &CaseEvent, role: Role, actor: &str, at: DateTime<Utc>) -> anyhow::Result<NewEvent> {
+pub fn new_event(event: &CaseEvent, role: Role, actor: &str, at: DateTime<Utc>) -> anyhow::Result<NewEvent> {
     let (event_type, data) = encode_event(event);
     let mut metadata = EventMetadata::default();
     metadata.custom.insert("actor_id".into(), actor.into());
@@ -292,7 +308,14 @@ async fn load(store: &EventStore) -> anyhow::Result<u64> {
                 expected: ExpectedRevision::NoStream,
                 events,
             });
-            let case_events = case_story(n, &practice, list_size, start)?;
+            let case_events = case_story(
+                n,
+                &practice,
+                list_size,
+                start,
+                &format!("dc-{}", n % CHAMPIONS),
+                n.is_multiple_of(2),
+            )?;
             total += case_events.len() as u64;
             appends.push(StreamAppend {
                 stream: case_stream(case_id(n)),
@@ -317,16 +340,18 @@ fn practice(n: u32) -> anyhow::Result<PracticeDetails> {
     })
 }
 
-/// Flag, assign, contact, guidance, root cause, remap, DHU confirmation, two notes, and for
-/// half of them compliance (the rest a third note).
-fn case_story(
+/// Flag, assign, contact, guidance, root cause, remap, DHU confirmation, two notes, and
+/// compliance (or, when not `compliant`, a third note), a day apart from `start`.
+pub fn case_story(
     n: u32,
     practice: &PracticeDetails,
     list_size: ListSize,
     start: DateTime<Utc>,
+    champion: &str,
+    compliant: bool,
 ) -> anyhow::Result<Vec<NewEvent>> {
     let required = required_slots(list_size);
-    let champion = format!("dc-{}", n % CHAMPIONS);
+    let champion = champion.to_string();
     let text = |s: &str| FreeText::parse(s).map_err(anyhow::Error::from);
     let slots = SlotCount::new(i64::from(required))?;
     let mut story = vec![
@@ -409,7 +434,7 @@ fn case_story(
             }),
         ),
     ];
-    story.push(if n.is_multiple_of(2) {
+    story.push(if compliant {
         (
             Role::Icb,
             "icb-assurance-1".to_string(),

@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
-use serde::Serialize;
-
+pub use crate::extract::ImportError;
+use crate::extract::{Sheet, checked, day_until, whole_number};
 use crate::practice::{PracticeDetails, SlotsObserved};
 use crate::values::{ListSize, OdsCode, PcnCode, ShortText, SlotCount, required_slots};
+use chrono::NaiveDate;
 
 const REQUIRED_COLUMNS: [&str; 7] = [
     "report_date",
@@ -33,73 +33,23 @@ pub struct Dashboard {
     pub rows: Vec<DashboardRow>,
 }
 
-/// What is wrong, where: `line` is the file's line (the header is line 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImportError {
-    pub line: u64,
-    pub column: Option<String>,
-    pub message: String,
-}
-
-impl ImportError {
-    fn new(line: u64, column: Option<&str>, message: impl Into<String>) -> Self {
-        Self {
-            line,
-            column: column.map(str::to_string),
-            message: message.into(),
-        }
-    }
-}
-
 /// Parses and checks a whole extract. `today` bounds the report date: no extract from the future.
 pub fn parse_dashboard(csv: &str, today: NaiveDate) -> Result<Dashboard, Vec<ImportError>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(csv.as_bytes());
-    let headers = match reader.headers() {
-        Ok(headers) => headers.clone(),
-        Err(e) => return Err(vec![ImportError::new(1, None, format!("unreadable header: {e}"))]),
-    };
-    let index: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, name)| (name, i)).collect();
-    let missing: Vec<ImportError> = REQUIRED_COLUMNS
-        .iter()
-        .filter(|name| !index.contains_key(*name))
-        .map(|name| ImportError::new(1, Some(name), "required column is missing"))
-        .collect();
-    if !missing.is_empty() {
-        return Err(missing);
-    }
-
-    let mut errors = Vec::new();
+    let sheet = Sheet::read(csv, &REQUIRED_COLUMNS)?;
+    let mut errors = sheet.unreadable.clone();
     let mut rows = Vec::new();
     let mut seen: HashMap<OdsCode, u64> = HashMap::new();
     let mut report_date: Option<NaiveDate> = None;
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                errors.push(ImportError::new(line, None, format!("unreadable row: {e}")));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line());
-        let field = |name: &str| index.get(name).and_then(|i| record.get(*i)).unwrap_or("");
+    for record in sheet.records() {
+        let line = record.line;
+        let field = |name: &str| record.field(name);
         let mut row_errors = Vec::new();
 
         let date = checked(
             &mut row_errors,
             line,
             "report_date",
-            NaiveDate::parse_from_str(field("report_date"), "%Y-%m-%d")
-                .map_err(|_| format!("{:?} is not a date (YYYY-MM-DD)", field("report_date")))
-                .and_then(|d| {
-                    if d > today {
-                        Err(format!("{d} is in the future"))
-                    } else {
-                        Ok(d)
-                    }
-                }),
+            day_until(field("report_date"), today),
         );
         let ods_code = checked(
             &mut row_errors,
@@ -200,19 +150,6 @@ pub fn parse_dashboard(csv: &str, today: NaiveDate) -> Result<Dashboard, Vec<Imp
         None => Err(vec![ImportError::new(2, None, "the file has no rows")]),
         Some(report_date) => Ok(Dashboard { report_date, rows }),
     }
-}
-
-/// The value, or `None` with the error recorded against `column`.
-fn checked<T>(errors: &mut Vec<ImportError>, line: u64, column: &str, result: Result<T, String>) -> Option<T> {
-    result
-        .map_err(|message| errors.push(ImportError::new(line, Some(column), message)))
-        .ok()
-}
-
-fn whole_number(value: &str) -> Result<i64, String> {
-    value
-        .parse::<i64>()
-        .map_err(|_| format!("{value:?} is not a whole number"))
 }
 
 #[cfg(test)]

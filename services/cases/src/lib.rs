@@ -5,7 +5,10 @@
 
 pub mod case;
 pub mod dashboard;
+pub mod dhu_extract;
+pub mod extract;
 pub mod practice;
+pub mod register;
 pub mod reports;
 pub mod role;
 pub mod values;

@@ -39,3 +39,118 @@ impl SlotsObserved {
 pub fn practice_stream(ods_code: &OdsCode) -> String {
     format!("practice-{ods_code}")
 }
+
+/// A practice as the ICB's register holds it: who it is, where (its PCN and place are reference
+/// data from here on), its list size, and its sites. `PracticeRegistered` the first time,
+/// `PracticeDetailsChanged` (the whole entry as it is now) when a later register differs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PracticeRegistration {
+    pub practice: PracticeDetails,
+    pub list_size: ListSize,
+    /// The main surgery's name.
+    pub main_site: ShortText,
+    /// Branch surgeries, by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub branch_sites: Vec<ShortText>,
+}
+
+impl PracticeRegistration {
+    pub const REGISTERED: &'static str = "PracticeRegistered";
+    pub const CHANGED: &'static str = "PracticeDetailsChanged";
+}
+
+/// One row of the DHU's own visibility extract: the bookable 111 slots it could see at the
+/// practice in core hours on `date`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DhuSlotsObserved {
+    pub ods_code: OdsCode,
+    pub date: NaiveDate,
+    pub visible_slots: SlotCount,
+}
+
+impl DhuSlotsObserved {
+    pub const EVENT_TYPE: &'static str = "DhuSlotsObserved";
+}
+
+/// How many free slots one location of the practice offered the 111 provider on one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationSlots {
+    /// The FHIR Location's id as the practice's system gave it.
+    pub location_id: ShortText,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<ShortText>,
+    pub main_site: bool,
+    pub free_slots: u32,
+}
+
+/// One core-hours day (08:00–18:30 UK time, Monday to Friday, not a bank holiday) of a window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedDay {
+    pub date: NaiveDate,
+    pub total: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<LocationSlots>,
+}
+
+/// What a GP Connect free-slot search found against the practice's requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VerificationVerdict {
+    /// Every core-hours day of the window met the requirement.
+    Enough,
+    /// At least one core-hours day fell short.
+    TooFew,
+    /// The search did not answer: an OperationOutcome, a refusal or a transport error.
+    Failed,
+}
+
+/// CaseLedger's own free-slot search through GP Connect, as the 111 provider runs it, in
+/// `practice-<ODS code>`: `SlotVisibilityVerified` when the practice's system answered (the
+/// verdict ENOUGH or TOO_FEW), `SlotVisibilityCheckFailed` (verdict FAILED, with the error) when
+/// it did not. The time of the search is the event's business time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotVerification {
+    pub ods_code: OdsCode,
+    /// The case it was asked for, if any (a scheduled run asks for the practice's open case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<uuid::Uuid>,
+    pub window_start: NaiveDate,
+    pub window_end: NaiveDate,
+    /// The requirement it was judged against: slots a core-hours day.
+    pub required_per_day: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days: Vec<VerifiedDay>,
+    /// The fewest free slots on any core-hours day of the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_per_core_day: Option<u32>,
+    pub verdict: VerificationVerdict,
+    /// The core-hours days below the requirement (TOO_FEW).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub short_days: Vec<NaiveDate>,
+    /// The OperationOutcome's code (FAILED), e.g. `INVALID_PARAMETER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<ShortText>,
+    /// What went wrong (FAILED); may name the endpoint, so not every party sees it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ShortText>,
+}
+
+impl SlotVerification {
+    pub const VERIFIED: &'static str = "SlotVisibilityVerified";
+    pub const FAILED: &'static str = "SlotVisibilityCheckFailed";
+
+    pub fn event_type(&self) -> &'static str {
+        match self.verdict {
+            VerificationVerdict::Failed => Self::FAILED,
+            _ => Self::VERIFIED,
+        }
+    }
+
+    /// The event that records it: verified, or check failed.
+    pub fn into_event(self) -> crate::case::CaseEvent {
+        match self.verdict {
+            VerificationVerdict::Failed => crate::case::CaseEvent::SlotVisibilityCheckFailed(self),
+            _ => crate::case::CaseEvent::SlotVisibilityVerified(self),
+        }
+    }
+}

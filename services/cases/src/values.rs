@@ -104,6 +104,20 @@ impl ShortText {
     pub fn parse_optional(value: Option<&str>) -> Result<Option<Self>, ValueError> {
         value.filter(|v| !v.trim().is_empty()).map(Self::parse).transpose()
     }
+
+    /// Text from another system, made to fit: control characters become spaces and anything past
+    /// 200 characters is cut (with an ellipsis). `None` when nothing is left.
+    pub fn lossy(value: &str) -> Option<Self> {
+        let cleaned: String = value.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let cleaned = cleaned.trim();
+        let text = if cleaned.chars().count() > 200 {
+            let cut: String = cleaned.chars().take(199).collect();
+            format!("{}…", cut.trim_end())
+        } else {
+            cleaned.to_string()
+        };
+        Self::parse(&text).ok()
+    }
 }
 
 fn coded(value: &str, first_ok: fn(char) -> bool) -> Option<String> {

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
 
 use caseledger_cases::case::*;
-use caseledger_cases::practice::{PracticeDetails, SlotsObserved};
+use caseledger_cases::practice::{PracticeDetails, SlotVerification, SlotsObserved, VerificationVerdict};
 use caseledger_cases::values::{FreeText, ListSize, OdsCode, PcnCode, ShortText, SlotCount};
 use caseledger_cases::{Actor, Role};
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -786,6 +786,67 @@ fn dashboard_evidence_needs_an_observation_at_or_above_the_requirement_after_the
     // But not for a confirmation dated before that extract.
     assert!(matches!(
         when_at(&given_at(&events), icb(), t(18, 0), dashboard),
+        Err(CaseError::MissingEvidence(_))
+    ));
+}
+
+fn verified(verdict: VerificationVerdict) -> CaseEvent {
+    SlotVerification {
+        ods_code: OdsCode::parse("Z00011").unwrap(),
+        case_id: None,
+        window_start: day(19),
+        window_end: day(30),
+        required_per_day: 3,
+        days: Vec::new(),
+        min_per_core_day: (verdict != VerificationVerdict::Failed).then_some(3),
+        verdict,
+        short_days: Vec::new(),
+        error_code: None,
+        error: (verdict == VerificationVerdict::Failed).then(|| short("connection refused")),
+    }
+    .into_event()
+}
+
+#[test]
+fn gp_connect_evidence_needs_the_latest_verification_after_the_last_remap_to_be_enough() {
+    let gp_connect = comply_on(3, Evidence::GpConnectVerification);
+    let mut events = vec![(icb(), t(5, 0), flagged_event()), (amira(), t(6, 10), remapped())];
+    let Err(CaseError::MissingEvidence(message)) = when(&given_at(&events), icb(), gp_connect.clone()) else {
+        panic!("no verification is no evidence")
+    };
+    assert!(message.contains("no GP Connect verification"), "{message}");
+    // ENOUGH before the remap is not evidence of what the remap did.
+    events.insert(1, (icb(), t(5, 12), verified(VerificationVerdict::Enough)));
+    assert!(matches!(
+        when(&given_at(&events), icb(), gp_connect.clone()),
+        Err(CaseError::MissingEvidence(_))
+    ));
+    // After the remap: TOO_FEW is refused, saying so.
+    events.push((dhu(), t(8, 9), verified(VerificationVerdict::TooFew)));
+    let Err(CaseError::MissingEvidence(message)) = when(&given_at(&events), icb(), gp_connect.clone()) else {
+        panic!("too few is no evidence")
+    };
+    assert!(message.contains("too few free slots"), "{message}");
+    // ENOUGH after the remap is evidence...
+    events.push((dhu(), t(9, 9), verified(VerificationVerdict::Enough)));
+    assert!(when(&given_at(&events), icb(), gp_connect.clone()).is_ok());
+    // ...but not for a confirmation dated before it,
+    assert!(matches!(
+        when_at(&given_at(&events), icb(), t(9, 8), gp_connect.clone()),
+        Err(CaseError::MissingEvidence(_))
+    ));
+    // and not once a later search failed: the latest verification decides.
+    events.push((dhu(), t(10, 9), verified(VerificationVerdict::Failed)));
+    let Err(CaseError::MissingEvidence(message)) = when(&given_at(&events), icb(), gp_connect.clone()) else {
+        panic!("a failed search is no evidence")
+    };
+    assert!(message.contains("no answer"), "{message}");
+    // A later remap needs a new verification.
+    events.push((dhu(), t(11, 9), verified(VerificationVerdict::Enough)));
+    assert!(when(&given_at(&events), icb(), gp_connect.clone()).is_ok());
+    events.push((amira(), t(12, 9), remapped()));
+    assert!(matches!(
+        when(&given_at(&events), icb(), gp_connect),
         Err(CaseError::MissingEvidence(_))
     ));
 }

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use caseledger_cases::case::*;
+use caseledger_cases::practice::{LocationSlots, SlotVerification, VerificationVerdict, VerifiedDay};
 use caseledger_cases::practice::{PracticeDetails, SlotsObserved};
 use caseledger_cases::values::{FreeText, ListSize, OdsCode, PcnCode, ShortText, SlotCount};
 use serde_json::{Value, json};
@@ -200,7 +201,64 @@ fn samples() -> Vec<CaseEvent> {
                 reason: text("a known outage, fixed nationally"),
             },
         )),
+        CaseEvent::PracticeRegistered(registration(vec![short("Keresley Surgery")])),
+        CaseEvent::PracticeDetailsChanged(registration(Vec::new())),
+        CaseEvent::DhuSlotsObserved(caseledger_cases::practice::DhuSlotsObserved {
+            ods_code: OdsCode::parse("Z00011").unwrap(),
+            date: chrono::NaiveDate::from_ymd_opt(2026, 2, 2).unwrap(),
+            visible_slots: slots(3),
+        }),
+        CaseEvent::SlotVisibilityVerified(verification(VerificationVerdict::TooFew)),
+        CaseEvent::SlotVisibilityCheckFailed(verification(VerificationVerdict::Failed)),
     ]
+}
+
+fn verification(verdict: VerificationVerdict) -> SlotVerification {
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+    let failed = verdict == VerificationVerdict::Failed;
+    SlotVerification {
+        ods_code: OdsCode::parse("Z00011").unwrap(),
+        case_id: Some(report_id()),
+        window_start: day(2),
+        window_end: day(13),
+        required_per_day: 4,
+        days: if failed {
+            Vec::new()
+        } else {
+            vec![VerifiedDay {
+                date: day(2),
+                total: 3,
+                locations: vec![
+                    LocationSlots {
+                        location_id: short("loc-main"),
+                        name: Some(short("Arden Health Centre")),
+                        main_site: true,
+                        free_slots: 1,
+                    },
+                    LocationSlots {
+                        location_id: short("loc-branch"),
+                        name: None,
+                        main_site: false,
+                        free_slots: 2,
+                    },
+                ],
+            }]
+        },
+        min_per_core_day: (!failed).then_some(3),
+        verdict,
+        short_days: if failed { Vec::new() } else { vec![day(2)] },
+        error_code: failed.then(|| short("INVALID_PARAMETER")),
+        error: failed.then(|| short("the practice's system refused the search")),
+    }
+}
+
+fn registration(branch_sites: Vec<ShortText>) -> caseledger_cases::practice::PracticeRegistration {
+    caseledger_cases::practice::PracticeRegistration {
+        practice: practice(Some("Coventry South PCN 1")),
+        list_size: ListSize::new(14_646).unwrap(),
+        main_site: short("Arden Health Centre"),
+        branch_sites,
+    }
 }
 
 fn report_id() -> uuid::Uuid {

@@ -5,7 +5,7 @@
 
 use caseledger_cases::case::{StreamKind, case_stream, contract_stream, encode_event};
 use caseledger_cases::{Action, Case, CaseEvent, Command, EventEnvelope, decide, evolve};
-use caseledger_eventstore::{ExpectedRevision, NewEvent, StoreError, append_with};
+use caseledger_eventstore::{ExpectedRevision, NewEvent, Position, StoreError, append_with};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -25,6 +25,9 @@ pub struct Outcome {
     pub case: Case,
     /// The command had been applied before (same `commandId`): nothing was written now.
     pub duplicate: bool,
+    /// Where its last event went in the global order (`None` when nothing was written): wait
+    /// for the views to pass it to read this write.
+    pub position: Option<Position>,
 }
 
 /// Whether the rules of `action` consult the requirement on a given day, and so need the
@@ -47,10 +50,8 @@ impl Commands {
         // A repeated flag carries the same first event id: find the case it made.
         if context.command_id.is_some()
             && let Some(earlier) = self.store.find_event(event_id(context, 0)).await?
-            && let Some(case_id) = earlier
-                .stream_id
-                .strip_prefix("case-")
-                .and_then(|id| Uuid::parse_str(id).ok())
+            && let Some(caseledger_cases::case::StreamName::Case(case_id)) =
+                caseledger_cases::case::StreamName::parse(&earlier.stream_id)
         {
             let loaded = load(&self.store, case_id, false).await?;
             return Ok(Outcome {
@@ -58,6 +59,7 @@ impl Commands {
                 revision: earlier.revision,
                 case: loaded.case,
                 duplicate: true,
+                position: Some(earlier.position),
             });
         }
         self.execute(Uuid::now_v7(), context, action, now).await
@@ -100,6 +102,7 @@ impl Commands {
                     revision,
                     case: loaded.case,
                     duplicate: true,
+                    position: None,
                 });
             }
             if let Some(expected) = context.expected_revision
@@ -115,7 +118,7 @@ impl Commands {
                 .append(case_id, &loaded, context, &events, occurred_at, correlation_id)
                 .await
             {
-                Ok(duplicate) => {
+                Ok((duplicate, position)) => {
                     let case = if duplicate {
                         load(&self.store, case_id, false).await?.case
                     } else {
@@ -136,6 +139,7 @@ impl Commands {
                         revision,
                         case,
                         duplicate,
+                        position,
                     });
                 }
                 Err(CommandError::Store(StoreError::WrongExpectedVersion { actual, .. })) => {
@@ -160,8 +164,8 @@ impl Commands {
         }))
     }
 
-    /// Appends `events` (and keeps the register) in one transaction; `Ok(true)` when they had
-    /// been appended before.
+    /// Appends `events` (and keeps the register) in one transaction: whether they had been
+    /// appended before, and the last one's position.
     async fn append(
         &self,
         case_id: Uuid,
@@ -170,7 +174,7 @@ impl Commands {
         events: &[CaseEvent],
         occurred_at: DateTime<Utc>,
         correlation_id: Uuid,
-    ) -> Result<bool, CommandError> {
+    ) -> Result<(bool, Option<Position>), CommandError> {
         let metadata = metadata(context, occurred_at, correlation_id);
         let new_events = events
             .iter()
@@ -197,7 +201,7 @@ impl Commands {
         }
         tx.commit().await?;
         self.store.wake_subscribers();
-        Ok(result.duplicate)
+        Ok((result.duplicate, result.positions.last().copied()))
     }
 }
 

@@ -2,9 +2,10 @@
 //! into state with its contract review's events (and, when a rule needs the requirement on a
 //! given day, its practice's observations); and the metadata every event is written with.
 
-use caseledger_cases::case::{StreamKind, case_stream, contract_stream, decode_event};
+use caseledger_cases::case::envelope::{ACTOR_ID, ACTOR_ROLE, COMMAND_ID, OCCURRED_AT};
+use caseledger_cases::case::{EnvelopeError, StreamKind, case_stream, contract_stream};
 use caseledger_cases::practice::practice_stream;
-use caseledger_cases::{Actor, Case, EventEnvelope, Role, evolve, values::ShortText};
+use caseledger_cases::{Actor, Case, EventEnvelope, evolve};
 use caseledger_eventstore::{Direction, EventMetadata, EventStore, ReadFrom, RecordedEvent, StoreError};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -45,7 +46,7 @@ pub async fn load(store: &EventStore, case_id: Uuid, observations: bool) -> Resu
     if observations && let Some(practice) = loaded.case.practice.clone() {
         let stream = practice_stream(&practice.ods_code);
         for event in store.read_streams(&[stream]).await? {
-            if event.event_type == caseledger_cases::practice::SlotsObserved::EVENT_TYPE {
+            if FOLDED_FROM_PRACTICE.contains(&event.event_type.as_str()) {
                 loaded.case = evolve(loaded.case, &envelope_of(&event)?);
             }
         }
@@ -53,10 +54,13 @@ pub async fn load(store: &EventStore, case_id: Uuid, observations: bool) -> Resu
     Ok(loaded)
 }
 
-pub(crate) const ACTOR_ID: &str = "actor_id";
-pub(crate) const ACTOR_ROLE: &str = "actor_role";
-pub(crate) const OCCURRED_AT: &str = "occurred_at";
-pub(crate) const COMMAND_ID: &str = "command_id";
+/// What a case's rules read of its practice's stream: the dashboard's observations (the
+/// requirement on a day) and CaseLedger's GP Connect verifications (evidence of compliance).
+const FOLDED_FROM_PRACTICE: [&str; 3] = [
+    caseledger_cases::practice::SlotsObserved::EVENT_TYPE,
+    caseledger_cases::practice::SlotVerification::VERIFIED,
+    caseledger_cases::practice::SlotVerification::FAILED,
+];
 
 /// A case's state and its own stream's events (empty for a case that does not exist).
 pub async fn load_case(store: &EventStore, case_id: Uuid) -> Result<(Case, Vec<RecordedEvent>), CommandError> {
@@ -78,36 +82,18 @@ pub(crate) async fn read_whole(store: &EventStore, stream: &str) -> Result<Vec<R
 
 /// The domain's view of a recorded event.
 pub fn envelope_of(recorded: &RecordedEvent) -> Result<EventEnvelope, CommandError> {
-    let event = decode_event(&recorded.event_type, recorded.data.get()).map_err(|source| CommandError::Corrupt {
-        event_id: recorded.event_id,
-        source,
-    })?;
-    let custom = &recorded.metadata.custom;
-    let missing = |what| CommandError::MissingMetadata {
-        event_id: recorded.event_id,
-        what,
-    };
-    let occurred_at = custom
-        .get(OCCURRED_AT)
-        .and_then(|v| v.as_str())
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| missing(OCCURRED_AT))?;
-    let role = custom
-        .get(ACTOR_ROLE)
-        .and_then(|v| v.as_str())
-        .and_then(Role::parse)
-        .ok_or_else(|| missing(ACTOR_ROLE))?;
-    let id = custom
-        .get(ACTOR_ID)
-        .and_then(|v| v.as_str())
-        .and_then(|s| ShortText::parse(s).ok())
-        .ok_or_else(|| missing(ACTOR_ID))?;
-    Ok(EventEnvelope {
-        event,
-        occurred_at,
-        actor: Actor::new(id, role),
-    })
+    caseledger_cases::case::envelope(&recorded.event_type, recorded.data.get(), &recorded.metadata.custom).map_err(
+        |error| match error {
+            EnvelopeError::Data(source) => CommandError::Corrupt {
+                event_id: recorded.event_id,
+                source,
+            },
+            EnvelopeError::MissingMetadata(what) => CommandError::MissingMetadata {
+                event_id: recorded.event_id,
+                what,
+            },
+        },
+    )
 }
 
 /// The metadata of an event written for `context` at `occurred_at`.

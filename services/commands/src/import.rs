@@ -9,7 +9,7 @@ use caseledger_cases::practice::SlotsObserved;
 use caseledger_cases::practice::practice_stream;
 use caseledger_cases::values::FreeText;
 use caseledger_cases::{Action, Actor, Case, CaseError, Role};
-use caseledger_eventstore::{ExpectedRevision, NewEvent, StoreError, StreamAppend, append_batch};
+use caseledger_eventstore::{ExpectedRevision, NewEvent, Position, StoreError, StreamAppend, append_batch};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -36,6 +36,13 @@ pub struct ImportReport {
     pub errors: Vec<ImportError>,
     /// How many errors there were in all.
     pub error_count: usize,
+    /// Registered practices the extract has no row for ("no data this week"): the first
+    /// [`LISTED_ERRORS`], by ODS code.
+    pub missing: Vec<String>,
+    pub missing_count: usize,
+    /// The position of the last event the import wrote: wait for the views to pass it.
+    #[serde(skip)]
+    pub last_position: Option<Position>,
 }
 
 impl Commands {
@@ -67,18 +74,36 @@ impl Commands {
                 });
             }
         };
+        let (mut changed, missing) = self.check_against_register(&dashboard.rows).await?;
+        changed.extend(self.changed_rows(&dashboard.rows).await?);
+        changed.sort_by_key(|e| e.line);
+        if !changed.is_empty() {
+            let error_count = changed.len();
+            let mut errors = changed;
+            errors.truncate(LISTED_ERRORS);
+            return Ok(ImportReport {
+                report_date: Some(dashboard.report_date),
+                rows: dashboard.rows.len(),
+                errors,
+                error_count,
+                ..ImportReport::default()
+            });
+        }
         let occurred_at = dashboard.report_date.and_time(chrono::NaiveTime::MIN).and_utc();
         let context = CommandContext::new(actor.clone()).at(occurred_at);
         let mut report = ImportReport {
             report_date: Some(dashboard.report_date),
             rows: dashboard.rows.len(),
+            missing_count: missing.len(),
+            missing: missing.into_iter().take(LISTED_ERRORS).collect(),
             ..ImportReport::default()
         };
 
         let correlation_id = Uuid::now_v7();
         let mut new_rows: Vec<&DashboardRow> = Vec::new();
         for chunk in dashboard.rows.chunks(ROWS_PER_TRANSACTION) {
-            let written = self.observe(chunk, &context, occurred_at, correlation_id).await?;
+            let (written, last) = self.observe(chunk, &context, occurred_at, correlation_id).await?;
+            report.last_position = report.last_position.max(last);
             new_rows.extend(chunk.iter().zip(written).filter(|(_, new)| *new).map(|(row, _)| row));
         }
         report.observed = new_rows.len();
@@ -126,7 +151,10 @@ impl Commands {
                         list_size: Some(observed.list_size),
                     };
                     match self.execute(case_id, &context, action, now).await {
-                        Ok(outcome) if !outcome.duplicate => report.reopened += 1,
+                        Ok(outcome) if !outcome.duplicate => {
+                            report.last_position = report.last_position.max(outcome.position);
+                            report.reopened += 1;
+                        }
                         Ok(_) => {}
                         // Reopened or superseded meanwhile by someone else: the practice is looked after.
                         Err(
@@ -149,7 +177,10 @@ impl Commands {
                         reason: None,
                     };
                     match self.flag_practice(&context, action, now).await {
-                        Ok(outcome) if !outcome.duplicate => report.flagged += 1,
+                        Ok(outcome) if !outcome.duplicate => {
+                            report.last_position = report.last_position.max(outcome.position);
+                            report.flagged += 1;
+                        }
                         Ok(_) | Err(CommandError::PracticeHasOpenCase { .. }) => {}
                         Err(e) => return Err(e),
                     }
@@ -166,14 +197,42 @@ impl Commands {
         Ok(report)
     }
 
-    /// Appends the rows' observations in one transaction; for each row, whether it was new.
+    /// The rows whose practice already has an observation for the report date with other figures:
+    /// a report date's figures are recorded once (a re-import of the same figures writes nothing),
+    /// so such a file is refused whole, before anything is written.
+    async fn changed_rows(&self, rows: &[DashboardRow]) -> Result<Vec<ImportError>, CommandError> {
+        recorded_differently(
+            &self.store,
+            rows,
+            |row| observation_id(row.observation.practice.ods_code.as_str(), row.observation.report_date),
+            |row, before| match before {
+                CaseEvent::SlotsObserved(before) if *before != row.observation => Some(ImportError {
+                    line: row.line,
+                    column: None,
+                    message: format!(
+                        "{} already has figures for {} ({} patients, {} slots a day visible to 111) that this row \
+                         changes; a report date's figures are recorded once: send corrections in a later extract",
+                        row.observation.practice.ods_code,
+                        row.observation.report_date,
+                        before.list_size.get(),
+                        before.visible_slots.get(),
+                    ),
+                }),
+                _ => None,
+            },
+        )
+        .await
+    }
+
+    /// Appends the rows' observations in one transaction: for each row whether it was new, and
+    /// the last position written.
     async fn observe(
         &self,
         rows: &[DashboardRow],
         context: &CommandContext,
         occurred_at: DateTime<Utc>,
         correlation_id: Uuid,
-    ) -> Result<Vec<bool>, CommandError> {
+    ) -> Result<(Vec<bool>, Option<Position>), CommandError> {
         let metadata = metadata(context, occurred_at, correlation_id);
         let appends = rows
             .iter()
@@ -190,11 +249,7 @@ impl Commands {
                 })
             })
             .collect::<Result<Vec<_>, CommandError>>()?;
-        let mut tx = self.store.pool().begin().await?;
-        let results = append_batch(&mut tx, &appends).await?;
-        tx.commit().await?;
-        self.store.wake_subscribers();
-        Ok(results.iter().map(|r| !r.duplicate).collect())
+        append_each(&self.store, &appends).await
     }
 }
 
@@ -234,6 +289,46 @@ fn regression(case: &Case, now: &SlotsObserved) -> (ReopenCause, String) {
             ),
         )
     }
+}
+
+/// Appends each of `appends` in one transaction: for each whether it was new (not a repeat of
+/// events appended before), and the last position written.
+pub(crate) async fn append_each(
+    store: &caseledger_eventstore::EventStore,
+    appends: &[StreamAppend],
+) -> Result<(Vec<bool>, Option<Position>), CommandError> {
+    let mut tx = store.pool().begin().await?;
+    let results = append_batch(&mut tx, appends).await?;
+    tx.commit().await?;
+    store.wake_subscribers();
+    let last = results.iter().flat_map(|r| r.positions.last().copied()).max();
+    Ok((results.iter().map(|r| !r.duplicate).collect(), last))
+}
+
+/// The rows whose event (by its deterministic id) was recorded before with other content, as
+/// `differs` describes each: what a re-import would change, which the store refuses.
+pub(crate) async fn recorded_differently<R>(
+    store: &caseledger_eventstore::EventStore,
+    rows: &[R],
+    id_of: impl Fn(&R) -> Uuid,
+    differs: impl Fn(&R, &CaseEvent) -> Option<ImportError>,
+) -> Result<Vec<ImportError>, CommandError> {
+    let mut changed = Vec::new();
+    for chunk in rows.chunks(ROWS_PER_TRANSACTION) {
+        let ids: Vec<Uuid> = chunk.iter().map(&id_of).collect();
+        for event in store.find_events(&ids).await? {
+            let Some(row) = ids.iter().position(|id| *id == event.event_id).map(|i| &chunk[i]) else {
+                continue;
+            };
+            if let Ok(before) = caseledger_cases::case::decode_event(&event.event_type, event.data.get())
+                && let Some(error) = differs(row, &before)
+            {
+                changed.push(error);
+            }
+        }
+    }
+    changed.sort_by_key(|e| e.line);
+    Ok(changed)
 }
 
 /// The same practice and report date always give the same event id.

@@ -17,6 +17,8 @@ use crate::{CommandContext, CommandError, Commands};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ReplayReport {
+    /// Practices registered from `practices.csv`, when the folder has one with sites.
+    pub registered: usize,
     pub imports: usize,
     pub commands: usize,
     pub observed: usize,
@@ -119,6 +121,37 @@ impl Commands {
         steps.sort_by_key(|(at, order, _)| (*at, *order));
 
         let mut report = ReplayReport::default();
+        // The practice register first: the extracts are checked against it.
+        let register = dir.join("practices.csv");
+        if register.exists() {
+            let csv = read(&register)?;
+            if csv
+                .lines()
+                .next()
+                .is_some_and(|header| header.split(',').any(|c| c.trim() == "main_site"))
+            {
+                let registered =
+                    self.import_register(importer, &csv, now)
+                        .await
+                        .map_err(|source| ReplayError::Command {
+                            file: "practices.csv".into(),
+                            line: 0,
+                            source,
+                        })?;
+                if !registered.errors.is_empty() {
+                    return Err(ReplayError::Rejected {
+                        file: "practices.csv".into(),
+                        errors: registered
+                            .errors
+                            .iter()
+                            .map(|e| format!("line {}: {}", e.line, e.message))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    });
+                }
+                report.registered = registered.registered;
+            }
+        }
         for (_, _, step) in steps {
             match step {
                 Step::Import { file, csv } => {
@@ -314,7 +347,13 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
                 "{kind} comes from the dashboard extracts, not from interventions"
             ));
         }
-        CaseEvent::DhuReportFiled(_) | CaseEvent::DhuReportTriaged(_) => {
+        CaseEvent::DhuReportFiled(_)
+        | CaseEvent::DhuReportTriaged(_)
+        | CaseEvent::PracticeRegistered(_)
+        | CaseEvent::PracticeDetailsChanged(_)
+        | CaseEvent::DhuSlotsObserved(_)
+        | CaseEvent::SlotVisibilityVerified(_)
+        | CaseEvent::SlotVisibilityCheckFailed(_) => {
             return Err(format!("{kind} is about a practice, not a case"));
         }
     })

@@ -27,6 +27,8 @@ pub struct ReportOutcome {
     pub report_id: Uuid,
     /// The command had been applied before (same `commandId`): nothing was written now.
     pub duplicate: bool,
+    /// Where its event went in the global order (`None` when nothing was written).
+    pub position: Option<caseledger_eventstore::Position>,
 }
 
 /// Where a DHU report went.
@@ -215,6 +217,7 @@ impl Commands {
                         ods_code: ods_code.clone(),
                         report_id,
                         duplicate: true,
+                        position: None,
                     });
                 }
                 Err(error) => return Err(error.into()),
@@ -238,6 +241,7 @@ impl Commands {
                         ods_code: ods_code.clone(),
                         report_id,
                         duplicate: result.duplicate,
+                        position: result.positions.last().copied(),
                     });
                 }
                 Err(StoreError::WrongExpectedVersion { .. }) => {

@@ -77,6 +77,24 @@ async fn an_import_observes_every_row_flags_the_non_compliant_and_a_re_import_is
     assert_eq!((again.observed, again.flagged, again.reopened), (0, 0, 0));
     assert_eq!(count(&db, "select count(*) from events").await, 5);
 
+    // The same report date with other figures for one practice: refused whole, with the row
+    // named, and nothing written (not the new practice's row either).
+    let changed = extract(
+        "2026-01-05",
+        &[("Z00014", 3_000, 0), ("Z00011", 14_646, 6), ("Z00012", 5_121, 2)],
+    );
+    let refused = commands.import_dashboard(&icb().actor, &changed, now()).await.unwrap();
+    assert_eq!(refused.error_count, 1);
+    assert_eq!(refused.errors[0].line, 4);
+    assert!(
+        refused.errors[0]
+            .message
+            .contains("Z00012 already has figures for 2026-01-05"),
+        "{:?}",
+        refused.errors
+    );
+    assert_eq!(count(&db, "select count(*) from events").await, 5, "nothing applied");
+
     let next_week = extract(
         "2026-01-12",
         &[("Z00011", 14_646, 6), ("Z00012", 5_121, 0), ("Z00013", 6_921, 2)],

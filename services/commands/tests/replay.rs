@@ -24,6 +24,7 @@ async fn the_case_study_replays_to_every_case_compliant() {
         .replay_dir(&case_study(), &actor(Role::Icb, "icb-assurance-1"), now())
         .await
         .unwrap();
+    assert_eq!(report.registered, 119, "the register first");
     assert_eq!(report.imports, 9);
     assert_eq!(report.commands, 235);
     assert_eq!(report.flagged, 28);
@@ -34,12 +35,17 @@ async fn the_case_study_replays_to_every_case_compliant() {
     assert_eq!(practices.len(), 119, "every practice observed");
 
     let mut non_compliant_by_week: BTreeMap<chrono::NaiveDate, usize> = BTreeMap::new();
+    let mut registered = 0;
     for event in &practice_events {
-        let CaseEvent::SlotsObserved(observed) = decode_event(&event.event_type, event.data.get()).unwrap() else {
-            panic!("{}", event.event_type)
-        };
-        *non_compliant_by_week.entry(observed.report_date).or_default() += usize::from(!observed.compliant());
+        match decode_event(&event.event_type, event.data.get()).unwrap() {
+            CaseEvent::SlotsObserved(observed) => {
+                *non_compliant_by_week.entry(observed.report_date).or_default() += usize::from(!observed.compliant());
+            }
+            CaseEvent::PracticeRegistered(_) => registered += 1,
+            _ => panic!("{}", event.event_type),
+        }
     }
+    assert_eq!(registered, 119);
     assert_eq!(
         non_compliant_by_week.values().copied().collect::<Vec<_>>(),
         vec![28, 25, 21, 16, 11, 7, 4, 1, 0]

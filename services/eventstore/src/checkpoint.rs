@@ -77,6 +77,21 @@ pub async fn save_checkpoint(
     }
 }
 
+/// Sets `subscriber`'s checkpoint to `position` whatever it was (a rebuild that swapped in new
+/// tables made up to there): a runner's next save finds it moved, rolls back and resumes from it.
+pub async fn move_checkpoint(conn: &mut PgConnection, subscriber: &str, position: Position) -> Result<(), StoreError> {
+    sqlx::query!(
+        "insert into subscription_checkpoints (subscriber, tx_id, position) values ($1, $2::text::xid8, $3)
+         on conflict (subscriber) do update set tx_id = excluded.tx_id, position = excluded.position, updated_at = now()",
+        subscriber,
+        position.tx_id_text(),
+        position.position_i64(),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The right to run one named subscriber: a session advisory lock on a connection of its own.
 /// When the process dies the connection closes, the lock is released and another can take over.
 #[derive(Debug)]
@@ -130,8 +145,47 @@ impl SubscriberLease {
     }
 }
 
-/// Failure of a subscriber's own code, which stops the runner (its transaction rolls back).
+/// Failure of a subscriber's own code. A batch that fails is handled again an event at a time;
+/// an event that still fails after [`ATTEMPTS`] is parked, unless the failure is the database
+/// going away (then the runner stops, and starts again).
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Tries of one event before it is parked.
+pub const ATTEMPTS: u32 = 3;
+
+/// Whether `error` is the database (or the way to it) failing, which retrying later mends,
+/// rather than something about the event.
+fn transient(error: &HandlerError) -> bool {
+    matches!(
+        error.downcast_ref::<sqlx::Error>(),
+        Some(
+            sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+        )
+    ) || error.downcast_ref::<StoreError>().is_some()
+}
+
+/// Runs a handler's work, turning a panic into an error about the event: a handler that panics
+/// on an event (a bug, or an event it cannot take) is retried and parked like one that fails,
+/// instead of taking its subscriber down with it.
+pub(crate) async fn guarded(work: impl Future<Output = Result<(), HandlerError>>) -> Result<(), HandlerError> {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            Err(format!("the handler panicked: {message}").into())
+        }
+    }
+}
 
 /// A subscriber's effect: writes made through `tx` commit together with its checkpoint. A batch
 /// is a page of events in global order; a handler that can do a page's work in a few statements
@@ -166,6 +220,11 @@ pub struct SubscriberOptions {
     /// How often a runner without the lease tries again.
     pub lease_retry: Duration,
     pub poll_interval: Duration,
+    /// Whether each batch's commit waits for the disk (`synchronous_commit`). A subscriber whose
+    /// state can be worked out again from the log may turn it off: a crash then loses its last
+    /// few batches whole (rows and checkpoint together), which it handles again at its next start;
+    /// each batch no longer waits for a flush of its own.
+    pub durable_commits: bool,
 }
 
 impl SubscriberOptions {
@@ -176,6 +235,7 @@ impl SubscriberOptions {
             batch_size: 500,
             lease_retry: Duration::from_secs(1),
             poll_interval: Duration::from_millis(500),
+            durable_commits: true,
         }
     }
 }
@@ -252,17 +312,94 @@ async fn run_with_lease<H: EventHandler>(
             continue;
         };
         let mut tx = lease.connection().begin().await.map_err(StoreError::from)?;
-        handler
-            .handle_batch(&mut tx, &batch)
-            .await
-            .map_err(|source| SubscriberError::Handler {
-                subscriber: options.name.clone(),
-                first_event_id: batch[0].event_id,
-                source,
-            })?;
-        save_checkpoint(&mut tx, &options.name, checkpoint, last).await?;
-        tx.commit().await.map_err(StoreError::from)?;
+        if !options.durable_commits {
+            relax_commit(&mut tx).await?;
+        }
+        match guarded(handler.handle_batch(&mut tx, &batch)).await {
+            Ok(()) => {
+                save_checkpoint(&mut tx, &options.name, checkpoint, last).await?;
+                tx.commit().await.map_err(StoreError::from)?;
+            }
+            Err(source) if transient(&source) => {
+                return Err(SubscriberError::Handler {
+                    subscriber: options.name.clone(),
+                    first_event_id: batch[0].event_id,
+                    source,
+                });
+            }
+            Err(error) => {
+                drop(tx);
+                tracing::warn!(%error, "a batch failed; handling it an event at a time");
+                one_at_a_time(options, handler, lease, checkpoint, &batch).await?;
+            }
+        }
+        store.progress().advanced(&options.name, last);
         checkpoint = Some(last);
+    }
+    Ok(())
+}
+
+/// This transaction's commit does not wait for the disk (see [`SubscriberOptions::durable_commits`]).
+async fn relax_commit(tx: &mut PgConnection) -> Result<(), StoreError> {
+    sqlx::query("set local synchronous_commit = off").execute(tx).await?;
+    Ok(())
+}
+
+/// Handles `batch` an event at a time (each with the checkpoint in its own transaction), parking
+/// each event that still fails after [`ATTEMPTS`].
+async fn one_at_a_time<H: EventHandler>(
+    options: &SubscriberOptions,
+    handler: &H,
+    lease: &mut SubscriberLease,
+    mut checkpoint: Option<Position>,
+    batch: &[RecordedEvent],
+) -> Result<(), SubscriberError> {
+    for event in batch {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut tx = lease.connection().begin().await.map_err(StoreError::from)?;
+            if !options.durable_commits {
+                relax_commit(&mut tx).await?;
+            }
+            match guarded(handler.handle(&mut tx, event)).await {
+                Ok(()) => {
+                    save_checkpoint(&mut tx, &options.name, checkpoint, event.position).await?;
+                    tx.commit().await.map_err(StoreError::from)?;
+                    break;
+                }
+                Err(source) if transient(&source) => {
+                    return Err(SubscriberError::Handler {
+                        subscriber: options.name.clone(),
+                        first_event_id: event.event_id,
+                        source,
+                    });
+                }
+                Err(error) if attempt < ATTEMPTS => {
+                    drop(tx);
+                    tracing::warn!(event_id = %event.event_id, attempt, %error, "an event failed; trying again");
+                    tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt * attempt))).await;
+                }
+                Err(error) => {
+                    drop(tx);
+                    let mut tx = lease.connection().begin().await.map_err(StoreError::from)?;
+                    crate::parked::park(&mut tx, &options.name, event, &error.to_string(), attempt).await?;
+                    save_checkpoint(&mut tx, &options.name, checkpoint, event.position).await?;
+                    tx.commit().await.map_err(StoreError::from)?;
+                    metrics::counter!("caseledger_subscriber_parked_events_total", "subscriber" => options.name.clone())
+                        .increment(1);
+                    tracing::error!(
+                        event_id = %event.event_id,
+                        stream = %event.stream_id,
+                        event_type = %event.event_type,
+                        %error,
+                        "an event failed {attempt} times: parked, and the subscriber goes on"
+                    );
+                    break;
+                }
+            }
+        }
+        checkpoint = Some(event.position);
     }
     Ok(())
 }

@@ -9,8 +9,11 @@ mod checkpoint;
 mod error;
 mod event;
 mod notifier;
+mod parked;
 mod position;
+mod progress;
 mod read;
+mod stats;
 mod stream_metadata;
 mod subscription;
 
@@ -18,13 +21,16 @@ use sqlx::PgPool;
 
 pub use append::{AppendResult, ExpectedRevision, StreamAppend, append_batch, append_with};
 pub use checkpoint::{
-    EventHandler, HandlerError, SubscriberError, SubscriberLease, SubscriberOptions, load_checkpoint, run_subscriber,
-    save_checkpoint,
+    ATTEMPTS, EventHandler, HandlerError, SubscriberError, SubscriberLease, SubscriberOptions, load_checkpoint,
+    move_checkpoint, run_subscriber, save_checkpoint,
 };
 pub use error::StoreError;
 pub use event::{EventMetadata, NewEvent, RecordedEvent};
+pub use parked::{ParkedError, ParkedEvent};
 pub use position::Position;
-pub use read::{Direction, ReadFrom, read_stream_with};
+pub use progress::{PROGRESS_CHANNEL, Progress};
+pub use read::{Direction, ReadFrom, read_stream_with, read_streams_with};
+pub use stats::{Checkpoint, Lag};
 pub use stream_metadata::StreamMetadata;
 pub use subscription::{Filter, Subscription};
 
@@ -40,12 +46,23 @@ pub const WAKE_CHANNEL: &str = "caseledger_events";
 pub struct EventStore {
     pool: PgPool,
     notifier: notifier::Notifier,
+    progress: Progress,
 }
 
 impl EventStore {
     pub fn new(pool: PgPool) -> Self {
         let notifier = notifier::Notifier::spawn(pool.clone());
-        Self { pool, notifier }
+        let progress = Progress::spawn(pool.clone());
+        Self {
+            pool,
+            notifier,
+            progress,
+        }
+    }
+
+    /// Where the named subscribers have got to: wait here to read your own writes.
+    pub fn progress(&self) -> &Progress {
+        &self.progress
     }
 
     pub fn pool(&self) -> &PgPool {

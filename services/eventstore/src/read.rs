@@ -94,27 +94,10 @@ impl EventStore {
     /// stream that is absent or deleted simply has no events here.
     #[tracing::instrument(name = "eventstore.read_streams", skip_all, fields(streams = streams.len(), read))]
     pub async fn read_streams(&self, streams: &[String]) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query_as!(
-            EventRow,
-            r#"select e.position, e.tx_id::text as "tx_id!", e.stream_id, e.revision, e.event_id, e.event_type,
-                      e.data::text as "data!", e.metadata::text as "metadata!", e.recorded_at
-                 from events e
-                 left join streams s on s.stream_id = e.stream_id
-                where e.stream_id = any($1)
-                  and (s.stream_id is null
-                       or (e.revision >= s.truncate_before and not s.soft_deleted and not s.tombstoned
-                           and (s.max_count is null
-                                or e.revision > (select max(l.revision) from events l where l.stream_id = e.stream_id)
-                                                - s.max_count)
-                           and (s.max_age_seconds is null
-                                or e.recorded_at > now() - interval '1 second' * s.max_age_seconds)))
-                order by e.stream_id, e.revision"#,
-            streams,
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        tracing::Span::current().record("read", rows.len());
-        rows.into_iter().map(RecordedEvent::try_from).collect()
+        let mut conn = self.pool.acquire().await?;
+        let events = read_streams_with(&mut conn, streams).await?;
+        tracing::Span::current().record("read", events.len());
+        Ok(events)
     }
 
     /// A position to subscribe after for "from now on": past every transaction that has ended,
@@ -143,6 +126,22 @@ impl EventStore {
         .fetch_optional(&self.pool)
         .await?;
         row.map(RecordedEvent::try_from).transpose()
+    }
+
+    /// The events with these ids, those that exist, in global order.
+    pub async fn find_events(&self, event_ids: &[uuid::Uuid]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query_as!(
+            EventRow,
+            r#"select e.position, e.tx_id::text as "tx_id!", e.stream_id, e.revision, e.event_id, e.event_type,
+                      e.data::text as "data!", e.metadata::text as "metadata!", e.recorded_at
+                 from events e
+                where e.event_id = any($1)
+                order by e.tx_id, e.position"#,
+            event_ids
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(RecordedEvent::try_from).collect()
     }
 
     /// Whether committed events exist that readers may not pass yet, because an older
@@ -174,6 +173,30 @@ impl EventStore {
         };
         Ok(held)
     }
+}
+
+/// [`EventStore::read_streams`] on the caller's connection or transaction.
+pub async fn read_streams_with(conn: &mut PgConnection, streams: &[String]) -> Result<Vec<RecordedEvent>, StoreError> {
+    let rows = sqlx::query_as!(
+        EventRow,
+        r#"select e.position, e.tx_id::text as "tx_id!", e.stream_id, e.revision, e.event_id, e.event_type,
+                      e.data::text as "data!", e.metadata::text as "metadata!", e.recorded_at
+                 from events e
+                 left join streams s on s.stream_id = e.stream_id
+                where e.stream_id = any($1)
+                  and (s.stream_id is null
+                       or (e.revision >= s.truncate_before and not s.soft_deleted and not s.tombstoned
+                           and (s.max_count is null
+                                or e.revision > (select max(l.revision) from events l where l.stream_id = e.stream_id)
+                                                - s.max_count)
+                           and (s.max_age_seconds is null
+                                or e.recorded_at > now() - interval '1 second' * s.max_age_seconds)))
+                order by e.stream_id, e.revision"#,
+        streams,
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter().map(RecordedEvent::try_from).collect()
 }
 
 /// [`EventStore::read_stream`] on the caller's connection or transaction.

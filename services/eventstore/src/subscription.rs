@@ -77,8 +77,9 @@ impl Subscription {
                 Filter::Category(category) => Some(category.as_str()),
             };
             if self.store.events_held_back(category).await? {
-                // Never skipped: the events behind an open transaction are read once it ends.
-                tokio::time::sleep(retry).await;
+                // Never skipped: the events behind an open transaction are read once it ends,
+                // which an append of this process announces; others' only time tells.
+                let _ = tokio::time::timeout(retry, self.local_wake_ups.changed()).await;
                 retry = (retry * 2).min(HELD_BACK_RETRY_CAP);
                 continue;
             }

@@ -268,3 +268,111 @@ async fn saving_a_checkpoint_from_a_stale_position_is_refused() {
     let err = save_checkpoint(&mut conn, "projection", None, first).await.unwrap_err();
     assert!(matches!(err, StoreError::CheckpointMoved { .. }), "{err:?}");
 }
+
+/// Applies every event but those of type `Poison`, which it rejects while `poisoned` is true, and
+/// `Panic`, on which it panics while `poisoned` is true.
+struct Fussy {
+    poisoned: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl EventHandler for Fussy {
+    async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
+        if event.event_type == "Poison" && self.poisoned.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err("this handler cannot read Poison".into());
+        }
+        if event.event_type == "Panic" && self.poisoned.load(std::sync::atomic::Ordering::SeqCst) {
+            panic!("this handler cannot bear Panic");
+        }
+        sqlx::query("insert into applied (event_id, runner, times) values ($1, 'fussy', 1)")
+            .bind(event.event_id)
+            .execute(&mut *tx)
+            .await?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_event_the_handler_rejects_is_parked_and_the_subscriber_goes_on() {
+    let (store, db) = store().await;
+    prepare(&db.pool).await;
+    let s = stream();
+    let mut batch = events(2);
+    batch.push(common::event("Poison", serde_json::json!({})));
+    batch.extend(events(2));
+    batch.push(common::event("Panic", serde_json::json!({})));
+    let poison_id = batch[2].event_id;
+    let panic_id = batch[5].event_id;
+    store.append(&s, ExpectedRevision::NoStream, &batch).await.unwrap();
+
+    let poisoned = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let handler = Fussy {
+        poisoned: poisoned.clone(),
+    };
+    let (stop, shutdown) = watch::channel(false);
+    let runner = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let handler = handler;
+            run_subscriber(&store, &options(), &handler, shutdown).await
+        })
+    };
+    wait_for_applied(&db.pool, 4).await;
+    // The four good events are applied, and the checkpoint is past all five.
+    let mut conn = db.pool.acquire().await.unwrap();
+    let head = store.head().await.unwrap().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while load_checkpoint(&mut conn, "recorder").await.unwrap() != Some(head) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the checkpoint passed the parked event"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    runner.await.unwrap().unwrap();
+
+    let parked = store.parked_events(Some("recorder"), 10).await.unwrap();
+    assert_eq!(parked.len(), 2);
+    let poison = parked.iter().find(|p| p.event_id == poison_id).unwrap();
+    assert_eq!(poison.attempts, caseledger_eventstore::ATTEMPTS);
+    assert!(poison.error.contains("cannot read Poison"), "{poison:?}");
+    // A handler that panics on an event does not take the subscriber down: the event is parked.
+    let panicked = parked.iter().find(|p| p.event_id == panic_id).unwrap();
+    assert!(
+        panicked.error.contains("panicked: this handler cannot bear Panic"),
+        "{panicked:?}"
+    );
+    assert_eq!(
+        store.unresolved_parked().await.unwrap(),
+        vec![("recorder".to_string(), 2)]
+    );
+    store.skip_parked("recorder", panic_id).await.unwrap();
+    assert_eq!(
+        store.unresolved_parked().await.unwrap(),
+        vec![("recorder".to_string(), 1)]
+    );
+
+    // Retried while the cause is still there: still parked, one more attempt.
+    let still = Fussy {
+        poisoned: poisoned.clone(),
+    };
+    assert!(store.retry_parked("recorder", poison_id, &still).await.is_err());
+    // The cause fixed: the retry applies it and resolves it.
+    poisoned.store(false, std::sync::atomic::Ordering::SeqCst);
+    store.retry_parked("recorder", poison_id, &still).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("select count(*) from applied")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(applied, 5);
+    let parked = store.parked_events(Some("recorder"), 10).await.unwrap();
+    let poison = parked.iter().find(|p| p.event_id == poison_id).unwrap();
+    assert_eq!(poison.resolution.as_deref(), Some("retried"));
+    let panicked = parked.iter().find(|p| p.event_id == panic_id).unwrap();
+    assert_eq!(panicked.resolution.as_deref(), Some("skipped"));
+    assert!(store.unresolved_parked().await.unwrap().is_empty());
+    assert!(
+        store.skip_parked("recorder", poison_id).await.is_err(),
+        "already resolved"
+    );
+}

@@ -2,8 +2,8 @@
 //! opened from a report marks it triaged as soon as the case exists (its `PracticeFlagged` names
 //! the report), before the triage's own event arrives.
 
+use crate::envelope_of;
 use caseledger_cases::case::{CaseEvent, StreamName, TriageOutcome};
-use caseledger_commands::envelope_of;
 use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent};
 use sqlx::PgConnection;
 
@@ -85,4 +85,95 @@ impl EventHandler for DhuReportViewProjection {
         }
         Ok(())
     }
+}
+
+/// Where a report stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    /// Waiting for the ICB's triage.
+    New,
+    /// The ICB opened a case from it.
+    CaseOpened,
+    /// The ICB dismissed it.
+    Dismissed,
+}
+
+impl ReportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::New => "new",
+            ReportStatus::CaseOpened => "case_opened",
+            ReportStatus::Dismissed => "dismissed",
+        }
+    }
+}
+
+/// A `dhu_report_view` row, with the practice's name from its latest dashboard row.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ReportRow {
+    pub report_id: uuid::Uuid,
+    pub ods_code: String,
+    pub practice_name: Option<String>,
+    pub category: caseledger_cases::case::RootCause,
+    pub detail: Option<String>,
+    pub reported_at: chrono::DateTime<chrono::Utc>,
+    pub status: ReportStatus,
+    pub case_id: Option<uuid::Uuid>,
+    pub dismissed_reason: Option<String>,
+    pub triaged_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn decode(rows: Vec<serde_json::Value>) -> Result<Vec<ReportRow>, sqlx::Error> {
+    crate::decode_rows(rows)
+}
+
+/// One report.
+pub async fn by_id(pool: &sqlx::PgPool, report_id: uuid::Uuid) -> Result<Option<ReportRow>, sqlx::Error> {
+    let row = sqlx::query_scalar!(
+        r#"select to_jsonb(r) || jsonb_build_object('practice_name', p.name) as "row!"
+             from dhu_report_view r left join practice_view p on p.ods_code = r.ods_code
+            where r.report_id = $1"#,
+        report_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(decode(row.into_iter().collect())?.pop())
+}
+
+/// The reports in `statuses` (all when `None`), oldest first, at most `limit`.
+pub async fn list(
+    pool: &sqlx::PgPool,
+    statuses: Option<&[ReportStatus]>,
+    limit: i64,
+) -> Result<Vec<ReportRow>, sqlx::Error> {
+    let statuses: Option<Vec<&str>> = statuses.map(|s| s.iter().map(|s| s.as_str()).collect());
+    let rows = sqlx::query_scalar!(
+        r#"select to_jsonb(r) || jsonb_build_object('practice_name', p.name) as "row!"
+             from dhu_report_view r left join practice_view p on p.ods_code = r.ods_code
+            where ($1::text[] is null or r.status = any($1))
+            order by r.reported_at, r.report_id
+            limit $2"#,
+        statuses.as_deref() as Option<&[&str]>,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    decode(rows)
+}
+
+/// The reports on one practice, oldest first, at most `limit`.
+pub async fn for_practice(pool: &sqlx::PgPool, ods_code: &str, limit: i64) -> Result<Vec<ReportRow>, sqlx::Error> {
+    let rows = sqlx::query_scalar!(
+        r#"select to_jsonb(r) || jsonb_build_object('practice_name', p.name) as "row!"
+             from dhu_report_view r left join practice_view p on p.ods_code = r.ods_code
+            where r.ods_code = $1
+            order by r.reported_at, r.report_id
+            limit $2"#,
+        ods_code,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    decode(rows)
 }

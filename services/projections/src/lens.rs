@@ -62,6 +62,20 @@ const fn field(field: &'static str, seen_by: Parties) -> FieldRule {
 
 const ALL: Parties = Parties::ALL;
 const WORK: Parties = Parties::CASEWORK;
+/// A GP Connect verification's fields: what went wrong may name an endpoint (not for the LMC).
+const VERIFICATION_FIELDS: &[FieldRule] = &[
+    field("ods_code", ALL),
+    field("case_id", ALL),
+    field("window_start", ALL),
+    field("window_end", ALL),
+    field("required_per_day", ALL),
+    field("days", ALL),
+    field("min_per_core_day", ALL),
+    field("verdict", ALL),
+    field("short_days", ALL),
+    field("error_code", ALL),
+    field("error", WORK.and(Parties::DHU)),
+];
 /// Everyone who may see the case's operational history, but the DHU.
 const NOT_DHU: Parties = Parties::ICB.and(Parties::CHAMPION).and(Parties::LMC);
 
@@ -197,6 +211,46 @@ pub const RULES: &[EventRule] = &[
             field("reason", Parties::ICB),
         ],
     },
+    // The register, in `practice-<ODS>`: reference data (who the practice is, where, its list
+    // size and sites) for everyone.
+    EventRule {
+        event_type: "PracticeRegistered",
+        seen_by: ALL,
+        fields: &[
+            field("practice", ALL),
+            field("list_size", ALL),
+            field("main_site", ALL),
+            field("branch_sites", ALL),
+        ],
+    },
+    EventRule {
+        event_type: "PracticeDetailsChanged",
+        seen_by: ALL,
+        fields: &[
+            field("practice", ALL),
+            field("list_size", ALL),
+            field("main_site", ALL),
+            field("branch_sites", ALL),
+        ],
+    },
+    // The DHU's own visibility extract: counts, for everyone.
+    EventRule {
+        event_type: "DhuSlotsObserved",
+        seen_by: ALL,
+        fields: &[field("ods_code", ALL), field("date", ALL), field("visible_slots", ALL)],
+    },
+    // CaseLedger's GP Connect verifications: verdicts and counts for everyone; what went wrong
+    // (which may name an endpoint) for those who work the case and the DHU, not the LMC.
+    EventRule {
+        event_type: "SlotVisibilityVerified",
+        seen_by: ALL,
+        fields: VERIFICATION_FIELDS,
+    },
+    EventRule {
+        event_type: "SlotVisibilityCheckFailed",
+        seen_by: ALL,
+        fields: VERIFICATION_FIELDS,
+    },
     // In `practice-<ODS>`; not part of a case's history, listed so that the rule is complete.
     EventRule {
         event_type: "SlotsObserved",
@@ -276,7 +330,7 @@ pub fn lens(viewer: Role, event: &RecordedEvent) -> Option<LensedEvent> {
     if !shows(viewer, event_type) {
         return None;
     }
-    let envelope = caseledger_commands::envelope_of(event).ok()?;
+    let envelope = crate::envelope_of(event).ok()?;
     // The current shape of the data, whatever version was stored.
     let (_, data) = encode_event(&decode_event(event_type, event.data.get()).ok()?);
     let mut fields = match data {

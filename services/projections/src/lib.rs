@@ -3,13 +3,34 @@
 
 pub mod case_view;
 pub mod dhu_report_view;
+pub mod figures;
 pub mod lens;
 pub mod live;
+pub mod parked;
 pub mod practice_view;
 pub mod rebuild;
 pub mod registry;
 pub mod runner;
+pub mod timeline;
 
 pub use rebuild::{RebuildError, Rebuilt, rebuild};
 pub use registry::{NAMES, Projection};
-pub use runner::{Projections, wait_for_projections};
+pub use runner::{Projections, wait_for_position, wait_for_projections};
+
+/// The domain's view of a recorded event, for the read models.
+pub(crate) fn envelope_of(
+    event: &caseledger_eventstore::RecordedEvent,
+) -> Result<caseledger_cases::EventEnvelope, caseledger_eventstore::HandlerError> {
+    Ok(caseledger_cases::case::envelope(
+        &event.event_type,
+        event.data.get(),
+        &event.metadata.custom,
+    )?)
+}
+
+/// Rows a query returned as JSON objects (`to_jsonb` of the row), as their Rust type.
+pub(crate) fn decode_rows<T: serde::de::DeserializeOwned>(rows: Vec<serde_json::Value>) -> Result<Vec<T>, sqlx::Error> {
+    rows.into_iter()
+        .map(|row| serde_json::from_value(row).map_err(|e| sqlx::Error::Decode(Box::new(e))))
+        .collect()
+}

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use caseledger_cases::Role;
 use caseledger_eventstore::{EventStore, Filter, RecordedEvent};
 use futures_util::Stream;
 use tokio::sync::{broadcast, watch};
@@ -106,4 +107,35 @@ impl LiveFeed {
         });
         futures_util::StreamExt::take_until(items, stopped(shutdown))
     }
+
+    /// Which cases `viewer` may see changing, from now on: a case's id for each batch of its
+    /// events that the viewer's lens lets through (none for events it hides), and
+    /// [`CaseChange::Lagged`] before the end when the listener fell behind.
+    pub fn changes_for(&self, viewer: Role) -> impl Stream<Item = CaseChange> + Send + 'static {
+        use futures_util::StreamExt;
+        self.listen().flat_map(move |item| {
+            let changes = match item {
+                LiveItem::Events(batch) => {
+                    let mut ids: Vec<uuid::Uuid> = batch
+                        .iter()
+                        .filter_map(|event| crate::lens::lens(viewer, event))
+                        .map(|event| event.case_id)
+                        .collect();
+                    ids.dedup();
+                    ids.into_iter().map(CaseChange::Case).collect()
+                }
+                LiveItem::Lagged => vec![CaseChange::Lagged],
+            };
+            futures_util::stream::iter(changes)
+        })
+    }
+}
+
+/// A change a viewer may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseChange {
+    /// Something the viewer may see happened on this case.
+    Case(uuid::Uuid),
+    /// The listener fell behind and missed some changes; the feed ends for it after this.
+    Lagged,
 }

@@ -1,5 +1,6 @@
-//! Every projection, registered once: its name (which is also its subscriber's and its table's)
-//! and its handler. The runner, the rebuild and everything that counts projections read this.
+//! Every projection, registered once: its name (its subscriber's), the tables it keeps, and its
+//! handler. The runner, the rebuild, waiting for the views, the lag metrics and the admin's parked
+//! events all read this.
 
 /// The projections the service keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -7,21 +8,49 @@ pub enum Projection {
     CaseView,
     PracticeView,
     DhuReportView,
+    Figures,
 }
 
 impl Projection {
-    pub const ALL: [Projection; 3] = [
+    pub const ALL: [Projection; 4] = [
         Projection::CaseView,
         Projection::PracticeView,
         Projection::DhuReportView,
+        Projection::Figures,
     ];
 
-    /// Its name: the subscriber's, and the table's.
+    /// Its name: the subscriber's.
     pub const fn name(self) -> &'static str {
         match self {
             Projection::CaseView => crate::case_view::NAME,
             Projection::PracticeView => crate::practice_view::NAME,
             Projection::DhuReportView => crate::dhu_report_view::NAME,
+            Projection::Figures => crate::figures::NAME,
+        }
+    }
+
+    /// The tables it keeps (a rebuild makes them all anew and swaps them in together).
+    pub const fn tables(self) -> &'static [&'static str] {
+        match self {
+            Projection::CaseView => &["case_view"],
+            Projection::PracticeView => &[
+                "practice_view",
+                "practice_observations",
+                "dhu_observations",
+                "extract_dates",
+                "practice_case_map",
+                "pcns",
+                "slot_verifications",
+            ],
+            Projection::DhuReportView => &["dhu_report_view"],
+            Projection::Figures => &[
+                "case_timeline",
+                "practice_timeline",
+                "practice_timeline_latest",
+                "trend_steps",
+                "trend_totals",
+                "figures_version",
+            ],
         }
     }
 
@@ -31,10 +60,11 @@ impl Projection {
 }
 
 /// Every projection's name.
-pub const NAMES: [&str; 3] = [
+pub const NAMES: [&str; 4] = [
     Projection::CaseView.name(),
     Projection::PracticeView.name(),
     Projection::DhuReportView.name(),
+    Projection::Figures.name(),
 ];
 
 /// Runs `$body` with `$handler` bound to the handler of `$projection` (the handlers are different
@@ -53,6 +83,10 @@ macro_rules! with_handler {
             }
             $crate::registry::Projection::DhuReportView => {
                 let $handler = $crate::dhu_report_view::DhuReportViewProjection;
+                $body
+            }
+            $crate::registry::Projection::Figures => {
+                let $handler = $crate::figures::FiguresProjection;
                 $body
             }
         }

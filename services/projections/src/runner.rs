@@ -1,11 +1,11 @@
 //! Runs every projection as a named subscriber (one process at a time holds each; another takes
 //! over if it dies), restarting one that fails, and lets a writer wait until the views have
-//! caught up with what it wrote.
+//! caught up with what it wrote (woken by the store's progress, never by polling).
 
 use std::time::Duration;
 
 use caseledger_eventstore::{
-    EventHandler, EventStore, Filter, Position, StoreError, SubscriberOptions, load_checkpoint, run_subscriber,
+    EventHandler, EventStore, Filter, Position, StoreError, SubscriberOptions, run_subscriber,
 };
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -56,6 +56,8 @@ fn spawn<H: EventHandler + 'static>(
         // Every projection reads $all, so every checkpoint follows the head of the log.
         let mut options = SubscriberOptions::new(name, Filter::All);
         options.poll_interval = Duration::from_millis(250);
+        // A read model is worked out again from the log: its commits need not wait for the disk.
+        options.durable_commits = false;
         loop {
             match run_subscriber(&store, &options, &handler, shutdown.clone()).await {
                 Ok(()) => return,
@@ -71,37 +73,17 @@ fn spawn<H: EventHandler + 'static>(
     })
 }
 
-/// Waits (up to `timeout`) until every projection has passed the newest event committed now, so
-/// that a caller reads its own writes. `false` if they did not catch up in time.
+/// Waits (up to `timeout`) until every projection has passed `position` (a writer's own last
+/// event), woken as they commit: a writer reads its own writes, and only waits for them. `false`
+/// if they did not catch up in time.
+pub async fn wait_for_position(store: &EventStore, position: Position, timeout: Duration) -> Result<bool, StoreError> {
+    store.progress().wait_for(&NAMES, position, timeout).await
+}
+
+/// Waits (up to `timeout`) until every projection has passed the newest event committed now.
 pub async fn wait_for_projections(store: &EventStore, timeout: Duration) -> Result<bool, StoreError> {
-    let mut conn = store.pool().acquire().await?;
-    let head = sqlx::query!(
-        r#"select tx_id::text as "tx_id!", position from events order by tx_id desc, position desc limit 1"#
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(head) = head else { return Ok(true) };
-    let head = Position {
-        tx_id: head
-            .tx_id
-            .parse()
-            .map_err(|_| StoreError::Malformed(format!("tx_id {}", head.tx_id)))?,
-        position: u64::try_from(head.position).unwrap_or_default(),
-    };
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        let mut caught_up = true;
-        for name in NAMES {
-            caught_up &= load_checkpoint(&mut conn, name)
-                .await?
-                .is_some_and(|checkpoint| checkpoint >= head);
-        }
-        if caught_up {
-            return Ok(true);
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Ok(false);
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
+    match store.head().await? {
+        Some(head) => wait_for_position(store, head, timeout).await,
+        None => Ok(true),
     }
 }

@@ -2,7 +2,6 @@
 
 use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
 use caseledger_cases::Role as DomainRole;
-use caseledger_eventstore::StoreError;
 use caseledger_projections::lens::lens;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -11,29 +10,19 @@ use uuid::Uuid;
 use super::enums::{CaseSource, CaseStatus, ContractReviewOutcome, RemapChange, ReopenReason, Role, RootCause};
 use super::scalars::Date;
 use super::state;
+use super::verification::{SlotVerification, latest_verification};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 
 /// One case as `case_view` holds it (or as a command just left it).
 pub use caseledger_projections::case_view::CaseRow as CaseData;
 
 pub async fn case_by_id(pool: &PgPool, case_id: Uuid) -> Result<Option<CaseData>, ApiError> {
-    Ok(
-        sqlx::query_as!(CaseData, "select * from case_view where case_id = $1", case_id)
-            .fetch_optional(pool)
-            .await?,
-    )
+    Ok(caseledger_projections::case_view::by_id(pool, case_id).await?)
 }
 
 /// The practice's open case, else its most recent.
 pub async fn case_by_practice(pool: &PgPool, ods_code: &str) -> Result<Option<CaseData>, ApiError> {
-    Ok(sqlx::query_as!(
-        CaseData,
-        "select * from case_view where ods_code = $1
-         order by (status not in ('COMPLIANT', 'CLOSED')) desc, created_at desc limit 1",
-        ods_code
-    )
-    .fetch_optional(pool)
-    .await?)
+    Ok(caseledger_projections::case_view::by_practice(pool, ods_code).await?)
 }
 
 /// A case seen by a role.
@@ -80,6 +69,12 @@ impl Practice {
     #[graphql(complexity = "2 + child_complexity")]
     async fn latest_observation(&self, ctx: &Context<'_>) -> ApiResult<Option<Observation>> {
         latest_observation(ctx, &self.ods_code).await
+    }
+
+    /// CaseLedger's latest GP Connect free-slot search of the practice.
+    #[graphql(complexity = "2 + child_complexity")]
+    async fn latest_verification(&self, ctx: &Context<'_>) -> ApiResult<Option<SlotVerification>> {
+        latest_verification(ctx, &self.ods_code).await
     }
 }
 
@@ -192,11 +187,7 @@ impl CaseNode {
     }
 
     async fn status(&self) -> ApiResult<CaseStatus> {
-        self.data
-            .status()
-            .map(Into::into)
-            .ok_or_else(|| ApiError::internal(StoreError::Malformed(format!("status {}", self.data.status))))
-            .gql()
+        Ok(self.data.status.into())
     }
 
     /// Stream revision of the last event; use as `expectedRevision`. It is the case's concurrency
@@ -224,6 +215,13 @@ impl CaseNode {
         self.data.required_slots
     }
 
+    /// CaseLedger's latest GP Connect free-slot search of the case's practice (evidence
+    /// `GP_CONNECT_VERIFICATION` when ENOUGH after the last remap).
+    #[graphql(complexity = "2 + child_complexity")]
+    async fn latest_verification(&self, ctx: &Context<'_>) -> ApiResult<Option<SlotVerification>> {
+        latest_verification(ctx, &self.data.ods_code).await
+    }
+
     /// The latest DHU confirmation or observation.
     async fn visible_slots(&self) -> Option<i32> {
         self.data.visible_slots
@@ -232,7 +230,7 @@ impl CaseNode {
     /// The latest observation meets the requirement, not yet confirmed.
     #[graphql(complexity = 2)]
     async fn observed_compliant(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        let open = self.data.status().is_some_and(|s| s.is_open());
+        let open = self.data.status.is_open();
         let observed = latest_observation(ctx, &self.data.ods_code).await?;
         Ok(open && observed.is_some_and(|o| o.compliant))
     }
@@ -246,12 +244,7 @@ impl CaseNode {
     }
 
     async fn root_causes(&self) -> Vec<RootCause> {
-        self.data
-            .root_causes
-            .iter()
-            .filter_map(|c| serde_json::from_value::<caseledger_cases::case::RootCause>(c.as_str().into()).ok())
-            .map(Into::into)
-            .collect()
+        self.data.root_causes.iter().map(|c| (*c).into()).collect()
     }
 
     async fn open_dhu_issue(&self) -> bool {
@@ -281,19 +274,12 @@ impl CaseNode {
 
     /// Why the case last reopened; null if it never did.
     async fn reopen_reason(&self) -> Option<ReopenReason> {
-        self.data
-            .reopen_cause
-            .as_deref()
-            .and_then(|cause| serde_json::from_value::<caseledger_cases::case::ReopenCause>(cause.into()).ok())
-            .map(Into::into)
+        self.data.reopen_cause.map(Into::into)
     }
 
     /// How the case was opened.
     async fn source(&self) -> ApiResult<CaseSource> {
-        serde_json::from_value::<caseledger_cases::case::FlagSourceKind>(self.data.flag_source.clone().into())
-            .map(Into::into)
-            .map_err(|_| ApiError::internal(StoreError::Malformed(format!("flag source {}", self.data.flag_source))))
-            .gql()
+        Ok(self.data.flag_source.into())
     }
 
     /// The DHU report the case was opened from, as the caller may see it.
@@ -328,12 +314,7 @@ impl CaseNode {
 
     /// Every change remapped so far: what the DHU should now see.
     async fn remap_changes(&self) -> Vec<RemapChange> {
-        self.data
-            .remap_changes
-            .iter()
-            .filter_map(|c| serde_json::from_value::<caseledger_cases::case::RemapChange>(c.as_str().into()).ok())
-            .map(Into::into)
-            .collect()
+        self.data.remap_changes.iter().map(|c| (*c).into()).collect()
     }
 
     /// When the case first went to contract review: for the ICB, admins and (whether and when

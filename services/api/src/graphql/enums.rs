@@ -107,6 +107,7 @@ pub enum CaseSource {
 
 /// Where a DHU report stands.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "caseledger_projections::dhu_report_view::ReportStatus")]
 pub enum DhuReportStatus {
     /// Waiting for the ICB's triage.
     New,
@@ -114,22 +115,6 @@ pub enum DhuReportStatus {
     CaseOpened,
     /// The ICB dismissed it.
     Dismissed,
-}
-
-impl DhuReportStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DhuReportStatus::New => "new",
-            DhuReportStatus::CaseOpened => "case_opened",
-            DhuReportStatus::Dismissed => "dismissed",
-        }
-    }
-
-    pub fn parse(status: &str) -> Option<Self> {
-        [Self::New, Self::CaseOpened, Self::Dismissed]
-            .into_iter()
-            .find(|s| s.as_str() == status)
-    }
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use caseledger_cases::case::{case_stream, contract_stream};
 use caseledger_eventstore::{EventStore, RecordedEvent, StoreError};
+use caseledger_projections::practice_view::VerificationRow;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -19,6 +20,8 @@ pub struct Loaders {
     /// Streams by name: cases' histories and contract reviews.
     pub streams: Arc<DataLoader<StreamLoader>>,
     pub observations: Arc<DataLoader<ObservationLoader>>,
+    /// Practices' latest GP Connect verifications.
+    pub verifications: Arc<DataLoader<VerificationLoader>>,
 }
 
 impl std::fmt::Debug for Loaders {
@@ -34,6 +37,12 @@ impl Loaders {
             streams: Arc::new(DataLoader::new(StreamLoader { store: store.clone() }, tokio::spawn)),
             observations: Arc::new(DataLoader::new(
                 ObservationLoader {
+                    pool: store.pool().clone(),
+                },
+                tokio::spawn,
+            )),
+            verifications: Arc::new(DataLoader::new(
+                VerificationLoader {
                     pool: store.pool().clone(),
                 },
                 tokio::spawn,
@@ -90,14 +99,9 @@ impl Loader<String> for ObservationLoader {
     type Error = Arc<sqlx::Error>;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        let rows = sqlx::query!(
-            "select ods_code, report_date, visible_slots, required_slots, compliant
-               from practice_view where ods_code = any($1)",
-            keys
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(Arc::new)?;
+        let rows = caseledger_projections::practice_view::latest_observations(&self.pool, keys)
+            .await
+            .map_err(Arc::new)?;
         Ok(rows
             .into_iter()
             .map(|r| {
@@ -112,5 +116,22 @@ impl Loader<String> for ObservationLoader {
                 )
             })
             .collect())
+    }
+}
+
+/// A practice's latest GP Connect verification, by ODS code.
+pub struct VerificationLoader {
+    pool: PgPool,
+}
+
+impl Loader<String> for VerificationLoader {
+    type Value = Arc<VerificationRow>;
+    type Error = Arc<sqlx::Error>;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
+        let rows = caseledger_projections::practice_view::latest_verifications(&self.pool, keys)
+            .await
+            .map_err(Arc::new)?;
+        Ok(rows.into_iter().map(|r| (r.ods_code.clone(), Arc::new(r))).collect())
     }
 }

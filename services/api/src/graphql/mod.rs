@@ -1,16 +1,19 @@
 //! The GraphQL API of GRAPHQL.md: every root field and mutation checks the caller's role, and
 //! every case is seen through the caller's lens.
 
+mod admin;
 mod case;
 mod enums;
 mod limits;
 mod loaders;
 mod mutation;
+mod practices;
 mod query;
 mod reports;
 mod scalars;
 mod subscription;
 mod summary;
+mod verification;
 mod views;
 
 use std::time::Duration;
@@ -39,15 +42,15 @@ pub struct AppState {
     pub commands: Commands,
     /// How long a mutation waits for the views to show its effect before answering.
     pub read_your_writes: Duration,
-    /// The live summary's counts, valid while the projections' checkpoints stay where they were.
-    pub(crate) summary_cache: summary::SummaryCache,
-    /// The log's timeline for `asOf`/`knownAt` and `trend`, kept while the log stays as it was.
-    pub(crate) timeline_cache: summary::TimelineCache,
+    /// The present figures, held while the `figures` projection leaves them as they are.
+    pub(crate) figures: std::sync::Arc<caseledger_projections::figures::PresentFigures>,
     /// New case events for every subscription of this process.
     pub live: LiveFeed,
     /// How many subscriptions each person holds, and may.
     pub(crate) subscribers: subscription::Subscribers,
     pub(crate) loaders: loaders::Loaders,
+    /// GP Connect verification, when configured.
+    pub verifier: Option<crate::verify::SharedVerifier>,
 }
 
 impl AppState {
@@ -64,11 +67,17 @@ impl AppState {
             loaders: loaders::Loaders::new(&store),
             store,
             read_your_writes: Duration::from_secs(5),
-            summary_cache: summary::SummaryCache::default(),
-            timeline_cache: summary::TimelineCache::default(),
+            figures: std::sync::Arc::default(),
             live,
             subscribers: subscription::Subscribers::new(subscriptions),
+            verifier: None,
         }
+    }
+
+    /// With GP Connect verification.
+    pub fn with_verifier(mut self, verifier: crate::verify::SharedVerifier) -> Self {
+        self.verifier = Some(verifier);
+        self
     }
 }
 

@@ -8,7 +8,8 @@ use caseledger_cases::practice::PracticeDetails;
 use caseledger_cases::values::{FreeText, ListSize, OdsCode, PcnCode, ShortText, SlotCount, ValueError};
 use caseledger_cases::{Action, Actor, Role as DomainRole};
 use caseledger_commands::{CommandContext, Outcome, Reported};
-use caseledger_projections::wait_for_projections;
+use caseledger_eventstore::Position;
+use caseledger_projections::{wait_for_position, wait_for_projections};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -16,6 +17,7 @@ use super::case::{CaseData, CaseNode, case_by_id};
 use super::enums::{CloseReason, ContactChannel, ContractReviewOutcome, Evidence, RemapChange, RootCause};
 use super::reports::{DhuReport, dhu_report};
 use super::scalars::Date;
+use super::verification::SlotVerification;
 use super::{require, require_command, state};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 use crate::monitoring::RequestIds;
@@ -46,6 +48,49 @@ pub struct ImportReport {
     pub errors: Vec<ImportError>,
     /// How many errors there were in all (only the first 100 are listed).
     pub error_count: i32,
+    /// Registered practices the extract has no row for ("no data this week"): the first 100.
+    pub missing: Vec<String>,
+    pub missing_count: i32,
+}
+
+/// What a practice register import did.
+#[derive(SimpleObject, Debug)]
+pub struct RegisterImportReport {
+    pub rows: i32,
+    /// Practices registered for the first time.
+    pub registered: i32,
+    /// Practices whose entry changed (`PracticeDetailsChanged`).
+    pub changed: i32,
+    pub unchanged: i32,
+    /// The first 100 errors; non-empty means nothing was applied.
+    pub errors: Vec<ImportError>,
+    pub error_count: i32,
+}
+
+/// What an import of the DHU's own extract did.
+#[derive(SimpleObject, Debug)]
+pub struct DhuExtractReport {
+    pub rows: i32,
+    /// Rows written now (a re-import writes none).
+    pub observed: i32,
+    /// The first 100 errors; non-empty means nothing was applied.
+    pub errors: Vec<ImportError>,
+    pub error_count: i32,
+}
+
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+fn import_errors(errors: Vec<caseledger_cases::dashboard::ImportError>) -> Vec<ImportError> {
+    errors
+        .into_iter()
+        .map(|e| ImportError {
+            line: i32::try_from(e.line).unwrap_or(i32::MAX),
+            column: e.column,
+            message: e.message,
+        })
+        .collect()
 }
 
 /// The three fields every command input ends with.
@@ -92,13 +137,19 @@ fn case_id(id: &ID) -> ApiResult<Uuid> {
         .gql()
 }
 
-/// Waits (a while) for the views to show what was just written; whether they did.
-async fn wait(ctx: &Context<'_>) -> ApiResult<bool> {
+/// Waits (a while) for the views to show what was just written, woken as they commit: `written`
+/// is where the command's last event went; a repeat of an earlier command (`duplicate`, nothing
+/// written now) waits for the whole log, since where the first write went is not known here.
+/// Whether the views caught up.
+async fn wait(ctx: &Context<'_>, written: Option<Position>, duplicate: bool) -> ApiResult<bool> {
     let app = state(ctx);
-    let caught_up = wait_for_projections(&app.store, app.read_your_writes)
-        .await
-        .map_err(ApiError::from)
-        .gql()?;
+    let caught_up = match (written, duplicate) {
+        (Some(position), _) => wait_for_position(&app.store, position, app.read_your_writes).await,
+        (None, true) => wait_for_projections(&app.store, app.read_your_writes).await,
+        (None, false) => Ok(true),
+    }
+    .map_err(ApiError::from)
+    .gql()?;
     if !caught_up {
         tracing::warn!("views did not catch up in time");
     }
@@ -111,20 +162,20 @@ async fn report_practice(ctx: &Context<'_>, id: &ID) -> ApiResult<(Uuid, OdsCode
     let report_id = Uuid::parse_str(id)
         .map_err(|_| ApiError::bad_input("reportId", "not a report id"))
         .gql()?;
-    let ods_code = sqlx::query_scalar!("select ods_code from dhu_report_view where report_id = $1", report_id)
-        .fetch_optional(state(ctx).store.pool())
+    let ods_code = caseledger_projections::dhu_report_view::by_id(state(ctx).store.pool(), report_id)
         .await
         .map_err(ApiError::from)
         .gql()?
         .ok_or_else(|| ApiError::NotFound("no such DHU report".into()))
-        .gql()?;
+        .gql()?
+        .ods_code;
     Ok((report_id, field("odsCode", OdsCode::parse(&ods_code))?))
 }
 
 /// Waits for the views, then answers with the case as the command left it.
 async fn answer(ctx: &Context<'_>, actor: &Actor, outcome: Outcome) -> ApiResult<CasePayload> {
     let app = state(ctx);
-    let caught_up = wait(ctx).await?;
+    let caught_up = wait(ctx, outcome.position, outcome.duplicate).await?;
     let data = match case_by_id(app.store.pool(), outcome.case_id).await.gql()? {
         Some(data) if caught_up => data,
         _ => outcome
@@ -367,11 +418,7 @@ impl MutationRoot {
             .await
             .map_err(ApiError::from)
             .gql()?;
-        wait_for_projections(&app.store, app.read_your_writes)
-            .await
-            .map_err(ApiError::from)
-            .gql()?;
-        let count = |n: usize| i32::try_from(n).unwrap_or(i32::MAX);
+        wait(ctx, report.last_position, false).await?;
         Ok(ImportReport {
             report_date: report.report_date.map(Date),
             rows: count(report.rows),
@@ -379,16 +426,66 @@ impl MutationRoot {
             flagged: count(report.flagged),
             reopened: count(report.reopened),
             error_count: count(report.error_count),
-            errors: report
-                .errors
-                .into_iter()
-                .map(|e| ImportError {
-                    line: i32::try_from(e.line).unwrap_or(i32::MAX),
-                    column: e.column,
-                    message: e.message,
-                })
-                .collect(),
+            errors: import_errors(report.errors),
+            missing: report.missing,
+            missing_count: count(report.missing_count),
         })
+    }
+
+    /// Imports the practice register (CSV: ods_code, practice_name, pcn_code, pcn_name, place,
+    /// list_size, main_site, and optionally branch_sites separated by `;`). Checked whole: a file
+    /// with any bad row is rejected with every error. From then on, dashboard and DHU rows are
+    /// checked against it. ICB and admins.
+    async fn import_practice_register(&self, ctx: &Context<'_>, csv: String) -> ApiResult<RegisterImportReport> {
+        let actor = require_command(ctx, "RegisterPractice")?;
+        let report = state(ctx)
+            .commands
+            .import_register(actor, &csv, Utc::now())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        wait(ctx, report.last_position, false).await?;
+        Ok(RegisterImportReport {
+            rows: count(report.rows),
+            registered: count(report.registered),
+            changed: count(report.changed),
+            unchanged: count(report.unchanged),
+            error_count: count(report.error_count),
+            errors: import_errors(report.errors),
+        })
+    }
+
+    /// Imports the DHU's own visibility extract (CSV: ods_code, date, slots_visible: the bookable
+    /// 111 slots it could see in core hours that day). Checked whole; a re-import writes nothing.
+    /// The DHU and admins.
+    async fn import_dhu_extract(&self, ctx: &Context<'_>, csv: String) -> ApiResult<DhuExtractReport> {
+        let actor = require_command(ctx, "ImportDhuExtract")?;
+        let report = state(ctx)
+            .commands
+            .import_dhu_extract(actor, &csv, Utc::now())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        wait(ctx, report.last_position, false).await?;
+        Ok(DhuExtractReport {
+            rows: count(report.rows),
+            observed: count(report.observed),
+            error_count: count(report.error_count),
+            errors: import_errors(report.errors),
+        })
+    }
+
+    /// Asks the case's practice's system, through GP Connect and as the 111 provider would, for
+    /// its free slots over the next 14 days; records what it found (`SlotVisibilityVerified`, or
+    /// `SlotVisibilityCheckFailed` when the search did not answer) and returns it. ICB, DHU and
+    /// champions. NOT_CONFIGURED when this service has no GP Connect set up.
+    #[graphql(complexity = 50)]
+    async fn verify_slot_visibility(&self, ctx: &Context<'_>, case_id: ID) -> ApiResult<SlotVerification> {
+        let actor = require_command(ctx, "VerifySlotVisibility")?;
+        let case_id = self::case_id(&case_id)?;
+        let (found, position) = crate::verify::verify_case(state(ctx), actor, case_id).await.gql()?;
+        wait(ctx, position, false).await?;
+        Ok(SlotVerification::of_recorded(&found, Utc::now(), actor.role))
     }
 
     async fn flag_practice(&self, ctx: &Context<'_>, input: FlagPracticeInput) -> ApiResult<CasePayload> {
@@ -593,7 +690,7 @@ impl MutationRoot {
                 report: None,
             }),
             Reported::Filed(filed) => {
-                wait(ctx).await?;
+                wait(ctx, filed.position, filed.duplicate).await?;
                 Ok(VisibilityReportPayload {
                     case: None,
                     report: dhu_report(ctx, filed.report_id, actor.role).await?,
@@ -642,13 +739,13 @@ impl MutationRoot {
                 command_id: input.command_id.clone(),
             },
         )?;
-        state(ctx)
+        let dismissed = state(ctx)
             .commands
             .dismiss_dhu_report(&context, &ods_code, report_id, reason, Utc::now())
             .await
             .map_err(ApiError::from)
             .gql()?;
-        wait(ctx).await?;
+        wait(ctx, dismissed.position, dismissed.duplicate).await?;
         dhu_report(ctx, report_id, actor.role)
             .await?
             .ok_or_else(|| ApiError::NotFound("no such report".into()))
@@ -661,5 +758,26 @@ impl MutationRoot {
             reason: field("reason", FreeText::parse(&input.reason))?,
         };
         run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    /// Hands an event a projection parked to it again (once the cause is mended): resolved if it
+    /// now succeeds; EVENT_STILL_FAILS, with the error, if not. Admins only.
+    async fn retry_parked_event(
+        &self,
+        ctx: &Context<'_>,
+        projection: String,
+        event_id: ID,
+    ) -> ApiResult<super::admin::ParkedEvent> {
+        super::admin::retry(ctx, projection, event_id).await
+    }
+
+    /// Leaves an event a projection parked out of it for good. Admins only.
+    async fn skip_parked_event(
+        &self,
+        ctx: &Context<'_>,
+        projection: String,
+        event_id: ID,
+    ) -> ApiResult<super::admin::ParkedEvent> {
+        super::admin::skip(ctx, projection, event_id).await
     }
 }

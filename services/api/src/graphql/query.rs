@@ -83,4 +83,59 @@ impl QueryRoot {
             champion_id: actor.id.to_string(),
         })
     }
+
+    /// Events the projections set aside after failing on them, unresolved first, newest first:
+    /// of one projection, or of all (at most `first`, up to 500). Admins only.
+    #[graphql(complexity = "super::admin::parked_cost(first, child_complexity)")]
+    async fn parked_events(
+        &self,
+        ctx: &Context<'_>,
+        projection: Option<String>,
+        #[graphql(default = 50)] first: Option<i32>,
+    ) -> ApiResult<Vec<super::admin::ParkedEvent>> {
+        super::admin::parked_events(ctx, projection, first.unwrap_or(50)).await
+    }
+
+    /// Practices in ODS code order, a page at a time: the ICB, admins, the LMC and the DHU see
+    /// every practice; a champion the practices of their own cases. `missingData`: registered
+    /// and absent from the latest dashboard extract; `minMissingWeeks`: registered and absent
+    /// from at least that many extracts since its latest row; `disagreement`: the three counts
+    /// disagree.
+    #[graphql(complexity = "super::practices::practices_cost(first, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn practices(
+        &self,
+        ctx: &Context<'_>,
+        place: Option<String>,
+        pcn: Option<String>,
+        compliant: Option<bool>,
+        has_open_case: Option<bool>,
+        missing_data: Option<bool>,
+        min_missing_weeks: Option<i32>,
+        disagreement: Option<bool>,
+        #[graphql(default = 50)] first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<super::practices::PracticeConnection> {
+        let filter = caseledger_projections::practice_view::PracticeFilter {
+            place,
+            pcn_code: pcn,
+            compliant,
+            has_open_case,
+            missing_data,
+            min_missing_weeks: min_missing_weeks.map(i64::from),
+            disagreement,
+            ods_codes: None,
+        };
+        super::practices::practices(ctx, filter, first, after).await
+    }
+
+    /// One practice with its weekly series, its case episodes, the DHU's reports and the three
+    /// counts; null when there is none, or when a champion has no case of it.
+    async fn practice(
+        &self,
+        ctx: &Context<'_>,
+        ods_code: String,
+    ) -> ApiResult<Option<super::practices::MonitoredPractice>> {
+        super::practices::practice(ctx, ods_code).await
+    }
 }

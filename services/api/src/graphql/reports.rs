@@ -4,6 +4,7 @@
 
 use async_graphql::{ID, SimpleObject};
 use caseledger_cases::Role as DomainRole;
+use caseledger_projections::dhu_report_view::{self, ReportRow, ReportStatus};
 use caseledger_projections::lens::shows_field;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -37,46 +38,23 @@ pub struct DhuReport {
     pub triaged_at: Option<DateTime<Utc>>,
 }
 
-struct Row {
-    report_id: Uuid,
-    ods_code: String,
-    name: Option<String>,
-    category: String,
-    detail: Option<String>,
-    reported_at: DateTime<Utc>,
-    status: String,
-    case_id: Option<Uuid>,
-    dismissed_reason: Option<String>,
-    triaged_at: Option<DateTime<Utc>>,
-}
-
-fn report(row: Row, viewer: DomainRole) -> ApiResult<DhuReport> {
-    let malformed = |what: &str| {
-        ApiError::internal(caseledger_eventstore::StoreError::Malformed(format!(
-            "dhu_report_view {what}"
-        )))
-    };
-    let category: caseledger_cases::case::RootCause = serde_json::from_value(row.category.clone().into())
-        .map_err(|_| malformed(&row.category))
-        .gql()?;
-    Ok(DhuReport {
+fn report(row: ReportRow, viewer: DomainRole) -> DhuReport {
+    DhuReport {
         id: ID(row.report_id.to_string()),
         practice: ReportedPractice {
             ods_code: row.ods_code,
-            name: row.name,
+            name: row.practice_name,
         },
-        category: category.into(),
+        category: row.category.into(),
         detail: row.detail.filter(|_| shows_field(viewer, "DhuReportFiled", "detail")),
         reported_at: row.reported_at,
-        status: DhuReportStatus::parse(&row.status)
-            .ok_or_else(|| malformed(&row.status))
-            .gql()?,
+        status: row.status.into(),
         case_id: row.case_id.map(|id| ID(id.to_string())),
         dismissed_reason: row
             .dismissed_reason
             .filter(|_| shows_field(viewer, "DhuReportTriaged", "reason")),
         triaged_at: row.triaged_at,
-    })
+    }
 }
 
 /// One report, as `viewer` may see it.
@@ -85,20 +63,11 @@ pub async fn dhu_report(
     report_id: Uuid,
     viewer: DomainRole,
 ) -> ApiResult<Option<DhuReport>> {
-    let pool = super::state(ctx).store.pool();
-    let row = sqlx::query_as!(
-        Row,
-        r#"select r.report_id, r.ods_code, p.name as "name?", r.category, r.detail, r.reported_at, r.status,
-                  r.case_id, r.dismissed_reason, r.triaged_at
-             from dhu_report_view r left join practice_view p on p.ods_code = r.ods_code
-            where r.report_id = $1"#,
-        report_id
-    )
-    .fetch_optional(pool)
-    .await
-    .map_err(ApiError::from)
-    .gql()?;
-    row.map(|row| report(row, viewer)).transpose()
+    let row = dhu_report_view::by_id(super::state(ctx).store.pool(), report_id)
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    Ok(row.map(|row| report(row, viewer)))
 }
 
 /// The reports in `statuses` (all when `None`), oldest first, at most `limit`.
@@ -108,21 +77,19 @@ pub async fn dhu_reports(
     limit: i64,
     viewer: DomainRole,
 ) -> ApiResult<Vec<DhuReport>> {
-    let statuses: Option<Vec<String>> = statuses.map(|s| s.iter().map(|s| s.as_str().to_string()).collect());
-    let rows = sqlx::query_as!(
-        Row,
-        r#"select r.report_id, r.ods_code, p.name as "name?", r.category, r.detail, r.reported_at, r.status,
-                  r.case_id, r.dismissed_reason, r.triaged_at
-             from dhu_report_view r left join practice_view p on p.ods_code = r.ods_code
-            where ($1::text[] is null or r.status = any($1))
-            order by r.reported_at, r.report_id
-            limit $2"#,
-        statuses.as_deref(),
-        limit
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(ApiError::from)
-    .gql()?;
-    rows.into_iter().map(|row| report(row, viewer)).collect()
+    let statuses: Option<Vec<ReportStatus>> = statuses.map(|s| s.into_iter().map(Into::into).collect());
+    let rows = dhu_report_view::list(pool, statuses.as_deref(), limit)
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    Ok(rows.into_iter().map(|row| report(row, viewer)).collect())
+}
+
+/// The reports on one practice (at most 500, oldest first), as `viewer` may see them.
+pub async fn dhu_reports_of(pool: &PgPool, ods_code: &str, viewer: DomainRole) -> ApiResult<Vec<DhuReport>> {
+    let rows = dhu_report_view::for_practice(pool, ods_code, 500)
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    Ok(rows.into_iter().map(|row| report(row, viewer)).collect())
 }

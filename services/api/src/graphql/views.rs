@@ -3,15 +3,16 @@
 
 use async_graphql::{Context, Object, SimpleObject};
 use caseledger_cases::Role as DomainRole;
+use caseledger_projections::case_view::{self, CaseFilter, Cursor};
+use caseledger_projections::figures;
 use chrono::{DateTime, NaiveDate, Utc};
-use uuid::Uuid;
 
 use super::case::{CaseData, CaseNode};
 use super::enums::{CaseStatus, DhuReportStatus};
 use super::reports::{DhuReport, dhu_reports};
 use super::scalars::Date;
 use super::state;
-use super::summary::{ComplianceSummary, TrendPoint, summarise};
+use super::summary::{ComplianceSummary, TrendPoint};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 
 const MAX_PAGE: i32 = 500;
@@ -45,38 +46,12 @@ pub struct CaseConnection {
     pub total_count: i32,
 }
 
-/// Which cases a list holds.
-#[derive(Debug, Default)]
-struct CaseFilter {
-    statuses: Option<Vec<String>>,
-    place: Option<String>,
-    assigned_to: Option<String>,
-    /// Only cases whose DHU confirmation at or above the requirement stands.
-    dhu_confirmed: bool,
+fn statuses(statuses: Option<Vec<CaseStatus>>) -> Option<Vec<caseledger_cases::CaseStatus>> {
+    statuses.map(|s| s.into_iter().map(Into::into).collect())
 }
 
-fn status_names(statuses: Option<Vec<CaseStatus>>) -> Option<Vec<String>> {
-    statuses.map(|s| {
-        s.into_iter()
-            .map(|s| caseledger_cases::CaseStatus::from(s).as_str().to_string())
-            .collect()
-    })
-}
-
-/// Cursor: the case's creation time and id, the list's order.
-fn cursor_of(case: &CaseData) -> String {
-    format!("{}_{}", case.created_at.timestamp_micros(), case.case_id)
-}
-
-fn parse_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
-    let bad = || ApiError::bad_input("after", "not a cursor from this list");
-    let (micros, id) = cursor.split_once('_').ok_or_else(bad)?;
-    let at = micros
-        .parse()
-        .ok()
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(bad)?;
-    Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+fn nodes(rows: Vec<CaseData>, viewer: DomainRole) -> Vec<CaseNode> {
+    rows.into_iter().map(|data| CaseNode { data, viewer }).collect()
 }
 
 async fn page(
@@ -90,68 +65,31 @@ async fn page(
     if !(0..=MAX_PAGE).contains(&first) {
         return Err(ApiError::bad_input("first", format!("must be from 0 to {MAX_PAGE}"))).gql();
     }
-    let after = after.as_deref().map(parse_cursor).transpose().gql()?;
-    let pool = state(ctx).store.pool();
-    let rows = sqlx::query_as!(
-        CaseData,
-        "select * from case_view
-          where ($1::text[] is null or status = any($1))
-            and ($2::text is null or place = $2)
-            and ($3::text is null or assigned_to = $3)
-            and ($4::timestamptz is null or (created_at, case_id) > ($4, $5::uuid))
-            and (not $7 or dhu_confirmed_at is not null)
-          order by created_at, case_id
-          limit $6",
-        filter.statuses.as_deref(),
-        filter.place,
-        filter.assigned_to,
-        after.map(|(at, _)| at),
-        after.map(|(_, id)| id),
-        i64::from(first) + 1,
-        filter.dhu_confirmed,
-    )
-    .fetch_all(pool)
-    .await
-    .map_err(ApiError::from)
-    .gql()?;
-    let total: i64 = sqlx::query_scalar!(
-        r#"select count(*) as "count!" from case_view
-            where ($1::text[] is null or status = any($1))
-              and ($2::text is null or place = $2)
-              and ($3::text is null or assigned_to = $3)
-              and (not $4 or dhu_confirmed_at is not null)"#,
-        filter.statuses.as_deref(),
-        filter.place,
-        filter.assigned_to,
-        filter.dhu_confirmed,
-    )
-    .fetch_one(pool)
-    .await
-    .map_err(ApiError::from)
-    .gql()?;
-    let has_next_page = rows.len() > usize::try_from(first).unwrap_or_default();
-    let edges: Vec<CaseEdge> = rows
+    let after = after
+        .as_deref()
+        .map(|text| Cursor::parse(text).ok_or_else(|| ApiError::bad_input("after", "not a cursor from this list")))
+        .transpose()
+        .gql()?;
+    let page = case_view::page(state(ctx).store.pool(), &filter, after, i64::from(first))
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    let edges: Vec<CaseEdge> = page
+        .rows
         .into_iter()
-        .take(usize::try_from(first).unwrap_or_default())
         .map(|data| CaseEdge {
-            cursor: cursor_of(&data),
+            cursor: Cursor::of(&data).to_string(),
             node: CaseNode { data, viewer },
         })
         .collect();
     Ok(CaseConnection {
         page_info: PageInfo {
-            has_next_page,
+            has_next_page: page.has_next_page,
             end_cursor: edges.last().map(|e| e.cursor.clone()),
         },
         edges,
-        total_count: i32::try_from(total).unwrap_or(i32::MAX),
+        total_count: i32::try_from(page.total).unwrap_or(i32::MAX),
     })
-}
-
-async fn live_summary(ctx: &Context<'_>) -> ApiResult<ComplianceSummary> {
-    let app = state(ctx);
-    let snapshot = app.summary_cache.snapshot(app.store.pool()).await.gql()?;
-    Ok(summarise(&snapshot, Utc::now()))
 }
 
 async fn summary_at(
@@ -159,14 +97,14 @@ async fn summary_at(
     as_of: Option<DateTime<Utc>>,
     known_at: Option<DateTime<Utc>>,
 ) -> ApiResult<ComplianceSummary> {
-    if as_of.is_none() && known_at.is_none() {
-        return live_summary(ctx).await;
+    let pool = state(ctx).store.pool();
+    let summary = match (as_of, known_at) {
+        (None, None) => state(ctx).figures.summary(pool).await,
+        _ => figures::summary(pool, as_of, known_at).await.map(std::sync::Arc::new),
     }
-    let now = Utc::now();
-    let app = state(ctx);
-    let timeline = app.timeline_cache.timeline(&app.store).await.gql()?;
-    let as_of = as_of.unwrap_or(now);
-    Ok(summarise(&timeline.snapshot(as_of, known_at.unwrap_or(now)), as_of))
+    .map_err(ApiError::from)
+    .gql()?;
+    Ok(ComplianceSummary::of(summary, as_of.unwrap_or_else(Utc::now)))
 }
 
 /// ICB assurance.
@@ -187,18 +125,22 @@ impl IcbView {
         summary_at(ctx, as_of, known_at).await
     }
 
+    /// Cases in the order they were opened, a page at a time: in `status`, of a `place`, of a
+    /// `pcn` (its code).
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn cases(
         &self,
         ctx: &Context<'_>,
         status: Option<Vec<CaseStatus>>,
         place: Option<String>,
+        pcn: Option<String>,
         #[graphql(default = 50)] first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<CaseConnection> {
         let filter = CaseFilter {
-            statuses: status_names(status),
+            statuses: statuses(status),
             place,
+            pcn_code: pcn,
             ..CaseFilter::default()
         };
         page(ctx, self.viewer, filter, first, after).await
@@ -215,8 +157,19 @@ impl IcbView {
         dhu_reports(state(ctx).store.pool(), status, MAX_LIST, self.viewer).await
     }
 
+    /// The first day (UTC) any case was open, as known now: where a trend of the cases starts;
+    /// null before the first case.
+    async fn trend_start(&self, ctx: &Context<'_>) -> ApiResult<Option<Date>> {
+        let day = figures::trend_start(state(ctx).store.pool())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        Ok(day.map(Date))
+    }
+
     /// The state at the end of each day (UTC) from `from` to `to`, every `everyDays` days (1 to
-    /// 366): at most 1,000 points, between 2000-01-01 and ten years from today.
+    /// 366): at most 1,000 points, between 2000-01-01 and ten years from today. Of every practice
+    /// and case, or of one `place` or one `pcn` (its code).
     #[graphql(complexity = 50)]
     async fn trend(
         &self,
@@ -224,15 +177,19 @@ impl IcbView {
         from: Date,
         to: Date,
         #[graphql(default = 7)] every_days: Option<i32>,
+        place: Option<String>,
+        pcn: Option<String>,
     ) -> ApiResult<Vec<TrendPoint>> {
         let every_days = trend_range(from.0, to.0, every_days.unwrap_or(7), Utc::now().date_naive()).gql()?;
-        let app = state(ctx);
-        let points = app
-            .timeline_cache
-            .trend(&app.store, from.0, to.0, every_days)
+        let scope = figures::TrendScope {
+            place: place.as_deref(),
+            pcn_code: pcn.as_deref(),
+        };
+        let points = figures::trend(state(ctx).store.pool(), from.0, to.0, every_days, scope)
             .await
+            .map_err(ApiError::from)
             .gql()?;
-        Ok(points.as_ref().clone())
+        Ok(points.into_iter().map(Into::into).collect())
     }
 }
 
@@ -260,7 +217,7 @@ impl LmcView {
             ctx,
             self.viewer,
             CaseFilter {
-                statuses: status_names(status),
+                statuses: statuses(status),
                 ..CaseFilter::default()
             },
             first,
@@ -271,8 +228,7 @@ impl LmcView {
 
     /// How many cases went to contract review (count only).
     async fn contract_reviews(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        let count = sqlx::query_scalar!(r#"select count(*) as "count!" from case_view where escalated_at is not null"#)
-            .fetch_one(state(ctx).store.pool())
+        let count = case_view::contract_reviews(state(ctx).store.pool())
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -292,47 +248,21 @@ impl DhuView {
     /// first).
     #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn awaiting_confirmation(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
-        let rows = sqlx::query_as!(
-            CaseData,
-            "select * from case_view
-              where status = 'REMAPPED' and not open_dhu_issue
-                and (dhu_check_visible is null or dhu_check_visible >= dhu_check_required)
-              order by created_at, case_id limit $1",
-            MAX_LIST
-        )
-        .fetch_all(state(ctx).store.pool())
-        .await
-        .map_err(ApiError::from)
-        .gql()?;
-        Ok(rows
-            .into_iter()
-            .map(|data| CaseNode {
-                data,
-                viewer: self.viewer,
-            })
-            .collect())
+        let rows = case_view::awaiting_dhu(state(ctx).store.pool(), MAX_LIST)
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        Ok(nodes(rows, self.viewer))
     }
 
     /// Open cases where the DHU has reported an issue (at most 500, oldest first).
     #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn open_issues(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
-        let rows = sqlx::query_as!(
-            CaseData,
-            "select * from case_view where open_dhu_issue and status not in ('COMPLIANT', 'CLOSED')
-              order by created_at, case_id limit $1",
-            MAX_LIST
-        )
-        .fetch_all(state(ctx).store.pool())
-        .await
-        .map_err(ApiError::from)
-        .gql()?;
-        Ok(rows
-            .into_iter()
-            .map(|data| CaseNode {
-                data,
-                viewer: self.viewer,
-            })
-            .collect())
+        let rows = case_view::open_dhu_issues(state(ctx).store.pool(), MAX_LIST)
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        Ok(nodes(rows, self.viewer))
     }
 
     /// The cases the DHU confirmed at or above the requirement (and that confirmation stands):
@@ -378,40 +308,39 @@ impl ChampionView {
     #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn my_cases(&self, ctx: &Context<'_>, status: Option<Vec<CaseStatus>>) -> ApiResult<Vec<CaseNode>> {
         let filter = CaseFilter {
-            statuses: status_names(status),
+            statuses: statuses(status),
             assigned_to: Some(self.champion_id.clone()),
             ..CaseFilter::default()
         };
-        let connection = page(ctx, self.viewer, filter, Some(MAX_PAGE), None).await?;
-        Ok(connection.edges.into_iter().map(|e| e.node).collect())
+        let rows = case_view::list(state(ctx).store.pool(), &filter, MAX_LIST)
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        Ok(nodes(rows, self.viewer))
     }
 
     /// Open cases nobody has taken (at most 500, oldest first).
     #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn unassigned(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
-        let rows = sqlx::query_as!(
-            CaseData,
-            "select * from case_view where assigned_to is null and status not in ('COMPLIANT', 'CLOSED')
-              order by created_at, case_id limit $1",
-            MAX_LIST
+        let rows = case_view::list(
+            state(ctx).store.pool(),
+            &CaseFilter {
+                open: Some(true),
+                unassigned: true,
+                ..CaseFilter::default()
+            },
+            MAX_LIST,
         )
-        .fetch_all(state(ctx).store.pool())
         .await
         .map_err(ApiError::from)
         .gql()?;
-        Ok(rows
-            .into_iter()
-            .map(|data| CaseNode {
-                data,
-                viewer: self.viewer,
-            })
-            .collect())
+        Ok(nodes(rows, self.viewer))
     }
 }
 
 /// The step of a trend from `from` to `to` every `every_days` days, or why it is refused: a
 /// trend is at most 1,000 points, from 2000-01-01 to ten years after `today`.
-fn trend_range(from: NaiveDate, to: NaiveDate, every_days: i32, today: NaiveDate) -> Result<i64, ApiError> {
+fn trend_range(from: NaiveDate, to: NaiveDate, every_days: i32, today: NaiveDate) -> Result<u32, ApiError> {
     const MAX_POINTS: i64 = 1_000;
     if !(1..=366).contains(&every_days) {
         return Err(ApiError::bad_input("everyDays", "must be from 1 to 366"));
@@ -431,15 +360,14 @@ fn trend_range(from: NaiveDate, to: NaiveDate, every_days: i32, today: NaiveDate
     if to < from {
         return Err(ApiError::bad_input("to", "must be on or after `from`"));
     }
-    let every_days = i64::from(every_days);
-    let points = (to - from).num_days() / every_days + 1;
+    let points = (to - from).num_days() / i64::from(every_days) + 1;
     if points > MAX_POINTS {
         return Err(ApiError::bad_input(
             "everyDays",
             format!("{points} points asked for; at most {MAX_POINTS}: ask for a shorter range or fewer points"),
         ));
     }
-    Ok(every_days)
+    Ok(every_days.unsigned_abs())
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ const CASE_QUERY: &str = "query($id: ID!) { case(id: $id) { id status revision o
     dhuShortfall { visibleSlots requiredSlots reportedAt } contractReviewOpen \
     contractReviews { escalatedAt escalatedBy reason concludedAt outcome note } \
     dhuReport { category detail reportedAt } \
+    latestVerification { verifiedAt verdict minPerCoreDay requiredPerDay shortDays errorCode error } \
     practice { odsCode name pcnCode pcnName place listSize requiredSlots } \
     history { revision type occurredAt recordedAt actorRole actorId data } } }";
 
@@ -82,6 +83,19 @@ async fn render(
     let history = case["history"].as_array().cloned().unwrap_or_default();
     let practice = &case["practice"];
     let title = practice["name"].as_str().unwrap_or("Case").to_string();
+    let ods = practice["odsCode"].as_str().unwrap_or("").to_string();
+    // The practice's three counts, when the caller may see the practice.
+    let counts = query(
+        state,
+        session,
+        ids,
+        "query($ods: String!) { practice(odsCode: $ods) { counts { requiredSlots disagreement \
+           configured { slots } seenByDhu { slots } dashboard { slots } } } }",
+        json!({ "ods": ods }),
+    )
+    .await
+    .map(|data| data["practice"]["counts"].clone())
+    .unwrap_or_default();
     let code = failure.as_ref().map_or(StatusCode::OK, |f| f.status);
     let body = html! {
         @if let Some(failure) = &failure {
@@ -103,8 +117,19 @@ async fn render(
         @if let Some(done) = done {
             div class="nhsuk-inset-text cl-done" role="status" { "Saved: " (done.title.to_lowercase()) "." }
         }
-        span class="nhsuk-caption-l" { (practice["odsCode"].as_str().unwrap_or("")) }
+        span class="nhsuk-caption-l" { a href={"/practices/" (ods)} { (ods) } }
         h1 { (title) " " (status_tag(status)) }
+        @if counts["disagreement"] == true {
+            @let slots = |key: &str| counts[key]["slots"].as_i64().map_or_else(|| "–".to_string(), |n| n.to_string());
+            div class="nhsuk-warning-callout" id="disagreement" {
+                h2 class="nhsuk-warning-callout__label" { span role="text" { span class="nhsuk-u-visually-hidden" { "Important: " } "The counts disagree" } }
+                p {
+                    "Configured by the practice: " (slots("configured")) "; seen by DHU: " (slots("seenByDhu"))
+                    "; on the dashboard: " (slots("dashboard")) " (" (counts["requiredSlots"]) " a day required). "
+                    a href={"/practices/" (ods)} { "See the practice" }
+                }
+            }
+        }
         div class="nhsuk-grid-row" {
             div class="nhsuk-grid-column-one-half" {
                 dl class="nhsuk-summary-list" id="case-summary" {
@@ -143,6 +168,9 @@ async fn render(
                     @for review in case["contractReviews"].as_array().into_iter().flatten() {
                         (row("Contract review", Some(review_line(review))))
                     }
+                    @if let Some(line) = verification_line(&case["latestVerification"]) {
+                        (row("GP Connect check", Some(line)))
+                    }
                     @if case["observedCompliant"] == true && status != "COMPLIANT" && status != "CLOSED" {
                         (row("Dashboard", Some("observed compliant, not yet confirmed".to_string())))
                     }
@@ -172,6 +200,12 @@ async fn render(
                 }
                 @if session.actor.role == caseledger_cases::Role::Lmc {
                     (inset(html! { "The LMC's view is read-only." }))
+                } @else {
+                    form method="post" action={"/cases/" (id) "/verify"} id="form-verify" {
+                        (crate::web::layout::csrf_field(session))
+                        p class="nhsuk-body-s" { "Ask the practice's system, through GP Connect as the 111 provider does, for its free slots over the next 14 days." }
+                        button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Verify through GP Connect" }
+                    }
                 }
             }
         }
@@ -265,6 +299,32 @@ fn detail(value: &Value) -> Option<String> {
 }
 
 /// Where to go after a form in a list: one of this service's own pages only.
+/// A GP Connect verification in one line: "Enough: at least 3 free slots every core-hours day
+/// (2 required), 28 Nov 2026 09:14".
+pub(crate) fn verification_line(found: &Value) -> Option<String> {
+    let verdict = found["verdict"].as_str()?;
+    let when = date(&found["verifiedAt"]);
+    let required = number(&found["requiredPerDay"]).unwrap_or_default();
+    let least = number(&found["minPerCoreDay"]).unwrap_or_else(|| "0".into());
+    Some(match verdict {
+        "ENOUGH" => format!("Enough: at least {least} free slots every core-hours day ({required} required), {when}"),
+        "TOO_FEW" => format!(
+            "Too few: {} core-hours days below {required}, as few as {least}, {when}",
+            found["shortDays"].as_array().map_or(0, Vec::len)
+        ),
+        _ => format!(
+            "Failed{}: {}, {when}",
+            found["errorCode"]
+                .as_str()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default(),
+            found["error"]
+                .as_str()
+                .unwrap_or("the practice's system did not answer")
+        ),
+    })
+}
+
 fn safe_return(form: &[(String, String)]) -> Option<&str> {
     form.iter()
         .find(|(key, _)| key == "_return")
@@ -283,6 +343,9 @@ pub async fn act(
         Err(response) => return response,
     };
     let ids = ids(ids_);
+    if slug == "verify" {
+        return verify(&state, &session, ids, &id).await;
+    }
     let Some(action) = actions::find(&slug) else {
         return problem(
             StatusCode::NOT_FOUND,
@@ -365,5 +428,21 @@ pub async fn act(
             };
             render(&state, &session, ids, &id, Some(failure), None).await
         }
+    }
+}
+
+/// "Verify through GP Connect": the search, then the case page with what it found.
+async fn verify(state: &WebState, session: &Session, ids: Option<RequestIds>, id: &str) -> Response {
+    match query(
+        state,
+        session,
+        ids,
+        "mutation($id: ID!) { verifySlotVisibility(caseId: $id) { verdict } }",
+        json!({ "id": id }),
+    )
+    .await
+    {
+        Ok(_) => redirect(&format!("/cases/{id}#case-summary")),
+        Err(errors) => gql_problem(session, &errors),
     }
 }

@@ -22,12 +22,54 @@ fn y_scale(max: f64) -> impl Fn(f64) -> f64 {
     move |value| TOP + (HEIGHT - TOP - BOTTOM) * (1.0 - value / max.max(1.0))
 }
 
+/// A line chart of some series of points, with the same numbers in a table below it.
+pub struct Lines<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    /// Each point's date, `YYYY-MM-DD`.
+    pub date_key: &'a str,
+    pub date_heading: &'a str,
+    /// (key, colour, name); a series' swatch is styled by its position (`cl-swatch--N`).
+    pub series: &'a [(&'a str, &'a str, &'a str)],
+}
+
 /// Week-by-week lines: practices below requirement, open and compliant cases.
 pub fn trend(points: &[Value]) -> Markup {
+    lines(
+        &Lines {
+            id: "trend",
+            title: "Practices below requirement, open and compliant cases, week by week",
+            date_key: "date",
+            date_heading: "Week ending",
+            series: &SERIES,
+        },
+        points,
+    )
+}
+
+/// A practice's dashboard weeks: the slots the 111 provider could see against the requirement.
+pub fn practice_weeks(points: &[Value]) -> Markup {
+    lines(
+        &Lines {
+            id: "practice-weeks",
+            title: "Slots a day visible to 111 against the requirement, week by week",
+            date_key: "reportDate",
+            date_heading: "Report date",
+            series: &[
+                ("requiredSlots", "#d5281b", "Required a day"),
+                ("visibleSlots", "#005eb8", "Visible to 111"),
+            ],
+        },
+        points,
+    )
+}
+
+pub fn lines(chart: &Lines<'_>, points: &[Value]) -> Markup {
+    let series = chart.series;
     let value = |point: &Value, key: &str| point[key].as_f64().unwrap_or(0.0);
     let max = points
         .iter()
-        .flat_map(|p| SERIES.iter().map(move |(key, _, _)| value(p, key)))
+        .flat_map(|p| series.iter().map(move |(key, _, _)| value(p, key)))
         .fold(0.0f64, f64::max);
     let y = y_scale(max);
     let step = if points.len() > 1 {
@@ -38,20 +80,20 @@ pub fn trend(points: &[Value]) -> Markup {
     let x = |i: usize| LEFT + step * i as f64;
     let ticks: Vec<f64> = (0..=4).map(|i| (max / 4.0 * f64::from(i)).round()).collect();
     html! {
-        figure class="cl-chart" id="trend-chart" {
-            svg xmlns="http://www.w3.org/2000/svg" viewBox={"0 0 " (WIDTH) " " (HEIGHT)} role="img" aria-labelledby="trend-title trend-desc" {
-                title id="trend-title" { "Practices below requirement, open and compliant cases, week by week" }
-                desc id="trend-desc" { "The same numbers are in the table below the chart." }
+        figure class="cl-chart" id={(chart.id) "-chart"} {
+            svg xmlns="http://www.w3.org/2000/svg" viewBox={"0 0 " (WIDTH) " " (HEIGHT)} role="img" aria-labelledby={(chart.id) "-title " (chart.id) "-desc"} {
+                title id={(chart.id) "-title"} { (chart.title) }
+                desc id={(chart.id) "-desc"} { "The same numbers are in the table below the chart." }
                 @for tick in &ticks {
                     line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y(*tick)) y2=(y(*tick)) stroke="#d8dde0" {}
                     text x=(LEFT - 6.0) y=(y(*tick) + 4.0) text-anchor="end" font-size="11" fill="#4c6272" { (tick) }
                 }
                 @for (i, point) in points.iter().enumerate() {
                     @if i % ((points.len() / 8).max(1)) == 0 {
-                        text x=(x(i)) y=(HEIGHT - 14.0) text-anchor="middle" font-size="11" fill="#4c6272" { (short_date(point)) }
+                        text x=(x(i)) y=(HEIGHT - 14.0) text-anchor="middle" font-size="11" fill="#4c6272" { (short_date(&point[chart.date_key])) }
                     }
                 }
-                @for (key, colour, _) in SERIES {
+                @for (key, colour, _) in series {
                     @let path = points.iter().enumerate().map(|(i, p)| format!("{:.1},{:.1}", x(i), y(value(p, key)))).collect::<Vec<_>>().join(" ");
                     polyline points=(path) fill="none" stroke=(colour) stroke-width="2.5" {}
                     @for (i, p) in points.iter().enumerate() {
@@ -60,7 +102,7 @@ pub fn trend(points: &[Value]) -> Markup {
                 }
             }
             figcaption class="cl-legend" {
-                @for (i, (_, _, name)) in SERIES.iter().enumerate() {
+                @for (i, (_, _, name)) in series.iter().enumerate() {
                     span class="cl-legend__item" { span class={"cl-swatch cl-swatch--" (i)} aria-hidden="true" {} " " (name) }
                 }
             }
@@ -68,13 +110,13 @@ pub fn trend(points: &[Value]) -> Markup {
         details class="nhsuk-details" {
             summary class="nhsuk-details__summary" { span class="nhsuk-details__summary-text" { "The numbers in the chart" } }
             div class="nhsuk-details__text" {
-                table class="nhsuk-table" id="trend-table" {
-                    thead class="nhsuk-table__head" { tr { th scope="col" { "Week ending" } @for (_, _, name) in SERIES { th scope="col" class="nhsuk-table__header--numeric" { (name) } } } }
+                table class="nhsuk-table" id={(chart.id) "-table"} {
+                    thead class="nhsuk-table__head" { tr { th scope="col" { (chart.date_heading) } @for (_, _, name) in series { th scope="col" class="nhsuk-table__header--numeric" { (name) } } } }
                     tbody class="nhsuk-table__body" {
                         @for point in points {
                             tr class="nhsuk-table__row" {
-                                td class="nhsuk-table__cell" { (point["date"].as_str().unwrap_or("")) }
-                                @for (key, _, _) in SERIES { td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (value(point, key)) } }
+                                td class="nhsuk-table__cell" { (point[chart.date_key].as_str().unwrap_or("")) }
+                                @for (key, _, _) in series { td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (value(point, key)) } }
                             }
                         }
                     }
@@ -84,30 +126,20 @@ pub fn trend(points: &[Value]) -> Markup {
     }
 }
 
-fn short_date(point: &Value) -> String {
-    point["date"]
-        .as_str()
+fn short_date(date: &Value) -> String {
+    date.as_str()
         .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .map(|d| d.format("%-d %b").to_string())
         .unwrap_or_default()
 }
 
-/// How many cases became compliant within each week of being opened.
-pub fn histogram(days: &[f64]) -> Markup {
-    if days.is_empty() {
+/// How many cases became compliant within each week of being opened: `counts[w]` in week `w + 1`.
+pub fn histogram(counts: &[i64]) -> Markup {
+    if counts.iter().all(|count| *count == 0) {
         return html! { p { "No case has become compliant yet." } };
     }
-    let weeks = days
-        .iter()
-        .map(|d| (d / 7.0).floor().max(0.0) as usize)
-        .max()
-        .unwrap_or(0)
-        + 1;
-    let mut counts = vec![0u32; weeks];
-    for d in days {
-        counts[(d / 7.0).floor().max(0.0) as usize] += 1;
-    }
-    let max = f64::from(counts.iter().copied().max().unwrap_or(1));
+    let weeks = counts.len();
+    let max = counts.iter().copied().max().unwrap_or(1) as f64;
     let y = y_scale(max);
     let band = (WIDTH - LEFT - RIGHT) / weeks as f64;
     html! {
@@ -121,7 +153,7 @@ pub fn histogram(days: &[f64]) -> Markup {
                 }
                 line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y(0.0)) y2=(y(0.0)) stroke="#4c6272" {}
                 @for (week, count) in counts.iter().enumerate() {
-                    @let top = y(f64::from(*count));
+                    @let top = y(*count as f64);
                     rect x=(LEFT + band * week as f64 + 4.0) y=(top) width=((band - 8.0).max(1.0)) height=(y(0.0) - top) fill="#005eb8" {}
                     text x=(LEFT + band * (week as f64 + 0.5)) y=(top - 4.0) text-anchor="middle" font-size="12" fill="#212b32" { (count) }
                     text x=(LEFT + band * (week as f64 + 0.5)) y=(HEIGHT - 14.0) text-anchor="middle" font-size="11" fill="#4c6272" { "week " (week + 1) }

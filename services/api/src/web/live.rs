@@ -1,5 +1,6 @@
 //! `/live`: server-sent events that tell a page a case it may see has changed, so its list can
-//! refresh. Each event is only a case id, and only for events the viewer's lens lets through.
+//! refresh. Each event is only a case id, and only for events the viewer's lens lets through (the
+//! feed's [`changes_for`](caseledger_projections::live::LiveFeed::changes_for) decides which).
 //! Fed by the process's one [`LiveFeed`](caseledger_projections::live::LiveFeed), so open pages
 //! cost no database connections of their own.
 
@@ -10,8 +11,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use caseledger_projections::lens::lens;
-use caseledger_projections::live::LiveItem;
+use caseledger_projections::live::CaseChange;
 use futures_util::StreamExt;
 
 use super::{WebState, signed_in};
@@ -21,31 +21,15 @@ pub async fn events(State(state): State<WebState>, headers: HeaderMap) -> Respon
         Ok(session) => session,
         Err(response) => return response,
     };
-    let viewer = session.actor.role;
-    let changes = state
-        .0
-        .live
-        .listen()
-        .map(move |item| match item {
-            LiveItem::Events(batch) => {
-                let mut ids: Vec<String> = batch
-                    .iter()
-                    .filter_map(|event| lens(viewer, event))
-                    .map(|event| event.case_id.to_string())
-                    .collect();
-                ids.dedup();
-                ids
-            }
-            // A page that fell behind only needs to know that something changed; it reloads,
-            // and opens a new stream.
-            LiveItem::Lagged => vec![String::new()],
-        })
-        .flat_map(|ids| {
-            futures_util::stream::iter(
-                ids.into_iter()
-                    .map(|id| Ok::<_, Infallible>(Event::default().event("change").data(id))),
-            )
-        });
+    let changes = state.0.live.changes_for(session.actor.role).map(|change| {
+        // A page that fell behind only needs to know that something changed; it reloads, and
+        // opens a new stream.
+        let id = match change {
+            CaseChange::Case(id) => id.to_string(),
+            CaseChange::Lagged => String::new(),
+        };
+        Ok::<_, Infallible>(Event::default().event("change").data(id))
+    });
     Sse::new(changes)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()

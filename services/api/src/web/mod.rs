@@ -15,6 +15,7 @@ mod layout;
 mod live;
 pub mod oidc;
 mod pages;
+mod practices;
 mod reports;
 mod session;
 
@@ -132,6 +133,7 @@ pub fn router(state: WebState) -> Router {
         .route("/icb/import", post(pages::import))
         .route("/icb/report.csv", get(pages::report))
         .route("/lmc", get(pages::lmc))
+        .route("/practices/{ods}", get(practices::show))
         .route("/cases/{id}", get(case::show))
         .route("/cases/{id}/{action}", post(case::act))
         .route("/live", get(live::events))

@@ -42,7 +42,10 @@ fn practice_cell(case: &Value) -> Markup {
     html! {
         a href={"/cases/" (case["id"].as_str().unwrap_or(""))} { (case["practice"]["name"].as_str().unwrap_or("")) }
         br;
-        span class="nhsuk-body-s cl-muted" { (case["practice"]["odsCode"].as_str().unwrap_or("")) " · " (case["practice"]["place"].as_str().unwrap_or("")) }
+        span class="nhsuk-body-s cl-muted" {
+            a href={"/practices/" (case["practice"]["odsCode"].as_str().unwrap_or(""))} { (case["practice"]["odsCode"].as_str().unwrap_or("")) }
+            " · " (case["practice"]["place"].as_str().unwrap_or(""))
+        }
     }
 }
 
@@ -221,7 +224,15 @@ pub struct CaseFilter {
     status: String,
     #[serde(default)]
     place: String,
+    #[serde(default)]
+    pcn: String,
+    /// Where the page starts: the cursor of the previous page's last case.
+    #[serde(default)]
+    after: String,
 }
+
+/// Cases a page of `/icb/cases` lists.
+const CASES_PER_PAGE: u32 = 50;
 
 /// Every case the ICB's view lists (paged through), with `fields`.
 async fn all_icb_cases(
@@ -271,25 +282,27 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
     let ids_ = ids(ids_);
     let summary = "{ icb { summary { asOf practices nonCompliantPractices casesOpened openCases compliantCases closedCases \
                    medianDaysToCompliance compliantWithinDays { count percentage } \
+                   timeToCompliance(bucketDays: 7) { count } \
+                   byPcn { pcnCode pcnName place practices nonCompliantPractices openCases compliantCases } \
                    byPlace { place openCases compliantCases nonCompliantPractices medianDaysToCompliance \
                              compliantWithinDays { count percentage } } } \
-                   dhuReports { id practice { odsCode name } category detail reportedAt } } }";
+                   trendStart \
+                   dhuReports { id practice { odsCode name } category detail reportedAt } } \
+                   missing: practices(minMissingWeeks: 2, first: 50) { edges { node { odsCode name pcnCode place missingWeeks } } } \
+                   disagreeing: practices(disagreement: true, first: 50) { totalCount edges { node { odsCode name place \
+                     counts { requiredSlots configured { slots } seenByDhu { slots } dashboard { slots } } } } } }";
     let data = match query(&state, &session, ids_, summary, json!({})).await {
         Ok(data) => data,
         Err(errors) => return gql_problem(&session, &errors),
     };
-    let cases = match all_icb_cases(&state, &session, ids_, "openedAt compliantAt", &CaseFilter::default()).await {
-        Ok(cases) => cases,
-        Err(errors) => return gql_problem(&session, &errors),
-    };
     let today = chrono::Utc::now().date_naive();
-    let first = cases
-        .iter()
-        .filter_map(|c| c["openedAt"].as_str())
-        .filter_map(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
-        .map(|at| at.date_naive())
-        .min()
-        .unwrap_or(today);
+    // From the first day a case was open (at most ten years back: the trend's own limit).
+    let first = data["icb"]["trendStart"]
+        .as_str()
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .unwrap_or(today)
+        .max(today - chrono::Days::new(3_640))
+        .min(today);
     let trend_query = "query($from: Date!, $to: Date!) { icb { trend(from: $from, to: $to, everyDays: 7) { date openCases compliantCases nonCompliantPractices } } }";
     let trend = match query(
         &state,
@@ -303,8 +316,13 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
         Ok(data) => data["icb"]["trend"].as_array().cloned().unwrap_or_default(),
         Err(errors) => return gql_problem(&session, &errors),
     };
-    let days_to_compliance: Vec<f64> = cases.iter().filter_map(|c| days_to_compliance(c).as_f64()).collect();
     let s = &data["icb"]["summary"];
+    let weeks_to_compliance: Vec<i64> = s["timeToCompliance"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|bucket| bucket["count"].as_i64())
+        .collect();
     let median = s["medianDaysToCompliance"]
         .as_f64()
         .map_or_else(|| "–".into(), |d| format!("{d:.1}"));
@@ -335,7 +353,7 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
             h2 class="nhsuk-heading-m" { "Week by week" }
             (charts::trend(&trend))
             h2 class="nhsuk-heading-m" { "Time to compliance" }
-            (charts::histogram(&days_to_compliance))
+            (charts::histogram(&weeks_to_compliance))
             h2 class="nhsuk-heading-m" { "By place" }
             table class="nhsuk-table" id="by-place" {
                 thead class="nhsuk-table__head" { tr { th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Open cases" } th scope="col" class="nhsuk-table__header--numeric" { "Compliant cases" } th scope="col" class="nhsuk-table__header--numeric" { "Within 8 weeks" } th scope="col" class="nhsuk-table__header--numeric" { "Median days" } th scope="col" class="nhsuk-table__header--numeric" { "Practices below requirement" } } }
@@ -353,6 +371,9 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                 }
             }
         }
+        h2 class="nhsuk-heading-m" { "PCNs needing attention" }
+        (pcn_table(&s["byPcn"]))
+        (attention(&data))
         (super::reports::triage_table(&session, &cases_of(&data["icb"]["dhuReports"])))
         h2 class="nhsuk-heading-m" { "Dashboard extract" }
         (upload_form(&session, None))
@@ -360,6 +381,75 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
         p { a href="/icb/report.csv" download="" { "Download the assurance report (CSV)" } }
     };
     page("Assurance dashboard", Some(&session), true, body).into_response()
+}
+
+/// The PCNs, those with most practices below the requirement and most open cases first (the
+/// summary's order): the first 20, each linking to its cases.
+fn pcn_table(pcns: &Value) -> Markup {
+    let pcns: Vec<&Value> = pcns.as_array().into_iter().flatten().take(20).collect();
+    html! {
+        table class="nhsuk-table" id="by-pcn" {
+            thead class="nhsuk-table__head" { tr { th scope="col" { "PCN" } th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Practices below requirement" } th scope="col" class="nhsuk-table__header--numeric" { "Open cases" } th scope="col" class="nhsuk-table__header--numeric" { "Compliant cases" } th scope="col" class="nhsuk-table__header--numeric" { "Practices" } } }
+            tbody class="nhsuk-table__body" {
+                @for pcn in pcns {
+                    @let code = pcn["pcnCode"].as_str().unwrap_or("");
+                    tr class="nhsuk-table__row" {
+                        td class="nhsuk-table__cell" { a href={"/icb/cases?pcn=" (urlencode(code))} { (pcn["pcnName"].as_str().unwrap_or(code)) } " " span class="nhsuk-body-s cl-muted" { (code) } }
+                        td class="nhsuk-table__cell" { (pcn["place"].as_str().unwrap_or("")) }
+                        td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&pcn["nonCompliantPractices"])) }
+                        td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&pcn["openCases"])) }
+                        td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&pcn["compliantCases"])) }
+                        td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&pcn["practices"])) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Registered practices without data two weeks running, and practices whose three counts
+/// disagree: each linking to its page.
+fn attention(data: &Value) -> Markup {
+    let nodes = |key: &str| -> Vec<Value> {
+        data[key]["edges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e["node"].clone())
+            .collect()
+    };
+    let missing = nodes("missing");
+    let disagreeing = nodes("disagreeing");
+    let slots = |p: &Value, key: &str| count(&p["counts"][key]["slots"]);
+    html! {
+        h2 class="nhsuk-heading-m" { "No data two weeks running" }
+        @if missing.is_empty() { p id="missing-practices" { "Every registered practice was in one of the last two extracts." } }
+        @else {
+            ul class="nhsuk-list nhsuk-list--bullet" id="missing-practices" {
+                @for p in &missing {
+                    li { a href={"/practices/" (p["odsCode"].as_str().unwrap_or(""))} { (p["name"].as_str().unwrap_or("")) } " (" (p["odsCode"].as_str().unwrap_or("")) ", " (p["place"].as_str().unwrap_or("")) "): no data for " (p["missingWeeks"]) " weeks" }
+                }
+            }
+        }
+        h2 class="nhsuk-heading-m" { "Counts that disagree" }
+        @if disagreeing.is_empty() { p id="disagreeing-practices" { "The practices, DHU and the dashboard agree everywhere." } }
+        @else {
+            table class="nhsuk-table" id="disagreeing-practices" {
+                thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" class="nhsuk-table__header--numeric" { "Required" } th scope="col" class="nhsuk-table__header--numeric" { "Configured" } th scope="col" class="nhsuk-table__header--numeric" { "Seen by DHU" } th scope="col" class="nhsuk-table__header--numeric" { "Dashboard" } } }
+                tbody class="nhsuk-table__body" {
+                    @for p in &disagreeing {
+                        tr class="nhsuk-table__row" {
+                            td class="nhsuk-table__cell" { a href={"/practices/" (p["odsCode"].as_str().unwrap_or(""))} { (p["name"].as_str().unwrap_or("")) } }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&p["counts"]["requiredSlots"])) }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (slots(p, "configured")) }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (slots(p, "seenByDhu")) }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (slots(p, "dashboard")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// "12 (43%)" of a `compliantWithinDays`.
@@ -425,27 +515,90 @@ pub async fn icb_cases(
             "Choose a status from the list.",
         );
     }
-    let places = match query(
+    let (places, pcns) = match query(
         &state,
         &session,
         ids_,
-        "{ icb { summary { byPlace { place } } } }",
+        "{ icb { summary { byPlace { place } byPcn { pcnCode pcnName } } } }",
         json!({}),
     )
     .await
     {
-        Ok(data) => data["icb"]["summary"]["byPlace"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|p| p["place"].as_str().map(str::to_string))
-            .collect::<Vec<_>>(),
+        Ok(data) => {
+            let summary = &data["icb"]["summary"];
+            let places = summary["byPlace"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| p["place"].as_str().map(str::to_string))
+                .collect::<Vec<_>>();
+            let mut pcns = summary["byPcn"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| {
+                    let code = p["pcnCode"].as_str()?.to_string();
+                    let name = p["pcnName"]
+                        .as_str()
+                        .map_or_else(|| code.clone(), |n| format!("{n} ({code})"));
+                    Some((code, name))
+                })
+                .collect::<Vec<_>>();
+            pcns.sort_by(|a, b| a.1.cmp(&b.1));
+            (places, pcns)
+        }
         Err(errors) => return gql_problem(&session, &errors),
     };
-    let cases = match all_icb_cases(&state, &session, ids_, CASE_FIELDS, &filter).await {
-        Ok(cases) => cases,
+    let page_query = format!(
+        "query($after: String, $status: [CaseStatus!], $place: String, $pcn: String) {{ icb {{ \
+           cases(first: {CASES_PER_PAGE}, after: $after, status: $status, place: $place, pcn: $pcn) {{ \
+             totalCount edges {{ node {{ {CASE_FIELDS} }} }} pageInfo {{ hasNextPage endCursor }} }} }} }}"
+    );
+    let variables = json!({
+        "after": (!filter.after.is_empty()).then_some(&filter.after),
+        "status": (!filter.status.is_empty()).then(|| json!([filter.status])),
+        "place": (!filter.place.is_empty()).then_some(&filter.place),
+        "pcn": (!filter.pcn.is_empty()).then_some(&filter.pcn),
+    });
+    let connection = match query(&state, &session, ids_, &page_query, variables).await {
+        Ok(data) => data["icb"]["cases"].clone(),
+        Err(errors) if errors.iter().any(|e| e.field.as_deref() == Some("after")) => {
+            return super::problem(
+                StatusCode::BAD_REQUEST,
+                Some(&session),
+                "That page of cases is not there",
+                "Go back to the first page of the list.",
+            );
+        }
         Err(errors) => return gql_problem(&session, &errors),
     };
+    let cases: Vec<Value> = connection["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|edge| edge["node"].clone())
+        .collect();
+    let total = connection["totalCount"].as_i64().unwrap_or_default();
+    let link = |after: &str| {
+        let mut query = vec![];
+        for (key, value) in [
+            ("status", &filter.status),
+            ("place", &filter.place),
+            ("pcn", &filter.pcn),
+        ] {
+            if !value.is_empty() {
+                query.push(format!("{key}={}", urlencode(value)));
+            }
+        }
+        if !after.is_empty() {
+            query.push(format!("after={}", urlencode(after)));
+        }
+        format!("/icb/cases?{}", query.join("&"))
+    };
+    let next = connection["pageInfo"]["endCursor"]
+        .as_str()
+        .filter(|_| connection["pageInfo"]["hasNextPage"] == true)
+        .map(&link);
     let body = html! {
         h1 { "Cases" }
         form method="get" action="/icb/cases" class="cl-filters" {
@@ -463,10 +616,20 @@ pub async fn icb_cases(
                     @for place in &places { option value=(place) selected[filter.place == *place] { (place) } }
                 }
             }
+            div class="nhsuk-form-group cl-inline" {
+                label class="nhsuk-label" for="pcn" { "PCN" }
+                select class="nhsuk-select" id="pcn" name="pcn" {
+                    option value="" { "Any" }
+                    @for (code, name) in &pcns { option value=(code) selected[filter.pcn == *code] { (name) } }
+                }
+            }
             button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Filter" }
         }
         div id="live-region" data-live="" aria-live="polite" {
-            p { (cases.len()) " " (if cases.len() == 1 { "case" } else { "cases" }) }
+            p id="case-count" {
+                (total) " " (if total == 1 { "case" } else { "cases" })
+                @if i64::try_from(cases.len()).unwrap_or_default() < total { ", " (cases.len()) " on this page" }
+            }
             table class="nhsuk-table-responsive" id="cases" {
                 thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "Status" } th scope="col" { "Opened" } th scope="col" { "Champion" } th scope="col" { "Visible / required a day" } } }
                 tbody class="nhsuk-table__body" {
@@ -477,6 +640,26 @@ pub async fn icb_cases(
                             td class="nhsuk-table__cell" { (date(&case["openedAt"])) }
                             td class="nhsuk-table__cell" { (case["assignedTo"].as_str().unwrap_or("–")) }
                             td class="nhsuk-table__cell" { (count(&case["visibleSlots"])) " / " (count(&case["requiredSlots"])) }
+                        }
+                    }
+                }
+            }
+            @if next.is_some() || !filter.after.is_empty() {
+                nav class="nhsuk-pagination" role="navigation" aria-label="Pages of cases" {
+                    ul class="nhsuk-list nhsuk-pagination__list" {
+                        @if !filter.after.is_empty() {
+                            li class="nhsuk-pagination-item--previous" {
+                                a class="nhsuk-pagination__link nhsuk-pagination__link--prev" href=(link("")) {
+                                    span class="nhsuk-pagination__title" { "First page" }
+                                }
+                            }
+                        }
+                        @if let Some(next) = &next {
+                            li class="nhsuk-pagination-item--next" {
+                                a class="nhsuk-pagination__link nhsuk-pagination__link--next" href=(next) rel="next" {
+                                    span class="nhsuk-pagination__title" { "Next page" }
+                                }
+                            }
                         }
                     }
                 }

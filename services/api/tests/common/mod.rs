@@ -20,11 +20,16 @@ pub struct Service {
 
 impl Service {
     pub async fn start() -> Self {
+        Self::start_with(|state| state).await
+    }
+
+    /// With the service's state as `configure` makes it.
+    pub async fn start_with(configure: impl FnOnce(AppState) -> AppState) -> Self {
         let db = caseledger_testsupport::fresh_db().await;
         let store = EventStore::new(db.pool.clone());
         let projections = Some(Projections::start(&store));
         Self {
-            schema: build_schema(AppState::new(store.clone())),
+            schema: build_schema(configure(AppState::new(store.clone()))),
             store,
             projections,
             db,

@@ -66,7 +66,7 @@ const fn rule(command: &'static str, roles: &'static [Role], allowed: Allowed, e
 
 /// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
 /// both; and triage DHU reports, as the ICB does.
-pub const COMMANDS: [CommandRule; 17] = [
+pub const COMMANDS: [CommandRule; 21] = [
     rule("FlagPractice", &[Icb, Admin], Allowed::NewCase, "PracticeFlagged"),
     rule("AssignCase", &[Champion, Icb], Allowed::Open, "CaseAssigned"),
     rule("RecordContact", &[Champion], Allowed::Open, "PracticeContacted"),
@@ -104,6 +104,27 @@ pub const COMMANDS: [CommandRule; 17] = [
     ),
     rule("FileDhuReport", &[Dhu], Allowed::Practice, "DhuReportFiled"),
     rule("TriageDhuReport", &[Icb, Admin], Allowed::Practice, "DhuReportTriaged"),
+    rule(
+        "RegisterPractice",
+        &[Icb, Admin],
+        Allowed::Practice,
+        "PracticeRegistered",
+    ),
+    rule(
+        "ChangePracticeDetails",
+        &[Icb, Admin],
+        Allowed::Practice,
+        "PracticeDetailsChanged",
+    ),
+    rule("ImportDhuExtract", &[Dhu, Admin], Allowed::Practice, "DhuSlotsObserved"),
+    // CaseLedger's own GP Connect free-slot search (`SlotVisibilityCheckFailed` when it fails):
+    // those who work a case and the DHU ask for it; a scheduled run is the system's (admin).
+    rule(
+        "VerifySlotVisibility",
+        &[Icb, Dhu, Champion, Admin],
+        Allowed::Practice,
+        "SlotVisibilityVerified",
+    ),
 ];
 
 /// The rule of `command`.

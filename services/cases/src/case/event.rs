@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::practice::{PracticeDetails, SlotsObserved};
+use crate::practice::{DhuSlotsObserved, PracticeDetails, PracticeRegistration, SlotVerification, SlotsObserved};
 use crate::role::Actor;
 use crate::values::{FreeText, ListSize, ShortText, SlotCount};
 
@@ -309,6 +309,16 @@ pub enum CaseEvent {
     ContractReviewConcluded(ContractReviewConcluded),
     DhuReportFiled(DhuReportFiled),
     DhuReportTriaged(DhuReportTriaged),
+    /// The register's entry for a practice, the first time (in `practice-<ODS>`).
+    PracticeRegistered(PracticeRegistration),
+    /// A later register's entry for the practice, where it differs: the whole entry as it is now.
+    PracticeDetailsChanged(PracticeRegistration),
+    /// A row of the DHU's own visibility extract (in `practice-<ODS>`).
+    DhuSlotsObserved(DhuSlotsObserved),
+    /// CaseLedger's GP Connect free-slot search answered: ENOUGH or TOO_FEW (in `practice-<ODS>`).
+    SlotVisibilityVerified(SlotVerification),
+    /// CaseLedger's GP Connect free-slot search did not answer (in `practice-<ODS>`).
+    SlotVisibilityCheckFailed(SlotVerification),
 }
 
 /// Which stream an event lives in: the case's own, its contract review's, or its practice's.
@@ -367,6 +377,11 @@ impl CaseEvent {
             CaseEvent::ContractReviewConcluded(_) => "ContractReviewConcluded",
             CaseEvent::DhuReportFiled(_) => "DhuReportFiled",
             CaseEvent::DhuReportTriaged(_) => "DhuReportTriaged",
+            CaseEvent::PracticeRegistered(_) => PracticeRegistration::REGISTERED,
+            CaseEvent::PracticeDetailsChanged(_) => PracticeRegistration::CHANGED,
+            CaseEvent::DhuSlotsObserved(_) => DhuSlotsObserved::EVENT_TYPE,
+            CaseEvent::SlotVisibilityVerified(_) => SlotVerification::VERIFIED,
+            CaseEvent::SlotVisibilityCheckFailed(_) => SlotVerification::FAILED,
         }
     }
 
@@ -380,13 +395,20 @@ impl CaseEvent {
 pub fn stream_kind_of(event_type: &str) -> StreamKind {
     match event_type {
         "EscalatedToContractReview" | "ContractReviewConcluded" => StreamKind::Contract,
-        "SlotsObserved" | "DhuReportFiled" | "DhuReportTriaged" => StreamKind::Practice,
+        "SlotsObserved"
+        | "DhuReportFiled"
+        | "DhuReportTriaged"
+        | "PracticeRegistered"
+        | "PracticeDetailsChanged"
+        | "DhuSlotsObserved"
+        | "SlotVisibilityVerified"
+        | "SlotVisibilityCheckFailed" => StreamKind::Practice,
         _ => StreamKind::Case,
     }
 }
 
 /// Every event type of the catalogue.
-pub const EVENT_TYPES: [&str; 18] = [
+pub const EVENT_TYPES: [&str; 23] = [
     "PracticeFlagged",
     "CaseAssigned",
     "PracticeContacted",
@@ -405,6 +427,11 @@ pub const EVENT_TYPES: [&str; 18] = [
     "ContractReviewConcluded",
     "DhuReportFiled",
     "DhuReportTriaged",
+    "PracticeRegistered",
+    "PracticeDetailsChanged",
+    "DhuSlotsObserved",
+    "SlotVisibilityVerified",
+    "SlotVisibilityCheckFailed",
 ];
 
 /// The current schema version of each event type: bump it when the data's shape changes, and
@@ -428,7 +455,12 @@ pub fn schema_version(event_type: &str) -> Option<u32> {
         | "EscalatedToContractReview"
         | "ContractReviewConcluded"
         | "DhuReportFiled"
-        | "DhuReportTriaged" => Some(1),
+        | "DhuReportTriaged"
+        | "PracticeRegistered"
+        | "PracticeDetailsChanged"
+        | "DhuSlotsObserved"
+        | "SlotVisibilityVerified"
+        | "SlotVisibilityCheckFailed" => Some(1),
         _ => None,
     }
 }

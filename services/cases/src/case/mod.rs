@@ -2,6 +2,7 @@
 
 pub mod catalogue;
 mod command;
+pub mod envelope;
 mod error;
 mod event;
 mod rules;
@@ -9,6 +10,7 @@ mod state;
 
 pub use catalogue::{Allowed, COMMANDS, CommandRule, command_rule, rule_for_event};
 pub use command::{Action, Command};
+pub use envelope::{EnvelopeError, envelope};
 pub use error::CaseError;
 pub use event::{
     CaseAssigned, CaseClosed, CaseEvent, CaseReopened, CloseReason, ComplianceConfirmed, ContactChannel,

@@ -9,6 +9,7 @@ use super::command::{Action, Command};
 use super::error::CaseError;
 use super::event::*;
 use super::state::{Case, CaseStatus};
+use crate::practice::VerificationVerdict;
 use crate::role::Role;
 use crate::values::{ValueError, required_slots};
 
@@ -254,8 +255,19 @@ fn check_evidence(case: &Case, evidence: Evidence, at: DateTime<Utc>) -> Result<
                 )))
             }
         }
-        Evidence::GpConnectVerification => Err(CaseError::MissingEvidence(
-            "there is no GP Connect verification of this practice's slots".into(),
-        )),
+        Evidence::GpConnectVerification => match (case.verification_at(at), since) {
+            (Some((when, VerificationVerdict::Enough)), Some(since)) if when > since => Ok(()),
+            (Some((when, verdict)), Some(since)) if when > since => Err(CaseError::MissingEvidence(format!(
+                "the latest GP Connect verification ({}) found {}, not enough",
+                when.format("%-d %b %Y %H:%M"),
+                match verdict {
+                    VerificationVerdict::TooFew => "too few free slots",
+                    _ => "no answer from the practice's system",
+                }
+            ))),
+            _ => Err(CaseError::MissingEvidence(format!(
+                "there is no GP Connect verification of this practice's slots {since_text}"
+            ))),
+        },
     }
 }

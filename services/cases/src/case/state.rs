@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::event::{CaseEvent, EventEnvelope, FlagSourceKind, RemapChange, ReopenCause, RootCause, StreamKind};
-use crate::practice::PracticeDetails;
+use crate::practice::{PracticeDetails, VerificationVerdict};
 use crate::values::ShortText;
 
 /// Ordered as a case moves through them.
@@ -123,6 +123,8 @@ pub struct Case {
     pub review_open: bool,
     /// The practice's dashboard observations (folded for deciding; not kept by the views).
     pub observations: Vec<Observed>,
+    /// The practice's GP Connect verifications: when, and what they found (folded for deciding).
+    pub verifications: Vec<(DateTime<Utc>, VerificationVerdict)>,
     /// How many of the case's own events have been applied.
     pub events: u64,
 }
@@ -152,6 +154,15 @@ impl Case {
             .max_by_key(|o| o.report_date)
             .map_or(self.required_slots, |o| o.required)
             .max(1)
+    }
+
+    /// The practice's latest GP Connect verification at or before `at`, if any.
+    pub fn verification_at(&self, at: DateTime<Utc>) -> Option<(DateTime<Utc>, VerificationVerdict)> {
+        self.verifications
+            .iter()
+            .filter(|(when, _)| *when <= at)
+            .max_by_key(|(when, _)| *when)
+            .copied()
     }
 
     /// The observations reported after `after` (exclusive) and on or before `until`.
@@ -263,6 +274,9 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
             case.observations.retain(|o| o.report_date != fact.report_date);
             case.observations.push(fact);
         }
+        CaseEvent::SlotVisibilityVerified(v) | CaseEvent::SlotVisibilityCheckFailed(v) => {
+            case.verifications.push((at, v.verdict));
+        }
         CaseEvent::EscalatedToContractReview(_) => {
             case.reviews += 1;
             case.review_open = true;
@@ -271,7 +285,10 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
         CaseEvent::GuidanceShared(_)
         | CaseEvent::NoteAdded(_)
         | CaseEvent::DhuReportFiled(_)
-        | CaseEvent::DhuReportTriaged(_) => {}
+        | CaseEvent::DhuReportTriaged(_)
+        | CaseEvent::PracticeRegistered(_)
+        | CaseEvent::PracticeDetailsChanged(_)
+        | CaseEvent::DhuSlotsObserved(_) => {}
     }
     case
 }

@@ -1,0 +1,143 @@
+//! CaseLedger's GP Connect verifications as the parties see them: the verdict and the counts for
+//! everyone, what went wrong (which may name an endpoint) for those who work the case and the
+//! DHU, as the lens says.
+
+use async_graphql::{Context, Enum, ID, SimpleObject};
+use caseledger_cases::Role as DomainRole;
+use caseledger_cases::practice::{SlotVerification as Recorded, VerificationVerdict as DomainVerdict};
+use caseledger_projections::lens::shows_field;
+use caseledger_projections::practice_view::VerificationRow;
+use chrono::{DateTime, Utc};
+
+use super::scalars::Date;
+use super::{caller, state};
+use crate::error::{ApiError, ApiResult, IntoGraphql};
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "DomainVerdict")]
+pub enum VerificationVerdict {
+    /// Every core-hours day of the window met the requirement.
+    Enough,
+    /// At least one core-hours day fell short (`shortDays`).
+    TooFew,
+    /// The practice's system did not answer (`errorCode`, `error`).
+    Failed,
+}
+
+/// Free slots the 111 provider could book at one location on one day.
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct LocationSlotCount {
+    pub location_id: String,
+    pub name: Option<String>,
+    pub main_site: bool,
+    pub free_slots: i32,
+}
+
+/// One core-hours day (08:00–18:30 UK time, Monday to Friday, not a bank holiday).
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedDay {
+    pub date: Date,
+    pub free_slots: i32,
+    pub locations: Vec<LocationSlotCount>,
+}
+
+/// What CaseLedger's own GP Connect free-slot search, run as the 111 provider runs it, found.
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct SlotVerification {
+    pub verified_at: DateTime<Utc>,
+    pub window_start: Date,
+    pub window_end: Date,
+    /// The requirement it was judged against, in slots a core-hours day.
+    pub required_per_day: i32,
+    pub days: Vec<VerifiedDay>,
+    /// The fewest free slots on any core-hours day of the window.
+    pub min_per_core_day: Option<i32>,
+    pub verdict: VerificationVerdict,
+    pub short_days: Vec<Date>,
+    /// The OperationOutcome's code when the search failed, e.g. `INVALID_PARAMETER`.
+    pub error_code: Option<String>,
+    /// What went wrong; null for the LMC.
+    pub error: Option<String>,
+    /// The case it was run for, if any.
+    pub case_id: Option<ID>,
+}
+
+fn int(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+fn days(days: &[caseledger_cases::practice::VerifiedDay]) -> Vec<VerifiedDay> {
+    days.iter()
+        .map(|d| VerifiedDay {
+            date: Date(d.date),
+            free_slots: int(d.total),
+            locations: d
+                .locations
+                .iter()
+                .map(|l| LocationSlotCount {
+                    location_id: l.location_id.to_string(),
+                    name: l.name.as_ref().map(ToString::to_string),
+                    main_site: l.main_site,
+                    free_slots: int(l.free_slots),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn error_for(viewer: DomainRole, event_type: &str, error: Option<String>) -> Option<String> {
+    error.filter(|_| shows_field(viewer, event_type, "error"))
+}
+
+impl SlotVerification {
+    /// A recorded verification as `viewer` may see it.
+    pub fn of_row(row: &VerificationRow, viewer: DomainRole) -> Self {
+        Self {
+            verified_at: row.verified_at,
+            window_start: Date(row.window_start),
+            window_end: Date(row.window_end),
+            required_per_day: row.required_per_day,
+            days: days(&row.days),
+            min_per_core_day: row.min_per_core_day,
+            verdict: row.verdict.into(),
+            short_days: row.short_days.iter().copied().map(Date).collect(),
+            error_code: row.error_code.clone(),
+            error: error_for(viewer, Recorded::FAILED, row.error.clone()),
+            case_id: row.case_id.map(|id| ID(id.to_string())),
+        }
+    }
+
+    /// A verification just made, as `viewer` may see it.
+    pub fn of_recorded(found: &Recorded, at: DateTime<Utc>, viewer: DomainRole) -> Self {
+        Self {
+            verified_at: at,
+            window_start: Date(found.window_start),
+            window_end: Date(found.window_end),
+            required_per_day: int(found.required_per_day),
+            days: days(&found.days),
+            min_per_core_day: found.min_per_core_day.map(int),
+            verdict: found.verdict.into(),
+            short_days: found.short_days.iter().copied().map(Date).collect(),
+            error_code: found.error_code.as_ref().map(ToString::to_string),
+            error: error_for(
+                viewer,
+                found.event_type(),
+                found.error.as_ref().map(ToString::to_string),
+            ),
+            case_id: found.case_id.map(|id| ID(id.to_string())),
+        }
+    }
+}
+
+/// The practice's latest verification as the caller may see it (batched across the request).
+pub async fn latest_verification(ctx: &Context<'_>, ods_code: &str) -> ApiResult<Option<SlotVerification>> {
+    let viewer = caller(ctx)?.role;
+    let row = state(ctx)
+        .loaders
+        .verifications
+        .load_one(ods_code.to_string())
+        .await
+        .map_err(ApiError::internal)
+        .gql()?;
+    Ok(row.map(|row| SlotVerification::of_row(&row, viewer)))
+}

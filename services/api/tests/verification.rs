@@ -1,0 +1,285 @@
+//! GP Connect verification through GraphQL: the verifier asks a fake provider over TLS with a
+//! client certificate (a throwaway CA made here), the answer is recorded in the practice's stream,
+//! shows on the case and the practice as each party may see it, and is evidence of compliance
+//! only when ENOUGH after the last remap.
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+mod common;
+
+use std::sync::Arc;
+
+use async_graphql::{Request, Variables};
+use caseledger_api::graphql::{AppSchema, AppState, build_schema};
+use caseledger_api::verify::{SlotVerifier, demo_config};
+use caseledger_cases::Role;
+use caseledger_gpconnect::fake::{FakeServer, FakeTls, Scenario, serve_fake};
+use caseledger_gpconnect::pki::PkiFiles;
+use common::{Service, as_actor, codes};
+use serde_json::{Value, json};
+
+/// A fake provider for Z00012 whose slots (3 a core-hours day at the main site, for two months)
+/// the 111 provider may book or not.
+async fn provider(pki: &PkiFiles, bookable: bool) -> FakeServer {
+    let today = chrono::Utc::now().date_naive();
+    let scenario = json!({
+        "practices": [{
+            "ods_code": "Z00012",
+            "name": "Mill Surgery",
+            "locations": [{"id": "main", "name": "Mill Surgery"}, {"id": "branch", "name": "Weir Branch"}],
+            "practitioners": [{"id": "gp-1", "family": "Okafor"}],
+            "schedules": [{"id": "s", "location": "main", "practitioner": "gp-1"}],
+            "generate": [{
+                "schedule": "s", "from": today.to_string(), "to": (today + chrono::Days::new(60)).to_string(),
+                "per_day": 3, "minutes": 15, "first_start": "09:00",
+                "availability": {"gp_connect_bookable": bookable, "allowed_ods_codes": ["NHS111"],
+                                 "allowed_org_types": ["urgent-care"]}
+            }]
+        }]
+    });
+    let scenario = Scenario::from_json(&scenario.to_string()).unwrap();
+    let tls = FakeTls::from_pem_files(&pki.server_cert, &pki.server_key, &pki.ca).unwrap();
+    serve_fake(scenario, tls, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+fn verifier(pki: &PkiFiles, template: String) -> Arc<SlotVerifier> {
+    let mut config = demo_config(pki, template);
+    config.http.retry_base_delay_ms = 10;
+    config.http.min_request_interval_ms = 0;
+    Arc::new(SlotVerifier::new(config).unwrap())
+}
+
+async fn run(schema: &AppSchema, role: Role, id: &str, query: &str, variables: Value) -> Value {
+    let request = Request::new(query)
+        .variables(Variables::from_json(variables))
+        .data(as_actor(role, id));
+    serde_json::to_value(schema.execute(request).await).unwrap()
+}
+
+const VERIFY: &str = "mutation($id: ID!) { verifySlotVisibility(caseId: $id) { verdict requiredPerDay minPerCoreDay \
+    shortDays windowStart windowEnd errorCode error days { date freeSlots locations { locationId name mainSite freeSlots } } } }";
+const CONFIRM: &str = "mutation($id: ID!) { confirmCompliance(input: { caseId: $id, visibleSlotsPerDay: 2, \
+    evidence: GP_CONNECT_VERIFICATION }) { case { status } } }";
+
+#[tokio::test]
+async fn a_verification_is_recorded_shown_through_each_lens_and_is_evidence_only_when_enough() {
+    let dir = tempfile_dir();
+    let pki = caseledger_gpconnect::pki::generate(&dir).unwrap();
+    let before = provider(&pki, false).await;
+    let after = provider(&pki, true).await;
+    let service = Service::start_with(|state| state.with_verifier(verifier(&pki, before.endpoint_template()))).await;
+    let fixed =
+        build_schema(AppState::new(service.store.clone()).with_verifier(verifier(&pki, after.endpoint_template())));
+    // Nothing listens on port 9 of this machine: the search cannot be made.
+    let unreachable = build_schema(
+        AppState::new(service.store.clone())
+            .with_verifier(verifier(&pki, "https://127.0.0.1:9/{ods}/STU3/1/gpconnect/fhir".into())),
+    );
+    let unconfigured = build_schema(AppState::new(service.store.clone()));
+
+    // A case for Mill Surgery (6,000 patients: 2 slots a day), assigned and remapped.
+    let flagged = service
+        .as_role(Role::Icb, "icb-assurance-1",
+            "mutation { flagPractice(input: { odsCode: \"Z00012\", practiceName: \"Mill Surgery\", pcnCode: \"U10001\", \
+             place: \"Coventry\", listSize: 6000, visibleSlots: 0 }) { case { id } } }", json!({}))
+        .await;
+    let id = flagged["data"]["flagPractice"]["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let vars = json!({ "id": id });
+    let assigned = service
+        .as_role(
+            Role::Champion,
+            "dc-amira",
+            "mutation($id: ID!) { assignCase(input: { caseId: $id, championId: \"dc-amira\" }) { revision } }",
+            vars.clone(),
+        )
+        .await;
+    assert!(assigned["errors"].is_null(), "{assigned}");
+    let remapped = service
+        .as_role(Role::Champion, "dc-amira", "mutation($id: ID!) { recordRemap(input: { caseId: $id, changes: [ADD_SLOTS], slotsPerDayConfigured: 3 }) { revision } }", vars.clone())
+        .await;
+    assert!(remapped["errors"].is_null(), "{remapped}");
+
+    // Who may ask: the LMC may not; a service without GP Connect says so.
+    let lmc = service.as_role(Role::Lmc, "lmc-officer-1", VERIFY, vars.clone()).await;
+    assert_eq!(codes(&lmc), ["FORBIDDEN"], "{lmc}");
+    let off = run(&unconfigured, Role::Icb, "icb-assurance-1", VERIFY, vars.clone()).await;
+    assert_eq!(codes(&off), ["NOT_CONFIGURED"], "{off}");
+
+    // Before the fix: the slots exist but are not GP Connect bookable. TOO_FEW, every day short.
+    let too_few = service.as_role(Role::Dhu, "dhu-liaison-1", VERIFY, vars.clone()).await;
+    let found = &too_few["data"]["verifySlotVisibility"];
+    assert_eq!(found["verdict"], "TOO_FEW", "{too_few}");
+    assert_eq!(found["requiredPerDay"], 2);
+    assert_eq!(found["minPerCoreDay"], 0);
+    let days = found["days"].as_array().unwrap();
+    assert!(
+        days.len() >= 8 && days.len() <= 10,
+        "core-hours days of a 14-day window: {found}"
+    );
+    assert_eq!(found["shortDays"].as_array().unwrap().len(), days.len());
+    let refused = service
+        .as_role(Role::Icb, "icb-assurance-1", CONFIRM, vars.clone())
+        .await;
+    assert_eq!(codes(&refused), ["BAD_USER_INPUT"], "{refused}");
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too few free slots"),
+        "{refused}"
+    );
+
+    // After the fix: 3 a day at the main site, ENOUGH, and the ICB may confirm on it.
+    let enough = run(&fixed, Role::Champion, "dc-amira", VERIFY, vars.clone()).await;
+    let found = &enough["data"]["verifySlotVisibility"];
+    assert_eq!(found["verdict"], "ENOUGH", "{enough}");
+    assert_eq!(found["minPerCoreDay"], 3);
+    let first_day = &found["days"][0]["locations"];
+    assert!(
+        first_day
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["mainSite"] == true && l["freeSlots"] == 3),
+        "{found}"
+    );
+    let case = service
+        .as_role(Role::Lmc, "lmc-officer-1", "query($id: ID!) { case(id: $id) { latestVerification { verdict minPerCoreDay } practice { latestVerification { verdict } } } }", vars.clone())
+        .await;
+    assert_eq!(
+        case["data"]["case"]["latestVerification"]["verdict"], "ENOUGH",
+        "{case}"
+    );
+    assert_eq!(
+        case["data"]["case"]["practice"]["latestVerification"]["verdict"],
+        "ENOUGH"
+    );
+
+    // A search that fails is recorded as such: the ICB sees why, the LMC sees only that it failed.
+    let failed = run(&unreachable, Role::Icb, "icb-assurance-1", VERIFY, vars.clone()).await;
+    let found = &failed["data"]["verifySlotVisibility"];
+    assert_eq!(found["verdict"], "FAILED", "{failed}");
+    assert!(found["error"].as_str().unwrap().contains("127.0.0.1"), "{failed}");
+    let history =
+        "{ practice(odsCode: \"Z00012\") { latestVerification { verdict error } verifications { verdict } } }";
+    let icb = service.as_role(Role::Icb, "icb-assurance-1", history, json!({})).await;
+    assert!(
+        icb["data"]["practice"]["latestVerification"]["error"].is_string(),
+        "{icb}"
+    );
+    let verdicts: Vec<&str> = icb["data"]["practice"]["verifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["FAILED", "ENOUGH", "TOO_FEW"], "latest first: {icb}");
+    let lmc = service.as_role(Role::Lmc, "lmc-officer-1", history, json!({})).await;
+    assert_eq!(
+        lmc["data"]["practice"]["latestVerification"]["verdict"], "FAILED",
+        "{lmc}"
+    );
+    assert!(
+        lmc["data"]["practice"]["latestVerification"]["error"].is_null(),
+        "{lmc}"
+    );
+    // ...and the latest verification, not an earlier one, is what evidence is judged on.
+    let refused = service
+        .as_role(Role::Icb, "icb-assurance-1", CONFIRM, vars.clone())
+        .await;
+    assert_eq!(codes(&refused), ["BAD_USER_INPUT"], "{refused}");
+    let enough = run(&fixed, Role::Dhu, "dhu-liaison-1", VERIFY, vars.clone()).await;
+    assert_eq!(enough["data"]["verifySlotVisibility"]["verdict"], "ENOUGH", "{enough}");
+    let confirmed = service
+        .as_role(Role::Icb, "icb-assurance-1", CONFIRM, vars.clone())
+        .await;
+    assert_eq!(
+        confirmed["data"]["confirmCompliance"]["case"]["status"], "COMPLIANT",
+        "{confirmed}"
+    );
+
+    // Every search went to the fake as the 111 provider, with its interaction id.
+    let asked = before.requests();
+    assert!(!asked.is_empty());
+    assert!(asked.iter().all(|r| r.ods_code == "Z00012" && r.status == 200));
+    assert!(
+        asked.iter().all(|r| r
+            .headers
+            .get("ssp-interactionid")
+            .is_some_and(|id| id.ends_with("search:slot-1"))),
+        "{:?}",
+        asked[0].headers
+    );
+    before.shutdown().await;
+    after.shutdown().await;
+    std::fs::remove_dir_all(&dir).ok();
+    service.stop().await;
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("caseledger-verify-test-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The schedule verifies each practice with an open case once per period, and only while this
+/// instance holds its lease.
+#[tokio::test]
+async fn the_schedule_verifies_open_cases_when_due_under_one_lease() {
+    let dir = tempfile_dir();
+    let pki = caseledger_gpconnect::pki::generate(&dir).unwrap();
+    let fake = provider(&pki, true).await;
+    let verifier = verifier(&pki, fake.endpoint_template());
+    let service = Service::start_with(|state| state.with_verifier(verifier.clone())).await;
+    let flagged = service
+        .as_role(Role::Icb, "icb-assurance-1",
+            "mutation { flagPractice(input: { odsCode: \"Z00012\", practiceName: \"Mill Surgery\", pcnCode: \"U10001\", \
+             place: \"Coventry\", listSize: 6000, visibleSlots: 0 }) { case { id } } }", json!({}))
+        .await;
+    assert!(flagged["errors"].is_null(), "{flagged}");
+    let state = AppState::new(service.store.clone()).with_verifier(verifier);
+    let system = caseledger_cases::Actor::new(
+        caseledger_cases::values::ShortText::parse("gpconnect-schedule").unwrap(),
+        Role::Admin,
+    );
+    let week = std::time::Duration::from_secs(7 * 24 * 3600);
+
+    // Another instance holds the lease: this one does nothing.
+    let held = caseledger_eventstore::SubscriberLease::try_acquire(
+        service.store.pool(),
+        caseledger_api::verify::SCHEDULE_LEASE,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(caseledger_api::verify::run_due(&state, &system, week).await.unwrap(), 0);
+    assert!(fake.requests().is_empty());
+    held.release().await.unwrap();
+
+    // Never verified: due now. Verified a moment ago: not due for a week.
+    assert_eq!(caseledger_api::verify::run_due(&state, &system, week).await.unwrap(), 1);
+    assert!(
+        caseledger_projections::wait_for_projections(&service.store, std::time::Duration::from_secs(10))
+            .await
+            .unwrap()
+    );
+    assert_eq!(caseledger_api::verify::run_due(&state, &system, week).await.unwrap(), 0);
+    assert_eq!(fake.requests().len(), 1);
+    let latest = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "{ practice(odsCode: \"Z00012\") { latestVerification { verdict caseId } } }",
+            json!({}),
+        )
+        .await;
+    let latest = &latest["data"]["practice"]["latestVerification"];
+    assert_eq!(latest["verdict"], "ENOUGH", "{latest}");
+    assert_eq!(latest["caseId"], flagged["data"]["flagPractice"]["case"]["id"]);
+    fake.shutdown().await;
+    std::fs::remove_dir_all(&dir).ok();
+    service.stop().await;
+}

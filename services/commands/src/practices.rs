@@ -1,0 +1,477 @@
+//! The practice register and the DHU's own extract. A register records `PracticeRegistered` for
+//! a practice the first time and `PracticeDetailsChanged` when a later register differs (nothing
+//! when it is the same), and keeps `practice_register` in the same transaction: once it holds a
+//! practice, dashboard and DHU rows are checked against it (an unknown practice, or a PCN or place
+//! that is not the register's, is an error naming the row). The DHU's extract records one
+//! `DhuSlotsObserved` per row, idempotently, as a dashboard does. A GP Connect verification is
+//! recorded in the practice's stream as what the search found.
+
+use std::collections::HashMap;
+
+use caseledger_cases::case::{CaseEvent, command_rule, encode_event};
+use caseledger_cases::dashboard::{DashboardRow, ImportError};
+use caseledger_cases::dhu_extract::{DhuRow, parse_dhu_extract};
+use caseledger_cases::practice::{PracticeRegistration, SlotVerification, practice_stream};
+use caseledger_cases::register::{RegisterRow, parse_register};
+use caseledger_cases::{Actor, CaseError};
+use caseledger_eventstore::{ExpectedRevision, NewEvent, Position, StoreError, StreamAppend, append_batch};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::history::metadata;
+use crate::import::{LISTED_ERRORS, append_each, recorded_differently};
+use crate::{CommandContext, CommandError, Commands};
+
+/// Register entries per transaction.
+const ENTRIES_PER_TRANSACTION: usize = 500;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RegisterReport {
+    pub rows: usize,
+    /// Practices registered for the first time.
+    pub registered: usize,
+    /// Practices whose entry changed.
+    pub changed: usize,
+    /// Practices whose entry is as it was.
+    pub unchanged: usize,
+    /// The first [`LISTED_ERRORS`] errors; non-empty means nothing was applied.
+    pub errors: Vec<ImportError>,
+    pub error_count: usize,
+    #[serde(skip)]
+    pub last_position: Option<Position>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DhuExtractReport {
+    pub rows: usize,
+    /// Rows written now (a re-import writes none).
+    pub observed: usize,
+    pub errors: Vec<ImportError>,
+    pub error_count: usize,
+    #[serde(skip)]
+    pub last_position: Option<Position>,
+}
+
+/// Errors as a report lists them: the first [`LISTED_ERRORS`], and how many in all.
+fn listed(mut errors: Vec<ImportError>) -> (Vec<ImportError>, usize) {
+    let count = errors.len();
+    errors.truncate(LISTED_ERRORS);
+    (errors, count)
+}
+
+/// Whether `actor` may issue `command` (by the catalogue).
+fn allowed(actor: &Actor, command: &'static str) -> Result<(), CommandError> {
+    let roles = command_rule(command).map_or(&[][..], |rule| rule.roles);
+    if roles.contains(&actor.role) {
+        Ok(())
+    } else {
+        Err(CaseError::Forbidden {
+            role: actor.role,
+            action: command,
+        }
+        .into())
+    }
+}
+
+fn event(
+    event: &CaseEvent,
+    context: &CommandContext,
+    at: DateTime<Utc>,
+    correlation_id: Uuid,
+) -> Result<NewEvent, CommandError> {
+    let (event_type, data) = encode_event(event);
+    NewEvent::new(Uuid::now_v7(), event_type, &data, metadata(context, at, correlation_id))
+        .map_err(|e| StoreError::Malformed(e.to_string()).into())
+}
+
+/// The register's entries of `codes`, as last recorded. (Not `for update`: a row lock is a write,
+/// and the events must be the transaction's first; register imports take turns instead.)
+async fn entries(
+    conn: &mut PgConnection,
+    codes: &[String],
+) -> Result<HashMap<String, PracticeRegistration>, CommandError> {
+    let rows = sqlx::query!(
+        "select ods_code, entry from practice_register where ods_code = any($1)",
+        codes
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            let entry = serde_json::from_value(row.entry).map_err(|e| StoreError::Malformed(e.to_string()))?;
+            Ok((row.ods_code, entry))
+        })
+        .collect()
+}
+
+/// Whether a register has been imported at all.
+async fn register_exists(commands: &Commands) -> Result<bool, CommandError> {
+    Ok(
+        sqlx::query_scalar!(r#"select exists (select 1 from practice_register) as "exists!""#)
+            .fetch_one(commands.store.pool())
+            .await?,
+    )
+}
+
+/// The register's (PCN, place) of `codes`.
+async fn places(commands: &Commands, codes: &[String]) -> Result<HashMap<String, (String, String)>, CommandError> {
+    Ok(sqlx::query!(
+        "select ods_code, pcn_code, place from practice_register where ods_code = any($1)",
+        codes
+    )
+    .fetch_all(commands.store.pool())
+    .await?
+    .into_iter()
+    .map(|row| (row.ods_code, (row.pcn_code, row.place)))
+    .collect())
+}
+
+impl Commands {
+    /// Imports a practice register (CSV) as `actor` (ICB or admin): checked whole first.
+    #[tracing::instrument(name = "import_register", skip_all, fields(actor = %actor.id))]
+    pub async fn import_register(
+        &self,
+        actor: &Actor,
+        csv: &str,
+        now: DateTime<Utc>,
+    ) -> Result<RegisterReport, CommandError> {
+        allowed(actor, "RegisterPractice")?;
+        let rows = match parse_register(csv) {
+            Ok(rows) => rows,
+            Err(errors) => {
+                let (errors, error_count) = listed(errors);
+                return Ok(RegisterReport {
+                    errors,
+                    error_count,
+                    ..RegisterReport::default()
+                });
+            }
+        };
+        // A PCN belongs to one place: the file's practices and the register's others agree.
+        let codes: Vec<String> = rows.iter().map(|r| r.entry.practice.ods_code.to_string()).collect();
+        let pcns: Vec<String> = rows.iter().map(|r| r.entry.practice.pcn_code.to_string()).collect();
+        let elsewhere: HashMap<String, String> = sqlx::query!(
+            "select distinct pcn_code, place from practice_register
+              where pcn_code = any($1) and not (ods_code = any($2))",
+            &pcns,
+            &codes
+        )
+        .fetch_all(self.store.pool())
+        .await?
+        .into_iter()
+        .map(|row| (row.pcn_code, row.place))
+        .collect();
+        let errors: Vec<ImportError> = rows
+            .iter()
+            .filter_map(|row| {
+                let practice = &row.entry.practice;
+                let place = elsewhere.get(practice.pcn_code.as_str())?;
+                (place != practice.place.as_str()).then(|| {
+                    ImportError::new(
+                        row.line,
+                        Some("place"),
+                        format!(
+                            "{} is in {place} in the register (practices not in this file), not {}: a PCN belongs to one place",
+                            practice.pcn_code, practice.place
+                        ),
+                    )
+                })
+            })
+            .collect();
+        if !errors.is_empty() {
+            let (errors, error_count) = listed(errors);
+            return Ok(RegisterReport {
+                rows: rows.len(),
+                errors,
+                error_count,
+                ..RegisterReport::default()
+            });
+        }
+        let mut report = RegisterReport {
+            rows: rows.len(),
+            ..RegisterReport::default()
+        };
+        let context = CommandContext::new(actor.clone()).at(now);
+        let correlation_id = Uuid::now_v7();
+        for chunk in rows.chunks(ENTRIES_PER_TRANSACTION) {
+            self.register(chunk, &context, now, correlation_id, &mut report).await?;
+        }
+        tracing::info!(
+            rows = report.rows,
+            registered = report.registered,
+            changed = report.changed,
+            "register imported"
+        );
+        Ok(report)
+    }
+
+    /// One transaction of the register: the events of the entries that are new or changed, and
+    /// the register's rows, together. Register imports take turns (a transaction lock), so two
+    /// at once cannot both register a practice.
+    async fn register(
+        &self,
+        chunk: &[RegisterRow],
+        context: &CommandContext,
+        now: DateTime<Utc>,
+        correlation_id: Uuid,
+        report: &mut RegisterReport,
+    ) -> Result<(), CommandError> {
+        let mut tx = self.store.pool().begin().await?;
+        sqlx::query!("select pg_advisory_xact_lock(hashtext('caseledger practice_register'))")
+            .execute(&mut *tx)
+            .await?;
+        let codes: Vec<String> = chunk
+            .iter()
+            .map(|row| row.entry.practice.ods_code.to_string())
+            .collect();
+        let before = entries(&mut tx, &codes).await?;
+        let mut appends = Vec::new();
+        let mut written: Vec<&PracticeRegistration> = Vec::new();
+        for row in chunk {
+            let entry = &row.entry;
+            let recorded = match before.get(entry.practice.ods_code.as_str()) {
+                None => {
+                    report.registered += 1;
+                    CaseEvent::PracticeRegistered(entry.clone())
+                }
+                Some(was) if was == entry => {
+                    report.unchanged += 1;
+                    continue;
+                }
+                Some(_) => {
+                    report.changed += 1;
+                    CaseEvent::PracticeDetailsChanged(entry.clone())
+                }
+            };
+            appends.push(StreamAppend {
+                stream: practice_stream(&entry.practice.ods_code),
+                expected: ExpectedRevision::Any,
+                events: vec![event(&recorded, context, now, correlation_id)?],
+            });
+            written.push(entry);
+        }
+        if appends.is_empty() {
+            return Ok(());
+        }
+        let results = append_batch(&mut tx, &appends).await?;
+        let entries = serde_json::to_value(&written).map_err(|e| StoreError::Malformed(e.to_string()))?;
+        sqlx::query!(
+            r#"insert into practice_register (ods_code, pcn_code, place, entry)
+               select e->'practice'->>'ods_code', e->'practice'->>'pcn_code', e->'practice'->>'place', e
+                 from jsonb_array_elements($1) as e
+               on conflict (ods_code) do update set
+                   pcn_code = excluded.pcn_code, place = excluded.place, entry = excluded.entry, updated_at = now()"#,
+            entries
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.store.wake_subscribers();
+        let last = results.iter().flat_map(|r| r.positions.last().copied()).max();
+        report.last_position = report.last_position.max(last);
+        Ok(())
+    }
+
+    /// Once a register exists: the dashboard's rows whose practice it does not hold, or whose
+    /// PCN or place is not the register's (errors naming each row); and the registered practices
+    /// the extract lacks (their ODS codes, sorted).
+    pub(crate) async fn check_against_register(
+        &self,
+        rows: &[DashboardRow],
+    ) -> Result<(Vec<ImportError>, Vec<String>), CommandError> {
+        if !register_exists(self).await? {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let codes: Vec<String> = rows
+            .iter()
+            .map(|r| r.observation.practice.ods_code.to_string())
+            .collect();
+        let registered = places(self, &codes).await?;
+        let mut errors = Vec::new();
+        for row in rows {
+            let practice = &row.observation.practice;
+            match registered.get(practice.ods_code.as_str()) {
+                None => errors.push(ImportError::new(
+                    row.line,
+                    Some("ods_code"),
+                    format!("{} is not in the practice register", practice.ods_code),
+                )),
+                Some((pcn, place)) => {
+                    if practice.pcn_code.as_str() != pcn {
+                        errors.push(ImportError::new(
+                            row.line,
+                            Some("pcn_code"),
+                            format!(
+                                "{}: the register has it in {pcn}, not {}",
+                                practice.ods_code, practice.pcn_code
+                            ),
+                        ));
+                    }
+                    if practice.place.as_str() != place {
+                        errors.push(ImportError::new(
+                            row.line,
+                            Some("place"),
+                            format!(
+                                "{}: the register has it in {place}, not {}",
+                                practice.ods_code, practice.place
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        let missing = sqlx::query_scalar!(
+            "select ods_code from practice_register where not (ods_code = any($1)) order by ods_code",
+            &codes
+        )
+        .fetch_all(self.store.pool())
+        .await?;
+        Ok((errors, missing))
+    }
+
+    /// Imports the DHU's own visibility extract (CSV) as `actor` (the DHU or an admin): checked
+    /// whole first; a row already recorded with the same count is not written again, one with
+    /// another count refuses the file.
+    #[tracing::instrument(name = "import_dhu_extract", skip_all, fields(actor = %actor.id))]
+    pub async fn import_dhu_extract(
+        &self,
+        actor: &Actor,
+        csv: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DhuExtractReport, CommandError> {
+        allowed(actor, "ImportDhuExtract")?;
+        let refused = |errors: Vec<ImportError>, rows: usize| {
+            let (errors, error_count) = listed(errors);
+            DhuExtractReport {
+                rows,
+                errors,
+                error_count,
+                ..DhuExtractReport::default()
+            }
+        };
+        let rows = match parse_dhu_extract(csv, now.date_naive()) {
+            Ok(rows) => rows,
+            Err(errors) => return Ok(refused(errors, 0)),
+        };
+        let mut errors = Vec::new();
+        if register_exists(self).await? {
+            let codes: Vec<String> = rows.iter().map(|r| r.observation.ods_code.to_string()).collect();
+            let registered = places(self, &codes).await?;
+            errors.extend(
+                rows.iter()
+                    .filter(|r| !registered.contains_key(r.observation.ods_code.as_str()))
+                    .map(|r| {
+                        ImportError::new(
+                            r.line,
+                            Some("ods_code"),
+                            format!("{} is not in the practice register", r.observation.ods_code),
+                        )
+                    }),
+            );
+        }
+        errors.extend(
+            recorded_differently(
+                &self.store,
+                &rows,
+                |row| dhu_observation_id(row.observation.ods_code.as_str(), row.observation.date),
+                |row, before| match before {
+                    CaseEvent::DhuSlotsObserved(before) if *before != row.observation => Some(ImportError::new(
+                        row.line,
+                        Some("slots_visible"),
+                        format!(
+                            "{} on {} was recorded before as {} slots: a day's count is recorded once",
+                            row.observation.ods_code,
+                            row.observation.date,
+                            before.visible_slots.get()
+                        ),
+                    )),
+                    _ => None,
+                },
+            )
+            .await?,
+        );
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.line);
+            return Ok(refused(errors, rows.len()));
+        }
+        let context = CommandContext::new(actor.clone());
+        let correlation_id = Uuid::now_v7();
+        let mut report = DhuExtractReport {
+            rows: rows.len(),
+            ..DhuExtractReport::default()
+        };
+        for chunk in rows.chunks(ENTRIES_PER_TRANSACTION) {
+            let appends = chunk
+                .iter()
+                .map(|row| dhu_append(row, &context, correlation_id))
+                .collect::<Result<Vec<_>, _>>()?;
+            let (written, last) = append_each(&self.store, &appends).await?;
+            report.observed += written.iter().filter(|new| **new).count();
+            report.last_position = report.last_position.max(last);
+        }
+        Ok(report)
+    }
+}
+
+/// One DHU row's event, dated its day (at 00:00:00Z), with an id from the practice and the day.
+fn dhu_append(row: &DhuRow, context: &CommandContext, correlation_id: Uuid) -> Result<StreamAppend, CommandError> {
+    let observed = &row.observation;
+    let at = observed.date.and_time(chrono::NaiveTime::MIN).and_utc();
+    let (event_type, data) = encode_event(&CaseEvent::DhuSlotsObserved(observed.clone()));
+    let event = NewEvent::new(
+        dhu_observation_id(observed.ods_code.as_str(), observed.date),
+        event_type,
+        &data,
+        metadata(context, at, correlation_id),
+    )
+    .map_err(|e| StoreError::Malformed(e.to_string()))?;
+    Ok(StreamAppend {
+        stream: practice_stream(&observed.ods_code),
+        expected: ExpectedRevision::Any,
+        events: vec![event],
+    })
+}
+
+/// The same practice and day always give the same event id.
+fn dhu_observation_id(ods_code: &str, date: NaiveDate) -> Uuid {
+    const NAMESPACE: Uuid = Uuid::from_u128(0x6361_7365_6c65_6467_6572_2d64_6875_0001);
+    Uuid::new_v5(&NAMESPACE, format!("{ods_code}/{date}").as_bytes())
+}
+
+impl Commands {
+    /// Records one of CaseLedger's GP Connect free-slot searches of a practice, as `actor` asked
+    /// for it (a scheduled run records as the system's admin): `SlotVisibilityVerified`, or
+    /// `SlotVisibilityCheckFailed` when the search did not answer, in the practice's stream, at
+    /// `at` (when the search ran).
+    #[tracing::instrument(name = "record_verification", skip_all, fields(actor = %actor.id, ods = %verification.ods_code))]
+    pub async fn record_verification(
+        &self,
+        actor: &Actor,
+        verification: SlotVerification,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Position>, CommandError> {
+        allowed(actor, "VerifySlotVisibility")?;
+        let context = CommandContext::new(actor.clone());
+        let stream = practice_stream(&verification.ods_code);
+        let (event_type, data) = encode_event(&verification.into_event());
+        let event = NewEvent::new(
+            Uuid::now_v7(),
+            event_type,
+            &data,
+            metadata(&context, at, Uuid::now_v7()),
+        )
+        .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let (_, last) = append_each(
+            &self.store,
+            &[StreamAppend {
+                stream,
+                expected: ExpectedRevision::Any,
+                events: vec![event],
+            }],
+        )
+        .await?;
+        Ok(last)
+    }
+}

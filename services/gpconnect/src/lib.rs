@@ -1,0 +1,27 @@
+//! GP Connect (Appointment Management 1.2.x, STU3) free-slot verification for NHS 111.
+//!
+//! [`Verifier`] asks a practice's GP Connect endpoint, as the 111 provider would, for free slots
+//! and checks that every core-hours day in a window has at least the required number.
+//! [`fake`] is a GP Connect provider stand-in for tests and demos.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod count;
+pub mod fake;
+pub mod fhir;
+pub mod holidays;
+pub mod model;
+#[cfg(feature = "pki")]
+pub mod pki;
+pub mod request;
+pub mod transport;
+pub mod ukclock;
+pub mod verifier;
+
+pub use config::{
+    ConfigError, DeviceIdentity, ENV_PREFIX, EndpointConfig, GpConnectConfig, HttpSettings, NoEndpoint,
+    PracticeEndpoint, PractitionerIdentity, ResolvedEndpoint, TlsPaths,
+};
+pub use holidays::{BankHolidays, HolidayError};
+pub use model::{DayCount, LocationCount, PracticeTarget, Verdict, Verification};
+pub use verifier::Verifier;

@@ -1,0 +1,396 @@
+//! `figures`: the read model behind every figure of the summary, the trend and the places. Each
+//! case's and each practice's history as bitemporal rows ([`crate::timeline`]), and the day-by-day
+//! changes of the present knowledge for trends. A case's rows are worked out again from its stream
+//! whenever it has an event (cases are short); a practice's are extended in place by an
+//! observation later than any it had, and worked out again from its stream only for one that
+//! comes out of order.
+
+mod queries;
+mod steps;
+mod summary;
+
+use std::collections::HashMap;
+
+use caseledger_cases::case::{CaseEvent, StreamKind, StreamName, case_stream, decode_event};
+use caseledger_cases::practice::{SlotsObserved, practice_stream};
+use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent, read_streams_with};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::envelope_of;
+use crate::timeline::{Figure, Known, Observation, Observed, Row, bitemporal, forever, observed_bitemporal};
+
+pub use queries::{
+    CaseCount, Episode, PracticeCount, PresentFigures, Snapshot, TrendPoint, TrendScope, episodes, snapshot, trend,
+};
+pub use steps::Metric;
+pub use summary::{Figures, Summary, summarise};
+
+pub const NAME: &str = "figures";
+
+#[derive(Debug, Default)]
+pub struct FiguresProjection;
+
+/// Case events after which `evolve` leaves every figure of the case as it was (its status, its
+/// practice, its episode's opening and compliance), whenever they occurred: the case's rows need
+/// not be worked out again for them. (The property test of `tests/figures.rs` plays them among
+/// the others: one listed here wrongly makes the figures differ from the log's.)
+const LEAVE_FIGURES: [&str; 5] = [
+    "CaseAssigned",
+    "RootCauseIdentified",
+    "DhuVisibilityIssueReported",
+    "GuidanceShared",
+    "NoteAdded",
+];
+
+/// A stretch's end as stored: `None` for 'infinity' (which sqlx cannot decode into a `DateTime`:
+/// every query that reads an end maps 'infinity' to null, and back to [`forever`]).
+fn end(at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (at != forever()).then_some(at)
+}
+
+#[derive(Debug, Serialize)]
+struct CaseTimelineRow<'a> {
+    case_id: Uuid,
+    ods_code: &'a str,
+    place: &'a str,
+    pcn_code: &'a str,
+    status: &'static str,
+    opened_at: DateTime<Utc>,
+    compliant_at: Option<DateTime<Utc>>,
+    valid_from: DateTime<Utc>,
+    valid_to: Option<DateTime<Utc>>,
+    recorded_from: DateTime<Utc>,
+    recorded_to: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize)]
+struct PracticeTimelineRow<'a> {
+    ods_code: &'a str,
+    place: &'a str,
+    pcn_code: &'a str,
+    compliant: bool,
+    valid_from: DateTime<Utc>,
+    valid_to: Option<DateTime<Utc>>,
+    recorded_from: DateTime<Utc>,
+    recorded_to: Option<DateTime<Utc>>,
+}
+
+impl EventHandler for FiguresProjection {
+    async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
+        self.handle_batch(tx, std::slice::from_ref(event)).await
+    }
+
+    async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
+        let mut cases: Vec<Uuid> = Vec::new();
+        let mut seen: std::collections::HashSet<Uuid> = std::collections::HashSet::new();
+        let mut observations: HashMap<String, Vec<Observation>> = HashMap::new();
+        for event in events {
+            match StreamName::parse(&event.stream_id) {
+                Some(StreamName::Case(case_id))
+                    if caseledger_cases::case::stream_kind_of(&event.event_type) == StreamKind::Case
+                        && !LEAVE_FIGURES.contains(&event.event_type.as_str())
+                        && seen.insert(case_id) =>
+                {
+                    cases.push(case_id);
+                }
+                Some(StreamName::Practice(ods_code)) if event.event_type == SlotsObserved::EVENT_TYPE => {
+                    if let Some(observation) = observation(event)? {
+                        observations.entry(ods_code.to_string()).or_default().push(observation);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut changes = steps::Changes::default();
+        if !cases.is_empty() {
+            refigure_cases(tx, &cases, &mut changes).await?;
+        }
+        let changed = !cases.is_empty() || !observations.is_empty();
+        for (ods_code, observed) in observations {
+            extend_practice(tx, &ods_code, observed, &mut changes).await?;
+        }
+        changes.write(tx).await?;
+        if changed {
+            sqlx::query!(
+                "insert into figures_version (id, version) values (1, gen_random_uuid())
+                 on conflict (id) do update set version = excluded.version"
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+fn observation(event: &RecordedEvent) -> Result<Option<Observation>, HandlerError> {
+    let CaseEvent::SlotsObserved(observed) = decode_event(&event.event_type, event.data.get())? else {
+        return Ok(None);
+    };
+    let envelope = envelope_of(event)?;
+    Ok(Some(Observation {
+        occurred_at: envelope.occurred_at,
+        recorded_at: event.recorded_at,
+        observed: Observed {
+            place: observed.practice.place.to_string(),
+            pcn_code: observed.practice.pcn_code.to_string(),
+            compliant: observed.compliant(),
+        },
+    }))
+}
+
+/// Works out each case's rows again from its stream, and what that changes in the trend.
+async fn refigure_cases(
+    tx: &mut PgConnection,
+    cases: &[Uuid],
+    changes: &mut steps::Changes,
+) -> Result<(), HandlerError> {
+    let streams: Vec<String> = cases.iter().map(|id| case_stream(*id)).collect();
+    let mut histories: HashMap<Uuid, Vec<Known>> = HashMap::new();
+    for event in read_streams_with(tx, &streams).await? {
+        if let Some(StreamName::Case(case_id)) = StreamName::parse(&event.stream_id) {
+            histories.entry(case_id).or_default().push(Known {
+                envelope: envelope_of(&event)?,
+                recorded_at: event.recorded_at,
+            });
+        }
+    }
+    // What the present knowledge held before: taken back out of the trend.
+    let before = sqlx::query!(
+        r#"select place, pcn_code, status, compliant_at, valid_from, nullif(valid_to, 'infinity') as valid_to,
+                  opened_at
+             from case_timeline where case_id = any($1) and recorded_to = 'infinity'"#,
+        cases
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in before {
+        let figure = Figure {
+            status: caseledger_cases::CaseStatus::parse(&row.status).ok_or("a case_timeline row has no status")?,
+            ods_code: String::new(),
+            place: row.place,
+            pcn_code: row.pcn_code,
+            opened_at: row.opened_at,
+            compliant_at: row.compliant_at,
+        };
+        changes.case_interval(&figure, row.valid_from, row.valid_to.unwrap_or_else(forever), -1);
+    }
+    let mut rows: Vec<(Uuid, Row<Figure>)> = Vec::new();
+    for (case_id, history) in &histories {
+        rows.extend(bitemporal(history).into_iter().map(|row| (*case_id, row)));
+    }
+    for (_, row) in rows.iter().filter(|(_, row)| row.recorded_to == forever()) {
+        changes.case_interval(&row.figure, row.valid_from, row.valid_to, 1);
+    }
+    sqlx::query!("delete from case_timeline where case_id = any($1)", cases)
+        .execute(&mut *tx)
+        .await?;
+    let rows: Vec<CaseTimelineRow> = rows
+        .iter()
+        .map(|(case_id, row)| CaseTimelineRow {
+            case_id: *case_id,
+            ods_code: &row.figure.ods_code,
+            place: &row.figure.place,
+            pcn_code: &row.figure.pcn_code,
+            status: row.figure.status.as_str(),
+            opened_at: row.figure.opened_at,
+            compliant_at: row.figure.compliant_at,
+            valid_from: row.valid_from,
+            valid_to: end(row.valid_to),
+            recorded_from: row.recorded_from,
+            recorded_to: end(row.recorded_to),
+        })
+        .collect();
+    sqlx::query!(
+        r#"insert into case_timeline
+           select case_id, ods_code, place, pcn_code, status, opened_at, compliant_at, valid_from,
+                  coalesce(valid_to, 'infinity'), recorded_from, coalesce(recorded_to, 'infinity')
+             from jsonb_to_recordset($1) as r(
+                  case_id uuid, ods_code text, place text, pcn_code text, status text, opened_at timestamptz,
+                  compliant_at timestamptz, valid_from timestamptz, valid_to timestamptz,
+                  recorded_from timestamptz, recorded_to timestamptz)"#,
+        serde_json::to_value(rows)?
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The practice's present knowledge, as stored.
+struct Current {
+    valid_from: DateTime<Utc>,
+    valid_to: DateTime<Utc>,
+    recorded_from: DateTime<Utc>,
+    observed: Observed,
+}
+
+/// Adds `observed` (the practice's new observations, in log order) to its rows: in place when each
+/// is later than any the practice had, otherwise from its whole stream again.
+async fn extend_practice(
+    tx: &mut PgConnection,
+    ods_code: &str,
+    observed: Vec<Observation>,
+    changes: &mut steps::Changes,
+) -> Result<(), HandlerError> {
+    let latest = sqlx::query_scalar!(
+        "select occurred_at from practice_timeline_latest where ods_code = $1",
+        ods_code
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let in_order = observed
+        .iter()
+        .try_fold(latest, |latest, o| match latest {
+            Some(latest) if o.occurred_at <= latest => None,
+            _ => Some(Some(o.occurred_at)),
+        })
+        .is_some();
+    let current: Vec<Current> = sqlx::query!(
+        r#"select place, pcn_code, compliant, valid_from, nullif(valid_to, 'infinity') as valid_to, recorded_from
+             from practice_timeline where ods_code = $1 and recorded_to = 'infinity' order by valid_from"#,
+        ods_code
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|row| Current {
+        valid_from: row.valid_from,
+        valid_to: row.valid_to.unwrap_or_else(forever),
+        recorded_from: row.recorded_from,
+        observed: Observed {
+            place: row.place,
+            pcn_code: row.pcn_code,
+            compliant: row.compliant,
+        },
+    })
+    .collect();
+    for row in &current {
+        changes.practice_interval(&row.observed, row.valid_from, row.valid_to, -1);
+    }
+
+    let newest = observed.iter().map(|o| o.occurred_at).max();
+    let rows: Vec<Row<Observed>> = if in_order {
+        // Each later observation only changes the tail: the last interval.
+        let mut rows: Vec<Row<Observed>> = current
+            .into_iter()
+            .map(|row| Row {
+                valid_from: row.valid_from,
+                valid_to: row.valid_to,
+                recorded_from: row.recorded_from,
+                recorded_to: forever(),
+                figure: row.observed,
+            })
+            .collect();
+        let mut closed: Vec<Row<Observed>> = Vec::new();
+        for o in observed {
+            let tail = Row {
+                valid_from: o.occurred_at,
+                valid_to: forever(),
+                recorded_from: o.recorded_at,
+                recorded_to: forever(),
+                figure: o.observed,
+            };
+            match rows.pop() {
+                // The same as before: the last interval just goes on.
+                Some(last) if last.figure == tail.figure => rows.push(last),
+                Some(mut ended) => {
+                    rows.push(Row {
+                        valid_from: ended.valid_from,
+                        valid_to: o.occurred_at,
+                        recorded_from: o.recorded_at,
+                        recorded_to: forever(),
+                        figure: ended.figure.clone(),
+                    });
+                    ended.recorded_to = o.recorded_at;
+                    if ended.recorded_from < ended.recorded_to {
+                        closed.push(ended);
+                    }
+                    rows.push(tail);
+                }
+                None => rows.push(tail),
+            }
+        }
+        sqlx::query!(
+            "delete from practice_timeline where ods_code = $1 and recorded_to = 'infinity'",
+            ods_code
+        )
+        .execute(&mut *tx)
+        .await?;
+        rows.extend(closed);
+        rows
+    } else {
+        let stream = practice_stream(&caseledger_cases::values::OdsCode::parse(ods_code)?);
+        let mut all = Vec::new();
+        for event in read_streams_with(tx, &[stream]).await? {
+            if event.event_type == SlotsObserved::EVENT_TYPE
+                && let Some(observation) = observation(&event)?
+            {
+                all.push(observation);
+            }
+        }
+        sqlx::query!("delete from practice_timeline where ods_code = $1", ods_code)
+            .execute(&mut *tx)
+            .await?;
+        observed_bitemporal(&all)
+    };
+    for row in rows.iter().filter(|row| row.recorded_to == forever()) {
+        changes.practice_interval(&row.figure, row.valid_from, row.valid_to, 1);
+    }
+    let rows: Vec<PracticeTimelineRow> = rows
+        .iter()
+        .map(|row| PracticeTimelineRow {
+            ods_code,
+            place: &row.figure.place,
+            pcn_code: &row.figure.pcn_code,
+            compliant: row.figure.compliant,
+            valid_from: row.valid_from,
+            valid_to: end(row.valid_to),
+            recorded_from: row.recorded_from,
+            recorded_to: end(row.recorded_to),
+        })
+        .collect();
+    sqlx::query!(
+        r#"insert into practice_timeline
+           select ods_code, place, pcn_code, compliant, valid_from, coalesce(valid_to, 'infinity'), recorded_from,
+                  coalesce(recorded_to, 'infinity')
+             from jsonb_to_recordset($1) as r(
+                  ods_code text, place text, pcn_code text, compliant boolean, valid_from timestamptz,
+                  valid_to timestamptz, recorded_from timestamptz, recorded_to timestamptz)"#,
+        serde_json::to_value(rows)?
+    )
+    .execute(&mut *tx)
+    .await?;
+    if let Some(newest) = newest {
+        sqlx::query!(
+            "insert into practice_timeline_latest (ods_code, occurred_at) values ($1, $2)
+             on conflict (ods_code) do update set occurred_at = greatest(practice_timeline_latest.occurred_at, excluded.occurred_at)",
+            ods_code,
+            newest
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The figures at `as_of` (business time) as known at `known_at` (system time); the present when
+/// both are `None`.
+pub async fn summary(
+    pool: &sqlx::PgPool,
+    as_of: Option<DateTime<Utc>>,
+    known_at: Option<DateTime<Utc>>,
+) -> Result<Summary, sqlx::Error> {
+    Ok(summarise(&snapshot(pool, as_of, known_at).await?))
+}
+
+/// The first day (UTC) any case was open, as known now: where a trend of the cases starts.
+pub async fn trend_start(pool: &sqlx::PgPool) -> Result<Option<chrono::NaiveDate>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "select min(day) from trend_totals where metric = $1 and delta <> 0",
+        Metric::OpenCases.as_str()
+    )
+    .fetch_one(pool)
+    .await
+}
