@@ -219,6 +219,10 @@ fn each_partys_markup_holds_only_what_its_role_may_see() {
         !page.contains("contract review reason text"),
         "but has no contract review"
     );
+    assert!(
+        !page.contains("Verify through GP Connect"),
+        "no GP Connect button on a service without GP Connect"
+    );
 
     for (user, pages) in [
         ("dhu-liaison-1", vec!["/dhu".to_string(), format!("/cases/{case_id}")]),

@@ -502,6 +502,7 @@ async fn serve(
     }
     let (stopping, stop) = tokio::sync::watch::channel(false);
     let live = LiveFeed::start(store.clone(), Some(stop.clone()));
+    let gp_connect = verifier.is_some();
     let mut app_state = AppState::with(store, live.clone(), settings.subscriptions);
     if let Some(verifier) = verifier {
         tracing::info!("GP Connect verification on");
@@ -518,7 +519,8 @@ async fn serve(
         auth.development_mode(),
         web_oidc,
         settings.session_idle,
-    );
+    )
+    .with_gp_connect(gp_connect);
     if let Some(metrics_listen) = &settings.metrics_listen {
         let listener = tokio::net::TcpListener::bind(metrics_listen)
             .await

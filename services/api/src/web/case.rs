@@ -200,7 +200,7 @@ async fn render(
                 }
                 @if session.actor.role == caseledger_cases::Role::Lmc {
                     (inset(html! { "The LMC's view is read-only." }))
-                } @else {
+                } @else if state.gp_connect() {
                     form method="post" action={"/cases/" (id) "/verify"} id="form-verify" {
                         (crate::web::layout::csrf_field(session))
                         p class="nhsuk-body-s" { "Ask the practice's system, through GP Connect as the 111 provider does, for its free slots over the next 14 days." }

@@ -49,6 +49,8 @@ struct Inner {
     development: bool,
     oidc: Option<oidc::WebOidc>,
     live: LiveFeed,
+    /// GP Connect verification is configured: the case page offers it.
+    gp_connect: bool,
 }
 
 impl std::fmt::Debug for WebState {
@@ -82,7 +84,20 @@ impl WebState {
             development,
             oidc,
             live,
+            gp_connect: false,
         }))
+    }
+
+    /// With GP Connect verification offered on the case pages (when the service has it).
+    pub fn with_gp_connect(mut self, on: bool) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.gp_connect = on;
+        }
+        self
+    }
+
+    pub(crate) fn gp_connect(&self) -> bool {
+        self.0.gp_connect
     }
 
     fn cookies(&self) -> session::Cookies {
@@ -268,6 +283,12 @@ fn gql_problem(session: &Session, errors: &[gql::GqlError]) -> Response {
             Some(session),
             "Page not found",
             "There is no such case, or you may not see it.",
+        ),
+        "NOT_CONFIGURED" => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(session),
+            "Not available on this service",
+            first.map_or("This service has not been set up for it.", |e| e.message.as_str()),
         ),
         _ => internal(Some(session), first.map_or("unknown", |e| e.message.as_str())),
     }
