@@ -17,8 +17,16 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::graphql::AppState;
 
-/// Days a verification looks ahead, today included: one search (GP Connect allows 14 days).
+/// Days a verification looks ahead, from tomorrow: one search (GP Connect allows 14 days).
 pub const WINDOW_DAYS: u32 = 14;
+
+/// How long a search may take, retries included, before it is recorded as FAILED: within the
+/// 30 s a request may run.
+pub const SEARCH_DEADLINE: Duration = Duration::from_secs(25);
+
+/// The locations a day records at most (the main site first): what another system sends is
+/// bounded before it is stored.
+pub const MAX_LOCATIONS: usize = 20;
 
 /// The verifier the service runs, configured from `CASELEDGER_GPCONNECT_*`.
 #[derive(Debug)]
@@ -61,7 +69,22 @@ impl SlotVerifier {
         };
         let today = caseledger_gpconnect::ukclock::to_uk(now).date_naive();
         let start = today.succ_opt().unwrap_or(today);
-        let found = self.verifier.verify(&target, start, WINDOW_DAYS, now).await;
+        let found =
+            match tokio::time::timeout(SEARCH_DEADLINE, self.verifier.verify(&target, start, WINDOW_DAYS, now)).await {
+                Ok(found) => found,
+                Err(_) => Verification {
+                    window_start: start,
+                    window_end: start + chrono::Days::new(u64::from(WINDOW_DAYS) - 1),
+                    required_per_day: target.required_per_day,
+                    days: Vec::new(),
+                    min_per_core_day: None,
+                    verdict: Verdict::Failed {
+                        code: None,
+                        message: format!("no answer within {} s", SEARCH_DEADLINE.as_secs()),
+                        http_status: None,
+                    },
+                },
+            };
         recorded(ods_code, case_id, found)
     }
 }
@@ -90,20 +113,24 @@ pub fn recorded(ods_code: &OdsCode, case_id: Option<Uuid>, found: Verification) 
             .map(|day| VerifiedDay {
                 date: day.date,
                 total: day.total,
-                locations: day
-                    .by_location
-                    .into_iter()
-                    .filter_map(|l| {
-                        // The main site that offered nothing comes back without an id.
-                        let id = ShortText::lossy(&l.location_id).or_else(|| ShortText::lossy("main site"))?;
-                        Some(LocationSlots {
-                            location_id: id,
-                            name: l.name.as_deref().and_then(ShortText::lossy),
-                            main_site: l.main_site,
-                            free_slots: l.free_slots,
-                        })
+                locations: {
+                    let mut locations = day.by_location;
+                    locations.sort_by_key(|l| !l.main_site);
+                    locations.truncate(MAX_LOCATIONS);
+                    locations
+                }
+                .into_iter()
+                .filter_map(|l| {
+                    // The main site that offered nothing comes back without an id.
+                    let id = ShortText::lossy(&l.location_id).or_else(|| ShortText::lossy("main site"))?;
+                    Some(LocationSlots {
+                        location_id: id,
+                        name: l.name.as_deref().and_then(ShortText::lossy),
+                        main_site: l.main_site,
+                        free_slots: l.free_slots,
                     })
-                    .collect(),
+                })
+                .collect(),
             })
             .collect(),
         min_per_core_day: found.min_per_core_day,
@@ -199,12 +226,19 @@ pub async fn run_due(state: &AppState, actor: &Actor, every: Duration) -> Result
     let cutoff = Utc::now() - chrono::Duration::from_std(every).unwrap_or(chrono::Duration::weeks(1));
     let due = caseledger_projections::practice_view::due_for_verification(state.store.pool(), cutoff, 500).await?;
     let mut verified = 0;
+    let mut last = None;
     for (ods, case_id) in due {
-        let Ok(ods) = OdsCode::parse(&ods) else { continue };
         match verify_case(state, actor, case_id).await {
-            Ok(_) => verified += 1,
-            Err(error) => tracing::warn!(%error, ods = %ods, "scheduled verification not recorded"),
+            Ok((_, position)) => {
+                verified += 1;
+                last = last.max(position);
+            }
+            Err(error) => tracing::warn!(%error, %ods, "scheduled verification not recorded"),
         }
+    }
+    // The next holder of the lease must see these as done: let the views catch up first.
+    if let Some(position) = last {
+        caseledger_projections::wait_for_position(&state.store, position, Duration::from_secs(30)).await?;
     }
     lease.release().await?;
     Ok(verified)

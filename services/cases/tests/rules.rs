@@ -844,6 +844,15 @@ fn gp_connect_evidence_needs_the_latest_verification_after_the_last_remap_to_be_
     // A later remap needs a new verification.
     events.push((dhu(), t(11, 9), verified(VerificationVerdict::Enough)));
     assert!(when(&given_at(&events), icb(), gp_connect.clone()).is_ok());
+    // A list size that rose since: at least 3 a day is no longer enough for 4 required.
+    let mut risen = events.clone();
+    risen.push((icb(), t(12, 0), observed(day(12), 3, 12_500)));
+    let Err(CaseError::MissingEvidence(message)) =
+        when(&given_at(&risen), icb(), comply_on(4, Evidence::GpConnectVerification))
+    else {
+        panic!("a search against the old requirement is no evidence for the new one")
+    };
+    assert!(message.contains("4 are now required"), "{message}");
     events.push((amira(), t(12, 9), remapped()));
     assert!(matches!(
         when(&given_at(&events), icb(), gp_connect),

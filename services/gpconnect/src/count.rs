@@ -219,10 +219,13 @@ pub fn count_free_slots(
 /// The verdict and the lowest daily total for counted days against a requirement.
 /// With no core-hours day in the window the requirement is met vacuously.
 pub fn decide(required_per_day: u32, days: &[DayCount]) -> (Option<u32>, Verdict) {
-    let min = days.iter().map(|d| d.total).min();
+    // Judged on the main site: slots set up only at a branch the 111 provider does not book into
+    // are the "branch anomaly", not compliance. Branch counts stay in `by_location` for the record.
+    let main = |d: &DayCount| -> u32 { d.by_location.iter().filter(|l| l.main_site).map(|l| l.free_slots).sum() };
+    let min = days.iter().map(main).min();
     let short_days: Vec<NaiveDate> = days
         .iter()
-        .filter(|d| d.total < required_per_day)
+        .filter(|d| main(d) < required_per_day)
         .map(|d| d.date)
         .collect();
     let verdict = if short_days.is_empty() {
@@ -498,8 +501,9 @@ mod tests {
             decide(2, &days),
             (
                 Some(1),
+                // Monday has 2 in all, but only 1 at the main site: the branch slot does not count.
                 Verdict::TooFew {
-                    short_days: vec![d(2025, 1, 7)]
+                    short_days: vec![d(2025, 1, 6), d(2025, 1, 7)]
                 }
             )
         );

@@ -361,8 +361,16 @@ impl OperationOutcome {
     }
 
     /// The Spine error code (either system URL is accepted; a coding without a system is
-    /// used only when no Spine coding is present).
+    /// used only when no Spine coding is present). Only a code shaped like one (`A_CODE`, up to
+    /// 40 capitals, digits and underscores) is taken: it is shown to every party, so free text
+    /// from the practice's system must not pass as a code.
     pub fn spine_code(&self) -> Option<&str> {
+        let shaped = |code: &&str| {
+            (1..=40).contains(&code.len())
+                && code
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        };
         let spine = self.codings().find(|c| {
             matches!(
                 c.system.as_deref(),
@@ -370,8 +378,9 @@ impl OperationOutcome {
             )
         });
         spine
-            .or_else(|| self.codings().find(|c| c.code.is_some()))
+            .or_else(|| self.codings().find(|c| c.system.is_none() && c.code.is_some()))
             .and_then(|c| c.code.as_deref())
+            .filter(shaped)
     }
 
     /// A human-readable summary: diagnostics, else display, else the issue type.
@@ -499,6 +508,24 @@ mod tests {
         };
         assert_eq!(oo.spine_code(), Some("NO_RELATIONSHIP"));
         assert_eq!(oo.summary(), "No relationship");
+    }
+
+    #[test]
+    fn free_text_never_passes_as_a_spine_code() {
+        for coding in [
+            r#"{"system":"urn:other","code":"Ring Dr Jones on 07700 900123"}"#,
+            r#"{"code":"Ring Dr Jones on 07700 900123"}"#,
+            r#"{"system":"https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1","code":"call me"}"#,
+        ] {
+            let json = format!(
+                r#"{{"resourceType":"OperationOutcome","issue":[{{"severity":"error","code":"processing",
+                    "details":{{"coding":[{coding}]}}}}]}}"#
+            );
+            let Resource::OperationOutcome(oo) = serde_json::from_str::<Resource>(&json).unwrap() else {
+                panic!("not an OperationOutcome")
+            };
+            assert_eq!(oo.spine_code(), None, "{coding}");
+        }
     }
 
     #[test]

@@ -67,6 +67,11 @@ pub fn client_tls_config(paths: &TlsPaths) -> Result<rustls::ClientConfig, Confi
 pub fn build_agent(tls: rustls::ClientConfig, settings: &HttpSettings) -> ureq::Agent {
     ureq::AgentBuilder::new()
         .tls_config(Arc::new(tls))
+        // A whole request (connect, send, the answer read to its end) within connect + read time:
+        // a reply that drips a byte at a time cannot hold a search for ever.
+        .timeout(Duration::from_millis(
+            settings.connect_timeout_ms.saturating_add(settings.read_timeout_ms),
+        ))
         .timeout_connect(Duration::from_millis(settings.connect_timeout_ms))
         .timeout_read(Duration::from_millis(settings.read_timeout_ms))
         .timeout_write(Duration::from_millis(settings.read_timeout_ms))

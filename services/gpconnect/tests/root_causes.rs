@@ -217,8 +217,10 @@ async fn slots_only_at_a_branch_site() {
     )]))
     .await;
     let before = rig1.verifier.verify(&target("A66666"), d(2025, 3, 3), 5, now()).await;
-    // The branch slots are bookable, so the practice total is met, but none is at the main site.
-    assert_eq!(before.verdict, Verdict::Enough);
+    // The branch slots are bookable and meet the total, but none is at the main site, where the
+    // 111 provider books: too few (the branch anomaly).
+    assert_eq!(before.verdict, all_week_short());
+    assert_eq!(before.min_per_core_day, Some(0));
     for day in &before.days {
         let main = day.by_location.iter().find(|l| l.main_site).unwrap();
         assert_eq!(main.free_slots, 0);
@@ -234,17 +236,18 @@ async fn slots_only_at_a_branch_site() {
         "A66666",
         json!({"generate": [
             generate("branch-am", "2025-03-03", "2025-03-07", 3, json!({})),
-            generate("main-am", "2025-03-03", "2025-03-07", 2, json!({}))
+            generate("main-am", "2025-03-03", "2025-03-07", 3, json!({}))
         ]}),
     )]))
     .await;
     let after = rig2.verifier.verify(&target("A66666"), d(2025, 3, 3), 5, now()).await;
     assert_eq!(after.verdict, Verdict::Enough);
+    assert_eq!(after.min_per_core_day, Some(3));
     for day in &after.days {
-        assert_eq!(day.total, 5);
+        assert_eq!(day.total, 6);
         assert_eq!(day.by_location[0].location_id, "loc-main");
         assert!(day.by_location[0].main_site);
-        assert_eq!(day.by_location[0].free_slots, 2);
+        assert_eq!(day.by_location[0].free_slots, 3);
         assert_eq!(day.by_location[1].free_slots, 3);
     }
     // Without a name from the caller, the Location named like the practice Organization is main.

@@ -119,7 +119,7 @@ async fn bst_to_gmt_boundary_uses_the_right_offsets_and_core_hours() {
         {"id": "fri-too-late", "schedule": "main-am", "start": "2025-10-24T18:30:00+01:00", "end": "2025-10-24T18:45:00+01:00"},
         {"id": "mon-8", "schedule": "main-am", "start": "2025-10-27T08:00:00+00:00", "end": "2025-10-27T08:15:00+00:00"},
         {"id": "mon-utc", "schedule": "main-am", "start": "2025-10-27T07:45:00Z", "end": "2025-10-27T08:00:00Z"},
-        {"id": "tue-1", "schedule": "branch-am", "start": "2025-10-28T12:00:00+00:00", "end": "2025-10-28T12:15:00+00:00"}
+        {"id": "tue-1", "schedule": "main-am", "start": "2025-10-28T12:00:00+00:00", "end": "2025-10-28T12:15:00+00:00"}
     ]);
     let rig = rig(scenario(vec![practice("B33333", json!({"slots": slots}))])).await;
     let v = rig

@@ -479,7 +479,8 @@ impl MutationRoot {
     /// its free slots over the next 14 days; records what it found (`SlotVisibilityVerified`, or
     /// `SlotVisibilityCheckFailed` when the search did not answer) and returns it. ICB, DHU and
     /// champions. NOT_CONFIGURED when this service has no GP Connect set up.
-    #[graphql(complexity = 50)]
+    // One search per operation: it calls another organisation's system.
+    #[graphql(complexity = 10_001)]
     async fn verify_slot_visibility(&self, ctx: &Context<'_>, case_id: ID) -> ApiResult<SlotVerification> {
         let actor = require_command(ctx, "VerifySlotVisibility")?;
         let case_id = self::case_id(&case_id)?;

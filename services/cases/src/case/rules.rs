@@ -256,13 +256,24 @@ fn check_evidence(case: &Case, evidence: Evidence, at: DateTime<Utc>) -> Result<
             }
         }
         Evidence::GpConnectVerification => match (case.verification_at(at), since) {
-            (Some((when, VerificationVerdict::Enough)), Some(since)) if when > since => Ok(()),
-            (Some((when, verdict)), Some(since)) if when > since => Err(CaseError::MissingEvidence(format!(
+            // ENOUGH, and against the requirement in force at the confirmation (a list size may
+            // have risen since the search).
+            (Some((when, VerificationVerdict::Enough, least)), Some(since))
+                if when > since && least.unwrap_or(0) >= case.requirement_at(at) =>
+            {
+                Ok(())
+            }
+            (Some((when, verdict, least)), Some(since)) if when > since => Err(CaseError::MissingEvidence(format!(
                 "the latest GP Connect verification ({}) found {}, not enough",
                 when.format("%-d %b %Y %H:%M"),
                 match verdict {
-                    VerificationVerdict::TooFew => "too few free slots",
-                    _ => "no answer from the practice's system",
+                    VerificationVerdict::Enough => format!(
+                        "at least {} free slots a day where {} are now required",
+                        least.unwrap_or(0),
+                        case.requirement_at(at)
+                    ),
+                    VerificationVerdict::TooFew => "too few free slots".to_string(),
+                    VerificationVerdict::Failed => "no answer from the practice's system".to_string(),
                 }
             ))),
             _ => Err(CaseError::MissingEvidence(format!(

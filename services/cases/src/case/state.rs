@@ -123,8 +123,9 @@ pub struct Case {
     pub review_open: bool,
     /// The practice's dashboard observations (folded for deciding; not kept by the views).
     pub observations: Vec<Observed>,
-    /// The practice's GP Connect verifications: when, and what they found (folded for deciding).
-    pub verifications: Vec<(DateTime<Utc>, VerificationVerdict)>,
+    /// The practice's GP Connect verifications: when, what they found, and the fewest free slots
+    /// on a core-hours day (folded for deciding).
+    pub verifications: Vec<(DateTime<Utc>, VerificationVerdict, Option<u32>)>,
     /// How many of the case's own events have been applied.
     pub events: u64,
 }
@@ -157,11 +158,11 @@ impl Case {
     }
 
     /// The practice's latest GP Connect verification at or before `at`, if any.
-    pub fn verification_at(&self, at: DateTime<Utc>) -> Option<(DateTime<Utc>, VerificationVerdict)> {
+    pub fn verification_at(&self, at: DateTime<Utc>) -> Option<(DateTime<Utc>, VerificationVerdict, Option<u32>)> {
         self.verifications
             .iter()
-            .filter(|(when, _)| *when <= at)
-            .max_by_key(|(when, _)| *when)
+            .filter(|(when, _, _)| *when <= at)
+            .max_by_key(|(when, _, _)| *when)
             .copied()
     }
 
@@ -275,7 +276,7 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
             case.observations.push(fact);
         }
         CaseEvent::SlotVisibilityVerified(v) | CaseEvent::SlotVisibilityCheckFailed(v) => {
-            case.verifications.push((at, v.verdict));
+            case.verifications.push((at, v.verdict, v.min_per_core_day));
         }
         CaseEvent::EscalatedToContractReview(_) => {
             case.reviews += 1;
