@@ -369,3 +369,75 @@ async fn a_batch_after_another_write_in_its_transaction_is_refused() {
     let err = caseledger_eventstore::append_batch(&mut tx, &batch).await.unwrap_err();
     assert!(matches!(err, StoreError::NotFirstWrite), "{err:?}");
 }
+
+/// `Exact` appends take the plain path (no lock of their own), `Any` appends the locking one;
+/// racing on one stream, every revision is won once and `$all` delivers the stream's events in
+/// revision order.
+#[tokio::test]
+async fn plain_and_locking_appends_racing_on_one_stream_keep_revision_and_global_order() {
+    let (store, _db) = store().await;
+    let s = stream();
+    store.append(&s, ExpectedRevision::NoStream, &events(1)).await.unwrap();
+    let writers: Vec<_> = (0..6)
+        .map(|i| {
+            let (store, s) = (store.clone(), s.clone());
+            tokio::spawn(async move {
+                let mut written = 0;
+                for _ in 0..20 {
+                    let expected = if i < 4 {
+                        let last = store
+                            .read_stream(&s, Direction::Backwards, ReadFrom::End, 1)
+                            .await
+                            .unwrap();
+                        ExpectedRevision::Exact(last[0].revision)
+                    } else {
+                        ExpectedRevision::Any
+                    };
+                    match store.append(&s, expected, &events(2)).await {
+                        Ok(_) => written += 2,
+                        Err(StoreError::WrongExpectedVersion { .. }) => {}
+                        Err(other) => panic!("unexpected error {other:?}"),
+                    }
+                }
+                written
+            })
+        })
+        .collect();
+    let mut written = 1;
+    for writer in writers {
+        written += writer.await.unwrap();
+    }
+    let mut all = Vec::new();
+    let mut after = caseledger_eventstore::Position::START;
+    loop {
+        let page = store.read_all(after, 500).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.position;
+        all.extend(page);
+    }
+    let revisions: Vec<u64> = all.iter().filter(|e| e.stream_id == s).map(|e| e.revision).collect();
+    assert_eq!(
+        revisions,
+        (0..written as u64).collect::<Vec<_>>(),
+        "each revision once, in $all in revision order"
+    );
+}
+
+/// A retry of a plain append whose events another stream took in part is refused whole: none of
+/// it is written.
+#[tokio::test]
+async fn a_plain_append_with_an_id_another_stream_holds_writes_nothing() {
+    let (store, _db) = store().await;
+    let (a, b) = (stream(), stream());
+    let taken = events(1);
+    store.append(&a, ExpectedRevision::NoStream, &taken).await.unwrap();
+    let mut mixed = events(2);
+    mixed.push(taken[0].clone());
+    let err = store.append(&b, ExpectedRevision::NoStream, &mixed).await.unwrap_err();
+    assert!(matches!(err, StoreError::EventIdConflict { .. }), "{err:?}");
+    let read = store.read_stream(&b, Direction::Forwards, ReadFrom::Start, 10).await;
+    assert!(
+        matches!(read, Err(StoreError::StreamNotFound { .. })) || read.is_ok_and(|r| r.is_empty()),
+        "nothing of the append was written"
+    );
+}
