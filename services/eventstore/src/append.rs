@@ -135,44 +135,27 @@ async fn append_one(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| StoreError::Malformed(format!("metadata: {e}")))?;
 
-    let plain = match (expected, already_locked) {
-        (ExpectedRevision::NoStream | ExpectedRevision::Exact(_), false) => {
-            append_plain(conn, stream, expected_revision, &ids, &types, &data, &metadata).await?
-        }
-        _ => None,
-    };
-    let row = match plain {
-        Some(row) => row,
-        None => {
-            let row = sqlx::query!(
-                r#"select outcome as "outcome!", stream_revision as "stream_revision!", transaction_id, positions
+    let row = sqlx::query!(
+        r#"select outcome as "outcome!", stream_revision as "stream_revision!", transaction_id, positions
              from eventstore_append($1, $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[], $8)"#,
-                stream,
-                kind,
-                expected_revision,
-                &ids,
-                &types as &[&str],
-                &data as &[&str],
-                &metadata,
-                already_locked,
-            )
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(|e| match &e {
-                // Another stream took one of these ids in a concurrent transaction.
-                sqlx::Error::Database(db) if db.constraint() == Some("events_event_id_unique") => {
-                    StoreError::EventIdConflict { event_id: None }
-                }
-                _ => StoreError::Database(e),
-            })?;
-            Outcome {
-                outcome: row.outcome,
-                stream_revision: row.stream_revision,
-                transaction_id: row.transaction_id,
-                positions: row.positions,
-            }
+        stream,
+        kind,
+        expected_revision,
+        &ids,
+        &types as &[&str],
+        &data as &[&str],
+        &metadata,
+        already_locked,
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| match &e {
+        // Another stream took one of these ids in a concurrent transaction.
+        sqlx::Error::Database(db) if db.constraint() == Some("events_event_id_unique") => {
+            StoreError::EventIdConflict { event_id: None }
         }
-    };
+        _ => StoreError::Database(e),
+    })?;
 
     let actual = u64::try_from(row.stream_revision).ok();
     record_append(stream, &row.outcome, events.len());
@@ -211,109 +194,6 @@ async fn append_one(
         "event_id_conflict" => Err(first_conflicting_id(conn, events).await),
         other => Err(StoreError::Malformed(format!("unknown append outcome {other}"))),
     }
-}
-
-/// What an append came to, as `eventstore_append` answers.
-struct Outcome {
-    outcome: String,
-    stream_revision: i64,
-    transaction_id: Option<String>,
-    positions: Option<Vec<i64>>,
-}
-
-/// An append whose revisions are known before it runs (`NoStream`: from 0; `Exact(n)`: from
-/// n + 1) as one plain insert: the stream's lock in shared mode (plain appends do not wait for
-/// each other; an `Any` append, a delete or a metadata change still excludes them), no function.
-/// The unique `(stream_id, revision)` index decides a lost race and the unique `event_id` a
-/// retry; either way nothing is written and the earlier append or the actual revision answers.
-/// Revision order and global order still agree: an appender names revision n + 1 only after it
-/// has seen revision n committed, and its transaction gets its id at this insert, after that.
-///
-/// `None` when the append must take the locking path: the stream has settings (a soft delete,
-/// a tombstone, limits), the expected revision is not (yet) the stream's, or the transaction has
-/// written before.
-async fn append_plain(
-    conn: &mut PgConnection,
-    stream: &str,
-    expected_revision: Option<i64>,
-    ids: &[uuid::Uuid],
-    types: &[&str],
-    data: &[&str],
-    metadata: &[String],
-) -> Result<Option<Outcome>, StoreError> {
-    let row = sqlx::query!(
-        r#"with locked as materialized (
-               select pg_current_xact_id_if_assigned() is null as first_write,
-                      pg_advisory_xact_lock_shared(hashtextextended($1, 0)) is null as locked
-           ),
-           guard as materialized (
-               select l.first_write and eventstore_plain_append_ok($1, $2) as ok from locked l
-           ),
-           inserted as (
-               insert into events (stream_id, revision, event_id, event_type, data, metadata)
-               select $1, coalesce($2, -1) + u.ord, u.event_id, u.event_type, u.data, u.metadata
-                 from guard g
-                cross join unnest($3::uuid[], $4::text[], $5::text[]::jsonb[], $6::text[]::jsonb[])
-                      with ordinality as u(event_id, event_type, data, metadata, ord)
-                where g.ok
-                order by u.ord
-               on conflict do nothing
-               returning events.position, events.revision, events.tx_id
-           ),
-           written as materialized (
-               select count(*) as n, array_agg(i.position order by i.revision) as positions,
-                      min(i.tx_id::text) as tx_id
-                 from inserted i
-           )
-           select g.ok as "ok!",
-                  case when w.n > 0 and w.n < cardinality($3::uuid[]) then eventstore_partial_append($1)
-                       else false end as "partial!",
-                  w.n as "written!", w.positions, w.tx_id
-             from guard g, written w"#,
-        stream,
-        expected_revision,
-        ids,
-        types as &[&str],
-        data as &[&str],
-        metadata,
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| match &e {
-        sqlx::Error::Database(db) if db.constraint() == Some("events_event_id_unique") => {
-            StoreError::EventIdConflict { event_id: None }
-        }
-        _ => StoreError::Database(e),
-    })?;
-    if !row.ok {
-        return Ok(None);
-    }
-    if row.written > 0 {
-        return Ok(Some(Outcome {
-            outcome: "ok".into(),
-            stream_revision: expected_revision.unwrap_or(-1) + row.written,
-            transaction_id: row.tx_id,
-            positions: row.positions,
-        }));
-    }
-    // Nothing written: a retry of an earlier append, an id another stream holds, or a lost race.
-    let earlier = sqlx::query!(
-        r#"select outcome as "outcome!", stream_revision as "stream_revision!", transaction_id, positions
-             from eventstore_earlier_append($1, $2, $3, $4::text[]::jsonb[],
-                  (select coalesce(max(e.revision), -1) from events e where e.stream_id = $1))"#,
-        stream,
-        ids,
-        types as &[&str],
-        data as &[&str],
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(Some(Outcome {
-        outcome: earlier.outcome,
-        stream_revision: earlier.stream_revision,
-        transaction_id: earlier.transaction_id,
-        positions: earlier.positions,
-    }))
 }
 
 /// Counts an append by its outcome, and the events it wrote by the stream's category (the part of
