@@ -208,9 +208,11 @@ fn twenty_subscriptions_share_one_feed_and_hold_no_database_connection() {
             assert_eq!(ids.len(), 10, "each subscription once");
         }
         // All twenty are live, and hold no database connections: a query answers at once.
+        // The two mutations above may grow the pool by a connection or three (the command, its
+        // wait, a projection's commit); twenty subscriptions each holding one would add twenty.
         let during = connections().await;
         assert!(
-            during <= before + 2,
+            during <= before + 5,
             "{during} connections with 20 subscriptions open, {before} before"
         );
         let me = service.graphql(Some(&lmc), "{ me { id } }", json!({}));
