@@ -135,6 +135,10 @@ fn a_subscription_delivers_new_events_through_the_subscribers_lens() {
         let subscribe = json!({ "id": "1", "type": "subscribe", "payload": {
             "query": "subscription($c: ID) { caseEvents(caseId: $c) { type actorId data } }", "variables": { "c": case_id } } });
         socket.send(Message::text(subscribe.to_string())).await.unwrap();
+        // The champion's subscription receives the personal fields, opened from their sealed form.
+        let mut champion_socket = connect(Some(champion.clone())).await;
+        assert_eq!(next_message(&mut champion_socket).await["type"], "connection_ack");
+        champion_socket.send(Message::text(subscribe.to_string())).await.unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
 
         let contact = service.graphql(
@@ -149,6 +153,10 @@ fn a_subscription_delivers_new_events_through_the_subscribers_lens() {
         assert_eq!(delivered["type"], "PracticeContacted");
         assert!(delivered["actorId"].is_null(), "the LMC does not learn which champion");
         assert!(!event.to_string().contains("Practice Manager 7") && !event.to_string().contains("Talked it through"));
+        let opened = next_message(&mut champion_socket).await;
+        let delivered = &opened["payload"]["data"]["caseEvents"]["data"];
+        assert_eq!(delivered["contact_name"], "Practice Manager 7", "{opened}");
+        assert_eq!(delivered["summary"], "Talked it through", "{opened}");
     });
 }
 

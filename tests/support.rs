@@ -103,6 +103,7 @@ impl Service {
             .env("CASELEDGER_LISTEN", format!("127.0.0.1:{port}"))
             .env("CASELEDGER_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))
             .env("CASELEDGER_DEV_JWT_SECRET", secret())
+            .env("CASELEDGER_KEK", caseledger_testsupport::kek())
             .env("RUST_LOG", "warn")
             .envs(launch.env.iter().copied())
             .stdout(Stdio::null());

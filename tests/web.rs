@@ -536,3 +536,59 @@ fn verify_through_gp_connect_from_the_case_page() {
     assert!(!page.body.contains("Verify through GP Connect"), "but has no button");
     runtime.block_on(fake.shutdown());
 }
+
+#[test]
+fn the_icb_erases_a_cases_personal_data_from_its_page_after_confirming() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let champion = service.token("champion", "dc-amira");
+    let (case_id, _) = seeded(&service, &icb);
+    for mutation in [
+        "mutation($id: ID!) { assignCase(input: { caseId: $id, championId: \"dc-amira\" }) { revision } }",
+        "mutation($id: ID!) { recordContact(input: { caseId: $id, channel: PHONE, contactName: \"Zebedee Quartermain\", \
+         summary: \"Rang the practice manager on 07700 900123\" }) { revision } }",
+    ] {
+        let done = service.graphql(Some(&champion), mutation, json!({ "id": case_id }));
+        assert!(done["errors"].is_null(), "{done}");
+    }
+    let page_path = format!("/cases/{case_id}");
+    let mut amira = Web::new(&service);
+    amira.sign_in("dc-amira");
+    let page = amira.get(&page_path);
+    assert!(
+        page.body.contains("Zebedee Quartermain"),
+        "the champion reads the contact's name"
+    );
+    assert!(!page.body.contains("Erase personal data"), "champions may not erase");
+
+    let mut web = Web::new(&service);
+    web.sign_in("icb-assurance-1");
+    let page = web.get(&page_path);
+    assert!(page.body.contains("Erase personal data"), "the ICB is offered erasure");
+    let csrf = hidden(&page.body, "_csrf");
+    let erase = format!("/cases/{case_id}/erase");
+    let reason = ("reason", "the practice manager asked to be forgotten");
+    // Without the confirmation nothing is erased, and the form says why.
+    let unconfirmed = web.post(&erase, &[("_csrf", &csrf), reason, ("commandId", "erase-1")]);
+    assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.body);
+    assert!(unconfirmed.body.contains("Choose"), "{}", unconfirmed.body);
+    assert!(amira.get(&page_path).body.contains("Zebedee Quartermain"));
+    let forged = web.post(&erase, &[("_csrf", "forged"), reason, ("confirm", "yes")]);
+    assert_eq!(forged.status, 403);
+    let done = web.post(
+        &erase,
+        &[("_csrf", &csrf), reason, ("confirm", "yes"), ("commandId", "erase-2")],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+
+    let page = amira.get(&page_path);
+    assert!(
+        !page.body.contains("Zebedee Quartermain"),
+        "the name is gone from the page"
+    );
+    assert!(!page.body.contains("07700 900123"));
+    assert!(page.body.contains("[erased]"), "and shown as erased");
+    let events = history(&service, &icb, &case_id);
+    assert_eq!(events.last().unwrap()["type"], "PersonalDataErased");
+    assert_eq!(events.last().unwrap()["data"]["reason"], reason.1);
+}

@@ -190,22 +190,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 settings.check_development_mode()?;
             }
             let database = Database::open().await?;
-            let result = with_database(command, &database.pool, settings).await;
+            let result = match open_store(&command, &database, &settings).await {
+                Ok(store) => with_database(command, store, settings).await,
+                Err(error) => Err(error),
+            };
             database.close().await;
             result
         }
     }
 }
 
-async fn with_database(command: Command, pool: &PgPool, settings: Settings) -> anyhow::Result<()> {
-    let commands = Commands::new(EventStore::new(pool.clone()));
+/// The event store, with the vault that seals and opens personal data. The commands that write
+/// events need the key-encryption key; the others use it when they have it.
+/// On this machine's own database (the embedded default, or the demo) a missing KEK is made and
+/// kept in the data directory; elsewhere it must be configured.
+async fn open_store(command: &Command, database: &Database, settings: &Settings) -> anyhow::Result<EventStore> {
+    let store = EventStore::new(database.pool.clone());
+    let local = (database.embedded || matches!(command, Command::Demo)).then(crate::settings::data_dir);
+    // Every command that writes events: none may write personal data in plaintext.
+    let writes = !matches!(
+        command,
+        Command::Migrate | Command::Rebuild { .. } | Command::Parked { .. }
+    );
+    if !writes && settings.kek.is_none() && local.is_none() {
+        return Ok(store);
+    }
+    let kek =
+        crate::erasure::key_encryption_key(settings.kek.as_ref().map(|secret| secret.0.as_str()), local.as_deref())?;
+    Ok(store.with_vault(crate::erasure::vault(&database.pool, kek).await?))
+}
+
+async fn with_database(command: Command, store: EventStore, settings: Settings) -> anyhow::Result<()> {
+    let commands = Commands::new(store.clone());
     let now = chrono::Utc::now();
     match command {
         Command::Serve => {
             let verifier = crate::verify::SlotVerifier::from_env()?.map(std::sync::Arc::new);
-            serve(pool.clone(), settings, verifier).await
+            serve(store, settings, verifier).await
         }
-        Command::Demo => demo(pool.clone(), &commands, settings).await,
+        Command::Demo => demo(store, &commands, settings).await,
         Command::Migrate => {
             println!("{}", serde_json::json!({ "migrated": MIGRATOR.iter().count() }));
             Ok(())
@@ -274,7 +297,7 @@ async fn with_database(command: Command, pool: &PgPool, settings: Settings) -> a
                 &actor,
                 Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?,
             )?;
-            let state = AppState::new(EventStore::new(pool.clone())).with_verifier(std::sync::Arc::new(verifier));
+            let state = AppState::new(store.clone()).with_verifier(std::sync::Arc::new(verifier));
             let (found, _) = crate::verify::verify(&state, &actor, &ods, None, None).await?;
             println!("{}", serde_json::to_string_pretty(&found)?);
             Ok(())
@@ -303,6 +326,8 @@ fn imported(file: &std::path::Path, report: &impl serde::Serialize, errors: usiz
 struct Database {
     pool: PgPool,
     owned: Option<Cluster>,
+    /// The embedded default on this machine, not `DATABASE_URL`'s.
+    embedded: bool,
 }
 
 impl Database {
@@ -340,7 +365,8 @@ impl Database {
             .await
             .context("connecting to the database")?;
         MIGRATOR.run(&pool).await.context("applying migrations")?;
-        Ok(Self { pool, owned })
+        let embedded = std::env::var_os("DATABASE_URL").is_none();
+        Ok(Self { pool, owned, embedded })
     }
 
     async fn close(self) {
@@ -401,7 +427,8 @@ const DEMO_FILES: [(&str, &str); 11] = [
 ];
 
 /// The demo: the case study loaded into an empty database, development tokens for each party.
-async fn demo(pool: PgPool, commands: &Commands, mut settings: Settings) -> anyhow::Result<()> {
+async fn demo(store: EventStore, commands: &Commands, mut settings: Settings) -> anyhow::Result<()> {
+    let pool = store.pool().clone();
     if commands.store().head().await?.is_none() {
         let dir = std::env::temp_dir().join(format!("caseledger-demo-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
@@ -446,7 +473,7 @@ async fn demo(pool: PgPool, commands: &Commands, mut settings: Settings) -> anyh
         Some(verifier) => Some(std::sync::Arc::new(verifier)),
         None => Some(demo_gpconnect(&pool).await?),
     };
-    serve(pool, settings, verifier).await
+    serve(store, settings, verifier).await
 }
 
 /// The demo's GP Connect: a fake provider beside the service, its scenario made from the demo's
@@ -476,14 +503,14 @@ async fn demo_gpconnect(pool: &PgPool) -> anyhow::Result<crate::verify::SharedVe
 }
 
 async fn serve(
-    pool: PgPool,
+    store: EventStore,
     settings: Settings,
     verifier: Option<crate::verify::SharedVerifier>,
 ) -> anyhow::Result<()> {
+    let pool = store.pool().clone();
     let listen = settings.listen.clone();
     // Before anything records a metric: what is recorded earlier is lost.
     crate::monitoring::prometheus();
-    let store = EventStore::new(pool.clone());
     let projections = Projections::start(&store);
     let mut auth = Authenticator::new(settings.dev_secret.as_deref());
     let mut web_oidc = None;
@@ -503,6 +530,13 @@ async fn serve(
     let (stopping, stop) = tokio::sync::watch::channel(false);
     let live = LiveFeed::start(store.clone(), Some(stop.clone()));
     let gp_connect = verifier.is_some();
+    if let Some(after) = settings.retain_personal {
+        tracing::info!(
+            days = after.as_secs() / 86_400,
+            "closed cases' personal data is erased after its retention period"
+        );
+        crate::erasure::spawn_retention(Commands::new(store.clone()), after, stop.clone());
+    }
     let mut app_state = AppState::with(store, live.clone(), settings.subscriptions);
     if let Some(verifier) = verifier {
         tracing::info!("GP Connect verification on");

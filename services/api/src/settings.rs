@@ -64,6 +64,22 @@ pub struct Settings {
     /// `CASELEDGER_GPCONNECT_VERIFY_EVERY_HOURS`: how often each practice with an open case is
     /// verified through GP Connect, when GP Connect is configured (a week; 0 turns it off).
     pub verify_every: Option<Duration>,
+    /// `CASELEDGER_KEK`: the key-encryption key that wraps each case's data key (32 random bytes,
+    /// base64-encoded, or the path of a file holding them). Needed to write or read personal data.
+    pub kek: Option<Secret>,
+    /// `CASELEDGER_RETAIN_PERSONAL_DAYS`: a closed case's personal data is erased this many days
+    /// after it closed (unset or 0: kept until erased by hand).
+    pub retain_personal: Option<Duration>,
+}
+
+/// A secret from the environment: never printed.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// How many subscriptions may be open at once.
@@ -121,6 +137,11 @@ impl Settings {
             verify_every: match number("CASELEDGER_GPCONNECT_VERIFY_EVERY_HOURS", 7 * 24u64)? {
                 0 => None,
                 hours => Some(Duration::from_secs(hours.saturating_mul(3600))),
+            },
+            kek: var("CASELEDGER_KEK").map(Secret),
+            retain_personal: match number("CASELEDGER_RETAIN_PERSONAL_DAYS", 0u64)? {
+                0 => None,
+                days => Some(Duration::from_secs(days.saturating_mul(24 * 3600))),
             },
         };
         Ok(settings)
@@ -224,6 +245,8 @@ mod tests {
             subscriptions: SubscriptionLimits::default(),
             session_idle: Duration::from_secs(60),
             verify_every: None,
+            kek: None,
+            retain_personal: None,
         }
     }
 

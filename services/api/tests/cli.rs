@@ -15,6 +15,7 @@ fn caseledger(database_url: &str, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_caseledger"))
         .args(args)
         .env("DATABASE_URL", database_url)
+        .env("CASELEDGER_KEK", caseledger_testsupport::kek())
         .output()
         .unwrap()
 }
@@ -151,4 +152,40 @@ async fn parked_events_are_listed_retried_and_skipped_from_the_command_line() {
         .find(|e| e["subscriber"] == "case_view")
         .unwrap();
     assert_eq!(case_view["resolution"], "skipped");
+}
+
+#[tokio::test]
+async fn serve_refuses_to_start_without_its_key_encryption_key_or_with_another() {
+    let db = caseledger_testsupport::fresh_db().await;
+    // `replay` seals the case study's personal data under the tests' key.
+    let out = caseledger(&db.url(), &["replay", fixture("case-study").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let serve = |kek: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_caseledger"));
+        command
+            .arg("serve")
+            .env("DATABASE_URL", db.url())
+            .env("CASELEDGER_LISTEN", "127.0.0.1:0")
+            .env("CASELEDGER_METRICS_LISTEN", "off")
+            .env_remove("CASELEDGER_KEK");
+        if let Some(kek) = kek {
+            command.env("CASELEDGER_KEK", kek);
+        }
+        command.output().unwrap()
+    };
+    let missing = serve(None);
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("CASELEDGER_KEK is not set"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+    let (_, other) = caseledger_eventstore::Kek::generate().unwrap();
+    let wrong = serve(Some(&other));
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("not the one this database's personal data was sealed with"),
+        "{}",
+        String::from_utf8_lossy(&wrong.stderr)
+    );
 }

@@ -12,7 +12,7 @@ use crate::service::{graphql_with, load_test_with};
 
 const CASES: usize = 40;
 
-pub async fn run(server: &BenchServer, clients: usize, seconds: u64) -> anyhow::Result<Vec<Value>> {
+pub async fn run(server: &BenchServer, clients: usize, seconds: u64, kind: &str) -> anyhow::Result<Vec<Value>> {
     let pool = server.fresh_database("bench_commands", true, 4).await?;
     pool.close().await;
     let mut service = ServiceProcess::spawn(&server.url("bench_commands"), None)?;
@@ -38,7 +38,12 @@ pub async fn run(server: &BenchServer, clients: usize, seconds: u64) -> anyhow::
         cases.push(id.to_string());
     }
 
-    let query = "mutation($i: AddNoteInput!) { addNote(input: $i) { revision } }";
+    let query = match kind {
+        "note" => "mutation($i: AddNoteInput!) { addNote(input: $i) { revision } }",
+        "assign" => "mutation($i: AssignCaseInput!) { assignCase(input: $i) { revision } }",
+        other => anyhow::bail!("--kind {other:?}: note or assign"),
+    };
+    let note = kind == "note";
     let request = graphql_with(&url, &icb, move |client, n| {
         // Each client on cases of its own (while there are as many cases as clients).
         let mine = (client..CASES).step_by(clients.max(1)).collect::<Vec<_>>();
@@ -46,12 +51,18 @@ pub async fn run(server: &BenchServer, clients: usize, seconds: u64) -> anyhow::
             0 => client % CASES,
             len => mine[usize::try_from(n).unwrap_or_default() % len],
         };
-        json!({ "query": query, "variables": { "i": { "caseId": cases[index], "text": "bench note" } } })
+        let input = if note {
+            json!({ "caseId": cases[index], "text": "bench note" })
+        } else {
+            json!({ "caseId": cases[index], "championId": format!("dc-{n}") })
+        };
+        json!({ "query": query, "variables": { "i": input } })
     });
     let run = load_test_with("commands", clients, seconds, request).await?;
     service.stop()?;
     Ok(vec![json!({
         "what": "commands",
+        "kind": kind,
         "clients": clients,
         "commands": run.events,
         "seconds": run.seconds,

@@ -4,6 +4,7 @@
 mod append;
 mod baseline;
 mod commands;
+mod history;
 mod import;
 mod national;
 mod process;
@@ -52,13 +53,23 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
-    /// GraphQL mutations (`addNote`) over HTTP from N clients against `caseledger serve`; each
-    /// answer waits for the views to show its own write.
+    /// GraphQL mutations over HTTP from N clients against `caseledger serve`; each answer waits
+    /// for the views to show its own write. `--kind note` (`addNote`: personal text, sealed) or
+    /// `assign` (`assignCase`: nothing personal), one event each.
     Commands {
         #[arg(long, default_value_t = 1)]
         clients: usize,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        #[arg(long, default_value = "note")]
+        kind: String,
+    },
+    /// `case.history` of a 50-event case (half of them with personal fields), in process: read,
+    /// opened and put through the lens, with personal fields stored in plaintext (no vault) and
+    /// sealed (with one), for N iterations each.
+    History {
+        #[arg(long, default_value_t = 2_000)]
+        iterations: usize,
     },
     /// The read side at national size (6,300 practices, 3 years of weekly extracts, 30,000
     /// case episodes) under 20 events/s of writes: each question for S seconds at 16 clients,
@@ -104,8 +115,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Service { seconds } => service::run(&server, seconds).await?,
         Command::Baseline { seconds, events } => baseline::run_all(&server, seconds, events)?,
         Command::Suite { seconds, events } => suite(&server, seconds, events).await?,
-        Command::Commands { clients, seconds } => {
-            return report::print_lines(&commands::run(&server, clients, seconds).await?, cli.json);
+        Command::Commands { clients, seconds, kind } => {
+            return report::print_lines(&commands::run(&server, clients, seconds, &kind).await?, cli.json);
+        }
+        Command::History { iterations } => {
+            return report::print_lines(&history::run(&server, iterations).await?, cli.json);
         }
         Command::National { seconds } => {
             let mut lines = national::run(&server, seconds).await?;

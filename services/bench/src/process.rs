@@ -43,6 +43,7 @@ impl ServiceProcess {
             .env("DATABASE_URL", database_url)
             .env("CASELEDGER_LISTEN", format!("127.0.0.1:{port}"))
             .env("CASELEDGER_DEV_JWT_SECRET", SECRET)
+            .env("CASELEDGER_KEK", kek()?)
             .env("RUST_LOG", "warn")
             .env_remove("CASELEDGER_METRICS_LISTEN")
             .stdout(Stdio::null())
@@ -101,4 +102,14 @@ impl Drop for ServiceProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A key-encryption key for the service under test, made once per run.
+fn kek() -> anyhow::Result<&'static str> {
+    static KEK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(kek) = KEK.get() {
+        return Ok(kek);
+    }
+    let (_, text) = caseledger_eventstore::Kek::generate()?;
+    Ok(KEK.get_or_init(|| text))
 }

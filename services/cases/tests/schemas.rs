@@ -170,6 +170,9 @@ fn samples() -> Vec<CaseEvent> {
             list_size: None,
             required_slots: None,
         }),
+        CaseEvent::PersonalDataErased(PersonalDataErased {
+            reason: text("the practice manager asked to be forgotten"),
+        }),
         CaseEvent::NoteAdded(NoteAdded {
             text: text("line one\nline two"),
         }),

@@ -5,7 +5,7 @@
 
 use caseledger_cases::case::{StreamKind, case_stream, contract_stream, encode_event};
 use caseledger_cases::{Action, Case, CaseEvent, Command, EventEnvelope, decide, evolve};
-use caseledger_eventstore::{ExpectedRevision, NewEvent, Position, StoreError, append_with};
+use caseledger_eventstore::{ExpectedRevision, NewEvent, Position, StoreError, Vault, append_with};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -63,6 +63,22 @@ impl Commands {
             });
         }
         self.execute(Uuid::now_v7(), context, action, now).await
+    }
+
+    /// Erases case `case_id`'s personal data: destroys its data keys and records
+    /// `PersonalDataErased`. A no-op (`duplicate`) when it was erased before and nothing personal
+    /// has been written since.
+    pub async fn erase_personal_data(
+        &self,
+        case_id: Uuid,
+        context: &CommandContext,
+        reason: caseledger_cases::values::FreeText,
+        now: DateTime<Utc>,
+    ) -> Result<Outcome, CommandError> {
+        // The no-op is decided where the keys are destroyed, in the appending transaction, so two
+        // erasures at once record one event (the loser retries and finds nothing left).
+        self.execute(case_id, context, Action::ErasePersonalData { reason }, now)
+            .await
     }
 
     /// Runs `action` on case `case_id` as `context.actor`.
@@ -176,15 +192,31 @@ impl Commands {
         correlation_id: Uuid,
     ) -> Result<(bool, Option<Position>), CommandError> {
         let metadata = metadata(context, occurred_at, correlation_id);
-        let new_events = events
-            .iter()
-            .enumerate()
-            .map(|(index, event)| {
-                let (event_type, data) = encode_event(event);
-                NewEvent::new(event_id(context, index), event_type, &data, metadata.clone())
-                    .map_err(|e| StoreError::Malformed(e.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let scope = case_id.to_string();
+        let vault = self.store.vault();
+        let mut encoded: Vec<(&str, serde_json::Value)> = events.iter().map(encode_event).collect();
+        // Personal fields are sealed under the case's data key (made on first use).
+        let key = match vault {
+            Some(vault)
+                if encoded
+                    .iter()
+                    .any(|(event_type, data)| vault.needs_sealing(event_type, data)) =>
+            {
+                Some(vault.data_key(self.store.pool(), &scope).await?)
+            }
+            _ => None,
+        };
+        let mut new_events = Vec::with_capacity(encoded.len());
+        for (index, (event_type, data)) in encoded.iter_mut().enumerate() {
+            let id = event_id(context, index);
+            if let (Some(vault), Some(key)) = (vault, &key) {
+                vault.seal(key, event_type, id, data)?;
+            }
+            new_events.push(
+                NewEvent::new(id, *event_type, data, metadata.clone())
+                    .map_err(|e| StoreError::Malformed(e.to_string()))?,
+            );
+        }
         // A contract review lives in a stream of its own; the case's stream stays as it is.
         let (stream, revision) = match events.first().map(CaseEvent::stream_kind) {
             Some(StreamKind::Contract) => (contract_stream(case_id), loaded.contract_revision()),
@@ -194,9 +226,25 @@ impl Commands {
 
         let mut tx = self.store.pool().begin().await?;
         let result = append_with(&mut tx, &stream, expected, &new_events).await?;
+        if let Some(key) = &key {
+            Vault::hold(&mut tx, key).await?;
+        }
         if !result.duplicate {
             for event in events {
                 register(&mut tx, case_id, &loaded.case, event).await?;
+                if let CaseEvent::PersonalDataErased(_) = event {
+                    // In the same transaction as the record of it: both happen, or neither. Erased
+                    // before, and nothing personal written since: nothing to record.
+                    let mut destroyed = Vault::shred(&mut tx, &scope).await?;
+                    // The DHU report the case was opened from is the case's too.
+                    if let Some(report_id) = loaded.case.dhu_report_id {
+                        destroyed += Vault::shred(&mut tx, &crate::reports::report_scope(report_id)).await?;
+                    }
+                    if destroyed == 0 && loaded.case.personal_data_erased_at.is_some() {
+                        tx.rollback().await?;
+                        return Ok((true, None));
+                    }
+                }
             }
         }
         tx.commit().await?;

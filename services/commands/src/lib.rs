@@ -22,7 +22,7 @@ pub use import::ImportReport;
 pub use practices::{DhuExtractReport, RegisterReport};
 pub use registry::{PracticeCase, RegisteredState};
 pub use replay::{ReplayError, ReplayReport};
-pub use reports::{ReportOutcome, Reported};
+pub use reports::{ReportOutcome, Reported, report_scope};
 
 /// Runs commands against the event store; cheap to clone.
 #[derive(Debug, Clone)]

@@ -337,6 +337,7 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
             list_size: e.list_size,
         },
         CaseEvent::NoteAdded(e) => Action::AddNote { text: e.text },
+        CaseEvent::PersonalDataErased(e) => Action::ErasePersonalData { reason: e.reason },
         CaseEvent::EscalatedToContractReview(e) => Action::EscalateToContractReview { reason: e.reason },
         CaseEvent::ContractReviewConcluded(e) => Action::ConcludeContractReview {
             outcome: e.outcome,

@@ -222,15 +222,22 @@ impl Commands {
                 }
                 Err(error) => return Err(error.into()),
             };
-            let new_events = events
-                .iter()
-                .enumerate()
-                .map(|(index, event)| {
-                    let (event_type, data) = encode_event(event);
-                    NewEvent::new(event_id(context, index), event_type, &data, metadata.clone())
-                        .map_err(|e| StoreError::Malformed(e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            // The DHU's detail and the ICB's reason are sealed under the report's own key.
+            let mut new_events = Vec::with_capacity(events.len());
+            for (index, event) in events.iter().enumerate() {
+                let (event_type, mut data) = encode_event(event);
+                let id = event_id(context, index);
+                if let Some(vault) = self.store.vault()
+                    && vault.needs_sealing(event_type, &data)
+                {
+                    let key = vault.data_key(self.store.pool(), &report_scope(report_id)).await?;
+                    vault.seal(&key, event_type, id, &mut data)?;
+                }
+                new_events.push(
+                    NewEvent::new(id, event_type, &data, metadata.clone())
+                        .map_err(|e| StoreError::Malformed(e.to_string()))?,
+                );
+            }
             let expected = state
                 .reports
                 .revision()
@@ -255,6 +262,11 @@ impl Commands {
             actual: None,
         })
     }
+}
+
+/// The data key scope of a DHU report's free text: its own, destroyed with the case opened from it.
+pub fn report_scope(report_id: Uuid) -> String {
+    format!("dhu-report-{report_id}")
 }
 
 /// A report's id: from the command id when there is one (a repeat files nothing new), else new.

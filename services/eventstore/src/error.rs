@@ -26,6 +26,8 @@ pub enum StoreError {
     InvalidStreamName(String),
     #[error("subscriber {subscriber}: its checkpoint was moved by another runner")]
     CheckpointMoved { subscriber: String },
+    #[error("personal data cannot be sealed or opened: {0}")]
+    Sealing(String),
     #[error("stored data is malformed: {0}")]
     Malformed(String),
     #[error(transparent)]

@@ -16,6 +16,7 @@ mod read;
 mod stats;
 mod stream_metadata;
 mod subscription;
+mod vault;
 
 use sqlx::PgPool;
 
@@ -33,6 +34,7 @@ pub use read::{Direction, ReadFrom, read_stream_with, read_streams_with};
 pub use stats::{Checkpoint, Lag};
 pub use stream_metadata::StreamMetadata;
 pub use subscription::{Filter, Subscription};
+pub use vault::{DataKey, ERASED, Kek, KeyError, PersonalFields, SEALED, Vault, is_sealed};
 
 /// Every migration of the service's database; the one place that embeds `migrations/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
@@ -47,6 +49,8 @@ pub struct EventStore {
     pool: PgPool,
     notifier: notifier::Notifier,
     progress: Progress,
+    /// Seals personal fields on the way in and opens them for readers who show them.
+    vault: Option<Vault>,
 }
 
 impl EventStore {
@@ -57,6 +61,39 @@ impl EventStore {
             pool,
             notifier,
             progress,
+            vault: None,
+        }
+    }
+
+    /// With a vault: personal fields are sealed when appended through the commands, and
+    /// [`EventStore::open_sealed`] opens them.
+    pub fn with_vault(mut self, vault: Vault) -> Self {
+        self.vault = Some(vault);
+        self
+    }
+
+    pub fn vault(&self) -> Option<&Vault> {
+        self.vault.as_ref()
+    }
+
+    /// Opens the sealed fields of `events` for a reader who shows them (see [`Vault::open`]);
+    /// without a vault they stay sealed.
+    pub async fn open_sealed(&self, events: &mut [RecordedEvent]) -> Result<(), StoreError> {
+        match &self.vault {
+            Some(vault) => vault.open(&self.pool, events).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Opens sealed values a read model keeps apart from their events (see
+    /// [`Vault::open_values`]); without a vault they stay sealed.
+    pub async fn open_sealed_values(
+        &self,
+        values: &mut [(uuid::Uuid, &str, &mut serde_json::Value)],
+    ) -> Result<(), StoreError> {
+        match &self.vault {
+            Some(vault) => vault.open_values(&self.pool, values).await,
+            None => Ok(()),
         }
     }
 

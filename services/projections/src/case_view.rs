@@ -469,6 +469,8 @@ impl CaseRow {
             reopen_cause: self.reopen_cause,
             reviews: u32::try_from(self.reviews)?,
             review_open: self.review_open,
+            // Not kept by the view: the case's history says when.
+            personal_data_erased_at: None,
             flag_source: Some(self.flag_source),
             dhu_report_id: self.dhu_report_id,
             observations: Vec::new(),
@@ -484,4 +486,23 @@ pub fn name_of<T: Serialize>(value: &T) -> String {
         Ok(serde_json::Value::String(name)) => name,
         _ => String::new(),
     }
+}
+
+/// Closed cases whose personal data is still readable (their data key is live) and that closed
+/// before `cutoff`: what a retention period erases, oldest first.
+pub async fn closed_with_personal_data(
+    pool: &sqlx::PgPool,
+    cutoff: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "select c.case_id from case_view c
+         where c.status = 'CLOSED' and c.closed_at < $1
+           and exists (select 1 from data_keys k where k.scope = c.case_id::text and k.wrapped is not null)
+         order by c.closed_at limit $2",
+        cutoff,
+        limit
+    )
+    .fetch_all(pool)
+    .await
 }

@@ -32,13 +32,15 @@ impl EventHandler for DhuReportViewProjection {
                 (CaseEvent::DhuReportFiled(filed), Some(StreamName::Practice(ods_code))) => {
                     let category = crate::case_view::name_of(&filed.category);
                     sqlx::query!(
-                        "insert into dhu_report_view (report_id, ods_code, category, detail, reported_at, reported_by, status)
-                         values ($1, $2, $3, $4, $5, $6, 'new')
+                        "insert into dhu_report_view
+                             (report_id, ods_code, category, detail, filed_event, reported_at, reported_by, status)
+                         values ($1, $2, $3, $4, $5, $6, $7, 'new')
                          on conflict (report_id) do nothing",
                         filed.report_id,
                         ods_code.as_str(),
                         category,
-                        filed.detail.as_ref().map(|d| d.as_str()),
+                        stored(event, "detail"),
+                        event.event_id,
                         at,
                         by,
                     )
@@ -53,12 +55,13 @@ impl EventHandler for DhuReportViewProjection {
                     sqlx::query!(
                         "update dhu_report_view
                             set status = $2, case_id = coalesce($3, case_id), dismissed_reason = $4,
-                                triaged_at = $5, triaged_by = $6
+                                triaged_event = $5, triaged_at = $6, triaged_by = $7
                           where report_id = $1",
                         triaged.report_id,
                         status,
                         triaged.case_id,
-                        triaged.reason.as_ref().map(|r| r.as_str()),
+                        stored(event, "reason"),
+                        event.event_id,
                         at,
                         by,
                     )
@@ -85,6 +88,13 @@ impl EventHandler for DhuReportViewProjection {
         }
         Ok(())
     }
+}
+
+/// Field `field` of `event` as stored: sealed personal text stays sealed in the view, opened only
+/// when shown (and so erased with its key).
+fn stored(event: &RecordedEvent, field: &str) -> Option<serde_json::Value> {
+    let data: serde_json::Value = serde_json::from_str(event.data.get()).ok()?;
+    data.get(field).filter(|value| !value.is_null()).cloned()
 }
 
 /// Where a report stands.
@@ -116,11 +126,15 @@ pub struct ReportRow {
     pub ods_code: String,
     pub practice_name: Option<String>,
     pub category: caseledger_cases::case::RootCause,
-    pub detail: Option<String>,
+    /// As stored: text, or sealed (open it with the filing event's id).
+    pub detail: Option<serde_json::Value>,
+    pub filed_event: Option<uuid::Uuid>,
     pub reported_at: chrono::DateTime<chrono::Utc>,
     pub status: ReportStatus,
     pub case_id: Option<uuid::Uuid>,
-    pub dismissed_reason: Option<String>,
+    /// As stored, like `detail` (open it with the triage event's id).
+    pub dismissed_reason: Option<serde_json::Value>,
+    pub triaged_event: Option<uuid::Uuid>,
     pub triaged_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 

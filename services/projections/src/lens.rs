@@ -48,12 +48,15 @@ pub struct FieldRule {
     pub seen_by: Parties,
 }
 
-/// Who may see an event at all, and each of its fields.
+/// Who may see an event at all, and each of its fields; and which of its fields are personal data
+/// (names, and free text that may hold names or phone numbers): those are stored sealed under
+/// the case's data key and read as erased once the case's personal data is erased.
 #[derive(Debug, Clone, Copy)]
 pub struct EventRule {
     pub event_type: &'static str,
     pub seen_by: Parties,
     pub fields: &'static [FieldRule],
+    pub personal: &'static [&'static str],
 }
 
 const fn field(field: &'static str, seen_by: Parties) -> FieldRule {
@@ -94,11 +97,13 @@ pub const RULES: &[EventRule] = &[
             field("source", ALL),
             field("reason", WORK),
         ],
+        personal: &["reason"],
     },
     EventRule {
         event_type: "CaseAssigned",
         seen_by: NOT_DHU,
         fields: &[field("champion_id", WORK)],
+        personal: &[],
     },
     EventRule {
         event_type: "PracticeContacted",
@@ -108,31 +113,37 @@ pub const RULES: &[EventRule] = &[
             field("contact_name", Parties::CHAMPION),
             field("summary", WORK),
         ],
+        personal: &["contact_name", "summary"],
     },
     EventRule {
         event_type: "GuidanceShared",
         seen_by: NOT_DHU,
         fields: &[field("guide", WORK), field("version", WORK)],
+        personal: &[],
     },
     EventRule {
         event_type: "RootCauseIdentified",
         seen_by: NOT_DHU,
         fields: &[field("cause", NOT_DHU), field("detail", WORK)],
+        personal: &["detail"],
     },
     EventRule {
         event_type: "SlotsRemapped",
         seen_by: ALL,
         fields: &[field("changes", ALL), field("slots_per_day_configured", ALL)],
+        personal: &[],
     },
     EventRule {
         event_type: "GpConnectReEnabled",
         seen_by: ALL,
         fields: &[field("reference", WORK)],
+        personal: &[],
     },
     EventRule {
         event_type: "DhuVisibilityConfirmed",
         seen_by: ALL,
         fields: &[field("visible_slots_per_day", ALL), field("required_slots", ALL)],
+        personal: &[],
     },
     EventRule {
         event_type: "DhuVisibilityIssueReported",
@@ -143,6 +154,7 @@ pub const RULES: &[EventRule] = &[
             field("issue", WORK.and(Parties::DHU)),
             field("detail", WORK.and(Parties::DHU)),
         ],
+        personal: &["issue", "detail"],
     },
     EventRule {
         event_type: "ComplianceConfirmed",
@@ -152,12 +164,14 @@ pub const RULES: &[EventRule] = &[
             field("evidence", ALL),
             field("required_slots", ALL),
         ],
+        personal: &[],
     },
     EventRule {
         event_type: "CaseClosed",
         seen_by: ALL,
         // An enumerated reason, not free text.
         fields: &[field("reason", ALL)],
+        personal: &[],
     },
     EventRule {
         event_type: "CaseReopened",
@@ -169,11 +183,21 @@ pub const RULES: &[EventRule] = &[
             field("list_size", ALL),
             field("required_slots", ALL),
         ],
+        personal: &["reason"],
+    },
+    // Who erased a case's personal data, when and why stays on the record (not the DHU's concern);
+    // the reason is the ICB's and the champions'.
+    EventRule {
+        event_type: "PersonalDataErased",
+        seen_by: NOT_DHU,
+        fields: &[field("reason", WORK)],
+        personal: &[],
     },
     EventRule {
         event_type: "NoteAdded",
         seen_by: WORK,
         fields: &[field("text", WORK)],
+        personal: &["text"],
     },
     // Live in `contract-<case id>`: the content is the ICB's alone; the LMC sees that a review
     // happened, when, and its outcome category; champions and the DHU nothing.
@@ -181,6 +205,7 @@ pub const RULES: &[EventRule] = &[
         event_type: "EscalatedToContractReview",
         seen_by: Parties::ICB.and(Parties::LMC),
         fields: &[field("reason", Parties::ICB)],
+        personal: &["reason"],
     },
     EventRule {
         event_type: "ContractReviewConcluded",
@@ -189,6 +214,7 @@ pub const RULES: &[EventRule] = &[
             field("outcome", Parties::ICB.and(Parties::LMC)),
             field("note", Parties::ICB),
         ],
+        personal: &["note"],
     },
     // DHU reports on a practice, in `practice-<ODS>`: the category for all, the DHU's detail for
     // those who work the case and the DHU, the ICB's reason for dismissing one for the ICB.
@@ -200,6 +226,7 @@ pub const RULES: &[EventRule] = &[
             field("category", ALL),
             field("detail", WORK.and(Parties::DHU)),
         ],
+        personal: &["detail"],
     },
     EventRule {
         event_type: "DhuReportTriaged",
@@ -210,6 +237,7 @@ pub const RULES: &[EventRule] = &[
             field("case_id", ALL),
             field("reason", Parties::ICB),
         ],
+        personal: &["reason"],
     },
     // The register, in `practice-<ODS>`: reference data (who the practice is, where, its list
     // size and sites) for everyone.
@@ -222,6 +250,7 @@ pub const RULES: &[EventRule] = &[
             field("main_site", ALL),
             field("branch_sites", ALL),
         ],
+        personal: &[],
     },
     EventRule {
         event_type: "PracticeDetailsChanged",
@@ -232,12 +261,14 @@ pub const RULES: &[EventRule] = &[
             field("main_site", ALL),
             field("branch_sites", ALL),
         ],
+        personal: &[],
     },
     // The DHU's own visibility extract: counts, for everyone.
     EventRule {
         event_type: "DhuSlotsObserved",
         seen_by: ALL,
         fields: &[field("ods_code", ALL), field("date", ALL), field("visible_slots", ALL)],
+        personal: &[],
     },
     // CaseLedger's GP Connect verifications: verdicts and counts for everyone; what went wrong
     // (which may name an endpoint) for those who work the case and the DHU, not the LMC.
@@ -245,11 +276,13 @@ pub const RULES: &[EventRule] = &[
         event_type: "SlotVisibilityVerified",
         seen_by: ALL,
         fields: VERIFICATION_FIELDS,
+        personal: &[],
     },
     EventRule {
         event_type: "SlotVisibilityCheckFailed",
         seen_by: ALL,
         fields: VERIFICATION_FIELDS,
+        personal: &[],
     },
     // In `practice-<ODS>`; not part of a case's history, listed so that the rule is complete.
     EventRule {
@@ -262,12 +295,18 @@ pub const RULES: &[EventRule] = &[
             field("required_slots", ALL),
             field("practice", ALL),
         ],
+        personal: &[],
     },
 ];
 
 /// The rule of `event_type`, if the lens knows it (an unknown type is hidden from all but admins).
 pub fn rule(event_type: &str) -> Option<&'static EventRule> {
     RULES.iter().find(|rule| rule.event_type == event_type)
+}
+
+/// The personal fields of `event_type`: sealed when stored, erased with the case's data key.
+pub fn personal_fields(event_type: &str) -> &'static [&'static str] {
+    rule(event_type).map_or(&[], |rule| rule.personal)
 }
 
 /// Whether `viewer` sees events of this type in a case's history at all.
@@ -368,6 +407,26 @@ mod tests {
         assert!(allowed_fields(Role::Icb, "AnEventAddedLater", data).is_empty());
         assert!(!shows(Role::Icb, "AnEventAddedLater"));
         assert!(shows(Role::Admin, "AnEventAddedLater"));
+    }
+
+    #[test]
+    fn personal_fields_are_fields_of_their_event_and_never_reach_the_lmc() {
+        let mut personal = 0;
+        for rule in RULES {
+            for name in rule.personal {
+                let field = rule.fields.iter().find(|f| f.field == *name);
+                let field = field.unwrap_or_else(|| panic!("{}.{name} is personal but has no rule", rule.event_type));
+                assert!(!field.seen_by.include(Role::Lmc), "{}.{name}", rule.event_type);
+                personal += 1;
+            }
+        }
+        assert!(
+            personal >= 10,
+            "contact names, summaries, notes, details and reasons are declared"
+        );
+        assert_eq!(personal_fields("NoteAdded"), &["text"]);
+        assert!(personal_fields("AnEventAddedLater").is_empty());
+        assert_eq!(caseledger_cases::case::SEALED_KEY, caseledger_eventstore::SEALED);
     }
 
     #[test]

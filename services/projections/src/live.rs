@@ -71,7 +71,14 @@ impl LiveFeed {
                     };
                     match batch {
                         // No listener is no error.
-                        Ok(batch) if !batch.is_empty() => drop(feed.send(Arc::new(batch))),
+                        Ok(mut batch) if !batch.is_empty() => {
+                            // Subscribers show what they receive: personal fields opened (or erased).
+                            if let Err(error) = store.open_sealed(&mut batch).await {
+                                tracing::warn!(%error, "live feed: could not open sealed fields; starting again");
+                                break;
+                            }
+                            drop(feed.send(Arc::new(batch)));
+                        }
                         Ok(_) => {}
                         Err(error) => {
                             tracing::warn!(%error, "live feed: the subscription ended; starting again");

@@ -188,3 +188,21 @@ fn replace_database(url: &str, database: &str) -> String {
     }
     out
 }
+
+/// A key-encryption key for this test process (`CASELEDGER_KEK`'s form: base64 of 32 random
+/// bytes), made once: tests seal personal data as the service does.
+pub fn kek() -> &'static str {
+    static KEK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEK.get_or_init(|| match caseledger_eventstore::Kek::generate() {
+        Ok((_, text)) => text,
+        Err(error) => panic!("no key-encryption key for the tests: {error}"),
+    })
+}
+
+/// A vault over [`kek`], sealing the fields `personal` declares.
+pub fn vault(personal: caseledger_eventstore::PersonalFields) -> caseledger_eventstore::Vault {
+    match caseledger_eventstore::Kek::parse(kek()) {
+        Ok(kek) => caseledger_eventstore::Vault::new(kek, personal),
+        Err(error) => panic!("the tests' key-encryption key: {error}"),
+    }
+}

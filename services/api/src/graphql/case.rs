@@ -331,6 +331,24 @@ impl CaseNode {
         self.data.activity().for_viewer(self.viewer)
     }
 
+    /// When the case's personal data was last erased (its sealed fields read "[erased]" since),
+    /// for those whose lens shows the erasure; null when it never was.
+    #[graphql(complexity = 20)]
+    async fn personal_data_erased_at(&self, ctx: &Context<'_>) -> ApiResult<Option<DateTime<Utc>>> {
+        let events = state(ctx)
+            .loaders
+            .history(self.data.case_id)
+            .await
+            .map_err(ApiError::internal)
+            .gql()?;
+        Ok(events
+            .iter()
+            .filter(|e| e.event_type == "PersonalDataErased")
+            .filter_map(|e| lens(self.viewer, e))
+            .map(|e| e.occurred_at)
+            .max())
+    }
+
     /// The caller's lens over the case's events.
     #[graphql(complexity = "20 + child_complexity")]
     async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseEvent>> {

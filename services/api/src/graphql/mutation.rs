@@ -489,6 +489,38 @@ impl MutationRoot {
         Ok(SlotVerification::of_recorded(&found, Utc::now(), actor.role))
     }
 
+    /// Erases the case's personal data (UK GDPR; ICB and admins): destroys the case's data key,
+    /// so contact names, summaries, notes and other free text in its history read "[erased]" on
+    /// every surface from now on, and records `PersonalDataErased` (who, when, why). Every other
+    /// fact stays. Erasing again when nothing personal was written since changes nothing.
+    async fn erase_personal_data(
+        &self,
+        ctx: &Context<'_>,
+        case_id: ID,
+        reason: String,
+        command_id: Option<ID>,
+    ) -> ApiResult<CasePayload> {
+        let actor = require_command(ctx, "ErasePersonalData")?;
+        let reason = field("reason", FreeText::parse(&reason))?;
+        let case_id = self::case_id(&case_id)?;
+        let context = context(
+            ctx,
+            actor,
+            Common {
+                occurred_at: None,
+                expected_revision: None,
+                command_id,
+            },
+        )?;
+        let outcome = state(ctx)
+            .commands
+            .erase_personal_data(case_id, &context, reason, Utc::now())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        answer(ctx, actor, outcome).await
+    }
+
     async fn flag_practice(&self, ctx: &Context<'_>, input: FlagPracticeInput) -> ApiResult<CasePayload> {
         let actor = require_command(ctx, "FlagPractice")?;
         let action = Action::FlagPractice {

@@ -272,7 +272,7 @@ impl MonitoredPractice {
     /// The DHU's reports on it, oldest first, as the caller may see them.
     #[graphql(complexity = "20 + 10 * child_complexity")]
     async fn dhu_reports(&self, ctx: &Context<'_>) -> ApiResult<Vec<DhuReport>> {
-        dhu_reports_of(state(ctx).store.pool(), &self.ods_code, self.viewer).await
+        dhu_reports_of(&state(ctx).store, &self.ods_code, self.viewer).await
     }
 }
 

@@ -4,10 +4,10 @@
 
 use async_graphql::{ID, SimpleObject};
 use caseledger_cases::Role as DomainRole;
+use caseledger_eventstore::EventStore;
 use caseledger_projections::dhu_report_view::{self, ReportRow, ReportStatus};
 use caseledger_projections::lens::shows_field;
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::enums::{DhuReportStatus, RootCause};
@@ -38,6 +38,15 @@ pub struct DhuReport {
     pub triaged_at: Option<DateTime<Utc>>,
 }
 
+/// Stored text as shown: text, or the placeholder of a sealed value left unopened.
+fn text(value: Option<serde_json::Value>) -> Option<String> {
+    match value? {
+        serde_json::Value::String(text) => Some(text),
+        serde_json::Value::Null => None,
+        _ => Some(caseledger_cases::case::SEALED_TEXT.to_string()),
+    }
+}
+
 fn report(row: ReportRow, viewer: DomainRole) -> DhuReport {
     DhuReport {
         id: ID(row.report_id.to_string()),
@@ -46,15 +55,32 @@ fn report(row: ReportRow, viewer: DomainRole) -> DhuReport {
             name: row.practice_name,
         },
         category: row.category.into(),
-        detail: row.detail.filter(|_| shows_field(viewer, "DhuReportFiled", "detail")),
+        detail: text(row.detail).filter(|_| shows_field(viewer, "DhuReportFiled", "detail")),
         reported_at: row.reported_at,
         status: row.status.into(),
         case_id: row.case_id.map(|id| ID(id.to_string())),
-        dismissed_reason: row
-            .dismissed_reason
-            .filter(|_| shows_field(viewer, "DhuReportTriaged", "reason")),
+        dismissed_reason: text(row.dismissed_reason).filter(|_| shows_field(viewer, "DhuReportTriaged", "reason")),
         triaged_at: row.triaged_at,
     }
+}
+
+/// `rows` as `viewer` may see them, their sealed text opened (or erased) in one batch.
+async fn shown(store: &EventStore, mut rows: Vec<ReportRow>, viewer: DomainRole) -> ApiResult<Vec<DhuReport>> {
+    let mut sealed: Vec<(Uuid, &str, &mut serde_json::Value)> = Vec::new();
+    for row in &mut rows {
+        if let (Some(event), Some(detail)) = (row.filed_event, row.detail.as_mut()) {
+            sealed.push((event, "detail", detail));
+        }
+        if let (Some(event), Some(reason)) = (row.triaged_event, row.dismissed_reason.as_mut()) {
+            sealed.push((event, "reason", reason));
+        }
+    }
+    store
+        .open_sealed_values(&mut sealed)
+        .await
+        .map_err(ApiError::internal)
+        .gql()?;
+    Ok(rows.into_iter().map(|row| report(row, viewer)).collect())
 }
 
 /// One report, as `viewer` may see it.
@@ -63,33 +89,34 @@ pub async fn dhu_report(
     report_id: Uuid,
     viewer: DomainRole,
 ) -> ApiResult<Option<DhuReport>> {
-    let row = dhu_report_view::by_id(super::state(ctx).store.pool(), report_id)
+    let store = &super::state(ctx).store;
+    let row = dhu_report_view::by_id(store.pool(), report_id)
         .await
         .map_err(ApiError::from)
         .gql()?;
-    Ok(row.map(|row| report(row, viewer)))
+    Ok(shown(store, row.into_iter().collect(), viewer).await?.pop())
 }
 
 /// The reports in `statuses` (all when `None`), oldest first, at most `limit`.
 pub async fn dhu_reports(
-    pool: &PgPool,
+    store: &EventStore,
     statuses: Option<Vec<DhuReportStatus>>,
     limit: i64,
     viewer: DomainRole,
 ) -> ApiResult<Vec<DhuReport>> {
     let statuses: Option<Vec<ReportStatus>> = statuses.map(|s| s.into_iter().map(Into::into).collect());
-    let rows = dhu_report_view::list(pool, statuses.as_deref(), limit)
+    let rows = dhu_report_view::list(store.pool(), statuses.as_deref(), limit)
         .await
         .map_err(ApiError::from)
         .gql()?;
-    Ok(rows.into_iter().map(|row| report(row, viewer)).collect())
+    shown(store, rows, viewer).await
 }
 
 /// The reports on one practice (at most 500, oldest first), as `viewer` may see them.
-pub async fn dhu_reports_of(pool: &PgPool, ods_code: &str, viewer: DomainRole) -> ApiResult<Vec<DhuReport>> {
-    let rows = dhu_report_view::for_practice(pool, ods_code, 500)
+pub async fn dhu_reports_of(store: &EventStore, ods_code: &str, viewer: DomainRole) -> ApiResult<Vec<DhuReport>> {
+    let rows = dhu_report_view::for_practice(store.pool(), ods_code, 500)
         .await
         .map_err(ApiError::from)
         .gql()?;
-    Ok(rows.into_iter().map(|row| report(row, viewer)).collect())
+    shown(store, rows, viewer).await
 }

@@ -154,7 +154,7 @@ impl IcbView {
         ctx: &Context<'_>,
         #[graphql(default_with = "Some(vec![DhuReportStatus::New])")] status: Option<Vec<DhuReportStatus>>,
     ) -> ApiResult<Vec<DhuReport>> {
-        dhu_reports(state(ctx).store.pool(), status, MAX_LIST, self.viewer).await
+        dhu_reports(&state(ctx).store, status, MAX_LIST, self.viewer).await
     }
 
     /// The first day (UTC) any case was open, as known now: where a trend of the cases starts;
@@ -291,7 +291,7 @@ impl DhuView {
     /// (at most 500, oldest first).
     #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn reports(&self, ctx: &Context<'_>, status: Option<Vec<DhuReportStatus>>) -> ApiResult<Vec<DhuReport>> {
-        dhu_reports(state(ctx).store.pool(), status, MAX_LIST, self.viewer).await
+        dhu_reports(&state(ctx).store, status, MAX_LIST, self.viewer).await
     }
 }
 

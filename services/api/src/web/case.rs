@@ -377,11 +377,22 @@ pub async fn act(
             return render(&state, &session, ids, &id, Some(failure), None).await;
         }
     };
-    let text = format!(
-        "mutation($i: {}!) {{ {}(input: $i) {{ revision }} }}",
-        action.input, action.mutation
-    );
-    match query(&state, &session, ids, &text, json!({ "i": input })).await {
+    let (text, variables) = match action.operation {
+        // Arguments, not an input: the form's fields that the operation names.
+        Some(operation) => {
+            let mut variables = input.as_object().cloned().unwrap_or_default();
+            variables.retain(|name, _| operation.contains(&format!("${name}")));
+            (operation.to_string(), serde_json::Value::Object(variables))
+        }
+        None => (
+            format!(
+                "mutation($i: {}!) {{ {}(input: $i) {{ revision }} }}",
+                action.input, action.mutation
+            ),
+            json!({ "i": input }),
+        ),
+    };
+    match query(&state, &session, ids, &text, variables).await {
         Ok(_) => match safe_return(&form) {
             Some(path) => redirect(path),
             None => redirect(&format!("/cases/{id}?done={}#timeline", action.slug)),

@@ -882,6 +882,7 @@ pub fn event_label(event_type: &str) -> &str {
         "CaseClosed" => "Case closed",
         "CaseReopened" => "Case reopened",
         "NoteAdded" => "Note added",
+        "PersonalDataErased" => "Personal data erased",
         "EscalatedToContractReview" => "Escalated to contract review",
         "ContractReviewConcluded" => "Contract review concluded",
         "DhuReportFiled" => "DHU reported a visibility problem",

@@ -26,7 +26,9 @@ impl Service {
     /// With the service's state as `configure` makes it.
     pub async fn start_with(configure: impl FnOnce(AppState) -> AppState) -> Self {
         let db = caseledger_testsupport::fresh_db().await;
-        let store = EventStore::new(db.pool.clone());
+        let store = EventStore::new(db.pool.clone()).with_vault(caseledger_testsupport::vault(
+            caseledger_projections::lens::personal_fields,
+        ));
         let projections = Some(Projections::start(&store));
         Self {
             schema: build_schema(configure(AppState::new(store.clone()))),

@@ -66,7 +66,7 @@ const fn rule(command: &'static str, roles: &'static [Role], allowed: Allowed, e
 
 /// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
 /// both; and triage DHU reports, as the ICB does.
-pub const COMMANDS: [CommandRule; 21] = [
+pub const COMMANDS: [CommandRule; 22] = [
     rule("FlagPractice", &[Icb, Admin], Allowed::NewCase, "PracticeFlagged"),
     rule("AssignCase", &[Champion, Icb], Allowed::Open, "CaseAssigned"),
     rule("RecordContact", &[Champion], Allowed::Open, "PracticeContacted"),
@@ -90,6 +90,13 @@ pub const COMMANDS: [CommandRule; 21] = [
     rule("CloseCase", &[Icb], Allowed::NotClosed, "CaseClosed"),
     rule("ReopenCase", &[Icb, Admin], Allowed::Finished, "CaseReopened"),
     rule("AddNote", &[Champion, Icb], Allowed::AnyCase, "NoteAdded"),
+    // UK GDPR erasure: on any case, open or closed; the facts stay, the personal data goes.
+    rule(
+        "ErasePersonalData",
+        &[Icb, Admin],
+        Allowed::AnyCase,
+        "PersonalDataErased",
+    ),
     rule(
         "EscalateToContractReview",
         &[Icb],

@@ -74,6 +74,9 @@ pub enum Action {
     AddNote {
         text: FreeText,
     },
+    ErasePersonalData {
+        reason: FreeText,
+    },
     EscalateToContractReview {
         reason: FreeText,
     },
@@ -100,6 +103,7 @@ impl Action {
             Action::CloseCase { .. } => "CloseCase",
             Action::ReopenCase { .. } => "ReopenCase",
             Action::AddNote { .. } => "AddNote",
+            Action::ErasePersonalData { .. } => "ErasePersonalData",
             Action::EscalateToContractReview { .. } => "EscalateToContractReview",
             Action::ConcludeContractReview { .. } => "ConcludeContractReview",
         }

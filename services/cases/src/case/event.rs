@@ -204,6 +204,13 @@ pub struct NoteAdded {
     pub text: FreeText,
 }
 
+/// The case's personal data was erased: its data keys destroyed, so every sealed personal field
+/// of its history reads as erased from now on. Who, when and why stay on the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonalDataErased {
+    pub reason: FreeText,
+}
+
 /// Lives in `contract-<case id>`, not in the case's stream.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EscalatedToContractReview {
@@ -305,6 +312,7 @@ pub enum CaseEvent {
     CaseClosed(CaseClosed),
     CaseReopened(CaseReopened),
     NoteAdded(NoteAdded),
+    PersonalDataErased(PersonalDataErased),
     EscalatedToContractReview(EscalatedToContractReview),
     ContractReviewConcluded(ContractReviewConcluded),
     DhuReportFiled(DhuReportFiled),
@@ -373,6 +381,7 @@ impl CaseEvent {
             CaseEvent::CaseClosed(_) => "CaseClosed",
             CaseEvent::CaseReopened(_) => "CaseReopened",
             CaseEvent::NoteAdded(_) => "NoteAdded",
+            CaseEvent::PersonalDataErased(_) => "PersonalDataErased",
             CaseEvent::EscalatedToContractReview(_) => "EscalatedToContractReview",
             CaseEvent::ContractReviewConcluded(_) => "ContractReviewConcluded",
             CaseEvent::DhuReportFiled(_) => "DhuReportFiled",
@@ -408,7 +417,7 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
 }
 
 /// Every event type of the catalogue.
-pub const EVENT_TYPES: [&str; 23] = [
+pub const EVENT_TYPES: [&str; 24] = [
     "PracticeFlagged",
     "CaseAssigned",
     "PracticeContacted",
@@ -423,6 +432,7 @@ pub const EVENT_TYPES: [&str; 23] = [
     "CaseClosed",
     "CaseReopened",
     "NoteAdded",
+    "PersonalDataErased",
     "EscalatedToContractReview",
     "ContractReviewConcluded",
     "DhuReportFiled",
@@ -452,6 +462,7 @@ pub fn schema_version(event_type: &str) -> Option<u32> {
         | "SlotsObserved"
         | "CaseClosed"
         | "NoteAdded"
+        | "PersonalDataErased"
         | "EscalatedToContractReview"
         | "ContractReviewConcluded"
         | "DhuReportFiled"
@@ -478,7 +489,13 @@ pub fn encode_event(event: &CaseEvent) -> (&'static str, Value) {
     (event_type, data)
 }
 
-/// Reads stored data of any known version as the current event.
+/// The key of a sealed personal field's object in stored data (`caseledger_eventstore::SEALED`).
+pub const SEALED_KEY: &str = "$sealed";
+/// What a sealed field reads as to a reader that folds events without opening them.
+pub const SEALED_TEXT: &str = "[sealed]";
+
+/// Reads stored data of any known version as the current event. A sealed personal field that was
+/// not opened reads as [`SEALED_TEXT`]: folds never need what it holds.
 pub fn decode_event(event_type: &str, data: &str) -> Result<CaseEvent, DecodeError> {
     let known = schema_version(event_type).ok_or_else(|| DecodeError::UnknownType(event_type.to_string()))?;
     let invalid = |source| DecodeError::Invalid {
@@ -496,6 +513,14 @@ pub fn decode_event(event_type: &str, data: &str) -> Result<CaseEvent, DecodeErr
             });
         }
         upcast(event_type, version, fields);
+        for field in fields.values_mut() {
+            if let Value::Object(inner) = field
+                && inner.len() == 1
+                && inner.contains_key(SEALED_KEY)
+            {
+                *field = Value::String(SEALED_TEXT.to_string());
+            }
+        }
     }
     let tagged = serde_json::json!({ "type": event_type, "data": value });
     serde_json::from_value(tagged).map_err(invalid)

@@ -179,6 +179,9 @@ pub fn decide(case: &Case, command: &Command, now: DateTime<Utc>) -> Result<Vec<
             required_slots: list_size.map(required_slots),
         }),
         Action::AddNote { text } => CaseEvent::NoteAdded(NoteAdded { text: text.clone() }),
+        Action::ErasePersonalData { reason } => {
+            CaseEvent::PersonalDataErased(PersonalDataErased { reason: reason.clone() })
+        }
         Action::EscalateToContractReview { reason } => {
             if case.review_open {
                 return Err(CaseError::ReviewAlreadyOpen);

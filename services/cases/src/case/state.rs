@@ -121,6 +121,8 @@ pub struct Case {
     /// Contract reviews started, and whether the last is still open.
     pub reviews: u32,
     pub review_open: bool,
+    /// When the case's personal data was last erased.
+    pub personal_data_erased_at: Option<DateTime<Utc>>,
     /// The practice's dashboard observations (folded for deciding; not kept by the views).
     pub observations: Vec<Observed>,
     /// The practice's GP Connect verifications: when, what they found, and the fewest free slots
@@ -283,6 +285,7 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
             case.review_open = true;
         }
         CaseEvent::ContractReviewConcluded(_) => case.review_open = false,
+        CaseEvent::PersonalDataErased(_) => case.personal_data_erased_at = Some(at),
         CaseEvent::GuidanceShared(_)
         | CaseEvent::NoteAdded(_)
         | CaseEvent::DhuReportFiled(_)

@@ -1,0 +1,170 @@
+//! Personal data: the key-encryption key from configuration, the vault that seals and opens each
+//! case's personal fields (which fields, the lens declares), and the retention period that erases
+//! a closed case's personal data by itself.
+
+use std::path::Path;
+use std::time::Duration;
+
+use caseledger_cases::Actor;
+use caseledger_cases::values::{FreeText, ShortText};
+use caseledger_commands::{CommandContext, Commands};
+use caseledger_eventstore::{Kek, KeyError, SubscriberLease, Vault};
+use chrono::Utc;
+use sqlx::PgPool;
+
+/// The lease that lets one instance apply the retention period at a time.
+pub const RETENTION_LEASE: &str = "personal-data-retention";
+
+/// Why the service cannot start with the personal data it holds.
+#[derive(Debug, thiserror::Error)]
+pub enum KekError {
+    #[error(
+        "CASELEDGER_KEK is not set. Personal data (contact names, notes) is stored sealed under a key-encryption \
+         key: set CASELEDGER_KEK to 32 random bytes, base64-encoded (`openssl rand -base64 32`), or to the path of \
+         a file holding them, and keep it safe: without it that data cannot be read"
+    )]
+    Missing,
+    #[error("CASELEDGER_KEK: {0}")]
+    Key(#[from] KeyError),
+    #[error("the local key-encryption key {path}: {source}")]
+    Local {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("checking the key-encryption key against the database: {0}")]
+    Check(#[from] caseledger_eventstore::StoreError),
+}
+
+/// The KEK: `configured` (CASELEDGER_KEK) when given; otherwise, for a database on this machine
+/// (the embedded default or the demo), the one kept beside it in `local_dir`, made on first use.
+/// Anywhere else a missing KEK is an error: nothing personal is ever written in plaintext.
+pub fn key_encryption_key(configured: Option<&str>, local_dir: Option<&Path>) -> Result<Kek, KekError> {
+    if let Some(value) = configured {
+        return Ok(Kek::load(value)?);
+    }
+    let Some(dir) = local_dir else {
+        return Err(KekError::Missing);
+    };
+    let path = dir.join("kek");
+    let local = |source| KekError::Local {
+        path: path.display().to_string(),
+        source,
+    };
+    if path.is_file() {
+        return Ok(Kek::parse(&std::fs::read_to_string(&path).map_err(local)?)?);
+    }
+    std::fs::create_dir_all(dir).map_err(local)?;
+    let (kek, text) = Kek::generate()?;
+    write_private(&path, &text).map_err(local)?;
+    tracing::info!(path = %path.display(), "made a key-encryption key for this machine's database");
+    Ok(kek)
+}
+
+/// Writes `text` to a new file only its owner can read.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+/// The vault for `kek`, checked against the database: a KEK that is not the one its personal data
+/// was sealed with is refused here, at startup. The first time the database meets a KEK, the
+/// personal data written before it (by an earlier version) is sealed, so that it can be erased.
+pub async fn vault(pool: &PgPool, kek: Kek) -> Result<Vault, KekError> {
+    let vault = Vault::new(kek, caseledger_projections::lens::personal_fields);
+    if vault.check(pool).await? {
+        let types: Vec<String> = caseledger_projections::lens::RULES
+            .iter()
+            .filter(|rule| !rule.personal.is_empty())
+            .map(|rule| rule.event_type.to_string())
+            .collect();
+        let sealed = vault.seal_existing(pool, &types, case_scope).await?;
+        if sealed > 0 {
+            tracing::info!(
+                sealed,
+                "sealed the personal data of events written before the key-encryption key"
+            );
+        }
+    }
+    Ok(vault)
+}
+
+/// The data key scope of an event's personal fields: its case (a case's own stream and its
+/// contract review's share one key), or for a DHU report on a practice, the report's own.
+pub fn case_scope(stream_id: &str, data: &serde_json::Value) -> Option<String> {
+    match caseledger_cases::case::StreamName::parse(stream_id)? {
+        caseledger_cases::case::StreamName::Practice(_) => data["report_id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .map(caseledger_commands::report_scope),
+        name => name.case_id().map(|id| id.to_string()),
+    }
+}
+
+/// Applies the retention period every hour, on one instance at a time, until `stop`.
+pub fn spawn_retention(
+    commands: Commands,
+    after: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match erase_expired(&commands, after).await {
+                Ok(0) => {}
+                Ok(erased) => tracing::info!(erased, "personal data erased at the end of its retention period"),
+                Err(error) => tracing::warn!(%error, "applying the personal data retention period"),
+            }
+            tokio::select! {
+                _ = stop.wait_for(|stop| *stop) => return,
+                () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            }
+        }
+    })
+}
+
+/// One round of the retention period, under its lease: erases the personal data of every case
+/// that closed more than `after` ago and still has some. How many were erased.
+pub async fn erase_expired(commands: &Commands, after: Duration) -> Result<usize, caseledger_commands::CommandError> {
+    let pool = commands.store().pool();
+    let Some(lease) = SubscriberLease::try_acquire(pool, RETENTION_LEASE).await? else {
+        return Ok(0);
+    };
+    let days = after.as_secs() / 86_400;
+    let Some(cutoff) = chrono::Duration::from_std(after)
+        .ok()
+        .and_then(|after| Utc::now().checked_sub_signed(after))
+    else {
+        // A period longer than the calendar: nothing is ever due.
+        lease.release().await?;
+        return Ok(0);
+    };
+    let (Some(id), Some(reason)) = (
+        ShortText::lossy("retention"),
+        FreeText::parse(&format!("retention period ended: closed more than {days} days ago")).ok(),
+    ) else {
+        return Ok(0);
+    };
+    let context = CommandContext::new(Actor::new(id, caseledger_cases::Role::Admin));
+    // Each due case once a round, a case that fails not holding up the ones behind it.
+    let mut erased = 0;
+    let due = caseledger_projections::case_view::closed_with_personal_data(pool, cutoff, 10_000).await?;
+    for case_id in due {
+        match commands
+            .erase_personal_data(case_id, &context, reason.clone(), Utc::now())
+            .await
+        {
+            Ok(outcome) if !outcome.duplicate => erased += 1,
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, %case_id, "retention: personal data not erased"),
+        }
+    }
+    lease.release().await?;
+    Ok(erased)
+}
