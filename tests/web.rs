@@ -400,6 +400,44 @@ fn the_case_list_comes_a_page_at_a_time_and_the_dashboard_reads_no_case_list() {
     assert_eq!(caseledger_tests::codes(&refused), vec!["BAD_USER_INPUT"]);
     let dashboard = web.get("/icb");
     assert!(dashboard.body.contains("No case has become compliant yet."));
+
+    // What the figures are as at, what changed this week, and what is late.
+    assert!(
+        dashboard.body.contains("Data as at <strong>5 Jan 2026</strong>"),
+        "{}",
+        dashboard.body
+    );
+    assert!(
+        dashboard.body.contains("Overdue cases (60)"),
+        "flagged in January: contact is long overdue"
+    );
+    let change = |body: &str, label: &str| {
+        let at = body.find(&format!("data-change=\"{label}\">")).unwrap();
+        body[at..]
+            .split('>')
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        change(&dashboard.body, "New cases"),
+        "0",
+        "January's flags are not this week's"
+    );
+    let flagged = service.graphql(
+        Some(&icb),
+        "mutation { flagPractice(input: { odsCode: \"Y99999\", practiceName: \"New Surgery\", pcnCode: \"U10001\", \
+         place: \"Rugby\", listSize: 6000, visibleSlots: 0 }) { case { id } } }",
+        json!({}),
+    );
+    assert!(flagged["errors"].is_null(), "{flagged}");
+    let dashboard = web.get("/icb");
+    assert_eq!(change(&dashboard.body, "New cases"), "+1");
+    assert_eq!(change(&dashboard.body, "Open cases"), "+1");
+    assert_eq!(change(&dashboard.body, "Overdue now"), "60", "today's flag is not late");
 }
 
 #[test]
@@ -591,4 +629,110 @@ fn the_icb_erases_a_cases_personal_data_from_its_page_after_confirming() {
     let events = history(&service, &icb, &case_id);
     assert_eq!(events.last().unwrap()["type"], "PersonalDataErased");
     assert_eq!(events.last().unwrap()["data"]["reason"], reason.1);
+}
+
+#[test]
+fn the_caseload_puts_what_needs_doing_first_marks_what_is_late_and_says_what_was_assigned() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    seeded(&service, &icb);
+    let cases = service.graphql(
+        Some(&icb),
+        "{ icb { cases(first: 2) { edges { node { id practice { name } } } } } }",
+        json!({}),
+    );
+    let edges = cases["data"]["icb"]["cases"]["edges"].as_array().unwrap().clone();
+    let (finished, open) = (&edges[0]["node"], &edges[1]["node"]);
+    let id = |case: &Value| case["id"].as_str().unwrap().to_string();
+    let name = |case: &Value| case["practice"]["name"].as_str().unwrap().to_string();
+
+    let mut web = Web::new(&service);
+    web.sign_in("dc-amira");
+    // Assign to me, from the list: back to the list, saying so.
+    for case in [finished, open] {
+        let page = web.get("/champion");
+        let csrf = hidden(&page.body, "_csrf");
+        let done = web.post(
+            &format!("/cases/{}/assign", id(case)),
+            &[
+                ("_csrf", &csrf),
+                ("expectedRevision", "0"),
+                ("_return", &format!("/champion?assigned={}#assigned", id(case))),
+            ],
+        );
+        assert_eq!(done.status, 303, "{}", done.body);
+        let location = done.location.unwrap();
+        assert_eq!(location, format!("/champion?assigned={}#assigned", id(case)));
+        let back = web.get(&location);
+        assert!(back.body.contains("Assigned to you: "), "{}", back.body);
+        assert!(back.body.contains(&name(case)));
+    }
+    // The first is closed by the ICB: finished cases go below the open ones.
+    let closed = service.graphql(
+        Some(&icb),
+        "mutation($id: ID!) { closeCase(input: { caseId: $id, reason: WITHDRAWN }) { revision } }",
+        json!({ "id": id(finished) }),
+    );
+    assert!(closed["errors"].is_null(), "{closed}");
+    let page = web.get("/champion");
+    let (at_open, at_finished) = (
+        page.body.find(&name(open)).unwrap(),
+        page.body.find(&name(finished)).unwrap(),
+    );
+    assert!(at_open < at_finished, "the open case comes first");
+    // Week 0's flags are weeks old: contact is long overdue, and the page says so.
+    assert!(page.body.contains("Overdue"), "{}", page.body);
+    assert!(page.body.contains("1 overdue"), "{}", page.body);
+    assert!(page.body.contains("Contact the practice was due"));
+    assert!(page.body.contains("Open for"), "days open are shown");
+    assert!(page.body.contains("Last activity"));
+}
+
+#[test]
+fn the_timeline_reads_in_words_and_uk_time() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let champion = service.token("champion", "dc-amira");
+    let flagged = service.graphql(
+        Some(&icb),
+        "mutation { flagPractice(input: { odsCode: \"Z00031\", practiceName: \"Mill Surgery\", pcnCode: \"U10001\", \
+         place: \"Coventry\", listSize: 6000, visibleSlots: 0, occurredAt: \"2026-07-13T08:00:00Z\" }) { case { id } } }",
+        json!({}),
+    );
+    let id = flagged["data"]["flagPractice"]["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for mutation in [
+        "mutation($id: ID!) { assignCase(input: { caseId: $id, championId: \"dc-amira\", occurredAt: \"2026-07-13T09:00:00Z\" }) { revision } }",
+        // 08:30 UTC in July is 09:30 in London.
+        "mutation($id: ID!) { recordRootCause(input: { caseId: $id, cause: SLOT_TYPE_NOT_EXTERNAL, occurredAt: \"2026-07-14T08:30:00Z\" }) { revision } }",
+        "mutation($id: ID!) { recordRemap(input: { caseId: $id, changes: [MAKE_SLOT_TYPE_EXTERNAL], slotsPerDayConfigured: 2, occurredAt: \"2026-07-15T13:05:00Z\" }) { revision } }",
+    ] {
+        let done = service.graphql(Some(&champion), mutation, json!({ "id": id }));
+        assert!(done["errors"].is_null(), "{done}");
+    }
+    let mut web = Web::new(&service);
+    web.sign_in("dc-amira");
+    let page = web.get(&format!("/cases/{id}"));
+    for words in [
+        "Root cause",
+        "Slot type not externally visible",
+        "14 Jul 2026, 09:30",
+        "15 Jul 2026, 14:05",
+        "What changed",
+        "Made the slot type external",
+        "Slots a day set up",
+        "dc-amira (Digital Champion)",
+    ] {
+        assert!(page.body.contains(words), "{words:?} missing");
+    }
+    for raw in [
+        "champion id",
+        "slot type not external<",
+        "slots per day configured",
+        "make slot type external",
+    ] {
+        assert!(!page.body.contains(raw), "{raw:?} still shown");
+    }
 }

@@ -537,7 +537,18 @@ async fn serve(
         );
         crate::erasure::spawn_retention(Commands::new(store.clone()), after, stop.clone());
     }
-    let mut app_state = AppState::with(store, live.clone(), settings.subscriptions);
+    let calendar = match &settings.bank_holidays {
+        Some(path) => {
+            caseledger_cases::holidays::BankHolidays::from_path(path).context("CASELEDGER_BANK_HOLIDAYS_FILE")?
+        }
+        None => caseledger_cases::holidays::BankHolidays::england_and_wales(),
+    };
+    let mut app_state = AppState::with(store, live.clone(), settings.subscriptions).with_deadlines(
+        crate::graphql::deadline::Deadlines {
+            targets: settings.targets,
+            calendar: std::sync::Arc::new(calendar),
+        },
+    );
     if let Some(verifier) = verifier {
         tracing::info!("GP Connect verification on");
         app_state = app_state.with_verifier(verifier);

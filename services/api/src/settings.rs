@@ -70,6 +70,11 @@ pub struct Settings {
     /// `CASELEDGER_RETAIN_PERSONAL_DAYS`: a closed case's personal data is erased this many days
     /// after it closed (unset or 0: kept until erased by hand).
     pub retain_personal: Option<Duration>,
+    /// `CASELEDGER_TARGET_*_DAYS`: working days allowed for each stage of a case.
+    pub targets: caseledger_cases::deadlines::StageTargets,
+    /// `CASELEDGER_BANK_HOLIDAYS_FILE`: an updated England and Wales bank holiday list (one ISO
+    /// date a line), for the deadlines; the shipped list otherwise.
+    pub bank_holidays: Option<std::path::PathBuf>,
 }
 
 /// A secret from the environment: never printed.
@@ -139,6 +144,16 @@ impl Settings {
                 hours => Some(Duration::from_secs(hours.saturating_mul(3600))),
             },
             kek: var("CASELEDGER_KEK").map(Secret),
+            targets: {
+                let defaults = caseledger_cases::deadlines::StageTargets::default();
+                caseledger_cases::deadlines::StageTargets {
+                    contact: number("CASELEDGER_TARGET_CONTACT_DAYS", defaults.contact)?,
+                    remap: number("CASELEDGER_TARGET_REMAP_DAYS", defaults.remap)?,
+                    dhu_check: number("CASELEDGER_TARGET_DHU_CHECK_DAYS", defaults.dhu_check)?,
+                    icb_decision: number("CASELEDGER_TARGET_ICB_DECISION_DAYS", defaults.icb_decision)?,
+                }
+            },
+            bank_holidays: var("CASELEDGER_BANK_HOLIDAYS_FILE").map(std::path::PathBuf::from),
             retain_personal: match number("CASELEDGER_RETAIN_PERSONAL_DAYS", 0u64)? {
                 0 => None,
                 days => Some(Duration::from_secs(days.saturating_mul(24 * 3600))),
@@ -247,6 +262,8 @@ mod tests {
             verify_every: None,
             kek: None,
             retain_personal: None,
+            targets: caseledger_cases::deadlines::StageTargets::default(),
+            bank_holidays: None,
         }
     }
 

@@ -5,12 +5,15 @@
 
 pub mod case;
 pub mod dashboard;
+pub mod deadlines;
 pub mod dhu_extract;
 pub mod extract;
+pub mod holidays;
 pub mod practice;
 pub mod register;
 pub mod reports;
 pub mod role;
+pub mod ukclock;
 pub mod values;
 
 pub use case::{Action, Case, CaseError, CaseEvent, CaseStatus, Command, EventEnvelope, decide, evolve};

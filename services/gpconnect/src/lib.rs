@@ -9,13 +9,14 @@ pub mod config;
 pub mod count;
 pub mod fake;
 pub mod fhir;
-pub mod holidays;
+/// The working-day calendar is the case domain's (deadlines count the same days).
+pub use caseledger_cases::holidays;
 pub mod model;
 #[cfg(feature = "pki")]
 pub mod pki;
 pub mod request;
 pub mod transport;
-pub mod ukclock;
+pub use caseledger_cases::ukclock;
 pub mod verifier;
 
 pub use config::{

@@ -25,8 +25,8 @@ use crate::envelope_of;
 
 pub use queries::{
     DhuObservation, LatestObservation, Observation, PracticeFilter, PracticePage, PracticeSummary, VerificationRow,
-    count, dhu_observations, due_for_verification, get, latest_observations, latest_verifications, observations, page,
-    pcn_names, verifications,
+    count, dhu_observations, due_for_verification, get, latest_extract_date, latest_observations, latest_verifications,
+    observations, page, pcn_names, verifications,
 };
 
 pub const NAME: &str = "practice_view";

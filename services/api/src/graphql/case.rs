@@ -326,6 +326,12 @@ impl CaseNode {
         }
     }
 
+    /// When the stage the case is in is due, in working days from its start (null when nothing
+    /// is awaited: compliant or closed).
+    async fn deadline(&self, ctx: &Context<'_>) -> Option<super::deadline::Deadline> {
+        state(ctx).deadlines.of(&self.data, super::deadline::today())
+    }
+
     /// Business time of the case's latest event that this caller's lens shows.
     async fn last_activity_at(&self) -> DateTime<Utc> {
         self.data.activity().for_viewer(self.viewer)

@@ -3,6 +3,7 @@
 
 mod admin;
 mod case;
+pub mod deadline;
 mod enums;
 mod limits;
 mod loaders;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub(crate) loaders: loaders::Loaders,
     /// GP Connect verification, when configured.
     pub verifier: Option<crate::verify::SharedVerifier>,
+    /// Stage targets in working days, and the calendar they count.
+    pub deadlines: deadline::Deadlines,
 }
 
 impl AppState {
@@ -71,7 +74,14 @@ impl AppState {
             live,
             subscribers: subscription::Subscribers::new(subscriptions),
             verifier: None,
+            deadlines: deadline::Deadlines::default(),
         }
+    }
+
+    /// With this deployment's stage targets and bank holidays.
+    pub fn with_deadlines(mut self, deadlines: deadline::Deadlines) -> Self {
+        self.deadlines = deadlines;
+        self
     }
 
     /// With GP Connect verification.

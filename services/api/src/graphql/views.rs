@@ -50,6 +50,27 @@ fn statuses(statuses: Option<Vec<CaseStatus>>) -> Option<Vec<caseledger_cases::C
     statuses.map(|s| s.into_iter().map(Into::into).collect())
 }
 
+/// The open cases `filter` selects whose stage is late today, longest overdue first (at most
+/// [`MAX_LIST`]).
+async fn overdue(ctx: &Context<'_>, filter: CaseFilter, viewer: DomainRole) -> ApiResult<Vec<CaseNode>> {
+    const MAX_OPEN: i64 = 20_000;
+    let filter = CaseFilter {
+        open: Some(true),
+        ..filter
+    };
+    let rows = case_view::list(state(ctx).store.pool(), &filter, MAX_OPEN)
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    let late = state(ctx).deadlines.overdue(rows, super::deadline::today());
+    Ok(nodes(
+        late.into_iter()
+            .take(usize::try_from(MAX_LIST).unwrap_or(500))
+            .collect(),
+        viewer,
+    ))
+}
+
 fn nodes(rows: Vec<CaseData>, viewer: DomainRole) -> Vec<CaseNode> {
     rows.into_iter().map(|data| CaseNode { data, viewer }).collect()
 }
@@ -115,6 +136,23 @@ pub struct IcbView {
 
 #[Object]
 impl IcbView {
+    /// The report date of the latest dashboard extract imported: what the observed figures are as
+    /// at (null before the first).
+    async fn data_as_at(&self, ctx: &Context<'_>) -> ApiResult<Option<Date>> {
+        let date = caseledger_projections::practice_view::latest_extract_date(state(ctx).store.pool())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        Ok(date.map(Date))
+    }
+
+    /// Open cases whose stage is late (contact, remap, DHU check or ICB decision past its target
+    /// in working days), longest overdue first, at most 500.
+    #[graphql(complexity = "1 + LIST_COST * child_complexity")]
+    async fn overdue(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
+        overdue(ctx, CaseFilter::default(), self.viewer).await
+    }
+
     /// asOf: business time (what was true then); knownAt: system time (what the system knew then).
     async fn summary(
         &self,
@@ -201,6 +239,12 @@ pub struct LmcView {
 
 #[Object]
 impl LmcView {
+    /// Open cases whose stage is late, longest overdue first, at most 500: where support is slow.
+    #[graphql(complexity = "1 + LIST_COST * child_complexity")]
+    async fn overdue(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
+        overdue(ctx, CaseFilter::default(), self.viewer).await
+    }
+
     async fn summary(&self, ctx: &Context<'_>, as_of: Option<DateTime<Utc>>) -> ApiResult<ComplianceSummary> {
         summary_at(ctx, as_of, None).await
     }
@@ -244,6 +288,17 @@ pub struct DhuView {
 
 #[Object]
 impl DhuView {
+    /// Cases whose DHU check is late (more working days since the last remap than the target),
+    /// longest overdue first, at most 500.
+    #[graphql(complexity = "1 + LIST_COST * child_complexity")]
+    async fn overdue(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
+        let filter = CaseFilter {
+            statuses: Some(vec![caseledger_cases::CaseStatus::Remapped]),
+            ..CaseFilter::default()
+        };
+        overdue(ctx, filter, self.viewer).await
+    }
+
     /// REMAPPED, with no open issue and no shortfall since the last remap (at most 500, oldest
     /// first).
     #[graphql(complexity = "1 + LIST_COST * child_complexity")]
@@ -317,6 +372,16 @@ impl ChampionView {
             .map_err(ApiError::from)
             .gql()?;
         Ok(nodes(rows, self.viewer))
+    }
+
+    /// The caller's open cases whose stage is late, longest overdue first.
+    #[graphql(complexity = "1 + LIST_COST * child_complexity")]
+    async fn overdue(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
+        let filter = CaseFilter {
+            assigned_to: Some(self.champion_id.clone()),
+            ..CaseFilter::default()
+        };
+        overdue(ctx, filter, self.viewer).await
     }
 
     /// Open cases nobody has taken (at most 500, oldest first).

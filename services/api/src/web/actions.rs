@@ -127,6 +127,20 @@ fn no_review(case: &Value) -> bool {
     case["contractReviewOpen"] != true
 }
 
+/// Every enumerated value a form offers or an event holds, with its label: the one list the
+/// timeline reads values through (stored values are the lower-case forms).
+const VALUE_LABELS: [&[(&str, &str)]; 6] = [CHANNELS, CAUSES, CHANGES, EVIDENCE, CLOSE_REASONS, OUTCOMES];
+
+/// The label of an enumerated value (`slot_type_not_external` or `SLOT_TYPE_NOT_EXTERNAL`).
+pub fn value_label(value: &str) -> Option<&'static str> {
+    let upper = value.to_uppercase();
+    VALUE_LABELS
+        .iter()
+        .flat_map(|labels| labels.iter())
+        .find(|(name, _)| *name == upper)
+        .map(|(_, label)| *label)
+}
+
 const OUTCOMES: &[(&str, &str)] = &[
     ("NO_FURTHER_ACTION", "No further action"),
     ("REMEDIAL_NOTICE", "Remedial notice"),

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::actions::{self, Action, Submitted};
-use super::layout::{date, error_summary, inset, page, status_tag};
+use super::layout::{date, date_time, error_summary, inset, page, status_tag};
 use super::pages::event_label;
 use super::session::Session;
 use super::{Ids, WebState, gql_problem, ids, problem, query, redirect, signed_in, signed_in_form};
@@ -21,6 +21,7 @@ const CASE_QUERY: &str = "query($id: ID!) { case(id: $id) { id status revision o
     dhuShortfall { visibleSlots requiredSlots reportedAt } contractReviewOpen \
     contractReviews { escalatedAt escalatedBy reason concludedAt outcome note } \
     dhuReport { category detail reportedAt } \
+    deadline { awaiting startedOn dueOn overdue workingDaysLeft } \
     latestVerification { verifiedAt verdict minPerCoreDay requiredPerDay shortDays errorCode error } \
     practice { odsCode name pcnCode pcnName place listSize requiredSlots } \
     history { revision type occurredAt recordedAt actorRole actorId data } } }";
@@ -139,13 +140,19 @@ async fn render(
                     (row("Required 111 slots a day", number(&case["requiredSlots"])))
                     (row("Visible slots a day", number(&case["visibleSlots"])))
                     (row("Opened", Some(date(&case["openedAt"]))))
+                    @if case["deadline"].is_object() {
+                        div class="nhsuk-summary-list__row" {
+                            dt class="nhsuk-summary-list__key" { "Due" }
+                            dd class="nhsuk-summary-list__value" { (super::pages::due_cell(case)) }
+                        }
+                    }
                     @if !case["compliantAt"].is_null() { (row("Compliant", Some(date(&case["compliantAt"])))) }
                     @if !case["closedAt"].is_null() { (row("Closed", Some(date(&case["closedAt"])))) }
                     @if session.actor.role != caseledger_cases::Role::Dhu && session.actor.role != caseledger_cases::Role::Lmc {
                         (row("Champion", text(&case["assignedTo"])))
                     }
                     (row("Root causes", case["rootCauses"].as_array().filter(|c| !c.is_empty()).map(|c| {
-                        c.iter().filter_map(Value::as_str).map(|c| c.to_lowercase().replace('_', " ")).collect::<Vec<_>>().join(", ")
+                        c.iter().filter_map(Value::as_str).map(words).collect::<Vec<_>>().join(", ")
                     })))
                     @if case["openDhuIssue"] == true { (row("DHU", Some("has reported a visibility issue".to_string()))) }
                     @if let Some(shortfall) = case["dhuShortfall"].as_object() {
@@ -162,7 +169,7 @@ async fn render(
                     @if case["source"] == "DHU_REPORT" {
                         (row("Opened from", Some(format!(
                             "a DHU report: {}",
-                            case["dhuReport"]["category"].as_str().unwrap_or("").to_lowercase().replace('_', " ")
+                            words(case["dhuReport"]["category"].as_str().unwrap_or(""))
                         ))))
                     }
                     @for review in case["contractReviews"].as_array().into_iter().flatten() {
@@ -231,7 +238,7 @@ fn review_line(review: &Value) -> String {
         Some(outcome) => line.push_str(&format!(
             ", concluded {}: {}",
             date(&review["concludedAt"]),
-            outcome.to_lowercase().replace('_', " ")
+            words(outcome)
         )),
         None => line.push_str(", open"),
     }
@@ -255,22 +262,36 @@ fn number(value: &Value) -> Option<String> {
     value.as_i64().map(|n| n.to_string())
 }
 
-/// One event: when, what, who (where the lens shows it), and its details.
-fn timeline_entry(event: &Value) -> Markup {
-    let who = match (event["actorId"].as_str(), event["actorRole"].as_str()) {
-        (Some(id), _) => id.to_string(),
-        (None, Some(role)) => format!("the {}", role.to_lowercase().replace("champion", "Digital Champions")),
-        _ => String::new(),
+/// Who did it, as a reader would say it: the person's id and their party, or the party alone
+/// where the lens hides who.
+fn who(event: &Value) -> String {
+    let party = |role: &str| match role {
+        "ICB" => "ICB",
+        "CHAMPION" => "Digital Champion",
+        "DHU" => "DHU",
+        "LMC" => "LMC",
+        _ => "administrator",
     };
+    match (event["actorId"].as_str(), event["actorRole"].as_str()) {
+        (Some(id), Some(role)) => format!("{id} ({})", party(role)),
+        (Some(id), None) => id.to_string(),
+        (None, Some(role)) => format!("the {}", party(role)),
+        _ => String::new(),
+    }
+}
+
+/// One event: when (UK time), what, who (where the lens shows it), and its details in words.
+fn timeline_entry(event: &Value) -> Markup {
+    let who = who(event);
     html! {
         strong { (event_label(event["type"].as_str().unwrap_or(""))) }
         " "
-        span class="cl-muted" { (date(&event["occurredAt"])) @if !who.is_empty() { " by " (who) } }
+        span class="cl-muted" { (date_time(&event["occurredAt"])) @if !who.is_empty() { " by " (who) } }
         @if let Some(details) = event["data"].as_object().filter(|d| !d.is_empty()) {
             dl class="cl-details" {
                 @for (key, value) in details {
-                    @if let Some(shown) = detail(value) {
-                        dt { (key.replace('_', " ")) } dd { (shown) }
+                    @if let (Some(label), Some(shown)) = (field_label(key), detail(value)) {
+                        dt { (label) } dd { (shown) }
                     }
                 }
             }
@@ -278,22 +299,80 @@ fn timeline_entry(event: &Value) -> Markup {
     }
 }
 
+/// A field of an event's data as a reader calls it; `None` for ids nobody reads.
+fn field_label(key: &str) -> Option<String> {
+    let label = match key {
+        "report_id" | "case_id" | "schema_version" => return None,
+        "champion_id" => "Champion",
+        "contact_name" => "Contact",
+        "channel" => "How",
+        "cause" => "Root cause",
+        "changes" => "What changed",
+        "slots_per_day_configured" => "Slots a day set up",
+        "visible_slots_per_day" => "Slots a day visible",
+        "visible_slots" => "Slots visible",
+        "required_slots" => "Slots required",
+        "list_size" => "List size",
+        "text" => "Note",
+        "guide" => "Guide",
+        "source" => "Source",
+        "ods_code" => "ODS code",
+        other => {
+            let words = other.replace('_', " ");
+            let mut chars = words.chars();
+            return Some(
+                chars
+                    .next()
+                    .map(|first| first.to_uppercase().chain(chars).collect())
+                    .unwrap_or_default(),
+            );
+        }
+    };
+    Some(label.to_string())
+}
+
+/// A value in words: enumerated values by their labels, free text as it is.
+fn words(value: &str) -> String {
+    if let Some(label) = actions::value_label(value) {
+        return label.to_string();
+    }
+    if value.contains(char::is_whitespace) || !value.contains('_') {
+        return value.to_string();
+    }
+    // An enumerated value no form offers (`visibility_drop`): its words, with the initialisms.
+    let words: Vec<String> = value
+        .split('_')
+        .map(|word| match word.to_lowercase().as_str() {
+            "dhu" | "icb" | "gp" | "lmc" | "pcn" => word.to_uppercase(),
+            lower => lower.to_string(),
+        })
+        .collect();
+    let sentence = words.join(" ");
+    let mut chars = sentence.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 fn detail(value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
-        // Enum-like values (`slot_type_not_external`) read as words; free text as it is.
-        Value::String(s) if !s.contains(char::is_whitespace) && s.contains('_') => {
-            Some(s.to_lowercase().replace('_', " "))
-        }
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) => Some(words(s)),
         Value::Array(items) => Some(
             items
                 .iter()
-                .filter_map(|v| v.as_str().map(|s| s.to_lowercase().replace('_', " ")))
+                .filter_map(|v| v.as_str().map(words))
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
-        Value::Object(object) => object.get("name").and_then(|n| n.as_str()).map(str::to_string),
+        Value::Object(object) => match (object.get("name"), object.get("kind")) {
+            (Some(name), _) => name.as_str().map(str::to_string),
+            (None, Some(kind)) => kind.as_str().map(words),
+            _ => None,
+        },
+        Value::Bool(true) => Some("Yes".into()),
+        Value::Bool(false) => Some("No".into()),
         other => Some(other.to_string()),
     }
 }

@@ -153,6 +153,19 @@ pub fn date(value: &serde_json::Value) -> String {
         .unwrap_or_else(|| "–".into())
 }
 
+/// `2026-07-12T08:30:00Z` → `12 Jul 2026, 09:30` in UK time (BST or GMT as it was then).
+pub fn date_time(value: &serde_json::Value) -> String {
+    value
+        .as_str()
+        .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
+        .map(|at| {
+            caseledger_cases::ukclock::to_uk(at.with_timezone(&chrono::Utc))
+                .format("%-d %b %Y, %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|| date(value))
+}
+
 /// The NHS error summary: a list of links to the fields at fault.
 pub fn error_summary(title: &str, errors: &[(Option<String>, String)]) -> Markup {
     html! {

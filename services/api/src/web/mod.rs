@@ -430,7 +430,8 @@ fn ids(ids: Ids) -> Option<RequestIds> {
 /// tabs and line breaks (which browsers strip, turning `/\t/host` into `//host`) and unknown
 /// paths are all refused.
 pub fn own_page(path: &str) -> Option<&str> {
-    let (route, query) = path.split_once('?').unwrap_or((path, ""));
+    let (before, fragment) = path.split_once('#').unwrap_or((path, ""));
+    let (route, query) = before.split_once('?').unwrap_or((before, ""));
     let known = matches!(route, "/" | "/champion" | "/dhu" | "/icb" | "/icb/cases" | "/lmc")
         || route
             .strip_prefix("/cases/")
@@ -438,7 +439,8 @@ pub fn own_page(path: &str) -> Option<&str> {
     let plain_query = query
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'=' | b'&' | b'%' | b'+' | b'-' | b'_' | b'.'));
-    (known && plain_query).then_some(path)
+    let plain_fragment = fragment.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    (known && plain_query && plain_fragment).then_some(path)
 }
 
 #[cfg(test)]
@@ -448,7 +450,13 @@ mod tests {
     #[test]
     fn only_the_services_own_pages_are_places_to_return_to() {
         let case = "/cases/0194f3a2-7c1e-7d2a-9b3c-1a2b3c4d5e6f";
-        for good in ["/champion", "/dhu", "/icb/cases?status=FLAGGED&place=Place+7", case] {
+        for good in [
+            "/champion",
+            "/dhu",
+            "/icb/cases?status=FLAGGED&place=Place+7",
+            "/champion?assigned=0194f3a2-7c1e-7d2a-9b3c-1a2b3c4d5e6f#assigned",
+            case,
+        ] {
             assert_eq!(own_page(good), Some(good), "{good}");
         }
         for bad in [
@@ -461,6 +469,7 @@ mod tests {
             "/cases/not-a-case",
             "/icb/cases?next=//evil.example/<script>",
             "/champion\r\nLocation: //evil.example",
+            "/champion#x\"><script>",
             "",
         ] {
             assert_eq!(own_page(bad), None, "{bad:?}");

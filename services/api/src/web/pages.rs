@@ -13,9 +13,66 @@ use super::session::Session;
 use super::{Ids, WebState, charts, csrf_refused, gql_problem, ids, internal, query, signed_in};
 
 const CASE_FIELDS: &str = "id status revision openedAt compliantAt closedAt requiredSlots visibleSlots \
-                           observedCompliant assignedTo rootCauses openDhuIssue \
+                           observedCompliant assignedTo rootCauses openDhuIssue lastActivityAt \
                            dhuShortfall { visibleSlots requiredSlots } \
+                           deadline { awaiting startedOn dueOn overdue workingDaysLeft } \
                            practice { odsCode name pcnCode place listSize }";
+
+/// When the case's stage is due: "Overdue" (with the date it was due) or the working days left.
+pub fn due_cell(case: &Value) -> Markup {
+    let deadline = &case["deadline"];
+    if !deadline.is_object() {
+        return html! { span class="cl-muted" { "–" } };
+    }
+    let left = deadline["workingDaysLeft"].as_i64().unwrap_or(0);
+    html! {
+        @if deadline["overdue"] == true {
+            strong class="nhsuk-tag nhsuk-tag--red cl-overdue" { "Overdue" }
+            br;
+            span class="nhsuk-body-s" {
+                (deadline["awaiting"].as_str().unwrap_or("")) " was due " (date(&deadline["dueOn"]))
+                " (" (-left) " working " (if left == -1 { "day" } else { "days" }) " late)"
+            }
+        } @else {
+            (deadline["awaiting"].as_str().unwrap_or("")) " by " (date(&deadline["dueOn"]))
+            br;
+            span class="nhsuk-body-s cl-muted" {
+                @match left {
+                    0 => "due today",
+                    1 => "1 working day left",
+                    n => { (n) " working days left" }
+                }
+            }
+        }
+    }
+}
+
+/// Days since `value` (a date-time), to today in the UK.
+fn days_since(value: &Value) -> Option<i64> {
+    let at = chrono::DateTime::parse_from_rfc3339(value.as_str()?).ok()?;
+    let then = caseledger_cases::ukclock::to_uk(at.with_timezone(&chrono::Utc)).date_naive();
+    Some((crate::graphql::deadline::today() - then).num_days())
+}
+
+/// How long ago, in days, in words.
+fn ago(value: &Value) -> String {
+    match days_since(value) {
+        Some(0) => "today".into(),
+        Some(1) => "yesterday".into(),
+        Some(days) => format!("{days} days ago"),
+        None => "–".into(),
+    }
+}
+
+/// The caseload's order: open cases first, the most urgent (latest due) first; then finished.
+fn by_urgency(cases: &mut [Value]) {
+    let key = |case: &Value| {
+        let finished = matches!(case["status"].as_str(), Some("COMPLIANT" | "CLOSED"));
+        let due = case["deadline"]["dueOn"].as_str().unwrap_or("9999-12-31").to_string();
+        (finished, due, case["openedAt"].as_str().unwrap_or("").to_string())
+    };
+    cases.sort_by_key(key);
+}
 
 /// What a champion should do next with a case in this state.
 pub fn next_action(case: &Value) -> String {
@@ -65,7 +122,19 @@ fn cases_of(data: &Value) -> Vec<Value> {
     data.as_array().cloned().unwrap_or_default()
 }
 
-pub async fn champion(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
+#[derive(Debug, Deserialize, Default)]
+pub struct Caseload {
+    /// The case just assigned to the caller, to say so.
+    #[serde(default)]
+    assigned: String,
+}
+
+pub async fn champion(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Query(caseload): Query<Caseload>,
+) -> Response {
     let session = match signed_in(&state, &headers).await {
         Ok(session) => session,
         Err(response) => return response,
@@ -75,28 +144,56 @@ pub async fn champion(State(state): State<WebState>, headers: HeaderMap, ids_: I
         Ok(data) => data,
         Err(errors) => return gql_problem(&session, &errors),
     };
-    let mine = cases_of(&data["champion"]["myCases"]);
+    let mut mine = cases_of(&data["champion"]["myCases"]);
+    by_urgency(&mut mine);
     let unassigned = cases_of(&data["champion"]["unassigned"]);
     let open: Vec<&Value> = mine
         .iter()
         .filter(|c| !matches!(c["status"].as_str(), Some("COMPLIANT" | "CLOSED")))
         .collect();
+    let late = open.iter().filter(|c| c["deadline"]["overdue"] == true).count();
+    let just_assigned = mine
+        .iter()
+        .find(|c| !caseload.assigned.is_empty() && c["id"].as_str() == Some(caseload.assigned.as_str()));
+    let cell = |label: &str, content: Markup| {
+        html! { td class="nhsuk-table__cell" role="cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { (label) " " } (content) } }
+    };
     let body = html! {
+        @if let Some(case) = just_assigned {
+            div class="nhsuk-inset-text cl-success" id="assigned" role="status" {
+                span class="nhsuk-u-visually-hidden" { "Success: " }
+                p { strong { "Assigned to you: " } a href={"/cases/" (case["id"].as_str().unwrap_or(""))} { (case["practice"]["name"].as_str().unwrap_or("")) } ". It is in your caseload below." }
+            }
+        }
         h1 { "My caseload" }
         div id="live-region" data-live="" aria-live="polite" {
-            p class="nhsuk-lede-text" { (open.len()) " open " (if open.len() == 1 { "case" } else { "cases" }) " assigned to you." }
-            table class="nhsuk-table-responsive" id="my-cases" {
-                caption class="nhsuk-table__caption" { "Your cases and what to do next" }
+            p class="nhsuk-lede-text" {
+                (open.len()) " open " (if open.len() == 1 { "case" } else { "cases" }) " assigned to you"
+                @if late > 0 { ", " strong { (late) " overdue" } }
+                "."
+            }
+            table class="nhsuk-table-responsive" id="my-cases" role="table" {
+                caption class="nhsuk-table__caption" { "Your cases, what needs doing first at the top" }
                 thead class="nhsuk-table__head" role="rowgroup" {
-                    tr role="row" { th scope="col" { "Practice" } th scope="col" { "Status" } th scope="col" { "Opened" } th scope="col" { "Next action" } }
+                    tr role="row" {
+                        th scope="col" role="columnheader" { "Practice" } th scope="col" role="columnheader" { "Status" }
+                        th scope="col" role="columnheader" { "Due" } th scope="col" role="columnheader" { "Open for" }
+                        th scope="col" role="columnheader" { "Last activity" } th scope="col" role="columnheader" { "Next action" }
+                    }
                 }
                 tbody class="nhsuk-table__body" {
                     @for case in &mine {
-                        tr role="row" class="nhsuk-table__row" {
-                            td class="nhsuk-table__cell" { (practice_cell(case)) }
-                            td class="nhsuk-table__cell" { (status_tag(case["status"].as_str().unwrap_or(""))) }
-                            td class="nhsuk-table__cell" { (date(&case["openedAt"])) }
-                            td class="nhsuk-table__cell cl-next-action" { (next_action(case)) }
+                        @let finished = matches!(case["status"].as_str(), Some("COMPLIANT" | "CLOSED"));
+                        tr role="row" class={"nhsuk-table__row" @if case["deadline"]["overdue"] == true { " cl-row-overdue" }} {
+                            (cell("Practice", practice_cell(case)))
+                            (cell("Status", status_tag(case["status"].as_str().unwrap_or(""))))
+                            (cell("Due", due_cell(case)))
+                            (cell("Open for", html! {
+                                @if finished { span class="cl-muted" { "–" } }
+                                @else { (days_since(&case["openedAt"]).map_or_else(|| "–".to_string(), |d| format!("{d} days"))) }
+                            }))
+                            (cell("Last activity", html! { (ago(&case["lastActivityAt"])) }))
+                            (cell("Next action", html! { span class="cl-next-action" { (next_action(case)) } }))
                         }
                     }
                 }
@@ -117,7 +214,7 @@ pub async fn champion(State(state): State<WebState>, headers: HeaderMap, ids_: I
                                 td class="nhsuk-table__cell" { (date(&case["openedAt"])) }
                                 td class="nhsuk-table__cell" {
                                     form method="post" action={"/cases/" (id) "/assign"} class="cl-inline" {
-                                        (list_command_fields(&session, case, "/champion"))
+                                        (list_command_fields(&session, case, &format!("/champion?assigned={id}#assigned")))
                                         button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit" {
                                             "Assign to me" span class="nhsuk-u-visually-hidden" { ": " (case["practice"]["name"].as_str().unwrap_or("")) }
                                         }
@@ -179,7 +276,7 @@ pub async fn dhu(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                 p { "Nothing is waiting for a check." }
             } @else {
                 table class="nhsuk-table-responsive" id="awaiting" {
-                    thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "Required a day" } th scope="col" { "What was changed" } th scope="col" { "Confirm" } } }
+                    thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "Required a day" } th scope="col" { "What was changed" } th scope="col" { "Waiting since" } th scope="col" { "Confirm" } } }
                     tbody class="nhsuk-table__body" {
                         @for case in &awaiting {
                             @let id = case["id"].as_str().unwrap_or("");
@@ -187,6 +284,7 @@ pub async fn dhu(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                                 td class="nhsuk-table__cell" { (practice_cell(case)) }
                                 td class="nhsuk-table__cell" { (count(&case["requiredSlots"])) }
                                 td class="nhsuk-table__cell" { (remapped(case)) }
+                                td class="nhsuk-table__cell" { (date(&case["deadline"]["startedOn"])) br; (due_cell(case)) }
                                 td class="nhsuk-table__cell" {
                                     form method="post" action={"/cases/" (id) "/dhu-confirm"} class="cl-inline-form" {
                                         (list_command_fields(&session, case, "/dhu"))
@@ -280,7 +378,11 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
         Err(response) => return response,
     };
     let ids_ = ids(ids_);
-    let summary = "{ icb { summary { asOf practices nonCompliantPractices casesOpened openCases compliantCases closedCases \
+    let week_ago = (chrono::Utc::now() - chrono::Duration::days(7)).to_rfc3339();
+    let summary = "query($weekAgo: DateTime) { icb { dataAsAt \
+                   weekAgo: summary(asOf: $weekAgo) { casesOpened compliantCases closedCases openCases } \
+                   overdue { id status deadline { awaiting dueOn overdue workingDaysLeft } practice { odsCode name place } } \
+                   summary { asOf practices nonCompliantPractices casesOpened openCases compliantCases closedCases \
                    medianDaysToCompliance compliantWithinDays { count percentage } \
                    timeToCompliance(bucketDays: 7) { count } \
                    byPcn { pcnCode pcnName place practices nonCompliantPractices openCases compliantCases } \
@@ -291,11 +393,20 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                    missing: practices(minMissingWeeks: 2, first: 50) { edges { node { odsCode name pcnCode place missingWeeks } } } \
                    disagreeing: practices(disagreement: true, first: 50) { totalCount edges { node { odsCode name place \
                      counts { requiredSlots configured { slots } seenByDhu { slots } dashboard { slots } } } } } }";
-    let data = match query(&state, &session, ids_, summary, json!({})).await {
+    let data = match query(&state, &session, ids_, summary, json!({ "weekAgo": week_ago })).await {
         Ok(data) => data,
         Err(errors) => return gql_problem(&session, &errors),
     };
     let today = chrono::Utc::now().date_naive();
+    let overdue = cases_of(&data["icb"]["overdue"]);
+    let before = &data["icb"]["weekAgo"];
+    let change = |key: &str| data["icb"]["summary"][key].as_i64().unwrap_or(0) - before[key].as_i64().unwrap_or(0);
+    let changes = [
+        ("New cases", change("casesOpened")),
+        ("Newly compliant", change("compliantCases")),
+        ("Closed", change("closedCases")),
+        ("Open cases", change("openCases")),
+    ];
     // From the first day a case was open (at most ten years back: the trend's own limit).
     let first = data["icb"]["trendStart"]
         .as_str()
@@ -335,9 +446,51 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
         ("Median days to compliance", median),
         ("Compliant within 8 weeks", within(&s["compliantWithinDays"])),
     ];
+    let signed = |n: i64| if n > 0 { format!("+{n}") } else { n.to_string() };
     let body = html! {
         h1 { "Assurance dashboard" }
+        p class="nhsuk-body-l" id="data-as-at" {
+            @match data["icb"]["dataAsAt"].as_str() {
+                Some(_) => { "Data as at " strong { (date(&data["icb"]["dataAsAt"])) } " (the latest dashboard extract)." }
+                None => { "No dashboard extract has been imported yet." }
+            }
+        }
         div id="live-region" data-live="" aria-live="polite" {
+            div class="nhsuk-card" id="this-week" {
+                div class="nhsuk-card__content" {
+                    h2 class="nhsuk-card__heading nhsuk-heading-m" { "In the last 7 days" }
+                    dl class="nhsuk-summary-list" {
+                        @for (label, n) in &changes {
+                            div class="nhsuk-summary-list__row" {
+                                dt class="nhsuk-summary-list__key" { (label) }
+                                dd class="nhsuk-summary-list__value" data-change=(label) { (signed(*n)) }
+                            }
+                        }
+                        div class="nhsuk-summary-list__row" {
+                            dt class="nhsuk-summary-list__key" { "Overdue now" }
+                            dd class="nhsuk-summary-list__value" data-change="Overdue now" { (overdue.len()) }
+                        }
+                    }
+                }
+            }
+            h2 class="nhsuk-heading-m" { "Overdue cases (" (overdue.len()) ")" }
+            @if overdue.is_empty() {
+                p id="overdue" { "No case is past its stage's target." }
+            } @else {
+                table class="nhsuk-table-responsive" id="overdue" {
+                    thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "Status" } th scope="col" { "Due" } } }
+                    tbody class="nhsuk-table__body" {
+                        @for case in overdue.iter().take(20) {
+                            tr class="nhsuk-table__row cl-row-overdue" {
+                                td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Practice " } (practice_cell(case)) }
+                                td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Status " } (status_tag(case["status"].as_str().unwrap_or(""))) }
+                                td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Due " } (due_cell(case)) }
+                            }
+                        }
+                    }
+                }
+                @if overdue.len() > 20 { p { (overdue.len() - 20) " more: the longest overdue are listed first." } }
+            }
             ul class="nhsuk-grid-row nhsuk-card-group" id="headline" {
                 @for (label, value) in &figures {
                     li class="nhsuk-grid-column-one-third nhsuk-card-group__item" {

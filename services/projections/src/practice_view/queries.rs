@@ -53,6 +53,13 @@ fn decode(rows: Vec<serde_json::Value>) -> Result<Vec<PracticeSummary>, sqlx::Er
     crate::decode_rows(rows)
 }
 
+/// The report date of the latest dashboard extract imported: what the figures are as at.
+pub async fn latest_extract_date(pool: &PgPool) -> Result<Option<NaiveDate>, sqlx::Error> {
+    sqlx::query_scalar!("select max(report_date) from extract_dates")
+        .fetch_one(pool)
+        .await
+}
+
 /// Up to `first` practices under `filter` after the practice `after` (ODS code order).
 pub async fn page(
     pool: &PgPool,

@@ -1,4 +1,5 @@
-//! England and Wales bank holidays and the "core-hours day" rule.
+//! England and Wales bank holidays, working days, and GP Connect's "core-hours day" (a working
+//! day): one calendar for the deadlines of a case and for counting free slots.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -7,7 +8,7 @@ use chrono::{NaiveDate, NaiveTime};
 
 use crate::ukclock;
 
-/// The bank holiday list shipped with the crate (`bank-holidays-england-and-wales.txt`).
+/// The bank holiday list shipped with the project (`bank-holidays-england-and-wales.txt`).
 pub const ENGLAND_AND_WALES: &str = include_str!("../bank-holidays-england-and-wales.txt");
 
 /// Core hours start (inclusive), UK local time.
