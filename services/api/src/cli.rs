@@ -556,6 +556,11 @@ async fn serve(
             crate::verify::spawn_schedule(app_state.clone(), every, stop.clone());
         }
     }
+    if let Some(url) = &settings.smtp_url {
+        let mailer = crate::notify::Mailer::new(&url.0, &settings.mail_from, settings.public_url.clone())?;
+        tracing::info!(every = ?settings.notify_every, "email notifications on");
+        crate::notify::spawn(app_state.clone(), mailer, settings.notify_every, stop.clone());
+    }
     let schema = build_schema_with(app_state, settings.limits);
     let web = crate::web::WebState::new(
         schema.clone(),

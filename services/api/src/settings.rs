@@ -75,6 +75,15 @@ pub struct Settings {
     /// `CASELEDGER_BANK_HOLIDAYS_FILE`: an updated England and Wales bank holiday list (one ISO
     /// date a line), for the deadlines; the shipped list otherwise.
     pub bank_holidays: Option<std::path::PathBuf>,
+    /// `CASELEDGER_SMTP_URL`: the relay notifications go through (`smtp://host:25`,
+    /// `smtp://host:587?tls=required`, `smtps://user:password@host:465`); none: no emails.
+    pub smtp_url: Option<Secret>,
+    /// `CASELEDGER_MAIL_FROM`: who the emails are from.
+    pub mail_from: String,
+    /// `CASELEDGER_NOTIFY_EVERY_SECONDS`: how often notifications are worked out and sent.
+    pub notify_every: Duration,
+    /// `CASELEDGER_PUBLIC_URL`: where people reach the service (links in emails).
+    pub public_url: Option<String>,
 }
 
 /// A secret from the environment: never printed.
@@ -154,6 +163,10 @@ impl Settings {
                 }
             },
             bank_holidays: var("CASELEDGER_BANK_HOLIDAYS_FILE").map(std::path::PathBuf::from),
+            smtp_url: var("CASELEDGER_SMTP_URL").map(Secret),
+            mail_from: var("CASELEDGER_MAIL_FROM").unwrap_or_else(|| "CaseLedger <caseledger@localhost>".into()),
+            notify_every: Duration::from_secs(number("CASELEDGER_NOTIFY_EVERY_SECONDS", 300u64)?.max(1)),
+            public_url: var("CASELEDGER_PUBLIC_URL"),
             retain_personal: match number("CASELEDGER_RETAIN_PERSONAL_DAYS", 0u64)? {
                 0 => None,
                 days => Some(Duration::from_secs(days.saturating_mul(24 * 3600))),
@@ -264,6 +277,10 @@ mod tests {
             retain_personal: None,
             targets: caseledger_cases::deadlines::StageTargets::default(),
             bank_holidays: None,
+            smtp_url: None,
+            mail_from: String::new(),
+            notify_every: Duration::from_secs(300),
+            public_url: None,
         }
     }
 

@@ -8,6 +8,7 @@ mod enums;
 mod limits;
 mod loaders;
 mod mutation;
+mod notifications;
 mod practices;
 mod query;
 mod reports;

@@ -521,6 +521,17 @@ impl MutationRoot {
         answer(ctx, actor, outcome).await
     }
 
+    /// The caller's own email notifications: the address (null: none) and the kinds turned off.
+    /// Any signed-in person; what each kind is sent about depends on their role.
+    async fn set_notifications(
+        &self,
+        ctx: &Context<'_>,
+        email: Option<String>,
+        off: Option<Vec<crate::notify::NotificationKind>>,
+    ) -> ApiResult<super::notifications::NotificationSettings> {
+        super::notifications::set_for_caller(ctx, email, off.unwrap_or_default()).await
+    }
+
     async fn flag_practice(&self, ctx: &Context<'_>, input: FlagPracticeInput) -> ApiResult<CasePayload> {
         let actor = require_command(ctx, "FlagPractice")?;
         let action = Action::FlagPractice {

@@ -29,6 +29,11 @@ impl QueryRoot {
         })
     }
 
+    /// The caller's email notifications: the address they go to and the kinds turned off.
+    async fn my_notifications(&self, ctx: &Context<'_>) -> ApiResult<super::notifications::NotificationSettings> {
+        super::notifications::of_caller(ctx).await
+    }
+
     /// Null if absent or not visible to the caller.
     async fn case(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<CaseNode>> {
         let actor = caller(ctx)?;

@@ -1,0 +1,71 @@
+//! Each person's own email notification settings.
+
+use async_graphql::{Context, SimpleObject};
+
+use super::{caller, state};
+use crate::error::{ApiError, ApiResult, IntoGraphql};
+use crate::notify::{self, NotificationKind};
+
+/// Where the caller's notifications go, and which kinds they turned off.
+#[derive(SimpleObject, Debug)]
+pub struct NotificationSettings {
+    /// Null: no emails.
+    pub email: Option<String>,
+    pub off: Vec<NotificationKind>,
+    /// The kinds someone in the caller's role is sent.
+    pub kinds_for_role: Vec<NotificationKind>,
+}
+
+fn kinds_for(role: caseledger_cases::Role) -> Vec<NotificationKind> {
+    use caseledger_cases::Role;
+    match role {
+        Role::Champion => vec![
+            NotificationKind::CaseReopened,
+            NotificationKind::DhuProblem,
+            NotificationKind::Deadline,
+        ],
+        Role::Dhu => vec![NotificationKind::AwaitingCheck],
+        Role::Icb => vec![NotificationKind::WeeklyDigest],
+        Role::Lmc | Role::Admin => Vec::new(),
+    }
+}
+
+pub async fn of_caller(ctx: &Context<'_>) -> ApiResult<NotificationSettings> {
+    let actor = caller(ctx)?;
+    let (email, muted) = notify::settings(state(ctx).store.pool(), actor.id.as_str())
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    Ok(NotificationSettings {
+        email,
+        off: muted.iter().filter_map(|kind| NotificationKind::parse(kind)).collect(),
+        kinds_for_role: kinds_for(actor.role),
+    })
+}
+
+pub async fn set_for_caller(
+    ctx: &Context<'_>,
+    email: Option<String>,
+    off: Vec<NotificationKind>,
+) -> ApiResult<NotificationSettings> {
+    let actor = caller(ctx)?;
+    let email = email.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+    if let Some(address) = &email
+        && (address.len() > 254 || !notify::valid_address(address))
+    {
+        return Err(ApiError::bad_input("email", "is not an email address")).gql();
+    }
+    let mut off = off;
+    off.dedup();
+    notify::set(
+        state(ctx).store.pool(),
+        actor.id.as_str(),
+        actor.role,
+        email.as_deref(),
+        &off,
+    )
+    .await
+    .map_err(ApiError::from)
+    .gql()?;
+    of_caller(ctx).await
+}
