@@ -196,6 +196,36 @@ async fn assert_accessible(client: &Client, page: &str) {
     assert!(violations.is_empty(), "{page}: {violations:#?}");
 }
 
+/// The current page at a phone's width (390 px): nothing wider than the screen (no sideways
+/// scrolling), and a screenshot; then back to the desktop width.
+async fn at_phone_width(client: &Client, name: &str) {
+    let (width, height) = client.get_window_size().await.unwrap();
+    client.set_window_size(390, 844).await.unwrap();
+    client.refresh().await.unwrap();
+    let overflow = client
+        .execute(
+            "const wide = [...document.querySelectorAll('body *')]
+                 .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+                 .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + '.' + [...e.classList].join('.'));
+             return { scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth, wide: wide.slice(0, 5) };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow["scroll"].as_i64() <= overflow["client"].as_i64(),
+        "{name} overflows sideways at 390 px: {overflow}"
+    );
+    screenshot(client, &format!("{name}-390")).await;
+    client
+        .set_window_size(
+            u32::try_from(width).unwrap_or(1280),
+            u32::try_from(height).unwrap_or(900),
+        )
+        .await
+        .unwrap();
+}
+
 async fn eventually(client: &Client, what: &str, check: impl AsyncFn(&Client) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
     while !check(client).await {
@@ -282,6 +312,16 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         // No summary: the page comes back with the error beside the field, what was typed kept.
         let error = wait_for(&client, "#contact-summary-error").await;
         assert!(error.text().await.unwrap().contains("Enter what was said"));
+        // The title says so first, and focus is on the summary of what went wrong.
+        assert!(client.title().await.unwrap().starts_with("Error: "));
+        let focused = client
+            .execute(
+                "return document.activeElement.classList.contains('nhsuk-error-summary')",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(focused, json!(true), "focus moves to the error summary");
         assert!(
             text_of(&client, ".nhsuk-error-summary")
                 .await
@@ -330,10 +370,13 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         assert!(text_of(&client, "main h1").await.contains("Remapped"));
         screenshot(&client, "case").await;
         assert_accessible(&client, "case").await;
+        at_phone_width(&client, "case").await;
         client.goto(&format!("{base}/champion")).await.unwrap();
         wait_for(&client, "#my-cases").await;
         assert!(text_of(&client, "#my-cases").await.contains("Wait for DHU to confirm"));
         screenshot(&client, "champion").await;
+        assert_accessible(&client, "champion").await;
+        at_phone_width(&client, "champion").await;
         sign_out(&client).await;
 
         // DHU: the case waits for its check; it confirms what it can see.
@@ -341,6 +384,7 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         assert!(text_of(&client, "#awaiting").await.contains(&practice));
         screenshot(&client, "dhu").await;
         assert_accessible(&client, "dhu").await;
+        at_phone_width(&client, "dhu").await;
         fill(&client, &format!("#visible-{case_id}"), &required).await;
         submit(&client, &format!("form[action='/cases/{case_id}/dhu-confirm'] button")).await;
         let field = format!("visible-{case_id}");
@@ -373,6 +417,7 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         wait_for(&client, "#trend-chart svg").await;
         screenshot(&client, "icb").await;
         assert_accessible(&client, "icb").await;
+        at_phone_width(&client, "icb").await;
 
         // The case list updates by itself when a new case arrives.
         client.goto(&format!("{base}/icb/cases")).await.unwrap();
@@ -398,6 +443,7 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         assert!(!page.contains(contact_name) && !page.contains("Walked through"));
         screenshot(&client, "lmc").await;
         assert_accessible(&client, "lmc").await;
+        at_phone_width(&client, "lmc").await;
         client.goto(&case_url).await.unwrap();
         wait_for(&client, "#timeline").await;
         let page = source(&client).await;

@@ -736,3 +736,40 @@ fn the_timeline_reads_in_words_and_uk_time() {
         assert!(!page.body.contains(raw), "{raw:?} still shown");
     }
 }
+
+#[test]
+fn every_page_has_the_nhs_frame_a_styled_404_and_error_titles() {
+    let service = Service::start();
+    let mut web = Web::new(&service);
+    // Anyone: the accessibility statement and privacy notice the footer links to.
+    for (path, heading) in [
+        ("/accessibility", "Accessibility statement for CaseLedger"),
+        ("/privacy", "Privacy notice"),
+    ] {
+        let page = web.get(path);
+        assert_eq!(page.status, 200, "{path}");
+        assert!(page.body.contains(heading), "{path}");
+    }
+    // Every unknown path: a page in the service's style, saying so, with a 404.
+    for path in ["/no-such-page", "/icb/nothing/here", "/cases"] {
+        let page = web.get(path);
+        assert_eq!(page.status, 404, "{path}");
+        assert!(page.body.contains("Page not found"), "{path}: {}", page.body);
+        assert!(page.body.contains("nhsuk-header"), "{path}");
+    }
+    web.sign_in("icb-assurance-1");
+    let page = web.get("/icb");
+    assert!(page.body.contains("href=\"/accessibility\"") && page.body.contains("href=\"/privacy\""));
+    assert!(
+        page.body.contains("/assets/nhsuk/assets/images/favicon.svg"),
+        "the frontend's favicon"
+    );
+    assert!(page.body.contains("<title>NHS</title>"), "the frontend's logo, named");
+    assert!(page.body.contains("<title>Assurance dashboard"));
+    let signed_in_404 = web.get("/nowhere");
+    assert!(signed_in_404.body.contains("Back to your start page"));
+    // A form that fails says so first in the title.
+    let csrf = hidden(&page.body, "_csrf");
+    let failed = web.post_file("/icb/import", &csrf, "report_date,ods_code\nnot,a,valid,extract\n");
+    assert!(failed.body.contains("<title>Error: "), "{}", failed.body);
+}

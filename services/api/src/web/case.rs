@@ -217,7 +217,7 @@ async fn render(
             }
         }
     };
-    (code, page(&title, Some(session), false, body)).into_response()
+    (code, page(&title, Some(session), body)).into_response()
 }
 
 fn reopen_reason(reason: &str) -> &'static str {

@@ -110,13 +110,15 @@ pub fn lines(chart: &Lines<'_>, points: &[Value]) -> Markup {
         details class="nhsuk-details" {
             summary class="nhsuk-details__summary" { span class="nhsuk-details__summary-text" { "The numbers in the chart" } }
             div class="nhsuk-details__text" {
-                table class="nhsuk-table" id={(chart.id) "-table"} {
-                    thead class="nhsuk-table__head" { tr { th scope="col" { (chart.date_heading) } @for (_, _, name) in series { th scope="col" class="nhsuk-table__header--numeric" { (name) } } } }
-                    tbody class="nhsuk-table__body" {
-                        @for point in points {
-                            tr class="nhsuk-table__row" {
-                                td class="nhsuk-table__cell" { (point[chart.date_key].as_str().unwrap_or("")) }
-                                @for (key, _, _) in series { td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (value(point, key)) } }
+                div class="cl-table-scroll" role="region" aria-label=(chart.title) tabindex="0" {
+                    table class="nhsuk-table" id={(chart.id) "-table"} {
+                        thead class="nhsuk-table__head" { tr { th scope="col" { (chart.date_heading) } @for (_, _, name) in series { th scope="col" class="nhsuk-table__header--numeric" { (name) } } } }
+                        tbody class="nhsuk-table__body" {
+                            @for point in points {
+                                tr class="nhsuk-table__row" {
+                                    td class="nhsuk-table__cell" { (point[chart.date_key].as_str().unwrap_or("")) }
+                                    @for (key, _, _) in series { td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (value(point, key)) } }
+                                }
                             }
                         }
                     }

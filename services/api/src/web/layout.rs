@@ -28,19 +28,26 @@ fn role_name(role: Role) -> &'static str {
 }
 
 /// A whole page. `live` marks pages whose main list refreshes when new events arrive.
-pub fn page(title: &str, session: Option<&Session>, live: bool, body: Markup) -> Markup {
+/// The NHS logo, as the NHS.UK frontend's header draws it (its template's path).
+const NHS_LOGO_PATH: &str = "M200 0v80H0V0h200Zm-27.5 5.5c-14.5 0-29 5-29 22 0 10.2 7.7 13.5 14.7 16.3l.7.3c5.4 2 10.1 3.9 10.1 8.4 0 6.5-8.5 7.5-14 7.5s-12.5-1.5-16-3.5L135 70c5.5 2 13.5 3.5 20 3.5 15.5 0 32-4.5 32-22.5 0-19.5-25.5-16.5-25.5-25.5 0-5.5 5.5-6.5 12.5-6.5a35 35 0 0 1 14.5 3l4-13.5c-4.5-2-12-3-20-3Zm-131 2h-22l-14 65H22l9-45h.5l13.5 45h21.5l14-65H64l-9 45h-.5l-13-45Zm63 0h-18l-13 65h17l6-28H117l-5.5 28H129l13.5-65H125L119.5 32h-20l5-24.5Z";
+
+/// A page (its list refreshes itself when it holds a `data-live` region). When its body holds an error summary (a form came back), the title starts "Error:"
+/// (a screen reader's first words) and the script moves focus to the summary.
+pub fn page(title: &str, session: Option<&Session>, body: Markup) -> Markup {
+    let failed = body.0.contains("nhsuk-error-summary");
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – CaseLedger – NHS" }
+                title { @if failed { "Error: " } (title) " – CaseLedger – NHS" }
+                link rel="icon" href="/assets/nhsuk/assets/images/favicon.ico" sizes="48x48";
+                link rel="icon" href="/assets/nhsuk/assets/images/favicon.svg" sizes="any" type="image/svg+xml";
+                link rel="apple-touch-icon" href="/assets/nhsuk/assets/images/nhsuk-icon-180.png";
                 link rel="stylesheet" href="/assets/nhsuk/nhsuk-frontend.min.css";
                 link rel="stylesheet" href="/static/app.css";
-                @if live {
-                    script src="/static/app.js" defer {}
-                }
+                script src="/static/app.js" defer {}
             }
             body {
                 a class="nhsuk-skip-link" href="#maincontent" { "Skip to main content" }
@@ -48,9 +55,9 @@ pub fn page(title: &str, session: Option<&Session>, live: bool, body: Markup) ->
                     div class="nhsuk-header__container nhsuk-width-container" {
                         div class="nhsuk-header__service" {
                             a class="nhsuk-header__service-logo" href="/" {
-                                svg class="nhsuk-header__logo" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 80 32" height="32" width="80" aria-label="NHS" role="img" focusable="false" {
-                                    rect width="80" height="32" fill="#fff" {}
-                                    text x="40" y="25" text-anchor="middle" font-family="Arial, sans-serif" font-weight="bold" font-style="italic" font-size="24" fill="#005eb8" { "NHS" }
+                                svg class="nhsuk-header__logo" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 80" height="40" width="100" aria-label="NHS" role="img" focusable="false" {
+                                    title { "NHS" }
+                                    path fill="currentcolor" d=(NHS_LOGO_PATH) {}
                                 }
                                 span class="nhsuk-header__service-name" { "CaseLedger" }
                             }
@@ -94,9 +101,14 @@ pub fn page(title: &str, session: Option<&Session>, live: bool, body: Markup) ->
                         (body)
                     }
                 }
-                footer role="contentinfo" {
-                    div class="nhsuk-footer" {
-                        div class="nhsuk-width-container" {
+                footer class="nhsuk-footer" role="contentinfo" {
+                    div class="nhsuk-width-container" {
+                        h2 class="nhsuk-u-visually-hidden" { "Support links" }
+                        div class="nhsuk-footer__meta" {
+                            ul class="nhsuk-footer__list" {
+                                li class="nhsuk-footer__list-item" { a class="nhsuk-footer__list-item-link" href="/accessibility" { "Accessibility statement" } }
+                                li class="nhsuk-footer__list-item" { a class="nhsuk-footer__list-item-link" href="/privacy" { "Privacy notice" } }
+                            }
                             p class="nhsuk-body-s" { "CaseLedger: NHS 111 direct booking slots, supported not sanctioned." }
                         }
                     }

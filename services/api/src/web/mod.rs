@@ -152,6 +152,8 @@ pub fn router(state: WebState) -> Router {
         .route("/cases/{id}", get(case::show))
         .route("/cases/{id}/{action}", post(case::act))
         .route("/live", get(live::events))
+        .route("/accessibility", get(accessibility))
+        .route("/privacy", get(privacy))
         .route(
             "/static/app.css",
             get(|| static_file("text/css", include_str!("../../web/static/app.css"))),
@@ -165,8 +167,70 @@ pub fn router(state: WebState) -> Router {
             "/assets/images",
             tower_http::services::ServeDir::new(assets.join("assets/images")),
         )
+        .fallback(not_found)
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
+}
+
+/// The signed-in person, if any (for pages anyone may open).
+async fn maybe_signed_in(state: &WebState, headers: &HeaderMap) -> Option<Session> {
+    state.0.sessions.load(headers).await.ok().flatten()
+}
+
+/// Any path the service does not have: a page saying so, in the service's own style.
+async fn not_found(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let session = maybe_signed_in(&state, &headers).await;
+    problem(
+        StatusCode::NOT_FOUND,
+        session.as_ref(),
+        "Page not found",
+        "If you typed the web address, check it is correct. If you pasted the web address, check you copied \
+         the entire address.",
+    )
+}
+
+async fn accessibility(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let session = maybe_signed_in(&state, &headers).await;
+    let body = html! {
+        h1 { "Accessibility statement for CaseLedger" }
+        p { "CaseLedger is used by NHS staff: Integrated Care Board assurance, the Local Medical Committee, the NHS 111 provider and Digital Champions. We want as many people as possible to be able to use it." }
+        p { "You should be able to:" }
+        ul {
+            li { "change colours, contrast levels and fonts using your browser or device settings" }
+            li { "zoom in up to 400% without the text spilling off the screen" }
+            li { "use every page and form with a keyboard, and with JavaScript turned off" }
+            li { "use every page with a screen reader: each chart has its numbers in a table beside it" }
+            li { "use every page on a phone, 390 pixels wide" }
+        }
+        h2 { "How we test it" }
+        p { "Every main page of each party is checked automatically with axe-core (WCAG 2.2 AA rules) in a real browser, at desktop and phone widths, on every change to the service." }
+        h2 { "Reporting accessibility problems" }
+        p { "If you find a problem, tell your organisation's CaseLedger administrator, who will pass it to the team that runs the service. We aim to reply within 5 working days." }
+        h2 { "Enforcement procedure" }
+        p { "The Equality and Human Rights Commission (EHRC) is responsible for enforcing the Public Sector Bodies (Websites and Mobile Applications) (No. 2) Accessibility Regulations 2018. If you are not happy with how we respond to your complaint, contact the Equality Advisory and Support Service (EASS)." }
+    };
+    layout::page("Accessibility statement", session.as_ref(), body).into_response()
+}
+
+async fn privacy(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let session = maybe_signed_in(&state, &headers).await;
+    let body = html! {
+        h1 { "Privacy notice" }
+        p { "CaseLedger records how GP practices are supported to offer the NHS 111 appointment slots their contract requires. It holds no patient data." }
+        h2 { "What we hold about people" }
+        ul {
+            li { "your NHS identity (who you are and your role), to sign you in and to record who did what" }
+            li { "the names of practice staff contacted, and notes and other free text about a case, written by the people who work it" }
+            li { "your email address and the notifications you want, if you give them" }
+        }
+        h2 { "Who sees it" }
+        p { "Each party sees only what its role needs: contact names reach only Digital Champions; notes and free text never reach the LMC, and reach the NHS 111 provider only where it wrote them." }
+        h2 { "How long we keep it, and erasure" }
+        p { "Contact names and free text are stored encrypted with a key for each case. When someone asks to be forgotten, or when the retention period set for closed cases ends, the case's key is destroyed: that personal data can then never be read again, by anyone, while the record of what was done and when stays." }
+        h2 { "Your rights" }
+        p { "You can ask for the personal data held about you, and for it to be corrected or erased, through your organisation's data protection officer." }
+    };
+    layout::page("Privacy notice", session.as_ref(), body).into_response()
 }
 
 async fn static_file(content_type: &'static str, body: &'static str) -> Response {
@@ -222,7 +286,7 @@ fn problem(status: StatusCode, session: Option<&Session>, title: &str, detail: &
             p { a href=(home_of(session.actor.role).0) { "Back to your start page" } }
         }
     };
-    (status, layout::page(title, session, false, body)).into_response()
+    (status, layout::page(title, session, body)).into_response()
 }
 
 fn internal(session: Option<&Session>, error: impl std::fmt::Display) -> Response {
@@ -349,7 +413,7 @@ async fn sign_in_page(State(state): State<WebState>, headers: HeaderMap) -> Resp
         &token,
         Some(std::time::Duration::from_secs(3600)),
     );
-    ([(SET_COOKIE, cookie)], layout::page("Sign in", None, false, body)).into_response()
+    ([(SET_COOKIE, cookie)], layout::page("Sign in", None, body)).into_response()
 }
 
 /// Development sign-in: the CSRF token of the sign-in page's cookie must come back in the form.

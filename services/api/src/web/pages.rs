@@ -227,7 +227,7 @@ pub async fn champion(
             }
         }
     };
-    page("My caseload", Some(&session), true, body).into_response()
+    page("My caseload", Some(&session), body).into_response()
 }
 
 pub async fn dhu(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
@@ -313,7 +313,7 @@ pub async fn dhu(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
         }
         (super::reports::report_form(&session, &[], &[]))
     };
-    page("Visibility checks", Some(&session), true, body).into_response()
+    page("Visibility checks", Some(&session), body).into_response()
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -508,17 +508,19 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
             h2 class="nhsuk-heading-m" { "Time to compliance" }
             (charts::histogram(&weeks_to_compliance))
             h2 class="nhsuk-heading-m" { "By place" }
-            table class="nhsuk-table" id="by-place" {
-                thead class="nhsuk-table__head" { tr { th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Open cases" } th scope="col" class="nhsuk-table__header--numeric" { "Compliant cases" } th scope="col" class="nhsuk-table__header--numeric" { "Within 8 weeks" } th scope="col" class="nhsuk-table__header--numeric" { "Median days" } th scope="col" class="nhsuk-table__header--numeric" { "Practices below requirement" } } }
-                tbody class="nhsuk-table__body" {
-                    @for place in s["byPlace"].as_array().into_iter().flatten() {
-                        tr class="nhsuk-table__row" {
-                            td class="nhsuk-table__cell" { a href={"/icb/cases?place=" (urlencode(place["place"].as_str().unwrap_or("")))} { (place["place"].as_str().unwrap_or("")) } }
-                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["openCases"])) }
-                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["compliantCases"])) }
-                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (within(&place["compliantWithinDays"])) }
-                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (place["medianDaysToCompliance"].as_f64().map_or_else(|| "–".into(), |d| format!("{d:.1}"))) }
-                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["nonCompliantPractices"])) }
+            div class="cl-table-scroll" role="region" aria-label="By place" tabindex="0" {
+                table class="nhsuk-table" id="by-place" {
+                    thead class="nhsuk-table__head" { tr { th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Open cases" } th scope="col" class="nhsuk-table__header--numeric" { "Compliant cases" } th scope="col" class="nhsuk-table__header--numeric" { "Within 8 weeks" } th scope="col" class="nhsuk-table__header--numeric" { "Median days" } th scope="col" class="nhsuk-table__header--numeric" { "Practices below requirement" } } }
+                    tbody class="nhsuk-table__body" {
+                        @for place in s["byPlace"].as_array().into_iter().flatten() {
+                            tr class="nhsuk-table__row" {
+                                td class="nhsuk-table__cell" { a href={"/icb/cases?place=" (urlencode(place["place"].as_str().unwrap_or("")))} { (place["place"].as_str().unwrap_or("")) } }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["openCases"])) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["compliantCases"])) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (within(&place["compliantWithinDays"])) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (place["medianDaysToCompliance"].as_f64().map_or_else(|| "–".into(), |d| format!("{d:.1}"))) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["nonCompliantPractices"])) }
+                            }
                         }
                     }
                 }
@@ -533,7 +535,7 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
         h2 class="nhsuk-heading-m" { "Assurance report" }
         p { a href="/icb/report.csv" download="" { "Download the assurance report (CSV)" } }
     };
-    page("Assurance dashboard", Some(&session), true, body).into_response()
+    page("Assurance dashboard", Some(&session), body).into_response()
 }
 
 /// The PCNs, those with most practices below the requirement and most open cases first (the
@@ -541,18 +543,20 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
 fn pcn_table(pcns: &Value) -> Markup {
     let pcns: Vec<&Value> = pcns.as_array().into_iter().flatten().take(20).collect();
     html! {
-        table class="nhsuk-table" id="by-pcn" {
-            thead class="nhsuk-table__head" { tr { th scope="col" { "PCN" } th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Practices below requirement" } th scope="col" class="nhsuk-table__header--numeric" { "Open cases" } th scope="col" class="nhsuk-table__header--numeric" { "Compliant cases" } th scope="col" class="nhsuk-table__header--numeric" { "Practices" } } }
-            tbody class="nhsuk-table__body" {
-                @for pcn in pcns {
-                    @let code = pcn["pcnCode"].as_str().unwrap_or("");
-                    tr class="nhsuk-table__row" {
-                        td class="nhsuk-table__cell" { a href={"/icb/cases?pcn=" (urlencode(code))} { (pcn["pcnName"].as_str().unwrap_or(code)) } " " span class="nhsuk-body-s cl-muted" { (code) } }
-                        td class="nhsuk-table__cell" { (pcn["place"].as_str().unwrap_or("")) }
-                        td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&pcn["nonCompliantPractices"])) }
-                        td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&pcn["openCases"])) }
-                        td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&pcn["compliantCases"])) }
-                        td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&pcn["practices"])) }
+        div class="cl-table-scroll" role="region" aria-label="By PCN" tabindex="0" {
+            table class="nhsuk-table" id="by-pcn" {
+                thead class="nhsuk-table__head" { tr { th scope="col" { "PCN" } th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Practices below requirement" } th scope="col" class="nhsuk-table__header--numeric" { "Open cases" } th scope="col" class="nhsuk-table__header--numeric" { "Compliant cases" } th scope="col" class="nhsuk-table__header--numeric" { "Practices" } } }
+                tbody class="nhsuk-table__body" {
+                    @for pcn in pcns {
+                        @let code = pcn["pcnCode"].as_str().unwrap_or("");
+                        tr class="nhsuk-table__row" {
+                            td class="nhsuk-table__cell" { a href={"/icb/cases?pcn=" (urlencode(code))} { (pcn["pcnName"].as_str().unwrap_or(code)) } " " span class="nhsuk-body-s cl-muted" { (code) } }
+                            td class="nhsuk-table__cell" { (pcn["place"].as_str().unwrap_or("")) }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&pcn["nonCompliantPractices"])) }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&pcn["openCases"])) }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&pcn["compliantCases"])) }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&pcn["practices"])) }
+                        }
                     }
                 }
             }
@@ -587,16 +591,18 @@ fn attention(data: &Value) -> Markup {
         h2 class="nhsuk-heading-m" { "Counts that disagree" }
         @if disagreeing.is_empty() { p id="disagreeing-practices" { "The practices, DHU and the dashboard agree everywhere." } }
         @else {
-            table class="nhsuk-table" id="disagreeing-practices" {
-                thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" class="nhsuk-table__header--numeric" { "Required" } th scope="col" class="nhsuk-table__header--numeric" { "Configured" } th scope="col" class="nhsuk-table__header--numeric" { "Seen by DHU" } th scope="col" class="nhsuk-table__header--numeric" { "Dashboard" } } }
-                tbody class="nhsuk-table__body" {
-                    @for p in &disagreeing {
-                        tr class="nhsuk-table__row" {
-                            td class="nhsuk-table__cell" { a href={"/practices/" (p["odsCode"].as_str().unwrap_or(""))} { (p["name"].as_str().unwrap_or("")) } }
-                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&p["counts"]["requiredSlots"])) }
-                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (slots(p, "configured")) }
-                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (slots(p, "seenByDhu")) }
-                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (slots(p, "dashboard")) }
+            div class="cl-table-scroll" role="region" aria-label="Counts that disagree" tabindex="0" {
+                table class="nhsuk-table" id="disagreeing-practices" {
+                    thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" class="nhsuk-table__header--numeric" { "Required" } th scope="col" class="nhsuk-table__header--numeric" { "Configured" } th scope="col" class="nhsuk-table__header--numeric" { "Seen by DHU" } th scope="col" class="nhsuk-table__header--numeric" { "Dashboard" } } }
+                    tbody class="nhsuk-table__body" {
+                        @for p in &disagreeing {
+                            tr class="nhsuk-table__row" {
+                                td class="nhsuk-table__cell" { a href={"/practices/" (p["odsCode"].as_str().unwrap_or(""))} { (p["name"].as_str().unwrap_or("")) } }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&p["counts"]["requiredSlots"])) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (slots(p, "configured")) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (slots(p, "seenByDhu")) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (slots(p, "dashboard")) }
+                            }
                         }
                     }
                 }
@@ -819,7 +825,7 @@ pub async fn icb_cases(
             }
         }
     };
-    page("Cases", Some(&session), true, body).into_response()
+    page("Cases", Some(&session), body).into_response()
 }
 
 pub async fn import(
@@ -879,14 +885,16 @@ pub async fn import(
             (error_summary("The extract was not imported", &[(None, format!("{total} problems were found; nothing was applied. Correct the file and upload it again."))]))
             @if total > errors.len() as u64 { p { "The first " (errors.len()) " are listed." } }
             h1 { "Problems in the extract" }
-            table class="nhsuk-table" id="import-errors" {
-                thead class="nhsuk-table__head" { tr { th scope="col" { "Line" } th scope="col" { "Column" } th scope="col" { "Problem" } } }
-                tbody class="nhsuk-table__body" {
-                    @for error in &errors {
-                        tr class="nhsuk-table__row" {
-                            td class="nhsuk-table__cell" { (count(&error["line"])) }
-                            td class="nhsuk-table__cell" { (error["column"].as_str().unwrap_or("–")) }
-                            td class="nhsuk-table__cell" { (error["message"].as_str().unwrap_or("")) }
+            div class="cl-table-scroll" role="region" aria-label="Problems in the extract" tabindex="0" {
+                table class="nhsuk-table" id="import-errors" {
+                    thead class="nhsuk-table__head" { tr { th scope="col" { "Line" } th scope="col" { "Column" } th scope="col" { "Problem" } } }
+                    tbody class="nhsuk-table__body" {
+                        @for error in &errors {
+                            tr class="nhsuk-table__row" {
+                                td class="nhsuk-table__cell" { (count(&error["line"])) }
+                                td class="nhsuk-table__cell" { (error["column"].as_str().unwrap_or("–")) }
+                                td class="nhsuk-table__cell" { (error["message"].as_str().unwrap_or("")) }
+                            }
                         }
                     }
                 }
@@ -895,7 +903,7 @@ pub async fn import(
         }
         p { a href="/icb" { "Back to the dashboard" } }
     };
-    (status, page("Dashboard extract", Some(&session), false, body)).into_response()
+    (status, page("Dashboard extract", Some(&session), body)).into_response()
 }
 
 fn bad_upload(session: &Session, message: &str) -> Response {
@@ -906,7 +914,7 @@ fn bad_upload(session: &Session, message: &str) -> Response {
     };
     (
         StatusCode::UNPROCESSABLE_ENTITY,
-        page("Dashboard extract", Some(session), false, body),
+        page("Dashboard extract", Some(session), body),
     )
         .into_response()
 }
@@ -1105,5 +1113,5 @@ pub async fn lmc(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
             }
         }
     };
-    page("Oversight", Some(&session), true, body).into_response()
+    page("Oversight", Some(&session), body).into_response()
 }

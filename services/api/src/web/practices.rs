@@ -100,15 +100,17 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, 
                 p { "One count is below the requirement of " (p["counts"]["requiredSlots"]) " a day while another meets it: what the practice configured, what DHU sees and the dashboard do not match." }
             }
         }
-        table class="nhsuk-table" id="counts" {
-            thead class="nhsuk-table__head" { tr { th scope="col" { "Count" } th scope="col" class="nhsuk-table__header--numeric" { "Slots a day" } th scope="col" { "As of" } } }
-            tbody class="nhsuk-table__body" {
-                @for (key, label) in COUNTS {
-                    @let count = &p["counts"][key];
-                    tr class="nhsuk-table__row" {
-                        td class="nhsuk-table__cell" { (label) }
-                        td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count["slots"].as_i64().map_or_else(|| "–".into(), |n| n.to_string())) }
-                        td class="nhsuk-table__cell" { (if count.is_null() { "never".into() } else { date(&count["at"]) }) }
+        div class="cl-table-scroll" role="region" aria-label="Counts" tabindex="0" {
+            table class="nhsuk-table" id="counts" {
+                thead class="nhsuk-table__head" { tr { th scope="col" { "Count" } th scope="col" class="nhsuk-table__header--numeric" { "Slots a day" } th scope="col" { "As of" } } }
+                tbody class="nhsuk-table__body" {
+                    @for (key, label) in COUNTS {
+                        @let count = &p["counts"][key];
+                        tr class="nhsuk-table__row" {
+                            td class="nhsuk-table__cell" { (label) }
+                            td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count["slots"].as_i64().map_or_else(|| "–".into(), |n| n.to_string())) }
+                            td class="nhsuk-table__cell" { (if count.is_null() { "never".into() } else { date(&count["at"]) }) }
+                        }
                     }
                 }
             }
@@ -122,7 +124,7 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, 
         h2 class="nhsuk-heading-m" { "DHU reports" }
         (reports(p))
     };
-    page(name, Some(&session), false, body).into_response()
+    page(name, Some(&session), body).into_response()
 }
 
 fn row(key: &str, value: &str) -> Markup {

@@ -109,7 +109,7 @@ pub async fn report(
             };
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                page("Report a problem", Some(&session), false, body),
+                page("Report a problem", Some(&session), body),
             )
                 .into_response()
         }

@@ -1,3 +1,11 @@
+// A form that came back with errors: focus the error summary, so a screen reader reads it first
+// and a keyboard user starts there (as the NHS.UK frontend's error summary does).
+(function () {
+  "use strict";
+  var summary = document.querySelector(".nhsuk-error-summary");
+  if (summary) summary.focus();
+})();
+
 // Progressive enhancement: when a case this person may see changes, refresh the page's live list
 // (the element with data-live) from the server. Without JavaScript the page works as it is.
 (function () {
