@@ -140,6 +140,18 @@ async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
 }
 
+/// Opens the folded form `slug` (every form but the next action's is folded away on a case page).
+async fn unfold(client: &Client, slug: &str) {
+    let summary = format!("details:has(#form-{slug}) > summary");
+    client
+        .find(Locator::Css(&summary))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn fill(client: &Client, css: &str, text: &str) {
     let field = client.find(Locator::Css(css)).await.unwrap();
     field.clear().await.unwrap();
@@ -339,7 +351,23 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         wait_for(&client, ".cl-done").await;
         assert!(text_of(&client, "#timeline").await.contains("Practice contacted"));
 
+        // The page leads with the next step (the root cause), one primary form; the rest are folded.
+        assert!(text_of(&client, "#next-action").await.contains("Next step"));
+        assert!(
+            text_of(&client, "#form-root-cause")
+                .await
+                .contains("Record the root cause")
+        );
+        let primary = client
+            .execute(
+                "return document.querySelectorAll('#actions button.nhsuk-button:not(.nhsuk-button--secondary)').length",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(primary, json!(1), "one primary action");
         // Someone else writes while the champion types: a conflict, shown with what changed.
+        unfold(&client, "guidance").await;
         fill(&client, "#guidance-guide", "111 direct booking guide").await;
         let note = service.graphql(
             Some(&icb_token),
@@ -363,6 +391,7 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         submit(&client, "#form-guidance button").await;
         wait_for(&client, ".cl-done").await;
 
+        unfold(&client, "remap").await;
         click(&client, "label[for='remap-changes-MAKE_SLOT_TYPE_EXTERNAL']").await;
         fill(&client, "#remap-slotsPerDayConfigured", &required).await;
         submit(&client, "#form-remap button").await;

@@ -773,3 +773,68 @@ fn every_page_has_the_nhs_frame_a_styled_404_and_error_titles() {
     let failed = web.post_file("/icb/import", &csrf, "report_date,ods_code\nnot,a,valid,extract\n");
     assert!(failed.body.contains("<title>Error: "), "{}", failed.body);
 }
+
+#[test]
+fn a_case_page_leads_with_the_next_step_and_says_whose_case_it_is() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let bryn = service.token("champion", "dc-bryn");
+    let (case_id, _) = seeded(&service, &icb);
+    let path = format!("/cases/{case_id}");
+    let primaries = |body: &str| body.matches("class=\"nhsuk-button\" type=\"submit\"").count();
+
+    // The ICB, on an unassigned case: assign it, picking from the champions the service knows.
+    let other = service.graphql(
+        Some(&icb),
+        "{ icb { cases(first: 2) { edges { node { id } } } } }",
+        json!({}),
+    )["data"]["icb"]["cases"]["edges"][1]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let taken = service.graphql(
+        Some(&bryn),
+        "mutation($id: ID!) { assignCase(input: { caseId: $id, championId: \"dc-bryn\" }) { revision } }",
+        json!({ "id": other }),
+    );
+    assert!(taken["errors"].is_null(), "{taken}");
+    let mut web = Web::new(&service);
+    web.sign_in("icb-assurance-1");
+    let page = web.get(&path);
+    let next = page.body.split("id=\"next-action\"").nth(1).unwrap();
+    assert!(next.contains("Assign to a champion"), "the next step leads");
+    assert_eq!(primaries(&page.body), 1, "one primary form");
+    assert!(
+        page.body
+            .contains("<datalist id=\"known-champions\"><option value=\"dc-bryn\">"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("list=\"known-champions\""));
+    assert!(
+        page.body
+            .contains("<details class=\"nhsuk-details cl-action-details\">"),
+        "the rest folded"
+    );
+
+    // A champion on a case another holds: told so plainly, and no step leads.
+    let mut amira = Web::new(&service);
+    amira.sign_in("dc-amira");
+    let page = amira.get(&format!("/cases/{other}"));
+    assert!(page.body.contains("Not your case"));
+    assert!(
+        page.body
+            .contains("This case is assigned to <strong>dc-bryn</strong>, not you.")
+    );
+    assert_eq!(primaries(&page.body), 0);
+    // On an unassigned case, taking it is the next step.
+    let page = amira.get(&path);
+    assert!(
+        page.body
+            .split("id=\"next-action\"")
+            .nth(1)
+            .unwrap()
+            .contains("Take this case")
+    );
+    assert!(!page.body.contains("Not your case"));
+}

@@ -21,8 +21,8 @@ use uuid::Uuid;
 mod queries;
 
 pub use queries::{
-    CaseFilter, Cursor, Page, awaiting_dhu, by_id, by_practice, contract_reviews, count, list, open_dhu_issues,
-    open_statuses, page,
+    CaseFilter, Cursor, Page, awaiting_dhu, by_id, by_practice, contract_reviews, count, known_champions, list,
+    open_dhu_issues, open_statuses, page,
 };
 
 pub const NAME: &str = "case_view";

@@ -136,6 +136,15 @@ pub struct IcbView {
 
 #[Object]
 impl IcbView {
+    /// The champions the service knows (who hold or held a case, or set up notifications), by id:
+    /// whom the ICB may assign a case to.
+    async fn champions(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        case_view::known_champions(state(ctx).store.pool())
+            .await
+            .map_err(ApiError::from)
+            .gql()
+    }
+
     /// The report date of the latest dashboard extract imported: what the observed figures are as
     /// at (null before the first).
     async fn data_as_at(&self, ctx: &Context<'_>) -> ApiResult<Option<Date>> {

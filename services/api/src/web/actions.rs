@@ -23,6 +23,9 @@ pub enum Kind {
     Choices(&'static [(&'static str, &'static str)]),
     /// The signed-in actor's own id (a champion assigning a case to themself).
     SelfId,
+    /// A champion's id: typed, or picked from the champions the service knows (the page's
+    /// `known-champions` list).
+    Champion,
 }
 
 #[derive(Debug)]
@@ -170,7 +173,13 @@ pub static ACTIONS: &[Action] = &[
         title: "Assign to a champion",
         button: "Assign",
         only: Some(&[Role::Icb]),
-        fields: &[field("championId", "Champion's id", Kind::Text, true)],
+        fields: &[Field {
+            name: "championId",
+            label: "Champion",
+            hint: Some("Pick from the champions the service knows, or type a new champion's id."),
+            kind: Kind::Champion,
+            required: true,
+        }],
         useful: always,
     },
     Action {
@@ -466,7 +475,36 @@ pub fn input_id(action: &Action, field: &str) -> String {
 }
 
 /// The form of `action` for a case at `revision`, with what was typed before, if anything.
-pub fn form(action: &Action, case_id: &str, revision: i64, session: &Session, submitted: Option<&Submitted>) -> Markup {
+/// The form that moves `case` on for `role`, when one does: what the page leads with.
+pub fn next_for(role: Role, case: &Value, mine: bool) -> Option<&'static str> {
+    let status = case["status"].as_str().unwrap_or("");
+    let unassigned = case["assignedTo"].is_null();
+    let no_causes = case["rootCauses"].as_array().is_none_or(Vec::is_empty);
+    let dhu_problem = case["dhuShortfall"].is_object() || case["openDhuIssue"] == true;
+    match (role, status) {
+        (Role::Champion, _) if unassigned && !matches!(status, "COMPLIANT" | "CLOSED") => Some("assign"),
+        (Role::Champion, _) if !mine => None,
+        (Role::Champion, "FLAGGED") => Some("contact"),
+        (Role::Champion, "CONTACTED") if no_causes => Some("root-cause"),
+        (Role::Champion, "CONTACTED") => Some("remap"),
+        (Role::Champion, "REMAPPED") if dhu_problem => Some("remap"),
+        (Role::Dhu, "REMAPPED") if !dhu_problem => Some("dhu-confirm"),
+        (Role::Icb, _) if unassigned && !matches!(status, "COMPLIANT" | "CLOSED") => Some("assign-champion"),
+        (Role::Icb, "DHU_CONFIRMED") => Some("confirm-compliance"),
+        (Role::Icb, "COMPLIANT") => Some("close"),
+        _ => None,
+    }
+}
+
+/// A form; `primary` for the one the page leads with (the others are secondary and folded).
+pub fn form(
+    action: &Action,
+    case_id: &str,
+    revision: i64,
+    session: &Session,
+    submitted: Option<&Submitted>,
+    primary: bool,
+) -> Markup {
     let blank = Submitted::default();
     let submitted = submitted.unwrap_or(&blank);
     html! {
@@ -485,7 +523,7 @@ pub fn form(action: &Action, case_id: &str, revision: i64, session: &Session, su
                     }
                 }
             }
-            button class="nhsuk-button nhsuk-button--secondary" type="submit" data-module="nhsuk-button" { (action.button) }
+            button class={"nhsuk-button" @if !primary { " nhsuk-button--secondary" }} type="submit" data-module="nhsuk-button" { (action.button) }
         }
     }
 }
@@ -548,6 +586,11 @@ fn field_markup(action: &Action, field: &Field, submitted: &Submitted) -> Markup
                     label class="nhsuk-label" for=(id) { (label) }
                     (messages(field, error, &hint_id, &error_id))
                     input class={"nhsuk-input nhsuk-input--width-4" @if error.is_some() { " nhsuk-input--error" }} id=(id) name=(field.name) type="text" inputmode="numeric" value=(value) aria-describedby=[described.clone()];
+                }
+                Kind::Champion => {
+                    label class="nhsuk-label" for=(id) { (label) }
+                    (messages(field, error, &hint_id, &error_id))
+                    input class={"nhsuk-input nhsuk-input--width-20" @if error.is_some() { " nhsuk-input--error" }} id=(id) name=(field.name) type="text" value=(value) list="known-champions" autocomplete="off" aria-describedby=[described];
                 }
                 Kind::Text | Kind::SelfId => {
                     label class="nhsuk-label" for=(id) { (label) }
@@ -623,7 +666,7 @@ pub fn input(
                 }
                 None => None,
             },
-            Kind::Text | Kind::LongText => given.map(|v| json!(v)),
+            Kind::Text | Kind::LongText | Kind::Champion => given.map(|v| json!(v)),
         };
         match parsed {
             Some(parsed) => {

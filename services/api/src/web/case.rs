@@ -97,6 +97,19 @@ async fn render(
     .await
     .map(|data| data["practice"]["counts"].clone())
     .unwrap_or_default();
+    // Whom the ICB may assign the case to.
+    let champions: Vec<String> = if matches!(
+        session.actor.role,
+        caseledger_cases::Role::Icb | caseledger_cases::Role::Admin
+    ) {
+        query(state, session, ids, "{ icb { champions } }", json!({}))
+            .await
+            .ok()
+            .and_then(|data| serde_json::from_value(data["icb"]["champions"].clone()).ok())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let code = failure.as_ref().map_or(StatusCode::OK, |f| f.status);
     let body = html! {
         @if let Some(failure) = &failure {
@@ -194,16 +207,43 @@ async fn render(
                 }
             }
             div class="nhsuk-grid-column-one-half" id="actions" {
+                @let role = session.actor.role;
                 @let mine = case["assignedTo"].as_str() == Some(session.actor.id.as_str());
-                @let offered: Vec<&Action> = actions::offered(session.actor.role, case)
+                @let offered: Vec<&Action> = actions::offered(role, case)
                     .filter(|action| !(mine && action.slug == "assign"))
                     .collect();
-                @if !offered.is_empty() {
-                    h2 class="nhsuk-heading-m" { "Record what happened" }
+                @let next = actions::next_for(role, case, mine)
+                    .and_then(|slug| offered.iter().copied().find(|action| action.slug == slug));
+                @if role == caseledger_cases::Role::Champion && !mine {
+                    @if let Some(holder) = case["assignedTo"].as_str() {
+                        div class="nhsuk-warning-callout" id="not-yours" {
+                            h2 class="nhsuk-warning-callout__label" { span role="text" { span class="nhsuk-u-visually-hidden" { "Important: " } "Not your case" } }
+                            p { "This case is assigned to " strong { (holder) } ", not you. Ask the ICB if it should be yours." }
+                        }
+                    }
                 }
-                @for action in offered {
+                @if offered.iter().any(|action| action.slug == "assign-champion") {
+                    datalist id="known-champions" {
+                        @for champion in &champions { option value=(champion) {} }
+                    }
+                }
+                @if let Some(action) = next {
+                    h2 class="nhsuk-heading-m" id="next-action" { "Next step" }
                     @let submitted = failure.as_ref().filter(|f| f.action.slug == action.slug).map(|f| &f.submitted);
-                    (actions::form(action, id, revision, session, submitted))
+                    (actions::form(action, id, revision, session, submitted, true))
+                }
+                @let others: Vec<&Action> = offered.iter().copied().filter(|action| next.is_none_or(|n| n.slug != action.slug)).collect();
+                @if !others.is_empty() {
+                    h2 class="nhsuk-heading-m" { @if next.is_some() { "Or record something else" } @else { "Record what happened" } }
+                }
+                @for action in others {
+                    @let submitted = failure.as_ref().filter(|f| f.action.slug == action.slug).map(|f| &f.submitted);
+                    details class="nhsuk-details cl-action-details" open[submitted.is_some()] {
+                        summary class="nhsuk-details__summary" { span class="nhsuk-details__summary-text" { (action.title) } }
+                        div class="nhsuk-details__text" {
+                            (actions::form(action, id, revision, session, submitted, false))
+                        }
+                    }
                 }
                 @if session.actor.role == caseledger_cases::Role::Lmc {
                     (inset(html! { "The LMC's view is read-only." }))
