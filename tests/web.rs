@@ -609,7 +609,11 @@ fn the_icb_erases_a_cases_personal_data_from_its_page_after_confirming() {
     // Without the confirmation nothing is erased, and the form says why.
     let unconfirmed = web.post(&erase, &[("_csrf", &csrf), reason, ("commandId", "erase-1")]);
     assert_eq!(unconfirmed.status, 422, "{}", unconfirmed.body);
-    assert!(unconfirmed.body.contains("Choose"), "{}", unconfirmed.body);
+    assert!(
+        unconfirmed.body.contains("Tick the box to confirm"),
+        "{}",
+        unconfirmed.body
+    );
     assert!(amira.get(&page_path).body.contains("Zebedee Quartermain"));
     let forged = web.post(&erase, &[("_csrf", "forged"), reason, ("confirm", "yes")]);
     assert_eq!(forged.status, 403);
@@ -837,4 +841,82 @@ fn a_case_page_leads_with_the_next_step_and_says_whose_case_it_is() {
             .contains("Take this case")
     );
     assert!(!page.body.contains("Not your case"));
+}
+
+#[test]
+fn escalation_is_confirmed_shown_on_the_status_and_timeline_and_the_decision_is_prefilled() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let champion = service.token("champion", "dc-amira");
+    let dhu = service.token("dhu", "dhu-liaison-1");
+    let (case_id, required) = seeded(&service, &icb);
+    for (token, mutation) in [
+        (
+            &champion,
+            "mutation($id: ID!) { assignCase(input: { caseId: $id, championId: \"dc-amira\" }) { revision } }"
+                .to_string(),
+        ),
+        (
+            &champion,
+            format!(
+                "mutation($id: ID!) {{ recordRemap(input: {{ caseId: $id, changes: [ADD_SLOTS], slotsPerDayConfigured: {required} }}) {{ revision }} }}"
+            ),
+        ),
+        (
+            &dhu,
+            format!(
+                "mutation($id: ID!) {{ confirmDhuVisibility(input: {{ caseId: $id, visibleSlotsPerDay: {} }}) {{ revision }} }}",
+                required + 1
+            ),
+        ),
+    ] {
+        let done = service.graphql(Some(token), &mutation, json!({ "id": case_id }));
+        assert!(done["errors"].is_null(), "{done}");
+    }
+    let path = format!("/cases/{case_id}");
+    let mut web = Web::new(&service);
+    web.sign_in("icb-assurance-1");
+    let page = web.get(&path);
+    // The decision leads, filled in with what the DHU saw.
+    let next = page.body.split("id=\"next-action\"").nth(1).unwrap();
+    assert!(next.contains("Confirm compliance"));
+    assert!(
+        next.contains(&format!("value=\"{}\"", required + 1)),
+        "the DHU's count is filled in"
+    );
+    assert!(
+        next.contains("<option value=\"DHU_CONFIRMATION\" selected>"),
+        "and its evidence chosen"
+    );
+
+    // Escalation asks to be confirmed; then the status and the timeline say so.
+    let csrf = hidden(&page.body, "_csrf");
+    let escalate = format!("/cases/{case_id}/escalate");
+    let reason = ("reason", "three months without a remap that held");
+    let unconfirmed = web.post(&escalate, &[("_csrf", &csrf), reason, ("commandId", "esc-1")]);
+    assert_eq!(unconfirmed.status, 422);
+    assert!(unconfirmed.body.contains("Tick the box to confirm"));
+    assert!(
+        !web.get(&path).body.contains("id=\"under-review\""),
+        "nothing escalated yet"
+    );
+    let done = web.post(
+        &escalate,
+        &[("_csrf", &csrf), reason, ("confirm", "yes"), ("commandId", "esc-2")],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = web.get(&path);
+    assert!(page.body.contains("id=\"under-review\""), "the status says so");
+    let timeline = page.body.split("id=\"timeline\"").nth(1).unwrap();
+    assert!(timeline.contains("Escalated to contract review") && timeline.contains(reason.1));
+    assert!(web.get("/icb/cases").body.contains("Contract review"), "and every list");
+    // The LMC sees that a review is open; a champion does not.
+    let mut lmc = Web::new(&service);
+    lmc.sign_in("lmc-officer-1");
+    let page = lmc.get(&path);
+    assert!(page.body.contains("id=\"under-review\""));
+    assert!(!page.body.contains(reason.1), "not why");
+    let mut amira = Web::new(&service);
+    amira.sign_in("dc-amira");
+    assert!(!amira.get(&path).body.contains("Contract review"));
 }

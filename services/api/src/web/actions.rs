@@ -26,6 +26,9 @@ pub enum Kind {
     /// A champion's id: typed, or picked from the champions the service knows (the page's
     /// `known-champions` list).
     Champion,
+    /// A box the person must tick to say they understand what the form does (this text); it is
+    /// not sent to the server.
+    Confirm(&'static str),
 }
 
 #[derive(Debug)]
@@ -346,7 +349,19 @@ pub static ACTIONS: &[Action] = &[
         title: "Escalate to contract review",
         button: "Escalate",
         only: None,
-        fields: &[field("reason", "Reason", Kind::LongText, true)],
+        fields: &[
+            field("reason", "Reason", Kind::LongText, true),
+            Field {
+                name: "confirm",
+                label: "Confirm",
+                hint: None,
+                kind: Kind::Confirm(
+                    "This starts a review of the practice's contract: a sanction, not support. The LMC will see \
+                     that a review happened and when.",
+                ),
+                required: true,
+            },
+        ],
         useful: no_review,
     },
     Action {
@@ -400,19 +415,16 @@ pub static ACTIONS: &[Action] = &[
                 name: "confirm",
                 label: "Confirm",
                 hint: None,
-                kind: Kind::Choices(ERASE_CONFIRM),
+                kind: Kind::Confirm(
+                    "Contact names, summaries, notes and other free text on this case will be erased for good. \
+                     Who did what, when, and the case's status stay.",
+                ),
                 required: true,
             },
         ],
         useful: always,
     },
 ];
-
-const ERASE_CONFIRM: &[(&str, &str)] = &[(
-    "yes",
-    "Contact names, summaries, notes and other free text on this case will be erased for good. Who did what, \
-     when, and the case's status stay.",
-)];
 
 pub fn find(slug: &str) -> Option<&'static Action> {
     ACTIONS.iter().find(|action| action.slug == slug)
@@ -552,6 +564,15 @@ fn field_markup(action: &Action, field: &Field, submitted: &Submitted) -> Markup
     html! {
         div class=(group) {
             @match field.kind {
+                Kind::Confirm(text) => {
+                    (messages(field, error, &hint_id, &error_id))
+                    div class="nhsuk-checkboxes" id=(id) {
+                        div class="nhsuk-checkboxes__item" {
+                            input class="nhsuk-checkboxes__input" id={(id) "-yes"} name=(field.name) type="checkbox" value="yes" checked[value == "yes"] aria-describedby=[described.clone()];
+                            label class="nhsuk-label nhsuk-checkboxes__label" for={(id) "-yes"} { (text) }
+                        }
+                    }
+                }
                 Kind::Choices(options) => {
                     fieldset class="nhsuk-fieldset" aria-describedby=[described.clone()] {
                         legend class="nhsuk-fieldset__legend nhsuk-fieldset__legend--s" { (label) }
@@ -635,6 +656,12 @@ pub fn input(
         let given = value(field.name);
         let parsed = match field.kind {
             Kind::SelfId => Some(json!(session.actor.id.as_str())),
+            Kind::Confirm(_) => {
+                if given != Some("yes") {
+                    errors.push((field.name.to_string(), "Tick the box to confirm".to_string()));
+                }
+                continue;
+            }
             Kind::Choices(options) => {
                 let chosen: Vec<&str> = form
                     .iter()

@@ -132,7 +132,10 @@ async fn render(
             div class="nhsuk-inset-text cl-done" role="status" { "Saved: " (done.title.to_lowercase()) "." }
         }
         span class="nhsuk-caption-l" { a href={"/practices/" (ods)} { (ods) } }
-        h1 { (title) " " (status_tag(status)) }
+        h1 {
+            (title) " " (status_tag(status))
+            @if case["contractReviewOpen"] == true { " " strong class="nhsuk-tag nhsuk-tag--red" id="under-review" { "Contract review" } }
+        }
         @if counts["disagreement"] == true {
             @let slots = |key: &str| counts[key]["slots"].as_i64().map_or_else(|| "–".to_string(), |n| n.to_string());
             div class="nhsuk-warning-callout" id="disagreement" {
@@ -201,8 +204,8 @@ async fn render(
             div class="nhsuk-grid-column-one-half" id="timeline" {
                 h2 class="nhsuk-heading-m" { "Timeline" }
                 ol class="nhsuk-list cl-timeline" {
-                    @for event in history.iter().rev() {
-                        li class="cl-timeline__item" { (timeline_entry(event)) }
+                    @for (_, entry) in timeline(&history, case) {
+                        li class="cl-timeline__item" { (entry) }
                     }
                 }
             }
@@ -230,7 +233,8 @@ async fn render(
                 @if let Some(action) = next {
                     h2 class="nhsuk-heading-m" id="next-action" { "Next step" }
                     @let submitted = failure.as_ref().filter(|f| f.action.slug == action.slug).map(|f| &f.submitted);
-                    (actions::form(action, id, revision, session, submitted, true))
+                    @let prefilled = prefill(action, &history);
+                    (actions::form(action, id, revision, session, submitted.or(prefilled.as_ref()), true))
                 }
                 @let others: Vec<&Action> = offered.iter().copied().filter(|action| next.is_none_or(|n| n.slug != action.slug)).collect();
                 @if !others.is_empty() {
@@ -300,6 +304,72 @@ fn text(value: &Value) -> Option<String> {
 
 fn number(value: &Value) -> Option<String> {
     value.as_i64().map(|n| n.to_string())
+}
+
+/// The case's events and its contract reviews (a stream of their own), newest first.
+fn timeline(history: &[Value], case: &Value) -> Vec<(String, Markup)> {
+    let mut entries: Vec<(String, Markup)> = history
+        .iter()
+        .map(|event| {
+            (
+                event["occurredAt"].as_str().unwrap_or("").to_string(),
+                timeline_entry(event),
+            )
+        })
+        .collect();
+    for review in case["contractReviews"].as_array().into_iter().flatten() {
+        let by = |key: &str| {
+            review[key]
+                .as_str()
+                .map(|who| format!(" by {who} (ICB)"))
+                .unwrap_or_default()
+        };
+        if let Some(at) = review["escalatedAt"].as_str() {
+            entries.push((
+                at.to_string(),
+                html! {
+                    strong class="cl-escalated" { "Escalated to contract review" } " "
+                    span class="cl-muted" { (date_time(&review["escalatedAt"])) (by("escalatedBy")) }
+                    @if let Some(reason) = review["reason"].as_str() { dl class="cl-details" { dt { "Reason" } dd { (reason) } } }
+                },
+            ));
+        }
+        if let Some(at) = review["concludedAt"].as_str() {
+            entries.push((
+                at.to_string(),
+                html! {
+                    strong { "Contract review concluded" } " "
+                    span class="cl-muted" { (date_time(&review["concludedAt"])) (by("concludedBy")) }
+                    dl class="cl-details" {
+                        @if let Some(outcome) = review["outcome"].as_str() { dt { "Outcome" } dd { (words(outcome)) } }
+                        @if let Some(note) = review["note"].as_str() { dt { "Note" } dd { (note) } }
+                    }
+                },
+            ));
+        }
+    }
+    // RFC 3339 in UTC: text order is time order. Newest first.
+    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    entries
+}
+
+/// A form filled in with what the case already says: the ICB's decision with the DHU's count.
+fn prefill(action: &Action, history: &[Value]) -> Option<actions::Submitted> {
+    if action.slug != "confirm-compliance" {
+        return None;
+    }
+    let confirmed = history
+        .iter()
+        .rev()
+        .find(|event| event["type"] == "DhuVisibilityConfirmed")?;
+    let count = confirmed["data"]["visible_slots_per_day"].as_i64()?;
+    Some(actions::Submitted {
+        values: vec![
+            ("visibleSlotsPerDay".into(), count.to_string()),
+            ("evidence".into(), "DHU_CONFIRMATION".into()),
+        ],
+        errors: Vec::new(),
+    })
 }
 
 /// Who did it, as a reader would say it: the person's id and their party, or the party alone

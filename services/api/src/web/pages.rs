@@ -13,7 +13,7 @@ use super::session::Session;
 use super::{Ids, WebState, charts, csrf_refused, gql_problem, ids, internal, query, signed_in};
 
 const CASE_FIELDS: &str = "id status revision openedAt compliantAt closedAt requiredSlots visibleSlots \
-                           observedCompliant assignedTo rootCauses openDhuIssue lastActivityAt \
+                           observedCompliant assignedTo rootCauses openDhuIssue lastActivityAt contractReviewOpen \
                            dhuShortfall { visibleSlots requiredSlots } \
                            deadline { awaiting startedOn dueOn overdue workingDaysLeft } \
                            practice { odsCode name pcnCode place listSize }";
@@ -44,6 +44,14 @@ pub fn due_cell(case: &Value) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// A case's status, and "Contract review" while one is open (for those who may know).
+pub fn case_status(case: &Value) -> Markup {
+    html! {
+        (status_tag(case["status"].as_str().unwrap_or("")))
+        @if case["contractReviewOpen"] == true { " " strong class="nhsuk-tag nhsuk-tag--red" { "Contract review" } }
     }
 }
 
@@ -186,7 +194,7 @@ pub async fn champion(
                         @let finished = matches!(case["status"].as_str(), Some("COMPLIANT" | "CLOSED"));
                         tr role="row" class={"nhsuk-table__row" @if case["deadline"]["overdue"] == true { " cl-row-overdue" }} {
                             (cell("Practice", practice_cell(case)))
-                            (cell("Status", status_tag(case["status"].as_str().unwrap_or(""))))
+                            (cell("Status", case_status(case)))
                             (cell("Due", due_cell(case)))
                             (cell("Open for", html! {
                                 @if finished { span class="cl-muted" { "–" } }
@@ -210,7 +218,7 @@ pub async fn champion(
                             @let id = case["id"].as_str().unwrap_or("");
                             tr class="nhsuk-table__row" {
                                 td class="nhsuk-table__cell" { (practice_cell(case)) }
-                                td class="nhsuk-table__cell" { (status_tag(case["status"].as_str().unwrap_or(""))) }
+                                td class="nhsuk-table__cell" { (case_status(case)) }
                                 td class="nhsuk-table__cell" { (date(&case["openedAt"])) }
                                 td class="nhsuk-table__cell" {
                                     form method="post" action={"/cases/" (id) "/assign"} class="cl-inline" {
@@ -483,7 +491,7 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                         @for case in overdue.iter().take(20) {
                             tr class="nhsuk-table__row cl-row-overdue" {
                                 td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Practice " } (practice_cell(case)) }
-                                td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Status " } (status_tag(case["status"].as_str().unwrap_or(""))) }
+                                td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Status " } (case_status(case)) }
                                 td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Due " } (due_cell(case)) }
                             }
                         }
@@ -795,7 +803,7 @@ pub async fn icb_cases(
                     @for case in &cases {
                         tr class="nhsuk-table__row" {
                             td class="nhsuk-table__cell" { (practice_cell(case)) }
-                            td class="nhsuk-table__cell" { (status_tag(case["status"].as_str().unwrap_or(""))) }
+                            td class="nhsuk-table__cell" { (case_status(case)) }
                             td class="nhsuk-table__cell" { (date(&case["openedAt"])) }
                             td class="nhsuk-table__cell" { (case["assignedTo"].as_str().unwrap_or("–")) }
                             td class="nhsuk-table__cell" { (count(&case["visibleSlots"])) " / " (count(&case["requiredSlots"])) }
@@ -1096,7 +1104,7 @@ pub async fn lmc(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                     @for case in &cases {
                         tr class="nhsuk-table__row" {
                             td class="nhsuk-table__cell" { (practice_cell(case)) }
-                            td class="nhsuk-table__cell" { (status_tag(case["status"].as_str().unwrap_or(""))) }
+                            td class="nhsuk-table__cell" { (case_status(case)) }
                             td class="nhsuk-table__cell" {
                                 ol class="nhsuk-list cl-actions" {
                                     @for event in case["history"].as_array().into_iter().flatten() {
