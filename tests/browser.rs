@@ -466,6 +466,7 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
 
         // The LMC sees the case and its support, never the contact's name or what was said.
         sign_in(&client, &base, "lmc-officer-1").await;
+        client.goto(&format!("{base}/lmc?status=all")).await.unwrap();
         assert!(text_of(&client, "#lmc-cases").await.contains(&practice));
         let page = source(&client).await;
         assert!(page.contains("Practice contacted"));

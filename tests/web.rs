@@ -250,7 +250,7 @@ fn each_partys_markup_holds_only_what_its_role_may_see() {
     );
     let mut lmc = Web::new(&service);
     lmc.sign_in("lmc-officer-1");
-    let lmc_page = lmc.get("/lmc").body;
+    let lmc_page = lmc.get("/lmc?status=all").body;
     assert!(
         lmc_page.contains("Practice contacted"),
         "the LMC sees the support given"
@@ -919,4 +919,83 @@ fn escalation_is_confirmed_shown_on_the_status_and_timeline_and_the_decision_is_
     let mut amira = Web::new(&service);
     amira.sign_in("dc-amira");
     assert!(!amira.get(&path).body.contains("Contract review"));
+}
+
+#[test]
+fn the_lmc_page_answers_whether_support_came_first_and_filters_by_place_and_status() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let champion = service.token("champion", "dc-amira");
+    seeded(&service, &icb);
+    let cases = service.graphql(
+        Some(&icb),
+        "{ icb { cases(first: 100) { edges { node { id practice { name place } } } } } }",
+        json!({}),
+    );
+    let nodes: Vec<Value> = cases["data"]["icb"]["cases"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    let (supported, sanctioned) = (&nodes[0], &nodes[1]);
+    // One practice contacted before any contract action; another escalated with no support at all.
+    for mutation in [
+        "mutation($id: ID!) { assignCase(input: { caseId: $id, championId: \"dc-amira\" }) { revision } }",
+        "mutation($id: ID!) { recordContact(input: { caseId: $id, channel: PHONE, summary: \"walked it through\" }) { revision } }",
+    ] {
+        let done = service.graphql(Some(&champion), mutation, json!({ "id": supported["id"] }));
+        assert!(done["errors"].is_null(), "{done}");
+    }
+    let escalated = service.graphql(
+        Some(&icb),
+        "mutation($id: ID!) { escalateToContractReview(input: { caseId: $id, reason: \"no engagement\" }) { revision } }",
+        json!({ "id": sanctioned["id"] }),
+    );
+    assert!(escalated["errors"].is_null(), "{escalated}");
+
+    let mut lmc = Web::new(&service);
+    lmc.sign_in("lmc-officer-1");
+    let page = lmc.get("/lmc");
+    let answer = |body: &str, key: &str| {
+        let at = body.find(&format!("data-answer=\"{key}\">")).unwrap();
+        body[at..]
+            .split('>')
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        answer(&page.body, "support-first"),
+        "0 of 1",
+        "the review came before any support"
+    );
+    assert_eq!(
+        answer(&page.body, "never-supported"),
+        "27",
+        "28 open cases, one supported"
+    );
+    assert!(page.body.contains("before any support"));
+    assert!(
+        page.body.contains("Practice contacted"),
+        "the kinds of support, by date"
+    );
+    assert!(!page.body.contains("no engagement"), "not the ICB's reason");
+    assert!(page.body.contains("28 of 28 cases"), "open ones by default");
+
+    // Filtered to one place: only its cases.
+    let place = supported["practice"]["place"].as_str().unwrap();
+    let in_place = nodes.iter().filter(|n| n["practice"]["place"] == place).count();
+    let filtered = lmc.get(&format!("/lmc?place={}&status=all", place.replace(' ', "+")));
+    assert!(
+        filtered.body.contains(&format!("{in_place} of 28 cases")),
+        "{}",
+        filtered.body
+    );
+    let contacted = lmc.get("/lmc?status=CONTACTED");
+    assert!(contacted.body.contains("1 of 28 cases"));
+    assert!(contacted.body.contains(supported["practice"]["name"].as_str().unwrap()));
 }

@@ -263,6 +263,7 @@ impl LmcView {
         &self,
         ctx: &Context<'_>,
         status: Option<Vec<CaseStatus>>,
+        place: Option<String>,
         #[graphql(default = 50)] first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<CaseConnection> {
@@ -271,6 +272,7 @@ impl LmcView {
             self.viewer,
             CaseFilter {
                 statuses: statuses(status),
+                place,
                 ..CaseFilter::default()
             },
             first,

@@ -1060,28 +1060,165 @@ pub fn event_label(event_type: &str) -> &str {
     }
 }
 
-pub async fn lmc(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
+/// The event types that are support given to a practice (not the flag, an assignment, a note).
+const SUPPORT: [&str; 5] = [
+    "PracticeContacted",
+    "GuidanceShared",
+    "RootCauseIdentified",
+    "SlotsRemapped",
+    "GpConnectReEnabled",
+];
+
+/// When a case's practice was first supported: the first support action's business time.
+fn first_support(case: &Value) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    case["history"]
+        .as_array()?
+        .iter()
+        .filter(|event| SUPPORT.contains(&event["type"].as_str().unwrap_or("")))
+        .filter_map(|event| chrono::DateTime::parse_from_rfc3339(event["occurredAt"].as_str()?).ok())
+        .min()
+}
+
+fn instant(value: &Value) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(value.as_str()?).ok()
+}
+
+/// Days from the flag to the first support, when there was any.
+fn days_to_support(case: &Value) -> Option<f64> {
+    let flagged = instant(&case["openedAt"])?;
+    let supported = first_support(case)?;
+    Some((supported - flagged).num_hours().max(0) as f64 / 24.0)
+}
+
+/// Whether support came before the contract action: `None` when there was none.
+fn supported_first(case: &Value) -> Option<bool> {
+    let escalated = instant(&case["escalatedAt"])?;
+    Some(first_support(case).is_some_and(|supported| supported <= escalated))
+}
+
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    Some(if values.len().is_multiple_of(2) {
+        f64::midpoint(values[middle - 1], values[middle])
+    } else {
+        values[middle]
+    })
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct LmcFilter {
+    #[serde(default)]
+    place: String,
+    /// `open` (the default), `all`, or one status.
+    #[serde(default)]
+    status: String,
+}
+
+pub async fn lmc(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Query(filter): Query<LmcFilter>,
+) -> Response {
     let session = match signed_in(&state, &headers).await {
         Ok(session) => session,
         Err(response) => return response,
     };
     let text = "{ lmc { summary { practices nonCompliantPractices openCases compliantCases closedCases medianDaysToCompliance } \
-                contractReviews cases(first: 500) { edges { node { id status openedAt compliantAt escalatedAt \
-                practice { odsCode name place } history { type occurredAt } } } } } }";
+                contractReviews cases(first: 500) { totalCount edges { node { id status openedAt compliantAt escalatedAt \
+                contractReviewOpen practice { odsCode name place } history { type occurredAt } } } } } }";
     let data = match query(&state, &session, ids(ids_), text, json!({})).await {
         Ok(data) => data,
         Err(errors) => return gql_problem(&session, &errors),
     };
     let s = &data["lmc"]["summary"];
-    let cases: Vec<Value> = data["lmc"]["cases"]["edges"]
+    let all: Vec<Value> = data["lmc"]["cases"]["edges"]
         .as_array()
         .into_iter()
         .flatten()
         .map(|e| e["node"].clone())
         .collect();
+    let open = |case: &Value| !matches!(case["status"].as_str(), Some("COMPLIANT" | "CLOSED"));
+    let status = if filter.status.is_empty() {
+        "open"
+    } else {
+        filter.status.as_str()
+    };
+    let shown: Vec<&Value> = all
+        .iter()
+        .filter(|case| filter.place.is_empty() || case["practice"]["place"].as_str() == Some(filter.place.as_str()))
+        .filter(|case| match status {
+            "all" => true,
+            "open" => open(case),
+            one => case["status"].as_str() == Some(one),
+        })
+        .collect();
+    let mut places: Vec<String> = all
+        .iter()
+        .filter_map(|case| case["practice"]["place"].as_str().map(str::to_string))
+        .collect();
+    places.sort();
+    places.dedup();
+    // The LMC's question, answered: how soon support came, and whether it came before any sanction.
+    let escalated: Vec<&Value> = all.iter().filter(|case| !case["escalatedAt"].is_null()).collect();
+    let supported_before = escalated
+        .iter()
+        .filter(|case| supported_first(case) == Some(true))
+        .count();
+    let median_support = median(all.iter().filter_map(days_to_support).collect());
+    let never_supported = all
+        .iter()
+        .filter(|case| open(case) && first_support(case).is_none())
+        .count();
+    let by_place: Vec<(String, usize, usize, Option<f64>, usize)> = places
+        .iter()
+        .map(|place| {
+            let here: Vec<&Value> = all
+                .iter()
+                .filter(|case| case["practice"]["place"].as_str() == Some(place))
+                .collect();
+            (
+                place.clone(),
+                here.iter().filter(|case| open(case)).count(),
+                here.len(),
+                median(here.iter().filter_map(|case| days_to_support(case)).collect()),
+                here.iter().filter(|case| !case["escalatedAt"].is_null()).count(),
+            )
+        })
+        .collect();
+    let days = |d: Option<f64>| d.map_or_else(|| "–".to_string(), |d| format!("{d:.1}"));
+    let statuses = [
+        ("open", "Open"),
+        ("all", "All"),
+        ("FLAGGED", "Flagged"),
+        ("CONTACTED", "Contacted"),
+        ("REMAPPED", "Remapped"),
+        ("DHU_CONFIRMED", "DHU confirmed"),
+        ("COMPLIANT", "Compliant"),
+        ("CLOSED", "Closed"),
+    ];
     let body = html! {
         h1 { "Oversight" }
         div id="live-region" data-live="" aria-live="polite" {
+            div class="nhsuk-card" id="support-answer" {
+                div class="nhsuk-card__content" {
+                    h2 class="nhsuk-card__heading nhsuk-heading-m" { "Are practices supported, not sanctioned?" }
+                    ul class="nhsuk-list" {
+                        li { "Median time from a flag to the first support: " strong data-answer="median-support" { (days(median_support)) " days" } }
+                        li { "Open cases with no support yet: " strong data-answer="never-supported" { (never_supported) } }
+                        li {
+                            "Contract reviews: " strong data-answer="reviews" { (count(&data["lmc"]["contractReviews"])) }
+                            @if !escalated.is_empty() {
+                                "; support came before the review in " strong data-answer="support-first" { (supported_before) " of " (escalated.len()) }
+                            }
+                        }
+                    }
+                }
+            }
             dl class="nhsuk-summary-list" id="lmc-summary" {
                 @for (label, value) in [
                     ("Practices monitored", count(&s["practices"])),
@@ -1089,7 +1226,6 @@ pub async fn lmc(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                     ("Open cases", count(&s["openCases"])),
                     ("Compliant cases", count(&s["compliantCases"])),
                     ("Closed cases", count(&s["closedCases"])),
-                    ("Cases escalated to contract review", count(&data["lmc"]["contractReviews"])),
                 ] {
                     div class="nhsuk-summary-list__row" {
                         dt class="nhsuk-summary-list__key" { (label) }
@@ -1097,23 +1233,84 @@ pub async fn lmc(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                     }
                 }
             }
+            h2 class="nhsuk-heading-m" { "By place" }
+            div class="cl-table-scroll" role="region" aria-label="By place" tabindex="0" {
+                table class="nhsuk-table" id="lmc-by-place" {
+                    thead class="nhsuk-table__head" { tr {
+                        th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Open" }
+                        th scope="col" class="nhsuk-table__header--numeric" { "All cases" }
+                        th scope="col" class="nhsuk-table__header--numeric" { "Median days to first support" }
+                        th scope="col" class="nhsuk-table__header--numeric" { "Contract reviews" }
+                    } }
+                    tbody class="nhsuk-table__body" {
+                        @for (place, open_here, all_here, support, reviews) in &by_place {
+                            tr class="nhsuk-table__row" {
+                                td class="nhsuk-table__cell" { a href={"/lmc?place=" (urlencode(place)) "&status=all"} { (place) } }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (open_here) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (all_here) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (days(*support)) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (reviews) }
+                            }
+                        }
+                    }
+                }
+            }
             h2 class="nhsuk-heading-m" { "Support given to each practice" }
+            form method="get" action="/lmc" class="cl-filters" id="lmc-filter" {
+                div class="nhsuk-form-group cl-inline" {
+                    label class="nhsuk-label" for="lmc-place" { "Place" }
+                    select class="nhsuk-select" id="lmc-place" name="place" {
+                        option value="" selected[filter.place.is_empty()] { "All places" }
+                        @for place in &places { option value=(place) selected[*place == filter.place] { (place) } }
+                    }
+                }
+                div class="nhsuk-form-group cl-inline" {
+                    label class="nhsuk-label" for="lmc-status" { "Status" }
+                    select class="nhsuk-select" id="lmc-status" name="status" {
+                        @for (value, label) in statuses { option value=(value) selected[value == status] { (label) } }
+                    }
+                }
+                button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
+            }
+            p id="lmc-shown" { (shown.len()) " of " (all.len()) " cases" }
             table class="nhsuk-table-responsive" id="lmc-cases" {
-                thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "Status" } th scope="col" { "Support actions" } th scope="col" { "Contract action" } } }
+                thead class="nhsuk-table__head" { tr {
+                    th scope="col" { "Practice" } th scope="col" { "Status" } th scope="col" { "Flagged" }
+                    th scope="col" { "First support" } th scope="col" { "Contract action" }
+                } }
                 tbody class="nhsuk-table__body" {
-                    @for case in &cases {
+                    @for case in &shown {
+                        @let support = case["history"].as_array().into_iter().flatten().filter(|e| SUPPORT.contains(&e["type"].as_str().unwrap_or(""))).count();
                         tr class="nhsuk-table__row" {
-                            td class="nhsuk-table__cell" { (practice_cell(case)) }
-                            td class="nhsuk-table__cell" { (case_status(case)) }
+                            td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Practice " } (practice_cell(case)) }
+                            td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Status " } (case_status(case)) }
+                            td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Flagged " } (date(&case["openedAt"])) }
                             td class="nhsuk-table__cell" {
-                                ol class="nhsuk-list cl-actions" {
-                                    @for event in case["history"].as_array().into_iter().flatten() {
-                                        li { (date(&event["occurredAt"])) ": " (event_label(event["type"].as_str().unwrap_or(""))) }
+                                span class="nhsuk-table-responsive__heading" aria-hidden="true" { "First support " }
+                                @match (first_support(case), days_to_support(case)) {
+                                    (Some(at), Some(after)) => {
+                                        (at.format("%-d %b %Y")) " (" (format!("{after:.1}")) " days after the flag)"
+                                        details class="nhsuk-details cl-support" {
+                                            summary class="nhsuk-details__summary" { span class="nhsuk-details__summary-text" { (support) " support " (if support == 1 { "action" } else { "actions" }) } }
+                                            div class="nhsuk-details__text" {
+                                                ol class="nhsuk-list cl-actions" {
+                                                    @for event in case["history"].as_array().into_iter().flatten() {
+                                                        li { (date(&event["occurredAt"])) ": " (event_label(event["type"].as_str().unwrap_or(""))) }
+                                                    }
+                                                }
+                                            }
+                                        }
                                     }
+                                    _ => { strong { "None yet" } }
                                 }
                             }
                             td class="nhsuk-table__cell cl-contract" {
-                                @if case["escalatedAt"].is_null() { "None" } @else { "Contract review, " (date(&case["escalatedAt"])) }
+                                span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Contract action " }
+                                @match supported_first(case) {
+                                    None => "None",
+                                    Some(true) => { "Contract review, " (date(&case["escalatedAt"])) ", after support" }
+                                    Some(false) => { strong { "Contract review, " (date(&case["escalatedAt"])) ", before any support" } }
+                                }
                             }
                         }
                     }
