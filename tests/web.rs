@@ -999,3 +999,69 @@ fn the_lmc_page_answers_whether_support_came_first_and_filters_by_place_and_stat
     assert!(contacted.body.contains("1 of 28 cases"));
     assert!(contacted.body.contains(supported["practice"]["name"].as_str().unwrap()));
 }
+
+#[test]
+fn the_dhu_finds_any_practice_and_sees_its_confirmation_history() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let champion = service.token("champion", "dc-amira");
+    let dhu = service.token("dhu", "dhu-liaison-1");
+    let (case_id, required) = seeded(&service, &icb);
+    let mut web = Web::new(&service);
+    web.sign_in("dhu-liaison-1");
+
+    // By ODS code's start and by part of the name, in any case; `%` is only a character.
+    let page = web.get("/dhu?q=Z0001");
+    let found = page.body.split("id=\"search-results\"").nth(1).unwrap();
+    assert!(
+        found.contains("Z00011") && found.contains("Arden Health Centre"),
+        "{found}"
+    );
+    assert!(!found.contains("Z00021"), "only codes starting Z0001");
+    let page = web.get("/dhu?q=arden+HEALTH");
+    assert!(
+        page.body
+            .split("id=\"search-results\"")
+            .nth(1)
+            .unwrap()
+            .contains("/practices/Z00011")
+    );
+    let page = web.get("/dhu?q=%25");
+    assert!(page.body.contains("No practice matches."), "a % is not a wildcard");
+
+    // A practice's page lists each time the DHU confirmed what it saw.
+    for (token, mutation) in [
+        (
+            &champion,
+            "mutation($id: ID!) { assignCase(input: { caseId: $id, championId: \"dc-amira\" }) { revision } }"
+                .to_string(),
+        ),
+        (
+            &champion,
+            format!(
+                "mutation($id: ID!) {{ recordRemap(input: {{ caseId: $id, changes: [ADD_SLOTS], slotsPerDayConfigured: {required} }}) {{ revision }} }}"
+            ),
+        ),
+        (
+            &dhu,
+            format!(
+                "mutation($id: ID!) {{ confirmDhuVisibility(input: {{ caseId: $id, visibleSlotsPerDay: {} }}) {{ revision }} }}",
+                required + 2
+            ),
+        ),
+    ] {
+        let done = service.graphql(Some(token), &mutation, json!({ "id": case_id }));
+        assert!(done["errors"].is_null(), "{done}");
+    }
+    let ods = service.graphql(
+        Some(&icb),
+        "query($id: ID!) { case(id: $id) { practice { odsCode } } }",
+        json!({ "id": case_id }),
+    )["data"]["case"]["practice"]["odsCode"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = web.get(&format!("/practices/{ods}"));
+    let history = page.body.split("id=\"dhu-confirmations\"").nth(1).unwrap();
+    assert!(history.contains(&(required + 2).to_string()), "{history}");
+}

@@ -105,7 +105,7 @@ impl QueryRoot {
     /// every practice; a champion the practices of their own cases. `missingData`: registered
     /// and absent from the latest dashboard extract; `minMissingWeeks`: registered and absent
     /// from at least that many extracts since its latest row; `disagreement`: the three counts
-    /// disagree.
+    /// disagree; `search`: ODS code starting with, or name containing, this text (any case).
     #[graphql(complexity = "super::practices::practices_cost(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn practices(
@@ -118,9 +118,17 @@ impl QueryRoot {
         missing_data: Option<bool>,
         min_missing_weeks: Option<i32>,
         disagreement: Option<bool>,
+        search: Option<String>,
         #[graphql(default = 50)] first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<super::practices::PracticeConnection> {
+        if search.as_ref().is_some_and(|s| s.chars().count() > 100) {
+            return Err(crate::error::ApiError::bad_input(
+                "search",
+                "must be at most 100 characters",
+            ))
+            .gql();
+        }
         let filter = caseledger_projections::practice_view::PracticeFilter {
             place,
             pcn_code: pcn,
@@ -130,6 +138,7 @@ impl QueryRoot {
             min_missing_weeks: min_missing_weeks.map(i64::from),
             disagreement,
             ods_codes: None,
+            search,
         };
         super::practices::practices(ctx, filter, first, after).await
     }

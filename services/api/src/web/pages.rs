@@ -238,9 +238,53 @@ pub async fn champion(
     page("My caseload", Some(&session), body).into_response()
 }
 
-pub async fn dhu(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
+#[derive(Debug, Deserialize, Default)]
+pub struct PracticeSearch {
+    /// An ODS code's start, or part of a practice's name.
+    #[serde(default)]
+    q: String,
+}
+
+/// Practices whose ODS code starts with, or name holds, `text` (the first 20).
+async fn search_practices(
+    state: &WebState,
+    session: &Session,
+    ids_: Option<crate::monitoring::RequestIds>,
+    text: &str,
+) -> Result<Vec<Value>, Response> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = query(
+        state,
+        session,
+        ids_,
+        "query($q: String!) { practices(search: $q, first: 20) { edges { node { odsCode name place \
+           latestObservation { visibleSlots requiredSlots } } } } }",
+        json!({ "q": text.chars().take(100).collect::<String>() }),
+    )
+    .await
+    .map_err(|errors| gql_problem(session, &errors))?;
+    Ok(found["practices"]["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|edge| edge["node"].clone())
+        .collect())
+}
+
+pub async fn dhu(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Query(search): Query<PracticeSearch>,
+) -> Response {
     let session = match signed_in(&state, &headers).await {
         Ok(session) => session,
+        Err(response) => return response,
+    };
+    let found = match search_practices(&state, &session, ids(ids_), &search.q).await {
+        Ok(found) => found,
         Err(response) => return response,
     };
     let text = format!(
@@ -278,6 +322,30 @@ pub async fn dhu(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
     };
     let body = html! {
         h1 { "Visibility checks" }
+        form method="get" action="/dhu" class="cl-filters" id="practice-search" role="search" {
+            div class="nhsuk-form-group cl-inline" {
+                label class="nhsuk-label" for="search-q" { "Find a practice by ODS code or name" }
+                input class="nhsuk-input nhsuk-input--width-20" id="search-q" name="q" type="search" value=(search.q) maxlength="100";
+            }
+            button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Search" }
+        }
+        @if !search.q.trim().is_empty() {
+            h2 class="nhsuk-heading-m" { "Practices matching “" (search.q.trim()) "”" }
+            @if found.is_empty() { p id="search-results" { "No practice matches." } }
+            @else {
+                ul class="nhsuk-list" id="search-results" {
+                    @for p in &found {
+                        @let ods = p["odsCode"].as_str().unwrap_or("");
+                        li {
+                            a href={"/practices/" (ods)} { (p["name"].as_str().unwrap_or("")) } " (" (ods) ", " (p["place"].as_str().unwrap_or("")) ")"
+                            @if let (Some(visible), Some(required)) = (p["latestObservation"]["visibleSlots"].as_i64(), p["latestObservation"]["requiredSlots"].as_i64()) {
+                                ": " (visible) " of " (required) " slots a day on the dashboard"
+                            }
+                        }
+                    }
+                }
+            }
+        }
         div id="live-region" data-live="" aria-live="polite" {
             h2 class="nhsuk-heading-m" { "Awaiting your check (" (awaiting.len()) ")" }
             @if awaiting.is_empty() {

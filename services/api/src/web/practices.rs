@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde_json::{Value, json};
 
-use super::layout::{date, inset, page, status_tag};
+use super::layout::{date, date_time, inset, page, status_tag};
 use super::reports::category_label;
 use super::{Ids, WebState, charts, gql_problem, ids, problem, query, signed_in};
 
@@ -19,7 +19,7 @@ const PRACTICE_QUERY: &str = "query($ods: String!, $from: Date) { practice(odsCo
     counts { requiredSlots disagreement configured { slots at } seenByDhu { slots at } dashboard { slots at } } \
     latestVerification { verifiedAt verdict minPerCoreDay requiredPerDay shortDays errorCode error } \
     observations(from: $from) { reportDate visibleSlots requiredSlots } \
-    cases { id status openedAt compliantAt assignedTo } \
+    cases { id status openedAt compliantAt assignedTo history { type occurredAt data } } \
     episodes { caseId openedAt compliantAt status } \
     dhuReports { id category detail reportedAt status } } }";
 
@@ -121,6 +121,8 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, 
         @else { (charts::practice_weeks(&weeks)) }
         h2 class="nhsuk-heading-m" { "Cases" }
         (cases(p))
+        h2 class="nhsuk-heading-m" { "The DHU's confirmations" }
+        (confirmations(p))
         h2 class="nhsuk-heading-m" { "DHU reports" }
         (reports(p))
     };
@@ -171,6 +173,43 @@ fn reports(practice: &Value) -> Markup {
                 li {
                     (date(&report["reportedAt"])) ": " (category_label(report["category"].as_str().unwrap_or("")))
                     @if let Some(detail) = report["detail"].as_str() { " — " (detail) }
+                }
+            }
+        }
+    }
+}
+
+/// Every time the DHU confirmed what it could see, newest first, against what was required.
+fn confirmations(practice: &Value) -> Markup {
+    let mut seen: Vec<(String, Value, Value)> = practice["cases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|case| case["history"].as_array().cloned().unwrap_or_default())
+        .filter(|event| event["type"] == "DhuVisibilityConfirmed")
+        .map(|event| {
+            (
+                event["occurredAt"].as_str().unwrap_or("").to_string(),
+                event["data"]["visible_slots_per_day"].clone(),
+                event["data"]["required_slots"].clone(),
+            )
+        })
+        .collect();
+    seen.sort_by(|a, b| b.0.cmp(&a.0));
+    let number = |v: &Value| v.as_i64().map_or_else(|| "–".to_string(), |n| n.to_string());
+    html! {
+        @if seen.is_empty() { p id="dhu-confirmations" { "The DHU has not confirmed what it sees for this practice." } }
+        @else {
+            table class="nhsuk-table-responsive" id="dhu-confirmations" {
+                thead class="nhsuk-table__head" { tr { th scope="col" { "When" } th scope="col" { "Slots a day the DHU saw" } th scope="col" { "Required" } } }
+                tbody class="nhsuk-table__body" {
+                    @for (at, visible, required) in &seen {
+                        tr class="nhsuk-table__row" {
+                            td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "When " } (date_time(&Value::String(at.clone()))) }
+                            td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Slots a day the DHU saw " } (number(visible)) }
+                            td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Required " } (number(required)) }
+                        }
+                    }
                 }
             }
         }

@@ -30,6 +30,19 @@ pub struct PracticeFilter {
     pub disagreement: Option<bool>,
     /// Only these practices (a champion's: those of their cases).
     pub ods_codes: Option<Vec<String>>,
+    /// ODS code starting with, or name containing, this text (any case).
+    pub search: Option<String>,
+}
+
+impl PracticeFilter {
+    /// `search` as an ILIKE pattern's text: `%` and `_` typed by a person match themselves.
+    fn search_text(&self) -> Option<String> {
+        self.search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+    }
 }
 
 /// A practice as a list shows it: its row, the extracts it has missed since its latest
@@ -91,6 +104,7 @@ pub async fn page(
               and ($9::bigint is null or (p.registered and nth.day is not null
                                           and (p.report_date is null or p.report_date < nth.day)))
               and ($10::text is null or p.ods_code > $10)
+              and ($12::text is null or p.ods_code ilike $12 || '%' or p.name ilike '%' || $12 || '%')
             order by p.ods_code
             limit $11"#,
         &open as &[&str],
@@ -104,6 +118,7 @@ pub async fn page(
         filter.min_missing_weeks,
         after,
         first.saturating_add(1),
+        filter.search_text(),
     )
     .fetch_all(pool)
     .await?;
@@ -131,7 +146,8 @@ pub async fn count(pool: &PgPool, filter: &PracticeFilter) -> Result<i64, sqlx::
               and ($7::bool is null or p.disagreement = $7)
               and ($8::text[] is null or p.ods_code = any($8))
               and ($9::bigint is null or (p.registered and nth.day is not null
-                                          and (p.report_date is null or p.report_date < nth.day)))"#,
+                                          and (p.report_date is null or p.report_date < nth.day)))
+              and ($10::text is null or p.ods_code ilike $10 || '%' or p.name ilike '%' || $10 || '%')"#,
         &open as &[&str],
         filter.place,
         filter.pcn_code,
@@ -141,6 +157,7 @@ pub async fn count(pool: &PgPool, filter: &PracticeFilter) -> Result<i64, sqlx::
         filter.disagreement,
         filter.ods_codes.as_deref(),
         filter.min_missing_weeks,
+        filter.search_text(),
     )
     .fetch_one(pool)
     .await
