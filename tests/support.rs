@@ -387,6 +387,21 @@ impl Web {
         self.read(request.call())
     }
 
+    /// A download's bytes (a spreadsheet is not text).
+    pub fn get_bytes(&mut self, path: &str) -> (u16, String, Vec<u8>) {
+        let response = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .set("Cookie", &self.cookie_header())
+            .call()
+            .unwrap();
+        let status = response.status();
+        let content_type = response.header("content-type").unwrap_or("").to_string();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut response.into_reader(), &mut bytes).unwrap();
+        (status, content_type, bytes)
+    }
+
     pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let request = self
             .agent

@@ -298,8 +298,18 @@ fn extracts_are_uploaded_with_an_error_report_and_the_report_is_formula_safe() {
     let report = web.get("/icb/report.csv");
     assert_eq!(report.status, 200);
     assert!(report.content_type.starts_with("text/csv"));
-    let mut reader = csv::Reader::from_reader(report.body.as_bytes());
-    let practices: Vec<String> = reader.records().map(|r| r.unwrap()[2].to_string()).collect();
+    // UTF-8 with a byte-order mark (so Excel reads it as UTF-8), human headings, UK dates.
+    let body = report.body.strip_prefix('\u{feff}').expect("a byte-order mark first");
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let headings: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(&headings[..4], ["Practice", "ODS code", "PCN", "Place"]);
+    assert!(headings.contains(&"Days to compliance".to_string()) && headings.contains(&"Opened".to_string()));
+    let opened = headings.iter().position(|h| h == "Opened").unwrap();
+    let status = headings.iter().position(|h| h == "Status").unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(&records[0][opened], "05/01/2026", "the date people read");
+    assert_eq!(&records[0][status], "Flagged", "the status in words");
+    let practices: Vec<String> = records.iter().map(|r| r[0].to_string()).collect();
     assert_eq!(practices.len(), 2);
     for name in &practices {
         assert!(!name.starts_with(['=', '+', '-', '@']), "a formula cell: {name}");
@@ -309,6 +319,32 @@ fn extracts_are_uploaded_with_an_error_report_and_the_report_is_formula_safe() {
         "{practices:?}"
     );
     assert!(practices.contains(&"'+Plus Surgery".to_string()));
+
+    // The spreadsheet: a summary sheet and a cases sheet; text is text, never a formula.
+    let (status, content_type, bytes) = web.get_bytes("/icb/report.xlsx");
+    assert_eq!(status, 200);
+    assert!(content_type.contains("spreadsheetml"), "{content_type}");
+    let mut book = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut part = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut book.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let workbook = part("xl/workbook.xml");
+    assert!(
+        workbook.contains("name=\"Summary\"") && workbook.contains("name=\"Cases\""),
+        "{workbook}"
+    );
+    let cases = part("xl/worksheets/sheet2.xml");
+    assert!(!cases.contains("<f>"), "no formula anywhere in the cases");
+    let strings = part("xl/sharedStrings.xml");
+    assert!(
+        strings.contains("=HYPERLINK(\"http://evil.example\")")
+            || strings.contains("=HYPERLINK(&quot;http://evil.example&quot;)"),
+        "kept as text, as typed: {strings}"
+    );
+    assert!(strings.contains("Days to compliance") && strings.contains("By place") && strings.contains("Coventry"));
+    assert!(part("xl/styles.xml").contains("d mmm yyyy"), "dates are dates");
 }
 
 #[test]

@@ -8,6 +8,7 @@
 //! cookie (Secure outside development); every form carries the session's CSRF token.
 
 mod actions;
+mod assurance;
 mod case;
 mod charts;
 mod gql;
@@ -146,7 +147,8 @@ pub fn router(state: WebState) -> Router {
         .route("/icb", get(pages::icb))
         .route("/icb/cases", get(pages::icb_cases))
         .route("/icb/import", post(pages::import))
-        .route("/icb/report.csv", get(pages::report))
+        .route("/icb/report.csv", get(assurance::csv))
+        .route("/icb/report.xlsx", get(assurance::xlsx))
         .route("/lmc", get(pages::lmc))
         .route("/practices/{ods}", get(practices::show))
         .route("/cases/{id}", get(case::show))

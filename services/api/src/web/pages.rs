@@ -1,7 +1,6 @@
 //! Each party's start page, the ICB's case list, dashboard upload and assurance report.
 
 use axum::extract::{Multipart, Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
@@ -10,9 +9,9 @@ use serde_json::{Value, json};
 
 use super::layout::{date, error_summary, inset, page, status_label, status_tag};
 use super::session::Session;
-use super::{Ids, WebState, charts, csrf_refused, gql_problem, ids, internal, query, signed_in};
+use super::{Ids, WebState, charts, csrf_refused, gql_problem, ids, query, signed_in};
 
-const CASE_FIELDS: &str = "id status revision openedAt compliantAt closedAt requiredSlots visibleSlots \
+pub(super) const CASE_FIELDS: &str = "id status revision openedAt compliantAt closedAt requiredSlots visibleSlots \
                            observedCompliant assignedTo rootCauses openDhuIssue lastActivityAt contractReviewOpen \
                            dhuShortfall { visibleSlots requiredSlots } \
                            deadline { awaiting startedOn dueOn overdue workingDaysLeft } \
@@ -409,7 +408,7 @@ pub struct CaseFilter {
 const CASES_PER_PAGE: u32 = 50;
 
 /// Every case the ICB's view lists (paged through), with `fields`.
-async fn all_icb_cases(
+pub(super) async fn all_icb_cases(
     state: &WebState,
     session: &Session,
     ids_: Option<crate::monitoring::RequestIds>,
@@ -609,7 +608,12 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
         h2 class="nhsuk-heading-m" { "Dashboard extract" }
         (upload_form(&session, None))
         h2 class="nhsuk-heading-m" { "Assurance report" }
-        p { a href="/icb/report.csv" download="" { "Download the assurance report (CSV)" } }
+        p {
+            "Download the assurance report: "
+            a href="/icb/report.xlsx" download="" { "spreadsheet (XLSX)" }
+            " or "
+            a href="/icb/report.csv" download="" { "CSV" }
+        }
     };
     page("Assurance dashboard", Some(&session), body).into_response()
 }
@@ -1008,98 +1012,6 @@ pub fn days_to_compliance(case: &Value) -> Value {
             json!(((compliant - opened).num_milliseconds() as f64 / 86_400_000.0 * 10.0).round() / 10.0)
         }
         _ => Value::Null,
-    }
-}
-
-/// A spreadsheet would run a cell that starts with one of these as a formula.
-fn neutralise(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
-}
-
-pub async fn report(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
-    let session = match signed_in(&state, &headers).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
-    let cases = match all_icb_cases(&state, &session, ids(ids_), CASE_FIELDS, &CaseFilter::default()).await {
-        Ok(cases) => cases,
-        Err(errors) => return gql_problem(&session, &errors),
-    };
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let header = [
-        "case_id",
-        "ods_code",
-        "practice",
-        "pcn_code",
-        "place",
-        "list_size",
-        "required_slots",
-        "visible_slots",
-        "status",
-        "opened_at",
-        "compliant_at",
-        "closed_at",
-        "champion",
-        "root_causes",
-        "days_to_compliance",
-    ];
-    let text = |v: &Value| match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(";"),
-        other => other.to_string(),
-    };
-    let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
-    for case in &cases {
-        let p = &case["practice"];
-        rows.push(
-            [
-                &case["id"],
-                &p["odsCode"],
-                &p["name"],
-                &p["pcnCode"],
-                &p["place"],
-                &p["listSize"],
-                &case["requiredSlots"],
-                &case["visibleSlots"],
-                &case["status"],
-                &case["openedAt"],
-                &case["compliantAt"],
-                &case["closedAt"],
-                &case["assignedTo"],
-                &case["rootCauses"],
-                &days_to_compliance(case),
-            ]
-            .iter()
-            .map(|v| neutralise(&text(v)))
-            .collect(),
-        );
-    }
-    for row in rows {
-        if let Err(error) = writer.write_record(&row) {
-            return internal(Some(&session), error);
-        }
-    }
-    match writer.into_inner() {
-        Ok(bytes) => (
-            [
-                (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    CONTENT_DISPOSITION,
-                    format!(
-                        "attachment; filename=\"caseledger-assurance-{}.csv\"",
-                        chrono::Utc::now().format("%Y-%m-%d")
-                    ),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(error) => internal(Some(&session), error),
     }
 }
 
