@@ -213,3 +213,77 @@ fn the_case_study_through_graphql_as_the_four_parties() {
         ["FORBIDDEN"]
     );
 }
+
+/// `caseledger demo` on an empty database: the story as work in progress, moved to this week.
+#[test]
+fn the_demo_shows_work_in_progress_with_cases_in_every_stage_some_late() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = runtime.block_on(caseledger_testsupport::fresh_db());
+    let dir = tempfile::tempdir().unwrap();
+    let port = caseledger_tests::free_port();
+    let mut demo = Command::new(caseledger_tests::binary())
+        .arg("demo")
+        .env("DATABASE_URL", db.url())
+        .env("CASELEDGER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("CASELEDGER_METRICS_LISTEN", "off")
+        .env("CASELEDGER_DEV_JWT_SECRET", caseledger_tests::secret())
+        .env("CASELEDGER_DATA_DIR", dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while ureq::get(&format!("{base}/readyz")).call().is_err() {
+        assert!(demo.try_wait().unwrap().is_none(), "the demo exited");
+        assert!(Instant::now() < deadline, "the demo did not become ready");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let token = |role: &str, sub: &str| {
+        let out = Command::new(caseledger_tests::binary())
+            .args(["token", "--role", role, "--sub", sub])
+            .env("CASELEDGER_DEV_JWT_SECRET", caseledger_tests::secret())
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let icb = token("icb", "icb-assurance-1");
+    let answer: serde_json::Value = ureq::post(&format!("{base}/graphql"))
+        .set("Authorization", &format!("Bearer {icb}"))
+        .send_json(serde_json::json!({ "query":
+            "{ icb { cases(first: 100) { edges { node { status dhuShortfall { visibleSlots } deadline { overdue } } } } \
+               overdue { id } dhuReports { id } } }" }))
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let _ = demo.kill();
+    let _ = demo.wait();
+    let nodes: Vec<&serde_json::Value> = answer["data"]["icb"]["cases"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .collect();
+    let statuses: std::collections::BTreeSet<&str> = nodes.iter().filter_map(|n| n["status"].as_str()).collect();
+    for stage in ["FLAGGED", "CONTACTED", "REMAPPED", "DHU_CONFIRMED", "COMPLIANT"] {
+        assert!(statuses.contains(stage), "no case is {stage}: {statuses:?}");
+    }
+    let open = nodes.iter().filter(|n| n["deadline"].is_object()).count();
+    let late = answer["data"]["icb"]["overdue"].as_array().unwrap().len();
+    assert!(late > 0 && late < open, "some late, not all: {late} of {open}");
+    assert_eq!(
+        nodes.iter().filter(|n| n["dhuShortfall"].is_object()).count(),
+        1,
+        "one DHU shortfall"
+    );
+    assert_eq!(
+        answer["data"]["icb"]["dhuReports"].as_array().unwrap().len(),
+        1,
+        "one report to triage"
+    );
+}

@@ -39,8 +39,13 @@ enum Command {
     /// Runs the service: GraphQL at /graphql, the projections, /livez and /readyz.
     Serve,
     /// Runs the service in development mode on the demo data (the case study), loaded into an
-    /// empty database, and prints the URL and a token for each party.
-    Demo,
+    /// empty database, and prints the URL and a token for each party. The story is work in
+    /// progress, moved to this week: cases in every stage, some late; `--full` loads all of it.
+    Demo {
+        /// The whole story, to its end (every case compliant).
+        #[arg(long)]
+        full: bool,
+    },
     /// Applies the database migrations.
     Migrate,
     /// Imports one dashboard extract (CSV); a file with any bad row is rejected whole.
@@ -206,7 +211,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// kept in the data directory; elsewhere it must be configured.
 async fn open_store(command: &Command, database: &Database, settings: &Settings) -> anyhow::Result<EventStore> {
     let store = EventStore::new(database.pool.clone());
-    let local = (database.embedded || matches!(command, Command::Demo)).then(crate::settings::data_dir);
+    let local = (database.embedded || matches!(command, Command::Demo { .. })).then(crate::settings::data_dir);
     // Every command that writes events: none may write personal data in plaintext.
     let writes = !matches!(
         command,
@@ -228,7 +233,7 @@ async fn with_database(command: Command, store: EventStore, settings: Settings) 
             let verifier = crate::verify::SlotVerifier::from_env()?.map(std::sync::Arc::new);
             serve(store, settings, verifier).await
         }
-        Command::Demo => demo(store, &commands, settings).await,
+        Command::Demo { full } => demo(store, &commands, settings, full).await,
         Command::Migrate => {
             println!("{}", serde_json::json!({ "migrated": MIGRATOR.iter().count() }));
             Ok(())
@@ -427,19 +432,33 @@ const DEMO_FILES: [(&str, &str); 11] = [
 ];
 
 /// The demo: the case study loaded into an empty database, development tokens for each party.
-async fn demo(store: EventStore, commands: &Commands, mut settings: Settings) -> anyhow::Result<()> {
+async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, full: bool) -> anyhow::Result<()> {
     let pool = store.pool().clone();
     if commands.store().head().await?.is_none() {
         let dir = std::env::temp_dir().join(format!("caseledger-demo-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
-        for (name, text) in DEMO_FILES {
+        let now = chrono::Utc::now();
+        let files: Vec<(String, String)> = if full {
+            DEMO_FILES.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect()
+        } else {
+            crate::demo::in_progress(&DEMO_FILES, now)
+        };
+        for (name, text) in &files {
             std::fs::write(dir.join(name), text)?;
         }
         let report = commands
-            .replay_dir(&dir, &actor_named("icb-assurance-1", Role::Icb)?, chrono::Utc::now())
+            .replay_dir(&dir, &actor_named("icb-assurance-1", Role::Icb)?, now)
             .await;
         std::fs::remove_dir_all(&dir).ok();
         let report = report?;
+        if !full {
+            let interventions = files
+                .iter()
+                .find(|(name, _)| name == "interventions.jsonl")
+                .map(|(_, text)| text.as_str())
+                .unwrap_or_default();
+            crate::demo::this_week(commands, interventions, now).await?;
+        }
         eprintln!(
             "demo data loaded: {} extracts, {} interventions, {} cases",
             report.imports, report.commands, report.flagged

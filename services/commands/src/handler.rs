@@ -81,6 +81,13 @@ impl Commands {
             .await
     }
 
+    /// The latest case of the practice `ods_code`, if it has one.
+    pub async fn latest_case_of(&self, ods_code: &str) -> Result<Option<Uuid>, CommandError> {
+        let mut conn = self.store.pool().acquire().await?;
+        let found = registry::latest_cases(&mut conn, &[ods_code.to_string()]).await?;
+        Ok(found.first().map(|case| case.case_id))
+    }
+
     /// Runs `action` on case `case_id` as `context.actor`.
     #[tracing::instrument(
         name = "command",
