@@ -265,12 +265,13 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
     assert_eq!(imported["data"]["importDashboard"]["flagged"], 28, "{imported}");
     let cases = service.graphql(
         Some(&icb_token),
-        "{ icb { cases(first: 1) { edges { node { id requiredSlots practice { name } } } } } }",
+        "{ icb { cases(first: 1) { edges { node { id requiredSlots practice { name odsCode } } } } } }",
         json!({}),
     );
     let case: Value = cases["data"]["icb"]["cases"]["edges"][0]["node"].clone();
     let case_id = case["id"].as_str().unwrap().to_string();
     let practice = case["practice"]["name"].as_str().unwrap().to_string();
+    let ods = case["practice"]["odsCode"].as_str().unwrap().to_string();
     let required = case["requiredSlots"].as_i64().unwrap().to_string();
     let case_url = format!("{base}/cases/{case_id}");
     let contact_name = "Jo Bloggs-Practice-Manager";
@@ -414,6 +415,12 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         screenshot(&client, "dhu").await;
         assert_accessible(&client, "dhu").await;
         at_phone_width(&client, "dhu").await;
+        // The DHU's search for any practice.
+        client.goto(&format!("{base}/dhu?q=Z000")).await.unwrap();
+        wait_for(&client, "#search-results").await;
+        assert_accessible(&client, "dhu-search").await;
+        client.goto(&format!("{base}/dhu")).await.unwrap();
+        wait_for(&client, "#awaiting").await;
         fill(&client, &format!("#visible-{case_id}"), &required).await;
         submit(&client, &format!("form[action='/cases/{case_id}/dhu-confirm'] button")).await;
         let field = format!("visible-{case_id}");
@@ -474,6 +481,18 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         screenshot(&client, "lmc").await;
         assert_accessible(&client, "lmc").await;
         at_phone_width(&client, "lmc").await;
+        // The pages every party reaches: a practice, the footer's two, and a missing page.
+        for (path, name) in [
+            (format!("/practices/{ods}"), "practice"),
+            ("/accessibility".to_string(), "accessibility"),
+            ("/privacy".to_string(), "privacy"),
+            ("/no-such-page".to_string(), "not-found"),
+        ] {
+            client.goto(&format!("{base}{path}")).await.unwrap();
+            wait_for(&client, "main h1").await;
+            assert_accessible(&client, name).await;
+            at_phone_width(&client, name).await;
+        }
         client.goto(&case_url).await.unwrap();
         wait_for(&client, "#timeline").await;
         let page = source(&client).await;

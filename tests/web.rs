@@ -1101,3 +1101,40 @@ fn the_dhu_finds_any_practice_and_sees_its_confirmation_history() {
     let history = page.body.split("id=\"dhu-confirmations\"").nth(1).unwrap();
     assert!(history.contains(&(required + 2).to_string()), "{history}");
 }
+
+#[test]
+fn the_trend_shows_the_weeks_with_activity_lines_told_apart_and_axis_titles() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    seeded(&service, &icb);
+    let mut web = Web::new(&service);
+    web.sign_in("icb-assurance-1");
+    let rows = |body: &str| {
+        let table = body
+            .split("id=\"trend-table\"")
+            .nth(1)
+            .unwrap()
+            .split("</table>")
+            .next()
+            .unwrap();
+        table.matches("<tr class=\"nhsuk-table__row\">").count()
+    };
+    // Week 0's flags in January, nothing since: the default stops a week after the last change.
+    let page = web.get("/icb");
+    let default = rows(&page.body);
+    assert!(default <= 3, "{default} weeks shown by default");
+    let all = rows(&web.get("/icb?weeks=all").body);
+    assert!(all > default + 10, "every week to today on asking: {all}");
+    assert_eq!(rows(&web.get("/icb?weeks=12").body), 12.min(all));
+    // Lines are told apart by dash and marker as well as colour, and the axes say what they are.
+    assert!(page.body.contains("stroke-dasharray=\"10 5\"") && page.body.contains("stroke-dasharray=\"3 4\""));
+    assert!(page.body.contains("<polygon"), "a triangle marker");
+    assert!(
+        page.body.contains("class=\"cl-legend__key\""),
+        "the legend shows each line's style"
+    );
+    assert!(page.body.contains(">Week ending</text>") && page.body.contains(">Practices or cases</text>"));
+    // By place: the share of practices meeting the requirement.
+    assert!(page.body.contains("Practices compliant"));
+    assert!(page.body.contains("data-place-compliant=\"Coventry\""));
+}

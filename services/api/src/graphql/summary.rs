@@ -218,6 +218,8 @@ pub struct StatusCount {
 #[graphql(complex)]
 pub struct PlaceSummary {
     pub place: String,
+    /// The place's practices with at least one observation.
+    pub practices: i32,
     pub open_cases: i32,
     pub compliant_cases: i32,
     pub non_compliant_practices: i32,
@@ -288,6 +290,7 @@ impl ComplianceSummary {
                     place: place.clone(),
                     open_cases: int(figures.open_cases),
                     compliant_cases: int(figures.compliant_cases),
+                    practices: int(figures.practices),
                     non_compliant_practices: int(figures.non_compliant_practices),
                     cases_opened: int(figures.cases_opened),
                     median_days_to_compliance: figures.median_days_to_compliance(),

@@ -4,15 +4,42 @@
 use maud::{Markup, html};
 use serde_json::Value;
 
-const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 260.0;
-const LEFT: f64 = 44.0;
+// A narrow drawing with large text: at a phone's 390 px the text is still about 14 px.
+const WIDTH: f64 = 480.0;
+const HEIGHT: f64 = 300.0;
+const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
-const BOTTOM: f64 = 36.0;
+const BOTTOM: f64 = 64.0;
+const FONT: &str = "17";
+const TEXT: &str = "#212b32";
+
+/// How each series is told apart without colour: its line's dash pattern and its marker.
+const STYLES: [(&str, Marker); 3] = [
+    ("", Marker::Circle),
+    ("10 5", Marker::Square),
+    ("3 4", Marker::Triangle),
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Marker {
+    Circle,
+    Square,
+    Triangle,
+}
+
+fn marker(kind: Marker, x: f64, y: f64, colour: &str) -> Markup {
+    match kind {
+        Marker::Circle => html! { circle cx=(x) cy=(y) r="4" fill=(colour) {} },
+        Marker::Square => html! { rect x=(x - 4.0) y=(y - 4.0) width="8" height="8" fill=(colour) {} },
+        Marker::Triangle => html! {
+            polygon points=(format!("{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}", x, y - 5.0, x - 5.0, y + 4.0, x + 5.0, y + 4.0)) fill=(colour) {}
+        },
+    }
+}
 
 /// The three series of the weekly trend, each with its colour (NHS palette) and name.
-const SERIES: [(&str, &str, &str); 3] = [
+pub const SERIES: [(&str, &str, &str); 3] = [
     ("nonCompliantPractices", "#d5281b", "Practices below requirement"),
     ("openCases", "#005eb8", "Open cases"),
     ("compliantCases", "#007f3b", "Compliant cases"),
@@ -29,6 +56,8 @@ pub struct Lines<'a> {
     /// Each point's date, `YYYY-MM-DD`.
     pub date_key: &'a str,
     pub date_heading: &'a str,
+    /// What the vertical axis counts.
+    pub value_heading: &'a str,
     /// (key, colour, name); a series' swatch is styled by its position (`cl-swatch--N`).
     pub series: &'a [(&'a str, &'a str, &'a str)],
 }
@@ -41,6 +70,7 @@ pub fn trend(points: &[Value]) -> Markup {
             title: "Practices below requirement, open and compliant cases, week by week",
             date_key: "date",
             date_heading: "Week ending",
+            value_heading: "Practices or cases",
             series: &SERIES,
         },
         points,
@@ -55,6 +85,7 @@ pub fn practice_weeks(points: &[Value]) -> Markup {
             title: "Slots a day visible to 111 against the requirement, week by week",
             date_key: "reportDate",
             date_heading: "Report date",
+            value_heading: "Slots a day",
             series: &[
                 ("requiredSlots", "#d5281b", "Required a day"),
                 ("visibleSlots", "#005eb8", "Visible to 111"),
@@ -79,6 +110,8 @@ pub fn lines(chart: &Lines<'_>, points: &[Value]) -> Markup {
     };
     let x = |i: usize| LEFT + step * i as f64;
     let ticks: Vec<f64> = (0..=4).map(|i| (max / 4.0 * f64::from(i)).round()).collect();
+    // At most five dates along the bottom, evenly spread.
+    let every = points.len().div_ceil(5).max(1);
     html! {
         figure class="cl-chart" id={(chart.id) "-chart"} {
             svg xmlns="http://www.w3.org/2000/svg" viewBox={"0 0 " (WIDTH) " " (HEIGHT)} role="img" aria-labelledby={(chart.id) "-title " (chart.id) "-desc"} {
@@ -86,24 +119,36 @@ pub fn lines(chart: &Lines<'_>, points: &[Value]) -> Markup {
                 desc id={(chart.id) "-desc"} { "The same numbers are in the table below the chart." }
                 @for tick in &ticks {
                     line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y(*tick)) y2=(y(*tick)) stroke="#d8dde0" {}
-                    text x=(LEFT - 6.0) y=(y(*tick) + 4.0) text-anchor="end" font-size="11" fill="#4c6272" { (tick) }
+                    text x=(LEFT - 8.0) y=(y(*tick) + 6.0) text-anchor="end" font-size=(FONT) fill=(TEXT) { (tick) }
                 }
+                text class="cl-axis-title" transform={"translate(16," ((TOP + HEIGHT - BOTTOM) / 2.0) ") rotate(-90)"} text-anchor="middle" font-size=(FONT) fill=(TEXT) { (chart.value_heading) }
+                text class="cl-axis-title" x=((LEFT + WIDTH - RIGHT) / 2.0) y=(HEIGHT - 6.0) text-anchor="middle" font-size=(FONT) fill=(TEXT) { (chart.date_heading) }
                 @for (i, point) in points.iter().enumerate() {
-                    @if i % ((points.len() / 8).max(1)) == 0 {
-                        text x=(x(i)) y=(HEIGHT - 14.0) text-anchor="middle" font-size="11" fill="#4c6272" { (short_date(&point[chart.date_key])) }
+                    @if i % every == 0 {
+                        text x=(x(i)) y=(HEIGHT - BOTTOM + 24.0) text-anchor="middle" font-size=(FONT) fill=(TEXT) { (short_date(&point[chart.date_key])) }
                     }
                 }
-                @for (key, colour, _) in series {
+                @for (n, (key, colour, _)) in series.iter().enumerate() {
+                    @let (dash, kind) = STYLES[n % STYLES.len()];
                     @let path = points.iter().enumerate().map(|(i, p)| format!("{:.1},{:.1}", x(i), y(value(p, key)))).collect::<Vec<_>>().join(" ");
-                    polyline points=(path) fill="none" stroke=(colour) stroke-width="2.5" {}
+                    polyline points=(path) fill="none" stroke=(colour) stroke-width="3" stroke-dasharray=[(!dash.is_empty()).then_some(dash)] {}
                     @for (i, p) in points.iter().enumerate() {
-                        circle cx=(x(i)) cy=(y(value(p, key))) r="3" fill=(colour) {}
+                        @if points.len() <= 30 || i % every == 0 || i + 1 == points.len() {
+                            (marker(kind, x(i), y(value(p, key)), colour))
+                        }
                     }
                 }
             }
             figcaption class="cl-legend" {
-                @for (i, (_, _, name)) in series.iter().enumerate() {
-                    span class="cl-legend__item" { span class={"cl-swatch cl-swatch--" (i)} aria-hidden="true" {} " " (name) }
+                @for (n, (_, colour, name)) in series.iter().enumerate() {
+                    @let (dash, kind) = STYLES[n % STYLES.len()];
+                    span class="cl-legend__item" {
+                        svg class="cl-legend__key" viewBox="0 0 36 12" width="36" height="12" aria-hidden="true" focusable="false" {
+                            line x1="0" x2="36" y1="6" y2="6" stroke=(colour) stroke-width="3" stroke-dasharray=[(!dash.is_empty()).then_some(dash)] {}
+                            (marker(kind, 18.0, 6.0, colour))
+                        }
+                        " " (name)
+                    }
                 }
             }
         }
@@ -154,13 +199,43 @@ pub fn histogram(counts: &[i64]) -> Markup {
                     }
                 }
                 line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y(0.0)) y2=(y(0.0)) stroke="#4c6272" {}
+                text class="cl-axis-title" transform={"translate(16," ((TOP + HEIGHT - BOTTOM) / 2.0) ") rotate(-90)"} text-anchor="middle" font-size=(FONT) fill=(TEXT) { "Cases" }
+                text class="cl-axis-title" x=((LEFT + WIDTH - RIGHT) / 2.0) y=(HEIGHT - 6.0) text-anchor="middle" font-size=(FONT) fill=(TEXT) { "Weeks from opening to compliance" }
                 @for (week, count) in counts.iter().enumerate() {
                     @let top = y(*count as f64);
                     rect x=(LEFT + band * week as f64 + 4.0) y=(top) width=((band - 8.0).max(1.0)) height=(y(0.0) - top) fill="#005eb8" {}
-                    text x=(LEFT + band * (week as f64 + 0.5)) y=(top - 4.0) text-anchor="middle" font-size="12" fill="#212b32" { (count) }
-                    text x=(LEFT + band * (week as f64 + 0.5)) y=(HEIGHT - 14.0) text-anchor="middle" font-size="11" fill="#4c6272" { "week " (week + 1) }
+                    text x=(LEFT + band * (week as f64 + 0.5)) y=(top - 6.0) text-anchor="middle" font-size=(FONT) fill=(TEXT) { (count) }
+                    @if weeks <= 8 || week % weeks.div_ceil(8) == 0 {
+                        text x=(LEFT + band * (week as f64 + 0.5)) y=(HEIGHT - BOTTOM + 24.0) text-anchor="middle" font-size=(FONT) fill=(TEXT) { (week + 1) }
+                    }
                 }
             }
         }
+    }
+}
+
+/// The weeks worth showing by default: from the first to one past the last that differs from the
+/// week before (a long flat tail to today says nothing).
+pub fn with_activity(points: &[Value], keys: &[&str]) -> usize {
+    let changed = |a: &Value, b: &Value| keys.iter().any(|key| a[*key] != b[*key]);
+    let last = points
+        .windows(2)
+        .rposition(|pair| changed(&pair[0], &pair[1]))
+        .map_or(0, |i| i + 1);
+    (last + 2).min(points.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_default_range_ends_a_week_after_the_last_change() {
+        let week = |open: i64| json!({ "openCases": open, "compliantCases": 0 });
+        let points = vec![week(1), week(3), week(2), week(2), week(2), week(2)];
+        assert_eq!(with_activity(&points, &["openCases", "compliantCases"]), 4);
+        assert_eq!(with_activity(&[week(1)], &["openCases"]), 1);
+        assert_eq!(with_activity(&[], &["openCases"]), 0);
     }
 }

@@ -447,7 +447,37 @@ pub(super) async fn all_icb_cases(
     }
 }
 
-pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
+#[derive(Debug, Deserialize, Default)]
+pub struct TrendRange {
+    /// `activity` (the default: the weeks until a week after the last change), `12`, `26` (the
+    /// last weeks to today) or `all`.
+    #[serde(default)]
+    weeks: String,
+}
+
+/// The trend's points for `range`.
+fn trend_range(points: Vec<Value>, range: &str) -> Vec<Value> {
+    let keys: Vec<&str> = charts::SERIES.iter().map(|(key, _, _)| *key).collect();
+    match range {
+        "all" => points,
+        "12" | "26" => {
+            let last = if range == "12" { 12 } else { 26 };
+            let skip = points.len().saturating_sub(last);
+            points.into_iter().skip(skip).collect()
+        }
+        _ => {
+            let keep = charts::with_activity(&points, &keys);
+            points.into_iter().take(keep).collect()
+        }
+    }
+}
+
+pub async fn icb(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Query(range): Query<TrendRange>,
+) -> Response {
     let session = match signed_in(&state, &headers).await {
         Ok(session) => session,
         Err(response) => return response,
@@ -461,7 +491,7 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                    medianDaysToCompliance compliantWithinDays { count percentage } \
                    timeToCompliance(bucketDays: 7) { count } \
                    byPcn { pcnCode pcnName place practices nonCompliantPractices openCases compliantCases } \
-                   byPlace { place openCases compliantCases nonCompliantPractices medianDaysToCompliance \
+                   byPlace { place practices openCases compliantCases nonCompliantPractices medianDaysToCompliance \
                              compliantWithinDays { count percentage } } } \
                    trendStart \
                    dhuReports { id practice { odsCode name } category detail reportedAt } } \
@@ -502,6 +532,12 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
         Ok(data) => data["icb"]["trend"].as_array().cloned().unwrap_or_default(),
         Err(errors) => return gql_problem(&session, &errors),
     };
+    let weeks = if range.weeks.is_empty() {
+        "activity"
+    } else {
+        range.weeks.as_str()
+    };
+    let trend = trend_range(trend, weeks);
     let s = &data["icb"]["summary"];
     let weeks_to_compliance: Vec<i64> = s["timeToCompliance"]
         .as_array()
@@ -579,15 +615,28 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                 }
             }
             h2 class="nhsuk-heading-m" { "Week by week" }
+            form method="get" action="/icb" class="cl-filters" id="trend-range" {
+                div class="nhsuk-form-group cl-inline" {
+                    label class="nhsuk-label" for="trend-weeks" { "Weeks shown" }
+                    select class="nhsuk-select" id="trend-weeks" name="weeks" {
+                        @for (value, label) in [("activity", "While cases moved"), ("12", "The last 12 weeks"), ("26", "The last 26 weeks"), ("all", "All")] {
+                            option value=(value) selected[value == weeks] { (label) }
+                        }
+                    }
+                }
+                button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
+            }
             (charts::trend(&trend))
             h2 class="nhsuk-heading-m" { "Time to compliance" }
             (charts::histogram(&weeks_to_compliance))
             h2 class="nhsuk-heading-m" { "By place" }
             div class="cl-table-scroll" role="region" aria-label="By place" tabindex="0" {
                 table class="nhsuk-table" id="by-place" {
-                    thead class="nhsuk-table__head" { tr { th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Open cases" } th scope="col" class="nhsuk-table__header--numeric" { "Compliant cases" } th scope="col" class="nhsuk-table__header--numeric" { "Within 8 weeks" } th scope="col" class="nhsuk-table__header--numeric" { "Median days" } th scope="col" class="nhsuk-table__header--numeric" { "Practices below requirement" } } }
+                    thead class="nhsuk-table__head" { tr { th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Open cases" } th scope="col" class="nhsuk-table__header--numeric" { "Compliant cases" } th scope="col" class="nhsuk-table__header--numeric" { "Within 8 weeks" } th scope="col" class="nhsuk-table__header--numeric" { "Median days" } th scope="col" class="nhsuk-table__header--numeric" { "Practices below requirement" } th scope="col" class="nhsuk-table__header--numeric" { "Practices compliant" } } }
                     tbody class="nhsuk-table__body" {
                         @for place in s["byPlace"].as_array().into_iter().flatten() {
+                            @let practices = place["practices"].as_i64().unwrap_or(0);
+                            @let below = place["nonCompliantPractices"].as_i64().unwrap_or(0);
                             tr class="nhsuk-table__row" {
                                 td class="nhsuk-table__cell" { a href={"/icb/cases?place=" (urlencode(place["place"].as_str().unwrap_or("")))} { (place["place"].as_str().unwrap_or("")) } }
                                 td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["openCases"])) }
@@ -595,6 +644,9 @@ pub async fn icb(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
                                 td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (within(&place["compliantWithinDays"])) }
                                 td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (place["medianDaysToCompliance"].as_f64().map_or_else(|| "–".into(), |d| format!("{d:.1}"))) }
                                 td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (count(&place["nonCompliantPractices"])) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" data-place-compliant=(place["place"].as_str().unwrap_or("")) {
+                                    @if practices > 0 { (format!("{:.0}%", (practices - below) as f64 * 100.0 / practices as f64)) } @else { "–" }
+                                }
                             }
                         }
                     }
