@@ -116,6 +116,7 @@ fn an_overdue_case_sends_its_champion_exactly_one_email_across_a_restart() {
         ("CASELEDGER_MAIL_FROM", "CaseLedger <caseledger@test.nhs.uk>"),
         ("CASELEDGER_NOTIFY_EVERY_SECONDS", "1"),
         ("CASELEDGER_PUBLIC_URL", "https://caseledger.test"),
+        ("CASELEDGER_MAIL_DOMAINS", "test.nhs.uk"),
     ];
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -145,8 +146,14 @@ fn an_overdue_case_sends_its_champion_exactly_one_email_across_a_restart() {
         let done = service.graphql(Some(token), set, json!({ "e": email, "off": off }));
         assert!(done["errors"].is_null(), "{done}");
     }
-    let refused = service.graphql(Some(&amira), set, json!({ "e": "not an address" }));
-    assert_eq!(caseledger_tests::codes(&refused), vec!["BAD_USER_INPUT"], "{refused}");
+    for bad in ["not an address", "amira@gmail.com", "amira@test.nhs.uk.evil.example"] {
+        let refused = service.graphql(Some(&amira), set, json!({ "e": bad }));
+        assert_eq!(
+            caseledger_tests::codes(&refused),
+            vec!["BAD_USER_INPUT"],
+            "{bad}: {refused}"
+        );
+    }
     let mine = service.graphql(Some(&bryn), "{ myNotifications { email off kindsForRole } }", json!({}));
     assert_eq!(mine["data"]["myNotifications"]["off"], json!(["DEADLINE"]), "{mine}");
 

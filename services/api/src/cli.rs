@@ -457,7 +457,9 @@ async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, fu
                 .find(|(name, _)| name == "interventions.jsonl")
                 .map(|(_, text)| text.as_str())
                 .unwrap_or_default();
-            crate::demo::this_week(commands, interventions, now).await?;
+            if let Err(error) = crate::demo::this_week(commands, interventions, now).await {
+                tracing::warn!(%error, "the demo's work of this week was not recorded");
+            }
         }
         eprintln!(
             "demo data loaded: {} extracts, {} interventions, {} cases",
@@ -562,12 +564,12 @@ async fn serve(
         }
         None => caseledger_cases::holidays::BankHolidays::england_and_wales(),
     };
-    let mut app_state = AppState::with(store, live.clone(), settings.subscriptions).with_deadlines(
-        crate::graphql::deadline::Deadlines {
-            targets: settings.targets,
-            calendar: std::sync::Arc::new(calendar),
-        },
-    );
+    let mut app_state = AppState::with(store, live.clone(), settings.subscriptions);
+    app_state.mail_domains = settings.mail_domains.clone();
+    let mut app_state = app_state.with_deadlines(crate::graphql::deadline::Deadlines {
+        targets: settings.targets,
+        calendar: std::sync::Arc::new(calendar),
+    });
     if let Some(verifier) = verifier {
         tracing::info!("GP Connect verification on");
         app_state = app_state.with_verifier(verifier);

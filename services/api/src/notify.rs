@@ -114,9 +114,15 @@ impl Mailer {
     }
 }
 
-/// Whether `text` is an address an email can go to.
-pub fn valid_address(text: &str) -> bool {
-    text.parse::<lettre::Address>().is_ok()
+/// Whether `text` is an address an email can go to, at one of `domains` (the deployment's own:
+/// `CASELEDGER_MAIL_DOMAINS`), so case news never leaves the NHS's mail.
+pub fn allowed_address(text: &str, domains: &[String]) -> bool {
+    text.parse::<lettre::Address>().is_ok_and(|address| {
+        let domain = address.domain().to_ascii_lowercase();
+        domains
+            .iter()
+            .any(|allowed| domain == *allowed || domain.ends_with(&format!(".{allowed}")))
+    })
 }
 
 /// A person who wants notifications.
@@ -297,12 +303,24 @@ async fn champion(
                 body: format!("On your case for {}, {what}.\n\n{link}\n", practice(case)),
             });
         }
+        // The champion's own stages only (contact, remap): a late DHU check or ICB decision is not
+        // theirs to act on. Due today and overdue are one reminder each.
         if let Some(due) = state.deadlines.of(case, today)
             && due.working_days_left <= 0
+            && matches!(
+                due.stage,
+                crate::graphql::deadline::Stage::Contact | crate::graphql::deadline::Stage::Remap
+            )
         {
             let late = due.overdue;
             out.push(Outgoing {
-                key: format!("deadline:{}:{:?}:{}", case.case_id, due.stage, due.due_on),
+                key: format!(
+                    "deadline:{}:{:?}:{}:{}",
+                    case.case_id,
+                    due.stage,
+                    due.due_on,
+                    if late { "overdue" } else { "due-today" }
+                ),
                 kind: NotificationKind::Deadline,
                 subject: format!(
                     "{}: {} for {}",
@@ -347,12 +365,25 @@ async fn dhu(state: &AppState, mailer: &Mailer) -> Result<Vec<Outgoing>, sqlx::E
         .collect())
 }
 
-/// The ICB's digest, once per dashboard extract: the week's changes and what is late.
+/// The ICB's digest, once per dashboard extract: the week's changes and what is late. Worked out
+/// only while someone in the ICB with an address has not had this extract's.
 async fn digest(state: &AppState, mailer: &Mailer) -> Result<Vec<Outgoing>, sqlx::Error> {
     let pool = state.store.pool();
     let Some(extract) = caseledger_projections::practice_view::latest_extract_date(pool).await? else {
         return Ok(Vec::new());
     };
+    let waiting = sqlx::query_scalar!(
+        r#"select exists (select 1 from people p
+             where p.role = 'icb' and p.email is not null
+               and not exists (select 1 from notifications n where n.key = 'digest:' || $1 || ':' || p.person_id))
+           as "waiting!""#,
+        extract.to_string()
+    )
+    .fetch_one(pool)
+    .await?;
+    if !waiting {
+        return Ok(Vec::new());
+    }
     let now = caseledger_projections::figures::summary(pool, None, None).await?;
     let week_ago =
         caseledger_projections::figures::summary(pool, Some(Utc::now() - chrono::Duration::days(7)), None).await?;
@@ -369,7 +400,7 @@ async fn digest(state: &AppState, mailer: &Mailer) -> Result<Vec<Outgoing>, sqlx
         .iter()
         .filter(|case| case.reopen_cause.is_some() && case.opened_at > Utc::now() - chrono::Duration::days(7))
         .count();
-    let overdue = state.deadlines.overdue(open, today()).len();
+    let overdue = state.deadlines.overdue(open, today(), None).len();
     let (all, before) = (&now.all, &week_ago.all);
     let body = format!(
         "CaseLedger: the week to the dashboard extract of {}.\n\n\

@@ -84,6 +84,25 @@ pub struct Settings {
     pub notify_every: Duration,
     /// `CASELEDGER_PUBLIC_URL`: where people reach the service (links in emails).
     pub public_url: Option<String>,
+    /// `CASELEDGER_MAIL_DOMAINS`: the domains people may have notifications sent to.
+    pub mail_domains: Vec<String>,
+}
+
+/// Where notifications may go unless a deployment says otherwise: NHS mail.
+pub const DEFAULT_MAIL_DOMAINS: [&str; 2] = ["nhs.net", "nhs.uk"];
+
+/// The most working days a stage target may be (a year's).
+const MAX_TARGET_DAYS: u32 = 260;
+
+fn target(name: &'static str, default: u32) -> Result<u32, SettingsError> {
+    let days = number(name, default)?;
+    if days > MAX_TARGET_DAYS {
+        return Err(wrong(
+            name,
+            format!("{days} working days is more than a year's ({MAX_TARGET_DAYS})"),
+        ));
+    }
+    Ok(days)
 }
 
 /// A secret from the environment: never printed.
@@ -156,10 +175,10 @@ impl Settings {
             targets: {
                 let defaults = caseledger_cases::deadlines::StageTargets::default();
                 caseledger_cases::deadlines::StageTargets {
-                    contact: number("CASELEDGER_TARGET_CONTACT_DAYS", defaults.contact)?,
-                    remap: number("CASELEDGER_TARGET_REMAP_DAYS", defaults.remap)?,
-                    dhu_check: number("CASELEDGER_TARGET_DHU_CHECK_DAYS", defaults.dhu_check)?,
-                    icb_decision: number("CASELEDGER_TARGET_ICB_DECISION_DAYS", defaults.icb_decision)?,
+                    contact: target("CASELEDGER_TARGET_CONTACT_DAYS", defaults.contact)?,
+                    remap: target("CASELEDGER_TARGET_REMAP_DAYS", defaults.remap)?,
+                    dhu_check: target("CASELEDGER_TARGET_DHU_CHECK_DAYS", defaults.dhu_check)?,
+                    icb_decision: target("CASELEDGER_TARGET_ICB_DECISION_DAYS", defaults.icb_decision)?,
                 }
             },
             bank_holidays: var("CASELEDGER_BANK_HOLIDAYS_FILE").map(std::path::PathBuf::from),
@@ -167,6 +186,15 @@ impl Settings {
             mail_from: var("CASELEDGER_MAIL_FROM").unwrap_or_else(|| "CaseLedger <caseledger@localhost>".into()),
             notify_every: Duration::from_secs(number("CASELEDGER_NOTIFY_EVERY_SECONDS", 300u64)?.max(1)),
             public_url: var("CASELEDGER_PUBLIC_URL"),
+            mail_domains: var("CASELEDGER_MAIL_DOMAINS").map_or_else(
+                || DEFAULT_MAIL_DOMAINS.iter().map(|d| d.to_string()).collect(),
+                |list| {
+                    list.split(',')
+                        .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+                        .filter(|d| !d.is_empty())
+                        .collect()
+                },
+            ),
             retain_personal: match number("CASELEDGER_RETAIN_PERSONAL_DAYS", 0u64)? {
                 0 => None,
                 days => Some(Duration::from_secs(days.saturating_mul(24 * 3600))),
@@ -281,6 +309,7 @@ mod tests {
             mail_from: String::new(),
             notify_every: Duration::from_secs(300),
             public_url: None,
+            mail_domains: Vec::new(),
         }
     }
 

@@ -112,6 +112,31 @@ async fn each_stage_is_due_in_working_days_and_late_cases_are_listed_for_each_pa
     assert_eq!(due["dueOn"], "2026-11-10", "{read}");
     assert_eq!(due["overdue"], true);
 
+    // A remapped case the DHU found short waits for the champion to remap again, not for the DHU.
+    let short = flag(&service, "Z00024", Some("2026-11-02T10:00:00Z")).await;
+    for mutation in [
+        "mutation($id: ID!) { assignCase(input: { caseId: $id, championId: \"dc-amira\", occurredAt: \"2026-11-02T11:00:00Z\" }) { revision } }",
+        "mutation($id: ID!) { recordRemap(input: { caseId: $id, changes: [ADD_SLOTS], slotsPerDayConfigured: 3, occurredAt: \"2026-11-05T10:00:00Z\" }) { revision } }",
+    ] {
+        ok(&service, Role::Champion, "dc-amira", mutation, json!({ "id": short })).await;
+    }
+    ok(
+        &service,
+        Role::Dhu,
+        "dhu-liaison-1",
+        "mutation($id: ID!) { confirmDhuVisibility(input: { caseId: $id, visibleSlotsPerDay: 1, occurredAt: \"2026-11-06T15:00:00Z\" }) { revision } }",
+        json!({ "id": short }),
+    )
+    .await;
+    let read = ok(&service, Role::Icb, "icb-assurance-1", DEADLINE, json!({ "id": short })).await;
+    let due = &read["case"]["deadline"];
+    assert_eq!(
+        (due["stage"].as_str(), due["startedOn"].as_str()),
+        (Some("REMAP"), Some("2026-11-06")),
+        "{read}"
+    );
+    assert_eq!(due["dueOn"], "2026-11-20");
+
     // Each party's list of late cases: its own.
     let lists = ok(
         &service,
@@ -123,7 +148,7 @@ async fn each_stage_is_due_in_working_days_and_late_cases_are_listed_for_each_pa
     .await;
     assert_eq!(
         ids(&lists["icb"]["overdue"]),
-        [late.clone(), remapped.clone()],
+        [late.clone(), remapped.clone(), short.clone()],
         "longest overdue first"
     );
     let lmc = ok(
@@ -134,7 +159,10 @@ async fn each_stage_is_due_in_working_days_and_late_cases_are_listed_for_each_pa
         json!({}),
     )
     .await;
-    assert_eq!(ids(&lmc["lmc"]["overdue"]), [late.clone(), remapped.clone()]);
+    assert_eq!(
+        ids(&lmc["lmc"]["overdue"]),
+        [late.clone(), remapped.clone(), short.clone()]
+    );
     let dhu = ok(
         &service,
         Role::Dhu,
@@ -156,7 +184,10 @@ async fn each_stage_is_due_in_working_days_and_late_cases_are_listed_for_each_pa
         json!({}),
     )
     .await;
-    assert_eq!(ids(&champion["champion"]["overdue"]), [late.clone(), remapped.clone()]);
+    assert_eq!(
+        ids(&champion["champion"]["overdue"]),
+        [late.clone(), remapped.clone(), short.clone()]
+    );
     let other = ok(
         &service,
         Role::Champion,

@@ -122,6 +122,9 @@ pub struct StageDates {
     pub opened_at: DateTime<Utc>,
     pub last_remap_at: Option<DateTime<Utc>>,
     pub dhu_confirmed_at: Option<DateTime<Utc>>,
+    /// When the DHU last reported a problem or saw too few slots since the last remap: the case
+    /// then waits for the champion to remap again, not for the DHU.
+    pub dhu_problem_at: Option<DateTime<Utc>>,
 }
 
 /// The deadline of the stage a case is in, or `None` when nothing is awaited (compliant, closed).
@@ -129,7 +132,10 @@ pub fn deadline(case: &StageDates, targets: &StageTargets, calendar: &BankHolida
     let (stage, started, days) = match case.status {
         CaseStatus::Flagged => (Stage::Contact, case.opened_at, targets.contact),
         CaseStatus::Contacted => (Stage::Remap, case.opened_at, targets.remap),
-        CaseStatus::Remapped => (Stage::DhuCheck, case.last_remap_at?, targets.dhu_check),
+        CaseStatus::Remapped => match case.dhu_problem_at {
+            Some(reported) => (Stage::Remap, reported, targets.remap),
+            None => (Stage::DhuCheck, case.last_remap_at?, targets.dhu_check),
+        },
         CaseStatus::DhuConfirmed => (Stage::IcbDecision, case.dhu_confirmed_at?, targets.icb_decision),
         CaseStatus::Compliant | CaseStatus::Closed => return None,
     };
@@ -178,6 +184,7 @@ mod tests {
             opened_at: flagged,
             last_remap_at: None,
             dhu_confirmed_at: None,
+            dhu_problem_at: None,
         };
         let due = deadline(&case, &targets, &calendar).unwrap_or_else(|| panic!("a flagged case is due"));
         assert_eq!(
@@ -198,6 +205,11 @@ mod tests {
         let due = deadline(&case, &targets, &calendar).unwrap_or_else(|| panic!("due"));
         // Thursday 27 August 2026, then Fri 28, (Mon 31 is a bank holiday), Tue 1, Wed 2 September.
         assert_eq!((due.stage, due.due_on), (Stage::DhuCheck, d(2026, 9, 2)));
+        // The DHU saw too few on Wednesday 2 September: the champion remaps again, 10 working days.
+        case.dhu_problem_at = Some(Utc.with_ymd_and_hms(2026, 9, 2, 15, 0, 0).single().unwrap_or_default());
+        let due = deadline(&case, &targets, &calendar).unwrap_or_else(|| panic!("due"));
+        assert_eq!((due.stage, due.due_on), (Stage::Remap, d(2026, 9, 16)));
+        case.dhu_problem_at = None;
 
         case.status = CaseStatus::DhuConfirmed;
         assert_eq!(

@@ -73,11 +73,17 @@ pub fn today() -> NaiveDate {
 impl Deadlines {
     /// The deadline of `case`'s current stage on `today`, or `None` when nothing is awaited.
     pub fn of(&self, case: &CaseData, today: NaiveDate) -> Option<Deadline> {
+        let problem = match (case.shortfall(), case.open_dhu_issue) {
+            (Some(check), _) => Some(check.at),
+            (None, true) => Some(case.last_activity_dhu),
+            (None, false) => None,
+        };
         let dates = StageDates {
             status: case.status,
             opened_at: case.opened_at,
             last_remap_at: case.last_remap_at,
             dhu_confirmed_at: case.dhu_confirmed_at,
+            dhu_problem_at: problem,
         };
         let due = deadlines::deadline(&dates, &self.targets, &self.calendar)?;
         Some(Deadline {
@@ -90,13 +96,14 @@ impl Deadlines {
         })
     }
 
-    /// `cases` whose current stage is late on `today`, the latest first (the longest overdue).
-    pub fn overdue(&self, cases: Vec<CaseData>, today: NaiveDate) -> Vec<CaseData> {
+    /// `cases` whose current stage (one of `stages`, or any) is late on `today`, the longest
+    /// overdue first.
+    pub fn overdue(&self, cases: Vec<CaseData>, today: NaiveDate, stages: Option<&[Stage]>) -> Vec<CaseData> {
         let mut late: Vec<(NaiveDate, CaseData)> = cases
             .into_iter()
             .filter_map(|case| {
                 let due = self.of(&case, today)?;
-                due.overdue.then_some((due.due_on, case))
+                (due.overdue && stages.is_none_or(|stages| stages.contains(&due.stage))).then_some((due.due_on, case))
             })
             .collect();
         late.sort_by_key(|(due_on, case)| (*due_on, case.case_id));

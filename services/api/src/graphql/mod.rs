@@ -55,6 +55,8 @@ pub struct AppState {
     pub verifier: Option<crate::verify::SharedVerifier>,
     /// Stage targets in working days, and the calendar they count.
     pub deadlines: deadline::Deadlines,
+    /// The mail domains notifications may go to (`CASELEDGER_MAIL_DOMAINS`).
+    pub mail_domains: Vec<String>,
 }
 
 impl AppState {
@@ -76,6 +78,10 @@ impl AppState {
             subscribers: subscription::Subscribers::new(subscriptions),
             verifier: None,
             deadlines: deadline::Deadlines::default(),
+            mail_domains: crate::settings::DEFAULT_MAIL_DOMAINS
+                .iter()
+                .map(|d| d.to_string())
+                .collect(),
         }
     }
 

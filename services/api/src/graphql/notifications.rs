@@ -50,10 +50,15 @@ pub async fn set_for_caller(
 ) -> ApiResult<NotificationSettings> {
     let actor = caller(ctx)?;
     let email = email.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
+    let domains = &state(ctx).mail_domains;
     if let Some(address) = &email
-        && (address.len() > 254 || !notify::valid_address(address))
+        && (address.len() > 254 || !notify::allowed_address(address, domains))
     {
-        return Err(ApiError::bad_input("email", "is not an email address")).gql();
+        return Err(ApiError::bad_input(
+            "email",
+            format!("must be an email address at {}", domains.join(" or ")),
+        ))
+        .gql();
     }
     let mut off = off;
     off.dedup();
