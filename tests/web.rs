@@ -16,6 +16,35 @@ fn history(service: &Service, token: &str, case_id: &str) -> Vec<Value> {
     response["data"]["case"]["history"].as_array().unwrap().clone()
 }
 
+/// Case `case_id` taken by dc-amira, remapped to `required` slots a day, and seen by the DHU at
+/// `seen` a day.
+fn remapped_and_seen(service: &Service, case_id: &str, required: i64, seen: i64) {
+    let champion = service.token("champion", "dc-amira");
+    let dhu = service.token("dhu", "dhu-liaison-1");
+    for (token, mutation) in [
+        (
+            &champion,
+            "mutation($id: ID!) { assignCase(input: { caseId: $id, championId: \"dc-amira\" }) { revision } }"
+                .to_string(),
+        ),
+        (
+            &champion,
+            format!(
+                "mutation($id: ID!) {{ recordRemap(input: {{ caseId: $id, changes: [ADD_SLOTS], slotsPerDayConfigured: {required} }}) {{ revision }} }}"
+            ),
+        ),
+        (
+            &dhu,
+            format!(
+                "mutation($id: ID!) {{ confirmDhuVisibility(input: {{ caseId: $id, visibleSlotsPerDay: {seen} }}) {{ revision }} }}"
+            ),
+        ),
+    ] {
+        let done = service.graphql(Some(token), &mutation, json!({ "id": case_id }));
+        assert!(done["errors"].is_null(), "{done}");
+    }
+}
+
 /// Week 0 imported; the first case's id and required slots.
 fn seeded(service: &Service, icb: &str) -> (String, i64) {
     let csv = std::fs::read_to_string(fixture("case-study/dashboard-week-00.csv")).unwrap();
@@ -883,32 +912,8 @@ fn a_case_page_leads_with_the_next_step_and_says_whose_case_it_is() {
 fn escalation_is_confirmed_shown_on_the_status_and_timeline_and_the_decision_is_prefilled() {
     let service = Service::start();
     let icb = service.token("icb", "icb-assurance-1");
-    let champion = service.token("champion", "dc-amira");
-    let dhu = service.token("dhu", "dhu-liaison-1");
     let (case_id, required) = seeded(&service, &icb);
-    for (token, mutation) in [
-        (
-            &champion,
-            "mutation($id: ID!) { assignCase(input: { caseId: $id, championId: \"dc-amira\" }) { revision } }"
-                .to_string(),
-        ),
-        (
-            &champion,
-            format!(
-                "mutation($id: ID!) {{ recordRemap(input: {{ caseId: $id, changes: [ADD_SLOTS], slotsPerDayConfigured: {required} }}) {{ revision }} }}"
-            ),
-        ),
-        (
-            &dhu,
-            format!(
-                "mutation($id: ID!) {{ confirmDhuVisibility(input: {{ caseId: $id, visibleSlotsPerDay: {} }}) {{ revision }} }}",
-                required + 1
-            ),
-        ),
-    ] {
-        let done = service.graphql(Some(token), &mutation, json!({ "id": case_id }));
-        assert!(done["errors"].is_null(), "{done}");
-    }
+    remapped_and_seen(&service, &case_id, required, required + 1);
     let path = format!("/cases/{case_id}");
     let mut web = Web::new(&service);
     web.sign_in("icb-assurance-1");
@@ -1040,8 +1045,6 @@ fn the_lmc_page_answers_whether_support_came_first_and_filters_by_place_and_stat
 fn the_dhu_finds_any_practice_and_sees_its_confirmation_history() {
     let service = Service::start();
     let icb = service.token("icb", "icb-assurance-1");
-    let champion = service.token("champion", "dc-amira");
-    let dhu = service.token("dhu", "dhu-liaison-1");
     let (case_id, required) = seeded(&service, &icb);
     let mut web = Web::new(&service);
     web.sign_in("dhu-liaison-1");
@@ -1066,29 +1069,7 @@ fn the_dhu_finds_any_practice_and_sees_its_confirmation_history() {
     assert!(page.body.contains("No practice matches."), "a % is not a wildcard");
 
     // A practice's page lists each time the DHU confirmed what it saw.
-    for (token, mutation) in [
-        (
-            &champion,
-            "mutation($id: ID!) { assignCase(input: { caseId: $id, championId: \"dc-amira\" }) { revision } }"
-                .to_string(),
-        ),
-        (
-            &champion,
-            format!(
-                "mutation($id: ID!) {{ recordRemap(input: {{ caseId: $id, changes: [ADD_SLOTS], slotsPerDayConfigured: {required} }}) {{ revision }} }}"
-            ),
-        ),
-        (
-            &dhu,
-            format!(
-                "mutation($id: ID!) {{ confirmDhuVisibility(input: {{ caseId: $id, visibleSlotsPerDay: {} }}) {{ revision }} }}",
-                required + 2
-            ),
-        ),
-    ] {
-        let done = service.graphql(Some(token), &mutation, json!({ "id": case_id }));
-        assert!(done["errors"].is_null(), "{done}");
-    }
+    remapped_and_seen(&service, &case_id, required, required + 2);
     let ods = service.graphql(
         Some(&icb),
         "query($id: ID!) { case(id: $id) { practice { odsCode } } }",

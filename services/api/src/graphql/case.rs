@@ -167,6 +167,20 @@ impl From<caseledger_projections::lens::LensedEvent> for CaseEvent {
     }
 }
 
+impl CaseNode {
+    /// The case's events (its own and its contract review's) through the caller's lens, read once
+    /// per request by the loader.
+    async fn lensed_history(&self, ctx: &Context<'_>) -> ApiResult<Vec<caseledger_projections::lens::LensedEvent>> {
+        let events = state(ctx)
+            .loaders
+            .history(self.data.case_id)
+            .await
+            .map_err(ApiError::internal)
+            .gql()?;
+        Ok(events.iter().filter_map(|e| lens(self.viewer, e)).collect())
+    }
+}
+
 #[Object(name = "Case")]
 impl CaseNode {
     async fn id(&self) -> ID {
@@ -341,16 +355,11 @@ impl CaseNode {
     /// for those whose lens shows the erasure; null when it never was.
     #[graphql(complexity = 20)]
     async fn personal_data_erased_at(&self, ctx: &Context<'_>) -> ApiResult<Option<DateTime<Utc>>> {
-        let events = state(ctx)
-            .loaders
-            .history(self.data.case_id)
-            .await
-            .map_err(ApiError::internal)
-            .gql()?;
-        Ok(events
-            .iter()
+        Ok(self
+            .lensed_history(ctx)
+            .await?
+            .into_iter()
             .filter(|e| e.event_type == "PersonalDataErased")
-            .filter_map(|e| lens(self.viewer, e))
             .map(|e| e.occurred_at)
             .max())
     }
@@ -358,16 +367,6 @@ impl CaseNode {
     /// The caller's lens over the case's events.
     #[graphql(complexity = "20 + child_complexity")]
     async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseEvent>> {
-        let events = state(ctx)
-            .loaders
-            .history(self.data.case_id)
-            .await
-            .map_err(ApiError::internal)
-            .gql()?;
-        Ok(events
-            .iter()
-            .filter_map(|e| lens(self.viewer, e))
-            .map(Into::into)
-            .collect())
+        Ok(self.lensed_history(ctx).await?.into_iter().map(Into::into).collect())
     }
 }
