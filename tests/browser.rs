@@ -188,7 +188,7 @@ async fn source(client: &Client) -> String {
 /// axe-core's WCAG 2.1 A and AA checks on the current page: every violation, named.
 async fn accessibility_violations(client: &Client) -> Vec<String> {
     let axe = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../services/api/web/node_modules/axe-core/axe.min.js"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../services/web/assets/node_modules/axe-core/axe.min.js"),
     )
     .expect("axe-core is installed by scripts/install-deps --test");
     client.execute(&axe, vec![]).await.unwrap();

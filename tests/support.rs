@@ -54,7 +54,7 @@ pub fn binary() -> PathBuf {
     let binary = dir.join("caseledger");
     if !binary.exists() {
         let status = Command::new("cargo")
-            .args(["build", "-q", "-p", "caseledger-api", "--bin", "caseledger"])
+            .args(["build", "-q", "-p", "caseledger", "--bin", "caseledger"])
             .status()
             .unwrap();
         assert!(status.success(), "could not build the caseledger binary");

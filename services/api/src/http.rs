@@ -41,8 +41,9 @@ pub struct HttpState {
     pub schema: AppSchema,
     pub auth: Authenticator,
     pub pool: PgPool,
-    /// The web pages, when served.
-    pub web: Option<crate::web::WebState>,
+    /// The web pages' routes, when served (the `caseledger` binary builds them from the
+    /// `caseledger-web` crate over the same schema).
+    pub web: Option<Router>,
 }
 
 impl std::fmt::Debug for HttpState {
@@ -54,8 +55,8 @@ impl std::fmt::Debug for HttpState {
 }
 
 /// The public router: GraphQL, the probes and (when given) the web pages.
-pub fn router(state: HttpState) -> Router {
-    let web = state.web.clone();
+pub fn router(mut state: HttpState) -> Router {
+    let web = state.web.take();
     let development = state.auth.development_mode();
     let mut api = Router::new()
         .route("/graphql", post(graphql).get(subscriptions))
@@ -66,7 +67,7 @@ pub fn router(state: HttpState) -> Router {
     }
     let mut router = api.with_state(state);
     if let Some(web) = web {
-        router = router.merge(crate::web::router(web));
+        router = router.merge(web);
     }
     if !development {
         // Browsers that have once reached the service over HTTPS never try plain HTTP again.

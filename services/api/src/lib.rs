@@ -1,9 +1,7 @@
-//! CaseLedger's service and command line: GraphQL over axum, authentication, and the
-//! `caseledger` subcommands.
+//! CaseLedger's API: GraphQL over axum, authentication, notifications, GP Connect checks and
+//! erasure. The `caseledger` binary (services/caseledger) wires it to the web pages.
 
 pub mod auth;
-pub mod cli;
-pub mod demo;
 pub mod erasure;
 pub mod error;
 pub mod graphql;
@@ -13,4 +11,3 @@ pub mod notify;
 pub mod settings;
 pub mod telemetry;
 pub mod verify;
-pub mod web;

@@ -54,14 +54,7 @@ pub fn prometheus() -> PrometheusHandle {
         .clone()
 }
 
-/// The ids of one request, in its extensions for the handlers.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestIds {
-    pub request_id: Uuid,
-    /// The caller's `X-Correlation-Id` (a UUID), or the request id: the commands of the request
-    /// carry it in their events' metadata.
-    pub correlation_id: Uuid,
-}
+pub use caseledger_commands::RequestIds;
 
 fn header_uuid(request: &Request, name: &HeaderName) -> Option<Uuid> {
     request

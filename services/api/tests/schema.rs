@@ -8,7 +8,7 @@ fn the_checked_in_sdl_is_the_schema_of_the_code() {
     let checked_in = std::fs::read_to_string(&path).unwrap();
     assert!(
         checked_in == caseledger_api::graphql::sdl(),
-        "schema/caseledger.graphql has drifted from the code: run `cargo run -p caseledger-api -- schema > schema/caseledger.graphql`"
+        "schema/caseledger.graphql has drifted from the code: run `cargo run -p caseledger -- schema > schema/caseledger.graphql`"
     );
 }
 

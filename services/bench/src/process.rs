@@ -22,7 +22,7 @@ fn binary() -> anyhow::Result<PathBuf> {
         .parent()
         .map(|dir| dir.join("caseledger"))
         .filter(|path| path.is_file())
-        .context("no `caseledger` beside this binary: cargo build --release -p caseledger-api -p caseledger-bench")?;
+        .context("no `caseledger` beside this binary: cargo build --release -p caseledger -p caseledger-bench")?;
     Ok(binary)
 }
 

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use caseledger_api::auth::{Authenticator, dev_token};
 use caseledger_api::graphql::{AppState, build_schema};
 use caseledger_api::http::{HttpState, metrics_router, router};
-use caseledger_api::web::WebState;
 use caseledger_cases::case::*;
 use caseledger_cases::practice::{PracticeDetails, SlotsObserved, practice_stream};
 use caseledger_cases::values::{FreeText, ListSize, OdsCode, PcnCode, ShortText, SlotCount};
@@ -18,6 +17,7 @@ use caseledger_eventstore::{
     EventMetadata, EventStore, ExpectedRevision, NewEvent, StreamAppend, append_batch, load_checkpoint,
 };
 use caseledger_projections::{Projections, rebuild};
+use caseledger_web::{InProcess, WebState};
 use chrono::{DateTime, Duration as Days, TimeZone, Utc};
 use uuid::Uuid;
 
@@ -57,7 +57,7 @@ pub async fn run(server: &BenchServer, seconds: u64) -> anyhow::Result<Vec<Run>>
     let live = state.live.clone();
     let schema = build_schema(state);
     let web = WebState::new(
-        schema.clone(),
+        InProcess::new(schema.clone(), caseledger_api::auth::Caller::Authenticated),
         pool.clone(),
         live,
         true,
@@ -69,7 +69,7 @@ pub async fn run(server: &BenchServer, seconds: u64) -> anyhow::Result<Vec<Run>>
         schema,
         auth: Authenticator::new(Some(SECRET)),
         pool: pool.clone(),
-        web: Some(web),
+        web: Some(caseledger_web::router(web)),
     })
     .merge(metrics_router(caseledger_eventstore::EventStore::new(pool.clone())));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -3,6 +3,16 @@
 use caseledger_cases::Actor;
 use uuid::Uuid;
 
+/// The ids of one request, in its extensions for the handlers (the HTTP layer sets them;
+/// GraphQL and the pages read them).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestIds {
+    pub request_id: Uuid,
+    /// The caller's `X-Correlation-Id` (a UUID), or the request id: the commands of the request
+    /// carry it in their events' metadata.
+    pub correlation_id: Uuid,
+}
+
 #[derive(Debug, Clone)]
 pub struct CommandContext {
     pub actor: Actor,

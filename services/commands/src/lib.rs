@@ -14,7 +14,7 @@ mod reports;
 
 use caseledger_eventstore::EventStore;
 
-pub use context::CommandContext;
+pub use context::{CommandContext, RequestIds};
 pub use error::CommandError;
 pub use handler::Outcome;
 pub use history::{Loaded, envelope_of, load, load_case};

@@ -5,7 +5,7 @@
 use async_graphql::{Enum, SimpleObject};
 use caseledger_cases::deadlines::{self, StageDates, StageTargets};
 use caseledger_cases::holidays::BankHolidays;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::case::CaseData;
 
@@ -65,10 +65,7 @@ pub struct Deadline {
     pub working_days_left: i32,
 }
 
-/// Today's date in the UK.
-pub fn today() -> NaiveDate {
-    caseledger_cases::ukclock::to_uk(Utc::now()).date_naive()
-}
+pub use caseledger_cases::ukclock::today;
 
 impl Deadlines {
     /// The deadline of `case`'s current stage on `today`, or `None` when nothing is awaited.

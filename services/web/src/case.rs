@@ -11,10 +11,9 @@ use serde_json::{Value, json};
 
 use super::actions::{self, Action, Submitted};
 use super::layout::{date, date_time, error_summary, inset, page, status_tag};
-use super::pages::event_label;
 use super::session::Session;
 use super::{Ids, WebState, gql_problem, ids, problem, query, redirect, signed_in, signed_in_form};
-use crate::monitoring::RequestIds;
+use caseledger_commands::RequestIds;
 
 const CASE_QUERY: &str = "query($id: ID!) { case(id: $id) { id status revision openedAt compliantAt closedAt \
     requiredSlots visibleSlots observedCompliant assignedTo rootCauses openDhuIssue reopenReason source \
@@ -159,7 +158,7 @@ async fn render(
                     @if case["deadline"].is_object() {
                         div class="nhsuk-summary-list__row" {
                             dt class="nhsuk-summary-list__key" { "Due" }
-                            dd class="nhsuk-summary-list__value" { (super::pages::due_cell(case)) }
+                            dd class="nhsuk-summary-list__value" { (crate::lists::due_cell(&serde_json::from_value(case.clone()).unwrap_or_default())) }
                         }
                     }
                     @if !case["compliantAt"].is_null() { (row("Compliant", Some(date(&case["compliantAt"])))) }
@@ -253,7 +252,7 @@ async fn render(
                     (inset(html! { "The LMC's view is read-only." }))
                 } @else if state.gp_connect() {
                     form method="post" action={"/cases/" (id) "/verify"} id="form-verify" {
-                        (crate::web::layout::csrf_field(session))
+                        (crate::layout::csrf_field(session))
                         p class="nhsuk-body-s" { "Ask the practice's system, through GP Connect as the 111 provider does, for its free slots over the next 14 days." }
                         button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Verify through GP Connect" }
                     }
@@ -644,5 +643,30 @@ async fn verify(state: &WebState, session: &Session, ids: Option<RequestIds>, id
     {
         Ok(_) => redirect(&format!("/cases/{id}#case-summary")),
         Err(errors) => gql_problem(session, &errors),
+    }
+}
+
+/// Readable names of the event types.
+pub fn event_label(event_type: &str) -> &str {
+    match event_type {
+        "PracticeFlagged" => "Practice flagged",
+        "CaseAssigned" => "Case assigned",
+        "PracticeContacted" => "Practice contacted",
+        "GuidanceShared" => "Guidance shared",
+        "RootCauseIdentified" => "Root cause identified",
+        "SlotsRemapped" => "Slots remapped",
+        "GpConnectReEnabled" => "GP Connect re-enabled",
+        "DhuVisibilityConfirmed" => "DHU confirmed visibility",
+        "DhuVisibilityIssueReported" => "DHU reported a visibility issue",
+        "ComplianceConfirmed" => "Compliance confirmed",
+        "CaseClosed" => "Case closed",
+        "CaseReopened" => "Case reopened",
+        "NoteAdded" => "Note added",
+        "PersonalDataErased" => "Personal data erased",
+        "EscalatedToContractReview" => "Escalated to contract review",
+        "ContractReviewConcluded" => "Contract review concluded",
+        "DhuReportFiled" => "DHU reported a visibility problem",
+        "DhuReportTriaged" => "DHU report triaged",
+        other => other,
     }
 }

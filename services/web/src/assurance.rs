@@ -13,9 +13,11 @@ use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 use serde_json::{Value, json};
 
 use super::layout::status_label;
-use super::pages::{CASE_FIELDS, CaseFilter, all_icb_cases, days_to_compliance};
 use super::session::Session;
 use super::{Ids, WebState, gql_problem, ids, internal, query, signed_in};
+use crate::icb::{CaseFilter, all_cases};
+use crate::lists::CASE_FIELDS;
+use crate::model::CaseRow;
 
 /// One cell of the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,7 +90,12 @@ const COLUMNS: [Column; 16] = [
     ("Opened", |c| Cell::date(&c["openedAt"])),
     ("Compliant", |c| Cell::date(&c["compliantAt"])),
     ("Closed", |c| Cell::date(&c["closedAt"])),
-    ("Days to compliance", |c| Cell::number(&days_to_compliance(c))),
+    ("Days to compliance", |c| {
+        let days = serde_json::from_value::<CaseRow>(c.clone())
+            .ok()
+            .and_then(|case| case.days_to_compliance());
+        Cell::number(&serde_json::json!(days))
+    }),
     ("Overdue", |c| match c["deadline"]["overdue"].as_bool() {
         Some(true) => Cell::Text(format!(
             "Yes: {} was due {}",
@@ -132,7 +139,7 @@ fn file_name(extension: &str) -> String {
 
 async fn cases_of(state: &WebState, headers: &HeaderMap, ids_: Ids) -> Result<(Session, Vec<Value>), Response> {
     let session = signed_in(state, headers).await?;
-    let cases = all_icb_cases(state, &session, ids(ids_), CASE_FIELDS, &CaseFilter::default())
+    let cases = all_cases(state, &session, ids(ids_), CASE_FIELDS, &CaseFilter::default())
         .await
         .map_err(|errors| gql_problem(&session, &errors))?;
     Ok((session, cases))

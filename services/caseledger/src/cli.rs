@@ -18,10 +18,10 @@ use clap::{Parser, Subcommand};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
-use crate::auth::{Authenticator, dev_token};
-use crate::graphql::{AppState, build_schema_with, sdl};
-use crate::http::{HttpState, metrics_router, router};
-use crate::settings::{DEV_SECRET_VAR, Settings};
+use caseledger_api::auth::{Authenticator, Caller, dev_token};
+use caseledger_api::graphql::{AppState, build_schema_with, sdl};
+use caseledger_api::http::{HttpState, metrics_router, router};
+use caseledger_api::settings::{DEV_SECRET_VAR, Settings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -211,7 +211,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// kept in the data directory; elsewhere it must be configured.
 async fn open_store(command: &Command, database: &Database, settings: &Settings) -> anyhow::Result<EventStore> {
     let store = EventStore::new(database.pool.clone());
-    let local = (database.embedded || matches!(command, Command::Demo { .. })).then(crate::settings::data_dir);
+    let local = (database.embedded || matches!(command, Command::Demo { .. })).then(caseledger_api::settings::data_dir);
     // Every command that writes events: none may write personal data in plaintext.
     let writes = !matches!(
         command,
@@ -220,9 +220,11 @@ async fn open_store(command: &Command, database: &Database, settings: &Settings)
     if !writes && settings.kek.is_none() && local.is_none() {
         return Ok(store);
     }
-    let kek =
-        crate::erasure::key_encryption_key(settings.kek.as_ref().map(|secret| secret.0.as_str()), local.as_deref())?;
-    Ok(store.with_vault(crate::erasure::vault(&database.pool, kek).await?))
+    let kek = caseledger_api::erasure::key_encryption_key(
+        settings.kek.as_ref().map(|secret| secret.0.as_str()),
+        local.as_deref(),
+    )?;
+    Ok(store.with_vault(caseledger_api::erasure::vault(&database.pool, kek).await?))
 }
 
 async fn with_database(command: Command, store: EventStore, settings: Settings) -> anyhow::Result<()> {
@@ -230,7 +232,7 @@ async fn with_database(command: Command, store: EventStore, settings: Settings) 
     let now = chrono::Utc::now();
     match command {
         Command::Serve => {
-            let verifier = crate::verify::SlotVerifier::from_env()?.map(std::sync::Arc::new);
+            let verifier = caseledger_api::verify::SlotVerifier::from_env()?.map(std::sync::Arc::new);
             serve(store, settings, verifier).await
         }
         Command::Demo { full } => demo(store, &commands, settings, full).await,
@@ -295,7 +297,7 @@ async fn with_database(command: Command, store: EventStore, settings: Settings) 
             Ok(())
         }
         Command::Verify { ods_code, actor, role } => {
-            let verifier = crate::verify::SlotVerifier::from_env()?
+            let verifier = caseledger_api::verify::SlotVerifier::from_env()?
                 .context("GP Connect is not configured: set CASELEDGER_GPCONNECT_* (see the README)")?;
             let ods = caseledger_cases::values::OdsCode::parse(&ods_code).with_context(|| format!("{ods_code:?}"))?;
             let actor = actor_named(
@@ -303,7 +305,7 @@ async fn with_database(command: Command, store: EventStore, settings: Settings) 
                 Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?,
             )?;
             let state = AppState::new(store.clone()).with_verifier(std::sync::Arc::new(verifier));
-            let (found, _) = crate::verify::verify(&state, &actor, &ods, None, None).await?;
+            let (found, _) = caseledger_api::verify::verify(&state, &actor, &ods, None, None).await?;
             println!("{}", serde_json::to_string_pretty(&found)?);
             Ok(())
         }
@@ -344,7 +346,7 @@ impl Database {
                 None,
             ),
             Err(_) => {
-                let dir = crate::settings::data_dir();
+                let dir = caseledger_api::settings::data_dir();
                 let cluster = tokio::task::spawn_blocking(move || Cluster::open(&dir, true)).await??;
                 let was_running = cluster.is_running();
                 if !was_running {
@@ -490,7 +492,7 @@ async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, fu
             dev_token(&secret, role, sub, 12 * 60 * 60)?
         );
     }
-    let verifier = match crate::verify::SlotVerifier::from_env()? {
+    let verifier = match caseledger_api::verify::SlotVerifier::from_env()? {
         Some(verifier) => Some(std::sync::Arc::new(verifier)),
         None => Some(demo_gpconnect(&pool).await?),
     };
@@ -501,7 +503,7 @@ async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, fu
 /// practices (a practice with an open case offers slots the 111 provider cannot book; every
 /// seventh of the others offers one a day too few), and a verifier pointed at it with a
 /// certificate from a throwaway CA.
-async fn demo_gpconnect(pool: &PgPool) -> anyhow::Result<crate::verify::SharedVerifier> {
+async fn demo_gpconnect(pool: &PgPool) -> anyhow::Result<caseledger_api::verify::SharedVerifier> {
     let dir = std::env::temp_dir().join(format!("caseledger-demo-gpconnect-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let pki = caseledger_gpconnect::pki::generate(&dir)?;
@@ -513,31 +515,31 @@ async fn demo_gpconnect(pool: &PgPool) -> anyhow::Result<crate::verify::SharedVe
     caught_up?;
     let filter = caseledger_projections::practice_view::PracticeFilter::default();
     let practices = caseledger_projections::practice_view::page(pool, &filter, None, 10_000).await?;
-    let scenario = crate::verify::demo_scenario(&practices.rows, chrono::Utc::now().date_naive());
+    let scenario = caseledger_api::verify::demo_scenario(&practices.rows, chrono::Utc::now().date_naive());
     let tls = caseledger_gpconnect::fake::FakeTls::from_pem_files(&pki.server_cert, &pki.server_key, &pki.ca)?;
     let fake = caseledger_gpconnect::fake::serve_fake(scenario, tls, ([127, 0, 0, 1], 0).into()).await?;
-    let config = crate::verify::demo_config(&pki, fake.endpoint_template());
+    let config = caseledger_api::verify::demo_config(&pki, fake.endpoint_template());
     // The fake runs for the life of the demo process.
     std::mem::forget(fake);
     println!("GP Connect (fake provider for the demo): press \"Verify through GP Connect\" on a case");
-    Ok(std::sync::Arc::new(crate::verify::SlotVerifier::new(config)?))
+    Ok(std::sync::Arc::new(caseledger_api::verify::SlotVerifier::new(config)?))
 }
 
 async fn serve(
     store: EventStore,
     settings: Settings,
-    verifier: Option<crate::verify::SharedVerifier>,
+    verifier: Option<caseledger_api::verify::SharedVerifier>,
 ) -> anyhow::Result<()> {
     let pool = store.pool().clone();
     let listen = settings.listen.clone();
     // Before anything records a metric: what is recorded earlier is lost.
-    crate::monitoring::prometheus();
+    caseledger_api::monitoring::prometheus();
     let projections = Projections::start(&store);
     let mut auth = Authenticator::new(settings.dev_secret.as_deref());
     let mut web_oidc = None;
     if let Some(oidc) = settings.oidc.clone() {
         tracing::info!(issuer = %oidc.issuer, "accepting RS256/ES256 tokens from the issuer");
-        web_oidc = crate::web::oidc::WebOidc::from_env(&oidc).map_err(anyhow::Error::msg)?;
+        web_oidc = caseledger_web::oidc::WebOidc::from_env(&oidc).map_err(anyhow::Error::msg)?;
         if web_oidc.is_some() {
             tracing::info!("web sign-in with the issuer (authorisation code flow with PKCE)");
         }
@@ -556,7 +558,7 @@ async fn serve(
             days = after.as_secs() / 86_400,
             "closed cases' personal data is erased after its retention period"
         );
-        crate::erasure::spawn_retention(Commands::new(store.clone()), after, stop.clone());
+        caseledger_api::erasure::spawn_retention(Commands::new(store.clone()), after, stop.clone());
     }
     let calendar = match &settings.bank_holidays {
         Some(path) => {
@@ -566,7 +568,7 @@ async fn serve(
     };
     let mut app_state = AppState::with(store, live.clone(), settings.subscriptions);
     app_state.mail_domains = settings.mail_domains.clone();
-    let mut app_state = app_state.with_deadlines(crate::graphql::deadline::Deadlines {
+    let mut app_state = app_state.with_deadlines(caseledger_api::graphql::deadline::Deadlines {
         targets: settings.targets,
         calendar: std::sync::Arc::new(calendar),
     });
@@ -574,17 +576,17 @@ async fn serve(
         tracing::info!("GP Connect verification on");
         app_state = app_state.with_verifier(verifier);
         if let Some(every) = settings.verify_every {
-            crate::verify::spawn_schedule(app_state.clone(), every, stop.clone());
+            caseledger_api::verify::spawn_schedule(app_state.clone(), every, stop.clone());
         }
     }
     if let Some(url) = &settings.smtp_url {
-        let mailer = crate::notify::Mailer::new(&url.0, &settings.mail_from, settings.public_url.clone())?;
+        let mailer = caseledger_api::notify::Mailer::new(&url.0, &settings.mail_from, settings.public_url.clone())?;
         tracing::info!(every = ?settings.notify_every, "email notifications on");
-        crate::notify::spawn(app_state.clone(), mailer, settings.notify_every, stop.clone());
+        caseledger_api::notify::spawn(app_state.clone(), mailer, settings.notify_every, stop.clone());
     }
     let schema = build_schema_with(app_state, settings.limits);
-    let web = crate::web::WebState::new(
-        schema.clone(),
+    let web = caseledger_web::WebState::new(
+        caseledger_web::InProcess::new(schema.clone(), Caller::Authenticated),
         pool.clone(),
         live,
         auth.development_mode(),
@@ -610,7 +612,7 @@ async fn serve(
         schema,
         auth,
         pool,
-        web: Some(web),
+        web: Some(caseledger_web::router(web)),
     });
     let listener = tokio::net::TcpListener::bind(&listen)
         .await

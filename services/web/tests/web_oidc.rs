@@ -19,10 +19,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use caseledger_api::auth::{Authenticator, OidcConfig};
 use caseledger_api::graphql::{AppState, build_schema};
 use caseledger_api::http::{HttpState, router};
-use caseledger_api::web::WebState;
-use caseledger_api::web::oidc::WebOidc;
 use caseledger_cases::Role;
 use caseledger_eventstore::EventStore;
+use caseledger_web::oidc::WebOidc;
+use caseledger_web::{InProcess, WebState};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -210,7 +210,7 @@ fn world() -> World {
         let live = state.live.clone();
         let schema = build_schema(state);
         let web = WebState::new(
-            schema.clone(),
+            InProcess::new(schema.clone(), caseledger_api::auth::Caller::Authenticated),
             db.pool.clone(),
             live,
             false,
@@ -221,7 +221,7 @@ fn world() -> World {
             schema,
             auth: Authenticator::new(None).with_oidc(config),
             pool: db.pool.clone(),
-            web: Some(web),
+            web: Some(caseledger_web::router(web)),
         });
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         (service, provider, db)

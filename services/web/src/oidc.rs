@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{WebState, problem, session, start_session};
-use crate::auth::{OidcConfig, RoleNames, role_from_claims};
+use caseledger_cases::role::{OidcConfig, RoleNames, role_from_claims};
 
 /// How the web pages sign people in with the issuer.
 #[derive(Debug, Clone)]

@@ -2,10 +2,13 @@
 
 use clap::Parser;
 
+mod cli;
+mod demo;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let telemetry = caseledger_api::telemetry::init()?;
-    let result = caseledger_api::cli::run(caseledger_api::cli::Cli::parse()).await;
+    let result = cli::run(cli::Cli::parse()).await;
     telemetry.shutdown().await;
     result
 }

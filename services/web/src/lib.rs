@@ -10,12 +10,17 @@
 mod actions;
 mod assurance;
 mod case;
+mod champion;
 mod charts;
+mod dhu;
 mod gql;
+mod icb;
 mod layout;
+mod lists;
 mod live;
+mod lmc;
+mod model;
 pub mod oidc;
-mod pages;
 mod practices;
 mod reports;
 mod session;
@@ -35,8 +40,8 @@ use caseledger_projections::live::LiveFeed;
 use maud::html;
 use sqlx::PgPool;
 
-use crate::graphql::AppSchema;
-use crate::monitoring::RequestIds;
+use caseledger_commands::RequestIds;
+pub use gql::InProcess;
 pub use layout::home_of;
 use session::Session;
 
@@ -45,7 +50,7 @@ use session::Session;
 pub struct WebState(Arc<Inner>);
 
 struct Inner {
-    schema: AppSchema,
+    schema: InProcess,
     sessions: session::Sessions,
     development: bool,
     oidc: Option<oidc::WebOidc>,
@@ -67,7 +72,7 @@ impl WebState {
     /// The pages over `schema`, with sessions in `pool` that end after `session_idle` unused.
     /// `live` feeds the pages' live updates.
     pub fn new(
-        schema: AppSchema,
+        schema: InProcess,
         pool: PgPool,
         live: LiveFeed,
         development: bool,
@@ -97,7 +102,7 @@ impl WebState {
         self
     }
 
-    pub(crate) fn gp_connect(&self) -> bool {
+    fn gp_connect(&self) -> bool {
         self.0.gp_connect
     }
 
@@ -117,13 +122,15 @@ pub const DEMO_USERS: [(Role, &str); 6] = [
 ];
 
 /// Where the NHS.UK frontend's built files are: `CASELEDGER_WEB_ASSETS`, else the npm install of
-/// `services/api/web` in this checkout.
+/// `services/web/assets` in this checkout.
 pub fn assets_dir() -> PathBuf {
     std::env::var("CASELEDGER_WEB_ASSETS")
         .ok()
         .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("web/node_modules/nhsuk-frontend/dist/nhsuk"))
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/node_modules/nhsuk-frontend/dist/nhsuk")
+        })
 }
 
 pub fn router(state: WebState) -> Router {
@@ -131,7 +138,7 @@ pub fn router(state: WebState) -> Router {
     if !assets.join("nhsuk-frontend.min.css").exists() {
         tracing::warn!(
             dir = %assets.display(),
-            "the NHS.UK frontend is not installed (npm ci --prefix services/api/web, or set CASELEDGER_WEB_ASSETS); pages fall back to plain styles"
+            "the NHS.UK frontend is not installed (npm ci --prefix services/web/assets, or set CASELEDGER_WEB_ASSETS); pages fall back to plain styles"
         );
     }
     Router::new()
@@ -140,16 +147,16 @@ pub fn router(state: WebState) -> Router {
         .route("/sign-out", post(sign_out))
         .route("/auth/login", get(oidc::login))
         .route("/auth/callback", get(oidc::callback))
-        .route("/champion", get(pages::champion))
-        .route("/dhu", get(pages::dhu))
+        .route("/champion", get(champion::show))
+        .route("/dhu", get(dhu::show))
         .route("/dhu/report", post(reports::report))
         .route("/icb/reports/{id}/{decision}", post(reports::triage))
-        .route("/icb", get(pages::icb))
-        .route("/icb/cases", get(pages::icb_cases))
-        .route("/icb/import", post(pages::import))
+        .route("/icb", get(icb::dashboard))
+        .route("/icb/cases", get(icb::cases))
+        .route("/icb/import", post(icb::import))
         .route("/icb/report.csv", get(assurance::csv))
         .route("/icb/report.xlsx", get(assurance::xlsx))
-        .route("/lmc", get(pages::lmc))
+        .route("/lmc", get(lmc::show))
         .route("/practices/{ods}", get(practices::show))
         .route("/cases/{id}", get(case::show))
         .route("/cases/{id}/{action}", post(case::act))
@@ -158,11 +165,11 @@ pub fn router(state: WebState) -> Router {
         .route("/privacy", get(privacy))
         .route(
             "/static/app.css",
-            get(|| static_file("text/css", include_str!("../../web/static/app.css"))),
+            get(|| static_file("text/css", include_str!("../assets/static/app.css"))),
         )
         .route(
             "/static/app.js",
-            get(|| static_file("text/javascript", include_str!("../../web/static/app.js"))),
+            get(|| static_file("text/javascript", include_str!("../assets/static/app.js"))),
         )
         .nest_service("/assets/nhsuk", tower_http::services::ServeDir::new(&assets))
         .nest_service(

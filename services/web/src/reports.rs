@@ -3,6 +3,7 @@
 //! or dismiss it with a reason). Everything goes through the GraphQL schema as the signed-in
 //! person, so the same rules and lens apply.
 
+use crate::lists::{cell, header_row};
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -124,15 +125,15 @@ pub fn reports_table(reports: &[Value]) -> Markup {
         @if reports.is_empty() {
             p { "None." }
         } @else {
-            table class="nhsuk-table-responsive" id="dhu-reports" {
-                thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "What you found" } th scope="col" { "Reported" } th scope="col" { "What the ICB did" } } }
+            table class="nhsuk-table-responsive" id="dhu-reports" role="table" {
+                (header_row(&["Practice", "What you found", "Reported", "What the ICB did"]))
                 tbody class="nhsuk-table__body" {
                     @for report in reports {
-                        tr class="nhsuk-table__row" {
-                            td class="nhsuk-table__cell" { (practice_name(report)) }
-                            td class="nhsuk-table__cell" { (category_label(report["category"].as_str().unwrap_or(""))) }
-                            td class="nhsuk-table__cell" { (date(&report["reportedAt"])) }
-                            td class="nhsuk-table__cell" { (status_label(report)) }
+                        tr class="nhsuk-table__row" role="row" {
+                            (cell("Practice", html! { (practice_name(report)) }))
+                            (cell("What you found", html! { (category_label(report["category"].as_str().unwrap_or(""))) }))
+                            (cell("Reported", html! { (date(&report["reportedAt"])) }))
+                            (cell("What the ICB did", html! { (status_label(report)) }))
                         }
                     }
                 }
@@ -164,19 +165,20 @@ pub fn triage_table(session: &Session, reports: &[Value]) -> Markup {
         @if reports.is_empty() {
             p { "No DHU report is waiting." }
         } @else {
-            table class="nhsuk-table-responsive" id="triage-reports" {
-                thead class="nhsuk-table__head" { tr { th scope="col" { "Practice" } th scope="col" { "DHU found" } th scope="col" { "Reported" } th scope="col" { span class="nhsuk-u-visually-hidden" { "Decide" } } } }
+            table class="nhsuk-table-responsive" id="triage-reports" role="table" {
+                (header_row(&["Practice", "DHU found", "Reported", "Decide"]))
                 tbody class="nhsuk-table__body" {
                     @for report in reports {
                         @let id = report["id"].as_str().unwrap_or("");
-                        tr class="nhsuk-table__row" {
-                            td class="nhsuk-table__cell" { (practice_name(report)) }
-                            td class="nhsuk-table__cell" {
+                        tr class="nhsuk-table__row" role="row" {
+                            (cell("Practice", html! { (practice_name(report)) }))
+                            (cell("DHU found", html! {
                                 (category_label(report["category"].as_str().unwrap_or("")))
                                 @if let Some(detail) = report["detail"].as_str() { br; span class="nhsuk-body-s" { (detail) } }
-                            }
-                            td class="nhsuk-table__cell" { (date(&report["reportedAt"])) }
-                            td class="nhsuk-table__cell" {
+                            }))
+                            (cell("Reported", html! { (date(&report["reportedAt"])) }))
+                            td class="nhsuk-table__cell" role="cell" {
+                                span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Decide " }
                                 form method="post" action={"/icb/reports/" (id) "/open"} class="cl-inline" {
                                     (csrf_field(session))
                                     input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());

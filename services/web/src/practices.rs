@@ -3,6 +3,7 @@
 //! every case episode, and the DHU's reports. Read through the schema as the signed-in party: a
 //! champion reaches only the practices of their cases.
 
+use crate::lists::{cell, header_row};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -145,16 +146,16 @@ fn cases(practice: &Value) -> Markup {
         return html! { p { "No case has been opened for this practice." } };
     }
     html! {
-        table class="nhsuk-table-responsive" id="practice-cases" {
-            thead class="nhsuk-table__head" { tr { th scope="col" { "Episode opened" } th scope="col" { "Status" } th scope="col" { "Compliant" } th scope="col" { "Case" } } }
+        table class="nhsuk-table-responsive" id="practice-cases" role="table" {
+            (header_row(&["Episode opened", "Status", "Compliant", "Case"]))
             tbody class="nhsuk-table__body" {
                 @for episode in &episodes {
                     @let id = episode["caseId"].as_str().unwrap_or("");
-                    tr class="nhsuk-table__row" {
-                        td class="nhsuk-table__cell" { (date(&episode["openedAt"])) }
-                        td class="nhsuk-table__cell" { (status_tag(episode["status"].as_str().unwrap_or(""))) }
-                        td class="nhsuk-table__cell" { (if episode["compliantAt"].is_null() { "–".into() } else { date(&episode["compliantAt"]) }) }
-                        td class="nhsuk-table__cell" { a href={"/cases/" (id)} { "Open the case" } }
+                    tr class="nhsuk-table__row" role="row" {
+                        (cell("Episode opened", html! { (date(&episode["openedAt"])) }))
+                        (cell("Status", status_tag(episode["status"].as_str().unwrap_or(""))))
+                        (cell("Compliant", html! { (if episode["compliantAt"].is_null() { "–".into() } else { date(&episode["compliantAt"]) }) }))
+                        (cell("Case", html! { a href={"/cases/" (id)} { "Open the case" } }))
                     }
                 }
             }
@@ -200,14 +201,14 @@ fn confirmations(practice: &Value) -> Markup {
     html! {
         @if seen.is_empty() { p id="dhu-confirmations" { "The DHU has not confirmed what it sees for this practice." } }
         @else {
-            table class="nhsuk-table-responsive" id="dhu-confirmations" {
-                thead class="nhsuk-table__head" { tr { th scope="col" { "When" } th scope="col" { "Slots a day the DHU saw" } th scope="col" { "Required" } } }
+            table class="nhsuk-table-responsive" id="dhu-confirmations" role="table" {
+                (header_row(&["When", "Slots a day the DHU saw", "Required"]))
                 tbody class="nhsuk-table__body" {
                     @for (at, visible, required) in &seen {
-                        tr class="nhsuk-table__row" {
-                            td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "When " } (date_time(&Value::String(at.clone()))) }
-                            td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Slots a day the DHU saw " } (number(visible)) }
-                            td class="nhsuk-table__cell" { span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Required " } (number(required)) }
+                        tr class="nhsuk-table__row" role="row" {
+                            (cell("When", html! { (date_time(&Value::String(at.clone()))) }))
+                            (cell("Slots a day the DHU saw", html! { (number(visible)) }))
+                            (cell("Required", html! { (number(required)) }))
                         }
                     }
                 }

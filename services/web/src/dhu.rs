@@ -1,0 +1,205 @@
+//! The 111 provider's (DHU's) start page: the remapped practices waiting for its check, the issues
+//! it reported, its reports on practices with no case, and a search for any practice.
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::layout::page;
+use crate::lists::{CASE_FIELDS, cell, due_cell, header_row, list_command_fields, on, practice_cell};
+use crate::model::{CaseRow, Connection, count, read};
+use crate::session::Session;
+use crate::{Ids, WebState, gql_problem, ids, internal, query, signed_in};
+
+/// What the page shows.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checks {
+    pub awaiting_confirmation: Vec<CaseRow>,
+    pub open_issues: Vec<CaseRow>,
+    /// DHU's own reports (drawn by [`crate::reports::reports_table`]).
+    pub reports: Vec<Value>,
+}
+
+/// A practice the search found.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Found {
+    pub ods_code: String,
+    pub name: String,
+    pub place: String,
+    pub latest_observation: Option<Observation>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Observation {
+    pub visible_slots: Option<i64>,
+    pub required_slots: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct Params {
+    /// An ODS code's start, or part of a practice's name.
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn show(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Query(params): Query<Params>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let ids_ = ids(ids_);
+    let search = params.q.trim();
+    let found: Vec<Found> = if search.is_empty() {
+        Vec::new()
+    } else {
+        let data = match query(
+            &state,
+            &session,
+            ids_,
+            "query($q: String!) { practices(search: $q, first: 20) { edges { node { odsCode name place \
+               latestObservation { visibleSlots requiredSlots } } } } }",
+            json!({ "q": search.chars().take(100).collect::<String>() }),
+        )
+        .await
+        {
+            Ok(data) => data,
+            Err(errors) => return gql_problem(&session, &errors),
+        };
+        match read::<Connection<Found>>(&data, &["practices"]) {
+            Ok(connection) => connection.nodes(),
+            Err(error) => return internal(Some(&session), error),
+        }
+    };
+    let text = format!(
+        "{{ dhu {{ awaitingConfirmation {{ {CASE_FIELDS} history {{ type occurredAt data }} }} \
+                  openIssues {{ {CASE_FIELDS} }} \
+                  reports {{ id practice {{ odsCode name }} category reportedAt status }} }} }}"
+    );
+    let data = match query(&state, &session, ids_, &text, json!({})).await {
+        Ok(data) => data,
+        Err(errors) => return gql_problem(&session, &errors),
+    };
+    let checks: Checks = match read(&data, &["dhu"]) {
+        Ok(checks) => checks,
+        Err(error) => return internal(Some(&session), error),
+    };
+    page(
+        "Visibility checks",
+        Some(&session),
+        render(&checks, &session, search, &found),
+    )
+    .into_response()
+}
+
+/// What the champion changed, from the case's last remap: "slot type made external, … (4 a day
+/// configured)".
+pub fn remapped(case: &CaseRow) -> String {
+    case.history
+        .iter()
+        .rev()
+        .find(|event| event.event_type == "SlotsRemapped")
+        .map_or_else(
+            || "GP Connect re-enabled".into(),
+            |event| {
+                let changes: Vec<String> = event.data["changes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(|change| change.replace('_', " "))
+                    .collect();
+                format!(
+                    "{} ({} a day configured)",
+                    changes.join(", "),
+                    count(event.data["slots_per_day_configured"].as_i64())
+                )
+            },
+        )
+}
+
+/// The page's body: the search (for `search`, which found `found`), then the checks.
+pub fn render(checks: &Checks, session: &Session, search: &str, found: &[Found]) -> Markup {
+    let awaiting = &checks.awaiting_confirmation;
+    let issues = &checks.open_issues;
+    html! {
+        h1 { "Visibility checks" }
+        form method="get" action="/dhu" class="cl-filters" id="practice-search" role="search" {
+            div class="nhsuk-form-group cl-inline" {
+                label class="nhsuk-label" for="search-q" { "Find a practice by ODS code or name" }
+                input class="nhsuk-input nhsuk-input--width-20" id="search-q" name="q" type="search" value=(search) maxlength="100";
+            }
+            button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Search" }
+        }
+        @if !search.is_empty() {
+            h2 class="nhsuk-heading-m" { "Practices matching “" (search) "”" }
+            @if found.is_empty() { p id="search-results" { "No practice matches." } }
+            @else {
+                ul class="nhsuk-list" id="search-results" {
+                    @for practice in found {
+                        li {
+                            a href={"/practices/" (practice.ods_code)} { (practice.name) } " (" (practice.ods_code) ", " (practice.place) ")"
+                            @if let Some(Observation { visible_slots: Some(visible), required_slots: Some(required) }) = &practice.latest_observation {
+                                ": " (visible) " of " (required) " slots a day on the dashboard"
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        div id="live-region" data-live="" aria-live="polite" {
+            h2 class="nhsuk-heading-m" { "Awaiting your check (" (awaiting.len()) ")" }
+            @if awaiting.is_empty() {
+                p { "Nothing is waiting for a check." }
+            } @else {
+                table class="nhsuk-table-responsive" id="awaiting" role="table" {
+                    (header_row(&["Practice", "Required a day", "What was changed", "Waiting since", "Confirm"]))
+                    tbody class="nhsuk-table__body" {
+                        @for case in awaiting {
+                            tr class="nhsuk-table__row" role="row" {
+                                (cell("Practice", practice_cell(case)))
+                                (cell("Required a day", html! { (count(case.required_slots)) }))
+                                (cell("What was changed", html! { (remapped(case)) }))
+                                (cell("Waiting since", html! {
+                                    (on(case.deadline.as_ref().and_then(|deadline| deadline.started_on)))
+                                    br; (due_cell(case))
+                                }))
+                                (cell("Confirm", html! {
+                                    form method="post" action={"/cases/" (case.id) "/dhu-confirm"} class="cl-inline-form" {
+                                        (list_command_fields(session, case, "/dhu"))
+                                        label class="nhsuk-label" for={"visible-" (case.id)} { "Slots a day DHU can see" }
+                                        input class="nhsuk-input nhsuk-input--width-3" id={"visible-" (case.id)} name="visibleSlotsPerDay" type="text" inputmode="numeric";
+                                        button class="nhsuk-button nhsuk-button--small" type="submit" { "Confirm" }
+                                    }
+                                    a href={"/cases/" (case.id) "#form-dhu-issue"} { "Report an issue" }
+                                }))
+                            }
+                        }
+                    }
+                }
+            }
+            h2 class="nhsuk-heading-m" { "Issues you reported (" (issues.len()) ")" }
+            @if issues.is_empty() {
+                p { "No open issues." }
+            } @else {
+                ul class="nhsuk-list nhsuk-list--bullet" id="open-issues" {
+                    @for case in issues {
+                        li { (practice_cell(case)) }
+                    }
+                }
+            }
+            (crate::reports::reports_table(&checks.reports))
+        }
+        (crate::reports::report_form(session, &[], &[]))
+    }
+}

@@ -1,0 +1,235 @@
+//! What every party's lists of cases share: the fields they ask for, and pure functions that draw
+//! a case's cells from its [`CaseRow`].
+
+use chrono::NaiveDate;
+use maud::{Markup, html};
+
+use crate::layout::status_tag;
+use crate::model::{CaseRow, Instant, count};
+use crate::session::Session;
+
+/// The fields of a case every list asks for: what [`CaseRow`] reads.
+pub const CASE_FIELDS: &str = "id status revision openedAt compliantAt closedAt requiredSlots visibleSlots \
+                           observedCompliant assignedTo rootCauses openDhuIssue lastActivityAt contractReviewOpen \
+                           dhuShortfall { visibleSlots requiredSlots } \
+                           deadline { awaiting startedOn dueOn overdue workingDaysLeft } \
+                           practice { odsCode name pcnCode place listSize }";
+
+/// The day of `at` in the UK, "5 Jan 2026", or "–".
+pub fn day(at: Option<Instant>) -> String {
+    at.map_or_else(
+        || "–".into(),
+        |at| {
+            caseledger_cases::ukclock::to_uk(at.with_timezone(&chrono::Utc))
+                .format("%-d %b %Y")
+                .to_string()
+        },
+    )
+}
+
+/// A date, "5 Jan 2026", or "–".
+pub fn on(date: Option<NaiveDate>) -> String {
+    date.map_or_else(|| "–".into(), |date| date.format("%-d %b %Y").to_string())
+}
+
+/// A table cell that keeps its column's label when a narrow screen stacks the row (the NHS.UK
+/// responsive table's heading span).
+pub fn cell(label: &str, content: Markup) -> Markup {
+    html! {
+        td class="nhsuk-table__cell" role="cell" {
+            span class="nhsuk-table-responsive__heading" aria-hidden="true" { (label) " " }
+            (content)
+        }
+    }
+}
+
+/// A responsive table's header row, with the roles its stacked rows need.
+pub fn header_row(labels: &[&str]) -> Markup {
+    html! {
+        thead class="nhsuk-table__head" role="rowgroup" {
+            tr role="row" {
+                @for label in labels { th scope="col" role="columnheader" { (label) } }
+            }
+        }
+    }
+}
+
+/// When the case's stage is due: "Overdue" (with the date it was due) or the working days left.
+pub fn due_cell(case: &CaseRow) -> Markup {
+    let Some(deadline) = &case.deadline else {
+        return html! { span class="cl-muted" { "–" } };
+    };
+    let left = deadline.working_days_left;
+    html! {
+        @if deadline.overdue {
+            strong class="nhsuk-tag nhsuk-tag--red cl-overdue" { "Overdue" }
+            br;
+            span class="nhsuk-body-s" {
+                (deadline.awaiting) " was due " (on(deadline.due_on))
+                " (" (-left) " working " (if left == -1 { "day" } else { "days" }) " late)"
+            }
+        } @else {
+            (deadline.awaiting) " by " (on(deadline.due_on))
+            br;
+            span class="nhsuk-body-s cl-muted" {
+                @match left {
+                    0 => "due today",
+                    1 => "1 working day left",
+                    n => { (n) " working days left" }
+                }
+            }
+        }
+    }
+}
+
+/// A case's status, and "Contract review" while one is open (for those who may know).
+pub fn case_status(case: &CaseRow) -> Markup {
+    html! {
+        (status_tag(&case.status))
+        @if case.in_contract_review() { " " strong class="nhsuk-tag nhsuk-tag--red" { "Contract review" } }
+    }
+}
+
+/// Days since `at`, to today in the UK.
+pub fn days_since(at: Option<Instant>) -> Option<i64> {
+    let then = caseledger_cases::ukclock::to_uk(at?.with_timezone(&chrono::Utc)).date_naive();
+    Some((caseledger_cases::ukclock::today() - then).num_days())
+}
+
+/// How long ago, in days, in words.
+pub fn ago(at: Option<Instant>) -> String {
+    match days_since(at) {
+        Some(0) => "today".into(),
+        Some(1) => "yesterday".into(),
+        Some(days) => format!("{days} days ago"),
+        None => "–".into(),
+    }
+}
+
+/// A caseload's order: open cases first, the most urgent (earliest due) first; then finished.
+pub fn by_urgency(cases: &mut [CaseRow]) {
+    cases.sort_by_key(|case| {
+        let due = case
+            .deadline
+            .as_ref()
+            .and_then(|deadline| deadline.due_on)
+            .unwrap_or(NaiveDate::MAX);
+        (case.finished(), due, case.opened_at)
+    });
+}
+
+/// What a champion should do next with a case in this state.
+pub fn next_action(case: &CaseRow) -> String {
+    match case.status.as_str() {
+        "FLAGGED" => "Contact the practice".into(),
+        "CONTACTED" if case.root_causes.is_empty() => "Find and record the root cause".into(),
+        "CONTACTED" => "Fix the set-up and record the remap".into(),
+        "REMAPPED" => match &case.dhu_shortfall {
+            Some(shortfall) => format!(
+                "DHU sees {} of {} required: find what is still hidden and remap",
+                count(shortfall.visible_slots),
+                count(shortfall.required_slots)
+            ),
+            None if case.open_dhu_issue == Some(true) => "DHU reported an issue: check and remap".into(),
+            None => "Wait for DHU to confirm what it can see".into(),
+        },
+        "DHU_CONFIRMED" => "Wait for the ICB to confirm compliance".into(),
+        "COMPLIANT" => "None: compliant".into(),
+        _ => "None: closed".into(),
+    }
+}
+
+/// The practice's name (to the case), its ODS code (to the practice) and place.
+pub fn practice_cell(case: &CaseRow) -> Markup {
+    let practice = &case.practice;
+    html! {
+        a href={"/cases/" (case.id)} { (practice.name) }
+        br;
+        span class="nhsuk-body-s cl-muted" {
+            a href={"/practices/" (practice.ods_code)} { (practice.ods_code) }
+            @if let Some(place) = &practice.place { " · " (place) }
+        }
+    }
+}
+
+/// A command form's hidden fields in a list, with a `_return` so it comes back to the list.
+pub fn list_command_fields(session: &Session, case: &CaseRow, back_to: &str) -> Markup {
+    html! {
+        (crate::actions::command_fields(session, case.revision))
+        input type="hidden" name="_return" value=(back_to);
+    }
+}
+
+/// `text` for a URL's query string.
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Deadline, Shortfall};
+
+    fn case(status: &str, due: Option<(i32, u32, u32)>) -> CaseRow {
+        CaseRow {
+            status: status.into(),
+            deadline: due.map(|(y, m, d)| Deadline {
+                due_on: NaiveDate::from_ymd_opt(y, m, d),
+                ..Deadline::default()
+            }),
+            ..CaseRow::default()
+        }
+    }
+
+    #[test]
+    fn a_caseload_puts_open_cases_first_earliest_due_first() {
+        let mut cases = vec![
+            case("COMPLIANT", None),
+            case("CONTACTED", Some((2026, 2, 10))),
+            case("FLAGGED", None),
+            case("REMAPPED", Some((2026, 2, 3))),
+        ];
+        by_urgency(&mut cases);
+        let order: Vec<&str> = cases.iter().map(|c| c.status.as_str()).collect();
+        assert_eq!(order, ["REMAPPED", "CONTACTED", "FLAGGED", "COMPLIANT"]);
+    }
+
+    #[test]
+    fn the_next_action_follows_the_case() {
+        let mut remapped = case("REMAPPED", None);
+        assert_eq!(next_action(&remapped), "Wait for DHU to confirm what it can see");
+        remapped.dhu_shortfall = Some(Shortfall {
+            visible_slots: Some(2),
+            required_slots: Some(4),
+        });
+        assert!(next_action(&remapped).starts_with("DHU sees 2 of 4 required"));
+        let mut contacted = case("CONTACTED", None);
+        assert_eq!(next_action(&contacted), "Find and record the root cause");
+        contacted.root_causes = vec!["SLOT_TYPE_NOT_EXTERNAL".into()];
+        assert_eq!(next_action(&contacted), "Fix the set-up and record the remap");
+    }
+
+    #[test]
+    fn a_late_stage_says_how_late() {
+        let mut late = case("FLAGGED", Some((2026, 2, 3)));
+        if let Some(deadline) = late.deadline.as_mut() {
+            deadline.awaiting = "Contact".into();
+            deadline.overdue = true;
+            deadline.working_days_left = -1;
+        }
+        let html = due_cell(&late).into_string();
+        assert!(
+            html.contains("Overdue") && html.contains("Contact was due 3 Feb 2026 (1 working day late)"),
+            "{html}"
+        );
+        assert_eq!(
+            due_cell(&case("COMPLIANT", None)).into_string(),
+            "<span class=\"cl-muted\">–</span>"
+        );
+    }
+}

@@ -1,0 +1,362 @@
+//! The LMC's oversight page. Its question, answered first: are practices supported before any
+//! contract action, and how soon? Then the figures by place, and each case's support, filtered
+//! by place and status.
+
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::layout::page;
+use crate::lists::{case_status, cell, day, header_row, practice_cell, urlencode};
+use crate::model::{CaseRow, Connection, Instant, count, days, read};
+use crate::{Ids, WebState, gql_problem, ids, internal, query, signed_in};
+
+/// The event types that are support given to a practice (not the flag, an assignment, a note).
+const SUPPORT: [&str; 5] = [
+    "PracticeContacted",
+    "GuidanceShared",
+    "RootCauseIdentified",
+    "SlotsRemapped",
+    "GpConnectReEnabled",
+];
+
+/// The statuses the filter offers: `open` (the default), `all`, or one status.
+const STATUSES: [(&str, &str); 8] = [
+    ("open", "Open"),
+    ("all", "All"),
+    ("FLAGGED", "Flagged"),
+    ("CONTACTED", "Contacted"),
+    ("REMAPPED", "Remapped"),
+    ("DHU_CONFIRMED", "DHU confirmed"),
+    ("COMPLIANT", "Compliant"),
+    ("CLOSED", "Closed"),
+];
+
+/// What the page shows.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Oversight {
+    pub summary: Figures,
+    pub contract_reviews: Option<i64>,
+    pub cases: Connection<CaseRow>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Figures {
+    pub practices: Option<i64>,
+    pub non_compliant_practices: Option<i64>,
+    pub open_cases: Option<i64>,
+    pub compliant_cases: Option<i64>,
+    pub closed_cases: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct Filter {
+    #[serde(default)]
+    pub place: String,
+    /// `open` (the default), `all`, or one status.
+    #[serde(default)]
+    pub status: String,
+}
+
+pub async fn show(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Query(filter): Query<Filter>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let text = "{ lmc { summary { practices nonCompliantPractices openCases compliantCases closedCases } \
+                contractReviews cases(first: 500) { totalCount edges { node { id status openedAt compliantAt escalatedAt \
+                contractReviewOpen practice { odsCode name place } history { type occurredAt } } } } } }";
+    let data = match query(&state, &session, ids(ids_), text, json!({})).await {
+        Ok(data) => data,
+        Err(errors) => return gql_problem(&session, &errors),
+    };
+    let oversight: Oversight = match read(&data, &["lmc"]) {
+        Ok(oversight) => oversight,
+        Err(error) => return internal(Some(&session), error),
+    };
+    page("Oversight", Some(&session), render(&oversight, &filter)).into_response()
+}
+
+/// When a case's practice was first supported: the first support action's business time.
+pub fn first_support(case: &CaseRow) -> Option<Instant> {
+    case.history
+        .iter()
+        .filter(|event| SUPPORT.contains(&event.event_type.as_str()))
+        .filter_map(|event| event.occurred_at)
+        .min()
+}
+
+/// Days from the flag to the first support, when there was any.
+pub fn days_to_support(case: &CaseRow) -> Option<f64> {
+    let supported = first_support(case)?;
+    Some((supported - case.opened_at?).num_hours().max(0) as f64 / 24.0)
+}
+
+/// Whether support came before the contract action: `None` when there was none.
+pub fn supported_first(case: &CaseRow) -> Option<bool> {
+    let escalated = case.escalated_at?;
+    Some(first_support(case).is_some_and(|supported| supported <= escalated))
+}
+
+pub fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    Some(if values.len().is_multiple_of(2) {
+        f64::midpoint(values[middle - 1], values[middle])
+    } else {
+        values[middle]
+    })
+}
+
+/// One place's row: open cases, all cases, median days to first support, contract reviews.
+struct PlaceRow<'a> {
+    place: &'a str,
+    open: usize,
+    all: usize,
+    support: Option<f64>,
+    reviews: usize,
+}
+
+/// The page's body.
+pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
+    let all: Vec<&CaseRow> = oversight.cases.edges.iter().map(|edge| &edge.node).collect();
+    let status = if filter.status.is_empty() {
+        "open"
+    } else {
+        filter.status.as_str()
+    };
+    let place_of = |case: &CaseRow| case.practice.place.clone().unwrap_or_default();
+    let shown: Vec<&CaseRow> = all
+        .iter()
+        .copied()
+        .filter(|case| filter.place.is_empty() || place_of(case) == filter.place)
+        .filter(|case| match status {
+            "all" => true,
+            "open" => !case.finished(),
+            one => case.status == one,
+        })
+        .collect();
+    let mut places: Vec<String> = all
+        .iter()
+        .map(|case| place_of(case))
+        .filter(|p| !p.is_empty())
+        .collect();
+    places.sort();
+    places.dedup();
+    let escalated: Vec<&CaseRow> = all.iter().copied().filter(|case| case.escalated_at.is_some()).collect();
+    let supported_before = escalated
+        .iter()
+        .filter(|case| supported_first(case) == Some(true))
+        .count();
+    let median_support = median(all.iter().filter_map(|case| days_to_support(case)).collect());
+    let never_supported = all
+        .iter()
+        .filter(|case| !case.finished() && first_support(case).is_none())
+        .count();
+    let by_place: Vec<PlaceRow> = places
+        .iter()
+        .map(|place| {
+            let here: Vec<&CaseRow> = all.iter().copied().filter(|case| place_of(case) == *place).collect();
+            PlaceRow {
+                place,
+                open: here.iter().filter(|case| !case.finished()).count(),
+                all: here.len(),
+                support: median(here.iter().filter_map(|case| days_to_support(case)).collect()),
+                reviews: here.iter().filter(|case| case.escalated_at.is_some()).count(),
+            }
+        })
+        .collect();
+    let s = &oversight.summary;
+    html! {
+        h1 { "Oversight" }
+        div id="live-region" data-live="" aria-live="polite" {
+            div class="nhsuk-card" id="support-answer" {
+                div class="nhsuk-card__content" {
+                    h2 class="nhsuk-card__heading nhsuk-heading-m" { "Are practices supported, not sanctioned?" }
+                    ul class="nhsuk-list" {
+                        li { "Median time from a flag to the first support: " strong data-answer="median-support" { (days(median_support)) " days" } }
+                        li { "Open cases with no support yet: " strong data-answer="never-supported" { (never_supported) } }
+                        li {
+                            "Contract reviews: " strong data-answer="reviews" { (count(oversight.contract_reviews)) }
+                            @if !escalated.is_empty() {
+                                "; support came before the review in " strong data-answer="support-first" { (supported_before) " of " (escalated.len()) }
+                            }
+                        }
+                    }
+                    @if oversight.cases.next().is_some() {
+                        p class="nhsuk-body-s" { "Worked out from the first " (all.len()) " of " (count(oversight.cases.total_count)) " cases." }
+                    }
+                }
+            }
+            dl class="nhsuk-summary-list" id="lmc-summary" {
+                @for (label, value) in [
+                    ("Practices monitored", s.practices),
+                    ("Practices below requirement", s.non_compliant_practices),
+                    ("Open cases", s.open_cases),
+                    ("Compliant cases", s.compliant_cases),
+                    ("Closed cases", s.closed_cases),
+                ] {
+                    div class="nhsuk-summary-list__row" {
+                        dt class="nhsuk-summary-list__key" { (label) }
+                        dd class="nhsuk-summary-list__value" { (count(value)) }
+                    }
+                }
+            }
+            h2 class="nhsuk-heading-m" { "By place" }
+            div class="cl-table-scroll" role="region" aria-label="By place" tabindex="0" {
+                table class="nhsuk-table" id="lmc-by-place" {
+                    thead class="nhsuk-table__head" { tr {
+                        th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Open" }
+                        th scope="col" class="nhsuk-table__header--numeric" { "All cases" }
+                        th scope="col" class="nhsuk-table__header--numeric" { "Median days to first support" }
+                        th scope="col" class="nhsuk-table__header--numeric" { "Contract reviews" }
+                    } }
+                    tbody class="nhsuk-table__body" {
+                        @for row in &by_place {
+                            tr class="nhsuk-table__row" {
+                                td class="nhsuk-table__cell" { a href={"/lmc?place=" (urlencode(row.place)) "&status=all"} { (row.place) } }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (row.open) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (row.all) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (days(row.support)) }
+                                td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (row.reviews) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 class="nhsuk-heading-m" { "Support given to each practice" }
+            form method="get" action="/lmc" class="cl-filters" id="lmc-filter" {
+                div class="nhsuk-form-group cl-inline" {
+                    label class="nhsuk-label" for="lmc-place" { "Place" }
+                    select class="nhsuk-select" id="lmc-place" name="place" {
+                        option value="" selected[filter.place.is_empty()] { "All places" }
+                        @for place in &places { option value=(place) selected[*place == filter.place] { (place) } }
+                    }
+                }
+                div class="nhsuk-form-group cl-inline" {
+                    label class="nhsuk-label" for="lmc-status" { "Status" }
+                    select class="nhsuk-select" id="lmc-status" name="status" {
+                        @for (value, label) in STATUSES { option value=(value) selected[value == status] { (label) } }
+                    }
+                }
+                button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
+            }
+            p id="lmc-shown" { (shown.len()) " of " (all.len()) " cases" }
+            table class="nhsuk-table-responsive" id="lmc-cases" role="table" {
+                (header_row(&["Practice", "Status", "Flagged", "First support", "Contract action"]))
+                tbody class="nhsuk-table__body" {
+                    @for case in &shown {
+                        tr class="nhsuk-table__row" role="row" {
+                            (cell("Practice", practice_cell(case)))
+                            (cell("Status", case_status(case)))
+                            (cell("Flagged", html! { (day(case.opened_at)) }))
+                            (cell("First support", support_given(case)))
+                            (cell("Contract action", html! {
+                                span class="cl-contract" {
+                                    @match supported_first(case) {
+                                        None => "None",
+                                        Some(true) => { "Contract review, " (day(case.escalated_at)) ", after support" }
+                                        Some(false) => { strong { "Contract review, " (day(case.escalated_at)) ", before any support" } }
+                                    }
+                                }
+                            }))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// When support first came, and each step of it folded beneath.
+fn support_given(case: &CaseRow) -> Markup {
+    let support = case
+        .history
+        .iter()
+        .filter(|event| SUPPORT.contains(&event.event_type.as_str()))
+        .count();
+    html! {
+        @match (first_support(case), days_to_support(case)) {
+            (Some(at), Some(after)) => {
+                (day(Some(at))) " (" (format!("{after:.1}")) " days after the flag)"
+                details class="nhsuk-details cl-support" {
+                    summary class="nhsuk-details__summary" { span class="nhsuk-details__summary-text" { (support) " support " (if support == 1 { "action" } else { "actions" }) } }
+                    div class="nhsuk-details__text" {
+                        ol class="nhsuk-list cl-actions" {
+                            @for event in &case.history {
+                                li { (day(event.occurred_at)) ": " (crate::case::event_label(&event.event_type)) }
+                            }
+                        }
+                    }
+                }
+            }
+            _ => { strong { "None yet" } }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn oversight() -> Oversight {
+        let case = |id: &str, place: &str, status: &str, history: serde_json::Value, escalated: Option<&str>| {
+            json!({ "node": { "id": id, "status": status, "openedAt": "2026-01-05T09:00:00Z", "escalatedAt": escalated,
+                "practice": { "odsCode": id, "name": format!("Practice {id}"), "place": place }, "history": history } })
+        };
+        let data = json!({ "lmc": {
+            "summary": { "practices": 3, "openCases": 2 }, "contractReviews": 2,
+            "cases": { "totalCount": 3, "edges": [
+                case("A1", "Derby", "REMAPPED", json!([
+                    { "type": "PracticeFlagged", "occurredAt": "2026-01-05T09:00:00Z" },
+                    { "type": "PracticeContacted", "occurredAt": "2026-01-07T09:00:00Z" }]), Some("2026-01-20T09:00:00Z")),
+                case("B2", "Derby", "FLAGGED", json!([{ "type": "PracticeFlagged", "occurredAt": "2026-01-05T09:00:00Z" }]),
+                     Some("2026-01-06T09:00:00Z")),
+                case("C3", "Erewash", "COMPLIANT", json!([
+                    { "type": "PracticeContacted", "occurredAt": "2026-01-09T09:00:00Z" }]), None),
+            ] } } });
+        read(&data, &["lmc"]).unwrap()
+    }
+
+    #[test]
+    fn the_answer_counts_support_before_sanction_and_its_median() {
+        let html = render(&oversight(), &Filter::default()).into_string();
+        // Support after 2 and 4 days: a median of 3.0.
+        assert!(html.contains(r#"data-answer="median-support">3.0 days"#), "{html}");
+        // B2 is open and was never supported; C3 is finished.
+        assert!(html.contains(r#"data-answer="never-supported">1<"#), "{html}");
+        // A1 was supported before its review, B2 was not.
+        assert!(html.contains(r#"data-answer="support-first">1 of 2<"#), "{html}");
+        assert!(html.contains("before any support"));
+    }
+
+    #[test]
+    fn the_filter_shows_open_cases_of_a_place_by_default() {
+        let open = render(&oversight(), &Filter::default()).into_string();
+        assert!(open.contains(r#"id="lmc-shown">2 of 3 cases"#), "{open}");
+        let erewash = Filter {
+            place: "Erewash".into(),
+            status: "all".into(),
+        };
+        let html = render(&oversight(), &erewash).into_string();
+        assert!(html.contains(r#"id="lmc-shown">1 of 3 cases"#), "{html}");
+        assert!(html.contains("Practice C3") && !html.contains("Practice B2"));
+    }
+}
