@@ -550,6 +550,43 @@ fn a_practice_page_and_the_pcn_table_for_the_icb_and_not_for_a_stranger() {
         dashboard.body.contains("/icb/cases?pcn=U10020"),
         "the PCN with 5 of its 6 practices flagged is listed"
     );
+    // Each PCN's row has the places' figures: the share compliant, median days, within 8 weeks,
+    // as the ICB's summary gives them, each labelled for a phone's stacked rows.
+    let figures = service.graphql(
+        Some(&icb),
+        "{ icb { summary { byPcn { pcnCode practices nonCompliantPractices medianDaysToCompliance \
+           compliantWithinDays { count percentage } } } } }",
+        json!({}),
+    );
+    let u10020 = figures["data"]["icb"]["summary"]["byPcn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|pcn| pcn["pcnCode"] == "U10020")
+        .unwrap()
+        .clone();
+    let row = dashboard
+        .body
+        .split("data-area=\"U10020\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap();
+    let practices = u10020["practices"].as_i64().unwrap();
+    let below = u10020["nonCompliantPractices"].as_i64().unwrap();
+    let share = format!("{:.0}%", (practices - below) as f64 * 100.0 / practices as f64);
+    let median = u10020["medianDaysToCompliance"]
+        .as_f64()
+        .map_or_else(|| "–".to_string(), |d| format!("{d:.1}"));
+    for (label, value) in [
+        ("Practices compliant", share),
+        ("Median days to compliance", median),
+        ("Within 8 weeks", u10020["compliantWithinDays"]["count"].to_string()),
+    ] {
+        assert!(
+            row.contains(&format!("{label} </span>{value}")),
+            "{label}: {value} in {row}"
+        );
+    }
     let pcn = web.get("/icb/cases?pcn=U10020");
     assert!(pcn.body.contains("5 cases"), "{}", pcn.body);
 

@@ -17,7 +17,7 @@ use caseledger_eventstore::{
     EventMetadata, EventStore, ExpectedRevision, NewEvent, StreamAppend, append_batch, load_checkpoint,
 };
 use caseledger_projections::{Projections, rebuild};
-use caseledger_web::{InProcess, WebState};
+use caseledger_web::WebState;
 use chrono::{DateTime, Duration as Days, TimeZone, Utc};
 use uuid::Uuid;
 
@@ -57,7 +57,12 @@ pub async fn run(server: &BenchServer, seconds: u64) -> anyhow::Result<Vec<Run>>
     let live = state.live.clone();
     let schema = build_schema(state);
     let web = WebState::new(
-        InProcess::new(schema.clone(), caseledger_api::auth::Caller::Authenticated),
+        {
+            let schema = schema.clone();
+            caseledger_web::InProcess::new(move |actor, ids, request| {
+                caseledger_api::graphql::execute_as(&schema, actor, ids, request)
+            })
+        },
         pool.clone(),
         live,
         true,

@@ -18,7 +18,7 @@ use clap::{Parser, Subcommand};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
-use caseledger_api::auth::{Authenticator, Caller, dev_token};
+use caseledger_api::auth::{Authenticator, dev_token};
 use caseledger_api::graphql::{AppState, build_schema_with, sdl};
 use caseledger_api::http::{HttpState, metrics_router, router};
 use caseledger_api::settings::{DEV_SECRET_VAR, Settings};
@@ -586,7 +586,12 @@ async fn serve(
     }
     let schema = build_schema_with(app_state, settings.limits);
     let web = caseledger_web::WebState::new(
-        caseledger_web::InProcess::new(schema.clone(), Caller::Authenticated),
+        {
+            let schema = schema.clone();
+            caseledger_web::InProcess::new(move |actor, ids, request| {
+                caseledger_api::graphql::execute_as(&schema, actor, ids, request)
+            })
+        },
         pool.clone(),
         live,
         auth.development_mode(),

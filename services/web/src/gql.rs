@@ -2,10 +2,9 @@
 //! same role checks, projections and lens as every other client, so a page cannot show what
 //! the caller's GraphQL view would not contain.
 
-use std::any::Any;
 use std::sync::Arc;
 
-use async_graphql::{Executor, Request, Response, Variables};
+use async_graphql::{Request, Response, Variables};
 use caseledger_cases::Actor;
 use caseledger_commands::RequestIds;
 use futures_util::future::BoxFuture;
@@ -14,8 +13,8 @@ use serde_json::Value;
 type Run = dyn Fn(Actor, Option<RequestIds>, Request) -> BoxFuture<'static, Response> + Send + Sync;
 
 /// The service's GraphQL schema as the pages call it. The pages do not know the schema's type:
-/// the `caseledger` binary hands them its schema and how an actor becomes the schema's caller,
-/// so this crate builds beside the API crate instead of after it.
+/// the `caseledger` binary hands them a function that runs a request as an actor, so this crate
+/// builds beside the API crate instead of after it.
 #[derive(Clone)]
 pub struct InProcess(Arc<Run>);
 
@@ -26,16 +25,12 @@ impl std::fmt::Debug for InProcess {
 }
 
 impl InProcess {
-    /// `schema`, with `caller(actor)` in each request's data as the authenticated caller.
-    pub fn new<E: Executor, C: Any + Send + Sync>(schema: E, caller: fn(Actor) -> C) -> Self {
-        Self(Arc::new(move |actor, ids, request| {
-            let mut request = request.data(caller(actor));
-            if let Some(ids) = ids {
-                request = request.data(ids);
-            }
-            let schema = schema.clone();
-            Box::pin(async move { schema.execute(request).await })
-        }))
+    /// The pages' way to the schema: `run(actor, ids, request)` executes `request` with `actor`
+    /// as the authenticated caller (`caseledger_api::graphql::execute_as`).
+    pub fn new(
+        run: impl Fn(Actor, Option<RequestIds>, Request) -> BoxFuture<'static, Response> + Send + Sync + 'static,
+    ) -> Self {
+        Self(Arc::new(run))
     }
 }
 

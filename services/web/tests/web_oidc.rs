@@ -21,8 +21,8 @@ use caseledger_api::graphql::{AppState, build_schema};
 use caseledger_api::http::{HttpState, router};
 use caseledger_cases::Role;
 use caseledger_eventstore::EventStore;
+use caseledger_web::WebState;
 use caseledger_web::oidc::WebOidc;
-use caseledger_web::{InProcess, WebState};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -210,7 +210,12 @@ fn world() -> World {
         let live = state.live.clone();
         let schema = build_schema(state);
         let web = WebState::new(
-            InProcess::new(schema.clone(), caseledger_api::auth::Caller::Authenticated),
+            {
+                let schema = schema.clone();
+                caseledger_web::InProcess::new(move |actor, ids, request| {
+                    caseledger_api::graphql::execute_as(&schema, actor, ids, request)
+                })
+            },
             db.pool.clone(),
             live,
             false,

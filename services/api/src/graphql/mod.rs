@@ -37,6 +37,23 @@ pub use subscription::{ConnectionSubscriptions, SubscriptionRoot};
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
+/// Runs `request` as the signed-in `actor`, in process: what the web pages call. A plain
+/// function, so the schema's execution is compiled here once, not again in each crate that
+/// hands it to the pages.
+pub fn execute_as(
+    schema: &AppSchema,
+    actor: Actor,
+    ids: Option<caseledger_commands::RequestIds>,
+    request: async_graphql::Request,
+) -> futures_util::future::BoxFuture<'static, async_graphql::Response> {
+    let mut request = request.data(Caller::Authenticated(actor));
+    if let Some(ids) = ids {
+        request = request.data(ids);
+    }
+    let schema = schema.clone();
+    Box::pin(async move { schema.execute(request).await })
+}
+
 /// What every resolver may use.
 #[derive(Debug, Clone)]
 pub struct AppState {
