@@ -287,3 +287,49 @@ fn the_demo_shows_work_in_progress_with_cases_in_every_stage_some_late() {
         "one report to triage"
     );
 }
+
+/// Ctrl-C as soon as the demo is ready, while its GP Connect schedule is in its first round: the
+/// round finishes while the database is still there, and the service stops cleanly.
+#[test]
+fn the_demo_stopped_at_once_finishes_its_background_rounds_before_the_database_goes() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    // As root the cluster runs as `postgres`, which must be able to reach its directory inside.
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let port = caseledger_tests::free_port();
+    // The demo's own embedded cluster: the one whose pool closes as the service stops.
+    let mut demo = Command::new(caseledger_tests::binary())
+        .arg("demo")
+        .env_remove("DATABASE_URL")
+        .env("CASELEDGER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("CASELEDGER_METRICS_LISTEN", "off")
+        .env("CASELEDGER_DATA_DIR", dir.path())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while ureq::get(&format!("{base}/readyz")).call().is_err() {
+        assert!(demo.try_wait().unwrap().is_none(), "the demo exited");
+        assert!(Instant::now() < deadline, "the demo did not become ready");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &demo.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let status = demo.wait().unwrap();
+    let mut log = String::new();
+    demo.stdout.take().unwrap().read_to_string(&mut log).unwrap();
+    demo.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    assert!(status.success(), "{status}: {log}");
+    for failure in ["closed pool", "not recorded", "ERROR"] {
+        assert!(!log.contains(failure), "{failure:?} on shutdown:\n{log}");
+    }
+    assert!(log.contains("embedded PostgreSQL stopped"), "{log}");
+}

@@ -553,12 +553,19 @@ async fn serve(
     let (stopping, stop) = tokio::sync::watch::channel(false);
     let live = LiveFeed::start(store.clone(), Some(stop.clone()));
     let gp_connect = verifier.is_some();
+    // The background loops (retention, GP Connect schedule, notifications): on shutdown each
+    // finishes the round it is in while the database is still there, then stops.
+    let mut background: Vec<tokio::task::JoinHandle<()>> = Vec::new();
     if let Some(after) = settings.retain_personal {
         tracing::info!(
             days = after.as_secs() / 86_400,
             "closed cases' personal data is erased after its retention period"
         );
-        caseledger_api::erasure::spawn_retention(Commands::new(store.clone()), after, stop.clone());
+        background.push(caseledger_api::erasure::spawn_retention(
+            Commands::new(store.clone()),
+            after,
+            stop.clone(),
+        ));
     }
     let calendar = match &settings.bank_holidays {
         Some(path) => {
@@ -576,13 +583,22 @@ async fn serve(
         tracing::info!("GP Connect verification on");
         app_state = app_state.with_verifier(verifier);
         if let Some(every) = settings.verify_every {
-            caseledger_api::verify::spawn_schedule(app_state.clone(), every, stop.clone());
+            background.push(caseledger_api::verify::spawn_schedule(
+                app_state.clone(),
+                every,
+                stop.clone(),
+            ));
         }
     }
     if let Some(url) = &settings.smtp_url {
         let mailer = caseledger_api::notify::Mailer::new(&url.0, &settings.mail_from, settings.public_url.clone())?;
         tracing::info!(every = ?settings.notify_every, "email notifications on");
-        caseledger_api::notify::spawn(app_state.clone(), mailer, settings.notify_every, stop.clone());
+        background.push(caseledger_api::notify::spawn(
+            app_state.clone(),
+            mailer,
+            settings.notify_every,
+            stop.clone(),
+        ));
     }
     let schema = build_schema_with(app_state, settings.limits);
     let web = caseledger_web::WebState::new(
@@ -642,6 +658,14 @@ async fn serve(
             seconds = SHUTDOWN_GRACE.as_secs(),
             "connections still open (subscriptions) after the grace period: closing them"
         ),
+    }
+    for task in background {
+        if tokio::time::timeout(SHUTDOWN_GRACE, task).await.is_err() {
+            tracing::warn!(
+                seconds = SHUTDOWN_GRACE.as_secs(),
+                "a background round was still running after the grace period: abandoned"
+            );
+        }
     }
     projections.stop().await;
     tracing::info!("stopped: projections committed and released their leases");
