@@ -13,9 +13,9 @@ use crate::lists::{
     CASE_FIELDS, ago, by_urgency, case_status, cell, day, days_since, due_cell, header_row, list_command_fields,
     next_action, practice_cell,
 };
-use crate::model::{CaseRow, read};
+use crate::model::CaseRow;
 use crate::session::Session;
-use crate::{Ids, WebState, gql_problem, ids, internal, query, signed_in};
+use crate::{Ids, WebState, ids, load, signed_in};
 
 /// What the page shows.
 #[derive(Debug, Deserialize)]
@@ -44,13 +44,9 @@ pub async fn show(
         Err(response) => return response,
     };
     let text = format!("{{ champion {{ myCases {{ {CASE_FIELDS} }} unassigned {{ {CASE_FIELDS} }} }} }}");
-    let data = match query(&state, &session, ids(ids_), &text, json!({})).await {
-        Ok(data) => data,
-        Err(errors) => return gql_problem(&session, &errors),
-    };
-    let mut caseload: Caseload = match read(&data, &["champion"]) {
+    let mut caseload: Caseload = match load(&state, &session, ids(ids_), &text, json!({}), &["champion"]).await {
         Ok(caseload) => caseload,
-        Err(error) => return internal(Some(&session), error),
+        Err(response) => return response,
     };
     by_urgency(&mut caseload.my_cases);
     page(

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 
 use crate::layout::page;
 use crate::lists::{CASE_FIELDS, cell, due_cell, header_row, list_command_fields, on, practice_cell};
-use crate::model::{CaseRow, Connection, count, read};
+use crate::model::{CaseRow, Connection, count};
 use crate::session::Session;
-use crate::{Ids, WebState, gql_problem, ids, internal, query, signed_in};
+use crate::{Ids, WebState, ids, load, signed_in};
 
 /// What the page shows.
 #[derive(Debug, Deserialize)]
@@ -63,22 +63,19 @@ pub async fn show(
     let found: Vec<Found> = if search.is_empty() {
         Vec::new()
     } else {
-        let data = match query(
+        match load::<Connection<Found>>(
             &state,
             &session,
             ids_,
             "query($q: String!) { practices(search: $q, first: 20) { edges { node { odsCode name place \
                latestObservation { visibleSlots requiredSlots } } } } }",
             json!({ "q": search.chars().take(100).collect::<String>() }),
+            &["practices"],
         )
         .await
         {
-            Ok(data) => data,
-            Err(errors) => return gql_problem(&session, &errors),
-        };
-        match read::<Connection<Found>>(&data, &["practices"]) {
             Ok(connection) => connection.nodes(),
-            Err(error) => return internal(Some(&session), error),
+            Err(response) => return response,
         }
     };
     let text = format!(
@@ -86,13 +83,9 @@ pub async fn show(
                   openIssues {{ {CASE_FIELDS} }} \
                   reports {{ id practice {{ odsCode name }} category reportedAt status }} }} }}"
     );
-    let data = match query(&state, &session, ids_, &text, json!({})).await {
-        Ok(data) => data,
-        Err(errors) => return gql_problem(&session, &errors),
-    };
-    let checks: Checks = match read(&data, &["dhu"]) {
+    let checks: Checks = match load(&state, &session, ids_, &text, json!({}), &["dhu"]).await {
         Ok(checks) => checks,
-        Err(error) => return internal(Some(&session), error),
+        Err(response) => return response,
     };
     page(
         "Visibility checks",

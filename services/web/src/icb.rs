@@ -13,7 +13,7 @@ use crate::layout::{error_summary, page, status_label};
 use crate::lists::{CASE_FIELDS, case_status, cell, day, due_cell, header_row, on, practice_cell, urlencode};
 use crate::model::{AreaFigures, CaseRow, Connection, Within, count, days, read};
 use crate::session::Session;
-use crate::{Ids, WebState, charts, csrf_refused, gql_problem, ids, internal, query, signed_in};
+use crate::{Ids, WebState, charts, csrf_refused, gql_problem, ids, internal, load, query, signed_in};
 
 /// What the dashboard shows (with the trend, read separately for its range).
 #[derive(Debug, Deserialize)]
@@ -146,13 +146,9 @@ pub async fn dashboard(
          disagreeing: practices(disagreement: true, first: 50) {{ totalCount edges {{ node {{ odsCode name place \
            counts {{ requiredSlots configured {{ slots }} seenByDhu {{ slots }} dashboard {{ slots }} }} }} }} }} }}"
     );
-    let data = match query(&state, &session, ids_, &summary, json!({ "weekAgo": week_ago })).await {
-        Ok(data) => data,
-        Err(errors) => return gql_problem(&session, &errors),
-    };
-    let dashboard: Dashboard = match read(&data, &[]) {
+    let dashboard: Dashboard = match load(&state, &session, ids_, &summary, json!({ "weekAgo": week_ago }), &[]).await {
         Ok(dashboard) => dashboard,
-        Err(error) => return internal(Some(&session), error),
+        Err(response) => return response,
     };
     let today = caseledger_cases::ukclock::today();
     // From the first day a case was open (at most ten years back: the trend's own limit).
@@ -529,21 +525,18 @@ pub async fn cases(
             "Choose a status from the list.",
         );
     }
-    let areas = match query(
+    let areas: Areas = match load(
         &state,
         &session,
         ids_,
         "{ icb { summary { byPlace { place } byPcn { pcnCode pcnName } } } }",
         json!({}),
+        &["icb", "summary"],
     )
     .await
     {
-        Ok(data) => read::<Areas>(&data, &["icb", "summary"]),
-        Err(errors) => return gql_problem(&session, &errors),
-    };
-    let areas = match areas {
         Ok(areas) => areas,
-        Err(error) => return internal(Some(&session), error),
+        Err(response) => return response,
     };
     let places = areas.by_place.into_iter().map(|place| place.place).collect();
     let mut pcns: Vec<(String, String)> = areas
@@ -717,13 +710,18 @@ pub async fn import(
         return bad_upload(&session, "Choose a CSV file to upload");
     };
     let text = "mutation($csv: String!) { importDashboard(csv: $csv) { reportDate rows observed flagged reopened errorCount errors { line column message } } }";
-    let report = match query(&state, &session, ids(ids_), text, json!({ "csv": csv })).await {
-        Ok(data) => read::<ImportReport>(&data, &["importDashboard"]),
-        Err(errors) => return gql_problem(&session, &errors),
-    };
-    let report = match report {
+    let report: ImportReport = match load(
+        &state,
+        &session,
+        ids(ids_),
+        text,
+        json!({ "csv": csv }),
+        &["importDashboard"],
+    )
+    .await
+    {
         Ok(report) => report,
-        Err(error) => return internal(Some(&session), error),
+        Err(response) => return response,
     };
     let status = if report.errors.is_empty() {
         StatusCode::OK

@@ -378,6 +378,22 @@ async fn query(
     gql::run(&state.0.schema, &session.actor, ids, text, variables).await
 }
 
+/// Runs a page's query and reads `path` of its result into the page's model: a GraphQL error
+/// becomes the page's answer ([`gql_problem`]), a result that does not fit is the service's fault.
+async fn load<T: serde::de::DeserializeOwned>(
+    state: &WebState,
+    session: &Session,
+    ids: Option<RequestIds>,
+    text: &str,
+    variables: serde_json::Value,
+    path: &[&str],
+) -> Result<T, Response> {
+    let data = query(state, session, ids, text, variables)
+        .await
+        .map_err(|errors| gql_problem(session, &errors))?;
+    model::read(&data, path).map_err(|error| internal(Some(session), error))
+}
+
 async fn root(State(state): State<WebState>, headers: HeaderMap) -> Response {
     match signed_in(&state, &headers).await {
         Ok(session) => redirect(home_of(session.actor.role).0),

@@ -11,8 +11,8 @@ use serde_json::json;
 
 use crate::layout::page;
 use crate::lists::{case_status, cell, day, header_row, practice_cell, urlencode};
-use crate::model::{CaseRow, Connection, Instant, count, days, read};
-use crate::{Ids, WebState, gql_problem, ids, internal, query, signed_in};
+use crate::model::{CaseRow, Connection, Instant, count, days};
+use crate::{Ids, WebState, ids, load, signed_in};
 
 /// The event types that are support given to a practice (not the flag, an assignment, a note).
 const SUPPORT: [&str; 5] = [
@@ -76,13 +76,9 @@ pub async fn show(
     let text = "{ lmc { summary { practices nonCompliantPractices openCases compliantCases closedCases } \
                 contractReviews cases(first: 500) { totalCount edges { node { id status openedAt compliantAt escalatedAt \
                 contractReviewOpen practice { odsCode name place } history { type occurredAt } } } } } }";
-    let data = match query(&state, &session, ids(ids_), text, json!({})).await {
-        Ok(data) => data,
-        Err(errors) => return gql_problem(&session, &errors),
-    };
-    let oversight: Oversight = match read(&data, &["lmc"]) {
+    let oversight: Oversight = match load(&state, &session, ids(ids_), text, json!({}), &["lmc"]).await {
         Ok(oversight) => oversight,
-        Err(error) => return internal(Some(&session), error),
+        Err(response) => return response,
     };
     page("Oversight", Some(&session), render(&oversight, &filter)).into_response()
 }
@@ -332,7 +328,7 @@ mod tests {
                 case("C3", "Erewash", "COMPLIANT", json!([
                     { "type": "PracticeContacted", "occurredAt": "2026-01-09T09:00:00Z" }]), None),
             ] } } });
-        read(&data, &["lmc"]).unwrap()
+        crate::model::read(&data, &["lmc"]).unwrap()
     }
 
     #[test]
