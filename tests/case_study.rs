@@ -214,9 +214,9 @@ fn the_case_study_through_graphql_as_the_four_parties() {
     );
 }
 
-/// `caseledger demo` on an empty database: the story as work in progress, moved to this week.
-#[test]
-fn the_demo_shows_work_in_progress_with_cases_in_every_stage_some_late() {
+/// The demo on one day: the ICB's cases (status, shortfall, deadline, when and how opened), its
+/// late cases and its reports to triage, and what waits for the DHU.
+fn demo_on(now: &str) -> Value {
     use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -233,6 +233,7 @@ fn the_demo_shows_work_in_progress_with_cases_in_every_stage_some_late() {
         .env("CASELEDGER_METRICS_LISTEN", "off")
         .env("CASELEDGER_DEV_JWT_SECRET", caseledger_tests::secret())
         .env("CASELEDGER_DATA_DIR", dir.path())
+        .env("CASELEDGER_NOW", now)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -240,9 +241,9 @@ fn the_demo_shows_work_in_progress_with_cases_in_every_stage_some_late() {
     let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(180);
     while ureq::get(&format!("{base}/readyz")).call().is_err() {
-        assert!(demo.try_wait().unwrap().is_none(), "the demo exited");
-        assert!(Instant::now() < deadline, "the demo did not become ready");
-        std::thread::sleep(Duration::from_millis(250));
+        assert!(demo.try_wait().unwrap().is_none(), "the demo exited on {now}");
+        assert!(Instant::now() < deadline, "the demo did not become ready on {now}");
+        std::thread::sleep(Duration::from_millis(100));
     }
     let token = |role: &str, sub: &str| {
         let out = Command::new(caseledger_tests::binary())
@@ -252,40 +253,102 @@ fn the_demo_shows_work_in_progress_with_cases_in_every_stage_some_late() {
             .unwrap();
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     };
-    let icb = token("icb", "icb-assurance-1");
-    let answer: serde_json::Value = ureq::post(&format!("{base}/graphql"))
-        .set("Authorization", &format!("Bearer {icb}"))
-        .send_json(serde_json::json!({ "query":
-            "{ icb { cases(first: 100) { edges { node { status dhuShortfall { visibleSlots } deadline { overdue } } } } \
-               overdue { id } dhuReports { id } } }" }))
-        .unwrap()
-        .into_json()
-        .unwrap();
+    let ask = |role: &str, sub: &str, query: &str| -> Value {
+        ureq::post(&format!("{base}/graphql"))
+            .set("Authorization", &format!("Bearer {}", token(role, sub)))
+            .send_json(json!({ "query": query }))
+            .unwrap()
+            .into_json()
+            .unwrap()
+    };
+    let icb = ask(
+        "icb",
+        "icb-assurance-1",
+        "{ icb { cases(first: 100) { edges { node { status openedAt openDhuIssue dhuShortfall { visibleSlots } \
+           deadline { overdue } history { type data } } } } overdue { id } dhuReports { id } } }",
+    );
+    let dhu = ask("dhu", "dhu-liaison-1", "{ dhu { awaitingConfirmation { id } } }");
     let _ = demo.kill();
     let _ = demo.wait();
-    let nodes: Vec<&serde_json::Value> = answer["data"]["icb"]["cases"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| &e["node"])
+    assert_eq!(icb["errors"], Value::Null, "{now}: {icb}");
+    assert_eq!(dhu["errors"], Value::Null, "{now}: {dhu}");
+    json!({ "icb": icb["data"]["icb"], "dhu": dhu["data"]["dhu"] })
+}
+
+/// The demo's picture is the same whatever the day: run with the clock started on every day of a
+/// fortnight over Christmas and New Year (weekends, three bank holidays, the first working day of
+/// a year), at different hours, never on the real date.
+#[test]
+fn the_demo_shows_work_in_progress_with_cases_in_every_stage_some_late_on_any_day() {
+    let days: Vec<String> = (0..16)
+        .map(|day| {
+            // Sunday 20 December 2026 to Monday 4 January 2027; the hour moves through the day.
+            let start = chrono::NaiveDate::from_ymd_opt(2026, 12, 20).unwrap();
+            let date = start + chrono::Days::new(day);
+            format!("{date}T{:02}:{:02}:00Z", (day * 7 + 1) % 24, (day * 13) % 60)
+        })
         .collect();
-    let statuses: std::collections::BTreeSet<&str> = nodes.iter().filter_map(|n| n["status"].as_str()).collect();
-    for stage in ["FLAGGED", "CONTACTED", "REMAPPED", "DHU_CONFIRMED", "COMPLIANT"] {
-        assert!(statuses.contains(stage), "no case is {stage}: {statuses:?}");
+    let pictures: Vec<(String, Value)> = std::thread::scope(|scope| {
+        days.chunks(4)
+            .flat_map(|chunk| {
+                let running: Vec<_> = chunk
+                    .iter()
+                    .map(|now| scope.spawn(move || (now.clone(), demo_on(now))))
+                    .collect();
+                running.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
+            })
+            .collect()
+    });
+    for (now, picture) in pictures {
+        let today = &now[..10];
+        let nodes: Vec<&Value> = picture["icb"]["cases"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["node"])
+            .collect();
+        let statuses: BTreeSet<&str> = nodes.iter().filter_map(|n| n["status"].as_str()).collect();
+        for stage in ["FLAGGED", "CONTACTED", "REMAPPED", "DHU_CONFIRMED", "COMPLIANT"] {
+            assert!(statuses.contains(stage), "{now}: no case is {stage}: {statuses:?}");
+        }
+        let open = nodes.iter().filter(|n| n["deadline"].is_object()).count();
+        let late = picture["icb"]["overdue"].as_array().unwrap().len();
+        assert!(late > 0 && late < open, "{now}: some late, not all: {late} of {open}");
+        let shortfalls: Vec<_> = nodes.iter().filter(|n| n["dhuShortfall"].is_object()).collect();
+        assert_eq!(shortfalls.len(), 1, "{now}: one DHU shortfall");
+        assert_eq!(
+            shortfalls[0]["status"], "REMAPPED",
+            "{now}: a shortfall leaves the case with the champion"
+        );
+        let waiting = picture["dhu"]["awaitingConfirmation"].as_array().unwrap().len();
+        assert!(waiting > 0, "{now}: a remapped case waits for the DHU");
+        assert_eq!(
+            picture["icb"]["dhuReports"].as_array().unwrap().len(),
+            1,
+            "{now}: one report to triage"
+        );
+        let by_hand: Vec<_> = nodes
+            .iter()
+            .filter(|n| {
+                n["history"][0]["type"] == "PracticeFlagged" && n["history"][0]["data"]["source"]["kind"] == "manual"
+            })
+            .collect();
+        assert_eq!(by_hand.len(), 1, "{now}: one practice flagged by hand");
+        assert_eq!(by_hand[0]["status"], "FLAGGED");
+        assert!(
+            by_hand[0]["openedAt"].as_str().unwrap().starts_with(today),
+            "{now}: flagged by hand today: {}",
+            by_hand[0]["openedAt"]
+        );
+        // Nothing in the demo lies in its future.
+        for node in &nodes {
+            assert!(
+                &node["openedAt"].as_str().unwrap()[..10] <= today,
+                "{now}: {}",
+                node["openedAt"]
+            );
+        }
     }
-    let open = nodes.iter().filter(|n| n["deadline"].is_object()).count();
-    let late = answer["data"]["icb"]["overdue"].as_array().unwrap().len();
-    assert!(late > 0 && late < open, "some late, not all: {late} of {open}");
-    assert_eq!(
-        nodes.iter().filter(|n| n["dhuShortfall"].is_object()).count(),
-        1,
-        "one DHU shortfall"
-    );
-    assert_eq!(
-        answer["data"]["icb"]["dhuReports"].as_array().unwrap().len(),
-        1,
-        "one report to triage"
-    );
 }
 
 /// Ctrl-C as soon as the demo is ready, while its GP Connect schedule is in its first round: the
@@ -303,6 +366,7 @@ fn the_demo_stopped_at_once_finishes_its_background_rounds_before_the_database_g
     let mut demo = Command::new(caseledger_tests::binary())
         .arg("demo")
         .env_remove("DATABASE_URL")
+        .env("CASELEDGER_NOW", caseledger_tests::TEST_NOW)
         .env("CASELEDGER_LISTEN", format!("127.0.0.1:{port}"))
         .env("CASELEDGER_METRICS_LISTEN", "off")
         .env("CASELEDGER_DATA_DIR", dir.path())

@@ -47,20 +47,31 @@ pub struct Launch<'a> {
     pub log_to: Option<PathBuf>,
 }
 
-/// The `caseledger` binary beside this test's own, built first if need be.
+/// The `caseledger` binary beside this test's own. Run by cargo, it is brought up to date once
+/// per test process (`cargo test -p caseledger-tests` alone does not rebuild it, and a stale
+/// binary would test yesterday's code); run directly, the one there is used (built if missing).
 pub fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
-    let binary = dir.join("caseledger");
-    if !binary.exists() {
-        let status = Command::new("cargo")
-            .args(["build", "-q", "-p", "caseledger", "--bin", "caseledger"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "could not build the caseledger binary");
-    }
-    binary
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().unwrap();
+            let dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
+            let binary = dir.join("caseledger");
+            let cargo = std::env::var("CARGO").ok();
+            if cargo.is_some() || !binary.exists() {
+                let status = Command::new(cargo.unwrap_or_else(|| "cargo".into()))
+                    .args(["build", "-q", "-p", "caseledger", "--bin", "caseledger"])
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "could not build the caseledger binary");
+            }
+            binary
+        })
+        .clone()
 }
+
+/// The day every service a test starts lives on (`CASELEDGER_NOW`), whatever the real date.
+pub use caseledger_testsupport::TEST_NOW;
 
 pub fn fixture(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
@@ -104,6 +115,7 @@ impl Service {
             .env("CASELEDGER_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))
             .env("CASELEDGER_DEV_JWT_SECRET", secret())
             .env("CASELEDGER_KEK", caseledger_testsupport::kek())
+            .env("CASELEDGER_NOW", TEST_NOW)
             .env("RUST_LOG", "warn")
             .envs(launch.env.iter().copied())
             .stdout(Stdio::null());
@@ -113,6 +125,11 @@ impl Service {
         };
         for name in launch.without {
             command.env_remove(name);
+        }
+        if launch.without.contains(&"CASELEDGER_DEV_JWT_SECRET") {
+            // Production mode keeps the real clock (moving it is refused there); such tests look
+            // at how the service answers, not at dates.
+            command.env_remove("CASELEDGER_NOW");
         }
         let child = command.spawn().unwrap();
         let mut service = Self {

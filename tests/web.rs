@@ -606,7 +606,7 @@ fn verify_through_gp_connect_from_the_case_page() {
     let pki = caseledger_gpconnect::pki::generate(dir.path()).unwrap();
     let week0 = std::fs::read_to_string(fixture("case-study/dashboard-week-00.csv")).unwrap();
     // Every practice of the extract offers 5 bookable slots each core-hours day.
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = caseledger_tests::TEST_NOW[..10].to_string();
     let practices: Vec<Value> = week0
         .lines()
         .skip(1)

@@ -9,7 +9,6 @@ use caseledger_cases::Actor;
 use caseledger_cases::values::{FreeText, ShortText};
 use caseledger_commands::{CommandContext, Commands};
 use caseledger_eventstore::{Kek, KeyError, SubscriberLease, Vault};
-use chrono::Utc;
 use sqlx::PgPool;
 
 /// The lease that lets one instance apply the retention period at a time.
@@ -139,7 +138,7 @@ pub async fn erase_expired(commands: &Commands, after: Duration) -> Result<usize
     let days = after.as_secs() / 86_400;
     let Some(cutoff) = chrono::Duration::from_std(after)
         .ok()
-        .and_then(|after| Utc::now().checked_sub_signed(after))
+        .and_then(|after| caseledger_clock::now().checked_sub_signed(after))
     else {
         // A period longer than the calendar: nothing is ever due.
         lease.release().await?;
@@ -157,7 +156,7 @@ pub async fn erase_expired(commands: &Commands, after: Duration) -> Result<usize
     let due = caseledger_projections::case_view::closed_with_personal_data(pool, cutoff, 10_000).await?;
     for case_id in due {
         match commands
-            .erase_personal_data(case_id, &context, reason.clone(), Utc::now())
+            .erase_personal_data(case_id, &context, reason.clone(), caseledger_clock::now())
             .await
         {
             Ok(outcome) if !outcome.duplicate => erased += 1,

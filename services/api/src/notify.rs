@@ -386,7 +386,8 @@ async fn digest(state: &AppState, mailer: &Mailer) -> Result<Vec<Outgoing>, sqlx
     }
     let now = caseledger_projections::figures::summary(pool, None, None).await?;
     let week_ago =
-        caseledger_projections::figures::summary(pool, Some(Utc::now() - chrono::Duration::days(7)), None).await?;
+        caseledger_projections::figures::summary(pool, Some(caseledger_clock::now() - chrono::Duration::days(7)), None)
+            .await?;
     let open = case_view::list(
         pool,
         &CaseFilter {
@@ -398,7 +399,9 @@ async fn digest(state: &AppState, mailer: &Mailer) -> Result<Vec<Outgoing>, sqlx
     .await?;
     let reopened = open
         .iter()
-        .filter(|case| case.reopen_cause.is_some() && case.opened_at > Utc::now() - chrono::Duration::days(7))
+        .filter(|case| {
+            case.reopen_cause.is_some() && case.opened_at > caseledger_clock::now() - chrono::Duration::days(7)
+        })
         .count();
     let overdue = state.deadlines.overdue(open, today(), None).len();
     let (all, before) = (&now.all, &week_ago.all);

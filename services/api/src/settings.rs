@@ -86,7 +86,12 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// `CASELEDGER_MAIL_DOMAINS`: the domains people may have notifications sent to.
     pub mail_domains: Vec<String>,
+    /// `CASELEDGER_NOW`: business time starts at this instant (RFC 3339) and runs on from there,
+    /// so the demo and the tests can live any day. Development mode only.
+    pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+pub const CLOCK_START_VAR: &str = "CASELEDGER_NOW";
 
 /// Where notifications may go unless a deployment says otherwise: NHS mail.
 pub const DEFAULT_MAIL_DOMAINS: [&str; 2] = ["nhs.net", "nhs.uk"];
@@ -199,6 +204,19 @@ impl Settings {
                 0 => None,
                 days => Some(Duration::from_secs(days.saturating_mul(24 * 3600))),
             },
+            clock_start: match var(CLOCK_START_VAR) {
+                None => None,
+                Some(value) => Some(
+                    chrono::DateTime::parse_from_rfc3339(value.trim())
+                        .map_err(|_| {
+                            wrong(
+                                CLOCK_START_VAR,
+                                format!("{value:?} is not an RFC 3339 instant such as 2026-12-07T09:30:00Z"),
+                            )
+                        })?
+                        .with_timezone(&chrono::Utc),
+                ),
+            },
         };
         Ok(settings)
     }
@@ -207,6 +225,12 @@ impl Settings {
     /// so it is refused on an address others can reach, and when it is short enough to guess.
     pub fn check_development_mode(&self) -> Result<(), SettingsError> {
         let Some(secret) = &self.dev_secret else {
+            if self.clock_start.is_some() {
+                return Err(wrong(
+                    CLOCK_START_VAR,
+                    format!("moving business time is for development and tests only: set {DEV_SECRET_VAR} too"),
+                ));
+            }
             return Ok(());
         };
         if secret.len() < MIN_DEV_SECRET_BYTES {
@@ -310,6 +334,7 @@ mod tests {
             notify_every: Duration::from_secs(300),
             public_url: None,
             mail_domains: Vec::new(),
+            clock_start: None,
         }
     }
 
@@ -344,5 +369,16 @@ mod tests {
         let reachable = with("0.0.0.0:8080", Some(&long)).check_development_mode().unwrap_err();
         assert_eq!(reachable.variable, "CASELEDGER_LISTEN");
         assert!(reachable.problem.contains("loopback"), "{reachable}");
+    }
+
+    #[test]
+    fn business_time_moves_only_in_development_mode() {
+        let mut production = with("0.0.0.0:8080", None);
+        production.clock_start = Some(chrono::Utc::now());
+        let refused = production.check_development_mode().unwrap_err();
+        assert_eq!(refused.variable, CLOCK_START_VAR);
+        let mut development = with("127.0.0.1:8080", Some(&"x".repeat(MIN_DEV_SECRET_BYTES)));
+        development.clock_start = Some(chrono::Utc::now());
+        assert!(development.check_development_mode().is_ok());
     }
 }

@@ -184,7 +184,7 @@ pub async fn verify(
         (None, None) => return Err(ApiError::NotFound(format!("practice {ods}"))),
     };
     let main_site = practice.and_then(|p| p.row.main_site);
-    let now = Utc::now();
+    let now = caseledger_clock::now();
     let found = verifier.search(ods, case_id, required, main_site, now).await;
     let position = state.commands.record_verification(actor, found.clone(), now).await?;
     Ok((found, position))
@@ -223,7 +223,7 @@ pub async fn run_due(state: &AppState, actor: &Actor, every: Duration) -> Result
     else {
         return Ok(0);
     };
-    let cutoff = Utc::now() - chrono::Duration::from_std(every).unwrap_or(chrono::Duration::weeks(1));
+    let cutoff = caseledger_clock::now() - chrono::Duration::from_std(every).unwrap_or(chrono::Duration::weeks(1));
     let due = caseledger_projections::practice_view::due_for_verification(state.store.pool(), cutoff, 500).await?;
     let mut verified = 0;
     let mut last = None;

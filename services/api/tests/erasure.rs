@@ -459,7 +459,7 @@ async fn personal_data_written_before_the_database_met_a_key_is_sealed_then_and_
     let plain = Commands::new(EventStore::new(db.pool.clone()));
     let champion = CommandContext::new(Actor::new(ShortText::parse("dc-amira").unwrap(), Role::Champion));
     let icb = CommandContext::new(Actor::new(ShortText::parse("icb-assurance-1").unwrap(), Role::Icb));
-    let now = chrono::Utc::now();
+    let now = caseledger_testsupport::now();
     let flagged = plain
         .flag_practice(
             &icb,
@@ -519,7 +519,12 @@ async fn personal_data_written_before_the_database_met_a_key_is_sealed_then_and_
 
     // And now it can be erased.
     Commands::new(store.clone())
-        .erase_personal_data(case_id, &icb, FreeText::parse("asked").unwrap(), chrono::Utc::now())
+        .erase_personal_data(
+            case_id,
+            &icb,
+            FreeText::parse("asked").unwrap(),
+            caseledger_testsupport::now(),
+        )
         .await
         .unwrap();
     let mut read = store

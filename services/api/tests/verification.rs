@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 /// A fake provider for Z00012 whose slots (3 a core-hours day at the main site, for two months)
 /// the 111 provider may book or not.
 async fn provider(pki: &PkiFiles, bookable: bool) -> FakeServer {
-    let today = chrono::Utc::now().date_naive();
+    let today = caseledger_testsupport::now().date_naive();
     let scenario = json!({
         "practices": [{
             "ods_code": "Z00012",

@@ -22,7 +22,7 @@ async fn replayed() -> Service {
     let service = Service::start().await;
     let importer = caseledger_cases::Actor::new(ShortText::parse("icb-assurance-1").unwrap(), Role::Icb);
     Commands::new(service.store.clone())
-        .replay_dir(&case_study(), &importer, chrono::Utc::now())
+        .replay_dir(&case_study(), &importer, caseledger_testsupport::now())
         .await
         .unwrap();
     assert!(
@@ -171,13 +171,14 @@ async fn the_icb_summary_trend_and_time_travel_agree_with_the_story() {
         (Some(0), Some(7))
     );
 
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let now = caseledger_testsupport::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let known = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let travelled = service
         .as_role(
             Role::Icb,
             "icb-assurance-1",
             &format!("query($a: DateTime, $k: DateTime) {{ icb {{ summary(asOf: $a, knownAt: $k) {{ {fields} }} }} }}"),
-            json!({ "a": now, "k": now }),
+            json!({ "a": now, "k": known }),
         )
         .await;
     assert_eq!(
@@ -368,7 +369,7 @@ async fn practices_pcns_missing_weeks_and_the_three_counts_for_each_party() {
             .map(|l| format!("{}\n", l.replacen("2026-03-02", date, 1)))
             .collect();
         let report = commands
-            .import_dashboard(&importer, &without, chrono::Utc::now())
+            .import_dashboard(&importer, &without, caseledger_testsupport::now())
             .await
             .unwrap();
         assert!(report.errors.is_empty(), "{:?}", report.errors);
@@ -382,7 +383,7 @@ async fn practices_pcns_missing_weeks_and_the_three_counts_for_each_party() {
         .import_dhu_extract(
             &dhu,
             "ods_code,date,slots_visible\nZ00011,2026-03-17,0\n",
-            chrono::Utc::now(),
+            caseledger_testsupport::now(),
         )
         .await
         .unwrap();

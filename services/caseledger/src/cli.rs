@@ -194,6 +194,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if matches!(command, Command::Serve) {
                 settings.check_development_mode()?;
             }
+            if let Some(start) = settings.clock_start {
+                // The demo is development mode whatever its secret; every other command must be.
+                if settings.dev_secret.is_none() && !matches!(command, Command::Demo { .. }) {
+                    settings.check_development_mode()?;
+                }
+                caseledger_clock::start_at(start)?;
+                tracing::info!(now = %start, "business time starts at {}", caseledger_api::settings::CLOCK_START_VAR);
+            }
             let database = Database::open().await?;
             let result = match open_store(&command, &database, &settings).await {
                 Ok(store) => with_database(command, store, settings).await,
@@ -229,7 +237,7 @@ async fn open_store(command: &Command, database: &Database, settings: &Settings)
 
 async fn with_database(command: Command, store: EventStore, settings: Settings) -> anyhow::Result<()> {
     let commands = Commands::new(store.clone());
-    let now = chrono::Utc::now();
+    let now = caseledger_clock::now();
     match command {
         Command::Serve => {
             let verifier = caseledger_api::verify::SlotVerifier::from_env()?.map(std::sync::Arc::new);
@@ -439,7 +447,7 @@ async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, fu
     if commands.store().head().await?.is_none() {
         let dir = std::env::temp_dir().join(format!("caseledger-demo-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
-        let now = chrono::Utc::now();
+        let now = caseledger_clock::now();
         let files: Vec<(String, String)> = if full {
             DEMO_FILES.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect()
         } else {
@@ -454,14 +462,9 @@ async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, fu
         std::fs::remove_dir_all(&dir).ok();
         let report = report?;
         if !full {
-            let interventions = files
-                .iter()
-                .find(|(name, _)| name == "interventions.jsonl")
-                .map(|(_, text)| text.as_str())
-                .unwrap_or_default();
-            if let Err(error) = crate::demo::this_week(commands, interventions, now).await {
-                tracing::warn!(%error, "the demo's work of this week was not recorded");
-            }
+            crate::demo::this_week(commands, now)
+                .await
+                .context("recording the demo's work of this week")?;
         }
         eprintln!(
             "demo data loaded: {} extracts, {} interventions, {} cases",
@@ -515,7 +518,7 @@ async fn demo_gpconnect(pool: &PgPool) -> anyhow::Result<caseledger_api::verify:
     caught_up?;
     let filter = caseledger_projections::practice_view::PracticeFilter::default();
     let practices = caseledger_projections::practice_view::page(pool, &filter, None, 10_000).await?;
-    let scenario = caseledger_api::verify::demo_scenario(&practices.rows, chrono::Utc::now().date_naive());
+    let scenario = caseledger_api::verify::demo_scenario(&practices.rows, caseledger_clock::today());
     let tls = caseledger_gpconnect::fake::FakeTls::from_pem_files(&pki.server_cert, &pki.server_key, &pki.ca)?;
     let fake = caseledger_gpconnect::fake::serve_fake(scenario, tls, ([127, 0, 0, 1], 0).into()).await?;
     let config = caseledger_api::verify::demo_config(&pki, fake.endpoint_template());

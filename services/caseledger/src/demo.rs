@@ -1,64 +1,100 @@
-//! The demo's story as work in progress: the case study moved in time so that a moment in its
-//! fourth week is this week, and cut there. Cases then sit in every stage, the oldest flags are
-//! late; this week the ICB flagged a practice by hand, the DHU confirmed one case and saw a
-//! shortfall on another, and filed a report for the ICB to triage. Whole weeks are added, so
-//! every date keeps its weekday (and working days stay working days).
+//! The demo's story as work in progress, the same picture whatever the day it runs: the case
+//! study cut at a fixed point of its fourth week, then moved by whole weeks so that its last
+//! moment is within the week before now (every date keeps its weekday, so working days stay
+//! working days). At the cut, eleven cases wait for a remap (late), five were remapped on the
+//! Friday and twelve are compliant. On top of that, now: the DHU confirms one remapped case (it
+//! waits for the ICB) and sees one slot a day too few on another (a shortfall), three stay with
+//! the DHU, the DHU files a report on a practice without a case for the ICB to triage, and the
+//! ICB flags a practice by hand.
 
 use caseledger_cases::case::RootCause;
 use caseledger_cases::values::{FreeText, OdsCode, ShortText, SlotCount, ValueError};
 use caseledger_cases::{Action, Actor, CaseError, Role};
 use caseledger_commands::{CommandContext, CommandError, Commands};
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
-/// Where the story stops: the Wednesday of its fourth week (week 0 is Monday 5 January 2026).
-pub const CUTOFF: &str = "2026-01-28";
+/// Where the story is cut: after the champions' remaps of Friday 30 January 2026 (week 0 is
+/// Monday 5 January), before the DHU looks at them on the Sunday. Nothing after it is loaded.
+pub const STORY_CUT: &str = "2026-01-31T00:00:00Z";
 
-/// The whole weeks that bring `cutoff` to the latest same weekday on or before `today`.
-fn shift(cutoff: NaiveDate, today: NaiveDate) -> Days {
-    let days = (today - cutoff).num_days().max(0);
-    Days::new(u64::try_from(days - days % 7).unwrap_or(0))
+fn instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
 }
 
-/// `files` (the case study's) moved by whole weeks so that `CUTOFF` is this week, without what
-/// would lie after `now`.
+fn date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
+}
+
+/// A dashboard row's report date as an instant (the start of its day).
+fn start_of(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
+/// The whole weeks (negative before the story) that move `latest` to the latest moment on or
+/// before `now` that falls on the same weekday and time.
+fn shift(latest: DateTime<Utc>, now: DateTime<Utc>) -> TimeDelta {
+    let week = TimeDelta::weeks(1).num_seconds();
+    TimeDelta::weeks(now.signed_duration_since(latest).num_seconds().div_euclid(week))
+}
+
+/// The story's files (the case study's) up to `STORY_CUT`, moved by whole weeks so that the last
+/// thing in them happened within the week before `now`. What is loaded never depends on the day:
+/// only the dates move.
 pub fn in_progress(files: &[(&str, &str)], now: DateTime<Utc>) -> Vec<(String, String)> {
-    let cutoff = NaiveDate::parse_from_str(CUTOFF, "%Y-%m-%d").unwrap_or_default();
-    let by = shift(cutoff, now.date_naive());
-    let moved_date = |text: &str| {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .ok()
-            .and_then(|date| date.checked_add_days(by))
-    };
+    let cut = instant(STORY_CUT).unwrap_or(now);
+    // The dashboards reported before the cut, and the interventions recorded before it.
+    let dashboards: Vec<(&str, &str)> = files
+        .iter()
+        .filter(|(name, text)| {
+            name.starts_with("dashboard-")
+                && text
+                    .lines()
+                    .skip(1)
+                    .filter(|line| !line.trim().is_empty())
+                    .all(|line| date(line.split(',').next().unwrap_or_default()).is_some_and(|d| start_of(d) < cut))
+        })
+        .copied()
+        .collect();
+    let interventions: Vec<(DateTime<Utc>, serde_json::Value)> = files
+        .iter()
+        .filter(|(name, _)| *name == "interventions.jsonl")
+        .flat_map(|(_, text)| text.lines())
+        .filter_map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line).ok()?;
+            let at = instant(value["at"].as_str()?)?;
+            (at < cut).then_some((at, value))
+        })
+        .collect();
+    let latest = dashboards
+        .iter()
+        .flat_map(|(_, text)| text.lines().skip(1))
+        .filter_map(|line| date(line.split(',').next().unwrap_or_default()).map(start_of))
+        .chain(interventions.iter().map(|(at, _)| *at))
+        .max()
+        .unwrap_or(cut);
+    let by = shift(latest, now);
     let mut out = Vec::new();
     for (name, text) in files {
         if name.starts_with("dashboard-") {
+            if !dashboards.iter().any(|(kept, _)| kept == name) {
+                continue;
+            }
             let mut lines = text.lines();
-            let header = lines.next().unwrap_or_default();
-            let mut moved = vec![header.to_string()];
-            let mut keep = true;
+            let mut moved = vec![lines.next().unwrap_or_default().to_string()];
             for line in lines.filter(|line| !line.trim().is_empty()) {
-                let (date, rest) = line.split_once(',').unwrap_or((line, ""));
-                match moved_date(date) {
-                    Some(date) if date <= now.date_naive() => moved.push(format!("{date},{rest}")),
-                    _ => keep = false,
+                let (day, rest) = line.split_once(',').unwrap_or((line, ""));
+                if let Some(day) = date(day).and_then(|d| d.checked_add_signed(by)) {
+                    moved.push(format!("{day},{rest}"));
                 }
             }
-            if keep {
-                out.push((name.to_string(), moved.join("\n") + "\n"));
-            }
+            out.push((name.to_string(), moved.join("\n") + "\n"));
         } else if *name == "interventions.jsonl" {
-            let kept: Vec<String> = text
-                .lines()
-                .filter_map(|line| {
-                    let mut value: serde_json::Value = serde_json::from_str(line).ok()?;
-                    let at = DateTime::parse_from_rfc3339(value["at"].as_str()?)
-                        .ok()?
-                        .with_timezone(&Utc);
-                    let at = at.checked_add_days(by)?;
-                    (at <= now).then(|| {
-                        value["at"] = serde_json::Value::String(at.to_rfc3339());
-                        value.to_string()
-                    })
+            let kept: Vec<String> = interventions
+                .iter()
+                .filter_map(|(at, value)| {
+                    let mut value = value.clone();
+                    value["at"] = serde_json::Value::String(at.checked_add_signed(by)?.to_rfc3339());
+                    Some(value.to_string())
                 })
                 .collect();
             out.push((name.to_string(), kept.join("\n") + "\n"));
@@ -69,48 +105,26 @@ pub fn in_progress(files: &[(&str, &str)], now: DateTime<Utc>) -> Vec<(String, S
     out
 }
 
-/// This week's work on top of the story: the DHU confirms the last case remapped and sees one
-/// slot a day fewer than required on the one before (a shortfall to act on), files a report on a
-/// practice with no case for the ICB to triage, and the ICB flags a practice by hand today.
-pub async fn this_week(commands: &Commands, interventions: &str, now: DateTime<Utc>) -> Result<(), CommandError> {
+/// This week's work on top of the story, at `now`: the DHU confirms Mill Health Centre (remapped
+/// on the Friday; it then waits for the ICB's decision) and sees one slot a day fewer than Fern
+/// Surgery needs (a shortfall for its champion to act on); files a report on a practice with no
+/// case for the ICB to triage; and the ICB flags a practice by hand.
+pub async fn this_week(commands: &Commands, now: DateTime<Utc>) -> Result<(), CommandError> {
     let invalid = |field: &'static str| {
         move |source: ValueError| CommandError::Rejected(CaseError::InvalidValue { field, source })
     };
     let dhu = Actor::new(ShortText::parse("dhu-liaison-1").map_err(invalid("actor"))?, Role::Dhu);
-    // The last case remapped in the story that the DHU has not looked at since.
-    let mut last: Vec<(String, String)> = Vec::new();
-    for line in interventions.lines() {
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        let (Some(ods), Some(kind)) = (value["ods_code"].as_str(), value["kind"].as_str()) else {
-            continue;
-        };
-        last.retain(|(o, _)| o != ods);
-        last.push((ods.to_string(), kind.to_string()));
-    }
-    let remapped: Vec<String> = last
-        .iter()
-        .rev()
-        .filter(|(_, kind)| kind == "SlotsRemapped")
-        .map(|(ods, _)| ods.clone())
-        .take(2)
-        .collect();
-    // The latest remapped is confirmed (it waits for the ICB); the one before falls one short.
-    for (ods, short) in remapped.iter().zip([0, 1]) {
+    for (ods, short) in [("Z00012", 0), ("Z00044", 1)] {
         let Some(case_id) = commands.latest_case_of(ods).await? else {
             continue;
         };
         let loaded = caseledger_commands::load(commands.store(), case_id, false).await?;
-        let seen = i64::from(loaded.case.required_slots) - short;
-        if seen < 0 {
-            continue;
-        }
+        let seen = (i64::from(loaded.case.required_slots) - short).max(0);
         let seen = SlotCount::new(seen).map_err(invalid("visibleSlotsPerDay"))?;
         commands
             .execute(
                 case_id,
-                &CommandContext::new(dhu.clone()),
+                &CommandContext::new(dhu.clone()).with_command_id(format!("demo-dhu-{ods}")),
                 Action::ConfirmDhuVisibility {
                     visible_slots_per_day: seen,
                 },
@@ -170,35 +184,76 @@ pub async fn this_week(commands: &Commands, interventions: &str, now: DateTime<U
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{Datelike, TimeZone};
+
+    fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).single().unwrap_or_default()
+    }
+
+    const FILES: [(&str, &str); 5] = [
+        ("dashboard-week-00.csv", "report_date,ods_code\n2026-01-05,Z1\n"),
+        ("dashboard-week-03.csv", "report_date,ods_code\n2026-01-26,Z1\n"),
+        ("dashboard-week-04.csv", "report_date,ods_code\n2026-02-02,Z1\n"),
+        (
+            "interventions.jsonl",
+            "{\"at\":\"2026-01-06T09:00:00Z\",\"kind\":\"CaseAssigned\"}\n\
+             {\"at\":\"2026-01-30T15:00:00Z\",\"kind\":\"GpConnectReEnabled\"}\n\
+             {\"at\":\"2026-02-01T12:00:00Z\",\"kind\":\"DhuVisibilityConfirmed\"}",
+        ),
+        ("practices.csv", "ods_code\nZ1\n"),
+    ];
+
+    fn file(moved: &[(String, String)], name: &str) -> Option<String> {
+        moved.iter().find(|(n, _)| n == name).map(|(_, t)| t.clone())
+    }
 
     #[test]
-    fn the_story_moves_by_whole_weeks_and_stops_at_now() {
-        let files = [
-            ("dashboard-week-00.csv", "report_date,ods_code\n2026-01-05,Z1\n"),
-            ("dashboard-week-04.csv", "report_date,ods_code\n2026-02-02,Z1\n"),
-            (
-                "interventions.jsonl",
-                "{\"at\":\"2026-01-06T09:00:00Z\",\"kind\":\"CaseAssigned\"}\n{\"at\":\"2026-02-10T09:00:00Z\",\"kind\":\"X\"}",
-            ),
-            ("practices.csv", "ods_code\nZ1\n"),
-        ];
-        // Thursday 26 November 2026: 43 weeks and a day after the cutoff.
-        let now = Utc
-            .with_ymd_and_hms(2026, 11, 26, 12, 0, 0)
-            .single()
-            .unwrap_or_default();
-        let moved = in_progress(&files, now);
-        let file = |name: &str| moved.iter().find(|(n, _)| n == name).map(|(_, t)| t.clone());
-        // 5 January + 43 weeks = Monday 2 November.
-        assert_eq!(
-            file("dashboard-week-00.csv").as_deref(),
-            Some("report_date,ods_code\n2026-11-02,Z1\n")
-        );
-        assert_eq!(file("dashboard-week-04.csv"), None, "after now: not yet");
-        let interventions = file("interventions.jsonl").unwrap_or_default();
-        assert!(interventions.contains("2026-11-03T09:00:00"), "{interventions}");
-        assert!(!interventions.contains("\"X\""), "after now: not yet");
-        assert_eq!(file("practices.csv").as_deref(), Some("ods_code\nZ1\n"));
+    fn the_story_is_cut_at_the_same_point_and_moved_by_whole_weeks_whatever_the_day() {
+        // Every day of a fortnight over Christmas and New Year, early and late.
+        for day in 0..16 {
+            for hour in [0, 14, 23] {
+                let now = at(2026, 12, 20, hour) + TimeDelta::days(day);
+                let moved = in_progress(&FILES, now);
+                assert_eq!(file(&moved, "dashboard-week-04.csv"), None, "after the cut: never");
+                let interventions = file(&moved, "interventions.jsonl").unwrap_or_default();
+                assert_eq!(
+                    interventions.lines().count(),
+                    2,
+                    "the same two before the cut: {interventions}"
+                );
+                assert!(
+                    !interventions.contains("DhuVisibilityConfirmed"),
+                    "after the cut: never"
+                );
+                // The last moment kept (Friday 15:00) lands on the latest Friday 15:00 before now.
+                let last = interventions
+                    .lines()
+                    .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+                    .filter_map(|value| instant(value["at"].as_str()?))
+                    .max()
+                    .unwrap_or_default();
+                assert!(last <= now && now - last < TimeDelta::weeks(1), "{now}: {last}");
+                assert_eq!(last.weekday(), chrono::Weekday::Fri);
+                let week0 = file(&moved, "dashboard-week-00.csv").unwrap_or_default();
+                let monday = date(
+                    week0
+                        .lines()
+                        .nth(1)
+                        .unwrap_or_default()
+                        .split(',')
+                        .next()
+                        .unwrap_or_default(),
+                );
+                assert_eq!(monday.map(|d| d.weekday()), Some(chrono::Weekday::Mon), "{week0}");
+                assert_eq!(file(&moved, "practices.csv").as_deref(), Some("ods_code\nZ1\n"));
+            }
+        }
+    }
+
+    #[test]
+    fn before_the_story_it_moves_back_as_well() {
+        let moved = in_progress(&FILES, at(2025, 6, 2, 9));
+        let interventions = file(&moved, "interventions.jsonl").unwrap_or_default();
+        assert!(interventions.contains("2025-05-30T15:00:00"), "{interventions}");
     }
 }

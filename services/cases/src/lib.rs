@@ -13,8 +13,9 @@ pub mod practice;
 pub mod register;
 pub mod reports;
 pub mod role;
-pub mod ukclock;
 pub mod values;
+
+pub use caseledger_clock::ukclock;
 
 pub use case::{Action, Case, CaseError, CaseEvent, CaseStatus, Command, EventEnvelope, decide, evolve};
 pub use role::{Actor, Role};

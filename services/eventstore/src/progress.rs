@@ -59,10 +59,17 @@ impl Progress {
                     .map(|(name, p)| format!("{name} {} {}", p.tx_id, p.position))
                     .collect::<Vec<_>>()
                     .join("\n");
+                // The process is stopping: other processes' waiters look again within a second.
+                if announcing.is_closed() {
+                    break;
+                }
                 if let Err(error) = sqlx::query_scalar!("select pg_notify($1, $2)", PROGRESS_CHANNEL, payload)
                     .fetch_one(&announcing)
                     .await
                 {
+                    if announcing.is_closed() {
+                        break;
+                    }
                     tracing::warn!(%error, "could not announce subscribers' progress");
                 }
                 tokio::time::sleep(REMOTE_INTERVAL).await;

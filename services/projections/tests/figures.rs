@@ -130,7 +130,10 @@ async fn play(commands: &Commands, steps: &[Step], store: &EventStore) {
                     "report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\n\
                      {date},{ods},Practice {ods},{pcn},{place},6000,{visible}\n"
                 );
-                commands.import_dashboard(&importer, &csv, Utc::now()).await.unwrap();
+                commands
+                    .import_dashboard(&importer, &csv, caseledger_testsupport::now())
+                    .await
+                    .unwrap();
             }
             Step::Act {
                 case,
@@ -182,7 +185,11 @@ async fn act(
         let mut context = CommandContext::new(actor_for(&action));
         let at = at + Days::hours(i64::try_from(hour).unwrap());
         context.occurred_at = Some(at);
-        if commands.execute(*case_id, &context, action, Utc::now()).await.is_ok() {
+        if commands
+            .execute(*case_id, &context, action, caseledger_testsupport::now())
+            .await
+            .is_ok()
+        {
             *latest = (*latest).max(at);
         }
     }

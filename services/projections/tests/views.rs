@@ -158,7 +158,7 @@ async fn a_rebuild_from_zero_gives_identical_rows_while_the_runners_keep_going()
         reason: caseledger_cases::case::CloseReason::Compliant,
     };
     commands
-        .execute(case_id, &icb, close, chrono::Utc::now())
+        .execute(case_id, &icb, close, caseledger_testsupport::now())
         .await
         .unwrap();
     assert!(wait_for_projections(&store, Duration::from_secs(30)).await.unwrap());

@@ -4,6 +4,11 @@
 //!
 //! Each database is cloned from a template migrated once per run, which is much faster than
 //! migrating every test's database.
+//!
+//! Every test lives on the same day, [`TEST_NOW`], whatever the real date: a test that takes a
+//! database pins this process's business time there, and the service binary the black-box tests
+//! start is given it as `CASELEDGER_NOW`. Deadlines in working days, "within 8 weeks", "since
+//! your last visit" and retention then say the same on a Sunday, a bank holiday or next year.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -13,6 +18,32 @@ use caseledger_pgembed::Cluster;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
+
+/// The instant every test's business time starts at: Wednesday 25 November 2026, 10:00 UTC, a
+/// working day after every date the fixtures hold.
+pub const TEST_NOW: &str = "2026-11-25T10:00:00Z";
+
+/// [`TEST_NOW`] as an instant.
+pub fn test_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(TEST_NOW)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .expect("TEST_NOW is an RFC 3339 instant")
+}
+
+/// Pins this process's business time to start at [`TEST_NOW`] (once; later calls do nothing).
+pub fn pin_clock() {
+    static PINNED: OnceLock<()> = OnceLock::new();
+    PINNED.get_or_init(|| {
+        // Another pin in this process started it already: the same day either way.
+        let _ = caseledger_clock::start_at(test_now());
+    });
+}
+
+/// Business time now, in a test: pinned to [`TEST_NOW`] and running on from there.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    pin_clock();
+    caseledger_clock::now()
+}
 
 /// A database of one test's own.
 #[derive(Debug)]
@@ -78,6 +109,7 @@ fn server() -> &'static Server {
 
 /// A new database, migrated, with a small pool on it.
 pub async fn fresh_db() -> TestDb {
+    pin_clock();
     let server = server();
     let template = TEMPLATE.get_or_init(|| create_template(server)).await;
     let name = format!(

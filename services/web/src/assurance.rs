@@ -133,7 +133,7 @@ fn rows(cases: &[Value]) -> Vec<Vec<Cell>> {
 fn file_name(extension: &str) -> String {
     format!(
         "attachment; filename=\"caseledger-assurance-{}.{extension}\"",
-        chrono::Utc::now().format("%Y-%m-%d")
+        caseledger_clock::today().format("%Y-%m-%d")
     )
 }
 

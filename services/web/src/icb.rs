@@ -130,7 +130,7 @@ pub async fn dashboard(
         Err(response) => return response,
     };
     let ids_ = ids(ids_);
-    let week_ago = (chrono::Utc::now() - chrono::Duration::days(7)).to_rfc3339();
+    let week_ago = (caseledger_clock::now() - chrono::Duration::days(7)).to_rfc3339();
     let summary = format!(
         "query($weekAgo: DateTime) {{ icb {{ dataAsAt \
            weekAgo: summary(asOf: $weekAgo) {{ casesOpened compliantCases closedCases openCases }} \
@@ -150,7 +150,7 @@ pub async fn dashboard(
         Ok(dashboard) => dashboard,
         Err(response) => return response,
     };
-    let today = caseledger_cases::ukclock::today();
+    let today = caseledger_clock::today();
     // From the first day a case was open (at most ten years back: the trend's own limit).
     let first = dashboard
         .icb

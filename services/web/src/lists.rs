@@ -93,7 +93,7 @@ pub fn case_status(case: &CaseRow) -> Markup {
 /// Days since `at`, to today in the UK.
 pub fn days_since(at: Option<Instant>) -> Option<i64> {
     let then = caseledger_cases::ukclock::to_uk(at?.with_timezone(&chrono::Utc)).date_naive();
-    Some((caseledger_cases::ukclock::today() - then).num_days())
+    Some((caseledger_clock::today() - then).num_days())
 }
 
 /// How long ago, in days, in words.

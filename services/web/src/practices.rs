@@ -37,7 +37,7 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, 
         Err(response) => return response,
     };
     // A year of weeks on the page; the rest is a query away.
-    let from = (chrono::Utc::now().date_naive() - chrono::Days::new(365)).to_string();
+    let from = (caseledger_clock::today() - chrono::Days::new(365)).to_string();
     let data = match query(
         &state,
         &session,

@@ -65,7 +65,7 @@ pub struct Deadline {
     pub working_days_left: i32,
 }
 
-pub use caseledger_cases::ukclock::today;
+pub use caseledger_clock::today;
 
 impl Deadlines {
     /// The deadline of `case`'s current stage on `today`, or `None` when nothing is awaited.

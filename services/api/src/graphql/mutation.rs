@@ -203,7 +203,7 @@ async fn run(ctx: &Context<'_>, actor: &Actor, id: &ID, common: Common, action: 
     let context = context(ctx, actor, common)?;
     let outcome = state(ctx)
         .commands
-        .execute(case_id, &context, action, Utc::now())
+        .execute(case_id, &context, action, caseledger_clock::now())
         .await
         .map_err(ApiError::from)
         .gql()?;
@@ -414,7 +414,7 @@ impl MutationRoot {
         let app = state(ctx);
         let report = app
             .commands
-            .import_dashboard(actor, &csv, Utc::now())
+            .import_dashboard(actor, &csv, caseledger_clock::now())
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -440,7 +440,7 @@ impl MutationRoot {
         let actor = require_command(ctx, "RegisterPractice")?;
         let report = state(ctx)
             .commands
-            .import_register(actor, &csv, Utc::now())
+            .import_register(actor, &csv, caseledger_clock::now())
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -462,7 +462,7 @@ impl MutationRoot {
         let actor = require_command(ctx, "ImportDhuExtract")?;
         let report = state(ctx)
             .commands
-            .import_dhu_extract(actor, &csv, Utc::now())
+            .import_dhu_extract(actor, &csv, caseledger_clock::now())
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -486,7 +486,11 @@ impl MutationRoot {
         let case_id = self::case_id(&case_id)?;
         let (found, position) = crate::verify::verify_case(state(ctx), actor, case_id).await.gql()?;
         wait(ctx, position, false).await?;
-        Ok(SlotVerification::of_recorded(&found, Utc::now(), actor.role))
+        Ok(SlotVerification::of_recorded(
+            &found,
+            caseledger_clock::now(),
+            actor.role,
+        ))
     }
 
     /// Erases the case's personal data (UK GDPR; ICB and admins): destroys the case's data key,
@@ -514,7 +518,7 @@ impl MutationRoot {
         )?;
         let outcome = state(ctx)
             .commands
-            .erase_personal_data(case_id, &context, reason, Utc::now())
+            .erase_personal_data(case_id, &context, reason, caseledger_clock::now())
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -554,7 +558,7 @@ impl MutationRoot {
         let context = context(ctx, actor, common!(input))?;
         let outcome = state(ctx)
             .commands
-            .flag_practice(&context, action, Utc::now())
+            .flag_practice(&context, action, caseledger_clock::now())
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -724,7 +728,13 @@ impl MutationRoot {
         )?;
         let reported = state(ctx)
             .commands
-            .report_visibility(&context, &ods_code, input.category.into(), detail, Utc::now())
+            .report_visibility(
+                &context,
+                &ods_code,
+                input.category.into(),
+                detail,
+                caseledger_clock::now(),
+            )
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -762,7 +772,7 @@ impl MutationRoot {
         )?;
         let outcome = state(ctx)
             .commands
-            .open_case_from_report(&context, &ods_code, report_id, Utc::now())
+            .open_case_from_report(&context, &ods_code, report_id, caseledger_clock::now())
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -785,7 +795,7 @@ impl MutationRoot {
         )?;
         let dismissed = state(ctx)
             .commands
-            .dismiss_dhu_report(&context, &ods_code, report_id, reason, Utc::now())
+            .dismiss_dhu_report(&context, &ods_code, report_id, reason, caseledger_clock::now())
             .await
             .map_err(ApiError::from)
             .gql()?;

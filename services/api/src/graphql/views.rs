@@ -134,7 +134,10 @@ async fn summary_at(
     }
     .map_err(ApiError::from)
     .gql()?;
-    Ok(ComplianceSummary::of(summary, as_of.unwrap_or_else(Utc::now)))
+    Ok(ComplianceSummary::of(
+        summary,
+        as_of.unwrap_or_else(caseledger_clock::now),
+    ))
 }
 
 /// ICB assurance.
@@ -236,7 +239,7 @@ impl IcbView {
         place: Option<String>,
         pcn: Option<String>,
     ) -> ApiResult<Vec<TrendPoint>> {
-        let every_days = trend_range(from.0, to.0, every_days.unwrap_or(7), Utc::now().date_naive()).gql()?;
+        let every_days = trend_range(from.0, to.0, every_days.unwrap_or(7), caseledger_clock::today()).gql()?;
         let scope = figures::TrendScope {
             place: place.as_deref(),
             pcn_code: pcn.as_deref(),

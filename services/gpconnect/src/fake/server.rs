@@ -273,7 +273,7 @@ fn answer(state: &FakeState, ods: &str, query: &str, headers: &Headers) -> FakeR
         practice.scenario.ods_code
     );
     let aud_suffix = format!("/{}{SERVICE_ROOT_PATH}", practice.scenario.ods_code);
-    let now = state.now.unwrap_or_else(Utc::now);
+    let now = state.now.unwrap_or_else(caseledger_clock::now);
     search_free_slots(
         &practice.scenario,
         &practice.slots,

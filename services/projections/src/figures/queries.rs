@@ -47,8 +47,11 @@ pub async fn snapshot(
     if as_of.is_none() && known_at.is_none() {
         return present(pool).await;
     }
-    let now = Utc::now();
-    let (as_of, known_at) = (as_of.unwrap_or(now), known_at.unwrap_or(now));
+    // Business time for the day asked about, the real clock for what had been recorded.
+    let (as_of, known_at) = (
+        as_of.unwrap_or_else(caseledger_clock::now),
+        known_at.unwrap_or_else(Utc::now),
+    );
     let cases = sqlx::query_as!(
         CaseRow,
         r#"select place as "place!", pcn_code as "pcn_code!", status as "status!", count(*) as "cases!",

@@ -52,11 +52,6 @@ pub fn to_uk(instant: DateTime<Utc>) -> DateTime<FixedOffset> {
     instant.with_timezone(&offset_at(instant))
 }
 
-/// Today's date in the UK.
-pub fn today() -> NaiveDate {
-    to_uk(Utc::now()).date_naive()
-}
-
 /// The offset for a UK *local* wall-clock time.
 ///
 /// Ambiguous times (01:00–01:59 on the last Sunday of October) resolve to the first occurrence
