@@ -130,6 +130,15 @@ fn nothing_acknowledged_is_lost_when_the_service_and_postgres_crash() {
         .map(|e| e["node"]["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(cases.len(), 28);
+    // The champion works the cases she holds: the ICB assigns them to her.
+    for case in &cases {
+        let assigned = service.graphql(
+            Some(&icb),
+            "mutation($c: ID!) { assignCase(input: { caseId: $c, championId: \"dc-amira\" }) { revision } }",
+            json!({ "c": case }),
+        );
+        assert!(assigned["errors"].is_null(), "{assigned}");
+    }
 
     let address = Arc::new(RwLock::new(service.url.clone()));
     let stop = Arc::new(AtomicBool::new(false));

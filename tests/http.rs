@@ -117,6 +117,13 @@ fn a_subscription_delivers_new_events_through_the_subscribers_lens() {
         .as_str()
         .unwrap()
         .to_string();
+    // The champion takes the case: she works (and reads as a champion) the cases she holds.
+    let taken = service.graphql(
+        Some(&champion),
+        "mutation($c: ID!) { assignCase(input: { caseId: $c, championId: \"dc-amira\" }) { revision } }",
+        json!({ "c": case_id }),
+    );
+    assert!(taken["errors"].is_null(), "{taken}");
     let ws_url = service.url.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -66,11 +66,22 @@ fn seeded(service: &Service, icb: &str) -> (String, i64) {
     )
 }
 
+/// The ICB assigns `case_id` to `champion`: a champion works the cases they hold.
+fn assign(service: &Service, icb: &str, case_id: &str, champion: &str) {
+    let assigned = service.graphql(
+        Some(icb),
+        "mutation($c: ID!, $to: String!) { assignCase(input: { caseId: $c, championId: $to }) { revision } }",
+        json!({ "c": case_id, "to": champion }),
+    );
+    assert!(assigned["errors"].is_null(), "{assigned}");
+}
+
 #[test]
 fn sign_in_cookies_csrf_and_role_checks() {
     let service = Service::start();
     let icb = service.token("icb", "icb-assurance-1");
     let (case_id, _) = seeded(&service, &icb);
+    assign(&service, &icb, &case_id, "dc-amira");
     let mut web = Web::new(&service);
 
     // Pages need a session.
@@ -383,11 +394,21 @@ fn many_open_pages_share_one_live_feed_and_leave_the_database_pool_free() {
     let icb = service.token("icb", "icb-assurance-1");
     let mut web = Web::new(&service);
     web.sign_in("dc-amira");
-    // More open pages than the service has database connections (20).
-    let streams: Vec<ureq::Response> = (0..30)
+    // More open pages than the service has database connections (20): eight tabs (as many as a
+    // session may stream to) in each of four browsers.
+    let browsers: Vec<Web> = (0..4)
         .map(|_| {
+            let mut browser = Web::new(&service);
+            browser.sign_in("dc-amira");
+            browser
+        })
+        .collect();
+    let streams: Vec<ureq::Response> = browsers
+        .iter()
+        .flat_map(|browser| (0..8).map(move |_| browser.cookie_header()))
+        .map(|cookie| {
             let response = ureq::get(&format!("{}/live", service.url))
-                .set("Cookie", &web.cookie_header())
+                .set("Cookie", &cookie)
                 .call()
                 .unwrap();
             assert_eq!(response.header("content-type"), Some("text/event-stream"));
@@ -930,16 +951,19 @@ fn a_case_page_leads_with_the_next_step_and_says_whose_case_it_is() {
         "the rest folded"
     );
 
-    // A champion on a case another holds: told so plainly, and no step leads.
+    // A champion on a case another holds: told so plainly, no step leads, no form at all, and
+    // the case read as the LMC reads it (not even who holds it).
     let mut amira = Web::new(&service);
     amira.sign_in("dc-amira");
     let page = amira.get(&format!("/cases/{other}"));
     assert!(page.body.contains("Not your case"));
-    assert!(
-        page.body
-            .contains("This case is assigned to <strong>dc-bryn</strong>, not you.")
-    );
+    assert!(page.body.contains("Another champion holds this case"), "{}", page.body);
+    assert!(!page.body.contains("dc-bryn"), "the holder is not named to a colleague");
     assert_eq!(primaries(&page.body), 0);
+    assert!(
+        !page.body.contains("<form method=\"post\" action=\"/cases/"),
+        "no form on a colleague's case"
+    );
     // On an unassigned case, taking it is the next step.
     let page = amira.get(&path);
     assert!(

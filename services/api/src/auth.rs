@@ -75,6 +75,8 @@ impl Authenticator {
             validation.set_issuer(&[DEV_ISSUER]);
             validation.set_audience(&[AUDIENCE]);
             validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+            // A token not valid yet is refused here as from the issuer (an `nbf` in the future).
+            validation.validate_nbf = true;
             (DecodingKey::from_secret(secret.as_bytes()), validation)
         });
         Self { dev, oidc: None }

@@ -28,6 +28,9 @@ pub enum ApiError {
     /// A feature this deployment has not configured (e.g. GP Connect verification).
     #[error("{0} is not configured on this service")]
     NotConfigured(String),
+    /// Too much expensive work at once, or in a short time, for this person (or this instance).
+    #[error(transparent)]
+    RateLimited(#[from] caseledger_commands::throttle::RateLimited),
     /// A parked event failed again when retried.
     #[error("the event still fails: {0}")]
     StillFails(String),
@@ -91,6 +94,7 @@ impl ErrorExtensions for ApiError {
             ApiError::FellBehind => ("SUBSCRIPTION_FELL_BEHIND", self.to_string()),
             ApiError::StillFails(_) => ("EVENT_STILL_FAILS", self.to_string()),
             ApiError::NotConfigured(_) => ("NOT_CONFIGURED", self.to_string()),
+            ApiError::RateLimited(_) => ("RATE_LIMITED", self.to_string()),
             ApiError::Internal(cause) => {
                 tracing::error!(error = %cause, source = ?cause.source(), "request failed");
                 ("INTERNAL_SERVER_ERROR", "internal error".to_string())
@@ -104,6 +108,9 @@ impl ErrorExtensions for ApiError {
         };
         Error::new(message).extend_with(|_, extensions| {
             extensions.set("code", code);
+            if let ApiError::RateLimited(limited) = self {
+                extensions.set("retryAfter", limited.retry_after.as_secs().max(1));
+            }
             if let ApiError::Command(CommandError::Conflict { expected, actual }) = self {
                 extensions.set("expectedRevision", expected.map(|r| r as i64));
                 extensions.set("actualRevision", actual.map(|r| r as i64));
@@ -126,14 +133,16 @@ fn command_code(error: &CommandError) -> &'static str {
         CommandError::Rejected(rejection) => match rejection {
             CaseError::Forbidden { .. }
             | CaseError::AssignOnlySelf { .. }
-            | CaseError::HeldByAnotherChampion { .. } => "FORBIDDEN",
+            | CaseError::HeldByAnotherChampion
+            | CaseError::NotYourCase => "FORBIDDEN",
             CaseError::CaseNotFound | CaseError::ReportNotFound(_) => "NOT_FOUND",
             CaseError::InvalidTransition { .. }
             | CaseError::NotCompliant { .. }
             | CaseError::CaseAlreadyExists
             | CaseError::ReviewAlreadyOpen
             | CaseError::NoOpenReview
-            | CaseError::ReportAlreadyTriaged => "INVALID_TRANSITION",
+            | CaseError::ReportAlreadyTriaged
+            | CaseError::ErasedWithItsCase(_) => "INVALID_TRANSITION",
             CaseError::OccurredInFuture { .. }
             | CaseError::OccurredBeforeOpened { .. }
             | CaseError::OccurredTooEarly { .. }

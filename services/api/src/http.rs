@@ -123,12 +123,41 @@ async fn graphql(
     }
     let request = request.data(caller).data(ids);
     // The schema's limits bound the work and time of the operation, here and over WebSocket.
-    let mut response = GraphQLResponse::from(state.schema.execute(request).await).into_response();
+    let answer = state.schema.execute(request).await;
+    let retry_after = rate_limited(&answer);
+    let mut response = GraphQLResponse::from(answer).into_response();
+    if let Some(seconds) = retry_after {
+        // Refused whole for being too much at once: say so, and when to try again.
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        response
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     // Answers carry case data: no cache may keep them.
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// When every error of `response` is RATE_LIMITED, the longest wait they ask for (seconds).
+fn rate_limited(response: &async_graphql::Response) -> Option<u64> {
+    let waits: Vec<u64> = response
+        .errors
+        .iter()
+        .map(|error| {
+            let extensions = error.extensions.as_ref()?;
+            match (extensions.get("code"), extensions.get("retryAfter")) {
+                (Some(async_graphql::Value::String(code)), Some(async_graphql::Value::Number(wait)))
+                    if code == "RATE_LIMITED" =>
+                {
+                    wait.as_u64()
+                }
+                _ => None,
+            }
+        })
+        .collect::<Option<_>>()?;
+    waits.into_iter().max()
 }
 
 /// Subscriptions (and queries and mutations) over graphql-transport-ws: messages at most the
@@ -227,7 +256,18 @@ async fn serve_socket(state: HttpState, protocol: WebSocketProtocols, socket: We
     }
 }
 
-fn close(code: u16, reason: String) -> Message {
+/// A close frame's reason: at most 123 bytes of UTF-8, so that with its 2-byte code the frame's
+/// payload stays within the 125 bytes RFC 6455 allows a control frame.
+const MAX_CLOSE_REASON: usize = 123;
+
+fn close(code: u16, mut reason: String) -> Message {
+    if reason.len() > MAX_CLOSE_REASON {
+        let mut end = MAX_CLOSE_REASON;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+    }
     Message::Close(Some(CloseFrame {
         code,
         reason: reason.into(),

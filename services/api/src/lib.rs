@@ -8,6 +8,7 @@ pub mod graphql;
 pub mod http;
 pub mod monitoring;
 pub mod notify;
+pub mod serve;
 pub mod settings;
 pub mod telemetry;
 pub mod verify;

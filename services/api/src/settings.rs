@@ -89,12 +89,35 @@ pub struct Settings {
     /// `CASELEDGER_NOW`: business time starts at this instant (RFC 3339) and runs on from there,
     /// so the demo and the tests can live any day. Development mode only.
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
+    /// `CASELEDGER_GRAPHQL_INTROSPECTION`: `on` or `off`; unset, on in development mode only.
+    pub introspection: Option<bool>,
+    /// `CASELEDGER_MAX_CONNECTIONS`, `CASELEDGER_HEADER_TIMEOUT_SECONDS` and
+    /// `CASELEDGER_BODY_TIMEOUT_SECONDS`: what one client may hold of the server.
+    pub connections: crate::serve::ConnectionLimits,
+    /// `CASELEDGER_IMPORT_EARLIEST_DATE` and `CASELEDGER_IMPORT_MAX_PRACTICES`: what an import
+    /// accepts.
+    pub imports: caseledger_commands::ImportPolicy,
 }
 
 pub const CLOCK_START_VAR: &str = "CASELEDGER_NOW";
 
 /// Where notifications may go unless a deployment says otherwise: NHS mail.
 pub const DEFAULT_MAIL_DOMAINS: [&str; 2] = ["nhs.net", "nhs.uk"];
+
+/// The longest a client may take to send a request's headers, or its body.
+const MAX_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A whole number of seconds from 1 up to `most`.
+fn seconds_within(name: &'static str, default: Duration, most: Duration) -> Result<Duration, SettingsError> {
+    let seconds = number(name, default.as_secs())?;
+    if seconds == 0 || seconds > most.as_secs() {
+        return Err(wrong(
+            name,
+            format!("{seconds} seconds: from 1 to {} are accepted", most.as_secs()),
+        ));
+    }
+    Ok(Duration::from_secs(seconds))
+}
 
 /// The most working days a stage target may be (a year's).
 const MAX_TARGET_DAYS: u32 = 260;
@@ -204,6 +227,49 @@ impl Settings {
                 0 => None,
                 days => Some(Duration::from_secs(days.saturating_mul(24 * 3600))),
             },
+            introspection: match var("CASELEDGER_GRAPHQL_INTROSPECTION").as_deref().map(str::trim) {
+                None => None,
+                Some("on") => Some(true),
+                Some("off") => Some(false),
+                Some(other) => {
+                    return Err(wrong(
+                        "CASELEDGER_GRAPHQL_INTROSPECTION",
+                        format!("{other:?} is neither on nor off"),
+                    ));
+                }
+            },
+            connections: {
+                let defaults = crate::serve::ConnectionLimits::default();
+                crate::serve::ConnectionLimits {
+                    max_connections: number("CASELEDGER_MAX_CONNECTIONS", defaults.max_connections)?.max(1),
+                    header_timeout: seconds_within(
+                        "CASELEDGER_HEADER_TIMEOUT_SECONDS",
+                        defaults.header_timeout,
+                        MAX_READ_TIMEOUT,
+                    )?,
+                    body_timeout: seconds_within(
+                        "CASELEDGER_BODY_TIMEOUT_SECONDS",
+                        defaults.body_timeout,
+                        MAX_READ_TIMEOUT,
+                    )?,
+                }
+            },
+            imports: {
+                let defaults = caseledger_commands::ImportPolicy::default();
+                caseledger_commands::ImportPolicy {
+                    earliest: match var("CASELEDGER_IMPORT_EARLIEST_DATE") {
+                        None => defaults.earliest,
+                        Some(value) => chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| {
+                            wrong(
+                                "CASELEDGER_IMPORT_EARLIEST_DATE",
+                                format!("{value:?} is not a date (YYYY-MM-DD)"),
+                            )
+                        })?,
+                    },
+                    max_practices: number("CASELEDGER_IMPORT_MAX_PRACTICES", defaults.max_practices)?.max(1),
+                    ..defaults
+                }
+            },
             clock_start: match var(CLOCK_START_VAR) {
                 None => None,
                 Some(value) => Some(
@@ -219,6 +285,11 @@ impl Settings {
             },
         };
         Ok(settings)
+    }
+
+    /// Whether the schema answers introspection: as configured, else in development mode only.
+    pub fn introspection(&self) -> bool {
+        self.introspection.unwrap_or(self.dev_secret.is_some())
     }
 
     /// Development mode is for a developer's own machine: its secret signs anyone in as anyone,
@@ -335,6 +406,9 @@ mod tests {
             public_url: None,
             mail_domains: Vec::new(),
             clock_start: None,
+            introspection: None,
+            connections: crate::serve::ConnectionLimits::default(),
+            imports: caseledger_commands::ImportPolicy::default(),
         }
     }
 

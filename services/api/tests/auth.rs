@@ -118,3 +118,38 @@ async fn without_development_mode_no_token_is_accepted_and_no_header_is_anonymou
         Authenticator::new(Some(SECRET)).caller(Some("Basic abc")).await
     ));
 }
+
+#[tokio::test]
+async fn a_token_not_valid_yet_is_refused() {
+    #[derive(serde::Serialize)]
+    struct Early {
+        #[serde(flatten)]
+        claims: Claims,
+        nbf: u64,
+    }
+    let early = Early {
+        claims: claims(),
+        nbf: now() + 3_600,
+    };
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &early,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    match caller(&token).await {
+        Caller::Rejected(reason) => assert!(reason.contains("ImmatureSignature"), "{reason}"),
+        other => panic!("accepted a token valid only in an hour: {other:?}"),
+    }
+    let ready = Early {
+        claims: claims(),
+        nbf: now() - 60,
+    };
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &ready,
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    assert!(matches!(caller(&token).await, Caller::Authenticated(_)));
+}

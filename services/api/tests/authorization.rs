@@ -72,7 +72,157 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
         ),
         ("{ icb { dhuReports { id } } }".into(), vec![Icb, Admin]),
         ("{ dhu { reports { id } } }".into(), vec![Dhu, Admin]),
+        (
+            format!("mutation {{ eraseReportPersonalData(reportId: \"{missing_case}\", reason: \"asked\") {{ id }} }}"),
+            vec![Icb, Admin],
+        ),
+        (
+            format!("mutation {{ erasePersonalData(caseId: \"{missing_case}\", reason: \"asked\") {{ revision }} }}"),
+            vec![Icb, Admin],
+        ),
+        (
+            "mutation { importPracticeRegister(csv: \"ods_code\\n\") { rows } }".into(),
+            vec![Icb, Admin],
+        ),
+        ("mutation { importDhuExtract(csv: \"ods_code\\n\") { rows } }".into(), vec![Dhu, Admin]),
+        (
+            format!("mutation {{ verifySlotVisibility(caseId: \"{missing_case}\") {{ verdict }} }}"),
+            vec![Icb, Dhu, Champion, Admin],
+        ),
+        ("{ myNotifications { email } }".into(), ROLES.to_vec()),
+        (
+            "mutation { setNotifications(email: \"a@nhs.net\", off: []) { email } }".into(),
+            ROLES.to_vec(),
+        ),
+        ("{ parkedEvents { eventId } }".into(), vec![Admin]),
+        (
+            format!("mutation {{ retryParkedEvent(projection: \"case_view\", eventId: \"{missing_case}\") {{ eventId }} }}"),
+            vec![Admin],
+        ),
+        (
+            format!("mutation {{ skipParkedEvent(projection: \"case_view\", eventId: \"{missing_case}\") {{ eventId }} }}"),
+            vec![Admin],
+        ),
+        ("{ practices { edges { node { odsCode } } } }".into(), ROLES.to_vec()),
+        ("{ practice(odsCode: \"Z99999\") { odsCode } }".into(), ROLES.to_vec()),
     ]
+}
+
+/// The root fields and mutations of the schema: each must be in the matrix above.
+fn every_root_and_mutation() -> Vec<String> {
+    let sdl = caseledger_api::graphql::sdl();
+    let mut names = Vec::new();
+    for root in ["type Query {", "type Mutation {"] {
+        let Some(start) = sdl.find(root) else { continue };
+        let body = &sdl[start + root.len()..];
+        let body = &body[..body.find("\n}").unwrap_or(body.len())];
+        names.extend(
+            body.lines()
+                .map(str::trim)
+                .filter(|line| !line.starts_with('"') && !line.starts_with('#') && !line.is_empty())
+                .filter_map(|line| line.split(['(', ':']).next())
+                .filter(|name| name.chars().all(char::is_alphanumeric))
+                .map(str::to_string),
+        );
+    }
+    names
+}
+
+#[test]
+fn the_matrix_covers_every_root_field_and_mutation() {
+    let operations = operations("00000000-0000-0000-0000-000000000000");
+    let missing: Vec<String> = every_root_and_mutation()
+        .into_iter()
+        .filter(|name| {
+            !operations.iter().any(|(operation, _)| {
+                operation.contains(&format!("{name}(")) || operation.contains(&format!("{{ {name} "))
+            })
+        })
+        .collect();
+    assert!(missing.is_empty(), "not in the role matrix: {missing:?}");
+}
+
+/// A case held by dc-ben: every case command a champion may issue, as dc-amira, is FORBIDDEN
+/// (she reads it as the LMC does); as dc-ben it gets past the ownership check.
+#[tokio::test]
+async fn a_champion_acts_only_on_the_cases_they_hold() {
+    let service = Service::start().await;
+    let flagged = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "mutation { flagPractice(input: { odsCode: \"Z00012\", practiceName: \"Mill\", pcnCode: \"U10001\", \
+             place: \"Coventry\", listSize: 5121, visibleSlots: 0 }) { case { id } } }",
+            json!({}),
+        )
+        .await;
+    let case_id = flagged["data"]["flagPractice"]["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let assigned = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "mutation($c: ID!) { assignCase(input: { caseId: $c, championId: \"dc-ben\" }) { revision } }",
+            json!({ "c": case_id }),
+        )
+        .await;
+    assert!(assigned["errors"].is_null(), "{assigned}");
+    let case = |input: &str| format!("caseId: \"{case_id}\", {input}");
+    let mutation = |name: &str, input: String| format!("mutation {{ {name}(input: {{ {input} }}) {{ revision }} }}");
+    let champion_commands = [
+        mutation(
+            "recordContact",
+            case("channel: EMAIL, contactName: \"Pat\", summary: \"s\""),
+        ),
+        mutation("shareGuidance", case("guide: \"g\"")),
+        mutation("recordRootCause", case("cause: OTHER")),
+        mutation("recordRemap", case("changes: [ADD_SLOTS], slotsPerDayConfigured: 1")),
+        mutation("recordGpConnectReEnabled", case("reference: \"r\"")),
+        mutation("addNote", case("text: \"t\"")),
+        mutation("assignCase", case("championId: \"dc-amira\"")),
+    ];
+    for operation in &champion_commands {
+        let amira = service.as_role(Role::Champion, "dc-amira", operation, json!({})).await;
+        assert_eq!(
+            codes(&amira),
+            ["FORBIDDEN"],
+            "a colleague's case: {operation} -> {amira}"
+        );
+        assert!(
+            !amira.to_string().contains("dc-ben"),
+            "the refusal names nobody: {amira}"
+        );
+    }
+    for operation in &champion_commands[..6] {
+        let ben = service.as_role(Role::Champion, "dc-ben", operation, json!({})).await;
+        assert!(ben["errors"].is_null(), "his own case: {operation} -> {ben}");
+    }
+    // What each sees of it: Ben the contact's name and his note; Amira what the LMC sees.
+    let read = "query($c: ID!) { case(id: $c) { assignedTo holder availableCommands history { type actorId data } } }";
+    let ben = service
+        .as_role(Role::Champion, "dc-ben", read, json!({ "c": case_id }))
+        .await;
+    assert!(ben.to_string().contains("Pat"), "{ben}");
+    assert_eq!(ben["data"]["case"]["holder"], "YOU");
+    let amira = service
+        .as_role(Role::Champion, "dc-amira", read, json!({ "c": case_id }))
+        .await;
+    let seen = amira.to_string();
+    for hidden in ["Pat", "dc-ben", "\"t\"", "\"s\""] {
+        assert!(!seen.contains(hidden), "{hidden} reached a colleague: {seen}");
+    }
+    assert_eq!(amira["data"]["case"]["holder"], "SOMEONE_ELSE");
+    assert_eq!(amira["data"]["case"]["availableCommands"], json!([]), "{amira}");
+    let lmc = service
+        .as_role(Role::Lmc, "lmc-officer-1", read, json!({ "c": case_id }))
+        .await;
+    assert_eq!(
+        amira["data"]["case"]["history"], lmc["data"]["case"]["history"],
+        "a colleague's case reads as the LMC reads it"
+    );
+    service.stop().await;
 }
 
 #[tokio::test]

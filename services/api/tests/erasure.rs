@@ -485,6 +485,10 @@ async fn personal_data_written_before_the_database_met_a_key_is_sealed_then_and_
         .await
         .unwrap();
     let case_id = flagged.case_id;
+    let take = Action::AssignCase {
+        champion_id: ShortText::parse("dc-amira").unwrap(),
+    };
+    plain.execute(case_id, &champion, take, now).await.unwrap();
     let contact = Action::RecordContact {
         channel: caseledger_cases::case::ContactChannel::Phone,
         contact_name: Some(ShortText::parse("Zebedee Quartermain").unwrap()),
@@ -620,5 +624,111 @@ async fn a_dhu_reports_words_are_sealed_and_erased_with_the_case_opened_from_it(
     assert!(!after.to_string().contains("Penrose-Tallis"), "{after}");
     // A dismissed report has no case: its reason stays (sealed, readable by the ICB).
     assert!(after.to_string().contains("Mr Quillfeather-Dunn"), "{after}");
+    service.stop().await;
+}
+
+/// A report nobody opened a case from: its words are erased on their own, by hand or when the
+/// retention period has passed since its dismissal, and never come back; erasing it again changes
+/// nothing, and one a case was opened from is erased with the case instead.
+#[tokio::test]
+async fn a_dismissed_reports_words_are_erased_by_hand_or_at_the_end_of_retention() {
+    let service = Service::start().await;
+    let csv = "report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\n\
+               2026-11-02,Z00021,Mill Surgery,U10001,Coventry,6000,5\n\
+               2026-11-02,Z00022,Weir Surgery,U10001,Coventry,6000,5\n";
+    ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "mutation($c: String!) { importDashboard(csv: $c) { rows } }",
+        json!({ "c": csv }),
+    )
+    .await;
+    caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let mut reports = Vec::new();
+    for (ods, words) in [
+        ("Z00021", "Dr Ambleside-Crook rang"),
+        ("Z00022", "Ms Tintagel-Vorst rang"),
+    ] {
+        let filed = ok(
+            &service,
+            Role::Dhu,
+            "dhu-liaison-1",
+            "mutation($o: String!, $d: String!) { reportVisibilityProblem(input: { odsCode: $o, category: OTHER, detail: $d, \
+             occurredAt: \"2026-11-09T09:00:00Z\" }) { report { id } } }",
+            json!({ "o": ods, "d": words }),
+        )
+        .await;
+        let id = filed["reportVisibilityProblem"]["report"]["id"].clone();
+        ok(
+            &service,
+            Role::Icb,
+            "icb-assurance-1",
+            "mutation($r: ID!) { dismissDhuReport(input: { reportId: $r, reason: \"spoke to Mr Orrell-Pike\", occurredAt: \"2026-11-10T09:00:00Z\" }) { id } }",
+            json!({ "r": id }),
+        )
+        .await;
+        reports.push(id);
+    }
+    // By hand: only the ICB and admins.
+    let erase = "mutation($r: ID!) { eraseReportPersonalData(reportId: $r, reason: \"asked by the practice\") { detail dismissedReason personalDataErasedAt } }";
+    let refused = service
+        .as_role(Role::Dhu, "dhu-liaison-1", erase, json!({ "r": reports[0] }))
+        .await;
+    assert_eq!(common::codes(&refused), ["FORBIDDEN"], "{refused}");
+    let erased = ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        erase,
+        json!({ "r": reports[0] }),
+    )
+    .await;
+    let report = &erased["eraseReportPersonalData"];
+    assert_eq!(report["detail"], "[erased]", "{erased}");
+    assert_eq!(report["dismissedReason"], "[erased]");
+    assert!(report["personalDataErasedAt"].is_string());
+    let dump = pg_dump(&service.db.url());
+    assert!(
+        !dump.contains("Ambleside-Crook") && !dump.contains("Orrell-Pike"),
+        "never in plaintext"
+    );
+    let again = ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        erase,
+        json!({ "r": reports[0] }),
+    )
+    .await;
+    assert_eq!(
+        again["eraseReportPersonalData"]["personalDataErasedAt"], report["personalDataErasedAt"],
+        "once"
+    );
+
+    // The retention period: the other report was dismissed on 10 November, 15 days before now.
+    let commands = caseledger_commands::Commands::new(service.store.clone());
+    let kept = caseledger_api::erasure::erase_expired(&commands, Duration::from_secs(30 * 86_400))
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "within thirty days");
+    let erased = caseledger_api::erasure::erase_expired(&commands, Duration::from_secs(14 * 86_400))
+        .await
+        .unwrap();
+    assert_eq!(
+        erased, 1,
+        "past fourteen days: the second report only (the first was erased by hand)"
+    );
+    caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let read = "{ icb { dhuReports(status: [DISMISSED]) { detail dismissedReason personalDataErasedAt } } }";
+    let all = ok(&service, Role::Icb, "icb-assurance-1", read, json!({})).await;
+    for report in all["icb"]["dhuReports"].as_array().unwrap() {
+        assert_eq!(report["detail"], "[erased]", "{all}");
+        assert_eq!(report["dismissedReason"], "[erased]", "{all}");
+    }
     service.stop().await;
 }

@@ -5,6 +5,7 @@ mod append;
 mod baseline;
 mod commands;
 mod history;
+mod hostile;
 mod import;
 mod national;
 mod process;
@@ -78,6 +79,12 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// What hostile documents cost: each shape answered in process, then the ICB's summary over
+    /// HTTP alone and with 8 clients sending fragment doubling.
+    Hostile {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// The raw-PostgreSQL baseline: the project's copy of the shared pgbench scripts.
     Baseline {
         #[arg(long, default_value_t = 10)]
@@ -117,6 +124,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Suite { seconds, events } => suite(&server, seconds, events).await?,
         Command::Commands { clients, seconds, kind } => {
             return report::print_lines(&commands::run(&server, clients, seconds, &kind).await?, cli.json);
+        }
+        Command::Hostile { seconds } => {
+            return report::print_lines(&hostile::run(&server, seconds).await?, cli.json);
         }
         Command::History { iterations } => {
             return report::print_lines(&history::run(&server, iterations).await?, cli.json);

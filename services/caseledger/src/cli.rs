@@ -236,7 +236,7 @@ async fn open_store(command: &Command, database: &Database, settings: &Settings)
 }
 
 async fn with_database(command: Command, store: EventStore, settings: Settings) -> anyhow::Result<()> {
-    let commands = Commands::new(store.clone());
+    let commands = Commands::new(store.clone()).with_import_policy(settings.imports);
     let now = caseledger_clock::now();
     match command {
         Command::Serve => {
@@ -576,8 +576,9 @@ async fn serve(
         }
         None => caseledger_cases::holidays::BankHolidays::england_and_wales(),
     };
-    let mut app_state = AppState::with(store, live.clone(), settings.subscriptions);
+    let mut app_state = AppState::with(store.clone(), live.clone(), settings.subscriptions);
     app_state.mail_domains = settings.mail_domains.clone();
+    app_state.commands = Commands::new(store).with_import_policy(settings.imports);
     let mut app_state = app_state.with_deadlines(caseledger_api::graphql::deadline::Deadlines {
         targets: settings.targets,
         calendar: std::sync::Arc::new(calendar),
@@ -603,7 +604,8 @@ async fn serve(
             stop.clone(),
         ));
     }
-    let schema = build_schema_with(app_state, settings.limits);
+    let throttle = app_state.throttle.clone();
+    let schema = build_schema_with(app_state, settings.limits, settings.introspection());
     let web = caseledger_web::WebState::new(
         {
             let schema = schema.clone();
@@ -617,7 +619,8 @@ async fn serve(
         web_oidc,
         settings.session_idle,
     )
-    .with_gp_connect(gp_connect);
+    .with_gp_connect(gp_connect)
+    .with_throttle(throttle);
     if let Some(metrics_listen) = &settings.metrics_listen {
         let listener = tokio::net::TcpListener::bind(metrics_listen)
             .await
@@ -642,14 +645,7 @@ async fn serve(
         .await
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(listen = %listener.local_addr()?, "serving");
-    let mut stop = stop;
-    let server = tokio::spawn(
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|stop| *stop).await;
-            })
-            .into_future(),
-    );
+    let server = tokio::spawn(caseledger_api::serve::serve(listener, app, settings.connections, stop));
     shutdown_signal().await;
     tracing::info!("shutting down: no new connections; finishing the requests in flight");
     let _ = stopping.send(true);

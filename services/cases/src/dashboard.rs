@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 pub use crate::extract::ImportError;
-use crate::extract::{Sheet, checked, day_until, whole_number};
+use crate::extract::{Bounds, Sheet, checked, whole_number};
 use crate::practice::{PracticeDetails, SlotsObserved};
 use crate::values::{ListSize, OdsCode, PcnCode, ShortText, SlotCount, required_slots};
 use chrono::NaiveDate;
@@ -33,9 +33,9 @@ pub struct Dashboard {
     pub rows: Vec<DashboardRow>,
 }
 
-/// Parses and checks a whole extract. `today` bounds the report date: no extract from the future.
-pub fn parse_dashboard(csv: &str, today: NaiveDate) -> Result<Dashboard, Vec<ImportError>> {
-    let sheet = Sheet::read(csv, &REQUIRED_COLUMNS)?;
+/// Parses and checks a whole extract, its report date and size within `bounds`.
+pub fn parse_dashboard(csv: &str, bounds: &Bounds) -> Result<Dashboard, Vec<ImportError>> {
+    let sheet = Sheet::read(csv, &REQUIRED_COLUMNS, bounds.max_rows)?;
     let mut errors = sheet.unreadable.clone();
     let mut rows = Vec::new();
     let mut seen: HashMap<OdsCode, u64> = HashMap::new();
@@ -45,12 +45,7 @@ pub fn parse_dashboard(csv: &str, today: NaiveDate) -> Result<Dashboard, Vec<Imp
         let field = |name: &str| record.field(name);
         let mut row_errors = Vec::new();
 
-        let date = checked(
-            &mut row_errors,
-            line,
-            "report_date",
-            day_until(field("report_date"), today),
-        );
+        let date = checked(&mut row_errors, line, "report_date", bounds.day(field("report_date")));
         let ods_code = checked(
             &mut row_errors,
             line,
@@ -158,8 +153,8 @@ mod tests {
 
     const HEADER: &str = "report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\n";
 
-    fn today() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
+    fn today() -> Bounds {
+        Bounds::until(NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(), 100)
     }
 
     #[test]
@@ -168,7 +163,7 @@ mod tests {
             "{HEADER}2026-01-05,Z00011,Arden Health Centre,U10001,Coventry,14646,6\n\
              2026-01-05,Z00012,Mill Health Centre,U10001,Coventry,5121,0\n"
         );
-        let dashboard = parse_dashboard(&csv, today()).unwrap();
+        let dashboard = parse_dashboard(&csv, &today()).unwrap();
         assert_eq!(dashboard.report_date, NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
         assert_eq!(dashboard.rows.len(), 2);
         assert_eq!(dashboard.rows[0].observation.required_slots, 4);
@@ -186,7 +181,7 @@ mod tests {
              2026-01-05,Z00011,Arden again,U10001,Coventry,14646,6\n\
              2026-13-40,Z00014,Tower,X1,Coventry,12366,4\n"
         );
-        let errors = parse_dashboard(&csv, today()).unwrap_err();
+        let errors = parse_dashboard(&csv, &today()).unwrap_err();
         let found: Vec<(u64, Option<&str>)> = errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
         assert_eq!(
             found,
@@ -203,7 +198,7 @@ mod tests {
 
     #[test]
     fn a_missing_column_a_future_date_and_mixed_dates_are_errors() {
-        let errors = parse_dashboard("report_date,ods_code\n2026-01-05,Z00011\n", today()).unwrap_err();
+        let errors = parse_dashboard("report_date,ods_code\n2026-01-05,Z00011\n", &today()).unwrap_err();
         assert!(
             errors
                 .iter()
@@ -212,7 +207,7 @@ mod tests {
 
         let future = format!("{HEADER}2026-03-02,Z00011,Arden,U10001,Coventry,14646,6\n");
         assert!(
-            parse_dashboard(&future, today()).unwrap_err()[0]
+            parse_dashboard(&future, &today()).unwrap_err()[0]
                 .message
                 .contains("future")
         );
@@ -220,15 +215,38 @@ mod tests {
         let mixed = format!(
             "{HEADER}2026-01-05,Z00011,Arden,U10001,Coventry,14646,6\n2026-01-12,Z00012,Mill,U10001,Coventry,5121,1\n"
         );
-        assert_eq!(parse_dashboard(&mixed, today()).unwrap_err()[0].line, 3);
-        assert!(parse_dashboard(HEADER, today()).is_err(), "a file without rows");
+        assert_eq!(parse_dashboard(&mixed, &today()).unwrap_err()[0].line, 3);
+        assert!(parse_dashboard(HEADER, &today()).is_err(), "a file without rows");
+    }
+
+    #[test]
+    fn dates_before_2000_and_files_past_their_rows_are_refused_whole() {
+        for year in ["1999-12-31", "1901-01-01", "1900-01-01", "0001-01-01"] {
+            let old = format!("{HEADER}{year},Z00011,Arden,U10001,Coventry,14646,6\n");
+            let errors = parse_dashboard(&old, &today()).unwrap_err();
+            assert_eq!(errors[0].column.as_deref(), Some("report_date"), "{year}");
+            assert!(
+                errors[0].message.contains("check the year"),
+                "{year}: {}",
+                errors[0].message
+            );
+        }
+        let row = "2026-01-05,Z00011,Arden,U10001,Coventry,14646,6\n";
+        let too_many = format!("{HEADER}{}", row.repeat(101));
+        let errors = parse_dashboard(&too_many, &today()).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].message.contains("more than 100 rows"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]
     fn the_optional_pcn_name_is_read_when_present() {
         let csv = "report_date,ods_code,practice_name,pcn_code,pcn_name,place,list_size,slots_visible_111\n\
                    2026-01-05,Z00011,Arden,U10001,Coventry South PCN 1,Coventry,14646,6\n";
-        let dashboard = parse_dashboard(csv, today()).unwrap();
+        let dashboard = parse_dashboard(csv, &today()).unwrap();
         let pcn_name = dashboard.rows[0]
             .observation
             .practice

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use crate::extract::{ImportError, Sheet, checked, day_until, finish, whole_number};
+use crate::extract::{Bounds, ImportError, Sheet, checked, finish, whole_number};
 use crate::practice::DhuSlotsObserved;
 use crate::values::{OdsCode, SlotCount};
 
@@ -19,8 +19,8 @@ pub struct DhuRow {
     pub observation: DhuSlotsObserved,
 }
 
-pub fn parse_dhu_extract(csv: &str, today: NaiveDate) -> Result<Vec<DhuRow>, Vec<ImportError>> {
-    let sheet = Sheet::read(csv, &REQUIRED_COLUMNS)?;
+pub fn parse_dhu_extract(csv: &str, bounds: &Bounds) -> Result<Vec<DhuRow>, Vec<ImportError>> {
+    let sheet = Sheet::read(csv, &REQUIRED_COLUMNS, bounds.max_rows)?;
     let mut errors = sheet.unreadable.clone();
     let mut rows = Vec::new();
     let mut seen: HashMap<(OdsCode, NaiveDate), u64> = HashMap::new();
@@ -33,7 +33,7 @@ pub fn parse_dhu_extract(csv: &str, today: NaiveDate) -> Result<Vec<DhuRow>, Vec
             "ods_code",
             OdsCode::parse(record.field("ods_code")).map_err(|e| e.to_string()),
         );
-        let date = checked(&mut row_errors, line, "date", day_until(record.field("date"), today));
+        let date = checked(&mut row_errors, line, "date", bounds.day(record.field("date")));
         let visible = checked(
             &mut row_errors,
             line,
@@ -68,18 +68,18 @@ pub fn parse_dhu_extract(csv: &str, today: NaiveDate) -> Result<Vec<DhuRow>, Vec
 mod tests {
     use super::*;
 
-    fn today() -> NaiveDate {
-        NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default()
+    fn today() -> Bounds {
+        Bounds::until(NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default(), 100)
     }
 
     #[test]
     fn rows_are_checked_whole() {
         let good = "ods_code,date,slots_visible\nZ00011,2026-02-02,3\nZ00012,2026-02-02,0\n";
-        let rows = parse_dhu_extract(good, today()).unwrap_or_default();
+        let rows = parse_dhu_extract(good, &today()).unwrap_or_default();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].observation.visible_slots.get(), 3);
         let bad = "ods_code,date,slots_visible\nZ00011,2026-02-02,3\nZ00011,2026-02-02,4\nZ0001,2026-04-01,-1\n";
-        let errors = parse_dhu_extract(bad, today()).unwrap_err();
+        let errors = parse_dhu_extract(bad, &today()).unwrap_err();
         let found: Vec<(u64, Option<&str>)> = errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
         assert_eq!(
             found,

@@ -24,6 +24,57 @@ impl ImportError {
     }
 }
 
+/// What an import accepts beyond each row's own checks: the days its dates may fall on, and how
+/// many rows it may have (a file past that is refused whole, before its rows are read further).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    /// The earliest day a row may be dated (a slip of the year's digits is caught).
+    pub earliest: chrono::NaiveDate,
+    /// The latest day: today, since an extract records what was, never what will be.
+    pub latest: chrono::NaiveDate,
+    /// Rows at most.
+    pub max_rows: usize,
+}
+
+/// The earliest day an import accepts unless a deployment says otherwise: 1 January 2000.
+pub const EARLIEST_DAY: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(day) => day,
+    None => chrono::NaiveDate::MIN,
+};
+
+/// Rows an import of practices (a dashboard, a register) accepts unless a deployment says
+/// otherwise: more than England has GP practices (about 6,300), so a national file fits.
+pub const MAX_PRACTICE_ROWS: usize = 20_000;
+
+impl Bounds {
+    /// From `EARLIEST_DAY` to `today`, at most `max_rows`.
+    pub fn until(today: chrono::NaiveDate, max_rows: usize) -> Self {
+        Self {
+            earliest: EARLIEST_DAY,
+            latest: today,
+            max_rows,
+        }
+    }
+
+    /// A calendar day, `YYYY-MM-DD`, within the bounds.
+    pub fn day(&self, value: &str) -> Result<chrono::NaiveDate, String> {
+        let day = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .map_err(|_| format!("{value:?} is not a date (YYYY-MM-DD)"))?;
+        self.within(day)
+    }
+
+    /// `day`, if within the bounds.
+    pub fn within(&self, day: chrono::NaiveDate) -> Result<chrono::NaiveDate, String> {
+        if day > self.latest {
+            Err(format!("{day} is in the future (after {})", self.latest))
+        } else if day < self.earliest {
+            Err(format!("{day} is before {}: check the year", self.earliest))
+        } else {
+            Ok(day)
+        }
+    }
+}
+
 /// One row of the file.
 #[derive(Debug)]
 pub struct Record<'a> {
@@ -50,7 +101,8 @@ pub struct Sheet {
 }
 
 impl Sheet {
-    pub fn read(csv: &str, required: &[&str]) -> Result<Self, Vec<ImportError>> {
+    /// Reads the header and at most `max_rows` rows; a file with more is refused whole, there.
+    pub fn read(csv: &str, required: &[&str], max_rows: usize) -> Result<Self, Vec<ImportError>> {
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(csv.as_bytes());
@@ -74,6 +126,14 @@ impl Sheet {
         let mut rows = Vec::new();
         let mut unreadable = Vec::new();
         for record in reader.records() {
+            if rows.len() + unreadable.len() >= max_rows {
+                let line = record.as_ref().ok().and_then(|r| r.position()).map_or(0, |p| p.line());
+                return Err(vec![ImportError::new(
+                    line,
+                    None,
+                    format!("the file has more than {max_rows} rows: split it, or ask for the limit to be raised"),
+                )]);
+            }
             match record {
                 Ok(record) => rows.push((record.position().map_or(0, |p| p.line()), record)),
                 Err(e) => {
@@ -113,17 +173,6 @@ pub fn whole_number(value: &str) -> Result<i64, String> {
     value
         .parse::<i64>()
         .map_err(|_| format!("{value:?} is not a whole number"))
-}
-
-/// A calendar day, `YYYY-MM-DD`, not after `today`.
-pub fn day_until(value: &str, today: chrono::NaiveDate) -> Result<chrono::NaiveDate, String> {
-    let day = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map_err(|_| format!("{value:?} is not a date (YYYY-MM-DD)"))?;
-    if day > today {
-        Err(format!("{day} is in the future"))
-    } else {
-        Ok(day)
-    }
 }
 
 /// A whole file's outcome: its rows, or every error (sorted by line); a file without rows is an

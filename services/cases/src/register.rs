@@ -26,8 +26,9 @@ pub struct RegisterRow {
     pub entry: PracticeRegistration,
 }
 
-pub fn parse_register(csv: &str) -> Result<Vec<RegisterRow>, Vec<ImportError>> {
-    let sheet = Sheet::read(csv, &REQUIRED_COLUMNS)?;
+/// Parses and checks a whole register of at most `max_rows` practices.
+pub fn parse_register(csv: &str, max_rows: usize) -> Result<Vec<RegisterRow>, Vec<ImportError>> {
+    let sheet = Sheet::read(csv, &REQUIRED_COLUMNS, max_rows)?;
     let mut errors = sheet.unreadable.clone();
     let mut rows = Vec::new();
     let mut seen: HashMap<OdsCode, u64> = HashMap::new();
@@ -157,7 +158,7 @@ mod tests {
             "{HEADER}Z00011,Arden Health Centre,U10001,Coventry South PCN 1,Coventry,14646,Arden Health Centre,Arden Branch; Keresley Surgery\n\
              Z00012,Mill Health Centre,U10001,Coventry South PCN 1,Coventry,5121,Mill Health Centre,\n"
         );
-        let rows = parse_register(&csv).unwrap();
+        let rows = parse_register(&csv, crate::extract::MAX_PRACTICE_ROWS).unwrap();
         assert_eq!(rows.len(), 2);
         let sites: Vec<&str> = rows[0].entry.branch_sites.iter().map(|s| s.as_str()).collect();
         assert_eq!(sites, vec!["Arden Branch", "Keresley Surgery"]);
@@ -174,7 +175,7 @@ mod tests {
              Z00011,Arden again,U10001,South PCN,Coventry,14646,Arden,\n\
              NOT-A-CODE,Tower,U1,South PCN,Coventry,-1,,\n"
         );
-        let errors = parse_register(&csv).unwrap_err();
+        let errors = parse_register(&csv, crate::extract::MAX_PRACTICE_ROWS).unwrap_err();
         let found: Vec<(u64, Option<&str>)> = errors.iter().map(|e| (e.line, e.column.as_deref())).collect();
         assert_eq!(
             found,
@@ -188,7 +189,10 @@ mod tests {
                 (6, Some("main_site")),
             ]
         );
-        assert!(parse_register("ods_code\nZ00011\n").unwrap_err()[0].line == 1);
-        assert!(parse_register(HEADER).is_err(), "a register without rows");
+        assert!(parse_register("ods_code\nZ00011\n", crate::extract::MAX_PRACTICE_ROWS).unwrap_err()[0].line == 1);
+        assert!(
+            parse_register(HEADER, crate::extract::MAX_PRACTICE_ROWS).is_err(),
+            "a register without rows"
+        );
     }
 }

@@ -23,6 +23,11 @@ pub enum ReportAction {
         report_id: Uuid,
         outcome: Triage,
     },
+    /// Erase the report's personal data (the DHU's detail, the ICB's reason), saying why.
+    ErasePersonalData {
+        report_id: Uuid,
+        reason: FreeText,
+    },
 }
 
 impl ReportAction {
@@ -30,6 +35,16 @@ impl ReportAction {
         match self {
             ReportAction::File { .. } => "FileDhuReport",
             ReportAction::Triage { .. } => "TriageDhuReport",
+            ReportAction::ErasePersonalData { .. } => "EraseReportPersonalData",
+        }
+    }
+
+    /// The report it is about.
+    pub fn report_id(&self) -> Uuid {
+        match self {
+            ReportAction::File { report_id, .. }
+            | ReportAction::Triage { report_id, .. }
+            | ReportAction::ErasePersonalData { report_id, .. } => *report_id,
         }
     }
 }
@@ -48,6 +63,8 @@ pub struct Report {
     pub category: RootCause,
     pub filed_at: DateTime<Utc>,
     pub triage: Option<TriageOutcome>,
+    /// When its personal data was last erased.
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 /// A practice's stream as far as reports go, and its revision.
@@ -77,10 +94,16 @@ pub fn evolve_reports(mut state: PracticeReports, envelope: &EventEnvelope) -> P
             category: filed.category,
             filed_at: envelope.occurred_at,
             triage: None,
+            erased_at: None,
         }),
         CaseEvent::DhuReportTriaged(triaged) => {
             if let Some(report) = state.reports.iter_mut().find(|r| r.report_id == triaged.report_id) {
                 report.triage = Some(triaged.outcome);
+            }
+        }
+        CaseEvent::DhuReportPersonalDataErased(erased) => {
+            if let Some(report) = state.reports.iter_mut().find(|r| r.report_id == erased.report_id) {
+                report.erased_at = Some(envelope.occurred_at);
             }
         }
         _ => {}
@@ -140,6 +163,19 @@ pub fn decide_report(
             Ok(vec![CaseEvent::DhuReportTriaged(DhuReportTriaged::new(
                 *report_id, outcome,
             ))])
+        }
+        ReportAction::ErasePersonalData { report_id, reason } => {
+            let report = state.report(*report_id).ok_or(CaseError::ReportNotFound(*report_id))?;
+            // A report a case was opened from is the case's: erased with it, by the case's erasure.
+            if report.triage == Some(TriageOutcome::CaseOpened) {
+                return Err(CaseError::ErasedWithItsCase(*report_id));
+            }
+            Ok(vec![CaseEvent::DhuReportPersonalDataErased(
+                crate::case::DhuReportPersonalDataErased {
+                    report_id: *report_id,
+                    reason: reason.clone(),
+                },
+            )])
         }
     }
 }

@@ -260,25 +260,40 @@ fn then(case: Case, actor: Actor, action: Action) -> Case {
     })
 }
 
+/// Flagged, and assigned to Amira (a champion works the cases they hold).
 fn flagged() -> Case {
-    given(&[(icb(), flagged_event())])
+    given(&[(icb(), flagged_event()), (icb(), assigned("dc-amira"))])
 }
 fn remapped_case() -> Case {
-    given(&[(icb(), flagged_event()), (amira(), remapped())])
+    given(&[
+        (icb(), flagged_event()),
+        (icb(), assigned("dc-amira")),
+        (amira(), remapped()),
+    ])
 }
 fn dhu_confirmed() -> Case {
-    given(&[(icb(), flagged_event()), (amira(), remapped()), (dhu(), dhu_saw(3, 3))])
+    given(&[
+        (icb(), flagged_event()),
+        (icb(), assigned("dc-amira")),
+        (amira(), remapped()),
+        (dhu(), dhu_saw(3, 3)),
+    ])
 }
 fn compliant() -> Case {
     given(&[
         (icb(), flagged_event()),
+        (icb(), assigned("dc-amira")),
         (amira(), remapped()),
         (dhu(), dhu_saw(3, 3)),
         (icb(), complied(3)),
     ])
 }
 fn closed() -> Case {
-    given(&[(icb(), flagged_event()), (icb(), closed_as(CloseReason::Withdrawn))])
+    given(&[
+        (icb(), flagged_event()),
+        (icb(), assigned("dc-amira")),
+        (icb(), closed_as(CloseReason::Withdrawn)),
+    ])
 }
 
 fn forbidden(result: Result<Vec<CaseEvent>, CaseError>) -> bool {
@@ -357,14 +372,30 @@ fn assign_case_champion_self_or_icb_anyone() {
 fn a_champion_takes_only_an_unassigned_case_and_only_the_icb_reassigns_a_held_one() {
     let ben = actor(Role::Champion, "dc-ben");
     let take = |id: &str| Action::AssignCase { champion_id: short(id) };
-    let held_by_amira = given(&[(icb(), flagged_event()), (amira(), assigned("dc-amira"))]);
+    let held_by_amira = given(&[
+        (icb(), flagged_event()),
+        (icb(), assigned("dc-amira")),
+        (amira(), assigned("dc-amira")),
+    ]);
     assert_eq!(
-        when(&held_by_amira, ben, take("dc-ben")),
-        Err(CaseError::HeldByAnotherChampion {
-            champion_id: "dc-amira".into()
-        }),
-        "the refusal names who holds the case"
+        when(&held_by_amira, ben.clone(), take("dc-ben")),
+        Err(CaseError::HeldByAnotherChampion),
+        "refused, without naming the colleague who holds it"
     );
+    for action in [contact(), remap(), gp_connect(), note()] {
+        assert_eq!(
+            when(&held_by_amira, ben.clone(), action),
+            Err(CaseError::NotYourCase),
+            "a champion works only the cases they hold"
+        );
+    }
+    let unassigned = given(&[(icb(), flagged_event())]);
+    assert_eq!(
+        when(&unassigned, ben.clone(), contact()),
+        Err(CaseError::NotYourCase),
+        "take it first"
+    );
+    assert!(when(&unassigned, ben, take("dc-ben")).is_ok());
     assert!(
         when(&held_by_amira, amira(), take("dc-amira")).is_ok(),
         "taking your own case again"
@@ -416,12 +447,20 @@ fn share_guidance_and_root_causes_are_the_champions() {
 #[test]
 fn record_remap_and_gp_connect_move_an_early_case_to_remapped() {
     assert_eq!(then(flagged(), amira(), remap()).status, Some(CaseStatus::Remapped));
-    let contacted_case = given(&[(icb(), flagged_event()), (amira(), contacted())]);
+    let contacted_case = given(&[
+        (icb(), flagged_event()),
+        (icb(), assigned("dc-amira")),
+        (amira(), contacted()),
+    ]);
     assert_eq!(
         then(contacted_case, amira(), gp_connect()).status,
         Some(CaseStatus::Remapped)
     );
-    let reenabled_case = given(&[(icb(), flagged_event()), (amira(), reenabled())]);
+    let reenabled_case = given(&[
+        (icb(), flagged_event()),
+        (icb(), assigned("dc-amira")),
+        (amira(), reenabled()),
+    ]);
     assert_eq!(reenabled_case.status, Some(CaseStatus::Remapped));
     assert!(reenabled_case.last_remap_at.is_some());
     let empty = Action::RecordRemap {
@@ -449,7 +488,12 @@ fn dhu_confirmation_and_issues() {
         issue: None,
         detail: Some(text("0 of 3 seen")),
     };
-    let with_issue = given(&[(icb(), flagged_event()), (amira(), remapped()), (dhu(), dhu_issue())]);
+    let with_issue = given(&[
+        (icb(), flagged_event()),
+        (icb(), assigned("dc-amira")),
+        (amira(), remapped()),
+        (dhu(), dhu_issue()),
+    ]);
     assert_eq!(
         with_issue.status,
         Some(CaseStatus::Remapped),
@@ -595,6 +639,7 @@ fn business_time_may_not_precede_the_current_episode() {
     // Reopened on 15 Jan: an action dated 10 Jan belongs to the episode that ended.
     let reopened_case = given_at(&[
         (icb(), t(2, 0), flagged_event()),
+        (icb(), t(2, 0), assigned("dc-amira")),
         (amira(), t(3, 0), remapped()),
         (dhu(), t(4, 0), dhu_saw(3, 3)),
         (icb(), t(6, 0), complied(3)),
@@ -678,6 +723,7 @@ fn a_confirmation_is_judged_against_the_requirement_in_force_on_its_day() {
     // Flagged at 9,027 (3 a day); the extract of 12 Jan says 12,400 patients: 4 a day.
     let grown = given_at(&[
         (icb(), t(5, 0), flagged_event()),
+        (icb(), t(5, 0), assigned("dc-amira")),
         (amira(), t(6, 0), remapped()),
         (icb(), t(12, 0), observed(day(12), 3, 12_400)),
     ]);
@@ -692,6 +738,7 @@ fn a_confirmation_is_judged_against_the_requirement_in_force_on_its_day() {
     // And compliance on 13 Jan needs 4.
     let seen_four = given_at(&[
         (icb(), t(5, 0), flagged_event()),
+        (icb(), t(5, 0), assigned("dc-amira")),
         (amira(), t(6, 0), remapped()),
         (icb(), t(12, 0), observed(day(12), 3, 12_400)),
         (dhu(), t(13, 0), dhu_saw(4, 4)),
@@ -751,6 +798,7 @@ fn dhu_evidence_needs_a_confirmation_at_or_above_the_requirement_since_the_last_
     // A confirmation dated after the compliance it would support does not count either.
     let late = given_at(&[
         (icb(), t(5, 0), flagged_event()),
+        (icb(), t(5, 0), assigned("dc-amira")),
         (amira(), t(6, 0), remapped()),
         (dhu(), t(9, 0), dhu_saw(3, 3)),
     ]);
@@ -763,7 +811,11 @@ fn dhu_evidence_needs_a_confirmation_at_or_above_the_requirement_since_the_last_
 #[test]
 fn dashboard_evidence_needs_an_observation_at_or_above_the_requirement_after_the_last_remap() {
     let dashboard = comply_on(3, Evidence::Dashboard);
-    let remapped_on_6th = [(icb(), t(5, 0), flagged_event()), (amira(), t(6, 10), remapped())];
+    let remapped_on_6th = [
+        (icb(), t(5, 0), flagged_event()),
+        (icb(), t(5, 0), assigned("dc-amira")),
+        (amira(), t(6, 10), remapped()),
+    ];
     // The 5 Jan extract is from before the remap: not evidence.
     let mut events = remapped_on_6th.to_vec();
     events.push((icb(), t(5, 0), observed(day(5), 3, 9_027)));
@@ -810,7 +862,11 @@ fn verified(verdict: VerificationVerdict) -> CaseEvent {
 #[test]
 fn gp_connect_evidence_needs_the_latest_verification_after_the_last_remap_to_be_enough() {
     let gp_connect = comply_on(3, Evidence::GpConnectVerification);
-    let mut events = vec![(icb(), t(5, 0), flagged_event()), (amira(), t(6, 10), remapped())];
+    let mut events = vec![
+        (icb(), t(5, 0), flagged_event()),
+        (icb(), t(5, 0), assigned("dc-amira")),
+        (amira(), t(6, 10), remapped()),
+    ];
     let Err(CaseError::MissingEvidence(message)) = when(&given_at(&events), icb(), gp_connect.clone()) else {
         panic!("no verification is no evidence")
     };

@@ -204,6 +204,10 @@ fn samples() -> Vec<CaseEvent> {
                 reason: text("a known outage, fixed nationally"),
             },
         )),
+        CaseEvent::DhuReportPersonalDataErased(DhuReportPersonalDataErased {
+            report_id: report_id(),
+            reason: text("asked by the practice"),
+        }),
         CaseEvent::PracticeRegistered(registration(vec![short("Keresley Surgery")])),
         CaseEvent::PracticeDetailsChanged(registration(Vec::new())),
         CaseEvent::DhuSlotsObserved(caseledger_cases::practice::DhuSlotsObserved {

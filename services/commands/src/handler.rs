@@ -5,7 +5,7 @@
 
 use caseledger_cases::case::{StreamKind, case_stream, contract_stream, encode_event};
 use caseledger_cases::{Action, Case, CaseEvent, Command, EventEnvelope, decide, evolve};
-use caseledger_eventstore::{ExpectedRevision, NewEvent, Position, StoreError, Vault, append_with};
+use caseledger_eventstore::{ExpectedRevision, NewEvent, Position, StoreError, StreamAppend, Vault, append_with};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -187,9 +187,10 @@ impl Commands {
         }))
     }
 
-    /// Appends `events` (and keeps the register) in one transaction: whether they had been
-    /// appended before, and the last one's position.
-    async fn append(
+    /// Seals `events` (personal fields, under the case's data key, made if need be) and names the
+    /// stream and revision to append them at, and the register's changes they bring: everything
+    /// but the transaction, so that one transaction can carry many commands (an import).
+    pub(crate) async fn prepare(
         &self,
         case_id: Uuid,
         loaded: &Loaded,
@@ -197,7 +198,7 @@ impl Commands {
         events: &[CaseEvent],
         occurred_at: DateTime<Utc>,
         correlation_id: Uuid,
-    ) -> Result<(bool, Option<Position>), CommandError> {
+    ) -> Result<Prepared, CommandError> {
         let metadata = metadata(context, occurred_at, correlation_id);
         let scope = case_id.to_string();
         let vault = self.store.vault();
@@ -229,28 +230,53 @@ impl Commands {
             Some(StreamKind::Contract) => (contract_stream(case_id), loaded.contract_revision()),
             _ => (case_stream(case_id), loaded.case.revision()),
         };
-        let expected = revision.map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
+        Ok(Prepared {
+            append: StreamAppend {
+                stream,
+                expected: revision.map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact),
+                events: new_events,
+            },
+            key,
+            register: events
+                .iter()
+                .filter_map(|event| RegisterChange::of(case_id, &loaded.case, event))
+                .collect(),
+        })
+    }
 
+    /// Appends `events` (and keeps the register) in one transaction: whether they had been
+    /// appended before, and the last one's position.
+    async fn append(
+        &self,
+        case_id: Uuid,
+        loaded: &Loaded,
+        context: &CommandContext,
+        events: &[CaseEvent],
+        occurred_at: DateTime<Utc>,
+        correlation_id: Uuid,
+    ) -> Result<(bool, Option<Position>), CommandError> {
+        let prepared = self
+            .prepare(case_id, loaded, context, events, occurred_at, correlation_id)
+            .await?;
         let mut tx = self.store.pool().begin().await?;
-        let result = append_with(&mut tx, &stream, expected, &new_events).await?;
-        if let Some(key) = &key {
-            Vault::hold(&mut tx, key).await?;
-        }
+        let append = &prepared.append;
+        let result = append_with(&mut tx, &append.stream, append.expected, &append.events).await?;
         if !result.duplicate {
-            for event in events {
-                register(&mut tx, case_id, &loaded.case, event).await?;
-                if let CaseEvent::PersonalDataErased(_) = event {
-                    // In the same transaction as the record of it: both happen, or neither. Erased
-                    // before, and nothing personal written since: nothing to record.
-                    let mut destroyed = Vault::shred(&mut tx, &scope).await?;
-                    // The DHU report the case was opened from is the case's too.
-                    if let Some(report_id) = loaded.case.dhu_report_id {
-                        destroyed += Vault::shred(&mut tx, &crate::reports::report_scope(report_id)).await?;
-                    }
-                    if destroyed == 0 && loaded.case.personal_data_erased_at.is_some() {
-                        tx.rollback().await?;
-                        return Ok((true, None));
-                    }
+            prepared.written(&mut tx).await?;
+            if events
+                .iter()
+                .any(|event| matches!(event, CaseEvent::PersonalDataErased(_)))
+            {
+                // In the same transaction as the record of it: both happen, or neither. Erased
+                // before, and nothing personal written since: nothing to record.
+                let mut destroyed = Vault::shred(&mut tx, &case_id.to_string()).await?;
+                // The DHU report the case was opened from is the case's too.
+                if let Some(report_id) = loaded.case.dhu_report_id {
+                    destroyed += Vault::shred(&mut tx, &crate::reports::report_scope(report_id)).await?;
+                }
+                if destroyed == 0 && loaded.case.personal_data_erased_at.is_some() {
+                    tx.rollback().await?;
+                    return Ok((true, None));
                 }
             }
         }
@@ -260,23 +286,81 @@ impl Commands {
     }
 }
 
-/// Keeps the practice register in step with the events that open and settle cases.
-async fn register(
-    tx: &mut sqlx::PgConnection,
-    case_id: Uuid,
-    case: &Case,
-    event: &CaseEvent,
-) -> Result<(), CommandError> {
-    let ods_code = match (event, &case.practice) {
-        (CaseEvent::PracticeFlagged(flagged), _) => flagged.practice.ods_code.to_string(),
-        (_, Some(practice)) => practice.ods_code.to_string(),
-        (_, None) => return Ok(()),
-    };
-    match event {
-        CaseEvent::PracticeFlagged(_) => registry::claim_open(tx, &ods_code, case_id).await,
-        CaseEvent::CaseReopened(_) => registry::reopen(tx, &ods_code, case_id).await,
-        CaseEvent::ComplianceConfirmed(_) => registry::settle(tx, &ods_code, case_id, RegisteredState::Compliant).await,
-        CaseEvent::CaseClosed(_) => registry::settle(tx, &ods_code, case_id, RegisteredState::Closed).await,
-        _ => Ok(()),
+/// A command decided and sealed, ready to append in a transaction (its own, or an import's).
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub append: StreamAppend,
+    /// The data key its sealed fields use: held in the transaction, which fails if it was
+    /// destroyed meanwhile.
+    key: Option<caseledger_eventstore::DataKey>,
+    register: Vec<RegisterChange>,
+}
+
+impl Prepared {
+    /// What the transaction writes after the append: the key held, the register kept.
+    pub(crate) async fn written(&self, tx: &mut sqlx::PgConnection) -> Result<(), CommandError> {
+        if let Some(key) = &self.key {
+            Vault::hold(tx, key).await?;
+        }
+        for change in &self.register {
+            change.apply(tx).await?;
+        }
+        Ok(())
+    }
+}
+
+/// One change of the practice register an event brings.
+#[derive(Debug, Clone)]
+enum RegisterChange {
+    ClaimOpen {
+        ods_code: String,
+        case_id: Uuid,
+    },
+    Reopen {
+        ods_code: String,
+        case_id: Uuid,
+    },
+    Settle {
+        ods_code: String,
+        case_id: Uuid,
+        state: RegisteredState,
+    },
+}
+
+impl RegisterChange {
+    /// The change `event` of case `case_id` (as `case` was before it) brings, if any.
+    fn of(case_id: Uuid, case: &Case, event: &CaseEvent) -> Option<Self> {
+        let ods_code = match (event, &case.practice) {
+            (CaseEvent::PracticeFlagged(flagged), _) => flagged.practice.ods_code.to_string(),
+            (_, Some(practice)) => practice.ods_code.to_string(),
+            (_, None) => return None,
+        };
+        match event {
+            CaseEvent::PracticeFlagged(_) => Some(RegisterChange::ClaimOpen { ods_code, case_id }),
+            CaseEvent::CaseReopened(_) => Some(RegisterChange::Reopen { ods_code, case_id }),
+            CaseEvent::ComplianceConfirmed(_) => Some(RegisterChange::Settle {
+                ods_code,
+                case_id,
+                state: RegisteredState::Compliant,
+            }),
+            CaseEvent::CaseClosed(_) => Some(RegisterChange::Settle {
+                ods_code,
+                case_id,
+                state: RegisteredState::Closed,
+            }),
+            _ => None,
+        }
+    }
+
+    async fn apply(&self, tx: &mut sqlx::PgConnection) -> Result<(), CommandError> {
+        match self {
+            RegisterChange::ClaimOpen { ods_code, case_id } => registry::claim_open(tx, ods_code, *case_id).await,
+            RegisterChange::Reopen { ods_code, case_id } => registry::reopen(tx, ods_code, *case_id).await,
+            RegisterChange::Settle {
+                ods_code,
+                case_id,
+                state,
+            } => registry::settle(tx, ods_code, *case_id, *state).await,
+        }
     }
 }

@@ -1,14 +1,15 @@
 //! Importing a dashboard extract: every row becomes a `SlotsObserved` in its practice's stream
-//! (deterministic id, so a re-import writes nothing), in transactions of many rows; then each
-//! non-compliant practice without an open case gets a new case, and one whose latest case is
-//! COMPLIANT has it reopened. An import never confirms compliance.
+//! (deterministic id, so a re-import writes nothing); each non-compliant practice without an open
+//! case gets a new case, and one whose latest case is COMPLIANT has it reopened; all of it in one
+//! transaction, so an import that fails or times out leaves nothing behind. An import never
+//! confirms compliance.
 
 use caseledger_cases::case::{CaseEvent, FlagSource, FlagSourceKind, ReopenCause, encode_event};
-use caseledger_cases::dashboard::{DashboardRow, ImportError, parse_dashboard};
+use caseledger_cases::dashboard::{Dashboard, DashboardRow, ImportError, parse_dashboard};
 use caseledger_cases::practice::SlotsObserved;
 use caseledger_cases::practice::practice_stream;
 use caseledger_cases::values::FreeText;
-use caseledger_cases::{Action, Actor, Case, CaseError, Role};
+use caseledger_cases::{Action, Actor, Case, CaseError, Command, Role, decide};
 use caseledger_eventstore::{ExpectedRevision, NewEvent, Position, StoreError, StreamAppend, append_batch};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -18,8 +19,10 @@ use crate::history::metadata;
 use crate::registry::{RegisteredState, latest_cases};
 use crate::{CommandContext, CommandError, Commands};
 
-/// Rows per transaction: large enough to be quick, small enough to hold few locks at once.
-const ROWS_PER_TRANSACTION: usize = 500;
+/// Ids looked up in one read.
+const ROWS_PER_READ: usize = 500;
+/// Times an import decides again after meeting a concurrent change of one of its practices.
+const MAX_IMPORT_ATTEMPTS: u32 = 3;
 /// Errors listed in a report; the rest are counted. Nobody reads 20,000 errors, and a report that
 /// lists them all is megabytes long.
 pub const LISTED_ERRORS: usize = 100;
@@ -46,8 +49,8 @@ pub struct ImportReport {
 }
 
 impl Commands {
-    /// Imports `csv` as `actor` (ICB or admin). Events it causes are dated the report date at
-    /// 00:00:00Z.
+    /// Imports `csv` as `actor` (ICB or admin), all of it in one transaction or nothing. Events
+    /// it causes are dated the report date at 00:00:00Z.
     #[tracing::instrument(name = "import", skip_all, fields(actor = %actor.id))]
     pub async fn import_dashboard(
         &self,
@@ -62,53 +65,89 @@ impl Commands {
             }
             .into());
         }
-        let dashboard = match parse_dashboard(csv, now.date_naive()) {
+        let bounds = self.imports.bounds(now.date_naive(), self.imports.max_practices);
+        let parsed = parse_off_the_workers(csv, move |csv| parse_dashboard(csv, &bounds)).await?;
+        let dashboard = match parsed {
             Ok(dashboard) => dashboard,
-            Err(mut errors) => {
-                let error_count = errors.len();
-                errors.truncate(LISTED_ERRORS);
-                return Ok(ImportReport {
-                    errors,
-                    error_count,
-                    ..ImportReport::default()
-                });
-            }
+            Err(errors) => return Ok(refused(errors, None, 0)),
         };
         let (mut changed, missing) = self.check_against_register(&dashboard.rows).await?;
         changed.extend(self.changed_rows(&dashboard.rows).await?);
         changed.sort_by_key(|e| e.line);
         if !changed.is_empty() {
-            let error_count = changed.len();
-            let mut errors = changed;
-            errors.truncate(LISTED_ERRORS);
-            return Ok(ImportReport {
-                report_date: Some(dashboard.report_date),
-                rows: dashboard.rows.len(),
-                errors,
-                error_count,
-                ..ImportReport::default()
-            });
+            return Ok(refused(changed, Some(dashboard.report_date), dashboard.rows.len()));
         }
+        // A practice flagged or reopened by someone else meanwhile makes the transaction fail
+        // whole: decide again on what is there now.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.apply_dashboard(actor, &dashboard, &missing, now).await {
+                Err(
+                    CommandError::PracticeHasOpenCase { .. }
+                    | CommandError::NotLatestCase { .. }
+                    | CommandError::Store(StoreError::WrongExpectedVersion { .. }),
+                ) if attempt < MAX_IMPORT_ATTEMPTS => {
+                    tracing::debug!(attempt, "an import met a concurrent change; deciding again");
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// Writes a checked dashboard in one transaction: each new row's observation, a case for each
+    /// non-compliant practice without an open one, a reopen for each whose latest case is
+    /// COMPLIANT. Rows recorded before write nothing (a re-import is a no-op).
+    async fn apply_dashboard(
+        &self,
+        actor: &Actor,
+        dashboard: &Dashboard,
+        missing: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<ImportReport, CommandError> {
         let occurred_at = dashboard.report_date.and_time(chrono::NaiveTime::MIN).and_utc();
-        let context = CommandContext::new(actor.clone()).at(occurred_at);
+        let correlation_id = Uuid::now_v7();
+        let mut context = CommandContext::new(actor.clone()).at(occurred_at);
+        context.correlation_id = Some(correlation_id);
         let mut report = ImportReport {
             report_date: Some(dashboard.report_date),
             rows: dashboard.rows.len(),
             missing_count: missing.len(),
-            missing: missing.into_iter().take(LISTED_ERRORS).collect(),
+            missing: missing.iter().take(LISTED_ERRORS).cloned().collect(),
             ..ImportReport::default()
         };
-
-        let correlation_id = Uuid::now_v7();
-        let mut new_rows: Vec<&DashboardRow> = Vec::new();
-        for chunk in dashboard.rows.chunks(ROWS_PER_TRANSACTION) {
-            let (written, last) = self.observe(chunk, &context, occurred_at, correlation_id).await?;
-            report.last_position = report.last_position.max(last);
-            new_rows.extend(chunk.iter().zip(written).filter(|(_, new)| *new).map(|(row, _)| row));
-        }
+        let ids: Vec<Uuid> = dashboard
+            .rows
+            .iter()
+            .map(|row| observation_id(row.observation.practice.ods_code.as_str(), row.observation.report_date))
+            .collect();
+        let recorded = self.recorded(&ids).await?;
+        // Only what this import newly observes can open or reopen a case.
+        let new_rows: Vec<&DashboardRow> = dashboard
+            .rows
+            .iter()
+            .zip(&ids)
+            .filter(|(_, id)| !recorded.contains(id))
+            .map(|(row, _)| row)
+            .collect();
         report.observed = new_rows.len();
+        let metadata = metadata(&context, occurred_at, correlation_id);
+        let mut appends = new_rows
+            .iter()
+            .map(|row| {
+                let observed = &row.observation;
+                let (event_type, data) = encode_event(&CaseEvent::SlotsObserved(observed.clone()));
+                let id = observation_id(observed.practice.ods_code.as_str(), observed.report_date);
+                let event = NewEvent::new(id, event_type, &data, metadata.clone())
+                    .map_err(|e| StoreError::Malformed(e.to_string()))?;
+                Ok(StreamAppend {
+                    stream: practice_stream(&observed.practice.ods_code),
+                    expected: ExpectedRevision::Any,
+                    events: vec![event],
+                })
+            })
+            .collect::<Result<Vec<_>, CommandError>>()?;
 
-        // Only what this import newly observed can open or reopen a case: a re-import is a no-op.
         let non_compliant: Vec<&DashboardRow> = new_rows.into_iter().filter(|r| !r.observation.compliant()).collect();
         let codes: Vec<String> = non_compliant
             .iter()
@@ -117,29 +156,26 @@ impl Commands {
         let mut conn = self.store.pool().acquire().await?;
         let latest = latest_cases(&mut conn, &codes).await?;
         drop(conn);
+        let mut prepared = Vec::new();
         for row in non_compliant {
             let observed = &row.observation;
             let ods_code = observed.practice.ods_code.as_str();
-            let key = format!("dashboard:{ods_code}:{}", dashboard.report_date);
-            let mut context = context.clone().with_command_id(key);
-            context.correlation_id = Some(correlation_id);
-            match latest
+            let context = context
+                .clone()
+                .with_command_id(format!("dashboard:{ods_code}:{}", dashboard.report_date));
+            let (case_id, loaded, action) = match latest
                 .iter()
                 .find(|c| c.ods_code == ods_code)
                 .map(|c| (c.case_id, c.state))
             {
-                Some((_, RegisteredState::Open)) => {}
+                Some((_, RegisteredState::Open)) => continue,
                 Some((case_id, RegisteredState::Compliant)) => {
-                    // An extract older than the compliance says nothing new about the practice.
                     let loaded = crate::history::load(&self.store, case_id, true).await?;
-                    let case = &loaded.case;
-                    if case
-                        .compliant_at
-                        .is_some_and(|compliant_at| compliant_at >= occurred_at)
-                    {
+                    // An extract older than the compliance says nothing new about the practice.
+                    if loaded.case.compliant_at.is_some_and(|at| at >= occurred_at) {
                         continue;
                     }
-                    let (cause, reason) = regression(case, observed);
+                    let (cause, reason) = regression(&loaded.case, observed);
                     let reason = FreeText::parse(&reason).map_err(|e| CaseError::InvalidValue {
                         field: "reason",
                         source: e,
@@ -150,19 +186,8 @@ impl Commands {
                         cause,
                         list_size: Some(observed.list_size),
                     };
-                    match self.execute(case_id, &context, action, now).await {
-                        Ok(outcome) if !outcome.duplicate => {
-                            report.last_position = report.last_position.max(outcome.position);
-                            report.reopened += 1;
-                        }
-                        Ok(_) => {}
-                        // Reopened or superseded meanwhile by someone else: the practice is looked after.
-                        Err(
-                            CommandError::Rejected(CaseError::InvalidTransition { .. })
-                            | CommandError::NotLatestCase { .. },
-                        ) => {}
-                        Err(e) => return Err(e),
-                    }
+                    report.reopened += 1;
+                    (case_id, loaded, action)
                 }
                 None | Some((_, RegisteredState::Closed)) => {
                     let action = Action::FlagPractice {
@@ -176,17 +201,23 @@ impl Commands {
                         },
                         reason: None,
                     };
-                    match self.flag_practice(&context, action, now).await {
-                        Ok(outcome) if !outcome.duplicate => {
-                            report.last_position = report.last_position.max(outcome.position);
-                            report.flagged += 1;
-                        }
-                        Ok(_) | Err(CommandError::PracticeHasOpenCase { .. }) => {}
-                        Err(e) => return Err(e),
-                    }
+                    report.flagged += 1;
+                    (Uuid::now_v7(), crate::Loaded::default(), action)
                 }
-            }
+            };
+            let command = Command {
+                actor: context.actor.clone(),
+                occurred_at,
+                action,
+            };
+            let events = decide(&loaded.case, &command, now)?;
+            prepared.push(
+                self.prepare(case_id, &loaded, &context, &events, occurred_at, correlation_id)
+                    .await?,
+            );
         }
+        appends.extend(prepared.iter().map(|p| p.append.clone()));
+        report.last_position = self.write_together(&appends, &prepared).await?;
         tracing::info!(
             rows = report.rows,
             observed = report.observed,
@@ -195,6 +226,35 @@ impl Commands {
             "imported"
         );
         Ok(report)
+    }
+
+    /// Which of `ids` are events recorded already.
+    pub(crate) async fn recorded(&self, ids: &[Uuid]) -> Result<std::collections::HashSet<Uuid>, CommandError> {
+        let mut recorded = std::collections::HashSet::new();
+        for chunk in ids.chunks(ROWS_PER_READ) {
+            recorded.extend(self.store.find_events(chunk).await?.into_iter().map(|e| e.event_id));
+        }
+        Ok(recorded)
+    }
+
+    /// Appends `appends` and writes what each of `prepared` brings besides, in one transaction:
+    /// every stream's lock first, so the whole lands or none of it does. The last position.
+    pub(crate) async fn write_together(
+        &self,
+        appends: &[StreamAppend],
+        prepared: &[crate::handler::Prepared],
+    ) -> Result<Option<Position>, CommandError> {
+        if appends.is_empty() {
+            return Ok(None);
+        }
+        let mut tx = self.store.pool().begin().await?;
+        let results = append_batch(&mut tx, appends).await.map_err(too_many_locks)?;
+        for command in prepared {
+            command.written(&mut tx).await?;
+        }
+        tx.commit().await?;
+        self.store.wake_subscribers();
+        Ok(results.iter().flat_map(|r| r.positions.last().copied()).max())
     }
 
     /// The rows whose practice already has an observation for the report date with other figures:
@@ -222,34 +282,6 @@ impl Commands {
             },
         )
         .await
-    }
-
-    /// Appends the rows' observations in one transaction: for each row whether it was new, and
-    /// the last position written.
-    async fn observe(
-        &self,
-        rows: &[DashboardRow],
-        context: &CommandContext,
-        occurred_at: DateTime<Utc>,
-        correlation_id: Uuid,
-    ) -> Result<(Vec<bool>, Option<Position>), CommandError> {
-        let metadata = metadata(context, occurred_at, correlation_id);
-        let appends = rows
-            .iter()
-            .map(|row| {
-                let observed = &row.observation;
-                let (event_type, data) = encode_event(&CaseEvent::SlotsObserved(observed.clone()));
-                let id = observation_id(observed.practice.ods_code.as_str(), observed.report_date);
-                let event = NewEvent::new(id, event_type, &data, metadata.clone())
-                    .map_err(|e| StoreError::Malformed(e.to_string()))?;
-                Ok(StreamAppend {
-                    stream: practice_stream(&observed.practice.ods_code),
-                    expected: ExpectedRevision::Any,
-                    events: vec![event],
-                })
-            })
-            .collect::<Result<Vec<_>, CommandError>>()?;
-        append_each(&self.store, &appends).await
     }
 }
 
@@ -291,6 +323,45 @@ fn regression(case: &Case, now: &SlotsObserved) -> (ReopenCause, String) {
     }
 }
 
+/// A report that refuses the file: its first errors, and how many.
+fn refused(mut errors: Vec<ImportError>, report_date: Option<NaiveDate>, rows: usize) -> ImportReport {
+    let error_count = errors.len();
+    errors.truncate(LISTED_ERRORS);
+    ImportReport {
+        report_date,
+        rows,
+        errors,
+        error_count,
+        ..ImportReport::default()
+    }
+}
+
+/// Parses `csv` on the blocking pool, so a large file does not hold up the workers that answer
+/// queries.
+pub(crate) async fn parse_off_the_workers<T: Send + 'static>(
+    csv: &str,
+    parse: impl FnOnce(&str) -> T + Send + 'static,
+) -> Result<T, CommandError> {
+    let csv = csv.to_string();
+    tokio::task::spawn_blocking(move || parse(&csv))
+        .await
+        .map_err(|e| CommandError::Store(StoreError::Malformed(format!("parsing the file: {e}"))))
+}
+
+/// An import too large for the database's lock table says so, and what to change.
+pub(crate) fn too_many_locks(error: StoreError) -> CommandError {
+    match &error {
+        StoreError::Database(sqlx::Error::Database(db)) if db.code().as_deref() == Some("53200") => {
+            CommandError::Store(StoreError::Malformed(
+                "the database ran out of lock slots for an import this large: raise PostgreSQL's \
+                 max_locks_per_transaction (CaseLedger's own clusters use 512), or import a smaller file"
+                    .into(),
+            ))
+        }
+        _ => CommandError::Store(error),
+    }
+}
+
 /// Appends each of `appends` in one transaction: for each whether it was new (not a repeat of
 /// events appended before), and the last position written.
 pub(crate) async fn append_each(
@@ -314,7 +385,7 @@ pub(crate) async fn recorded_differently<R>(
     differs: impl Fn(&R, &CaseEvent) -> Option<ImportError>,
 ) -> Result<Vec<ImportError>, CommandError> {
     let mut changed = Vec::new();
-    for chunk in rows.chunks(ROWS_PER_TRANSACTION) {
+    for chunk in rows.chunks(ROWS_PER_READ) {
         let ids: Vec<Uuid> = chunk.iter().map(&id_of).collect();
         for event in store.find_events(&ids).await? {
             let Some(row) = ids.iter().position(|id| *id == event.event_id).map(|i| &chunk[i]) else {

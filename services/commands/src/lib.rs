@@ -11,6 +11,7 @@ mod practices;
 mod registry;
 mod replay;
 mod reports;
+pub mod throttle;
 
 use caseledger_eventstore::EventStore;
 
@@ -28,11 +29,53 @@ pub use reports::{ReportOutcome, Reported, report_scope};
 #[derive(Debug, Clone)]
 pub struct Commands {
     store: EventStore,
+    imports: ImportPolicy,
+}
+
+/// What an import accepts: the earliest day its rows may be dated, and how many rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImportPolicy {
+    /// `CASELEDGER_IMPORT_EARLIEST_DATE`.
+    pub earliest: chrono::NaiveDate,
+    /// Practices in a dashboard or a register (`CASELEDGER_IMPORT_MAX_PRACTICES`).
+    pub max_practices: usize,
+    /// Rows in the DHU's extract (a row a practice a day).
+    pub max_dhu_rows: usize,
+}
+
+impl Default for ImportPolicy {
+    fn default() -> Self {
+        Self {
+            earliest: caseledger_cases::extract::EARLIEST_DAY,
+            max_practices: caseledger_cases::extract::MAX_PRACTICE_ROWS,
+            max_dhu_rows: 100_000,
+        }
+    }
+}
+
+impl ImportPolicy {
+    /// The bounds of an import of up to `max_rows` rows made on `today`.
+    pub fn bounds(&self, today: chrono::NaiveDate, max_rows: usize) -> caseledger_cases::extract::Bounds {
+        caseledger_cases::extract::Bounds {
+            earliest: self.earliest,
+            latest: today,
+            max_rows,
+        }
+    }
 }
 
 impl Commands {
     pub fn new(store: EventStore) -> Self {
-        Self { store }
+        Self {
+            store,
+            imports: ImportPolicy::default(),
+        }
+    }
+
+    /// With this deployment's import bounds.
+    pub fn with_import_policy(mut self, imports: ImportPolicy) -> Self {
+        self.imports = imports;
+        self
     }
 
     pub fn store(&self) -> &EventStore {

@@ -24,9 +24,6 @@ use crate::history::metadata;
 use crate::import::{LISTED_ERRORS, append_each, recorded_differently};
 use crate::{CommandContext, CommandError, Commands};
 
-/// Register entries per transaction.
-const ENTRIES_PER_TRANSACTION: usize = 500;
-
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RegisterReport {
     pub rows: usize,
@@ -138,7 +135,9 @@ impl Commands {
         now: DateTime<Utc>,
     ) -> Result<RegisterReport, CommandError> {
         allowed(actor, "RegisterPractice")?;
-        let rows = match parse_register(csv) {
+        let max_rows = self.imports.max_practices;
+        let parsed = crate::import::parse_off_the_workers(csv, move |csv| parse_register(csv, max_rows)).await?;
+        let rows = match parsed {
             Ok(rows) => rows,
             Err(errors) => {
                 let (errors, error_count) = listed(errors);
@@ -195,9 +194,8 @@ impl Commands {
         };
         let context = CommandContext::new(actor.clone()).at(now);
         let correlation_id = Uuid::now_v7();
-        for chunk in rows.chunks(ENTRIES_PER_TRANSACTION) {
-            self.register(chunk, &context, now, correlation_id, &mut report).await?;
-        }
+        // The whole register in one transaction: all of it, or nothing.
+        self.register(&rows, &context, now, correlation_id, &mut report).await?;
         tracing::info!(
             rows = report.rows,
             registered = report.registered,
@@ -207,7 +205,7 @@ impl Commands {
         Ok(report)
     }
 
-    /// One transaction of the register: the events of the entries that are new or changed, and
+    /// The register in one transaction: the events of the entries that are new or changed, and
     /// the register's rows, together. Register imports take turns (a transaction lock), so two
     /// at once cannot both register a practice.
     async fn register(
@@ -255,7 +253,9 @@ impl Commands {
         if appends.is_empty() {
             return Ok(());
         }
-        let results = append_batch(&mut tx, &appends).await?;
+        let results = append_batch(&mut tx, &appends)
+            .await
+            .map_err(crate::import::too_many_locks)?;
         let entries = serde_json::to_value(&written).map_err(|e| StoreError::Malformed(e.to_string()))?;
         sqlx::query!(
             r#"insert into practice_register (ods_code, pcn_code, place, entry)
@@ -351,7 +351,9 @@ impl Commands {
                 ..DhuExtractReport::default()
             }
         };
-        let rows = match parse_dhu_extract(csv, now.date_naive()) {
+        let bounds = self.imports.bounds(now.date_naive(), self.imports.max_dhu_rows);
+        let parsed = crate::import::parse_off_the_workers(csv, move |csv| parse_dhu_extract(csv, &bounds)).await?;
+        let rows = match parsed {
             Ok(rows) => rows,
             Err(errors) => return Ok(refused(errors, 0)),
         };
@@ -402,15 +404,20 @@ impl Commands {
             rows: rows.len(),
             ..DhuExtractReport::default()
         };
-        for chunk in rows.chunks(ENTRIES_PER_TRANSACTION) {
-            let appends = chunk
-                .iter()
-                .map(|row| dhu_append(row, &context, correlation_id))
-                .collect::<Result<Vec<_>, _>>()?;
-            let (written, last) = append_each(&self.store, &appends).await?;
-            report.observed += written.iter().filter(|new| **new).count();
-            report.last_position = report.last_position.max(last);
-        }
+        // Every new row in one transaction: all of it, or nothing.
+        let ids: Vec<Uuid> = rows
+            .iter()
+            .map(|row| dhu_observation_id(row.observation.ods_code.as_str(), row.observation.date))
+            .collect();
+        let recorded = self.recorded(&ids).await?;
+        let appends = rows
+            .iter()
+            .zip(&ids)
+            .filter(|(_, id)| !recorded.contains(id))
+            .map(|(row, _)| dhu_append(row, &context, correlation_id))
+            .collect::<Result<Vec<_>, _>>()?;
+        report.observed = appends.len();
+        report.last_position = self.write_together(&appends, &[]).await?;
         Ok(report)
     }
 }

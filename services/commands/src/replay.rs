@@ -350,6 +350,7 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
         }
         CaseEvent::DhuReportFiled(_)
         | CaseEvent::DhuReportTriaged(_)
+        | CaseEvent::DhuReportPersonalDataErased(_)
         | CaseEvent::PracticeRegistered(_)
         | CaseEvent::PracticeDetailsChanged(_)
         | CaseEvent::DhuSlotsObserved(_)

@@ -8,7 +8,7 @@ use caseledger_cases::practice::{SlotsObserved, practice_stream};
 use caseledger_cases::reports::{PracticeReports, ReportAction, ReportCommand, decide_report, evolve_reports};
 use caseledger_cases::values::{FreeText, OdsCode};
 use caseledger_cases::{Action, CaseError, CaseEvent};
-use caseledger_eventstore::{ExpectedRevision, NewEvent, StoreError};
+use caseledger_eventstore::{ExpectedRevision, NewEvent, StoreError, Vault, append_with};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -182,6 +182,21 @@ impl Commands {
         }
     }
 
+    /// The ICB (or an admin) erases report `report_id`'s personal data (the DHU's detail, the
+    /// ICB's reason for dismissing it): its data key destroyed and `DhuReportPersonalDataErased`
+    /// recorded, together. A no-op (`duplicate`) when there is nothing left to erase.
+    pub async fn erase_report_personal_data(
+        &self,
+        context: &CommandContext,
+        ods_code: &OdsCode,
+        report_id: Uuid,
+        reason: FreeText,
+        now: DateTime<Utc>,
+    ) -> Result<ReportOutcome, CommandError> {
+        let action = ReportAction::ErasePersonalData { report_id, reason };
+        self.report_command(context, ods_code, action, now).await
+    }
+
     /// Decides `action` on the practice's reports and appends its event with `Exact`.
     async fn report_command(
         &self,
@@ -190,9 +205,8 @@ impl Commands {
         action: ReportAction,
         now: DateTime<Utc>,
     ) -> Result<ReportOutcome, CommandError> {
-        let report_id = match &action {
-            ReportAction::File { report_id, .. } | ReportAction::Triage { report_id, .. } => *report_id,
-        };
+        let report_id = action.report_id();
+        let erasing = matches!(action, ReportAction::ErasePersonalData { .. });
         let occurred_at = context.occurred_at.unwrap_or(now);
         let command = ReportCommand {
             actor: context.actor.clone(),
@@ -242,8 +256,26 @@ impl Commands {
                 .reports
                 .revision()
                 .map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
-            match self.store.append(&stream, expected, &new_events).await {
+            let mut tx = self.store.pool().begin().await?;
+            match append_with(&mut tx, &stream, expected, &new_events).await {
                 Ok(result) => {
+                    if erasing && !result.duplicate {
+                        // The key and the record of its destruction go together, or neither. Erased
+                        // before, and nothing personal written since: nothing to record.
+                        let destroyed = Vault::shred(&mut tx, &report_scope(report_id)).await?;
+                        let erased_before = state.reports.report(report_id).is_some_and(|r| r.erased_at.is_some());
+                        if destroyed == 0 && erased_before {
+                            tx.rollback().await?;
+                            return Ok(ReportOutcome {
+                                ods_code: ods_code.clone(),
+                                report_id,
+                                duplicate: true,
+                                position: None,
+                            });
+                        }
+                    }
+                    tx.commit().await?;
+                    self.store.wake_subscribers();
                     return Ok(ReportOutcome {
                         ods_code: ods_code.clone(),
                         report_id,

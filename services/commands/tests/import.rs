@@ -1,5 +1,6 @@
 //! Dashboard imports: rejected whole with every error, observations idempotent, new cases for
-//! non-compliant practices, reopening on regression, and a national-sized file in few transactions.
+//! non-compliant practices, reopening on regression, and a national-sized file in one transaction:
+//! all of an import or none of it, whatever stops it.
 
 #![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
 
@@ -209,7 +210,7 @@ async fn only_the_icb_and_admins_may_import() {
 }
 
 #[tokio::test]
-async fn a_national_file_of_seven_thousand_practices_is_imported_in_few_transactions() {
+async fn a_national_file_of_seven_thousand_practices_is_imported_in_one_transaction_with_its_cases() {
     let (commands, db) = commands().await;
     let rows: Vec<(String, u32, u32)> = (0..7_000u32)
         .map(|i| {
@@ -224,13 +225,85 @@ async fn a_national_file_of_seven_thousand_practices_is_imported_in_few_transact
     let csv = extract("2026-01-05", &borrowed);
     let report = commands.import_dashboard(&icb().actor, &csv, now()).await.unwrap();
     assert_eq!((report.rows, report.observed, report.flagged), (7_000, 7_000, 140));
-    let transactions = count(
-        &db,
-        "select count(distinct tx_id::text) from events where stream_id like 'practice-%'",
-    )
-    .await;
-    assert_eq!(transactions, 14, "500 observations a transaction, not one per row");
+    let transactions = count(&db, "select count(distinct tx_id::text) from events").await;
+    assert_eq!(
+        transactions, 1,
+        "the observations and the cases they open, all of it or nothing"
+    );
+    assert_eq!(count(&db, "select count(*) from practice_cases").await, 140);
 
     let again = commands.import_dashboard(&icb().actor, &csv, now()).await.unwrap();
     assert_eq!((again.observed, again.flagged), (0, 0));
+}
+
+/// However early an import is cut off (the request timing out, the client going away), it has
+/// written all of its events or none: never the first part.
+#[tokio::test]
+async fn an_import_cut_off_at_any_moment_leaves_all_of_it_or_nothing() {
+    let (commands, db) = commands().await;
+    let rows: Vec<(String, u32, u32)> = (0..1_500u32)
+        .map(|i| (format!("Z{:05}", 20_000 + i), 6_000, if i % 10 == 0 { 0 } else { 2 }))
+        .collect();
+    let borrowed: Vec<(&str, u32, u32)> = rows.iter().map(|(o, l, v)| (o.as_str(), *l, *v)).collect();
+    let csv = extract("2026-01-05", &borrowed);
+    // 1,500 observations and 150 cases.
+    let whole = 1_650;
+    let mut cut_off = 0;
+    for millis in (0..).map(|step| 1u64 << step).take_while(|millis| *millis < 60_000) {
+        let attempt = tokio::time::timeout(
+            std::time::Duration::from_millis(millis),
+            commands.import_dashboard(&icb().actor, &csv, now()),
+        )
+        .await;
+        let events = count(&db, "select count(*) from events").await;
+        assert!(
+            events == 0 || events == whole,
+            "cut off after {millis} ms: {events} of {whole} events written"
+        );
+        if events == whole {
+            assert!(attempt.is_ok() || cut_off > 0, "done");
+            break;
+        }
+        cut_off += 1;
+    }
+    assert!(cut_off > 0, "the import was cut off at least once before it finished");
+    assert_eq!(count(&db, "select count(*) from events").await, whole);
+}
+
+#[tokio::test]
+async fn rows_dated_before_2000_refuse_the_file_and_write_nothing() {
+    let (commands, db) = commands().await;
+    for date in ["1999-12-31", "1901-01-01", "1900-01-01", "0001-01-01"] {
+        let csv = extract(date, &[("Z00011", 14_646, 6), ("Z00012", 5_121, 0)]);
+        let report = commands.import_dashboard(&icb().actor, &csv, now()).await.unwrap();
+        assert_eq!(report.error_count, 2, "{date}: {:?}", report.errors);
+        assert!(
+            report.errors[0].message.contains("check the year"),
+            "{:?}",
+            report.errors
+        );
+    }
+    assert_eq!(count(&db, "select count(*) from events").await, 0, "nothing applied");
+}
+
+#[tokio::test]
+async fn a_file_past_the_row_limit_is_refused_whole_with_a_clear_error() {
+    let (commands, db) = commands().await;
+    let commands = commands.with_import_policy(caseledger_commands::ImportPolicy {
+        max_practices: 50,
+        ..Default::default()
+    });
+    let rows: Vec<(String, u32, u32)> = (0..51u32).map(|i| (format!("Z{:05}", 30_000 + i), 6_000, 0)).collect();
+    let borrowed: Vec<(&str, u32, u32)> = rows.iter().map(|(o, l, v)| (o.as_str(), *l, *v)).collect();
+    let report = commands
+        .import_dashboard(&icb().actor, &extract("2026-01-05", &borrowed), now())
+        .await
+        .unwrap();
+    assert_eq!(report.error_count, 1);
+    assert!(
+        report.errors[0].message.contains("more than 50 rows"),
+        "{:?}",
+        report.errors
+    );
+    assert_eq!(count(&db, "select count(*) from events").await, 0, "nothing applied");
 }

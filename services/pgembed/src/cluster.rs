@@ -112,7 +112,20 @@ impl Cluster {
             return Ok(());
         }
         let (data, log) = (self.data_dir(), self.log_file());
-        let args = ["start", "-w", "-t", "120", "-D", path_str(&data), "-l", path_str(&log)];
+        // An import locks each practice's stream in one transaction (all of it or nothing): room
+        // for a national file's 20,000 practices and their new cases, twice over.
+        let args = [
+            "start",
+            "-w",
+            "-t",
+            "120",
+            "-D",
+            path_str(&data),
+            "-l",
+            path_str(&log),
+            "-o",
+            "-c max_locks_per_transaction=512",
+        ];
         tracing::info!(dir = %self.base_dir.display(), "starting PostgreSQL");
         check(self.server_command("pg_ctl", &args).output(), "pg_ctl start").map(drop)
     }

@@ -21,7 +21,7 @@ impl EventHandler for DhuReportViewProjection {
         for event in events {
             if !matches!(
                 event.event_type.as_str(),
-                "DhuReportFiled" | "DhuReportTriaged" | "PracticeFlagged"
+                "DhuReportFiled" | "DhuReportTriaged" | "DhuReportPersonalDataErased" | "PracticeFlagged"
             ) {
                 continue;
             }
@@ -64,6 +64,15 @@ impl EventHandler for DhuReportViewProjection {
                         event.event_id,
                         at,
                         by,
+                    )
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                (CaseEvent::DhuReportPersonalDataErased(erased), _) => {
+                    sqlx::query!(
+                        "update dhu_report_view set personal_data_erased_at = $2 where report_id = $1",
+                        erased.report_id,
+                        at,
                     )
                     .execute(&mut *tx)
                     .await?;
@@ -136,6 +145,9 @@ pub struct ReportRow {
     pub dismissed_reason: Option<serde_json::Value>,
     pub triaged_event: Option<uuid::Uuid>,
     pub triaged_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// When its personal data was erased on its own (not with a case).
+    #[serde(default)]
+    pub personal_data_erased_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 fn decode(rows: Vec<serde_json::Value>) -> Result<Vec<ReportRow>, sqlx::Error> {
@@ -190,4 +202,23 @@ pub async fn for_practice(pool: &sqlx::PgPool, ods_code: &str, limit: i64) -> Re
     .fetch_all(pool)
     .await?;
     decode(rows)
+}
+
+/// Reports dismissed before `cutoff` whose personal data is still there, oldest first, at most
+/// `limit`: (report id, practice), for the retention period.
+pub async fn dismissed_with_personal_data(
+    pool: &sqlx::PgPool,
+    cutoff: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<Vec<(uuid::Uuid, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "select report_id, ods_code from dhu_report_view
+          where status = 'dismissed' and personal_data_erased_at is null and triaged_at < $1
+          order by triaged_at limit $2",
+        cutoff,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.report_id, row.ods_code)).collect())
 }

@@ -208,12 +208,11 @@ pub const RULES: &[EventRule] = &[
         personal: &["reason"],
     },
     EventRule {
+        // The LMC sees that a review happened and when it ended (DESIGN: whether any contract
+        // action happened, and when), never what it decided: the outcome is the review's content.
         event_type: "ContractReviewConcluded",
         seen_by: Parties::ICB.and(Parties::LMC),
-        fields: &[
-            field("outcome", Parties::ICB.and(Parties::LMC)),
-            field("note", Parties::ICB),
-        ],
+        fields: &[field("outcome", Parties::ICB), field("note", Parties::ICB)],
         personal: &["note"],
     },
     // DHU reports on a practice, in `practice-<ODS>`: the category for all, the DHU's detail for
@@ -227,6 +226,14 @@ pub const RULES: &[EventRule] = &[
             field("detail", WORK.and(Parties::DHU)),
         ],
         personal: &["detail"],
+    },
+    // Which report's personal data was erased, when and by whom stays on the record for all who
+    // see reports; why, for the ICB.
+    EventRule {
+        event_type: "DhuReportPersonalDataErased",
+        seen_by: ALL,
+        fields: &[field("report_id", ALL), field("reason", Parties::ICB)],
+        personal: &[],
     },
     EventRule {
         event_type: "DhuReportTriaged",
@@ -344,6 +351,69 @@ pub fn allowed_fields(viewer: Role, event_type: &str, data: Map<String, Value>) 
                 .any(|field| field.field == name && field.seen_by.include(viewer))
         })
         .collect()
+}
+
+/// The role whose lens `actor` reads a case held by `holder` through: their own, except that a
+/// champion reads a case another champion holds as the LMC does (DESIGN: other champions' cases
+/// only as the LMC sees them, never their contact names and notes). An unassigned case is any
+/// champion's to take, and read.
+pub fn reading_as(actor: &caseledger_cases::Actor, holder: Option<&str>) -> Role {
+    if actor.role == Role::Champion
+        && holder.is_some()
+        && !caseledger_cases::case::catalogue::holds(actor.id.as_str(), holder)
+    {
+        Role::Lmc
+    } else {
+        actor.role
+    }
+}
+
+/// A person's lens over the live feed. For a champion it knows which cases they may read as a
+/// champion: those they held when the feed began, then as the assignments that come by say, and
+/// those flagged since (unassigned, anyone's to take); every other case reads as the LMC reads it.
+#[derive(Debug, Clone)]
+pub struct LiveReader {
+    actor: caseledger_cases::Actor,
+    readable: std::collections::HashSet<uuid::Uuid>,
+}
+
+impl LiveReader {
+    /// `held`: the cases `actor` held when the feed began (for a champion; unused otherwise).
+    pub fn new(actor: caseledger_cases::Actor, held: impl IntoIterator<Item = uuid::Uuid>) -> Self {
+        Self {
+            actor,
+            readable: held.into_iter().collect(),
+        }
+    }
+
+    /// `event` as the person may read it, now.
+    pub fn lens(&mut self, event: &RecordedEvent) -> Option<LensedEvent> {
+        if self.actor.role != Role::Champion {
+            return lens(self.actor.role, event);
+        }
+        let case_id = StreamName::parse(&event.stream_id)?.case_id()?;
+        match event.event_type.as_str() {
+            "PracticeFlagged" => {
+                self.readable.insert(case_id);
+            }
+            "CaseAssigned" => {
+                let data: Value = serde_json::from_str(event.data.get()).unwrap_or_default();
+                let holder = data["champion_id"].as_str();
+                if reading_as(&self.actor, holder) == Role::Champion {
+                    self.readable.insert(case_id);
+                } else {
+                    self.readable.remove(&case_id);
+                }
+            }
+            _ => {}
+        }
+        let role = if self.readable.contains(&case_id) {
+            Role::Champion
+        } else {
+            Role::Lmc
+        };
+        lens(role, event)
+    }
 }
 
 /// One event of a case's history as a role sees it.

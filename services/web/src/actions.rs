@@ -4,8 +4,7 @@
 //! may narrow that (the champion's "assign to me" beside the ICB's "assign to a champion") and say
 //! when it is worth offering, never widen it.
 
-use caseledger_cases::case::command_rule;
-use caseledger_cases::{CaseStatus, Role};
+use caseledger_cases::Role;
 use maud::{Markup, html};
 use serde_json::{Map, Value, json};
 
@@ -63,9 +62,13 @@ pub struct Action {
 }
 
 impl Action {
-    /// Whether `role` may use this form on a case in `status`, by the command's rule.
-    pub fn allowed(&self, role: Role, status: Option<CaseStatus>) -> bool {
-        command_rule(self.command).is_some_and(|rule| rule.permits(role) && rule.allowed.admits(status))
+    /// Whether `role` may use this form on `case`: the API says which commands the command
+    /// catalogue lets this person issue on it now (`availableCommands`: role, status, and whether
+    /// a champion holds it); a form may narrow that, never widen it.
+    pub fn allowed(&self, role: Role, case: &Value) -> bool {
+        case["availableCommands"]
+            .as_array()
+            .is_some_and(|commands| commands.iter().any(|c| c.as_str() == Some(self.command)))
             && self.only.is_none_or(|only| only.contains(&role))
     }
 }
@@ -432,10 +435,9 @@ pub fn find(slug: &str) -> Option<&'static Action> {
 
 /// The forms `role` is offered on `case` (its GraphQL fields, `status` among them).
 pub fn offered(role: Role, case: &Value) -> impl Iterator<Item = &'static Action> + '_ {
-    let status = case["status"].as_str().and_then(CaseStatus::parse);
     ACTIONS
         .iter()
-        .filter(move |action| action.allowed(role, status) && (action.useful)(case))
+        .filter(move |action| action.allowed(role, case) && (action.useful)(case))
 }
 
 /// What was typed into a form and what was wrong with it, to show it again.
@@ -490,7 +492,7 @@ pub fn input_id(action: &Action, field: &str) -> String {
 /// The form that moves `case` on for `role`, when one does: what the page leads with.
 pub fn next_for(role: Role, case: &Value, mine: bool) -> Option<&'static str> {
     let status = case["status"].as_str().unwrap_or("");
-    let unassigned = case["assignedTo"].is_null();
+    let unassigned = case["holder"] == "NOBODY";
     let no_causes = case["rootCauses"].as_array().is_none_or(Vec::is_empty);
     let dhu_problem = case["dhuShortfall"].is_object() || case["openDhuIssue"] == true;
     match (role, status) {
@@ -725,6 +727,8 @@ pub fn input(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use caseledger_cases::CaseStatus;
+    use caseledger_cases::case::command_rule;
 
     #[test]
     fn every_form_issues_a_command_of_the_catalogue_and_narrows_never_widens() {
@@ -749,17 +753,32 @@ mod tests {
 
     #[test]
     fn the_forms_offered_follow_the_rules_and_the_case() {
-        let case = |status: &str, review: bool| json!({ "status": status, "contractReviewOpen": review });
+        // What the API answers in `availableCommands`: the catalogue's commands for the role and
+        // status (the API adds whether a champion holds the case; tested there).
+        let commands = |role: Role, status: &str| -> Vec<&str> {
+            let status = CaseStatus::parse(status);
+            caseledger_cases::case::COMMANDS
+                .iter()
+                .filter(|rule| rule.permits(role) && rule.allowed.admits(status))
+                .map(|rule| rule.command)
+                .collect()
+        };
         let slugs = |role, case: &Value| offered(role, case).map(|a| a.slug).collect::<Vec<_>>();
+        let case = |role, status: &str, review: bool| json!({ "status": status, "contractReviewOpen": review, "availableCommands": commands(role, status) });
         assert!(
-            slugs(Role::Admin, &case("CLOSED", false)).contains(&"reopen"),
+            slugs(Role::Admin, &case(Role::Admin, "CLOSED", false)).contains(&"reopen"),
             "admins reopen"
         );
-        assert!(!slugs(Role::Admin, &case("FLAGGED", false)).contains(&"note"));
-        let icb_in_review = slugs(Role::Icb, &case("FLAGGED", true));
+        assert!(!slugs(Role::Admin, &case(Role::Admin, "FLAGGED", false)).contains(&"note"));
+        let icb_in_review = slugs(Role::Icb, &case(Role::Icb, "FLAGGED", true));
         assert!(icb_in_review.contains(&"conclude-review") && !icb_in_review.contains(&"escalate"));
-        assert!(!slugs(Role::Dhu, &case("FLAGGED", false)).contains(&"dhu-issue"));
-        assert!(slugs(Role::Dhu, &case("REMAPPED", false)).contains(&"dhu-issue"));
-        assert!(slugs(Role::Lmc, &case("FLAGGED", false)).is_empty());
+        assert!(!slugs(Role::Dhu, &case(Role::Dhu, "FLAGGED", false)).contains(&"dhu-issue"));
+        assert!(slugs(Role::Dhu, &case(Role::Dhu, "REMAPPED", false)).contains(&"dhu-issue"));
+        assert!(slugs(Role::Lmc, &case(Role::Lmc, "FLAGGED", false)).is_empty());
+        let held_elsewhere = json!({ "status": "CONTACTED", "availableCommands": [] });
+        assert!(
+            slugs(Role::Champion, &held_elsewhere).is_empty(),
+            "nothing the API does not allow"
+        );
     }
 }

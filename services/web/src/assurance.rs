@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::layout::status_label;
 use super::session::Session;
-use super::{Ids, WebState, gql_problem, ids, internal, query, signed_in};
+use super::{Ids, WebState, gql_problem, ids, internal, person, query, signed_in, throttled};
 use crate::icb::{CaseFilter, all_cases};
 use crate::lists::CASE_FIELDS;
 use crate::model::CaseRow;
@@ -137,17 +137,29 @@ fn file_name(extension: &str) -> String {
     )
 }
 
-async fn cases_of(state: &WebState, headers: &HeaderMap, ids_: Ids) -> Result<(Session, Vec<Value>), Response> {
+/// The signed-in person, every case of the report, and the export's place in the throttle (hold
+/// it until the file is written).
+async fn cases_of(
+    state: &WebState,
+    headers: &HeaderMap,
+    ids_: Ids,
+) -> Result<(Session, Vec<Value>, caseledger_commands::throttle::Permit), Response> {
     let session = signed_in(state, headers).await?;
+    let permit = throttled(
+        state,
+        &session,
+        &person(&session),
+        caseledger_commands::throttle::Work::Export,
+    )?;
     let cases = all_cases(state, &session, ids(ids_), CASE_FIELDS, &CaseFilter::default())
         .await
         .map_err(|errors| gql_problem(&session, &errors))?;
-    Ok((session, cases))
+    Ok((session, cases, permit))
 }
 
 /// `/icb/report.csv`.
 pub async fn csv(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
-    let (session, cases) = match cases_of(&state, &headers, ids_).await {
+    let (session, cases, _exporting) = match cases_of(&state, &headers, ids_).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -179,7 +191,7 @@ pub async fn csv(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -
 
 /// `/icb/report.xlsx`.
 pub async fn xlsx(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
-    let (session, cases) = match cases_of(&state, &headers, ids_).await {
+    let (session, cases, _exporting) = match cases_of(&state, &headers, ids_).await {
         Ok(found) => found,
         Err(response) => return response,
     };

@@ -16,7 +16,7 @@ use super::{Ids, WebState, gql_problem, ids, problem, query, redirect, signed_in
 use caseledger_commands::RequestIds;
 
 const CASE_QUERY: &str = "query($id: ID!) { case(id: $id) { id status revision openedAt compliantAt closedAt \
-    requiredSlots visibleSlots observedCompliant assignedTo rootCauses openDhuIssue reopenReason source \
+    requiredSlots visibleSlots observedCompliant assignedTo holder availableCommands rootCauses openDhuIssue reopenReason source \
     dhuShortfall { visibleSlots requiredSlots reportedAt } contractReviewOpen \
     contractReviews { escalatedAt escalatedBy reason concludedAt outcome note } \
     dhuReport { category detail reportedAt } \
@@ -210,18 +210,16 @@ async fn render(
             }
             div class="nhsuk-grid-column-one-half" id="actions" {
                 @let role = session.actor.role;
-                @let mine = case["assignedTo"].as_str() == Some(session.actor.id.as_str());
+                @let mine = case["holder"] == "YOU";
                 @let offered: Vec<&Action> = actions::offered(role, case)
                     .filter(|action| !(mine && action.slug == "assign"))
                     .collect();
                 @let next = actions::next_for(role, case, mine)
                     .and_then(|slug| offered.iter().copied().find(|action| action.slug == slug));
-                @if role == caseledger_cases::Role::Champion && !mine {
-                    @if let Some(holder) = case["assignedTo"].as_str() {
-                        div class="nhsuk-warning-callout" id="not-yours" {
-                            h2 class="nhsuk-warning-callout__label" { span role="text" { span class="nhsuk-u-visually-hidden" { "Important: " } "Not your case" } }
-                            p { "This case is assigned to " strong { (holder) } ", not you. Ask the ICB if it should be yours." }
-                        }
+                @if role == caseledger_cases::Role::Champion && case["holder"] == "SOMEONE_ELSE" {
+                    div class="nhsuk-warning-callout" id="not-yours" {
+                        h2 class="nhsuk-warning-callout__label" { span role="text" { span class="nhsuk-u-visually-hidden" { "Important: " } "Not your case" } }
+                        p { "Another champion holds this case, so you see it as the LMC does. Ask the ICB if it should be yours." }
                     }
                 }
                 @if offered.iter().any(|action| action.slug == "assign-champion") {
@@ -277,13 +275,15 @@ fn review_line(review: &Value) -> String {
     if let Some(reason) = review["reason"].as_str() {
         line.push_str(&format!(" ({reason})"));
     }
-    match review["outcome"].as_str() {
-        Some(outcome) => line.push_str(&format!(
+    // Concluded or not is in every lens that shows the review; the outcome only in the ICB's.
+    match (review["concludedAt"].is_string(), review["outcome"].as_str()) {
+        (true, Some(outcome)) => line.push_str(&format!(
             ", concluded {}: {}",
             date(&review["concludedAt"]),
             words(outcome)
         )),
-        None => line.push_str(", open"),
+        (true, None) => line.push_str(&format!(", concluded {}", date(&review["concludedAt"]))),
+        (false, _) => line.push_str(", open"),
     }
     line
 }

@@ -57,6 +57,8 @@ struct Inner {
     live: LiveFeed,
     /// GP Connect verification is configured: the case page offers it.
     gp_connect: bool,
+    /// How much expensive work (exports, live streams) one person may start; the API's too.
+    throttle: caseledger_commands::throttle::Throttle,
 }
 
 impl std::fmt::Debug for WebState {
@@ -91,7 +93,16 @@ impl WebState {
             oidc,
             live,
             gp_connect: false,
+            throttle: caseledger_commands::throttle::Throttle::default(),
         }))
+    }
+
+    /// Sharing the service's throttle (the API's), so one person's work is counted once.
+    pub fn with_throttle(mut self, throttle: caseledger_commands::throttle::Throttle) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.throttle = throttle;
+        }
+        self
     }
 
     /// With GP Connect verification offered on the case pages (when the service has it).
@@ -306,6 +317,40 @@ fn internal(session: Option<&Session>, error: impl std::fmt::Display) -> Respons
         "Sorry, there is a problem with the service",
         "Try again later.",
     )
+}
+
+/// Starts expensive `work` for the signed-in person (by `key`: the person, or the session), or
+/// answers 429 with when to try again.
+// The refusal is the page itself, as every handler here answers one (`signed_in` too).
+#[allow(clippy::result_large_err)]
+fn throttled(
+    state: &WebState,
+    session: &Session,
+    key: &str,
+    work: caseledger_commands::throttle::Work,
+) -> Result<caseledger_commands::throttle::Permit, Response> {
+    state.0.throttle.start(key, work).map_err(|limited| {
+        let mut response = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(session),
+            "Too many at once",
+            &format!(
+                "You have asked for too many {}s at once or in a short time. Try again in {} seconds.",
+                limited.kind,
+                limited.retry_after.as_secs().max(1)
+            ),
+        );
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(limited.retry_after.as_secs().max(1)),
+        );
+        response
+    })
+}
+
+/// The signed-in person as a throttle knows them.
+fn person(session: &Session) -> String {
+    format!("{}:{}", session.actor.role, session.actor.id)
 }
 
 /// The signed-in person, or a redirect to the sign-in page.

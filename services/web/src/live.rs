@@ -21,7 +21,15 @@ pub async fn events(State(state): State<WebState>, headers: HeaderMap) -> Respon
         Ok(session) => session,
         Err(response) => return response,
     };
-    let changes = state.0.live.changes_for(session.actor.role).map(|change| {
+    // Streams by session (a person's tabs), not by person: a person signed in twice has two.
+    let key = format!("session:{}", session.csrf);
+    let permit = match super::throttled(&state, &session, &key, caseledger_commands::throttle::Work::LiveStream) {
+        Ok(permit) => permit,
+        Err(response) => return response,
+    };
+    let changes = state.0.live.changes_for(session.actor.role).map(move |change| {
+        // Held by the stream: the count goes down when the page closes it.
+        let _streaming = &permit;
         // A page that fell behind only needs to know that something changed; it reloads, and
         // opens a new stream.
         let id = match change {

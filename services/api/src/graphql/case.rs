@@ -25,11 +25,20 @@ pub async fn case_by_practice(pool: &PgPool, ods_code: &str) -> Result<Option<Ca
     Ok(caseledger_projections::case_view::by_practice(pool, ods_code).await?)
 }
 
-/// A case seen by a role.
+/// A case seen by a person, through the lens their relation to it allows.
 #[derive(Debug, Clone)]
 pub struct CaseNode {
     pub data: CaseData,
+    /// Whose lens: the person's role, or the LMC's for a champion reading a colleague's case.
     pub viewer: DomainRole,
+}
+
+impl CaseNode {
+    /// `data` as `actor` may read it.
+    pub fn seen_by(data: CaseData, actor: &caseledger_cases::Actor) -> Self {
+        let viewer = caseledger_projections::lens::reading_as(actor, data.assigned_to.as_deref());
+        Self { data, viewer }
+    }
 }
 
 #[derive(SimpleObject, Debug, Clone)]
@@ -78,6 +87,17 @@ impl Practice {
     }
 }
 
+/// Who holds a case, as its reader may know it.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseHolder {
+    /// Nobody has taken it yet.
+    Nobody,
+    /// The reader holds it.
+    You,
+    /// Someone else holds it.
+    SomeoneElse,
+}
+
 /// The DHU's latest look since the last remap, below the requirement: "DHU sees 1 of 2 required".
 #[derive(SimpleObject, Debug, Clone)]
 pub struct DhuShortfall {
@@ -88,7 +108,7 @@ pub struct DhuShortfall {
 }
 
 /// One contract review of a case, as the caller may see it: the ICB reads it whole; the LMC
-/// that it happened, when, and its outcome.
+/// that it happened and when (opened, concluded), never its reason, outcome or note.
 #[derive(SimpleObject, Debug, Clone, Default)]
 pub struct ContractReview {
     pub escalated_at: Option<DateTime<Utc>>,
@@ -99,6 +119,7 @@ pub struct ContractReview {
     pub concluded_at: Option<DateTime<Utc>>,
     /// For the ICB only.
     pub concluded_by: Option<String>,
+    /// For the ICB only.
     pub outcome: Option<ContractReviewOutcome>,
     /// For the ICB only.
     pub note: Option<String>,
@@ -255,6 +276,38 @@ impl CaseNode {
             DomainRole::Dhu | DomainRole::Lmc => None,
             _ => self.data.assigned_to.clone(),
         }
+    }
+
+    /// Who holds the case, as the caller may know it: nobody, you, or someone else (never who, to
+    /// those whose lens hides the champion); null for the DHU.
+    async fn holder(&self, ctx: &Context<'_>) -> ApiResult<Option<CaseHolder>> {
+        let actor = super::caller(ctx)?;
+        if self.viewer == DomainRole::Dhu {
+            return Ok(None);
+        }
+        Ok(Some(match self.data.assigned_to.as_deref() {
+            None => CaseHolder::Nobody,
+            Some(holder) if holder == actor.id.as_str() => CaseHolder::You,
+            Some(_) => CaseHolder::SomeoneElse,
+        }))
+    }
+
+    /// The commands the caller may issue on this case now, by the command catalogue: their role,
+    /// the case's status and, for a champion, whether they hold it (or may take it).
+    async fn available_commands(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        let actor = super::caller(ctx)?;
+        let holder = self.data.assigned_to.as_deref();
+        Ok(caseledger_cases::case::COMMANDS
+            .iter()
+            .filter(|rule| {
+                !matches!(
+                    rule.allowed,
+                    caseledger_cases::case::Allowed::NewCase | caseledger_cases::case::Allowed::Practice
+                )
+            })
+            .filter(|rule| rule.permits_on(actor, holder) && rule.allowed.admits(Some(self.data.status)))
+            .map(|rule| rule.command.to_string())
+            .collect())
     }
 
     async fn root_causes(&self) -> Vec<RootCause> {

@@ -1,12 +1,14 @@
 //! What one GraphQL operation may cost, on every transport (HTTP and WebSocket alike): the query's
-//! size, how many selections it makes once its fragments are expanded, how many fragment spreads
-//! and aliases it holds, all checked on the parsed document before validation or execution; and
-//! how long it may run.
+//! size and how deeply its brackets nest (read off the text), how many selections it makes once
+//! its fragments are expanded, how many fragment spreads and aliases it holds (read off the parsed
+//! document); and how long it may run.
 //!
-//! The expanded size matters because a named fragment is expanded at each use: 26 fragments that
-//! each spread the next twice make 2^25 selections from 1 KB of text, and `__typename` costs
-//! nothing to the depth and complexity rules, so only counting them (each fragment's size worked
-//! out once and remembered) refuses such a query in microseconds.
+//! All of it is checked when the request is prepared, before async-graphql's own checks run: its
+//! recursion-depth check walks every fragment spread again, so 28 fragments that each spread the
+//! next twice (1 KB) cost it 2^28 steps, seconds of a worker's time before any limit of ours could
+//! answer. Here each check is linear in the text: nesting is counted on the characters, and each
+//! fragment's expanded size is worked out once and remembered, so such a query is refused in
+//! microseconds and what reaches async-graphql is small once expanded.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,10 +16,10 @@ use std::time::Duration;
 
 use async_graphql::ValidationResult;
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest, NextValidation,
 };
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Response, ServerError, ServerResult, Variables};
+use async_graphql::{Request, Response, ServerError, ServerResult};
 
 /// The bounds of one operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,8 @@ pub struct Limits {
     pub max_fragment_spreads: u64,
     /// Aliased fields, with every fragment expanded where used.
     pub max_aliases: u64,
+    /// How deeply `{`, `[` and `(` may nest in the query's text (selections, lists, objects).
+    pub max_nesting: usize,
     /// How long a query or mutation may run once it is valid.
     pub timeout: Duration,
 }
@@ -41,6 +45,7 @@ impl Default for Limits {
             max_selections: 2_000,
             max_fragment_spreads: 100,
             max_aliases: 32,
+            max_nesting: 32,
             timeout: Duration::from_secs(30),
         }
     }
@@ -69,24 +74,40 @@ fn with_code(mut error: ServerError, code: &str) -> ServerError {
 
 #[async_trait::async_trait]
 impl Extension for LimitsExtension {
+    /// Every bound on the document, before async-graphql parses or checks it: the text's size and
+    /// nesting, then the parsed document's expanded size. The document parsed here is the one
+    /// the schema uses.
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let limits = self.0;
+        check_text(&request.query, &limits).map_err(refused)?;
+        let document = request
+            .parsed_query()
+            .map_err(|error| with_code(error, "GRAPHQL_PARSE_FAILED"))?;
+        check(document, &limits).map_err(refused)?;
+        next.run(ctx, request).await
+    }
+
+    /// async-graphql's own checks of the parsed document (directives per field, recursion) run
+    /// here, on what the pre-pass let through; a refusal says so with a code.
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
         query: &str,
-        variables: &Variables,
+        variables: &async_graphql::Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let limits = self.0;
-        if query.len() > limits.max_query_bytes {
-            return Err(refused(format!(
-                "the query is {} bytes long; at most {} are accepted",
-                query.len(),
-                limits.max_query_bytes
-            )));
-        }
-        let document = next.run(ctx, query, variables).await?;
-        check(&document, &limits).map_err(refused)?;
-        Ok(document)
+        next.run(ctx, query, variables).await.map_err(|error| {
+            if error.extensions.as_ref().is_some_and(|e| e.get("code").is_some()) {
+                error
+            } else {
+                with_code(error, "QUERY_TOO_COMPLEX")
+            }
+        })
     }
 
     /// A query the schema refuses (an unknown field, a value of the wrong type, too deep or too
@@ -111,13 +132,80 @@ impl Extension for LimitsExtension {
         next: NextExecute<'_>,
     ) -> Response {
         match tokio::time::timeout(self.0.timeout, next.run(ctx, operation_name)).await {
-            Ok(response) => response,
+            // async-graphql's own refusals of the request's shape (no operation of that name,
+            // several and none named) carry no code: BAD_REQUEST, as the HTTP layer says it.
+            Ok(mut response) => {
+                for error in &mut response.errors {
+                    if error.extensions.as_ref().is_none_or(|e| e.get("code").is_none()) {
+                        *error = with_code(error.clone(), "BAD_REQUEST");
+                    }
+                }
+                response
+            }
             Err(_) => Response::from_errors(vec![with_code(
                 ServerError::new("the request took too long", None),
                 "TIMEOUT",
             )]),
         }
     }
+}
+
+/// Checks the query's text: its length, and how deeply its brackets nest (outside strings and
+/// comments). One pass over the characters, whatever they hold.
+pub fn check_text(query: &str, limits: &Limits) -> Result<(), String> {
+    if query.len() > limits.max_query_bytes {
+        return Err(format!(
+            "the query is {} bytes long; at most {} are accepted",
+            query.len(),
+            limits.max_query_bytes
+        ));
+    }
+    let deepest = nesting(query);
+    if deepest > limits.max_nesting {
+        return Err(format!(
+            "the query nests {deepest} levels deep; at most {} are accepted",
+            limits.max_nesting
+        ));
+    }
+    Ok(())
+}
+
+/// The deepest nesting of `{`, `[` and `(` in GraphQL text, skipping strings, block strings and
+/// comments (whose brackets are not syntax). Unbalanced text is the parser's to refuse.
+fn nesting(query: &str) -> usize {
+    let bytes = query.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    // An escaped triple quote inside a block string.
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
 }
 
 /// What a selection set costs once expanded.
@@ -258,8 +346,30 @@ mod tests {
     use super::*;
 
     fn checked(query: &str) -> Result<(), String> {
+        check_text(query, &Limits::default())?;
         let document = async_graphql::parser::parse_query(query).map_err(|e| e.to_string())?;
         check(&document, &Limits::default())
+    }
+
+    #[test]
+    fn brackets_nested_past_the_limit_are_refused_before_parsing_but_not_in_strings_or_comments() {
+        let deep = format!("query {{ me(x: {}1{}) {{ id }} }}", "[".repeat(40), "]".repeat(40));
+        assert!(checked(&deep).unwrap_err().contains("nests 42 levels"));
+        // 64 KB of nothing but opening brackets: refused on the text, never handed to the parser.
+        let wall = "{".repeat(64 * 1024 - 1);
+        assert!(checked(&wall).unwrap_err().contains("levels deep"));
+        let quoted = format!(
+            "query {{ me {{ id }} }} # {}\nquery Q($a: String = \"{}\") {{ me {{ id }} }}",
+            "{".repeat(100),
+            "[".repeat(100)
+        );
+        assert_eq!(nesting(&quoted), 2, "brackets in comments and strings are not syntax");
+        let block = format!(
+            "query {{ me {{ id }} }} \"\"\" {} \\\"\"\" {} \"\"\"",
+            "(".repeat(50),
+            "{".repeat(50)
+        );
+        assert_eq!(nesting(&block), 2, "nor in block strings, escaped quotes and all");
     }
 
     /// `depth` fragments, each spreading the next twice, the last selecting `__typename`.

@@ -74,6 +74,8 @@ pub struct AppState {
     pub deadlines: deadline::Deadlines,
     /// The mail domains notifications may go to (`CASELEDGER_MAIL_DOMAINS`).
     pub mail_domains: Vec<String>,
+    /// How much expensive work (searches, imports) one person may start; shared with the pages.
+    pub throttle: caseledger_commands::throttle::Throttle,
 }
 
 impl AppState {
@@ -99,6 +101,7 @@ impl AppState {
                 .iter()
                 .map(|d| d.to_string())
                 .collect(),
+            throttle: caseledger_commands::throttle::Throttle::default(),
         }
     }
 
@@ -117,23 +120,32 @@ impl AppState {
 
 /// How deep a query may nest.
 pub const MAX_DEPTH: usize = 12;
+/// Directives on one field, fragment or operation.
+pub const MAX_DIRECTIVES: usize = 8;
 /// What one operation may cost: each field 1 unless it says otherwise; a page of cases costs its
 /// selection times `first`, an unpaged list 100 times, a history 20.
 pub const MAX_COMPLEXITY: usize = 20_000;
 
-/// The schema with the default limits.
+/// The schema with the default limits, answering introspection.
 pub fn build_schema(state: AppState) -> AppSchema {
-    build_schema_with(state, Limits::default())
+    build_schema_with(state, Limits::default(), true)
 }
 
-pub fn build_schema_with(state: AppState, limits: Limits) -> AppSchema {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+/// The schema with `limits`; `introspection` off, it answers no `__schema` or `__type` (the SDL
+/// is published in the repository; `CASELEDGER_GRAPHQL_INTROSPECTION`).
+pub fn build_schema_with(state: AppState, limits: Limits, introspection: bool) -> AppSchema {
+    let builder = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .data(state)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .limit_directives(MAX_DIRECTIVES)
         .extension(QueryLimits(limits))
-        .extension(crate::monitoring::GraphqlMetrics)
-        .finish()
+        .extension(crate::monitoring::GraphqlMetrics);
+    if introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 /// The SDL of the schema, as `schema/caseledger.graphql` holds it, with the contract's notes on
@@ -186,6 +198,19 @@ fn words(name: &str) -> String {
         words.extend(c.to_lowercase());
     }
     words
+}
+
+/// Starts expensive `work` for `actor`, or RATE_LIMITED with when to try again: hold the permit
+/// until the work is done.
+pub(crate) fn throttle(
+    ctx: &Context<'_>,
+    actor: &Actor,
+    work: caseledger_commands::throttle::Work,
+) -> ApiResult<caseledger_commands::throttle::Permit> {
+    state(ctx)
+        .throttle
+        .start(&format!("{}:{}", actor.role, actor.id), work)
+        .map_err(|limited| ApiError::RateLimited(limited).extend())
 }
 
 /// The caller, if their role is one of `roles`; FORBIDDEN otherwise.

@@ -7,6 +7,7 @@ use caseledger_cases::case::{FlagSource, FlagSourceKind};
 use caseledger_cases::practice::PracticeDetails;
 use caseledger_cases::values::{FreeText, ListSize, OdsCode, PcnCode, ShortText, SlotCount, ValueError};
 use caseledger_cases::{Action, Actor, Role as DomainRole};
+use caseledger_commands::throttle::Work;
 use caseledger_commands::{CommandContext, Outcome, Reported};
 use caseledger_eventstore::Position;
 use caseledger_projections::{wait_for_position, wait_for_projections};
@@ -190,10 +191,7 @@ async fn answer(ctx: &Context<'_>, actor: &Actor, outcome: Outcome) -> ApiResult
     };
     let revision = i32::try_from(outcome.revision).unwrap_or(i32::MAX);
     Ok(CasePayload {
-        case: CaseNode {
-            data,
-            viewer: actor.role,
-        },
+        case: CaseNode::seen_by(data, actor),
         revision,
     })
 }
@@ -411,6 +409,7 @@ impl MutationRoot {
     /// Imports a dashboard extract (CSV). A file with any bad row is rejected whole.
     async fn import_dashboard(&self, ctx: &Context<'_>, csv: String) -> ApiResult<ImportReport> {
         let actor = require(ctx, &[Icb, Admin], "import a dashboard")?;
+        let _working = super::throttle(ctx, actor, Work::Import)?;
         let app = state(ctx);
         let report = app
             .commands
@@ -438,6 +437,7 @@ impl MutationRoot {
     /// checked against it. ICB and admins.
     async fn import_practice_register(&self, ctx: &Context<'_>, csv: String) -> ApiResult<RegisterImportReport> {
         let actor = require_command(ctx, "RegisterPractice")?;
+        let _working = super::throttle(ctx, actor, Work::Import)?;
         let report = state(ctx)
             .commands
             .import_register(actor, &csv, caseledger_clock::now())
@@ -460,6 +460,7 @@ impl MutationRoot {
     /// The DHU and admins.
     async fn import_dhu_extract(&self, ctx: &Context<'_>, csv: String) -> ApiResult<DhuExtractReport> {
         let actor = require_command(ctx, "ImportDhuExtract")?;
+        let _working = super::throttle(ctx, actor, Work::Import)?;
         let report = state(ctx)
             .commands
             .import_dhu_extract(actor, &csv, caseledger_clock::now())
@@ -484,6 +485,7 @@ impl MutationRoot {
     async fn verify_slot_visibility(&self, ctx: &Context<'_>, case_id: ID) -> ApiResult<SlotVerification> {
         let actor = require_command(ctx, "VerifySlotVisibility")?;
         let case_id = self::case_id(&case_id)?;
+        let _working = super::throttle(ctx, actor, Work::Verification)?;
         let (found, position) = crate::verify::verify_case(state(ctx), actor, case_id).await.gql()?;
         wait(ctx, position, false).await?;
         Ok(SlotVerification::of_recorded(
@@ -800,6 +802,42 @@ impl MutationRoot {
             .map_err(ApiError::from)
             .gql()?;
         wait(ctx, dismissed.position, dismissed.duplicate).await?;
+        dhu_report(ctx, report_id, actor.role)
+            .await?
+            .ok_or_else(|| ApiError::NotFound("no such report".into()))
+            .gql()
+    }
+
+    /// Erases a DHU report's personal data (UK GDPR; ICB and admins): destroys the report's data
+    /// key, so the DHU's detail and any reason for dismissing it read "[erased]" on every surface
+    /// from now on, and records `DhuReportPersonalDataErased` (which, who, when, why). A report a
+    /// case was opened from is erased with the case (`erasePersonalData`). Erasing again changes
+    /// nothing.
+    async fn erase_report_personal_data(
+        &self,
+        ctx: &Context<'_>,
+        report_id: ID,
+        reason: String,
+    ) -> ApiResult<DhuReport> {
+        let actor = require_command(ctx, "EraseReportPersonalData")?;
+        let (report_id, ods_code) = report_practice(ctx, &report_id).await?;
+        let reason = field("reason", FreeText::parse(&reason))?;
+        let context = context(
+            ctx,
+            actor,
+            Common {
+                occurred_at: None,
+                expected_revision: None,
+                command_id: None,
+            },
+        )?;
+        let erased = state(ctx)
+            .commands
+            .erase_report_personal_data(&context, &ods_code, report_id, reason, caseledger_clock::now())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        wait(ctx, erased.position, erased.duplicate).await?;
         dhu_report(ctx, report_id, actor.role)
             .await?
             .ok_or_else(|| ApiError::NotFound("no such report".into()))

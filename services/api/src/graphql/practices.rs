@@ -195,10 +195,8 @@ impl MonitoredPractice {
             .await
             .map_err(ApiError::from)
             .gql()?;
-        Ok(data.map(|data| CaseNode {
-            data,
-            viewer: self.viewer,
-        }))
+        let actor = super::caller(ctx)?;
+        Ok(data.map(|data| CaseNode::seen_by(data, actor)))
     }
 
     /// Its weekly dashboard rows from `from` (all when left out), oldest first.
@@ -239,14 +237,12 @@ impl MonitoredPractice {
     /// Its cases, oldest first (at most 500), through the caller's lens.
     #[graphql(complexity = "20 + 10 * child_complexity")]
     async fn cases(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
+        let actor = super::caller(ctx)?;
         Ok(self
             .case_rows(ctx)
             .await?
             .into_iter()
-            .map(|data| CaseNode {
-                data,
-                viewer: self.viewer,
-            })
+            .map(|data| CaseNode::seen_by(data, actor))
             .collect())
     }
 

@@ -41,10 +41,7 @@ impl QueryRoot {
             return Ok(None);
         };
         let data = case_by_id(state(ctx).store.pool(), case_id).await.gql()?;
-        Ok(data.map(|data| CaseNode {
-            data,
-            viewer: actor.role,
-        }))
+        Ok(data.map(|data| CaseNode::seen_by(data, actor)))
     }
 
     /// The practice's open case, else its most recent.
@@ -56,10 +53,7 @@ impl QueryRoot {
         let data = case_by_practice(state(ctx).store.pool(), ods_code.as_str())
             .await
             .gql()?;
-        Ok(data.map(|data| CaseNode {
-            data,
-            viewer: actor.role,
-        }))
+        Ok(data.map(|data| CaseNode::seen_by(data, actor)))
     }
 
     async fn icb(&self, ctx: &Context<'_>) -> ApiResult<IcbView> {
@@ -68,8 +62,8 @@ impl QueryRoot {
     }
 
     async fn lmc(&self, ctx: &Context<'_>) -> ApiResult<LmcView> {
-        let actor = require(ctx, &[DomainRole::Lmc, DomainRole::Admin], "read the LMC view")?;
-        Ok(LmcView { viewer: actor.role })
+        require(ctx, &[DomainRole::Lmc, DomainRole::Admin], "read the LMC view")?;
+        Ok(LmcView)
     }
 
     async fn dhu(&self, ctx: &Context<'_>) -> ApiResult<DhuView> {
@@ -84,7 +78,6 @@ impl QueryRoot {
             "read the champion view",
         )?;
         Ok(ChampionView {
-            viewer: actor.role,
             champion_id: actor.id.to_string(),
         })
     }

@@ -36,6 +36,8 @@ pub struct DhuReport {
     /// Why the ICB dismissed it: for the ICB alone.
     pub dismissed_reason: Option<String>,
     pub triaged_at: Option<DateTime<Utc>>,
+    /// When its personal data (the DHU's detail, the ICB's reason) was erased on its own.
+    pub personal_data_erased_at: Option<DateTime<Utc>>,
 }
 
 /// Stored text as shown: text, or the placeholder of a sealed value left unopened.
@@ -61,6 +63,7 @@ fn report(row: ReportRow, viewer: DomainRole) -> DhuReport {
         case_id: row.case_id.map(|id| ID(id.to_string())),
         dismissed_reason: text(row.dismissed_reason).filter(|_| shows_field(viewer, "DhuReportTriaged", "reason")),
         triaged_at: row.triaged_at,
+        personal_data_erased_at: row.personal_data_erased_at,
     }
 }
 

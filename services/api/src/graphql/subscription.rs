@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use async_graphql::{Context, ErrorExtensions, ID, Subscription};
 use caseledger_cases::Role as DomainRole;
-use caseledger_projections::lens::lens;
+use caseledger_projections::lens::LiveReader;
 use caseledger_projections::live::LiveItem;
 use futures_util::{Stream, StreamExt};
 use uuid::Uuid;
@@ -107,7 +107,6 @@ impl SubscriptionRoot {
         case_id: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<CaseEvent>>> {
         let actor = caller(ctx)?;
-        let viewer: DomainRole = actor.role;
         let only = case_id
             .map(|id| Uuid::parse_str(&id).map(|id| format!("case-{id}")))
             .transpose()
@@ -119,6 +118,23 @@ impl SubscriptionRoot {
             .subscribers
             .take(person, ctx.data_opt::<ConnectionSubscriptions>())
             .gql()?;
+        // A champion reads as a champion only the cases they hold (looked up once, here).
+        let held = if actor.role == DomainRole::Champion {
+            let mine = caseledger_projections::case_view::CaseFilter {
+                assigned_to: Some(actor.id.to_string()),
+                ..Default::default()
+            };
+            caseledger_projections::case_view::list(app.store.pool(), &mine, 20_000)
+                .await
+                .map_err(ApiError::from)
+                .gql()?
+                .into_iter()
+                .map(|row| row.case_id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut reader = LiveReader::new(actor.clone(), held);
         let events = app.live.listen().flat_map(move |item| {
             // Held by the stream: the counts go down when the subscription ends.
             let _slot = &slot;
@@ -126,7 +142,7 @@ impl SubscriptionRoot {
                 LiveItem::Events(batch) => batch
                     .iter()
                     .filter(|e| only.as_ref().is_none_or(|stream| *stream == e.stream_id))
-                    .filter_map(|e| lens(viewer, e))
+                    .filter_map(|e| reader.lens(e))
                     .map(|e| Ok(CaseEvent::from(e)))
                     .collect(),
                 LiveItem::Lagged => vec![Err(ApiError::FellBehind.extend())],

@@ -60,7 +60,6 @@ async fn overdue(
     ctx: &Context<'_>,
     filter: CaseFilter,
     stages: Option<&[super::deadline::Stage]>,
-    viewer: DomainRole,
 ) -> ApiResult<Vec<CaseNode>> {
     const MAX_OPEN: i64 = 20_000;
     let filter = CaseFilter {
@@ -72,21 +71,22 @@ async fn overdue(
         .map_err(ApiError::from)
         .gql()?;
     let late = state(ctx).deadlines.overdue(rows, super::deadline::today(), stages);
-    Ok(nodes(
+    nodes(
+        ctx,
         late.into_iter()
             .take(usize::try_from(MAX_LIST).unwrap_or(500))
             .collect(),
-        viewer,
-    ))
+    )
 }
 
-fn nodes(rows: Vec<CaseData>, viewer: DomainRole) -> Vec<CaseNode> {
-    rows.into_iter().map(|data| CaseNode { data, viewer }).collect()
+/// `rows` as the caller may read each.
+fn nodes(ctx: &Context<'_>, rows: Vec<CaseData>) -> ApiResult<Vec<CaseNode>> {
+    let actor = super::caller(ctx)?;
+    Ok(rows.into_iter().map(|data| CaseNode::seen_by(data, actor)).collect())
 }
 
 async fn page(
     ctx: &Context<'_>,
-    viewer: DomainRole,
     filter: CaseFilter,
     first: Option<i32>,
     after: Option<String>,
@@ -100,6 +100,7 @@ async fn page(
         .map(|text| Cursor::parse(text).ok_or_else(|| ApiError::bad_input("after", "not a cursor from this list")))
         .transpose()
         .gql()?;
+    let actor = super::caller(ctx)?;
     let page = case_view::page(state(ctx).store.pool(), &filter, after, i64::from(first))
         .await
         .map_err(ApiError::from)
@@ -109,7 +110,7 @@ async fn page(
         .into_iter()
         .map(|data| CaseEdge {
             cursor: Cursor::of(&data).to_string(),
-            node: CaseNode { data, viewer },
+            node: CaseNode::seen_by(data, actor),
         })
         .collect();
     Ok(CaseConnection {
@@ -171,7 +172,7 @@ impl IcbView {
     /// in working days), longest overdue first, at most 500.
     #[graphql(complexity = "OVERDUE_COST + LIST_COST * child_complexity")]
     async fn overdue(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
-        overdue(ctx, CaseFilter::default(), None, self.viewer).await
+        overdue(ctx, CaseFilter::default(), None).await
     }
 
     /// asOf: business time (what was true then); knownAt: system time (what the system knew then).
@@ -202,7 +203,7 @@ impl IcbView {
             pcn_code: pcn,
             ..CaseFilter::default()
         };
-        page(ctx, self.viewer, filter, first, after).await
+        page(ctx, filter, first, after).await
     }
 
     /// DHU reports on practices that had no open case, for triage: in `status` (NEW by default),
@@ -254,16 +255,14 @@ impl IcbView {
 
 /// LMC oversight: support, not sanctions; contract review as a count only.
 #[derive(Debug)]
-pub struct LmcView {
-    pub viewer: DomainRole,
-}
+pub struct LmcView;
 
 #[Object]
 impl LmcView {
     /// Open cases whose stage is late, longest overdue first, at most 500: where support is slow.
     #[graphql(complexity = "OVERDUE_COST + LIST_COST * child_complexity")]
     async fn overdue(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
-        overdue(ctx, CaseFilter::default(), None, self.viewer).await
+        overdue(ctx, CaseFilter::default(), None).await
     }
 
     async fn summary(&self, ctx: &Context<'_>, as_of: Option<DateTime<Utc>>) -> ApiResult<ComplianceSummary> {
@@ -281,7 +280,6 @@ impl LmcView {
     ) -> ApiResult<CaseConnection> {
         page(
             ctx,
-            self.viewer,
             CaseFilter {
                 statuses: statuses(status),
                 place,
@@ -320,7 +318,7 @@ impl DhuView {
             ..CaseFilter::default()
         };
         // Only checks: a remapped case the DHU found short waits for the champion, not the DHU.
-        overdue(ctx, filter, Some(&[super::deadline::Stage::DhuCheck]), self.viewer).await
+        overdue(ctx, filter, Some(&[super::deadline::Stage::DhuCheck])).await
     }
 
     /// REMAPPED, with no open issue and no shortfall since the last remap (at most 500, oldest
@@ -331,7 +329,7 @@ impl DhuView {
             .await
             .map_err(ApiError::from)
             .gql()?;
-        Ok(nodes(rows, self.viewer))
+        nodes(ctx, rows)
     }
 
     /// Open cases where the DHU has reported an issue (at most 500, oldest first).
@@ -341,7 +339,7 @@ impl DhuView {
             .await
             .map_err(ApiError::from)
             .gql()?;
-        Ok(nodes(rows, self.viewer))
+        nodes(ctx, rows)
     }
 
     /// The cases the DHU confirmed at or above the requirement (and that confirmation stands):
@@ -355,7 +353,6 @@ impl DhuView {
     ) -> ApiResult<CaseConnection> {
         page(
             ctx,
-            self.viewer,
             CaseFilter {
                 dhu_confirmed: true,
                 ..CaseFilter::default()
@@ -377,7 +374,6 @@ impl DhuView {
 /// A Digital Champion's caseload.
 #[derive(Debug)]
 pub struct ChampionView {
-    pub viewer: DomainRole,
     pub champion_id: String,
 }
 
@@ -395,7 +391,7 @@ impl ChampionView {
             .await
             .map_err(ApiError::from)
             .gql()?;
-        Ok(nodes(rows, self.viewer))
+        nodes(ctx, rows)
     }
 
     /// The caller's open cases whose stage is late, longest overdue first.
@@ -405,7 +401,7 @@ impl ChampionView {
             assigned_to: Some(self.champion_id.clone()),
             ..CaseFilter::default()
         };
-        overdue(ctx, filter, None, self.viewer).await
+        overdue(ctx, filter, None).await
     }
 
     /// Open cases nobody has taken (at most 500, oldest first).
@@ -423,7 +419,7 @@ impl ChampionView {
         .await
         .map_err(ApiError::from)
         .gql()?;
-        Ok(nodes(rows, self.viewer))
+        nodes(ctx, rows)
     }
 }
 

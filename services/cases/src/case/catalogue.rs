@@ -36,6 +36,34 @@ impl Allowed {
     }
 }
 
+/// Which cases a champion may issue a command on. Champions work the cases they hold: a
+/// colleague's case is theirs to read only as the LMC reads it, never to act on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChampionScope {
+    /// Not about a case a champion works (a practice's stream, or not a champion's command).
+    AnyCase,
+    /// Only a case the champion holds.
+    Held,
+    /// A case the champion holds, or an unassigned one, which they take (`AssignCase`).
+    HeldOrUnassigned,
+}
+
+/// Whether `person` holds a case assigned to `holder`.
+pub fn holds(person: &str, holder: Option<&str>) -> bool {
+    holder == Some(person)
+}
+
+impl ChampionScope {
+    /// Whether a champion `person` may act on a case assigned to `holder` (`None`: unassigned).
+    pub fn admits(self, person: &str, holder: Option<&str>) -> bool {
+        match self {
+            ChampionScope::AnyCase => true,
+            ChampionScope::Held => holds(person, holder),
+            ChampionScope::HeldOrUnassigned => holder.is_none() || holds(person, holder),
+        }
+    }
+}
+
 /// One command's rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommandRule {
@@ -45,11 +73,27 @@ pub struct CommandRule {
     pub allowed: Allowed,
     /// The type of the event it produces.
     pub event: &'static str,
+    /// For a champion: which cases.
+    pub champion: ChampionScope,
 }
 
 impl CommandRule {
     pub fn permits(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// Whether `actor` may issue the command on a case held by `holder`: their role is one of
+    /// the command's, and a champion holds the case (or takes an unassigned one where allowed).
+    pub fn permits_on(&self, actor: &crate::role::Actor, holder: Option<&str>) -> bool {
+        self.permits(actor.role) && (actor.role != Role::Champion || self.champion.admits(actor.id.as_str(), holder))
+    }
+
+    /// Only on a case the champion holds.
+    const fn held(self) -> Self {
+        CommandRule {
+            champion: ChampionScope::Held,
+            ..self
+        }
     }
 }
 
@@ -61,24 +105,29 @@ const fn rule(command: &'static str, roles: &'static [Role], allowed: Allowed, e
         roles,
         allowed,
         event,
+        champion: ChampionScope::AnyCase,
     }
 }
 
 /// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
 /// both; and triage DHU reports, as the ICB does.
-pub const COMMANDS: [CommandRule; 22] = [
+pub const COMMANDS: [CommandRule; 23] = [
     rule("FlagPractice", &[Icb, Admin], Allowed::NewCase, "PracticeFlagged"),
-    rule("AssignCase", &[Champion, Icb], Allowed::Open, "CaseAssigned"),
-    rule("RecordContact", &[Champion], Allowed::Open, "PracticeContacted"),
-    rule("ShareGuidance", &[Champion], Allowed::Open, "GuidanceShared"),
-    rule("RecordRootCause", &[Champion], Allowed::Open, "RootCauseIdentified"),
-    rule("RecordRemap", &[Champion], Allowed::Open, "SlotsRemapped"),
+    CommandRule {
+        champion: ChampionScope::HeldOrUnassigned,
+        ..rule("AssignCase", &[Champion, Icb], Allowed::Open, "CaseAssigned")
+    },
+    rule("RecordContact", &[Champion], Allowed::Open, "PracticeContacted").held(),
+    rule("ShareGuidance", &[Champion], Allowed::Open, "GuidanceShared").held(),
+    rule("RecordRootCause", &[Champion], Allowed::Open, "RootCauseIdentified").held(),
+    rule("RecordRemap", &[Champion], Allowed::Open, "SlotsRemapped").held(),
     rule(
         "RecordGpConnectReEnabled",
         &[Champion],
         Allowed::Open,
         "GpConnectReEnabled",
-    ),
+    )
+    .held(),
     rule("ConfirmDhuVisibility", &[Dhu], Allowed::Open, "DhuVisibilityConfirmed"),
     rule(
         "ReportDhuVisibilityIssue",
@@ -89,7 +138,7 @@ pub const COMMANDS: [CommandRule; 22] = [
     rule("ConfirmCompliance", &[Icb], Allowed::Open, "ComplianceConfirmed"),
     rule("CloseCase", &[Icb], Allowed::NotClosed, "CaseClosed"),
     rule("ReopenCase", &[Icb, Admin], Allowed::Finished, "CaseReopened"),
-    rule("AddNote", &[Champion, Icb], Allowed::AnyCase, "NoteAdded"),
+    rule("AddNote", &[Champion, Icb], Allowed::AnyCase, "NoteAdded").held(),
     // UK GDPR erasure: on any case, open or closed; the facts stay, the personal data goes.
     rule(
         "ErasePersonalData",
@@ -111,6 +160,13 @@ pub const COMMANDS: [CommandRule; 22] = [
     ),
     rule("FileDhuReport", &[Dhu], Allowed::Practice, "DhuReportFiled"),
     rule("TriageDhuReport", &[Icb, Admin], Allowed::Practice, "DhuReportTriaged"),
+    // UK GDPR erasure of a report nobody opened a case from (one that did is erased with its case).
+    rule(
+        "EraseReportPersonalData",
+        &[Icb, Admin],
+        Allowed::Practice,
+        "DhuReportPersonalDataErased",
+    ),
     rule(
         "RegisterPractice",
         &[Icb, Admin],
@@ -170,5 +226,55 @@ mod tests {
         assert!(Allowed::NotClosed.admits(Some(Compliant)) && !Allowed::NotClosed.admits(Some(Closed)));
         assert!(Allowed::AnyCase.admits(Some(Closed)) && !Allowed::AnyCase.admits(None));
         assert!(Allowed::Practice.admits(None) && Allowed::Practice.admits(Some(Compliant)));
+    }
+
+    #[test]
+    fn a_champion_acts_on_the_cases_they_hold_and_takes_unassigned_ones() {
+        let amira = crate::role::Actor::new(
+            crate::values::ShortText::parse("dc-amira").unwrap_or_else(|_| unreachable!()),
+            Role::Champion,
+        );
+        let icb = crate::role::Actor::new(
+            crate::values::ShortText::parse("icb-1").unwrap_or_else(|_| unreachable!()),
+            Role::Icb,
+        );
+        let rule = |name: &str| command_rule(name).unwrap_or(&COMMANDS[0]);
+        for command in [
+            "RecordContact",
+            "ShareGuidance",
+            "RecordRootCause",
+            "RecordRemap",
+            "RecordGpConnectReEnabled",
+            "AddNote",
+        ] {
+            assert!(
+                rule(command).permits_on(&amira, Some("dc-amira")),
+                "{command} on her own case"
+            );
+            assert!(
+                !rule(command).permits_on(&amira, Some("dc-ben")),
+                "{command} on a colleague's"
+            );
+            assert!(
+                !rule(command).permits_on(&amira, None),
+                "{command} on a case nobody took"
+            );
+        }
+        assert!(
+            rule("AssignCase").permits_on(&amira, None),
+            "she takes an unassigned case"
+        );
+        assert!(
+            !rule("AssignCase").permits_on(&amira, Some("dc-ben")),
+            "not a colleague's"
+        );
+        assert!(
+            rule("AddNote").permits_on(&icb, Some("dc-ben")),
+            "the ICB is not a champion"
+        );
+        assert!(
+            rule("VerifySlotVisibility").permits_on(&amira, Some("dc-ben")),
+            "a practice's search"
+        );
     }
 }

@@ -12,8 +12,12 @@ pub enum CaseError {
     Forbidden { role: Role, action: &'static str },
     #[error("a champion may assign a case only to themselves, not to {champion_id}")]
     AssignOnlySelf { champion_id: String },
-    #[error("{champion_id} holds this case: only the ICB may reassign it")]
-    HeldByAnotherChampion { champion_id: String },
+    #[error("another champion holds this case: only the ICB may reassign it")]
+    HeldByAnotherChampion,
+    #[error(
+        "this case is not assigned to you: a champion works the cases they hold (take an unassigned one first; the ICB reassigns a held one)"
+    )]
+    NotYourCase,
     #[error("no such case")]
     CaseNotFound,
     #[error("this case already exists")]
@@ -48,6 +52,10 @@ pub enum CaseError {
     ReportNotFound(uuid::Uuid),
     #[error("this DHU report was already triaged")]
     ReportAlreadyTriaged,
+    #[error(
+        "a case was opened from DHU report {0}: its personal data is erased with the case's (erasePersonalData on the case)"
+    )]
+    ErasedWithItsCase(uuid::Uuid),
     #[error("{field}: {source}")]
     InvalidValue {
         field: &'static str,

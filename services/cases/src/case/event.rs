@@ -294,6 +294,15 @@ impl DhuReportTriaged {
     }
 }
 
+/// A DHU report's personal data was erased (UK GDPR), in `practice-<ODS>`: its data key
+/// destroyed, so the DHU's detail and the ICB's reason for dismissing it read as erased from now
+/// on. Which report, who, when and why stay on the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DhuReportPersonalDataErased {
+    pub report_id: uuid::Uuid,
+    pub reason: FreeText,
+}
+
 /// Every event of DESIGN.md's catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
@@ -317,6 +326,7 @@ pub enum CaseEvent {
     ContractReviewConcluded(ContractReviewConcluded),
     DhuReportFiled(DhuReportFiled),
     DhuReportTriaged(DhuReportTriaged),
+    DhuReportPersonalDataErased(DhuReportPersonalDataErased),
     /// The register's entry for a practice, the first time (in `practice-<ODS>`).
     PracticeRegistered(PracticeRegistration),
     /// A later register's entry for the practice, where it differs: the whole entry as it is now.
@@ -386,6 +396,7 @@ impl CaseEvent {
             CaseEvent::ContractReviewConcluded(_) => "ContractReviewConcluded",
             CaseEvent::DhuReportFiled(_) => "DhuReportFiled",
             CaseEvent::DhuReportTriaged(_) => "DhuReportTriaged",
+            CaseEvent::DhuReportPersonalDataErased(_) => "DhuReportPersonalDataErased",
             CaseEvent::PracticeRegistered(_) => PracticeRegistration::REGISTERED,
             CaseEvent::PracticeDetailsChanged(_) => PracticeRegistration::CHANGED,
             CaseEvent::DhuSlotsObserved(_) => DhuSlotsObserved::EVENT_TYPE,
@@ -407,6 +418,7 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
         "SlotsObserved"
         | "DhuReportFiled"
         | "DhuReportTriaged"
+        | "DhuReportPersonalDataErased"
         | "PracticeRegistered"
         | "PracticeDetailsChanged"
         | "DhuSlotsObserved"
@@ -417,7 +429,7 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
 }
 
 /// Every event type of the catalogue.
-pub const EVENT_TYPES: [&str; 24] = [
+pub const EVENT_TYPES: [&str; 25] = [
     "PracticeFlagged",
     "CaseAssigned",
     "PracticeContacted",
@@ -437,6 +449,7 @@ pub const EVENT_TYPES: [&str; 24] = [
     "ContractReviewConcluded",
     "DhuReportFiled",
     "DhuReportTriaged",
+    "DhuReportPersonalDataErased",
     "PracticeRegistered",
     "PracticeDetailsChanged",
     "DhuSlotsObserved",
@@ -467,6 +480,7 @@ pub fn schema_version(event_type: &str) -> Option<u32> {
         | "ContractReviewConcluded"
         | "DhuReportFiled"
         | "DhuReportTriaged"
+        | "DhuReportPersonalDataErased"
         | "PracticeRegistered"
         | "PracticeDetailsChanged"
         | "DhuSlotsObserved"

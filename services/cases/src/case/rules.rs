@@ -41,6 +41,14 @@ pub fn decide(case: &Case, command: &Command, now: DateTime<Utc>) -> Result<Vec<
         });
     }
 
+    // A champion works the cases they hold (taking one has its own refusals below).
+    if role == Role::Champion
+        && rule.champion == super::catalogue::ChampionScope::Held
+        && !rule.permits_on(&command.actor, case.assigned_to.as_ref().map(|c| c.as_str()))
+    {
+        return Err(CaseError::NotYourCase);
+    }
+
     let event = match action {
         Action::FlagPractice {
             practice,
@@ -64,10 +72,9 @@ pub fn decide(case: &Case, command: &Command, now: DateTime<Utc>) -> Result<Vec<
                     });
                 }
                 // A champion takes an unassigned case; only the ICB moves a case someone holds.
-                if let Some(holder) = case.assigned_to.as_ref().filter(|holder| *holder != champion_id) {
-                    return Err(CaseError::HeldByAnotherChampion {
-                        champion_id: holder.to_string(),
-                    });
+                // Who holds it is not the colleague's to know (they read the case as the LMC).
+                if case.assigned_to.as_ref().is_some_and(|holder| holder != champion_id) {
+                    return Err(CaseError::HeldByAnotherChampion);
                 }
             }
             CaseEvent::CaseAssigned(CaseAssigned {

@@ -290,6 +290,7 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
         | CaseEvent::NoteAdded(_)
         | CaseEvent::DhuReportFiled(_)
         | CaseEvent::DhuReportTriaged(_)
+        | CaseEvent::DhuReportPersonalDataErased(_)
         | CaseEvent::PracticeRegistered(_)
         | CaseEvent::PracticeDetailsChanged(_)
         | CaseEvent::DhuSlotsObserved(_) => {}
