@@ -294,7 +294,7 @@ fn one_person_is_rate_limited_with_a_retry_after_and_others_are_not() {
 }
 
 #[test]
-fn live_streams_are_capped_per_session() {
+fn live_streams_are_capped_per_person() {
     let service = Service::start();
     let mut web = Web::new(&service);
     web.sign_in("icb-assurance-1");
@@ -315,7 +315,12 @@ fn live_streams_are_capped_per_session() {
         streams.push(stream);
     }
     let (status, _) = open(&cookie);
-    assert_eq!(status, "HTTP/1.1 429", "a ninth stream of one session");
+    assert_eq!(status, "HTTP/1.1 429", "a ninth stream of one person");
+    // Signing in again is the same person.
+    let mut again = Web::new(&service);
+    again.sign_in("icb-assurance-1");
+    let (status, _) = open(&again.cookie_header());
+    assert_eq!(status, "HTTP/1.1 429", "another session of the same person");
     streams.pop();
     std::thread::sleep(Duration::from_millis(300));
     let (status, _) = open(&cookie);
@@ -354,4 +359,63 @@ fn introspection_is_off_outside_development_and_close_frames_fit_rfc_6455() {
     assert_eq!(closed["type"], "closed", "{closed}");
     let reason = closed["frame"].as_str().unwrap_or_default();
     assert!(reason.len() <= 123, "{} bytes: {reason}", reason.len());
+}
+
+#[test]
+fn websockets_hold_their_connections_place_and_their_operations_are_capped() {
+    let service = Service::start_with(
+        &[
+            ("CASELEDGER_MAX_CONNECTIONS", "3"),
+            ("CASELEDGER_MAX_SUBSCRIPTIONS_PER_CONNECTION", "100"),
+            ("CASELEDGER_MAX_SUBSCRIPTIONS_PER_PERSON", "100"),
+        ],
+        &[],
+    );
+    let icb = service.token("icb", "icb-assurance-1");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use futures_util::SinkExt;
+        // Three sockets, acknowledged: every place is taken, though hyper's own connections ended
+        // when they upgraded.
+        let mut sockets = Vec::new();
+        for _ in 0..3 {
+            let mut socket = connect_ws(&service.url, Some(icb.clone())).await;
+            assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+            sockets.push(socket);
+        }
+        let status = tokio::task::spawn_blocking({
+            let url = service.url.clone();
+            move || match ureq::get(&format!("{url}/livez")).call() {
+                Ok(response) => response.status(),
+                Err(ureq::Error::Status(status, _)) => status,
+                Err(error) => panic!("{error}"),
+            }
+        })
+        .await
+        .unwrap();
+        assert_eq!(status, 503, "every place taken by a socket");
+
+        // Seventeen operations under way on one socket: it is closed, saying why.
+        let socket = &mut sockets[0];
+        for id in 0..17 {
+            let subscribe = json!({ "id": id.to_string(), "type": "subscribe",
+                "payload": { "query": "subscription { caseEvents { type } }" } });
+            if socket
+                .send(tokio_tungstenite::tungstenite::Message::text(subscribe.to_string()))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        let closed = next_message(socket).await;
+        assert_eq!(closed["type"], "closed", "{closed}");
+        assert!(
+            closed["frame"].as_str().unwrap().contains("operations under way"),
+            "{closed}"
+        );
+    });
 }

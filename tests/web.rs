@@ -395,11 +395,12 @@ fn many_open_pages_share_one_live_feed_and_leave_the_database_pool_free() {
     let mut web = Web::new(&service);
     web.sign_in("dc-amira");
     // More open pages than the service has database connections (20): eight tabs (as many as a
-    // session may stream to) in each of four browsers.
-    let browsers: Vec<Web> = (0..4)
-        .map(|_| {
+    // person may stream to) for each of four people.
+    let browsers: Vec<Web> = ["dc-amira", "dc-ben", "dc-chloe", "icb-assurance-1"]
+        .into_iter()
+        .map(|person| {
             let mut browser = Web::new(&service);
-            browser.sign_in("dc-amira");
+            browser.sign_in(person);
             browser
         })
         .collect();

@@ -129,8 +129,8 @@ pub fn spawn_retention(
 }
 
 /// One round of the retention period, under its lease: erases the personal data of every case
-/// that closed more than `after` ago and still has some, and of every DHU report dismissed more
-/// than `after` ago. How many were erased.
+/// that closed more than `after` ago and still has some, and of every DHU report dismissed (or
+/// filed and never triaged) more than `after` ago. How many were erased.
 pub async fn erase_expired(commands: &Commands, after: Duration) -> Result<usize, caseledger_commands::CommandError> {
     let pool = commands.store().pool();
     let Some(lease) = SubscriberLease::try_acquire(pool, RETENTION_LEASE).await? else {
@@ -165,10 +165,10 @@ pub async fn erase_expired(commands: &Commands, after: Duration) -> Result<usize
             Err(error) => tracing::warn!(%error, %case_id, "retention: personal data not erased"),
         }
     }
-    // Dismissed reports (nobody opened a case from them) once their retention period has passed
-    // since the dismissal: the DHU's detail and the ICB's reason go.
-    let dismissed = caseledger_projections::dhu_report_view::dismissed_with_personal_data(pool, cutoff, 10_000).await?;
-    let reason = FreeText::parse(&format!("retention period ended: dismissed more than {days} days ago")).ok();
+    // Reports nobody opened a case from, once their retention period has passed since they were
+    // dismissed (or filed, if nobody triaged them): the DHU's detail and the ICB's reason go.
+    let dismissed = caseledger_projections::dhu_report_view::expired_with_personal_data(pool, cutoff, 10_000).await?;
+    let reason = FreeText::parse(&format!("retention period ended: more than {days} days ago")).ok();
     for (report_id, ods_code) in dismissed {
         let (Some(reason), Ok(ods)) = (reason.clone(), caseledger_cases::values::OdsCode::parse(&ods_code)) else {
             continue;

@@ -163,7 +163,12 @@ fn rate_limited(response: &async_graphql::Response) -> Option<u64> {
 /// Subscriptions (and queries and mutations) over graphql-transport-ws: messages at most the
 /// body limit, the token in `connection_init`'s payload (`{"Authorization": "Bearer …"}`), a
 /// connection without a valid one refused, and the connection closed when that token expires.
-async fn subscriptions(State(state): State<HttpState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+async fn subscriptions(
+    State(state): State<HttpState>,
+    slot: Option<Extension<crate::serve::ConnectionSlot>>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     let protocol = headers
         .get(SEC_WEBSOCKET_PROTOCOL)
         .and_then(|value| value.to_str().ok())
@@ -183,11 +188,34 @@ async fn subscriptions(State(state): State<HttpState>, headers: HeaderMap, upgra
         .max_message_size(BODY_LIMIT)
         .max_frame_size(BODY_LIMIT)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve_socket(state, protocol, socket))
+        .on_upgrade(move |socket| async move {
+            // The socket holds its connection's place among the service's connections until it closes.
+            let _slot = slot;
+            serve_socket(state, protocol, socket).await
+        })
+}
+
+/// Operations (queries, mutations, subscriptions) one WebSocket may have under way at once.
+const MAX_OPERATIONS_PER_SOCKET: usize = 16;
+
+/// The ids of a socket's operations under way, from its `subscribe` to a `complete` or `error`
+/// either way.
+type UnderWay = std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>;
+
+/// A graphql-transport-ws message's type and id, when it has them.
+fn kind_and_id(text: &[u8]) -> Option<(String, String)> {
+    let message: serde_json::Value = serde_json::from_slice(text).ok()?;
+    Some((
+        message["type"].as_str()?.to_string(),
+        message["id"].as_str()?.to_string(),
+    ))
 }
 
 async fn serve_socket(state: HttpState, protocol: WebSocketProtocols, socket: WebSocket) {
     let (mut sink, stream) = socket.split();
+    let under_way: UnderWay = UnderWay::default();
+    let (too_many, mut refused) = watch::channel(false);
+    let counting = under_way.clone();
     let input = stream
         .take_while(|message| futures_util::future::ready(message.is_ok()))
         .filter_map(|message| {
@@ -196,6 +224,29 @@ async fn serve_socket(state: HttpState, protocol: WebSocketProtocols, socket: We
                 Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
                 _ => None,
             })
+        })
+        .filter(move |text| {
+            let pass = match kind_and_id(text) {
+                Some((kind, id)) if kind == "subscribe" || kind == "start" => {
+                    let mut under_way = counting.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if under_way.len() >= MAX_OPERATIONS_PER_SOCKET {
+                        let _ = too_many.send(true);
+                        false
+                    } else {
+                        under_way.insert(id);
+                        true
+                    }
+                }
+                Some((kind, id)) if kind == "complete" || kind == "stop" => {
+                    counting
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .remove(&id);
+                    true
+                }
+                _ => true,
+            };
+            futures_util::future::ready(pass)
         });
     // When the token given at `connection_init` expires (UNIX seconds), once there is one.
     let (expiry, mut expires) = watch::channel::<Option<u64>>(None);
@@ -241,12 +292,29 @@ async fn serve_socket(state: HttpState, protocol: WebSocketProtocols, socket: We
     loop {
         let outgoing = tokio::select! {
             message = messages.next() => match message {
-                Some(WsMessage::Text(text)) => Message::Text(text.into()),
+                Some(WsMessage::Text(text)) => {
+                    if let Some((kind, id)) = kind_and_id(text.as_bytes())
+                        && (kind == "complete" || kind == "error")
+                    {
+                        under_way.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id);
+                    }
+                    Message::Text(text.into())
+                }
                 Some(WsMessage::Close(code, reason)) => close(code, reason),
                 None => break,
             },
             (code, reason) = &mut end => {
                 let _ = sink.send(close(code, reason)).await;
+                break;
+            }
+            // Only a refusal ends the socket here: the input's end (its sender gone) does elsewhere.
+            () = async {
+                if refused.wait_for(|refused| *refused).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            } => {
+                let reason = format!("more than {MAX_OPERATIONS_PER_SOCKET} operations under way at once");
+                let _ = sink.send(close(4429, reason)).await;
                 break;
             }
         };

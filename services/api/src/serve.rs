@@ -1,8 +1,9 @@
-//! Serving HTTP with bounds a slow or hostile client cannot stretch: a cap on open connections
-//! (one over it is told 503 and closed at once), request headers that must arrive whole within a
-//! time (idle keep-alive connections close after it too), and request bodies that must arrive
-//! whole within a time from the request's start, however slowly they trickle in. HTTP/1.1 only
-//! (WebSocket by its upgrade), which is what the ingress in front speaks.
+//! Serving HTTP with bounds a slow or hostile client cannot stretch: a cap on open connections,
+//! WebSockets included for their whole life (one over it is told 503 and closed at once),
+//! request headers that must arrive whole within a time (idle keep-alive connections close after
+//! it too), request bodies that must arrive whole within a time from the request's start, however
+//! slowly they trickle in, and writes a client must read within a time. HTTP/1.1 only (WebSocket
+//! by its upgrade), which is what the ingress in front speaks.
 //!
 //! `axum::serve` sets none of these: hyper's header timeout needs a timer it does not give it,
 //! and tower-http's body timeout restarts at every frame, so a body sent a byte a second never
@@ -36,7 +37,15 @@ pub struct ConnectionLimits {
     pub header_timeout: Duration,
     /// Time from a request's start to the last byte of its body (`CASELEDGER_BODY_TIMEOUT_SECONDS`).
     pub body_timeout: Duration,
+    /// Time a write to the client may wait for it to read: a client that stops reading (a
+    /// response, a live stream, a WebSocket) is cut off after it.
+    pub write_timeout: Duration,
 }
+
+/// An open connection's place among `max_connections`, in every request's extensions: a
+/// WebSocket handler keeps it for the socket's life.
+#[derive(Debug, Clone)]
+pub struct ConnectionSlot(#[allow(dead_code)] Arc<tokio::sync::OwnedSemaphorePermit>);
 
 impl Default for ConnectionLimits {
     fn default() -> Self {
@@ -44,6 +53,7 @@ impl Default for ConnectionLimits {
             max_connections: 512,
             header_timeout: Duration::from_secs(15),
             body_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -89,8 +99,22 @@ pub async fn serve(
             continue;
         };
         metrics::gauge!("caseledger_http_connections_open").increment(1.0);
-        let service = TowerToHyperService::new(app.clone());
-        let connection = builder.serve_connection(TokioIo::new(stream), service).with_upgrades();
+        // The connection's place, shared with a WebSocket it upgrades to: the upgraded socket
+        // outlives hyper's connection, and holds the place until it closes.
+        let slot = ConnectionSlot(Arc::new(permit));
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(slot.clone());
+                request
+            },
+        ));
+        // A client that stops reading what it asked for holds nothing for long.
+        let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.write_timeout));
+        let connection = builder
+            .serve_connection(TokioIo::new(Box::pin(stream)), service)
+            .with_upgrades();
         let mut stop = stop.clone();
         tokio::spawn(async move {
             let mut connection = std::pin::pin!(connection);
@@ -106,7 +130,6 @@ pub async fn serve(
                 }
             }
             metrics::gauge!("caseledger_http_connections_open").decrement(1.0);
-            drop(permit);
         });
     }
     drop(listener);

@@ -252,6 +252,7 @@ impl Settings {
                         defaults.body_timeout,
                         MAX_READ_TIMEOUT,
                     )?,
+                    ..defaults
                 }
             },
             imports: {

@@ -222,6 +222,31 @@ async fn a_champion_acts_only_on_the_cases_they_hold() {
         amira["data"]["case"]["history"], lmc["data"]["case"]["history"],
         "a colleague's case reads as the LMC reads it"
     );
+    // ...but no more than a champion may: not its contract review, which the LMC sees happen.
+    let escalated = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "mutation($c: ID!) { escalateToContractReview(input: { caseId: $c, reason: \"no engagement\" }) { revision } }",
+            json!({ "c": case_id }),
+        )
+        .await;
+    assert!(escalated["errors"].is_null(), "{escalated}");
+    let review = "query($c: ID!) { case(id: $c) { contractReviewOpen escalatedAt contractReviews { escalatedAt } history { type } } }";
+    let lmc = service
+        .as_role(Role::Lmc, "lmc-officer-1", review, json!({ "c": case_id }))
+        .await;
+    assert_eq!(lmc["data"]["case"]["contractReviewOpen"], true, "{lmc}");
+    let amira = service
+        .as_role(Role::Champion, "dc-amira", review, json!({ "c": case_id }))
+        .await;
+    let case = &amira["data"]["case"];
+    assert!(
+        case["contractReviewOpen"].is_null() && case["escalatedAt"].is_null(),
+        "{amira}"
+    );
+    assert_eq!(case["contractReviews"], json!([]), "{amira}");
+    assert!(!amira.to_string().contains("EscalatedToContractReview"), "{amira}");
     service.stop().await;
 }
 

@@ -604,6 +604,14 @@ async fn serve(
             stop.clone(),
         ));
     }
+    // Live streams hold connections: at most half of the service's for them.
+    app_state.throttle = caseledger_commands::throttle::Throttle::with_limits([(
+        caseledger_commands::throttle::Work::LiveStream,
+        caseledger_commands::throttle::Limit {
+            overall: (settings.connections.max_connections / 2).max(1),
+            ..caseledger_commands::throttle::Work::LiveStream.default_limit()
+        },
+    )]);
     let throttle = app_state.throttle.clone();
     let schema = build_schema_with(app_state, settings.limits, settings.introspection());
     let web = caseledger_web::WebState::new(

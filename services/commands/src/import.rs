@@ -65,7 +65,7 @@ impl Commands {
             }
             .into());
         }
-        let bounds = self.imports.bounds(now.date_naive(), self.imports.max_practices);
+        let bounds = self.imports.bounds(uk_today(now), self.imports.max_practices);
         let parsed = parse_off_the_workers(csv, move |csv| parse_dashboard(csv, &bounds)).await?;
         let dashboard = match parsed {
             Ok(dashboard) => dashboard,
@@ -323,6 +323,11 @@ fn regression(case: &Case, now: &SlotsObserved) -> (ReopenCause, String) {
     }
 }
 
+/// The UK date at `now`: what "today" means to the people whose files these are.
+pub(crate) fn uk_today(now: DateTime<Utc>) -> NaiveDate {
+    caseledger_cases::ukclock::to_uk(now).date_naive()
+}
+
 /// A report that refuses the file: its first errors, and how many.
 fn refused(mut errors: Vec<ImportError>, report_date: Option<NaiveDate>, rows: usize) -> ImportReport {
     let error_count = errors.len();
@@ -342,8 +347,19 @@ pub(crate) async fn parse_off_the_workers<T: Send + 'static>(
     csv: &str,
     parse: impl FnOnce(&str) -> T + Send + 'static,
 ) -> Result<T, CommandError> {
+    // At most two files parsed at once on this instance, each holding its place until its parse
+    // ends, even when the request that asked for it has gone.
+    static PARSING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let place = PARSING
+        .acquire()
+        .await
+        .map_err(|e| CommandError::Store(StoreError::Malformed(format!("parsing the file: {e}"))))?;
     let csv = csv.to_string();
-    tokio::task::spawn_blocking(move || parse(&csv))
+    let parsing = tokio::task::spawn_blocking(move || {
+        let _place = place;
+        parse(&csv)
+    });
+    parsing
         .await
         .map_err(|e| CommandError::Store(StoreError::Malformed(format!("parsing the file: {e}"))))
 }

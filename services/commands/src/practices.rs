@@ -351,13 +351,32 @@ impl Commands {
                 ..DhuExtractReport::default()
             }
         };
-        let bounds = self.imports.bounds(now.date_naive(), self.imports.max_dhu_rows);
+        let bounds = self
+            .imports
+            .bounds(crate::import::uk_today(now), self.imports.max_dhu_rows);
         let parsed = crate::import::parse_off_the_workers(csv, move |csv| parse_dhu_extract(csv, &bounds)).await?;
         let rows = match parsed {
             Ok(rows) => rows,
             Err(errors) => return Ok(refused(errors, 0)),
         };
         let mut errors = Vec::new();
+        // Each practice's stream is locked while the extract is written: as many practices as a
+        // register may hold, not a row's worth each.
+        let practices: std::collections::HashSet<&str> = rows.iter().map(|r| r.observation.ods_code.as_str()).collect();
+        if practices.len() > self.imports.max_practices {
+            return Ok(refused(
+                vec![ImportError::new(
+                    1,
+                    Some("ods_code"),
+                    format!(
+                        "the extract names {} practices; at most {} are accepted",
+                        practices.len(),
+                        self.imports.max_practices
+                    ),
+                )],
+                rows.len(),
+            ));
+        }
         if register_exists(self).await? {
             let codes: Vec<String> = rows.iter().map(|r| r.observation.ods_code.to_string()).collect();
             let registered = places(self, &codes).await?;

@@ -23,7 +23,7 @@ pub enum Work {
     Import,
     /// A spreadsheet or CSV export.
     Export,
-    /// A page's stream of live updates (by session: a person's tabs).
+    /// A page's stream of live updates (a person's tabs).
     LiveStream,
 }
 
@@ -76,10 +76,11 @@ impl Work {
                 burst: 10,
                 every: Duration::from_secs(6),
             },
-            // Streams cost no database connection (one feed serves them all): bounded by count.
+            // Streams cost no database connection (one feed serves them all), but each holds a
+            // connection: bounded by count (the service sets `overall` to half its connections).
             Work::LiveStream => Limit {
                 per_person: 8,
-                overall: 10_000,
+                overall: 256,
                 burst: 1_000,
                 every: Duration::from_millis(10),
             },

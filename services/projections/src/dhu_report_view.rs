@@ -204,17 +204,19 @@ pub async fn for_practice(pool: &sqlx::PgPool, ods_code: &str, limit: i64) -> Re
     decode(rows)
 }
 
-/// Reports dismissed before `cutoff` whose personal data is still there, oldest first, at most
-/// `limit`: (report id, practice), for the retention period.
-pub async fn dismissed_with_personal_data(
+/// Reports whose retention period has passed and whose personal data is still there, oldest
+/// first, at most `limit`: (report id, practice). Dismissed before `cutoff`, or filed before it
+/// and never triaged (a case opened from one erases it with the case).
+pub async fn expired_with_personal_data(
     pool: &sqlx::PgPool,
     cutoff: chrono::DateTime<chrono::Utc>,
     limit: i64,
 ) -> Result<Vec<(uuid::Uuid, String)>, sqlx::Error> {
     let rows = sqlx::query!(
         "select report_id, ods_code from dhu_report_view
-          where status = 'dismissed' and personal_data_erased_at is null and triaged_at < $1
-          order by triaged_at limit $2",
+          where personal_data_erased_at is null
+            and ((status = 'dismissed' and triaged_at < $1) or (status = 'new' and reported_at < $1))
+          order by coalesce(triaged_at, reported_at) limit $2",
         cutoff,
         limit
     )

@@ -29,15 +29,54 @@ impl Parties {
         Parties(self.0 | other.0)
     }
 
-    pub fn include(self, role: Role) -> bool {
-        let bit = match role {
-            Role::Admin => return true,
-            Role::Icb => Self::ICB.0,
-            Role::Champion => Self::CHAMPION.0,
-            Role::Dhu => Self::DHU.0,
-            Role::Lmc => Self::LMC.0,
-        };
-        self.0 & bit != 0
+    pub fn include(self, reader: impl Into<Reader>) -> bool {
+        match reader.into() {
+            Reader::Admin => true,
+            Reader::Parties(all) => self.0 & all.0 == all.0,
+        }
+    }
+
+    fn of(role: Role) -> Reader {
+        match role {
+            Role::Admin => Reader::Admin,
+            Role::Icb => Reader::Parties(Self::ICB),
+            Role::Champion => Reader::Parties(Self::CHAMPION),
+            Role::Dhu => Reader::Parties(Self::DHU),
+            Role::Lmc => Reader::Parties(Self::LMC),
+        }
+    }
+}
+
+/// Whose view a person reads a case through: their role's, or (a champion on a colleague's case)
+/// only what both the champions' and the LMC's views hold. Admins see everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    Admin,
+    /// Something is shown only when every one of these parties may see it.
+    Parties(Parties),
+}
+
+impl From<Role> for Reader {
+    fn from(role: Role) -> Self {
+        Parties::of(role)
+    }
+}
+
+impl Reader {
+    /// A champion on a case another champion holds: what a champion and the LMC may both see
+    /// (never its contact names or notes, nor its contract review, nor who holds it).
+    pub const COLLEAGUE: Reader = Reader::Parties(Parties::CHAMPION.and(Parties::LMC));
+
+    /// The role whose reading of the case's own fields (not its events) applies: a colleague's
+    /// is the LMC's, narrowed by the lens where the two differ.
+    pub fn role(self) -> Role {
+        match self {
+            Reader::Admin => Role::Admin,
+            Reader::Parties(parties) if parties == Parties::ICB => Role::Icb,
+            Reader::Parties(parties) if parties == Parties::CHAMPION => Role::Champion,
+            Reader::Parties(parties) if parties == Parties::DHU => Role::Dhu,
+            Reader::Parties(_) => Role::Lmc,
+        }
     }
 }
 
@@ -317,13 +356,15 @@ pub fn personal_fields(event_type: &str) -> &'static [&'static str] {
 }
 
 /// Whether `viewer` sees events of this type in a case's history at all.
-pub fn shows(viewer: Role, event_type: &str) -> bool {
-    viewer == Role::Admin || rule(event_type).is_some_and(|rule| rule.seen_by.include(viewer))
+pub fn shows(viewer: impl Into<Reader>, event_type: &str) -> bool {
+    let viewer = viewer.into();
+    viewer == Reader::Admin || rule(event_type).is_some_and(|rule| rule.seen_by.include(viewer))
 }
 
 /// Whether `viewer` sees field `field` of events of this type.
-pub fn shows_field(viewer: Role, event_type: &str, field: &str) -> bool {
-    viewer == Role::Admin
+pub fn shows_field(viewer: impl Into<Reader>, event_type: &str, field: &str) -> bool {
+    let viewer = viewer.into();
+    viewer == Reader::Admin
         || rule(event_type).is_some_and(|rule| {
             rule.fields
                 .iter()
@@ -332,13 +373,14 @@ pub fn shows_field(viewer: Role, event_type: &str, field: &str) -> bool {
 }
 
 /// Whether `viewer` may know who acted: a champion's id is for the ICB and champions only.
-pub fn shows_actor(viewer: Role, author: Role) -> bool {
+pub fn shows_actor(viewer: impl Into<Reader>, author: Role) -> bool {
     author != Role::Champion || Parties::CASEWORK.include(viewer)
 }
 
 /// `data` as `viewer` may see it: only the fields the rule allows them.
-pub fn allowed_fields(viewer: Role, event_type: &str, data: Map<String, Value>) -> Map<String, Value> {
-    if viewer == Role::Admin {
+pub fn allowed_fields(viewer: impl Into<Reader>, event_type: &str, data: Map<String, Value>) -> Map<String, Value> {
+    let viewer = viewer.into();
+    if viewer == Reader::Admin {
         return data;
     }
     let Some(rule) = rule(event_type) else {
@@ -353,18 +395,19 @@ pub fn allowed_fields(viewer: Role, event_type: &str, data: Map<String, Value>) 
         .collect()
 }
 
-/// The role whose lens `actor` reads a case held by `holder` through: their own, except that a
-/// champion reads a case another champion holds as the LMC does (DESIGN: other champions' cases
-/// only as the LMC sees them, never their contact names and notes). An unassigned case is any
-/// champion's to take, and read.
-pub fn reading_as(actor: &caseledger_cases::Actor, holder: Option<&str>) -> Role {
+/// Whose view `actor` reads a case held by `holder` through: their role's, except that a
+/// champion reads a case another champion holds as no more than the LMC may (DESIGN: other
+/// champions' cases only as the LMC sees them, never their contact names and notes), and no more
+/// than a champion may (not its contract review). An unassigned case is any champion's to take,
+/// and read.
+pub fn reading_as(actor: &caseledger_cases::Actor, holder: Option<&str>) -> Reader {
     if actor.role == Role::Champion
         && holder.is_some()
         && !caseledger_cases::case::catalogue::holds(actor.id.as_str(), holder)
     {
-        Role::Lmc
+        Reader::COLLEAGUE
     } else {
-        actor.role
+        actor.role.into()
     }
 }
 
@@ -399,7 +442,7 @@ impl LiveReader {
             "CaseAssigned" => {
                 let data: Value = serde_json::from_str(event.data.get()).unwrap_or_default();
                 let holder = data["champion_id"].as_str();
-                if reading_as(&self.actor, holder) == Role::Champion {
+                if reading_as(&self.actor, holder) == Reader::from(Role::Champion) {
                     self.readable.insert(case_id);
                 } else {
                     self.readable.remove(&case_id);
@@ -407,12 +450,12 @@ impl LiveReader {
             }
             _ => {}
         }
-        let role = if self.readable.contains(&case_id) {
-            Role::Champion
+        let reader = if self.readable.contains(&case_id) {
+            Reader::from(Role::Champion)
         } else {
-            Role::Lmc
+            Reader::COLLEAGUE
         };
-        lens(role, event)
+        lens(reader, event)
     }
 }
 
@@ -433,7 +476,8 @@ pub struct LensedEvent {
 
 /// `event` of a case (its own or its contract review's stream) as `viewer` may see it, or `None`
 /// if the viewer may not see it at all.
-pub fn lens(viewer: Role, event: &RecordedEvent) -> Option<LensedEvent> {
+pub fn lens(viewer: impl Into<Reader>, event: &RecordedEvent) -> Option<LensedEvent> {
+    let viewer = viewer.into();
     let case_id = StreamName::parse(&event.stream_id)?.case_id()?;
     let event_type = event.event_type.as_str();
     if !shows(viewer, event_type) {

@@ -16,13 +16,16 @@ use futures_util::StreamExt;
 
 use super::{WebState, signed_in};
 
+/// How long one stream lasts before the page reconnects.
+const STREAM_LIFETIME: Duration = Duration::from_secs(600);
+
 pub async fn events(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let session = match signed_in(&state, &headers).await {
         Ok(session) => session,
         Err(response) => return response,
     };
-    // Streams by session (a person's tabs), not by person: a person signed in twice has two.
-    let key = format!("session:{}", session.csrf);
+    // By person, whatever their sessions: one person's tabs cannot take the service's connections.
+    let key = super::person(&session);
     let permit = match super::throttled(&state, &session, &key, caseledger_commands::throttle::Work::LiveStream) {
         Ok(permit) => permit,
         Err(response) => return response,
@@ -38,6 +41,9 @@ pub async fn events(State(state): State<WebState>, headers: HeaderMap) -> Respon
         };
         Ok::<_, Infallible>(Event::default().event("change").data(id))
     });
+    // A stream lasts ten minutes, then the browser opens another with the session's cookie: a
+    // session that ended (signed out, timed out) stops hearing within that.
+    let changes = changes.take_until(tokio::time::sleep(STREAM_LIFETIME));
     Sse::new(changes)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()

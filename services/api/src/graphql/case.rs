@@ -2,7 +2,7 @@
 
 use async_graphql::{ComplexObject, Context, ID, Json, Object, SimpleObject};
 use caseledger_cases::Role as DomainRole;
-use caseledger_projections::lens::lens;
+use caseledger_projections::lens::{Reader, lens, shows};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -29,8 +29,9 @@ pub async fn case_by_practice(pool: &PgPool, ods_code: &str) -> Result<Option<Ca
 #[derive(Debug, Clone)]
 pub struct CaseNode {
     pub data: CaseData,
-    /// Whose lens: the person's role, or the LMC's for a champion reading a colleague's case.
-    pub viewer: DomainRole,
+    /// Whose view: the person's role's, or for a champion on a colleague's case what both the
+    /// champions' and the LMC's views hold.
+    pub viewer: Reader,
 }
 
 impl CaseNode {
@@ -126,8 +127,8 @@ pub struct ContractReview {
 }
 
 /// The reviews in `events` (a case's contract stream) as `viewer` sees them.
-fn reviews(events: &[caseledger_eventstore::RecordedEvent], viewer: DomainRole) -> Vec<ContractReview> {
-    let icb = matches!(viewer, DomainRole::Icb | DomainRole::Admin);
+fn reviews(events: &[caseledger_eventstore::RecordedEvent], viewer: Reader) -> Vec<ContractReview> {
+    let icb = matches!(viewer.role(), DomainRole::Icb | DomainRole::Admin);
     let text = |data: &serde_json::Value, key: &str| data[key].as_str().map(str::to_string);
     let mut reviews: Vec<ContractReview> = Vec::new();
     for event in events.iter().filter_map(|e| lens(viewer, e)) {
@@ -272,7 +273,7 @@ impl CaseNode {
 
     /// The champion's id; null in the DHU and LMC lens.
     async fn assigned_to(&self) -> Option<String> {
-        match self.viewer {
+        match self.viewer.role() {
             DomainRole::Dhu | DomainRole::Lmc => None,
             _ => self.data.assigned_to.clone(),
         }
@@ -282,7 +283,7 @@ impl CaseNode {
     /// those whose lens hides the champion); null for the DHU.
     async fn holder(&self, ctx: &Context<'_>) -> ApiResult<Option<CaseHolder>> {
         let actor = super::caller(ctx)?;
-        if self.viewer == DomainRole::Dhu {
+        if self.viewer.role() == DomainRole::Dhu {
             return Ok(None);
         }
         Ok(Some(match self.data.assigned_to.as_deref() {
@@ -360,14 +361,14 @@ impl CaseNode {
     /// Whether a contract review is open: for the ICB and (whether only) the LMC; null for
     /// everyone else.
     async fn contract_review_open(&self) -> Option<bool> {
-        matches!(self.viewer, DomainRole::Icb | DomainRole::Admin | DomainRole::Lmc).then_some(self.data.review_open)
+        shows(self.viewer, "EscalatedToContractReview").then_some(self.data.review_open)
     }
 
     /// The case's contract reviews: whole for the ICB; for the LMC when, and how each ended;
     /// empty for champions and the DHU.
     #[graphql(complexity = "20 + child_complexity")]
     async fn contract_reviews(&self, ctx: &Context<'_>) -> ApiResult<Vec<ContractReview>> {
-        if !matches!(self.viewer, DomainRole::Icb | DomainRole::Admin | DomainRole::Lmc) || self.data.reviews == 0 {
+        if !shows(self.viewer, "EscalatedToContractReview") || self.data.reviews == 0 {
             return Ok(Vec::new());
         }
         let events = state(ctx)
@@ -387,10 +388,9 @@ impl CaseNode {
     /// When the case first went to contract review: for the ICB, admins and (whether and when
     /// only) the LMC; null for everyone else and when it did not.
     async fn escalated_at(&self) -> Option<DateTime<Utc>> {
-        match self.viewer {
-            DomainRole::Icb | DomainRole::Admin | DomainRole::Lmc => self.data.escalated_at,
-            DomainRole::Champion | DomainRole::Dhu => None,
-        }
+        self.data
+            .escalated_at
+            .filter(|_| shows(self.viewer, "EscalatedToContractReview"))
     }
 
     /// When the stage the case is in is due, in working days from its start (null when nothing
@@ -401,7 +401,7 @@ impl CaseNode {
 
     /// Business time of the case's latest event that this caller's lens shows.
     async fn last_activity_at(&self) -> DateTime<Utc> {
-        self.data.activity().for_viewer(self.viewer)
+        self.data.activity().for_viewer(self.viewer.role())
     }
 
     /// When the case's personal data was last erased (its sealed fields read "[erased]" since),

@@ -144,7 +144,8 @@ pub fn build_schema_with(state: AppState, limits: Limits, introspection: bool) -
     if introspection {
         builder.finish()
     } else {
-        builder.disable_introspection().finish()
+        // Nor "did you mean …" suggestions, which would name the fields introspection hides.
+        builder.disable_introspection().disable_suggestions().finish()
     }
 }
 

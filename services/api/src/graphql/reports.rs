@@ -3,10 +3,9 @@
 //! one for the ICB alone.
 
 use async_graphql::{ID, SimpleObject};
-use caseledger_cases::Role as DomainRole;
 use caseledger_eventstore::EventStore;
 use caseledger_projections::dhu_report_view::{self, ReportRow, ReportStatus};
-use caseledger_projections::lens::shows_field;
+use caseledger_projections::lens::{Reader, shows_field};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -49,7 +48,7 @@ fn text(value: Option<serde_json::Value>) -> Option<String> {
     }
 }
 
-fn report(row: ReportRow, viewer: DomainRole) -> DhuReport {
+fn report(row: ReportRow, viewer: Reader) -> DhuReport {
     DhuReport {
         id: ID(row.report_id.to_string()),
         practice: ReportedPractice {
@@ -68,7 +67,7 @@ fn report(row: ReportRow, viewer: DomainRole) -> DhuReport {
 }
 
 /// `rows` as `viewer` may see them, their sealed text opened (or erased) in one batch.
-async fn shown(store: &EventStore, mut rows: Vec<ReportRow>, viewer: DomainRole) -> ApiResult<Vec<DhuReport>> {
+async fn shown(store: &EventStore, mut rows: Vec<ReportRow>, viewer: Reader) -> ApiResult<Vec<DhuReport>> {
     let mut sealed: Vec<(Uuid, &str, &mut serde_json::Value)> = Vec::new();
     for row in &mut rows {
         if let (Some(event), Some(detail)) = (row.filed_event, row.detail.as_mut()) {
@@ -90,14 +89,14 @@ async fn shown(store: &EventStore, mut rows: Vec<ReportRow>, viewer: DomainRole)
 pub async fn dhu_report(
     ctx: &async_graphql::Context<'_>,
     report_id: Uuid,
-    viewer: DomainRole,
+    viewer: impl Into<Reader>,
 ) -> ApiResult<Option<DhuReport>> {
     let store = &super::state(ctx).store;
     let row = dhu_report_view::by_id(store.pool(), report_id)
         .await
         .map_err(ApiError::from)
         .gql()?;
-    Ok(shown(store, row.into_iter().collect(), viewer).await?.pop())
+    Ok(shown(store, row.into_iter().collect(), viewer.into()).await?.pop())
 }
 
 /// The reports in `statuses` (all when `None`), oldest first, at most `limit`.
@@ -105,21 +104,25 @@ pub async fn dhu_reports(
     store: &EventStore,
     statuses: Option<Vec<DhuReportStatus>>,
     limit: i64,
-    viewer: DomainRole,
+    viewer: impl Into<Reader>,
 ) -> ApiResult<Vec<DhuReport>> {
     let statuses: Option<Vec<ReportStatus>> = statuses.map(|s| s.into_iter().map(Into::into).collect());
     let rows = dhu_report_view::list(store.pool(), statuses.as_deref(), limit)
         .await
         .map_err(ApiError::from)
         .gql()?;
-    shown(store, rows, viewer).await
+    shown(store, rows, viewer.into()).await
 }
 
 /// The reports on one practice (at most 500, oldest first), as `viewer` may see them.
-pub async fn dhu_reports_of(store: &EventStore, ods_code: &str, viewer: DomainRole) -> ApiResult<Vec<DhuReport>> {
+pub async fn dhu_reports_of(
+    store: &EventStore,
+    ods_code: &str,
+    viewer: impl Into<Reader>,
+) -> ApiResult<Vec<DhuReport>> {
     let rows = dhu_report_view::for_practice(store.pool(), ods_code, 500)
         .await
         .map_err(ApiError::from)
         .gql()?;
-    shown(store, rows, viewer).await
+    shown(store, rows, viewer.into()).await
 }

@@ -118,6 +118,8 @@ impl SubscriptionRoot {
             .subscribers
             .take(person, ctx.data_opt::<ConnectionSubscriptions>())
             .gql()?;
+        // Listening first, then who holds what: an assignment made meanwhile is in the feed.
+        let live = app.live.listen();
         // A champion reads as a champion only the cases they hold (looked up once, here).
         let held = if actor.role == DomainRole::Champion {
             let mine = caseledger_projections::case_view::CaseFilter {
@@ -135,7 +137,7 @@ impl SubscriptionRoot {
             Vec::new()
         };
         let mut reader = LiveReader::new(actor.clone(), held);
-        let events = app.live.listen().flat_map(move |item| {
+        let events = live.flat_map(move |item| {
             // Held by the stream: the counts go down when the subscription ends.
             let _slot = &slot;
             let items: Vec<async_graphql::Result<CaseEvent>> = match item {
