@@ -60,7 +60,16 @@ pub fn binary() -> PathBuf {
             let cargo = std::env::var("CARGO").ok();
             if cargo.is_some() || !binary.exists() {
                 let status = Command::new(cargo.unwrap_or_else(|| "cargo".into()))
-                    .args(["build", "-q", "-p", "caseledger", "--bin", "caseledger"])
+                    // The deployment image's features too (traces, email): the tests try them.
+                    .args([
+                        "build",
+                        "-q",
+                        "-p",
+                        "caseledger",
+                        "--bin",
+                        "caseledger",
+                        "--all-features",
+                    ])
                     .status()
                     .unwrap();
                 assert!(status.success(), "could not build the caseledger binary");

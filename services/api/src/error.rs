@@ -57,6 +57,19 @@ impl From<ValueError> for ApiError {
     }
 }
 
+impl From<caseledger_jobs::verification::VerifyError> for ApiError {
+    fn from(error: caseledger_jobs::verification::VerifyError) -> Self {
+        use caseledger_jobs::verification::VerifyError;
+        match error {
+            VerifyError::Forbidden(_) => ApiError::Forbidden(error.to_string()),
+            VerifyError::NotFound(what) => ApiError::NotFound(what),
+            VerifyError::Command(error) => ApiError::Command(error),
+            VerifyError::Database(error) => ApiError::internal(error),
+            VerifyError::Store(error) => ApiError::internal(error),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         ApiError::internal(error)

@@ -1,5 +1,5 @@
 //! HTTP: `/graphql` (POST, the caller from the bearer token; GET upgrades to graphql-transport-ws
-//! subscriptions), GraphiQL at `/graphiql` in development mode only, `/livez` and `/readyz`;
+//! subscriptions), a GraphQL explorer at `/graphiql` in development mode only, `/livez` and `/readyz`;
 //! `/metrics` on a listener of its own. One request per body, limited in size; batched requests
 //! are refused. The WebSocket path has the same limits as a POST (message size, and the schema's
 //! limits on an operation's size, cost and time, which apply on both) and closes when the token it
@@ -11,9 +11,7 @@ use async_graphql::Data;
 use caseledger_eventstore::EventStore;
 use std::str::FromStr;
 
-use async_graphql::http::{
-    ALL_WEBSOCKET_PROTOCOLS, GraphiQLSource, WebSocket as GraphqlSocket, WebSocketProtocols, WsMessage,
-};
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket as GraphqlSocket, WebSocketProtocols, WsMessage};
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -63,7 +61,9 @@ pub fn router(mut state: HttpState) -> Router {
         .route("/livez", get(|| async { "ok" }))
         .route("/readyz", get(readyz));
     if development {
-        api = api.route("/graphiql", get(graphiql));
+        api = api
+            .route("/graphiql", get(explorer))
+            .route("/graphiql/explorer.js", get(explorer_script));
     }
     let mut router = api.with_state(state);
     if let Some(web) = web {
@@ -342,13 +342,19 @@ fn close(code: u16, mut reason: String) -> Message {
     }))
 }
 
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .finish(),
+/// A plain GraphQL explorer for development mode: a token, a query, its answer. Served from the
+/// binary (no CDN, works offline); it replaced GraphiQL, whose page cost a template engine and
+/// loaded its script from a CDN.
+async fn explorer() -> Html<&'static str> {
+    Html(include_str!("explorer/index.html"))
+}
+
+async fn explorer_script() -> Response {
+    (
+        [(http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("explorer/explorer.js"),
     )
+        .into_response()
 }
 
 async fn readyz(State(state): State<HttpState>) -> Response {

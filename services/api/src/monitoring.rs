@@ -146,7 +146,7 @@ const LAG_COUNT_LIMIT: u64 = 1_000_000;
 
 async fn store_gauges(store: &EventStore) -> Result<(), StoreError> {
     let parked = store.unresolved_parked().await?;
-    for name in caseledger_projections::NAMES {
+    for &name in caseledger_projections::NAMES {
         let lag = store.lag(name, LAG_COUNT_LIMIT).await?;
         metrics::gauge!("caseledger_projection_lag_events", "projection" => name).set(lag.events as f64);
         metrics::gauge!("caseledger_projection_lag_seconds", "projection" => name).set(lag.seconds.max(0.0));

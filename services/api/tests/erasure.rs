@@ -348,17 +348,17 @@ async fn the_retention_period_erases_closed_cases_only_once_they_have_been_close
         .unwrap();
     let commands = caseledger_commands::Commands::new(service.store.clone());
     // Closed less than a day ago: a day's retention keeps it.
-    let kept = caseledger_api::erasure::erase_expired(&commands, Duration::from_secs(86_400))
+    let kept = caseledger_jobs::personal_data::erase_expired(&commands, Duration::from_secs(86_400))
         .await
         .unwrap();
     assert_eq!(kept, 0);
     // With no retention left, the closed case is erased, the open one is not; once only.
-    let erased = caseledger_api::erasure::erase_expired(&commands, Duration::ZERO)
+    let erased = caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
         .await
         .unwrap();
     assert_eq!(erased, 1);
     assert_eq!(
-        caseledger_api::erasure::erase_expired(&commands, Duration::ZERO)
+        caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
             .await
             .unwrap(),
         0
@@ -400,18 +400,20 @@ async fn a_wrong_key_encryption_key_is_refused_before_anything_is_read() {
     let refused = Vault::new(second, personal).check(&db.pool).await.unwrap_err();
     assert!(refused.to_string().contains("not the one"), "{refused}");
     // No key at all, for a database elsewhere, is an error too: never silent plaintext.
-    let missing = caseledger_api::erasure::key_encryption_key(None, None).unwrap_err();
+    let missing = caseledger_jobs::personal_data::key_encryption_key(None, None).unwrap_err();
     assert!(missing.to_string().contains("CASELEDGER_KEK is not set"), "{missing}");
     assert!(matches!(
-        caseledger_api::erasure::key_encryption_key(Some("/no/such/kek"), None),
-        Err(caseledger_api::erasure::KekError::Key(KeyError::Unreadable { .. }))
+        caseledger_jobs::personal_data::key_encryption_key(Some("/no/such/kek"), None),
+        Err(caseledger_jobs::personal_data::KekError::Key(
+            KeyError::Unreadable { .. }
+        ))
     ));
     // On this machine's own database a key is made once and kept beside it.
     let dir = std::env::temp_dir().join(format!("caseledger-kek-{}", std::process::id()));
     std::fs::remove_dir_all(&dir).ok();
-    caseledger_api::erasure::key_encryption_key(None, Some(&dir)).unwrap();
+    caseledger_jobs::personal_data::key_encryption_key(None, Some(&dir)).unwrap();
     let made = std::fs::read_to_string(dir.join("kek")).unwrap();
-    caseledger_api::erasure::key_encryption_key(None, Some(&dir)).unwrap();
+    caseledger_jobs::personal_data::key_encryption_key(None, Some(&dir)).unwrap();
     assert_eq!(
         std::fs::read_to_string(dir.join("kek")).unwrap(),
         made,
@@ -503,12 +505,14 @@ async fn personal_data_written_before_the_database_met_a_key_is_sealed_then_and_
 
     // The first start with a key seals it; a second start changes nothing.
     let (kek, _) = Kek::generate().unwrap();
-    let vault = caseledger_api::erasure::vault(&db.pool, kek.clone()).await.unwrap();
+    let vault = caseledger_jobs::personal_data::vault(&db.pool, kek.clone())
+        .await
+        .unwrap();
     let dump = pg_dump(&db.url());
     for secret in ["Fairweather-Lyle", "Zebedee Quartermain", "ring Dr Vellacott"] {
         assert!(!dump.contains(secret), "{secret} sealed at the first start");
     }
-    caseledger_api::erasure::vault(&db.pool, kek).await.unwrap();
+    caseledger_jobs::personal_data::vault(&db.pool, kek).await.unwrap();
     let store = EventStore::new(db.pool.clone()).with_vault(vault);
     let mut read = store
         .read_streams(&[caseledger_cases::case::case_stream(case_id)])
@@ -710,11 +714,11 @@ async fn a_dismissed_reports_words_are_erased_by_hand_or_at_the_end_of_retention
 
     // The retention period: the other report was dismissed on 10 November, 15 days before now.
     let commands = caseledger_commands::Commands::new(service.store.clone());
-    let kept = caseledger_api::erasure::erase_expired(&commands, Duration::from_secs(30 * 86_400))
+    let kept = caseledger_jobs::personal_data::erase_expired(&commands, Duration::from_secs(30 * 86_400))
         .await
         .unwrap();
     assert_eq!(kept, 0, "within thirty days");
-    let erased = caseledger_api::erasure::erase_expired(&commands, Duration::from_secs(14 * 86_400))
+    let erased = caseledger_jobs::personal_data::erase_expired(&commands, Duration::from_secs(14 * 86_400))
         .await
         .unwrap();
     assert_eq!(

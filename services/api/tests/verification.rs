@@ -11,10 +11,11 @@ use std::sync::Arc;
 
 use async_graphql::{Request, Variables};
 use caseledger_api::graphql::{AppSchema, AppState, build_schema};
-use caseledger_api::verify::{SlotVerifier, demo_config};
 use caseledger_cases::Role;
 use caseledger_gpconnect::fake::{FakeServer, FakeTls, Scenario, serve_fake};
 use caseledger_gpconnect::pki::PkiFiles;
+use caseledger_jobs::demo::demo_config;
+use caseledger_jobs::verification::{Schedule, SlotVerifier, Verifications};
 use common::{Service, as_actor, codes};
 use serde_json::{Value, json};
 
@@ -240,33 +241,45 @@ async fn the_schedule_verifies_open_cases_when_due_under_one_lease() {
              place: \"Coventry\", listSize: 6000, visibleSlots: 0 }) { case { id } } }", json!({}))
         .await;
     assert!(flagged["errors"].is_null(), "{flagged}");
-    let state = AppState::new(service.store.clone()).with_verifier(verifier);
-    let system = caseledger_cases::Actor::new(
-        caseledger_cases::values::ShortText::parse("gpconnect-schedule").unwrap(),
-        Role::Admin,
-    );
     let week = std::time::Duration::from_secs(7 * 24 * 3600);
+    let schedule = Schedule {
+        verifications: Verifications {
+            verifier,
+            commands: caseledger_commands::Commands::new(service.store.clone()),
+        },
+        every: week,
+    };
+    let pool = service.store.pool();
 
     // Another instance holds the lease: this one does nothing.
     let held = caseledger_eventstore::SubscriberLease::try_acquire(
         service.store.pool(),
-        caseledger_api::verify::SCHEDULE_LEASE,
+        caseledger_jobs::verification::SCHEDULE,
     )
     .await
     .unwrap()
     .unwrap();
-    assert_eq!(caseledger_api::verify::run_due(&state, &system, week).await.unwrap(), 0);
+    assert_eq!(
+        caseledger_jobs::run_round(pool, &schedule).await.unwrap().unwrap_or(0),
+        0
+    );
     assert!(fake.requests().is_empty());
     held.release().await.unwrap();
 
     // Never verified: due now. Verified a moment ago: not due for a week.
-    assert_eq!(caseledger_api::verify::run_due(&state, &system, week).await.unwrap(), 1);
+    assert_eq!(
+        caseledger_jobs::run_round(pool, &schedule).await.unwrap().unwrap_or(0),
+        1
+    );
     assert!(
         caseledger_projections::wait_for_projections(&service.store, std::time::Duration::from_secs(10))
             .await
             .unwrap()
     );
-    assert_eq!(caseledger_api::verify::run_due(&state, &system, week).await.unwrap(), 0);
+    assert_eq!(
+        caseledger_jobs::run_round(pool, &schedule).await.unwrap().unwrap_or(0),
+        0
+    );
     assert_eq!(fake.requests().len(), 1);
     let latest = service
         .as_role(

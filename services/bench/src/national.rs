@@ -237,7 +237,7 @@ fn background_writes(
                 let position = result.positions[0];
                 if store
                     .progress()
-                    .wait_for(&NAMES, position, Duration::from_secs(30))
+                    .wait_for(NAMES, position, Duration::from_secs(30))
                     .await?
                 {
                     lags.lock()

@@ -18,10 +18,11 @@ use clap::{Parser, Subcommand};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
+use crate::settings::{DEV_SECRET_VAR, Settings};
 use caseledger_api::auth::{Authenticator, dev_token};
 use caseledger_api::graphql::{AppState, build_schema_with, sdl};
 use caseledger_api::http::{HttpState, metrics_router, router};
-use caseledger_api::settings::{DEV_SECRET_VAR, Settings};
+use caseledger_jobs::verification::{SharedVerifier, SlotVerifier, Verifications};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -160,7 +161,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             minutes,
             seconds,
         } => {
-            let secret = std::env::var(DEV_SECRET_VAR)
+            let secret = Settings::from_env()?
+                .dev_secret
                 .with_context(|| format!("set {DEV_SECRET_VAR} to sign development tokens"))?;
             let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?;
             ShortText::parse(&sub).with_context(|| format!("sub {sub:?}"))?;
@@ -200,9 +202,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     settings.check_development_mode()?;
                 }
                 caseledger_clock::start_at(start)?;
-                tracing::info!(now = %start, "business time starts at {}", caseledger_api::settings::CLOCK_START_VAR);
+                tracing::info!(now = %start, "business time starts at {}", crate::settings::CLOCK_START_VAR);
             }
-            let database = Database::open().await?;
+            let database = Database::open(&settings).await?;
             let result = match open_store(&command, &database, &settings).await {
                 Ok(store) => with_database(command, store, settings).await,
                 Err(error) => Err(error),
@@ -219,7 +221,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 /// kept in the data directory; elsewhere it must be configured.
 async fn open_store(command: &Command, database: &Database, settings: &Settings) -> anyhow::Result<EventStore> {
     let store = EventStore::new(database.pool.clone());
-    let local = (database.embedded || matches!(command, Command::Demo { .. })).then(caseledger_api::settings::data_dir);
+    let local = (database.embedded || matches!(command, Command::Demo { .. })).then(|| settings.data_dir.clone());
     // Every command that writes events: none may write personal data in plaintext.
     let writes = !matches!(
         command,
@@ -228,11 +230,11 @@ async fn open_store(command: &Command, database: &Database, settings: &Settings)
     if !writes && settings.kek.is_none() && local.is_none() {
         return Ok(store);
     }
-    let kek = caseledger_api::erasure::key_encryption_key(
+    let kek = caseledger_jobs::personal_data::key_encryption_key(
         settings.kek.as_ref().map(|secret| secret.0.as_str()),
         local.as_deref(),
     )?;
-    Ok(store.with_vault(caseledger_api::erasure::vault(&database.pool, kek).await?))
+    Ok(store.with_vault(caseledger_jobs::personal_data::vault(&database.pool, kek).await?))
 }
 
 async fn with_database(command: Command, store: EventStore, settings: Settings) -> anyhow::Result<()> {
@@ -240,7 +242,7 @@ async fn with_database(command: Command, store: EventStore, settings: Settings) 
     let now = caseledger_clock::now();
     match command {
         Command::Serve => {
-            let verifier = caseledger_api::verify::SlotVerifier::from_env()?.map(std::sync::Arc::new);
+            let verifier = configured_verifier(&settings)?;
             serve(store, settings, verifier).await
         }
         Command::Demo { full } => demo(store, &commands, settings, full).await,
@@ -305,15 +307,15 @@ async fn with_database(command: Command, store: EventStore, settings: Settings) 
             Ok(())
         }
         Command::Verify { ods_code, actor, role } => {
-            let verifier = caseledger_api::verify::SlotVerifier::from_env()?
+            let verifier = configured_verifier(&settings)?
                 .context("GP Connect is not configured: set CASELEDGER_GPCONNECT_* (see the README)")?;
             let ods = caseledger_cases::values::OdsCode::parse(&ods_code).with_context(|| format!("{ods_code:?}"))?;
             let actor = actor_named(
                 &actor,
                 Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?,
             )?;
-            let state = AppState::new(store.clone()).with_verifier(std::sync::Arc::new(verifier));
-            let (found, _) = caseledger_api::verify::verify(&state, &actor, &ods, None, None).await?;
+            let verifications = Verifications { verifier, commands };
+            let (found, _) = verifications.verify(&actor, &ods, None, None).await?;
             println!("{}", serde_json::to_string_pretty(&found)?);
             Ok(())
         }
@@ -346,15 +348,16 @@ struct Database {
 }
 
 impl Database {
-    async fn open() -> anyhow::Result<Self> {
-        let (options, owned) = match std::env::var("DATABASE_URL") {
-            Ok(url) => (
-                url.parse::<PgConnectOptions>()
+    async fn open(settings: &Settings) -> anyhow::Result<Self> {
+        let (options, owned) = match &settings.database_url {
+            Some(url) => (
+                url.0
+                    .parse::<PgConnectOptions>()
                     .context("DATABASE_URL is not a PostgreSQL URL")?,
                 None,
             ),
-            Err(_) => {
-                let dir = caseledger_api::settings::data_dir();
+            None => {
+                let dir = settings.data_dir.clone();
                 let cluster = tokio::task::spawn_blocking(move || Cluster::open(&dir, true)).await??;
                 let was_running = cluster.is_running();
                 if !was_running {
@@ -380,7 +383,7 @@ impl Database {
             .await
             .context("connecting to the database")?;
         MIGRATOR.run(&pool).await.context("applying migrations")?;
-        let embedded = std::env::var_os("DATABASE_URL").is_none();
+        let embedded = settings.database_url.is_none();
         Ok(Self { pool, owned, embedded })
     }
 
@@ -443,7 +446,6 @@ const DEMO_FILES: [(&str, &str); 11] = [
 
 /// The demo: the case study loaded into an empty database, development tokens for each party.
 async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, full: bool) -> anyhow::Result<()> {
-    let pool = store.pool().clone();
     if commands.store().head().await?.is_none() {
         let dir = std::env::temp_dir().join(format!("caseledger-demo-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
@@ -479,7 +481,7 @@ async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, fu
     settings.check_development_mode()?;
     let listen = settings.listen.clone();
     println!("CaseLedger demo: http://{listen}/ (sign in as any party)");
-    println!("GraphQL: http://{listen}/graphql   GraphiQL: http://{listen}/graphiql");
+    println!("GraphQL: http://{listen}/graphql   GraphQL explorer: http://{listen}/graphiql");
     println!("Tokens for `Authorization: Bearer <token>`, valid for 12 hours:");
     for (role, sub) in [
         (Role::Icb, "icb-assurance-1"),
@@ -495,44 +497,37 @@ async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, fu
             dev_token(&secret, role, sub, 12 * 60 * 60)?
         );
     }
-    let verifier = match caseledger_api::verify::SlotVerifier::from_env()? {
-        Some(verifier) => Some(std::sync::Arc::new(verifier)),
-        None => Some(demo_gpconnect(&pool).await?),
+    let verifier = match configured_verifier(&settings)? {
+        Some(verifier) => Some(verifier),
+        None => demo_gpconnect(&store).await?,
     };
     serve(store, settings, verifier).await
 }
 
-/// The demo's GP Connect: a fake provider beside the service, its scenario made from the demo's
-/// practices (a practice with an open case offers slots the 111 provider cannot book; every
-/// seventh of the others offers one a day too few), and a verifier pointed at it with a
-/// certificate from a throwaway CA.
-async fn demo_gpconnect(pool: &PgPool) -> anyhow::Result<caseledger_api::verify::SharedVerifier> {
-    let dir = std::env::temp_dir().join(format!("caseledger-demo-gpconnect-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let pki = caseledger_gpconnect::pki::generate(&dir)?;
-    // The practices as the views hold them: let the projections catch up with the demo data.
-    let store = EventStore::new(pool.clone());
-    let projections = Projections::start(&store);
-    let caught_up = caseledger_projections::wait_for_projections(&store, std::time::Duration::from_secs(120)).await;
-    projections.stop().await;
-    caught_up?;
-    let filter = caseledger_projections::practice_view::PracticeFilter::default();
-    let practices = caseledger_projections::practice_view::page(pool, &filter, None, 10_000).await?;
-    let scenario = caseledger_api::verify::demo_scenario(&practices.rows, caseledger_clock::today());
-    let tls = caseledger_gpconnect::fake::FakeTls::from_pem_files(&pki.server_cert, &pki.server_key, &pki.ca)?;
-    let fake = caseledger_gpconnect::fake::serve_fake(scenario, tls, ([127, 0, 0, 1], 0).into()).await?;
-    let config = caseledger_api::verify::demo_config(&pki, fake.endpoint_template());
-    // The fake runs for the life of the demo process.
-    std::mem::forget(fake);
+/// The demo's GP Connect, when this build has it: a fake provider on the demo's practices.
+#[cfg(feature = "demo")]
+async fn demo_gpconnect(store: &EventStore) -> anyhow::Result<Option<SharedVerifier>> {
+    let verifier = caseledger_jobs::demo::gp_connect(store)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
     println!("GP Connect (fake provider for the demo): press \"Verify through GP Connect\" on a case");
-    Ok(std::sync::Arc::new(caseledger_api::verify::SlotVerifier::new(config)?))
+    Ok(Some(verifier))
 }
 
-async fn serve(
-    store: EventStore,
-    settings: Settings,
-    verifier: Option<caseledger_api::verify::SharedVerifier>,
-) -> anyhow::Result<()> {
+#[cfg(not(feature = "demo"))]
+async fn demo_gpconnect(_: &EventStore) -> anyhow::Result<Option<SharedVerifier>> {
+    Ok(None)
+}
+
+/// The verifier of the GP Connect configured by `CASELEDGER_GPCONNECT_*`, if any.
+fn configured_verifier(settings: &Settings) -> anyhow::Result<Option<SharedVerifier>> {
+    match settings.gpconnect.clone() {
+        Some(config) => Ok(Some(std::sync::Arc::new(SlotVerifier::new(config)?))),
+        None => Ok(None),
+    }
+}
+
+async fn serve(store: EventStore, settings: Settings, verifier: Option<SharedVerifier>) -> anyhow::Result<()> {
     let pool = store.pool().clone();
     let listen = settings.listen.clone();
     // Before anything records a metric: what is recorded earlier is lost.
@@ -542,68 +537,75 @@ async fn serve(
     let mut web_oidc = None;
     if let Some(oidc) = settings.oidc.clone() {
         tracing::info!(issuer = %oidc.issuer, "accepting RS256/ES256 tokens from the issuer");
-        web_oidc = caseledger_web::oidc::WebOidc::from_env(&oidc).map_err(anyhow::Error::msg)?;
-        if web_oidc.is_some() {
+        if let Some(sign_in) = &settings.web_sign_in {
+            let scopes: Vec<&str> = sign_in.scopes.iter().map(String::as_str).collect();
+            web_oidc = Some(
+                caseledger_web::oidc::WebOidc::new(
+                    &oidc,
+                    &sign_in.client_id,
+                    sign_in.client_secret.as_ref().map(|secret| secret.0.clone()),
+                    &sign_in.public_url,
+                    &scopes,
+                )
+                .map_err(anyhow::Error::msg)?,
+            );
             tracing::info!("web sign-in with the issuer (authorisation code flow with PKCE)");
         }
         auth = auth.with_oidc(oidc);
     }
     if auth.development_mode() {
         tracing::warn!(
-            "development mode: HS256 tokens signed with {DEV_SECRET_VAR} are accepted, GraphiQL at /graphiql"
+            "development mode: HS256 tokens signed with {DEV_SECRET_VAR} are accepted, a GraphQL explorer at /graphiql"
         );
     }
     let (stopping, stop) = tokio::sync::watch::channel(false);
     let live = LiveFeed::start(store.clone(), Some(stop.clone()));
     let gp_connect = verifier.is_some();
-    // The background loops (retention, GP Connect schedule, notifications): on shutdown each
-    // finishes the round it is in while the database is still there, then stops.
-    let mut background: Vec<tokio::task::JoinHandle<()>> = Vec::new();
-    if let Some(after) = settings.retain_personal {
-        tracing::info!(
-            days = after.as_secs() / 86_400,
-            "closed cases' personal data is erased after its retention period"
-        );
-        background.push(caseledger_api::erasure::spawn_retention(
-            Commands::new(store.clone()),
-            after,
-            stop.clone(),
-        ));
-    }
     let calendar = match &settings.bank_holidays {
         Some(path) => {
             caseledger_cases::holidays::BankHolidays::from_path(path).context("CASELEDGER_BANK_HOLIDAYS_FILE")?
         }
         None => caseledger_cases::holidays::BankHolidays::england_and_wales(),
     };
-    let mut app_state = AppState::with(store.clone(), live.clone(), settings.subscriptions);
-    app_state.mail_domains = settings.mail_domains.clone();
-    app_state.commands = Commands::new(store).with_import_policy(settings.imports);
-    let mut app_state = app_state.with_deadlines(caseledger_api::graphql::deadline::Deadlines {
+    let deadlines = caseledger_cases::deadlines::Deadlines {
         targets: settings.targets,
         calendar: std::sync::Arc::new(calendar),
-    });
+    };
+    let commands = Commands::new(store.clone()).with_import_policy(settings.imports);
+    let mut app_state = AppState::with(store.clone(), live.clone(), settings.subscriptions);
+    app_state.mail_domains = settings.mail_domains.clone();
+    app_state.commands = commands.clone();
+    let mut app_state = app_state.with_deadlines(deadlines.clone());
+    // The background work (retention, GP Connect schedule, notifications): each a job, run under
+    // its lease; on shutdown each finishes the round it is in while the database is still there.
+    let mut jobs: Vec<Box<dyn caseledger_jobs::Job>> = Vec::new();
+    if let Some(after) = settings.retain_personal {
+        tracing::info!(
+            days = after.as_secs() / 86_400,
+            "closed cases' personal data is erased after its retention period"
+        );
+        jobs.push(Box::new(caseledger_jobs::personal_data::Retention {
+            commands: commands.clone(),
+            after,
+        }));
+    }
     if let Some(verifier) = verifier {
         tracing::info!("GP Connect verification on");
-        app_state = app_state.with_verifier(verifier);
+        app_state = app_state.with_verifier(verifier.clone());
         if let Some(every) = settings.verify_every {
-            background.push(caseledger_api::verify::spawn_schedule(
-                app_state.clone(),
+            jobs.push(Box::new(caseledger_jobs::verification::Schedule {
+                verifications: Verifications {
+                    verifier,
+                    commands: commands.clone(),
+                },
                 every,
-                stop.clone(),
-            ));
+            }));
         }
     }
-    if let Some(url) = &settings.smtp_url {
-        let mailer = caseledger_api::notify::Mailer::new(&url.0, &settings.mail_from, settings.public_url.clone())?;
-        tracing::info!(every = ?settings.notify_every, "email notifications on");
-        background.push(caseledger_api::notify::spawn(
-            app_state.clone(),
-            mailer,
-            settings.notify_every,
-            stop.clone(),
-        ));
+    if let Some(job) = notifications(&settings, &pool, deadlines)? {
+        jobs.push(job);
     }
+    let jobs = caseledger_jobs::Jobs::start(pool.clone(), jobs);
     // Live streams hold connections: at most half of the service's for them.
     app_state.throttle = caseledger_commands::throttle::Throttle::with_limits([(
         caseledger_commands::throttle::Work::LiveStream,
@@ -628,6 +630,12 @@ async fn serve(
         settings.session_idle,
     )
     .with_gp_connect(gp_connect)
+    .with_assets(
+        settings
+            .web_assets
+            .clone()
+            .unwrap_or_else(caseledger_web::checkout_assets_dir),
+    )
     .with_throttle(throttle);
     if let Some(metrics_listen) = &settings.metrics_listen {
         let listener = tokio::net::TcpListener::bind(metrics_listen)
@@ -666,17 +674,42 @@ async fn serve(
             "connections still open (subscriptions) after the grace period: closing them"
         ),
     }
-    for task in background {
-        if tokio::time::timeout(SHUTDOWN_GRACE, task).await.is_err() {
-            tracing::warn!(
-                seconds = SHUTDOWN_GRACE.as_secs(),
-                "a background round was still running after the grace period: abandoned"
-            );
-        }
-    }
+    jobs.stop(SHUTDOWN_GRACE).await;
     projections.stop().await;
     tracing::info!("stopped: projections committed and released their leases");
     Ok(())
+}
+
+/// The notifications' job, when an SMTP relay is configured and this build sends email.
+#[cfg(feature = "email")]
+fn notifications(
+    settings: &Settings,
+    pool: &PgPool,
+    deadlines: caseledger_cases::deadlines::Deadlines,
+) -> anyhow::Result<Option<Box<dyn caseledger_jobs::Job>>> {
+    let Some(url) = &settings.smtp_url else {
+        return Ok(None);
+    };
+    let mailer = caseledger_jobs::notifications::Mailer::new(&url.0, &settings.mail_from, settings.public_url.clone())?;
+    tracing::info!(every = ?settings.notify_every, "email notifications on");
+    Ok(Some(Box::new(caseledger_jobs::notifications::Notifications {
+        pool: pool.clone(),
+        deadlines,
+        mailer,
+        every: settings.notify_every,
+    })))
+}
+
+#[cfg(not(feature = "email"))]
+fn notifications(
+    settings: &Settings,
+    _: &PgPool,
+    _: caseledger_cases::deadlines::Deadlines,
+) -> anyhow::Result<Option<Box<dyn caseledger_jobs::Job>>> {
+    if settings.smtp_url.is_some() {
+        anyhow::bail!("CASELEDGER_SMTP_URL is set, but this build sends no email: build with `--features email`");
+    }
+    Ok(None)
 }
 
 /// How long a stopping service waits for open connections before it closes them.

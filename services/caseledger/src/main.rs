@@ -4,10 +4,12 @@ use clap::Parser;
 
 mod cli;
 mod demo;
+mod settings;
+mod telemetry;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let telemetry = caseledger_api::telemetry::init()?;
+    let telemetry = telemetry::init(settings::Logging::from_env()?)?;
     let result = cli::run(cli::Cli::parse()).await;
     telemetry.shutdown().await;
     result

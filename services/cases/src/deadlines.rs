@@ -114,6 +114,34 @@ pub fn add_working_days(start: NaiveDate, n: u32, calendar: &BankHolidays) -> Na
     day
 }
 
+/// The working-day calendar and the stage targets of a deployment: when each case's stage is due.
+#[derive(Debug, Clone)]
+pub struct Deadlines {
+    pub targets: StageTargets,
+    pub calendar: std::sync::Arc<BankHolidays>,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Self {
+            targets: StageTargets::default(),
+            calendar: std::sync::Arc::new(BankHolidays::england_and_wales()),
+        }
+    }
+}
+
+impl Deadlines {
+    /// The deadline of the stage a case with these dates is in, or `None` when nothing is awaited.
+    pub fn of(&self, dates: &StageDates) -> Option<Deadline> {
+        deadline(dates, &self.targets, &self.calendar)
+    }
+
+    /// Working days left after `today` until `due` is due (negative once late).
+    pub fn working_days_left(&self, due: &Deadline, today: NaiveDate) -> i64 {
+        due.working_days_left(today, &self.calendar)
+    }
+}
+
 /// What a case's dates say about where it stands.
 #[derive(Debug, Clone, Copy)]
 pub struct StageDates {

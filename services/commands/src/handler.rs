@@ -200,7 +200,7 @@ impl Commands {
         correlation_id: Uuid,
     ) -> Result<Prepared, CommandError> {
         let metadata = metadata(context, occurred_at, correlation_id);
-        let scope = case_id.to_string();
+        let scope = crate::scopes::case_scope(case_id);
         let vault = self.store.vault();
         let mut encoded: Vec<(&str, serde_json::Value)> = events.iter().map(encode_event).collect();
         // Personal fields are sealed under the case's data key (made on first use).
@@ -269,10 +269,10 @@ impl Commands {
             {
                 // In the same transaction as the record of it: both happen, or neither. Erased
                 // before, and nothing personal written since: nothing to record.
-                let mut destroyed = Vault::shred(&mut tx, &case_id.to_string()).await?;
+                let mut destroyed = Vault::shred(&mut tx, &crate::scopes::case_scope(case_id)).await?;
                 // The DHU report the case was opened from is the case's too.
                 if let Some(report_id) = loaded.case.dhu_report_id {
-                    destroyed += Vault::shred(&mut tx, &crate::reports::report_scope(report_id)).await?;
+                    destroyed += Vault::shred(&mut tx, &crate::scopes::report_scope(report_id)).await?;
                 }
                 if destroyed == 0 && loaded.case.personal_data_erased_at.is_some() {
                     tx.rollback().await?;

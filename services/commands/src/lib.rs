@@ -11,6 +11,7 @@ mod practices;
 mod registry;
 mod replay;
 mod reports;
+mod scopes;
 pub mod throttle;
 
 use caseledger_eventstore::EventStore;
@@ -23,7 +24,8 @@ pub use import::ImportReport;
 pub use practices::{DhuExtractReport, RegisterReport};
 pub use registry::{PracticeCase, RegisteredState};
 pub use replay::{ReplayError, ReplayReport};
-pub use reports::{ReportOutcome, Reported, report_scope};
+pub use reports::{ReportOutcome, Reported};
+pub use scopes::{case_scope, report_scope};
 
 /// Runs commands against the event store; cheap to clone.
 #[derive(Debug, Clone)]

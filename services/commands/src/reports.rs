@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::handler::Outcome;
 use crate::history::{envelope_of, event_id, metadata, read_whole};
 use crate::registry::{RegisteredState, latest_cases};
+use crate::scopes::report_scope;
 use crate::{CommandContext, CommandError, Commands};
 
 /// Attempts before a triage gives up on a practice whose stream keeps moving.
@@ -294,11 +295,6 @@ impl Commands {
             actual: None,
         })
     }
-}
-
-/// The data key scope of a DHU report's free text: its own, destroyed with the case opened from it.
-pub fn report_scope(report_id: Uuid) -> String {
-    format!("dhu-report-{report_id}")
 }
 
 /// A report's id: from the command id when there is one (a repeat files nothing new), else new.

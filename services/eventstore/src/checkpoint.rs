@@ -1,12 +1,12 @@
 //! Named subscribers with exactly-once effect: the checkpoint is saved in the same transaction as
 //! the subscriber's own writes, and one advisory lock per name lets one process run it at a time.
 
-use std::future::Future;
 use std::time::Duration;
 
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::watch;
 
+use crate::handler::{ATTEMPTS, EventHandler, HandlerError, guarded, transient};
 use crate::{EventStore, Filter, Position, RecordedEvent, StoreError};
 
 /// The first key of every subscriber's advisory lock, so they cannot collide with other users of
@@ -142,72 +142,6 @@ impl SubscriberLease {
         .await?;
         self.conn.close().await?;
         Ok(())
-    }
-}
-
-/// Failure of a subscriber's own code. A batch that fails is handled again an event at a time;
-/// an event that still fails after [`ATTEMPTS`] is parked, unless the failure is the database
-/// going away (then the runner stops, and starts again).
-pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Tries of one event before it is parked.
-pub const ATTEMPTS: u32 = 3;
-
-/// Whether `error` is the database (or the way to it) failing, which retrying later mends,
-/// rather than something about the event.
-fn transient(error: &HandlerError) -> bool {
-    matches!(
-        error.downcast_ref::<sqlx::Error>(),
-        Some(
-            sqlx::Error::Io(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::WorkerCrashed
-                | sqlx::Error::Tls(_)
-                | sqlx::Error::Protocol(_)
-        )
-    ) || error.downcast_ref::<StoreError>().is_some()
-}
-
-/// Runs a handler's work, turning a panic into an error about the event: a handler that panics
-/// on an event (a bug, or an event it cannot take) is retried and parked like one that fails,
-/// instead of taking its subscriber down with it.
-pub(crate) async fn guarded(work: impl Future<Output = Result<(), HandlerError>>) -> Result<(), HandlerError> {
-    use futures_util::FutureExt;
-    match std::panic::AssertUnwindSafe(work).catch_unwind().await {
-        Ok(result) => result,
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "no message".into());
-            Err(format!("the handler panicked: {message}").into())
-        }
-    }
-}
-
-/// A subscriber's effect: writes made through `tx` commit together with its checkpoint. A batch
-/// is a page of events in global order; a handler that can do a page's work in a few statements
-/// overrides `handle_batch`.
-pub trait EventHandler: Send + Sync {
-    fn handle<'a>(
-        &'a self,
-        tx: &'a mut PgConnection,
-        event: &'a RecordedEvent,
-    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
-
-    fn handle_batch<'a>(
-        &'a self,
-        tx: &'a mut PgConnection,
-        events: &'a [RecordedEvent],
-    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a {
-        async move {
-            for event in events {
-                self.handle(tx, event).await?;
-            }
-            Ok(())
-        }
     }
 }
 

@@ -8,6 +8,7 @@ mod append;
 mod checkpoint;
 mod error;
 mod event;
+mod handler;
 mod notifier;
 mod parked;
 mod position;
@@ -22,11 +23,12 @@ use sqlx::PgPool;
 
 pub use append::{AppendResult, ExpectedRevision, StreamAppend, append_batch, append_with};
 pub use checkpoint::{
-    ATTEMPTS, EventHandler, HandlerError, SubscriberError, SubscriberLease, SubscriberOptions, load_checkpoint,
-    move_checkpoint, run_subscriber, save_checkpoint,
+    SubscriberError, SubscriberLease, SubscriberOptions, load_checkpoint, move_checkpoint, run_subscriber,
+    save_checkpoint,
 };
 pub use error::StoreError;
 pub use event::{EventMetadata, NewEvent, RecordedEvent};
+pub use handler::{ATTEMPTS, EventHandler, HandlerError};
 pub use parked::{ParkedError, ParkedEvent};
 pub use position::Position;
 pub use progress::{PROGRESS_CHANNEL, Progress};

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use crate::checkpoint::{EventHandler, HandlerError};
+use crate::handler::{EventHandler, HandlerError};
 use crate::{EventStore, RecordedEvent, StoreError};
 
 /// One parked event.
@@ -123,7 +123,7 @@ impl EventStore {
         })?;
         let mut conn = self.pool.acquire().await.map_err(StoreError::from)?;
         let mut tx = conn.begin().await.map_err(StoreError::from)?;
-        if let Err(error) = crate::checkpoint::guarded(handler.handle(&mut tx, &event)).await {
+        if let Err(error) = crate::handler::guarded(handler.handle(&mut tx, &event)).await {
             drop(tx);
             sqlx::query!(
                 "update parked_events set error = $3, attempts = attempts + 1 where subscriber = $1 and event_id = $2",

@@ -25,7 +25,12 @@ pub use queries::{
     open_dhu_issues, open_statuses, page,
 };
 
-pub const NAME: &str = "case_view";
+pub const NAME: &str = <CaseViewProjection as crate::declared::Registered>::NAME;
+
+impl crate::declared::Registered for CaseViewProjection {
+    const NAME: &'static str = "case_view";
+    const TABLES: &'static [&'static str] = &["case_view"];
+}
 
 /// Keeps `case_view`.
 #[derive(Debug, Default)]
@@ -365,6 +370,24 @@ async fn fold_cases(tx: &mut PgConnection, relevant: &[(Uuid, &RecordedEvent)]) 
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+impl CaseRow {
+    /// What the row's dates say about where the case stands, for its deadline.
+    pub fn stage_dates(&self) -> caseledger_cases::deadlines::StageDates {
+        let problem = match (self.shortfall(), self.open_dhu_issue) {
+            (Some(check), _) => Some(check.at),
+            (None, true) => Some(self.last_activity_dhu),
+            (None, false) => None,
+        };
+        caseledger_cases::deadlines::StageDates {
+            status: self.status,
+            opened_at: self.opened_at,
+            last_remap_at: self.last_remap_at,
+            dhu_confirmed_at: self.dhu_confirmed_at,
+            dhu_problem_at: problem,
+        }
+    }
 }
 
 impl CaseRow {

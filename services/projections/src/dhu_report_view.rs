@@ -7,7 +7,12 @@ use caseledger_cases::case::{CaseEvent, StreamName, TriageOutcome};
 use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent};
 use sqlx::PgConnection;
 
-pub const NAME: &str = "dhu_report_view";
+pub const NAME: &str = <DhuReportViewProjection as crate::declared::Registered>::NAME;
+
+impl crate::declared::Registered for DhuReportViewProjection {
+    const NAME: &'static str = "dhu_report_view";
+    const TABLES: &'static [&'static str] = &["dhu_report_view"];
+}
 
 #[derive(Debug, Default)]
 pub struct DhuReportViewProjection;

@@ -2,12 +2,15 @@
 //! commit with their rows; the runner that keeps them; and the per-role lens over a case's history.
 
 pub mod case_view;
+mod declared;
 pub mod dhu_report_view;
 pub mod figures;
+pub mod history;
 pub mod lens;
 pub mod live;
 pub mod parked;
 pub mod practice_view;
+pub mod read_back;
 pub mod rebuild;
 pub mod registry;
 pub mod runner;

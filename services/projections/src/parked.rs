@@ -34,7 +34,7 @@ pub async fn list(store: &EventStore, name: Option<&str>, limit: i64) -> Result<
 /// Hands the event to its projection again; resolved if it now succeeds.
 pub async fn retry(store: &EventStore, name: &str, event_id: Uuid) -> Result<(), AdminError> {
     let projection = projection(name)?;
-    crate::with_handler!(projection, |handler| store.retry_parked(name, event_id, &handler).await)?;
+    store.retry_parked(name, event_id, projection.handler()).await?;
     Ok(())
 }
 

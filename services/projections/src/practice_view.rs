@@ -29,7 +29,20 @@ pub use queries::{
     observations, page, pcn_names, verifications,
 };
 
-pub const NAME: &str = "practice_view";
+pub const NAME: &str = <PracticeViewProjection as crate::declared::Registered>::NAME;
+
+impl crate::declared::Registered for PracticeViewProjection {
+    const NAME: &'static str = "practice_view";
+    const TABLES: &'static [&'static str] = &[
+        "practice_view",
+        "practice_observations",
+        "dhu_observations",
+        "extract_dates",
+        "practice_case_map",
+        "pcns",
+        "slot_verifications",
+    ];
+}
 
 #[derive(Debug, Default)]
 pub struct PracticeViewProjection;

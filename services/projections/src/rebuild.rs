@@ -36,13 +36,7 @@ pub struct Rebuilt {
 /// Rebuilds projection `name` (all its tables) from the start of the log.
 pub async fn rebuild(store: &EventStore, name: &str) -> Result<Rebuilt, RebuildError> {
     let projection = Projection::parse(name).ok_or_else(|| RebuildError::Unknown(name.to_string()))?;
-    crate::with_handler!(projection, |handler| rebuild_with(
-        store,
-        name,
-        projection.tables(),
-        &handler
-    )
-    .await)
+    rebuild_with(store, name, projection.tables(), projection.handler()).await
 }
 
 async fn rebuild_with<H: EventHandler>(

@@ -1,94 +1,141 @@
-//! Every projection, registered once: its name (its subscriber's), the tables it keeps, and its
-//! handler. The runner, the rebuild, waiting for the views, the lag metrics and the admin's parked
-//! events all read this.
+//! Every projection, registered once: each projection's module declares its name and tables
+//! (`Registered`) beside its handler, and the list below names each projection once. The
+//! runner, the rebuild, waiting for the views, the lag metrics and the admin's parked events all
+//! read this.
 
-/// The projections the service keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Projection {
-    CaseView,
-    PracticeView,
-    DhuReportView,
-    Figures,
-}
+use std::sync::Arc;
 
-impl Projection {
-    pub const ALL: [Projection; 4] = [
-        Projection::CaseView,
-        Projection::PracticeView,
-        Projection::DhuReportView,
-        Projection::Figures,
-    ];
+use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent};
+use futures_util::future::BoxFuture;
+use sqlx::PgConnection;
 
-    /// Its name: the subscriber's.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Projection::CaseView => crate::case_view::NAME,
-            Projection::PracticeView => crate::practice_view::NAME,
-            Projection::DhuReportView => crate::dhu_report_view::NAME,
-            Projection::Figures => crate::figures::NAME,
-        }
-    }
+use crate::case_view::CaseViewProjection;
+pub use crate::declared::Registered;
+use crate::dhu_report_view::DhuReportViewProjection;
+use crate::figures::FiguresProjection;
+use crate::practice_view::PracticeViewProjection;
 
-    /// The tables it keeps (a rebuild makes them all anew and swaps them in together).
-    pub const fn tables(self) -> &'static [&'static str] {
-        match self {
-            Projection::CaseView => &["case_view"],
-            Projection::PracticeView => &[
-                "practice_view",
-                "practice_observations",
-                "dhu_observations",
-                "extract_dates",
-                "practice_case_map",
-                "pcns",
-                "slot_verifications",
-            ],
-            Projection::DhuReportView => &["dhu_report_view"],
-            Projection::Figures => &[
-                "case_timeline",
-                "practice_timeline",
-                "practice_timeline_latest",
-                "trend_steps",
-                "trend_totals",
-                "figures_version",
-            ],
-        }
-    }
+/// Names every projection once: the list of names and of projections both come from it.
+macro_rules! register {
+    ($($handler:ty),+ $(,)?) => {
+        /// Every projection's name, in the order registered.
+        pub const NAMES: &[&str] = &[$(<$handler as Registered>::NAME),+];
 
-    pub fn parse(name: &str) -> Option<Projection> {
-        Self::ALL.into_iter().find(|p| p.name() == name)
-    }
-}
-
-/// Every projection's name.
-pub const NAMES: [&str; 4] = [
-    Projection::CaseView.name(),
-    Projection::PracticeView.name(),
-    Projection::DhuReportView.name(),
-    Projection::Figures.name(),
-];
-
-/// Runs `$body` with `$handler` bound to the handler of `$projection` (the handlers are different
-/// types, so each use is expanded once per projection).
-#[macro_export]
-macro_rules! with_handler {
-    ($projection:expr, |$handler:ident| $body:expr) => {
-        match $projection {
-            $crate::registry::Projection::CaseView => {
-                let $handler = $crate::case_view::CaseViewProjection;
-                $body
-            }
-            $crate::registry::Projection::PracticeView => {
-                let $handler = $crate::practice_view::PracticeViewProjection;
-                $body
-            }
-            $crate::registry::Projection::DhuReportView => {
-                let $handler = $crate::dhu_report_view::DhuReportViewProjection;
-                $body
-            }
-            $crate::registry::Projection::Figures => {
-                let $handler = $crate::figures::FiguresProjection;
-                $body
+        impl Projection {
+            /// Every projection.
+            pub fn all() -> Vec<Projection> {
+                vec![$(Projection::of::<$handler>()),+]
             }
         }
     };
+}
+
+register!(
+    CaseViewProjection,
+    PracticeViewProjection,
+    DhuReportViewProjection,
+    FiguresProjection,
+);
+
+/// One registered projection: its name, its tables and its handler.
+#[derive(Clone)]
+pub struct Projection {
+    name: &'static str,
+    tables: &'static [&'static str],
+    handler: Handler,
+}
+
+impl std::fmt::Debug for Projection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Projection")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Projection {
+    fn of<H: Registered>() -> Self {
+        Self {
+            name: H::NAME,
+            tables: H::TABLES,
+            handler: Handler(Arc::new(H::default())),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn tables(&self) -> &'static [&'static str] {
+        self.tables
+    }
+
+    /// Its handler, for a subscriber, a rebuild or a retried parked event.
+    pub fn handler(&self) -> &Handler {
+        &self.handler
+    }
+
+    pub fn parse(name: &str) -> Option<Projection> {
+        Self::all().into_iter().find(|p| p.name == name)
+    }
+}
+
+/// A projection's handler, whichever it is (each is its own type; the runner, the rebuild and
+/// the parked events take any).
+#[derive(Clone)]
+pub struct Handler(Arc<dyn AnyHandler>);
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Handler")
+    }
+}
+
+trait AnyHandler: Send + Sync {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a RecordedEvent,
+    ) -> BoxFuture<'a, Result<(), HandlerError>>;
+    fn handle_batch<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+    ) -> BoxFuture<'a, Result<(), HandlerError>>;
+}
+
+impl<H: EventHandler> AnyHandler for H {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a RecordedEvent,
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(EventHandler::handle(self, tx, event))
+    }
+
+    fn handle_batch<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+    ) -> BoxFuture<'a, Result<(), HandlerError>> {
+        Box::pin(EventHandler::handle_batch(self, tx, events))
+    }
+}
+
+impl EventHandler for Handler {
+    fn handle<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        event: &'a RecordedEvent,
+    ) -> impl std::future::Future<Output = Result<(), HandlerError>> + Send + 'a {
+        self.0.handle(tx, event)
+    }
+
+    fn handle_batch<'a>(
+        &'a self,
+        tx: &'a mut PgConnection,
+        events: &'a [RecordedEvent],
+    ) -> impl std::future::Future<Output = Result<(), HandlerError>> + Send + 'a {
+        self.0.handle_batch(tx, events)
+    }
 }

@@ -23,15 +23,15 @@ impl Projections {
     /// Starts a runner for each projection; each waits for its lease if another process has it.
     pub fn start(store: &EventStore) -> Self {
         let (stop, shutdown) = watch::channel(false);
-        let tasks = Projection::ALL
+        let tasks = Projection::all()
             .into_iter()
             .map(|projection| {
-                crate::with_handler!(projection, |handler| spawn(
+                spawn(
                     store.clone(),
                     projection.name(),
-                    handler,
-                    shutdown.clone()
-                ))
+                    projection.handler().clone(),
+                    shutdown.clone(),
+                )
             })
             .collect();
         Self { stop, tasks }
@@ -77,7 +77,7 @@ fn spawn<H: EventHandler + 'static>(
 /// event), woken as they commit: a writer reads its own writes, and only waits for them. `false`
 /// if they did not catch up in time.
 pub async fn wait_for_position(store: &EventStore, position: Position, timeout: Duration) -> Result<bool, StoreError> {
-    store.progress().wait_for(&NAMES, position, timeout).await
+    store.progress().wait_for(NAMES, position, timeout).await
 }
 
 /// Waits (up to `timeout`) until every projection has passed the newest event committed now.

@@ -59,6 +59,8 @@ struct Inner {
     gp_connect: bool,
     /// How much expensive work (exports, live streams) one person may start; the API's too.
     throttle: caseledger_commands::throttle::Throttle,
+    /// The NHS.UK frontend's built files.
+    assets: PathBuf,
 }
 
 impl std::fmt::Debug for WebState {
@@ -94,6 +96,7 @@ impl WebState {
             live,
             gp_connect: false,
             throttle: caseledger_commands::throttle::Throttle::default(),
+            assets: checkout_assets_dir(),
         }))
     }
 
@@ -106,6 +109,14 @@ impl WebState {
     }
 
     /// With GP Connect verification offered on the case pages (when the service has it).
+    /// The NHS.UK frontend's built files from `dir` (`CASELEDGER_WEB_ASSETS`).
+    pub fn with_assets(mut self, dir: PathBuf) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.assets = dir;
+        }
+        self
+    }
+
     pub fn with_gp_connect(mut self, on: bool) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.0) {
             inner.gp_connect = on;
@@ -132,20 +143,14 @@ pub const DEMO_USERS: [(Role, &str); 6] = [
     (Role::Lmc, "lmc-officer-1"),
 ];
 
-/// Where the NHS.UK frontend's built files are: `CASELEDGER_WEB_ASSETS`, else the npm install of
+/// Where the NHS.UK frontend's built files are unless the service is told: the npm install of
 /// `services/web/assets` in this checkout.
-pub fn assets_dir() -> PathBuf {
-    std::env::var("CASELEDGER_WEB_ASSETS")
-        .ok()
-        .filter(|dir| !dir.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/node_modules/nhsuk-frontend/dist/nhsuk")
-        })
+pub fn checkout_assets_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/node_modules/nhsuk-frontend/dist/nhsuk")
 }
 
 pub fn router(state: WebState) -> Router {
-    let assets = assets_dir();
+    let assets = state.0.assets.clone();
     if !assets.join("nhsuk-frontend.min.css").exists() {
         tracing::warn!(
             dir = %assets.display(),

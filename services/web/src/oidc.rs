@@ -52,29 +52,6 @@ const LOGIN_TIMEOUT_MINUTES: i32 = 10;
 const DISCOVERY_TTL: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 impl WebOidc {
-    /// From the bearer-token settings plus `CASELEDGER_OIDC_CLIENT_ID` (required),
-    /// `CASELEDGER_OIDC_CLIENT_SECRET` (optional), `CASELEDGER_PUBLIC_URL` (where people reach the
-    /// service; the redirect is `<url>/auth/callback`) and `CASELEDGER_OIDC_SCOPES` (added to
-    /// `openid`). `None` without a client id.
-    pub fn from_env(config: &OidcConfig) -> Result<Option<Self>, String> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let Some(client_id) = var("CASELEDGER_OIDC_CLIENT_ID") else {
-            return Ok(None);
-        };
-        let public = var("CASELEDGER_PUBLIC_URL")
-            .ok_or("CASELEDGER_PUBLIC_URL is needed for web sign-in (the address people use, e.g. https://caseledger.example.nhs.uk)")?;
-        let scopes = var("CASELEDGER_OIDC_SCOPES").unwrap_or_default();
-        let scopes: Vec<&str> = scopes.split([' ', ',']).filter(|s| !s.is_empty()).collect();
-        Self::new(
-            config,
-            &client_id,
-            var("CASELEDGER_OIDC_CLIENT_SECRET"),
-            &public,
-            &scopes,
-        )
-        .map(Some)
-    }
-
     /// Sign-in with `config`'s issuer as client `client_id`; people reach the service at
     /// `public_url`; `scopes` are asked for beside `openid` and `profile`.
     pub fn new(

@@ -126,35 +126,18 @@ pub struct ContractReview {
     pub note: Option<String>,
 }
 
-/// The reviews in `events` (a case's contract stream) as `viewer` sees them.
-fn reviews(events: &[caseledger_eventstore::RecordedEvent], viewer: Reader) -> Vec<ContractReview> {
-    let icb = matches!(viewer.role(), DomainRole::Icb | DomainRole::Admin);
-    let text = |data: &serde_json::Value, key: &str| data[key].as_str().map(str::to_string);
-    let mut reviews: Vec<ContractReview> = Vec::new();
-    for event in events.iter().filter_map(|e| lens(viewer, e)) {
-        let by = event.actor_id.clone().filter(|_| icb);
-        match event.event_type.as_str() {
-            "EscalatedToContractReview" => reviews.push(ContractReview {
-                escalated_at: Some(event.occurred_at),
-                escalated_by: by,
-                reason: text(&event.data, "reason"),
-                ..ContractReview::default()
-            }),
-            "ContractReviewConcluded" => {
-                if let Some(review) = reviews.last_mut() {
-                    review.concluded_at = Some(event.occurred_at);
-                    review.concluded_by = by;
-                    review.outcome =
-                        serde_json::from_value::<caseledger_cases::case::ReviewOutcome>(event.data["outcome"].clone())
-                            .ok()
-                            .map(Into::into);
-                    review.note = text(&event.data, "note");
-                }
-            }
-            _ => {}
+impl From<caseledger_projections::history::ContractReview> for ContractReview {
+    fn from(review: caseledger_projections::history::ContractReview) -> Self {
+        Self {
+            escalated_at: review.escalated_at,
+            escalated_by: review.escalated_by,
+            reason: review.reason,
+            concluded_at: review.concluded_at,
+            concluded_by: review.concluded_by,
+            outcome: review.outcome.map(Into::into),
+            note: review.note,
         }
     }
-    reviews
 }
 
 /// One event of a case's history, through the caller's lens.
@@ -377,7 +360,10 @@ impl CaseNode {
             .await
             .map_err(ApiError::internal)
             .gql()?;
-        Ok(reviews(&events, self.viewer))
+        Ok(caseledger_projections::history::contract_reviews(&events, self.viewer)
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// Every change remapped so far: what the DHU should now see.
@@ -396,7 +382,7 @@ impl CaseNode {
     /// When the stage the case is in is due, in working days from its start (null when nothing
     /// is awaited: compliant or closed).
     async fn deadline(&self, ctx: &Context<'_>) -> Option<super::deadline::Deadline> {
-        state(ctx).deadlines.of(&self.data, super::deadline::today())
+        super::deadline::of(&state(ctx).deadlines, &self.data, caseledger_clock::today())
     }
 
     /// Business time of the case's latest event that this caller's lens shows.

@@ -3,27 +3,10 @@
 //! status it is worked out from are everyone's.
 
 use async_graphql::{Enum, SimpleObject};
-use caseledger_cases::deadlines::{self, StageDates, StageTargets};
-use caseledger_cases::holidays::BankHolidays;
+use caseledger_cases::deadlines;
+pub use caseledger_cases::deadlines::Deadlines;
+use caseledger_projections::case_view::CaseRow;
 use chrono::NaiveDate;
-
-use super::case::CaseData;
-
-/// The working-day calendar and the stage targets of this deployment.
-#[derive(Debug, Clone)]
-pub struct Deadlines {
-    pub targets: StageTargets,
-    pub calendar: std::sync::Arc<BankHolidays>,
-}
-
-impl Default for Deadlines {
-    fn default() -> Self {
-        Self {
-            targets: StageTargets::default(),
-            calendar: std::sync::Arc::new(BankHolidays::england_and_wales()),
-        }
-    }
-}
 
 /// What a case waits on.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,43 +50,29 @@ pub struct Deadline {
 
 pub use caseledger_clock::today;
 
-impl Deadlines {
-    /// The deadline of `case`'s current stage on `today`, or `None` when nothing is awaited.
-    pub fn of(&self, case: &CaseData, today: NaiveDate) -> Option<Deadline> {
-        let problem = match (case.shortfall(), case.open_dhu_issue) {
-            (Some(check), _) => Some(check.at),
-            (None, true) => Some(case.last_activity_dhu),
-            (None, false) => None,
-        };
-        let dates = StageDates {
-            status: case.status,
-            opened_at: case.opened_at,
-            last_remap_at: case.last_remap_at,
-            dhu_confirmed_at: case.dhu_confirmed_at,
-            dhu_problem_at: problem,
-        };
-        let due = deadlines::deadline(&dates, &self.targets, &self.calendar)?;
-        Some(Deadline {
-            stage: due.stage.into(),
-            awaiting: due.stage.label().to_string(),
-            started_on: due.started_on,
-            due_on: due.due_on,
-            overdue: due.overdue(today),
-            working_days_left: i32::try_from(due.working_days_left(today, &self.calendar)).unwrap_or(i32::MIN),
-        })
-    }
+/// The deadline of `case`'s current stage on `today`, or `None` when nothing is awaited.
+pub fn of(deadlines: &Deadlines, case: &CaseRow, today: NaiveDate) -> Option<Deadline> {
+    let due = deadlines.of(&case.stage_dates())?;
+    Some(Deadline {
+        stage: due.stage.into(),
+        awaiting: due.stage.label().to_string(),
+        started_on: due.started_on,
+        due_on: due.due_on,
+        overdue: due.overdue(today),
+        working_days_left: i32::try_from(deadlines.working_days_left(&due, today)).unwrap_or(i32::MIN),
+    })
+}
 
-    /// `cases` whose current stage (one of `stages`, or any) is late on `today`, the longest
-    /// overdue first.
-    pub fn overdue(&self, cases: Vec<CaseData>, today: NaiveDate, stages: Option<&[Stage]>) -> Vec<CaseData> {
-        let mut late: Vec<(NaiveDate, CaseData)> = cases
-            .into_iter()
-            .filter_map(|case| {
-                let due = self.of(&case, today)?;
-                (due.overdue && stages.is_none_or(|stages| stages.contains(&due.stage))).then_some((due.due_on, case))
-            })
-            .collect();
-        late.sort_by_key(|(due_on, case)| (*due_on, case.case_id));
-        late.into_iter().map(|(_, case)| case).collect()
-    }
+/// `cases` whose current stage (one of `stages`, or any) is late on `today`, the longest overdue
+/// first.
+pub fn overdue(deadlines: &Deadlines, cases: Vec<CaseRow>, today: NaiveDate, stages: Option<&[Stage]>) -> Vec<CaseRow> {
+    let mut late: Vec<(NaiveDate, CaseRow)> = cases
+        .into_iter()
+        .filter_map(|case| {
+            let due = of(deadlines, &case, today)?;
+            (due.overdue && stages.is_none_or(|stages| stages.contains(&due.stage))).then_some((due.due_on, case))
+        })
+        .collect();
+    late.sort_by_key(|(due_on, case)| (*due_on, case.case_id));
+    late.into_iter().map(|(_, case)| case).collect()
 }

@@ -77,13 +77,10 @@ impl Loader<String> for StreamLoader {
     type Error = Arc<StoreError>;
 
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, Self::Value>, Self::Error> {
-        let mut events = self.store.read_streams(keys).await.map_err(Arc::new)?;
         // Histories are shown: personal fields opened, or erased.
-        self.store.open_sealed(&mut events).await.map_err(Arc::new)?;
-        let mut by_stream: HashMap<String, Vec<RecordedEvent>> = HashMap::new();
-        for event in events {
-            by_stream.entry(event.stream_id.clone()).or_default().push(event);
-        }
+        let by_stream = caseledger_projections::history::streams(&self.store, keys)
+            .await
+            .map_err(Arc::new)?;
         Ok(by_stream
             .into_iter()
             .map(|(name, events)| (name, Arc::new(events)))

@@ -28,7 +28,7 @@ use caseledger_projections::live::LiveFeed;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::settings::SubscriptionLimits;
+pub use subscription::SubscriptionLimits;
 
 pub use limits::{Limits, QueryLimits};
 pub use mutation::MutationRoot;
@@ -69,9 +69,9 @@ pub struct AppState {
     pub(crate) subscribers: subscription::Subscribers,
     pub(crate) loaders: loaders::Loaders,
     /// GP Connect verification, when configured.
-    pub verifier: Option<crate::verify::SharedVerifier>,
+    pub verifier: Option<caseledger_jobs::verification::SharedVerifier>,
     /// Stage targets in working days, and the calendar they count.
-    pub deadlines: deadline::Deadlines,
+    pub deadlines: caseledger_cases::deadlines::Deadlines,
     /// The mail domains notifications may go to (`CASELEDGER_MAIL_DOMAINS`).
     pub mail_domains: Vec<String>,
     /// How much expensive work (searches, imports) one person may start; shared with the pages.
@@ -96,8 +96,8 @@ impl AppState {
             live,
             subscribers: subscription::Subscribers::new(subscriptions),
             verifier: None,
-            deadlines: deadline::Deadlines::default(),
-            mail_domains: crate::settings::DEFAULT_MAIL_DOMAINS
+            deadlines: caseledger_cases::deadlines::Deadlines::default(),
+            mail_domains: caseledger_jobs::notifications::DEFAULT_MAIL_DOMAINS
                 .iter()
                 .map(|d| d.to_string())
                 .collect(),
@@ -106,13 +106,13 @@ impl AppState {
     }
 
     /// With this deployment's stage targets and bank holidays.
-    pub fn with_deadlines(mut self, deadlines: deadline::Deadlines) -> Self {
+    pub fn with_deadlines(mut self, deadlines: caseledger_cases::deadlines::Deadlines) -> Self {
         self.deadlines = deadlines;
         self
     }
 
     /// With GP Connect verification.
-    pub fn with_verifier(mut self, verifier: crate::verify::SharedVerifier) -> Self {
+    pub fn with_verifier(mut self, verifier: caseledger_jobs::verification::SharedVerifier) -> Self {
         self.verifier = Some(verifier);
         self
     }

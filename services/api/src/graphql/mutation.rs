@@ -10,11 +10,11 @@ use caseledger_cases::{Action, Actor, Role as DomainRole};
 use caseledger_commands::throttle::Work;
 use caseledger_commands::{CommandContext, Outcome, Reported};
 use caseledger_eventstore::Position;
-use caseledger_projections::{wait_for_position, wait_for_projections};
+use caseledger_projections::read_back;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::case::{CaseData, CaseNode, case_by_id};
+use super::case::CaseNode;
 use super::enums::{CloseReason, ContactChannel, ContractReviewOutcome, Evidence, RemapChange, RootCause};
 use super::reports::{DhuReport, dhu_report};
 use super::scalars::Date;
@@ -138,23 +138,14 @@ fn case_id(id: &ID) -> ApiResult<Uuid> {
         .gql()
 }
 
-/// Waits (a while) for the views to show what was just written, woken as they commit: `written`
-/// is where the command's last event went; a repeat of an earlier command (`duplicate`, nothing
-/// written now) waits for the whole log, since where the first write went is not known here.
-/// Whether the views caught up.
+/// Waits (a while) for the views to show what was just written (see
+/// [`caseledger_projections::read_back`]). Whether they caught up.
 async fn wait(ctx: &Context<'_>, written: Option<Position>, duplicate: bool) -> ApiResult<bool> {
     let app = state(ctx);
-    let caught_up = match (written, duplicate) {
-        (Some(position), _) => wait_for_position(&app.store, position, app.read_your_writes).await,
-        (None, true) => wait_for_projections(&app.store, app.read_your_writes).await,
-        (None, false) => Ok(true),
-    }
-    .map_err(ApiError::from)
-    .gql()?;
-    if !caught_up {
-        tracing::warn!("views did not catch up in time");
-    }
-    Ok(caught_up)
+    read_back::settle(&app.store, written, duplicate, app.read_your_writes)
+        .await
+        .map_err(ApiError::from)
+        .gql()
 }
 
 /// A report's id and the practice it is about (from the view; the command checks the practice's
@@ -176,19 +167,18 @@ async fn report_practice(ctx: &Context<'_>, id: &ID) -> ApiResult<(Uuid, OdsCode
 /// Waits for the views, then answers with the case as the command left it.
 async fn answer(ctx: &Context<'_>, actor: &Actor, outcome: Outcome) -> ApiResult<CasePayload> {
     let app = state(ctx);
-    let caught_up = wait(ctx, outcome.position, outcome.duplicate).await?;
-    let data = match case_by_id(app.store.pool(), outcome.case_id).await.gql()? {
-        Some(data) if caught_up => data,
-        _ => outcome
-            .case
-            .opened_at
-            .and_then(|opened_at| {
-                let activity = caseledger_projections::case_view::Activity::starting(opened_at);
-                CaseData::of(outcome.case_id, &outcome.case, None, activity, opened_at.date_naive())
-            })
-            .ok_or_else(|| ApiError::NotFound("no such case".into()))
-            .gql()?,
+    let written = read_back::Written {
+        case_id: outcome.case_id,
+        case: &outcome.case,
+        position: outcome.position,
+        duplicate: outcome.duplicate,
     };
+    let data = read_back::case_after(&app.store, &written, app.read_your_writes)
+        .await
+        .map_err(ApiError::internal)
+        .gql()?
+        .ok_or_else(|| ApiError::NotFound("no such case".into()))
+        .gql()?;
     let revision = i32::try_from(outcome.revision).unwrap_or(i32::MAX);
     Ok(CasePayload {
         case: CaseNode::seen_by(data, actor),
@@ -486,7 +476,19 @@ impl MutationRoot {
         let actor = require_command(ctx, "VerifySlotVisibility")?;
         let case_id = self::case_id(&case_id)?;
         let _working = super::throttle(ctx, actor, Work::Verification)?;
-        let (found, position) = crate::verify::verify_case(state(ctx), actor, case_id).await.gql()?;
+        let verifications = caseledger_jobs::verification::Verifications {
+            verifier: state(ctx)
+                .verifier
+                .clone()
+                .ok_or_else(|| ApiError::NotConfigured("GP Connect verification (CASELEDGER_GPCONNECT_*)".into()))
+                .gql()?,
+            commands: state(ctx).commands.clone(),
+        };
+        let (found, position) = verifications
+            .verify_case(actor, case_id)
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
         wait(ctx, position, false).await?;
         Ok(SlotVerification::of_recorded(
             &found,
@@ -533,7 +535,7 @@ impl MutationRoot {
         &self,
         ctx: &Context<'_>,
         email: Option<String>,
-        off: Option<Vec<crate::notify::NotificationKind>>,
+        off: Option<Vec<super::notifications::NotificationKind>>,
     ) -> ApiResult<super::notifications::NotificationSettings> {
         super::notifications::set_for_caller(ctx, email, off.unwrap_or_default()).await
     }

@@ -1,10 +1,26 @@
 //! Each person's own email notification settings.
 
-use async_graphql::{Context, SimpleObject};
+use async_graphql::{Context, Enum, SimpleObject};
+use caseledger_jobs::notifications as notify;
 
 use super::{caller, state};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
-use crate::notify::{self, NotificationKind};
+
+/// What a person may hear about.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "caseledger_jobs::notifications::NotificationKind")]
+pub enum NotificationKind {
+    /// A champion's case was reopened.
+    CaseReopened,
+    /// The DHU reported a problem, or saw fewer slots than required, on a champion's case.
+    DhuProblem,
+    /// A champion's case is due today or overdue.
+    Deadline,
+    /// A case waits for the DHU's check.
+    AwaitingCheck,
+    /// The ICB's digest after each dashboard extract.
+    WeeklyDigest,
+}
 
 /// Where the caller's notifications go, and which kinds they turned off.
 #[derive(SimpleObject, Debug)]
@@ -38,7 +54,11 @@ pub async fn of_caller(ctx: &Context<'_>) -> ApiResult<NotificationSettings> {
         .gql()?;
     Ok(NotificationSettings {
         email,
-        off: muted.iter().filter_map(|kind| NotificationKind::parse(kind)).collect(),
+        off: muted
+            .iter()
+            .filter_map(|kind| notify::NotificationKind::parse(kind))
+            .map(Into::into)
+            .collect(),
         kinds_for_role: kinds_for(actor.role),
     })
 }
@@ -60,7 +80,7 @@ pub async fn set_for_caller(
         ))
         .gql();
     }
-    let mut off = off;
+    let mut off: Vec<notify::NotificationKind> = off.into_iter().map(Into::into).collect();
     off.dedup();
     notify::set(
         state(ctx).store.pool(),

@@ -17,7 +17,22 @@ use uuid::Uuid;
 use super::case::CaseEvent;
 use super::{caller, state};
 use crate::error::{ApiError, IntoGraphql};
-use crate::settings::SubscriptionLimits;
+
+/// How many subscriptions may be open at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscriptionLimits {
+    pub per_connection: usize,
+    pub per_person: usize,
+}
+
+impl Default for SubscriptionLimits {
+    fn default() -> Self {
+        Self {
+            per_connection: 10,
+            per_person: 20,
+        }
+    }
+}
 
 /// The subscriptions open on one WebSocket connection (put in its data at `connection_init`).
 #[derive(Debug, Clone, Default)]

@@ -70,7 +70,7 @@ async fn overdue(
         .await
         .map_err(ApiError::from)
         .gql()?;
-    let late = state(ctx).deadlines.overdue(rows, super::deadline::today(), stages);
+    let late = super::deadline::overdue(&state(ctx).deadlines, rows, caseledger_clock::today(), stages);
     nodes(
         ctx,
         late.into_iter()

@@ -28,7 +28,19 @@ pub use queries::{
 pub use steps::Metric;
 pub use summary::{Figures, Summary, summarise};
 
-pub const NAME: &str = "figures";
+pub const NAME: &str = <FiguresProjection as crate::declared::Registered>::NAME;
+
+impl crate::declared::Registered for FiguresProjection {
+    const NAME: &'static str = "figures";
+    const TABLES: &'static [&'static str] = &[
+        "case_timeline",
+        "practice_timeline",
+        "practice_timeline_latest",
+        "trend_steps",
+        "trend_totals",
+        "figures_version",
+    ];
+}
 
 #[derive(Debug, Default)]
 pub struct FiguresProjection;

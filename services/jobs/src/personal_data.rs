@@ -1,6 +1,6 @@
 //! Personal data: the key-encryption key from configuration, the vault that seals and opens each
 //! case's personal fields (which fields, the lens declares), and the retention period that erases
-//! a closed case's personal data by itself.
+//! a closed case's (and a dismissed report's) personal data by itself: a [`Job`](crate::Job).
 
 use std::path::Path;
 use std::time::Duration;
@@ -8,11 +8,12 @@ use std::time::Duration;
 use caseledger_cases::Actor;
 use caseledger_cases::values::{FreeText, ShortText};
 use caseledger_commands::{CommandContext, Commands};
-use caseledger_eventstore::{Kek, KeyError, SubscriberLease, Vault};
+use caseledger_eventstore::{Kek, KeyError, Vault};
+use futures_util::future::BoxFuture;
 use sqlx::PgPool;
 
-/// The lease that lets one instance apply the retention period at a time.
-pub const RETENTION_LEASE: &str = "personal-data-retention";
+/// The retention period's job: its lease lets one instance apply it at a time.
+pub const RETENTION: &str = "personal-data-retention";
 
 /// Why the service cannot start with the personal data it holds.
 #[derive(Debug, thiserror::Error)]
@@ -103,46 +104,43 @@ pub fn case_scope(stream_id: &str, data: &serde_json::Value) -> Option<String> {
             .as_str()
             .and_then(|id| id.parse().ok())
             .map(caseledger_commands::report_scope),
-        name => name.case_id().map(|id| id.to_string()),
+        name => name.case_id().map(caseledger_commands::case_scope),
     }
 }
 
-/// Applies the retention period every hour, on one instance at a time, until `stop`.
-pub fn spawn_retention(
-    commands: Commands,
-    after: Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            match erase_expired(&commands, after).await {
-                Ok(0) => {}
-                Ok(erased) => tracing::info!(erased, "personal data erased at the end of its retention period"),
-                Err(error) => tracing::warn!(%error, "applying the personal data retention period"),
-            }
-            tokio::select! {
-                _ = stop.wait_for(|stop| *stop) => return,
-                () = tokio::time::sleep(Duration::from_secs(3600)) => {}
-            }
-        }
-    })
+/// The retention period, applied every hour.
+#[derive(Debug, Clone)]
+pub struct Retention {
+    pub commands: Commands,
+    /// How long after a case closes (or a report is dismissed) its personal data goes.
+    pub after: Duration,
 }
 
-/// One round of the retention period, under its lease: erases the personal data of every case
+impl crate::Job for Retention {
+    fn name(&self) -> &'static str {
+        RETENTION
+    }
+
+    fn every(&self) -> Duration {
+        Duration::from_secs(3600)
+    }
+
+    fn round(&self) -> BoxFuture<'_, Result<usize, crate::JobError>> {
+        Box::pin(async move { Ok(erase_expired(&self.commands, self.after).await?) })
+    }
+}
+
+/// One round of the retention period: erases the personal data of every case
 /// that closed more than `after` ago and still has some, and of every DHU report dismissed (or
 /// filed and never triaged) more than `after` ago. How many were erased.
 pub async fn erase_expired(commands: &Commands, after: Duration) -> Result<usize, caseledger_commands::CommandError> {
     let pool = commands.store().pool();
-    let Some(lease) = SubscriberLease::try_acquire(pool, RETENTION_LEASE).await? else {
-        return Ok(0);
-    };
     let days = after.as_secs() / 86_400;
     let Some(cutoff) = chrono::Duration::from_std(after)
         .ok()
         .and_then(|after| caseledger_clock::now().checked_sub_signed(after))
     else {
         // A period longer than the calendar: nothing is ever due.
-        lease.release().await?;
         return Ok(0);
     };
     let (Some(id), Some(reason)) = (
@@ -182,6 +180,5 @@ pub async fn erase_expired(commands: &Commands, after: Duration) -> Result<usize
             Err(error) => tracing::warn!(%error, %report_id, "retention: a report's personal data not erased"),
         }
     }
-    lease.release().await?;
     Ok(erased)
 }

@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use caseledger_cases::Role;
 
-use crate::auth::{AUDIENCE, OidcConfig};
-use crate::graphql::Limits;
+use caseledger_api::auth::{AUDIENCE, OidcConfig};
+use caseledger_api::graphql::Limits;
+use caseledger_api::graphql::SubscriptionLimits;
+use caseledger_jobs::notifications::DEFAULT_MAIL_DOMAINS;
 
 pub const DEV_SECRET_VAR: &str = "CASELEDGER_DEV_JWT_SECRET";
 /// An HS256 secret shorter than this is refused: it could be guessed offline from one token.
@@ -53,7 +55,7 @@ pub struct Settings {
     /// `CASELEDGER_METRICS_LISTEN`: where `/metrics` is served, apart from the public port
     /// (`off` serves no metrics).
     pub metrics_listen: Option<String>,
-    /// `CASELEDGER_DEV_JWT_SECRET`: development mode (HS256 tokens, GraphiQL, demo sign-in).
+    /// `CASELEDGER_DEV_JWT_SECRET`: development mode (HS256 tokens, the GraphQL explorer, demo sign-in).
     pub dev_secret: Option<String>,
     pub oidc: Option<OidcConfig>,
     pub limits: Limits,
@@ -79,10 +81,13 @@ pub struct Settings {
     /// `smtp://host:587?tls=required`, `smtps://user:password@host:465`); none: no emails.
     pub smtp_url: Option<Secret>,
     /// `CASELEDGER_MAIL_FROM`: who the emails are from.
+    #[cfg_attr(not(feature = "email"), allow(dead_code))]
     pub mail_from: String,
     /// `CASELEDGER_NOTIFY_EVERY_SECONDS`: how often notifications are worked out and sent.
+    #[cfg_attr(not(feature = "email"), allow(dead_code))]
     pub notify_every: Duration,
     /// `CASELEDGER_PUBLIC_URL`: where people reach the service (links in emails).
+    #[cfg_attr(not(feature = "email"), allow(dead_code))]
     pub public_url: Option<String>,
     /// `CASELEDGER_MAIL_DOMAINS`: the domains people may have notifications sent to.
     pub mail_domains: Vec<String>,
@@ -93,16 +98,66 @@ pub struct Settings {
     pub introspection: Option<bool>,
     /// `CASELEDGER_MAX_CONNECTIONS`, `CASELEDGER_HEADER_TIMEOUT_SECONDS` and
     /// `CASELEDGER_BODY_TIMEOUT_SECONDS`: what one client may hold of the server.
-    pub connections: crate::serve::ConnectionLimits,
+    pub connections: caseledger_api::serve::ConnectionLimits,
     /// `CASELEDGER_IMPORT_EARLIEST_DATE` and `CASELEDGER_IMPORT_MAX_PRACTICES`: what an import
     /// accepts.
     pub imports: caseledger_commands::ImportPolicy,
+    /// `CASELEDGER_GPCONNECT_*`: GP Connect, when `…_PROVIDER_ODS_CODE` is set (the README lists
+    /// the rest).
+    pub gpconnect: Option<caseledger_gpconnect::GpConnectConfig>,
+    /// `DATABASE_URL`: the PostgreSQL server; unset, a cluster of the service's own under
+    /// `CASELEDGER_DATA_DIR`.
+    pub database_url: Option<Secret>,
+    /// `CASELEDGER_DATA_DIR`: where the embedded cluster lives (`./.caseledger`).
+    pub data_dir: PathBuf,
+    /// `CASELEDGER_WEB_ASSETS`: the NHS.UK frontend's built files (the checkout's npm install).
+    pub web_assets: Option<PathBuf>,
+    /// `CASELEDGER_OIDC_CLIENT_ID`, `…_CLIENT_SECRET` and `…_SCOPES`: web sign-in with the issuer.
+    pub web_sign_in: Option<WebSignIn>,
+}
+
+/// Web sign-in with the OIDC issuer (authorisation code flow with PKCE).
+#[derive(Debug, Clone)]
+pub struct WebSignIn {
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    /// Asked for beside `openid` and `profile`.
+    pub scopes: Vec<String>,
+    /// `CASELEDGER_PUBLIC_URL`: the redirect is `<url>/auth/callback`.
+    pub public_url: String,
+}
+
+/// How the service logs, read before anything else starts.
+#[derive(Debug, Clone, Copy)]
+pub struct Logging {
+    /// `CASELEDGER_LOG_FORMAT`: `json` or `text`; unset, text at a terminal and JSON elsewhere.
+    pub json: Option<bool>,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set: traces go
+    /// there (the OpenTelemetry SDK reads those and its other `OTEL_*` variables itself).
+    pub otlp: bool,
+}
+
+pub const LOG_FORMAT_VAR: &str = "CASELEDGER_LOG_FORMAT";
+
+impl Logging {
+    pub fn from_env() -> Result<Self, SettingsError> {
+        let json = match var(LOG_FORMAT_VAR).as_deref().map(str::trim) {
+            None => None,
+            Some("json") => Some(true),
+            Some("text") => Some(false),
+            Some(other) => return Err(wrong(LOG_FORMAT_VAR, format!("{other:?}: expected json or text"))),
+        };
+        let otlp = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+            .iter()
+            .any(|name| var(name).is_some());
+        Ok(Self { json, otlp })
+    }
 }
 
 pub const CLOCK_START_VAR: &str = "CASELEDGER_NOW";
 
-/// Where notifications may go unless a deployment says otherwise: NHS mail.
-pub const DEFAULT_MAIL_DOMAINS: [&str; 2] = ["nhs.net", "nhs.uk"];
+/// GP Connect is configured when this is set.
+const GPCONNECT_VAR: &str = "CASELEDGER_GPCONNECT_PROVIDER_ODS_CODE";
 
 /// The longest a client may take to send a request's headers, or its body.
 const MAX_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -143,22 +198,6 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// How many subscriptions may be open at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SubscriptionLimits {
-    pub per_connection: usize,
-    pub per_person: usize,
-}
-
-impl Default for SubscriptionLimits {
-    fn default() -> Self {
-        Self {
-            per_connection: 10,
-            per_person: 20,
-        }
-    }
-}
-
 impl Settings {
     /// From the environment, with the defaults the README lists.
     pub fn from_env() -> Result<Self, SettingsError> {
@@ -175,6 +214,7 @@ impl Settings {
             u64::try_from(defaults.timeout.as_millis()).unwrap_or(u64::MAX),
         )?;
         let defaults_subscriptions = SubscriptionLimits::default();
+        let public_url = var("CASELEDGER_PUBLIC_URL");
         let settings = Self {
             listen,
             metrics_listen,
@@ -213,7 +253,7 @@ impl Settings {
             smtp_url: var("CASELEDGER_SMTP_URL").map(Secret),
             mail_from: var("CASELEDGER_MAIL_FROM").unwrap_or_else(|| "CaseLedger <caseledger@localhost>".into()),
             notify_every: Duration::from_secs(number("CASELEDGER_NOTIFY_EVERY_SECONDS", 300u64)?.max(1)),
-            public_url: var("CASELEDGER_PUBLIC_URL"),
+            public_url: public_url.clone(),
             mail_domains: var("CASELEDGER_MAIL_DOMAINS").map_or_else(
                 || DEFAULT_MAIL_DOMAINS.iter().map(|d| d.to_string()).collect(),
                 |list| {
@@ -239,8 +279,8 @@ impl Settings {
                 }
             },
             connections: {
-                let defaults = crate::serve::ConnectionLimits::default();
-                crate::serve::ConnectionLimits {
+                let defaults = caseledger_api::serve::ConnectionLimits::default();
+                caseledger_api::serve::ConnectionLimits {
                     max_connections: number("CASELEDGER_MAX_CONNECTIONS", defaults.max_connections)?.max(1),
                     header_timeout: seconds_within(
                         "CASELEDGER_HEADER_TIMEOUT_SECONDS",
@@ -270,6 +310,36 @@ impl Settings {
                     max_practices: number("CASELEDGER_IMPORT_MAX_PRACTICES", defaults.max_practices)?.max(1),
                     ..defaults
                 }
+            },
+            gpconnect: match var(GPCONNECT_VAR) {
+                None => None,
+                Some(_) => Some(
+                    caseledger_gpconnect::GpConnectConfig::from_env()
+                        .map_err(|error| wrong("CASELEDGER_GPCONNECT_*", error.to_string()))?,
+                ),
+            },
+            database_url: var("DATABASE_URL").map(Secret),
+            data_dir: data_dir(),
+            web_assets: var("CASELEDGER_WEB_ASSETS").map(PathBuf::from),
+            web_sign_in: match var("CASELEDGER_OIDC_CLIENT_ID") {
+                None => None,
+                Some(client_id) => Some(WebSignIn {
+                    client_id,
+                    client_secret: var("CASELEDGER_OIDC_CLIENT_SECRET").map(Secret),
+                    scopes: var("CASELEDGER_OIDC_SCOPES")
+                        .unwrap_or_default()
+                        .split([' ', ','])
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    public_url: public_url.ok_or_else(|| {
+                        wrong(
+                            "CASELEDGER_PUBLIC_URL",
+                            "needed for web sign-in (CASELEDGER_OIDC_CLIENT_ID is set): the address people use, \
+                             e.g. https://caseledger.example.nhs.uk",
+                        )
+                    })?,
+                }),
             },
             clock_start: match var(CLOCK_START_VAR) {
                 None => None,
@@ -379,7 +449,7 @@ fn oidc_from_env() -> Result<Option<OidcConfig>, SettingsError> {
 }
 
 /// `CASELEDGER_DATA_DIR`: where the embedded cluster lives when `DATABASE_URL` is unset.
-pub fn data_dir() -> PathBuf {
+fn data_dir() -> PathBuf {
     var("CASELEDGER_DATA_DIR").map_or_else(|| PathBuf::from(".caseledger"), PathBuf::from)
 }
 
@@ -408,8 +478,13 @@ mod tests {
             mail_domains: Vec::new(),
             clock_start: None,
             introspection: None,
-            connections: crate::serve::ConnectionLimits::default(),
+            connections: caseledger_api::serve::ConnectionLimits::default(),
             imports: caseledger_commands::ImportPolicy::default(),
+            gpconnect: None,
+            database_url: None,
+            data_dir: PathBuf::new(),
+            web_assets: None,
+            web_sign_in: None,
         }
     }
 

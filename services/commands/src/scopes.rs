@@ -1,0 +1,15 @@
+//! The scopes of the vault's data keys: whose personal data a key seals, so that destroying it
+//! erases exactly that.
+
+use uuid::Uuid;
+
+/// A case's own key: its personal fields, erased with the case.
+pub fn case_scope(case_id: Uuid) -> String {
+    case_id.to_string()
+}
+
+/// A DHU report's key: its detail and the ICB's reason for dismissing it, erased with the case
+/// opened from it, or on its own.
+pub fn report_scope(report_id: Uuid) -> String {
+    format!("dhu-report-{report_id}")
+}

@@ -1,0 +1,75 @@
+//! Reading one's own writes, beside the command path: after a command, wait (a while, woken as
+//! the views commit) for every view to show what it wrote, then read the case back as the views
+//! show it; when they did not catch up in time, the case as the command itself left it. Every
+//! caller of the command path (GraphQL's mutations) answers through here, once.
+
+use std::time::Duration;
+
+use caseledger_cases::case::Case;
+use caseledger_eventstore::{EventStore, Position, StoreError};
+
+use crate::case_view::{Activity, CaseRow};
+use crate::runner::{wait_for_position, wait_for_projections};
+
+/// Waits (up to `within`) for the views to show a write: `written` is where its last event went;
+/// a repeat of an earlier command (`duplicate`, nothing written now) waits for the whole log,
+/// since where the first write went is not known here. Whether the views caught up.
+pub async fn settle(
+    store: &EventStore,
+    written: Option<Position>,
+    duplicate: bool,
+    within: Duration,
+) -> Result<bool, StoreError> {
+    let caught_up = match (written, duplicate) {
+        (Some(position), _) => wait_for_position(store, position, within).await?,
+        (None, true) => wait_for_projections(store, within).await?,
+        (None, false) => true,
+    };
+    if !caught_up {
+        tracing::warn!(within = ?within, "views did not catch up in time");
+    }
+    Ok(caught_up)
+}
+
+/// What a command did to its case, as the views show it once they caught up (within `within`),
+/// else as the command left it. `None`: the case is not there (nothing opened it).
+pub async fn case_after(
+    store: &EventStore,
+    written: &Written<'_>,
+    within: Duration,
+) -> Result<Option<CaseRow>, ReadBackError> {
+    let caught_up = settle(store, written.position, written.duplicate, within).await?;
+    if caught_up && let Some(row) = crate::case_view::by_id(store.pool(), written.case_id).await? {
+        return Ok(Some(row));
+    }
+    Ok(written.case.opened_at.and_then(|opened_at| {
+        CaseRow::of(
+            written.case_id,
+            written.case,
+            None,
+            Activity::starting(opened_at),
+            opened_at.date_naive(),
+        )
+    }))
+}
+
+/// What a command wrote to a case (its outcome, as the command path reports it).
+#[derive(Debug, Clone, Copy)]
+pub struct Written<'a> {
+    pub case_id: uuid::Uuid,
+    /// The case as the command left it.
+    pub case: &'a Case,
+    /// Where its last event went (`None`: nothing written now).
+    pub position: Option<Position>,
+    /// A repeat of an earlier command.
+    pub duplicate: bool,
+}
+
+/// Why a case could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadBackError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
