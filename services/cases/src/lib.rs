@@ -9,6 +9,7 @@ pub mod deadlines;
 pub mod dhu_extract;
 pub mod extract;
 pub mod holidays;
+pub mod next;
 pub mod practice;
 pub mod register;
 pub mod reports;

@@ -9,15 +9,15 @@ use axum::http::HeaderMap;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
+use cynic::QueryBuilder;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
-use serde_json::{Value, json};
 
 use super::layout::status_label;
 use super::session::Session;
-use super::{Ids, WebState, gql_problem, ids, internal, person, query, signed_in, throttled};
+use super::{Ids, WebState, fetch, ids, internal, person, signed_in, throttled};
 use crate::icb::{CaseFilter, all_cases};
-use crate::lists::CASE_FIELDS;
-use crate::model::CaseRow;
+use crate::model::{CaseRow, Instant};
+use crate::operations::icb::{ReportFigures, ReportQuery};
 
 /// One cell of the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,25 +29,26 @@ enum Cell {
 }
 
 impl Cell {
-    fn text(value: &Value) -> Self {
-        match value.as_str() {
+    fn text(value: Option<&str>) -> Self {
+        match value {
             Some(text) if !text.is_empty() => Cell::Text(text.to_string()),
             _ => Cell::Empty,
         }
     }
 
-    fn number(value: &Value) -> Self {
-        value.as_f64().map_or(Cell::Empty, Cell::Number)
+    fn number(value: Option<f64>) -> Self {
+        value.map_or(Cell::Empty, Cell::Number)
+    }
+
+    fn count(value: i32) -> Self {
+        Cell::Number(f64::from(value))
     }
 
     /// The UK date of a date-time.
-    fn date(value: &Value) -> Self {
-        value
-            .as_str()
-            .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
-            .map_or(Cell::Empty, |at| {
-                Cell::Date(caseledger_cases::ukclock::to_uk(at.with_timezone(&chrono::Utc)).date_naive())
-            })
+    fn date(value: Option<Instant>) -> Self {
+        value.map_or(Cell::Empty, |at| {
+            Cell::Date(caseledger_cases::ukclock::to_uk(at.with_timezone(&chrono::Utc)).date_naive())
+        })
     }
 
     /// As a CSV field: dates as people in the UK write them, text that would be a formula
@@ -73,46 +74,35 @@ fn neutralise(cell: &str) -> String {
 }
 
 /// A column: its heading, and a case's cell in it.
-type Column = (&'static str, fn(&Value) -> Cell);
+type Column = (&'static str, fn(&CaseRow) -> Cell);
 
 /// The cases sheet's columns.
 const COLUMNS: [Column; 16] = [
-    ("Practice", |c| Cell::text(&c["practice"]["name"])),
-    ("ODS code", |c| Cell::text(&c["practice"]["odsCode"])),
-    ("PCN", |c| Cell::text(&c["practice"]["pcnCode"])),
-    ("Place", |c| Cell::text(&c["practice"]["place"])),
-    ("List size", |c| Cell::number(&c["practice"]["listSize"])),
-    ("Slots required a day", |c| Cell::number(&c["requiredSlots"])),
-    ("Slots visible a day", |c| Cell::number(&c["visibleSlots"])),
-    ("Status", |c| {
-        Cell::Text(status_label(c["status"].as_str().unwrap_or("")))
-    }),
-    ("Opened", |c| Cell::date(&c["openedAt"])),
-    ("Compliant", |c| Cell::date(&c["compliantAt"])),
-    ("Closed", |c| Cell::date(&c["closedAt"])),
-    ("Days to compliance", |c| {
-        let days = serde_json::from_value::<CaseRow>(c.clone())
-            .ok()
-            .and_then(|case| case.days_to_compliance());
-        Cell::number(&serde_json::json!(days))
-    }),
-    ("Overdue", |c| match c["deadline"]["overdue"].as_bool() {
-        Some(true) => Cell::Text(format!(
-            "Yes: {} was due {}",
-            c["deadline"]["awaiting"].as_str().unwrap_or(""),
-            c["deadline"]["dueOn"].as_str().unwrap_or("")
-        )),
-        Some(false) => Cell::Text("No".into()),
+    ("Practice", |c| Cell::text(Some(&c.practice.name))),
+    ("ODS code", |c| Cell::text(Some(&c.practice.ods_code))),
+    ("PCN", |c| Cell::text(Some(&c.practice.pcn_code))),
+    ("Place", |c| Cell::text(Some(&c.practice.place))),
+    ("List size", |c| Cell::count(c.practice.list_size)),
+    ("Slots required a day", |c| Cell::count(c.required_slots)),
+    ("Slots visible a day", |c| Cell::number(c.visible_slots.map(f64::from))),
+    ("Status", |c| Cell::Text(status_label(c.state()))),
+    ("Opened", |c| Cell::date(Some(c.opened_at))),
+    ("Compliant", |c| Cell::date(c.compliant_at)),
+    ("Closed", |c| Cell::date(c.closed_at)),
+    ("Days to compliance", |c| Cell::number(c.days_to_compliance())),
+    ("Overdue", |c| match &c.deadline {
+        Some(deadline) if deadline.overdue => {
+            Cell::Text(format!("Yes: {} was due {}", deadline.awaiting, deadline.due_on))
+        }
+        Some(_) => Cell::Text("No".into()),
         None => Cell::Empty,
     }),
-    ("Champion", |c| Cell::text(&c["assignedTo"])),
+    ("Champion", |c| Cell::text(c.assigned_to.as_deref())),
     ("Root causes", |c| {
-        let causes: Vec<String> = c["rootCauses"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .map(|cause| super::actions::value_label(cause).map_or_else(|| cause.to_string(), str::to_string))
+        let causes: Vec<&str> = c
+            .root_causes
+            .iter()
+            .map(|cause| crate::reports::root_cause_label((*cause).into()))
             .collect();
         if causes.is_empty() {
             Cell::Empty
@@ -120,10 +110,10 @@ const COLUMNS: [Column; 16] = [
             Cell::Text(causes.join("; "))
         }
     }),
-    ("Case ID", |c| Cell::text(&c["id"])),
+    ("Case ID", |c| Cell::text(Some(c.key()))),
 ];
 
-fn rows(cases: &[Value]) -> Vec<Vec<Cell>> {
+fn rows(cases: &[CaseRow]) -> Vec<Vec<Cell>> {
     cases
         .iter()
         .map(|case| COLUMNS.iter().map(|(_, cell)| cell(case)).collect())
@@ -143,7 +133,7 @@ async fn cases_of(
     state: &WebState,
     headers: &HeaderMap,
     ids_: Ids,
-) -> Result<(Session, Vec<Value>, caseledger_commands::throttle::Permit), Response> {
+) -> Result<(Session, Vec<CaseRow>, caseledger_commands::throttle::Permit), Response> {
     let session = signed_in(state, headers).await?;
     let permit = throttled(
         state,
@@ -151,9 +141,7 @@ async fn cases_of(
         &person(&session),
         caseledger_commands::throttle::Work::Export,
     )?;
-    let cases = all_cases(state, &session, ids(ids_), CASE_FIELDS, &CaseFilter::default())
-        .await
-        .map_err(|errors| gql_problem(&session, &errors))?;
+    let cases = all_cases(state, &session, ids(ids_), &CaseFilter::default()).await?;
     Ok((session, cases, permit))
 }
 
@@ -195,20 +183,9 @@ pub async fn xlsx(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) 
         Ok(found) => found,
         Err(response) => return response,
     };
-    let summary = match query(
-        &state,
-        &session,
-        ids(ids_),
-        "{ icb { dataAsAt summary { asOf practices nonCompliantPractices openCases compliantCases closedCases \
-           medianDaysToCompliance compliantWithinDays { count percentage } \
-           byPlace { place openCases compliantCases nonCompliantPractices medianDaysToCompliance compliantWithinDays { count percentage } } \
-           byPcn { pcnCode pcnName place practices nonCompliantPractices openCases compliantCases } } } }",
-        json!({}),
-    )
-    .await
-    {
-        Ok(data) => data["icb"].clone(),
-        Err(errors) => return gql_problem(&session, &errors),
+    let summary = match fetch(&state, &session, ids(ids_), ReportQuery::build(())).await {
+        Ok(query) => query.icb,
+        Err(response) => return response,
     };
     match workbook(&summary, &cases) {
         Ok(bytes) => (
@@ -243,29 +220,34 @@ fn write(sheet: &mut Worksheet, row: u32, column: u16, cell: &Cell, date: &Forma
     }
 }
 
-fn workbook(icb: &Value, cases: &[Value]) -> Result<Vec<u8>, XlsxError> {
+fn workbook(icb: &ReportFigures, cases: &[CaseRow]) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let date = Format::new().set_num_format("d mmm yyyy");
-    let s = &icb["summary"];
+    let s = &icb.summary;
 
     let sheet = book.add_worksheet().set_name("Summary")?;
     sheet.write_string_with_format(0, 0, "CaseLedger assurance report", &bold)?;
-    let as_at = icb["dataAsAt"].as_str().unwrap_or("no extract yet");
+    let as_at = icb
+        .data_as_at
+        .map_or_else(|| "no extract yet".to_string(), |day| day.0.to_string());
     sheet.write_string(1, 0, format!("Data as at the dashboard extract of {as_at}"))?;
     let figures = [
-        ("Practices monitored", &s["practices"]),
-        ("Practices below requirement", &s["nonCompliantPractices"]),
-        ("Open cases", &s["openCases"]),
-        ("Compliant cases", &s["compliantCases"]),
-        ("Closed cases", &s["closedCases"]),
-        ("Median days to compliance", &s["medianDaysToCompliance"]),
-        ("Compliant within 8 weeks", &s["compliantWithinDays"]["count"]),
-        ("Compliant within 8 weeks (%)", &s["compliantWithinDays"]["percentage"]),
+        ("Practices monitored", Cell::count(s.practices)),
+        ("Practices below requirement", Cell::count(s.non_compliant_practices)),
+        ("Open cases", Cell::count(s.open_cases)),
+        ("Compliant cases", Cell::count(s.compliant_cases)),
+        ("Closed cases", Cell::count(s.closed_cases)),
+        ("Median days to compliance", Cell::number(s.median_days_to_compliance)),
+        ("Compliant within 8 weeks", Cell::count(s.compliant_within_days.count)),
+        (
+            "Compliant within 8 weeks (%)",
+            Cell::number(s.compliant_within_days.percentage),
+        ),
     ];
     for (n, (label, value)) in (3u32..).zip(figures) {
         sheet.write_string(n, 0, label)?;
-        write(sheet, n, 1, &Cell::number(value), &date)?;
+        write(sheet, n, 1, &value, &date)?;
     }
     let mut row = 13u32;
     sheet.write_string_with_format(row, 0, "By place", &bold)?;
@@ -282,23 +264,23 @@ fn workbook(icb: &Value, cases: &[Value]) -> Result<Vec<u8>, XlsxError> {
     for (column, heading) in (0u16..).zip(place_headings) {
         sheet.write_string_with_format(row, column, heading, &bold)?;
     }
-    for place in s["byPlace"].as_array().into_iter().flatten() {
+    for place in &s.by_place {
         row += 1;
-        let open = place["openCases"].as_f64().unwrap_or(0.0);
-        let compliant = place["compliantCases"].as_f64().unwrap_or(0.0);
+        let open = f64::from(place.open_cases);
+        let compliant = f64::from(place.compliant_cases);
         let share = if open + compliant > 0.0 {
             Cell::Number((compliant / (open + compliant) * 1000.0).round() / 10.0)
         } else {
             Cell::Empty
         };
         let cells = [
-            Cell::text(&place["place"]),
-            Cell::number(&place["openCases"]),
-            Cell::number(&place["compliantCases"]),
+            Cell::text(Some(&place.place)),
+            Cell::count(place.open_cases),
+            Cell::count(place.compliant_cases),
             share,
-            Cell::number(&place["compliantWithinDays"]["count"]),
-            Cell::number(&place["medianDaysToCompliance"]),
-            Cell::number(&place["nonCompliantPractices"]),
+            Cell::count(place.compliant_within_days.count),
+            Cell::number(place.median_days_to_compliance),
+            Cell::count(place.non_compliant_practices),
         ];
         for (column, cell) in (0u16..).zip(cells.iter()) {
             write(sheet, row, column, cell, &date)?;
@@ -318,16 +300,16 @@ fn workbook(icb: &Value, cases: &[Value]) -> Result<Vec<u8>, XlsxError> {
     ]) {
         sheet.write_string_with_format(row, column, heading, &bold)?;
     }
-    for pcn in s["byPcn"].as_array().into_iter().flatten() {
+    for pcn in &s.by_pcn {
         row += 1;
         let cells = [
-            Cell::text(&pcn["pcnCode"]),
-            Cell::text(&pcn["pcnName"]),
-            Cell::text(&pcn["place"]),
-            Cell::number(&pcn["practices"]),
-            Cell::number(&pcn["nonCompliantPractices"]),
-            Cell::number(&pcn["openCases"]),
-            Cell::number(&pcn["compliantCases"]),
+            Cell::text(Some(&pcn.pcn_code)),
+            Cell::text(pcn.pcn_name.as_deref()),
+            Cell::text(Some(&pcn.place)),
+            Cell::count(pcn.practices),
+            Cell::count(pcn.non_compliant_practices),
+            Cell::count(pcn.open_cases),
+            Cell::count(pcn.compliant_cases),
         ];
         for (column, cell) in (0u16..).zip(cells.iter()) {
             write(sheet, row, column, cell, &date)?;
@@ -361,7 +343,8 @@ mod tests {
         assert_eq!(Cell::Number(4.0).csv(), "4");
         assert_eq!(Cell::Number(30.25).csv(), "30.2");
         // 23:30 UTC on 31 May is 1 June in London.
-        assert_eq!(Cell::date(&json!("2026-05-31T23:30:00Z")).csv(), "01/06/2026");
-        assert_eq!(Cell::date(&Value::Null), Cell::Empty);
+        let late_may = chrono::DateTime::parse_from_rfc3339("2026-05-31T23:30:00Z").ok();
+        assert_eq!(Cell::date(late_may).csv(), "01/06/2026");
+        assert_eq!(Cell::date(None), Cell::Empty);
     }
 }

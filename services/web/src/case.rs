@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::actions::{self, Action, Submitted};
+use super::gql::ErrorCode;
 use super::layout::{date, date_time, error_summary, inset, page, status_tag};
 use super::session::Session;
 use super::{Ids, WebState, gql_problem, ids, problem, query, redirect, signed_in, signed_in_form};
@@ -132,7 +133,7 @@ async fn render(
         }
         span class="nhsuk-caption-l" { a href={"/practices/" (ods)} { (ods) } }
         h1 {
-            (title) " " (status_tag(status))
+            @if let Some(status) = caseledger_cases::CaseStatus::parse(status) { (title) " " (status_tag(status)) } @else { (title) }
             @if case["contractReviewOpen"] == true { " " strong class="nhsuk-tag nhsuk-tag--red" id="under-review" { "Contract review" } }
         }
         @if counts["disagreement"] == true {
@@ -158,7 +159,7 @@ async fn render(
                     @if case["deadline"].is_object() {
                         div class="nhsuk-summary-list__row" {
                             dt class="nhsuk-summary-list__key" { "Due" }
-                            dd class="nhsuk-summary-list__value" { (crate::lists::due_cell(&serde_json::from_value(case.clone()).unwrap_or_default())) }
+                            dd class="nhsuk-summary-list__value" { (crate::lists::deadline_cell(serde_json::from_value(case["deadline"].clone()).ok().as_ref())) }
                         }
                     }
                     @if !case["compliantAt"].is_null() { (row("Compliant", Some(date(&case["compliantAt"])))) }
@@ -586,9 +587,9 @@ pub async fn act(
             None => redirect(&format!("/cases/{id}?done={}#timeline", action.slug)),
         },
         Err(errors) => {
-            let code = errors.first().map_or("", |e| e.code.as_str()).to_string();
-            let failure = match code.as_str() {
-                "CONFLICT" => Failure {
+            let code = errors.first().map(|e| e.code.clone());
+            let failure = match code {
+                Some(ErrorCode::Conflict) => Failure {
                     action,
                     summary: vec![(
                         Some(format!("form-{}", action.slug)),
@@ -598,7 +599,7 @@ pub async fn act(
                     conflict_since: input["expectedRevision"].as_i64(),
                     status: StatusCode::CONFLICT,
                 },
-                "BAD_USER_INPUT" => {
+                Some(ErrorCode::BadUserInput) => {
                     let errors: Vec<(String, String)> = errors
                         .iter()
                         .map(|e| {
@@ -616,7 +617,7 @@ pub async fn act(
                         status: StatusCode::UNPROCESSABLE_ENTITY,
                     }
                 }
-                "INVALID_TRANSITION" => Failure {
+                Some(ErrorCode::InvalidTransition) => Failure {
                     action,
                     summary: errors.iter().map(|e| (Some(format!("form-{}", action.slug)), e.message.clone())).collect(),
                     submitted: submitted(Vec::new()),

@@ -4,27 +4,18 @@
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use cynic::QueryBuilder;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::layout::{inset, page};
 use crate::lists::{
-    CASE_FIELDS, ago, by_urgency, case_status, cell, day, days_since, due_cell, header_row, list_command_fields,
-    next_action, practice_cell,
+    ago, by_urgency, case_status, cell, day, days_since, due_cell, header_row, list_command_fields, next_action,
+    practice_cell,
 };
-use crate::model::CaseRow;
+use crate::operations::champion::{Caseload, CaseloadQuery};
 use crate::session::Session;
-use crate::{Ids, WebState, ids, load, signed_in};
-
-/// What the page shows.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Caseload {
-    /// The caller's cases, in the order of [`by_urgency`].
-    pub my_cases: Vec<CaseRow>,
-    pub unassigned: Vec<CaseRow>,
-}
+use crate::{Ids, WebState, fetch, ids, signed_in};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct Params {
@@ -43,9 +34,8 @@ pub async fn show(
         Ok(session) => session,
         Err(response) => return response,
     };
-    let text = format!("{{ champion {{ myCases {{ {CASE_FIELDS} }} unassigned {{ {CASE_FIELDS} }} }} }}");
-    let mut caseload: Caseload = match load(&state, &session, ids(ids_), &text, json!({}), &["champion"]).await {
-        Ok(caseload) => caseload,
+    let mut caseload = match fetch(&state, &session, ids(ids_), CaseloadQuery::build(())).await {
+        Ok(query) => query.champion,
         Err(response) => return response,
     };
     by_urgency(&mut caseload.my_cases);
@@ -62,12 +52,12 @@ pub fn render(caseload: &Caseload, session: &Session, assigned: &str) -> Markup 
     let mine = &caseload.my_cases;
     let open = mine.iter().filter(|case| !case.finished()).count();
     let late = mine.iter().filter(|case| !case.finished() && case.overdue()).count();
-    let just_assigned = mine.iter().find(|case| !assigned.is_empty() && case.id == assigned);
+    let just_assigned = mine.iter().find(|case| !assigned.is_empty() && case.key() == assigned);
     html! {
         @if let Some(case) = just_assigned {
             div class="nhsuk-inset-text cl-success" id="assigned" role="status" {
                 span class="nhsuk-u-visually-hidden" { "Success: " }
-                p { strong { "Assigned to you: " } a href={"/cases/" (case.id)} { (case.practice.name) } ". It is in your caseload below." }
+                p { strong { "Assigned to you: " } a href={"/cases/" (case.key())} { (case.practice.name) } ". It is in your caseload below." }
             }
         }
         h1 { "My caseload" }
@@ -88,9 +78,9 @@ pub fn render(caseload: &Caseload, session: &Session, assigned: &str) -> Markup 
                             (cell("Due", due_cell(case)))
                             (cell("Open for", html! {
                                 @if case.finished() { span class="cl-muted" { "–" } }
-                                @else { (days_since(case.opened_at).map_or_else(|| "–".to_string(), |d| format!("{d} days"))) }
+                                @else { (days_since(Some(case.opened_at)).map_or_else(|| "–".to_string(), |d| format!("{d} days"))) }
                             }))
-                            (cell("Last activity", html! { (ago(case.last_activity_at)) }))
+                            (cell("Last activity", html! { (ago(Some(case.last_activity_at))) }))
                             (cell("Next action", html! { span class="cl-next-action" { (next_action(case)) } }))
                         }
                     }
@@ -108,10 +98,10 @@ pub fn render(caseload: &Caseload, session: &Session, assigned: &str) -> Markup 
                             tr class="nhsuk-table__row" role="row" {
                                 (cell("Practice", practice_cell(case)))
                                 (cell("Status", case_status(case)))
-                                (cell("Opened", html! { (day(case.opened_at)) }))
+                                (cell("Opened", html! { (day(Some(case.opened_at))) }))
                                 (cell("Action", html! {
-                                    form method="post" action={"/cases/" (case.id) "/assign"} class="cl-inline" {
-                                        (list_command_fields(session, case, &format!("/champion?assigned={}#assigned", case.id)))
+                                    form method="post" action={"/cases/" (case.key()) "/assign"} class="cl-inline" {
+                                        (list_command_fields(session, case, &format!("/champion?assigned={}#assigned", case.key())))
                                         button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit" {
                                             "Assign to me" span class="nhsuk-u-visually-hidden" { ": " (case.practice.name) }
                                         }

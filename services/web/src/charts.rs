@@ -2,7 +2,6 @@
 //! description and a table of the same numbers.
 
 use maud::{Markup, html};
-use serde_json::Value;
 
 // A narrow drawing with large text: at a phone's 390 px the text is still about 14 px.
 const WIDTH: f64 = 480.0;
@@ -38,12 +37,33 @@ fn marker(kind: Marker, x: f64, y: f64, colour: &str) -> Markup {
     }
 }
 
-/// The three series of the weekly trend, each with its colour (NHS palette) and name.
-pub const SERIES: [(&str, &str, &str); 3] = [
-    ("nonCompliantPractices", "#d5281b", "Practices below requirement"),
-    ("openCases", "#005eb8", "Open cases"),
-    ("compliantCases", "#007f3b", "Compliant cases"),
+/// The three series of the weekly trend, each with its colour (NHS palette) and name, in the
+/// order of a trend [`Point`]'s values.
+pub const SERIES: [(&str, &str); 3] = [
+    ("#d5281b", "Practices below requirement"),
+    ("#005eb8", "Open cases"),
+    ("#007f3b", "Compliant cases"),
 ];
+
+/// One point of a line chart: its date and a value for each series, in the chart's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub date: chrono::NaiveDate,
+    pub values: Vec<f64>,
+}
+
+impl From<&crate::operations::icb::TrendPoint> for Point {
+    fn from(point: &crate::operations::icb::TrendPoint) -> Self {
+        Point {
+            date: point.date.0,
+            values: vec![
+                f64::from(point.non_compliant_practices),
+                f64::from(point.open_cases),
+                f64::from(point.compliant_cases),
+            ],
+        }
+    }
+}
 
 fn y_scale(max: f64) -> impl Fn(f64) -> f64 {
     move |value| TOP + (HEIGHT - TOP - BOTTOM) * (1.0 - value / max.max(1.0))
@@ -53,22 +73,20 @@ fn y_scale(max: f64) -> impl Fn(f64) -> f64 {
 pub struct Lines<'a> {
     pub id: &'a str,
     pub title: &'a str,
-    /// Each point's date, `YYYY-MM-DD`.
-    pub date_key: &'a str,
     pub date_heading: &'a str,
     /// What the vertical axis counts.
     pub value_heading: &'a str,
-    /// (key, colour, name); a series' swatch is styled by its position (`cl-swatch--N`).
-    pub series: &'a [(&'a str, &'a str, &'a str)],
+    /// (colour, name) of each of a point's values; a series' swatch is styled by its position
+    /// (`cl-swatch--N`).
+    pub series: &'a [(&'a str, &'a str)],
 }
 
 /// Week-by-week lines: practices below requirement, open and compliant cases.
-pub fn trend(points: &[Value]) -> Markup {
+pub fn trend(points: &[Point]) -> Markup {
     lines(
         &Lines {
             id: "trend",
             title: "Practices below requirement, open and compliant cases, week by week",
-            date_key: "date",
             date_heading: "Week ending",
             value_heading: "Practices or cases",
             series: &SERIES,
@@ -78,29 +96,25 @@ pub fn trend(points: &[Value]) -> Markup {
 }
 
 /// A practice's dashboard weeks: the slots the 111 provider could see against the requirement.
-pub fn practice_weeks(points: &[Value]) -> Markup {
+pub fn practice_weeks(points: &[Point]) -> Markup {
     lines(
         &Lines {
             id: "practice-weeks",
             title: "Slots a day visible to 111 against the requirement, week by week",
-            date_key: "reportDate",
             date_heading: "Report date",
             value_heading: "Slots a day",
-            series: &[
-                ("requiredSlots", "#d5281b", "Required a day"),
-                ("visibleSlots", "#005eb8", "Visible to 111"),
-            ],
+            series: &[("#d5281b", "Required a day"), ("#005eb8", "Visible to 111")],
         },
         points,
     )
 }
 
-pub fn lines(chart: &Lines<'_>, points: &[Value]) -> Markup {
+pub fn lines(chart: &Lines<'_>, points: &[Point]) -> Markup {
     let series = chart.series;
-    let value = |point: &Value, key: &str| point[key].as_f64().unwrap_or(0.0);
+    let value = |point: &Point, index: usize| point.values.get(index).copied().unwrap_or(0.0);
     let max = points
         .iter()
-        .flat_map(|p| series.iter().map(move |(key, _, _)| value(p, key)))
+        .flat_map(|p| p.values.iter().copied())
         .fold(0.0f64, f64::max);
     let y = y_scale(max);
     let step = if points.len() > 1 {
@@ -125,22 +139,22 @@ pub fn lines(chart: &Lines<'_>, points: &[Value]) -> Markup {
                 text class="cl-axis-title" x=((LEFT + WIDTH - RIGHT) / 2.0) y=(HEIGHT - 6.0) text-anchor="middle" font-size=(FONT) fill=(TEXT) { (chart.date_heading) }
                 @for (i, point) in points.iter().enumerate() {
                     @if i % every == 0 {
-                        text x=(x(i)) y=(HEIGHT - BOTTOM + 24.0) text-anchor="middle" font-size=(FONT) fill=(TEXT) { (short_date(&point[chart.date_key])) }
+                        text x=(x(i)) y=(HEIGHT - BOTTOM + 24.0) text-anchor="middle" font-size=(FONT) fill=(TEXT) { (short_date(point.date)) }
                     }
                 }
-                @for (n, (key, colour, _)) in series.iter().enumerate() {
+                @for (n, (colour, _)) in series.iter().enumerate() {
                     @let (dash, kind) = STYLES[n % STYLES.len()];
-                    @let path = points.iter().enumerate().map(|(i, p)| format!("{:.1},{:.1}", x(i), y(value(p, key)))).collect::<Vec<_>>().join(" ");
+                    @let path = points.iter().enumerate().map(|(i, p)| format!("{:.1},{:.1}", x(i), y(value(p, n)))).collect::<Vec<_>>().join(" ");
                     polyline points=(path) fill="none" stroke=(colour) stroke-width="3" stroke-dasharray=[(!dash.is_empty()).then_some(dash)] {}
                     @for (i, p) in points.iter().enumerate() {
                         @if points.len() <= 30 || i % every == 0 || i + 1 == points.len() {
-                            (marker(kind, x(i), y(value(p, key)), colour))
+                            (marker(kind, x(i), y(value(p, n)), colour))
                         }
                     }
                 }
             }
             figcaption class="cl-legend" {
-                @for (n, (_, colour, name)) in series.iter().enumerate() {
+                @for (n, (colour, name)) in series.iter().enumerate() {
                     @let (dash, kind) = STYLES[n % STYLES.len()];
                     span class="cl-legend__item" {
                         svg class="cl-legend__key" viewBox="0 0 36 12" width="36" height="12" aria-hidden="true" focusable="false" {
@@ -157,12 +171,12 @@ pub fn lines(chart: &Lines<'_>, points: &[Value]) -> Markup {
             div class="nhsuk-details__text" {
                 div class="cl-table-scroll" role="region" aria-label=(chart.title) tabindex="0" {
                     table class="nhsuk-table" id={(chart.id) "-table"} {
-                        thead class="nhsuk-table__head" { tr { th scope="col" { (chart.date_heading) } @for (_, _, name) in series { th scope="col" class="nhsuk-table__header--numeric" { (name) } } } }
+                        thead class="nhsuk-table__head" { tr { th scope="col" { (chart.date_heading) } @for (_, name) in series { th scope="col" class="nhsuk-table__header--numeric" { (name) } } } }
                         tbody class="nhsuk-table__body" {
                             @for point in points {
                                 tr class="nhsuk-table__row" {
-                                    td class="nhsuk-table__cell" { (point[chart.date_key].as_str().unwrap_or("")) }
-                                    @for (key, _, _) in series { td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (value(point, key)) } }
+                                    td class="nhsuk-table__cell" { (point.date) }
+                                    @for n in 0..series.len() { td class="nhsuk-table__cell nhsuk-table__cell--numeric" { (value(point, n)) } }
                                 }
                             }
                         }
@@ -173,11 +187,8 @@ pub fn lines(chart: &Lines<'_>, points: &[Value]) -> Markup {
     }
 }
 
-fn short_date(date: &Value) -> String {
-    date.as_str()
-        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        .map(|d| d.format("%-d %b").to_string())
-        .unwrap_or_default()
+fn short_date(date: chrono::NaiveDate) -> String {
+    date.format("%-d %b").to_string()
 }
 
 /// How many cases became compliant within each week of being opened: `counts[w]` in week `w + 1`.
@@ -216,8 +227,8 @@ pub fn histogram(counts: &[i64]) -> Markup {
 
 /// The weeks worth showing by default: from the first to one past the last that differs from the
 /// week before (a long flat tail to today says nothing).
-pub fn with_activity(points: &[Value], keys: &[&str]) -> usize {
-    let changed = |a: &Value, b: &Value| keys.iter().any(|key| a[*key] != b[*key]);
+pub fn with_activity(points: &[Point]) -> usize {
+    let changed = |a: &Point, b: &Point| a.values != b.values;
     let last = points
         .windows(2)
         .rposition(|pair| changed(&pair[0], &pair[1]))
@@ -228,14 +239,16 @@ pub fn with_activity(points: &[Value], keys: &[&str]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn the_default_range_ends_a_week_after_the_last_change() {
-        let week = |open: i64| json!({ "openCases": open, "compliantCases": 0 });
+        let week = |open: i32| Point {
+            date: chrono::NaiveDate::MIN,
+            values: vec![f64::from(open), 0.0],
+        };
         let points = vec![week(1), week(3), week(2), week(2), week(2), week(2)];
-        assert_eq!(with_activity(&points, &["openCases", "compliantCases"]), 4);
-        assert_eq!(with_activity(&[week(1)], &["openCases"]), 1);
-        assert_eq!(with_activity(&[], &["openCases"]), 0);
+        assert_eq!(with_activity(&points), 4);
+        assert_eq!(with_activity(&[week(1)]), 1);
+        assert_eq!(with_activity(&[]), 0);
     }
 }

@@ -4,42 +4,18 @@
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use cynic::QueryBuilder;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::layout::page;
-use crate::lists::{CASE_FIELDS, cell, due_cell, header_row, list_command_fields, on, practice_cell};
-use crate::model::{CaseRow, Connection, count};
+use crate::lists::{cell, due_cell, header_row, list_command_fields, on, practice_cell};
+use crate::model::count;
+use crate::operations::dhu::{
+    Checks, ChecksQuery, Found, LatestObservation, RemappedCase, SearchQuery, SearchVariables,
+};
 use crate::session::Session;
-use crate::{Ids, WebState, ids, load, signed_in};
-
-/// What the page shows.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Checks {
-    pub awaiting_confirmation: Vec<CaseRow>,
-    pub open_issues: Vec<CaseRow>,
-    /// DHU's own reports (drawn by [`crate::reports::reports_table`]).
-    pub reports: Vec<Value>,
-}
-
-/// A practice the search found.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Found {
-    pub ods_code: String,
-    pub name: String,
-    pub place: String,
-    pub latest_observation: Option<Observation>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Observation {
-    pub visible_slots: Option<i64>,
-    pub required_slots: Option<i64>,
-}
+use crate::{Ids, WebState, fetch, ids, signed_in};
 
 #[derive(Debug, Deserialize, Default)]
 pub struct Params {
@@ -63,28 +39,14 @@ pub async fn show(
     let found: Vec<Found> = if search.is_empty() {
         Vec::new()
     } else {
-        match load::<Connection<Found>>(
-            &state,
-            &session,
-            ids_,
-            "query($q: String!) { practices(search: $q, first: 20) { edges { node { odsCode name place \
-               latestObservation { visibleSlots requiredSlots } } } } }",
-            json!({ "q": search.chars().take(100).collect::<String>() }),
-            &["practices"],
-        )
-        .await
-        {
-            Ok(connection) => connection.nodes(),
+        let q = search.chars().take(100).collect::<String>();
+        match fetch(&state, &session, ids_, SearchQuery::build(SearchVariables { q })).await {
+            Ok(query) => query.practices.edges.into_iter().map(|edge| edge.node).collect(),
             Err(response) => return response,
         }
     };
-    let text = format!(
-        "{{ dhu {{ awaitingConfirmation {{ {CASE_FIELDS} history {{ type occurredAt data }} }} \
-                  openIssues {{ {CASE_FIELDS} }} \
-                  reports {{ id practice {{ odsCode name }} category reportedAt status }} }} }}"
-    );
-    let checks: Checks = match load(&state, &session, ids_, &text, json!({}), &["dhu"]).await {
-        Ok(checks) => checks,
+    let checks = match fetch(&state, &session, ids_, ChecksQuery::build(())).await {
+        Ok(query) => query.dhu,
         Err(response) => return response,
     };
     page(
@@ -97,28 +59,31 @@ pub async fn show(
 
 /// What the champion changed, from the case's last remap: "slot type made external, … (4 a day
 /// configured)".
-pub fn remapped(case: &CaseRow) -> String {
-    case.history
+pub fn remapped(case: &RemappedCase) -> String {
+    /// What a remap's data says, as far as this page reads it.
+    #[derive(Deserialize)]
+    struct Remap {
+        #[serde(default)]
+        changes: Vec<String>,
+        slots_per_day_configured: Option<i64>,
+    }
+    let last = case
+        .history
         .iter()
         .rev()
         .find(|event| event.event_type == "SlotsRemapped")
-        .map_or_else(
-            || "GP Connect re-enabled".into(),
-            |event| {
-                let changes: Vec<String> = event.data["changes"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(|change| change.replace('_', " "))
-                    .collect();
-                format!(
-                    "{} ({} a day configured)",
-                    changes.join(", "),
-                    count(event.data["slots_per_day_configured"].as_i64())
-                )
-            },
-        )
+        .and_then(|event| Remap::deserialize(&event.data).ok());
+    match last {
+        None => "GP Connect re-enabled".into(),
+        Some(remap) => {
+            let changes: Vec<String> = remap.changes.iter().map(|change| change.replace('_', " ")).collect();
+            format!(
+                "{} ({} a day configured)",
+                changes.join(", "),
+                count(remap.slots_per_day_configured)
+            )
+        }
+    }
 }
 
 /// The page's body: the search (for `search`, which found `found`), then the checks.
@@ -142,7 +107,7 @@ pub fn render(checks: &Checks, session: &Session, search: &str, found: &[Found])
                     @for practice in found {
                         li {
                             a href={"/practices/" (practice.ods_code)} { (practice.name) } " (" (practice.ods_code) ", " (practice.place) ")"
-                            @if let Some(Observation { visible_slots: Some(visible), required_slots: Some(required) }) = &practice.latest_observation {
+                            @if let Some(LatestObservation { visible_slots: visible, required_slots: required }) = &practice.latest_observation {
                                 ": " (visible) " of " (required) " slots a day on the dashboard"
                             }
                         }
@@ -158,23 +123,24 @@ pub fn render(checks: &Checks, session: &Session, search: &str, found: &[Found])
                 table class="nhsuk-table-responsive" id="awaiting" role="table" {
                     (header_row(&["Practice", "Required a day", "What was changed", "Waiting since", "Confirm"]))
                     tbody class="nhsuk-table__body" {
-                        @for case in awaiting {
+                        @for remapped_case in awaiting {
+                            @let case = &remapped_case.case;
                             tr class="nhsuk-table__row" role="row" {
                                 (cell("Practice", practice_cell(case)))
-                                (cell("Required a day", html! { (count(case.required_slots)) }))
-                                (cell("What was changed", html! { (remapped(case)) }))
+                                (cell("Required a day", html! { (case.required_slots) }))
+                                (cell("What was changed", html! { (remapped(remapped_case)) }))
                                 (cell("Waiting since", html! {
-                                    (on(case.deadline.as_ref().and_then(|deadline| deadline.started_on)))
+                                    (on(case.deadline.as_ref().map(|deadline| deadline.started_on)))
                                     br; (due_cell(case))
                                 }))
                                 (cell("Confirm", html! {
-                                    form method="post" action={"/cases/" (case.id) "/dhu-confirm"} class="cl-inline-form" {
+                                    form method="post" action={"/cases/" (case.key()) "/dhu-confirm"} class="cl-inline-form" {
                                         (list_command_fields(session, case, "/dhu"))
-                                        label class="nhsuk-label" for={"visible-" (case.id)} { "Slots a day DHU can see" }
-                                        input class="nhsuk-input nhsuk-input--width-3" id={"visible-" (case.id)} name="visibleSlotsPerDay" type="text" inputmode="numeric";
+                                        label class="nhsuk-label" for={"visible-" (case.key())} { "Slots a day DHU can see" }
+                                        input class="nhsuk-input nhsuk-input--width-3" id={"visible-" (case.key())} name="visibleSlotsPerDay" type="text" inputmode="numeric";
                                         button class="nhsuk-button nhsuk-button--small" type="submit" { "Confirm" }
                                     }
-                                    a href={"/cases/" (case.id) "#form-dhu-issue"} { "Report an issue" }
+                                    a href={"/cases/" (case.key()) "#form-dhu-issue"} { "Report an issue" }
                                 }))
                             }
                         }

@@ -34,12 +34,45 @@ impl InProcess {
     }
 }
 
+/// What went wrong, as the API's `extensions.code` says it (the README's list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadUserInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    NotConfigured,
+    InvalidTransition,
+    RateLimited,
+    Unauthenticated,
+    Internal,
+    /// A code the pages have no answer of their own for (limits, parse errors…).
+    Other(String),
+}
+
+impl ErrorCode {
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "BAD_USER_INPUT" => Self::BadUserInput,
+            "CONFLICT" => Self::Conflict,
+            "FORBIDDEN" => Self::Forbidden,
+            "NOT_FOUND" => Self::NotFound,
+            "NOT_CONFIGURED" => Self::NotConfigured,
+            "INVALID_TRANSITION" => Self::InvalidTransition,
+            "RATE_LIMITED" => Self::RateLimited,
+            "UNAUTHENTICATED" => Self::Unauthenticated,
+            "INTERNAL_SERVER_ERROR" => Self::Internal,
+            other => Self::Other(other.to_string()),
+        }
+    }
+}
+
 /// One GraphQL error as the pages use it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GqlError {
     pub message: String,
     /// `extensions.code`
-    pub code: String,
+    pub code: ErrorCode,
     /// `extensions.field`: the input field at fault, for BAD_USER_INPUT.
     pub field: Option<String>,
     /// `extensions.actualRevision`, for CONFLICT.
@@ -75,8 +108,8 @@ pub async fn run(
             };
             GqlError {
                 code: extension("code")
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_else(|| "BAD_REQUEST".into()),
+                    .and_then(|v| v.as_str().map(ErrorCode::parse))
+                    .unwrap_or_else(|| ErrorCode::Other("BAD_REQUEST".into())),
                 field: extension("field").and_then(|v| v.as_str().map(str::to_string)),
                 actual_revision: extension("actualRevision").and_then(|v| v.as_i64()),
                 message: error.message,
@@ -86,10 +119,21 @@ pub async fn run(
 }
 
 fn internal(message: String) -> GqlError {
-    GqlError {
-        message,
-        code: "INTERNAL_SERVER_ERROR".into(),
-        field: None,
-        actual_revision: None,
+    GqlError::internal(message)
+}
+
+impl GqlError {
+    /// The pages' own failure to make or read a request.
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        Self {
+            message: message.to_string(),
+            code: ErrorCode::Internal,
+            field: None,
+            actual_revision: None,
+        }
+    }
+
+    pub fn is(&self, code: &ErrorCode) -> bool {
+        &self.code == code
     }
 }

@@ -4,91 +4,24 @@
 use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
+use caseledger_cases::CaseStatus;
+use cynic::{MutationBuilder, QueryBuilder};
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
+use crate::contract::Day;
 use crate::layout::{error_summary, page, status_label};
-use crate::lists::{CASE_FIELDS, case_status, cell, day, due_cell, header_row, on, practice_cell, urlencode};
-use crate::model::{AreaFigures, CaseRow, Connection, Within, count, days, read};
+use crate::lists::{case_status, cell, day, due_cell, header_row, on, practice_cell, urlencode};
+use crate::model::{AreaFigures, CaseRow, count, days};
+use crate::operations::icb::{
+    AreasQuery, CaseConnection, CasesQuery, CasesVariables, DashboardQuery, DashboardVariables, ImportDashboard,
+    ImportReport, ImportVariables, Slots, TrendQuery, TrendVariables,
+};
 use crate::session::Session;
-use crate::{Ids, WebState, charts, csrf_refused, gql_problem, ids, internal, load, query, signed_in};
-
-/// What the dashboard shows (with the trend, read separately for its range).
-#[derive(Debug, Deserialize)]
-pub struct Dashboard {
-    pub icb: Assurance,
-    /// Registered practices without data two weeks running.
-    pub missing: Connection<Attention>,
-    /// Practices whose three counts disagree.
-    pub disagreeing: Connection<Attention>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Assurance {
-    pub data_as_at: Option<NaiveDate>,
-    /// The summary a week ago, for what changed since.
-    pub week_ago: Figures,
-    pub summary: Figures,
-    pub overdue: Vec<CaseRow>,
-    pub trend_start: Option<NaiveDate>,
-    /// Drawn by [`crate::reports::triage_table`].
-    pub dhu_reports: Vec<Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Figures {
-    pub practices: Option<i64>,
-    pub non_compliant_practices: Option<i64>,
-    pub cases_opened: i64,
-    pub open_cases: i64,
-    pub compliant_cases: i64,
-    pub closed_cases: i64,
-    pub median_days_to_compliance: Option<f64>,
-    pub compliant_within_days: Within,
-    pub time_to_compliance: Vec<Bucket>,
-    pub by_pcn: Vec<AreaFigures>,
-    pub by_place: Vec<AreaFigures>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct Bucket {
-    pub count: i64,
-}
-
-/// A practice that needs the ICB's attention.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Attention {
-    pub ods_code: String,
-    pub name: String,
-    pub place: String,
-    pub missing_weeks: Option<i64>,
-    pub counts: Option<Counts>,
-}
-
-/// A practice's required slots and the three counts of what it offers.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Counts {
-    pub required_slots: Option<i64>,
-    pub configured: Option<Slots>,
-    pub seen_by_dhu: Option<Slots>,
-    pub dashboard: Option<Slots>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct Slots {
-    pub slots: Option<i64>,
-}
+use crate::{Ids, WebState, charts, csrf_refused, fetch, gql_problem, ids, signed_in};
 
 fn slots(of: Option<&Slots>) -> String {
-    count(of.and_then(|s| s.slots))
+    of.map_or_else(|| "–".into(), |s| s.slots.to_string())
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -100,8 +33,7 @@ pub struct TrendRange {
 }
 
 /// The trend's points for `range`.
-fn trend_range(points: Vec<Value>, range: &str) -> Vec<Value> {
-    let keys: Vec<&str> = charts::SERIES.iter().map(|(key, _, _)| *key).collect();
+fn trend_range(points: Vec<charts::Point>, range: &str) -> Vec<charts::Point> {
     match range {
         "all" => points,
         "12" | "26" => {
@@ -110,14 +42,11 @@ fn trend_range(points: Vec<Value>, range: &str) -> Vec<Value> {
             points.into_iter().skip(skip).collect()
         }
         _ => {
-            let keep = charts::with_activity(&points, &keys);
+            let keep = charts::with_activity(&points);
             points.into_iter().take(keep).collect()
         }
     }
 }
-
-const AREA_FIELDS: &str = "practices nonCompliantPractices openCases compliantCases medianDaysToCompliance \
-                           compliantWithinDays { count percentage }";
 
 pub async fn dashboard(
     State(state): State<WebState>,
@@ -130,23 +59,17 @@ pub async fn dashboard(
         Err(response) => return response,
     };
     let ids_ = ids(ids_);
-    let week_ago = (caseledger_clock::now() - chrono::Duration::days(7)).to_rfc3339();
-    let summary = format!(
-        "query($weekAgo: DateTime) {{ icb {{ dataAsAt \
-           weekAgo: summary(asOf: $weekAgo) {{ casesOpened compliantCases closedCases openCases }} \
-           overdue {{ id status deadline {{ awaiting dueOn overdue workingDaysLeft }} practice {{ odsCode name place }} }} \
-           summary {{ practices nonCompliantPractices casesOpened openCases compliantCases closedCases \
-             medianDaysToCompliance compliantWithinDays {{ count percentage }} \
-             timeToCompliance(bucketDays: 7) {{ count }} \
-             byPcn {{ pcnCode pcnName place {AREA_FIELDS} }} \
-             byPlace {{ place {AREA_FIELDS} }} }} \
-           trendStart \
-           dhuReports {{ id practice {{ odsCode name }} category detail reportedAt }} }} \
-         missing: practices(minMissingWeeks: 2, first: 50) {{ edges {{ node {{ odsCode name place missingWeeks }} }} }} \
-         disagreeing: practices(disagreement: true, first: 50) {{ totalCount edges {{ node {{ odsCode name place \
-           counts {{ requiredSlots configured {{ slots }} seenByDhu {{ slots }} dashboard {{ slots }} }} }} }} }} }}"
-    );
-    let dashboard: Dashboard = match load(&state, &session, ids_, &summary, json!({ "weekAgo": week_ago }), &[]).await {
+    let week_ago = (caseledger_clock::now() - chrono::Duration::days(7)).fixed_offset();
+    let dashboard = match fetch(
+        &state,
+        &session,
+        ids_,
+        DashboardQuery::build(DashboardVariables {
+            week_ago: Some(week_ago),
+        }),
+    )
+    .await
+    {
         Ok(dashboard) => dashboard,
         Err(response) => return response,
     };
@@ -155,21 +78,16 @@ pub async fn dashboard(
     let first = dashboard
         .icb
         .trend_start
-        .unwrap_or(today)
+        .map_or(today, |day| day.0)
         .max(today - chrono::Days::new(3_640))
         .min(today);
-    let trend_query = "query($from: Date!, $to: Date!) { icb { trend(from: $from, to: $to, everyDays: 7) { date openCases compliantCases nonCompliantPractices } } }";
-    let trend = match query(
-        &state,
-        &session,
-        ids_,
-        trend_query,
-        json!({ "from": first.to_string(), "to": today.to_string() }),
-    )
-    .await
-    {
-        Ok(data) => data["icb"]["trend"].as_array().cloned().unwrap_or_default(),
-        Err(errors) => return gql_problem(&session, &errors),
+    let span = TrendVariables {
+        from: Day(first),
+        to: Day(today),
+    };
+    let trend: Vec<charts::Point> = match fetch(&state, &session, ids_, TrendQuery::build(span)).await {
+        Ok(query) => query.icb.trend.iter().map(charts::Point::from).collect(),
+        Err(response) => return response,
     };
     let weeks = if range.weeks.is_empty() {
         "activity"
@@ -186,7 +104,12 @@ pub async fn dashboard(
 }
 
 /// The dashboard's body, with the trend's `points` for the range `weeks`.
-pub fn render_dashboard(dashboard: &Dashboard, points: &[Value], weeks: &str, session: &Session) -> Markup {
+pub fn render_dashboard(
+    dashboard: &DashboardQuery,
+    points: &[charts::Point],
+    weeks: &str,
+    session: &Session,
+) -> Markup {
     let icb = &dashboard.icb;
     let s = &icb.summary;
     let before = &icb.week_ago;
@@ -197,22 +120,26 @@ pub fn render_dashboard(dashboard: &Dashboard, points: &[Value], weeks: &str, se
         ("Open cases", s.open_cases - before.open_cases),
     ];
     let figures = [
-        ("Practices monitored", count(s.practices)),
-        ("Practices below requirement", count(s.non_compliant_practices)),
+        ("Practices monitored", s.practices.to_string()),
+        ("Practices below requirement", s.non_compliant_practices.to_string()),
         ("Open cases", s.open_cases.to_string()),
         ("Compliant cases", s.compliant_cases.to_string()),
         ("Closed cases", s.closed_cases.to_string()),
         ("Median days to compliance", days(s.median_days_to_compliance)),
         ("Compliant within 8 weeks", s.compliant_within_days.text()),
     ];
-    let weeks_to_compliance: Vec<i64> = s.time_to_compliance.iter().map(|bucket| bucket.count).collect();
+    let weeks_to_compliance: Vec<i64> = s
+        .time_to_compliance
+        .iter()
+        .map(|bucket| i64::from(bucket.count))
+        .collect();
     let overdue = &icb.overdue;
-    let signed = |n: i64| if n > 0 { format!("+{n}") } else { n.to_string() };
+    let signed = |n: i32| if n > 0 { format!("+{n}") } else { n.to_string() };
     html! {
         h1 { "Assurance dashboard" }
         p class="nhsuk-body-l" id="data-as-at" {
             @match icb.data_as_at {
-                Some(at) => { "Data as at " strong { (on(Some(at))) } " (the latest dashboard extract)." }
+                Some(at) => { "Data as at " strong { (on(Some(at.0))) } " (the latest dashboard extract)." }
                 None => { "No dashboard extract has been imported yet." }
             }
         }
@@ -280,13 +207,13 @@ pub fn render_dashboard(dashboard: &Dashboard, points: &[Value], weeks: &str, se
             h2 class="nhsuk-heading-m" { "Time to compliance" }
             (charts::histogram(&weeks_to_compliance))
             h2 class="nhsuk-heading-m" { "By place" }
-            (area_table("By place", "by-place", &s.by_place, |place| html! {
+            (area_table("By place", "by-place", &s.by_place.iter().cloned().map(AreaFigures::from).collect::<Vec<_>>(), |place| html! {
                 a href={"/icb/cases?place=" (urlencode(&place.place))} { (place.place) }
             }))
         }
         h2 class="nhsuk-heading-m" { "PCNs needing attention" }
         p class="nhsuk-body-s" { "Those with most practices below the requirement and most open cases first." }
-        (area_table("By PCN", "by-pcn", &s.by_pcn[..s.by_pcn.len().min(20)], |pcn| {
+        (area_table("By PCN", "by-pcn", &s.by_pcn.iter().take(20).cloned().map(AreaFigures::from).collect::<Vec<_>>(), |pcn| {
             let code = pcn.pcn_code.as_deref().unwrap_or("");
             html! {
                 a href={"/icb/cases?pcn=" (urlencode(code))} { (pcn.pcn_name.as_deref().unwrap_or(code)) }
@@ -357,7 +284,7 @@ fn area_table(label: &str, id: &str, areas: &[AreaFigures], name: impl Fn(&AreaF
 
 /// Registered practices without data two weeks running, and practices whose three counts
 /// disagree: each linking to its page.
-fn attention(dashboard: &Dashboard) -> Markup {
+fn attention(dashboard: &DashboardQuery) -> Markup {
     let missing = &dashboard.missing.edges;
     let disagreeing = &dashboard.disagreeing.edges;
     html! {
@@ -366,7 +293,7 @@ fn attention(dashboard: &Dashboard) -> Markup {
         @else {
             ul class="nhsuk-list nhsuk-list--bullet" id="missing-practices" {
                 @for p in missing.iter().map(|edge| &edge.node) {
-                    li { a href={"/practices/" (p.ods_code)} { (p.name) } " (" (p.ods_code) ", " (p.place) "): no data for " (count(p.missing_weeks)) " weeks" }
+                    li { a href={"/practices/" (p.ods_code)} { (p.name) } " (" (p.ods_code) ", " (p.place) "): no data for " (p.missing_weeks) " weeks" }
                 }
             }
         }
@@ -377,13 +304,13 @@ fn attention(dashboard: &Dashboard) -> Markup {
                 (header_row(&["Practice", "Required", "Configured", "Seen by DHU", "Dashboard"]))
                 tbody class="nhsuk-table__body" {
                     @for p in disagreeing.iter().map(|edge| &edge.node) {
-                        @let counts = p.counts.as_ref();
+                        @let counts = &p.counts;
                         tr class="nhsuk-table__row" role="row" {
                             (cell("Practice", html! { a href={"/practices/" (p.ods_code)} { (p.name) } }))
-                            (cell("Required", html! { (count(counts.and_then(|c| c.required_slots))) }))
-                            (cell("Configured", html! { (slots(counts.and_then(|c| c.configured.as_ref()))) }))
-                            (cell("Seen by DHU", html! { (slots(counts.and_then(|c| c.seen_by_dhu.as_ref()))) }))
-                            (cell("Dashboard", html! { (slots(counts.and_then(|c| c.dashboard.as_ref()))) }))
+                            (cell("Required", html! { (counts.required_slots) }))
+                            (cell("Configured", html! { (slots(counts.configured.as_ref())) }))
+                            (cell("Seen by DHU", html! { (slots(counts.seen_by_dhu.as_ref())) }))
+                            (cell("Dashboard", html! { (slots(counts.dashboard.as_ref())) }))
                         }
                     }
                 }
@@ -409,15 +336,6 @@ fn upload_form(session: &Session, error: Option<&str>) -> Markup {
     }
 }
 
-pub const STATUSES: [&str; 6] = [
-    "FLAGGED",
-    "CONTACTED",
-    "REMAPPED",
-    "DHU_CONFIRMED",
-    "COMPLIANT",
-    "CLOSED",
-];
-
 #[derive(Debug, Deserialize, Default)]
 pub struct CaseFilter {
     #[serde(default)]
@@ -432,6 +350,18 @@ pub struct CaseFilter {
 }
 
 impl CaseFilter {
+    /// The filter as the query's variables (the first page).
+    fn variables(&self) -> CasesVariables {
+        let given = |value: &String| (!value.is_empty()).then(|| value.clone());
+        CasesVariables {
+            first: None,
+            after: given(&self.after),
+            status: CaseStatus::parse(&self.status).map(|status| vec![status.into()]),
+            place: given(&self.place),
+            pcn: given(&self.pcn),
+        }
+    }
+
     /// `/icb/cases` with this filter, from `after`.
     fn link(&self, after: &str) -> String {
         let mut query = vec![];
@@ -448,62 +378,39 @@ impl CaseFilter {
 }
 
 /// Cases a page of `/icb/cases` lists.
-const CASES_PER_PAGE: u32 = 50;
+const CASES_PER_PAGE: i32 = 50;
 
-/// Every case the ICB's view lists (paged through), with `fields`.
+/// Every case the ICB's view lists under `filter` (paged through).
 pub async fn all_cases(
     state: &WebState,
     session: &Session,
     ids_: Option<caseledger_commands::RequestIds>,
-    fields: &str,
     filter: &CaseFilter,
-) -> Result<Vec<Value>, Vec<crate::gql::GqlError>> {
-    let text = format!(
-        "query($after: String, $status: [CaseStatus!], $place: String) {{ icb {{ cases(first: 500, after: $after, status: $status, place: $place) {{ \
-           edges {{ node {{ {fields} }} }} pageInfo {{ hasNextPage endCursor }} }} }} }}"
-    );
-    let status = (!filter.status.is_empty()).then(|| json!([filter.status]));
-    let place = (!filter.place.is_empty()).then(|| json!(filter.place));
+) -> Result<Vec<CaseRow>, Response> {
     let mut after: Option<String> = None;
     let mut cases = Vec::new();
     loop {
-        let data = query(
-            state,
-            session,
-            ids_,
-            &text,
-            json!({ "after": after, "status": status, "place": place }),
-        )
-        .await?;
-        let connection = &data["icb"]["cases"];
-        cases.extend(
-            connection["edges"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|e| e["node"].clone()),
-        );
-        if connection["pageInfo"]["hasNextPage"] != true {
-            return Ok(cases);
+        let page = CasesQuery::build(CasesVariables {
+            first: Some(500),
+            after: after.take(),
+            ..filter.variables()
+        });
+        let connection = fetch(state, session, ids_, page).await?.icb.cases;
+        cases.extend(connection.edges.into_iter().map(|edge| edge.node));
+        match connection.page_info.next() {
+            Some(next) => after = Some(next.to_string()),
+            None => return Ok(cases),
         }
-        after = connection["pageInfo"]["endCursor"].as_str().map(str::to_string);
     }
 }
 
 /// What the case list shows: a page of cases, and the places and PCNs to filter by.
 #[derive(Debug)]
 pub struct CaseList {
-    pub cases: Connection<CaseRow>,
+    pub cases: CaseConnection,
     pub places: Vec<String>,
     /// Code and label of each PCN.
     pub pcns: Vec<(String, String)>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Areas {
-    by_place: Vec<AreaFigures>,
-    by_pcn: Vec<AreaFigures>,
 }
 
 pub async fn cases(
@@ -517,7 +424,7 @@ pub async fn cases(
         Err(response) => return response,
     };
     let ids_ = ids(ids_);
-    if !filter.status.is_empty() && !STATUSES.contains(&filter.status.as_str()) {
+    if !filter.status.is_empty() && CaseStatus::parse(&filter.status).is_none() {
         return crate::problem(
             StatusCode::BAD_REQUEST,
             Some(&session),
@@ -525,45 +432,29 @@ pub async fn cases(
             "Choose a status from the list.",
         );
     }
-    let areas: Areas = match load(
-        &state,
-        &session,
-        ids_,
-        "{ icb { summary { byPlace { place } byPcn { pcnCode pcnName } } } }",
-        json!({}),
-        &["icb", "summary"],
-    )
-    .await
-    {
-        Ok(areas) => areas,
+    let areas = match fetch(&state, &session, ids_, AreasQuery::build(())).await {
+        Ok(query) => query.icb.summary,
         Err(response) => return response,
     };
     let places = areas.by_place.into_iter().map(|place| place.place).collect();
     let mut pcns: Vec<(String, String)> = areas
         .by_pcn
         .into_iter()
-        .filter_map(|pcn| {
-            let code = pcn.pcn_code?;
+        .map(|pcn| {
+            let code = pcn.pcn_code;
             let name = pcn
                 .pcn_name
                 .map_or_else(|| code.clone(), |name| format!("{name} ({code})"));
-            Some((code, name))
+            (code, name)
         })
         .collect();
     pcns.sort_by(|a, b| a.1.cmp(&b.1));
-    let page_query = format!(
-        "query($after: String, $status: [CaseStatus!], $place: String, $pcn: String) {{ icb {{ \
-           cases(first: {CASES_PER_PAGE}, after: $after, status: $status, place: $place, pcn: $pcn) {{ \
-             totalCount edges {{ node {{ {CASE_FIELDS} }} }} pageInfo {{ hasNextPage endCursor }} }} }} }}"
-    );
-    let variables = json!({
-        "after": (!filter.after.is_empty()).then_some(&filter.after),
-        "status": (!filter.status.is_empty()).then(|| json!([filter.status])),
-        "place": (!filter.place.is_empty()).then_some(&filter.place),
-        "pcn": (!filter.pcn.is_empty()).then_some(&filter.pcn),
+    let one_page = CasesQuery::build(CasesVariables {
+        first: Some(CASES_PER_PAGE),
+        ..filter.variables()
     });
-    let cases = match query(&state, &session, ids_, &page_query, variables).await {
-        Ok(data) => read::<Connection<CaseRow>>(&data, &["icb", "cases"]),
+    let cases = match crate::contract::run(&state.0.schema, &session.actor, ids_, one_page).await {
+        Ok(query) => query.icb.cases,
         Err(errors) if errors.iter().any(|e| e.field.as_deref() == Some("after")) => {
             return crate::problem(
                 StatusCode::BAD_REQUEST,
@@ -574,10 +465,6 @@ pub async fn cases(
         }
         Err(errors) => return gql_problem(&session, &errors),
     };
-    let cases = match cases {
-        Ok(cases) => cases,
-        Err(error) => return internal(Some(&session), error),
-    };
     let list = CaseList { cases, places, pcns };
     page("Cases", Some(&session), render_cases(&list, &filter)).into_response()
 }
@@ -585,8 +472,8 @@ pub async fn cases(
 /// The case list's body.
 pub fn render_cases(list: &CaseList, filter: &CaseFilter) -> Markup {
     let cases = &list.cases.edges;
-    let total = list.cases.total_count.unwrap_or_default();
-    let next = list.cases.next().map(|after| filter.link(after));
+    let total = list.cases.total_count;
+    let next = list.cases.page_info.next().map(|after| filter.link(after));
     html! {
         h1 { "Cases" }
         form method="get" action="/icb/cases" class="cl-filters" {
@@ -594,7 +481,7 @@ pub fn render_cases(list: &CaseList, filter: &CaseFilter) -> Markup {
                 label class="nhsuk-label" for="status" { "Status" }
                 select class="nhsuk-select" id="status" name="status" {
                     option value="" { "Any" }
-                    @for status in STATUSES { option value=(status) selected[filter.status == status] { (status_label(status)) } }
+                    @for status in CaseStatus::ALL { option value=(status.as_str()) selected[filter.status == status.as_str()] { (status_label(status)) } }
                 }
             }
             div class="nhsuk-form-group cl-inline" {
@@ -616,7 +503,7 @@ pub fn render_cases(list: &CaseList, filter: &CaseFilter) -> Markup {
         div id="live-region" data-live="" aria-live="polite" {
             p id="case-count" {
                 (total) " " (if total == 1 { "case" } else { "cases" })
-                @if i64::try_from(cases.len()).unwrap_or_default() < total { ", " (cases.len()) " on this page" }
+                @if i32::try_from(cases.len()).unwrap_or_default() < total { ", " (cases.len()) " on this page" }
             }
             table class="nhsuk-table-responsive" id="cases" role="table" {
                 (header_row(&["Practice", "Status", "Due", "Opened", "Champion", "Visible / required a day"]))
@@ -626,9 +513,9 @@ pub fn render_cases(list: &CaseList, filter: &CaseFilter) -> Markup {
                             (cell("Practice", practice_cell(case)))
                             (cell("Status", case_status(case)))
                             (cell("Due", due_cell(case)))
-                            (cell("Opened", html! { (day(case.opened_at)) }))
+                            (cell("Opened", html! { (day(Some(case.opened_at))) }))
                             (cell("Champion", html! { (case.assigned_to.as_deref().unwrap_or("–")) }))
-                            (cell("Visible / required a day", html! { (count(case.visible_slots)) " / " (count(case.required_slots)) }))
+                            (cell("Visible / required a day", html! { (count(case.visible_slots.map(i64::from))) " / " (case.required_slots) }))
                         }
                     }
                 }
@@ -655,26 +542,6 @@ pub fn render_cases(list: &CaseList, filter: &CaseFilter) -> Markup {
             }
         }
     }
-}
-
-/// What an import of the dashboard extract reported.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ImportReport {
-    pub report_date: Option<NaiveDate>,
-    pub rows: Option<i64>,
-    pub flagged: Option<i64>,
-    pub reopened: Option<i64>,
-    pub error_count: Option<i64>,
-    pub errors: Vec<ImportProblem>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ImportProblem {
-    pub line: Option<i64>,
-    pub column: Option<String>,
-    pub message: String,
 }
 
 pub async fn import(
@@ -709,18 +576,15 @@ pub async fn import(
     let Some(csv) = csv.filter(|c| !c.trim().is_empty()) else {
         return bad_upload(&session, "Choose a CSV file to upload");
     };
-    let text = "mutation($csv: String!) { importDashboard(csv: $csv) { reportDate rows observed flagged reopened errorCount errors { line column message } } }";
-    let report: ImportReport = match load(
+    let report = match fetch(
         &state,
         &session,
         ids(ids_),
-        text,
-        json!({ "csv": csv }),
-        &["importDashboard"],
+        ImportDashboard::build(ImportVariables { csv }),
     )
     .await
     {
-        Ok(report) => report,
+        Ok(mutation) => mutation.import_dashboard,
         Err(response) => return response,
     };
     let status = if report.errors.is_empty() {
@@ -738,18 +602,18 @@ pub async fn import(
 /// What became of an upload: imported, or every problem found (nothing applied).
 pub fn render_import(report: &ImportReport, session: &Session) -> Markup {
     let errors = &report.errors;
-    let listed = i64::try_from(errors.len()).unwrap_or(i64::MAX);
+    let listed = i32::try_from(errors.len()).unwrap_or(i32::MAX);
     html! {
         @if errors.is_empty() {
             div class="nhsuk-card nhsuk-card--confirmation" {
                 div class="nhsuk-card__content" {
                     h1 class="nhsuk-card__heading" { "Extract imported" }
-                    p { "Report date " (on(report.report_date)) ": " (count(report.rows)) " rows, "
-                        (count(report.flagged)) " new cases, " (count(report.reopened)) " reopened." }
+                    p { "Report date " (on(report.report_date.map(|day| day.0))) ": " (report.rows) " rows, "
+                        (report.flagged) " new cases, " (report.reopened) " reopened." }
                 }
             }
         } @else {
-            @let total = report.error_count.unwrap_or(listed);
+            @let total = report.error_count.max(listed);
             (error_summary("The extract was not imported", &[(None, format!("{total} problems were found; nothing was applied. Correct the file and upload it again."))]))
             @if total > listed { p { "The first " (errors.len()) " are listed." } }
             h1 { "Problems in the extract" }
@@ -758,7 +622,7 @@ pub fn render_import(report: &ImportReport, session: &Session) -> Markup {
                 tbody class="nhsuk-table__body" {
                     @for error in errors {
                         tr class="nhsuk-table__row" role="row" {
-                            (cell("Line", html! { (count(error.line)) }))
+                            (cell("Line", html! { (error.line) }))
                             (cell("Column", html! { (error.column.as_deref().unwrap_or("–")) }))
                             (cell("Problem", html! { (error.message) }))
                         }
@@ -794,12 +658,13 @@ mod tests {
 
     #[test]
     fn places_and_pcns_show_the_same_figures_each_labelled_when_stacked() {
-        let areas: Vec<AreaFigures> = serde_json::from_value(json!([
+        let pcn: crate::operations::icb::PcnFigures = serde_json::from_value(json!(
             { "pcnCode": "U1", "pcnName": "North PCN", "place": "Derby", "practices": 4, "nonCompliantPractices": 1,
               "openCases": 1, "compliantCases": 3, "medianDaysToCompliance": 12.5,
               "compliantWithinDays": { "count": 2, "percentage": 66.7 } }
-        ]))
+        ))
         .unwrap();
+        let areas = vec![AreaFigures::from(pcn)];
         let html = area_table(
             "By PCN",
             "by-pcn",

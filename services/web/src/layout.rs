@@ -1,6 +1,7 @@
 //! The page shell in the NHS.UK design system's markup (header, skip link, width container,
 //! footer), and the small pieces every page uses.
 
+use caseledger_cases::CaseStatus;
 use caseledger_cases::Role;
 use maud::{DOCTYPE, Markup, html};
 
@@ -124,30 +125,29 @@ pub fn csrf_field(session: &Session) -> Markup {
 }
 
 /// A status as an NHS tag.
-pub fn status_tag(status: &str) -> Markup {
+pub fn status_tag(status: CaseStatus) -> Markup {
     let colour = match status {
-        "FLAGGED" => "nhsuk-tag--red",
-        "CONTACTED" => "nhsuk-tag--orange",
-        "REMAPPED" => "nhsuk-tag--yellow",
-        "DHU_CONFIRMED" => "nhsuk-tag--aqua-green",
-        "COMPLIANT" => "nhsuk-tag--green",
-        _ => "nhsuk-tag--grey",
+        CaseStatus::Flagged => "nhsuk-tag--red",
+        CaseStatus::Contacted => "nhsuk-tag--orange",
+        CaseStatus::Remapped => "nhsuk-tag--yellow",
+        CaseStatus::DhuConfirmed => "nhsuk-tag--aqua-green",
+        CaseStatus::Compliant => "nhsuk-tag--green",
+        CaseStatus::Closed => "nhsuk-tag--grey",
     };
     html! { strong class={"nhsuk-tag " (colour)} { (status_label(status)) } }
 }
 
-pub fn status_label(status: &str) -> String {
+/// A status in words: "DHU confirmed".
+pub fn status_label(status: CaseStatus) -> String {
     match status {
-        "DHU_CONFIRMED" => "DHU confirmed".into(),
-        other => {
-            let lower = other.to_lowercase().replace('_', " ");
-            let mut chars = lower.chars();
-            chars
-                .next()
-                .map(|first| first.to_uppercase().chain(chars).collect())
-                .unwrap_or_default()
-        }
+        CaseStatus::Flagged => "Flagged",
+        CaseStatus::Contacted => "Contacted",
+        CaseStatus::Remapped => "Remapped",
+        CaseStatus::DhuConfirmed => "DHU confirmed",
+        CaseStatus::Compliant => "Compliant",
+        CaseStatus::Closed => "Closed",
     }
+    .into()
 }
 
 /// `2026-01-12T09:30:00Z` → `12 Jan 2026`.

@@ -12,6 +12,7 @@ mod assurance;
 mod case;
 mod champion;
 mod charts;
+mod contract;
 mod dhu;
 mod gql;
 mod icb;
@@ -21,6 +22,7 @@ mod live;
 mod lmc;
 mod model;
 pub mod oidc;
+mod operations;
 mod practices;
 mod reports;
 mod session;
@@ -393,21 +395,20 @@ fn csrf_refused(session: &Session, form: &[(String, String)]) -> Option<Response
 /// A GraphQL error as the page's answer: its status and a sentence.
 fn gql_problem(session: &Session, errors: &[gql::GqlError]) -> Response {
     let first = errors.first();
-    let code = first.map_or("INTERNAL_SERVER_ERROR", |e| e.code.as_str());
-    match code {
-        "FORBIDDEN" => problem(
+    match first.map(|e| &e.code) {
+        Some(gql::ErrorCode::Forbidden) => problem(
             StatusCode::FORBIDDEN,
             Some(session),
             "You cannot see this page",
             "Your role does not give access to it.",
         ),
-        "NOT_FOUND" => problem(
+        Some(gql::ErrorCode::NotFound) => problem(
             StatusCode::NOT_FOUND,
             Some(session),
             "Page not found",
             "There is no such case, or you may not see it.",
         ),
-        "NOT_CONFIGURED" => problem(
+        Some(gql::ErrorCode::NotConfigured) => problem(
             StatusCode::SERVICE_UNAVAILABLE,
             Some(session),
             "Not available on this service",
@@ -428,20 +429,21 @@ async fn query(
     gql::run(&state.0.schema, &session.actor, ids, text, variables).await
 }
 
-/// Runs a page's query and reads `path` of its result into the page's model: a GraphQL error
-/// becomes the page's answer ([`gql_problem`]), a result that does not fit is the service's fault.
-async fn load<T: serde::de::DeserializeOwned>(
+/// Runs a page's typed operation as the session's actor: a GraphQL error becomes the page's
+/// answer ([`gql_problem`]).
+async fn fetch<Q, V>(
     state: &WebState,
     session: &Session,
     ids: Option<RequestIds>,
-    text: &str,
-    variables: serde_json::Value,
-    path: &[&str],
-) -> Result<T, Response> {
-    let data = query(state, session, ids, text, variables)
+    operation: cynic::Operation<Q, V>,
+) -> Result<Q, Response>
+where
+    Q: serde::de::DeserializeOwned,
+    V: serde::Serialize,
+{
+    contract::run(&state.0.schema, &session.actor, ids, operation)
         .await
-        .map_err(|errors| gql_problem(session, &errors))?;
-    model::read(&data, path).map_err(|error| internal(Some(session), error))
+        .map_err(|errors| gql_problem(session, &errors))
 }
 
 async fn root(State(state): State<WebState>, headers: HeaderMap) -> Response {

@@ -5,15 +5,37 @@ use chrono::NaiveDate;
 use maud::{Markup, html};
 
 use crate::layout::status_tag;
-use crate::model::{CaseRow, Instant, count};
+use caseledger_cases::next::NextStep;
+
+use crate::model::{CaseRow, Instant};
 use crate::session::Session;
 
-/// The fields of a case every list asks for: what [`CaseRow`] reads.
-pub const CASE_FIELDS: &str = "id status revision openedAt compliantAt closedAt requiredSlots visibleSlots \
-                           observedCompliant assignedTo rootCauses openDhuIssue lastActivityAt contractReviewOpen \
-                           dhuShortfall { visibleSlots requiredSlots } \
-                           deadline { awaiting startedOn dueOn overdue workingDaysLeft } \
-                           practice { odsCode name pcnCode place listSize }";
+/// What every list draws of a case, whichever fragment of it a page asked for.
+pub trait Listed {
+    fn key(&self) -> &str;
+    fn state(&self) -> caseledger_cases::CaseStatus;
+    fn practice(&self) -> &crate::model::PracticeRef;
+    /// `None` for a party that may not know of contract reviews.
+    fn contract_review_open(&self) -> Option<bool>;
+}
+
+impl Listed for CaseRow {
+    fn key(&self) -> &str {
+        CaseRow::key(self)
+    }
+
+    fn state(&self) -> caseledger_cases::CaseStatus {
+        CaseRow::state(self)
+    }
+
+    fn practice(&self) -> &crate::model::PracticeRef {
+        &self.practice
+    }
+
+    fn contract_review_open(&self) -> Option<bool> {
+        self.contract_review_open
+    }
+}
 
 /// The day of `at` in the UK, "5 Jan 2026", or "–".
 pub fn day(at: Option<Instant>) -> String {
@@ -56,7 +78,12 @@ pub fn header_row(labels: &[&str]) -> Markup {
 
 /// When the case's stage is due: "Overdue" (with the date it was due) or the working days left.
 pub fn due_cell(case: &CaseRow) -> Markup {
-    let Some(deadline) = &case.deadline else {
+    deadline_cell(case.deadline.as_ref())
+}
+
+/// When a stage is due (see [`due_cell`]); "–" when nothing is awaited.
+pub fn deadline_cell(deadline: Option<&crate::model::Deadline>) -> Markup {
+    let Some(deadline) = deadline else {
         return html! { span class="cl-muted" { "–" } };
     };
     let left = deadline.working_days_left;
@@ -65,11 +92,11 @@ pub fn due_cell(case: &CaseRow) -> Markup {
             strong class="nhsuk-tag nhsuk-tag--red cl-overdue" { "Overdue" }
             br;
             span class="nhsuk-body-s" {
-                (deadline.awaiting) " was due " (on(deadline.due_on))
+                (deadline.awaiting) " was due " (on(Some(deadline.due_on)))
                 " (" (-left) " working " (if left == -1 { "day" } else { "days" }) " late)"
             }
         } @else {
-            (deadline.awaiting) " by " (on(deadline.due_on))
+            (deadline.awaiting) " by " (on(Some(deadline.due_on)))
             br;
             span class="nhsuk-body-s cl-muted" {
                 @match left {
@@ -83,10 +110,10 @@ pub fn due_cell(case: &CaseRow) -> Markup {
 }
 
 /// A case's status, and "Contract review" while one is open (for those who may know).
-pub fn case_status(case: &CaseRow) -> Markup {
+pub fn case_status(case: &impl Listed) -> Markup {
     html! {
-        (status_tag(&case.status))
-        @if case.in_contract_review() { " " strong class="nhsuk-tag nhsuk-tag--red" { "Contract review" } }
+        (status_tag(case.state()))
+        @if case.contract_review_open() == Some(true) { " " strong class="nhsuk-tag nhsuk-tag--red" { "Contract review" } }
     }
 }
 
@@ -112,42 +139,25 @@ pub fn by_urgency(cases: &mut [CaseRow]) {
         let due = case
             .deadline
             .as_ref()
-            .and_then(|deadline| deadline.due_on)
-            .unwrap_or(NaiveDate::MAX);
+            .map_or(NaiveDate::MAX, |deadline| deadline.due_on);
         (case.finished(), due, case.opened_at)
     });
 }
 
-/// What a champion should do next with a case in this state.
+/// What a champion should do next with a case in this state (the domain's next step).
 pub fn next_action(case: &CaseRow) -> String {
-    match case.status.as_str() {
-        "FLAGGED" => "Contact the practice".into(),
-        "CONTACTED" if case.root_causes.is_empty() => "Find and record the root cause".into(),
-        "CONTACTED" => "Fix the set-up and record the remap".into(),
-        "REMAPPED" => match &case.dhu_shortfall {
-            Some(shortfall) => format!(
-                "DHU sees {} of {} required: find what is still hidden and remap",
-                count(shortfall.visible_slots),
-                count(shortfall.required_slots)
-            ),
-            None if case.open_dhu_issue == Some(true) => "DHU reported an issue: check and remap".into(),
-            None => "Wait for DHU to confirm what it can see".into(),
-        },
-        "DHU_CONFIRMED" => "Wait for the ICB to confirm compliance".into(),
-        "COMPLIANT" => "None: compliant".into(),
-        _ => "None: closed".into(),
-    }
+    NextStep::of(&case.facts()).for_champion()
 }
 
 /// The practice's name (to the case), its ODS code (to the practice) and place.
-pub fn practice_cell(case: &CaseRow) -> Markup {
-    let practice = &case.practice;
+pub fn practice_cell(case: &impl Listed) -> Markup {
+    let practice = case.practice();
     html! {
-        a href={"/cases/" (case.id)} { (practice.name) }
+        a href={"/cases/" (case.key())} { (practice.name) }
         br;
         span class="nhsuk-body-s cl-muted" {
             a href={"/practices/" (practice.ods_code)} { (practice.ods_code) }
-            @if let Some(place) = &practice.place { " · " (place) }
+            " · " (practice.place)
         }
     }
 }
@@ -155,7 +165,7 @@ pub fn practice_cell(case: &CaseRow) -> Markup {
 /// A command form's hidden fields in a list, with a `_return` so it comes back to the list.
 pub fn list_command_fields(session: &Session, case: &CaseRow, back_to: &str) -> Markup {
     html! {
-        (crate::actions::command_fields(session, case.revision))
+        (crate::actions::command_fields(session, i64::from(case.revision)))
         input type="hidden" name="_return" value=(back_to);
     }
 }
@@ -172,18 +182,18 @@ pub fn urlencode(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
-    use crate::model::{Deadline, Shortfall};
+    use crate::model::{Shortfall, case_json};
 
     fn case(status: &str, due: Option<(i32, u32, u32)>) -> CaseRow {
-        CaseRow {
-            status: status.into(),
-            deadline: due.map(|(y, m, d)| Deadline {
-                due_on: NaiveDate::from_ymd_opt(y, m, d),
-                ..Deadline::default()
-            }),
-            ..CaseRow::default()
+        let mut json = case_json("c1", status);
+        if let Some((y, m, d)) = due {
+            json["deadline"] = serde_json::json!({ "awaiting": "Contact", "startedOn": "2026-01-05",
+                "dueOn": format!("{y:04}-{m:02}-{d:02}"), "overdue": false, "workingDaysLeft": 3 });
         }
+        serde_json::from_value(json).unwrap()
     }
 
     #[test]
@@ -195,7 +205,7 @@ mod tests {
             case("REMAPPED", Some((2026, 2, 3))),
         ];
         by_urgency(&mut cases);
-        let order: Vec<&str> = cases.iter().map(|c| c.status.as_str()).collect();
+        let order: Vec<&str> = cases.iter().map(|c| c.state().as_str()).collect();
         assert_eq!(order, ["REMAPPED", "CONTACTED", "FLAGGED", "COMPLIANT"]);
     }
 
@@ -204,13 +214,13 @@ mod tests {
         let mut remapped = case("REMAPPED", None);
         assert_eq!(next_action(&remapped), "Wait for DHU to confirm what it can see");
         remapped.dhu_shortfall = Some(Shortfall {
-            visible_slots: Some(2),
-            required_slots: Some(4),
+            visible_slots: 2,
+            required_slots: 4,
         });
         assert!(next_action(&remapped).starts_with("DHU sees 2 of 4 required"));
         let mut contacted = case("CONTACTED", None);
         assert_eq!(next_action(&contacted), "Find and record the root cause");
-        contacted.root_causes = vec!["SLOT_TYPE_NOT_EXTERNAL".into()];
+        contacted.root_causes = vec![caseledger_cases::case::RootCause::SlotTypeNotExternal.into()];
         assert_eq!(next_action(&contacted), "Fix the set-up and record the remap");
     }
 

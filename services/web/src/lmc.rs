@@ -5,14 +5,16 @@
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use caseledger_cases::CaseStatus;
+use cynic::QueryBuilder;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::json;
 
-use crate::layout::page;
-use crate::lists::{case_status, cell, day, header_row, practice_cell, urlencode};
-use crate::model::{CaseRow, Connection, Instant, count, days};
-use crate::{Ids, WebState, ids, load, signed_in};
+use crate::layout::{page, status_label};
+use crate::lists::{Listed, case_status, cell, day, header_row, practice_cell, urlencode};
+use crate::model::{Instant, days};
+use crate::operations::lmc::{Oversight, OversightQuery, SupportedCase};
+use crate::{Ids, WebState, fetch, ids, signed_in};
 
 /// The event types that are support given to a practice (not the flag, an assignment, a note).
 const SUPPORT: [&str; 5] = [
@@ -23,35 +25,54 @@ const SUPPORT: [&str; 5] = [
     "GpConnectReEnabled",
 ];
 
-/// The statuses the filter offers: `open` (the default), `all`, or one status.
-const STATUSES: [(&str, &str); 8] = [
-    ("open", "Open"),
-    ("all", "All"),
-    ("FLAGGED", "Flagged"),
-    ("CONTACTED", "Contacted"),
-    ("REMAPPED", "Remapped"),
-    ("DHU_CONFIRMED", "DHU confirmed"),
-    ("COMPLIANT", "Compliant"),
-    ("CLOSED", "Closed"),
-];
-
-/// What the page shows.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Oversight {
-    pub summary: Figures,
-    pub contract_reviews: Option<i64>,
-    pub cases: Connection<CaseRow>,
+/// Which cases the filter shows: `open` (the default), `all`, or those of one status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    Open,
+    All,
+    Status(CaseStatus),
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Figures {
-    pub practices: Option<i64>,
-    pub non_compliant_practices: Option<i64>,
-    pub open_cases: Option<i64>,
-    pub compliant_cases: Option<i64>,
-    pub closed_cases: Option<i64>,
+impl Shown {
+    /// From the URL's `status`; anything else is the default.
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "all" => Shown::All,
+            other => CaseStatus::parse(other).map_or(Shown::Open, Shown::Status),
+        }
+    }
+
+    /// The URL's `status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shown::Open => "open",
+            Shown::All => "all",
+            Shown::Status(status) => status.as_str(),
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            Shown::Open => "Open".into(),
+            Shown::All => "All".into(),
+            Shown::Status(status) => status_label(status),
+        }
+    }
+
+    fn shows(self, case: &SupportedCase) -> bool {
+        match self {
+            Shown::Open => !case.finished(),
+            Shown::All => true,
+            Shown::Status(status) => Listed::state(case) == status,
+        }
+    }
+
+    /// Every choice the filter offers.
+    fn choices() -> impl Iterator<Item = Shown> {
+        [Shown::Open, Shown::All]
+            .into_iter()
+            .chain(CaseStatus::ALL.into_iter().map(Shown::Status))
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -73,33 +94,30 @@ pub async fn show(
         Ok(session) => session,
         Err(response) => return response,
     };
-    let text = "{ lmc { summary { practices nonCompliantPractices openCases compliantCases closedCases } \
-                contractReviews cases(first: 500) { totalCount edges { node { id status openedAt compliantAt escalatedAt \
-                contractReviewOpen practice { odsCode name place } history { type occurredAt } } } } } }";
-    let oversight: Oversight = match load(&state, &session, ids(ids_), text, json!({}), &["lmc"]).await {
-        Ok(oversight) => oversight,
+    let oversight = match fetch(&state, &session, ids(ids_), OversightQuery::build(())).await {
+        Ok(query) => query.lmc,
         Err(response) => return response,
     };
     page("Oversight", Some(&session), render(&oversight, &filter)).into_response()
 }
 
 /// When a case's practice was first supported: the first support action's business time.
-pub fn first_support(case: &CaseRow) -> Option<Instant> {
+pub fn first_support(case: &SupportedCase) -> Option<Instant> {
     case.history
         .iter()
         .filter(|event| SUPPORT.contains(&event.event_type.as_str()))
-        .filter_map(|event| event.occurred_at)
+        .map(|event| event.occurred_at)
         .min()
 }
 
 /// Days from the flag to the first support, when there was any.
-pub fn days_to_support(case: &CaseRow) -> Option<f64> {
+pub fn days_to_support(case: &SupportedCase) -> Option<f64> {
     let supported = first_support(case)?;
-    Some((supported - case.opened_at?).num_hours().max(0) as f64 / 24.0)
+    Some((supported - case.opened_at).num_hours().max(0) as f64 / 24.0)
 }
 
 /// Whether support came before the contract action: `None` when there was none.
-pub fn supported_first(case: &CaseRow) -> Option<bool> {
+pub fn supported_first(case: &SupportedCase) -> Option<bool> {
     let escalated = case.escalated_at?;
     Some(first_support(case).is_some_and(|supported| supported <= escalated))
 }
@@ -128,22 +146,14 @@ struct PlaceRow<'a> {
 
 /// The page's body.
 pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
-    let all: Vec<&CaseRow> = oversight.cases.edges.iter().map(|edge| &edge.node).collect();
-    let status = if filter.status.is_empty() {
-        "open"
-    } else {
-        filter.status.as_str()
-    };
-    let place_of = |case: &CaseRow| case.practice.place.clone().unwrap_or_default();
-    let shown: Vec<&CaseRow> = all
+    let all: Vec<&SupportedCase> = oversight.cases.edges.iter().map(|edge| &edge.node).collect();
+    let status = Shown::parse(&filter.status);
+    let place_of = |case: &SupportedCase| case.practice.place.clone();
+    let shown: Vec<&SupportedCase> = all
         .iter()
         .copied()
         .filter(|case| filter.place.is_empty() || place_of(case) == filter.place)
-        .filter(|case| match status {
-            "all" => true,
-            "open" => !case.finished(),
-            one => case.status == one,
-        })
+        .filter(|case| status.shows(case))
         .collect();
     let mut places: Vec<String> = all
         .iter()
@@ -152,7 +162,7 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
         .collect();
     places.sort();
     places.dedup();
-    let escalated: Vec<&CaseRow> = all.iter().copied().filter(|case| case.escalated_at.is_some()).collect();
+    let escalated: Vec<&SupportedCase> = all.iter().copied().filter(|case| case.escalated_at.is_some()).collect();
     let supported_before = escalated
         .iter()
         .filter(|case| supported_first(case) == Some(true))
@@ -165,7 +175,7 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
     let by_place: Vec<PlaceRow> = places
         .iter()
         .map(|place| {
-            let here: Vec<&CaseRow> = all.iter().copied().filter(|case| place_of(case) == *place).collect();
+            let here: Vec<&SupportedCase> = all.iter().copied().filter(|case| place_of(case) == *place).collect();
             PlaceRow {
                 place,
                 open: here.iter().filter(|case| !case.finished()).count(),
@@ -186,14 +196,14 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
                         li { "Median time from a flag to the first support: " strong data-answer="median-support" { (days(median_support)) " days" } }
                         li { "Open cases with no support yet: " strong data-answer="never-supported" { (never_supported) } }
                         li {
-                            "Contract reviews: " strong data-answer="reviews" { (count(oversight.contract_reviews)) }
+                            "Contract reviews: " strong data-answer="reviews" { (oversight.contract_reviews) }
                             @if !escalated.is_empty() {
                                 "; support came before the review in " strong data-answer="support-first" { (supported_before) " of " (escalated.len()) }
                             }
                         }
                     }
-                    @if oversight.cases.next().is_some() {
-                        p class="nhsuk-body-s" { "Worked out from the first " (all.len()) " of " (count(oversight.cases.total_count)) " cases." }
+                    @if oversight.cases.page_info.next().is_some() {
+                        p class="nhsuk-body-s" { "Worked out from the first " (all.len()) " of " (oversight.cases.total_count) " cases." }
                     }
                 }
             }
@@ -207,7 +217,7 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
                 ] {
                     div class="nhsuk-summary-list__row" {
                         dt class="nhsuk-summary-list__key" { (label) }
-                        dd class="nhsuk-summary-list__value" { (count(value)) }
+                        dd class="nhsuk-summary-list__value" { (value) }
                     }
                 }
             }
@@ -245,7 +255,7 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
                 div class="nhsuk-form-group cl-inline" {
                     label class="nhsuk-label" for="lmc-status" { "Status" }
                     select class="nhsuk-select" id="lmc-status" name="status" {
-                        @for (value, label) in STATUSES { option value=(value) selected[value == status] { (label) } }
+                        @for choice in Shown::choices() { option value=(choice.as_str()) selected[choice == status] { (choice.label()) } }
                     }
                 }
                 button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
@@ -256,9 +266,9 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
                 tbody class="nhsuk-table__body" {
                     @for case in &shown {
                         tr class="nhsuk-table__row" role="row" {
-                            (cell("Practice", practice_cell(case)))
-                            (cell("Status", case_status(case)))
-                            (cell("Flagged", html! { (day(case.opened_at)) }))
+                            (cell("Practice", practice_cell(*case)))
+                            (cell("Status", case_status(*case)))
+                            (cell("Flagged", html! { (day(Some(case.opened_at))) }))
                             (cell("First support", support_given(case)))
                             (cell("Contract action", html! {
                                 span class="cl-contract" {
@@ -278,7 +288,7 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
 }
 
 /// When support first came, and each step of it folded beneath.
-fn support_given(case: &CaseRow) -> Markup {
+fn support_given(case: &SupportedCase) -> Markup {
     let support = case
         .history
         .iter()
@@ -293,7 +303,7 @@ fn support_given(case: &CaseRow) -> Markup {
                     div class="nhsuk-details__text" {
                         ol class="nhsuk-list cl-actions" {
                             @for event in &case.history {
-                                li { (day(event.occurred_at)) ": " (crate::case::event_label(&event.event_type)) }
+                                li { (day(Some(event.occurred_at))) ": " (crate::case::event_label(&event.event_type)) }
                             }
                         }
                     }
@@ -315,11 +325,13 @@ mod tests {
     fn oversight() -> Oversight {
         let case = |id: &str, place: &str, status: &str, history: serde_json::Value, escalated: Option<&str>| {
             json!({ "node": { "id": id, "status": status, "openedAt": "2026-01-05T09:00:00Z", "escalatedAt": escalated,
-                "practice": { "odsCode": id, "name": format!("Practice {id}"), "place": place }, "history": history } })
+                "contractReviewOpen": null, "practice": { "odsCode": id, "name": format!("Practice {id}"), "pcnCode": "U1", "place": place, "listSize": 6000 },
+                "history": history } })
         };
         let data = json!({ "lmc": {
-            "summary": { "practices": 3, "openCases": 2 }, "contractReviews": 2,
-            "cases": { "totalCount": 3, "edges": [
+            "summary": { "practices": 3, "nonCompliantPractices": 1, "openCases": 2, "compliantCases": 1, "closedCases": 0 },
+            "contractReviews": 2,
+            "cases": { "totalCount": 3, "pageInfo": { "hasNextPage": false, "endCursor": null }, "edges": [
                 case("A1", "Derby", "REMAPPED", json!([
                     { "type": "PracticeFlagged", "occurredAt": "2026-01-05T09:00:00Z" },
                     { "type": "PracticeContacted", "occurredAt": "2026-01-07T09:00:00Z" }]), Some("2026-01-20T09:00:00Z")),
@@ -328,7 +340,7 @@ mod tests {
                 case("C3", "Erewash", "COMPLIANT", json!([
                     { "type": "PracticeContacted", "occurredAt": "2026-01-09T09:00:00Z" }]), None),
             ] } } });
-        crate::model::read(&data, &["lmc"]).unwrap()
+        serde_json::from_value::<OversightQuery>(data).unwrap().lmc
     }
 
     #[test]

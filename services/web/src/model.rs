@@ -1,189 +1,155 @@
-//! The pages' typed models: what a page's GraphQL query returns, read into structs once (serde,
-//! the schema's camelCase names), so that the render functions work with fields, not JSON paths.
-//! A field a query did not ask for keeps its default.
+//! The view models the pages share: typed fragments of the schema (checked against it when this
+//! crate compiles, see [`crate::contract`]) that more than one page's operations select, and the
+//! figures' wording.
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use chrono::NaiveDate;
 
-/// A point in time as GraphQL's `DateTime` carries it.
-pub type Instant = DateTime<FixedOffset>;
+pub use crate::contract::Instant;
+use crate::contract::enums::{CaseStatus, RootCause};
+use crate::contract::schema;
 
-/// Reads `data[path…]` into `T`: the models of a page's query result. A result that does not fit
-/// the model is the service's bug, reported as such (never a half-drawn page).
-pub fn read<T: DeserializeOwned>(data: &Value, path: &[&str]) -> Result<T, ModelError> {
-    let mut at = data;
-    for key in path {
-        at = &at[*key];
-    }
-    T::deserialize(at).map_err(|error| ModelError {
-        path: path.join("."),
-        error: error.to_string(),
-    })
-}
-
-/// A query result that does not fit its page's model.
-#[derive(Debug, thiserror::Error)]
-#[error("the GraphQL result at {path} does not fit the page's model: {error}")]
-pub struct ModelError {
-    path: String,
-    error: String,
-}
-
-/// A case as the lists show it (the fields of [`crate::lists::CASE_FIELDS`], and any of the
-/// others a page asks for).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+/// A case as the lists show it: the fields every list of cases draws.
+#[derive(cynic::QueryFragment, Debug, Clone)]
+#[cynic(graphql_type = "Case")]
 pub struct CaseRow {
-    pub id: String,
-    pub status: String,
-    pub revision: i64,
-    pub opened_at: Option<Instant>,
+    pub id: cynic::Id,
+    pub status: CaseStatus,
+    pub revision: i32,
+    pub opened_at: Instant,
     pub compliant_at: Option<Instant>,
     pub closed_at: Option<Instant>,
-    pub escalated_at: Option<Instant>,
-    pub last_activity_at: Option<Instant>,
-    pub required_slots: Option<i64>,
-    pub visible_slots: Option<i64>,
+    pub last_activity_at: Instant,
+    pub required_slots: i32,
+    pub visible_slots: Option<i32>,
     pub assigned_to: Option<String>,
-    pub root_causes: Vec<String>,
-    pub open_dhu_issue: Option<bool>,
+    pub root_causes: Vec<RootCause>,
+    pub open_dhu_issue: bool,
     /// `None` for a party that may not know of contract reviews.
     pub contract_review_open: Option<bool>,
     pub dhu_shortfall: Option<Shortfall>,
     pub deadline: Option<Deadline>,
     pub practice: PracticeRef,
-    pub history: Vec<EventRow>,
 }
 
 impl CaseRow {
+    /// The case's status, as the domain knows it.
+    pub fn state(&self) -> caseledger_cases::CaseStatus {
+        self.status.into()
+    }
+
     /// Compliant or closed: nothing left to do.
     pub fn finished(&self) -> bool {
-        matches!(self.status.as_str(), "COMPLIANT" | "CLOSED")
+        !self.state().is_open()
     }
 
     pub fn overdue(&self) -> bool {
         self.deadline.as_ref().is_some_and(|deadline| deadline.overdue)
     }
 
-    pub fn in_contract_review(&self) -> bool {
-        self.contract_review_open == Some(true)
-    }
-
     /// Days from the flag to compliance (one decimal), as the summary's figures count them.
     pub fn days_to_compliance(&self) -> Option<f64> {
-        let (opened, compliant) = (self.opened_at?, self.compliant_at?);
-        Some(((compliant - opened).num_milliseconds() as f64 / 86_400_000.0 * 10.0).round() / 10.0)
+        let compliant = self.compliant_at?;
+        Some(((compliant - self.opened_at).num_milliseconds() as f64 / 86_400_000.0 * 10.0).round() / 10.0)
+    }
+
+    /// What decides the case's next step.
+    pub fn facts(&self) -> caseledger_cases::next::CaseFacts {
+        caseledger_cases::next::CaseFacts {
+            status: self.state(),
+            root_cause_known: !self.root_causes.is_empty(),
+            dhu_shortfall: self
+                .dhu_shortfall
+                .as_ref()
+                .map(|s| (i64::from(s.visible_slots), i64::from(s.required_slots))),
+            open_dhu_issue: self.open_dhu_issue,
+        }
+    }
+
+    /// The case's id, for links and forms.
+    pub fn key(&self) -> &str {
+        self.id.inner()
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(cynic::QueryFragment, Debug, Clone)]
+#[cynic(graphql_type = "Practice")]
 pub struct PracticeRef {
     pub ods_code: String,
     pub name: String,
-    pub pcn_code: Option<String>,
-    pub place: Option<String>,
-    pub list_size: Option<i64>,
+    pub pcn_code: String,
+    pub place: String,
+    pub list_size: i32,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(cynic::QueryFragment, Debug, Clone)]
+#[cynic(graphql_type = "DhuShortfall")]
 pub struct Shortfall {
-    pub visible_slots: Option<i64>,
-    pub required_slots: Option<i64>,
+    pub visible_slots: i32,
+    pub required_slots: i32,
 }
 
 /// The deadline of a case's current stage.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(cynic::QueryFragment, Debug, Clone)]
 pub struct Deadline {
     pub awaiting: String,
-    pub started_on: Option<NaiveDate>,
-    pub due_on: Option<NaiveDate>,
+    pub started_on: NaiveDate,
+    pub due_on: NaiveDate,
     pub overdue: bool,
-    pub working_days_left: i64,
+    pub working_days_left: i32,
 }
 
 /// One event of a case's history, as its party's lens shows it.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(cynic::QueryFragment, Debug, Clone)]
+#[cynic(graphql_type = "CaseEvent")]
 pub struct EventRow {
-    #[serde(rename = "type")]
+    #[cynic(rename = "type")]
     pub event_type: String,
-    pub occurred_at: Option<Instant>,
-    pub data: Value,
+    /// The event's data as the lens leaves it (the JSON scalar, passed through).
+    pub data: serde_json::Value,
 }
 
-/// A Relay connection's nodes and where the next page starts.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", bound = "T: Deserialize<'de>")]
-pub struct Connection<T> {
-    #[serde(default)]
-    pub total_count: Option<i64>,
-    #[serde(default = "Vec::new")]
-    pub edges: Vec<Edge<T>>,
-    #[serde(default)]
-    pub page_info: PageInfo,
-}
-
-impl<T> Connection<T> {
-    pub fn nodes(self) -> Vec<T> {
-        self.edges.into_iter().map(|edge| edge.node).collect()
-    }
-
-    /// The cursor to go on from, when there is more.
-    pub fn next(&self) -> Option<&str> {
-        self.page_info
-            .end_cursor
-            .as_deref()
-            .filter(|_| self.page_info.has_next_page)
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Edge<T> {
-    pub node: T,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+/// Where a page of a connection ends, and whether there is more.
+#[derive(cynic::QueryFragment, Debug, Clone, Default)]
 pub struct PageInfo {
     pub has_next_page: bool,
     pub end_cursor: Option<String>,
 }
 
+impl PageInfo {
+    /// The cursor to go on from, when there is more.
+    pub fn next(&self) -> Option<&str> {
+        self.end_cursor.as_deref().filter(|_| self.has_next_page)
+    }
+}
+
 /// "Compliant within N days": how many, and their share.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
+#[derive(cynic::QueryFragment, Debug, Clone, Default)]
+#[cynic(graphql_type = "WithinDays")]
 pub struct Within {
-    pub count: Option<i64>,
+    pub count: i32,
     pub percentage: Option<f64>,
 }
 
 impl Within {
     /// "12 (43%)".
     pub fn text(&self) -> String {
-        match (self.count, self.percentage) {
-            (Some(count), Some(percentage)) => format!("{count} ({percentage:.0}%)"),
-            (Some(count), None) => count.to_string(),
-            _ => "–".into(),
+        match self.percentage {
+            Some(percentage) => format!("{} ({percentage:.0}%)", self.count),
+            None => self.count.to_string(),
         }
     }
 }
 
 /// A place's or a PCN's figures (the ICB summary's `byPlace` and `byPcn`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default)]
 pub struct AreaFigures {
     pub place: String,
     pub pcn_code: Option<String>,
     pub pcn_name: Option<String>,
-    pub practices: i64,
-    pub non_compliant_practices: i64,
-    pub open_cases: i64,
-    pub compliant_cases: i64,
+    pub practices: i32,
+    pub non_compliant_practices: i32,
+    pub open_cases: i32,
+    pub compliant_cases: i32,
     pub median_days_to_compliance: Option<f64>,
     pub compliant_within_days: Within,
 }
@@ -194,7 +160,7 @@ impl AreaFigures {
         if self.practices > 0 {
             format!(
                 "{:.0}%",
-                (self.practices - self.non_compliant_practices) as f64 * 100.0 / self.practices as f64
+                f64::from(self.practices - self.non_compliant_practices) * 100.0 / f64::from(self.practices)
             )
         } else {
             "–".into()
@@ -212,6 +178,19 @@ pub fn count(value: Option<i64>) -> String {
     value.map_or_else(|| "–".into(), |n| n.to_string())
 }
 
+/// A case's JSON as the API answers [`CaseRow`]'s fragment: for the pages' tests.
+#[cfg(test)]
+pub fn case_json(id: &str, status: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id, "status": status, "revision": 4, "openedAt": "2026-01-05T09:00:00Z", "compliantAt": null,
+        "lastActivityAt": "2026-01-06T09:00:00Z", "requiredSlots": 2, "visibleSlots": null,
+        "assignedTo": null, "rootCauses": [], "openDhuIssue": false, "contractReviewOpen": null,
+        "dhuShortfall": null, "deadline": null,
+        "closedAt": null,
+        "practice": { "odsCode": id, "name": format!("Practice {id}"), "pcnCode": "U1", "place": "Derby", "listSize": 6000 }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -221,30 +200,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_case_reads_from_its_graphql_shape_and_missing_fields_keep_their_defaults() {
-        let data = json!({ "champion": { "myCases": [{
-            "id": "c1", "status": "REMAPPED", "revision": 4, "openedAt": "2026-01-05T09:00:00Z",
-            "compliantAt": "2026-01-19T21:00:00Z", "contractReviewOpen": null,
-            "deadline": { "awaiting": "DHU check", "startedOn": "2026-01-12", "dueOn": "2026-01-15",
-                          "overdue": true, "workingDaysLeft": -2 },
-            "practice": { "odsCode": "C81001", "name": "Ashby", "place": "Derby" } }] } });
-        let cases: Vec<CaseRow> = read(&data, &["champion", "myCases"]).unwrap();
-        let case = &cases[0];
-        assert!(case.overdue() && !case.finished() && !case.in_contract_review());
+    fn a_case_reads_from_its_graphql_shape() {
+        let mut json = case_json("c1", "REMAPPED");
+        json["compliantAt"] = json!("2026-01-19T21:00:00Z");
+        json["deadline"] = json!({ "awaiting": "DHU check", "startedOn": "2026-01-12", "dueOn": "2026-01-15",
+                                   "overdue": true, "workingDaysLeft": -2 });
+        let case: CaseRow = serde_json::from_value(json).unwrap();
+        assert!(case.overdue() && !case.finished() && case.contract_review_open.is_none());
+        assert_eq!(case.state(), caseledger_cases::CaseStatus::Remapped);
         assert_eq!(case.days_to_compliance(), Some(14.5));
         assert_eq!(
             case.deadline.as_ref().unwrap().due_on,
-            NaiveDate::from_ymd_opt(2026, 1, 15)
+            NaiveDate::from_ymd_opt(2026, 1, 15).unwrap()
         );
-        assert_eq!(case.practice.place.as_deref(), Some("Derby"));
-        assert!(case.history.is_empty() && case.assigned_to.is_none());
+        assert_eq!(case.practice.place, "Derby");
+        assert!(case.assigned_to.is_none());
     }
 
     #[test]
-    fn a_result_that_does_not_fit_is_an_error_naming_where() {
-        let data = json!({ "icb": { "summary": { "byPlace": [{ "practices": "many" }] } } });
-        let error = read::<Vec<AreaFigures>>(&data, &["icb", "summary", "byPlace"]).unwrap_err();
-        assert!(error.to_string().contains("icb.summary.byPlace"), "{error}");
+    fn a_case_missing_a_field_of_its_fragment_does_not_read() {
+        let mut json = case_json("c1", "REMAPPED");
+        json.as_object_mut().unwrap().remove("revision");
+        assert!(serde_json::from_value::<CaseRow>(json).is_err());
+        let unknown = case_json("c1", "PENDING");
+        assert!(
+            serde_json::from_value::<CaseRow>(unknown).is_err(),
+            "a status the schema lacks"
+        );
     }
 
     #[test]
@@ -257,7 +239,7 @@ mod tests {
         assert_eq!(area.compliant_share(), "83%");
         assert_eq!(AreaFigures::default().compliant_share(), "–");
         let within = Within {
-            count: Some(12),
+            count: 12,
             percentage: Some(42.9),
         };
         assert_eq!(within.text(), "12 (43%)");

@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use serde_json::{Value, json};
 
 use super::layout::{date, date_time, inset, page, status_tag};
-use super::reports::category_label;
+use super::reports::root_cause_label;
 use super::{Ids, WebState, charts, gql_problem, ids, problem, query, signed_in};
 
 const PRACTICE_QUERY: &str = "query($ods: String!, $from: Date) { practice(odsCode: $ods) { \
@@ -23,6 +23,20 @@ const PRACTICE_QUERY: &str = "query($ods: String!, $from: Date) { practice(odsCo
     cases { id status openedAt compliantAt assignedTo history { type occurredAt data } } \
     episodes { caseId openedAt compliantAt status } \
     dhuReports { id category detail reportedAt status } } }";
+
+/// The weeks' points for the chart: required and visible slots a day.
+fn week_points(weeks: &[Value]) -> Vec<charts::Point> {
+    weeks
+        .iter()
+        .filter_map(|week| {
+            let date = chrono::NaiveDate::parse_from_str(week["reportDate"].as_str()?, "%Y-%m-%d").ok()?;
+            Some(charts::Point {
+                date,
+                values: vec![week["requiredSlots"].as_f64()?, week["visibleSlots"].as_f64()?],
+            })
+        })
+        .collect()
+}
 
 /// The counts' names, in the order the page shows them.
 const COUNTS: [(&str, &str); 3] = [
@@ -48,7 +62,7 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, 
     .await
     {
         Ok(data) => data,
-        Err(errors) if errors.iter().any(|e| e.code == "BAD_USER_INPUT") => {
+        Err(errors) if errors.iter().any(|e| e.is(&crate::gql::ErrorCode::BadUserInput)) => {
             return problem(
                 StatusCode::NOT_FOUND,
                 Some(&session),
@@ -119,7 +133,7 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, 
         h2 class="nhsuk-heading-m" { "Week by week" }
         @let weeks = p["observations"].as_array().cloned().unwrap_or_default();
         @if weeks.is_empty() { p { "No dashboard extract has a row for this practice in the last year." } }
-        @else { (charts::practice_weeks(&weeks)) }
+        @else { (charts::practice_weeks(&week_points(&weeks))) }
         h2 class="nhsuk-heading-m" { "Cases" }
         (cases(p))
         h2 class="nhsuk-heading-m" { "The DHU's confirmations" }
@@ -153,7 +167,7 @@ fn cases(practice: &Value) -> Markup {
                     @let id = episode["caseId"].as_str().unwrap_or("");
                     tr class="nhsuk-table__row" role="row" {
                         (cell("Episode opened", html! { (date(&episode["openedAt"])) }))
-                        (cell("Status", status_tag(episode["status"].as_str().unwrap_or(""))))
+                        (cell("Status", episode["status"].as_str().and_then(caseledger_cases::CaseStatus::parse).map(status_tag).unwrap_or_default()))
                         (cell("Compliant", html! { (if episode["compliantAt"].is_null() { "–".into() } else { date(&episode["compliantAt"]) }) }))
                         (cell("Case", html! { a href={"/cases/" (id)} { "Open the case" } }))
                     }
@@ -172,7 +186,7 @@ fn reports(practice: &Value) -> Markup {
         ul class="nhsuk-list nhsuk-list--bullet" id="practice-reports" {
             @for report in &reports {
                 li {
-                    (date(&report["reportedAt"])) ": " (category_label(report["category"].as_str().unwrap_or("")))
+                    (date(&report["reportedAt"])) ": " (report["category"].as_str().and_then(crate::contract::parse::<crate::contract::enums::RootCause>).map_or("", |cause| root_cause_label(cause.into())))
                     @if let Some(detail) = report["detail"].as_str() { " — " (detail) }
                 }
             }

@@ -3,34 +3,42 @@
 //! or dismiss it with a reason). Everything goes through the GraphQL schema as the signed-in
 //! person, so the same rules and lens apply.
 
-use crate::lists::{cell, header_row};
+use crate::contract::enums::DhuReportStatus;
+use crate::lists::{cell, day, header_row};
+use crate::operations::dhu::ReportRow;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use caseledger_cases::case::RootCause;
 use maud::{Markup, html};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::layout::{csrf_field, date, error_summary, page};
+use super::layout::{csrf_field, error_summary, page};
 use super::session::Session;
 use super::{Ids, WebState, gql_problem, ids, query, redirect, signed_in_form};
 
-/// The root-cause vocabulary, as the forms offer it.
-const CATEGORIES: &[(&str, &str)] = &[
-    ("SLOT_TYPE_NOT_EXTERNAL", "Slot type not externally visible"),
-    ("PROVIDER_CODE_UNMAPPED", "111 provider's code not mapped"),
-    ("WRONG_SLOT_OWNER", "No qualifying session holder as slot owner"),
-    ("GP_CONNECT_DISABLED", "GP Connect switched off"),
-    ("TEMPLATE_MISSING_SLOTS", "Template releases too few slots"),
-    ("INSUFFICIENT_SLOTS_FOR_LIST_SIZE", "Too few slots for the list size"),
-    ("BRANCH_SITE_ANOMALY", "Slots at a branch site"),
-    ("OTHER", "Something else"),
-];
+/// A root cause in words, as the forms offer it and the lists show it.
+pub fn root_cause_label(cause: RootCause) -> &'static str {
+    match cause {
+        RootCause::SlotTypeNotExternal => "Slot type not externally visible",
+        RootCause::ProviderCodeUnmapped => "111 provider's code not mapped",
+        RootCause::WrongSlotOwner => "No qualifying session holder as slot owner",
+        RootCause::GpConnectDisabled => "GP Connect switched off",
+        RootCause::TemplateMissingSlots => "Template releases too few slots",
+        RootCause::InsufficientSlotsForListSize => "Too few slots for the list size",
+        RootCause::BranchSiteAnomaly => "Slots at a branch site",
+        RootCause::Other => "Something else",
+    }
+}
 
-pub fn category_label(category: &str) -> &str {
-    CATEGORIES
-        .iter()
-        .find(|(code, _)| *code == category)
-        .map_or(category, |(_, label)| label)
+/// Every root cause, in the order the forms offer them, with its value and label.
+pub fn root_causes() -> impl Iterator<Item = (String, &'static str)> {
+    RootCause::ALL.into_iter().map(|cause| {
+        (
+            crate::contract::name(crate::contract::enums::RootCause::from(cause)),
+            root_cause_label(cause),
+        )
+    })
 }
 
 fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -60,8 +68,8 @@ pub fn report_form(session: &Session, values: &[(String, String)], errors: &[(St
             div class="nhsuk-form-group" {
                 label class="nhsuk-label" for="report-category" { "What you found" }
                 select class="nhsuk-select" id="report-category" name="category" {
-                    @for (code, label) in CATEGORIES {
-                        option value=(code) selected[value("category") == *code] { (label) }
+                    @for (code, label) in root_causes() {
+                        option value=(code) selected[value("category") == code] { (label) }
                     }
                 }
             }
@@ -98,7 +106,11 @@ pub async fn report(
             Some(case_id) => redirect(&format!("/cases/{case_id}#timeline")),
             None => redirect("/dhu?reported=1#your-reports"),
         },
-        Err(errors) if errors.first().is_some_and(|e| e.code == "BAD_USER_INPUT") => {
+        Err(errors)
+            if errors
+                .first()
+                .is_some_and(|e| e.is(&crate::gql::ErrorCode::BadUserInput)) =>
+        {
             let message = errors[0]
                 .message
                 .split_once(": ")
@@ -119,7 +131,7 @@ pub async fn report(
 }
 
 /// The DHU's own reports, and where each stands.
-pub fn reports_table(reports: &[Value]) -> Markup {
+pub fn reports_table(reports: &[ReportRow]) -> Markup {
     html! {
         h2 class="nhsuk-heading-m" id="your-reports" { "Your reports on practices with no open case (" (reports.len()) ")" }
         @if reports.is_empty() {
@@ -131,8 +143,8 @@ pub fn reports_table(reports: &[Value]) -> Markup {
                     @for report in reports {
                         tr class="nhsuk-table__row" role="row" {
                             (cell("Practice", html! { (practice_name(report)) }))
-                            (cell("What you found", html! { (category_label(report["category"].as_str().unwrap_or(""))) }))
-                            (cell("Reported", html! { (date(&report["reportedAt"])) }))
+                            (cell("What you found", html! { (root_cause_label(report.category.into())) }))
+                            (cell("Reported", html! { (day(Some(report.reported_at))) }))
                             (cell("What the ICB did", html! { (status_label(report)) }))
                         }
                     }
@@ -142,24 +154,24 @@ pub fn reports_table(reports: &[Value]) -> Markup {
     }
 }
 
-fn practice_name(report: &Value) -> String {
-    let practice = &report["practice"];
-    match practice["name"].as_str() {
-        Some(name) => format!("{name} ({})", practice["odsCode"].as_str().unwrap_or("")),
-        None => practice["odsCode"].as_str().unwrap_or("").to_string(),
+fn practice_name(report: &ReportRow) -> String {
+    let practice = &report.practice;
+    match &practice.name {
+        Some(name) => format!("{name} ({})", practice.ods_code),
+        None => practice.ods_code.clone(),
     }
 }
 
-fn status_label(report: &Value) -> String {
-    match report["status"].as_str() {
-        Some("CASE_OPENED") => "Opened a case".into(),
-        Some("DISMISSED") => "Dismissed".into(),
-        _ => "Waiting for the ICB".into(),
+fn status_label(report: &ReportRow) -> &'static str {
+    match report.status {
+        DhuReportStatus::CaseOpened => "Opened a case",
+        DhuReportStatus::Dismissed => "Dismissed",
+        DhuReportStatus::New => "Waiting for the ICB",
     }
 }
 
 /// The ICB's triage list: each report with "open a case" and "dismiss".
-pub fn triage_table(session: &Session, reports: &[Value]) -> Markup {
+pub fn triage_table(session: &Session, reports: &[ReportRow]) -> Markup {
     html! {
         h2 class="nhsuk-heading-m" id="triage" { "DHU reports to triage (" (reports.len()) ")" }
         @if reports.is_empty() {
@@ -169,14 +181,14 @@ pub fn triage_table(session: &Session, reports: &[Value]) -> Markup {
                 (header_row(&["Practice", "DHU found", "Reported", "Decide"]))
                 tbody class="nhsuk-table__body" {
                     @for report in reports {
-                        @let id = report["id"].as_str().unwrap_or("");
+                        @let id = report.id.inner();
                         tr class="nhsuk-table__row" role="row" {
                             (cell("Practice", html! { (practice_name(report)) }))
                             (cell("DHU found", html! {
-                                (category_label(report["category"].as_str().unwrap_or("")))
-                                @if let Some(detail) = report["detail"].as_str() { br; span class="nhsuk-body-s" { (detail) } }
+                                (root_cause_label(report.category.into()))
+                                @if let Some(detail) = &report.detail { br; span class="nhsuk-body-s" { (detail) } }
                             }))
-                            (cell("Reported", html! { (date(&report["reportedAt"])) }))
+                            (cell("Reported", html! { (day(Some(report.reported_at))) }))
                             td class="nhsuk-table__cell" role="cell" {
                                 span class="nhsuk-table-responsive__heading" aria-hidden="true" { "Decide " }
                                 form method="post" action={"/icb/reports/" (id) "/open"} class="cl-inline" {
@@ -235,12 +247,18 @@ pub async fn triage(
             Some(case_id) => redirect(&format!("/cases/{case_id}")),
             None => redirect("/icb#triage"),
         },
-        Err(errors) if errors.first().is_some_and(|e| e.code == "BAD_USER_INPUT") => super::problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(&session),
-            "The report was not dismissed",
-            "Say why nothing needs doing, then dismiss it. Go back and try again.",
-        ),
+        Err(errors)
+            if errors
+                .first()
+                .is_some_and(|e| e.is(&crate::gql::ErrorCode::BadUserInput)) =>
+        {
+            super::problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&session),
+                "The report was not dismissed",
+                "Say why nothing needs doing, then dismiss it. Go back and try again.",
+            )
+        }
         Err(errors) => gql_problem(&session, &errors),
     }
 }

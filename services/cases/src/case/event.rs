@@ -81,6 +81,19 @@ pub enum RootCause {
     Other,
 }
 
+impl RootCause {
+    pub const ALL: [RootCause; 8] = [
+        RootCause::SlotTypeNotExternal,
+        RootCause::ProviderCodeUnmapped,
+        RootCause::WrongSlotOwner,
+        RootCause::GpConnectDisabled,
+        RootCause::TemplateMissingSlots,
+        RootCause::InsufficientSlotsForListSize,
+        RootCause::BranchSiteAnomaly,
+        RootCause::Other,
+    ];
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RootCauseIdentified {
     pub cause: RootCause,

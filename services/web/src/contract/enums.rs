@@ -1,0 +1,159 @@
+//! The schema's enums, each checked against `schema/caseledger.graphql` by cynic (a value missing
+//! on either side fails the build) and, where the domain has the same idea, converted to and from
+//! the domain's own enum (an exhaustive match both ways: a variant added to the domain fails the
+//! build too). The pages work with the domain's enums.
+
+use caseledger_cases::case as domain;
+
+use super::schema;
+
+/// A schema enum mirrored one to one by a domain enum.
+macro_rules! mirrors {
+    ($(#[$meta:meta])* $name:ident = $domain:path { $($variant:ident),+ $(,)? }) => {
+        #[derive(cynic::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        $(#[$meta])*
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl From<$name> for $domain {
+            fn from(value: $name) -> Self {
+                match value {
+                    $($name::$variant => <$domain>::$variant),+
+                }
+            }
+        }
+
+        impl From<$domain> for $name {
+            fn from(value: $domain) -> Self {
+                match value {
+                    $(<$domain>::$variant => $name::$variant),+
+                }
+            }
+        }
+    };
+}
+
+mirrors!(
+    Role = caseledger_cases::Role {
+        Icb,
+        Lmc,
+        Dhu,
+        Champion,
+        Admin
+    }
+);
+mirrors!(
+    CaseStatus = caseledger_cases::CaseStatus {
+        Flagged,
+        Contacted,
+        Remapped,
+        DhuConfirmed,
+        Compliant,
+        Closed
+    }
+);
+mirrors!(
+    ContactChannel = domain::ContactChannel {
+        Email,
+        Phone,
+        Teams,
+        SiteVisit
+    }
+);
+mirrors!(
+    RootCause = domain::RootCause {
+        SlotTypeNotExternal,
+        ProviderCodeUnmapped,
+        WrongSlotOwner,
+        GpConnectDisabled,
+        TemplateMissingSlots,
+        InsufficientSlotsForListSize,
+        BranchSiteAnomaly,
+        Other,
+    }
+);
+mirrors!(
+    RemapChange = domain::RemapChange {
+        MakeSlotTypeExternal,
+        MapProviderCode,
+        SetSessionHolder,
+        ChangeTemplate,
+        AddSlots,
+    }
+);
+mirrors!(
+    Evidence = domain::Evidence {
+        DhuConfirmation,
+        Dashboard,
+        GpConnectVerification
+    }
+);
+mirrors!(
+    #[cynic(graphql_type = "ReopenReason")]
+    ReopenReason = domain::ReopenCause {
+        ListSizeRise,
+        VisibilityDrop,
+        Manual
+    }
+);
+mirrors!(
+    #[cynic(graphql_type = "CaseSource")]
+    CaseSource = domain::FlagSourceKind {
+        Dashboard,
+        Manual,
+        DhuReport
+    }
+);
+mirrors!(
+    CloseReason = domain::CloseReason {
+        Compliant,
+        PracticeClosed,
+        Duplicate,
+        Withdrawn
+    }
+);
+mirrors!(
+    #[cynic(graphql_type = "ContractReviewOutcome")]
+    ContractReviewOutcome = domain::ReviewOutcome {
+        NoFurtherAction,
+        RemedialNotice,
+        BreachNotice,
+        Other
+    }
+);
+mirrors!(
+    Stage = caseledger_cases::deadlines::Stage {
+        Contact,
+        Remap,
+        DhuCheck,
+        IcbDecision
+    }
+);
+mirrors!(VerificationVerdict = caseledger_cases::practice::VerificationVerdict { Enough, TooFew, Failed });
+
+/// Where a DHU report stands (the read side's idea, not the domain's).
+#[derive(cynic::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DhuReportStatus {
+    New,
+    CaseOpened,
+    Dismissed,
+}
+
+/// Who holds a case, as its reader may know it.
+#[derive(cynic::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseHolder {
+    Nobody,
+    You,
+    SomeoneElse,
+}
+
+/// What a person may hear about.
+#[derive(cynic::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotificationKind {
+    CaseReopened,
+    DhuProblem,
+    Deadline,
+    AwaitingCheck,
+    WeeklyDigest,
+}

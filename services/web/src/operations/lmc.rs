@@ -1,0 +1,92 @@
+//! The LMC's oversight page's operation.
+
+use crate::contract::enums::CaseStatus;
+use crate::contract::schema;
+use crate::model::{Instant, PracticeRef};
+
+/// Everything the oversight page shows.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Query")]
+pub struct OversightQuery {
+    pub lmc: Oversight,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "LmcView")]
+pub struct Oversight {
+    pub summary: Figures,
+    pub contract_reviews: i32,
+    #[arguments(first: 500)]
+    pub cases: SupportConnection,
+}
+
+#[derive(cynic::QueryFragment, Debug, Default)]
+#[cynic(graphql_type = "ComplianceSummary")]
+pub struct Figures {
+    pub practices: i32,
+    pub non_compliant_practices: i32,
+    pub open_cases: i32,
+    pub compliant_cases: i32,
+    pub closed_cases: i32,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "CaseConnection")]
+pub struct SupportConnection {
+    pub total_count: i32,
+    pub edges: Vec<SupportEdge>,
+    pub page_info: crate::model::PageInfo,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "CaseEdge")]
+pub struct SupportEdge {
+    pub node: SupportedCase,
+}
+
+/// A case, and the steps of its history that show support given: only what the page draws (a
+/// page of 500 of these stays within a request's cost).
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Case")]
+pub struct SupportedCase {
+    pub id: cynic::Id,
+    pub status: CaseStatus,
+    pub opened_at: Instant,
+    pub escalated_at: Option<Instant>,
+    pub contract_review_open: Option<bool>,
+    pub practice: PracticeRef,
+    pub history: Vec<Step>,
+}
+
+impl SupportedCase {
+    /// Compliant or closed.
+    pub fn finished(&self) -> bool {
+        !caseledger_cases::CaseStatus::from(self.status).is_open()
+    }
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "CaseEvent")]
+pub struct Step {
+    #[cynic(rename = "type")]
+    pub event_type: String,
+    pub occurred_at: Instant,
+}
+
+impl crate::lists::Listed for SupportedCase {
+    fn key(&self) -> &str {
+        self.id.inner()
+    }
+
+    fn state(&self) -> caseledger_cases::CaseStatus {
+        self.status.into()
+    }
+
+    fn practice(&self) -> &PracticeRef {
+        &self.practice
+    }
+
+    fn contract_review_open(&self) -> Option<bool> {
+        self.contract_review_open
+    }
+}
