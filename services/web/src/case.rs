@@ -191,7 +191,7 @@ async fn render(
                     @for review in case["contractReviews"].as_array().into_iter().flatten() {
                         (row("Contract review", Some(review_line(review))))
                     }
-                    @if let Some(line) = verification_line(&case["latestVerification"]) {
+                    @if let Some(line) = serde_json::from_value::<crate::operations::practices::Verification>(case["latestVerification"].clone()).ok().map(|found| crate::practices::verification_line(&found)) {
                         (row("GP Connect check", Some(line)))
                     }
                     @if case["observedCompliant"] == true && status != "COMPLIANT" && status != "CLOSED" {
@@ -490,30 +490,6 @@ fn detail(value: &Value) -> Option<String> {
 /// Where to go after a form in a list: one of this service's own pages only.
 /// A GP Connect verification in one line: "Enough: at least 3 free slots every core-hours day
 /// (2 required), 28 Nov 2026 09:14".
-pub(crate) fn verification_line(found: &Value) -> Option<String> {
-    let verdict = found["verdict"].as_str()?;
-    let when = date(&found["verifiedAt"]);
-    let required = number(&found["requiredPerDay"]).unwrap_or_default();
-    let least = number(&found["minPerCoreDay"]).unwrap_or_else(|| "0".into());
-    Some(match verdict {
-        "ENOUGH" => format!("Enough: at least {least} free slots every core-hours day ({required} required), {when}"),
-        "TOO_FEW" => format!(
-            "Too few: {} core-hours days below {required}, as few as {least}, {when}",
-            found["shortDays"].as_array().map_or(0, Vec::len)
-        ),
-        _ => format!(
-            "Failed{}: {}, {when}",
-            found["errorCode"]
-                .as_str()
-                .map(|c| format!(" ({c})"))
-                .unwrap_or_default(),
-            found["error"]
-                .as_str()
-                .unwrap_or("the practice's system did not answer")
-        ),
-    })
-}
-
 fn safe_return(form: &[(String, String)]) -> Option<&str> {
     form.iter()
         .find(|(key, _)| key == "_return")

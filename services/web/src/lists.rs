@@ -49,6 +49,13 @@ pub fn day(at: Option<Instant>) -> String {
     )
 }
 
+/// The UK day and time of `at`, "5 Jan 2026, 09:30".
+pub fn day_time(at: Instant) -> String {
+    caseledger_cases::ukclock::to_uk(at.with_timezone(&chrono::Utc))
+        .format("%-d %b %Y, %H:%M")
+        .to_string()
+}
+
 /// A date, "5 Jan 2026", or "–".
 pub fn on(date: Option<NaiveDate>) -> String {
     date.map_or_else(|| "–".into(), |date| date.format("%-d %b %Y").to_string())

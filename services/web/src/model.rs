@@ -104,6 +104,7 @@ pub struct Deadline {
 pub struct EventRow {
     #[cynic(rename = "type")]
     pub event_type: String,
+    pub occurred_at: Instant,
     /// The event's data as the lens leaves it (the JSON scalar, passed through).
     pub data: serde_json::Value,
 }

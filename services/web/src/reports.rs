@@ -10,12 +10,17 @@ use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use caseledger_cases::case::RootCause;
+use cynic::MutationBuilder;
 use maud::{Markup, html};
-use serde_json::json;
 
 use super::layout::{csrf_field, error_summary, page};
 use super::session::Session;
-use super::{Ids, WebState, gql_problem, ids, query, redirect, signed_in_form};
+use super::{Ids, WebState, gql_problem, ids, redirect, signed_in_form};
+use crate::contract::enums::RootCause as SchemaRootCause;
+use crate::operations::reports::{
+    DismissDhuReport, DismissDhuReportInput, DismissVariables, OpenCaseFromDhuReport, OpenCaseFromDhuReportInput,
+    OpenVariables, ReportVariables, ReportVisibilityProblem, ReportVisibilityProblemInput,
+};
 
 /// A root cause in words, as the forms offer it and the lists show it.
 pub fn root_cause_label(cause: RootCause) -> &'static str {
@@ -94,16 +99,20 @@ pub async fn report(
         Ok(session) => session,
         Err(response) => return response,
     };
-    let input = json!({
-        "odsCode": field(&form, "odsCode").unwrap_or(""),
-        "category": field(&form, "category").unwrap_or("OTHER"),
-        "detail": field(&form, "detail"),
-        "commandId": field(&form, "commandId"),
-    });
-    let text = "mutation($i: ReportVisibilityProblemInput!) { reportVisibilityProblem(input: $i) { case { id } report { id } } }";
-    match query(&state, &session, ids(ids_), text, json!({ "i": input })).await {
-        Ok(data) => match data["reportVisibilityProblem"]["case"]["id"].as_str() {
-            Some(case_id) => redirect(&format!("/cases/{case_id}#timeline")),
+    // The form offers the schema's root causes; anything else is nobody's choice: "something else".
+    let category = field(&form, "category")
+        .and_then(crate::contract::parse::<SchemaRootCause>)
+        .unwrap_or(SchemaRootCause::Other);
+    let input = ReportVisibilityProblemInput {
+        ods_code: field(&form, "odsCode").unwrap_or("").to_string(),
+        category,
+        detail: field(&form, "detail").map(str::to_string),
+        command_id: field(&form, "commandId").map(cynic::Id::new),
+    };
+    let mutation = ReportVisibilityProblem::build(ReportVariables { input });
+    match crate::contract::run(&state.0.schema, &session.actor, ids(ids_), mutation).await {
+        Ok(data) => match data.report_visibility_problem.case {
+            Some(case) => redirect(&format!("/cases/{}#timeline", case.id.inner())),
             None => redirect("/dhu?reported=1#your-reports"),
         },
         Err(errors)
@@ -224,15 +233,37 @@ pub async fn triage(
         Ok(session) => session,
         Err(response) => return response,
     };
-    let (text, input) = match decision.as_str() {
-        "open" => (
-            "mutation($i: OpenCaseFromDhuReportInput!) { openCaseFromDhuReport(input: $i) { case { id } } }",
-            json!({ "reportId": id, "commandId": field(&form, "commandId") }),
-        ),
-        "dismiss" => (
-            "mutation($i: DismissDhuReportInput!) { dismissDhuReport(input: $i) { id } }",
-            json!({ "reportId": id, "reason": field(&form, "reason").unwrap_or(""), "commandId": field(&form, "commandId") }),
-        ),
+    let command_id = field(&form, "commandId").map(cynic::Id::new);
+    let decided = match decision.as_str() {
+        "open" => {
+            let input = OpenCaseFromDhuReportInput {
+                report_id: cynic::Id::new(&id),
+                command_id,
+            };
+            crate::contract::run(
+                &state.0.schema,
+                &session.actor,
+                ids(ids_),
+                OpenCaseFromDhuReport::build(OpenVariables { input }),
+            )
+            .await
+            .map(|opened| Some(opened.open_case_from_dhu_report.case.id))
+        }
+        "dismiss" => {
+            let input = DismissDhuReportInput {
+                report_id: cynic::Id::new(&id),
+                reason: field(&form, "reason").unwrap_or("").to_string(),
+                command_id,
+            };
+            crate::contract::run(
+                &state.0.schema,
+                &session.actor,
+                ids(ids_),
+                DismissDhuReport::build(DismissVariables { input }),
+            )
+            .await
+            .map(|_| None)
+        }
         _ => {
             return super::problem(
                 StatusCode::NOT_FOUND,
@@ -242,11 +273,9 @@ pub async fn triage(
             );
         }
     };
-    match query(&state, &session, ids(ids_), text, json!({ "i": input })).await {
-        Ok(data) => match data["openCaseFromDhuReport"]["case"]["id"].as_str() {
-            Some(case_id) => redirect(&format!("/cases/{case_id}")),
-            None => redirect("/icb#triage"),
-        },
+    match decided {
+        Ok(Some(case_id)) => redirect(&format!("/cases/{}", case_id.inner())),
+        Ok(None) => redirect("/icb#triage"),
         Err(errors)
             if errors
                 .first()

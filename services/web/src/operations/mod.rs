@@ -5,3 +5,5 @@ pub mod champion;
 pub mod dhu;
 pub mod icb;
 pub mod lmc;
+pub mod practices;
+pub mod reports;

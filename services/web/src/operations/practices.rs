@@ -1,0 +1,106 @@
+//! The practice page's operation.
+
+use crate::contract::enums::{CaseStatus, RootCause, VerificationVerdict};
+use crate::contract::{Day, Instant, schema};
+use crate::model::EventRow;
+
+#[derive(cynic::QueryVariables, Debug)]
+pub struct PracticeVariables {
+    pub ods: String,
+    /// The first week the chart shows.
+    pub from: Option<Day>,
+}
+
+/// A practice as its page shows it.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Query", variables = "PracticeVariables")]
+pub struct PracticeQuery {
+    #[arguments(odsCode: $ods)]
+    pub practice: Option<PracticePage>,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "MonitoredPractice", variables = "PracticeVariables")]
+pub struct PracticePage {
+    pub ods_code: String,
+    pub name: String,
+    pub pcn_code: String,
+    pub pcn_name: Option<String>,
+    pub place: String,
+    pub list_size: i32,
+    pub required_slots: i32,
+    pub registered: bool,
+    pub main_site: Option<String>,
+    pub branch_sites: Vec<String>,
+    pub missing_weeks: i32,
+    pub counts: Counts,
+    pub latest_verification: Option<Verification>,
+    #[arguments(from: $from)]
+    pub observations: Vec<Week>,
+    pub cases: Vec<PracticeCase>,
+    pub episodes: Vec<Episode>,
+    pub dhu_reports: Vec<PracticeReport>,
+}
+
+/// The three counts of a practice's slots, and whether they disagree.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "SlotCounts")]
+pub struct Counts {
+    pub required_slots: i32,
+    pub disagreement: bool,
+    pub configured: Option<Count>,
+    pub seen_by_dhu: Option<Count>,
+    pub dashboard: Option<Count>,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "SlotCount")]
+pub struct Count {
+    pub slots: i32,
+    pub at: Instant,
+}
+
+/// CaseLedger's latest GP Connect search of the practice.
+#[derive(cynic::QueryFragment, Debug, Clone)]
+#[cynic(graphql_type = "SlotVerification")]
+pub struct Verification {
+    pub verified_at: Instant,
+    pub verdict: VerificationVerdict,
+    pub min_per_core_day: Option<i32>,
+    pub required_per_day: i32,
+    pub short_days: Vec<Day>,
+    pub error_code: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "WeeklyObservation")]
+pub struct Week {
+    pub report_date: Day,
+    pub visible_slots: i32,
+    pub required_slots: i32,
+}
+
+/// A case of the practice, for the DHU's confirmations in its history.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Case")]
+pub struct PracticeCase {
+    pub history: Vec<EventRow>,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "CaseEpisode")]
+pub struct Episode {
+    pub case_id: cynic::Id,
+    pub opened_at: Instant,
+    pub compliant_at: Option<Instant>,
+    pub status: CaseStatus,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "DhuReport")]
+pub struct PracticeReport {
+    pub category: RootCause,
+    pub detail: Option<String>,
+    pub reported_at: Instant,
+}
