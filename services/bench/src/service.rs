@@ -54,7 +54,6 @@ pub async fn run(server: &BenchServer, seconds: u64) -> anyhow::Result<Vec<Run>>
     let projections = Projections::start(&store);
 
     let state = AppState::new(store.clone());
-    let live = state.live.clone();
     let schema = build_schema(state);
     let web = WebState::new(
         {
@@ -64,7 +63,6 @@ pub async fn run(server: &BenchServer, seconds: u64) -> anyhow::Result<Vec<Run>>
             })
         },
         pool.clone(),
-        live,
         true,
         None,
         Duration::from_secs(30 * 60),

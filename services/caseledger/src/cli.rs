@@ -619,12 +619,15 @@ async fn serve(store: EventStore, settings: Settings, verifier: Option<SharedVer
     let web = caseledger_web::WebState::new(
         {
             let schema = schema.clone();
+            let subscriptions = schema.clone();
             caseledger_web::InProcess::new(move |actor, ids, request| {
                 caseledger_api::graphql::execute_as(&schema, actor, ids, request)
             })
+            .with_subscriptions(move |actor, request| {
+                caseledger_api::graphql::subscribe_as(&subscriptions, actor, request)
+            })
         },
         pool.clone(),
-        live,
         auth.development_mode(),
         web_oidc,
         settings.session_idle,

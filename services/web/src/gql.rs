@@ -8,15 +8,20 @@ use async_graphql::{Request, Response, Variables};
 use caseledger_cases::Actor;
 use caseledger_commands::RequestIds;
 use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
 use serde_json::Value;
 
 type Run = dyn Fn(Actor, Option<RequestIds>, Request) -> BoxFuture<'static, Response> + Send + Sync;
+type Subscribe = dyn Fn(Actor, Request) -> BoxStream<'static, Response> + Send + Sync;
 
 /// The service's GraphQL schema as the pages call it. The pages do not know the schema's type:
 /// the `caseledger` binary hands them a function that runs a request as an actor, so this crate
 /// builds beside the API crate instead of after it.
 #[derive(Clone)]
-pub struct InProcess(Arc<Run>);
+pub struct InProcess {
+    run: Arc<Run>,
+    subscribe: Option<Arc<Subscribe>>,
+}
 
 impl std::fmt::Debug for InProcess {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -30,7 +35,28 @@ impl InProcess {
     pub fn new(
         run: impl Fn(Actor, Option<RequestIds>, Request) -> BoxFuture<'static, Response> + Send + Sync + 'static,
     ) -> Self {
-        Self(Arc::new(run))
+        Self {
+            run: Arc::new(run),
+            subscribe: None,
+        }
+    }
+
+    /// And its subscriptions: `subscribe(actor, request)` streams a subscription's answers with
+    /// `actor` as the caller (`caseledger_api::graphql::subscribe_as`); the pages' live updates
+    /// come through it, the same lens as every other subscriber.
+    pub fn with_subscriptions(
+        mut self,
+        subscribe: impl Fn(Actor, Request) -> BoxStream<'static, Response> + Send + Sync + 'static,
+    ) -> Self {
+        self.subscribe = Some(Arc::new(subscribe));
+        self
+    }
+
+    /// `request`'s answers as `actor`, or `None` when this schema takes no subscriptions.
+    pub fn subscribe(&self, actor: &Actor, request: Request) -> Option<BoxStream<'static, Response>> {
+        self.subscribe
+            .as_ref()
+            .map(|subscribe| subscribe(actor.clone(), request))
     }
 }
 
@@ -88,7 +114,7 @@ pub async fn run(
     variables: Value,
 ) -> Result<Value, Vec<GqlError>> {
     let request = Request::new(query).variables(Variables::from_json(variables));
-    let response = (schema.0)(actor.clone(), ids, request).await;
+    let response = (schema.run)(actor.clone(), ids, request).await;
     if response.errors.is_empty() {
         return response
             .data

@@ -38,7 +38,6 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use caseledger_cases::values::ShortText;
 use caseledger_cases::{Actor, Role};
-use caseledger_projections::live::LiveFeed;
 use maud::html;
 use sqlx::PgPool;
 
@@ -56,7 +55,6 @@ struct Inner {
     sessions: session::Sessions,
     development: bool,
     oidc: Option<oidc::WebOidc>,
-    live: LiveFeed,
     /// GP Connect verification is configured: the case page offers it.
     gp_connect: bool,
     /// How much expensive work (exports, live streams) one person may start; the API's too.
@@ -76,11 +74,9 @@ impl std::fmt::Debug for WebState {
 
 impl WebState {
     /// The pages over `schema`, with sessions in `pool` that end after `session_idle` unused.
-    /// `live` feeds the pages' live updates.
     pub fn new(
         schema: InProcess,
         pool: PgPool,
-        live: LiveFeed,
         development: bool,
         oidc: Option<oidc::WebOidc>,
         session_idle: std::time::Duration,
@@ -95,7 +91,6 @@ impl WebState {
             sessions,
             development,
             oidc,
-            live,
             gp_connect: false,
             throttle: caseledger_commands::throttle::Throttle::default(),
             assets: checkout_assets_dir(),

@@ -207,7 +207,6 @@ fn world() -> World {
         .unwrap();
         let store = EventStore::new(db.pool.clone());
         let state = AppState::new(store);
-        let live = state.live.clone();
         let schema = build_schema(state);
         let web = WebState::new(
             {
@@ -217,7 +216,6 @@ fn world() -> World {
                 })
             },
             db.pool.clone(),
-            live,
             false,
             Some(oidc),
             Duration::from_secs(1800),

@@ -54,6 +54,16 @@ pub fn execute_as(
     Box::pin(async move { schema.execute(request).await })
 }
 
+/// `request`, a subscription, streamed with `actor` as the authenticated caller: the pages' live
+/// updates, through the same lens and limits as a WebSocket subscriber's.
+pub fn subscribe_as(
+    schema: &AppSchema,
+    actor: Actor,
+    request: async_graphql::Request,
+) -> futures_util::stream::BoxStream<'static, async_graphql::Response> {
+    schema.execute_stream(request.data(Caller::Authenticated(actor)))
+}
+
 /// What every resolver may use.
 #[derive(Debug, Clone)]
 pub struct AppState {

@@ -4,6 +4,7 @@
 pub mod champion;
 pub mod dhu;
 pub mod icb;
+pub mod live;
 pub mod lmc;
 pub mod practices;
 pub mod reports;
