@@ -5,6 +5,10 @@
 //! when it is worth offering, never widen it.
 
 use caseledger_cases::Role;
+use caseledger_cases::next::NextStep;
+
+use crate::contract::enums::CaseHolder;
+use crate::operations::case::CasePage;
 use maud::{Markup, html};
 use serde_json::{Map, Value, json};
 
@@ -58,17 +62,15 @@ pub struct Action {
     pub fields: &'static [Field],
     /// Whether the form is worth offering on this case (its GraphQL fields), beyond what the
     /// rule allows.
-    pub useful: fn(&Value) -> bool,
+    pub useful: fn(&CasePage) -> bool,
 }
 
 impl Action {
     /// Whether `role` may use this form on `case`: the API says which commands the command
     /// catalogue lets this person issue on it now (`availableCommands`: role, status, and whether
     /// a champion holds it); a form may narrow that, never widen it.
-    pub fn allowed(&self, role: Role, case: &Value) -> bool {
-        case["availableCommands"]
-            .as_array()
-            .is_some_and(|commands| commands.iter().any(|c| c.as_str() == Some(self.command)))
+    pub fn allowed(&self, role: Role, case: &CasePage) -> bool {
+        case.available_commands.iter().any(|command| command == self.command)
             && self.only.is_none_or(|only| only.contains(&role))
     }
 }
@@ -118,22 +120,22 @@ const fn field(name: &'static str, label: &'static str, kind: Kind, required: bo
     }
 }
 
-fn always(_: &Value) -> bool {
+fn always(_: &CasePage) -> bool {
     true
 }
 
 /// Reported on while the DHU has the case in front of it.
-fn awaiting_dhu(case: &Value) -> bool {
-    case["status"] == "REMAPPED"
+fn awaiting_dhu(case: &CasePage) -> bool {
+    case.state() == caseledger_cases::CaseStatus::Remapped
 }
 
 /// Confirmed only once there is something to confirm on.
-fn has_review(case: &Value) -> bool {
-    case["contractReviewOpen"] == true
+fn has_review(case: &CasePage) -> bool {
+    case.contract_review_open == Some(true)
 }
 
-fn no_review(case: &Value) -> bool {
-    case["contractReviewOpen"] != true
+fn no_review(case: &CasePage) -> bool {
+    case.contract_review_open != Some(true)
 }
 
 /// Every enumerated value a form offers or an event holds, with its label: the one list the
@@ -434,7 +436,7 @@ pub fn find(slug: &str) -> Option<&'static Action> {
 }
 
 /// The forms `role` is offered on `case` (its GraphQL fields, `status` among them).
-pub fn offered(role: Role, case: &Value) -> impl Iterator<Item = &'static Action> + '_ {
+pub fn offered(role: Role, case: &CasePage) -> impl Iterator<Item = &'static Action> + '_ {
     ACTIONS
         .iter()
         .filter(move |action| action.allowed(role, case) && (action.useful)(case))
@@ -490,23 +492,27 @@ pub fn input_id(action: &Action, field: &str) -> String {
 
 /// The form of `action` for a case at `revision`, with what was typed before, if anything.
 /// The form that moves `case` on for `role`, when one does: what the page leads with.
-pub fn next_for(role: Role, case: &Value, mine: bool) -> Option<&'static str> {
-    let status = case["status"].as_str().unwrap_or("");
-    let unassigned = case["holder"] == "NOBODY";
-    let no_causes = case["rootCauses"].as_array().is_none_or(Vec::is_empty);
-    let dhu_problem = case["dhuShortfall"].is_object() || case["openDhuIssue"] == true;
-    match (role, status) {
-        (Role::Champion, _) if unassigned && !matches!(status, "COMPLIANT" | "CLOSED") => Some("assign"),
-        (Role::Champion, _) if !mine => None,
-        (Role::Champion, "FLAGGED") => Some("contact"),
-        (Role::Champion, "CONTACTED") if no_causes => Some("root-cause"),
-        (Role::Champion, "CONTACTED") => Some("remap"),
-        (Role::Champion, "REMAPPED") if dhu_problem => Some("remap"),
-        (Role::Dhu, "REMAPPED") if !dhu_problem => Some("dhu-confirm"),
-        (Role::Icb, _) if unassigned && !matches!(status, "COMPLIANT" | "CLOSED") => Some("assign-champion"),
-        (Role::Icb, "DHU_CONFIRMED") => Some("confirm-compliance"),
-        (Role::Icb, "COMPLIANT") => Some("close"),
-        _ => None,
+pub fn next_for(role: Role, case: &CasePage, mine: bool) -> Option<&'static str> {
+    let open = case.state().is_open();
+    let unassigned = case.holder == Some(CaseHolder::Nobody);
+    match role {
+        Role::Champion if unassigned && open => return Some("assign"),
+        Role::Champion if !mine => return None,
+        Role::Icb if unassigned && open => return Some("assign-champion"),
+        _ => {}
+    }
+    let step = NextStep::of(&case.facts());
+    if step.who() != Some(role) {
+        return None;
+    }
+    match step {
+        NextStep::Contact => Some("contact"),
+        NextStep::FindRootCause => Some("root-cause"),
+        NextStep::Remap | NextStep::RemapAfterShortfall { .. } | NextStep::RemapAfterIssue => Some("remap"),
+        NextStep::DhuCheck => Some("dhu-confirm"),
+        NextStep::IcbDecision => Some("confirm-compliance"),
+        NextStep::Close => Some("close"),
+        NextStep::Nothing => None,
     }
 }
 
@@ -726,9 +732,50 @@ pub fn input(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
     use caseledger_cases::CaseStatus;
     use caseledger_cases::case::command_rule;
+
+    /// A case as its page's operation reads it.
+    fn page(status: &str, review: bool, holder: Option<&str>, commands: &[&str]) -> CasePage {
+        serde_json::from_value(json!({
+            "status": status, "revision": 1, "openedAt": "2026-01-05T09:00:00Z", "compliantAt": null,
+            "closedAt": null, "requiredSlots": 2, "visibleSlots": null, "observedCompliant": false,
+            "assignedTo": null, "holder": holder, "availableCommands": commands, "rootCauses": [],
+            "openDhuIssue": false, "reopenReason": null, "source": "DASHBOARD", "dhuShortfall": null,
+            "contractReviewOpen": review, "contractReviews": [], "dhuReport": null, "deadline": null,
+            "latestVerification": null, "history": [],
+            "practice": { "odsCode": "A00001", "name": "A", "pcnCode": "U1", "pcnName": null, "place": "P", "listSize": 6000 }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_form_a_page_leads_with_is_the_next_step_of_whoever_takes_it() {
+        let next = |role, status, holder, mine| next_for(role, &page(status, false, holder, &[]), mine);
+        assert_eq!(next(Role::Champion, "FLAGGED", Some("NOBODY"), false), Some("assign"));
+        assert_eq!(
+            next(Role::Icb, "FLAGGED", Some("NOBODY"), false),
+            Some("assign-champion")
+        );
+        assert_eq!(next(Role::Champion, "FLAGGED", Some("YOU"), true), Some("contact"));
+        assert_eq!(next(Role::Champion, "CONTACTED", Some("SOMEONE_ELSE"), false), None);
+        assert_eq!(next(Role::Champion, "CONTACTED", Some("YOU"), true), Some("root-cause"));
+        assert_eq!(next(Role::Dhu, "REMAPPED", None, false), Some("dhu-confirm"));
+        assert_eq!(
+            next(Role::Champion, "REMAPPED", Some("YOU"), true),
+            None,
+            "the DHU's turn"
+        );
+        assert_eq!(
+            next(Role::Icb, "DHU_CONFIRMED", Some("SOMEONE_ELSE"), false),
+            Some("confirm-compliance")
+        );
+        assert_eq!(next(Role::Icb, "COMPLIANT", Some("SOMEONE_ELSE"), false), Some("close"));
+        assert_eq!(next(Role::Lmc, "FLAGGED", None, false), None);
+    }
 
     #[test]
     fn every_form_issues_a_command_of_the_catalogue_and_narrows_never_widens() {
@@ -763,8 +810,8 @@ mod tests {
                 .map(|rule| rule.command)
                 .collect()
         };
-        let slugs = |role, case: &Value| offered(role, case).map(|a| a.slug).collect::<Vec<_>>();
-        let case = |role, status: &str, review: bool| json!({ "status": status, "contractReviewOpen": review, "availableCommands": commands(role, status) });
+        let slugs = |role, case: &CasePage| offered(role, case).map(|a| a.slug).collect::<Vec<_>>();
+        let case = |role, status: &str, review: bool| page(status, review, None, &commands(role, status));
         assert!(
             slugs(Role::Admin, &case(Role::Admin, "CLOSED", false)).contains(&"reopen"),
             "admins reopen"
@@ -775,7 +822,7 @@ mod tests {
         assert!(!slugs(Role::Dhu, &case(Role::Dhu, "FLAGGED", false)).contains(&"dhu-issue"));
         assert!(slugs(Role::Dhu, &case(Role::Dhu, "REMAPPED", false)).contains(&"dhu-issue"));
         assert!(slugs(Role::Lmc, &case(Role::Lmc, "FLAGGED", false)).is_empty());
-        let held_elsewhere = json!({ "status": "CONTACTED", "availableCommands": [] });
+        let held_elsewhere = page("CONTACTED", false, Some("SOMEONE_ELSE"), &[]);
         assert!(
             slugs(Role::Champion, &held_elsewhere).is_empty(),
             "nothing the API does not allow"

@@ -11,20 +11,20 @@ use serde_json::{Value, json};
 
 use super::actions::{self, Action, Submitted};
 use super::gql::ErrorCode;
-use super::layout::{date, date_time, error_summary, inset, page, status_tag};
+use super::layout::{error_summary, inset, page, status_tag};
 use super::session::Session;
-use super::{Ids, WebState, gql_problem, ids, problem, query, redirect, signed_in, signed_in_form};
+use super::{Ids, WebState, fetch, gql_problem, ids, problem, query, redirect, signed_in, signed_in_form};
+use caseledger_cases::case::{ReopenCause, ReviewOutcome};
 use caseledger_commands::RequestIds;
+use cynic::QueryBuilder;
 
-const CASE_QUERY: &str = "query($id: ID!) { case(id: $id) { id status revision openedAt compliantAt closedAt \
-    requiredSlots visibleSlots observedCompliant assignedTo holder availableCommands rootCauses openDhuIssue reopenReason source \
-    dhuShortfall { visibleSlots requiredSlots reportedAt } contractReviewOpen \
-    contractReviews { escalatedAt escalatedBy reason concludedAt outcome note } \
-    dhuReport { category detail reportedAt } \
-    deadline { awaiting startedOn dueOn overdue workingDaysLeft } \
-    latestVerification { verifiedAt verdict minPerCoreDay requiredPerDay shortDays errorCode error } \
-    practice { odsCode name pcnCode pcnName place listSize requiredSlots } \
-    history { revision type occurredAt recordedAt actorRole actorId data } } }";
+use crate::contract::Instant;
+use crate::contract::enums::{CaseHolder, CaseSource};
+use crate::lists::{day, day_time};
+use crate::operations::case::{
+    CaseQuery, CaseVariables, ChampionsQuery, CountsQuery, CountsVariables, Review, TimelineEvent,
+};
+use crate::reports::root_cause_label;
 
 /// A form that came back: which, what was typed, what was wrong.
 #[derive(Debug)]
@@ -66,46 +66,50 @@ async fn render(
     failure: Option<Failure>,
     done: Option<&Action>,
 ) -> Response {
-    let data = match query(state, session, ids, CASE_QUERY, json!({ "id": id })).await {
-        Ok(data) => data,
-        Err(errors) => return gql_problem(session, &errors),
-    };
-    let case = &data["case"];
-    if case.is_null() {
-        return problem(
-            StatusCode::NOT_FOUND,
-            Some(session),
-            "Page not found",
-            "There is no such case, or you may not see it.",
-        );
-    }
-    let status = case["status"].as_str().unwrap_or("");
-    let revision = case["revision"].as_i64().unwrap_or(0);
-    let history = case["history"].as_array().cloned().unwrap_or_default();
-    let practice = &case["practice"];
-    let title = practice["name"].as_str().unwrap_or("Case").to_string();
-    let ods = practice["odsCode"].as_str().unwrap_or("").to_string();
-    // The practice's three counts, when the caller may see the practice.
-    let counts = query(
+    let found = fetch(
         state,
         session,
         ids,
-        "query($ods: String!) { practice(odsCode: $ods) { counts { requiredSlots disagreement \
-           configured { slots } seenByDhu { slots } dashboard { slots } } } }",
-        json!({ "ods": ods }),
+        CaseQuery::build(CaseVariables { id: cynic::Id::new(id) }),
+    )
+    .await;
+    let case = match found {
+        Ok(CaseQuery { case: Some(case) }) => case,
+        Ok(CaseQuery { case: None }) => {
+            return problem(
+                StatusCode::NOT_FOUND,
+                Some(session),
+                "Page not found",
+                "There is no such case, or you may not see it.",
+            );
+        }
+        Err(response) => return response,
+    };
+    let status = case.state();
+    let revision = i64::from(case.revision);
+    let history = &case.history;
+    let practice = &case.practice;
+    let title = practice.name.clone();
+    let ods = practice.ods_code.clone();
+    // The practice's three counts, when the caller may see the practice.
+    let counts = crate::contract::run(
+        &state.0.schema,
+        &session.actor,
+        ids,
+        CountsQuery::build(CountsVariables { ods: ods.clone() }),
     )
     .await
-    .map(|data| data["practice"]["counts"].clone())
-    .unwrap_or_default();
+    .ok()
+    .and_then(|found| found.practice)
+    .map(|practice| practice.counts);
     // Whom the ICB may assign the case to.
     let champions: Vec<String> = if matches!(
         session.actor.role,
         caseledger_cases::Role::Icb | caseledger_cases::Role::Admin
     ) {
-        query(state, session, ids, "{ icb { champions } }", json!({}))
+        crate::contract::run(&state.0.schema, &session.actor, ids, ChampionsQuery::build(()))
             .await
-            .ok()
-            .and_then(|data| serde_json::from_value(data["icb"]["champions"].clone()).ok())
+            .map(|found| found.icb.champions)
             .unwrap_or_default()
     } else {
         Vec::new()
@@ -118,7 +122,7 @@ async fn render(
                 div class="nhsuk-warning-callout" id="what-changed" {
                     h2 class="nhsuk-warning-callout__label" { "What changed" }
                     ul class="nhsuk-list" {
-                        @for event in history.iter().filter(|e| e["revision"].as_i64().is_some_and(|r| r > since)) {
+                        @for event in history.iter().filter(|e| i64::from(e.revision) > since) {
                             li { (timeline_entry(event)) }
                         }
                     }
@@ -133,16 +137,16 @@ async fn render(
         }
         span class="nhsuk-caption-l" { a href={"/practices/" (ods)} { (ods) } }
         h1 {
-            @if let Some(status) = caseledger_cases::CaseStatus::parse(status) { (title) " " (status_tag(status)) } @else { (title) }
-            @if case["contractReviewOpen"] == true { " " strong class="nhsuk-tag nhsuk-tag--red" id="under-review" { "Contract review" } }
+            (title) " " (status_tag(status))
+            @if case.contract_review_open == Some(true) { " " strong class="nhsuk-tag nhsuk-tag--red" id="under-review" { "Contract review" } }
         }
-        @if counts["disagreement"] == true {
-            @let slots = |key: &str| counts[key]["slots"].as_i64().map_or_else(|| "–".to_string(), |n| n.to_string());
+        @if let Some(counts) = counts.as_ref().filter(|counts| counts.disagreement) {
+            @let slots = |count: Option<&crate::operations::icb::Slots>| count.map_or_else(|| "–".to_string(), |c| c.slots.to_string());
             div class="nhsuk-warning-callout" id="disagreement" {
                 h2 class="nhsuk-warning-callout__label" { span role="text" { span class="nhsuk-u-visually-hidden" { "Important: " } "The counts disagree" } }
                 p {
-                    "Configured by the practice: " (slots("configured")) "; seen by DHU: " (slots("seenByDhu"))
-                    "; on the dashboard: " (slots("dashboard")) " (" (counts["requiredSlots"]) " a day required). "
+                    "Configured by the practice: " (slots(counts.configured.as_ref())) "; seen by DHU: " (slots(counts.seen_by_dhu.as_ref()))
+                    "; on the dashboard: " (slots(counts.dashboard.as_ref())) " (" (counts.required_slots) " a day required). "
                     a href={"/practices/" (ods)} { "See the practice" }
                 }
             }
@@ -150,51 +154,51 @@ async fn render(
         div class="nhsuk-grid-row" {
             div class="nhsuk-grid-column-one-half" {
                 dl class="nhsuk-summary-list" id="case-summary" {
-                    (row("PCN", text(&practice["pcnName"]).or_else(|| text(&practice["pcnCode"]))))
-                    (row("Place", text(&practice["place"])))
-                    (row("List size", number(&practice["listSize"])))
-                    (row("Required 111 slots a day", number(&case["requiredSlots"])))
-                    (row("Visible slots a day", number(&case["visibleSlots"])))
-                    (row("Opened", Some(date(&case["openedAt"]))))
-                    @if case["deadline"].is_object() {
+                    (row("PCN", Some(practice.pcn_name.clone().unwrap_or_else(|| practice.pcn_code.clone()))))
+                    (row("Place", Some(practice.place.clone())))
+                    (row("List size", Some(practice.list_size.to_string())))
+                    (row("Required 111 slots a day", Some(case.required_slots.to_string())))
+                    (row("Visible slots a day", case.visible_slots.map(|n| n.to_string())))
+                    (row("Opened", Some(day(Some(case.opened_at)))))
+                    @if case.deadline.is_some() {
                         div class="nhsuk-summary-list__row" {
                             dt class="nhsuk-summary-list__key" { "Due" }
-                            dd class="nhsuk-summary-list__value" { (crate::lists::deadline_cell(serde_json::from_value(case["deadline"].clone()).ok().as_ref())) }
+                            dd class="nhsuk-summary-list__value" { (crate::lists::deadline_cell(case.deadline.as_ref())) }
                         }
                     }
-                    @if !case["compliantAt"].is_null() { (row("Compliant", Some(date(&case["compliantAt"])))) }
-                    @if !case["closedAt"].is_null() { (row("Closed", Some(date(&case["closedAt"])))) }
+                    @if case.compliant_at.is_some() { (row("Compliant", Some(day(case.compliant_at)))) }
+                    @if case.closed_at.is_some() { (row("Closed", Some(day(case.closed_at)))) }
                     @if session.actor.role != caseledger_cases::Role::Dhu && session.actor.role != caseledger_cases::Role::Lmc {
-                        (row("Champion", text(&case["assignedTo"])))
+                        (row("Champion", case.assigned_to.clone()))
                     }
-                    (row("Root causes", case["rootCauses"].as_array().filter(|c| !c.is_empty()).map(|c| {
-                        c.iter().filter_map(Value::as_str).map(words).collect::<Vec<_>>().join(", ")
+                    (row("Root causes", (!case.root_causes.is_empty()).then(|| {
+                        case.root_causes.iter().map(|cause| root_cause_label((*cause).into())).collect::<Vec<_>>().join(", ")
                     })))
-                    @if case["openDhuIssue"] == true { (row("DHU", Some("has reported a visibility issue".to_string()))) }
-                    @if let Some(shortfall) = case["dhuShortfall"].as_object() {
+                    @if case.open_dhu_issue { (row("DHU", Some("has reported a visibility issue".to_string()))) }
+                    @if let Some(shortfall) = &case.dhu_shortfall {
                         (row("DHU shortfall", Some(format!(
                             "DHU sees {} of {} required ({})",
-                            number(&shortfall["visibleSlots"]).unwrap_or_default(),
-                            number(&shortfall["requiredSlots"]).unwrap_or_default(),
-                            date(&shortfall["reportedAt"])
+                            shortfall.visible_slots,
+                            shortfall.required_slots,
+                            day(Some(shortfall.reported_at))
                         ))))
                     }
-                    @if let Some(reason) = case["reopenReason"].as_str() {
-                        (row("Reopened", Some(reopen_reason(reason).to_string())))
+                    @if let Some(reason) = case.reopen_reason {
+                        (row("Reopened", Some(reopen_reason(reason.into()).to_string())))
                     }
-                    @if case["source"] == "DHU_REPORT" {
+                    @if case.source == CaseSource::DhuReport {
                         (row("Opened from", Some(format!(
                             "a DHU report: {}",
-                            words(case["dhuReport"]["category"].as_str().unwrap_or(""))
+                            case.dhu_report.as_ref().map_or("", |report| root_cause_label(report.category.into()))
                         ))))
                     }
-                    @for review in case["contractReviews"].as_array().into_iter().flatten() {
+                    @for review in &case.contract_reviews {
                         (row("Contract review", Some(review_line(review))))
                     }
-                    @if let Some(line) = serde_json::from_value::<crate::operations::practices::Verification>(case["latestVerification"].clone()).ok().map(|found| crate::practices::verification_line(&found)) {
-                        (row("GP Connect check", Some(line)))
+                    @if let Some(found) = &case.latest_verification {
+                        (row("GP Connect check", Some(crate::practices::verification_line(found))))
                     }
-                    @if case["observedCompliant"] == true && status != "COMPLIANT" && status != "CLOSED" {
+                    @if case.observed_compliant && status.is_open() {
                         (row("Dashboard", Some("observed compliant, not yet confirmed".to_string())))
                     }
                 }
@@ -204,20 +208,20 @@ async fn render(
             div class="nhsuk-grid-column-one-half" id="timeline" {
                 h2 class="nhsuk-heading-m" { "Timeline" }
                 ol class="nhsuk-list cl-timeline" {
-                    @for (_, entry) in timeline(&history, case) {
+                    @for (_, entry) in timeline(history, &case.contract_reviews) {
                         li class="cl-timeline__item" { (entry) }
                     }
                 }
             }
             div class="nhsuk-grid-column-one-half" id="actions" {
                 @let role = session.actor.role;
-                @let mine = case["holder"] == "YOU";
-                @let offered: Vec<&Action> = actions::offered(role, case)
+                @let mine = case.holder == Some(CaseHolder::You);
+                @let offered: Vec<&Action> = actions::offered(role, &case)
                     .filter(|action| !(mine && action.slug == "assign"))
                     .collect();
-                @let next = actions::next_for(role, case, mine)
+                @let next = actions::next_for(role, &case, mine)
                     .and_then(|slug| offered.iter().copied().find(|action| action.slug == slug));
-                @if role == caseledger_cases::Role::Champion && case["holder"] == "SOMEONE_ELSE" {
+                @if role == caseledger_cases::Role::Champion && case.holder == Some(CaseHolder::SomeoneElse) {
                     div class="nhsuk-warning-callout" id="not-yours" {
                         h2 class="nhsuk-warning-callout__label" { span role="text" { span class="nhsuk-u-visually-hidden" { "Important: " } "Not your case" } }
                         p { "Another champion holds this case, so you see it as the LMC does. Ask the ICB if it should be yours." }
@@ -231,7 +235,7 @@ async fn render(
                 @if let Some(action) = next {
                     h2 class="nhsuk-heading-m" id="next-action" { "Next step" }
                     @let submitted = failure.as_ref().filter(|f| f.action.slug == action.slug).map(|f| &f.submitted);
-                    @let prefilled = prefill(action, &history);
+                    @let prefilled = prefill(action, history);
                     (actions::form(action, id, revision, session, submitted.or(prefilled.as_ref()), true))
                 }
                 @let others: Vec<&Action> = offered.iter().copied().filter(|action| next.is_none_or(|n| n.slug != action.slug)).collect();
@@ -262,31 +266,41 @@ async fn render(
     (code, page(&title, Some(session), body)).into_response()
 }
 
-fn reopen_reason(reason: &str) -> &'static str {
+fn reopen_reason(reason: ReopenCause) -> &'static str {
     match reason {
-        "LIST_SIZE_RISE" => "the list size rose: the requirement rose with it",
-        "VISIBILITY_DROP" => "the practice offers fewer slots than it did",
-        _ => "by the ICB",
+        ReopenCause::ListSizeRise => "the list size rose: the requirement rose with it",
+        ReopenCause::VisibilityDrop => "the practice offers fewer slots than it did",
+        ReopenCause::Manual => "by the ICB",
     }
 }
 
 /// One contract review in a line: when, and how it ended (and, for the ICB, why).
-fn review_line(review: &Value) -> String {
-    let mut line = format!("from {}", date(&review["escalatedAt"]));
-    if let Some(reason) = review["reason"].as_str() {
+fn review_line(review: &Review) -> String {
+    let mut line = format!("from {}", day(review.escalated_at));
+    if let Some(reason) = &review.reason {
         line.push_str(&format!(" ({reason})"));
     }
     // Concluded or not is in every lens that shows the review; the outcome only in the ICB's.
-    match (review["concludedAt"].is_string(), review["outcome"].as_str()) {
-        (true, Some(outcome)) => line.push_str(&format!(
+    match (review.concluded_at, review.outcome) {
+        (Some(at), Some(outcome)) => line.push_str(&format!(
             ", concluded {}: {}",
-            date(&review["concludedAt"]),
-            words(outcome)
+            day(Some(at)),
+            outcome_label(outcome.into())
         )),
-        (true, None) => line.push_str(&format!(", concluded {}", date(&review["concludedAt"]))),
-        (false, _) => line.push_str(", open"),
+        (Some(at), None) => line.push_str(&format!(", concluded {}", day(Some(at)))),
+        (None, _) => line.push_str(", open"),
     }
     line
+}
+
+/// A contract review's outcome in words.
+fn outcome_label(outcome: ReviewOutcome) -> &'static str {
+    match outcome {
+        ReviewOutcome::NoFurtherAction => "No further action",
+        ReviewOutcome::RemedialNotice => "Remedial notice",
+        ReviewOutcome::BreachNotice => "Breach notice",
+        ReviewOutcome::Other => "Other",
+    }
 }
 
 fn row(key: &str, value: Option<String>) -> Markup {
@@ -298,75 +312,64 @@ fn row(key: &str, value: Option<String>) -> Markup {
     }
 }
 
-fn text(value: &Value) -> Option<String> {
-    value.as_str().map(str::to_string)
-}
-
-fn number(value: &Value) -> Option<String> {
-    value.as_i64().map(|n| n.to_string())
-}
-
 /// The case's events and its contract reviews (a stream of their own), newest first.
-fn timeline(history: &[Value], case: &Value) -> Vec<(String, Markup)> {
-    let mut entries: Vec<(String, Markup)> = history
+fn timeline(history: &[TimelineEvent], reviews: &[Review]) -> Vec<(Instant, Markup)> {
+    let mut entries: Vec<(Instant, Markup)> = history
         .iter()
-        .map(|event| {
-            (
-                event["occurredAt"].as_str().unwrap_or("").to_string(),
-                timeline_entry(event),
-            )
-        })
+        .map(|event| (event.occurred_at, timeline_entry(event)))
         .collect();
-    for review in case["contractReviews"].as_array().into_iter().flatten() {
-        let by = |key: &str| {
-            review[key]
-                .as_str()
-                .map(|who| format!(" by {who} (ICB)"))
-                .unwrap_or_default()
-        };
-        if let Some(at) = review["escalatedAt"].as_str() {
+    for review in reviews {
+        let by = |who: &Option<String>| who.as_ref().map(|who| format!(" by {who} (ICB)")).unwrap_or_default();
+        if let Some(at) = review.escalated_at {
             entries.push((
-                at.to_string(),
+                at,
                 html! {
                     strong class="cl-escalated" { "Escalated to contract review" } " "
-                    span class="cl-muted" { (date_time(&review["escalatedAt"])) (by("escalatedBy")) }
-                    @if let Some(reason) = review["reason"].as_str() { dl class="cl-details" { dt { "Reason" } dd { (reason) } } }
+                    span class="cl-muted" { (day_time(at)) (by(&review.escalated_by)) }
+                    @if let Some(reason) = &review.reason { dl class="cl-details" { dt { "Reason" } dd { (reason) } } }
                 },
             ));
         }
-        if let Some(at) = review["concludedAt"].as_str() {
+        if let Some(at) = review.concluded_at {
             entries.push((
-                at.to_string(),
+                at,
                 html! {
                     strong { "Contract review concluded" } " "
-                    span class="cl-muted" { (date_time(&review["concludedAt"])) (by("concludedBy")) }
+                    span class="cl-muted" { (day_time(at)) (by(&review.concluded_by)) }
                     dl class="cl-details" {
-                        @if let Some(outcome) = review["outcome"].as_str() { dt { "Outcome" } dd { (words(outcome)) } }
-                        @if let Some(note) = review["note"].as_str() { dt { "Note" } dd { (note) } }
+                        @if let Some(outcome) = review.outcome { dt { "Outcome" } dd { (outcome_label(outcome.into())) } }
+                        @if let Some(note) = &review.note { dt { "Note" } dd { (note) } }
                     }
                 },
             ));
         }
     }
-    // RFC 3339 in UTC: text order is time order. Newest first.
-    entries.sort_by(|a, b| b.0.cmp(&a.0));
+    entries.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
     entries
 }
 
 /// A form filled in with what the case already says: the ICB's decision with the DHU's count.
-fn prefill(action: &Action, history: &[Value]) -> Option<actions::Submitted> {
+fn prefill(action: &Action, history: &[TimelineEvent]) -> Option<actions::Submitted> {
+    /// What a DHU confirmation's data says, as far as the form reads it.
+    #[derive(Deserialize)]
+    struct Confirmed {
+        visible_slots_per_day: i64,
+    }
     if action.slug != "confirm-compliance" {
         return None;
     }
     let confirmed = history
         .iter()
         .rev()
-        .find(|event| event["type"] == "DhuVisibilityConfirmed")?;
-    let count = confirmed["data"]["visible_slots_per_day"].as_i64()?;
+        .find(|event| event.event_type == "DhuVisibilityConfirmed")?;
+    let count = Confirmed::deserialize(&confirmed.data).ok()?.visible_slots_per_day;
     Some(actions::Submitted {
         values: vec![
             ("visibleSlotsPerDay".into(), count.to_string()),
-            ("evidence".into(), "DHU_CONFIRMATION".into()),
+            (
+                "evidence".into(),
+                crate::contract::name(crate::contract::enums::Evidence::DhuConfirmation),
+            ),
         ],
         errors: Vec::new(),
     })
@@ -374,30 +377,28 @@ fn prefill(action: &Action, history: &[Value]) -> Option<actions::Submitted> {
 
 /// Who did it, as a reader would say it: the person's id and their party, or the party alone
 /// where the lens hides who.
-fn who(event: &Value) -> String {
-    let party = |role: &str| match role {
-        "ICB" => "ICB",
-        "CHAMPION" => "Digital Champion",
-        "DHU" => "DHU",
-        "LMC" => "LMC",
-        _ => "administrator",
+fn who(event: &TimelineEvent) -> String {
+    let party = match caseledger_cases::Role::from(event.actor_role) {
+        caseledger_cases::Role::Icb => "ICB",
+        caseledger_cases::Role::Champion => "Digital Champion",
+        caseledger_cases::Role::Dhu => "DHU",
+        caseledger_cases::Role::Lmc => "LMC",
+        caseledger_cases::Role::Admin => "administrator",
     };
-    match (event["actorId"].as_str(), event["actorRole"].as_str()) {
-        (Some(id), Some(role)) => format!("{id} ({})", party(role)),
-        (Some(id), None) => id.to_string(),
-        (None, Some(role)) => format!("the {}", party(role)),
-        _ => String::new(),
+    match &event.actor_id {
+        Some(id) => format!("{id} ({party})"),
+        None => format!("the {party}"),
     }
 }
 
 /// One event: when (UK time), what, who (where the lens shows it), and its details in words.
-fn timeline_entry(event: &Value) -> Markup {
+fn timeline_entry(event: &TimelineEvent) -> Markup {
     let who = who(event);
     html! {
-        strong { (event_label(event["type"].as_str().unwrap_or(""))) }
+        strong { (event_label(&event.event_type)) }
         " "
-        span class="cl-muted" { (date_time(&event["occurredAt"])) @if !who.is_empty() { " by " (who) } }
-        @if let Some(details) = event["data"].as_object().filter(|d| !d.is_empty()) {
+        span class="cl-muted" { (day_time(event.occurred_at)) " by " (who) }
+        @if let Some(details) = event.data.as_object().filter(|d| !d.is_empty()) {
             dl class="cl-details" {
                 @for (key, value) in details {
                     @if let (Some(label), Some(shown)) = (field_label(key), detail(value)) {

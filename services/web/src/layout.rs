@@ -150,34 +150,6 @@ pub fn status_label(status: CaseStatus) -> String {
     .into()
 }
 
-/// `2026-01-12T09:30:00Z` → `12 Jan 2026`.
-pub fn date(value: &serde_json::Value) -> String {
-    value
-        .as_str()
-        .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
-        .map(|at| at.format("%-d %b %Y").to_string())
-        .or_else(|| {
-            value
-                .as_str()
-                .and_then(|text| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
-                .map(|d| d.format("%-d %b %Y").to_string())
-        })
-        .unwrap_or_else(|| "–".into())
-}
-
-/// `2026-07-12T08:30:00Z` → `12 Jul 2026, 09:30` in UK time (BST or GMT as it was then).
-pub fn date_time(value: &serde_json::Value) -> String {
-    value
-        .as_str()
-        .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
-        .map(|at| {
-            caseledger_cases::ukclock::to_uk(at.with_timezone(&chrono::Utc))
-                .format("%-d %b %Y, %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|| date(value))
-}
-
 /// The NHS error summary: a list of links to the fields at fault.
 pub fn error_summary(title: &str, errors: &[(Option<String>, String)]) -> Markup {
     html! {

@@ -20,7 +20,7 @@ pub struct DashboardQuery {
     /// Registered practices without data two weeks running.
     #[arguments(minMissingWeeks: 2, first: 50)]
     #[cynic(rename = "practices", alias)]
-    pub missing: AttentionConnection,
+    pub missing: MissingConnection,
     /// Practices whose three counts disagree.
     #[arguments(disagreement: true, first: 50)]
     #[cynic(rename = "practices", alias)]
@@ -136,6 +136,28 @@ impl From<PcnFigures> for AreaFigures {
 
 #[derive(cynic::QueryFragment, Debug)]
 #[cynic(graphql_type = "PracticeConnection")]
+pub struct MissingConnection {
+    pub edges: Vec<MissingEdge>,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "PracticeEdge")]
+pub struct MissingEdge {
+    pub node: Missing,
+}
+
+/// A registered practice missing from the latest extracts.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "MonitoredPractice")]
+pub struct Missing {
+    pub ods_code: String,
+    pub name: String,
+    pub place: String,
+    pub missing_weeks: i32,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "PracticeConnection")]
 pub struct AttentionConnection {
     pub edges: Vec<AttentionEdge>,
 }
@@ -146,14 +168,12 @@ pub struct AttentionEdge {
     pub node: Attention,
 }
 
-/// A practice that needs the ICB's attention.
+/// A practice whose three counts disagree.
 #[derive(cynic::QueryFragment, Debug)]
 #[cynic(graphql_type = "MonitoredPractice")]
 pub struct Attention {
     pub ods_code: String,
     pub name: String,
-    pub place: String,
-    pub missing_weeks: i32,
     pub counts: Counts,
 }
 
@@ -162,6 +182,7 @@ pub struct Attention {
 #[cynic(graphql_type = "SlotCounts")]
 pub struct Counts {
     pub required_slots: i32,
+    pub disagreement: bool,
     pub configured: Option<Slots>,
     pub seen_by_dhu: Option<Slots>,
     pub dashboard: Option<Slots>,

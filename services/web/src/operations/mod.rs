@@ -1,6 +1,7 @@
 //! Each page's operations: typed fragments checked against the schema at compile time (see
 //! [`crate::contract`]), one module per page.
 
+pub mod case;
 pub mod champion;
 pub mod dhu;
 pub mod icb;
