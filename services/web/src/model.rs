@@ -54,20 +54,33 @@ impl CaseRow {
 
     /// What decides the case's next step.
     pub fn facts(&self) -> caseledger_cases::next::CaseFacts {
-        caseledger_cases::next::CaseFacts {
-            status: self.state(),
-            root_cause_known: !self.root_causes.is_empty(),
-            dhu_shortfall: self
-                .dhu_shortfall
-                .as_ref()
-                .map(|s| (i64::from(s.visible_slots), i64::from(s.required_slots))),
-            open_dhu_issue: self.open_dhu_issue,
-        }
+        facts(
+            self.status,
+            &self.root_causes,
+            self.dhu_shortfall.as_ref().map(|s| (s.visible_slots, s.required_slots)),
+            self.open_dhu_issue,
+        )
     }
 
     /// The case's id, for links and forms.
     pub fn key(&self) -> &str {
         self.id.inner()
+    }
+}
+
+/// What decides a case's next step (the domain's [`caseledger_cases::next::NextStep`]), from
+/// whichever fragment of the case a page read.
+pub fn facts(
+    status: CaseStatus,
+    root_causes: &[RootCause],
+    dhu_shortfall: Option<(i32, i32)>,
+    open_dhu_issue: bool,
+) -> caseledger_cases::next::CaseFacts {
+    caseledger_cases::next::CaseFacts {
+        status: status.into(),
+        root_cause_known: !root_causes.is_empty(),
+        dhu_shortfall: dhu_shortfall.map(|(visible, required)| (i64::from(visible), i64::from(required))),
+        open_dhu_issue,
     }
 }
 

@@ -57,15 +57,12 @@ impl CasePage {
 
     /// What decides the case's next step.
     pub fn facts(&self) -> caseledger_cases::next::CaseFacts {
-        caseledger_cases::next::CaseFacts {
-            status: self.state(),
-            root_cause_known: !self.root_causes.is_empty(),
-            dhu_shortfall: self
-                .dhu_shortfall
-                .as_ref()
-                .map(|s| (i64::from(s.visible_slots), i64::from(s.required_slots))),
-            open_dhu_issue: self.open_dhu_issue,
-        }
+        crate::model::facts(
+            self.status,
+            &self.root_causes,
+            self.dhu_shortfall.as_ref().map(|s| (s.visible_slots, s.required_slots)),
+            self.open_dhu_issue,
+        )
     }
 }
 
