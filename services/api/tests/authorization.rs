@@ -85,6 +85,9 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
             vec![Icb, Admin],
         ),
         ("mutation { importDhuExtract(csv: \"ods_code\\n\") { rows } }".into(), vec![Dhu, Admin]),
+        ("mutation { importOdsPractices(csv: \"\") { rows } }".into(), vec![Icb, Admin]),
+        ("mutation { importListSizes(csv: \"\") { rows } }".into(), vec![Icb, Admin]),
+        ("mutation { importPcns(csv: \"\") { rows } }".into(), vec![Icb, Admin]),
         (
             format!("mutation {{ verifySlotVisibility(caseId: \"{missing_case}\") {{ verdict }} }}"),
             vec![Icb, Dhu, Champion, Admin],

@@ -69,6 +69,35 @@ enum Command {
         #[arg(long, default_value = "icb")]
         role: String,
     },
+    /// Imports ODS's GP practices file, `epraccur.csv`, as published: this ICB's practices
+    /// (CASELEDGER_SUB_ICB_CODES) with their addresses, telephones, open and close dates.
+    ImportOds {
+        file: PathBuf,
+        #[arg(long, default_value = "icb-ods-import")]
+        actor: String,
+        /// `icb` or `admin`.
+        #[arg(long, default_value = "icb")]
+        role: String,
+    },
+    /// Imports "Patients Registered at a GP Practice" (`gp-reg-pat-prac-all.csv`) as published:
+    /// each practice's list size, dated its extract date.
+    ImportListSizes {
+        file: PathBuf,
+        #[arg(long, default_value = "icb-ods-import")]
+        actor: String,
+        /// `icb` or `admin`.
+        #[arg(long, default_value = "icb")]
+        role: String,
+    },
+    /// Imports ODS's ePCN release: PCNs and their member practices, with join and left dates.
+    ImportPcns {
+        file: PathBuf,
+        #[arg(long, default_value = "icb-ods-import")]
+        actor: String,
+        /// `icb` or `admin`.
+        #[arg(long, default_value = "icb")]
+        role: String,
+    },
     /// Imports the DHU's own visibility extract (CSV: ods_code, date, slots_visible).
     ImportDhu {
         file: PathBuf,
@@ -238,7 +267,9 @@ async fn open_store(command: &Command, database: &Database, settings: &Settings)
 }
 
 async fn with_database(command: Command, store: EventStore, settings: Settings) -> anyhow::Result<()> {
-    let commands = Commands::new(store.clone()).with_import_policy(settings.imports);
+    let commands = Commands::new(store.clone())
+        .with_import_policy(settings.imports)
+        .with_sources(settings.sources.clone());
     let now = caseledger_clock::now();
     match command {
         Command::Serve => {
@@ -258,6 +289,21 @@ async fn with_database(command: Command, store: EventStore, settings: Settings) 
         Command::ImportPractices { file, actor, role } => {
             let (actor, csv) = import_input(&file, &actor, &role)?;
             let report = commands.import_register(&actor, &csv, now).await?;
+            imported(&file, &report, report.error_count)
+        }
+        Command::ImportOds { file, actor, role } => {
+            let (actor, csv) = import_input(&file, &actor, &role)?;
+            let report = commands.import_ods(&actor, &csv, now).await?;
+            imported(&file, &report, report.error_count)
+        }
+        Command::ImportListSizes { file, actor, role } => {
+            let (actor, csv) = import_input(&file, &actor, &role)?;
+            let report = commands.import_list_sizes(&actor, &csv, now).await?;
+            imported(&file, &report, report.error_count)
+        }
+        Command::ImportPcns { file, actor, role } => {
+            let (actor, csv) = import_input(&file, &actor, &role)?;
+            let report = commands.import_pcns(&actor, &csv, now).await?;
             imported(&file, &report, report.error_count)
         }
         Command::ImportDhu { file, actor, role } => {
@@ -326,8 +372,8 @@ async fn with_database(command: Command, store: EventStore, settings: Settings) 
 /// An import's actor (`actor` in `role`) and its file's text.
 fn import_input(file: &std::path::Path, actor: &str, role: &str) -> anyhow::Result<(caseledger_cases::Actor, String)> {
     let role = Role::parse(role).with_context(|| format!("unknown role {role:?}"))?;
-    let csv = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    Ok((actor_named(actor, role)?, csv))
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    Ok((actor_named(actor, role)?, caseledger_cases::extract::text_of(bytes)))
 }
 
 /// Prints an import's report; fails when it refused the file.
@@ -571,7 +617,9 @@ async fn serve(store: EventStore, settings: Settings, verifier: Option<SharedVer
         targets: settings.targets,
         calendar: std::sync::Arc::new(calendar),
     };
-    let commands = Commands::new(store.clone()).with_import_policy(settings.imports);
+    let commands = Commands::new(store.clone())
+        .with_import_policy(settings.imports)
+        .with_sources(settings.sources.clone());
     let mut app_state = AppState::with(store.clone(), live.clone(), settings.subscriptions);
     app_state.mail_domains = settings.mail_domains.clone();
     app_state.commands = commands.clone();

@@ -102,6 +102,9 @@ pub struct Settings {
     /// `CASELEDGER_IMPORT_EARLIEST_DATE` and `CASELEDGER_IMPORT_MAX_PRACTICES`: what an import
     /// accepts.
     pub imports: caseledger_commands::ImportPolicy,
+    /// `CASELEDGER_SUB_ICB_CODES` and `CASELEDGER_PLACES_FILE`: this ICB as NHS England's files
+    /// name it, and where its practices are counted.
+    pub sources: caseledger_commands::Sources,
     /// `CASELEDGER_GPCONNECT_*`: GP Connect, when `…_PROVIDER_ODS_CODE` is set (the README lists
     /// the rest).
     pub gpconnect: Option<caseledger_gpconnect::GpConnectConfig>,
@@ -311,6 +314,7 @@ impl Settings {
                     ..defaults
                 }
             },
+            sources: sources_from_env()?,
             gpconnect: match var(GPCONNECT_VAR) {
                 None => None,
                 Some(_) => Some(
@@ -413,6 +417,31 @@ pub fn is_loopback(address: &str) -> bool {
     }
 }
 
+/// `CASELEDGER_SUB_ICB_CODES` (comma-separated) and `CASELEDGER_PLACES_FILE` (CSV `code,place`).
+fn sources_from_env() -> Result<caseledger_commands::Sources, SettingsError> {
+    let icb = match var("CASELEDGER_SUB_ICB_CODES") {
+        None => caseledger_cases::ods::SubIcbCodes::default(),
+        Some(list) => {
+            caseledger_cases::ods::SubIcbCodes::parse(&list).map_err(|e| wrong("CASELEDGER_SUB_ICB_CODES", e))?
+        }
+    };
+    let places = match var("CASELEDGER_PLACES_FILE") {
+        None => caseledger_cases::ods::Places::default(),
+        Some(path) => {
+            let csv =
+                std::fs::read_to_string(&path).map_err(|e| wrong("CASELEDGER_PLACES_FILE", format!("{path}: {e}")))?;
+            caseledger_cases::ods::Places::parse(&csv).map_err(|errors| {
+                let first = errors
+                    .first()
+                    .map(|e| format!("line {}: {}", e.line, e.message))
+                    .unwrap_or_default();
+                wrong("CASELEDGER_PLACES_FILE", format!("{path}: {first}"))
+            })?
+        }
+    };
+    Ok(caseledger_commands::Sources { icb, places })
+}
+
 /// `CASELEDGER_OIDC_ISSUER`, `CASELEDGER_OIDC_AUDIENCE` (default `caseledger`),
 /// `CASELEDGER_ROLE_CLAIM` (default `role`) and `CASELEDGER_ROLE_MAP` (`external=icb,other=lmc`);
 /// `None` without an issuer.
@@ -480,6 +509,7 @@ mod tests {
             introspection: None,
             connections: caseledger_api::serve::ConnectionLimits::default(),
             imports: caseledger_commands::ImportPolicy::default(),
+            sources: caseledger_commands::Sources::default(),
             gpconnect: None,
             database_url: None,
             data_dir: PathBuf::new(),

@@ -75,6 +75,27 @@ impl Bounds {
     }
 }
 
+/// A file's text: UTF-8 (a byte-order mark dropped), or else read as Windows-1252's Latin-1
+/// subset, as older NHS files may be written; never refused for its encoding alone.
+pub fn text_of(bytes: Vec<u8>) -> String {
+    let text = String::from_utf8(bytes).unwrap_or_else(|e| e.into_bytes().into_iter().map(char::from).collect());
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
+}
+
+/// The file with `\n` line ends and no byte-order mark: the CSV reader counts a row's line
+/// right only then (after a `\r\n` it names the line before), and Windows writes `\r\n`.
+fn unix_lines(csv: &str) -> std::borrow::Cow<'_, str> {
+    let csv = csv.trim_start_matches('\u{feff}');
+    if csv.contains('\r') {
+        std::borrow::Cow::Owned(csv.replace("\r\n", "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(csv)
+    }
+}
+
 /// One row of the file.
 #[derive(Debug)]
 pub struct Record<'a> {
@@ -103,9 +124,10 @@ pub struct Sheet {
 impl Sheet {
     /// Reads the header and at most `max_rows` rows; a file with more is refused whole, there.
     pub fn read(csv: &str, required: &[&str], max_rows: usize) -> Result<Self, Vec<ImportError>> {
+        let text = unix_lines(csv);
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
-            .from_reader(csv.as_bytes());
+            .from_reader(text.as_bytes());
         let headers = match reader.headers() {
             Ok(headers) => headers.clone(),
             Err(e) => return Err(vec![ImportError::new(1, None, format!("unreadable header: {e}"))]),
@@ -123,6 +145,73 @@ impl Sheet {
         if !missing.is_empty() {
             return Err(missing);
         }
+        Self::rows(reader, index, max_rows)
+    }
+
+    /// A file whose header names its columns loosely (as a spreadsheet saved as CSV does): each
+    /// name is matched lower-cased with everything but letters and digits left out ("PCN Code"
+    /// is `pcncode`), and the caller looks for the columns it needs.
+    pub fn read_loose(csv: &str, max_rows: usize) -> Result<Self, Vec<ImportError>> {
+        let text = unix_lines(csv);
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let headers = match reader.headers() {
+            Ok(headers) => headers.clone(),
+            Err(e) => return Err(vec![ImportError::new(1, None, format!("unreadable header: {e}"))]),
+        };
+        let mut index = HashMap::new();
+        for (i, name) in headers.iter().enumerate() {
+            index.entry(loose(name)).or_insert(i);
+        }
+        Self::rows(reader, index, max_rows)
+    }
+
+    /// The first of `names` (loose, as [`Sheet::read_loose`] matches them) the file has.
+    pub fn first_column<'n>(&self, names: &[&'n str]) -> Option<&'n str> {
+        names.iter().copied().find(|name| self.index.contains_key(*name))
+    }
+
+    /// A file without a header row (as ODS publishes its CSVs): `columns` names its columns in
+    /// order, and every row must have exactly that many (line 1 is the first row).
+    pub fn read_without_header(csv: &str, columns: &[&str], max_rows: usize) -> Result<Self, Vec<ImportError>> {
+        let text = unix_lines(csv);
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let index: HashMap<String, usize> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.to_string(), i))
+            .collect();
+        let mut sheet = Self::rows(reader, index, max_rows)?;
+        let (rows, short): (Vec<_>, Vec<_>) = std::mem::take(&mut sheet.rows)
+            .into_iter()
+            .partition(|(_, record)| record.len() == columns.len());
+        sheet.rows = rows;
+        sheet.unreadable.extend(short.into_iter().map(|(line, record)| {
+            ImportError::new(
+                line,
+                None,
+                format!(
+                    "the row has {} columns, not the {} this file has",
+                    record.len(),
+                    columns.len()
+                ),
+            )
+        }));
+        sheet.unreadable.sort_by_key(|e| e.line);
+        Ok(sheet)
+    }
+
+    fn rows(
+        mut reader: csv::Reader<&[u8]>,
+        index: HashMap<String, usize>,
+        max_rows: usize,
+    ) -> Result<Self, Vec<ImportError>> {
         let mut rows = Vec::new();
         let mut unreadable = Vec::new();
         for record in reader.records() {
@@ -162,6 +251,14 @@ impl Sheet {
     }
 }
 
+/// A column's name as [`Sheet::read_loose`] matches it: lower case, letters and digits only.
+pub fn loose(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 /// The value, or `None` with the error recorded against `column`.
 pub fn checked<T>(errors: &mut Vec<ImportError>, line: u64, column: &str, result: Result<T, String>) -> Option<T> {
     result
@@ -183,5 +280,32 @@ pub fn finish<T>(rows: Vec<T>, mut errors: Vec<ImportError>) -> Result<Vec<T>, V
         _ if !errors.is_empty() => Err(errors),
         true => Err(vec![ImportError::new(2, None, "the file has no rows")]),
         false => Ok(rows),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_named_by_their_line_whatever_the_line_ends() {
+        for csv in [
+            "a,b\n1,2\n3,4\n5,6\n",
+            "a,b\r\n1,2\r\n3,4\r\n5,6\r\n",
+            "\u{feff}a,b\r\n1,2\r\n3,4\r\n5,6",
+        ] {
+            let sheet = Sheet::read(csv, &["a", "b"], 10).unwrap();
+            let lines: Vec<u64> = sheet.records().map(|r| r.line).collect();
+            assert_eq!(lines, vec![2, 3, 4], "{csv:?}");
+            let sheet = Sheet::read_without_header(csv, &["a", "b"], 10).unwrap();
+            let lines: Vec<u64> = sheet.records().map(|r| r.line).collect();
+            assert_eq!(lines, vec![1, 2, 3, 4], "{csv:?}");
+        }
+    }
+
+    #[test]
+    fn a_file_in_latin_1_is_read_not_refused() {
+        assert_eq!(text_of(b"caf\xe9".to_vec()), "café");
+        assert_eq!(text_of("\u{feff}café".as_bytes().to_vec()), "café");
     }
 }

@@ -10,6 +10,7 @@ pub mod dhu_extract;
 pub mod extract;
 pub mod holidays;
 pub mod next;
+pub mod ods;
 pub mod practice;
 pub mod register;
 pub mod reports;

@@ -52,11 +52,81 @@ pub struct PracticeRegistration {
     /// Branch surgeries, by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub branch_sites: Vec<ShortText>,
+    /// What ODS publishes of the practice (`epraccur.csv`), when the register came from there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ods: Option<OdsDetails>,
+    /// The extract date of the published list size ("Patients Registered at a GP Practice").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_size_date: Option<NaiveDate>,
+    /// Since when the practice is in its PCN (ODS's ePCN release).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pcn_joined: Option<NaiveDate>,
 }
 
 impl PracticeRegistration {
     pub const REGISTERED: &'static str = "PracticeRegistered";
     pub const CHANGED: &'static str = "PracticeDetailsChanged";
+
+    /// The day the practice closed, if it has (ODS status C, or a close date).
+    pub fn closed(&self) -> Option<NaiveDate> {
+        self.ods.as_ref().and_then(OdsDetails::closed_on)
+    }
+}
+
+/// An organisation's status in ODS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OdsStatus {
+    Active,
+    Closed,
+    Dormant,
+    Proposed,
+}
+
+impl OdsStatus {
+    /// ODS's code: a letter in the files NHS Digital published (A, C, D, P), a word in those of
+    /// ODS Data Search and Export (ACTIVE, INACTIVE, DORMANT, PROPOSED).
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code.to_ascii_uppercase().as_str() {
+            "A" | "ACTIVE" => Some(Self::Active),
+            "C" | "CLOSED" | "INACTIVE" => Some(Self::Closed),
+            "D" | "DORMANT" => Some(Self::Dormant),
+            "P" | "PROPOSED" => Some(Self::Proposed),
+            _ => None,
+        }
+    }
+}
+
+/// A GP practice as ODS publishes it: where it is and how to reach it (organisational contact
+/// details, not a person's), when it opened and closed, and who commissions it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OdsDetails {
+    /// Address lines, as published (empty lines left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub address: Vec<ShortText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postcode: Option<ShortText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telephone: Option<ShortText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<NaiveDate>,
+    pub status: OdsStatus,
+    /// The commissioner: a sub-ICB location code (a CCG code before July 2022).
+    pub commissioner: ShortText,
+}
+
+impl OdsDetails {
+    /// The day it closed: its close date, or for status C without one, the day it is not known
+    /// (`NaiveDate::MIN`: closed since before anything CaseLedger holds).
+    pub fn closed_on(&self) -> Option<NaiveDate> {
+        match (self.closed, self.status) {
+            (Some(day), _) => Some(day),
+            (None, OdsStatus::Closed) => Some(NaiveDate::MIN),
+            _ => None,
+        }
+    }
 }
 
 /// One row of the DHU's own visibility extract: the bookable 111 slots it could see at the

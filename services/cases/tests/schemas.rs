@@ -260,10 +260,23 @@ fn verification(verdict: VerificationVerdict) -> SlotVerification {
 }
 
 fn registration(branch_sites: Vec<ShortText>) -> caseledger_cases::practice::PracticeRegistration {
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
     caseledger_cases::practice::PracticeRegistration {
         practice: practice(Some("Coventry South PCN 1")),
         list_size: ListSize::new(14_646).unwrap(),
         main_site: short("Arden Health Centre"),
+        // One sample as the hand-built register gives it, one as ODS's files do.
+        ods: (!branch_sites.is_empty()).then(|| caseledger_cases::practice::OdsDetails {
+            address: vec![short("Arden Health Centre"), short("Arden Street"), short("Coventry")],
+            postcode: Some(short("CV5 6FS")),
+            telephone: Some(short("024 7671 0000")),
+            opened: Some(day(1)),
+            closed: Some(day(3)),
+            status: caseledger_cases::practice::OdsStatus::Closed,
+            commissioner: short("B2M3M"),
+        }),
+        list_size_date: (!branch_sites.is_empty()).then(|| day(1)),
+        pcn_joined: (!branch_sites.is_empty()).then(|| day(1)),
         branch_sites,
     }
 }

@@ -8,6 +8,7 @@ mod handler;
 mod history;
 mod import;
 mod practices;
+mod published;
 mod registry;
 mod replay;
 mod reports;
@@ -22,6 +23,7 @@ pub use handler::Outcome;
 pub use history::{Loaded, envelope_of, load, load_case};
 pub use import::ImportReport;
 pub use practices::{DhuExtractReport, RegisterReport};
+pub use published::{MAX_PUBLISHED_ROWS, PublishedFile, PublishedReport, Sources};
 pub use registry::{PracticeCase, RegisteredState};
 pub use replay::{ReplayError, ReplayReport};
 pub use reports::{ReportOutcome, Reported};
@@ -32,6 +34,8 @@ pub use scopes::{case_scope, report_scope};
 pub struct Commands {
     store: EventStore,
     imports: ImportPolicy,
+    /// This deployment's ICB and places, for the files NHS England publishes.
+    sources: std::sync::Arc<Sources>,
 }
 
 /// What an import accepts: the earliest day its rows may be dated, and how many rows.
@@ -71,6 +75,7 @@ impl Commands {
         Self {
             store,
             imports: ImportPolicy::default(),
+            sources: std::sync::Arc::default(),
         }
     }
 

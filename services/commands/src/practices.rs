@@ -52,14 +52,14 @@ pub struct DhuExtractReport {
 }
 
 /// Errors as a report lists them: the first [`LISTED_ERRORS`], and how many in all.
-fn listed(mut errors: Vec<ImportError>) -> (Vec<ImportError>, usize) {
+pub(crate) fn listed(mut errors: Vec<ImportError>) -> (Vec<ImportError>, usize) {
     let count = errors.len();
     errors.truncate(LISTED_ERRORS);
     (errors, count)
 }
 
 /// Whether `actor` may issue `command` (by the catalogue).
-fn allowed(actor: &Actor, command: &'static str) -> Result<(), CommandError> {
+pub(crate) fn allowed(actor: &Actor, command: &'static str) -> Result<(), CommandError> {
     let roles = command_rule(command).map_or(&[][..], |rule| rule.roles);
     if roles.contains(&actor.role) {
         Ok(())
@@ -83,9 +83,92 @@ fn event(
         .map_err(|e| StoreError::Malformed(e.to_string()).into())
 }
 
+/// Register imports take turns: a transaction lock, held to the transaction's end.
+pub(crate) async fn take_turns(tx: &mut PgConnection) -> Result<(), CommandError> {
+    sqlx::query!("select pg_advisory_xact_lock(hashtext('caseledger practice_register'))")
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// The entries a register import records: the new ones (`PracticeRegistered`) and the changed
+/// ones (`PracticeDetailsChanged`, the whole entry as it is now); the same ones are counted.
+#[derive(Debug, Default)]
+pub(crate) struct Changes {
+    pub registered: usize,
+    pub changed: usize,
+    pub unchanged: usize,
+    /// The entries written, and whether each is new.
+    pub written: Vec<(PracticeRegistration, bool)>,
+}
+
+impl Changes {
+    pub(crate) fn between(before: &HashMap<String, PracticeRegistration>, entries: &[PracticeRegistration]) -> Self {
+        let mut changes = Self::default();
+        for entry in entries {
+            match before.get(entry.practice.ods_code.as_str()) {
+                None => {
+                    changes.registered += 1;
+                    changes.written.push((entry.clone(), true));
+                }
+                Some(was) if was == entry => changes.unchanged += 1,
+                Some(_) => {
+                    changes.changed += 1;
+                    changes.written.push((entry.clone(), false));
+                }
+            }
+        }
+        changes
+    }
+
+    /// An append to each practice's stream.
+    pub(crate) fn appends(
+        &self,
+        context: &CommandContext,
+        at: DateTime<Utc>,
+        correlation_id: Uuid,
+    ) -> Result<Vec<StreamAppend>, CommandError> {
+        self.written
+            .iter()
+            .map(|(entry, new)| {
+                let recorded = if *new {
+                    CaseEvent::PracticeRegistered(entry.clone())
+                } else {
+                    CaseEvent::PracticeDetailsChanged(entry.clone())
+                };
+                Ok(StreamAppend {
+                    stream: practice_stream(&entry.practice.ods_code),
+                    expected: ExpectedRevision::Any,
+                    events: vec![event(&recorded, context, at, correlation_id)?],
+                })
+            })
+            .collect()
+    }
+}
+
+/// The register's rows of `written`, in the transaction that recorded their events.
+pub(crate) async fn keep_register(
+    tx: &mut PgConnection,
+    written: &[(PracticeRegistration, bool)],
+) -> Result<(), CommandError> {
+    let entries: Vec<&PracticeRegistration> = written.iter().map(|(entry, _)| entry).collect();
+    let entries = serde_json::to_value(&entries).map_err(|e| StoreError::Malformed(e.to_string()))?;
+    sqlx::query!(
+        r#"insert into practice_register (ods_code, pcn_code, place, entry)
+           select e->'practice'->>'ods_code', e->'practice'->>'pcn_code', e->'practice'->>'place', e
+             from jsonb_array_elements($1) as e
+           on conflict (ods_code) do update set
+               pcn_code = excluded.pcn_code, place = excluded.place, entry = excluded.entry, updated_at = now()"#,
+        entries
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 /// The register's entries of `codes`, as last recorded. (Not `for update`: a row lock is a write,
 /// and the events must be the transaction's first; register imports take turns instead.)
-async fn entries(
+pub(crate) async fn entries(
     conn: &mut PgConnection,
     codes: &[String],
 ) -> Result<HashMap<String, PracticeRegistration>, CommandError> {
@@ -217,56 +300,37 @@ impl Commands {
         report: &mut RegisterReport,
     ) -> Result<(), CommandError> {
         let mut tx = self.store.pool().begin().await?;
-        sqlx::query!("select pg_advisory_xact_lock(hashtext('caseledger practice_register'))")
-            .execute(&mut *tx)
-            .await?;
+        take_turns(&mut tx).await?;
         let codes: Vec<String> = chunk
             .iter()
             .map(|row| row.entry.practice.ods_code.to_string())
             .collect();
         let before = entries(&mut tx, &codes).await?;
-        let mut appends = Vec::new();
-        let mut written: Vec<&PracticeRegistration> = Vec::new();
-        for row in chunk {
-            let entry = &row.entry;
-            let recorded = match before.get(entry.practice.ods_code.as_str()) {
-                None => {
-                    report.registered += 1;
-                    CaseEvent::PracticeRegistered(entry.clone())
-                }
-                Some(was) if was == entry => {
-                    report.unchanged += 1;
-                    continue;
-                }
-                Some(_) => {
-                    report.changed += 1;
-                    CaseEvent::PracticeDetailsChanged(entry.clone())
-                }
-            };
-            appends.push(StreamAppend {
-                stream: practice_stream(&entry.practice.ods_code),
-                expected: ExpectedRevision::Any,
-                events: vec![event(&recorded, context, now, correlation_id)?],
-            });
-            written.push(entry);
-        }
-        if appends.is_empty() {
+        // What ODS publishes of a practice stays: the hand-built register gives its sites.
+        let entries: Vec<PracticeRegistration> = chunk
+            .iter()
+            .map(|row| match before.get(row.entry.practice.ods_code.as_str()) {
+                Some(was) => PracticeRegistration {
+                    ods: was.ods.clone(),
+                    list_size_date: was.list_size_date,
+                    pcn_joined: was.pcn_joined,
+                    ..row.entry.clone()
+                },
+                None => row.entry.clone(),
+            })
+            .collect();
+        let changes = Changes::between(&before, &entries);
+        report.registered += changes.registered;
+        report.changed += changes.changed;
+        report.unchanged += changes.unchanged;
+        if changes.written.is_empty() {
             return Ok(());
         }
+        let appends = changes.appends(context, now, correlation_id)?;
         let results = append_batch(&mut tx, &appends)
             .await
             .map_err(crate::import::too_many_locks)?;
-        let entries = serde_json::to_value(&written).map_err(|e| StoreError::Malformed(e.to_string()))?;
-        sqlx::query!(
-            r#"insert into practice_register (ods_code, pcn_code, place, entry)
-               select e->'practice'->>'ods_code', e->'practice'->>'pcn_code', e->'practice'->>'place', e
-                 from jsonb_array_elements($1) as e
-               on conflict (ods_code) do update set
-                   pcn_code = excluded.pcn_code, place = excluded.place, entry = excluded.entry, updated_at = now()"#,
-            entries
-        )
-        .execute(&mut *tx)
-        .await?;
+        keep_register(&mut tx, &changes.written).await?;
         tx.commit().await?;
         self.store.wake_subscribers();
         let last = results.iter().flat_map(|r| r.positions.last().copied()).max();
@@ -323,7 +387,10 @@ impl Commands {
             }
         }
         let missing = sqlx::query_scalar!(
-            "select ods_code from practice_register where not (ods_code = any($1)) order by ods_code",
+            "select ods_code from practice_register
+              where not (ods_code = any($1))
+                and entry->'ods'->>'closed' is null and coalesce(entry->'ods'->>'status', '') <> 'CLOSED'
+              order by ods_code",
             &codes
         )
         .fetch_all(self.store.pool())

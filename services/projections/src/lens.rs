@@ -295,6 +295,10 @@ pub const RULES: &[EventRule] = &[
             field("list_size", ALL),
             field("main_site", ALL),
             field("branch_sites", ALL),
+            // ODS publishes these: the practice's own address and telephone, not a person's.
+            field("ods", ALL),
+            field("list_size_date", ALL),
+            field("pcn_joined", ALL),
         ],
         personal: &[],
     },
@@ -306,6 +310,10 @@ pub const RULES: &[EventRule] = &[
             field("list_size", ALL),
             field("main_site", ALL),
             field("branch_sites", ALL),
+            // ODS publishes these: the practice's own address and telephone, not a person's.
+            field("ods", ALL),
+            field("list_size_date", ALL),
+            field("pcn_joined", ALL),
         ],
         personal: &[],
     },

@@ -74,6 +74,24 @@ pub struct PracticeRow {
     pub dhu_seen_at: Option<DateTime<Utc>>,
     /// The counts disagree: one of them is below the requirement while another meets it.
     pub disagreement: bool,
+    /// What ODS publishes: the practice's address, postcode and telephone (organisational
+    /// contact details), when it opened and closed, its status (`ACTIVE`, `CLOSED`, …).
+    #[serde(default)]
+    pub address: Vec<String>,
+    #[serde(default)]
+    pub postcode: Option<String>,
+    #[serde(default)]
+    pub telephone: Option<String>,
+    #[serde(default)]
+    pub opened: Option<NaiveDate>,
+    /// The day it closed; for a closed practice ODS gives no date for, its status says so.
+    #[serde(default)]
+    pub closed_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub ods_status: Option<String>,
+    /// The extract date of the published list size, when the list size is that.
+    #[serde(default)]
+    pub list_size_date: Option<NaiveDate>,
 }
 
 /// One count of a practice's slots, and when it was taken.
@@ -112,6 +130,13 @@ impl PracticeRow {
             dhu_slots: None,
             dhu_seen_at: None,
             disagreement: false,
+            address: Vec::new(),
+            postcode: None,
+            telephone: None,
+            opened: None,
+            closed_on: None,
+            ods_status: None,
+            list_size_date: None,
         }
     }
 
@@ -169,8 +194,14 @@ impl PracticeRow {
             self.report_date = Some(observed.report_date);
             self.visible_slots = Some(int(observed.visible_slots.get()));
             self.compliant = Some(observed.compliant());
-            self.list_size = int(observed.list_size.get());
-            self.required_slots = int(observed.required_slots);
+            // A published list size newer than the dashboard's row stands.
+            if self
+                .list_size_date
+                .is_none_or(|extract| extract <= observed.report_date)
+            {
+                self.list_size = int(observed.list_size.get());
+                self.required_slots = int(observed.required_slots);
+            }
         }
     }
 
@@ -179,10 +210,26 @@ impl PracticeRow {
         self.describe(&entry.practice);
         self.main_site = Some(entry.main_site.to_string());
         self.branch_sites = entry.branch_sites.iter().map(ToString::to_string).collect();
-        // The dashboard's list size is the week's; the register's stands until the first.
-        if self.report_date.is_none() {
+        // The dashboard's list size is the week's; the register's stands until the first, and a
+        // published list size from then on when its extract is as recent as the dashboard's.
+        let published_since = match (entry.list_size_date, self.report_date) {
+            (Some(extract), Some(report)) => extract >= report,
+            _ => false,
+        };
+        if self.report_date.is_none() || published_since {
             self.list_size = int(entry.list_size.get());
             self.required_slots = int(caseledger_cases::required_slots(entry.list_size));
+        }
+        self.list_size_date = entry.list_size_date;
+        if let Some(ods) = &entry.ods {
+            self.address = ods.address.iter().map(ToString::to_string).collect();
+            self.postcode = ods.postcode.as_ref().map(ToString::to_string);
+            self.telephone = ods.telephone.as_ref().map(ToString::to_string);
+            self.opened = ods.opened;
+            self.closed_on = ods.closed;
+            self.ods_status = serde_json::to_value(ods.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string));
         }
     }
 
@@ -481,6 +528,13 @@ mod tests {
             dhu_slots: dhu,
             dhu_seen_at: dhu.map(|_| at),
             disagreement: false,
+            address: Vec::new(),
+            postcode: None,
+            telephone: None,
+            opened: None,
+            closed_on: None,
+            ods_status: None,
+            list_size_date: None,
         }
     }
 

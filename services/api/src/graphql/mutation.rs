@@ -68,6 +68,62 @@ pub struct RegisterImportReport {
     pub error_count: i32,
 }
 
+/// What an import of a file NHS England publishes (ODS's practices, list sizes, PCNs) did.
+#[derive(SimpleObject, Debug)]
+pub struct PublishedImportReport {
+    /// The file's rows about this ICB's practices.
+    pub rows: i32,
+    /// Rows about other ICBs' organisations, passed over.
+    pub other_icbs: i32,
+    /// Rows of this ICB passed over: organisations that are not GP practices, or list sizes
+    /// broken down by sex or age.
+    pub passed_over: i32,
+    /// The list sizes' extract date (their business time).
+    pub extract_date: Option<Date>,
+    /// Practices registered for the first time.
+    pub registered: i32,
+    /// Practices whose entry changed.
+    pub changed: i32,
+    pub unchanged: i32,
+    /// Practices that closed with this file.
+    pub closed: Vec<String>,
+    /// Closed practices whose case is still open: the ICB decides (close as practice closed).
+    pub closed_with_open_case: Vec<String>,
+    /// Practices ODS lists that wait for a list size before they enter the register (first 100).
+    pub awaiting_list_size: Vec<String>,
+    /// Rows about practices ODS does not list for this ICB, passed over.
+    pub not_in_register: i32,
+    /// List sizes older than the one held for their practice, passed over.
+    pub older: i32,
+    /// COMPLIANT cases reopened because the list size raised the requirement.
+    pub reopened: i32,
+    /// The first 100 errors; non-empty means nothing was applied.
+    pub errors: Vec<ImportError>,
+    pub error_count: i32,
+}
+
+impl From<caseledger_commands::PublishedReport> for PublishedImportReport {
+    fn from(report: caseledger_commands::PublishedReport) -> Self {
+        Self {
+            rows: count(report.rows),
+            other_icbs: count(report.other_icbs),
+            passed_over: count(report.passed_over),
+            extract_date: report.extract_date.map(Date),
+            registered: count(report.registered),
+            changed: count(report.changed),
+            unchanged: count(report.unchanged),
+            closed: report.closed,
+            closed_with_open_case: report.closed_with_open_case,
+            awaiting_list_size: report.awaiting_list_size,
+            not_in_register: count(report.not_in_register),
+            older: count(report.older),
+            reopened: count(report.reopened),
+            error_count: count(report.error_count),
+            errors: import_errors(report.errors),
+        }
+    }
+}
+
 /// What an import of the DHU's own extract did.
 #[derive(SimpleObject, Debug)]
 pub struct DhuExtractReport {
@@ -394,6 +450,27 @@ fn slots(name: &str, value: i32) -> ApiResult<SlotCount> {
 #[derive(Debug, Default)]
 pub struct MutationRoot;
 
+/// Imports a published file as the caller, and waits for the views to show it.
+async fn published(
+    ctx: &Context<'_>,
+    file: caseledger_commands::PublishedFile,
+    csv: String,
+) -> ApiResult<PublishedImportReport> {
+    let actor = require_command(ctx, "RegisterPractice")?;
+    let _working = super::throttle(ctx, actor, Work::Import)?;
+    let commands = &state(ctx).commands;
+    let now = caseledger_clock::now();
+    let report = match file {
+        caseledger_commands::PublishedFile::Ods => commands.import_ods(actor, &csv, now).await,
+        caseledger_commands::PublishedFile::ListSizes => commands.import_list_sizes(actor, &csv, now).await,
+        caseledger_commands::PublishedFile::Pcns => commands.import_pcns(actor, &csv, now).await,
+    }
+    .map_err(ApiError::from)
+    .gql()?;
+    wait(ctx, report.last_position, false).await?;
+    Ok(report.into())
+}
+
 #[Object(name = "Mutation")]
 impl MutationRoot {
     /// Imports a dashboard extract (CSV). A file with any bad row is rejected whole.
@@ -443,6 +520,27 @@ impl MutationRoot {
             error_count: count(report.error_count),
             errors: import_errors(report.errors),
         })
+    }
+
+    /// Imports ODS's GP practices file (`epraccur.csv`) as published: this ICB's practices
+    /// (`CASELEDGER_SUB_ICB_CODES`; other ICBs' rows and other settings passed over) with their
+    /// address, telephone, open and close dates. A practice enters the register once its list
+    /// size is known. Checked whole. ICB and admins.
+    async fn import_ods_practices(&self, ctx: &Context<'_>, csv: String) -> ApiResult<PublishedImportReport> {
+        published(ctx, caseledger_commands::PublishedFile::Ods, csv).await
+    }
+
+    /// Imports "Patients Registered at a GP Practice" (`gp-reg-pat-prac-all.csv`) as published:
+    /// each practice's list size, dated its extract date; a rise that lifts the requirement
+    /// reopens a COMPLIANT case. Checked whole. ICB and admins.
+    async fn import_list_sizes(&self, ctx: &Context<'_>, csv: String) -> ApiResult<PublishedImportReport> {
+        published(ctx, caseledger_commands::PublishedFile::ListSizes, csv).await
+    }
+
+    /// Imports ODS's ePCN release (its core partner details, as CSV): each practice's PCN by its
+    /// membership dates. Checked whole. ICB and admins.
+    async fn import_pcns(&self, ctx: &Context<'_>, csv: String) -> ApiResult<PublishedImportReport> {
+        published(ctx, caseledger_commands::PublishedFile::Pcns, csv).await
     }
 
     /// Imports the DHU's own visibility extract (CSV: ods_code, date, slots_visible: the bookable

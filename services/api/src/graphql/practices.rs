@@ -89,6 +89,21 @@ pub struct CaseEpisode {
     pub status: CaseStatus,
 }
 
+/// A practice as ODS publishes it: its address and telephone (the practice's own, not a
+/// person's), when it opened and closed, and its status.
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct OdsEntry {
+    pub address: Vec<String>,
+    pub postcode: Option<String>,
+    pub telephone: Option<String>,
+    pub opened: Option<Date>,
+    /// The day it closed; null for an open practice (and for a closed one ODS gives no date for:
+    /// `status` says CLOSED).
+    pub closed_on: Option<Date>,
+    /// `ACTIVE`, `CLOSED`, `DORMANT` or `PROPOSED`.
+    pub status: String,
+}
+
 /// A practice: who it is, where, and how its 111 slots look.
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(complex)]
@@ -110,6 +125,11 @@ pub struct MonitoredPractice {
     /// week", 2 or more in a row is for the ICB's attention.
     pub missing_weeks: i32,
     pub counts: SlotCounts,
+    /// What ODS publishes of the practice (`epraccur.csv`), once its file is loaded.
+    pub ods: Option<OdsEntry>,
+    /// The extract date of "Patients Registered at a GP Practice" its list size is from, when it
+    /// is from there.
+    pub list_size_date: Option<Date>,
     #[graphql(skip)]
     pub open_case_id: Option<uuid::Uuid>,
     #[graphql(skip)]
@@ -149,6 +169,15 @@ impl MonitoredPractice {
             latest_observation,
             missing_weeks: int(summary.missing_weeks),
             counts,
+            ods: row.ods_status.map(|status| OdsEntry {
+                address: row.address,
+                postcode: row.postcode,
+                telephone: row.telephone,
+                opened: row.opened.map(Date),
+                closed_on: row.closed_on.map(Date),
+                status,
+            }),
+            list_size_date: row.list_size_date.map(Date),
             open_case_id: summary.open_case_id,
             viewer,
         }

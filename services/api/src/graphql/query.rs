@@ -98,7 +98,8 @@ impl QueryRoot {
     /// every practice; a champion the practices of their own cases. `missingData`: registered
     /// and absent from the latest dashboard extract; `minMissingWeeks`: registered and absent
     /// from at least that many extracts since its latest row; `disagreement`: the three counts
-    /// disagree; `search`: ODS code starting with, or name containing, this text (any case).
+    /// disagree; `search`: ODS code starting with, or name containing, this text (any case);
+    /// `closed`: closed as ODS publishes it (a closed practice is never "missing data").
     #[graphql(complexity = "super::practices::practices_cost(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn practices(
@@ -112,6 +113,7 @@ impl QueryRoot {
         min_missing_weeks: Option<i32>,
         disagreement: Option<bool>,
         search: Option<String>,
+        closed: Option<bool>,
         #[graphql(default = 50)] first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<super::practices::PracticeConnection> {
@@ -132,6 +134,7 @@ impl QueryRoot {
             disagreement,
             ods_codes: None,
             search,
+            closed,
         };
         super::practices::practices(ctx, filter, first, after).await
     }

@@ -32,6 +32,8 @@ pub struct PracticeFilter {
     pub ods_codes: Option<Vec<String>>,
     /// ODS code starting with, or name containing, this text (any case).
     pub search: Option<String>,
+    /// Closed, as ODS publishes it (`Some(true)`), or open.
+    pub closed: Option<bool>,
 }
 
 impl PracticeFilter {
@@ -97,14 +99,16 @@ pub async fn page(
               and ($3::text is null or p.pcn_code = $3)
               and ($4::bool is null or p.compliant = $4)
               and ($5::bool is null or exists (select 1 from case_view c where c.ods_code = p.ods_code and c.status = any($1)) = $5)
-              and ($6::bool is null or (p.registered and p.report_date is distinct from latest.day
+              and ($6::bool is null or (p.registered and not (p.closed_on is not null or coalesce(p.ods_status, '') = 'CLOSED')
+                                        and p.report_date is distinct from latest.day
                                         and latest.day is not null) = $6)
               and ($7::bool is null or p.disagreement = $7)
               and ($8::text[] is null or p.ods_code = any($8))
-              and ($9::bigint is null or (p.registered and nth.day is not null
+              and ($9::bigint is null or (p.registered and not (p.closed_on is not null or coalesce(p.ods_status, '') = 'CLOSED') and nth.day is not null
                                           and (p.report_date is null or p.report_date < nth.day)))
               and ($10::text is null or p.ods_code > $10)
               and ($12::text is null or p.ods_code ilike $12 || '%' or p.name ilike '%' || $12 || '%')
+              and ($13::bool is null or (p.closed_on is not null or coalesce(p.ods_status, '') = 'CLOSED') = $13)
             order by p.ods_code
             limit $11"#,
         &open as &[&str],
@@ -119,6 +123,7 @@ pub async fn page(
         after,
         first.saturating_add(1),
         filter.search_text(),
+        filter.closed,
     )
     .fetch_all(pool)
     .await?;
@@ -141,13 +146,15 @@ pub async fn count(pool: &PgPool, filter: &PracticeFilter) -> Result<i64, sqlx::
               and ($3::text is null or p.pcn_code = $3)
               and ($4::bool is null or p.compliant = $4)
               and ($5::bool is null or exists (select 1 from case_view c where c.ods_code = p.ods_code and c.status = any($1)) = $5)
-              and ($6::bool is null or (p.registered and p.report_date is distinct from latest.day
+              and ($6::bool is null or (p.registered and not (p.closed_on is not null or coalesce(p.ods_status, '') = 'CLOSED')
+                                        and p.report_date is distinct from latest.day
                                         and latest.day is not null) = $6)
               and ($7::bool is null or p.disagreement = $7)
               and ($8::text[] is null or p.ods_code = any($8))
-              and ($9::bigint is null or (p.registered and nth.day is not null
+              and ($9::bigint is null or (p.registered and not (p.closed_on is not null or coalesce(p.ods_status, '') = 'CLOSED') and nth.day is not null
                                           and (p.report_date is null or p.report_date < nth.day)))
-              and ($10::text is null or p.ods_code ilike $10 || '%' or p.name ilike '%' || $10 || '%')"#,
+              and ($10::text is null or p.ods_code ilike $10 || '%' or p.name ilike '%' || $10 || '%')
+              and ($11::bool is null or (p.closed_on is not null or coalesce(p.ods_status, '') = 'CLOSED') = $11)"#,
         &open as &[&str],
         filter.place,
         filter.pcn_code,
@@ -158,6 +165,7 @@ pub async fn count(pool: &PgPool, filter: &PracticeFilter) -> Result<i64, sqlx::
         filter.ods_codes.as_deref(),
         filter.min_missing_weeks,
         filter.search_text(),
+        filter.closed,
     )
     .fetch_one(pool)
     .await
