@@ -1188,3 +1188,77 @@ fn the_trend_shows_the_weeks_with_activity_lines_told_apart_and_axis_titles() {
     assert!(page.body.contains("Practices compliant"));
     assert!(page.body.contains("data-place-compliant=\"Coventry\""));
 }
+
+#[test]
+fn the_icb_loads_nhs_englands_files_from_its_pages_and_others_cannot() {
+    let service = Service::start_with(&[("CASELEDGER_SUB_ICB_CODES", "B2M3M")], &[]);
+    let mut web = Web::new(&service);
+    web.sign_in("icb-assurance-1");
+    assert!(
+        web.get("/icb").body.contains("href=\"/icb/register\""),
+        "the dashboard leads to it"
+    );
+    let csrf = web.csrf("/icb/register");
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../services/cases/tests/fixtures/nhs/");
+    let read = |name: &str| std::fs::read_to_string(format!("{fixtures}{name}")).unwrap();
+
+    // ODS's file as published: the practice waits for its list size.
+    let page = web.post_file("/icb/register/ods", &csrf, &read("epraccur-2025-04.csv"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("Waiting for a list size") && page.body.contains("M84001"),
+        "{}",
+        page.body
+    );
+
+    // A bad list size file: named by line and column, nothing applied.
+    let bad = read("gp-reg-pat-prac-all-2026-04.csv").replace("13265", "many");
+    let page = web.post_file("/icb/register/list-sizes", &csrf, &bad);
+    assert_eq!(page.status, 422);
+    assert!(
+        page.body.contains("NUMBER_OF_PATIENTS") && page.body.contains("Line </span>5</td>"),
+        "{}",
+        page.body
+    );
+
+    let page = web.post_file(
+        "/icb/register/list-sizes",
+        &csrf,
+        &read("gp-reg-pat-prac-all-2026-04.csv"),
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("1 practices registered"), "{}", page.body);
+    let page = web.post_file(
+        "/icb/register/pcns",
+        &csrf,
+        &read("epcn-core-partner-details-sheet-2023-01.csv"),
+    );
+    assert_eq!(page.status, 200, "{}", page.body);
+
+    // The practice page: its ODS address and telephone, its PCN from the release, its list size's date.
+    let practice = web.get("/practices/M84001").body;
+    for shown in [
+        "024 76357100",
+        "31 COTON ROAD",
+        "CV11 5TW",
+        "NUNEATON &amp; BEDWORTH PCN",
+        "13265",
+        "published",
+    ] {
+        assert!(practice.contains(shown), "{shown}: {practice}");
+    }
+
+    // Only the ICB and operators load them.
+    let mut champion = Web::new(&service);
+    champion.sign_in("dc-amira");
+    assert_eq!(champion.get("/icb/register").status, 403);
+    let csrf = champion.csrf("/champion");
+    let refused = champion.post_file("/icb/register/ods", &csrf, &read("epraccur-2025-04.csv"));
+    assert_eq!(refused.status, 403);
+    let csrf = web.csrf("/icb/register");
+    assert_eq!(
+        web.post_file("/icb/register/nothing", &csrf, "x").status,
+        404,
+        "only the three files"
+    );
+}

@@ -446,7 +446,18 @@ impl Database {
 }
 
 /// The demo data: the case study, shipped inside the binary.
-const DEMO_FILES: [(&str, &str); 11] = [
+const DEMO_FILES: [(&str, &str); 14] = [
+    // The register as a real ICB loads it: NHS England's files (ODS-shaped, of the case study's
+    // practices), then the sites from the hand-built register.
+    ("epraccur.csv", include_str!("../demo/nhs/epraccur.csv")),
+    (
+        "gp-reg-pat-prac-all.csv",
+        include_str!("../demo/nhs/gp-reg-pat-prac-all.csv"),
+    ),
+    (
+        "epcncorepartnerdetails.csv",
+        include_str!("../demo/nhs/epcncorepartnerdetails.csv"),
+    ),
     ("practices.csv", include_str!("../demo/case-study/practices.csv")),
     (
         "interventions.jsonl",
@@ -491,7 +502,20 @@ const DEMO_FILES: [(&str, &str); 11] = [
 ];
 
 /// The demo: the case study loaded into an empty database, development tokens for each party.
+/// The demo's ICB as NHS England's files name it (Coventry and Warwickshire's sub-ICB location)
+/// and its places by PCN, unless the deployment names its own.
+const DEMO_SUB_ICB_CODES: &str = "B2M3M";
+const DEMO_PLACES: &str = include_str!("../demo/nhs/places.csv");
+
 async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, full: bool) -> anyhow::Result<()> {
+    if settings.sources.icb.is_empty() {
+        settings.sources = caseledger_commands::Sources {
+            icb: caseledger_cases::ods::SubIcbCodes::parse(DEMO_SUB_ICB_CODES).map_err(anyhow::Error::msg)?,
+            places: caseledger_cases::ods::Places::parse(DEMO_PLACES)
+                .map_err(|errors| anyhow::anyhow!("the demo's places: {errors:?}"))?,
+        };
+    }
+    let commands = &commands.clone().with_sources(settings.sources.clone());
     if commands.store().head().await?.is_none() {
         let dir = std::env::temp_dir().join(format!("caseledger-demo-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;

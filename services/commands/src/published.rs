@@ -325,7 +325,7 @@ impl Commands {
     }
 
     #[tracing::instrument(name = "import_published", skip_all, fields(actor = %actor.id, file = ?file))]
-    async fn import_published(
+    pub(crate) async fn import_published(
         &self,
         actor: &Actor,
         file: PublishedFile,

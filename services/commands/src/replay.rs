@@ -17,7 +17,8 @@ use crate::{CommandContext, CommandError, Commands};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ReplayReport {
-    /// Practices registered from `practices.csv`, when the folder has one with sites.
+    /// Practices registered from NHS England's files (`epraccur.csv`, `gp-reg-pat-prac-all.csv`,
+    /// `epcncorepartnerdetails.csv`) and `practices.csv`, when the folder has them.
     pub registered: usize,
     pub imports: usize,
     pub commands: usize,
@@ -121,7 +122,39 @@ impl Commands {
         steps.sort_by_key(|(at, order, _)| (*at, *order));
 
         let mut report = ReplayReport::default();
-        // The practice register first: the extracts are checked against it.
+        // The practice register first, from the files NHS England publishes when the folder has
+        // them, then its sites from `practices.csv`: the extracts are checked against it.
+        for (name, file) in [
+            ("epraccur.csv", crate::PublishedFile::Ods),
+            ("gp-reg-pat-prac-all.csv", crate::PublishedFile::ListSizes),
+            ("epcncorepartnerdetails.csv", crate::PublishedFile::Pcns),
+        ] {
+            let path = dir.join(name);
+            if !path.exists() {
+                continue;
+            }
+            let csv = read(&path)?;
+            let loaded = self
+                .import_published(importer, file, &csv, now)
+                .await
+                .map_err(|source| ReplayError::Command {
+                    file: name.into(),
+                    line: 0,
+                    source,
+                })?;
+            if !loaded.errors.is_empty() {
+                return Err(ReplayError::Rejected {
+                    file: name.into(),
+                    errors: loaded
+                        .errors
+                        .iter()
+                        .map(|e| format!("line {}: {}", e.line, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                });
+            }
+            report.registered += loaded.registered;
+        }
         let register = dir.join("practices.csv");
         if register.exists() {
             let csv = read(&register)?;
@@ -149,7 +182,7 @@ impl Commands {
                             .join("; "),
                     });
                 }
-                report.registered = registered.registered;
+                report.registered += registered.registered;
             }
         }
         for (_, _, step) in steps {

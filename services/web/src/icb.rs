@@ -136,102 +136,103 @@ pub fn render_dashboard(
     let overdue = &icb.overdue;
     let signed = |n: i32| if n > 0 { format!("+{n}") } else { n.to_string() };
     html! {
-        h1 { "Assurance dashboard" }
-        p class="nhsuk-body-l" id="data-as-at" {
-            @match icb.data_as_at {
-                Some(at) => { "Data as at " strong { (on(Some(at.0))) } " (the latest dashboard extract)." }
-                None => { "No dashboard extract has been imported yet." }
+            h1 { "Assurance dashboard" }
+            p class="nhsuk-body-l" id="data-as-at" {
+                @match icb.data_as_at {
+                    Some(at) => { "Data as at " strong { (on(Some(at.0))) } " (the latest dashboard extract)." }
+                    None => { "No dashboard extract has been imported yet." }
+                }
             }
-        }
-        div id="live-region" data-live="" aria-live="polite" {
-            div class="nhsuk-card" id="this-week" {
-                div class="nhsuk-card__content" {
-                    h2 class="nhsuk-card__heading nhsuk-heading-m" { "In the last 7 days" }
-                    dl class="nhsuk-summary-list" {
-                        @for (label, n) in &changes {
+            div id="live-region" data-live="" aria-live="polite" {
+                div class="nhsuk-card" id="this-week" {
+                    div class="nhsuk-card__content" {
+                        h2 class="nhsuk-card__heading nhsuk-heading-m" { "In the last 7 days" }
+                        dl class="nhsuk-summary-list" {
+                            @for (label, n) in &changes {
+                                div class="nhsuk-summary-list__row" {
+                                    dt class="nhsuk-summary-list__key" { (label) }
+                                    dd class="nhsuk-summary-list__value" data-change=(label) { (signed(*n)) }
+                                }
+                            }
                             div class="nhsuk-summary-list__row" {
-                                dt class="nhsuk-summary-list__key" { (label) }
-                                dd class="nhsuk-summary-list__value" data-change=(label) { (signed(*n)) }
-                            }
-                        }
-                        div class="nhsuk-summary-list__row" {
-                            dt class="nhsuk-summary-list__key" { "Overdue now" }
-                            dd class="nhsuk-summary-list__value" data-change="Overdue now" { (overdue.len()) }
-                        }
-                    }
-                }
-            }
-            h2 class="nhsuk-heading-m" { "Overdue cases (" (overdue.len()) ")" }
-            @if overdue.is_empty() {
-                p id="overdue" { "No case is past its stage's target." }
-            } @else {
-                table class="nhsuk-table-responsive" id="overdue" role="table" {
-                    (header_row(&["Practice", "Status", "Due"]))
-                    tbody class="nhsuk-table__body" {
-                        @for case in overdue.iter().take(20) {
-                            tr class="nhsuk-table__row cl-row-overdue" role="row" {
-                                (cell("Practice", practice_cell(case)))
-                                (cell("Status", case_status(case)))
-                                (cell("Due", due_cell(case)))
+                                dt class="nhsuk-summary-list__key" { "Overdue now" }
+                                dd class="nhsuk-summary-list__value" data-change="Overdue now" { (overdue.len()) }
                             }
                         }
                     }
                 }
-                @if overdue.len() > 20 { p { (overdue.len() - 20) " more: the longest overdue are listed first." } }
-            }
-            ul class="nhsuk-grid-row nhsuk-card-group" id="headline" {
-                @for (label, value) in &figures {
-                    li class="nhsuk-grid-column-one-third nhsuk-card-group__item" {
-                        div class="nhsuk-card" {
-                            div class="nhsuk-card__content" {
-                                p class="nhsuk-card__description" { (label) }
-                                p class="nhsuk-heading-l cl-figure" data-figure=(label) { (value) }
+                h2 class="nhsuk-heading-m" { "Overdue cases (" (overdue.len()) ")" }
+                @if overdue.is_empty() {
+                    p id="overdue" { "No case is past its stage's target." }
+                } @else {
+                    table class="nhsuk-table-responsive" id="overdue" role="table" {
+                        (header_row(&["Practice", "Status", "Due"]))
+                        tbody class="nhsuk-table__body" {
+                            @for case in overdue.iter().take(20) {
+                                tr class="nhsuk-table__row cl-row-overdue" role="row" {
+                                    (cell("Practice", practice_cell(case)))
+                                    (cell("Status", case_status(case)))
+                                    (cell("Due", due_cell(case)))
+                                }
+                            }
+                        }
+                    }
+                    @if overdue.len() > 20 { p { (overdue.len() - 20) " more: the longest overdue are listed first." } }
+                }
+                ul class="nhsuk-grid-row nhsuk-card-group" id="headline" {
+                    @for (label, value) in &figures {
+                        li class="nhsuk-grid-column-one-third nhsuk-card-group__item" {
+                            div class="nhsuk-card" {
+                                div class="nhsuk-card__content" {
+                                    p class="nhsuk-card__description" { (label) }
+                                    p class="nhsuk-heading-l cl-figure" data-figure=(label) { (value) }
+                                }
                             }
                         }
                     }
                 }
-            }
-            h2 class="nhsuk-heading-m" { "Week by week" }
-            form method="get" action="/icb" class="cl-filters" id="trend-range" {
-                div class="nhsuk-form-group cl-inline" {
-                    label class="nhsuk-label" for="trend-weeks" { "Weeks shown" }
-                    select class="nhsuk-select" id="trend-weeks" name="weeks" {
-                        @for (value, label) in [("activity", "While cases moved"), ("12", "The last 12 weeks"), ("26", "The last 26 weeks"), ("all", "All")] {
-                            option value=(value) selected[value == weeks] { (label) }
+                h2 class="nhsuk-heading-m" { "Week by week" }
+                form method="get" action="/icb" class="cl-filters" id="trend-range" {
+                    div class="nhsuk-form-group cl-inline" {
+                        label class="nhsuk-label" for="trend-weeks" { "Weeks shown" }
+                        select class="nhsuk-select" id="trend-weeks" name="weeks" {
+                            @for (value, label) in [("activity", "While cases moved"), ("12", "The last 12 weeks"), ("26", "The last 26 weeks"), ("all", "All")] {
+                                option value=(value) selected[value == weeks] { (label) }
+                            }
                         }
                     }
+                    button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
                 }
-                button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
+                (charts::trend(points))
+                h2 class="nhsuk-heading-m" { "Time to compliance" }
+                (charts::histogram(&weeks_to_compliance))
+                h2 class="nhsuk-heading-m" { "By place" }
+                (area_table("By place", "by-place", &s.by_place.iter().cloned().map(AreaFigures::from).collect::<Vec<_>>(), |place| html! {
+                    a href={"/icb/cases?place=" (urlencode(&place.place))} { (place.place) }
+                }))
             }
-            (charts::trend(points))
-            h2 class="nhsuk-heading-m" { "Time to compliance" }
-            (charts::histogram(&weeks_to_compliance))
-            h2 class="nhsuk-heading-m" { "By place" }
-            (area_table("By place", "by-place", &s.by_place.iter().cloned().map(AreaFigures::from).collect::<Vec<_>>(), |place| html! {
-                a href={"/icb/cases?place=" (urlencode(&place.place))} { (place.place) }
+            h2 class="nhsuk-heading-m" { "PCNs needing attention" }
+            p class="nhsuk-body-s" { "Those with most practices below the requirement and most open cases first." }
+            (area_table("By PCN", "by-pcn", &s.by_pcn.iter().take(20).cloned().map(AreaFigures::from).collect::<Vec<_>>(), |pcn| {
+                let code = pcn.pcn_code.as_deref().unwrap_or("");
+                html! {
+                    a href={"/icb/cases?pcn=" (urlencode(code))} { (pcn.pcn_name.as_deref().unwrap_or(code)) }
+                    " " span class="nhsuk-body-s cl-muted" { (code) " · " (pcn.place) }
+                }
             }))
-        }
-        h2 class="nhsuk-heading-m" { "PCNs needing attention" }
-        p class="nhsuk-body-s" { "Those with most practices below the requirement and most open cases first." }
-        (area_table("By PCN", "by-pcn", &s.by_pcn.iter().take(20).cloned().map(AreaFigures::from).collect::<Vec<_>>(), |pcn| {
-            let code = pcn.pcn_code.as_deref().unwrap_or("");
-            html! {
-                a href={"/icb/cases?pcn=" (urlencode(code))} { (pcn.pcn_name.as_deref().unwrap_or(code)) }
-                " " span class="nhsuk-body-s cl-muted" { (code) " · " (pcn.place) }
+            (attention(dashboard))
+            (crate::reports::triage_table(session, &icb.dhu_reports))
+            h2 class="nhsuk-heading-m" { "Dashboard extract" }
+    (upload_form(session, None))
+            p { a href="/icb/register" id="register-link" { "Load the practice register from NHS England's files" } }
+            h2 class="nhsuk-heading-m" { "Assurance report" }
+            p {
+                "Download the assurance report: "
+                a href="/icb/report.xlsx" download="" { "spreadsheet (XLSX)" }
+                " or "
+                a href="/icb/report.csv" download="" { "CSV" }
             }
-        }))
-        (attention(dashboard))
-        (crate::reports::triage_table(session, &icb.dhu_reports))
-        h2 class="nhsuk-heading-m" { "Dashboard extract" }
-        (upload_form(session, None))
-        h2 class="nhsuk-heading-m" { "Assurance report" }
-        p {
-            "Download the assurance report: "
-            a href="/icb/report.xlsx" download="" { "spreadsheet (XLSX)" }
-            " or "
-            a href="/icb/report.csv" download="" { "CSV" }
         }
-    }
 }
 
 /// Places or PCNs, the same figures for each: cases, how fast they reached compliance, and the
@@ -287,7 +288,17 @@ fn area_table(label: &str, id: &str, areas: &[AreaFigures], name: impl Fn(&AreaF
 fn attention(dashboard: &DashboardQuery) -> Markup {
     let missing = &dashboard.missing.edges;
     let disagreeing = &dashboard.disagreeing.edges;
+    let closed = &dashboard.closed_with_open_case.edges;
     html! {
+        @if !closed.is_empty() {
+            h2 class="nhsuk-heading-m" { "Closed practices with an open case" }
+            p { "ODS lists these practices as closed. Decide on each case: close it as practice closed." }
+            ul class="nhsuk-list nhsuk-list--bullet" id="closed-practices" {
+                @for p in closed.iter().map(|edge| &edge.node) {
+                    li { a href={"/practices/" (p.ods_code)} { (p.name) } " (" (p.ods_code) ", " (p.place) ")" }
+                }
+            }
+        }
         h2 class="nhsuk-heading-m" { "No data two weeks running" }
         @if missing.is_empty() { p id="missing-practices" { "Every registered practice was in one of the last two extracts." } }
         @else {
@@ -544,32 +555,40 @@ pub fn render_cases(list: &CaseList, filter: &CaseFilter) -> Markup {
     }
 }
 
-pub async fn import(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-    ids_: Ids,
-    mut multipart: Multipart,
-) -> Response {
+/// An upload's form fields and its file (field `csv`), the file's text read as
+/// [`caseledger_cases::extract::text_of`] reads it (UTF-8, else Latin-1); or what went wrong.
+pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<(Vec<(String, String)>, Option<String>), String> {
+    let mut form = Vec::new();
+    let mut csv = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|error| format!("The upload could not be read: {error}"))?
+    {
+        let name = field.name().unwrap_or("").to_string();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|error| format!("The file could not be read: {error}"))?;
+        let text = caseledger_cases::extract::text_of(bytes.to_vec());
+        if name == "csv" {
+            csv = Some(text);
+        } else {
+            form.push((name, text));
+        }
+    }
+    Ok((form, csv))
+}
+
+pub async fn import(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, multipart: Multipart) -> Response {
     let session = match signed_in(&state, &headers).await {
         Ok(session) => session,
         Err(response) => return response,
     };
-    let mut form = Vec::new();
-    let mut csv = None;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_string();
-                match field.text().await {
-                    Ok(text) if name == "csv" => csv = Some(text),
-                    Ok(text) => form.push((name, text)),
-                    Err(error) => return bad_upload(&session, &format!("The file could not be read: {error}")),
-                }
-            }
-            Ok(None) => break,
-            Err(error) => return bad_upload(&session, &format!("The upload could not be read: {error}")),
-        }
-    }
+    let (form, csv) = match read_upload(multipart).await {
+        Ok(upload) => upload,
+        Err(message) => return bad_upload(&session, &message),
+    };
     if let Some(refused) = csrf_refused(&session, &form) {
         return refused;
     }

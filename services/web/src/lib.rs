@@ -24,6 +24,7 @@ mod model;
 pub mod oidc;
 mod operations;
 mod practices;
+mod register;
 mod reports;
 mod session;
 
@@ -167,6 +168,8 @@ pub fn router(state: WebState) -> Router {
         .route("/icb", get(icb::dashboard))
         .route("/icb/cases", get(icb::cases))
         .route("/icb/import", post(icb::import))
+        .route("/icb/register", get(register::show))
+        .route("/icb/register/{file}", post(register::upload))
         .route("/icb/report.csv", get(assurance::csv))
         .route("/icb/report.xlsx", get(assurance::xlsx))
         .route("/lmc", get(lmc::show))
@@ -202,9 +205,13 @@ async fn maybe_signed_in(state: &WebState, headers: &HeaderMap) -> Option<Sessio
 /// Any path the service does not have: a page saying so, in the service's own style.
 async fn not_found(State(state): State<WebState>, headers: HeaderMap) -> Response {
     let session = maybe_signed_in(&state, &headers).await;
+    not_found_for(session.as_ref())
+}
+
+fn not_found_for(session: Option<&Session>) -> Response {
     problem(
         StatusCode::NOT_FOUND,
-        session.as_ref(),
+        session,
         "Page not found",
         "If you typed the web address, check it is correct. If you pasted the web address, check you copied \
          the entire address.",
@@ -568,10 +575,12 @@ fn ids(ids: Ids) -> Option<RequestIds> {
 pub fn own_page(path: &str) -> Option<&str> {
     let (before, fragment) = path.split_once('#').unwrap_or((path, ""));
     let (route, query) = before.split_once('?').unwrap_or((before, ""));
-    let known = matches!(route, "/" | "/champion" | "/dhu" | "/icb" | "/icb/cases" | "/lmc")
-        || route
-            .strip_prefix("/cases/")
-            .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok_and(|parsed| parsed.to_string() == id));
+    let known = matches!(
+        route,
+        "/" | "/champion" | "/dhu" | "/icb" | "/icb/cases" | "/icb/register" | "/lmc"
+    ) || route
+        .strip_prefix("/cases/")
+        .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok_and(|parsed| parsed.to_string() == id));
     let plain_query = query
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'=' | b'&' | b'%' | b'+' | b'-' | b'_' | b'.'));

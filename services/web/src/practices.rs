@@ -69,11 +69,27 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, 
         dl class="nhsuk-summary-list" id="practice-details" {
             (row("PCN", &format!("{} ({})", p.pcn_name.as_deref().unwrap_or("–"), p.pcn_code)))
             (row("Place", &p.place))
-            (row("List size", &p.list_size.to_string()))
+            (row("List size", &match &p.list_size_date {
+                Some(extract) => format!("{} (published, {})", p.list_size, crate::lists::on(Some(extract.0))),
+                None => p.list_size.to_string(),
+            }))
             (row("Required 111 slots a day", &p.required_slots.to_string()))
             @if let Some(main) = &p.main_site { (row("Main site", main)) }
             @if !p.branch_sites.is_empty() { (row("Branch sites", &p.branch_sites.join(", "))) }
             (row("In the practice register", if p.registered { "Yes" } else { "No" }))
+            @if let Some(ods) = &p.ods {
+                @let address: Vec<&str> = ods.address.iter().map(String::as_str).chain(ods.postcode.as_deref()).collect();
+                @if !address.is_empty() { (row("Address", &address.join(", "))) }
+                @if let Some(telephone) = &ods.telephone { (row("Telephone", telephone)) }
+                @if let Some(opened) = &ods.opened { (row("Opened", &crate::lists::on(Some(opened.0)))) }
+                @match (caseledger_cases::practice::OdsStatus::from(ods.status), &ods.closed_on) {
+                    (_, Some(day)) => (row("Closed", &crate::lists::on(Some(day.0)))),
+                    (caseledger_cases::practice::OdsStatus::Active, None) => {},
+                    (caseledger_cases::practice::OdsStatus::Closed, None) => (row("Status in ODS", "Closed")),
+                    (caseledger_cases::practice::OdsStatus::Dormant, None) => (row("Status in ODS", "Dormant")),
+                    (caseledger_cases::practice::OdsStatus::Proposed, None) => (row("Status in ODS", "Proposed")),
+                }
+            }
             @if let Some(found) = &p.latest_verification {
                 (row("GP Connect check", &verification_line(found)))
             }

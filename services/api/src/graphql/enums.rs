@@ -71,6 +71,17 @@ pub enum Evidence {
     GpConnectVerification,
 }
 
+/// An organisation's status as ODS publishes it.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "caseledger_cases::practice::OdsStatus")]
+pub enum OdsStatus {
+    Active,
+    /// Closed (ODS Data Search and Export says INACTIVE).
+    Closed,
+    Dormant,
+    Proposed,
+}
+
 /// Why a case reopened.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "DomainReopenCause")]

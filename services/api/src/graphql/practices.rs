@@ -100,8 +100,7 @@ pub struct OdsEntry {
     /// The day it closed; null for an open practice (and for a closed one ODS gives no date for:
     /// `status` says CLOSED).
     pub closed_on: Option<Date>,
-    /// `ACTIVE`, `CLOSED`, `DORMANT` or `PROPOSED`.
-    pub status: String,
+    pub status: super::enums::OdsStatus,
 }
 
 /// A practice: who it is, where, and how its 111 slots look.
@@ -169,14 +168,17 @@ impl MonitoredPractice {
             latest_observation,
             missing_weeks: int(summary.missing_weeks),
             counts,
-            ods: row.ods_status.map(|status| OdsEntry {
-                address: row.address,
-                postcode: row.postcode,
-                telephone: row.telephone,
-                opened: row.opened.map(Date),
-                closed_on: row.closed_on.map(Date),
-                status,
-            }),
+            ods: row
+                .ods_status
+                .and_then(|status| serde_json::from_value::<caseledger_cases::practice::OdsStatus>(status.into()).ok())
+                .map(|status| OdsEntry {
+                    address: row.address,
+                    postcode: row.postcode,
+                    telephone: row.telephone,
+                    opened: row.opened.map(Date),
+                    closed_on: row.closed_on.map(Date),
+                    status: status.into(),
+                }),
             list_size_date: row.list_size_date.map(Date),
             open_case_id: summary.open_case_id,
             viewer,

@@ -44,6 +44,14 @@ mirrors!(
     }
 );
 mirrors!(
+    OdsStatus = caseledger_cases::practice::OdsStatus {
+        Active,
+        Closed,
+        Dormant,
+        Proposed
+    }
+);
+mirrors!(
     CaseStatus = caseledger_cases::CaseStatus {
         Flagged,
         Contacted,

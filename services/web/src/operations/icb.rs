@@ -25,6 +25,10 @@ pub struct DashboardQuery {
     #[arguments(disagreement: true, first: 50)]
     #[cynic(rename = "practices", alias)]
     pub disagreeing: AttentionConnection,
+    /// Practices ODS lists as closed whose case is still open: the ICB decides.
+    #[arguments(closed: true, hasOpenCase: true, first: 50)]
+    #[cynic(rename = "practices", alias)]
+    pub closed_with_open_case: MissingConnection,
 }
 
 #[derive(cynic::QueryFragment, Debug)]

@@ -8,4 +8,5 @@ pub mod icb;
 pub mod live;
 pub mod lmc;
 pub mod practices;
+pub mod register;
 pub mod reports;

@@ -1,6 +1,6 @@
 //! The practice page's operation.
 
-use crate::contract::enums::{CaseStatus, RootCause, VerificationVerdict};
+use crate::contract::enums::{CaseStatus, OdsStatus, RootCause, VerificationVerdict};
 use crate::contract::{Day, Instant, schema};
 use crate::model::EventRow;
 
@@ -33,6 +33,8 @@ pub struct PracticePage {
     pub main_site: Option<String>,
     pub branch_sites: Vec<String>,
     pub missing_weeks: i32,
+    pub list_size_date: Option<Day>,
+    pub ods: Option<OdsEntry>,
     pub counts: Counts,
     pub latest_verification: Option<Verification>,
     #[arguments(from: $from)]
@@ -40,6 +42,17 @@ pub struct PracticePage {
     pub cases: Vec<PracticeCase>,
     pub episodes: Vec<Episode>,
     pub dhu_reports: Vec<PracticeReport>,
+}
+
+/// What ODS publishes of the practice.
+#[derive(cynic::QueryFragment, Debug)]
+pub struct OdsEntry {
+    pub address: Vec<String>,
+    pub postcode: Option<String>,
+    pub telephone: Option<String>,
+    pub opened: Option<Day>,
+    pub closed_on: Option<Day>,
+    pub status: OdsStatus,
 }
 
 /// The three counts of a practice's slots, and whether they disagree.
