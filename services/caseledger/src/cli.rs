@@ -609,16 +609,23 @@ async fn serve(store: EventStore, settings: Settings, verifier: Option<SharedVer
         tracing::info!(issuer = %oidc.issuer, "accepting RS256/ES256 tokens from the issuer");
         if let Some(sign_in) = &settings.web_sign_in {
             let scopes: Vec<&str> = sign_in.scopes.iter().map(String::as_str).collect();
-            web_oidc = Some(
-                caseledger_web::oidc::WebOidc::new(
-                    &oidc,
-                    &sign_in.client_id,
-                    sign_in.client_secret.as_ref().map(|secret| secret.0.clone()),
-                    &sign_in.public_url,
-                    &scopes,
-                )
-                .map_err(anyhow::Error::msg)?,
-            );
+            let mut sign_in_with = caseledger_web::oidc::WebOidc::new(
+                &oidc,
+                &sign_in.client_id,
+                sign_in.client_secret.as_ref().map(|secret| secret.0.clone()),
+                &sign_in.public_url,
+                &scopes,
+            )
+            .map_err(anyhow::Error::msg)?;
+            if let Some(rules) = sign_in.cis2.clone() {
+                tracing::info!(
+                    rules = rules.rules.len(),
+                    min_assurance = rules.min_assurance,
+                    "web sign-in as NHS CIS2 issues it: the selected role, by the rules"
+                );
+                sign_in_with = sign_in_with.with_cis2(rules);
+            }
+            web_oidc = Some(sign_in_with);
             tracing::info!("web sign-in with the issuer (authorisation code flow with PKCE)");
         }
         auth = auth.with_oidc(oidc);

@@ -128,6 +128,9 @@ pub struct WebSignIn {
     pub scopes: Vec<String>,
     /// `CASELEDGER_PUBLIC_URL`: the redirect is `<url>/auth/callback`.
     pub public_url: String,
+    /// `CASELEDGER_CIS2_ROLES_FILE` and `CASELEDGER_CIS2_MIN_ASSURANCE`: NHS CIS2's selected role,
+    /// mapped to a CaseLedger role by the file's rules, at this identity assurance level or above.
+    pub cis2: Option<caseledger_cases::cis2::Cis2Rules>,
 }
 
 /// How the service logs, read before anything else starts.
@@ -328,6 +331,7 @@ impl Settings {
             web_sign_in: match var("CASELEDGER_OIDC_CLIENT_ID") {
                 None => None,
                 Some(client_id) => Some(WebSignIn {
+                    cis2: cis2_from_env()?,
                     client_id,
                     client_secret: var("CASELEDGER_OIDC_CLIENT_SECRET").map(Secret),
                     scopes: var("CASELEDGER_OIDC_SCOPES")
@@ -415,6 +419,32 @@ pub fn is_loopback(address: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// `CASELEDGER_CIS2_ROLES_FILE` (CSV `caseledger_role, org_code, role_code, activity_code`) and
+/// `CASELEDGER_CIS2_MIN_ASSURANCE` (0 to 3; 3 unless set).
+fn cis2_from_env() -> Result<Option<caseledger_cases::cis2::Cis2Rules>, SettingsError> {
+    let Some(path) = var("CASELEDGER_CIS2_ROLES_FILE") else {
+        if var("CASELEDGER_CIS2_MIN_ASSURANCE").is_some() {
+            return Err(wrong(
+                "CASELEDGER_CIS2_MIN_ASSURANCE",
+                "set CASELEDGER_CIS2_ROLES_FILE too: the level applies to CIS2 sign-in",
+            ));
+        }
+        return Ok(None);
+    };
+    let min = number("CASELEDGER_CIS2_MIN_ASSURANCE", caseledger_cases::cis2::MAX_ASSURANCE)?;
+    let csv =
+        std::fs::read_to_string(&path).map_err(|e| wrong("CASELEDGER_CIS2_ROLES_FILE", format!("{path}: {e}")))?;
+    caseledger_cases::cis2::Cis2Rules::parse(&csv, min)
+        .map(Some)
+        .map_err(|errors| {
+            let first = errors
+                .first()
+                .map(|e| format!("line {}: {}", e.line, e.message))
+                .unwrap_or_default();
+            wrong("CASELEDGER_CIS2_ROLES_FILE", format!("{path}: {first}"))
+        })
 }
 
 /// `CASELEDGER_SUB_ICB_CODES` (comma-separated) and `CASELEDGER_PLACES_FILE` (CSV `code,place`).

@@ -4,6 +4,7 @@
 //! `decide` turns a command into events or a typed refusal; `evolve` folds events into state.
 
 pub mod case;
+pub mod cis2;
 pub mod dashboard;
 pub mod deadlines;
 pub mod dhu_extract;

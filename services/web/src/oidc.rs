@@ -19,12 +19,13 @@ use caseledger_cases::{Actor, Role};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl,
-    Nonce, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{WebState, problem, session, start_session};
+use caseledger_cases::cis2::{Cis2Person, Cis2Refusal, Cis2Rules};
 use caseledger_cases::role::{OidcConfig, RoleNames, role_from_claims};
 
 /// How the web pages sign people in with the issuer.
@@ -39,6 +40,8 @@ pub struct WebOidc {
     scopes: Vec<String>,
     role_claim: String,
     role_map: HashMap<String, Role>,
+    /// NHS CIS2: the role comes from the selected role in userinfo, by these rules.
+    cis2: Option<Cis2Rules>,
 }
 
 /// A client made from the discovery document: authorisation endpoint set, token endpoint maybe.
@@ -75,7 +78,20 @@ impl WebOidc {
             scopes: all_scopes,
             role_claim: config.role_claim.clone(),
             role_map: config.role_map.clone(),
+            cis2: None,
         })
+    }
+
+    /// Signs people in as NHS CIS2 issues them: the role they selected at sign-in, read from
+    /// userinfo and mapped by `rules` (no rule, no access), at the assurance level they require.
+    pub fn with_cis2(mut self, rules: Cis2Rules) -> Self {
+        for scope in ["nationalrbacaccess", "associatedorgs", "selectedrole", "nhsperson"] {
+            if !self.scopes.iter().any(|s| s == scope) {
+                self.scopes.push(scope.to_string());
+            }
+        }
+        self.cis2 = Some(rules);
+        self
     }
 
     /// The client from the cached discovery document, fetched when older than the TTL or when
@@ -338,6 +354,38 @@ pub async fn callback(
         .nth(1)
         .and_then(|part| URL_SAFE_NO_PAD.decode(part).ok())
         .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    if let Some(rules) = &oidc.cis2 {
+        let access_token = tokens.access_token().clone();
+        let subject = claims.subject().clone();
+        let asked = tokio::task::spawn_blocking(move || {
+            client
+                .user_info(access_token, Some(subject))
+                .map_err(|e| format!("userinfo: {e}"))?
+                .request::<Cis2Claims, openidconnect::core::CoreGenderClaim, _>(&http_call)
+                .map_err(|e| format!("userinfo: {e}"))
+        })
+        .await;
+        let userinfo = match asked {
+            Ok(Ok(userinfo)) => userinfo.additional_claims().claims.clone(),
+            Ok(Err(error)) => return unavailable(&error),
+            Err(error) => return unavailable(&error.to_string()),
+        };
+        let person = match rules.decide(&payload.unwrap_or_default(), &userinfo) {
+            Ok(person) => person,
+            Err(refusal) => {
+                tracing::warn!(subject = %claims.subject().as_str(), %refusal, "CIS2 sign-in gives no access");
+                return no_access(&refusal);
+            }
+        };
+        let actor = match ShortText::parse(claims.subject().as_str()) {
+            Ok(id) => Actor::new(id, person.role),
+            Err(error) => return unavailable(&format!("sub: {error}")),
+        };
+        if let Err(error) = keep_in_directory(&state, &actor, &person).await {
+            return super::internal(None, error);
+        }
+        return signed_in(&state, &actor).await;
+    }
     let role =
         payload.and_then(|claims| role_from_claims(&claims, &oidc.role_claim, RoleNames::Mapped(&oidc.role_map)));
     let Some(role) = role else {
@@ -352,9 +400,66 @@ pub async fn callback(
         Ok(id) => Actor::new(id, role),
         Err(error) => return unavailable(&format!("sub: {error}")),
     };
-    let mut response = start_session(&state, &actor, super::home_of(role).0).await;
+    signed_in(&state, &actor).await
+}
+
+/// A session for `actor`, to their start page, the login cookie cleared.
+async fn signed_in(state: &WebState, actor: &Actor) -> Response {
+    let mut response = start_session(state, actor, super::home_of(actor.role).0).await;
     if let Ok(clear) = axum::http::HeaderValue::from_str(&state.cookies().clear(session::LOGIN_COOKIE)) {
         response.headers_mut().append(axum::http::header::SET_COOKIE, clear);
     }
     response
+}
+
+/// Userinfo's claims beyond the standard ones: CIS2's `nhsid_*` and `idassurancelevel`.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+struct Cis2Claims {
+    #[serde(flatten)]
+    claims: Map<String, Value>,
+}
+
+impl openidconnect::AdditionalClaims for Cis2Claims {}
+
+/// A CIS2 sign-in that gives no access: why, in words a person can act on; never a default role.
+fn no_access(refusal: &Cis2Refusal) -> Response {
+    let detail = match refusal {
+        Cis2Refusal::AssuranceTooLow { .. } => {
+            "CaseLedger needs a stronger sign-in than the one you used: sign in with your smartcard or another \
+             method at the assurance level your organisation's registration authority gave you."
+                .to_string()
+        }
+        Cis2Refusal::NoSelectedRole | Cis2Refusal::SelectedRoleUnknown => {
+            "No role was selected when you signed in. Sign in again and choose the role you work in.".to_string()
+        }
+        Cis2Refusal::NoAccess { role_name, org_code } => format!(
+            "Your role {role_name} at {org_code} has no access to CaseLedger. If you need it, ask your \
+             organisation's registration authority, or sign in again with another role."
+        ),
+    };
+    problem(
+        StatusCode::FORBIDDEN,
+        None,
+        "Your role has no access to CaseLedger",
+        &detail,
+    )
+}
+
+/// The person's organisation and selected role, kept in the directory of people.
+async fn keep_in_directory(state: &WebState, actor: &Actor, person: &Cis2Person) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into people (person_id, role, org_code, org_name, job_role, signed_in_at)
+         values ($1, $2, $3, $4, $5, now())
+         on conflict (person_id) do update set role = excluded.role, org_code = excluded.org_code,
+             org_name = excluded.org_name, job_role = excluded.job_role, signed_in_at = excluded.signed_in_at,
+             updated_at = now()",
+    )
+    .bind(actor.id.as_str())
+    .bind(actor.role.as_str())
+    .bind(&person.org_code)
+    .bind(person.org_name.as_deref())
+    .bind(&person.job_role.role_code)
+    .execute(&state.0.sessions.pool)
+    .await
+    .map(drop)
 }

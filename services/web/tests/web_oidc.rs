@@ -61,6 +61,9 @@ struct Provider {
     refused_verifiers: Arc<Mutex<usize>>,
     /// How many times the discovery document was fetched.
     discoveries: Arc<Mutex<usize>>,
+    /// As NHS CIS2: the role the person selects at sign-in (`selected_roleid`) and the identity
+    /// assurance level, with their roles in userinfo.
+    cis2: Arc<Mutex<Option<(&'static str, &'static str)>>>,
 }
 
 fn rsa_key() -> (EncodingKey, Value) {
@@ -83,6 +86,7 @@ async fn discovery(State(p): State<Provider>) -> Json<Value> {
         "authorization_endpoint": format!("{}/authorize", p.url),
         "token_endpoint": format!("{}/token", p.url),
         "jwks_uri": format!("{}/jwks", p.url),
+        "userinfo_endpoint": format!("{}/userinfo", p.url),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
@@ -143,11 +147,48 @@ async fn token(
             _ => json!(["S0080:G0450:R8000"]),
         },
     });
+    let mut claims = claims;
+    if let Some((selected, assurance)) = *p.cis2.lock().unwrap() {
+        // CIS2's ID token names the selected role and the assurance level; the roles are in userinfo.
+        claims["selected_roleid"] = json!(selected);
+        claims["id_assurance_level"] = json!(assurance);
+        claims["authentication_assurance_level"] = json!(assurance);
+        claims["acr"] = json!("AAL3_ANY");
+        claims["amr"] = json!(["N3_SMARTCARD"]);
+        claims.as_object_mut().unwrap().remove("nhsid_nrbac_roles");
+    }
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some("web-1".into());
     let id_token = jsonwebtoken::encode(&header, &claims, &p.key).unwrap();
     Json(json!({ "access_token": "opaque", "token_type": "Bearer", "expires_in": 300, "id_token": id_token }))
         .into_response()
+}
+
+/// CIS2's userinfo: the person's national RBAC roles at their organisations (shaped as NHS
+/// England's own test responses are), for the access token only.
+async fn userinfo(headers: axum::http::HeaderMap) -> Response {
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer opaque") {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    Json(json!({
+        "sub": "icb-assurance-7",
+        "nhsid_useruid": "656005750104",
+        "name": "Test User",
+        "idassurancelevel": "3",
+        "nhsid_nrbac_roles": [
+            { "person_orgid": "656008045105", "person_roleid": "656014452101", "org_code": "QWU",
+              "role_name": "\"Admin & Clerical\":\"Management - A & C\":\"Commissioning Manager\"",
+              "role_code": "S8001:G8002:R8008", "activities": [], "activity_codes": ["B0145"] },
+            { "person_orgid": "656005753107", "person_roleid": "656005754108", "org_code": "RBA",
+              "role_name": "\"Clinical\":\"Clinical Provision\":\"Nurse Access Role\"",
+              "role_code": "S8000:G8000:R8001", "activity_codes": ["B0278"] }
+        ],
+        "nhsid_user_orgs": [
+            { "org_name": "NHS COVENTRY AND WARWICKSHIRE INTEGRATED CARE BOARD", "org_code": "QWU" },
+            { "org_name": "SOMERSET NHS FOUNDATION TRUST", "org_code": "RBA" }
+        ]
+    }))
+    .into_response()
 }
 
 struct World {
@@ -158,6 +199,11 @@ struct World {
 }
 
 fn world() -> World {
+    world_with(None)
+}
+
+/// As NHS CIS2 issues sign-ins, with these role rules.
+fn world_with(cis2: Option<caseledger_cases::cis2::Cis2Rules>) -> World {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -175,11 +221,13 @@ fn world() -> World {
             misbehave: Arc::default(),
             refused_verifiers: Arc::default(),
             discoveries: Arc::default(),
+            cis2: Arc::new(Mutex::new(cis2.is_some().then_some(("656014452101", "3")))),
         };
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/authorize", get(authorize))
             .route("/token", post(token))
+            .route("/userinfo", get(userinfo))
             .route(
                 "/jwks",
                 get(|State(p): State<Provider>| async move { Json(json!({ "keys": [p.jwk] })) }),
@@ -197,7 +245,7 @@ fn world() -> World {
             role_map: HashMap::from([("S0080:G0450:R8000".to_string(), Role::Icb)]),
             refetch_interval: Duration::ZERO,
         };
-        let oidc = WebOidc::new(
+        let mut oidc = WebOidc::new(
             &config,
             CLIENT_ID,
             Some(CLIENT_SECRET.into()),
@@ -205,6 +253,9 @@ fn world() -> World {
             &["nationalrbacaccess"],
         )
         .unwrap();
+        if let Some(rules) = cis2 {
+            oidc = oidc.with_cis2(rules);
+        }
         let store = EventStore::new(db.pool.clone());
         let state = AppState::new(store);
         let schema = build_schema(state);
@@ -424,4 +475,86 @@ fn a_wrong_verifier_nonce_or_role_signs_nobody_in() {
         assert!(answer.body.contains("no CaseLedger role"), "{misbehave:?}");
         assert!(answer.cookies.iter().all(|c| !c.contains("caseledger_session=")));
     }
+}
+
+fn cis2_world(min_assurance: u8) -> World {
+    let rules = caseledger_cases::cis2::Cis2Rules::parse(
+        "caseledger_role,org_code,role_code,activity_code\nicb,QWU,R8008,\nlmc,LMC01,,\n",
+        min_assurance,
+    )
+    .unwrap();
+    world_with(Some(rules))
+}
+
+#[test]
+fn cis2_signs_a_person_in_by_the_role_they_selected_and_keeps_their_organisation() {
+    let world = cis2_world(3);
+    let login = fetch(&format!("{}/auth/login", world.service), None);
+    for scope in ["nationalrbacaccess", "associatedorgs", "selectedrole", "nhsperson"] {
+        assert!(login.location.contains(scope), "{scope} in {}", login.location);
+    }
+    let (answer, _, _) = sign_in(&world);
+    assert_eq!(
+        (answer.status, answer.location.as_str()),
+        (303, "/icb"),
+        "{}",
+        answer.body
+    );
+    let cookie = cookie_set(&answer, "__Host-caseledger_session").unwrap();
+    assert_eq!(fetch(&format!("{}/icb", world.service), Some(&cookie)).status, 200);
+    let (org_code, org_name, job_role, role): (String, String, String, String) = world
+        ._runtime
+        .block_on(
+            sqlx::query_as("select org_code, org_name, job_role, role from people where person_id = 'icb-assurance-7'")
+                .fetch_one(&world._db.pool),
+        )
+        .unwrap();
+    assert_eq!(
+        (org_code.as_str(), org_name.as_str(), job_role.as_str(), role.as_str()),
+        (
+            "QWU",
+            "NHS COVENTRY AND WARWICKSHIRE INTEGRATED CARE BOARD",
+            "S8001:G8002:R8008",
+            "icb"
+        )
+    );
+}
+
+#[test]
+fn cis2_gives_no_access_to_a_role_no_rule_grants_or_too_weak_a_sign_in() {
+    let world = cis2_world(3);
+    // The same person, having selected their nurse role at another organisation.
+    *world.provider.cis2.lock().unwrap() = Some(("656005754108", "3"));
+    let (answer, _, _) = sign_in(&world);
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert!(
+        answer.body.contains("Your role has no access to CaseLedger"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body.contains("Nurse Access Role") && answer.body.contains("RBA"),
+        "{}",
+        answer.body
+    );
+    assert!(answer.cookies.iter().all(|c| !c.contains("caseledger_session=")));
+
+    // The ICB role, but signed in below the level the deployment requires.
+    *world.provider.cis2.lock().unwrap() = Some(("656014452101", "2"));
+    let (answer, _, _) = sign_in(&world);
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert!(answer.body.contains("stronger sign-in"), "{}", answer.body);
+    assert!(answer.cookies.iter().all(|c| !c.contains("caseledger_session=")));
+
+    // A role nobody selected.
+    *world.provider.cis2.lock().unwrap() = Some(("", "3"));
+    let (answer, _, _) = sign_in(&world);
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert!(answer.body.contains("No role was selected"), "{}", answer.body);
+
+    // A deployment that accepts level 2 lets the same sign-in in.
+    let world = cis2_world(2);
+    *world.provider.cis2.lock().unwrap() = Some(("656014452101", "2"));
+    let (answer, _, _) = sign_in(&world);
+    assert_eq!(answer.status, 303, "{}", answer.body);
 }
