@@ -186,12 +186,13 @@ pub struct Observed {
     pub compliant: bool,
 }
 
-/// One dashboard row of a practice, with when it held (its report date) and when it was recorded.
+/// One dashboard row of a practice, with when it held (its report date) and when it was recorded;
+/// or, with `observed` none, its closing (ODS's close date): from then it is in no figure.
 #[derive(Debug, Clone)]
 pub struct Observation {
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
-    pub observed: Observed,
+    pub observed: Option<Observed>,
 }
 
 /// The practice over business time as known from `observations` (in log order): each holds from
@@ -203,8 +204,8 @@ fn observed_timeline(observations: &[Observation]) -> Vec<Interval<Observed>> {
     let mut points: Vec<(DateTime<Utc>, Option<Observed>)> = Vec::with_capacity(by_time.len());
     for observation in by_time {
         match points.last_mut() {
-            Some(last) if last.0 == observation.occurred_at => last.1 = Some(observation.observed.clone()),
-            _ => points.push((observation.occurred_at, Some(observation.observed.clone()))),
+            Some(last) if last.0 == observation.occurred_at => last.1 = observation.observed.clone(),
+            _ => points.push((observation.occurred_at, observation.observed.clone())),
         }
     }
     merged(points)

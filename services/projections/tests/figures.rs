@@ -44,6 +44,9 @@ enum Step {
     /// The way to compliance on one case, an hour a step: remap, DHU confirmation, the ICB's
     /// confirmation; from `back` hours before the latest business time.
     Resolve { case: usize, back: i64 },
+    /// ODS says the practice closed on this day (days after the base): its register entry
+    /// changes, recorded now; from that day it is in no figure, until a later row brings it back.
+    Close { practice: usize, day: i64 },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -51,6 +54,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (0..PRACTICES.len(), 0i64..60, 0u32..4).prop_map(|(practice, day, visible)| Step::Extract { practice, day, visible }),
         3 => (0usize..6, 0u8..13, prop_oneof![Just(0i64), 1i64..400]).prop_map(|(case, action, back)| Step::Act { case, action, back }),
         1 => (0usize..6, prop_oneof![Just(0i64), 1i64..400]).prop_map(|(case, back)| Step::Resolve { case, back }),
+        1 => (0..PRACTICES.len(), 0i64..60).prop_map(|(practice, day)| Step::Close { practice, day }),
     ]
 }
 
@@ -161,10 +165,57 @@ async fn play(commands: &Commands, steps: &[Step], store: &EventStore) {
                 )
                 .await;
             }
+            Step::Close { practice, day } => close(store, *practice, *day).await,
         }
         // Each step its own batch: the read model is kept one commit at a time.
         assert!(wait_for_projections(store, Duration::from_secs(30)).await.unwrap());
     }
+}
+
+/// The practice's register entry as ODS's files make it, closed on `day` (days after the base).
+async fn close(store: &EventStore, practice: usize, day: i64) {
+    use caseledger_cases::practice::{OdsDetails, OdsStatus, PracticeDetails, PracticeRegistration};
+    let (ods, place, pcn) = PRACTICES[practice];
+    let closed = (base() + Days::days(day)).date_naive();
+    let entry = PracticeRegistration {
+        practice: PracticeDetails {
+            ods_code: caseledger_cases::values::OdsCode::parse(ods).unwrap(),
+            name: text(&format!("Practice {ods}")),
+            pcn_code: caseledger_cases::values::PcnCode::parse(pcn).unwrap(),
+            pcn_name: None,
+            place: text(place),
+        },
+        list_size: caseledger_cases::values::ListSize::new(6_000).unwrap(),
+        main_site: text(&format!("Practice {ods}")),
+        branch_sites: Vec::new(),
+        ods: Some(OdsDetails {
+            address: Vec::new(),
+            postcode: None,
+            telephone: None,
+            opened: None,
+            closed: Some(closed),
+            status: OdsStatus::Closed,
+            commissioner: text("B2M3M"),
+        }),
+        list_size_date: None,
+        pcn_joined: None,
+    };
+    let (event_type, data) = caseledger_cases::case::encode_event(&CaseEvent::PracticeDetailsChanged(entry));
+    let mut metadata = caseledger_eventstore::EventMetadata::default();
+    metadata.custom.insert("actor_id".into(), "icb-1".into());
+    metadata.custom.insert("actor_role".into(), "icb".into());
+    metadata
+        .custom
+        .insert("occurred_at".into(), caseledger_testsupport::now().to_rfc3339().into());
+    let event = caseledger_eventstore::NewEvent::new(uuid::Uuid::now_v7(), event_type, &data, metadata).unwrap();
+    store
+        .append(
+            &format!("practice-{ods}"),
+            caseledger_eventstore::ExpectedRevision::Any,
+            &[event],
+        )
+        .await
+        .unwrap();
 }
 
 /// The actions `kinds` on the case `case` (of those so far), an hour apart from `at`.
@@ -245,13 +296,30 @@ fn counts(snapshot: &Snapshot) -> Counts {
     (cases, practices)
 }
 
+/// A practice's dashboard row as the figures count it: place, PCN, compliant.
+type Row = (String, String, bool);
+
 /// The figures by folding the log: each case's known events that occurred by `as_of`, in log
 /// order; each practice's latest known observation by `as_of` (of two at once, the later in the log).
 fn fold(events: &[RecordedEvent], as_of: DateTime<Utc>, known_at: DateTime<Utc>) -> Counts {
     let mut cases: BTreeMap<uuid::Uuid, Case> = BTreeMap::new();
-    let mut observed: BTreeMap<String, (DateTime<Utc>, String, String, bool)> = BTreeMap::new();
+    // Each practice's latest row (or closing: none), by business time.
+    let mut observed: BTreeMap<String, (DateTime<Utc>, Option<Row>)> = BTreeMap::new();
     for event in events.iter().filter(|e| e.recorded_at <= known_at) {
         let envelope = envelope(&event.event_type, event.data.get(), &event.metadata.custom).unwrap();
+        // A closing holds from its close date (not the entry's own time): it takes the practice
+        // out of every figure from then, until a later row brings it back.
+        if let (Some(StreamName::Practice(ods)), CaseEvent::PracticeDetailsChanged(entry)) =
+            (StreamName::parse(&event.stream_id), &envelope.event)
+        {
+            if let Some(closed) = entry.closed().map(|day| day.and_hms_opt(0, 0, 0).unwrap().and_utc())
+                && closed <= as_of
+                && observed.get(ods.as_str()).is_none_or(|(at, _)| *at <= closed)
+            {
+                observed.insert(ods.to_string(), (closed, None));
+            }
+            continue;
+        }
         if envelope.occurred_at > as_of {
             continue;
         }
@@ -272,13 +340,16 @@ fn fold(events: &[RecordedEvent], as_of: DateTime<Utc>, known_at: DateTime<Utc>)
                         ods.to_string(),
                         (
                             envelope.occurred_at,
-                            o.practice.place.to_string(),
-                            o.practice.pcn_code.to_string(),
-                            o.compliant(),
+                            Some((
+                                o.practice.place.to_string(),
+                                o.practice.pcn_code.to_string(),
+                                o.compliant(),
+                            )),
                         ),
                     );
                 }
             }
+
             _ => {}
         }
     }
@@ -299,7 +370,7 @@ fn fold(events: &[RecordedEvent], as_of: DateTime<Utc>, known_at: DateTime<Utc>)
         durations.sort_unstable();
     }
     let mut practice_counts: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
-    for (_, place, pcn, compliant) in observed.values() {
+    for (place, pcn, compliant) in observed.values().filter_map(|(_, row)| row.as_ref()) {
         let entry = practice_counts.entry((place.clone(), pcn.clone())).or_default();
         entry.0 += 1;
         entry.1 += i64::from(!compliant);

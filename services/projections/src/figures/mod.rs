@@ -12,7 +12,7 @@ mod summary;
 use std::collections::HashMap;
 
 use caseledger_cases::case::{CaseEvent, StreamKind, StreamName, case_stream, decode_event};
-use caseledger_cases::practice::{SlotsObserved, practice_stream};
+use caseledger_cases::practice::{PracticeRegistration, SlotsObserved, practice_stream};
 use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent, read_streams_with};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -108,7 +108,7 @@ impl EventHandler for FiguresProjection {
                 {
                     cases.push(case_id);
                 }
-                Some(StreamName::Practice(ods_code)) if event.event_type == SlotsObserved::EVENT_TYPE => {
+                Some(StreamName::Practice(ods_code)) if PRACTICE_FIGURES.contains(&event.event_type.as_str()) => {
                     if let Some(observation) = observation(event)? {
                         observations.entry(ods_code.to_string()).or_default().push(observation);
                     }
@@ -137,20 +137,41 @@ impl EventHandler for FiguresProjection {
     }
 }
 
+/// The practice events the figures count: its dashboard rows, and the register's entries (which
+/// say when it closed).
+const PRACTICE_FIGURES: [&str; 3] = [
+    SlotsObserved::EVENT_TYPE,
+    PracticeRegistration::REGISTERED,
+    PracticeRegistration::CHANGED,
+];
+
+/// A dashboard row as the figures count it, or a practice's closing: it leaves every figure from
+/// its close date (from the entry's own time when ODS gives none).
 fn observation(event: &RecordedEvent) -> Result<Option<Observation>, HandlerError> {
-    let CaseEvent::SlotsObserved(observed) = decode_event(&event.event_type, event.data.get())? else {
-        return Ok(None);
-    };
     let envelope = envelope_of(event)?;
-    Ok(Some(Observation {
-        occurred_at: envelope.occurred_at,
-        recorded_at: event.recorded_at,
-        observed: Observed {
-            place: observed.practice.place.to_string(),
-            pcn_code: observed.practice.pcn_code.to_string(),
-            compliant: observed.compliant(),
-        },
-    }))
+    Ok(match decode_event(&event.event_type, event.data.get())? {
+        CaseEvent::SlotsObserved(observed) => Some(Observation {
+            occurred_at: envelope.occurred_at,
+            recorded_at: event.recorded_at,
+            observed: Some(Observed {
+                place: observed.practice.place.to_string(),
+                pcn_code: observed.practice.pcn_code.to_string(),
+                compliant: observed.compliant(),
+            }),
+        }),
+        CaseEvent::PracticeRegistered(entry) | CaseEvent::PracticeDetailsChanged(entry) => {
+            entry.closed().map(|day| Observation {
+                occurred_at: if day == chrono::NaiveDate::MIN {
+                    envelope.occurred_at
+                } else {
+                    day.and_time(chrono::NaiveTime::MIN).and_utc()
+                },
+                recorded_at: event.recorded_at,
+                observed: None,
+            })
+        }
+        _ => None,
+    })
 }
 
 /// Works out each case's rows again from its stream, and what that changes in the trend.
@@ -297,31 +318,35 @@ async fn extend_practice(
             .collect();
         let mut closed: Vec<Row<Observed>> = Vec::new();
         for o in observed {
-            let tail = Row {
-                valid_from: o.occurred_at,
-                valid_to: forever(),
-                recorded_from: o.recorded_at,
-                recorded_to: forever(),
-                figure: o.observed,
-            };
-            match rows.pop() {
-                // The same as before: the last interval just goes on.
-                Some(last) if last.figure == tail.figure => rows.push(last),
-                Some(mut ended) => {
-                    rows.push(Row {
-                        valid_from: ended.valid_from,
-                        valid_to: o.occurred_at,
-                        recorded_from: o.recorded_at,
-                        recorded_to: forever(),
-                        figure: ended.figure.clone(),
-                    });
-                    ended.recorded_to = o.recorded_at;
-                    if ended.recorded_from < ended.recorded_to {
-                        closed.push(ended);
-                    }
-                    rows.push(tail);
+            let open = rows.last().filter(|last| last.valid_to == forever());
+            // The same as before: the last interval just goes on.
+            if open.is_some_and(|last| Some(&last.figure) == o.observed.as_ref()) {
+                continue;
+            }
+            if open.is_some()
+                && let Some(mut ended) = rows.pop()
+            {
+                rows.push(Row {
+                    valid_from: ended.valid_from,
+                    valid_to: o.occurred_at,
+                    recorded_from: o.recorded_at,
+                    recorded_to: forever(),
+                    figure: ended.figure.clone(),
+                });
+                ended.recorded_to = o.recorded_at;
+                if ended.recorded_from < ended.recorded_to {
+                    closed.push(ended);
                 }
-                None => rows.push(tail),
+            }
+            // A closing starts nothing; a row after it starts the practice again.
+            if let Some(figure) = o.observed {
+                rows.push(Row {
+                    valid_from: o.occurred_at,
+                    valid_to: forever(),
+                    recorded_from: o.recorded_at,
+                    recorded_to: forever(),
+                    figure,
+                });
             }
         }
         sqlx::query!(
@@ -336,7 +361,7 @@ async fn extend_practice(
         let stream = practice_stream(&caseledger_cases::values::OdsCode::parse(ods_code)?);
         let mut all = Vec::new();
         for event in read_streams_with(tx, &[stream]).await? {
-            if event.event_type == SlotsObserved::EVENT_TYPE
+            if PRACTICE_FIGURES.contains(&event.event_type.as_str())
                 && let Some(observation) = observation(&event)?
             {
                 all.push(observation);
