@@ -163,7 +163,7 @@ fn command_code(error: &CommandError) -> &'static str {
             | CaseError::DhuShortfall { .. }
             | CaseError::MissingEvidence(_) => "BAD_USER_INPUT",
         },
-        CommandError::UnknownPractice { .. } => "BAD_USER_INPUT",
+        CommandError::UnknownPractice { .. } | CommandError::NoSuchPractice { .. } => "BAD_USER_INPUT",
         CommandError::Conflict { .. } | CommandError::PracticeHasOpenCase { .. } => "CONFLICT",
         CommandError::NotLatestCase { .. } => "INVALID_TRANSITION",
         CommandError::Corrupt { .. } | CommandError::MissingMetadata { .. } | CommandError::Store(_) => {

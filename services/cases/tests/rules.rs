@@ -516,6 +516,43 @@ fn dhu_confirmation_and_issues() {
 }
 
 #[test]
+fn a_dhu_problem_after_its_confirmation_stops_compliance_on_its_word_until_answered() {
+    let raised = given(&[
+        (icb(), flagged_event()),
+        (icb(), assigned("dc-amira")),
+        (amira(), remapped()),
+        (dhu(), dhu_saw(3, 3)),
+        (dhu(), dhu_issue()),
+    ]);
+    assert!(raised.open_dhu_issue);
+    let refused = when(&raised, icb(), comply(3));
+    assert!(
+        matches!(&refused, Err(CaseError::MissingEvidence(why)) if why.contains("visibility problem")),
+        "{refused:?}"
+    );
+    // The DHU confirming again answers it, as does a remap that the DHU then confirms.
+    let again = then(raised.clone(), dhu(), dhu_confirm(3));
+    assert!(when(&again, icb(), comply(3)).is_ok());
+    let remapped_again = then(raised.clone(), amira(), remap());
+    assert!(!remapped_again.open_dhu_issue);
+    let confirmed = then(remapped_again, dhu(), dhu_confirm(3));
+    assert!(when(&confirmed, icb(), comply(3)).is_ok());
+    // A confirmation dated before the problem was raised still stands on the DHU's word then.
+    assert!(when_at(&raised, icb(), t(5, 3) + Duration::minutes(30), comply(3)).is_ok());
+}
+
+#[test]
+fn the_dhu_may_confirm_a_case_nobody_contacted_or_remapped() {
+    let seen = then(flagged(), dhu(), dhu_confirm(3));
+    assert_eq!(seen.status, Some(CaseStatus::DhuConfirmed));
+    assert_eq!(seen.last_remap_at, None, "no remap came first");
+    assert!(when(&seen, icb(), comply(3)).is_ok());
+    let short = then(flagged(), dhu(), dhu_confirm(1));
+    assert_eq!(short.status, Some(CaseStatus::Flagged), "a shortfall moves nothing on");
+    assert!(short.shortfall().is_some());
+}
+
+#[test]
 fn close_case_from_open_or_compliant_and_as_compliant_only_when_compliant() {
     let as_compliant = Action::CloseCase {
         reason: CloseReason::Compliant,

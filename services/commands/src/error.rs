@@ -18,6 +18,10 @@ pub enum CommandError {
     NotLatestCase { ods_code: String, case_id: Uuid },
     #[error("no dashboard row describes practice {ods_code} (its name, PCN and list size): flag it by hand")]
     UnknownPractice { ods_code: String },
+    #[error(
+        "CaseLedger knows no practice {ods_code}: it is in no register, dashboard extract or case. Check the ODS code"
+    )]
+    NoSuchPractice { ods_code: String },
     #[error("stored event {event_id} cannot be read: {source}")]
     Corrupt {
         event_id: Uuid,

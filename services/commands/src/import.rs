@@ -160,9 +160,11 @@ impl Commands {
         for row in non_compliant {
             let observed = &row.observation;
             let ods_code = observed.practice.ods_code.as_str();
-            let context = context
+            let mut context = context
                 .clone()
                 .with_command_id(format!("dashboard:{ods_code}:{}", dashboard.report_date));
+            // The row's observation caused the flag or reopen.
+            context.causation_id = Some(observation_id(ods_code, observed.report_date));
             let (case_id, loaded, action) = match latest
                 .iter()
                 .find(|c| c.ods_code == ods_code)

@@ -427,8 +427,13 @@ impl Commands {
         let context = CommandContext::new(actor.clone()).at(at);
         let correlation_id = Uuid::now_v7();
         let mut appends = changes.appends(&context, at, correlation_id)?;
+        // Each practice's entry event, the cause of any reopen it brings.
+        let causes: HashMap<String, Uuid> = appends
+            .iter()
+            .filter_map(|append| Some((append.stream.clone(), append.events.first()?.event_id)))
+            .collect();
         let prepared = self
-            .reopen_for_list_sizes(&changes, &before, &context, at, correlation_id, now)
+            .reopen_for_list_sizes(&changes, &before, &context, at, correlation_id, now, &causes)
             .await?;
         report.reopened = prepared.len();
         appends.extend(prepared.iter().map(|p| p.append.clone()));
@@ -474,6 +479,7 @@ impl Commands {
 
     /// A reopen of each COMPLIANT case whose practice's new list size raises the requirement
     /// above the slots its case last saw.
+    #[allow(clippy::too_many_arguments)]
     async fn reopen_for_list_sizes(
         &self,
         changes: &Changes,
@@ -482,6 +488,7 @@ impl Commands {
         at: DateTime<Utc>,
         correlation_id: Uuid,
         now: DateTime<Utc>,
+        causes: &HashMap<String, Uuid>,
     ) -> Result<Vec<crate::handler::Prepared>, CommandError> {
         let risen: Vec<(&PracticeRegistration, &PracticeRegistration)> = changes
             .written
@@ -530,10 +537,13 @@ impl Commands {
                 cause: ReopenCause::ListSizeRise,
                 list_size: Some(entry.list_size),
             };
-            let context =
+            let mut context =
                 context
                     .clone()
                     .with_command_id(format!("list-size:{}:{}", entry.practice.ods_code, at.date_naive()));
+            context.causation_id = causes
+                .get(&caseledger_cases::practice::practice_stream(&entry.practice.ods_code))
+                .copied();
             let command = Command {
                 actor: context.actor.clone(),
                 occurred_at: at,

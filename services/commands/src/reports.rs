@@ -103,6 +103,21 @@ impl Commands {
                 .await
                 .map(|outcome| Reported::OnCase(Box::new(outcome)));
         }
+        // A report on a code nothing knows could never be triaged: refused here, naming the code.
+        let known = sqlx::query_scalar!(
+            r#"select exists (select 1 from practice_register where ods_code = $1)
+                   or exists (select 1 from practice_cases where ods_code = $1)
+                   or exists (select 1 from events where stream_id = 'practice-' || $1
+                                                      and event_type = 'SlotsObserved') as "known!""#,
+            ods_code.as_str()
+        )
+        .fetch_one(self.store.pool())
+        .await?;
+        if !known {
+            return Err(CommandError::NoSuchPractice {
+                ods_code: ods_code.to_string(),
+            });
+        }
         let report_id = report_id_for(context);
         let action = ReportAction::File {
             report_id,
@@ -170,6 +185,16 @@ impl Commands {
         let mut flag_context = context.clone();
         // One case per report, however often the ICB presses the button.
         flag_context.command_id = Some(format!("dhu-report:{report_id}"));
+        // The report's filing caused the case.
+        flag_context.causation_id = sqlx::query_scalar!(
+            "select event_id from events
+              where stream_id = $1 and event_type = 'DhuReportFiled' and data->>'report_id' = $2
+              limit 1",
+            caseledger_cases::practice::practice_stream(ods_code),
+            report_id.to_string()
+        )
+        .fetch_optional(self.store.pool())
+        .await?;
         let outcome = self.flag_practice(&flag_context, flag, now).await?;
         let triage = ReportAction::Triage {
             report_id,

@@ -485,6 +485,8 @@ impl CaseRow {
             root_causes: self.root_causes.clone(),
             remap_changes: self.remap_changes.clone(),
             open_dhu_issue: self.open_dhu_issue,
+            // Not kept by the view (the rules read it from the case's history).
+            dhu_issue_at: None,
             visible_slots: self.visible_slots.and_then(|v| u32::try_from(v).ok()),
             last_remap_at: self.last_remap_at,
             dhu_check: self.dhu_check(),

@@ -241,6 +241,17 @@ fn check_evidence(case: &Case, evidence: Evidence, at: DateTime<Utc>) -> Result<
         (None, None) => "in this case".to_string(),
     };
     match evidence {
+        // A problem the DHU raised after its own confirmation (and not yet answered by a remap or
+        // a new confirmation) takes back its word.
+        Evidence::DhuConfirmation if case.open_dhu_issue && case.dhu_issue_at.is_none_or(|raised| raised <= at) => {
+            Err(CaseError::MissingEvidence(format!(
+                "the DHU reported a visibility problem{} after its confirmation: compliance on the DHU's word \
+                 waits for a remap or the DHU confirming again",
+                case.dhu_issue_at
+                    .map(|raised| format!(" on {}", raised.format("%-d %b %Y %H:%M")))
+                    .unwrap_or_default()
+            )))
+        }
         Evidence::DhuConfirmation => match case.dhu_check {
             Some(check) if check.meets() && check.at <= at => Ok(()),
             Some(check) if check.at > at => Err(CaseError::MissingEvidence(format!(

@@ -104,6 +104,8 @@ pub struct Case {
     pub root_causes: Vec<RootCause>,
     pub remap_changes: Vec<RemapChange>,
     pub open_dhu_issue: bool,
+    /// When the open DHU issue was raised (business time).
+    pub dhu_issue_at: Option<DateTime<Utc>>,
     /// The latest count of visible slots: flag, DHU confirmation, compliance or reopen.
     pub visible_slots: Option<u32>,
     /// The last remap or GP Connect re-enable of this episode.
@@ -236,7 +238,10 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
                 case.status = Some(CaseStatus::Remapped);
             }
         }
-        CaseEvent::DhuVisibilityIssueReported(_) => case.open_dhu_issue = true,
+        CaseEvent::DhuVisibilityIssueReported(_) => {
+            case.open_dhu_issue = true;
+            case.dhu_issue_at = Some(at);
+        }
         CaseEvent::ComplianceConfirmed(e) => {
             case.status = Some(CaseStatus::Compliant);
             case.compliant_at = Some(at);
