@@ -847,10 +847,29 @@ fn the_timeline_reads_in_words_and_uk_time() {
         let done = service.graphql(Some(&champion), mutation, json!({ "id": id }));
         assert!(done["errors"].is_null(), "{done}");
     }
+    // The DHU sees one of the two a day; the champion remaps to one, below the requirement.
+    let dhu = service.token("dhu", "dhu-liaison-1");
+    let seen = service.graphql(
+        Some(&dhu),
+        "mutation($id: ID!) { confirmDhuVisibility(input: { caseId: $id, visibleSlotsPerDay: 1, occurredAt: \"2026-07-16T09:00:00Z\" }) { revision } }",
+        json!({ "id": id }),
+    );
+    assert!(seen["errors"].is_null(), "{seen}");
+    let below = service.graphql(
+        Some(&champion),
+        "mutation($id: ID!) { recordRemap(input: { caseId: $id, changes: [ADD_SLOTS], slotsPerDayConfigured: 1, occurredAt: \"2026-07-16T10:00:00Z\" }) { revision } }",
+        json!({ "id": id }),
+    );
+    assert!(
+        below["errors"].is_null(),
+        "a remap below the requirement is accepted: {below}"
+    );
     let mut web = Web::new(&service);
     web.sign_in("dc-amira");
     let page = web.get(&format!("/cases/{id}"));
     for words in [
+        "DHU saw 1 of 2 slots a day: a shortfall",
+        "Slots remapped: 1 a day set up, below the 2 required",
         "Root cause",
         "Slot type not externally visible",
         "14 Jul 2026, 09:30",

@@ -123,7 +123,7 @@ async fn render(
                     h2 class="nhsuk-warning-callout__label" { "What changed" }
                     ul class="nhsuk-list" {
                         @for event in history.iter().filter(|e| i64::from(e.revision) > since) {
-                            li { (timeline_entry(event)) }
+                            li { (timeline_entry(event, case.required_slots)) }
                         }
                     }
                     p { "What you typed is below. Check it against these changes and submit it again if it still applies." }
@@ -208,7 +208,7 @@ async fn render(
             div class="nhsuk-grid-column-one-half" id="timeline" {
                 h2 class="nhsuk-heading-m" { "Timeline" }
                 ol class="nhsuk-list cl-timeline" {
-                    @for (_, entry) in timeline(history, &case.contract_reviews) {
+                    @for (_, entry) in timeline(history, &case.contract_reviews, case.required_slots) {
                         li class="cl-timeline__item" { (entry) }
                     }
                 }
@@ -313,10 +313,10 @@ fn row(key: &str, value: Option<String>) -> Markup {
 }
 
 /// The case's events and its contract reviews (a stream of their own), newest first.
-fn timeline(history: &[TimelineEvent], reviews: &[Review]) -> Vec<(Instant, Markup)> {
+fn timeline(history: &[TimelineEvent], reviews: &[Review], required: i32) -> Vec<(Instant, Markup)> {
     let mut entries: Vec<(Instant, Markup)> = history
         .iter()
-        .map(|event| (event.occurred_at, timeline_entry(event)))
+        .map(|event| (event.occurred_at, timeline_entry(event, required)))
         .collect();
     for review in reviews {
         let by = |who: &Option<String>| who.as_ref().map(|who| format!(" by {who} (ICB)")).unwrap_or_default();
@@ -392,10 +392,34 @@ fn who(event: &TimelineEvent) -> String {
 }
 
 /// One event: when (UK time), what, who (where the lens shows it), and its details in words.
-fn timeline_entry(event: &TimelineEvent) -> Markup {
+/// What an event says in a few words: a DHU confirmation says what the DHU saw against what was
+/// required (a shortfall as a shortfall), a remap below the requirement says so.
+fn heading(event: &TimelineEvent, required: i32) -> String {
+    let number = |key: &str| event.data.get(key).and_then(serde_json::Value::as_i64);
+    match event.event_type.as_str() {
+        "DhuVisibilityConfirmed" => match (number("visible_slots_per_day"), number("required_slots")) {
+            (Some(seen), Some(needed)) if seen < needed => {
+                format!("DHU saw {seen} of {needed} slots a day: a shortfall")
+            }
+            (Some(seen), Some(needed)) => format!("DHU confirmed visibility: {seen} of {needed} slots a day"),
+            _ => event_label(&event.event_type).to_string(),
+        },
+        "SlotsRemapped" => match number("slots_per_day_configured") {
+            Some(configured) if configured < i64::from(required) => {
+                format!("Slots remapped: {configured} a day set up, below the {required} required")
+            }
+            _ => event_label(&event.event_type).to_string(),
+        },
+        other => event_label(other).to_string(),
+    }
+}
+
+fn timeline_entry(event: &TimelineEvent, required: i32) -> Markup {
     let who = who(event);
+    let heading = heading(event, required);
+    let warn = heading.contains("shortfall") || heading.contains("below the");
     html! {
-        strong { (event_label(&event.event_type)) }
+        strong class=[warn.then_some("cl-escalated")] { (heading) }
         " "
         span class="cl-muted" { (day_time(event.occurred_at)) " by " (who) }
         @if let Some(details) = event.data.as_object().filter(|d| !d.is_empty()) {
