@@ -457,3 +457,84 @@ async fn practices_pcns_missing_weeks_and_the_three_counts_for_each_party() {
     assert_eq!(codes(&anonymous), vec!["UNAUTHENTICATED"]);
     service.stop().await;
 }
+
+/// The LMC's answer against a fold of each case's history: the working days from its current
+/// episode's opening (its flag or latest reopen) to the first support after it, over every case.
+#[tokio::test]
+async fn the_lmcs_support_figures_are_every_cases_current_episode_in_working_days() {
+    let service = replayed().await;
+    let answer = service
+        .as_role(
+            Role::Lmc,
+            "lmc-officer-1",
+            "{ lmc { support { all { cases openCases openWithoutSupport supported medianWorkingDaysToSupport } \
+               byPlace { place support { cases } } } } }",
+            json!({}),
+        )
+        .await;
+    let support = &answer["data"]["lmc"]["support"];
+    assert!(answer["errors"].is_null(), "{answer}");
+
+    let calendar = caseledger_cases::holidays::BankHolidays::default();
+    let uk_day = |at: &str| {
+        caseledger_cases::ukclock::to_uk(chrono::DateTime::parse_from_rfc3339(at).unwrap().to_utc()).date_naive()
+    };
+    let mut days = Vec::new();
+    let mut without = 0;
+    let mut open = 0;
+    let ids = case_ids(&service).await;
+    for id in &ids {
+        let case = service
+            .as_role(
+                Role::Icb,
+                "icb-assurance-1",
+                "query($id: ID!) { case(id: $id) { status history { type occurredAt } } }",
+                json!({ "id": id }),
+            )
+            .await;
+        let case = &case["data"]["case"];
+        let history = case["history"].as_array().unwrap();
+        let opened = history
+            .iter()
+            .filter(|e| ["PracticeFlagged", "CaseReopened"].contains(&e["type"].as_str().unwrap()))
+            .map(|e| e["occurredAt"].as_str().unwrap())
+            .max_by_key(|at| chrono::DateTime::parse_from_rfc3339(at).unwrap())
+            .unwrap();
+        let opened_at = chrono::DateTime::parse_from_rfc3339(opened).unwrap();
+        let first = history
+            .iter()
+            .filter(|e| caseledger_cases::case::SUPPORT_EVENTS.contains(&e["type"].as_str().unwrap()))
+            .map(|e| e["occurredAt"].as_str().unwrap())
+            .filter(|at| chrono::DateTime::parse_from_rfc3339(at).unwrap() >= opened_at)
+            .min_by_key(|at| chrono::DateTime::parse_from_rfc3339(at).unwrap());
+        let is_open = !["COMPLIANT", "CLOSED"].contains(&case["status"].as_str().unwrap());
+        open += usize::from(is_open);
+        match first {
+            Some(first) => days.push(caseledger_cases::deadlines::working_days_between(
+                uk_day(opened),
+                uk_day(first).max(uk_day(opened)),
+                &calendar,
+            )),
+            None => without += usize::from(is_open),
+        }
+    }
+    days.sort_unstable();
+    let median = if days.len().is_multiple_of(2) {
+        (days[days.len() / 2 - 1] + days[days.len() / 2]) as f64 / 2.0
+    } else {
+        days[days.len() / 2] as f64
+    };
+    let all = &support["all"];
+    assert_eq!(all["cases"].as_u64(), Some(ids.len() as u64));
+    assert_eq!(all["openCases"].as_u64(), Some(open as u64));
+    assert_eq!(all["openWithoutSupport"].as_u64(), Some(without as u64));
+    assert_eq!(all["supported"].as_u64(), Some(days.len() as u64));
+    assert_eq!(all["medianWorkingDaysToSupport"].as_f64(), Some(median));
+    let by_place: u64 = support["byPlace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["support"]["cases"].as_u64().unwrap())
+        .sum();
+    assert_eq!(by_place, ids.len() as u64, "every case in one place");
+}

@@ -87,7 +87,7 @@ impl Deadline {
 }
 
 /// Working days after `from` up to and including `to` (`from` < `to`).
-fn working_days_between(from: NaiveDate, to: NaiveDate, calendar: &BankHolidays) -> i64 {
+pub fn working_days_between(from: NaiveDate, to: NaiveDate, calendar: &BankHolidays) -> i64 {
     let mut days = 0;
     let mut day = from;
     while day < to {

@@ -542,6 +542,27 @@ fn a_dhu_problem_after_its_confirmation_stops_compliance_on_its_word_until_answe
 }
 
 #[test]
+fn first_support_is_the_current_episodes() {
+    let worked = given(&[
+        (icb(), flagged_event()),
+        (icb(), assigned("dc-amira")),
+        (amira(), contacted()),
+        (amira(), remapped()),
+    ]);
+    assert_eq!(worked.first_support_at, Some(t(5, 2)), "the contact, not the remap");
+    assert_eq!(
+        then(flagged(), icb(), note()).first_support_at,
+        None,
+        "a note is not support"
+    );
+    let reopened = then(then(compliant(), icb(), reopen()), icb(), note());
+    assert_eq!(
+        reopened.first_support_at, None,
+        "a reopened case's support starts again"
+    );
+}
+
+#[test]
 fn the_dhu_may_confirm_a_case_nobody_contacted_or_remapped() {
     let seen = then(flagged(), dhu(), dhu_confirm(3));
     assert_eq!(seen.status, Some(CaseStatus::DhuConfirmed));

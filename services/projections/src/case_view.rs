@@ -19,6 +19,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 mod queries;
+pub mod support;
 
 pub use queries::{
     CaseFilter, Cursor, Page, awaiting_dhu, by_id, by_practice, contract_reviews, count, known_champions, list,
@@ -136,6 +137,8 @@ pub struct CaseRow {
     pub flag_source: FlagSourceKind,
     pub dhu_report_id: Option<Uuid>,
     pub requirement_date: NaiveDate,
+    /// The first support in the current episode.
+    pub first_support_at: Option<DateTime<Utc>>,
 }
 
 /// A `case_view` row as the database returns it (text where [`CaseRow`] has the domain's types):
@@ -178,6 +181,7 @@ pub(crate) struct StoredRow {
     pub flag_source: String,
     pub dhu_report_id: Option<Uuid>,
     pub requirement_date: NaiveDate,
+    pub first_support_at: Option<DateTime<Utc>>,
 }
 
 /// An enum value from its serde name.
@@ -226,6 +230,7 @@ impl TryFrom<StoredRow> for CaseRow {
             review_open: row.review_open,
             dhu_report_id: row.dhu_report_id,
             requirement_date: row.requirement_date,
+            first_support_at: row.first_support_at,
         })
     }
 }
@@ -438,6 +443,7 @@ impl CaseRow {
             flag_source: case.flag_source.unwrap_or(FlagSourceKind::Manual),
             dhu_report_id: case.dhu_report_id,
             requirement_date,
+            first_support_at: case.first_support_at,
         })
     }
 
@@ -487,6 +493,7 @@ impl CaseRow {
             open_dhu_issue: self.open_dhu_issue,
             // Not kept by the view (the rules read it from the case's history).
             dhu_issue_at: None,
+            first_support_at: self.first_support_at,
             visible_slots: self.visible_slots.and_then(|v| u32::try_from(v).ok()),
             last_remap_at: self.last_remap_at,
             dhu_check: self.dhu_check(),

@@ -122,26 +122,13 @@ pub fn supported_first(case: &SupportedCase) -> Option<bool> {
     Some(first_support(case).is_some_and(|supported| supported <= escalated))
 }
 
-pub fn median(mut values: Vec<f64>) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    Some(if values.len().is_multiple_of(2) {
-        f64::midpoint(values[middle - 1], values[middle])
-    } else {
-        values[middle]
-    })
-}
-
-/// One place's row: open cases, all cases, median days to first support, contract reviews.
+/// One place's row: open cases, all cases, median working days to first support, contract reviews.
 struct PlaceRow<'a> {
     place: &'a str,
-    open: usize,
-    all: usize,
+    open: i32,
+    all: i32,
     support: Option<f64>,
-    reviews: usize,
+    reviews: i32,
 }
 
 /// The page's body.
@@ -162,27 +149,19 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
         .collect();
     places.sort();
     places.dedup();
-    let escalated: Vec<&SupportedCase> = all.iter().copied().filter(|case| case.escalated_at.is_some()).collect();
-    let supported_before = escalated
+    // The answer and the places' figures are the read model's, over every case (each case's
+    // current episode) in working days; the list below shows a page of the cases themselves.
+    let answer = &oversight.support.all;
+    let by_place: Vec<PlaceRow> = oversight
+        .support
+        .by_place
         .iter()
-        .filter(|case| supported_first(case) == Some(true))
-        .count();
-    let median_support = median(all.iter().filter_map(|case| days_to_support(case)).collect());
-    let never_supported = all
-        .iter()
-        .filter(|case| !case.finished() && first_support(case).is_none())
-        .count();
-    let by_place: Vec<PlaceRow> = places
-        .iter()
-        .map(|place| {
-            let here: Vec<&SupportedCase> = all.iter().copied().filter(|case| place_of(case) == *place).collect();
-            PlaceRow {
-                place,
-                open: here.iter().filter(|case| !case.finished()).count(),
-                all: here.len(),
-                support: median(here.iter().filter_map(|case| days_to_support(case)).collect()),
-                reviews: here.iter().filter(|case| case.escalated_at.is_some()).count(),
-            }
+        .map(|place| PlaceRow {
+            place: &place.place,
+            open: place.support.open_cases,
+            all: place.support.cases,
+            support: place.support.median_working_days_to_support,
+            reviews: place.support.reviewed,
         })
         .collect();
     let s = &oversight.summary;
@@ -193,18 +172,16 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
                 div class="nhsuk-card__content" {
                     h2 class="nhsuk-card__heading nhsuk-heading-m" { "Are practices supported, not sanctioned?" }
                     ul class="nhsuk-list" {
-                        li { "Median time from a flag to the first support: " strong data-answer="median-support" { (days(median_support)) " days" } }
-                        li { "Open cases with no support yet: " strong data-answer="never-supported" { (never_supported) } }
+                        li { "Median time from a flag (or reopen) to the first support: " strong data-answer="median-support" { (days(answer.median_working_days_to_support)) " working days" } }
+                        li { "Open cases with no support yet: " strong data-answer="never-supported" { (answer.open_without_support) } }
                         li {
                             "Contract reviews: " strong data-answer="reviews" { (oversight.contract_reviews) }
-                            @if !escalated.is_empty() {
-                                "; support came before the review in " strong data-answer="support-first" { (supported_before) " of " (escalated.len()) }
+                            @if answer.reviewed > 0 {
+                                "; support came before the review in " strong data-answer="support-first" { (answer.supported_before_review) " of " (answer.reviewed) }
                             }
                         }
                     }
-                    @if oversight.cases.page_info.next().is_some() {
-                        p class="nhsuk-body-s" { "Worked out from the first " (all.len()) " of " (oversight.cases.total_count) " cases." }
-                    }
+                    p class="nhsuk-body-s" { "Over all " (answer.cases) " cases, each from its flag or latest reopen; working days leave out weekends and bank holidays." }
                 }
             }
             dl class="nhsuk-summary-list" id="lmc-summary" {
@@ -227,7 +204,7 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
                     thead class="nhsuk-table__head" { tr {
                         th scope="col" { "Place" } th scope="col" class="nhsuk-table__header--numeric" { "Open" }
                         th scope="col" class="nhsuk-table__header--numeric" { "All cases" }
-                        th scope="col" class="nhsuk-table__header--numeric" { "Median days to first support" }
+                        th scope="col" class="nhsuk-table__header--numeric" { "Median working days to first support" }
                         th scope="col" class="nhsuk-table__header--numeric" { "Contract reviews" }
                     } }
                     tbody class="nhsuk-table__body" {
@@ -260,7 +237,10 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
                 }
                 button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
             }
-            p id="lmc-shown" { (shown.len()) " of " (all.len()) " cases" }
+            p id="lmc-shown" {
+                (shown.len()) " of " (all.len()) " cases"
+                @if oversight.cases.page_info.next().is_some() { " (the first " (all.len()) " of " (oversight.cases.total_count) ")" }
+            }
             table class="nhsuk-table-responsive" id="lmc-cases" role="table" {
                 (header_row(&["Practice", "Status", "Flagged", "First support", "Contract action"]))
                 tbody class="nhsuk-table__body" {
@@ -331,6 +311,16 @@ mod tests {
         let data = json!({ "lmc": {
             "summary": { "practices": 3, "nonCompliantPractices": 1, "openCases": 2, "compliantCases": 1, "closedCases": 0 },
             "contractReviews": 2,
+            "support": {
+                "all": { "cases": 3, "openCases": 2, "openWithoutSupport": 1, "medianWorkingDaysToSupport": 3.0,
+                         "reviewed": 2, "supportedBeforeReview": 1 },
+                "byPlace": [
+                    { "place": "Derby", "support": { "cases": 2, "openCases": 2, "openWithoutSupport": 1,
+                      "medianWorkingDaysToSupport": 2.0, "reviewed": 2, "supportedBeforeReview": 1 } },
+                    { "place": "Erewash", "support": { "cases": 1, "openCases": 0, "openWithoutSupport": 0,
+                      "medianWorkingDaysToSupport": 4.0, "reviewed": 0, "supportedBeforeReview": 0 } }
+                ]
+            },
             "cases": { "totalCount": 3, "pageInfo": { "hasNextPage": false, "endCursor": null }, "edges": [
                 case("A1", "Derby", "REMAPPED", json!([
                     { "type": "PracticeFlagged", "occurredAt": "2026-01-05T09:00:00Z" },
@@ -344,10 +334,13 @@ mod tests {
     }
 
     #[test]
-    fn the_answer_counts_support_before_sanction_and_its_median() {
+    fn the_answer_is_the_read_models_over_every_case() {
         let html = render(&oversight(), &Filter::default()).into_string();
-        // Support after 2 and 4 days: a median of 3.0.
-        assert!(html.contains(r#"data-answer="median-support">3.0 days"#), "{html}");
+        assert!(
+            html.contains(r#"data-answer="median-support">3.0 working days"#),
+            "{html}"
+        );
+        assert!(html.contains("Over all 3 cases"), "{html}");
         // B2 is open and was never supported; C3 is finished.
         assert!(html.contains(r#"data-answer="never-supported">1<"#), "{html}");
         // A1 was supported before its review, B2 was not.

@@ -299,6 +299,73 @@ impl LmcView {
             .gql()?;
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
+
+    /// Are practices supported, not sanctioned? Over every case (each case's current episode),
+    /// in working days: all cases and by place.
+    async fn support(&self, ctx: &Context<'_>) -> ApiResult<LmcSupport> {
+        let app = state(ctx);
+        let rows = case_view::support::support_rows(app.store.pool())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        let figures = case_view::support::support_figures(&rows, &app.deadlines.calendar);
+        Ok(LmcSupport {
+            all: figures.all.into(),
+            by_place: figures
+                .by_place
+                .into_iter()
+                .map(|(place, support)| PlaceSupport {
+                    place,
+                    support: support.into(),
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Whether support came first: every case's answer, and each place's.
+#[derive(SimpleObject, Debug)]
+pub struct LmcSupport {
+    pub all: SupportAnswer,
+    pub by_place: Vec<PlaceSupport>,
+}
+
+#[derive(SimpleObject, Debug)]
+pub struct PlaceSupport {
+    pub place: String,
+    pub support: SupportAnswer,
+}
+
+/// One group's answer: each case's current episode, working days by England and Wales's calendar.
+#[derive(SimpleObject, Debug)]
+pub struct SupportAnswer {
+    pub cases: i32,
+    pub open_cases: i32,
+    /// Open cases whose current episode has had no support yet.
+    pub open_without_support: i32,
+    /// Cases whose current episode has had support (a contact, guidance, a root cause, a remap
+    /// or GP Connect re-enabled).
+    pub supported: i32,
+    /// The median working days from the episode's opening to its first support.
+    pub median_working_days_to_support: Option<f64>,
+    /// Cases escalated to contract review, and of those the ones supported before it.
+    pub reviewed: i32,
+    pub supported_before_review: i32,
+}
+
+impl From<case_view::support::Support> for SupportAnswer {
+    fn from(s: case_view::support::Support) -> Self {
+        let int = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        Self {
+            cases: int(s.cases),
+            open_cases: int(s.open_cases),
+            open_without_support: int(s.open_without_support),
+            supported: int(s.supported),
+            median_working_days_to_support: s.median_working_days_to_support,
+            reviewed: int(s.reviewed),
+            supported_before_review: int(s.supported_before_review),
+        }
+    }
 }
 
 /// DHU liaison: what awaits its check.

@@ -22,7 +22,7 @@ pub use event::{
     stream_kind_of,
 };
 pub use rules::{decide, earliest_business_time};
-pub use state::{Case, CaseStatus, DhuCheck, Observed, evolve};
+pub use state::{Case, CaseStatus, DhuCheck, Observed, SUPPORT_EVENTS, evolve};
 
 /// The stream of a case's own history.
 pub fn case_stream(case_id: uuid::Uuid) -> String {

@@ -106,6 +106,9 @@ pub struct Case {
     pub open_dhu_issue: bool,
     /// When the open DHU issue was raised (business time).
     pub dhu_issue_at: Option<DateTime<Utc>>,
+    /// The first support the practice had in this episode (a contact, guidance, a root cause, a
+    /// remap or GP Connect re-enabled): the LMC's question is whether support came, and when.
+    pub first_support_at: Option<DateTime<Utc>>,
     /// The latest count of visible slots: flag, DHU confirmation, compliance or reopen.
     pub visible_slots: Option<u32>,
     /// The last remap or GP Connect re-enable of this episode.
@@ -179,10 +182,22 @@ impl Case {
     }
 }
 
+/// The events that are support given to the practice.
+pub const SUPPORT_EVENTS: [&str; 5] = [
+    "PracticeContacted",
+    "GuidanceShared",
+    "RootCauseIdentified",
+    "SlotsRemapped",
+    "GpConnectReEnabled",
+];
+
 pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
     let at = envelope.occurred_at;
     if envelope.event.stream_kind() == StreamKind::Case {
         case.events += 1;
+    }
+    if SUPPORT_EVENTS.contains(&envelope.event.event_type()) {
+        case.first_support_at = Some(case.first_support_at.map_or(at, |first| first.min(at)));
     }
     match &envelope.event {
         CaseEvent::PracticeFlagged(e) => {
@@ -262,6 +277,8 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
             case.dhu_check = None;
             case.dhu_confirmed_at = None;
             case.reopen_cause = Some(e.cause.unwrap_or(ReopenCause::Manual));
+            // A new episode: its support is its own.
+            case.first_support_at = None;
             if let Some(visible) = e.visible_slots {
                 case.visible_slots = Some(visible.get());
             }

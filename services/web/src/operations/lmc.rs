@@ -16,8 +16,33 @@ pub struct OversightQuery {
 pub struct Oversight {
     pub summary: Figures,
     pub contract_reviews: i32,
+    /// Whether support came first, over every case.
+    pub support: LmcSupport,
     #[arguments(first: 500)]
     pub cases: SupportConnection,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+pub struct LmcSupport {
+    pub all: SupportAnswer,
+    pub by_place: Vec<PlaceSupport>,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+pub struct PlaceSupport {
+    pub place: String,
+    pub support: SupportAnswer,
+}
+
+/// One group's answer, computed over every case by the read model.
+#[derive(cynic::QueryFragment, Debug)]
+pub struct SupportAnswer {
+    pub cases: i32,
+    pub open_cases: i32,
+    pub open_without_support: i32,
+    pub median_working_days_to_support: Option<f64>,
+    pub reviewed: i32,
+    pub supported_before_review: i32,
 }
 
 #[derive(cynic::QueryFragment, Debug, Default)]
