@@ -5,3 +5,9 @@
 truncate case_view;
 delete from subscription_checkpoints where subscriber = 'case_view';
 alter table case_view add column first_support_at timestamptz;
+
+-- And what its visible slots are from: the latest evidence by business time (the flag, a
+-- dashboard row, the DHU's confirmation, a GP Connect search, the ICB's confirmation, a reopen).
+alter table case_view
+    add column visible_slots_source text,
+    add column visible_slots_at     timestamptz;

@@ -538,3 +538,82 @@ async fn the_lmcs_support_figures_are_every_cases_current_episode_in_working_day
         .sum();
     assert_eq!(by_place, ids.len() as u64, "every case in one place");
 }
+
+/// A case's visible slots are the latest evidence by business time, with its source and date: a
+/// later dashboard row moves them; a DHU confirmation dated before that row, recorded after it,
+/// does not; a later one does.
+#[tokio::test]
+async fn a_cases_visible_slots_are_the_latest_evidence_by_business_time() {
+    let service = Service::start().await;
+    let icb = |query: &'static str| service.as_role(Role::Icb, "icb-assurance-1", query, json!({}));
+    let import = |date: &str, visible: u32| {
+        format!(
+            "mutation {{ importDashboard(csv: \"report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\\n\
+             {date},Z00071,Birch Surgery,U10001,Coventry,6000,{visible}\\n\") {{ errors {{ message }} }} }}"
+        )
+    };
+    let flagged = service
+        .as_role(Role::Icb, "icb-assurance-1", &import("2026-10-05", 0), json!({}))
+        .await;
+    assert!(flagged["errors"].is_null(), "{flagged}");
+    let case = || async {
+        let seen =
+            icb("{ caseByPractice(odsCode: \"Z00071\") { id visibleSlots visibleSlotsSource visibleSlotsAt } }").await;
+        seen["data"]["caseByPractice"].clone()
+    };
+    let first = case().await;
+    assert_eq!(
+        (first["visibleSlots"].as_i64(), first["visibleSlotsSource"].as_str()),
+        (Some(0), Some("FLAG"))
+    );
+    let id = first["id"].as_str().unwrap().to_string();
+    service
+        .as_role(Role::Icb, "icb-assurance-1", &import("2026-10-12", 1), json!({}))
+        .await;
+    assert!(
+        caseledger_projections::wait_for_projections(&service.store, std::time::Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    let moved = case().await;
+    assert_eq!(
+        (moved["visibleSlots"].as_i64(), moved["visibleSlotsSource"].as_str()),
+        (Some(1), Some("DASHBOARD")),
+        "a row showing 1 moves it: {moved}"
+    );
+    assert!(moved["visibleSlotsAt"].as_str().unwrap().starts_with("2026-10-12"));
+    let confirm = |at: &str, visible: u32| {
+        format!(
+            "mutation {{ confirmDhuVisibility(input: {{ caseId: \"{id}\", visibleSlotsPerDay: {visible}, occurredAt: \"{at}\" }}) {{ revision }} }}"
+        )
+    };
+    let older = service
+        .as_role(
+            Role::Dhu,
+            "dhu-liaison-1",
+            &confirm("2026-10-08T10:00:00Z", 2),
+            json!({}),
+        )
+        .await;
+    assert!(older["errors"].is_null(), "{older}");
+    let kept = case().await;
+    assert_eq!(
+        (kept["visibleSlots"].as_i64(), kept["visibleSlotsSource"].as_str()),
+        (Some(1), Some("DASHBOARD")),
+        "an older confirmation recorded later does not replace the newer row"
+    );
+    let newer = service
+        .as_role(
+            Role::Dhu,
+            "dhu-liaison-1",
+            &confirm("2026-10-13T10:00:00Z", 2),
+            json!({}),
+        )
+        .await;
+    assert!(newer["errors"].is_null(), "{newer}");
+    let latest = case().await;
+    assert_eq!(
+        (latest["visibleSlots"].as_i64(), latest["visibleSlotsSource"].as_str()),
+        (Some(2), Some("DHU_CONFIRMATION"))
+    );
+}

@@ -9,7 +9,7 @@ use crate::envelope_of;
 use caseledger_cases::case::{
     CaseEvent, DhuCheck, FlagSourceKind, RemapChange, ReopenCause, RootCause, StreamKind, StreamName, decode_event,
 };
-use caseledger_cases::practice::{PracticeDetails, SlotsObserved};
+use caseledger_cases::practice::{PracticeDetails, SlotVerification, SlotsObserved};
 use caseledger_cases::values::{OdsCode, PcnCode, ShortText};
 use caseledger_cases::{Case, CaseStatus, Role, evolve};
 use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent};
@@ -95,6 +95,33 @@ struct Folded {
     activity: Activity,
     /// The report date of what set the case's requirement last.
     requirement_date: NaiveDate,
+    /// What the visible slots are from, and when.
+    visible: Option<(&'static str, DateTime<Utc>)>,
+}
+
+/// A stored source's name, as the projection writes it.
+fn source_name(name: &str) -> Option<&'static str> {
+    [
+        "FLAG",
+        "DASHBOARD",
+        "DHU_CONFIRMATION",
+        "GP_CONNECT",
+        "COMPLIANCE_CONFIRMATION",
+        "REOPEN",
+    ]
+    .into_iter()
+    .find(|known| *known == name)
+}
+
+/// What an event of the case's own says its visible slots are from, if it sets them.
+fn visible_source(event: &CaseEvent) -> Option<&'static str> {
+    match event {
+        CaseEvent::PracticeFlagged(_) => Some("FLAG"),
+        CaseEvent::DhuVisibilityConfirmed(_) => Some("DHU_CONFIRMATION"),
+        CaseEvent::ComplianceConfirmed(_) => Some("COMPLIANCE_CONFIRMATION"),
+        CaseEvent::CaseReopened(e) if e.visible_slots.is_some() => Some("REOPEN"),
+        _ => None,
+    }
 }
 
 /// A `case_view` row: every column, in order. The projection writes it (as JSON, a batch at a
@@ -139,6 +166,10 @@ pub struct CaseRow {
     pub requirement_date: NaiveDate,
     /// The first support in the current episode.
     pub first_support_at: Option<DateTime<Utc>>,
+    /// What `visible_slots` is from (`FLAG`, `DASHBOARD`, `DHU_CONFIRMATION`, `GP_CONNECT`,
+    /// `COMPLIANCE_CONFIRMATION`, `REOPEN`), and its business time: the latest evidence.
+    pub visible_slots_source: Option<String>,
+    pub visible_slots_at: Option<DateTime<Utc>>,
 }
 
 /// A `case_view` row as the database returns it (text where [`CaseRow`] has the domain's types):
@@ -182,6 +213,8 @@ pub(crate) struct StoredRow {
     pub dhu_report_id: Option<Uuid>,
     pub requirement_date: NaiveDate,
     pub first_support_at: Option<DateTime<Utc>>,
+    pub visible_slots_source: Option<String>,
+    pub visible_slots_at: Option<DateTime<Utc>>,
 }
 
 /// An enum value from its serde name.
@@ -231,6 +264,8 @@ impl TryFrom<StoredRow> for CaseRow {
             dhu_report_id: row.dhu_report_id,
             requirement_date: row.requirement_date,
             first_support_at: row.first_support_at,
+            visible_slots_source: row.visible_slots_source,
+            visible_slots_at: row.visible_slots_at,
         })
     }
 }
@@ -244,6 +279,16 @@ struct Requirement {
     required_slots: u32,
 }
 
+/// A count of a practice's visible slots from its own stream (a dashboard row, a GP Connect
+/// search): each open case of the practice takes it when it is later than the evidence it has.
+#[derive(Debug, Serialize)]
+struct Seen {
+    ods_code: String,
+    visible_slots: u32,
+    source: &'static str,
+    at: DateTime<Utc>,
+}
+
 impl EventHandler for CaseViewProjection {
     async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
         self.handle_batch(tx, std::slice::from_ref(event)).await
@@ -252,6 +297,12 @@ impl EventHandler for CaseViewProjection {
     async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
         let mut relevant: Vec<(Uuid, &RecordedEvent)> = Vec::new();
         let mut requirements: HashMap<String, Requirement> = HashMap::new();
+        let mut seen: HashMap<String, Seen> = HashMap::new();
+        let mut saw = |count: Seen| {
+            if seen.get(&count.ods_code).is_none_or(|before| before.at <= count.at) {
+                seen.insert(count.ods_code.clone(), count);
+            }
+        };
         for event in events {
             match StreamName::parse(&event.stream_id) {
                 Some(name @ (StreamName::Case(_) | StreamName::Contract(_))) => {
@@ -263,6 +314,12 @@ impl EventHandler for CaseViewProjection {
                     let CaseEvent::SlotsObserved(observed) = decode_event(&event.event_type, event.data.get())? else {
                         continue;
                     };
+                    saw(Seen {
+                        ods_code: ods_code.to_string(),
+                        visible_slots: observed.visible_slots.get(),
+                        source: "DASHBOARD",
+                        at: observed.report_date.and_time(chrono::NaiveTime::MIN).and_utc(),
+                    });
                     let newer = requirements
                         .get(ods_code.as_str())
                         .is_none_or(|seen| seen.report_date <= observed.report_date);
@@ -278,11 +335,42 @@ impl EventHandler for CaseViewProjection {
                         );
                     }
                 }
+                Some(StreamName::Practice(ods_code)) if event.event_type == SlotVerification::VERIFIED => {
+                    let CaseEvent::SlotVisibilityVerified(found) = decode_event(&event.event_type, event.data.get())?
+                    else {
+                        continue;
+                    };
+                    if let Some(least) = found.min_per_core_day {
+                        saw(Seen {
+                            ods_code: ods_code.to_string(),
+                            visible_slots: least,
+                            source: "GP_CONNECT",
+                            at: envelope_of(event)?.occurred_at,
+                        });
+                    }
+                }
                 _ => {}
             }
         }
         if !relevant.is_empty() {
             fold_cases(tx, &relevant).await?;
+        }
+        if !seen.is_empty() {
+            // The latest evidence by business time: each open case of the practice, since it
+            // opened, takes a count later than the one it has.
+            let open = queries::open_statuses();
+            let seen: Vec<Seen> = seen.into_values().collect();
+            sqlx::query!(
+                r#"update case_view c
+                      set visible_slots = o.visible_slots, visible_slots_source = o.source, visible_slots_at = o.at
+                     from jsonb_to_recordset($1) as o(ods_code text, visible_slots integer, source text, at timestamptz)
+                    where c.ods_code = o.ods_code and c.status = any($2) and o.at >= c.opened_at
+                      and coalesce(c.visible_slots_at, '-infinity') < o.at"#,
+                serde_json::to_value(seen)?,
+                &open as &[&str]
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         if !requirements.is_empty() {
             // The requirement follows the list size: each case of the practice takes the latest
@@ -323,6 +411,11 @@ async fn fold_cases(tx: &mut PgConnection, relevant: &[(Uuid, &RecordedEvent)]) 
             escalated_at: row.escalated_at,
             activity: row.activity(),
             requirement_date: row.requirement_date,
+            visible: row
+                .visible_slots_source
+                .as_deref()
+                .and_then(source_name)
+                .zip(row.visible_slots_at),
         };
         cases.insert(row.case_id, folded);
     }
@@ -338,6 +431,7 @@ async fn fold_cases(tx: &mut PgConnection, relevant: &[(Uuid, &RecordedEvent)]) 
                 escalated_at: None,
                 activity: Activity::starting(at),
                 requirement_date: at.date_naive(),
+                visible: None,
             })),
             None => None,
         }) else {
@@ -355,13 +449,28 @@ async fn fold_cases(tx: &mut PgConnection, relevant: &[(Uuid, &RecordedEvent)]) 
             }
             _ => {}
         }
+        let before = folded.case.visible_slots;
         folded.case = evolve(std::mem::take(&mut folded.case), &envelope);
+        if let Some(source) = visible_source(&envelope.event) {
+            // The latest evidence by business time stands: an older one, recorded later, does not
+            // replace it.
+            match folded.visible {
+                Some((_, latest)) if latest > at => folded.case.visible_slots = before,
+                _ => folded.visible = Some((source, at)),
+            }
+        }
         folded.activity.saw(&event.event_type, at);
     }
 
     let rows: Vec<CaseRow> = cases
         .into_iter()
-        .filter_map(|(case_id, f)| CaseRow::of(case_id, &f.case, f.escalated_at, f.activity, f.requirement_date))
+        .filter_map(|(case_id, f)| {
+            CaseRow::of(case_id, &f.case, f.escalated_at, f.activity, f.requirement_date).map(|row| CaseRow {
+                visible_slots_source: f.visible.map(|(source, _)| source.to_string()),
+                visible_slots_at: f.visible.map(|(_, at)| at),
+                ..row
+            })
+        })
         .collect();
     let written: Vec<Uuid> = rows.iter().map(|row| row.case_id).collect();
     // Each row whole, by the table's own column names: no column list to keep in step.
@@ -444,6 +553,8 @@ impl CaseRow {
             dhu_report_id: case.dhu_report_id,
             requirement_date,
             first_support_at: case.first_support_at,
+            visible_slots_source: None,
+            visible_slots_at: None,
         })
     }
 

@@ -158,7 +158,10 @@ async fn render(
                     (row("Place", Some(practice.place.clone())))
                     (row("List size", Some(practice.list_size.to_string())))
                     (row("Required 111 slots a day", Some(case.required_slots.to_string())))
-                    (row("Visible slots a day", case.visible_slots.map(|n| n.to_string())))
+                    (row("Visible slots a day", case.visible_slots.map(|n| match (case.visible_slots_source, case.visible_slots_at) {
+                        (Some(source), Some(at)) => format!("{n} ({}, {})", source.label(), crate::lists::day(Some(at))),
+                        _ => n.to_string(),
+                    })))
                     (row("Opened", Some(day(Some(case.opened_at)))))
                     @if case.deadline.is_some() {
                         div class="nhsuk-summary-list__row" {

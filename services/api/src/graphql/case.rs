@@ -241,9 +241,24 @@ impl CaseNode {
         latest_verification(ctx, &self.data.ods_code).await
     }
 
-    /// The latest DHU confirmation or observation.
+    /// The practice's visible 111 slots a day by the latest evidence, by business time: the
+    /// flag, a dashboard row, the DHU's confirmation, a GP Connect search, the ICB's confirmation
+    /// or a reopen (`visibleSlotsSource`, `visibleSlotsAt`).
     async fn visible_slots(&self) -> Option<i32> {
         self.data.visible_slots
+    }
+
+    /// What `visibleSlots` comes from.
+    async fn visible_slots_source(&self) -> Option<super::enums::VisibleSlotsSource> {
+        self.data
+            .visible_slots_source
+            .as_deref()
+            .and_then(super::enums::VisibleSlotsSource::from_stored)
+    }
+
+    /// When (business time) the evidence behind `visibleSlots` was.
+    async fn visible_slots_at(&self) -> Option<DateTime<Utc>> {
+        self.data.visible_slots_at
     }
 
     /// The latest observation meets the requirement, not yet confirmed.

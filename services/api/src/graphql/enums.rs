@@ -71,6 +71,38 @@ pub enum Evidence {
     GpConnectVerification,
 }
 
+/// Where a case's visible slots come from: the latest evidence by business time.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisibleSlotsSource {
+    /// What the case was flagged with.
+    Flag,
+    /// A dashboard row of the practice.
+    Dashboard,
+    /// The DHU's confirmation.
+    DhuConfirmation,
+    /// CaseLedger's GP Connect free-slot search (the fewest on a core-hours day).
+    GpConnect,
+    /// The ICB's confirmation of compliance.
+    ComplianceConfirmation,
+    /// What the case was reopened with.
+    Reopen,
+}
+
+impl VisibleSlotsSource {
+    /// From the name case_view stores.
+    pub fn from_stored(name: &str) -> Option<Self> {
+        Some(match name {
+            "FLAG" => Self::Flag,
+            "DASHBOARD" => Self::Dashboard,
+            "DHU_CONFIRMATION" => Self::DhuConfirmation,
+            "GP_CONNECT" => Self::GpConnect,
+            "COMPLIANCE_CONFIRMATION" => Self::ComplianceConfirmation,
+            "REOPEN" => Self::Reopen,
+            _ => return None,
+        })
+    }
+}
+
 /// An organisation's status as ODS publishes it.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "caseledger_cases::practice::OdsStatus")]

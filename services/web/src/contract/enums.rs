@@ -51,6 +51,31 @@ mirrors!(
         Proposed
     }
 );
+/// Where a case's visible slots come from (no domain type: the read model's own).
+#[derive(cynic::Enum, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VisibleSlotsSource {
+    Flag,
+    Dashboard,
+    DhuConfirmation,
+    GpConnect,
+    ComplianceConfirmation,
+    Reopen,
+}
+
+impl VisibleSlotsSource {
+    /// In words, for a page.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Flag => "when flagged",
+            Self::Dashboard => "dashboard",
+            Self::DhuConfirmation => "DHU's confirmation",
+            Self::GpConnect => "GP Connect check",
+            Self::ComplianceConfirmation => "ICB's confirmation",
+            Self::Reopen => "when reopened",
+        }
+    }
+}
+
 mirrors!(
     CaseStatus = caseledger_cases::CaseStatus {
         Flagged,

@@ -1,7 +1,7 @@
 //! The case page's operations.
 
 use crate::contract::enums::{
-    CaseHolder, CaseSource, CaseStatus, ContractReviewOutcome, ReopenReason, Role, RootCause,
+    CaseHolder, CaseSource, CaseStatus, ContractReviewOutcome, ReopenReason, Role, RootCause, VisibleSlotsSource,
 };
 use crate::contract::{Instant, schema};
 use crate::model::Deadline;
@@ -30,6 +30,8 @@ pub struct CasePage {
     pub closed_at: Option<Instant>,
     pub required_slots: i32,
     pub visible_slots: Option<i32>,
+    pub visible_slots_source: Option<VisibleSlotsSource>,
+    pub visible_slots_at: Option<Instant>,
     pub observed_compliant: bool,
     pub assigned_to: Option<String>,
     pub holder: Option<CaseHolder>,
