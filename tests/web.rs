@@ -1281,3 +1281,40 @@ fn the_icb_loads_nhs_englands_files_from_its_pages_and_others_cannot() {
         "only the three files"
     );
 }
+
+#[test]
+fn the_dhu_uploads_its_own_extract_on_its_page() {
+    let service = Service::start();
+    let mut dhu = Web::new(&service);
+    dhu.sign_in("dhu-liaison-1");
+    let page = dhu.get("/dhu");
+    assert!(
+        page.body.contains("id=\"dhu-upload\""),
+        "the upload is on the DHU's page"
+    );
+    let csrf = dhu.csrf("/dhu");
+    let bad = "ods_code,date,slots_visible\nZ00011,2026-11-20,3\nZ00012,2026-11-20,many\n";
+    let refused = dhu.post_file("/dhu/import", &csrf, bad);
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("slots_visible") && refused.body.contains("Line </span>3</td>"),
+        "{}",
+        refused.body
+    );
+    let good = "ods_code,date,slots_visible\r\nZ00011,2026-11-20,3\r\nZ00012,2026-11-20,1\r\n";
+    let done = dhu.post_file("/dhu/import", &csrf, good);
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("2 rows, 2 new"), "{}", done.body);
+    let again = dhu.post_file("/dhu/import", &csrf, good);
+    assert!(
+        again.body.contains("2 rows, 0 new"),
+        "a day is counted once: {}",
+        again.body
+    );
+
+    // The LMC cannot send the DHU's extract.
+    let mut lmc = Web::new(&service);
+    lmc.sign_in("lmc-officer-1");
+    let csrf = lmc.csrf("/lmc");
+    assert_eq!(lmc.post_file("/dhu/import", &csrf, good).status, 403);
+}

@@ -4,7 +4,7 @@
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use cynic::QueryBuilder;
+use cynic::{MutationBuilder, QueryBuilder};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -12,7 +12,8 @@ use crate::layout::page;
 use crate::lists::{cell, due_cell, header_row, list_command_fields, on, practice_cell};
 use crate::model::count;
 use crate::operations::dhu::{
-    Checks, ChecksQuery, Found, LatestObservation, RemappedCase, SearchQuery, SearchVariables,
+    Checks, ChecksQuery, ExtractVariables, Found, ImportDhuExtract, LatestObservation, RemappedCase, SearchQuery,
+    SearchVariables,
 };
 use crate::session::Session;
 use crate::{Ids, WebState, fetch, ids, signed_in};
@@ -160,5 +161,107 @@ pub fn render(checks: &Checks, session: &Session, search: &str, found: &[Found])
             (crate::reports::reports_table(&checks.reports))
         }
         (crate::reports::report_form(session, &[], &[]))
+        (extract_form(session, None))
     }
+}
+
+/// The upload of the DHU's own visibility extract.
+fn extract_form(session: &Session, error: Option<&str>) -> Markup {
+    html! {
+        h2 class="nhsuk-heading-m" { "Your visibility extract" }
+        form method="post" action="/dhu/import" enctype="multipart/form-data" id="dhu-upload" novalidate {
+            (crate::layout::csrf_field(session))
+            div class={"nhsuk-form-group" @if error.is_some() { " nhsuk-form-group--error" }} {
+                label class="nhsuk-label" for="dhu-csv" { "Upload what you could book at each practice (CSV)" }
+                div class="nhsuk-hint" id="dhu-csv-hint" { "Columns: ods_code, date, slots_visible: the bookable 111 slots you could see at the practice in core hours that day. A file with any bad row is rejected whole; a day already sent is not counted twice." }
+                @if let Some(error) = error {
+                    span class="nhsuk-error-message" id="dhu-csv-error" { span class="nhsuk-u-visually-hidden" { "Error: " } (error) }
+                }
+                input class="nhsuk-file-upload" id="dhu-csv" name="csv" type="file" accept=".csv,text/csv" aria-describedby="dhu-csv-hint";
+            }
+            button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Upload extract" }
+        }
+    }
+}
+
+/// `POST /dhu/import`: the extract, and what became of it on the page.
+pub async fn import(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    multipart: axum::extract::Multipart,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let bad = |message: &str| {
+        let body = html! {
+            (crate::layout::error_summary("There is a problem", &[(Some("dhu-csv".into()), message.to_string())]))
+            h1 { "Your visibility extract" }
+            (extract_form(&session, Some(message)))
+        };
+        (
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            page("Visibility extract", Some(&session), body),
+        )
+            .into_response()
+    };
+    let (form, csv) = match crate::icb::read_upload(multipart).await {
+        Ok(upload) => upload,
+        Err(message) => return bad(&message),
+    };
+    if let Some(refused) = crate::csrf_refused(&session, &form) {
+        return refused;
+    }
+    let Some(csv) = csv.filter(|c| !c.trim().is_empty()) else {
+        return bad("Choose a CSV file to upload");
+    };
+    let report = match fetch(
+        &state,
+        &session,
+        ids(ids_),
+        ImportDhuExtract::build(ExtractVariables { csv }),
+    )
+    .await
+    {
+        Ok(mutation) => mutation.import_dhu_extract,
+        Err(response) => return response,
+    };
+    let errors = &report.errors;
+    let status = if errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let listed = i32::try_from(errors.len()).unwrap_or(i32::MAX);
+    let body = html! {
+        @if errors.is_empty() {
+            div class="nhsuk-card nhsuk-card--confirmation" {
+                div class="nhsuk-card__content" {
+                    h1 class="nhsuk-card__heading" { "Extract imported" }
+                    p id="dhu-extract-summary" { (report.rows) " rows, " (report.observed) " new (days already sent are not counted twice)." }
+                }
+            }
+        } @else {
+            @let total = report.error_count.max(listed);
+            (crate::layout::error_summary("The extract was not imported", &[(None, format!("{total} problems were found; nothing was applied. Correct the file and upload it again."))]))
+            h1 { "Problems in the extract" }
+            table class="nhsuk-table-responsive" id="import-errors" role="table" {
+                (header_row(&["Line", "Column", "Problem"]))
+                tbody class="nhsuk-table__body" {
+                    @for error in errors {
+                        tr class="nhsuk-table__row" role="row" {
+                            (cell("Line", html! { (error.line) }))
+                            (cell("Column", html! { (error.column.as_deref().unwrap_or("–")) }))
+                            (cell("Problem", html! { (error.message) }))
+                        }
+                    }
+                }
+            }
+            (extract_form(&session, None))
+        }
+        p { a href="/dhu" { "Back to your checks" } }
+    };
+    (status, page("Visibility extract", Some(&session), body)).into_response()
 }

@@ -164,6 +164,7 @@ pub fn router(state: WebState) -> Router {
         .route("/champion", get(champion::show))
         .route("/dhu", get(dhu::show))
         .route("/dhu/report", post(reports::report))
+        .route("/dhu/import", post(dhu::import))
         .route("/icb/reports/{id}/{decision}", post(reports::triage))
         .route("/icb", get(icb::dashboard))
         .route("/icb/cases", get(icb::cases))

@@ -87,3 +87,25 @@ pub struct LatestObservation {
     pub visible_slots: i32,
     pub required_slots: i32,
 }
+
+#[derive(cynic::QueryVariables, Debug)]
+pub struct ExtractVariables {
+    pub csv: String,
+}
+
+/// The DHU's own visibility extract, uploaded.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Mutation", variables = "ExtractVariables")]
+pub struct ImportDhuExtract {
+    #[arguments(csv: $csv)]
+    pub import_dhu_extract: DhuExtractReport,
+}
+
+/// What an extract's upload did.
+#[derive(cynic::QueryFragment, Debug)]
+pub struct DhuExtractReport {
+    pub rows: i32,
+    pub observed: i32,
+    pub error_count: i32,
+    pub errors: Vec<crate::operations::icb::ImportError>,
+}
