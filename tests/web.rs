@@ -1318,3 +1318,63 @@ fn the_dhu_uploads_its_own_extract_on_its_page() {
     let csrf = lmc.csrf("/lmc");
     assert_eq!(lmc.post_file("/dhu/import", &csrf, good).status, 403);
 }
+
+#[test]
+fn the_icb_finds_any_practice_and_flags_it_by_hand_from_its_page() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let imported = service.graphql(
+        Some(&icb),
+        "mutation { importDashboard(csv: \"report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\\n\
+         2026-11-16,Z00091,Rowan Surgery,U10001,Coventry,6000,2\\n\") { errors { message } } }",
+        json!({}),
+    );
+    assert!(imported["errors"].is_null(), "{imported}");
+    let mut web = Web::new(&service);
+    web.sign_in("icb-assurance-1");
+    assert!(
+        web.get("/icb").body.contains("id=\"practice-search\""),
+        "a search box on the dashboard"
+    );
+    let found = web.get("/icb/practices?q=rowan");
+    assert!(found.body.contains("href=\"/practices/Z00091\""), "{}", found.body);
+
+    let page = web.get("/practices/Z00091");
+    assert!(
+        page.body.contains("id=\"flag-practice\""),
+        "no open case: the ICB may flag it"
+    );
+    let csrf = hidden(&page.body, "_csrf");
+    let wrong = web.post(
+        "/practices/Z00091/flag",
+        &[("_csrf", &csrf), ("visibleSlots", "lots"), ("reason", "")],
+    );
+    assert_eq!(wrong.status, 422);
+    assert!(
+        wrong.body.contains("nhsuk-error-summary") && wrong.body.contains("whole number"),
+        "{}",
+        wrong.body
+    );
+    let flagged = web.post(
+        "/practices/Z00091/flag",
+        &[
+            ("_csrf", &csrf),
+            ("visibleSlots", "1"),
+            ("reason", "The PCN says Tuesday clinics vanished"),
+        ],
+    );
+    assert_eq!(flagged.status, 303, "{}", flagged.body);
+    let case_page = web.get(flagged.location.as_deref().unwrap());
+    assert!(case_page.body.contains("Rowan Surgery"), "{}", case_page.body);
+    assert!(
+        !web.get("/practices/Z00091").body.contains("id=\"flag-practice\""),
+        "an open case now"
+    );
+
+    // A champion has no such form, and cannot flag.
+    let mut champion = Web::new(&service);
+    champion.sign_in("dc-amira");
+    let csrf = champion.csrf("/champion");
+    let refused = champion.post("/practices/Z00091/flag", &[("_csrf", &csrf), ("visibleSlots", "1")]);
+    assert_ne!(refused.status, 303, "{}", refused.body);
+}

@@ -12,8 +12,7 @@ use crate::layout::page;
 use crate::lists::{cell, due_cell, header_row, list_command_fields, on, practice_cell};
 use crate::model::count;
 use crate::operations::dhu::{
-    Checks, ChecksQuery, ExtractVariables, Found, ImportDhuExtract, LatestObservation, RemappedCase, SearchQuery,
-    SearchVariables,
+    Checks, ChecksQuery, ExtractVariables, Found, ImportDhuExtract, RemappedCase, SearchQuery, SearchVariables,
 };
 use crate::session::Session;
 use crate::{Ids, WebState, fetch, ids, signed_in};
@@ -93,29 +92,7 @@ pub fn render(checks: &Checks, session: &Session, search: &str, found: &[Found])
     let issues = &checks.open_issues;
     html! {
         h1 { "Visibility checks" }
-        form method="get" action="/dhu" class="cl-filters" id="practice-search" role="search" {
-            div class="nhsuk-form-group cl-inline" {
-                label class="nhsuk-label" for="search-q" { "Find a practice by ODS code or name" }
-                input class="nhsuk-input nhsuk-input--width-20" id="search-q" name="q" type="search" value=(search) maxlength="100";
-            }
-            button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Search" }
-        }
-        @if !search.is_empty() {
-            h2 class="nhsuk-heading-m" { "Practices matching “" (search) "”" }
-            @if found.is_empty() { p id="search-results" { "No practice matches." } }
-            @else {
-                ul class="nhsuk-list" id="search-results" {
-                    @for practice in found {
-                        li {
-                            a href={"/practices/" (practice.ods_code)} { (practice.name) } " (" (practice.ods_code) ", " (practice.place) ")"
-                            @if let Some(LatestObservation { visible_slots: visible, required_slots: required }) = &practice.latest_observation {
-                                ": " (visible) " of " (required) " slots a day on the dashboard"
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        (crate::lists::practice_search("/dhu", search, found))
         div id="live-region" data-live="" aria-live="polite" {
             h2 class="nhsuk-heading-m" { "Awaiting your check (" (awaiting.len()) ")" }
             @if awaiting.is_empty() {

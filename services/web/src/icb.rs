@@ -143,6 +143,7 @@ pub fn render_dashboard(
                     None => { "No dashboard extract has been imported yet." }
                 }
             }
+            (crate::lists::practice_search("/icb/practices", "", &[]))
             div id="live-region" data-live="" aria-live="polite" {
                 div class="nhsuk-card" id="this-week" {
                     div class="nhsuk-card__content" {
@@ -700,4 +701,46 @@ mod tests {
         assert_eq!((cells, labels), (7, 7), "{html}");
         assert!(html.contains(r#"data-place-compliant="U1""#));
     }
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct Search {
+    /// An ODS code's start, or part of a practice's name.
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /icb/practices?q=`: any practice by ODS code or name, to open its page (and flag it).
+pub async fn practices(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Query(search): Query<Search>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let q = search.q.trim().chars().take(100).collect::<String>();
+    let found = if q.is_empty() {
+        Vec::new()
+    } else {
+        match fetch(
+            &state,
+            &session,
+            ids(ids_),
+            crate::operations::dhu::SearchQuery::build(crate::operations::dhu::SearchVariables { q: q.clone() }),
+        )
+        .await
+        {
+            Ok(query) => query.practices.edges.into_iter().map(|edge| edge.node).collect(),
+            Err(response) => return response,
+        }
+    };
+    let body = html! {
+        h1 { "Find a practice" }
+        (crate::lists::practice_search("/icb/practices", &q, &found))
+        p { a href="/icb" { "Back to the dashboard" } }
+    };
+    page("Find a practice", Some(&session), body).into_response()
 }

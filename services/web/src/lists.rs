@@ -187,6 +187,35 @@ pub fn urlencode(text: &str) -> String {
         .collect()
 }
 
+/// A search for any practice by ODS code or name (its form goes to `action`), and what it found.
+pub fn practice_search(action: &str, search: &str, found: &[crate::operations::dhu::Found]) -> Markup {
+    html! {
+        form method="get" action=(action) class="cl-filters" id="practice-search" role="search" {
+            div class="nhsuk-form-group cl-inline" {
+                label class="nhsuk-label" for="search-q" { "Find a practice by ODS code or name" }
+                input class="nhsuk-input nhsuk-input--width-20" id="search-q" name="q" type="search" value=(search) maxlength="100";
+            }
+            button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Search" }
+        }
+        @if !search.is_empty() {
+            h2 class="nhsuk-heading-m" { "Practices matching “" (search) "”" }
+            @if found.is_empty() { p id="search-results" { "No practice matches." } }
+            @else {
+                ul class="nhsuk-list" id="search-results" {
+                    @for practice in found {
+                        li {
+                            a href={"/practices/" (practice.ods_code)} { (practice.name) } " (" (practice.ods_code) ", " (practice.place) ")"
+                            @if let Some(seen) = &practice.latest_observation {
+                                ": " (seen.visible_slots) " of " (seen.required_slots) " slots a day on the dashboard"
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

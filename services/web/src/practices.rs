@@ -6,7 +6,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use cynic::QueryBuilder;
+use cynic::{MutationBuilder, QueryBuilder};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -16,7 +16,9 @@ use super::{Ids, WebState, charts, gql_problem, ids, problem, signed_in};
 use crate::contract::Day;
 use crate::contract::enums::VerificationVerdict;
 use crate::lists::{cell, day, day_time, header_row};
-use crate::operations::practices::{Count, PracticePage, PracticeQuery, PracticeVariables, Verification};
+use crate::operations::practices::{
+    Count, FlagPractice, FlagPracticeInput, FlagVariables, PracticePage, PracticeQuery, PracticeVariables, Verification,
+};
 
 pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, Path(ods): Path<String>) -> Response {
     let session = match signed_in(&state, &headers).await {
@@ -129,6 +131,9 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, 
         @else { (charts::practice_weeks(&weeks)) }
         h2 class="nhsuk-heading-m" { "Cases" }
         (cases(&p))
+        @if p.open_case.is_none() && matches!(session.actor.role, caseledger_cases::Role::Icb | caseledger_cases::Role::Admin) {
+            (flag_form(&session, &p, None))
+        }
         h2 class="nhsuk-heading-m" { "The DHU's confirmations" }
         (confirmations(&p))
         h2 class="nhsuk-heading-m" { "DHU reports" }
@@ -237,5 +242,123 @@ fn confirmations(practice: &PracticePage) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// The ICB's flag of a practice without an open case: what it sees, and why (optional).
+fn flag_form(session: &crate::session::Session, p: &PracticePage, error: Option<(&str, &str)>) -> Markup {
+    let visible = p
+        .counts
+        .dashboard
+        .as_ref()
+        .map_or_else(String::new, |count| count.slots.to_string());
+    let error_of = |field: &str| error.filter(|(f, _)| *f == field).map(|(_, message)| message);
+    html! {
+        h2 class="nhsuk-heading-m" id="flag" { "Flag this practice" }
+        p { "Open a case for this practice by hand (say, on word from its PCN): the same checks as a dashboard's flag. It needs " (p.required_slots) " slots a day (" (p.list_size) " patients)." }
+        form method="post" action={"/practices/" (p.ods_code) "/flag"} id="flag-practice" novalidate {
+            (crate::layout::csrf_field(session))
+            div class={"nhsuk-form-group" @if error_of("visibleSlots").is_some() { " nhsuk-form-group--error" }} {
+                label class="nhsuk-label" for="flag-visible" { "111 slots a day the practice shows now" }
+                @if let Some(message) = error_of("visibleSlots") {
+                    span class="nhsuk-error-message" id="flag-visible-error" { span class="nhsuk-u-visually-hidden" { "Error: " } (message) }
+                }
+                input class="nhsuk-input nhsuk-input--width-3" id="flag-visible" name="visibleSlots" type="text" inputmode="numeric" value=(visible);
+            }
+            div class={"nhsuk-form-group" @if error_of("reason").is_some() { " nhsuk-form-group--error" }} {
+                label class="nhsuk-label" for="flag-reason" { "Why (optional)" }
+                @if let Some(message) = error_of("reason") {
+                    span class="nhsuk-error-message" id="flag-reason-error" { span class="nhsuk-u-visually-hidden" { "Error: " } (message) }
+                }
+                textarea class="nhsuk-textarea" id="flag-reason" name="reason" rows="3" {}
+            }
+            button class="nhsuk-button" type="submit" { "Flag practice" }
+        }
+    }
+}
+
+/// `POST /practices/{ods}/flag`: a case for the practice, then its page; a bad value on this page,
+/// said the NHS way.
+pub async fn flag(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Path(ods): Path<String>,
+    axum::extract::Form(form): axum::extract::Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match crate::signed_in_form(&state, &headers, &form).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let ids_ = ids(ids_);
+    let operation = PracticeQuery::build(PracticeVariables { ods, from: None });
+    let p = match crate::contract::run(&state.0.schema, &session.actor, ids_, operation).await {
+        Ok(found) => match found.practice {
+            Some(p) => p,
+            None => {
+                return problem(
+                    StatusCode::NOT_FOUND,
+                    Some(&session),
+                    "Practice not found",
+                    "There is no such practice.",
+                );
+            }
+        },
+        Err(errors) => return gql_problem(&session, &errors),
+    };
+    let field = |name: &str| {
+        form.iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.trim().to_string())
+            .unwrap_or_default()
+    };
+    let again = |field: &str, message: &str| {
+        let body = html! {
+            (crate::layout::error_summary("There is a problem", &[(Some(format!("flag-{}", if field == "reason" { "reason" } else { "visible" })), message.to_string())]))
+            span class="nhsuk-caption-l" { (p.ods_code) }
+            h1 { (p.name) }
+            (flag_form(&session, &p, Some((field, message))))
+            p { a href={"/practices/" (p.ods_code)} { "Back to the practice" } }
+        };
+        (StatusCode::UNPROCESSABLE_ENTITY, page(&p.name, Some(&session), body)).into_response()
+    };
+    let Ok(visible) = field("visibleSlots").parse::<i32>() else {
+        return again(
+            "visibleSlots",
+            "Enter the slots a day the practice shows now, as a whole number, like 0 or 2",
+        );
+    };
+    let reason = Some(field("reason")).filter(|r| !r.is_empty());
+    let input = FlagPracticeInput {
+        ods_code: p.ods_code.clone(),
+        practice_name: p.name.clone(),
+        pcn_code: p.pcn_code.clone(),
+        pcn_name: p.pcn_name.clone(),
+        place: p.place.clone(),
+        list_size: p.list_size,
+        visible_slots: visible,
+        reason,
+        command_id: None,
+    };
+    match crate::contract::run(
+        &state.0.schema,
+        &session.actor,
+        ids_,
+        FlagPractice::build(FlagVariables { input }),
+    )
+    .await
+    {
+        Ok(flagged) => crate::redirect(&format!("/cases/{}", flagged.flag_practice.case.id.inner())),
+        Err(errors) => match errors.iter().find(|e| e.is(&crate::gql::ErrorCode::BadUserInput)) {
+            Some(error) => {
+                let on = if error.message.contains("reason") {
+                    "reason"
+                } else {
+                    "visibleSlots"
+                };
+                again(on, &error.message)
+            }
+            None => gql_problem(&session, &errors),
+        },
     }
 }

@@ -35,6 +35,8 @@ pub struct PracticePage {
     pub missing_weeks: i32,
     pub list_size_date: Option<Day>,
     pub ods: Option<OdsEntry>,
+    /// Its open case, if any: without one, the ICB may flag it here.
+    pub open_case: Option<crate::operations::reports::CaseId>,
     pub counts: Counts,
     pub latest_verification: Option<Verification>,
     #[arguments(from: $from)]
@@ -116,4 +118,36 @@ pub struct PracticeReport {
     pub category: RootCause,
     pub detail: Option<String>,
     pub reported_at: Instant,
+}
+
+#[derive(cynic::InputObject, Debug)]
+pub struct FlagPracticeInput {
+    pub ods_code: String,
+    pub practice_name: String,
+    pub pcn_code: String,
+    pub pcn_name: Option<String>,
+    pub place: String,
+    pub list_size: i32,
+    pub visible_slots: i32,
+    pub reason: Option<String>,
+    pub command_id: Option<cynic::Id>,
+}
+
+#[derive(cynic::QueryVariables, Debug)]
+pub struct FlagVariables {
+    pub input: FlagPracticeInput,
+}
+
+/// The ICB flags a practice by hand, from its page.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Mutation", variables = "FlagVariables")]
+pub struct FlagPractice {
+    #[arguments(input: $input)]
+    pub flag_practice: FlaggedPayload,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "CasePayload")]
+pub struct FlaggedPayload {
+    pub case: crate::operations::reports::CaseId,
 }
