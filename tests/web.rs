@@ -1378,3 +1378,54 @@ fn the_icb_finds_any_practice_and_flags_it_by_hand_from_its_page() {
     let refused = champion.post("/practices/Z00091/flag", &[("_csrf", &csrf), ("visibleSlots", "1")]);
     assert_ne!(refused.status, 303, "{}", refused.body);
 }
+
+#[test]
+fn the_dhu_sees_the_shortfalls_it_reported_until_a_remap() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let champion = service.token("champion", "dc-amira");
+    let dhu = service.token("dhu", "dhu-liaison-1");
+    let flagged = service.graphql(
+        Some(&icb),
+        "mutation { flagPractice(input: { odsCode: \"Z00081\", practiceName: \"Hazel Surgery\", pcnCode: \"U10001\", \
+         place: \"Coventry\", listSize: 6000, visibleSlots: 0 }) { case { id } } }",
+        json!({}),
+    );
+    let id = flagged["data"]["flagPractice"]["case"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (token, mutation) in [
+        (
+            &champion,
+            "mutation($id: ID!) { assignCase(input: { caseId: $id, championId: \"dc-amira\" }) { revision } }",
+        ),
+        (
+            &champion,
+            "mutation($id: ID!) { recordRemap(input: { caseId: $id, changes: [ADD_SLOTS], slotsPerDayConfigured: 2 }) { revision } }",
+        ),
+        (
+            &dhu,
+            "mutation($id: ID!) { confirmDhuVisibility(input: { caseId: $id, visibleSlotsPerDay: 1 }) { revision } }",
+        ),
+    ] {
+        let done = service.graphql(Some(token), mutation, json!({ "id": id }));
+        assert!(done["errors"].is_null(), "{done}");
+    }
+    let mut web = Web::new(&service);
+    web.sign_in("dhu-liaison-1");
+    let page = web.get("/dhu").body;
+    assert!(page.contains("Shortfalls you reported (1)"), "{page}");
+    assert!(page.contains("you saw 1 of 2 slots a day"), "{page}");
+    let remapped = service.graphql(
+        Some(&champion),
+        "mutation($id: ID!) { recordRemap(input: { caseId: $id, changes: [CHANGE_TEMPLATE], slotsPerDayConfigured: 2 }) { revision } }",
+        json!({ "id": id }),
+    );
+    assert!(remapped["errors"].is_null(), "{remapped}");
+    let page = web.get("/dhu").body;
+    assert!(
+        page.contains("Shortfalls you reported (0)"),
+        "back with the DHU to check: {page}"
+    );
+}

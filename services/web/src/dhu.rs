@@ -125,6 +125,22 @@ pub fn render(checks: &Checks, session: &Session, search: &str, found: &[Found])
                     }
                 }
             }
+            h2 class="nhsuk-heading-m" { "Shortfalls you reported (" (checks.shortfalls.len()) ")" }
+            @if checks.shortfalls.is_empty() {
+                p { "No case is short of what you saw." }
+            } @else {
+                p { "You saw fewer slots than these practices need: their champions remap, and the case comes back to you." }
+                ul class="nhsuk-list nhsuk-list--bullet" id="dhu-shortfalls" {
+                    @for case in &checks.shortfalls {
+                        li {
+                            (practice_cell(case))
+                            @if let Some(short) = &case.dhu_shortfall {
+                                ": you saw " (short.visible_slots) " of " (short.required_slots) " slots a day"
+                            }
+                        }
+                    }
+                }
+            }
             h2 class="nhsuk-heading-m" { "Issues you reported (" (issues.len()) ")" }
             @if issues.is_empty() {
                 p { "No open issues." }

@@ -399,6 +399,17 @@ impl DhuView {
         nodes(ctx, rows)
     }
 
+    /// Open cases whose latest DHU look since the last remap saw fewer slots than required: the
+    /// shortfalls the DHU reported, waiting for a remap (at most 500, oldest look first).
+    #[graphql(complexity = "1 + LIST_COST * child_complexity")]
+    async fn shortfalls(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
+        let rows = case_view::dhu_shortfalls(state(ctx).store.pool(), MAX_LIST)
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        nodes(ctx, rows)
+    }
+
     /// Open cases where the DHU has reported an issue (at most 500, oldest first).
     #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn open_issues(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {

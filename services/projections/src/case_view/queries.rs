@@ -228,6 +228,22 @@ pub async fn open_dhu_issues(pool: &PgPool, limit: i64) -> Result<Vec<CaseRow>, 
     decode(rows)
 }
 
+/// Open cases whose latest DHU look (since the last remap) fell short of the requirement, oldest
+/// look first: what the DHU reported as a shortfall, waiting for the champion.
+pub async fn dhu_shortfalls(pool: &PgPool, limit: i64) -> Result<Vec<CaseRow>, sqlx::Error> {
+    let rows = sqlx::query_as!(
+        super::StoredRow,
+        r#"select c.* from case_view c
+            where status = any($1) and dhu_check_visible < dhu_check_required
+            order by dhu_check_at, case_id limit $2"#,
+        &open_statuses() as &[&str],
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    decode(rows)
+}
+
 /// Every champion who holds or has held a case, and every champion who set up notifications:
 /// the champions the service knows, by id.
 pub async fn known_champions(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {

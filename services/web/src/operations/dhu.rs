@@ -15,6 +15,8 @@ pub struct ChecksQuery {
 #[cynic(graphql_type = "DhuView")]
 pub struct Checks {
     pub awaiting_confirmation: Vec<RemappedCase>,
+    /// What it saw short of the requirement, waiting for a remap.
+    pub shortfalls: Vec<CaseRow>,
     pub open_issues: Vec<CaseRow>,
     pub reports: Vec<ReportRow>,
 }
