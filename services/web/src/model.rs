@@ -101,6 +101,14 @@ pub struct Shortfall {
     pub required_slots: i32,
 }
 
+/// A problem an import found: its line, its column if any, and what is wrong (every upload's).
+#[derive(cynic::QueryFragment, Debug)]
+pub struct ImportError {
+    pub line: i32,
+    pub column: Option<String>,
+    pub message: String,
+}
+
 /// The deadline of a case's current stage.
 #[derive(cynic::QueryFragment, Debug, Clone)]
 pub struct Deadline {

@@ -109,5 +109,5 @@ pub struct DhuExtractReport {
     pub rows: i32,
     pub observed: i32,
     pub error_count: i32,
-    pub errors: Vec<crate::operations::icb::ImportError>,
+    pub errors: Vec<crate::model::ImportError>,
 }

@@ -3,7 +3,7 @@
 
 use crate::contract::enums::CaseStatus;
 use crate::contract::{Day, Instant, schema};
-use crate::model::{AreaFigures, CaseRow, PageInfo, Within};
+use crate::model::{AreaFigures, CaseRow, ImportError, PageInfo, Within};
 use crate::operations::dhu::ReportRow;
 
 #[derive(cynic::QueryVariables, Debug)]
@@ -316,13 +316,6 @@ pub struct ImportReport {
     pub reopened: i32,
     pub error_count: i32,
     pub errors: Vec<ImportError>,
-}
-
-#[derive(cynic::QueryFragment, Debug)]
-pub struct ImportError {
-    pub line: i32,
-    pub column: Option<String>,
-    pub message: String,
 }
 
 /// The assurance report's summary sheet.

@@ -1,7 +1,7 @@
 //! The practice register's page: the uploads of the three files NHS England publishes.
 
 use crate::contract::{Day, schema};
-use crate::operations::icb::ImportError;
+use crate::model::ImportError;
 
 #[derive(cynic::QueryVariables, Debug)]
 pub struct PublishedVariables {
