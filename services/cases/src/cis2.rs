@@ -4,7 +4,8 @@
 //! `role_code` shaped `S…:G…:R…`, `activity_codes`; scope `nationalrbacaccess`), the organisation's
 //! name from `nhsid_user_orgs` (scope `associatedorgs`), and the identity assurance level,
 //! `id_assurance_level` in the ID token or `idassurancelevel` in userinfo (scope `nhsperson`),
-//! `"0"`–`"3"` (a string; some issuers send a number). A deployment maps selected roles to
+//! `"0"`–`"3"` (a string; some issuers send a number), and the ID token's
+//! `authentication_assurance_level` when it carries one (the lower of the two stands). A deployment maps selected roles to
 //! CaseLedger roles by its own rules; a role no rule grants gets no access, never a default.
 
 use serde::Deserialize;
@@ -141,18 +142,26 @@ impl Cis2Rules {
         id_token: &Map<String, Value>,
         userinfo: &Map<String, Value>,
     ) -> Result<Cis2Person, Cis2Refusal> {
-        let assurance = assurance(id_token.get("id_assurance_level"))
-            .or_else(|| assurance(userinfo.get("idassurancelevel")))
+        // The signed ID token's levels when it carries them (a claim it carries but that does not
+        // read as a level counts as 0: no falling back past it); userinfo's only when it has
+        // none. The authentication level, when given, counts too: the lower of the two stands.
+        let level = |claims: &Map<String, Value>, name: &str| claims.get(name).map(|v| assurance(Some(v)).unwrap_or(0));
+        let identity = level(id_token, "id_assurance_level")
+            .or_else(|| level(userinfo, "idassurancelevel"))
             .unwrap_or(0);
+        let assurance = match level(id_token, "authentication_assurance_level") {
+            Some(authentication) => identity.min(authentication),
+            None => identity,
+        };
         if assurance < self.min_assurance {
             return Err(Cis2Refusal::AssuranceTooLow {
                 have: assurance,
                 need: self.min_assurance,
             });
         }
+        // Only the signed ID token says which role was selected.
         let selected = id_token
             .get("selected_roleid")
-            .or_else(|| userinfo.get("selected_roleid"))
             .and_then(text)
             .ok_or(Cis2Refusal::NoSelectedRole)?;
         let roles: Vec<NrbacRole> = userinfo
@@ -318,7 +327,23 @@ mod tests {
             rules.decide(&token, &info).is_ok(),
             "userinfo's idassurancelevel when the token has none"
         );
+        // A level the token carries but that reads as none is not passed over for userinfo's.
+        let mut odd = token.clone();
+        odd.insert("id_assurance_level".into(), json!("3.0"));
+        assert_eq!(
+            rules.decide(&odd, &info),
+            Err(Cis2Refusal::AssuranceTooLow { have: 0, need: 3 })
+        );
+        // A weaker sign-in than the identity's level: the lower stands.
+        let mut weak = id_token("656014452101", json!("3"));
+        weak.insert("authentication_assurance_level".into(), json!("2"));
+        assert_eq!(
+            rules.decide(&weak, &userinfo()),
+            Err(Cis2Refusal::AssuranceTooLow { have: 2, need: 3 })
+        );
+        // The selected role comes from the signed ID token only, never from userinfo.
         token.remove("selected_roleid");
+        info.insert("selected_roleid".into(), json!("656014452101"));
         assert_eq!(rules.decide(&token, &info), Err(Cis2Refusal::NoSelectedRole));
         assert_eq!(
             rules.decide(&id_token("999", json!("3")), &userinfo()),

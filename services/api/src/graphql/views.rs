@@ -301,7 +301,9 @@ impl LmcView {
     }
 
     /// Are practices supported, not sanctioned? Over every case (each case's current episode),
-    /// in working days: all cases and by place.
+    /// in working days: all cases and by place. It reads every case (a national ICB has about
+    /// 6,300) each time it is asked: priced as a list read.
+    #[graphql(complexity = "LIST_COST + child_complexity")]
     async fn support(&self, ctx: &Context<'_>) -> ApiResult<LmcSupport> {
         let app = state(ctx);
         let rows = case_view::support::support_rows(app.store.pool())
