@@ -742,7 +742,8 @@ mod tests {
     fn page(status: &str, review: bool, holder: Option<&str>, commands: &[&str]) -> CasePage {
         serde_json::from_value(json!({
             "status": status, "revision": 1, "openedAt": "2026-01-05T09:00:00Z", "compliantAt": null,
-            "closedAt": null, "requiredSlots": 2, "visibleSlots": null, "observedCompliant": false,
+            "closedAt": null, "requiredSlots": 2, "visibleSlots": null, "visibleSlotsSource": null,
+            "visibleSlotsAt": null, "observedCompliant": false,
             "assignedTo": null, "holder": holder, "availableCommands": commands, "rootCauses": [],
             "openDhuIssue": false, "reopenReason": null, "source": "DASHBOARD", "dhuShortfall": null,
             "contractReviewOpen": review, "contractReviews": [], "dhuReport": null, "deadline": null,
