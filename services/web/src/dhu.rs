@@ -227,7 +227,6 @@ pub async fn import(
     } else {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     };
-    let listed = i32::try_from(errors.len()).unwrap_or(i32::MAX);
     let body = html! {
         @if errors.is_empty() {
             div class="nhsuk-card nhsuk-card--confirmation" {
@@ -237,21 +236,7 @@ pub async fn import(
                 }
             }
         } @else {
-            @let total = report.error_count.max(listed);
-            (crate::layout::error_summary("The extract was not imported", &[(None, format!("{total} problems were found; nothing was applied. Correct the file and upload it again."))]))
-            h1 { "Problems in the extract" }
-            table class="nhsuk-table-responsive" id="import-errors" role="table" {
-                (header_row(&["Line", "Column", "Problem"]))
-                tbody class="nhsuk-table__body" {
-                    @for error in errors {
-                        tr class="nhsuk-table__row" role="row" {
-                            (cell("Line", html! { (error.line) }))
-                            (cell("Column", html! { (error.column.as_deref().unwrap_or("–")) }))
-                            (cell("Problem", html! { (error.message) }))
-                        }
-                    }
-                }
-            }
+            (crate::lists::import_problems("The extract was not imported", "Problems in the extract", errors, report.error_count))
             (extract_form(&session, None))
         }
         p { a href="/dhu" { "Back to your checks" } }

@@ -622,7 +622,6 @@ pub async fn import(State(state): State<WebState>, headers: HeaderMap, ids_: Ids
 /// What became of an upload: imported, or every problem found (nothing applied).
 pub fn render_import(report: &ImportReport, session: &Session) -> Markup {
     let errors = &report.errors;
-    let listed = i32::try_from(errors.len()).unwrap_or(i32::MAX);
     html! {
         @if errors.is_empty() {
             div class="nhsuk-card nhsuk-card--confirmation" {
@@ -633,22 +632,7 @@ pub fn render_import(report: &ImportReport, session: &Session) -> Markup {
                 }
             }
         } @else {
-            @let total = report.error_count.max(listed);
-            (error_summary("The extract was not imported", &[(None, format!("{total} problems were found; nothing was applied. Correct the file and upload it again."))]))
-            @if total > listed { p { "The first " (errors.len()) " are listed." } }
-            h1 { "Problems in the extract" }
-            table class="nhsuk-table-responsive" id="import-errors" role="table" {
-                (header_row(&["Line", "Column", "Problem"]))
-                tbody class="nhsuk-table__body" {
-                    @for error in errors {
-                        tr class="nhsuk-table__row" role="row" {
-                            (cell("Line", html! { (error.line) }))
-                            (cell("Column", html! { (error.column.as_deref().unwrap_or("–")) }))
-                            (cell("Problem", html! { (error.message) }))
-                        }
-                    }
-                }
-            }
+            (crate::lists::import_problems("The extract was not imported", "Problems in the extract", errors, report.error_count))
             (upload_form(session, None))
         }
         p { a href="/icb" { "Back to the dashboard" } }

@@ -216,6 +216,30 @@ pub fn practice_search(action: &str, search: &str, found: &[crate::operations::d
     }
 }
 
+/// What an upload found wrong, nothing applied: the error summary, then every problem listed by
+/// line and column (the first ones, when there are more than a report lists).
+pub fn import_problems(title: &str, heading: &str, errors: &[crate::model::ImportError], error_count: i32) -> Markup {
+    let listed = i32::try_from(errors.len()).unwrap_or(i32::MAX);
+    let total = error_count.max(listed);
+    html! {
+        (crate::layout::error_summary(title, &[(None, format!("{total} problems were found; nothing was applied. Correct the file and upload it again."))]))
+        @if total > listed { p { "The first " (errors.len()) " are listed." } }
+        h1 { (heading) }
+        table class="nhsuk-table-responsive" id="import-errors" role="table" {
+            (header_row(&["Line", "Column", "Problem"]))
+            tbody class="nhsuk-table__body" {
+                @for error in errors {
+                    tr class="nhsuk-table__row" role="row" {
+                        (cell("Line", html! { (error.line) }))
+                        (cell("Column", html! { (error.column.as_deref().unwrap_or("–")) }))
+                        (cell("Problem", html! { (error.message) }))
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -9,7 +9,7 @@ use cynic::MutationBuilder;
 use maud::{Markup, html};
 
 use crate::layout::{error_summary, page};
-use crate::lists::{cell, header_row, on};
+use crate::lists::on;
 use crate::operations::register::{ImportListSizes, ImportOds, ImportPcns, PublishedReport, PublishedVariables};
 use crate::session::Session;
 use crate::{Ids, WebState, csrf_refused, fetch, ids, problem, signed_in};
@@ -186,7 +186,6 @@ fn practice_links(codes: &[String]) -> Markup {
 /// What an upload did, or every problem found (nothing applied).
 fn render_report(file: File, report: &PublishedReport, session: &Session) -> Markup {
     let errors = &report.errors;
-    let listed = i32::try_from(errors.len()).unwrap_or(i32::MAX);
     html! {
         @if errors.is_empty() {
             div class="nhsuk-card nhsuk-card--confirmation" {
@@ -221,22 +220,7 @@ fn render_report(file: File, report: &PublishedReport, session: &Session) -> Mar
                 (practice_links(&report.awaiting_list_size))
             }
         } @else {
-            @let total = report.error_count.max(listed);
-            (error_summary("The file was not loaded", &[(None, format!("{total} problems were found; nothing was applied. Correct the file and upload it again."))]))
-            @if total > listed { p { "The first " (errors.len()) " are listed." } }
-            h1 { "Problems in the file" }
-            table class="nhsuk-table-responsive" id="import-errors" role="table" {
-                (header_row(&["Line", "Column", "Problem"]))
-                tbody class="nhsuk-table__body" {
-                    @for error in errors {
-                        tr class="nhsuk-table__row" role="row" {
-                            (cell("Line", html! { (error.line) }))
-                            (cell("Column", html! { (error.column.as_deref().unwrap_or("–")) }))
-                            (cell("Problem", html! { (error.message) }))
-                        }
-                    }
-                }
-            }
+            (crate::lists::import_problems("The file was not loaded", "Problems in the file", errors, report.error_count))
             (upload_form(session, file, None))
         }
         p { a href="/icb/register" { "Back to the practice register" } }
