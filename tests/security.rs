@@ -515,7 +515,10 @@ fn a_session_unused_for_the_idle_time_ends() {
     web.sign_in("dc-amira");
     assert_eq!(web.get("/champion").status, 200);
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(web.get("/champion").location.as_deref(), Some("/sign-in"));
+    assert_eq!(
+        web.get("/champion").location.as_deref(),
+        Some("/sign-in?next=%2Fchampion")
+    );
 }
 
 /// `caseledger serve` with `env`; its exit status and what it printed on standard error.

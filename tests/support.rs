@@ -50,6 +50,16 @@ pub fn free_port() -> u16 {
 }
 
 /// How to start a service on a database the test already has.
+/// The champions the tests give cases to: in the directory of people from the start.
+pub const TEST_CHAMPIONS: &[&str] = &[
+    "dc-amira",
+    "dc-ben",
+    "dc-bryn",
+    "dc-chloe",
+    "dc-ana",
+    "dc-marker-champion-id",
+];
+
 #[derive(Debug, Default)]
 pub struct Launch<'a> {
     pub env: &'a [(&'a str, &'a str)],
@@ -167,7 +177,23 @@ impl Service {
             assert!(Instant::now() < deadline, "the service did not become ready");
             std::thread::sleep(Duration::from_millis(100));
         }
+        if !launch.without.contains(&"CASELEDGER_DEV_JWT_SECRET") {
+            service.add_champions(TEST_CHAMPIONS);
+        }
         service
+    }
+
+    /// Adds champions to the directory of people, as an admin would ahead of their first
+    /// sign-in (one already there is left as it is).
+    pub fn add_champions(&self, ids: &[&str]) {
+        let admin = self.token("admin", "ops-1");
+        for id in ids {
+            self.graphql(
+                Some(&admin),
+                "mutation($i: AddPersonInput!) { addPerson(input: $i) { id } }",
+                json!({ "i": { "id": id, "name": format!("Champion {id}"), "role": "CHAMPION" } }),
+            );
+        }
     }
 
     pub fn pid(&self) -> u32 {

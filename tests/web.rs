@@ -86,7 +86,10 @@ fn sign_in_cookies_csrf_and_role_checks() {
 
     // Pages need a session.
     let page = web.get("/icb");
-    assert_eq!((page.status, page.location.as_deref()), (303, Some("/sign-in")));
+    assert_eq!(
+        (page.status, page.location.as_deref()),
+        (303, Some("/sign-in?next=%2Ficb"))
+    );
 
     // The sign-in form's own CSRF token, in a cookie and in the form.
     let sign_in = web.get("/sign-in");
@@ -162,7 +165,10 @@ fn sign_in_cookies_csrf_and_role_checks() {
     let out = web.post("/sign-out", &[("_csrf", &csrf)]);
     assert_eq!((out.status, out.location.as_deref()), (303, Some("/sign-in")));
     web.cookies = old_cookies;
-    assert_eq!(web.get("/champion").location.as_deref(), Some("/sign-in"));
+    assert_eq!(
+        web.get("/champion").location.as_deref(),
+        Some("/sign-in?next=%2Fchampion")
+    );
 }
 
 /// The Content-Security-Policy header of a page.
@@ -958,13 +964,13 @@ fn a_case_page_leads_with_the_next_step_and_says_whose_case_it_is() {
     let next = page.body.split("id=\"next-action\"").nth(1).unwrap();
     assert!(next.contains("Assign to a champion"), "the next step leads");
     assert_eq!(primaries(&page.body), 1, "one primary form");
+    // The champions in the directory, picked by name (dc-bryn is there from the harness).
     assert!(
         page.body
-            .contains("<datalist id=\"known-champions\"><option value=\"dc-bryn\">"),
+            .contains("<option value=\"dc-bryn\">Champion dc-bryn (dc-bryn)</option>"),
         "{}",
         page.body
     );
-    assert!(page.body.contains("list=\"known-champions\""));
     assert!(
         page.body
             .contains("<details class=\"nhsuk-details cl-action-details\">"),
@@ -1428,4 +1434,254 @@ fn the_dhu_sees_the_shortfalls_it_reported_until_a_remap() {
         page.contains("Shortfalls you reported (0)"),
         "back with the DHU to check: {page}"
     );
+}
+
+#[test]
+fn a_link_followed_while_signed_out_lands_on_its_page_after_sign_in_and_no_other_site() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let (case_id, _) = seeded(&service, &icb);
+    let case_page = format!("/cases/{case_id}");
+    let mut web = Web::new(&service);
+    let asked = web.get(&case_page);
+    let to_sign_in = format!("/sign-in?next=%2Fcases%2F{case_id}");
+    assert_eq!(asked.location.as_deref(), Some(to_sign_in.as_str()));
+    let page = web.get(&to_sign_in);
+    assert!(page.body.contains("Sign in to see the page you followed a link to"));
+    assert_eq!(hidden(&page.body, "next"), case_page);
+    let token = hidden(&page.body, "_csrf");
+    let signed = web.post(
+        "/sign-in",
+        &[("_csrf", &token), ("user", "icb-assurance-1"), ("next", &case_page)],
+    );
+    assert_eq!(signed.location.as_deref(), Some(case_page.as_str()));
+    assert_eq!(web.get(&case_page).status, 200);
+    // A practice's page and the case list with its filters are places to return to too.
+    let mut other = Web::new(&service);
+    let asked = other.get("/icb/cases?status=FLAGGED&place=Coventry");
+    assert_eq!(
+        asked.location.as_deref(),
+        Some("/sign-in?next=%2Ficb%2Fcases%3Fstatus%3DFLAGGED%26place%3DCoventry")
+    );
+    // A `next` that leaves the site, or is not one of its pages, is never followed.
+    for hostile in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/sign-out",
+    ] {
+        let mut stranger = Web::new(&service);
+        let page = stranger.get(&format!("/sign-in?next={}", urlencode(hostile)));
+        assert!(!page.body.contains("evil.example"), "{hostile}");
+        let token = hidden(&page.body, "_csrf");
+        let signed = stranger.post(
+            "/sign-in",
+            &[("_csrf", &token), ("user", "lmc-officer-1"), ("next", hostile)],
+        );
+        assert_eq!(signed.location.as_deref(), Some("/lmc"), "{hostile}");
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+#[test]
+fn the_admin_keeps_the_directory_of_people_and_a_case_goes_only_to_an_active_champion() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let (case_id, _) = seeded(&service, &icb);
+    let case_page = format!("/cases/{case_id}");
+    let mut admin = Web::new(&service);
+    admin.sign_in("admin-1");
+    let list = admin.get("/admin/people");
+    assert_eq!(list.status, 200);
+    assert!(
+        list.body.contains("dc-amira") && list.body.contains("Alex Morgan"),
+        "{}",
+        list.body
+    );
+    let csrf = hidden(&list.body, "_csrf");
+    // Errors on the same page, the NHS way, what was typed kept.
+    let add = |admin: &mut Web, fields: &[(&str, &str)]| {
+        let mut form = vec![("_csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        admin.post("/admin/people", &form)
+    };
+    let unnamed = add(&mut admin, &[("id", "dc-frank"), ("name", ""), ("role", "champion")]);
+    assert_eq!(unnamed.status, 422);
+    assert!(unnamed.body.contains("Enter their name") && unnamed.body.contains("nhsuk-error-summary"));
+    assert!(unnamed.body.contains(r#"value="dc-frank""#), "the id typed is kept");
+    let gmail = add(
+        &mut admin,
+        &[
+            ("id", "dc-frank"),
+            ("name", "Frank Li"),
+            ("role", "champion"),
+            ("email", "frank@gmail.com"),
+        ],
+    );
+    assert_eq!(gmail.status, 422);
+    assert!(gmail.body.contains("Must be an email address at"), "{}", gmail.body);
+    assert!(gmail.body.contains(r#"value="Frank Li""#));
+    let added = add(
+        &mut admin,
+        &[
+            ("id", "dc-frank"),
+            ("name", "Frank Li"),
+            ("role", "champion"),
+            ("email", "frank.li@nhs.net"),
+        ],
+    );
+    assert_eq!(
+        added.location.as_deref(),
+        Some("/admin/people?saved=dc-frank"),
+        "{}",
+        added.body
+    );
+    let saved = admin.get("/admin/people?saved=dc-frank");
+    assert!(saved.body.contains("Saved <strong>Frank Li</strong>"), "{}", saved.body);
+
+    // The ICB picks from the active champions by name: no text box to mistype into.
+    let mut web = Web::new(&service);
+    web.sign_in("icb-assurance-1");
+    let page = web.get(&case_page);
+    assert!(
+        page.body
+            .contains(r#"<option value="dc-frank">Frank Li (dc-frank)</option>"#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(r#"name="championId" type="text""#));
+
+    // Deactivated: gone from the choices; a stale form is refused on the same page, naming him.
+    let edit = admin.get("/admin/people/dc-frank");
+    assert!(edit.body.contains("Deactivate"));
+    let csrf_edit = hidden(&edit.body, "_csrf");
+    let off = admin.post(
+        "/admin/people/dc-frank/active",
+        &[("_csrf", &csrf_edit), ("active", "false")],
+    );
+    assert_eq!(off.status, 303);
+    assert!(admin.get("/admin/people").body.contains("Deactivated"));
+    let stale = page;
+    let refused = web.post(
+        &format!("{case_page}/assign-champion"),
+        &[
+            ("_csrf", &hidden(&stale.body, "_csrf")),
+            ("expectedRevision", &hidden(&stale.body, "expectedRevision")),
+            ("commandId", &hidden(&stale.body, "commandId")),
+            ("championId", "dc-frank"),
+        ],
+    );
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("dc-frank has been deactivated"),
+        "{}",
+        refused.body
+    );
+    assert!(!web.get(&case_page).body.contains(r#"value="dc-frank""#));
+    let case = service.graphql(
+        Some(&icb),
+        "query($id: ID!) { case(id: $id) { assignedTo } }",
+        json!({ "id": case_id }),
+    );
+    assert_eq!(case["data"]["case"]["assignedTo"], Value::Null, "nothing assigned");
+
+    // A deactivated person cannot sign in to the pages; turned back on, they can.
+    let chloe = admin.get("/admin/people/dc-chloe");
+    let off = admin.post(
+        "/admin/people/dc-chloe/active",
+        &[("_csrf", &hidden(&chloe.body, "_csrf")), ("active", "false")],
+    );
+    assert_eq!(off.status, 303);
+    let mut chloe_web = Web::new(&service);
+    let page = chloe_web.get("/sign-in");
+    let refused = chloe_web.post(
+        "/sign-in",
+        &[("_csrf", &hidden(&page.body, "_csrf")), ("user", "dc-chloe")],
+    );
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("Your access to CaseLedger has been turned off"));
+    let token = service.token("champion", "dc-chloe");
+    let api = service.graphql(Some(&token), "{ me { id } }", json!({}));
+    assert!(api["errors"].to_string().contains("deactivated"), "{api}");
+    let back = admin.get("/admin/people/dc-chloe");
+    admin.post(
+        "/admin/people/dc-chloe/active",
+        &[("_csrf", &hidden(&back.body, "_csrf")), ("active", "true")],
+    );
+    chloe_web.sign_in("dc-chloe");
+
+    // Only an admin sees or changes the directory.
+    assert_eq!(web.get("/admin/people").status, 403);
+    let csrf_icb = web.csrf("/icb");
+    let tried = web.post(
+        "/admin/people",
+        &[
+            ("_csrf", &csrf_icb),
+            ("id", "dc-mole"),
+            ("name", "Mole"),
+            ("role", "admin"),
+        ],
+    );
+    assert_eq!(tried.status, 403);
+}
+
+#[test]
+fn each_partys_page_says_what_it_is_as_at_and_what_changed_since_the_last_visit() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let (case_id, _) = seeded(&service, &icb);
+    assign(&service, &icb, &case_id, "dc-amira");
+    let mut champion = Web::new(&service);
+    champion.sign_in("dc-amira");
+    let first = champion.get("/champion");
+    assert!(first.body.contains(r#"id="data-as-at""#) && first.body.contains("Dashboard data as at"));
+    assert!(!first.body.contains("since-last-visit"), "no earlier visit yet");
+    // Something happens on the champion's case after that visit.
+    let noted = service.graphql(
+        Some(&icb),
+        "mutation($id: ID!) { addNote(input: { caseId: $id, text: \"Rang the practice manager\" }) { revision } }",
+        json!({ "id": case_id }),
+    );
+    assert!(noted["errors"].is_null(), "{noted}");
+    let mut again = Web::new(&service);
+    again.sign_in("dc-amira");
+    let second = again.get("/champion");
+    assert!(second.body.contains("Since your last visit"), "{}", second.body);
+    assert!(
+        second.body.contains("1</strong> of these cases changed"),
+        "{}",
+        second.body
+    );
+    assert!(second.body.contains(&format!("href=\"/cases/{case_id}\"")));
+    // The ICB's dashboard counts what changed since its last visit, beside the fixed week.
+    let mut icb_web = Web::new(&service);
+    icb_web.sign_in("icb-assurance-1");
+    let flagged = service.graphql(
+        Some(&icb),
+        "mutation($i: FlagPracticeInput!) { flagPractice(input: $i) { revision } }",
+        json!({ "i": { "odsCode": "Z99998", "practiceName": "Since Surgery", "pcnCode": "U10001",
+                       "place": "Coventry", "listSize": 9000, "visibleSlots": 0 } }),
+    );
+    assert!(flagged["errors"].is_null(), "{flagged}");
+    let mut icb_again = Web::new(&service);
+    icb_again.sign_in("icb-assurance-1");
+    let dashboard = icb_again.get("/icb");
+    let since = &dashboard.body[dashboard.body.find(r#"id="since-last-visit""#).expect("since box")..];
+    assert!(since.contains(r#"data-change="New cases">+1<"#), "{since}");
+    // Work first: what to do comes before the figures and charts.
+    let at = |marker: &str| dashboard.body.find(marker).unwrap_or_else(|| panic!("{marker}"));
+    assert!(at(r#"id="work""#) < at(r#"id="overdue""#));
+    assert!(at(r#"id="overdue""#) < at(r#"id="triage""#));
+    assert!(at(r#"id="triage""#) < at("Counts that disagree"));
+    assert!(at("Counts that disagree") < at(r#"id="headline""#));
+    assert!(at(r#"id="headline""#) < at(r#"id="trend-range""#));
+    // The LMC and the DHU: as at, on their pages too.
+    for (user, path) in [("lmc-officer-1", "/lmc"), ("dhu-liaison-1", "/dhu")] {
+        let mut other = Web::new(&service);
+        other.sign_in(user);
+        assert!(other.get(path).body.contains("Dashboard data as at"), "{path}");
+    }
 }

@@ -51,11 +51,60 @@ struct Oidc {
     last_fetch: Mutex<Option<Instant>>,
 }
 
+/// How long a caller's standing in the directory of people is trusted before it is read again:
+/// a person an admin deactivates is refused within this time.
+const SIGHTING_TTL: Duration = Duration::from_secs(60);
+
+/// The directory of people, told of each caller: added on first sight, their role kept to the
+/// token's; a deactivated person's tokens are refused.
+struct Sightings {
+    pool: sqlx::PgPool,
+    seen: std::sync::Mutex<HashMap<(String, Role), Instant>>,
+}
+
+impl Sightings {
+    async fn sighted(&self, actor: &Actor) -> Result<(), String> {
+        let key = (actor.id.as_str().to_string(), actor.role);
+        let fresh =
+            |seen: &HashMap<(String, Role), Instant>| seen.get(&key).is_some_and(|at| at.elapsed() < SIGHTING_TTL);
+        if fresh(&self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner)) {
+            return Ok(());
+        }
+        let signed = caseledger_commands::people::SignIn::default();
+        match caseledger_commands::people::signed_in(
+            &self.pool,
+            actor.id.as_str(),
+            actor.role,
+            &signed,
+            caseledger_clock::now(),
+        )
+        .await
+        {
+            Ok(_) => {
+                let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if seen.len() > 100_000 {
+                    seen.clear();
+                }
+                seen.insert(key, Instant::now());
+                Ok(())
+            }
+            Err(caseledger_commands::people::PeopleError::Deactivated { .. }) => {
+                Err(format!("{} has been deactivated in CaseLedger", actor.id))
+            }
+            Err(error) => {
+                tracing::error!(%error, "the directory of people could not be read");
+                Err("the directory of people could not be read: try again".to_string())
+            }
+        }
+    }
+}
+
 /// Checks bearer tokens.
 #[derive(Clone)]
 pub struct Authenticator {
     dev: Option<(DecodingKey, Validation)>,
     oidc: Option<Arc<Oidc>>,
+    directory: Option<Arc<Sightings>>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -79,7 +128,11 @@ impl Authenticator {
             validation.validate_nbf = true;
             (DecodingKey::from_secret(secret.as_bytes()), validation)
         });
-        Self { dev, oidc: None }
+        Self {
+            dev,
+            oidc: None,
+            directory: None,
+        }
     }
 
     pub fn with_oidc(mut self, config: OidcConfig) -> Self {
@@ -87,6 +140,15 @@ impl Authenticator {
             config,
             keys: RwLock::default(),
             last_fetch: Mutex::default(),
+        }));
+        self
+    }
+
+    /// Tells the directory of people of each caller (see [`Sightings`]).
+    pub fn with_directory(mut self, pool: sqlx::PgPool) -> Self {
+        self.directory = Some(Arc::new(Sightings {
+            pool,
+            seen: std::sync::Mutex::default(),
         }));
         self
     }
@@ -123,6 +185,11 @@ impl Authenticator {
                 (alg, _, _) => Err(format!("tokens signed with {alg:?} are not accepted")),
             },
         };
+        if let (Ok((actor, _)), Some(directory)) = (&result, &self.directory)
+            && let Err(reason) = directory.sighted(actor).await
+        {
+            return (Caller::Rejected(reason), None);
+        }
         match result {
             Ok((actor, expires)) => (Caller::Authenticated(actor), Some(expires)),
             Err(reason) => (Caller::Rejected(reason), None),

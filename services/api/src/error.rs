@@ -82,6 +82,18 @@ impl From<caseledger_eventstore::StoreError> for ApiError {
     }
 }
 
+impl From<caseledger_commands::people::PeopleError> for ApiError {
+    fn from(error: caseledger_commands::people::PeopleError) -> Self {
+        use caseledger_commands::people::PeopleError;
+        match error {
+            PeopleError::Exists { .. } => ApiError::bad_input("id", error),
+            PeopleError::NotFound { .. } => ApiError::NotFound(error.to_string()),
+            PeopleError::Deactivated { .. } => ApiError::Forbidden(error.to_string()),
+            PeopleError::Database(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
 impl From<caseledger_projections::parked::AdminError> for ApiError {
     fn from(error: caseledger_projections::parked::AdminError) -> Self {
         use caseledger_eventstore::ParkedError;

@@ -108,6 +108,16 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
         ),
         ("{ practices { edges { node { odsCode } } } }".into(), ROLES.to_vec()),
         ("{ practice(odsCode: \"Z99999\") { odsCode } }".into(), ROLES.to_vec()),
+        ("{ dataAsAt }".into(), ROLES.to_vec()),
+        ("{ people { id email } }".into(), vec![Admin]),
+        (
+            "mutation { addPerson(input: { id: \"dc-matrix\", name: \"M\", role: CHAMPION }) { id } }".into(),
+            vec![Admin],
+        ),
+        (
+            "mutation { updatePerson(input: { id: \"nobody-at-all\", active: false }) { id } }".into(),
+            vec![Admin],
+        ),
     ]
 }
 

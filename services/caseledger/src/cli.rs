@@ -543,6 +543,21 @@ async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, fu
             report.imports, report.commands, report.flagged
         );
     }
+    // The demo's people, as an admin would have added them ahead of their first sign-in.
+    for (role, id) in caseledger_web::DEMO_USERS {
+        let name = caseledger_web::DEMO_NAMES
+            .iter()
+            .find(|(demo, _)| *demo == id)
+            .map(|(_, name)| name.to_string());
+        let person = caseledger_commands::people::Changes {
+            name,
+            ..Default::default()
+        };
+        match caseledger_commands::people::add(store.pool(), id, role, &person, "demo").await {
+            Ok(_) | Err(caseledger_commands::people::PeopleError::Exists { .. }) => {}
+            Err(error) => return Err(error).context("adding the demo's people"),
+        }
+    }
     // A random secret unless one was given: tokens from an earlier demo stop working.
     let secret = settings
         .dev_secret
@@ -558,7 +573,7 @@ async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, fu
         (Role::Lmc, "lmc-officer-1"),
         (Role::Dhu, "dhu-liaison-1"),
         (Role::Champion, "dc-amira"),
-        (Role::Admin, "ops-1"),
+        (Role::Admin, "admin-1"),
     ] {
         println!(
             "  {:<9} {:<16} {}",
@@ -603,7 +618,7 @@ async fn serve(store: EventStore, settings: Settings, verifier: Option<SharedVer
     // Before anything records a metric: what is recorded earlier is lost.
     caseledger_api::monitoring::prometheus();
     let projections = Projections::start(&store);
-    let mut auth = Authenticator::new(settings.dev_secret.as_deref());
+    let mut auth = Authenticator::new(settings.dev_secret.as_deref()).with_directory(pool.clone());
     let mut web_oidc = None;
     if let Some(oidc) = settings.oidc.clone() {
         tracing::info!(issuer = %oidc.issuer, "accepting RS256/ES256 tokens from the issuer");

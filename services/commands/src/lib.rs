@@ -7,6 +7,7 @@ mod error;
 mod handler;
 mod history;
 mod import;
+pub mod people;
 mod practices;
 mod published;
 mod registry;

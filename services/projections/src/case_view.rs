@@ -22,8 +22,8 @@ mod queries;
 pub mod support;
 
 pub use queries::{
-    CaseFilter, Cursor, Page, awaiting_dhu, by_id, by_practice, contract_reviews, count, dhu_shortfalls,
-    known_champions, list, open_dhu_issues, open_statuses, page,
+    CaseFilter, Cursor, Page, awaiting_dhu, by_id, by_practice, contract_reviews, count, dhu_shortfalls, list,
+    open_dhu_issues, open_statuses, page,
 };
 
 pub const NAME: &str = <CaseViewProjection as crate::declared::Registered>::NAME;

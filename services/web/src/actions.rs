@@ -8,7 +8,7 @@ use caseledger_cases::Role;
 use caseledger_cases::next::NextStep;
 
 use crate::contract::enums::CaseHolder;
-use crate::operations::case::CasePage;
+use crate::operations::case::{CasePage, ChampionChoice};
 use maud::{Markup, html};
 use serde_json::{Map, Value, json};
 
@@ -26,8 +26,7 @@ pub enum Kind {
     Choices(&'static [(&'static str, &'static str)]),
     /// The signed-in actor's own id (a champion assigning a case to themself).
     SelfId,
-    /// A champion's id: typed, or picked from the champions the service knows (the page's
-    /// `known-champions` list).
+    /// A champion's id, picked from the active champions in the directory of people.
     Champion,
     /// A box the person must tick to say they understand what the form does (this text); it is
     /// not sent to the server.
@@ -184,7 +183,7 @@ pub static ACTIONS: &[Action] = &[
         fields: &[Field {
             name: "championId",
             label: "Champion",
-            hint: Some("Pick from the champions the service knows, or type a new champion's id."),
+            hint: Some("Active champions in the directory of people. An admin adds a new champion on the People page."),
             kind: Kind::Champion,
             required: true,
         }],
@@ -524,6 +523,7 @@ pub fn form(
     session: &Session,
     submitted: Option<&Submitted>,
     primary: bool,
+    champions: &[ChampionChoice],
 ) -> Markup {
     let blank = Submitted::default();
     let submitted = submitted.unwrap_or(&blank);
@@ -539,7 +539,7 @@ pub fn form(
                         h3 class="nhsuk-fieldset__heading" { (action.title) }
                     }
                     @for field in visible {
-                        (field_markup(action, field, submitted))
+                        (field_markup(action, field, submitted, champions))
                     }
                 }
             }
@@ -548,7 +548,7 @@ pub fn form(
     }
 }
 
-fn field_markup(action: &Action, field: &Field, submitted: &Submitted) -> Markup {
+fn field_markup(action: &Action, field: &Field, submitted: &Submitted, champions: &[ChampionChoice]) -> Markup {
     let id = input_id(action, field.name);
     let error = submitted.error(field.name);
     let value = submitted.value(field.name).unwrap_or("");
@@ -619,7 +619,14 @@ fn field_markup(action: &Action, field: &Field, submitted: &Submitted) -> Markup
                 Kind::Champion => {
                     label class="nhsuk-label" for=(id) { (label) }
                     (messages(field, error, &hint_id, &error_id))
-                    input class={"nhsuk-input nhsuk-input--width-20" @if error.is_some() { " nhsuk-input--error" }} id=(id) name=(field.name) type="text" value=(value) list="known-champions" autocomplete="off" aria-describedby=[described];
+                    select class={"nhsuk-select" @if error.is_some() { " nhsuk-select--error" }} id=(id) name=(field.name) aria-describedby=[described] {
+                        option value="" selected[value.is_empty()] { "Choose a champion" }
+                        @for champion in champions {
+                            option value=(champion.id) selected[value == champion.id] {
+                                @if let Some(name) = &champion.name { (name) " (" (champion.id) ")" } @else { (champion.id) }
+                            }
+                        }
+                    }
                 }
                 Kind::Text | Kind::SelfId => {
                     label class="nhsuk-label" for=(id) { (label) }

@@ -22,7 +22,7 @@ use crate::contract::Instant;
 use crate::contract::enums::{CaseHolder, CaseSource};
 use crate::lists::{day, day_time};
 use crate::operations::case::{
-    CaseQuery, CaseVariables, ChampionsQuery, CountsQuery, CountsVariables, Review, TimelineEvent,
+    CaseQuery, CaseVariables, ChampionChoice, ChampionsQuery, CountsQuery, CountsVariables, Review, TimelineEvent,
 };
 use crate::reports::root_cause_label;
 
@@ -103,7 +103,7 @@ async fn render(
     .and_then(|found| found.practice)
     .map(|practice| practice.counts);
     // Whom the ICB may assign the case to.
-    let champions: Vec<String> = if matches!(
+    let champions: Vec<ChampionChoice> = if matches!(
         session.actor.role,
         caseledger_cases::Role::Icb | caseledger_cases::Role::Admin
     ) {
@@ -230,16 +230,11 @@ async fn render(
                         p { "Another champion holds this case, so you see it as the LMC does. Ask the ICB if it should be yours." }
                     }
                 }
-                @if offered.iter().any(|action| action.slug == "assign-champion") {
-                    datalist id="known-champions" {
-                        @for champion in &champions { option value=(champion) {} }
-                    }
-                }
                 @if let Some(action) = next {
                     h2 class="nhsuk-heading-m" id="next-action" { "Next step" }
                     @let submitted = failure.as_ref().filter(|f| f.action.slug == action.slug).map(|f| &f.submitted);
                     @let prefilled = prefill(action, history);
-                    (actions::form(action, id, revision, session, submitted.or(prefilled.as_ref()), true))
+                    (actions::form(action, id, revision, session, submitted.or(prefilled.as_ref()), true, &champions))
                 }
                 @let others: Vec<&Action> = offered.iter().copied().filter(|action| next.is_none_or(|n| n.slug != action.slug)).collect();
                 @if !others.is_empty() {
@@ -250,7 +245,7 @@ async fn render(
                     details class="nhsuk-details cl-action-details" open[submitted.is_some()] {
                         summary class="nhsuk-details__summary" { span class="nhsuk-details__summary-text" { (action.title) } }
                         div class="nhsuk-details__text" {
-                            (actions::form(action, id, revision, session, submitted, false))
+                            (actions::form(action, id, revision, session, submitted, false, &champions))
                         }
                     }
                 }

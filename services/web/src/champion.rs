@@ -34,21 +34,31 @@ pub async fn show(
         Ok(session) => session,
         Err(response) => return response,
     };
-    let mut caseload = match fetch(&state, &session, ids(ids_), CaseloadQuery::build(())).await {
+    let ids_ = ids(ids_);
+    let mut caseload = match fetch(&state, &session, ids_, CaseloadQuery::build(())).await {
         Ok(query) => query.champion,
         Err(response) => return response,
     };
     by_urgency(&mut caseload.my_cases);
+    let visit = crate::visit(&state, &session, ids_).await;
+    let cases: Vec<crate::lists::Changed<'_>> = caseload
+        .my_cases
+        .iter()
+        .chain(&caseload.unassigned)
+        .map(Into::into)
+        .collect();
+    let since = crate::lists::as_at_and_since(visit.as_ref(), &cases);
     page(
         "My caseload",
         Some(&session),
-        render(&caseload, &session, &params.assigned),
+        render(&caseload, &session, &params.assigned, &since),
     )
     .into_response()
 }
 
-/// The caseload page's body; `assigned` names a case just assigned, to confirm it.
-pub fn render(caseload: &Caseload, session: &Session, assigned: &str) -> Markup {
+/// The caseload page's body; `assigned` names a case just assigned, to confirm it; `since` is
+/// what it is as at and what changed since the last visit.
+pub fn render(caseload: &Caseload, session: &Session, assigned: &str, since: &Markup) -> Markup {
     let mine = &caseload.my_cases;
     let open = mine.iter().filter(|case| !case.finished()).count();
     let late = mine.iter().filter(|case| !case.finished() && case.overdue()).count();
@@ -61,6 +71,7 @@ pub fn render(caseload: &Caseload, session: &Session, assigned: &str) -> Markup 
             }
         }
         h1 { "My caseload" }
+        (since)
         div id="live-region" data-live="" aria-live="polite" {
             p class="nhsuk-lede-text" {
                 (open) " open " (if open == 1 { "case" } else { "cases" }) " assigned to you"

@@ -27,13 +27,55 @@ enum Marker {
     Triangle,
 }
 
+/// Half a marker's width and height: every marker fills the same square, in the chart and in
+/// its legend.
+const MARK: f64 = 4.5;
+
 fn marker(kind: Marker, x: f64, y: f64, colour: &str) -> Markup {
     match kind {
-        Marker::Circle => html! { circle cx=(x) cy=(y) r="4" fill=(colour) {} },
-        Marker::Square => html! { rect x=(x - 4.0) y=(y - 4.0) width="8" height="8" fill=(colour) {} },
-        Marker::Triangle => html! {
-            polygon points=(format!("{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}", x, y - 5.0, x - 5.0, y + 4.0, x + 5.0, y + 4.0)) fill=(colour) {}
+        Marker::Circle => html! { circle cx=(x) cy=(y) r=(MARK) fill=(colour) stroke="#ffffff" stroke-width="1" {} },
+        Marker::Square => html! {
+            rect x=(x - MARK) y=(y - MARK) width=(2.0 * MARK) height=(2.0 * MARK) fill=(colour) stroke="#ffffff" stroke-width="1" {}
         },
+        Marker::Triangle => html! {
+            polygon points=(format!("{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}", x, y - MARK, x - MARK, y + MARK, x + MARK, y + MARK)) fill=(colour) stroke="#ffffff" stroke-width="1" {}
+        },
+    }
+}
+
+/// Each series' line width: the first widest, so a line drawn later over the same values leaves
+/// the earlier one showing on both sides of it.
+fn line_width(series: usize) -> f64 {
+    (6.0 - 2.0 * series as f64).max(2.0)
+}
+
+/// Which points have a date below them: at most five, evenly spread, always the last; one too
+/// close to the last gives way to it.
+fn labelled(points: usize) -> Vec<usize> {
+    if points == 0 {
+        return Vec::new();
+    }
+    let every = points.div_ceil(5).max(1);
+    let last = points - 1;
+    let mut at: Vec<usize> = (0..points)
+        .step_by(every)
+        .filter(|i| last - i >= every || *i == last)
+        .collect();
+    if at.last() != Some(&last) {
+        at.push(last);
+    }
+    at
+}
+
+/// A date label's anchor: the first starts at its point and the last ends at it, so neither is
+/// cut by the drawing's edge.
+fn anchor(i: usize, points: usize) -> &'static str {
+    if points > 1 && i + 1 == points {
+        "end"
+    } else if points > 1 && i == 0 {
+        "start"
+    } else {
+        "middle"
     }
 }
 
@@ -124,8 +166,8 @@ pub fn lines(chart: &Lines<'_>, points: &[Point]) -> Markup {
     };
     let x = |i: usize| LEFT + step * i as f64;
     let ticks: Vec<f64> = (0..=4).map(|i| (max / 4.0 * f64::from(i)).round()).collect();
-    // At most five dates along the bottom, evenly spread.
     let every = points.len().div_ceil(5).max(1);
+    let dated = labelled(points.len());
     html! {
         figure class="cl-chart" id={(chart.id) "-chart"} {
             svg xmlns="http://www.w3.org/2000/svg" viewBox={"0 0 " (WIDTH) " " (HEIGHT)} role="img" aria-labelledby={(chart.id) "-title " (chart.id) "-desc"} {
@@ -137,15 +179,17 @@ pub fn lines(chart: &Lines<'_>, points: &[Point]) -> Markup {
                 }
                 text class="cl-axis-title" transform={"translate(16," ((TOP + HEIGHT - BOTTOM) / 2.0) ") rotate(-90)"} text-anchor="middle" font-size=(FONT) fill=(TEXT) { (chart.value_heading) }
                 text class="cl-axis-title" x=((LEFT + WIDTH - RIGHT) / 2.0) y=(HEIGHT - 6.0) text-anchor="middle" font-size=(FONT) fill=(TEXT) { (chart.date_heading) }
-                @for (i, point) in points.iter().enumerate() {
-                    @if i % every == 0 {
-                        text x=(x(i)) y=(HEIGHT - BOTTOM + 24.0) text-anchor="middle" font-size=(FONT) fill=(TEXT) { (short_date(point.date)) }
-                    }
+                @for i in &dated {
+                    text class="cl-date" x=(x(*i)) y=(HEIGHT - BOTTOM + 24.0) text-anchor=(anchor(*i, points.len())) font-size=(FONT) fill=(TEXT) { (short_date(points[*i].date)) }
+                }
+                // Every line first, widest first, then every marker on top: no line hides another.
+                @for (n, (colour, _)) in series.iter().enumerate() {
+                    @let (dash, _) = STYLES[n % STYLES.len()];
+                    @let path = points.iter().enumerate().map(|(i, p)| format!("{:.1},{:.1}", x(i), y(value(p, n)))).collect::<Vec<_>>().join(" ");
+                    polyline points=(path) fill="none" stroke=(colour) stroke-width=(line_width(n)) stroke-linejoin="round" stroke-dasharray=[(!dash.is_empty()).then_some(dash)] {}
                 }
                 @for (n, (colour, _)) in series.iter().enumerate() {
-                    @let (dash, kind) = STYLES[n % STYLES.len()];
-                    @let path = points.iter().enumerate().map(|(i, p)| format!("{:.1},{:.1}", x(i), y(value(p, n)))).collect::<Vec<_>>().join(" ");
-                    polyline points=(path) fill="none" stroke=(colour) stroke-width="3" stroke-dasharray=[(!dash.is_empty()).then_some(dash)] {}
+                    @let (_, kind) = STYLES[n % STYLES.len()];
                     @for (i, p) in points.iter().enumerate() {
                         @if points.len() <= 30 || i % every == 0 || i + 1 == points.len() {
                             (marker(kind, x(i), y(value(p, n)), colour))
@@ -157,9 +201,9 @@ pub fn lines(chart: &Lines<'_>, points: &[Point]) -> Markup {
                 @for (n, (colour, name)) in series.iter().enumerate() {
                     @let (dash, kind) = STYLES[n % STYLES.len()];
                     span class="cl-legend__item" {
-                        svg class="cl-legend__key" viewBox="0 0 36 12" width="36" height="12" aria-hidden="true" focusable="false" {
-                            line x1="0" x2="36" y1="6" y2="6" stroke=(colour) stroke-width="3" stroke-dasharray=[(!dash.is_empty()).then_some(dash)] {}
-                            (marker(kind, 18.0, 6.0, colour))
+                        svg class="cl-legend__key" viewBox="0 0 36 14" width="36" height="14" aria-hidden="true" focusable="false" {
+                            line x1="0" x2="36" y1="7" y2="7" stroke=(colour) stroke-width=(line_width(n).min(4.0)) stroke-dasharray=[(!dash.is_empty()).then_some(dash)] {}
+                            (marker(kind, 18.0, 7.0, colour))
                         }
                         " " (name)
                     }
@@ -209,6 +253,12 @@ pub fn histogram(counts: &[i64]) -> Markup {
                         (count) " in week " (week + 1) ". "
                     }
                 }
+                // The vertical axis: its line, gridlines and counts (whole numbers), as the trend's.
+                @for tick in histogram_ticks(max) {
+                    line class="cl-grid" x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y(tick)) y2=(y(tick)) stroke="#d8dde0" {}
+                    text class="cl-tick" x=(LEFT - 8.0) y=(y(tick) + 6.0) text-anchor="end" font-size=(FONT) fill=(TEXT) { (tick) }
+                }
+                line x1=(LEFT) x2=(LEFT) y1=(TOP) y2=(y(0.0)) stroke="#4c6272" {}
                 line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y(0.0)) y2=(y(0.0)) stroke="#4c6272" {}
                 text class="cl-axis-title" transform={"translate(16," ((TOP + HEIGHT - BOTTOM) / 2.0) ") rotate(-90)"} text-anchor="middle" font-size=(FONT) fill=(TEXT) { "Cases" }
                 text class="cl-axis-title" x=((LEFT + WIDTH - RIGHT) / 2.0) y=(HEIGHT - 6.0) text-anchor="middle" font-size=(FONT) fill=(TEXT) { "Weeks from opening to compliance" }
@@ -223,6 +273,18 @@ pub fn histogram(counts: &[i64]) -> Markup {
             }
         }
     }
+}
+
+/// The histogram's counts on its vertical axis: 0, the top, and whole steps between (at most five).
+fn histogram_ticks(max: f64) -> Vec<f64> {
+    let step = (max / 4.0).ceil().max(1.0);
+    let mut ticks = Vec::new();
+    let mut tick = 0.0;
+    while tick <= max {
+        ticks.push(tick);
+        tick += step;
+    }
+    ticks
 }
 
 /// The weeks worth showing by default: from the first to one past the last that differs from the
@@ -250,5 +312,65 @@ mod tests {
         assert_eq!(with_activity(&points), 4);
         assert_eq!(with_activity(&[week(1)]), 1);
         assert_eq!(with_activity(&[]), 0);
+    }
+
+    #[test]
+    fn the_last_date_is_labelled_whole_and_the_first_from_its_start() {
+        assert_eq!(labelled(0), Vec::<usize>::new());
+        assert_eq!(labelled(1), vec![0]);
+        assert_eq!(labelled(5), vec![0, 1, 2, 3, 4]);
+        // 12 weeks: every third, and the last; the ninth is too close to it and gives way.
+        assert_eq!(labelled(12), vec![0, 3, 6, 11]);
+        for points in 1..60 {
+            let at = labelled(points);
+            assert_eq!(at.last(), Some(&(points - 1)), "{points}");
+            assert!(at.len() <= 6, "{points}: {at:?}");
+        }
+        assert_eq!(anchor(11, 12), "end");
+        assert_eq!(anchor(0, 12), "start");
+        assert_eq!(anchor(6, 12), "middle");
+    }
+
+    #[test]
+    fn markers_are_one_size_lines_do_not_hide_each_other_and_the_histogram_has_an_axis() {
+        let size = |markup: String| {
+            if markup.contains("<circle") {
+                2.0 * MARK
+            } else if markup.contains("<rect") {
+                let width = markup
+                    .split("width=\"")
+                    .nth(1)
+                    .unwrap_or("0")
+                    .split('"')
+                    .next()
+                    .unwrap_or("0");
+                width.parse::<f64>().unwrap_or(0.0)
+            } else {
+                let xs: Vec<f64> = markup
+                    .split("points=\"")
+                    .nth(1)
+                    .unwrap_or("")
+                    .split('"')
+                    .next()
+                    .unwrap_or("")
+                    .split(' ')
+                    .filter_map(|p| p.split(',').next()?.parse().ok())
+                    .collect();
+                xs.iter().copied().fold(f64::MIN, f64::max) - xs.iter().copied().fold(f64::MAX, f64::min)
+            }
+        };
+        let sizes: Vec<f64> = [Marker::Circle, Marker::Square, Marker::Triangle]
+            .into_iter()
+            .map(|kind| size(marker(kind, 10.0, 10.0, "#000").into_string()))
+            .collect();
+        assert!(sizes.iter().all(|s| (*s - 2.0 * MARK).abs() < 0.01), "{sizes:?}");
+        assert!(line_width(0) > line_width(1) && line_width(1) > line_width(2));
+        let chart = histogram(&[0, 3, 7, 2]).into_string();
+        for tick in ["\">0</text>", "\">2</text>", "\">4</text>", "\">6</text>"] {
+            assert!(
+                chart.contains("class=\"cl-tick\"") && chart.contains(tick),
+                "{tick}: {chart}"
+            );
+        }
     }
 }

@@ -49,10 +49,20 @@ pub async fn show(
         Ok(query) => query.dhu,
         Err(response) => return response,
     };
+    let visit = crate::visit(&state, &session, ids_).await;
+    let cases: Vec<crate::lists::Changed<'_>> = checks
+        .awaiting_confirmation
+        .iter()
+        .map(|remapped| &remapped.case)
+        .chain(&checks.shortfalls)
+        .chain(&checks.open_issues)
+        .map(Into::into)
+        .collect();
+    let since = crate::lists::as_at_and_since(visit.as_ref(), &cases);
     page(
         "Visibility checks",
         Some(&session),
-        render(&checks, &session, search, &found),
+        render(&checks, &session, search, &found, &since),
     )
     .into_response()
 }
@@ -87,11 +97,12 @@ pub fn remapped(case: &RemappedCase) -> String {
 }
 
 /// The page's body: the search (for `search`, which found `found`), then the checks.
-pub fn render(checks: &Checks, session: &Session, search: &str, found: &[Found]) -> Markup {
+pub fn render(checks: &Checks, session: &Session, search: &str, found: &[Found], since: &Markup) -> Markup {
     let awaiting = &checks.awaiting_confirmation;
     let issues = &checks.open_issues;
     html! {
         h1 { "Visibility checks" }
+        (since)
         (crate::lists::practice_search("/dhu", search, found))
         div id="live-region" data-live="" aria-live="polite" {
             h2 class="nhsuk-heading-m" { "Awaiting your check (" (awaiting.len()) ")" }

@@ -60,12 +60,16 @@ pub async fn dashboard(
     };
     let ids_ = ids(ids_);
     let week_ago = (caseledger_clock::now() - chrono::Duration::days(7)).fixed_offset();
+    let last_visit = crate::visit(&state, &session, ids_)
+        .await
+        .and_then(|visit| visit.me.last_visit_at);
     let dashboard = match fetch(
         &state,
         &session,
         ids_,
         DashboardQuery::build(DashboardVariables {
             week_ago: Some(week_ago),
+            last_visit: Some(last_visit.unwrap_or(week_ago)),
         }),
     )
     .await
@@ -98,7 +102,7 @@ pub async fn dashboard(
     page(
         "Assurance dashboard",
         Some(&session),
-        render_dashboard(&dashboard, &trend, weeks, &session),
+        render_dashboard(&dashboard, &trend, weeks, &session, last_visit),
     )
     .into_response()
 }
@@ -109,6 +113,7 @@ pub fn render_dashboard(
     points: &[charts::Point],
     weeks: &str,
     session: &Session,
+    last_visit: Option<crate::contract::Instant>,
 ) -> Markup {
     let icb = &dashboard.icb;
     let s = &icb.summary;
@@ -135,105 +140,181 @@ pub fn render_dashboard(
         .collect();
     let overdue = &icb.overdue;
     let signed = |n: i32| if n > 0 { format!("+{n}") } else { n.to_string() };
-    html! {
-            h1 { "Assurance dashboard" }
-            p class="nhsuk-body-l" id="data-as-at" {
-                @match icb.data_as_at {
-                    Some(at) => { "Data as at " strong { (on(Some(at.0))) } " (the latest dashboard extract)." }
-                    None => { "No dashboard extract has been imported yet." }
-                }
-            }
-            (crate::lists::practice_search("/icb/practices", "", &[]))
-            div id="live-region" data-live="" aria-live="polite" {
-                div class="nhsuk-card" id="this-week" {
-                    div class="nhsuk-card__content" {
-                        h2 class="nhsuk-card__heading nhsuk-heading-m" { "In the last 7 days" }
-                        dl class="nhsuk-summary-list" {
-                            @for (label, n) in &changes {
-                                div class="nhsuk-summary-list__row" {
-                                    dt class="nhsuk-summary-list__key" { (label) }
-                                    dd class="nhsuk-summary-list__value" data-change=(label) { (signed(*n)) }
-                                }
+    let reports_to_triage = icb.dhu_reports.len();
+    let work = [
+        ("overdue", "Overdue cases", overdue.len()),
+        ("triage", "DHU reports to triage", reports_to_triage),
+        (
+            "disagreeing-practices",
+            "Practices whose counts disagree",
+            dashboard.disagreeing.edges.len(),
+        ),
+        (
+            "missing-practices",
+            "Practices with no data two weeks running",
+            dashboard.missing.edges.len(),
+        ),
+        (
+            "closed-practices",
+            "Closed practices with an open case",
+            dashboard.closed_with_open_case.edges.len(),
+        ),
+    ];
+    let since_visit = last_visit.map(|at| {
+        let then = &icb.since_visit;
+        (
+            at,
+            [
+                ("New cases", s.cases_opened - then.cases_opened),
+                ("Newly compliant", s.compliant_cases - then.compliant_cases),
+                ("Closed", s.closed_cases - then.closed_cases),
+                ("Open cases", s.open_cases - then.open_cases),
+            ],
+        )
+    });
+    let change_list = |id: &str, heading: String, changes: &[(&str, i32)], overdue_now: Option<usize>| {
+        html! {
+            div class="nhsuk-card" id=(id) {
+                div class="nhsuk-card__content" {
+                    h2 class="nhsuk-card__heading nhsuk-heading-m" { (heading) }
+                    dl class="nhsuk-summary-list" {
+                        @for (label, n) in changes {
+                            div class="nhsuk-summary-list__row" {
+                                dt class="nhsuk-summary-list__key" { (label) }
+                                dd class="nhsuk-summary-list__value" data-change=(label) { (signed(*n)) }
                             }
+                        }
+                        @if let Some(now) = overdue_now {
                             div class="nhsuk-summary-list__row" {
                                 dt class="nhsuk-summary-list__key" { "Overdue now" }
-                                dd class="nhsuk-summary-list__value" data-change="Overdue now" { (overdue.len()) }
+                                dd class="nhsuk-summary-list__value" data-change="Overdue now" { (now) }
                             }
                         }
                     }
                 }
-                h2 class="nhsuk-heading-m" { "Overdue cases (" (overdue.len()) ")" }
-                @if overdue.is_empty() {
-                    p id="overdue" { "No case is past its stage's target." }
-                } @else {
-                    table class="nhsuk-table-responsive" id="overdue" role="table" {
-                        (header_row(&["Practice", "Status", "Due"]))
-                        tbody class="nhsuk-table__body" {
-                            @for case in overdue.iter().take(20) {
-                                tr class="nhsuk-table__row cl-row-overdue" role="row" {
-                                    (cell("Practice", practice_cell(case)))
-                                    (cell("Status", case_status(case)))
-                                    (cell("Due", due_cell(case)))
-                                }
-                            }
-                        }
-                    }
-                    @if overdue.len() > 20 { p { (overdue.len() - 20) " more: the longest overdue are listed first." } }
-                }
-                ul class="nhsuk-grid-row nhsuk-card-group" id="headline" {
-                    @for (label, value) in &figures {
-                        li class="nhsuk-grid-column-one-third nhsuk-card-group__item" {
-                            div class="nhsuk-card" {
-                                div class="nhsuk-card__content" {
-                                    p class="nhsuk-card__description" { (label) }
-                                    p class="nhsuk-heading-l cl-figure" data-figure=(label) { (value) }
-                                }
-                            }
-                        }
-                    }
-                }
-                h2 class="nhsuk-heading-m" { "Week by week" }
-                form method="get" action="/icb" class="cl-filters" id="trend-range" {
-                    div class="nhsuk-form-group cl-inline" {
-                        label class="nhsuk-label" for="trend-weeks" { "Weeks shown" }
-                        select class="nhsuk-select" id="trend-weeks" name="weeks" {
-                            @for (value, label) in [("activity", "While cases moved"), ("12", "The last 12 weeks"), ("26", "The last 26 weeks"), ("all", "All")] {
-                                option value=(value) selected[value == weeks] { (label) }
-                            }
-                        }
-                    }
-                    button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
-                }
-                (charts::trend(points))
-                h2 class="nhsuk-heading-m" { "Time to compliance" }
-                (charts::histogram(&weeks_to_compliance))
-                h2 class="nhsuk-heading-m" { "By place" }
-                (area_table("By place", "by-place", &s.by_place.iter().cloned().map(AreaFigures::from).collect::<Vec<_>>(), |place| html! {
-                    a href={"/icb/cases?place=" (urlencode(&place.place))} { (place.place) }
-                }))
-            }
-            h2 class="nhsuk-heading-m" { "PCNs needing attention" }
-            p class="nhsuk-body-s" { "Those with most practices below the requirement and most open cases first." }
-            (area_table("By PCN", "by-pcn", &s.by_pcn.iter().take(20).cloned().map(AreaFigures::from).collect::<Vec<_>>(), |pcn| {
-                let code = pcn.pcn_code.as_deref().unwrap_or("");
-                html! {
-                    a href={"/icb/cases?pcn=" (urlencode(code))} { (pcn.pcn_name.as_deref().unwrap_or(code)) }
-                    " " span class="nhsuk-body-s cl-muted" { (code) " · " (pcn.place) }
-                }
-            }))
-            (attention(dashboard))
-            (crate::reports::triage_table(session, &icb.dhu_reports))
-            h2 class="nhsuk-heading-m" { "Dashboard extract" }
-    (upload_form(session, None))
-            p { a href="/icb/register" id="register-link" { "Load the practice register from NHS England's files" } }
-            h2 class="nhsuk-heading-m" { "Assurance report" }
-            p {
-                "Download the assurance report: "
-                a href="/icb/report.xlsx" download="" { "spreadsheet (XLSX)" }
-                " or "
-                a href="/icb/report.csv" download="" { "CSV" }
             }
         }
+    };
+    let pcns_with_work: Vec<AreaFigures> = s
+        .by_pcn
+        .iter()
+        .filter(|pcn| pcn.open_cases > 0 || pcn.non_compliant_practices > 0)
+        .take(20)
+        .cloned()
+        .map(AreaFigures::from)
+        .collect();
+    html! {
+        h1 { "Assurance dashboard" }
+        p class="nhsuk-body-l" id="data-as-at" {
+            @match icb.data_as_at {
+                Some(at) => { "Data as at " strong { (on(Some(at.0))) } " (the latest dashboard extract)." }
+                None => { "No dashboard extract has been imported yet." }
+            }
+        }
+        (crate::lists::practice_search("/icb/practices", "", &[]))
+        div class="nhsuk-card nhsuk-card--feature" id="work" {
+            div class="nhsuk-card__content nhsuk-card__content--feature" {
+                h2 class="nhsuk-card__heading nhsuk-card__heading--feature nhsuk-heading-m" { "Work to do" }
+                ul class="nhsuk-list" {
+                    @for (anchor, label, n) in &work {
+                        li data-work=(anchor) {
+                            @if *n > 0 { a href={"#" (anchor)} { strong { (n) } " " (label) } }
+                            @else { span class="cl-muted" { "0 " (label) } }
+                        }
+                    }
+                }
+            }
+        }
+        div id="live-region" data-live="" aria-live="polite" {
+            h2 class="nhsuk-heading-m" { "Overdue cases (" (overdue.len()) ")" }
+            @if overdue.is_empty() {
+                p id="overdue" { "No case is past its stage's target." }
+            } @else {
+                table class="nhsuk-table-responsive" id="overdue" role="table" {
+                    (header_row(&["Practice", "Status", "Champion", "Due"]))
+                    tbody class="nhsuk-table__body" {
+                        @for case in overdue.iter().take(20) {
+                            tr class="nhsuk-table__row cl-row-overdue" role="row" {
+                                (cell("Practice", practice_cell(case)))
+                                (cell("Status", case_status(case)))
+                                (cell("Champion", html! { (case.assigned_to.as_deref().unwrap_or("Nobody yet")) }))
+                                (cell("Due", due_cell(case)))
+                            }
+                        }
+                    }
+                }
+                @if overdue.len() > 20 { p { (overdue.len() - 20) " more: the longest overdue are listed first." } }
+            }
+        }
+        (crate::reports::triage_table(session, &icb.dhu_reports))
+        (attention(dashboard))
+        div id="figures-region" data-live="" aria-live="polite" {
+            div class="nhsuk-grid-row" {
+                div class="nhsuk-grid-column-one-half" {
+                    (change_list("this-week", "In the last 7 days".to_string(), &changes, Some(overdue.len())))
+                }
+                @if let Some((at, changes)) = &since_visit {
+                    div class="nhsuk-grid-column-one-half" {
+                        (change_list("since-last-visit", format!("Since your last visit ({})", crate::lists::day_time(*at)), changes, None))
+                    }
+                }
+            }
+            ul class="nhsuk-grid-row nhsuk-card-group" id="headline" {
+                @for (label, value) in &figures {
+                    li class="nhsuk-grid-column-one-third nhsuk-card-group__item" {
+                        div class="nhsuk-card" {
+                            div class="nhsuk-card__content" {
+                                p class="nhsuk-card__description" { (label) }
+                                p class="nhsuk-heading-l cl-figure" data-figure=(label) { (value) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 class="nhsuk-heading-m" { "Week by week" }
+            form method="get" action="/icb" class="cl-filters" id="trend-range" {
+                div class="nhsuk-form-group cl-inline" {
+                    label class="nhsuk-label" for="trend-weeks" { "Weeks shown" }
+                    select class="nhsuk-select" id="trend-weeks" name="weeks" {
+                        @for (value, label) in [("activity", "While cases moved"), ("12", "The last 12 weeks"), ("26", "The last 26 weeks"), ("all", "All")] {
+                            option value=(value) selected[value == weeks] { (label) }
+                        }
+                    }
+                }
+                button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
+            }
+            (charts::trend(points))
+            h2 class="nhsuk-heading-m" { "Time to compliance" }
+            (charts::histogram(&weeks_to_compliance))
+            h2 class="nhsuk-heading-m" { "By place" }
+            (area_table("By place", "by-place", &s.by_place.iter().cloned().map(AreaFigures::from).collect::<Vec<_>>(), |place| html! {
+                a href={"/icb/cases?place=" (urlencode(&place.place))} { (place.place) }
+            }))
+            h2 class="nhsuk-heading-m" { "PCNs with open work" }
+            @if pcns_with_work.is_empty() {
+                p id="by-pcn" { "No PCN has an open case or a practice below the requirement." }
+            } @else {
+                p class="nhsuk-body-s" { "Only PCNs with an open case or a practice below the requirement; most practices below it and most open cases first." }
+                (area_table("By PCN", "by-pcn", &pcns_with_work, |pcn| {
+                    let code = pcn.pcn_code.as_deref().unwrap_or("");
+                    html! {
+                        a href={"/icb/cases?pcn=" (urlencode(code))} { (pcn.pcn_name.as_deref().unwrap_or(code)) }
+                        " " span class="nhsuk-body-s cl-muted" { (code) " · " (pcn.place) }
+                    }
+                }))
+            }
+        }
+        h2 class="nhsuk-heading-m" { "Dashboard extract" }
+        (upload_form(session, None))
+        p { a href="/icb/register" id="register-link" { "Load the practice register from NHS England's files" } }
+        h2 class="nhsuk-heading-m" { "Assurance report" }
+        p {
+            "Download the assurance report: "
+            a href="/icb/report.xlsx" download="" { "spreadsheet (XLSX)" }
+            " or "
+            a href="/icb/report.csv" download="" { "CSV" }
+        }
+    }
 }
 
 /// Places or PCNs, the same figures for each: cases, how fast they reached compliance, and the
@@ -478,16 +559,20 @@ pub async fn cases(
         Err(errors) => return gql_problem(&session, &errors),
     };
     let list = CaseList { cases, places, pcns };
-    page("Cases", Some(&session), render_cases(&list, &filter)).into_response()
+    let visit = crate::visit(&state, &session, ids_).await;
+    let shown: Vec<crate::lists::Changed<'_>> = list.cases.edges.iter().map(|edge| (&edge.node).into()).collect();
+    let since = crate::lists::as_at_and_since(visit.as_ref(), &shown);
+    page("Cases", Some(&session), render_cases(&list, &filter, &since)).into_response()
 }
 
-/// The case list's body.
-pub fn render_cases(list: &CaseList, filter: &CaseFilter) -> Markup {
+/// The case list's body; `since` is what it is as at and what changed since the last visit.
+pub fn render_cases(list: &CaseList, filter: &CaseFilter, since: &Markup) -> Markup {
     let cases = &list.cases.edges;
     let total = list.cases.total_count;
     let next = list.cases.page_info.next().map(|after| filter.link(after));
     html! {
         h1 { "Cases" }
+        (since)
         form method="get" action="/icb/cases" class="cl-filters" {
             div class="nhsuk-form-group cl-inline" {
                 label class="nhsuk-label" for="status" { "Status" }

@@ -23,6 +23,7 @@ mod lmc;
 mod model;
 pub mod oidc;
 mod operations;
+mod people;
 mod practices;
 mod register;
 mod reports;
@@ -132,13 +133,25 @@ impl WebState {
 }
 
 /// The demo users the development sign-in page offers.
-pub const DEMO_USERS: [(Role, &str); 6] = [
+pub const DEMO_USERS: [(Role, &str); 7] = [
     (Role::Icb, "icb-assurance-1"),
     (Role::Champion, "dc-amira"),
     (Role::Champion, "dc-ben"),
     (Role::Champion, "dc-chloe"),
     (Role::Dhu, "dhu-liaison-1"),
     (Role::Lmc, "lmc-officer-1"),
+    (Role::Admin, "admin-1"),
+];
+
+/// The demo users' names, as the directory of people holds them.
+pub const DEMO_NAMES: [(&str, &str); 7] = [
+    ("icb-assurance-1", "Priya Shah"),
+    ("dc-amira", "Amira Hussain"),
+    ("dc-ben", "Ben Okafor"),
+    ("dc-chloe", "Chloe Evans"),
+    ("dhu-liaison-1", "Sam Patel"),
+    ("lmc-officer-1", "Dr Helen Moss"),
+    ("admin-1", "Alex Morgan"),
 ];
 
 /// Where the NHS.UK frontend's built files are unless the service is told: the npm install of
@@ -175,6 +188,9 @@ pub fn router(state: WebState) -> Router {
         .route("/icb/report.csv", get(assurance::csv))
         .route("/icb/report.xlsx", get(assurance::xlsx))
         .route("/lmc", get(lmc::show))
+        .route("/admin/people", get(people::show).post(people::add))
+        .route("/admin/people/{id}", get(people::edit).post(people::change))
+        .route("/admin/people/{id}/active", post(people::set_active))
         .route("/practices/{ods}", get(practices::show))
         .route("/practices/{ods}/flag", post(practices::flag))
         .route("/cases/{id}", get(case::show))
@@ -273,8 +289,21 @@ async fn static_file(content_type: &'static str, body: &'static str) -> Response
 /// shows case data is never kept by a browser or proxy cache (only the static files are).
 async fn security_headers(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let cacheable = request.uri().path().starts_with("/static/") || request.uri().path().starts_with("/assets/");
+    // A page opened while signed out (a link in an email) is where sign-in returns to.
+    let wanted = (request.method() == axum::http::Method::GET)
+        .then(|| request.uri().path_and_query().map(|p| p.as_str().to_string()))
+        .flatten()
+        .filter(|path| own_page(path).is_some() && path != "/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if let Some(wanted) = wanted
+        && headers.get(LOCATION).is_some_and(|to| to == "/sign-in")
+    {
+        let to = format!("/sign-in?next={}", lists::urlencode(&wanted));
+        if let Ok(to) = HeaderValue::from_str(&to) {
+            headers.insert(LOCATION, to);
+        }
+    }
     if !cacheable {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -451,6 +480,19 @@ where
         .map_err(|errors| gql_problem(session, &errors))
 }
 
+/// What a party's page says first ([`lists::as_at_and_since`]); left out if it cannot be read.
+async fn visit(state: &WebState, session: &Session, ids: Option<RequestIds>) -> Option<operations::visit::VisitQuery> {
+    use cynic::QueryBuilder;
+    contract::run(
+        &state.0.schema,
+        &session.actor,
+        ids,
+        operations::visit::VisitQuery::build(()),
+    )
+    .await
+    .ok()
+}
+
 async fn root(State(state): State<WebState>, headers: HeaderMap) -> Response {
     match signed_in(&state, &headers).await {
         Ok(session) => redirect(home_of(session.actor.role).0),
@@ -458,16 +500,41 @@ async fn root(State(state): State<WebState>, headers: HeaderMap) -> Response {
     }
 }
 
-async fn sign_in_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
+/// `?next=`: the page to go to after signing in.
+#[derive(Debug, serde::Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+impl Next {
+    /// The page asked for, if it is one of this service's own.
+    pub fn page(&self) -> Option<&str> {
+        self.next.as_deref().and_then(own_page)
+    }
+}
+
+async fn sign_in_page(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    axum::extract::Query(next): axum::extract::Query<Next>,
+) -> Response {
+    let next = next.page();
     if let Ok(Some(session)) = state.0.sessions.load(&headers).await {
-        return redirect(home_of(session.actor.role).0);
+        return redirect(next.unwrap_or(home_of(session.actor.role).0));
     }
     let token = session::random_token();
+    let login = match next {
+        Some(next) => format!("/auth/login?next={}", lists::urlencode(next)),
+        None => "/auth/login".to_string(),
+    };
     let body = html! {
         h1 { "Sign in to CaseLedger" }
+        @if next.is_some() {
+            p id="sign-in-to-continue" { "Sign in to see the page you followed a link to." }
+        }
         @if state.0.oidc.is_some() {
             p { "Sign in with your NHS smartcard or NHS login account." }
-            a class="nhsuk-button" href="/auth/login" draggable="false" role="button" { "Sign in with NHS CIS2" }
+            a class="nhsuk-button" href=(login) draggable="false" role="button" { "Sign in with NHS CIS2" }
         }
         @if state.0.development {
             h2 class="nhsuk-heading-m" { "Development: pick a demo user" }
@@ -478,6 +545,7 @@ async fn sign_in_page(State(state): State<WebState>, headers: HeaderMap) -> Resp
                         form method="post" action="/sign-in" class="cl-inline" {
                             input type="hidden" name="_csrf" value=(token);
                             input type="hidden" name="user" value=(id);
+                            @if let Some(next) = next { input type="hidden" name="next" value=(next); }
                             button class="nhsuk-button nhsuk-button--secondary" type="submit" id={"sign-in-" (id)} {
                                 "Sign in as " (id) " (" (role.as_str().to_uppercase()) ")"
                             }
@@ -532,11 +600,39 @@ async fn sign_in(
         Ok(id) => Actor::new(id, role),
         Err(error) => return internal(None, error),
     };
-    start_session(&state, &actor, home_of(role).0).await
+    let to = field("next").and_then(own_page).unwrap_or(home_of(role).0);
+    let name = DEMO_NAMES.iter().find(|(demo, _)| *demo == id).map(|(_, name)| *name);
+    let visit = caseledger_commands::people::SignIn {
+        visit: true,
+        name,
+        ..Default::default()
+    };
+    start_session(&state, &actor, &visit, to).await
 }
 
-/// Starts a session and sends the person on.
-async fn start_session(state: &WebState, actor: &Actor, to: &str) -> Response {
+/// Starts a session and sends the person on: the sign-in recorded in the directory of people
+/// first (a deactivated person is refused).
+async fn start_session(
+    state: &WebState,
+    actor: &Actor,
+    visit: &caseledger_commands::people::SignIn<'_>,
+    to: &str,
+) -> Response {
+    use caseledger_commands::people::{self, PeopleError};
+    let now = caseledger_clock::now();
+    match people::signed_in(&state.0.sessions.pool, actor.id.as_str(), actor.role, visit, now).await {
+        Ok(_) => {}
+        Err(PeopleError::Deactivated { .. }) => {
+            tracing::warn!(actor = %actor.id.as_str(), "a deactivated person tried to sign in");
+            return problem(
+                StatusCode::FORBIDDEN,
+                None,
+                "Your access to CaseLedger has been turned off",
+                "An administrator deactivated your account. If you still need CaseLedger, ask them to turn it back on.",
+            );
+        }
+        Err(error) => return internal(None, error),
+    }
     match state.0.sessions.start(actor).await {
         Ok(secret) => {
             tracing::info!(actor = %actor.id.as_str(), role = actor.role.as_str(), "signed in");
@@ -580,10 +676,20 @@ pub fn own_page(path: &str) -> Option<&str> {
     let (route, query) = before.split_once('?').unwrap_or((before, ""));
     let known = matches!(
         route,
-        "/" | "/champion" | "/dhu" | "/icb" | "/icb/cases" | "/icb/register" | "/lmc"
+        "/" | "/champion"
+            | "/dhu"
+            | "/icb"
+            | "/icb/cases"
+            | "/icb/register"
+            | "/icb/practices"
+            | "/lmc"
+            | "/admin/people"
     ) || route
         .strip_prefix("/cases/")
-        .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok_and(|parsed| parsed.to_string() == id));
+        .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok_and(|parsed| parsed.to_string() == id))
+        || route
+            .strip_prefix("/practices/")
+            .is_some_and(|ods| caseledger_cases::values::OdsCode::parse(ods).is_ok_and(|code| code.as_str() == ods));
     let plain_query = query
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'=' | b'&' | b'%' | b'+' | b'-' | b'_' | b'.'));
@@ -604,6 +710,9 @@ mod tests {
             "/icb/cases?status=FLAGGED&place=Place+7",
             "/champion?assigned=0194f3a2-7c1e-7d2a-9b3c-1a2b3c4d5e6f#assigned",
             case,
+            "/practices/Z00012",
+            "/icb/practices?q=mill",
+            "/admin/people",
         ] {
             assert_eq!(own_page(good), Some(good), "{good}");
         }
@@ -615,6 +724,9 @@ mod tests {
             "https://evil.example/",
             "/icb/../../evil",
             "/cases/not-a-case",
+            "/practices/z00012",
+            "/practices/../admin",
+            "/sign-out",
             "/icb/cases?next=//evil.example/<script>",
             "/champion\r\nLocation: //evil.example",
             "/champion#x\"><script>",

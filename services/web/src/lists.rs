@@ -303,3 +303,61 @@ mod tests {
         );
     }
 }
+
+/// A case as "since your last visit" names it.
+#[derive(Debug, Clone, Copy)]
+pub struct Changed<'a> {
+    pub id: &'a str,
+    pub practice: &'a str,
+    pub status: caseledger_cases::CaseStatus,
+    pub at: Instant,
+}
+
+impl<'a> From<&'a CaseRow> for Changed<'a> {
+    fn from(case: &'a CaseRow) -> Self {
+        Self {
+            id: case.key(),
+            practice: &case.practice.name,
+            status: case.state(),
+            at: case.last_activity_at,
+        }
+    }
+}
+
+/// What a party's page says first: what its figures are as at, and, since the person's last
+/// visit, which of the page's cases changed (up to ten named, with links).
+pub fn as_at_and_since(visit: Option<&crate::operations::visit::VisitQuery>, cases: &[Changed<'_>]) -> Markup {
+    let now = caseledger_clock::now().fixed_offset();
+    let as_at = visit.and_then(|visit| visit.data_as_at);
+    let last_visit = visit.and_then(|visit| visit.me.last_visit_at);
+    let mut changed: Vec<&Changed<'_>> = last_visit
+        .map(|since| cases.iter().filter(|case| case.at > since).collect())
+        .unwrap_or_default();
+    changed.sort_by_key(|case| (std::cmp::Reverse(case.at), case.id));
+    changed.dedup_by_key(|case| case.id);
+    html! {
+        p class="nhsuk-body-s" id="data-as-at" {
+            "Cases as at " strong { (day_time(now)) } ". "
+            @match as_at {
+                Some(at) => { "Dashboard data as at " strong { (on(Some(at.0))) } " (the latest extract)." }
+                None => { "No dashboard extract has been imported yet." }
+            }
+        }
+        @if let Some(since) = last_visit {
+            div class="nhsuk-inset-text" id="since-last-visit" {
+                span class="nhsuk-u-visually-hidden" { "Information: " }
+                @if changed.is_empty() {
+                    p { "Since your last visit (" (day_time(since)) "): none of these cases changed." }
+                } @else {
+                    p { "Since your last visit (" (day_time(since)) "): " strong { (changed.len()) } " of these cases changed." }
+                    ul class="nhsuk-list nhsuk-list--bullet" {
+                        @for case in changed.iter().take(10) {
+                            li { a href={"/cases/" (case.id)} { (case.practice) } " — " (crate::layout::status_label(case.status)) ", " (day_time(case.at)) }
+                        }
+                    }
+                    @if changed.len() > 10 { p { (changed.len() - 10) " more." } }
+                }
+            }
+        }
+    }
+}

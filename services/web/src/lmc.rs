@@ -11,19 +11,13 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::layout::{page, status_label};
-use crate::lists::{Listed, case_status, cell, day, header_row, practice_cell, urlencode};
-use crate::model::{Instant, days};
-use crate::operations::lmc::{Oversight, OversightQuery, SupportedCase};
-use crate::{Ids, WebState, fetch, ids, signed_in};
+use crate::lists::{case_status, cell, day, header_row, practice_cell, urlencode};
+use crate::model::days;
+use crate::operations::lmc::{Oversight, OversightQuery, OversightVariables, SupportedCase};
+use crate::{Ids, WebState, ids, signed_in};
 
 /// The event types that are support given to a practice (not the flag, an assignment, a note).
-const SUPPORT: [&str; 5] = [
-    "PracticeContacted",
-    "GuidanceShared",
-    "RootCauseIdentified",
-    "SlotsRemapped",
-    "GpConnectReEnabled",
-];
+const SUPPORT: [&str; 5] = caseledger_cases::case::SUPPORT_EVENTS;
 
 /// Which cases the filter shows: `open` (the default), `all`, or those of one status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,11 +53,18 @@ impl Shown {
         }
     }
 
-    fn shows(self, case: &SupportedCase) -> bool {
+    /// The statuses the read model is asked for (`None`: every one).
+    pub fn statuses(self) -> Option<Vec<crate::contract::enums::CaseStatus>> {
         match self {
-            Shown::Open => !case.finished(),
-            Shown::All => true,
-            Shown::Status(status) => Listed::state(case) == status,
+            Shown::Open => Some(
+                CaseStatus::ALL
+                    .into_iter()
+                    .filter(|status| status.is_open())
+                    .map(Into::into)
+                    .collect(),
+            ),
+            Shown::All => None,
+            Shown::Status(status) => Some(vec![status.into()]),
         }
     }
 
@@ -82,6 +83,21 @@ pub struct Filter {
     /// `open` (the default), `all`, or one status.
     #[serde(default)]
     pub status: String,
+    /// The cursor of the page before.
+    #[serde(default)]
+    pub after: String,
+}
+
+impl Filter {
+    /// This filter's page after `after`.
+    fn link(&self, after: &str) -> String {
+        let mut query = vec![format!("status={}", urlencode(Shown::parse(&self.status).as_str()))];
+        if !self.place.is_empty() {
+            query.push(format!("place={}", urlencode(&self.place)));
+        }
+        query.push(format!("after={}", urlencode(after)));
+        format!("/lmc?{}#lmc-cases", query.join("&"))
+    }
 }
 
 pub async fn show(
@@ -94,32 +110,45 @@ pub async fn show(
         Ok(session) => session,
         Err(response) => return response,
     };
-    let oversight = match fetch(&state, &session, ids(ids_), OversightQuery::build(())).await {
-        Ok(query) => query.lmc,
-        Err(response) => return response,
+    let ids_ = ids(ids_);
+    let variables = OversightVariables {
+        status: Shown::parse(&filter.status).statuses(),
+        place: Some(filter.place.clone()).filter(|place| !place.is_empty()),
+        after: Some(filter.after.clone()).filter(|after| !after.is_empty()),
     };
-    page("Oversight", Some(&session), render(&oversight, &filter)).into_response()
-}
-
-/// When a case's practice was first supported: the first support action's business time.
-pub fn first_support(case: &SupportedCase) -> Option<Instant> {
-    case.history
+    let oversight =
+        match crate::contract::run(&state.0.schema, &session.actor, ids_, OversightQuery::build(variables)).await {
+            Ok(query) => query.lmc,
+            Err(errors) if errors.iter().any(|e| e.field.as_deref() == Some("after")) => {
+                return crate::problem(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    Some(&session),
+                    "That page of cases is not there",
+                    "Go back to the first page of the list.",
+                );
+            }
+            Err(errors) => return crate::gql_problem(&session, &errors),
+        };
+    let visit = crate::visit(&state, &session, ids_).await;
+    let cases: Vec<crate::lists::Changed<'_>> = oversight
+        .cases
+        .edges
         .iter()
-        .filter(|event| SUPPORT.contains(&event.event_type.as_str()))
-        .map(|event| event.occurred_at)
-        .min()
-}
-
-/// Days from the flag to the first support, when there was any.
-pub fn days_to_support(case: &SupportedCase) -> Option<f64> {
-    let supported = first_support(case)?;
-    Some((supported - case.opened_at).num_hours().max(0) as f64 / 24.0)
+        .map(|edge| crate::lists::Changed {
+            id: edge.node.id.inner(),
+            practice: &edge.node.practice.name,
+            status: edge.node.status.into(),
+            at: edge.node.last_activity_at(),
+        })
+        .collect();
+    let since = crate::lists::as_at_and_since(visit.as_ref(), &cases);
+    page("Oversight", Some(&session), render(&oversight, &filter, &since)).into_response()
 }
 
 /// Whether support came before the contract action: `None` when there was none.
 pub fn supported_first(case: &SupportedCase) -> Option<bool> {
     let escalated = case.escalated_at?;
-    Some(first_support(case).is_some_and(|supported| supported <= escalated))
+    Some(case.first_support_at().is_some_and(|supported| supported <= escalated))
 }
 
 /// One place's row: open cases, all cases, median working days to first support, contract reviews.
@@ -132,23 +161,19 @@ struct PlaceRow<'a> {
 }
 
 /// The page's body.
-pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
-    let all: Vec<&SupportedCase> = oversight.cases.edges.iter().map(|edge| &edge.node).collect();
+pub fn render(oversight: &Oversight, filter: &Filter, since: &Markup) -> Markup {
     let status = Shown::parse(&filter.status);
-    let place_of = |case: &SupportedCase| case.practice.place.clone();
-    let shown: Vec<&SupportedCase> = all
+    let shown: Vec<&SupportedCase> = oversight.cases.edges.iter().map(|edge| &edge.node).collect();
+    let mut places: Vec<String> = oversight
+        .support
+        .by_place
         .iter()
-        .copied()
-        .filter(|case| filter.place.is_empty() || place_of(case) == filter.place)
-        .filter(|case| status.shows(case))
-        .collect();
-    let mut places: Vec<String> = all
-        .iter()
-        .map(|case| place_of(case))
+        .map(|place| place.place.clone())
         .filter(|p| !p.is_empty())
         .collect();
     places.sort();
     places.dedup();
+    let next = oversight.cases.page_info.next().map(|after| filter.link(after));
     // The answer and the places' figures are the read model's, over every case (each case's
     // current episode) in working days; the list below shows a page of the cases themselves.
     let answer = &oversight.support.all;
@@ -167,6 +192,7 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
     let s = &oversight.summary;
     html! {
         h1 { "Oversight" }
+        (since)
         div id="live-region" data-live="" aria-live="polite" {
             div class="nhsuk-card" id="support-answer" {
                 div class="nhsuk-card__content" {
@@ -238,8 +264,8 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
                 button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
             }
             p id="lmc-shown" {
-                (shown.len()) " of " (all.len()) " cases"
-                @if oversight.cases.page_info.next().is_some() { " (the first " (all.len()) " of " (oversight.cases.total_count) ")" }
+                (oversight.cases.total_count) " of " (oversight.support.all.cases) " cases"
+                @if next.is_some() || !filter.after.is_empty() { " (" (shown.len()) " on this page)" }
             }
             table class="nhsuk-table-responsive" id="lmc-cases" role="table" {
                 (header_row(&["Practice", "Status", "Flagged", "First support", "Contract action"]))
@@ -263,6 +289,19 @@ pub fn render(oversight: &Oversight, filter: &Filter) -> Markup {
                     }
                 }
             }
+            @if let Some(next) = &next {
+                nav class="nhsuk-pagination" role="navigation" aria-label="Pagination" {
+                    ul class="nhsuk-list nhsuk-pagination__list" {
+                        li class="nhsuk-pagination-item--next" {
+                            a class="nhsuk-pagination__link nhsuk-pagination__link--next" href=(next) id="lmc-next" {
+                                span class="nhsuk-pagination__title" { "Next" }
+                                span class="nhsuk-u-visually-hidden" { ":" }
+                                span class="nhsuk-pagination__page" { "More cases" }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -275,9 +314,9 @@ fn support_given(case: &SupportedCase) -> Markup {
         .filter(|event| SUPPORT.contains(&event.event_type.as_str()))
         .count();
     html! {
-        @match (first_support(case), days_to_support(case)) {
+        @match (case.first_support_at(), case.working_days_to_first_support) {
             (Some(at), Some(after)) => {
-                (day(Some(at))) " (" (format!("{after:.1}")) " days after the flag)"
+                (day(Some(at))) " (" (after) " working " (if after == 1 { "day" } else { "days" }) " after the flag)"
                 details class="nhsuk-details cl-support" {
                     summary class="nhsuk-details__summary" { span class="nhsuk-details__summary-text" { (support) " support " (if support == 1 { "action" } else { "actions" }) } }
                     div class="nhsuk-details__text" {
@@ -305,6 +344,7 @@ mod tests {
     fn oversight() -> Oversight {
         let case = |id: &str, place: &str, status: &str, history: serde_json::Value, escalated: Option<&str>| {
             json!({ "node": { "id": id, "status": status, "openedAt": "2026-01-05T09:00:00Z", "escalatedAt": escalated,
+                "workingDaysToFirstSupport": history.as_array().and_then(|h| h.iter().position(|e| e["type"] == "PracticeContacted")).map(|_| 2),
                 "contractReviewOpen": null, "practice": { "odsCode": id, "name": format!("Practice {id}"), "pcnCode": "U1", "place": place, "listSize": 6000 },
                 "history": history } })
         };
@@ -335,7 +375,7 @@ mod tests {
 
     #[test]
     fn the_answer_is_the_read_models_over_every_case() {
-        let html = render(&oversight(), &Filter::default()).into_string();
+        let html = render(&oversight(), &Filter::default(), &html! {}).into_string();
         assert!(
             html.contains(r#"data-answer="median-support">3.0 working days"#),
             "{html}"
@@ -346,18 +386,33 @@ mod tests {
         // A1 was supported before its review, B2 was not.
         assert!(html.contains(r#"data-answer="support-first">1 of 2<"#), "{html}");
         assert!(html.contains("before any support"));
+        // Each case's own count is the read model's, in working days.
+        assert!(html.contains("(2 working days after the flag)"), "{html}");
     }
 
     #[test]
-    fn the_filter_shows_open_cases_of_a_place_by_default() {
-        let open = render(&oversight(), &Filter::default()).into_string();
-        assert!(open.contains(r#"id="lmc-shown">2 of 3 cases"#), "{open}");
-        let erewash = Filter {
-            place: "Erewash".into(),
+    fn the_filter_asks_the_read_model_for_open_cases_by_default_and_pages_on() {
+        use crate::contract::enums::CaseStatus as Status;
+        let open = Shown::parse("").statuses().unwrap();
+        assert!(open.contains(&Status::Flagged) && open.contains(&Status::DhuConfirmed));
+        assert!(!open.contains(&Status::Compliant) && !open.contains(&Status::Closed));
+        assert_eq!(Shown::parse("all").statuses(), None);
+        assert_eq!(Shown::parse("CONTACTED").statuses(), Some(vec![Status::Contacted]));
+        let derby = Filter {
+            place: "Derby & Erewash".into(),
             status: "all".into(),
+            after: String::new(),
         };
-        let html = render(&oversight(), &erewash).into_string();
-        assert!(html.contains(r#"id="lmc-shown">1 of 3 cases"#), "{html}");
-        assert!(html.contains("Practice C3") && !html.contains("Practice B2"));
+        assert_eq!(
+            derby.link("c2"),
+            "/lmc?status=all&place=Derby%20%26%20Erewash&after=c2#lmc-cases"
+        );
+        // The list says how many match of every case.
+        let html = render(&oversight(), &derby, &html! {}).into_string();
+        assert!(html.contains(r#"id="lmc-shown">3 of 3 cases"#), "{html}");
+        assert!(
+            html.contains(r#"<option value="Erewash">"#),
+            "places from the figures: {html}"
+        );
     }
 }

@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{WebState, problem, session, start_session};
-use caseledger_cases::cis2::{Cis2Person, Cis2Refusal, Cis2Rules};
+use caseledger_cases::cis2::{Cis2Refusal, Cis2Rules};
 use caseledger_cases::role::{OidcConfig, RoleNames, role_from_claims};
 
 /// How the web pages sign people in with the issuer.
@@ -179,7 +179,10 @@ fn not_configured() -> Response {
 
 /// `GET /auth/login`: to the issuer's sign-in page, with state, nonce and a PKCE challenge; the
 /// state also goes into this browser's login cookie.
-pub async fn login(State(state): State<WebState>) -> Response {
+pub async fn login(
+    State(state): State<WebState>,
+    axum::extract::Query(next): axum::extract::Query<super::Next>,
+) -> Response {
     let Some(oidc) = &state.0.oidc else {
         return not_configured();
     };
@@ -199,10 +202,11 @@ pub async fn login(State(state): State<WebState>) -> Response {
         .execute(pool)
         .await;
     let stored = match swept {
-        Ok(_) => sqlx::query("insert into web_logins (state, nonce, pkce_verifier) values ($1, $2, $3)")
+        Ok(_) => sqlx::query("insert into web_logins (state, nonce, pkce_verifier, return_to) values ($1, $2, $3, $4)")
             .bind(&csrf)
             .bind(&nonce)
             .bind(&verifier)
+            .bind(next.page().unwrap_or("/"))
             .execute(pool)
             .await
             .map(drop),
@@ -284,15 +288,18 @@ pub async fn callback(
         );
     }
     // The pending sign-in is used once: taken out as it is read.
-    let pending: Result<Option<(String, String)>, sqlx::Error> = sqlx::query_as(
-        "delete from web_logins where state = $1 returning nonce, pkce_verifier, created_at > now() - make_interval(mins => $2) as fresh",
+    let pending: Result<Option<(String, String, String)>, sqlx::Error> = sqlx::query_as(
+        "delete from web_logins where state = $1
+         returning nonce, pkce_verifier, return_to, created_at > now() - make_interval(mins => $2) as fresh",
     )
     .bind(&csrf)
     .bind(LOGIN_TIMEOUT_MINUTES)
     .fetch_optional(&state.0.sessions.pool)
     .await
-    .map(|row: Option<(String, String, bool)>| row.filter(|(_, _, fresh)| *fresh).map(|(n, v, _)| (n, v)));
-    let (nonce, verifier) = match pending {
+    .map(|row: Option<(String, String, String, bool)>| {
+        row.filter(|(_, _, _, fresh)| *fresh).map(|(n, v, to, _)| (n, v, to))
+    });
+    let (nonce, verifier, return_to) = match pending {
         Ok(Some(pending)) => pending,
         Ok(None) => {
             return problem(
@@ -381,10 +388,14 @@ pub async fn callback(
             Ok(id) => Actor::new(id, person.role),
             Err(error) => return unavailable(&format!("sub: {error}")),
         };
-        if let Err(error) = keep_in_directory(&state, &actor, &person).await {
-            return super::internal(None, error);
-        }
-        return signed_in(&state, &actor).await;
+        let visit = caseledger_commands::people::SignIn {
+            visit: true,
+            name: None,
+            org_code: Some(&person.org_code),
+            org_name: person.org_name.as_deref(),
+            job_role: Some(&person.job_role.role_code),
+        };
+        return signed_in(&state, &actor, &visit, &return_to).await;
     }
     let role =
         payload.and_then(|claims| role_from_claims(&claims, &oidc.role_claim, RoleNames::Mapped(&oidc.role_map)));
@@ -400,12 +411,25 @@ pub async fn callback(
         Ok(id) => Actor::new(id, role),
         Err(error) => return unavailable(&format!("sub: {error}")),
     };
-    signed_in(&state, &actor).await
+    let visit = caseledger_commands::people::SignIn {
+        visit: true,
+        ..Default::default()
+    };
+    signed_in(&state, &actor, &visit, &return_to).await
 }
 
-/// A session for `actor`, to their start page, the login cookie cleared.
-async fn signed_in(state: &WebState, actor: &Actor) -> Response {
-    let mut response = start_session(state, actor, super::home_of(actor.role).0).await;
+/// A session for `actor`, to the page they asked for (else their start page), the login cookie
+/// cleared.
+async fn signed_in(
+    state: &WebState,
+    actor: &Actor,
+    visit: &caseledger_commands::people::SignIn<'_>,
+    return_to: &str,
+) -> Response {
+    let to = super::own_page(return_to)
+        .filter(|to| *to != "/")
+        .unwrap_or(super::home_of(actor.role).0);
+    let mut response = start_session(state, actor, visit, to).await;
     if let Ok(clear) = axum::http::HeaderValue::from_str(&state.cookies().clear(session::LOGIN_COOKIE)) {
         response.headers_mut().append(axum::http::header::SET_COOKIE, clear);
     }
@@ -443,23 +467,4 @@ fn no_access(refusal: &Cis2Refusal) -> Response {
         "Your role has no access to CaseLedger",
         &detail,
     )
-}
-
-/// The person's organisation and selected role, kept in the directory of people.
-async fn keep_in_directory(state: &WebState, actor: &Actor, person: &Cis2Person) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into people (person_id, role, org_code, org_name, job_role, signed_in_at)
-         values ($1, $2, $3, $4, $5, now())
-         on conflict (person_id) do update set role = excluded.role, org_code = excluded.org_code,
-             org_name = excluded.org_name, job_role = excluded.job_role, signed_in_at = excluded.signed_in_at,
-             updated_at = now()",
-    )
-    .bind(actor.id.as_str())
-    .bind(actor.role.as_str())
-    .bind(&person.org_code)
-    .bind(person.org_name.as_deref())
-    .bind(&person.job_role.role_code)
-    .execute(&state.0.sessions.pool)
-    .await
-    .map(drop)
 }

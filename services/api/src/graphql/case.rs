@@ -400,6 +400,30 @@ impl CaseNode {
         super::deadline::of(&state(ctx).deadlines, &self.data, caseledger_clock::today())
     }
 
+    /// When the practice was first supported in this episode (a contact, guidance, a root cause,
+    /// a remap or GP Connect re-enabled): the LMC's question. Null before any support, and for
+    /// those whose lens does not show contacts (the DHU).
+    async fn first_support_at(&self) -> Option<DateTime<Utc>> {
+        self.data
+            .first_support_at
+            .filter(|_| shows(self.viewer, "PracticeContacted"))
+    }
+
+    /// Working days (England's bank holidays apart) from the episode's opening to its first
+    /// support; 0 the same day. Null as `firstSupportAt` is.
+    async fn working_days_to_first_support(&self, ctx: &Context<'_>) -> Option<i32> {
+        let first = self
+            .data
+            .first_support_at
+            .filter(|_| shows(self.viewer, "PracticeContacted"))?;
+        let days = caseledger_projections::case_view::support::working_days_to_support(
+            self.data.opened_at,
+            first,
+            &state(ctx).deadlines.calendar,
+        );
+        i32::try_from(days).ok()
+    }
+
     /// Business time of the case's latest event that this caller's lens shows.
     async fn last_activity_at(&self) -> DateTime<Utc> {
         self.data.activity().for_viewer(self.viewer.role())

@@ -9,6 +9,7 @@ mod limits;
 mod loaders;
 mod mutation;
 mod notifications;
+mod people;
 mod practices;
 mod query;
 mod reports;

@@ -669,9 +669,9 @@ impl MutationRoot {
 
     async fn assign_case(&self, ctx: &Context<'_>, input: AssignCaseInput) -> ApiResult<CasePayload> {
         let actor = require_command(ctx, "AssignCase")?;
-        let action = Action::AssignCase {
-            champion_id: field("championId", ShortText::parse(&input.champion_id))?,
-        };
+        let champion_id = field("championId", ShortText::parse(&input.champion_id))?;
+        super::people::check_assignable(ctx, champion_id.as_str()).await?;
+        let action = Action::AssignCase { champion_id };
         run(ctx, actor, &input.case_id, common!(input), action).await
     }
 
@@ -950,6 +950,25 @@ impl MutationRoot {
             reason: field("reason", FreeText::parse(&input.reason))?,
         };
         run(ctx, actor, &input.case_id, common!(input), action).await
+    }
+
+    /// Adds a person to the directory ahead of their first sign-in. Admins only.
+    async fn add_person(
+        &self,
+        ctx: &Context<'_>,
+        input: super::people::AddPersonInput,
+    ) -> ApiResult<super::people::Person> {
+        super::people::add(ctx, input).await
+    }
+
+    /// Changes a person in the directory: name, role, organisation, address, or active (a
+    /// deactivated person cannot sign in to the pages or be given a case). Admins only.
+    async fn update_person(
+        &self,
+        ctx: &Context<'_>,
+        input: super::people::UpdatePersonInput,
+    ) -> ApiResult<super::people::Person> {
+        super::people::update(ctx, input).await
     }
 
     /// Hands an event a projection parked to it again (once the cause is mended): resolved if it

@@ -14,6 +14,11 @@ use crate::error::{ApiError, ApiResult, IntoGraphql};
 pub struct Actor {
     pub id: String,
     pub role: Role,
+    /// Their name in the directory of people, if it has one.
+    pub name: Option<String>,
+    /// Their sign-in to the pages before the latest: where "since your last visit" starts (null
+    /// before their second visit).
+    pub last_visit_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Default)]
@@ -23,10 +28,28 @@ pub struct QueryRoot;
 impl QueryRoot {
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<Actor> {
         let actor = caller(ctx)?;
+        let person = caseledger_commands::people::get(state(ctx).store.pool(), actor.id.as_str())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        let (name, last_visit_at) = person.map_or((None, None), |p| (p.name, p.last_visit_at));
         Ok(Actor {
             id: actor.id.to_string(),
             role: actor.role.into(),
+            name,
+            last_visit_at,
         })
+    }
+
+    /// The report date of the latest dashboard extract imported: what the observed figures are as
+    /// at (null before the first). Every role.
+    async fn data_as_at(&self, ctx: &Context<'_>) -> ApiResult<Option<super::scalars::Date>> {
+        caller(ctx)?;
+        let date = caseledger_projections::practice_view::latest_extract_date(state(ctx).store.pool())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        Ok(date.map(super::scalars::Date))
     }
 
     /// The caller's email notifications: the address they go to and the kinds turned off.
@@ -92,6 +115,16 @@ impl QueryRoot {
         #[graphql(default = 50)] first: Option<i32>,
     ) -> ApiResult<Vec<super::admin::ParkedEvent>> {
         super::admin::parked_events(ctx, projection, first.unwrap_or(50)).await
+    }
+
+    /// The directory of people (of one role; active or not), by name, at most 1,000. Admins only.
+    async fn people(
+        &self,
+        ctx: &Context<'_>,
+        role: Option<Role>,
+        active: Option<bool>,
+    ) -> ApiResult<Vec<super::people::Person>> {
+        super::people::list(ctx, role, active).await
     }
 
     /// Practices in ODS code order, a page at a time: the ICB, admins, the LMC and the DHU see

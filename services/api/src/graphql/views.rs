@@ -149,13 +149,10 @@ pub struct IcbView {
 
 #[Object]
 impl IcbView {
-    /// The champions the service knows (who hold or held a case, or set up notifications), by id:
-    /// whom the ICB may assign a case to.
-    async fn champions(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        case_view::known_champions(state(ctx).store.pool())
-            .await
-            .map_err(ApiError::from)
-            .gql()
+    /// The active champions in the directory of people, by name: whom the ICB may assign a case
+    /// to.
+    async fn champions(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::people::ChampionChoice>> {
+        super::people::champions(ctx).await
     }
 
     /// The report date of the latest dashboard extract imported: what the observed figures are as

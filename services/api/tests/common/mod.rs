@@ -30,6 +30,18 @@ impl Service {
             caseledger_projections::lens::personal_fields,
         ));
         let projections = Some(Projections::start(&store));
+        // The champions the tests give cases to, as an admin adds them ahead of a first sign-in.
+        for id in ["dc-amira", "dc-ben", "dc-chloe"] {
+            caseledger_commands::people::add(
+                &db.pool,
+                id,
+                Role::Champion,
+                &caseledger_commands::people::Changes::default(),
+                "test",
+            )
+            .await
+            .unwrap();
+        }
         Self {
             schema: build_schema(configure(AppState::new(store.clone()))),
             store,

@@ -244,19 +244,6 @@ pub async fn dhu_shortfalls(pool: &PgPool, limit: i64) -> Result<Vec<CaseRow>, s
     decode(rows)
 }
 
-/// Every champion who holds or has held a case, and every champion who set up notifications:
-/// the champions the service knows, by id.
-pub async fn known_champions(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"select id as "id!" from (
-             select distinct assigned_to as id from case_view where assigned_to is not null
-             union select person_id from people where role = 'champion') ids
-           order by 1 limit 1000"#
-    )
-    .fetch_all(pool)
-    .await
-}
-
 /// How many cases have been to contract review.
 pub async fn contract_reviews(pool: &PgPool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(r#"select count(*) as "count!" from case_view where escalated_at is not null"#)

@@ -57,6 +57,19 @@ fn median(mut values: Vec<i64>) -> Option<f64> {
     })
 }
 
+/// Working days from an episode's opening to its first support (UK days; 0 the same day).
+pub fn working_days_to_support(opened_at: DateTime<Utc>, first: DateTime<Utc>, calendar: &BankHolidays) -> i64 {
+    let (from, to) = (
+        ukclock::to_uk(opened_at).date_naive(),
+        ukclock::to_uk(first).date_naive(),
+    );
+    if to > from {
+        caseledger_cases::deadlines::working_days_between(from, to, calendar)
+    } else {
+        0
+    }
+}
+
 fn answer<'a>(rows: impl Iterator<Item = &'a SupportRow>, calendar: &BankHolidays) -> Support {
     let mut support = Support::default();
     let mut days = Vec::new();
@@ -66,15 +79,7 @@ fn answer<'a>(rows: impl Iterator<Item = &'a SupportRow>, calendar: &BankHoliday
         match row.first_support_at {
             Some(first) => {
                 support.supported += 1;
-                let (from, to) = (
-                    ukclock::to_uk(row.opened_at).date_naive(),
-                    ukclock::to_uk(first).date_naive(),
-                );
-                days.push(if to > from {
-                    caseledger_cases::deadlines::working_days_between(from, to, calendar)
-                } else {
-                    0
-                });
+                days.push(working_days_to_support(row.opened_at, first, calendar));
             }
             None => support.open_without_support += i64::from(row.open),
         }

@@ -6,12 +6,13 @@
   if (summary) summary.focus();
 })();
 
-// Progressive enhancement: when a case this person may see changes, refresh the page's live list
-// (the element with data-live) from the server. Without JavaScript the page works as it is.
+// Progressive enhancement: when a case this person may see changes, refresh the page's live
+// regions (the elements with data-live, in page order) from the server; forms outside them keep
+// what is typed. Without JavaScript the page works as it is.
 (function () {
   "use strict";
-  var region = document.querySelector("[data-live]");
-  if (!region || !window.EventSource) return;
+  var regions = document.querySelectorAll("[data-live]");
+  if (regions.length === 0 || !window.EventSource) return;
   var pending = null;
   function refresh() {
     pending = null;
@@ -19,10 +20,11 @@
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (!html) return;
-        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-live]");
-        if (fresh) {
-          region.innerHTML = fresh.innerHTML;
-          region.setAttribute("data-refreshed", String(Date.now()));
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelectorAll("[data-live]");
+        if (fresh.length !== regions.length) return;
+        for (var i = 0; i < regions.length; i++) {
+          regions[i].innerHTML = fresh[i].innerHTML;
+          regions[i].setAttribute("data-refreshed", String(Date.now()));
         }
       })
       .catch(function () {});

@@ -152,5 +152,12 @@ pub struct ChampionsQuery {
 #[derive(cynic::QueryFragment, Debug)]
 #[cynic(graphql_type = "IcbView")]
 pub struct Champions {
-    pub champions: Vec<String>,
+    pub champions: Vec<ChampionChoice>,
+}
+
+/// An active champion in the directory of people.
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct ChampionChoice {
+    pub id: String,
+    pub name: Option<String>,
 }

@@ -10,6 +10,8 @@ use crate::operations::dhu::ReportRow;
 pub struct DashboardVariables {
     /// The summary a week ago, for what changed since.
     pub week_ago: Option<Instant>,
+    /// The summary at the person's last visit, for what changed since.
+    pub last_visit: Option<Instant>,
 }
 
 /// What the dashboard shows (the trend is read separately, for its range).
@@ -38,6 +40,9 @@ pub struct Assurance {
     #[arguments(asOf: $week_ago)]
     #[cynic(rename = "summary", alias)]
     pub week_ago: WeekFigures,
+    #[arguments(asOf: $last_visit)]
+    #[cynic(rename = "summary", alias)]
+    pub since_visit: WeekFigures,
     pub summary: Figures,
     pub overdue: Vec<CaseRow>,
     pub trend_start: Option<Day>,

@@ -4,21 +4,30 @@ use crate::contract::enums::CaseStatus;
 use crate::contract::schema;
 use crate::model::{Instant, PracticeRef};
 
+/// The list's filter and page: statuses (none: all), one place, after a cursor.
+#[derive(cynic::QueryVariables, Debug, Default)]
+pub struct OversightVariables {
+    pub status: Option<Vec<CaseStatus>>,
+    pub place: Option<String>,
+    pub after: Option<String>,
+}
+
 /// Everything the oversight page shows.
 #[derive(cynic::QueryFragment, Debug)]
-#[cynic(graphql_type = "Query")]
+#[cynic(graphql_type = "Query", variables = "OversightVariables")]
 pub struct OversightQuery {
     pub lmc: Oversight,
 }
 
 #[derive(cynic::QueryFragment, Debug)]
-#[cynic(graphql_type = "LmcView")]
+#[cynic(graphql_type = "LmcView", variables = "OversightVariables")]
 pub struct Oversight {
     pub summary: Figures,
     pub contract_reviews: i32,
     /// Whether support came first, over every case.
     pub support: LmcSupport,
-    #[arguments(first: 500)]
+    /// The filtered list, 100 cases a page (filtered by the read model, not the page).
+    #[arguments(first: 100, status: $status, place: $place, after: $after)]
     pub cases: SupportConnection,
 }
 
@@ -70,7 +79,7 @@ pub struct SupportEdge {
 }
 
 /// A case, and the steps of its history that show support given: only what the page draws (a
-/// page of 500 of these stays within a request's cost).
+/// page of these stays within a request's cost).
 #[derive(cynic::QueryFragment, Debug)]
 #[cynic(graphql_type = "Case")]
 pub struct SupportedCase {
@@ -79,14 +88,31 @@ pub struct SupportedCase {
     pub opened_at: Instant,
     pub escalated_at: Option<Instant>,
     pub contract_review_open: Option<bool>,
+    /// The working days from the current episode's opening to its first support (the read
+    /// model's count, the same as the figures above).
+    pub working_days_to_first_support: Option<i32>,
     pub practice: PracticeRef,
     pub history: Vec<Step>,
 }
 
 impl SupportedCase {
-    /// Compliant or closed.
-    pub fn finished(&self) -> bool {
-        !caseledger_cases::CaseStatus::from(self.status).is_open()
+    /// The first support in the current episode (which opened at `opened_at`).
+    pub fn first_support_at(&self) -> Option<Instant> {
+        self.history
+            .iter()
+            .filter(|step| caseledger_cases::case::SUPPORT_EVENTS.contains(&step.event_type.as_str()))
+            .map(|step| step.occurred_at)
+            .filter(|at| *at >= self.opened_at)
+            .min()
+    }
+
+    /// Its latest step the LMC sees.
+    pub fn last_activity_at(&self) -> Instant {
+        self.history
+            .iter()
+            .map(|step| step.occurred_at)
+            .max()
+            .unwrap_or(self.opened_at)
     }
 }
 

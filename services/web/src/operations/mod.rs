@@ -7,6 +7,8 @@ pub mod dhu;
 pub mod icb;
 pub mod live;
 pub mod lmc;
+pub mod people;
 pub mod practices;
 pub mod register;
 pub mod reports;
+pub mod visit;
