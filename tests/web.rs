@@ -690,7 +690,19 @@ fn verify_through_gp_connect_from_the_case_page() {
     assert!(fake.requests().is_empty());
     let done = web.post(&format!("/cases/{case_id}/verify"), &[("_csrf", &csrf)]);
     assert_eq!(done.status, 303, "{}", done.body);
+    // Back on the case page, what the search found: when, the verdict, each location's slots.
+    let back = done.location.clone().unwrap();
+    assert_eq!(back, format!("/cases/{case_id}?verified=1#gp-connect-result"));
+    let result = web.get(&back);
+    let panel = &result.body[result.body.find(r#"id="gp-connect-result""#).expect("the result")..];
+    assert!(panel.contains("GP Connect check, "), "{panel}");
+    assert!(panel.contains("Enough: at least 5 free slots"), "{panel}");
+    assert!(panel.contains("Main Surgery") && panel.contains("Main site"), "{panel}");
     let page = web.get(&format!("/cases/{case_id}"));
+    assert!(
+        !page.body.contains(r#"id="gp-connect-result""#),
+        "shown once, after the search"
+    );
     let expected = format!("Enough: at least 5 free slots every core-hours day ({required} required)");
     assert!(page.body.contains(&expected), "{}", page.body);
     assert_eq!(fake.requests().len(), 1, "one search of 14 days");
@@ -1684,4 +1696,188 @@ fn each_partys_page_says_what_it_is_as_at_and_what_changed_since_the_last_visit(
         other.sign_in(user);
         assert!(other.get(path).body.contains("Dashboard data as at"), "{path}");
     }
+}
+
+#[test]
+fn triage_errors_come_back_on_the_dashboard_with_what_was_typed_and_an_opened_case_says_where_it_came_from() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    seeded(&service, &icb);
+    let dhu = service.token("dhu", "dhu-liaison-1");
+    let report = |ods: &str, detail: &str| {
+        let filed = service.graphql(
+            Some(&dhu),
+            "mutation($i: ReportVisibilityProblemInput!) { reportVisibilityProblem(input: $i) { report { id } } }",
+            json!({ "i": { "odsCode": ods, "category": "SLOT_TYPE_NOT_EXTERNAL", "detail": detail } }),
+        );
+        assert!(filed["errors"].is_null(), "{filed}");
+        filed["data"]["reportVisibilityProblem"]["report"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Practices of the register without a case (week 0 flags 28 of 119).
+    let quiet: Vec<String> = service.graphql(
+        Some(&icb),
+        "{ practices(hasOpenCase: false, first: 2) { edges { node { odsCode } } } }",
+        json!({}),
+    )["data"]["practices"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|edge| edge["node"]["odsCode"].as_str().unwrap().to_string())
+        .collect();
+    let first = report(&quiet[0], "Extended-hours slots are not bookable by 111");
+    let second = report(&quiet[1], "Its 111 slots sit under a clinician-only slot type");
+
+    let mut web = Web::new(&service);
+    web.sign_in("icb-assurance-1");
+    let csrf = web.csrf("/icb");
+    // No reason: the dashboard again, the error beside the report's field and in the summary.
+    let blank = web.post(
+        &format!("/icb/reports/{first}/dismiss"),
+        &[("_csrf", &csrf), ("reason", " ")],
+    );
+    assert_eq!(blank.status, 422, "{}", blank.body);
+    assert!(blank.body.contains("Assurance dashboard"), "the same page");
+    assert!(blank.body.contains("nhsuk-error-summary"));
+    assert!(
+        blank.body.contains(&format!("href=\"#dismiss-{first}\"")),
+        "the summary links to the field"
+    );
+    assert!(blank.body.contains(&format!("id=\"dismiss-{first}-error\"")));
+    // Too long: refused, and what was typed is still in the box.
+    let long = format!("Checked with the PCN {}and no more", "and the practice ".repeat(130));
+    let refused = web.post(
+        &format!("/icb/reports/{first}/dismiss"),
+        &[("_csrf", &csrf), ("reason", &long)],
+    );
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let kept = &refused.body[refused
+        .body
+        .find(&format!("id=\"dismiss-{first}\""))
+        .expect("the field")..];
+    assert!(
+        kept.contains(&format!("value=\"{long}\"")),
+        "what was typed is kept: {}",
+        &kept[..kept.len().min(600)]
+    );
+    assert!(refused.body.contains("The reason "), "{}", refused.body);
+    // Opened: the case says it came from the DHU's report, with the DHU's words.
+    let opened = web.post(&format!("/icb/reports/{second}/open"), &[("_csrf", &csrf)]);
+    assert_eq!(opened.status, 303, "{}", opened.body);
+    let case = web.get(opened.location.as_deref().unwrap());
+    assert!(case.body.contains("Opened from"), "{}", case.body);
+    assert!(
+        case.body.contains("the DHU&#39;s report of") || case.body.contains("the DHU's report of"),
+        "{}",
+        case.body
+    );
+    assert!(
+        case.body.contains("Its 111 slots sit under a clinician-only slot type"),
+        "{}",
+        case.body
+    );
+}
+
+#[test]
+fn the_dhus_forms_say_what_is_wrong_in_plain_words_on_its_own_page_keeping_what_was_typed() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let (case_id, required) = seeded(&service, &icb);
+    let champion = service.token("champion", "dc-amira");
+    for mutation in [
+        "mutation($id: ID!) { assignCase(input: { caseId: $id, championId: \"dc-amira\" }) { revision } }".to_string(),
+        format!(
+            "mutation($id: ID!) {{ recordRemap(input: {{ caseId: $id, changes: [ADD_SLOTS], slotsPerDayConfigured: {required} }}) {{ revision }} }}"
+        ),
+    ] {
+        let done = service.graphql(Some(&champion), &mutation, json!({ "id": case_id }));
+        assert!(done["errors"].is_null(), "{done}");
+    }
+    let mut web = Web::new(&service);
+    web.sign_in("dhu-liaison-1");
+    let page = web.get("/dhu");
+    let csrf = hidden(&page.body, "_csrf");
+    let form_of = |body: &str, name: &str| {
+        let at = body.find(&format!("action=\"/cases/{case_id}/dhu-confirm\"")).unwrap();
+        hidden(&body[at..], name)
+    };
+    let confirm = |web: &mut Web, body: &str, count: &str| {
+        web.post(
+            &format!("/cases/{case_id}/dhu-confirm"),
+            &[
+                ("_csrf", &csrf),
+                ("expectedRevision", &form_of(body, "expectedRevision")),
+                ("commandId", &form_of(body, "commandId")),
+                ("_return", "/dhu"),
+                ("visibleSlotsPerDay", count),
+            ],
+        )
+    };
+    // Not a number: the DHU's page again, the error beside that case's box, what was typed kept.
+    let refused = confirm(&mut web, &page.body, "two");
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("Visibility checks"), "the same page");
+    assert!(
+        refused
+            .body
+            .contains("Enter how many 111 slots a day the DHU can see, as a whole number, like 2"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains(&format!("href=\"#visible-{case_id}\"")));
+    assert!(refused.body.contains("value=\"two\""), "what was typed is kept");
+    assert!(!refused.body.contains("dhu can see"), "no lower-cased DHU");
+    // A negative count: refused by the server, said the same way, on the same page.
+    let negative = confirm(&mut web, &page.body, "-1");
+    assert_eq!(negative.status, 422, "{}", negative.body);
+    assert!(
+        negative.body.contains("The slots a day the DHU can see"),
+        "{}",
+        negative.body
+    );
+    assert!(negative.body.contains("value=\"-1\""));
+
+    // The report form: an ODS code in the wrong shape, and one nobody knows.
+    let report = |web: &mut Web, ods: &str, detail: &str| {
+        web.post(
+            "/dhu/report",
+            &[
+                ("_csrf", &csrf),
+                ("odsCode", ods),
+                ("category", "SLOT_TYPE_NOT_EXTERNAL"),
+                ("detail", detail),
+            ],
+        )
+    };
+    let shape = report(&mut web, "Z0001", "Extended hours not bookable");
+    assert_eq!(shape.status, 422);
+    assert!(shape.body.contains("Visibility checks"), "the same page");
+    assert!(
+        shape
+            .body
+            .contains("Enter an ODS code of one letter and five digits, like Z00011"),
+        "{}",
+        shape.body
+    );
+    assert!(
+        shape.body.contains("Extended hours not bookable"),
+        "the detail typed is kept"
+    );
+    let unknown = report(&mut web, "Q99999", "Extended hours not bookable");
+    assert_eq!(unknown.status, 422);
+    assert!(
+        unknown
+            .body
+            .contains("There is no practice with the ODS code Q99999 in CaseLedger"),
+        "{}",
+        unknown.body
+    );
+    assert!(unknown.body.contains("value=\"Q99999\""));
+    let empty = report(&mut web, " ", "");
+    assert!(
+        empty.body.contains("Enter the practice&#39;s ODS code")
+            || empty.body.contains("Enter the practice's ODS code")
+    );
 }

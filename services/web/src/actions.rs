@@ -133,6 +133,21 @@ fn has_review(case: &CasePage) -> bool {
     case.contract_review_open == Some(true)
 }
 
+/// The latest evidence, by business time, is a dashboard row or a GP Connect check showing fewer
+/// slots than required: it contradicts the DHU's word, and confirming compliance asks to confirm
+/// again (`confirm-compliance-checked`).
+pub fn contradicted(case: &CasePage) -> bool {
+    use crate::contract::enums::VisibleSlotsSource;
+    matches!(
+        case.visible_slots_source,
+        Some(VisibleSlotsSource::Dashboard | VisibleSlotsSource::GpConnect)
+    ) && case.visible_slots.is_some_and(|visible| visible < case.required_slots)
+}
+
+fn agreed(case: &CasePage) -> bool {
+    !contradicted(case)
+}
+
 fn no_review(case: &CasePage) -> bool {
     case.contract_review_open != Some(true)
 }
@@ -279,8 +294,8 @@ pub static ACTIONS: &[Action] = &[
         only: None,
         fields: &[Field {
             name: "visibleSlotsPerDay",
-            label: "Slots a day DHU can see",
-            hint: Some("A whole number"),
+            label: "Slots a day the DHU can see",
+            hint: Some("The bookable 111 slots a day you can see, as a whole number, like 2"),
             kind: Kind::Number,
             required: true,
         }],
@@ -315,7 +330,30 @@ pub static ACTIONS: &[Action] = &[
             field("visibleSlotsPerDay", "Visible slots a day", Kind::Number, true),
             field("evidence", "Evidence", Kind::Choice(EVIDENCE), true),
         ],
-        useful: always,
+        useful: agreed,
+    },
+    Action {
+        slug: "confirm-compliance-checked",
+        command: "ConfirmCompliance",
+        mutation: "confirmCompliance",
+        input: "ConfirmComplianceInput",
+        operation: None,
+        title: "Confirm compliance",
+        button: "Confirm compliance",
+        only: None,
+        fields: &[
+            field("visibleSlotsPerDay", "Visible slots a day", Kind::Number, true),
+            field("evidence", "Evidence", Kind::Choice(EVIDENCE), true),
+            field(
+                "checked",
+                "Checked",
+                Kind::Confirm(
+                    "The latest GP Connect check or dashboard row shows fewer slots than required. I have checked with the practice and the DHU, and confirm compliance anyway.",
+                ),
+                true,
+            ),
+        ],
+        useful: contradicted,
     },
     Action {
         slug: "close",
@@ -509,6 +547,7 @@ pub fn next_for(role: Role, case: &CasePage, mine: bool) -> Option<&'static str>
         NextStep::FindRootCause => Some("root-cause"),
         NextStep::Remap | NextStep::RemapAfterShortfall { .. } | NextStep::RemapAfterIssue => Some("remap"),
         NextStep::DhuCheck => Some("dhu-confirm"),
+        NextStep::IcbDecision if contradicted(case) => Some("confirm-compliance-checked"),
         NextStep::IcbDecision => Some("confirm-compliance"),
         NextStep::Close => Some("close"),
         NextStep::Nothing => None,
@@ -651,6 +690,19 @@ fn messages(field: &Field, error: Option<&str>, hint_id: &str, error_id: &str) -
     }
 }
 
+/// A label inside a sentence: its first letter lower-cased, unless its first word is an
+/// abbreviation ("DHU", "GP").
+fn lower_first(label: &str) -> String {
+    let first_word = label.split(' ').next().unwrap_or("");
+    if first_word.len() > 1 && first_word.chars().all(|c| c.is_ascii_uppercase()) {
+        return label.to_string();
+    }
+    let mut chars = label.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |first| first.to_lowercase().chain(chars).collect())
+}
+
 /// The mutation's input from the form, or the fields that are wrong before asking the server.
 pub fn input(
     action: &Action,
@@ -719,7 +771,7 @@ pub fn input(
                     Kind::Choice(_) | Kind::Choices(_) => "Choose",
                     _ => "Enter",
                 };
-                errors.push((field.name.to_string(), format!("{verb} {}", field.label.to_lowercase())));
+                errors.push((field.name.to_string(), format!("{verb} {}", lower_first(field.label))));
             }
             None => {}
         }
@@ -783,6 +835,53 @@ mod tests {
         );
         assert_eq!(next(Role::Icb, "COMPLIANT", Some("SOMEONE_ELSE"), false), Some("close"));
         assert_eq!(next(Role::Lmc, "FLAGGED", None, false), None);
+    }
+
+    #[test]
+    fn a_later_count_below_the_requirement_asks_the_icb_to_confirm_again() {
+        let commands = ["ConfirmCompliance", "CloseCase"];
+        let with_latest = |source: &str, visible: i32| {
+            let mut case = page("DHU_CONFIRMED", false, Some("SOMEONE_ELSE"), &commands);
+            case.visible_slots = Some(visible);
+            case.visible_slots_source = crate::contract::parse(source);
+            case
+        };
+        // The DHU's own count, or a later one that agrees: the plain decision.
+        for (source, visible) in [("DHU_CONFIRMATION", 2), ("DASHBOARD", 2), ("GP_CONNECT", 3)] {
+            let case = with_latest(source, visible);
+            assert!(!contradicted(&case), "{source} {visible}");
+            assert_eq!(next_for(Role::Icb, &case, false), Some("confirm-compliance"));
+            let slugs: Vec<&str> = offered(Role::Icb, &case).map(|a| a.slug).collect();
+            assert!(!slugs.contains(&"confirm-compliance-checked"), "{slugs:?}");
+        }
+        // A dashboard row or a GP Connect check after it showing fewer: the form with a box to tick.
+        for source in ["DASHBOARD", "GP_CONNECT"] {
+            let case = with_latest(source, 1);
+            assert!(contradicted(&case));
+            assert_eq!(next_for(Role::Icb, &case, false), Some("confirm-compliance-checked"));
+            let slugs: Vec<&str> = offered(Role::Icb, &case).map(|a| a.slug).collect();
+            assert!(
+                !slugs.contains(&"confirm-compliance"),
+                "only the checked form: {slugs:?}"
+            );
+            let checked = find("confirm-compliance-checked").unwrap();
+            let session = crate::session::Session {
+                actor: caseledger_cases::Actor::new(
+                    caseledger_cases::values::ShortText::parse("icb-1").unwrap(),
+                    Role::Icb,
+                ),
+                csrf: String::new(),
+            };
+            let unticked = [
+                ("visibleSlotsPerDay".to_string(), "2".to_string()),
+                ("evidence".to_string(), "DHU_CONFIRMATION".to_string()),
+            ];
+            let refused = input(checked, "c", &unticked, &session).unwrap_err();
+            assert_eq!(
+                refused,
+                vec![("checked".to_string(), "Tick the box to confirm".to_string())]
+            );
+        }
     }
 
     #[test]

@@ -41,6 +41,9 @@ struct Failure {
 #[derive(Debug, Deserialize)]
 pub struct Done {
     done: Option<String>,
+    /// Back from "Verify through GP Connect": show what the search found.
+    #[serde(default)]
+    verified: Option<String>,
 }
 
 pub async fn show(
@@ -54,8 +57,9 @@ pub async fn show(
         Ok(session) => session,
         Err(response) => return response,
     };
+    let verified = done.verified.is_some();
     let done = done.done.as_deref().and_then(actions::find);
-    render(&state, &session, ids(ids_), &id, None, done).await
+    render(&state, &session, ids(ids_), &id, None, done, verified).await
 }
 
 async fn render(
@@ -65,6 +69,7 @@ async fn render(
     id: &str,
     failure: Option<Failure>,
     done: Option<&Action>,
+    verified: bool,
 ) -> Response {
     let found = fetch(
         state,
@@ -135,6 +140,11 @@ async fn render(
         @if let Some(done) = done {
             div class="nhsuk-inset-text cl-done" role="status" { "Saved: " (done.title.to_lowercase()) "." }
         }
+        @if verified {
+            @if let Some(found) = &case.latest_verification {
+                (verification_result(found))
+            }
+        }
         span class="nhsuk-caption-l" { a href={"/practices/" (ods)} { (ods) } }
         h1 {
             (title) " " (status_tag(status))
@@ -190,16 +200,21 @@ async fn render(
                         (row("Reopened", Some(reopen_reason(reason.into()).to_string())))
                     }
                     @if case.source == CaseSource::DhuReport {
-                        (row("Opened from", Some(format!(
-                            "a DHU report: {}",
-                            case.dhu_report.as_ref().map_or("", |report| root_cause_label(report.category.into()))
-                        ))))
+                        (row("Opened from", Some(match &case.dhu_report {
+                            Some(report) => format!(
+                                "the DHU's report of {}: {}{}",
+                                day(Some(report.reported_at)),
+                                root_cause_label(report.category.into()),
+                                report.detail.as_ref().map_or_else(String::new, |detail| format!(" — “{detail}”")),
+                            ),
+                            None => "a DHU report".to_string(),
+                        })))
                     }
                     @for review in &case.contract_reviews {
                         (row("Contract review", Some(review_line(review))))
                     }
                     @if let Some(found) = &case.latest_verification {
-                        (row("GP Connect check", Some(crate::practices::verification_line(found))))
+                        (row("GP Connect check", Some(crate::practices::verification_line(&found.summary))))
                     }
                     @if case.observed_compliant && status.is_open() {
                         (row("Dashboard", Some("observed compliant, not yet confirmed".to_string())))
@@ -232,6 +247,17 @@ async fn render(
                 }
                 @if let Some(action) = next {
                     h2 class="nhsuk-heading-m" id="next-action" { "Next step" }
+                    @if action.slug == "confirm-compliance-checked" {
+                        div class="nhsuk-warning-callout" id="contradicted" {
+                            h3 class="nhsuk-warning-callout__label" { span role="text" { span class="nhsuk-u-visually-hidden" { "Important: " } "The counts disagree" } }
+                            p {
+                                "The DHU said it could see enough slots, but the latest "
+                                (case.visible_slots_source.map_or("evidence", |source| source.label()))
+                                " (" (case.visible_slots_at.map_or_else(|| "–".to_string(), |at| day(Some(at)))) ") shows "
+                                (case.visible_slots.unwrap_or(0)) " a day against " (case.required_slots) " required. Check with the practice and the DHU before you confirm."
+                            }
+                        }
+                    }
                     @let submitted = failure.as_ref().filter(|f| f.action.slug == action.slug).map(|f| &f.submitted);
                     @let prefilled = prefill(action, history);
                     (actions::form(action, id, revision, session, submitted.or(prefilled.as_ref()), true, &champions))
@@ -353,7 +379,7 @@ fn prefill(action: &Action, history: &[TimelineEvent]) -> Option<actions::Submit
     struct Confirmed {
         visible_slots_per_day: i64,
     }
-    if action.slug != "confirm-compliance" {
+    if action.command != "ConfirmCompliance" {
         return None;
     }
     let confirmed = history
@@ -552,8 +578,27 @@ pub async fn act(
             .map(|(field, message)| (Some(actions::input_id(action, field)), message.clone()))
             .collect::<Vec<_>>()
     };
+    // The DHU confirms from its own page: a refusal comes back there, beside that case's box.
+    let from_dhu_page = action.slug == "dhu-confirm" && safe_return(&form).is_some_and(|to| to.starts_with("/dhu"));
+    let back_to_dhu = |message: String| {
+        let typed = form
+            .iter()
+            .find(|(key, _)| key == "visibleSlotsPerDay")
+            .map(|(_, value)| value.clone())
+            .unwrap_or_default();
+        crate::dhu::Problem::Confirm {
+            case_id: id.clone(),
+            typed,
+            message,
+        }
+    };
     let input = match actions::input(action, &id, &form, &session) {
         Ok(input) => input,
+        Err(_) if from_dhu_page => {
+            let problem =
+                back_to_dhu("Enter how many 111 slots a day the DHU can see, as a whole number, like 2".into());
+            return crate::dhu::dhu_page(&state, &session, ids, "", Some(problem)).await;
+        }
         Err(errors) => {
             let failure = Failure {
                 action,
@@ -562,7 +607,7 @@ pub async fn act(
                 conflict_since: None,
                 status: StatusCode::UNPROCESSABLE_ENTITY,
             };
-            return render(&state, &session, ids, &id, Some(failure), None).await;
+            return render(&state, &session, ids, &id, Some(failure), None, false).await;
         }
     };
     let (text, variables) = match action.operation {
@@ -598,6 +643,11 @@ pub async fn act(
                     conflict_since: input["expectedRevision"].as_i64(),
                     status: StatusCode::CONFLICT,
                 },
+                Some(ErrorCode::BadUserInput) if from_dhu_page => {
+                    let said = errors.first().map_or("", |e| e.message.split_once(": ").map_or(e.message.as_str(), |(_, m)| m));
+                    let problem = back_to_dhu(format!("The slots a day the DHU can see {said}"));
+                    return crate::dhu::dhu_page(&state, &session, ids, "", Some(problem)).await;
+                }
                 Some(ErrorCode::BadUserInput) => {
                     let errors: Vec<(String, String)> = errors
                         .iter()
@@ -625,7 +675,7 @@ pub async fn act(
                 },
                 _ => return gql_problem(&session, &errors),
             };
-            render(&state, &session, ids, &id, Some(failure), None).await
+            render(&state, &session, ids, &id, Some(failure), None, false).await
         }
     }
 }
@@ -641,8 +691,64 @@ async fn verify(state: &WebState, session: &Session, ids: Option<RequestIds>, id
     )
     .await
     {
-        Ok(_) => redirect(&format!("/cases/{id}#case-summary")),
+        Ok(_) => redirect(&format!("/cases/{id}?verified=1#gp-connect-result")),
         Err(errors) => gql_problem(session, &errors),
+    }
+}
+
+/// What a GP Connect search just found: when, the verdict, the days short, and each location's
+/// free slots over the window (the main site and branches apart).
+fn verification_result(found: &crate::operations::case::VerificationDetail) -> Markup {
+    use crate::contract::enums::VerificationVerdict;
+    let summary = &found.summary;
+    let mut locations: Vec<(String, bool, i64)> = Vec::new();
+    for location in found.days.iter().flat_map(|day| &day.locations) {
+        let name = location.name.clone().unwrap_or_else(|| location.location_id.clone());
+        match locations
+            .iter_mut()
+            .find(|(n, main, _)| *n == name && *main == location.main_site)
+        {
+            Some((_, _, total)) => *total += i64::from(location.free_slots),
+            None => locations.push((name, location.main_site, i64::from(location.free_slots))),
+        }
+    }
+    locations.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let card = match summary.verdict {
+        VerificationVerdict::Enough => "nhsuk-card--confirmation",
+        VerificationVerdict::TooFew | VerificationVerdict::Failed => "nhsuk-card--warning",
+    };
+    html! {
+        div class={"nhsuk-card " (card)} id="gp-connect-result" role="status" {
+            div class="nhsuk-card__content" {
+                h2 class="nhsuk-card__heading nhsuk-heading-m" { "GP Connect check, " (day_time(summary.verified_at)) }
+                p { (crate::practices::verification_line(summary)) }
+                p class="nhsuk-body-s" { "Searched " (crate::lists::on(Some(found.window_start.0))) " to " (crate::lists::on(Some(found.window_end.0))) ", core hours on working days." }
+                @if !summary.short_days.is_empty() {
+                    h3 class="nhsuk-heading-s" { "Days short of " (summary.required_per_day) }
+                    ul class="nhsuk-list nhsuk-list--bullet" id="gp-connect-short-days" {
+                        @for date in &summary.short_days {
+                            @let free = found.days.iter().find(|d| d.date == *date).map_or(0, |d| d.free_slots);
+                            li { (date.0.format("%a %-d %b %Y")) ": " (free) " free" }
+                        }
+                    }
+                }
+                @if !locations.is_empty() {
+                    h3 class="nhsuk-heading-s" { "Free slots by location over the window" }
+                    table class="nhsuk-table-responsive" id="gp-connect-locations" role="table" {
+                        (crate::lists::header_row(&["Location", "Site", "Free slots"]))
+                        tbody class="nhsuk-table__body" {
+                            @for (name, main, total) in &locations {
+                                tr class="nhsuk-table__row" role="row" {
+                                    (crate::lists::cell("Location", html! { (name) }))
+                                    (crate::lists::cell("Site", html! { @if *main { "Main site" } @else { "Branch" } }))
+                                    (crate::lists::cell("Free slots", html! { (total) }))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

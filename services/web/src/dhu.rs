@@ -24,6 +24,34 @@ pub struct Params {
     q: String,
 }
 
+/// A DHU form the page refused, to show again on it: the confirmation of one case's count, or the
+/// report on a practice; what was typed and what was wrong, in plain words.
+#[derive(Debug, Clone)]
+pub enum Problem {
+    Confirm {
+        case_id: String,
+        typed: String,
+        message: String,
+    },
+    Report {
+        values: Vec<(String, String)>,
+        errors: Vec<(String, String)>,
+    },
+}
+
+impl Problem {
+    /// The error summary's links: each to the field at fault.
+    fn summary(&self) -> Vec<(Option<String>, String)> {
+        match self {
+            Problem::Confirm { case_id, message, .. } => vec![(Some(format!("visible-{case_id}")), message.clone())],
+            Problem::Report { errors, .. } => errors
+                .iter()
+                .map(|(field, message)| (Some(crate::reports::report_field_id(field)), message.clone()))
+                .collect(),
+        }
+    }
+}
+
 pub async fn show(
     State(state): State<WebState>,
     headers: HeaderMap,
@@ -34,8 +62,19 @@ pub async fn show(
         Ok(session) => session,
         Err(response) => return response,
     };
-    let ids_ = ids(ids_);
-    let search = params.q.trim();
+    dhu_page(&state, &session, ids(ids_), &params.q, None).await
+}
+
+/// The DHU's page; with a refused form, the same page again with its errors (422).
+pub async fn dhu_page(
+    state: &WebState,
+    session: &Session,
+    ids_: Option<caseledger_commands::RequestIds>,
+    search: &str,
+    problem: Option<Problem>,
+) -> Response {
+    let (state, session) = (state.clone(), session.clone());
+    let search = search.trim();
     let found: Vec<Found> = if search.is_empty() {
         Vec::new()
     } else {
@@ -59,12 +98,18 @@ pub async fn show(
         .map(Into::into)
         .collect();
     let since = crate::lists::as_at_and_since(visit.as_ref(), &cases);
-    page(
-        "Visibility checks",
-        Some(&session),
-        render(&checks, &session, search, &found, &since),
-    )
-    .into_response()
+    let status = if problem.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let body = html! {
+        @if let Some(problem) = &problem {
+            (crate::layout::error_summary("There is a problem", &problem.summary()))
+        }
+        (render(&checks, &session, search, &found, &since, problem.as_ref()))
+    };
+    (status, page("Visibility checks", Some(&session), body)).into_response()
 }
 
 /// What the champion changed, from the case's last remap: "slot type made external, … (4 a day
@@ -97,7 +142,14 @@ pub fn remapped(case: &RemappedCase) -> String {
 }
 
 /// The page's body: the search (for `search`, which found `found`), then the checks.
-pub fn render(checks: &Checks, session: &Session, search: &str, found: &[Found], since: &Markup) -> Markup {
+pub fn render(
+    checks: &Checks,
+    session: &Session,
+    search: &str,
+    found: &[Found],
+    since: &Markup,
+    problem: Option<&Problem>,
+) -> Markup {
     let awaiting = &checks.awaiting_confirmation;
     let issues = &checks.open_issues;
     html! {
@@ -123,10 +175,22 @@ pub fn render(checks: &Checks, session: &Session, search: &str, found: &[Found],
                                     br; (due_cell(case))
                                 }))
                                 (cell("Confirm", html! {
+                                    @let refused = match problem {
+                                        Some(Problem::Confirm { case_id, typed, message }) if case_id == case.key() => Some((typed, message)),
+                                        _ => None,
+                                    };
                                     form method="post" action={"/cases/" (case.key()) "/dhu-confirm"} class="cl-inline-form" {
                                         (list_command_fields(session, case, "/dhu"))
-                                        label class="nhsuk-label" for={"visible-" (case.key())} { "Slots a day DHU can see" }
-                                        input class="nhsuk-input nhsuk-input--width-3" id={"visible-" (case.key())} name="visibleSlotsPerDay" type="text" inputmode="numeric";
+                                        div class={"nhsuk-form-group" @if refused.is_some() { " nhsuk-form-group--error" }} {
+                                            label class="nhsuk-label" for={"visible-" (case.key())} { "Slots a day the DHU can see" }
+                                            @if let Some((_, message)) = refused {
+                                                span class="nhsuk-error-message" id={"visible-" (case.key()) "-error"} {
+                                                    span class="nhsuk-u-visually-hidden" { "Error: " } (message)
+                                                }
+                                            }
+                                            input class={"nhsuk-input nhsuk-input--width-3" @if refused.is_some() { " nhsuk-input--error" }} id={"visible-" (case.key())} name="visibleSlotsPerDay" type="text" inputmode="numeric"
+                                                value=(refused.map_or("", |(typed, _)| typed.as_str()));
+                                        }
                                         button class="nhsuk-button nhsuk-button--small" type="submit" { "Confirm" }
                                     }
                                     a href={"/cases/" (case.key()) "#form-dhu-issue"} { "Report an issue" }
@@ -164,7 +228,10 @@ pub fn render(checks: &Checks, session: &Session, search: &str, found: &[Found],
             }
             (crate::reports::reports_table(&checks.reports))
         }
-        (crate::reports::report_form(session, &[], &[]))
+        @match problem {
+            Some(Problem::Report { values, errors }) => { (crate::reports::report_form(session, values, errors)) }
+            _ => { (crate::reports::report_form(session, &[], &[])) }
+        }
         (extract_form(session, None))
     }
 }

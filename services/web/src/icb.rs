@@ -58,7 +58,27 @@ pub async fn dashboard(
         Ok(session) => session,
         Err(response) => return response,
     };
-    let ids_ = ids(ids_);
+    dashboard_page(&state, &session, ids(ids_), &range.weeks, None).await
+}
+
+/// A triage decision the page refused: which report, why, and what was typed.
+#[derive(Debug, Clone)]
+pub struct TriageProblem {
+    pub report_id: String,
+    pub message: String,
+    pub typed: String,
+}
+
+/// The dashboard for `session`, its trend over `weeks`; with a triage form's problem, the same
+/// page comes back with the error where the form is, and what was typed (422).
+pub async fn dashboard_page(
+    state: &WebState,
+    session: &Session,
+    ids_: Option<caseledger_commands::RequestIds>,
+    weeks: &str,
+    problem: Option<TriageProblem>,
+) -> Response {
+    let (state, session) = (state.clone(), session.clone());
     let week_ago = (caseledger_clock::now() - chrono::Duration::days(7)).fixed_offset();
     let last_visit = crate::visit(&state, &session, ids_)
         .await
@@ -93,18 +113,20 @@ pub async fn dashboard(
         Ok(query) => query.icb.trend.iter().map(charts::Point::from).collect(),
         Err(response) => return response,
     };
-    let weeks = if range.weeks.is_empty() {
-        "activity"
-    } else {
-        range.weeks.as_str()
-    };
+    let weeks = if weeks.is_empty() { "activity" } else { weeks };
     let trend = trend_range(trend, weeks);
-    page(
-        "Assurance dashboard",
-        Some(&session),
-        render_dashboard(&dashboard, &trend, weeks, &session, last_visit),
-    )
-    .into_response()
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let body = html! {
+        @if let Some(problem) = &problem {
+            (crate::layout::error_summary("There is a problem", &[(Some(format!("dismiss-{}", problem.report_id)), problem.message.clone())]))
+        }
+        (render_dashboard(&dashboard, &trend, weeks, &session, last_visit, problem.as_ref()))
+    };
+    (status, page("Assurance dashboard", Some(&session), body)).into_response()
 }
 
 /// The dashboard's body, with the trend's `points` for the range `weeks`.
@@ -114,6 +136,7 @@ pub fn render_dashboard(
     weeks: &str,
     session: &Session,
     last_visit: Option<crate::contract::Instant>,
+    problem: Option<&TriageProblem>,
 ) -> Markup {
     let icb = &dashboard.icb;
     let s = &icb.summary;
@@ -246,7 +269,7 @@ pub fn render_dashboard(
                 @if overdue.len() > 20 { p { (overdue.len() - 20) " more: the longest overdue are listed first." } }
             }
         }
-        (crate::reports::triage_table(session, &icb.dhu_reports))
+        (crate::reports::triage_table(session, &icb.dhu_reports, problem))
         (attention(dashboard))
         div id="figures-region" data-live="" aria-live="polite" {
             div class="nhsuk-grid-row" {

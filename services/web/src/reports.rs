@@ -8,12 +8,12 @@ use crate::lists::{cell, day, header_row};
 use crate::operations::dhu::ReportRow;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use caseledger_cases::case::RootCause;
 use cynic::MutationBuilder;
 use maud::{Markup, html};
 
-use super::layout::{csrf_field, error_summary, page};
+use super::layout::csrf_field;
 use super::session::Session;
 use super::{Ids, WebState, gql_problem, ids, redirect, signed_in_form};
 use crate::contract::enums::RootCause as SchemaRootCause;
@@ -53,6 +53,36 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .filter(|value| !value.is_empty())
 }
 
+/// The id of the report form's input for a field (where the error summary links).
+pub fn report_field_id(field: &str) -> String {
+    match field {
+        "detail" => "report-detail".to_string(),
+        "category" => "report-category".to_string(),
+        _ => "report-ods".to_string(),
+    }
+}
+
+/// The report form's problems before asking the server, in plain words.
+fn report_problems(form: &[(String, String)]) -> Vec<(String, String)> {
+    let ods = field(form, "odsCode").unwrap_or("").trim();
+    let mut problems = Vec::new();
+    if ods.is_empty() {
+        problems.push(("odsCode".to_string(), "Enter the practice's ODS code".to_string()));
+    } else if caseledger_cases::values::OdsCode::parse(ods).is_err() {
+        problems.push((
+            "odsCode".to_string(),
+            format!("Enter an ODS code of one letter and five digits, like Z00011 (you entered {ods})"),
+        ));
+    }
+    if field(form, "detail").is_some_and(|detail| detail.trim().chars().count() > 2000) {
+        problems.push((
+            "detail".to_string(),
+            "Keep the detail to 2,000 characters or fewer".to_string(),
+        ));
+    }
+    problems
+}
+
 /// The DHU's form: report what it sees on any practice, by ODS code.
 pub fn report_form(session: &Session, values: &[(String, String)], errors: &[(String, String)]) -> Markup {
     let value = |name: &str| field(values, name).unwrap_or("").to_string();
@@ -78,8 +108,11 @@ pub fn report_form(session: &Session, values: &[(String, String)], errors: &[(St
                     }
                 }
             }
-            div class="nhsuk-form-group" {
+            div class={"nhsuk-form-group" @if error("detail").is_some() { " nhsuk-form-group--error" }} {
                 label class="nhsuk-label" for="report-detail" { "Detail (optional)" }
+                @if let Some(message) = error("detail") {
+                    span class="nhsuk-error-message" id="report-detail-error" { span class="nhsuk-u-visually-hidden" { "Error: " } (message) }
+                }
                 textarea class="nhsuk-textarea" id="report-detail" name="detail" rows="3" { (value("detail")) }
             }
             input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
@@ -103,14 +136,24 @@ pub async fn report(
     let category = field(&form, "category")
         .and_then(crate::contract::parse::<SchemaRootCause>)
         .unwrap_or(SchemaRootCause::Other);
+    let ids_ = ids(ids_);
+    let values: Vec<(String, String)> = form.iter().filter(|(k, _)| !k.starts_with('_')).cloned().collect();
+    let problems = report_problems(&form);
+    if !problems.is_empty() {
+        let problem = crate::dhu::Problem::Report {
+            values,
+            errors: problems,
+        };
+        return crate::dhu::dhu_page(&state, &session, ids_, "", Some(problem)).await;
+    }
     let input = ReportVisibilityProblemInput {
-        ods_code: field(&form, "odsCode").unwrap_or("").to_string(),
+        ods_code: field(&form, "odsCode").unwrap_or("").trim().to_string(),
         category,
         detail: field(&form, "detail").map(str::to_string),
         command_id: field(&form, "commandId").map(cynic::Id::new),
     };
     let mutation = ReportVisibilityProblem::build(ReportVariables { input });
-    match crate::contract::run(&state.0.schema, &session.actor, ids(ids_), mutation).await {
+    match crate::contract::run(&state.0.schema, &session.actor, ids_, mutation).await {
         Ok(data) => match data.report_visibility_problem.case {
             Some(case) => redirect(&format!("/cases/{}#timeline", case.id.inner())),
             None => redirect("/dhu?reported=1#your-reports"),
@@ -120,20 +163,28 @@ pub async fn report(
                 .first()
                 .is_some_and(|e| e.is(&crate::gql::ErrorCode::BadUserInput)) =>
         {
-            let message = errors[0]
+            let said = errors[0]
                 .message
                 .split_once(": ")
                 .map_or(errors[0].message.clone(), |(_, m)| m.to_string());
-            let field = errors[0].field.clone().unwrap_or_else(|| "odsCode".into());
-            let body = html! {
-                (error_summary("There is a problem", &[(Some("report-ods".into()), message.clone())]))
-                (report_form(&session, &form, &[(field, message)]))
+            let field_name = errors[0].field.clone().unwrap_or_else(|| "odsCode".into());
+            // The API's sentence for an unknown practice, said to the DHU.
+            let message = if errors[0].message.contains("knows no practice") {
+                format!(
+                    "There is no practice with the ODS code {} in CaseLedger: check the code, or find the practice by name above",
+                    field(&form, "odsCode").unwrap_or("").trim()
+                )
+            } else {
+                let mut chars = said.chars();
+                chars
+                    .next()
+                    .map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
             };
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                page("Report a problem", Some(&session), body),
-            )
-                .into_response()
+            let problem = crate::dhu::Problem::Report {
+                values,
+                errors: vec![(field_name, message)],
+            };
+            crate::dhu::dhu_page(&state, &session, ids_, "", Some(problem)).await
         }
         Err(errors) => gql_problem(&session, &errors),
     }
@@ -180,7 +231,7 @@ fn status_label(report: &ReportRow) -> &'static str {
 }
 
 /// The ICB's triage list: each report with "open a case" and "dismiss".
-pub fn triage_table(session: &Session, reports: &[ReportRow]) -> Markup {
+pub fn triage_table(session: &Session, reports: &[ReportRow], problem: Option<&crate::icb::TriageProblem>) -> Markup {
     html! {
         h2 class="nhsuk-heading-m" id="triage" { "DHU reports to triage (" (reports.len()) ")" }
         @if reports.is_empty() {
@@ -205,11 +256,21 @@ pub fn triage_table(session: &Session, reports: &[ReportRow]) -> Markup {
                                     input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
                                     button class="nhsuk-button nhsuk-button--small" type="submit" { "Open a case" }
                                 }
+                                @let refused = problem.filter(|p| p.report_id == id);
                                 form method="post" action={"/icb/reports/" (id) "/dismiss"} class="cl-inline-form" {
                                     (csrf_field(session))
                                     input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
-                                    label class="nhsuk-label" for={"dismiss-" (id)} { "Why nothing needs doing" }
-                                    input class="nhsuk-input" id={"dismiss-" (id)} name="reason" type="text";
+                                    div class={"nhsuk-form-group" @if refused.is_some() { " nhsuk-form-group--error" }} {
+                                        label class="nhsuk-label" for={"dismiss-" (id)} { "Why nothing needs doing" }
+                                        @if let Some(refused) = refused {
+                                            span class="nhsuk-error-message" id={"dismiss-" (id) "-error"} {
+                                                span class="nhsuk-u-visually-hidden" { "Error: " } (refused.message)
+                                            }
+                                        }
+                                        input class={"nhsuk-input" @if refused.is_some() { " nhsuk-input--error" }} id={"dismiss-" (id)} name="reason" type="text"
+                                            value=(refused.map_or("", |r| r.typed.as_str()))
+                                            aria-describedby=[refused.map(|_| format!("dismiss-{id}-error"))];
+                                    }
                                     button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit" { "Dismiss" }
                                 }
                             }
@@ -233,6 +294,7 @@ pub async fn triage(
         Ok(session) => session,
         Err(response) => return response,
     };
+    let ids_ = ids(ids_);
     let command_id = field(&form, "commandId").map(cynic::Id::new);
     let decided = match decision.as_str() {
         "open" => {
@@ -243,7 +305,7 @@ pub async fn triage(
             crate::contract::run(
                 &state.0.schema,
                 &session.actor,
-                ids(ids_),
+                ids_,
                 OpenCaseFromDhuReport::build(OpenVariables { input }),
             )
             .await
@@ -258,7 +320,7 @@ pub async fn triage(
             crate::contract::run(
                 &state.0.schema,
                 &session.actor,
-                ids(ids_),
+                ids_,
                 DismissDhuReport::build(DismissVariables { input }),
             )
             .await
@@ -281,12 +343,21 @@ pub async fn triage(
                 .first()
                 .is_some_and(|e| e.is(&crate::gql::ErrorCode::BadUserInput)) =>
         {
-            super::problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(&session),
-                "The report was not dismissed",
-                "Say why nothing needs doing, then dismiss it. Go back and try again.",
-            )
+            let typed = field(&form, "reason").unwrap_or("").to_string();
+            let message = if typed.trim().is_empty() {
+                "Enter why nothing needs doing about this report".to_string()
+            } else {
+                errors.first().map_or_else(String::new, |e| {
+                    let said = e.message.split_once(": ").map_or(e.message.as_str(), |(_, m)| m);
+                    format!("The reason {said}")
+                })
+            };
+            let problem = crate::icb::TriageProblem {
+                report_id: id.clone(),
+                message,
+                typed,
+            };
+            crate::icb::dashboard_page(&state, &session, ids_, "", Some(problem)).await
         }
         Err(errors) => gql_problem(&session, &errors),
     }

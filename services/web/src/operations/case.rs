@@ -3,7 +3,7 @@
 use crate::contract::enums::{
     CaseHolder, CaseSource, CaseStatus, ContractReviewOutcome, ReopenReason, Role, RootCause, VisibleSlotsSource,
 };
-use crate::contract::{Instant, schema};
+use crate::contract::{Day, Instant, schema};
 use crate::model::Deadline;
 use crate::operations::practices::Verification;
 
@@ -46,7 +46,7 @@ pub struct CasePage {
     pub contract_reviews: Vec<Review>,
     pub dhu_report: Option<OpenedFrom>,
     pub deadline: Option<Deadline>,
-    pub latest_verification: Option<Verification>,
+    pub latest_verification: Option<VerificationDetail>,
     pub practice: CasePractice,
     pub history: Vec<TimelineEvent>,
 }
@@ -106,6 +106,9 @@ pub struct Review {
 #[cynic(graphql_type = "DhuReport")]
 pub struct OpenedFrom {
     pub category: RootCause,
+    /// The DHU's words, where the reader's lens shows them.
+    pub detail: Option<String>,
+    pub reported_at: Instant,
 }
 
 /// One event of the case's history, through the reader's lens.
@@ -160,4 +163,31 @@ pub struct Champions {
 pub struct ChampionChoice {
     pub id: String,
     pub name: Option<String>,
+}
+
+/// The case's latest GP Connect search, day by day and location by location: what the page shows
+/// right after "Verify through GP Connect".
+#[derive(cynic::QueryFragment, Debug, Clone)]
+#[cynic(graphql_type = "SlotVerification")]
+pub struct VerificationDetail {
+    #[cynic(spread)]
+    pub summary: Verification,
+    pub window_start: Day,
+    pub window_end: Day,
+    pub days: Vec<VerifiedDay>,
+}
+
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct VerifiedDay {
+    pub date: Day,
+    pub free_slots: i32,
+    pub locations: Vec<LocationSlotCount>,
+}
+
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct LocationSlotCount {
+    pub location_id: String,
+    pub name: Option<String>,
+    pub main_site: bool,
+    pub free_slots: i32,
 }
