@@ -349,7 +349,7 @@ fn extracts_are_uploaded_with_an_error_report_and_the_report_is_formula_safe() {
     let body = report.body.strip_prefix('\u{feff}').expect("a byte-order mark first");
     let mut reader = csv::Reader::from_reader(body.as_bytes());
     let headings: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
-    assert_eq!(&headings[..4], ["Practice", "ODS code", "PCN", "Place"]);
+    assert_eq!(&headings[..5], ["Practice", "ODS code", "PCN code", "PCN", "Place"]);
     assert!(headings.contains(&"Days to compliance".to_string()) && headings.contains(&"Opened".to_string()));
     let opened = headings.iter().position(|h| h == "Opened").unwrap();
     let status = headings.iter().position(|h| h == "Status").unwrap();
@@ -379,10 +379,12 @@ fn extracts_are_uploaded_with_an_error_report_and_the_report_is_formula_safe() {
     };
     let workbook = part("xl/workbook.xml");
     assert!(
-        workbook.contains("name=\"Summary\"") && workbook.contains("name=\"Cases\""),
+        workbook.contains("name=\"Cover\"")
+            && workbook.contains("name=\"Summary\"")
+            && workbook.contains("name=\"Cases\""),
         "{workbook}"
     );
-    let cases = part("xl/worksheets/sheet2.xml");
+    let cases = part("xl/worksheets/sheet3.xml");
     assert!(!cases.contains("<f>"), "no formula anywhere in the cases");
     let strings = part("xl/sharedStrings.xml");
     assert!(
@@ -1880,4 +1882,125 @@ fn the_dhus_forms_say_what_is_wrong_in_plain_words_on_its_own_page_keeping_what_
         empty.body.contains("Enter the practice&#39;s ODS code")
             || empty.body.contains("Enter the practice's ODS code")
     );
+}
+
+#[test]
+fn the_assurance_report_is_sendable_as_it_is_and_the_lmc_has_its_own() {
+    let service = Service::start_with(&[("CASELEDGER_ICB_NAME", "NHS Test and Trial ICB")], &[]);
+    let icb = service.token("icb", "icb-assurance-1");
+    let (case_id, _) = seeded(&service, &icb);
+    assign(&service, &icb, &case_id, "dc-amira");
+    let mut web = Web::new(&service);
+    web.sign_in("icb-assurance-1");
+    let (status, _, bytes) = web.get_bytes("/icb/report.xlsx");
+    assert_eq!(status, 200);
+    let mut book = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut part = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut book.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let strings = part("xl/sharedStrings.xml");
+    // A cover: which ICB, the period, as at when, and what each figure means.
+    for expected in [
+        "NHS Test and Trial ICB",
+        "Period",
+        "Figures as at",
+        "Dashboard data as at",
+        "Definitions",
+        "max(1, floor(list size / 3,000))",
+        "Every case",
+    ] {
+        assert!(strings.contains(expected), "{expected}: {strings}");
+    }
+    // Names beside codes: the PCN's name, the champion's name with their id; no ISO dates in text.
+    assert!(strings.contains("Champion dc-amira (dc-amira)"), "{strings}");
+    let iso = regex_free_iso(&strings);
+    assert!(iso.is_empty(), "ISO dates inside text: {iso:?}");
+    // Every column has a width; dates, shares and rounded figures have their formats.
+    let cases = part("xl/worksheets/sheet3.xml");
+    let covered: u32 = cases
+        .split("<col ")
+        .skip(1)
+        .map(|col| {
+            let number = |key: &str| -> u32 {
+                col.split(&format!("{key}=\""))
+                    .nth(1)
+                    .and_then(|v| v.split('"').next())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            };
+            number("max") - number("min") + 1
+        })
+        .sum();
+    assert_eq!(covered, 19, "every column of the cases has a width");
+    let styles = part("xl/styles.xml");
+    for format in ["d mmm yyyy", "0%", "#,##0"] {
+        assert!(
+            styles.contains(&format!("formatCode=\"{format}\"")),
+            "{format}: {styles}"
+        );
+    }
+    // Printed as a board reads it: landscape, a page wide, headings repeated, page numbers.
+    assert!(
+        cases.contains("orientation=\"landscape\"") && cases.contains("fitToHeight=\"0\""),
+        "{cases}"
+    );
+    assert!(cases.contains("Page &amp;P of &amp;N"), "{cases}");
+    assert!(part("xl/workbook.xml").contains("_xlnm.Print_Titles"));
+
+    // The case list's filters choose the cases; an as-at date moves the figures.
+    let coventry = web.get("/icb/report.csv?place=Coventry");
+    let body = coventry.body.strip_prefix('\u{feff}').unwrap();
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let place = reader.headers().unwrap().iter().position(|h| h == "Place").unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert!(!records.is_empty() && records.len() < 28, "{}", records.len());
+    assert!(records.iter().all(|r| &r[place] == "Coventry"));
+    let before = web.get_bytes("/icb/report.xlsx?asOf=2026-01-01");
+    assert_eq!(before.0, 200);
+    assert_eq!(web.get("/icb/report.xlsx?asOf=next-tuesday").status, 400);
+    assert_eq!(web.get("/icb/report.xlsx?asOf=2099-01-01").status, 400);
+    let page = web.get("/icb/cases?place=Coventry");
+    assert!(
+        page.body.contains("/icb/report.xlsx?place=Coventry"),
+        "the list's export keeps its filter"
+    );
+
+    // The LMC's export: its cases and their support, with nothing its lens hides.
+    let mut lmc = Web::new(&service);
+    lmc.sign_in("lmc-officer-1");
+    assert!(lmc.get("/lmc").body.contains("/lmc/report.csv?status=open"));
+    let export = lmc.get("/lmc/report.csv?status=all");
+    assert_eq!(export.status, 200);
+    let body = export.body.strip_prefix('\u{feff}').unwrap();
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    let headings: Vec<String> = reader.headers().unwrap().iter().map(str::to_string).collect();
+    assert_eq!(
+        &headings[..6],
+        ["Practice", "ODS code", "Place", "Status", "Flagged", "First support"]
+    );
+    assert_eq!(reader.records().count(), 28);
+    assert!(
+        !export.body.contains("dc-amira"),
+        "the LMC does not learn which champion"
+    );
+    let (status, content_type, _) = lmc.get_bytes("/lmc/report.xlsx?status=all");
+    assert_eq!(status, 200);
+    assert!(content_type.contains("spreadsheetml"));
+    assert_eq!(web.get("/lmc/report.csv").status, 403, "the ICB has its own report");
+}
+
+/// Text that reads as an ISO date (2026-01-05) inside the shared strings.
+fn regex_free_iso(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    for i in 0..bytes.len().saturating_sub(10) {
+        let window = &bytes[i..i + 10];
+        let digits = |range: std::ops::Range<usize>| window[range].iter().all(u8::is_ascii_digit);
+        if digits(0..4) && window[4] == b'-' && digits(5..7) && window[7] == b'-' && digits(8..10) {
+            found.push(String::from_utf8_lossy(window).to_string());
+        }
+    }
+    found
 }

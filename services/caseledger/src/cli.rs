@@ -505,6 +505,8 @@ const DEMO_FILES: [(&str, &str); 14] = [
 /// The demo's ICB as NHS England's files name it (Coventry and Warwickshire's sub-ICB location)
 /// and its places by PCN, unless the deployment names its own.
 const DEMO_SUB_ICB_CODES: &str = "B2M3M";
+/// The demo ICB's name on its reports (the data are synthetic).
+const DEMO_ICB_NAME: &str = "Demo ICB (synthetic data)";
 const DEMO_PLACES: &str = include_str!("../demo/nhs/places.csv");
 
 async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, full: bool) -> anyhow::Result<()> {
@@ -514,6 +516,9 @@ async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, fu
             places: caseledger_cases::ods::Places::parse(DEMO_PLACES)
                 .map_err(|errors| anyhow::anyhow!("the demo's places: {errors:?}"))?,
         };
+    }
+    if settings.icb_name.is_none() {
+        settings.icb_name = Some(DEMO_ICB_NAME.to_string());
     }
     let commands = &commands.clone().with_sources(settings.sources.clone());
     if commands.store().head().await?.is_none() {
@@ -727,6 +732,7 @@ async fn serve(store: EventStore, settings: Settings, verifier: Option<SharedVer
         settings.session_idle,
     )
     .with_gp_connect(gp_connect)
+    .with_icb_name(settings.icb_name.clone())
     .with_assets(
         settings
             .web_assets

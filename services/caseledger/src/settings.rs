@@ -91,6 +91,8 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// `CASELEDGER_MAIL_DOMAINS`: the domains people may have notifications sent to.
     pub mail_domains: Vec<String>,
+    /// `CASELEDGER_ICB_NAME`: the ICB's name, on its reports' cover.
+    pub icb_name: Option<String>,
     /// `CASELEDGER_NOW`: business time starts at this instant (RFC 3339) and runs on from there,
     /// so the demo and the tests can live any day. Development mode only.
     pub clock_start: Option<chrono::DateTime<chrono::Utc>>,
@@ -260,6 +262,9 @@ impl Settings {
             mail_from: var("CASELEDGER_MAIL_FROM").unwrap_or_else(|| "CaseLedger <caseledger@localhost>".into()),
             notify_every: Duration::from_secs(number("CASELEDGER_NOTIFY_EVERY_SECONDS", 300u64)?.max(1)),
             public_url: public_url.clone(),
+            icb_name: var("CASELEDGER_ICB_NAME")
+                .map(|name| name.trim().to_string())
+                .filter(|name| !name.is_empty()),
             mail_domains: var("CASELEDGER_MAIL_DOMAINS").map_or_else(
                 || DEFAULT_MAIL_DOMAINS.iter().map(|d| d.to_string()).collect(),
                 |list| {
@@ -535,6 +540,7 @@ mod tests {
             notify_every: Duration::from_secs(300),
             public_url: None,
             mail_domains: Vec::new(),
+            icb_name: None,
             clock_start: None,
             introspection: None,
             connections: caseledger_api::serve::ConnectionLimits::default(),

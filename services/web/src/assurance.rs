@@ -4,9 +4,11 @@
 //! summary sheet of the figures by place and PCN, and a cases sheet with typed cells: numbers as
 //! numbers, dates as dates, text never a formula). One column list serves both.
 
-use axum::extract::State;
-use axum::http::HeaderMap;
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use cynic::QueryBuilder;
@@ -17,13 +19,20 @@ use super::session::Session;
 use super::{Ids, WebState, fetch, ids, internal, person, signed_in, throttled};
 use crate::icb::{CaseFilter, all_cases};
 use crate::model::{CaseRow, Instant};
-use crate::operations::icb::{ReportFigures, ReportQuery};
+use crate::operations::icb::{ReportFigures, ReportQuery, ReportVariables};
+use crate::operations::lmc::OversightQuery;
+use serde::Deserialize;
 
 /// One cell of the report.
 #[derive(Debug, Clone, PartialEq)]
 enum Cell {
     Text(String),
+    /// A whole number.
     Number(f64),
+    /// A figure shown to one decimal place.
+    Decimal(f64),
+    /// A share, as a fraction (0.25 shows as 25%).
+    Percent(f64),
     Date(NaiveDate),
     Empty,
 }
@@ -36,12 +45,21 @@ impl Cell {
         }
     }
 
-    fn number(value: Option<f64>) -> Self {
-        value.map_or(Cell::Empty, Cell::Number)
+    fn decimal(value: Option<f64>) -> Self {
+        value.map_or(Cell::Empty, |n| Cell::Decimal((n * 10.0).round() / 10.0))
     }
 
     fn count(value: i32) -> Self {
         Cell::Number(f64::from(value))
+    }
+
+    /// `part` of `whole` as a share (empty when there is no whole).
+    fn share(part: i32, whole: i32) -> Self {
+        if whole > 0 {
+            Cell::Percent(((f64::from(part) / f64::from(whole)) * 1000.0).round() / 1000.0)
+        } else {
+            Cell::Empty
+        }
     }
 
     /// The UK date of a date-time.
@@ -51,13 +69,14 @@ impl Cell {
         })
     }
 
-    /// As a CSV field: dates as people in the UK write them, text that would be a formula
-    /// neutralised.
+    /// As a CSV field: dates and shares as people in the UK write them, figures rounded, text that
+    /// would be a formula neutralised.
     fn csv(&self) -> String {
         match self {
             Cell::Text(text) => neutralise(text),
-            Cell::Number(n) if n.fract() == 0.0 => format!("{n:.0}"),
-            Cell::Number(n) => format!("{n:.1}"),
+            Cell::Number(n) => format!("{n:.0}"),
+            Cell::Decimal(n) => format!("{n:.1}"),
+            Cell::Percent(share) => format!("{:.0}%", share * 100.0),
             Cell::Date(date) => date.format("%d/%m/%Y").to_string(),
             Cell::Empty => String::new(),
         }
@@ -73,263 +92,692 @@ fn neutralise(cell: &str) -> String {
     }
 }
 
-/// A column: its heading, and a case's cell in it.
-type Column = (&'static str, fn(&CaseRow) -> Cell);
-
-/// The cases sheet's columns.
-const COLUMNS: [Column; 16] = [
-    ("Practice", |c| Cell::text(Some(&c.practice.name))),
-    ("ODS code", |c| Cell::text(Some(&c.practice.ods_code))),
-    ("PCN", |c| Cell::text(Some(&c.practice.pcn_code))),
-    ("Place", |c| Cell::text(Some(&c.practice.place))),
-    ("List size", |c| Cell::count(c.practice.list_size)),
-    ("Slots required a day", |c| Cell::count(c.required_slots)),
-    ("Slots visible a day", |c| Cell::number(c.visible_slots.map(f64::from))),
-    ("Status", |c| Cell::Text(status_label(c.state()))),
-    ("Opened", |c| Cell::date(Some(c.opened_at))),
-    ("Compliant", |c| Cell::date(c.compliant_at)),
-    ("Closed", |c| Cell::date(c.closed_at)),
-    ("Days to compliance", |c| Cell::number(c.days_to_compliance())),
-    ("Overdue", |c| match &c.deadline {
-        Some(deadline) if deadline.overdue => {
-            Cell::Text(format!("Yes: {} was due {}", deadline.awaiting, deadline.due_on))
-        }
-        Some(_) => Cell::Text("No".into()),
-        None => Cell::Empty,
-    }),
-    ("Champion", |c| Cell::text(c.assigned_to.as_deref())),
-    ("Root causes", |c| {
-        let causes: Vec<&str> = c
-            .root_causes
-            .iter()
-            .map(|cause| crate::reports::root_cause_label((*cause).into()))
-            .collect();
-        if causes.is_empty() {
-            Cell::Empty
-        } else {
-            Cell::Text(causes.join("; "))
-        }
-    }),
-    ("Case ID", |c| Cell::text(Some(c.key()))),
-];
-
-fn rows(cases: &[CaseRow]) -> Vec<Vec<Cell>> {
-    cases
-        .iter()
-        .map(|case| COLUMNS.iter().map(|(_, cell)| cell(case)).collect())
-        .collect()
+/// A table of the report: its headings, each column's width (characters), and its rows.
+struct Table {
+    columns: Vec<(&'static str, f64)>,
+    rows: Vec<Vec<Cell>>,
 }
 
-fn file_name(extension: &str) -> String {
+impl Table {
+    /// As CSV: UTF-8 with a byte-order mark (so Excel reads it as UTF-8), one heading row.
+    fn csv(&self) -> Result<Vec<u8>, csv::Error> {
+        let mut writer = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
+        writer.write_record(self.columns.iter().map(|(heading, _)| *heading))?;
+        for row in &self.rows {
+            writer.write_record(row.iter().map(Cell::csv))?;
+        }
+        writer
+            .into_inner()
+            .map_err(|error| csv::Error::from(error.into_error()))
+    }
+}
+
+/// Names beside the codes and ids the cases carry.
+#[derive(Debug, Default)]
+struct Names {
+    pcns: HashMap<String, String>,
+    champions: HashMap<String, String>,
+}
+
+impl Names {
+    fn pcn(&self, code: &str) -> Cell {
+        Cell::text(self.pcns.get(code).map(String::as_str))
+    }
+
+    fn champion(&self, id: Option<&str>) -> Cell {
+        match id {
+            Some(id) => match self.champions.get(id) {
+                Some(name) => Cell::Text(format!("{name} ({id})")),
+                None => Cell::Text(id.to_string()),
+            },
+            None => Cell::Empty,
+        }
+    }
+}
+
+/// The cases: one row each, names beside codes, dates as dates.
+fn cases_table(cases: &[CaseRow], names: &Names) -> Table {
+    let columns = vec![
+        ("Practice", 34.0),
+        ("ODS code", 10.0),
+        ("PCN code", 10.0),
+        ("PCN", 30.0),
+        ("Place", 16.0),
+        ("List size", 10.0),
+        ("Slots required a day", 12.0),
+        ("Slots visible a day", 12.0),
+        ("Status", 14.0),
+        ("Opened", 13.0),
+        ("Compliant", 13.0),
+        ("Closed", 13.0),
+        ("Days to compliance", 12.0),
+        ("Overdue", 9.0),
+        ("Waiting on", 24.0),
+        ("Due", 13.0),
+        ("Champion", 28.0),
+        ("Root causes", 40.0),
+        ("Case ID", 38.0),
+    ];
+    let rows = cases
+        .iter()
+        .map(|c| {
+            let deadline = c.deadline.as_ref();
+            vec![
+                Cell::text(Some(&c.practice.name)),
+                Cell::text(Some(&c.practice.ods_code)),
+                Cell::text(Some(&c.practice.pcn_code)),
+                names.pcn(&c.practice.pcn_code),
+                Cell::text(Some(&c.practice.place)),
+                Cell::count(c.practice.list_size),
+                Cell::count(c.required_slots),
+                c.visible_slots.map_or(Cell::Empty, Cell::count),
+                Cell::Text(status_label(c.state())),
+                Cell::date(Some(c.opened_at)),
+                Cell::date(c.compliant_at),
+                Cell::date(c.closed_at),
+                Cell::decimal(c.days_to_compliance()),
+                match deadline {
+                    Some(deadline) if deadline.overdue => Cell::Text("Yes".into()),
+                    Some(_) => Cell::Text("No".into()),
+                    None => Cell::Empty,
+                },
+                Cell::text(deadline.map(|d| d.awaiting.as_str())),
+                deadline.map_or(Cell::Empty, |d| Cell::Date(d.due_on)),
+                names.champion(c.assigned_to.as_deref()),
+                {
+                    let causes: Vec<&str> = c
+                        .root_causes
+                        .iter()
+                        .map(|cause| crate::reports::root_cause_label((*cause).into()))
+                        .collect();
+                    Cell::text(Some(&causes.join("; ")))
+                },
+                Cell::text(Some(c.key())),
+            ]
+        })
+        .collect();
+    Table { columns, rows }
+}
+
+fn file_name(what: &str, extension: &str) -> String {
     format!(
-        "attachment; filename=\"caseledger-assurance-{}.{extension}\"",
+        "attachment; filename=\"caseledger-{what}-{}.{extension}\"",
         caseledger_clock::today().format("%Y-%m-%d")
     )
 }
 
-/// The signed-in person, every case of the report, and the export's place in the throttle (hold
-/// it until the file is written).
-async fn cases_of(
+/// The report's filter (the case list's: status, place, PCN) and the day its figures are as at.
+#[derive(Debug, Deserialize, Default)]
+pub struct ReportParams {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    pcn: String,
+    /// `YYYY-MM-DD`: the figures as at the end of that day (default: now).
+    #[serde(default, rename = "asOf")]
+    as_of: String,
+}
+
+impl ReportParams {
+    fn filter(&self) -> CaseFilter {
+        CaseFilter {
+            status: self.status.clone(),
+            place: self.place.clone(),
+            pcn: self.pcn.clone(),
+            after: String::new(),
+        }
+    }
+
+    /// The as-at day, if one was asked for and is a date not after today.
+    fn as_of(&self) -> Result<Option<NaiveDate>, String> {
+        if self.as_of.trim().is_empty() {
+            return Ok(None);
+        }
+        match NaiveDate::parse_from_str(self.as_of.trim(), "%Y-%m-%d") {
+            Ok(day) if day <= caseledger_clock::today() => Ok(Some(day)),
+            Ok(_) => Err("The report's as-at date must be today or earlier".into()),
+            Err(_) => Err("Give the as-at date as YYYY-MM-DD, like 2026-03-31".into()),
+        }
+    }
+
+    /// The filter in words, for the cover.
+    fn described(&self, names: &Names) -> String {
+        let mut parts = Vec::new();
+        if let Some(status) = caseledger_cases::CaseStatus::parse(&self.status) {
+            parts.push(format!("status {}", status_label(status)));
+        }
+        if !self.place.is_empty() {
+            parts.push(format!("place {}", self.place));
+        }
+        if !self.pcn.is_empty() {
+            parts.push(match names.pcns.get(&self.pcn) {
+                Some(name) => format!("PCN {name} ({})", self.pcn),
+                None => format!("PCN {}", self.pcn),
+            });
+        }
+        if parts.is_empty() {
+            "Every case".into()
+        } else {
+            format!("Cases of {}", parts.join(", "))
+        }
+    }
+}
+
+/// What the ICB's report holds: who, what, as at when; its figures and cases.
+struct Report {
+    icb: ReportFigures,
+    cases: Vec<CaseRow>,
+    names: Names,
+    params: ReportParams,
+    as_of: Option<NaiveDate>,
+    produced_by: String,
+}
+
+/// The signed-in person's report, and the export's place in the throttle (hold it until the file
+/// is written).
+async fn report_of(
     state: &WebState,
     headers: &HeaderMap,
     ids_: Ids,
-) -> Result<(Session, Vec<CaseRow>, caseledger_commands::throttle::Permit), Response> {
+    params: ReportParams,
+) -> Result<(Session, Report, caseledger_commands::throttle::Permit), Response> {
     let session = signed_in(state, headers).await?;
+    let as_of = params.as_of().map_err(|message| {
+        super::problem(
+            StatusCode::BAD_REQUEST,
+            Some(&session),
+            "The report cannot be made",
+            &message,
+        )
+    })?;
     let permit = throttled(
         state,
         &session,
         &person(&session),
         caseledger_commands::throttle::Work::Export,
     )?;
-    let cases = all_cases(state, &session, ids(ids_), &CaseFilter::default()).await?;
-    Ok((session, cases, permit))
+    let ids_ = ids(ids_);
+    let cases = all_cases(state, &session, ids_, &params.filter()).await?;
+    // The end of the as-at day in the UK.
+    let as_of_instant = as_of
+        .and_then(|day| day.and_hms_opt(23, 59, 59))
+        .map(caseledger_cases::ukclock::from_local);
+    let icb = fetch(
+        state,
+        &session,
+        ids_,
+        ReportQuery::build(ReportVariables { as_of: as_of_instant }),
+    )
+    .await?
+    .icb;
+    let names = Names {
+        pcns: icb
+            .summary
+            .by_pcn
+            .iter()
+            .filter_map(|pcn| Some((pcn.pcn_code.clone(), pcn.pcn_name.clone()?)))
+            .collect(),
+        champions: icb
+            .champions
+            .iter()
+            .filter_map(|champion| Some((champion.id.clone(), champion.name.clone()?)))
+            .collect(),
+    };
+    let produced_by = session.actor.id.as_str().to_string();
+    Ok((
+        session,
+        Report {
+            icb,
+            cases,
+            names,
+            params,
+            as_of,
+            produced_by,
+        },
+        permit,
+    ))
 }
 
-/// `/icb/report.csv`.
-pub async fn csv(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
-    let (session, cases, _exporting) = match cases_of(&state, &headers, ids_).await {
+fn download(content_type: &'static str, disposition: String, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (CONTENT_TYPE, content_type.to_string()),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const CSV: &str = "text/csv; charset=utf-8";
+
+/// `/icb/report.csv`: the cases sheet, filtered as asked.
+pub async fn csv(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Query(params): Query<ReportParams>,
+) -> Response {
+    let (session, report, _exporting) = match report_of(&state, &headers, ids_, params).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    let mut writer = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
-    let mut lines = vec![
-        COLUMNS
-            .iter()
-            .map(|(heading, _)| heading.to_string())
-            .collect::<Vec<_>>(),
-    ];
-    lines.extend(rows(&cases).iter().map(|row| row.iter().map(Cell::csv).collect()));
-    for line in lines {
-        if let Err(error) = writer.write_record(&line) {
-            return internal(Some(&session), error);
+    match cases_table(&report.cases, &report.names).csv() {
+        Ok(bytes) => download(CSV, file_name("assurance", "csv"), bytes),
+        Err(error) => internal(Some(&session), error),
+    }
+}
+
+/// `/icb/report.xlsx`: a cover, the figures and the cases.
+pub async fn xlsx(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Query(params): Query<ReportParams>,
+) -> Response {
+    let (session, report, _exporting) = match report_of(&state, &headers, ids_, params).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    match workbook(&report, state.0.icb_name.as_deref()) {
+        Ok(bytes) => download(XLSX, file_name("assurance", "xlsx"), bytes),
+        Err(error) => internal(Some(&session), error),
+    }
+}
+
+/// The formats a sheet's cells take.
+struct Formats {
+    heading: Format,
+    title: Format,
+    date: Format,
+    number: Format,
+    decimal: Format,
+    percent: Format,
+    wrap: Format,
+}
+
+impl Formats {
+    fn new() -> Self {
+        Self {
+            heading: Format::new().set_bold().set_text_wrap().set_background_color("#E8EDEE"),
+            title: Format::new().set_bold().set_font_size(16),
+            date: Format::new().set_num_format("d mmm yyyy"),
+            number: Format::new().set_num_format("#,##0"),
+            decimal: Format::new().set_num_format("0.0"),
+            percent: Format::new().set_num_format("0%"),
+            wrap: Format::new().set_text_wrap(),
         }
     }
-    match writer.into_inner() {
-        Ok(bytes) => (
-            [
-                (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (CONTENT_DISPOSITION, file_name("csv")),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(error) => internal(Some(&session), error),
-    }
 }
 
-/// `/icb/report.xlsx`.
-pub async fn xlsx(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
-    let (session, cases, _exporting) = match cases_of(&state, &headers, ids_).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    let summary = match fetch(&state, &session, ids(ids_), ReportQuery::build(())).await {
-        Ok(query) => query.icb,
-        Err(response) => return response,
-    };
-    match workbook(&summary, &cases) {
-        Ok(bytes) => (
-            [
-                (
-                    CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-                ),
-                (CONTENT_DISPOSITION, file_name("xlsx")),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(error) => internal(Some(&session), error),
-    }
-}
-
-fn write(sheet: &mut Worksheet, row: u32, column: u16, cell: &Cell, date: &Format) -> Result<(), XlsxError> {
+fn write(sheet: &mut Worksheet, row: u32, column: u16, cell: &Cell, formats: &Formats) -> Result<(), XlsxError> {
     match cell {
         // Text is only ever a string cell: never a formula, whatever it starts with.
         Cell::Text(text) => sheet.write_string(row, column, text.as_str()).map(|_| ()),
-        Cell::Number(n) => sheet.write_number(row, column, *n).map(|_| ()),
+        Cell::Number(n) => sheet
+            .write_number_with_format(row, column, *n, &formats.number)
+            .map(|_| ()),
+        Cell::Decimal(n) => sheet
+            .write_number_with_format(row, column, *n, &formats.decimal)
+            .map(|_| ()),
+        Cell::Percent(n) => sheet
+            .write_number_with_format(row, column, *n, &formats.percent)
+            .map(|_| ()),
         Cell::Date(day) => {
             let when = ExcelDateTime::from_ymd(
                 u16::try_from(chrono::Datelike::year(day)).unwrap_or(1900),
                 u8::try_from(chrono::Datelike::month(day)).unwrap_or(1),
                 u8::try_from(chrono::Datelike::day(day)).unwrap_or(1),
             )?;
-            sheet.write_datetime_with_format(row, column, &when, date).map(|_| ())
+            sheet
+                .write_datetime_with_format(row, column, &when, &formats.date)
+                .map(|_| ())
         }
         Cell::Empty => Ok(()),
     }
 }
 
-fn workbook(icb: &ReportFigures, cases: &[CaseRow]) -> Result<Vec<u8>, XlsxError> {
+/// `table` from `first` down: headings, rows, widths; returns the row after it.
+fn write_table(sheet: &mut Worksheet, first: u32, table: &Table, formats: &Formats) -> Result<u32, XlsxError> {
+    for (column, (heading, width)) in (0u16..).zip(table.columns.iter()) {
+        sheet.write_string_with_format(first, column, *heading, &formats.heading)?;
+        sheet.set_column_width(column, *width)?;
+    }
+    let mut row = first;
+    for cells in &table.rows {
+        row += 1;
+        for (column, cell) in (0u16..).zip(cells.iter()) {
+            write(sheet, row, column, cell, formats)?;
+        }
+    }
+    Ok(row + 1)
+}
+
+/// Printed as a board reads it: A4 landscape, one page wide, headings on every page, page numbers.
+fn print_setup(sheet: &mut Worksheet, title: &str, repeat_first_row: Option<u32>) -> Result<(), XlsxError> {
+    sheet.set_landscape();
+    sheet.set_paper_size(9);
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_header(format!("&LCaseLedger&R{title}"));
+    sheet.set_footer("&LPrinted &D&RPage &P of &N");
+    if let Some(row) = repeat_first_row {
+        sheet.set_repeat_rows(row, row)?;
+    }
+    Ok(())
+}
+
+/// The definitions the figures use, as `docs/rules.md` gives them.
+const DEFINITIONS: [(&str, &str); 8] = [
+    (
+        "Requirement",
+        "A practice must offer max(1, floor(list size / 3,000)) NHS 111 appointment slots a day, visible to the 111 provider; the list size is the latest NHS England publishes.",
+    ),
+    (
+        "Case",
+        "A practice flagged below the requirement, from the dashboard extract or by hand; a reopen starts a new episode.",
+    ),
+    ("Open", "A case that is neither compliant nor closed."),
+    (
+        "Compliant",
+        "The case's current episode was confirmed compliant by the ICB, on the DHU's confirmation, a dashboard row or a GP Connect check.",
+    ),
+    (
+        "Days to compliance",
+        "Calendar days from the episode's opening to its confirmation of compliance; the median is over the compliant cases.",
+    ),
+    (
+        "Compliant within 8 weeks",
+        "Compliant cases whose days to compliance were at most 56, as a share of the cases opened.",
+    ),
+    (
+        "Overdue",
+        "An open case whose current stage is past its target, counted in working days (weekends and bank holidays in England and Wales excluded).",
+    ),
+    (
+        "% compliant",
+        "Compliant cases as a share of open and compliant cases, by place.",
+    ),
+];
+
+fn workbook(report: &Report, icb_name: Option<&str>) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let date = Format::new().set_num_format("d mmm yyyy");
+    let formats = Formats::new();
+    let icb = &report.icb;
     let s = &icb.summary;
+    let today = caseledger_clock::today();
+    let as_at = report.as_of.unwrap_or(today);
+    let overdue = report.cases.iter().filter(|case| case.overdue()).count();
+    let first_opened = report
+        .cases
+        .iter()
+        .map(|case| caseledger_cases::ukclock::to_uk(case.opened_at.with_timezone(&chrono::Utc)).date_naive())
+        .min();
+
+    let cover = book.add_worksheet().set_name("Cover")?;
+    cover.write_string_with_format(0, 0, "NHS 111 direct booking slots: assurance report", &formats.title)?;
+    let uk = |day: NaiveDate| day.format("%-d %B %Y").to_string();
+    let lines = [
+        (
+            "ICB",
+            icb_name.unwrap_or("Not named (set CASELEDGER_ICB_NAME)").to_string(),
+        ),
+        (
+            "Period",
+            match first_opened {
+                Some(first) => format!("{} to {}", uk(first.min(as_at)), uk(as_at)),
+                None => format!("To {}", uk(as_at)),
+            },
+        ),
+        ("Figures as at", format!("End of {}", uk(as_at))),
+        (
+            "Dashboard data as at",
+            icb.data_as_at
+                .map_or_else(|| "No extract imported yet".to_string(), |day| uk(day.0)),
+        ),
+        ("Cases included", report.params.described(&report.names)),
+        ("Cases overdue now", overdue.to_string()),
+        ("Produced", format!("{} by {}", uk(today), report.produced_by)),
+    ];
+    for (row, (label, value)) in (2u32..).zip(lines.iter()) {
+        cover.write_string_with_format(row, 0, *label, &formats.heading)?;
+        cover.write_string_with_format(row, 1, value.as_str(), &formats.wrap)?;
+    }
+    let mut row = 2 + u32::try_from(lines.len()).unwrap_or(0) + 1;
+    cover.write_string_with_format(row, 0, "Definitions", &formats.title)?;
+    for (term, meaning) in DEFINITIONS {
+        row += 1;
+        cover.write_string_with_format(row, 0, term, &formats.heading)?;
+        cover.write_string_with_format(row, 1, meaning, &formats.wrap)?;
+    }
+    cover.set_column_width(0, 24)?;
+    cover.set_column_width(1, 100)?;
+    print_setup(cover, "Cover", None)?;
 
     let sheet = book.add_worksheet().set_name("Summary")?;
-    sheet.write_string_with_format(0, 0, "CaseLedger assurance report", &bold)?;
-    let as_at = icb
-        .data_as_at
-        .map_or_else(|| "no extract yet".to_string(), |day| day.0.to_string());
-    sheet.write_string(1, 0, format!("Data as at the dashboard extract of {as_at}"))?;
-    let figures = [
-        ("Practices monitored", Cell::count(s.practices)),
-        ("Practices below requirement", Cell::count(s.non_compliant_practices)),
-        ("Open cases", Cell::count(s.open_cases)),
-        ("Compliant cases", Cell::count(s.compliant_cases)),
-        ("Closed cases", Cell::count(s.closed_cases)),
-        ("Median days to compliance", Cell::number(s.median_days_to_compliance)),
-        ("Compliant within 8 weeks", Cell::count(s.compliant_within_days.count)),
-        (
-            "Compliant within 8 weeks (%)",
-            Cell::number(s.compliant_within_days.percentage),
-        ),
-    ];
-    for (n, (label, value)) in (3u32..).zip(figures) {
-        sheet.write_string(n, 0, label)?;
-        write(sheet, n, 1, &value, &date)?;
-    }
-    let mut row = 13u32;
-    sheet.write_string_with_format(row, 0, "By place", &bold)?;
-    row += 1;
-    let place_headings = [
-        "Place",
-        "Open cases",
-        "Compliant cases",
-        "% compliant",
-        "Within 8 weeks",
-        "Median days to compliance",
-        "Practices below requirement",
-    ];
-    for (column, heading) in (0u16..).zip(place_headings) {
-        sheet.write_string_with_format(row, column, heading, &bold)?;
-    }
-    for place in &s.by_place {
-        row += 1;
-        let open = f64::from(place.open_cases);
-        let compliant = f64::from(place.compliant_cases);
-        let share = if open + compliant > 0.0 {
-            Cell::Number((compliant / (open + compliant) * 1000.0).round() / 10.0)
-        } else {
-            Cell::Empty
-        };
-        let cells = [
-            Cell::text(Some(&place.place)),
-            Cell::count(place.open_cases),
-            Cell::count(place.compliant_cases),
-            share,
-            Cell::count(place.compliant_within_days.count),
-            Cell::number(place.median_days_to_compliance),
-            Cell::count(place.non_compliant_practices),
-        ];
-        for (column, cell) in (0u16..).zip(cells.iter()) {
-            write(sheet, row, column, cell, &date)?;
-        }
-    }
-    row += 2;
-    sheet.write_string_with_format(row, 0, "By PCN", &bold)?;
-    row += 1;
-    for (column, heading) in (0u16..).zip([
-        "PCN",
-        "Name",
-        "Place",
-        "Practices",
-        "Practices below requirement",
-        "Open cases",
-        "Compliant cases",
-    ]) {
-        sheet.write_string_with_format(row, column, heading, &bold)?;
-    }
-    for pcn in &s.by_pcn {
-        row += 1;
-        let cells = [
-            Cell::text(Some(&pcn.pcn_code)),
-            Cell::text(pcn.pcn_name.as_deref()),
-            Cell::text(Some(&pcn.place)),
-            Cell::count(pcn.practices),
-            Cell::count(pcn.non_compliant_practices),
-            Cell::count(pcn.open_cases),
-            Cell::count(pcn.compliant_cases),
-        ];
-        for (column, cell) in (0u16..).zip(cells.iter()) {
-            write(sheet, row, column, cell, &date)?;
-        }
-    }
-    sheet.set_column_width(0, 32)?;
+    sheet.write_string_with_format(0, 0, "The figures", &formats.title)?;
+    let figures = Table {
+        columns: vec![("Figure", 34.0), ("Value", 14.0)],
+        rows: vec![
+            vec![Cell::Text("Practices monitored".into()), Cell::count(s.practices)],
+            vec![
+                Cell::Text("Practices below requirement".into()),
+                Cell::count(s.non_compliant_practices),
+            ],
+            vec![Cell::Text("Cases opened".into()), Cell::count(s.cases_opened)],
+            vec![Cell::Text("Open cases".into()), Cell::count(s.open_cases)],
+            vec![
+                Cell::Text("Open cases overdue (of those included)".into()),
+                Cell::Number(overdue as f64),
+            ],
+            vec![Cell::Text("Compliant cases".into()), Cell::count(s.compliant_cases)],
+            vec![Cell::Text("Closed cases".into()), Cell::count(s.closed_cases)],
+            vec![
+                Cell::Text("Median days to compliance".into()),
+                Cell::decimal(s.median_days_to_compliance),
+            ],
+            vec![
+                Cell::Text("Compliant within 8 weeks".into()),
+                Cell::count(s.compliant_within_days.count),
+            ],
+            vec![
+                Cell::Text("Compliant within 8 weeks (% of cases opened)".into()),
+                s.compliant_within_days
+                    .percentage
+                    .map_or(Cell::Empty, |p| Cell::Percent((p * 10.0).round() / 1000.0)),
+            ],
+        ],
+    };
+    let mut row = write_table(sheet, 2, &figures, &formats)? + 1;
+    sheet.write_string_with_format(row, 0, "By place", &formats.title)?;
+    let places = Table {
+        columns: vec![
+            ("Place", 34.0),
+            ("Open cases", 14.0),
+            ("Compliant cases", 14.0),
+            ("% compliant", 14.0),
+            ("Compliant within 8 weeks", 14.0),
+            ("Median days to compliance", 14.0),
+            ("Practices below requirement", 14.0),
+        ],
+        rows: s
+            .by_place
+            .iter()
+            .map(|place| {
+                vec![
+                    Cell::text(Some(&place.place)),
+                    Cell::count(place.open_cases),
+                    Cell::count(place.compliant_cases),
+                    Cell::share(place.compliant_cases, place.open_cases + place.compliant_cases),
+                    Cell::count(place.compliant_within_days.count),
+                    Cell::decimal(place.median_days_to_compliance),
+                    Cell::count(place.non_compliant_practices),
+                ]
+            })
+            .collect(),
+    };
+    row = write_table(sheet, row + 1, &places, &formats)? + 1;
+    sheet.write_string_with_format(row, 0, "By PCN", &formats.title)?;
+    let pcns = Table {
+        columns: vec![
+            ("PCN", 34.0),
+            ("PCN code", 14.0),
+            ("Place", 14.0),
+            ("Practices", 14.0),
+            ("Practices below requirement", 14.0),
+            ("Open cases", 14.0),
+            ("Compliant cases", 14.0),
+        ],
+        rows: s
+            .by_pcn
+            .iter()
+            .map(|pcn| {
+                vec![
+                    Cell::text(Some(pcn.pcn_name.as_deref().unwrap_or(&pcn.pcn_code))),
+                    Cell::text(Some(&pcn.pcn_code)),
+                    Cell::text(Some(&pcn.place)),
+                    Cell::count(pcn.practices),
+                    Cell::count(pcn.non_compliant_practices),
+                    Cell::count(pcn.open_cases),
+                    Cell::count(pcn.compliant_cases),
+                ]
+            })
+            .collect(),
+    };
+    write_table(sheet, row + 1, &pcns, &formats)?;
+    print_setup(sheet, "Summary", None)?;
 
     let sheet = book.add_worksheet().set_name("Cases")?;
-    for (column, (heading, _)) in (0u16..).zip(COLUMNS.iter()) {
-        sheet.write_string_with_format(0, column, *heading, &bold)?;
-    }
-    for (n, cells) in (1u32..).zip(rows(cases)) {
-        for (column, cell) in (0u16..).zip(cells.iter()) {
-            write(sheet, n, column, cell, &date)?;
+    let cases = cases_table(&report.cases, &report.names);
+    let columns = u16::try_from(cases.columns.len()).unwrap_or(1);
+    write_table(sheet, 0, &cases, &formats)?;
+    sheet.set_row_height(0, 32)?;
+    sheet.set_freeze_panes(1, 1)?;
+    sheet.autofilter(0, 0, u32::try_from(report.cases.len()).unwrap_or(u32::MAX), columns - 1)?;
+    print_setup(sheet, "Cases", Some(0))?;
+    book.save_to_buffer()
+}
+
+/// The LMC's export: every case (filtered as its page is) with the support it had and any
+/// contract action, through the LMC's own lens: no names, no free text.
+async fn lmc_table(
+    state: &WebState,
+    session: &Session,
+    ids_: Option<caseledger_commands::RequestIds>,
+    filter: &crate::lmc::Filter,
+) -> Result<Table, Response> {
+    let mut after: Option<String> = None;
+    let mut rows = Vec::new();
+    loop {
+        let variables = crate::lmc::variables(filter, after.take());
+        let page = fetch(state, session, ids_, OversightQuery::build(variables)).await?.lmc;
+        for case in page.cases.edges.iter().map(|edge| &edge.node) {
+            let support = case
+                .history
+                .iter()
+                .filter(|step| caseledger_cases::case::SUPPORT_EVENTS.contains(&step.event_type.as_str()))
+                .count();
+            rows.push(vec![
+                Cell::text(Some(&case.practice.name)),
+                Cell::text(Some(&case.practice.ods_code)),
+                Cell::text(Some(&case.practice.place)),
+                Cell::Text(status_label(case.status.into())),
+                Cell::date(Some(case.opened_at)),
+                Cell::date(case.first_support_at()),
+                case.working_days_to_first_support.map_or(Cell::Empty, Cell::count),
+                Cell::Number(support as f64),
+                Cell::date(case.escalated_at),
+                match crate::lmc::supported_first(case) {
+                    None => Cell::Empty,
+                    Some(true) => Cell::Text("After support".into()),
+                    Some(false) => Cell::Text("Before any support".into()),
+                },
+            ]);
+        }
+        match page.cases.page_info.next() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
         }
     }
-    sheet.set_freeze_panes(1, 1)?;
-    sheet.autofilter(0, 0, u32::try_from(cases.len()).unwrap_or(u32::MAX), 15)?;
-    sheet.set_column_width(0, 32)?;
-    book.save_to_buffer()
+    Ok(Table {
+        columns: vec![
+            ("Practice", 34.0),
+            ("ODS code", 10.0),
+            ("Place", 16.0),
+            ("Status", 14.0),
+            ("Flagged", 13.0),
+            ("First support", 13.0),
+            ("Working days to first support", 14.0),
+            ("Support actions", 10.0),
+            ("Contract review", 13.0),
+            ("Contract review came", 20.0),
+        ],
+        rows,
+    })
+}
+
+/// `/lmc/report.csv` and `/lmc/report.xlsx`: the LMC's cases with their support.
+pub async fn lmc(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Path(file): Path<String>,
+    Query(filter): Query<crate::lmc::Filter>,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    if !matches!(
+        session.actor.role,
+        caseledger_cases::Role::Lmc | caseledger_cases::Role::Admin
+    ) {
+        return super::problem(
+            StatusCode::FORBIDDEN,
+            Some(&session),
+            "You cannot see this page",
+            "The LMC's export is for the LMC.",
+        );
+    }
+    let _exporting = match throttled(
+        &state,
+        &session,
+        &person(&session),
+        caseledger_commands::throttle::Work::Export,
+    ) {
+        Ok(permit) => permit,
+        Err(response) => return response,
+    };
+    let table = match lmc_table(&state, &session, ids(ids_), &filter).await {
+        Ok(table) => table,
+        Err(response) => return response,
+    };
+    match file.as_str() {
+        "report.csv" => match table.csv() {
+            Ok(bytes) => download(CSV, file_name("lmc-support", "csv"), bytes),
+            Err(error) => internal(Some(&session), error),
+        },
+        "report.xlsx" => {
+            let made = (|| -> Result<Vec<u8>, XlsxError> {
+                let mut book = Workbook::new();
+                let formats = Formats::new();
+                let sheet = book.add_worksheet().set_name("Support")?;
+                write_table(sheet, 0, &table, &formats)?;
+                sheet.set_row_height(0, 32)?;
+                sheet.set_freeze_panes(1, 1)?;
+                sheet.autofilter(0, 0, u32::try_from(table.rows.len()).unwrap_or(u32::MAX), 9)?;
+                print_setup(sheet, "Support given to practices", Some(0))?;
+                book.save_to_buffer()
+            })();
+            match made {
+                Ok(bytes) => download(XLSX, file_name("lmc-support", "xlsx"), bytes),
+                Err(error) => internal(Some(&session), error),
+            }
+        }
+        _ => crate::not_found_for(Some(&session)),
+    }
 }
 
 #[cfg(test)]
@@ -341,7 +789,11 @@ mod tests {
         assert_eq!(Cell::Text("=HYPERLINK(1)".into()).csv(), "'=HYPERLINK(1)");
         assert_eq!(Cell::Text("Arden".into()).csv(), "Arden");
         assert_eq!(Cell::Number(4.0).csv(), "4");
-        assert_eq!(Cell::Number(30.25).csv(), "30.2");
+        // Figures rounded once, to one place, as people read them: never 13.666666666666666.
+        assert_eq!(Cell::decimal(Some(13.666_666_666_666_666)), Cell::Decimal(13.7));
+        assert_eq!(Cell::decimal(Some(13.666_666_666_666_666)).csv(), "13.7");
+        assert_eq!(Cell::share(1, 3).csv(), "33%");
+        assert_eq!(Cell::share(1, 0), Cell::Empty);
         // 23:30 UTC on 31 May is 1 June in London.
         let late_may = chrono::DateTime::parse_from_rfc3339("2026-05-31T23:30:00Z").ok();
         assert_eq!(Cell::date(late_may).csv(), "01/06/2026");

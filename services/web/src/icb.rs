@@ -336,6 +336,14 @@ pub fn render_dashboard(
             a href="/icb/report.xlsx" download="" { "spreadsheet (XLSX)" }
             " or "
             a href="/icb/report.csv" download="" { "CSV" }
+            ". A cover sheet says which ICB, the period, what the figures are as at and what each means; the case list's filters choose the cases."
+        }
+        form method="get" action="/icb/report.xlsx" class="cl-filters" id="report-as-at" {
+            div class="nhsuk-form-group cl-inline" {
+                label class="nhsuk-label" for="report-as-of" { "Figures as at the end of (optional)" }
+                input class="nhsuk-input nhsuk-input--width-10" id="report-as-of" name="asOf" type="date" max=(caseledger_clock::today().format("%Y-%m-%d").to_string());
+            }
+            button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Download as at that day" }
         }
     }
 }
@@ -619,6 +627,13 @@ pub fn render_cases(list: &CaseList, filter: &CaseFilter, since: &Markup) -> Mar
                 }
             }
             button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Filter" }
+        }
+        @let report_query = filter.link("").trim_start_matches("/icb/cases?").to_string();
+        p id="cases-export" {
+            "Download these cases: "
+            a href={"/icb/report.xlsx?" (report_query)} download="" { "spreadsheet (XLSX)" }
+            " or "
+            a href={"/icb/report.csv?" (report_query)} download="" { "CSV" }
         }
         div id="live-region" data-live="" aria-live="polite" {
             p id="case-count" {

@@ -63,6 +63,8 @@ struct Inner {
     throttle: caseledger_commands::throttle::Throttle,
     /// The NHS.UK frontend's built files.
     assets: PathBuf,
+    /// The ICB's name, for its reports (`CASELEDGER_ICB_NAME`).
+    icb_name: Option<String>,
 }
 
 impl std::fmt::Debug for WebState {
@@ -96,7 +98,16 @@ impl WebState {
             gp_connect: false,
             throttle: caseledger_commands::throttle::Throttle::default(),
             assets: checkout_assets_dir(),
+            icb_name: None,
         }))
+    }
+
+    /// The ICB's name, as its reports give it.
+    pub fn with_icb_name(mut self, name: Option<String>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.icb_name = name;
+        }
+        self
     }
 
     /// Sharing the service's throttle (the API's), so one person's work is counted once.
@@ -188,6 +199,7 @@ pub fn router(state: WebState) -> Router {
         .route("/icb/report.csv", get(assurance::csv))
         .route("/icb/report.xlsx", get(assurance::xlsx))
         .route("/lmc", get(lmc::show))
+        .route("/lmc/{file}", get(assurance::lmc))
         .route("/admin/people", get(people::show).post(people::add))
         .route("/admin/people/{id}", get(people::edit).post(people::change))
         .route("/admin/people/{id}/active", post(people::set_active))

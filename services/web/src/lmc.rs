@@ -88,7 +88,25 @@ pub struct Filter {
     pub after: String,
 }
 
+/// The list's query for `filter`, from `after`.
+pub fn variables(filter: &Filter, after: Option<String>) -> OversightVariables {
+    OversightVariables {
+        status: Shown::parse(&filter.status).statuses(),
+        place: Some(filter.place.clone()).filter(|place| !place.is_empty()),
+        after: after.filter(|after| !after.is_empty()),
+    }
+}
+
 impl Filter {
+    /// The export of the cases this filter shows (`report.csv` or `report.xlsx`).
+    fn export(&self, file: &str) -> String {
+        let mut query = vec![format!("status={}", urlencode(Shown::parse(&self.status).as_str()))];
+        if !self.place.is_empty() {
+            query.push(format!("place={}", urlencode(&self.place)));
+        }
+        format!("/lmc/{file}?{}", query.join("&"))
+    }
+
     /// This filter's page after `after`.
     fn link(&self, after: &str) -> String {
         let mut query = vec![format!("status={}", urlencode(Shown::parse(&self.status).as_str()))];
@@ -111,11 +129,7 @@ pub async fn show(
         Err(response) => return response,
     };
     let ids_ = ids(ids_);
-    let variables = OversightVariables {
-        status: Shown::parse(&filter.status).statuses(),
-        place: Some(filter.place.clone()).filter(|place| !place.is_empty()),
-        after: Some(filter.after.clone()).filter(|after| !after.is_empty()),
-    };
+    let variables = variables(&filter, Some(filter.after.clone()));
     let oversight =
         match crate::contract::run(&state.0.schema, &session.actor, ids_, OversightQuery::build(variables)).await {
             Ok(query) => query.lmc,
@@ -262,6 +276,12 @@ pub fn render(oversight: &Oversight, filter: &Filter, since: &Markup) -> Markup 
                     }
                 }
                 button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
+            }
+            p id="lmc-export" {
+                "Download these cases with their support: "
+                a href=(filter.export("report.xlsx")) download="" { "spreadsheet (XLSX)" }
+                " or "
+                a href=(filter.export("report.csv")) download="" { "CSV" }
             }
             p id="lmc-shown" {
                 (oversight.cases.total_count) " of " (oversight.support.all.cases) " cases"

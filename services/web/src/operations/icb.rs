@@ -325,14 +325,23 @@ pub struct ImportReport {
 
 /// The assurance report's summary sheet.
 #[derive(cynic::QueryFragment, Debug)]
-#[cynic(graphql_type = "Query")]
+#[cynic(graphql_type = "Query", variables = "ReportVariables")]
 pub struct ReportQuery {
     pub icb: ReportFigures,
 }
 
+/// The figures as at a day (none: now).
+#[derive(cynic::QueryVariables, Debug, Default)]
+pub struct ReportVariables {
+    pub as_of: Option<Instant>,
+}
+
 #[derive(cynic::QueryFragment, Debug)]
-#[cynic(graphql_type = "IcbView")]
+#[cynic(graphql_type = "IcbView", variables = "ReportVariables")]
 pub struct ReportFigures {
     pub data_as_at: Option<Day>,
+    #[arguments(asOf: $as_of)]
     pub summary: Figures,
+    /// The champions' names, beside their ids in the report.
+    pub champions: Vec<crate::operations::case::ChampionChoice>,
 }
