@@ -514,3 +514,134 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         );
     }
 }
+
+/// Where an element's top is on the page (px).
+async fn top_of(client: &Client, css: &str) -> f64 {
+    client
+        .execute(
+            "return document.querySelector(arguments[0]).getBoundingClientRect().top + window.scrollY;",
+            vec![json!(css)],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap_or_else(|| panic!("{css} has no position"))
+}
+
+#[test]
+fn the_weeks_work_in_the_pages_alone() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = runtime.block_on(caseledger_testsupport::fresh_db());
+    let service = Service::launch(&db.url(), Launch::default());
+    let base = service.url.clone();
+    let icb_token = service.token("icb", "icb-assurance-1");
+    let csv = std::fs::read_to_string(fixture("case-study/dashboard-week-00.csv")).unwrap();
+    let imported = service.graphql(
+        Some(&icb_token),
+        "mutation($c: String!) { importDashboard(csv: $c) { flagged } }",
+        json!({ "c": csv }),
+    );
+    assert_eq!(imported["data"]["importDashboard"]["flagged"], 28, "{imported}");
+    let cases = service.graphql(
+        Some(&icb_token),
+        "{ icb { cases(first: 1) { edges { node { id } } } } }",
+        json!({}),
+    );
+    let case_id = cases["data"]["icb"]["cases"]["edges"][0]["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let case_url = format!("{base}/cases/{case_id}");
+
+    let driver = driver();
+    runtime.block_on(async {
+        let client = browser(&driver).await;
+        // A link from an email, followed while signed out: after sign-in, that page.
+        client.goto(&case_url).await.unwrap();
+        wait_for(&client, "#sign-in-to-continue").await;
+        click(&client, "#sign-in-admin-1").await;
+        eventually(&client, "back on the case", async |c| {
+            c.current_url().await.unwrap().path() == format!("/cases/{case_id}")
+        })
+        .await;
+
+        // The admin adds a champion ahead of her first sign-in.
+        client.goto(&format!("{base}/admin/people")).await.unwrap();
+        wait_for(&client, "#people").await;
+        fill(&client, "#person-id", "dc-gwen").await;
+        fill(&client, "#person-name", "Gwen Ashby").await;
+        client
+            .find(Locator::Css("#person-role"))
+            .await
+            .unwrap()
+            .select_by_value("champion")
+            .await
+            .unwrap();
+        fill(&client, "#person-email", "gwen.ashby@nhs.net").await;
+        submit(&client, "#person-form button").await;
+        assert!(text_of(&client, "#saved").await.contains("Gwen Ashby"));
+        screenshot(&client, "admin-people").await;
+        assert_accessible(&client, "admin-people").await;
+        at_phone_width(&client, "admin-people").await;
+        sign_out(&client).await;
+
+        // The ICB: work first on the dashboard, then a champion picked by name.
+        sign_in(&client, &base, "icb-assurance-1").await;
+        wait_for(&client, "#work").await;
+        assert!(top_of(&client, "#work").await < top_of(&client, "#headline").await);
+        assert!(top_of(&client, "#triage").await < top_of(&client, "#trend-chart").await);
+        screenshot(&client, "icb-work-first").await;
+        at_phone_width(&client, "icb-work-first").await;
+        client.goto(&case_url).await.unwrap();
+        client
+            .find(Locator::Css("#assign-champion-championId"))
+            .await
+            .unwrap()
+            .select_by_value("dc-gwen")
+            .await
+            .unwrap();
+        submit(&client, "#form-assign-champion button").await;
+        wait_for(&client, ".cl-done").await;
+        assert!(text_of(&client, "#case-summary").await.contains("dc-gwen"));
+        // On a phone the next step comes before the timeline, and nothing scrolls sideways.
+        at_phone_width(&client, "case-icb").await;
+        client.set_window_size(390, 844).await.unwrap();
+        client.refresh().await.unwrap();
+        wait_for(&client, "#actions").await;
+        assert!(top_of(&client, "#actions").await < top_of(&client, "#timeline").await);
+        client.set_window_size(1366, 900).await.unwrap();
+        // The case list, filtered, at a phone's width: no sideways scroll, labels kept.
+        client.goto(&format!("{base}/icb/cases?place=Coventry")).await.unwrap();
+        wait_for(&client, "#cases").await;
+        assert_accessible(&client, "icb-cases").await;
+        at_phone_width(&client, "icb-cases").await;
+        // The charts: legend markers all one size.
+        client.goto(&format!("{base}/icb?weeks=all")).await.unwrap();
+        wait_for(&client, "#trend-chart svg").await;
+        let sizes = client
+            .execute(
+                "return [...document.querySelectorAll('.cl-legend__key')].map(k => { const m = k.querySelector('circle, rect, polygon').getBBox(); return [m.width, m.height]; });",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let sizes = sizes.as_array().unwrap().clone();
+        assert_eq!(sizes.len(), 3, "{sizes:?}");
+        assert!(sizes.windows(2).all(|pair| pair[0] == pair[1]), "legend markers differ: {sizes:?}");
+        sign_out(&client).await;
+
+        // The LMC: its own export, and its page at a phone's width.
+        sign_in(&client, &base, "lmc-officer-1").await;
+        wait_for(&client, "#lmc-export").await;
+        assert!(source(&client).await.contains("/lmc/report.xlsx"));
+        at_phone_width(&client, "lmc-week").await;
+        client.close().await.unwrap();
+    });
+    for name in ["admin-people", "icb-work-first", "icb-cases-390", "case-icb-390"] {
+        let path = screenshots().join(format!("{name}.png"));
+        assert!(std::fs::metadata(&path).unwrap().len() > 10_000, "{}", path.display());
+    }
+}

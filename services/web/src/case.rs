@@ -223,14 +223,7 @@ async fn render(
             }
         }
         div class="nhsuk-grid-row" {
-            div class="nhsuk-grid-column-one-half" id="timeline" {
-                h2 class="nhsuk-heading-m" { "Timeline" }
-                ol class="nhsuk-list cl-timeline" {
-                    @for (_, entry) in timeline(history, &case.contract_reviews, case.required_slots) {
-                        li class="cl-timeline__item" { (entry) }
-                    }
-                }
-            }
+            // The next step first: on a phone the form comes before the history.
             div class="nhsuk-grid-column-one-half" id="actions" {
                 @let role = session.actor.role;
                 @let mine = case.holder == Some(CaseHolder::You);
@@ -282,6 +275,14 @@ async fn render(
                         (crate::layout::csrf_field(session))
                         p class="nhsuk-body-s" { "Ask the practice's system, through GP Connect as the 111 provider does, for its free slots over the next 14 days." }
                         button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Verify through GP Connect" }
+                    }
+                }
+            }
+            div class="nhsuk-grid-column-one-half" id="timeline" {
+                h2 class="nhsuk-heading-m" { "Timeline" }
+                ol class="nhsuk-list cl-timeline" {
+                    @for (_, entry) in timeline(history, &case.contract_reviews, case.required_slots) {
+                        li class="cl-timeline__item" { (entry) }
                     }
                 }
             }
