@@ -700,6 +700,9 @@ fn verify_through_gp_connect_from_the_case_page() {
     assert!(panel.contains("GP Connect check, "), "{panel}");
     assert!(panel.contains("Enough: at least 5 free slots"), "{panel}");
     assert!(panel.contains("Main Surgery") && panel.contains("Main site"), "{panel}");
+    // As NHS England's appointment checker shows it: every slot, by channel and slot type.
+    assert!(panel.contains("Every free slot returned ("), "{panel}");
+    assert!(panel.contains("id=\"gp-connect-channels\""), "{panel}");
     let page = web.get(&format!("/cases/{case_id}"));
     assert!(
         !page.body.contains(r#"id="gp-connect-result""#),
@@ -2003,4 +2006,90 @@ fn regex_free_iso(text: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// `caseledger verify` straight after `caseledger import-practices` sees the practice just
+/// imported (the views are brought up to the store first), and a practice nobody imported is
+/// refused saying why.
+#[test]
+fn the_command_line_verifies_a_practice_it_has_just_imported() {
+    use caseledger_gpconnect::fake::{FakeTls, Scenario, serve_fake};
+    use std::process::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let pki = caseledger_gpconnect::pki::generate(dir.path()).unwrap();
+    let today = caseledger_tests::TEST_NOW[..10].to_string();
+    let scenario = json!({ "practices": [{
+        "ods_code": "A00001", "name": "Lone Surgery",
+        // The answer names the surgery but does not describe it: one site on the register is
+        // enough to place it.
+        "locations": [{"id": "main", "name": "Lone Surgery"}],
+        "schedules": [{"id": "s", "location": "main"}],
+        "generate": [{"schedule": "s", "from": today, "to": "2099-12-31", "per_day": 3, "minutes": 10,
+                      "availability": {"allowed_ods_codes": ["NHS111"], "allowed_org_types": ["urgent-care"]}}]
+    }]});
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = runtime
+        .block_on(serve_fake(
+            Scenario::from_json(&scenario.to_string()).unwrap(),
+            FakeTls::from_pem_files(&pki.server_cert, &pki.server_key, &pki.ca).unwrap(),
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    let db = runtime.block_on(caseledger_testsupport::fresh_db());
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let register = dir.path().join("register.csv");
+    std::fs::write(
+        &register,
+        "ods_code,practice_name,pcn_code,pcn_name,place,list_size,main_site\n\
+         A00001,Lone Surgery,U10001,Coventry South PCN 1,Coventry,6100,Lone Surgery\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(caseledger_tests::binary())
+            .args(args)
+            .env("DATABASE_URL", db.url())
+            .env("CASELEDGER_KEK", caseledger_testsupport::kek())
+            .env("CASELEDGER_DEV_JWT_SECRET", caseledger_tests::secret())
+            .env("CASELEDGER_NOW", caseledger_tests::TEST_NOW)
+            .env("CASELEDGER_GPCONNECT_PROVIDER_ODS_CODE", "NHS111")
+            .env("CASELEDGER_GPCONNECT_PROVIDER_NAME", "NHS 111 provider")
+            .env("CASELEDGER_GPCONNECT_FROM_ASID", "200000000111")
+            .env("CASELEDGER_GPCONNECT_TO_ASID", "918999198993")
+            .env("CASELEDGER_GPCONNECT_JWT_ISSUER", "https://caseledger.test")
+            .env("CASELEDGER_GPCONNECT_CLIENT_CERT", path(&pki.client_cert))
+            .env("CASELEDGER_GPCONNECT_CLIENT_KEY", path(&pki.client_key))
+            .env("CASELEDGER_GPCONNECT_CA_BUNDLE", path(&pki.ca))
+            .env("CASELEDGER_GPCONNECT_PRACTITIONER_ID", "caseledger")
+            .env("CASELEDGER_GPCONNECT_PRACTITIONER_FAMILY", "CaseLedger")
+            .env("CASELEDGER_GPCONNECT_ENDPOINT_TEMPLATE", fake.endpoint_template())
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let imported = run(&["import-practices", register.to_str().unwrap()]);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let verified = run(&["verify", "A00001"]);
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    let found: Value = serde_json::from_slice(&verified.stdout).unwrap();
+    assert_eq!(found["verdict"], "ENOUGH", "{found}");
+    assert_eq!(found["required_per_day"], 2);
+    assert!(
+        found["slots"].as_array().is_some_and(|slots| !slots.is_empty()),
+        "every slot is kept: {found}"
+    );
+    let unknown = run(&["verify", "A00002"]);
+    assert!(!unknown.status.success());
+    let said = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        said.contains("A00002 is not in the register: import it first"),
+        "{said}"
+    );
 }

@@ -360,8 +360,29 @@ async fn with_database(command: Command, store: EventStore, settings: Settings) 
                 &actor,
                 Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?,
             )?;
-            let verifications = Verifications { verifier, commands };
-            let (found, _) = verifications.verify(&actor, &ods, None, None).await?;
+            // The register is read from the views: bring them up to what the store holds first,
+            // so a practice imported a moment ago (`import-practices`) is there.
+            let projections = Projections::start(commands.store());
+            let caught_up =
+                caseledger_projections::wait_for_projections(commands.store(), std::time::Duration::from_secs(120))
+                    .await;
+            let verifications = Verifications {
+                verifier,
+                commands: commands.clone(),
+            };
+            let found = match caught_up {
+                Ok(true) => verifications.verify(&actor, &ods, None, None).await,
+                Ok(false) => {
+                    projections.stop().await;
+                    bail!("the views did not catch up with the store within 120 s: try again");
+                }
+                Err(error) => {
+                    projections.stop().await;
+                    return Err(error.into());
+                }
+            };
+            projections.stop().await;
+            let (found, _) = found?;
             println!("{}", serde_json::to_string_pretty(&found)?);
             Ok(())
         }

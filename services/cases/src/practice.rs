@@ -150,7 +150,37 @@ pub struct LocationSlots {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<ShortText>,
     pub main_site: bool,
+    /// A location the search's answer names but does not describe, which the register cannot
+    /// place (the practice has branches): neither main site nor branch.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unresolved: bool,
     pub free_slots: u32,
+}
+
+/// One free slot a search returned inside its window, as NHS England's appointment checker lists
+/// it. Text is the practice system's own configuration (slot types, session names), never a
+/// patient's or a clinician's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifiedSlot {
+    pub date: NaiveDate,
+    /// UK local start, `HH:MM`.
+    pub start: ShortText,
+    pub duration_minutes: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<ShortText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_type: Option<ShortText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_channel: Option<ShortText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub practitioner_role: Option<ShortText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<ShortText>,
+    /// Counted towards the requirement: in core hours on a core-hours day, not past.
+    pub counted: bool,
+    /// Already past when searched.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub past: bool,
 }
 
 /// One core-hours day (08:00–18:30 UK time, Monday to Friday, not a bank holiday) of a window.
@@ -203,6 +233,19 @@ pub struct SlotVerification {
     /// What went wrong (FAILED); may name the endpoint, so not every party sees it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ShortText>,
+    /// Every free slot returned inside the window, in time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slots: Vec<VerifiedSlot>,
+    /// Free slots inside the window already past when searched (listed, never counted).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub past_slots: u32,
+    /// Informational or warning OperationOutcomes beside the answer: their codes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<ShortText>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl SlotVerification {

@@ -913,6 +913,9 @@ fn verified(verdict: VerificationVerdict) -> CaseEvent {
         short_days: Vec::new(),
         error_code: None,
         error: (verdict == VerificationVerdict::Failed).then(|| short("connection refused")),
+        slots: Vec::new(),
+        past_slots: 0,
+        notices: Vec::new(),
     }
     .into_event()
 }

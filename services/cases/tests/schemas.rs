@@ -240,12 +240,14 @@ fn verification(verdict: VerificationVerdict) -> SlotVerification {
                         location_id: short("loc-main"),
                         name: Some(short("Arden Health Centre")),
                         main_site: true,
+                        unresolved: false,
                         free_slots: 1,
                     },
                     LocationSlots {
                         location_id: short("loc-branch"),
                         name: None,
                         main_site: false,
+                        unresolved: true,
                         free_slots: 2,
                     },
                 ],
@@ -256,6 +258,43 @@ fn verification(verdict: VerificationVerdict) -> SlotVerification {
         short_days: if failed { Vec::new() } else { vec![day(2)] },
         error_code: failed.then(|| short("INVALID_PARAMETER")),
         error: failed.then(|| short("the practice's system refused the search")),
+        // One slot with every field, one with only what is required.
+        slots: if failed {
+            Vec::new()
+        } else {
+            vec![
+                caseledger_cases::practice::VerifiedSlot {
+                    date: day(2),
+                    start: short("09:10"),
+                    duration_minutes: 10,
+                    session: Some(short("General GP Appointments")),
+                    slot_type: Some(short("111 Direct Booking")),
+                    delivery_channel: Some(short("In-person")),
+                    practitioner_role: Some(short("General Medical Practitioner")),
+                    location_id: Some(short("loc-main")),
+                    counted: true,
+                    past: false,
+                },
+                caseledger_cases::practice::VerifiedSlot {
+                    date: day(2),
+                    start: short("19:00"),
+                    duration_minutes: 0,
+                    session: None,
+                    slot_type: None,
+                    delivery_channel: None,
+                    practitioner_role: None,
+                    location_id: None,
+                    counted: false,
+                    past: true,
+                },
+            ]
+        },
+        past_slots: u32::from(!failed),
+        notices: if failed {
+            Vec::new()
+        } else {
+            vec![short("information: PROCESSING")]
+        },
     }
 }
 

@@ -9,6 +9,14 @@
 //!   in the Bundle.
 //! - A slot's Location is its Schedule's Location actor. Slots are de-duplicated by id across
 //!   Bundles.
+//! - A Location the Schedule names but the Bundle does not describe (the specification's
+//!   "minimum parameters" example asks for no Locations) is the main site when the register lists
+//!   no branch for the practice ([`Sites::single_site`]); otherwise it is reported unresolved,
+//!   never silently as a branch. A single-site practice's every Location is its main site.
+//! - Only an OperationOutcome with an `error` or `fatal` issue fails the search; `information`
+//!   and `warning` ones inside a searchset are kept as notices beside the counts.
+//! - Every free slot in the window is listed ([`SlotDetail`]: date, start, duration, session,
+//!   slot type, delivery channel, practitioner role); those already past are counted apart.
 //! - Main site: when the caller names it, every Location whose name or id equals that name
 //!   (trimmed, case-insensitive) is the main site, and if none came back a zero-count entry
 //!   with an empty `location_id` is reported for it. When the caller does not name it, the
@@ -19,9 +27,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::fhir::{Bundle, Location, OperationOutcome, Resource, Schedule, Slot};
+use crate::fhir::{
+    Bundle, DELIVERY_CHANNEL_EXTENSION, Location, OperationOutcome, PRACTITIONER_ROLE_EXTENSION, Resource, Schedule,
+    Slot,
+};
 use crate::holidays::{BankHolidays, CORE_END, CORE_START};
-use crate::model::{DayCount, LocationCount, Verdict, Verification};
+use crate::model::{DayCount, LocationCount, MAX_SLOT_DETAILS, SlotDetail, Verdict, Verification};
 use crate::ukclock;
 
 /// A Bundle that cannot be counted.
@@ -61,6 +72,7 @@ struct Index<'a> {
     locations: Vec<&'a Location>,
     organization_names: Vec<&'a str>,
     outcome: Option<&'a OperationOutcome>,
+    notices: Vec<String>,
 }
 
 fn index(bundles: &[Bundle]) -> Index<'_> {
@@ -70,6 +82,7 @@ fn index(bundles: &[Bundle]) -> Index<'_> {
         locations: Vec::new(),
         organization_names: Vec::new(),
         outcome: None,
+        notices: Vec::new(),
     };
     let mut slot_ids = BTreeSet::new();
     for resource in bundles.iter().flat_map(Bundle::resources) {
@@ -88,7 +101,11 @@ fn index(bundles: &[Bundle]) -> Index<'_> {
                 }
             }
             Resource::Organization(o) => ix.organization_names.extend(o.name.as_deref()),
-            Resource::OperationOutcome(o) => ix.outcome = ix.outcome.or(Some(o)),
+            Resource::OperationOutcome(o) if o.is_error() => ix.outcome = ix.outcome.or(Some(o)),
+            Resource::OperationOutcome(o) => ix.notices.extend(o.issue.iter().map(|issue| {
+                let code = o.refusal_code().unwrap_or_else(|| issue.code.clone());
+                format!("{}: {code}", issue.severity)
+            })),
             Resource::Practitioner(_) | Resource::Other => {}
         }
     }
@@ -125,6 +142,38 @@ fn main_site_ids(ix: &Index<'_>, main_site_name: Option<&str>) -> BTreeSet<Strin
     }
 }
 
+/// Where the practice's sites are, as the register knows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sites<'a> {
+    /// The main site's name (or Location id).
+    pub main_site_name: Option<&'a str>,
+    /// The register lists no branch: every Location is the main site.
+    pub single_site: bool,
+}
+
+impl<'a> Sites<'a> {
+    /// Named main site, branches possible.
+    pub fn named(main_site_name: Option<&'a str>) -> Self {
+        Self {
+            main_site_name,
+            single_site: false,
+        }
+    }
+}
+
+/// What a search's Bundles hold, counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    /// Core-hours days, by Location.
+    pub days: Vec<DayCount>,
+    /// Every free slot inside the window, in time order (at most [`MAX_SLOT_DETAILS`]).
+    pub slots: Vec<SlotDetail>,
+    /// Free slots inside the window already past.
+    pub past_slots: u32,
+    /// Informational and warning OperationOutcomes' codes.
+    pub notices: Vec<String>,
+}
+
 /// Count bookable free slots per core-hours day in `days` days from `window_start`, by Location.
 pub fn count_free_slots(
     bundles: &[Bundle],
@@ -134,18 +183,51 @@ pub fn count_free_slots(
     main_site_name: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<DayCount>, CountError> {
+    count(bundles, window_start, days, holidays, Sites::named(main_site_name), now).map(|counted| counted.days)
+}
+
+fn text_of(concept: Option<&crate::fhir::CodeableConcept>) -> Option<String> {
+    let concept = concept?;
+    concept
+        .text
+        .clone()
+        .or_else(|| {
+            concept
+                .coding
+                .iter()
+                .find_map(|c| c.display.clone().or_else(|| c.code.clone()))
+        })
+        .map(|text| text.trim().to_owned())
+        .filter(|text| !text.is_empty())
+}
+
+/// Count, and list every free slot of the window.
+pub fn count(
+    bundles: &[Bundle],
+    window_start: NaiveDate,
+    days: u32,
+    holidays: &BankHolidays,
+    sites: Sites<'_>,
+    now: DateTime<Utc>,
+) -> Result<Counted, CountError> {
     let ix = index(bundles);
     if let Some(outcome) = ix.outcome {
         return Err(CountError::OperationOutcome(outcome.summary()));
     }
     let core_days = holidays.core_days(window_start, days);
-    let mains = main_site_ids(&ix, main_site_name);
+    let window_end = window_start + chrono::Duration::days(i64::from(days.max(1)) - 1);
+    let main_site_name = sites.main_site_name;
+    let mut mains = main_site_ids(&ix, main_site_name);
+    let described: BTreeSet<&str> = ix.locations.iter().map(|l| l.id.as_str()).collect();
+    let mut unresolved: BTreeSet<String> = BTreeSet::new();
 
     // Every Location seen (plus one for each slot whose Location resource was not included),
     // so each day lists the same Locations, zero or not.
     let mut names: BTreeMap<String, Option<String>> =
         ix.locations.iter().map(|l| (l.id.clone(), l.name.clone())).collect();
     let mut counts: BTreeMap<(NaiveDate, String), u32> = BTreeMap::new();
+    let mut slots: Vec<(DateTime<Utc>, SlotDetail)> = Vec::new();
+    let mut past_slots = 0u32;
 
     for slot in &ix.slots {
         if !slot.status.eq_ignore_ascii_case("free") {
@@ -156,12 +238,9 @@ pub fn count_free_slots(
             value: slot.start.clone(),
         })?;
         let start = start.to_utc();
-        if start < now {
-            continue;
-        }
         let local = ukclock::to_uk(start);
         let (date, time) = (local.date_naive(), local.time());
-        if !core_days.contains(&date) || time < CORE_START || time >= CORE_END {
+        if date < window_start || date > window_end {
             continue;
         }
         let schedule_ref = slot.schedule.reference.clone().unwrap_or_default();
@@ -174,9 +253,57 @@ pub fn count_free_slots(
                 reference: schedule_ref,
             })?;
         let location = schedule.location_id().unwrap_or(NO_LOCATION).to_owned();
+        if !described.contains(location.as_str()) {
+            // Named by the Schedule, not described by the Bundle: the register places it.
+            if sites.single_site {
+                mains.insert(location.clone());
+            } else {
+                unresolved.insert(location.clone());
+            }
+        }
         names.entry(location.clone()).or_insert(None);
-        *counts.entry((date, location)).or_insert(0) += 1;
+        let past = start < now;
+        let counted = !past && core_days.contains(&date) && time >= CORE_START && time < CORE_END;
+        if past {
+            past_slots += 1;
+        }
+        if counted {
+            *counts.entry((date, location.clone())).or_insert(0) += 1;
+        }
+        let minutes = DateTime::parse_from_rfc3339(slot.end.trim())
+            .ok()
+            .map(|end| (end.to_utc() - start).num_minutes())
+            .and_then(|m| u32::try_from(m).ok())
+            .unwrap_or(0);
+        let extension = |url: &str| slot.extension.iter().find(|e| e.url == url);
+        let role = schedule.extension.iter().find(|e| e.url == PRACTITIONER_ROLE_EXTENSION);
+        slots.push((
+            start,
+            SlotDetail {
+                date,
+                start: local.format("%H:%M").to_string(),
+                duration_minutes: minutes,
+                session: text_of(schedule.service_category.as_ref()),
+                slot_type: text_of(slot.service_type.first()),
+                delivery_channel: extension(DELIVERY_CHANNEL_EXTENSION).and_then(|e| e.value_code.clone()),
+                practitioner_role: role.and_then(|e| text_of(e.value_codeable_concept.as_ref())),
+                location_id: if location == NO_LOCATION {
+                    String::new()
+                } else {
+                    location.clone()
+                },
+                counted,
+                past,
+            },
+        ));
     }
+    if sites.single_site {
+        // One site: whatever the Locations are called, they are it.
+        mains.extend(names.keys().cloned());
+        unresolved.clear();
+    }
+    slots.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.location_id.cmp(&b.1.location_id)));
+    slots.truncate(MAX_SLOT_DETAILS);
 
     let missing_main = main_site_name.filter(|_| mains.is_empty());
     let mut order: Vec<(&String, &Option<String>)> = names.iter().collect();
@@ -189,7 +316,7 @@ pub fn count_free_slots(
         )
     });
 
-    Ok(core_days
+    let days = core_days
         .iter()
         .map(|&date| {
             let mut by_location: Vec<LocationCount> = Vec::new();
@@ -198,6 +325,7 @@ pub fn count_free_slots(
                     location_id: String::new(),
                     name: Some(name.to_owned()),
                     main_site: true,
+                    unresolved: false,
                     free_slots: 0,
                 });
             }
@@ -205,6 +333,7 @@ pub fn count_free_slots(
                 location_id: (*id).clone(),
                 name: (*name).clone(),
                 main_site: mains.contains(*id),
+                unresolved: unresolved.contains(*id),
                 free_slots: counts.get(&(date, (*id).clone())).copied().unwrap_or(0),
             }));
             DayCount {
@@ -213,7 +342,13 @@ pub fn count_free_slots(
                 by_location,
             }
         })
-        .collect())
+        .collect();
+    Ok(Counted {
+        days,
+        slots: slots.into_iter().map(|(_, detail)| detail).collect(),
+        past_slots,
+        notices: ix.notices,
+    })
 }
 
 /// The verdict and the lowest daily total for counted days against a requirement.
@@ -243,20 +378,23 @@ pub fn evaluate(
     days: u32,
     required_per_day: u32,
     holidays: &BankHolidays,
-    main_site_name: Option<&str>,
+    sites: Sites<'_>,
     now: DateTime<Utc>,
 ) -> Verification {
     let window_end = window_start + chrono::Duration::days(i64::from(days.max(1)) - 1);
-    match count_free_slots(bundles, window_start, days, holidays, main_site_name, now) {
+    match count(bundles, window_start, days, holidays, sites, now) {
         Ok(counted) => {
-            let (min_per_core_day, verdict) = decide(required_per_day, &counted);
+            let (min_per_core_day, verdict) = decide(required_per_day, &counted.days);
             Verification {
                 window_start,
                 window_end,
                 required_per_day,
-                days: counted,
+                days: counted.days,
                 min_per_core_day,
                 verdict,
+                slots: counted.slots,
+                past_slots: counted.past_slots,
+                notices: counted.notices,
             }
         }
         Err(e) => Verification::failed(
@@ -370,12 +508,14 @@ mod tests {
                     location_id: "L1".into(),
                     name: Some("Riverside Surgery".into()),
                     main_site: true,
+                    unresolved: false,
                     free_slots: 1
                 },
                 LocationCount {
                     location_id: "L2".into(),
                     name: Some("Hillside Branch".into()),
                     main_site: false,
+                    unresolved: false,
                     free_slots: 1
                 },
             ]
@@ -403,6 +543,7 @@ mod tests {
                 location_id: String::new(),
                 name: Some("Old Town Surgery".into()),
                 main_site: true,
+                unresolved: false,
                 free_slots: 0
             }
         );
@@ -486,7 +627,7 @@ mod tests {
             1,
             1,
             &h,
-            None,
+            Sites::default(),
             early(),
         );
         assert!(matches!(v.verdict, Verdict::Failed { code: None, .. }));
@@ -508,7 +649,7 @@ mod tests {
             )
         );
         assert_eq!(decide(5, &[]), (None, Verdict::Enough));
-        let v = evaluate(&[sample()], d(2025, 1, 6), 2, 2, &h, None, early());
+        let v = evaluate(&[sample()], d(2025, 1, 6), 2, 2, &h, Sites::default(), early());
         assert_eq!(v.window_end, d(2025, 1, 7));
         assert_eq!(v.min_per_core_day, Some(1));
     }

@@ -23,6 +23,11 @@ pub const SDS_ROLE_PROFILE_ID: &str = "https://fhir.nhs.uk/Id/sds-role-profile-i
 pub const SPINE_ERROR_VALUESET: &str = "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1";
 /// Spine error code system as the CodeSystem itself is named.
 pub const SPINE_ERROR_CODESYSTEM: &str = "https://fhir.nhs.uk/STU3/CodeSystem/Spine-ErrorOrWarningCode-1";
+/// The Spine Secure Proxy's refusals (`ASID_CHECK_FAILED_…`, `FOT_CHECK_FAILED_…`), as the
+/// specification's error handling guidance gives them.
+pub const SSP_RESPONSE_CODE_SYSTEM: &str = "http://fhir.nhs.net/ValueSet/gpconnect-schedule-response-code-1-0";
+/// Spine's own OperationOutcome coding (`405: Method Not Allowed`).
+pub const SPINE_OPERATION_OUTCOME_SYSTEM: &str = "https://fhir.nhs.uk/StructureDefinition/spine-operationoutcome-1";
 /// Slot delivery channel extension.
 pub const DELIVERY_CHANNEL_EXTENSION: &str =
     "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2";
@@ -360,6 +365,33 @@ impl OperationOutcome {
             .flat_map(|d| d.coding.iter())
     }
 
+    /// Whether any issue is an error (`error` or `fatal`): `information` and `warning` issues
+    /// inside a searchset are notes beside the answer, not a failure.
+    pub fn is_error(&self) -> bool {
+        self.issue
+            .iter()
+            .any(|issue| matches!(issue.severity.as_str(), "error" | "fatal") || issue.severity.is_empty())
+    }
+
+    /// The code of the refusal, from Spine or the Spine Secure Proxy: the Spine error code
+    /// ([`OperationOutcome::spine_code`]), else the proxy's refusal named by its display with
+    /// every ASID, party key and address taken out (`ASID_CHECK_FAILED_MESSAGESENDER`,
+    /// `FOT_CHECK_FAILED_MESSAGESENDER_MESSAGERECEIVER`, `METHOD_NOT_ALLOWED`): a code every
+    /// party may see.
+    pub fn refusal_code(&self) -> Option<String> {
+        if let Some(code) = self.spine_code() {
+            return Some(code.to_owned());
+        }
+        self.codings()
+            .filter(|c| {
+                matches!(
+                    c.system.as_deref(),
+                    Some(SSP_RESPONSE_CODE_SYSTEM) | Some(SPINE_OPERATION_OUTCOME_SYSTEM)
+                )
+            })
+            .find_map(|c| c.display.as_deref().and_then(ssp_code))
+    }
+
     /// The Spine error code (either system URL is accepted; a coding without a system is
     /// used only when no Spine coding is present). Only a code shaped like one (`A_CODE`, up to
     /// 40 capitals, digits and underscores) is taken: it is shown to every party, so free text
@@ -402,6 +434,20 @@ impl OperationOutcome {
             .collect();
         parts.join("; ")
     }
+}
+
+/// A Spine Secure Proxy refusal's display as a code: its words in capitals, without the HTTP
+/// status, ASIDs, party keys or addresses (`ASID_CHECK_FAILED_MESSAGESENDER_100000000001` gives
+/// `ASID_CHECK_FAILED_MESSAGESENDER`; `405: Method Not Allowed` gives `METHOD_NOT_ALLOWED`).
+pub fn ssp_code(display: &str) -> Option<String> {
+    let words: Vec<String> = display
+        .split(['_', ' ', ':'])
+        .filter(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_alphabetic()))
+        .filter(|word| !word.eq_ignore_ascii_case("http") && !word.eq_ignore_ascii_case("https"))
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let code = words.join("_");
+    (!code.is_empty() && code.len() <= 80).then_some(code)
 }
 
 /// Any resource in a Bundle entry.

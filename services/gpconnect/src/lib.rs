@@ -24,5 +24,5 @@ pub use config::{
     PracticeEndpoint, PractitionerIdentity, ResolvedEndpoint, TlsPaths,
 };
 pub use holidays::{BankHolidays, HolidayError};
-pub use model::{DayCount, LocationCount, PracticeTarget, Verdict, Verification};
+pub use model::{DayCount, LocationCount, PracticeTarget, SlotDetail, Verdict, Verification};
 pub use verifier::Verifier;

@@ -13,6 +13,10 @@ pub struct PracticeTarget {
     /// Name (or Location id) of the main site; see [`crate::count`] for how it is matched.
     #[serde(default)]
     pub main_site_name: Option<String>,
+    /// The register lists no branch surgery for the practice: every Location is its main site,
+    /// including one the Bundle references without describing.
+    #[serde(default)]
+    pub single_site: bool,
 }
 
 /// Free slots at one Location on one day.
@@ -25,8 +29,43 @@ pub struct LocationCount {
     pub name: Option<String>,
     /// Whether this is the main site.
     pub main_site: bool,
+    /// A Location the Bundle references but does not describe, which the register cannot place
+    /// (the practice has branches): neither main site nor branch, and said so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unresolved: bool,
     /// Bookable free slots starting in core hours.
     pub free_slots: u32,
+}
+
+/// One free slot the search returned inside the window, as NHS England's appointment checker
+/// lists it: when, how long, which session, slot type, delivery channel and practitioner role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotDetail {
+    /// UK local date.
+    pub date: NaiveDate,
+    /// UK local start time, `HH:MM`.
+    pub start: String,
+    /// Minutes from start to end (0 when the end could not be read).
+    pub duration_minutes: u32,
+    /// The Schedule's session or rota name (`Schedule.serviceCategory.text`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The practice's own name for the slot type (`Slot.serviceType.text`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_type: Option<String>,
+    /// `In-person`, `Telephone` or `Video` (the delivery channel extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_channel: Option<String>,
+    /// The Schedule's practitioner role (SDS job role name, e.g. "General Medical Practitioner").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub practitioner_role: Option<String>,
+    /// The Location id (empty: the Schedule names none).
+    pub location_id: String,
+    /// Counted towards the requirement: starts in core hours on a core-hours day, not yet past.
+    pub counted: bool,
+    /// Already past when searched (in the window, not bookable).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub past: bool,
 }
 
 /// One core-hours day.
@@ -79,7 +118,20 @@ pub struct Verification {
     pub min_per_core_day: Option<u32>,
     /// The verdict.
     pub verdict: Verdict,
+    /// Every free slot returned inside the window (at most [`MAX_SLOT_DETAILS`]), in time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slots: Vec<SlotDetail>,
+    /// Free slots in the window already past when searched: listed, never counted.
+    #[serde(default)]
+    pub past_slots: u32,
+    /// What a searchset's informational or warning OperationOutcome said (its codes), kept
+    /// beside the counts: not a failure.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
 }
+
+/// At most this many slots are kept in a verification's detail (a fortnight of a large practice).
+pub const MAX_SLOT_DETAILS: usize = 3_000;
 
 impl Verification {
     /// A failed verification.
@@ -102,6 +154,9 @@ impl Verification {
                 message: message.into(),
                 http_status,
             },
+            slots: Vec::new(),
+            past_slots: 0,
+            notices: Vec::new(),
         }
     }
 }
@@ -158,11 +213,15 @@ mod tests {
                     location_id: "1".into(),
                     name: Some("Main".into()),
                     main_site: true,
+                    unresolved: false,
                     free_slots: 2,
                 }],
             }],
             min_per_core_day: Some(2),
             verdict: Verdict::TooFew { short_days: vec![d] },
+            slots: Vec::new(),
+            past_slots: 0,
+            notices: Vec::new(),
         };
         let back: Verification = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
         assert_eq!(back, v);

@@ -123,7 +123,10 @@ impl Verifier {
                     days,
                     practice.required_per_day,
                     &self.holidays,
-                    practice.main_site_name.as_deref(),
+                    count::Sites {
+                        main_site_name: practice.main_site_name.as_deref(),
+                        single_site: practice.single_site,
+                    },
                     now,
                 );
                 tracing::info!(ods = %practice.ods_code, verdict = ?v.verdict, min = ?v.min_per_core_day, "GP Connect slot check");
@@ -210,7 +213,7 @@ fn interpret(window: &SearchWindow, status: u16, body: &str) -> Result<Bundle, F
             })
             .unwrap_or_default();
         return Err(Failure {
-            code: outcome.spine_code().map(str::to_owned),
+            code: outcome.refusal_code(),
             message: format!(
                 "HTTP {status} OperationOutcome for {}..{}: {}",
                 window.start,
@@ -233,7 +236,12 @@ fn interpret(window: &SearchWindow, status: u16, body: &str) -> Result<Bundle, F
         });
     }
     match parsed.map(serde_json::from_value::<Bundle>) {
-        Some(Ok(bundle)) if bundle.resource_type == "Bundle" => Ok(bundle),
+        Some(Ok(bundle)) if bundle.resource_type == "Bundle" && bundle.bundle_type == "searchset" => Ok(bundle),
+        Some(Ok(bundle)) if bundle.resource_type == "Bundle" => Err(Failure {
+            code: None,
+            message: format!("expected a searchset Bundle, got a {} Bundle", bundle.bundle_type),
+            http_status: Some(status),
+        }),
         Some(Ok(bundle)) => Err(Failure {
             code: None,
             message: format!("expected a Bundle, got {}", bundle.resource_type),
@@ -285,5 +293,119 @@ mod tests {
         assert!(interpret(&w(), 200, r#"{"resourceType":"Patient"}"#).is_err());
         let ok = interpret(&w(), 200, r#"{"resourceType":"Bundle","type":"searchset"}"#).unwrap();
         assert!(ok.entry.is_empty());
+        // A Bundle, but not a search's answer.
+        let batch = interpret(&w(), 200, r#"{"resourceType":"Bundle","type":"batch-response"}"#).unwrap_err();
+        assert!(batch.message.contains("searchset"), "{}", batch.message);
+    }
+
+    /// The specification's own error examples (`tests/fixtures/spec/`, SOURCES.md there), each
+    /// with the code a consumer must take from it: Spine's codes as they are, the Spine Secure
+    /// Proxy's refusals as codes with no ASID, party key or address in them.
+    #[test]
+    fn the_specifications_error_examples_give_their_codes() {
+        let examples: [(&str, u16, Option<&str>); 16] = [
+            (
+                include_str!("../tests/fixtures/spec/outcome-example-invalid-nhs-number-supplied.json"),
+                400,
+                Some("INVALID_NHS_NUMBER"),
+            ),
+            (
+                include_str!("../tests/fixtures/spec/outcome-example-patient-not-found.json"),
+                404,
+                Some("PATIENT_NOT_FOUND"),
+            ),
+            (
+                include_str!("../tests/fixtures/spec/outcome-example-resource-not-found.json"),
+                404,
+                Some("NO_RECORD_FOUND"),
+            ),
+            (
+                include_str!("../tests/fixtures/spec/outcome-example-no-patient-consent-to-share.json"),
+                403,
+                Some("NO_PATIENT_CONSENT"),
+            ),
+            (
+                include_str!("../tests/fixtures/spec/outcome-example-access-denied.json"),
+                403,
+                Some("ACCESS_DENIED"),
+            ),
+            (
+                include_str!(
+                    "../tests/fixtures/spec/outcome-example-attempting-to-register-a-patient-that-already-exists.json"
+                ),
+                409,
+                Some("DUPLICATE_REJECTED"),
+            ),
+            (
+                include_str!("../tests/fixtures/spec/outcome-example-reference-not-found.json"),
+                422,
+                Some("REFERENCE_NOT_FOUND"),
+            ),
+            (
+                include_str!("../tests/fixtures/spec/outcome-example-malformed-json-claim-in-request.json"),
+                400,
+                Some("BAD_REQUEST"),
+            ),
+            (
+                include_str!("../tests/fixtures/spec/outcome-example-unexpected-exception.json"),
+                500,
+                Some("INTERNAL_SERVER_ERROR"),
+            ),
+            (
+                include_str!(
+                    "../tests/fixtures/spec/outcome-ssp-error-example-sender-asid-is-not-authorised-for-this-interaction.json"
+                ),
+                403,
+                Some("ASID_CHECK_FAILED_MESSAGESENDER"),
+            ),
+            (
+                include_str!(
+                    "../tests/fixtures/spec/outcome-ssp-error-example-receiver-asid-is-not-authorised-for-this-interaction.json"
+                ),
+                403,
+                Some("PARTYKEY_INTERACTION_CHECK_FAILED_MESSAGERECEIVER"),
+            ),
+            (
+                include_str!(
+                    "../tests/fixtures/spec/outcome-ssp-error-example-sender-asid-is-not-authorised-to-send-the-interaction-to-receiver-asid.json"
+                ),
+                403,
+                Some("FOT_CHECK_FAILED_MESSAGESENDER_MESSAGERECEIVER"),
+            ),
+            (
+                include_str!("../tests/fixtures/spec/outcome-ssp-error-example-method-not-allowed.json"),
+                405,
+                Some("METHOD_NOT_ALLOWED"),
+            ),
+            (
+                include_str!("../tests/fixtures/spec/outcome-ssp-error-example-unsupported-media-type.json"),
+                415,
+                Some("UNSUPPORTED_MEDIA_TYPE"),
+            ),
+            (
+                include_str!("../tests/fixtures/spec/outcome-ssp-error-example-error-communicating-to-target-url.json"),
+                502,
+                Some("ERROR_COMMUNICATING_TO_ENDPOINT_URL"),
+            ),
+            // Published with a trailing comma: not JSON, and still an answer (no code, its status).
+            (
+                include_str!(
+                    "../tests/fixtures/spec/outcome-ssp-error-example-target-url-varies-from-endpoint-registered-in-sds.json"
+                ),
+                400,
+                None,
+            ),
+        ];
+        for (body, status, code) in examples {
+            let failed = interpret(&w(), status, body).unwrap_err();
+            assert_eq!(failed.code.as_deref(), code, "{body}");
+            assert_eq!(failed.http_status, Some(status));
+            if let Some(code) = &failed.code {
+                assert!(
+                    code.chars().all(|c| c.is_ascii_uppercase() || c == '_') && !code.contains("HTTP"),
+                    "a code every party may see: {code}"
+                );
+            }
+        }
     }
 }

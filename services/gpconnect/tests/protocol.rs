@@ -18,6 +18,7 @@ fn target() -> PracticeTarget {
         ods_code: ODS.into(),
         required_per_day: 2,
         main_site_name: None,
+        single_site: false,
     }
 }
 

@@ -16,6 +16,7 @@ fn target(ods: &str) -> PracticeTarget {
         ods_code: ods.into(),
         required_per_day: 3,
         main_site_name: Some("Riverside Surgery".into()),
+        single_site: false,
     }
 }
 
@@ -253,6 +254,7 @@ async fn slots_only_at_a_branch_site() {
     // Without a name from the caller, the Location named like the practice Organization is main.
     let unnamed = PracticeTarget {
         main_site_name: None,
+        single_site: false,
         ..target("A66666")
     };
     let v = rig2.verifier.verify(&unnamed, d(2025, 3, 3), 1, now()).await;

@@ -13,6 +13,7 @@ fn target(ods: &str, required: u32) -> PracticeTarget {
         ods_code: ods.into(),
         required_per_day: required,
         main_site_name: None,
+        single_site: false,
     }
 }
 

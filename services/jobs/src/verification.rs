@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use caseledger_cases::Actor;
-use caseledger_cases::practice::{LocationSlots, SlotVerification, VerificationVerdict, VerifiedDay};
+use caseledger_cases::practice::{LocationSlots, SlotVerification, VerificationVerdict, VerifiedDay, VerifiedSlot};
 use caseledger_cases::values::{OdsCode, ShortText};
 use caseledger_commands::{CommandError, Commands};
 use caseledger_eventstore::Position;
@@ -49,12 +49,14 @@ impl SlotVerifier {
         case_id: Option<Uuid>,
         required: u32,
         main_site: Option<String>,
+        single_site: bool,
         now: DateTime<Utc>,
     ) -> SlotVerification {
         let target = PracticeTarget {
             ods_code: ods_code.to_string(),
             required_per_day: required.max(1),
             main_site_name: main_site,
+            single_site,
         };
         let today = caseledger_gpconnect::ukclock::to_uk(now).date_naive();
         let start = today.succ_opt().unwrap_or(today);
@@ -72,6 +74,9 @@ impl SlotVerifier {
                         message: format!("no answer within {} s", SEARCH_DEADLINE.as_secs()),
                         http_status: None,
                     },
+                    slots: Vec::new(),
+                    past_slots: 0,
+                    notices: Vec::new(),
                 },
             };
         recorded(ods_code, case_id, found)
@@ -116,6 +121,7 @@ pub fn recorded(ods_code: &OdsCode, case_id: Option<Uuid>, found: Verification) 
                         location_id: id,
                         name: l.name.as_deref().and_then(ShortText::lossy),
                         main_site: l.main_site,
+                        unresolved: l.unresolved,
                         free_slots: l.free_slots,
                     })
                 })
@@ -127,6 +133,30 @@ pub fn recorded(ods_code: &OdsCode, case_id: Option<Uuid>, found: Verification) 
         short_days,
         error_code,
         error,
+        slots: found
+            .slots
+            .into_iter()
+            .filter_map(|slot| {
+                Some(VerifiedSlot {
+                    date: slot.date,
+                    start: ShortText::lossy(&slot.start)?,
+                    duration_minutes: slot.duration_minutes,
+                    session: slot.session.as_deref().and_then(ShortText::lossy),
+                    slot_type: slot.slot_type.as_deref().and_then(ShortText::lossy),
+                    delivery_channel: slot.delivery_channel.as_deref().and_then(ShortText::lossy),
+                    practitioner_role: slot.practitioner_role.as_deref().and_then(ShortText::lossy),
+                    location_id: ShortText::lossy(&slot.location_id),
+                    counted: slot.counted,
+                    past: slot.past,
+                })
+            })
+            .collect(),
+        past_slots: found.past_slots,
+        notices: found
+            .notices
+            .iter()
+            .filter_map(|notice| ShortText::lossy(notice))
+            .collect(),
     }
 }
 
@@ -136,7 +166,8 @@ pub enum VerifyError {
     /// The caller's role may not make a practice's system answer.
     #[error("the {0} role may not verify slot visibility")]
     Forbidden(caseledger_cases::Role),
-    #[error("{0} not found")]
+    /// What is missing, in a sentence.
+    #[error("{0}")]
     NotFound(String),
     #[error(transparent)]
     Command(#[from] CommandError),
@@ -165,9 +196,9 @@ impl Verifications {
         let pool = self.commands.store().pool();
         let case = caseledger_projections::case_view::by_id(pool, case_id)
             .await?
-            .ok_or_else(|| VerifyError::NotFound(format!("case {case_id}")))?;
-        let ods =
-            OdsCode::parse(&case.ods_code).map_err(|_| VerifyError::NotFound(format!("practice {}", case.ods_code)))?;
+            .ok_or_else(|| VerifyError::NotFound(format!("case {case_id} not found")))?;
+        let ods = OdsCode::parse(&case.ods_code)
+            .map_err(|_| VerifyError::NotFound(format!("practice {} not found", case.ods_code)))?;
         let required = u32::try_from(case.required_slots).unwrap_or(1);
         self.verify(actor, &ods, Some(case_id), Some(required)).await
     }
@@ -189,11 +220,23 @@ impl Verifications {
         let required = match (required, &practice) {
             (Some(required), _) => required,
             (None, Some(p)) => u32::try_from(p.row.required_slots).unwrap_or(1),
-            (None, None) => return Err(VerifyError::NotFound(format!("practice {ods}"))),
+            (None, None) => {
+                return Err(VerifyError::NotFound(format!(
+                    "practice {ods} is not in the register: import it first (the practice register CSV, or \
+                     ODS's epraccur.csv with the list sizes)"
+                )));
+            }
         };
+        // A practice the register lists with no branch has one site: every location is it.
+        let single_site = practice
+            .as_ref()
+            .is_some_and(|p| p.row.main_site.is_some() && p.row.branch_sites.is_empty());
         let main_site = practice.and_then(|p| p.row.main_site);
         let now = caseledger_clock::now();
-        let found = self.verifier.search(ods, case_id, required, main_site, now).await;
+        let found = self
+            .verifier
+            .search(ods, case_id, required, main_site, single_site, now)
+            .await;
         let position = self.commands.record_verification(actor, found.clone(), now).await?;
         Ok((found, position))
     }

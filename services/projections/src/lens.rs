@@ -117,6 +117,11 @@ const VERIFICATION_FIELDS: &[FieldRule] = &[
     field("short_days", ALL),
     field("error_code", ALL),
     field("error", WORK.and(Parties::DHU)),
+    // The practice system's own slot set-up (times, slot types, sessions, channels, roles):
+    // reference data, for everyone, as NHS England's appointment checker shows it.
+    field("slots", ALL),
+    field("past_slots", ALL),
+    field("notices", ALL),
 ];
 /// Everyone who may see the case's operational history, but the DHU.
 const NOT_DHU: Parties = Parties::ICB.and(Parties::CHAMPION).and(Parties::LMC);

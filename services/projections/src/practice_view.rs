@@ -479,8 +479,9 @@ impl EventHandler for PracticeViewProjection {
             };
             sqlx::query!(
                 "insert into slot_verifications (event_id, ods_code, case_id, verified_at, verdict, required_per_day,
-                     min_per_core_day, window_start, window_end, short_days, error_code, error, days)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                     min_per_core_day, window_start, window_end, short_days, error_code, error, days, slots,
+                     past_slots, notices)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
                  on conflict (event_id) do nothing",
                 event_id,
                 v.ods_code.as_str(),
@@ -494,7 +495,13 @@ impl EventHandler for PracticeViewProjection {
                 &v.short_days,
                 v.error_code.as_ref().map(|c| c.as_str()),
                 v.error.as_ref().map(|c| c.as_str()),
-                serde_json::to_value(&v.days)?
+                serde_json::to_value(&v.days)?,
+                serde_json::to_value(&v.slots)?,
+                int(v.past_slots),
+                &v.notices
+                    .iter()
+                    .map(|n| n.as_str().to_string())
+                    .collect::<Vec<String>>()
             )
             .execute(&mut *tx)
             .await?;

@@ -702,18 +702,36 @@ async fn verify(state: &WebState, session: &Session, ids: Option<RequestIds>, id
 fn verification_result(found: &crate::operations::case::VerificationDetail) -> Markup {
     use crate::contract::enums::VerificationVerdict;
     let summary = &found.summary;
-    let mut locations: Vec<(String, bool, i64)> = Vec::new();
+    // (name, site, free slots over the window): the main site first, then branches, then any
+    // location the answer named without describing it.
+    let mut locations: Vec<(String, &str, i64)> = Vec::new();
     for location in found.days.iter().flat_map(|day| &day.locations) {
         let name = location.name.clone().unwrap_or_else(|| location.location_id.clone());
-        match locations
-            .iter_mut()
-            .find(|(n, main, _)| *n == name && *main == location.main_site)
-        {
+        let site = if location.main_site {
+            "Main site"
+        } else if location.unresolved {
+            "Not described in the answer"
+        } else {
+            "Branch"
+        };
+        match locations.iter_mut().find(|(n, s, _)| *n == name && *s == site) {
             Some((_, _, total)) => *total += i64::from(location.free_slots),
-            None => locations.push((name, location.main_site, i64::from(location.free_slots))),
+            None => locations.push((name, site, i64::from(location.free_slots))),
         }
     }
-    locations.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let rank = |site: &str| match site {
+        "Main site" => 0,
+        "Branch" => 1,
+        _ => 2,
+    };
+    locations.sort_by(|a, b| rank(a.1).cmp(&rank(b.1)).then(a.0.cmp(&b.0)));
+    let tally = |tallies: &[crate::operations::case::SlotTally]| {
+        tallies
+            .iter()
+            .map(|t| format!("{} {}", t.count, t.value.as_deref().unwrap_or("not given")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let card = match summary.verdict {
         VerificationVerdict::Enough => "nhsuk-card--confirmation",
         VerificationVerdict::TooFew | VerificationVerdict::Failed => "nhsuk-card--warning",
@@ -738,11 +756,53 @@ fn verification_result(found: &crate::operations::case::VerificationDetail) -> M
                     table class="nhsuk-table-responsive" id="gp-connect-locations" role="table" {
                         (crate::lists::header_row(&["Location", "Site", "Free slots"]))
                         tbody class="nhsuk-table__body" {
-                            @for (name, main, total) in &locations {
+                            @for (name, site, total) in &locations {
                                 tr class="nhsuk-table__row" role="row" {
                                     (crate::lists::cell("Location", html! { (name) }))
-                                    (crate::lists::cell("Site", html! { @if *main { "Main site" } @else { "Branch" } }))
+                                    (crate::lists::cell("Site", html! { (site) }))
                                     (crate::lists::cell("Free slots", html! { (total) }))
+                                }
+                            }
+                        }
+                    }
+                }
+                @if !found.by_delivery_channel.is_empty() {
+                    p id="gp-connect-channels" { "Counted slots by delivery channel: " (tally(&found.by_delivery_channel)) "." }
+                }
+                @if !found.by_slot_type.is_empty() {
+                    p id="gp-connect-types" { "By slot type: " (tally(&found.by_slot_type)) "." }
+                }
+                @if found.past_slots > 0 {
+                    p { (found.past_slots) " free slots in the window had already passed when searched: listed, not counted." }
+                }
+                @if !found.notices.is_empty() {
+                    p { "The practice's system also said: " (found.notices.join("; ")) }
+                }
+                @if !found.slots.is_empty() {
+                    details class="nhsuk-details" id="gp-connect-slots" {
+                        summary class="nhsuk-details__summary" { span class="nhsuk-details__summary-text" { "Every free slot returned (" (found.slots.len()) ")" } }
+                        div class="nhsuk-details__text" {
+                            div class="cl-table-scroll" role="region" aria-label="Every free slot returned" tabindex="0" {
+                                table class="nhsuk-table" {
+                                    thead class="nhsuk-table__head" { tr {
+                                        @for heading in ["Date", "Start", "Minutes", "Session", "Slot type", "Channel", "Role", "Counted"] { th scope="col" { (heading) } }
+                                    } }
+                                    tbody class="nhsuk-table__body" {
+                                        @for slot in found.slots.iter().take(500) {
+                                            tr class="nhsuk-table__row" {
+                                                td class="nhsuk-table__cell" { (slot.date.0.format("%a %-d %b")) }
+                                                td class="nhsuk-table__cell" { (slot.start) }
+                                                td class="nhsuk-table__cell" { (slot.duration_minutes) }
+                                                td class="nhsuk-table__cell" { (slot.session.as_deref().unwrap_or("–")) }
+                                                td class="nhsuk-table__cell" { (slot.slot_type.as_deref().unwrap_or("–")) }
+                                                td class="nhsuk-table__cell" { (slot.delivery_channel.as_deref().unwrap_or("–")) }
+                                                td class="nhsuk-table__cell" { (slot.practitioner_role.as_deref().unwrap_or("–")) }
+                                                td class="nhsuk-table__cell" {
+                                                    @if slot.counted { "Yes" } @else if slot.past { "Past" } @else { "Outside core hours" }
+                                                }
+                                            }
+                                        }
+                                    }
                                 }
                             }
                         }

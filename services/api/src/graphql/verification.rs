@@ -30,7 +30,72 @@ pub struct LocationSlotCount {
     pub location_id: String,
     pub name: Option<String>,
     pub main_site: bool,
+    /// A location the answer names but does not describe, which the register cannot place (the
+    /// practice has branches): neither main site nor branch.
+    pub unresolved: bool,
     pub free_slots: i32,
+}
+
+/// One free slot the search returned inside its window, as NHS England's appointment checker
+/// lists it.
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct FreeSlot {
+    pub date: Date,
+    /// UK local start, `HH:MM`.
+    pub start: String,
+    pub duration_minutes: i32,
+    /// The session or rota (`Schedule.serviceCategory.text`).
+    pub session: Option<String>,
+    /// The practice's own name for the slot type (`Slot.serviceType.text`).
+    pub slot_type: Option<String>,
+    /// `In-person`, `Telephone` or `Video`.
+    pub delivery_channel: Option<String>,
+    pub practitioner_role: Option<String>,
+    pub location_id: Option<String>,
+    /// Counted towards the requirement: in core hours on a core-hours day, not past.
+    pub counted: bool,
+    /// Already past when searched.
+    pub past: bool,
+}
+
+/// How many of the counted slots share a value (a delivery channel, a slot type).
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct SlotTally {
+    /// Null: not given by the practice's system.
+    pub value: Option<String>,
+    pub count: i32,
+}
+
+fn tally(slots: &[FreeSlot], of: impl Fn(&FreeSlot) -> Option<String>) -> Vec<SlotTally> {
+    let mut counts: std::collections::BTreeMap<Option<String>, i32> = std::collections::BTreeMap::new();
+    for slot in slots.iter().filter(|slot| slot.counted) {
+        *counts.entry(of(slot)).or_default() += 1;
+    }
+    let mut tallies: Vec<SlotTally> = counts
+        .into_iter()
+        .map(|(value, count)| SlotTally { value, count })
+        .collect();
+    tallies.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+    tallies
+}
+
+fn free_slots(slots: &[caseledger_cases::practice::VerifiedSlot]) -> Vec<FreeSlot> {
+    let text = |t: &Option<caseledger_cases::values::ShortText>| t.as_ref().map(ToString::to_string);
+    slots
+        .iter()
+        .map(|slot| FreeSlot {
+            date: Date(slot.date),
+            start: slot.start.to_string(),
+            duration_minutes: int(slot.duration_minutes),
+            session: text(&slot.session),
+            slot_type: text(&slot.slot_type),
+            delivery_channel: text(&slot.delivery_channel),
+            practitioner_role: text(&slot.practitioner_role),
+            location_id: text(&slot.location_id),
+            counted: slot.counted,
+            past: slot.past,
+        })
+        .collect()
 }
 
 /// One core-hours day (08:00–18:30 UK time, Monday to Friday, not a bank holiday).
@@ -60,6 +125,16 @@ pub struct SlotVerification {
     pub error: Option<String>,
     /// The case it was run for, if any.
     pub case_id: Option<ID>,
+    /// Every free slot returned inside the window, in time order.
+    pub slots: Vec<FreeSlot>,
+    /// The counted slots by delivery channel, most first.
+    pub by_delivery_channel: Vec<SlotTally>,
+    /// The counted slots by slot type, most first.
+    pub by_slot_type: Vec<SlotTally>,
+    /// Free slots in the window already past when searched: listed, never counted.
+    pub past_slots: i32,
+    /// Informational or warning notes beside the answer (their codes).
+    pub notices: Vec<String>,
 }
 
 fn int(n: u32) -> i32 {
@@ -78,6 +153,7 @@ fn days(days: &[caseledger_cases::practice::VerifiedDay]) -> Vec<VerifiedDay> {
                     location_id: l.location_id.to_string(),
                     name: l.name.as_ref().map(ToString::to_string),
                     main_site: l.main_site,
+                    unresolved: l.unresolved,
                     free_slots: int(l.free_slots),
                 })
                 .collect(),
@@ -104,6 +180,29 @@ impl SlotVerification {
             error_code: row.error_code.clone(),
             error: error_for(viewer, Recorded::FAILED, row.error.clone()),
             case_id: row.case_id.map(|id| ID(id.to_string())),
+            ..Self::detail(free_slots(&row.slots), row.past_slots, row.notices.clone())
+        }
+    }
+
+    /// The slot detail, with its tallies (the rest empty, to be filled by the caller).
+    fn detail(slots: Vec<FreeSlot>, past_slots: i32, notices: Vec<String>) -> Self {
+        Self {
+            verified_at: DateTime::<Utc>::MIN_UTC,
+            window_start: Date(chrono::NaiveDate::MIN),
+            window_end: Date(chrono::NaiveDate::MIN),
+            required_per_day: 0,
+            days: Vec::new(),
+            min_per_core_day: None,
+            verdict: VerificationVerdict::Failed,
+            short_days: Vec::new(),
+            error_code: None,
+            error: None,
+            case_id: None,
+            by_delivery_channel: tally(&slots, |slot| slot.delivery_channel.clone()),
+            by_slot_type: tally(&slots, |slot| slot.slot_type.clone()),
+            slots,
+            past_slots,
+            notices,
         }
     }
 
@@ -125,6 +224,11 @@ impl SlotVerification {
                 found.error.as_ref().map(ToString::to_string),
             ),
             case_id: found.case_id.map(|id| ID(id.to_string())),
+            ..Self::detail(
+                free_slots(&found.slots),
+                int(found.past_slots),
+                found.notices.iter().map(ToString::to_string).collect(),
+            )
         }
     }
 }

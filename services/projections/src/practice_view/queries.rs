@@ -278,6 +278,9 @@ pub struct VerificationRow {
     pub error_code: Option<String>,
     pub error: Option<String>,
     pub days: Vec<VerifiedDay>,
+    pub slots: Vec<caseledger_cases::practice::VerifiedSlot>,
+    pub past_slots: i32,
+    pub notices: Vec<String>,
 }
 
 struct StoredVerification {
@@ -293,6 +296,9 @@ struct StoredVerification {
     error_code: Option<String>,
     error: Option<String>,
     days: serde_json::Value,
+    slots: serde_json::Value,
+    past_slots: i32,
+    notices: Vec<String>,
 }
 
 impl TryFrom<StoredVerification> for VerificationRow {
@@ -313,6 +319,9 @@ impl TryFrom<StoredVerification> for VerificationRow {
             error_code: row.error_code,
             error: row.error,
             days: serde_json::from_value(row.days).map_err(decode)?,
+            slots: serde_json::from_value(row.slots).map_err(decode)?,
+            past_slots: row.past_slots,
+            notices: row.notices,
         })
     }
 }
@@ -322,7 +331,7 @@ pub async fn verifications(pool: &PgPool, ods_code: &str, limit: i64) -> Result<
     sqlx::query_as!(
         StoredVerification,
         "select ods_code, case_id, verified_at, verdict, required_per_day, min_per_core_day, window_start,
-                window_end, short_days, error_code, error, days
+                window_end, short_days, error_code, error, days, slots, past_slots, notices
            from slot_verifications where ods_code = $1 order by verified_at desc limit $2",
         ods_code,
         limit
@@ -339,7 +348,7 @@ pub async fn latest_verifications(pool: &PgPool, ods_codes: &[String]) -> Result
     sqlx::query_as!(
         StoredVerification,
         "select distinct on (ods_code) ods_code, case_id, verified_at, verdict, required_per_day, min_per_core_day,
-                window_start, window_end, short_days, error_code, error, days
+                window_start, window_end, short_days, error_code, error, days, slots, past_slots, notices
            from slot_verifications where ods_code = any($1) order by ods_code, verified_at desc",
         ods_codes
     )

@@ -175,6 +175,31 @@ pub struct VerificationDetail {
     pub window_start: Day,
     pub window_end: Day,
     pub days: Vec<VerifiedDay>,
+    pub slots: Vec<FreeSlot>,
+    pub by_delivery_channel: Vec<SlotTally>,
+    pub by_slot_type: Vec<SlotTally>,
+    pub past_slots: i32,
+    pub notices: Vec<String>,
+}
+
+/// One free slot the search returned, as the appointment checker lists it.
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct FreeSlot {
+    pub date: Day,
+    pub start: String,
+    pub duration_minutes: i32,
+    pub session: Option<String>,
+    pub slot_type: Option<String>,
+    pub delivery_channel: Option<String>,
+    pub practitioner_role: Option<String>,
+    pub counted: bool,
+    pub past: bool,
+}
+
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct SlotTally {
+    pub value: Option<String>,
+    pub count: i32,
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
@@ -189,5 +214,6 @@ pub struct LocationSlotCount {
     pub location_id: String,
     pub name: Option<String>,
     pub main_site: bool,
+    pub unresolved: bool,
     pub free_slots: i32,
 }
