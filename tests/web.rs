@@ -702,6 +702,11 @@ fn verify_through_gp_connect_from_the_case_page() {
     assert!(panel.contains("Main Surgery") && panel.contains("Main site"), "{panel}");
     // As NHS England's appointment checker shows it: every slot, by channel and slot type.
     assert!(panel.contains("Every free slot returned ("), "{panel}");
+    assert!(
+        panel.contains("Answered by the practice&#39;s system: <strong>CaseLedger fake provider</strong>")
+            || panel.contains("Answered by the practice's system: <strong>CaseLedger fake provider</strong>"),
+        "{panel}"
+    );
     assert!(panel.contains("id=\"gp-connect-channels\""), "{panel}");
     let page = web.get(&format!("/cases/{case_id}"));
     assert!(

@@ -242,6 +242,9 @@ pub struct SlotVerification {
     /// Informational or warning OperationOutcomes beside the answer: their codes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<ShortText>,
+    /// The practice's system, as its CapabilityStatement names it ("EMIS Web 9.2").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_system: Option<ShortText>,
 }
 
 fn is_zero(n: &u32) -> bool {

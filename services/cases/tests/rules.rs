@@ -916,6 +916,7 @@ fn verified(verdict: VerificationVerdict) -> CaseEvent {
         slots: Vec::new(),
         past_slots: 0,
         notices: Vec::new(),
+        provider_system: None,
     }
     .into_event()
 }

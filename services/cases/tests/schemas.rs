@@ -295,6 +295,7 @@ fn verification(verdict: VerificationVerdict) -> SlotVerification {
         } else {
             vec![short("information: PROCESSING")]
         },
+        provider_system: (!failed).then(|| short("EMIS Web 9.2")),
     }
 }
 

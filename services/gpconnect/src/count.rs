@@ -395,6 +395,7 @@ pub fn evaluate(
                 slots: counted.slots,
                 past_slots: counted.past_slots,
                 notices: counted.notices,
+                provider_system: None,
             }
         }
         Err(e) => Verification::failed(

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 /// `Ssp-InteractionID` for Search for free slots.
 pub const INTERACTION_ID: &str = "urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1";
+/// `Ssp-InteractionID` for the provider's CapabilityStatement (`GET [base]/metadata`).
+pub const METADATA_INTERACTION_ID: &str = "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1";
 /// FHIR JSON media type.
 pub const FHIR_JSON: &str = "application/fhir+json";
 /// ODS organisation code identifier system.
@@ -448,6 +450,85 @@ pub fn ssp_code(display: &str) -> Option<String> {
         .collect();
     let code = words.join("_");
     (!code.is_empty() && code.len() <= 80).then_some(code)
+}
+
+/// The provider's CapabilityStatement, as far as a consumer reads it before searching: which
+/// system answers, and whether it offers free-slot search.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapabilityStatement {
+    /// Always `CapabilityStatement`.
+    #[serde(default)]
+    pub resource_type: String,
+    /// The provider system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub software: Option<Software>,
+    /// What it offers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rest: Vec<Rest>,
+}
+
+/// `CapabilityStatement.software`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Software {
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// Version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// `CapabilityStatement.rest`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Rest {
+    /// Resource types offered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource: Vec<RestResource>,
+}
+
+/// `CapabilityStatement.rest.resource`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RestResource {
+    /// Resource type, e.g. `Slot`.
+    #[serde(rename = "type", default)]
+    pub resource_type: String,
+    /// Interactions, e.g. `search-type`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interaction: Vec<Interaction>,
+}
+
+/// `CapabilityStatement.rest.resource.interaction`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Interaction {
+    /// The interaction's code.
+    #[serde(default)]
+    pub code: String,
+}
+
+impl CapabilityStatement {
+    /// Whether it offers `GET [base]/Slot?…` (a `Slot` resource with `search-type`).
+    pub fn offers_slot_search(&self) -> bool {
+        self.rest.iter().flat_map(|rest| &rest.resource).any(|resource| {
+            resource.resource_type == "Slot" && resource.interaction.iter().any(|i| i.code == "search-type")
+        })
+    }
+
+    /// "EMIS Web 9.2", as a person names the system.
+    pub fn system(&self) -> Option<String> {
+        let software = self.software.as_ref()?;
+        let name = software.name.trim();
+        if name.is_empty() {
+            return None;
+        }
+        Some(
+            match software.version.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                Some(version) => format!("{name} {version}"),
+                None => name.to_owned(),
+            },
+        )
+    }
 }
 
 /// Any resource in a Bundle entry.

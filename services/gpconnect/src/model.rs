@@ -128,6 +128,9 @@ pub struct Verification {
     /// beside the counts: not a failure.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<String>,
+    /// The system that answered, from its CapabilityStatement ("EMIS Web 9.2").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_system: Option<String>,
 }
 
 /// At most this many slots are kept in a verification's detail (a fortnight of a large practice).
@@ -157,6 +160,7 @@ impl Verification {
             slots: Vec::new(),
             past_slots: 0,
             notices: Vec::new(),
+            provider_system: None,
         }
     }
 }
@@ -222,6 +226,7 @@ mod tests {
             slots: Vec::new(),
             past_slots: 0,
             notices: Vec::new(),
+            provider_system: None,
         };
         let back: Verification = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
         assert_eq!(back, v);

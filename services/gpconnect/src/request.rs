@@ -278,6 +278,28 @@ pub fn build_slot_search(
     })
 }
 
+/// The provider's CapabilityStatement request (`GET [base]/metadata`), with a fresh trace id and
+/// JWT, asked before searching.
+pub fn build_metadata(
+    config: &GpConnectConfig,
+    endpoint: &ResolvedEndpoint,
+    now: DateTime<Utc>,
+    trace_id: Uuid,
+) -> Result<SlotSearchRequest, serde_json::Error> {
+    let jwt = unsigned_jwt(&audit_claims(config, &endpoint.service_root, now))?;
+    Ok(SlotSearchRequest {
+        url: format!("{}/metadata", endpoint.request_base),
+        headers: vec![
+            ("Ssp-TraceID".to_owned(), trace_id.to_string()),
+            ("Ssp-From".to_owned(), config.from_asid.clone()),
+            ("Ssp-To".to_owned(), endpoint.to_asid.clone()),
+            ("Ssp-InteractionID".to_owned(), fhir::METADATA_INTERACTION_ID.to_owned()),
+            ("Authorization".to_owned(), format!("Bearer {jwt}")),
+            ("Accept".to_owned(), fhir::FHIR_JSON.to_owned()),
+        ],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

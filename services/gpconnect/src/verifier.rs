@@ -22,6 +22,13 @@ pub struct Verifier {
     http: Arc<HttpClient>,
 }
 
+/// What the CapabilityStatement said, beside the search.
+#[derive(Debug)]
+struct Asked {
+    system: Option<String>,
+    notices: Vec<String>,
+}
+
 /// Why a search failed, before it becomes a `FAILED` verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Failure {
@@ -116,8 +123,8 @@ impl Verifier {
             });
         }
         match self.fetch_bundles(&practice.ods_code, window_start, days, now) {
-            Ok(bundles) => {
-                let v = count::evaluate(
+            Ok((bundles, asked)) => {
+                let mut v = count::evaluate(
                     &bundles,
                     window_start,
                     days,
@@ -129,10 +136,59 @@ impl Verifier {
                     },
                     now,
                 );
+                v.provider_system = asked.system;
+                v.notices.extend(asked.notices);
                 tracing::info!(ods = %practice.ods_code, verdict = ?v.verdict, min = ?v.min_per_core_day, "GP Connect slot check");
                 v
             }
-            Err(f) => fail(f),
+            Err((f, system)) => Verification {
+                provider_system: system,
+                ..fail(f)
+            },
+        }
+    }
+
+    /// The provider's CapabilityStatement, asked before searching: the system that answers, and
+    /// a refusal of its own when it does not offer free-slot search. A provider that does not
+    /// answer `metadata` is still searched (noted).
+    fn capability(&self, endpoint: &crate::config::ResolvedEndpoint, now: DateTime<Utc>) -> Result<Asked, Failure> {
+        let built = request::build_metadata(&self.config, endpoint, now, Uuid::new_v4()).map_err(|e| Failure {
+            code: None,
+            message: format!("cannot build request: {e}"),
+            http_status: None,
+        })?;
+        let answer = self.http.get_with_retries(|_| built.clone());
+        let response = match answer {
+            Ok(response) => response,
+            Err(e) => {
+                return Ok(Asked {
+                    system: None,
+                    notices: vec![format!("metadata: {e}")],
+                });
+            }
+        };
+        let statement = (200..300)
+            .contains(&response.status)
+            .then(|| serde_json::from_str::<crate::fhir::CapabilityStatement>(&response.body).ok())
+            .flatten()
+            .filter(|statement| statement.resource_type == "CapabilityStatement");
+        match statement {
+            Some(statement) if !statement.offers_slot_search() => Err(Failure {
+                code: Some("SLOT_SEARCH_NOT_SUPPORTED".to_owned()),
+                message: format!(
+                    "the practice's system ({}) does not offer free-slot search in its CapabilityStatement",
+                    statement.system().unwrap_or_else(|| "unnamed".to_owned())
+                ),
+                http_status: Some(response.status),
+            }),
+            Some(statement) => Ok(Asked {
+                system: statement.system(),
+                notices: Vec::new(),
+            }),
+            None => Ok(Asked {
+                system: None,
+                notices: vec![format!("metadata: HTTP {}, no CapabilityStatement", response.status)],
+            }),
         }
     }
 
@@ -142,13 +198,20 @@ impl Verifier {
         window_start: NaiveDate,
         days: u32,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Bundle>, Failure> {
+    ) -> Result<(Vec<Bundle>, Asked), (Failure, Option<String>)> {
         let config = &self.config;
-        let endpoint = config.resolve(ods_code).map_err(|e| Failure {
-            code: None,
-            message: e.to_string(),
-            http_status: None,
+        let endpoint = config.resolve(ods_code).map_err(|e| {
+            (
+                Failure {
+                    code: None,
+                    message: e.to_string(),
+                    http_status: None,
+                },
+                None,
+            )
         })?;
+        let asked = self.capability(&endpoint, now).map_err(|f| (f, None))?;
+        let system = asked.system.clone();
         let mut bundles = Vec::new();
         for window in request::split_window(window_start, days) {
             let mut build_error = None;
@@ -166,20 +229,28 @@ impl Verifier {
                 }
             });
             if let Some(e) = build_error {
-                return Err(Failure {
-                    code: None,
-                    message: format!("cannot build request: {e}"),
-                    http_status: None,
-                });
+                return Err((
+                    Failure {
+                        code: None,
+                        message: format!("cannot build request: {e}"),
+                        http_status: None,
+                    },
+                    system,
+                ));
             }
-            let response = result.map_err(|e| Failure {
-                code: None,
-                message: e.to_string(),
-                http_status: None,
+            let response = result.map_err(|e| {
+                (
+                    Failure {
+                        code: None,
+                        message: e.to_string(),
+                        http_status: None,
+                    },
+                    system.clone(),
+                )
             })?;
-            bundles.push(interpret(&window, response.status, &response.body)?);
+            bundles.push(interpret(&window, response.status, &response.body).map_err(|f| (f, system.clone()))?);
         }
-        Ok(bundles)
+        Ok((bundles, asked))
     }
 }
 

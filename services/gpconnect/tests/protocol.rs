@@ -459,9 +459,11 @@ async fn a_dropped_connection_is_retried() {
         "the dropped connection never reached HTTP"
     );
 
-    // Without retries the same fault is a FAILED transport error.
+    // Without retries the same fault is a FAILED transport error. Two connections drop: the
+    // CapabilityStatement's (a provider that does not answer `metadata` is still searched, noted)
+    // and the search's.
     let mut s = healthy();
-    s["drop_first_connections"] = json!(1);
+    s["drop_first_connections"] = json!(2);
     let no_retry = rig_with(s, |mut c| {
         c.http.max_retries = 0;
         c
@@ -594,4 +596,30 @@ fn shipped_demo_scenario_is_valid() {
     let s = caseledger_gpconnect::fake::Scenario::from_path(&path).unwrap();
     assert_eq!(s.practices.len(), 7);
     assert!(s.practices.iter().any(|p| !p.gp_connect_enabled));
+}
+
+/// The provider's CapabilityStatement is asked before searching: the system that answers is kept
+/// with the search, and a system that does not offer free-slot search is its own outcome (and is
+/// not searched).
+#[tokio::test]
+async fn the_capability_statement_names_the_system_and_refuses_a_system_without_slot_search() {
+    let mut s = healthy();
+    s["practices"][0]["system"] = json!({ "name": "EMIS Web", "version": "9.2" });
+    let named = rig(s).await;
+    let v = named.verifier.verify(&target(), d(2025, 3, 3), 5, now()).await;
+    assert_eq!(v.verdict, Verdict::Enough, "{v:?}");
+    assert_eq!(v.provider_system.as_deref(), Some("EMIS Web 9.2"));
+
+    let mut s = healthy();
+    s["practices"][0]["system"] = json!({ "name": "Old System", "slot_search": false });
+    let without = rig(s).await;
+    let v = without.verifier.verify(&target(), d(2025, 3, 3), 5, now()).await;
+    assert!(
+        matches!(&v.verdict, Verdict::Failed { code: Some(code), .. } if code == "SLOT_SEARCH_NOT_SUPPORTED"),
+        "{v:?}"
+    );
+    assert!(
+        without.fake.requests().is_empty(),
+        "no search of a system that does not offer it"
+    );
 }

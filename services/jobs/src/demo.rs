@@ -67,6 +67,7 @@ pub fn demo_scenario(
                     availability: None,
                 }],
                 slots: Vec::new(),
+                system: Default::default(),
                 generate: (per_day > 0)
                     .then(|| SlotGenerator {
                         schedule: "main-111".into(),

@@ -77,6 +77,7 @@ impl SlotVerifier {
                     slots: Vec::new(),
                     past_slots: 0,
                     notices: Vec::new(),
+                    provider_system: None,
                 },
             };
         recorded(ods_code, case_id, found)
@@ -157,6 +158,7 @@ pub fn recorded(ods_code: &OdsCode, case_id: Option<Uuid>, found: Verification) 
             .iter()
             .filter_map(|notice| ShortText::lossy(notice))
             .collect(),
+        provider_system: found.provider_system.as_deref().and_then(ShortText::lossy),
     }
 }
 

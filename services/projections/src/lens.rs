@@ -122,6 +122,7 @@ const VERIFICATION_FIELDS: &[FieldRule] = &[
     field("slots", ALL),
     field("past_slots", ALL),
     field("notices", ALL),
+    field("provider_system", ALL),
 ];
 /// Everyone who may see the case's operational history, but the DHU.
 const NOT_DHU: Parties = Parties::ICB.and(Parties::CHAMPION).and(Parties::LMC);

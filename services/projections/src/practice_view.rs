@@ -480,8 +480,8 @@ impl EventHandler for PracticeViewProjection {
             sqlx::query!(
                 "insert into slot_verifications (event_id, ods_code, case_id, verified_at, verdict, required_per_day,
                      min_per_core_day, window_start, window_end, short_days, error_code, error, days, slots,
-                     past_slots, notices)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                     past_slots, notices, provider_system)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
                  on conflict (event_id) do nothing",
                 event_id,
                 v.ods_code.as_str(),
@@ -501,7 +501,8 @@ impl EventHandler for PracticeViewProjection {
                 &v.notices
                     .iter()
                     .map(|n| n.as_str().to_string())
-                    .collect::<Vec<String>>()
+                    .collect::<Vec<String>>(),
+                v.provider_system.as_ref().map(|s| s.as_str())
             )
             .execute(&mut *tx)
             .await?;

@@ -741,6 +741,9 @@ fn verification_result(found: &crate::operations::case::VerificationDetail) -> M
             div class="nhsuk-card__content" {
                 h2 class="nhsuk-card__heading nhsuk-heading-m" { "GP Connect check, " (day_time(summary.verified_at)) }
                 p { (crate::practices::verification_line(summary)) }
+                @if let Some(system) = &summary.provider_system {
+                    p id="gp-connect-system" { "Answered by the practice's system: " strong { (system) } }
+                }
                 p class="nhsuk-body-s" { "Searched " (crate::lists::on(Some(found.window_start.0))) " to " (crate::lists::on(Some(found.window_end.0))) ", core hours on working days." }
                 @if !summary.short_days.is_empty() {
                     h3 class="nhsuk-heading-s" { "Days short of " (summary.required_per_day) }

@@ -135,6 +135,8 @@ pub struct SlotVerification {
     pub past_slots: i32,
     /// Informational or warning notes beside the answer (their codes).
     pub notices: Vec<String>,
+    /// The practice's system, as its CapabilityStatement names it ("EMIS Web 9.2").
+    pub provider_system: Option<String>,
 }
 
 fn int(n: u32) -> i32 {
@@ -180,6 +182,7 @@ impl SlotVerification {
             error_code: row.error_code.clone(),
             error: error_for(viewer, Recorded::FAILED, row.error.clone()),
             case_id: row.case_id.map(|id| ID(id.to_string())),
+            provider_system: row.provider_system.clone(),
             ..Self::detail(free_slots(&row.slots), row.past_slots, row.notices.clone())
         }
     }
@@ -203,6 +206,7 @@ impl SlotVerification {
             slots,
             past_slots,
             notices,
+            provider_system: None,
         }
     }
 
@@ -224,6 +228,7 @@ impl SlotVerification {
                 found.error.as_ref().map(ToString::to_string),
             ),
             case_id: found.case_id.map(|id| ID(id.to_string())),
+            provider_system: found.provider_system.as_ref().map(ToString::to_string),
             ..Self::detail(
                 free_slots(&found.slots),
                 int(found.past_slots),

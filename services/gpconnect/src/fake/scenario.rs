@@ -262,6 +262,37 @@ pub struct PracticeScenario {
     /// Generated slots.
     #[serde(default)]
     pub generate: Vec<SlotGenerator>,
+    /// The system its CapabilityStatement (`GET [base]/metadata`) names.
+    #[serde(default)]
+    pub system: ProviderSystem,
+}
+
+/// The provider system a fake practice runs, as its CapabilityStatement says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderSystem {
+    /// `software.name`.
+    #[serde(default = "fake_system_name")]
+    pub name: String,
+    /// `software.version`.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Offers free-slot search (a `Slot` resource with `search-type`).
+    #[serde(default = "yes")]
+    pub slot_search: bool,
+}
+
+fn fake_system_name() -> String {
+    "CaseLedger fake provider".to_owned()
+}
+
+impl Default for ProviderSystem {
+    fn default() -> Self {
+        Self {
+            name: fake_system_name(),
+            version: None,
+            slot_search: true,
+        }
+    }
 }
 
 impl Scenario {

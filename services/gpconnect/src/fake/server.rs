@@ -238,6 +238,42 @@ async fn slot_search(
     respond(response)
 }
 
+/// `GET [base]/metadata`: the practice system's CapabilityStatement (not in the request log,
+/// which holds the searches).
+async fn metadata(State(state): State<Arc<FakeState>>, UrlPath(ods): UrlPath<String>) -> Response {
+    let Some(practice) = state.practices.get(&ods.to_ascii_uppercase()) else {
+        return respond(FakeResponse::error(
+            404,
+            "ORGANISATION_NOT_FOUND",
+            format!("no practice {ods}"),
+        ));
+    };
+    let system = &practice.scenario.system;
+    let resources = if system.slot_search {
+        serde_json::json!([{ "type": "Slot", "interaction": [{ "code": "search-type" }] },
+                           { "type": "Appointment", "interaction": [{ "code": "read" }, { "code": "create" }] }])
+    } else {
+        serde_json::json!([{ "type": "Patient", "interaction": [{ "code": "read" }] }])
+    };
+    let mut software = serde_json::json!({ "name": system.name });
+    if let Some(version) = &system.version {
+        software["version"] = serde_json::json!(version);
+    }
+    respond(FakeResponse {
+        status: 200,
+        body: serde_json::json!({
+            "resourceType": "CapabilityStatement",
+            "version": "1.2.7",
+            "status": "active",
+            "kind": "instance",
+            "software": software,
+            "fhirVersion": "3.0.1",
+            "format": ["application/fhir+json"],
+            "rest": [{ "mode": "server", "resource": resources }]
+        }),
+    })
+}
+
 fn answer(state: &FakeState, ods: &str, query: &str, headers: &Headers) -> FakeResponse {
     let Some(practice) = state.practices.get(&ods.to_ascii_uppercase()) else {
         return FakeResponse::error(
@@ -313,6 +349,7 @@ pub async fn serve_fake(scenario: Scenario, tls: FakeTls, addr: SocketAddr) -> R
     });
     let router = Router::new()
         .route(&format!("/{{ods}}{SERVICE_ROOT_PATH}/Slot"), get(slot_search))
+        .route(&format!("/{{ods}}{SERVICE_ROOT_PATH}/metadata"), get(metadata))
         .fallback(not_found)
         .with_state(state.clone());
 

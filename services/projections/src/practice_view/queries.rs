@@ -281,6 +281,7 @@ pub struct VerificationRow {
     pub slots: Vec<caseledger_cases::practice::VerifiedSlot>,
     pub past_slots: i32,
     pub notices: Vec<String>,
+    pub provider_system: Option<String>,
 }
 
 struct StoredVerification {
@@ -299,6 +300,7 @@ struct StoredVerification {
     slots: serde_json::Value,
     past_slots: i32,
     notices: Vec<String>,
+    provider_system: Option<String>,
 }
 
 impl TryFrom<StoredVerification> for VerificationRow {
@@ -322,6 +324,7 @@ impl TryFrom<StoredVerification> for VerificationRow {
             slots: serde_json::from_value(row.slots).map_err(decode)?,
             past_slots: row.past_slots,
             notices: row.notices,
+            provider_system: row.provider_system,
         })
     }
 }
@@ -331,7 +334,7 @@ pub async fn verifications(pool: &PgPool, ods_code: &str, limit: i64) -> Result<
     sqlx::query_as!(
         StoredVerification,
         "select ods_code, case_id, verified_at, verdict, required_per_day, min_per_core_day, window_start,
-                window_end, short_days, error_code, error, days, slots, past_slots, notices
+                window_end, short_days, error_code, error, days, slots, past_slots, notices, provider_system
            from slot_verifications where ods_code = $1 order by verified_at desc limit $2",
         ods_code,
         limit
@@ -348,7 +351,7 @@ pub async fn latest_verifications(pool: &PgPool, ods_codes: &[String]) -> Result
     sqlx::query_as!(
         StoredVerification,
         "select distinct on (ods_code) ods_code, case_id, verified_at, verdict, required_per_day, min_per_core_day,
-                window_start, window_end, short_days, error_code, error, days, slots, past_slots, notices
+                window_start, window_end, short_days, error_code, error, days, slots, past_slots, notices, provider_system
            from slot_verifications where ods_code = any($1) order by ods_code, verified_at desc",
         ods_codes
     )

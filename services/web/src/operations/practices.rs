@@ -86,6 +86,8 @@ pub struct Verification {
     pub short_days: Vec<Day>,
     pub error_code: Option<String>,
     pub error: Option<String>,
+    /// The practice's system, as its CapabilityStatement names it.
+    pub provider_system: Option<String>,
 }
 
 #[derive(cynic::QueryFragment, Debug)]
