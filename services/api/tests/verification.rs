@@ -44,7 +44,7 @@ async fn provider(pki: &PkiFiles, bookable: bool) -> FakeServer {
 }
 
 fn verifier(pki: &PkiFiles, template: String) -> Arc<SlotVerifier> {
-    let mut config = demo_config(pki, template);
+    let mut config = demo_config(pki, caseledger_gpconnect::EndpointConfig::Template { template });
     config.http.retry_base_delay_ms = 10;
     config.http.min_request_interval_ms = 0;
     Arc::new(SlotVerifier::new(config).unwrap())

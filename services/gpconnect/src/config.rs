@@ -82,6 +82,24 @@ pub enum EndpointConfig {
         /// The file.
         path: PathBuf,
     },
+    /// The Spine Directory Service's FHIR API, as a consumer finds a practice's endpoint:
+    /// `Endpoint` by the practice's ODS code and the slot search interaction gives the address
+    /// and the party key, `Device` by ODS code and party key gives the ASID. Each answer is kept
+    /// `cache_seconds`.
+    Sds {
+        /// The API's base, e.g. `https://…/spine-directory/FHIR/R4`.
+        url: String,
+        /// The `apikey` header, when the API needs one.
+        #[serde(default)]
+        api_key: Option<String>,
+        /// How long an answer is kept before SDS is asked again.
+        #[serde(default = "default_sds_cache_seconds")]
+        cache_seconds: u64,
+    },
+}
+
+fn default_sds_cache_seconds() -> u64 {
+    3_600
 }
 
 /// One practice's endpoint (as found in SDS: `nhsMhsEndPoint` and the provider ASID).
@@ -333,20 +351,27 @@ impl GpConnectConfig {
             }
         };
 
-        let endpoints = match (opt("ENDPOINT_TEMPLATE"), opt("ENDPOINT_MAP_FILE")) {
-            (Some(template), None) => EndpointConfig::Template { template },
-            (None, Some(path)) => EndpointConfig::MapFile {
+        let endpoints = match (opt("ENDPOINT_TEMPLATE"), opt("ENDPOINT_MAP_FILE"), opt("SDS_URL")) {
+            (Some(template), None, None) => EndpointConfig::Template { template },
+            (None, Some(path), None) => EndpointConfig::MapFile {
                 path: PathBuf::from(path),
             },
-            (Some(_), Some(_)) => {
-                return Err(ConfigError::InvalidEnv {
-                    var: format!("{ENV_PREFIX}ENDPOINT_TEMPLATE"),
-                    reason: format!("set only one of {ENV_PREFIX}ENDPOINT_TEMPLATE and {ENV_PREFIX}ENDPOINT_MAP_FILE"),
+            (None, None, Some(url)) => EndpointConfig::Sds {
+                url,
+                api_key: opt("SDS_API_KEY"),
+                cache_seconds: num("SDS_CACHE_SECONDS", default_sds_cache_seconds())?,
+            },
+            (None, None, None) => {
+                return Err(ConfigError::MissingEnv {
+                    var: format!("{ENV_PREFIX}SDS_URL, {ENV_PREFIX}ENDPOINT_TEMPLATE or {ENV_PREFIX}ENDPOINT_MAP_FILE"),
                 });
             }
-            (None, None) => {
-                return Err(ConfigError::MissingEnv {
-                    var: format!("{ENV_PREFIX}ENDPOINT_TEMPLATE or {ENV_PREFIX}ENDPOINT_MAP_FILE"),
+            _ => {
+                return Err(ConfigError::InvalidEnv {
+                    var: format!("{ENV_PREFIX}SDS_URL"),
+                    reason: format!(
+                        "set only one of {ENV_PREFIX}SDS_URL, {ENV_PREFIX}ENDPOINT_TEMPLATE and {ENV_PREFIX}ENDPOINT_MAP_FILE"
+                    ),
                 });
             }
         };
@@ -437,6 +462,7 @@ impl GpConnectConfig {
                     return Err(invalid("endpoints.path", "must not be empty"));
                 }
             }
+            EndpointConfig::Sds { url, .. } => check_https("endpoints.url", url)?,
         }
         for (field, path) in [
             ("tls.client_cert_path", &self.tls.client_cert_path),
@@ -518,7 +544,8 @@ impl GpConnectConfig {
                     found.to_asid.clone().or_else(|| self.to_asid.clone()),
                 )
             }
-            EndpointConfig::MapFile { .. } => return Err(missing()),
+            // Looked up by the verifier, which asks SDS (`crate::sds`).
+            EndpointConfig::MapFile { .. } | EndpointConfig::Sds { .. } => return Err(missing()),
         };
         let service_root = trim_slash(&root);
         let request_base = match &self.ssp_url {
@@ -531,6 +558,22 @@ impl GpConnectConfig {
             request_base,
             to_asid: asid.ok_or_else(missing)?,
         })
+    }
+
+    /// The practice's endpoint from what SDS said: its service root and ASID (behind the Spine
+    /// Secure Proxy when configured).
+    pub fn endpoint_from(&self, ods_code: &str, service_root: &str, asid: &str) -> ResolvedEndpoint {
+        let service_root = trim_slash(service_root);
+        let request_base = match &self.ssp_url {
+            Some(ssp) => format!("{}/{}", trim_slash(ssp), service_root),
+            None => service_root.clone(),
+        };
+        ResolvedEndpoint {
+            ods_code: ods_code.to_owned(),
+            service_root,
+            request_base,
+            to_asid: asid.to_owned(),
+        }
     }
 }
 
@@ -597,6 +640,43 @@ mod tests {
             e.request_base,
             "https://proxy.example/https://gp.example/A12345/STU3/1/gpconnect/fhir"
         );
+    }
+
+    #[test]
+    fn env_config_with_sds_asks_the_directory_and_refuses_two_sources() {
+        let without_template: Vec<(String, String)> = base_vars()
+            .into_iter()
+            .filter(|(k, _)| !k.ends_with("ENDPOINT_TEMPLATE") && !k.ends_with("TO_ASID"))
+            .collect();
+        let mut vars = without_template.clone();
+        vars.push((
+            format!("{ENV_PREFIX}SDS_URL"),
+            "https://sds.example/spine-directory/FHIR/R4".into(),
+        ));
+        vars.push((format!("{ENV_PREFIX}SDS_API_KEY"), "k-1".into()));
+        let config = GpConnectConfig::from_vars(vars.clone()).unwrap();
+        assert_eq!(
+            config.endpoints,
+            EndpointConfig::Sds {
+                url: "https://sds.example/spine-directory/FHIR/R4".into(),
+                api_key: Some("k-1".into()),
+                cache_seconds: 3_600,
+            }
+        );
+        // Found in SDS, not from the configuration: nothing to resolve without asking.
+        assert!(config.resolve("A12345").is_err());
+        let mut both = vars;
+        both.push((
+            format!("{ENV_PREFIX}ENDPOINT_TEMPLATE"),
+            "https://gp.example/{ods}/fhir".into(),
+        ));
+        assert!(matches!(
+            GpConnectConfig::from_vars(both),
+            Err(ConfigError::InvalidEnv { var, .. }) if var.ends_with("SDS_URL")
+        ));
+        let mut plain = without_template;
+        plain.push((format!("{ENV_PREFIX}SDS_URL"), "http://sds.example/FHIR/R4".into()));
+        assert!(GpConnectConfig::from_vars(plain).is_err(), "SDS over https only");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod model;
 #[cfg(feature = "pki")]
 pub mod pki;
 pub mod request;
+pub mod sds;
 pub mod transport;
 pub use caseledger_cases::ukclock;
 pub mod verifier;

@@ -5,12 +5,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::config::{ConfigError, GpConnectConfig};
+use crate::config::{ConfigError, EndpointConfig, GpConnectConfig, ResolvedEndpoint};
 use crate::count;
 use crate::fhir::{Bundle, OperationOutcome, Resource};
 use crate::holidays::BankHolidays;
 use crate::model::{PracticeTarget, Verification};
 use crate::request::{self, SearchWindow};
+use crate::sds::{self, SdsMiss};
 use crate::transport::{self, HttpClient};
 
 /// Checks whether practices offer enough GP Connect free slots to the 111 provider.
@@ -20,7 +21,11 @@ pub struct Verifier {
     config: Arc<GpConnectConfig>,
     holidays: Arc<BankHolidays>,
     http: Arc<HttpClient>,
+    /// What the Spine Directory Service said of each practice, and when (with `Sds` endpoints).
+    sds: Arc<std::sync::Mutex<SdsCache>>,
 }
+
+type SdsCache = std::collections::HashMap<String, (std::time::Instant, Result<ResolvedEndpoint, SdsMiss>)>;
 
 /// What the CapabilityStatement said, beside the search.
 #[derive(Debug)]
@@ -52,6 +57,7 @@ impl Verifier {
             config: Arc::new(config),
             holidays: Arc::new(holidays),
             http: Arc::new(http),
+            sds: Arc::default(),
         })
     }
 
@@ -148,6 +154,76 @@ impl Verifier {
         }
     }
 
+    /// The practice's endpoint: from the configuration, or from the Spine Directory Service
+    /// (kept `cache_seconds`; an SDS that did not answer is asked again next time).
+    fn endpoint(&self, ods_code: &str) -> Result<ResolvedEndpoint, Failure> {
+        let EndpointConfig::Sds {
+            url,
+            api_key,
+            cache_seconds,
+        } = &self.config.endpoints
+        else {
+            return self.config.resolve(ods_code).map_err(|e| Failure {
+                code: None,
+                message: e.to_string(),
+                http_status: None,
+            });
+        };
+        let ods = ods_code.trim().to_ascii_uppercase();
+        let fresh = std::time::Duration::from_secs(*cache_seconds);
+        let cached = self
+            .sds
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&ods)
+            .filter(|(at, _)| at.elapsed() < fresh)
+            .map(|(_, found)| found.clone());
+        let found = match cached {
+            Some(found) => found,
+            None => {
+                let found = self.ask_sds(url.trim_end_matches('/'), api_key.as_deref(), &ods);
+                if !matches!(found, Err(SdsMiss::Failed { .. })) {
+                    let mut cache = self.sds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if cache.len() > 20_000 {
+                        cache.clear();
+                    }
+                    cache.insert(ods.clone(), (std::time::Instant::now(), found.clone()));
+                }
+                found
+            }
+        };
+        found.map_err(|miss| Failure {
+            code: Some(miss.code().to_owned()),
+            message: miss.to_string(),
+            http_status: None,
+        })
+    }
+
+    fn ask_sds(&self, base: &str, api_key: Option<&str>, ods: &str) -> Result<ResolvedEndpoint, SdsMiss> {
+        let get = |url: String| {
+            let mut headers = vec![("Accept".to_owned(), crate::fhir::FHIR_JSON.to_owned())];
+            if let Some(key) = api_key {
+                headers.push(("apikey".to_owned(), key.to_owned()));
+            }
+            let request = request::SlotSearchRequest { url, headers };
+            match self.http.get_with_retries(|_| request.clone()) {
+                Ok(response) if (200..300).contains(&response.status) => Ok(response.body),
+                Ok(response) => Err(SdsMiss::Failed {
+                    ods: ods.to_owned(),
+                    reason: format!("HTTP {}", response.status),
+                }),
+                Err(e) => Err(SdsMiss::Failed {
+                    ods: ods.to_owned(),
+                    reason: e.to_string(),
+                }),
+            }
+        };
+        let interaction = crate::fhir::INTERACTION_ID;
+        let (address, party_key) = sds::read_endpoint(ods, &get(sds::endpoint_query(base, ods, interaction))?)?;
+        let asid = sds::read_asid(ods, &get(sds::device_query(base, ods, interaction, &party_key))?)?;
+        Ok(self.config.endpoint_from(ods, &address, &asid))
+    }
+
     /// The provider's CapabilityStatement, asked before searching: the system that answers, and
     /// a refusal of its own when it does not offer free-slot search. A provider that does not
     /// answer `metadata` is still searched (noted).
@@ -200,16 +276,7 @@ impl Verifier {
         now: DateTime<Utc>,
     ) -> Result<(Vec<Bundle>, Asked), (Failure, Option<String>)> {
         let config = &self.config;
-        let endpoint = config.resolve(ods_code).map_err(|e| {
-            (
-                Failure {
-                    code: None,
-                    message: e.to_string(),
-                    http_status: None,
-                },
-                None,
-            )
-        })?;
+        let endpoint = self.endpoint(ods_code).map_err(|f| (f, None))?;
         let asked = self.capability(&endpoint, now).map_err(|f| (f, None))?;
         let system = asked.system.clone();
         let mut bundles = Vec::new();

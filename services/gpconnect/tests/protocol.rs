@@ -623,3 +623,87 @@ async fn the_capability_statement_names_the_system_and_refuses_a_system_without_
         "no search of a system that does not offer it"
     );
 }
+
+/// With `Sds` endpoints: the verifier's template pointed at the same fake's Spine Directory
+/// Service instead, wanting an `apikey`, and no default ASID (it must come from SDS).
+fn with_sds(api_key: &'static str) -> impl FnOnce(GpConnectConfig) -> GpConnectConfig {
+    move |mut c| {
+        let base = match &c.endpoints {
+            caseledger_gpconnect::EndpointConfig::Template { template } => {
+                template.split("/{ods}").next().unwrap().to_owned()
+            }
+            other => panic!("{other:?}"),
+        };
+        c.endpoints = caseledger_gpconnect::EndpointConfig::Sds {
+            url: format!("{base}{}", caseledger_gpconnect::fake::SDS_PATH),
+            api_key: Some(api_key.into()),
+            cache_seconds: 3_600,
+        };
+        c.to_asid = None;
+        c
+    }
+}
+
+/// The endpoint and the ASID are found the way a consumer must find them: SDS's `Endpoint` by ODS
+/// code and interaction, then `Device` by party key; kept for a while; and a practice SDS holds no
+/// endpoint or no ASID for is its own outcome, as NHS England's checker reports it.
+#[tokio::test]
+async fn the_endpoint_and_asid_come_from_sds_and_their_absence_is_named() {
+    let generated = json!({"generate": [generate("main-am", "2025-03-03", "2025-03-14", 2, json!({}))]});
+    let mut found_here = practice(ODS, generated.clone());
+    found_here["sds"] = json!({ "asid": "200000000777" });
+    let mut no_endpoint = practice("B22222", generated.clone());
+    no_endpoint["sds"] = json!({ "endpoint": false });
+    let mut no_asid = practice("D33333", generated);
+    no_asid["sds"] = json!({ "asid": null });
+    let mut s = scenario(vec![found_here, no_endpoint, no_asid]);
+    s["sds_api_key"] = json!("k-123");
+    let rig = rig_with(s, with_sds("k-123")).await;
+
+    let v = rig.verifier.verify(&target(), d(2025, 3, 3), 5, now()).await;
+    assert_eq!(v.verdict, Verdict::Enough, "{v:?}");
+    let searched = rig.fake.requests();
+    assert_eq!(searched.len(), 1);
+    assert_eq!(
+        searched[0].headers.get("ssp-to").map(String::as_str),
+        Some("200000000777"),
+        "the ASID SDS gave"
+    );
+    assert_eq!(rig.fake.sds_questions(), 2, "Endpoint, then Device");
+    // Asked again within the hour: SDS is not asked again.
+    rig.verifier.verify(&target(), d(2025, 3, 3), 5, now()).await;
+    assert_eq!(rig.fake.sds_questions(), 2);
+
+    let other = |ods: &str| PracticeTarget {
+        ods_code: ods.into(),
+        ..target()
+    };
+    for (ods, code) in [
+        ("B22222", "NO_ENDPOINT_IN_SDS"),
+        ("D33333", "NO_ASID_IN_SDS"),
+        ("E44444", "NO_ENDPOINT_IN_SDS"),
+    ] {
+        let v = rig.verifier.verify(&other(ods), d(2025, 3, 3), 5, now()).await;
+        assert!(
+            matches!(&v.verdict, Verdict::Failed { code: Some(c), .. } if c == code),
+            "{ods}: {v:?}"
+        );
+    }
+    assert_eq!(rig.fake.requests().len(), 2, "no search without an endpoint");
+
+    // A refused key: SDS is unavailable, said so, and asked again next time.
+    let mut s = scenario(vec![practice(ODS, json!({}))]);
+    s["sds_api_key"] = json!("the-right-key");
+    let refused = rig_with(s, with_sds("a-wrong-key")).await;
+    let v = refused.verifier.verify(&target(), d(2025, 3, 3), 5, now()).await;
+    assert!(
+        matches!(&v.verdict, Verdict::Failed { code: Some(c), .. } if c == "SDS_UNAVAILABLE"),
+        "{v:?}"
+    );
+    refused.verifier.verify(&target(), d(2025, 3, 3), 5, now()).await;
+    assert_eq!(
+        refused.fake.sds_questions(),
+        2,
+        "an SDS that did not answer is asked again"
+    );
+}

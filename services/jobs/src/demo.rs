@@ -68,6 +68,7 @@ pub fn demo_scenario(
                 }],
                 slots: Vec::new(),
                 system: Default::default(),
+                sds: Default::default(),
                 generate: (per_day > 0)
                     .then(|| SlotGenerator {
                         schedule: "main-111".into(),
@@ -93,21 +94,25 @@ pub fn demo_scenario(
         now: None,
         drop_first_connections: 0,
         practices,
+        sds_api_key: None,
     }
 }
 
-/// The verifier's configuration for the demo's fake provider.
-pub fn demo_config(pki: &caseledger_gpconnect::pki::PkiFiles, endpoint_template: String) -> GpConnectConfig {
+/// The verifier's configuration for the demo's fake provider, its endpoints found by `endpoints`
+/// (the demo asks the fake's Spine Directory Service, the whole path a deployment takes).
+pub fn demo_config(
+    pki: &caseledger_gpconnect::pki::PkiFiles,
+    endpoints: caseledger_gpconnect::EndpointConfig,
+) -> GpConnectConfig {
     use caseledger_gpconnect::{DeviceIdentity, EndpointConfig, HttpSettings, PractitionerIdentity, TlsPaths};
     GpConnectConfig {
         provider_ods_code: DEMO_PROVIDER_ODS.into(),
         provider_name: "NHS 111 provider (demo)".into(),
         from_asid: "200000000111".into(),
-        to_asid: Some("918999198993".into()),
+        // From SDS when the endpoints are; else every practice's.
+        to_asid: (!matches!(endpoints, EndpointConfig::Sds { .. })).then(|| "918999198993".into()),
         jwt_issuer: "https://caseledger.localhost/gpconnect".into(),
-        endpoints: EndpointConfig::Template {
-            template: endpoint_template,
-        },
+        endpoints,
         ssp_url: None,
         tls: TlsPaths {
             client_cert_path: pki.client_cert.clone(),
@@ -149,7 +154,14 @@ pub async fn gp_connect(store: &EventStore) -> Result<SharedVerifier, Box<dyn st
     let scenario = demo_scenario(&practices.rows, caseledger_clock::today());
     let tls = caseledger_gpconnect::fake::FakeTls::from_pem_files(&pki.server_cert, &pki.server_key, &pki.ca)?;
     let fake = caseledger_gpconnect::fake::serve_fake(scenario, tls, ([127, 0, 0, 1], 0).into()).await?;
-    let config = demo_config(&pki, fake.endpoint_template());
+    let config = demo_config(
+        &pki,
+        caseledger_gpconnect::EndpointConfig::Sds {
+            url: fake.sds_url(),
+            api_key: None,
+            cache_seconds: 3_600,
+        },
+    );
     // The fake runs for the life of the demo process.
     std::mem::forget(fake);
     Ok(std::sync::Arc::new(SlotVerifier::new(config)?))

@@ -9,4 +9,4 @@ pub use scenario::{
     ScheduleSpec, SlotGenerator, SlotSpec, WhenDisabled,
 };
 pub use search::{FakeResponse, Filters, search_free_slots, slot_matches, validate_audit_jwt};
-pub use server::{FakeError, FakeServer, FakeTls, RecordedRequest, SERVICE_ROOT_PATH, serve_fake};
+pub use server::{FakeError, FakeServer, FakeTls, RecordedRequest, SDS_PATH, SERVICE_ROOT_PATH, serve_fake};

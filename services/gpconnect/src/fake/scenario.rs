@@ -64,6 +64,9 @@ pub struct Scenario {
     pub drop_first_connections: u32,
     /// The practices served, by ODS code path prefix.
     pub practices: Vec<PracticeScenario>,
+    /// The `apikey` the fake Spine Directory Service wants (none: any or none).
+    #[serde(default)]
+    pub sds_api_key: Option<String>,
 }
 
 /// What a practice with GP Connect switched off looks like.
@@ -265,6 +268,33 @@ pub struct PracticeScenario {
     /// The system its CapabilityStatement (`GET [base]/metadata`) names.
     #[serde(default)]
     pub system: ProviderSystem,
+    /// What the fake Spine Directory Service holds of it.
+    #[serde(default)]
+    pub sds: SdsEntry,
+}
+
+/// A practice's entry in the fake Spine Directory Service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SdsEntry {
+    /// SDS holds a GP Connect Appointment Management endpoint for it.
+    #[serde(default = "yes")]
+    pub endpoint: bool,
+    /// Its ASID (none: the endpoint has none).
+    #[serde(default = "default_asid")]
+    pub asid: Option<String>,
+}
+
+fn default_asid() -> Option<String> {
+    Some("918999198993".to_owned())
+}
+
+impl Default for SdsEntry {
+    fn default() -> Self {
+        Self {
+            endpoint: true,
+            asid: default_asid(),
+        }
+    }
 }
 
 /// The provider system a fake practice runs, as its CapabilityStatement says.

@@ -131,6 +131,9 @@ struct FakeState {
     practices: BTreeMap<String, PracticeState>,
     now: Option<chrono::DateTime<Utc>>,
     log: Mutex<Vec<RecordedRequest>>,
+    /// Questions to the fake Spine Directory Service.
+    sds_questions: AtomicU32,
+    sds_api_key: Option<String>,
 }
 
 /// A running fake provider.
@@ -144,6 +147,7 @@ pub struct FakeServer {
 
 trait RequestLog: Send + Sync + std::fmt::Debug {
     fn all(&self) -> Vec<RecordedRequest>;
+    fn sds_questions(&self) -> u32;
 }
 
 impl std::fmt::Debug for FakeState {
@@ -161,6 +165,10 @@ impl RequestLog for FakeState {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone()
     }
+
+    fn sds_questions(&self) -> u32 {
+        self.sds_questions.load(Ordering::SeqCst)
+    }
 }
 
 impl FakeServer {
@@ -172,6 +180,16 @@ impl FakeServer {
     /// `https://{addr}/{ods}/STU3/1/gpconnect/fhir`: an endpoint template for the verifier.
     pub fn endpoint_template(&self) -> String {
         format!("https://{}/{{ods}}{SERVICE_ROOT_PATH}", self.local_addr)
+    }
+
+    /// `https://{addr}/spine-directory/FHIR/R4`: the fake Spine Directory Service's FHIR API.
+    pub fn sds_url(&self) -> String {
+        format!("https://{}{SDS_PATH}", self.local_addr)
+    }
+
+    /// Questions the fake Spine Directory Service has answered (`Endpoint` and `Device`).
+    pub fn sds_questions(&self) -> u32 {
+        self.log.sds_questions()
     }
 
     /// Requests answered so far (connections dropped before HTTP are not listed).
@@ -236,6 +254,84 @@ async fn slot_search(
             status: response.status,
         });
     respond(response)
+}
+
+/// Where the fake Spine Directory Service's FHIR API is.
+pub const SDS_PATH: &str = "/spine-directory/FHIR/R4";
+
+/// `GET {SDS}/Endpoint?organization=…|{ods}&identifier=…|{interaction}` and `GET {SDS}/Device?…
+/// &identifier=…nhsMhsPartyKey|{key}`: what the Spine Directory Service holds of a practice, as
+/// the scenario says.
+async fn sds(
+    State(state): State<Arc<FakeState>>,
+    UrlPath(kind): UrlPath<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    state.sds_questions.fetch_add(1, Ordering::SeqCst);
+    if let Some(wanted) = &state.sds_api_key
+        && headers.get("apikey").and_then(|v| v.to_str().ok()) != Some(wanted.as_str())
+    {
+        return respond(FakeResponse::error(
+            401,
+            "ACCESS_DENIED",
+            "the apikey is missing or wrong",
+        ));
+    }
+    let params: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect();
+    let value_of = |system: &str| {
+        params
+            .iter()
+            .filter(|(name, _)| name == "organization" || name == "identifier")
+            .find_map(|(_, value)| value.strip_prefix(&format!("{system}|")).map(str::to_owned))
+    };
+    let ods = value_of(crate::fhir::ODS_ORGANIZATION_CODE)
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let interaction = value_of(crate::sds::INTERACTION_ID_SYSTEM).unwrap_or_default();
+    let practice = state
+        .practices
+        .get(&ods)
+        .filter(|_| interaction == crate::fhir::INTERACTION_ID);
+    let party_key = format!("{ods}-0000001");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned();
+    let entries: Vec<serde_json::Value> = match (kind.as_str(), practice) {
+        ("Endpoint", Some(p)) if p.scenario.sds.endpoint => vec![serde_json::json!({ "resource": {
+            "resourceType": "Endpoint",
+            "status": "active",
+            "address": format!("https://{host}/{ods}{SERVICE_ROOT_PATH}"),
+            "identifier": [{ "system": crate::sds::PARTY_KEY_SYSTEM, "value": party_key }]
+        } })],
+        ("Device", Some(p))
+            if p.scenario.sds.endpoint
+                && value_of(crate::sds::PARTY_KEY_SYSTEM).as_deref() == Some(party_key.as_str()) =>
+        {
+            let mut identifier =
+                vec![serde_json::json!({ "system": crate::sds::PARTY_KEY_SYSTEM, "value": party_key })];
+            if let Some(asid) = &p.scenario.sds.asid {
+                identifier.push(serde_json::json!({ "system": crate::sds::ASID_SYSTEM, "value": asid }));
+            }
+            vec![serde_json::json!({ "resource": { "resourceType": "Device", "identifier": identifier } })]
+        }
+        ("Endpoint" | "Device", _) => Vec::new(),
+        _ => {
+            return respond(FakeResponse::error(
+                404,
+                "NO_RECORD_FOUND",
+                format!("no {kind} search here"),
+            ));
+        }
+    };
+    respond(FakeResponse {
+        status: 200,
+        body: serde_json::json!({ "resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries }),
+    })
 }
 
 /// `GET [base]/metadata`: the practice system's CapabilityStatement (not in the request log,
@@ -346,10 +442,13 @@ pub async fn serve_fake(scenario: Scenario, tls: FakeTls, addr: SocketAddr) -> R
         practices,
         now: scenario.now,
         log: Mutex::new(Vec::new()),
+        sds_questions: AtomicU32::new(0),
+        sds_api_key: scenario.sds_api_key.clone(),
     });
     let router = Router::new()
         .route(&format!("/{{ods}}{SERVICE_ROOT_PATH}/Slot"), get(slot_search))
         .route(&format!("/{{ods}}{SERVICE_ROOT_PATH}/metadata"), get(metadata))
+        .route(&format!("{SDS_PATH}/{{kind}}"), get(sds))
         .fallback(not_found)
         .with_state(state.clone());
 
