@@ -725,6 +725,25 @@ fn verify_through_gp_connect_from_the_case_page() {
         .unwrap()
         .to_string();
     assert!(web.get(&format!("/practices/{ods}")).body.contains(&expected));
+    // Searched again: the practice page keeps every search and says what changed between them.
+    let csrf = hidden(&web.get(&format!("/cases/{case_id}")).body, "_csrf");
+    let again = web.post(&format!("/cases/{case_id}/verify"), &[("_csrf", &csrf)]);
+    assert_eq!(again.status, 303);
+    let practice_page = web.get(&format!("/practices/{ods}"));
+    let searches = &practice_page.body[practice_page
+        .body
+        .find(r#"id="gp-connect-searches""#)
+        .expect("the searches")..];
+    let searches = &searches[..searches.find("</table>").unwrap()];
+    assert_eq!(
+        searches.matches("<tr class=\"nhsuk-table__row\"").count(),
+        2,
+        "{searches}"
+    );
+    assert!(
+        searches.contains("The first search here") && searches.contains(">Nothing<"),
+        "{searches}"
+    );
 
     let mut lmc = Web::new(&service);
     lmc.sign_in("lmc-officer-1");
@@ -1610,13 +1629,22 @@ fn the_admin_keeps_the_directory_of_people_and_a_case_goes_only_to_an_active_cha
     );
     assert_eq!(case["data"]["case"]["assignedTo"], Value::Null, "nothing assigned");
 
-    // A deactivated person cannot sign in to the pages; turned back on, they can.
+    // A deactivated person cannot sign in to the pages, and a session they had ends at once;
+    // turned back on, they can sign in again.
+    let mut signed_in_before = Web::new(&service);
+    signed_in_before.sign_in("dc-chloe");
+    assert_eq!(signed_in_before.get("/champion").status, 200);
     let chloe = admin.get("/admin/people/dc-chloe");
     let off = admin.post(
         "/admin/people/dc-chloe/active",
         &[("_csrf", &hidden(&chloe.body, "_csrf")), ("active", "false")],
     );
     assert_eq!(off.status, 303);
+    assert_eq!(
+        signed_in_before.get("/champion").location.as_deref(),
+        Some("/sign-in?next=%2Fchampion"),
+        "the session they had ended"
+    );
     let mut chloe_web = Web::new(&service);
     let page = chloe_web.get("/sign-in");
     let refused = chloe_web.post(

@@ -208,8 +208,16 @@ pub async fn add(pool: &PgPool, id: &str, role: Role, changes: &Changes, by: &st
         .ok_or_else(|| PeopleError::Exists { id: id.to_string() })
 }
 
-/// Changes a person: their name, role, organisation, address, or whether they are active.
+/// Changes a person: their name, role, organisation, address, or whether they are active. A
+/// person deactivated is signed out of the pages at once (their sessions end).
 pub async fn change(pool: &PgPool, id: &str, changes: &Changes) -> Result<Person, PeopleError> {
+    let mut tx = pool.begin().await?;
+    if changes.active == Some(false) {
+        sqlx::query("delete from web_sessions where actor_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
     let row: Option<Row> = sqlx::query_as(&format!(
         "update people set
              name = coalesce($2, name),
@@ -230,8 +238,11 @@ pub async fn change(pool: &PgPool, id: &str, changes: &Changes) -> Result<Person
     .bind(changes.email.is_some())
     .bind(changes.email.clone().flatten())
     .bind(changes.active)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    row.map(person)
-        .ok_or_else(|| PeopleError::NotFound { id: id.to_string() })
+    let changed = row
+        .map(person)
+        .ok_or_else(|| PeopleError::NotFound { id: id.to_string() })?;
+    tx.commit().await?;
+    Ok(changed)
 }

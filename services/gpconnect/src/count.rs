@@ -59,6 +59,9 @@ pub enum CountError {
     OperationOutcome(String),
 }
 
+/// At most this many notices are kept from one search.
+pub const MAX_NOTICES: usize = 20;
+
 /// Location key used for a Schedule without a Location actor.
 pub const NO_LOCATION: &str = "(no location)";
 
@@ -102,10 +105,29 @@ fn index(bundles: &[Bundle]) -> Index<'_> {
             }
             Resource::Organization(o) => ix.organization_names.extend(o.name.as_deref()),
             Resource::OperationOutcome(o) if o.is_error() => ix.outcome = ix.outcome.or(Some(o)),
-            Resource::OperationOutcome(o) => ix.notices.extend(o.issue.iter().map(|issue| {
-                let code = o.refusal_code().unwrap_or_else(|| issue.code.clone());
-                format!("{}: {code}", issue.severity)
-            })),
+            Resource::OperationOutcome(o) => {
+                // Only what is shaped like a code: a notice is shown to every party.
+                let code = o.refusal_code().or_else(|| {
+                    o.issue
+                        .iter()
+                        .map(|issue| issue.code.as_str())
+                        .find(|code| {
+                            (1..=30).contains(&code.len()) && code.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                        })
+                        .map(str::to_owned)
+                });
+                for issue in &o.issue {
+                    let severity = issue.severity.as_str();
+                    if matches!(severity, "information" | "warning")
+                        && let Some(code) = &code
+                    {
+                        let notice = format!("{severity}: {code}");
+                        if ix.notices.len() < MAX_NOTICES && !ix.notices.contains(&notice) {
+                            ix.notices.push(notice);
+                        }
+                    }
+                }
+            }
             Resource::Practitioner(_) | Resource::Other => {}
         }
     }

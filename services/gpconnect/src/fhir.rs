@@ -442,6 +442,25 @@ impl OperationOutcome {
 /// status, ASIDs, party keys or addresses (`ASID_CHECK_FAILED_MESSAGESENDER_100000000001` gives
 /// `ASID_CHECK_FAILED_MESSAGESENDER`; `405: Method Not Allowed` gives `METHOD_NOT_ALLOWED`).
 pub fn ssp_code(display: &str) -> Option<String> {
+    let code = display_words(display)?;
+    // Only the proxy's own refusals, as the specification lists them: a provider could send this
+    // system with any text, and a code is shown to every party.
+    SSP_CODES.contains(&code.as_str()).then_some(code)
+}
+
+/// The Spine Secure Proxy's refusals, as the specification's error handling guidance gives them
+/// (their displays' words; ASIDs, party keys and addresses taken out).
+pub const SSP_CODES: [&str; 7] = [
+    "ASID_CHECK_FAILED_MESSAGESENDER",
+    "PARTYKEY_INTERACTION_CHECK_FAILED_MESSAGERECEIVER",
+    "FOT_CHECK_FAILED_MESSAGESENDER_MESSAGERECEIVER",
+    "ENDPOINT_CPAID_VARIES_FROM_TARGETURL",
+    "METHOD_NOT_ALLOWED",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "ERROR_COMMUNICATING_TO_ENDPOINT_URL",
+];
+
+fn display_words(display: &str) -> Option<String> {
     let words: Vec<String> = display
         .split(['_', ' ', ':'])
         .filter(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_alphabetic()))

@@ -237,9 +237,11 @@ impl Verifier {
         let response = match answer {
             Ok(response) => response,
             Err(e) => {
+                // The transport's words name the endpoint's address: logged, never recorded.
+                tracing::info!(error = %e, "GP Connect metadata: no answer");
                 return Ok(Asked {
                     system: None,
-                    notices: vec![format!("metadata: {e}")],
+                    notices: vec!["metadata: no answer".to_owned()],
                 });
             }
         };

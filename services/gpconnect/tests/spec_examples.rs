@@ -192,3 +192,69 @@ fn slots_already_past_are_listed_and_counted_apart() {
     assert!(found.slots[0].past && !found.slots[0].counted);
     assert!(!found.slots[1].past && found.slots[1].counted);
 }
+
+#[test]
+fn a_providers_free_text_never_passes_as_a_code_or_a_notice() {
+    // Words in the proxy's code system that are not one of its refusals, an issue code that is a
+    // sentence, and a thousand repeats: no code, no sentence, no notice.
+    let mut bundle = example("slots-1.2.7.json");
+    for n in 0..1_000 {
+        let note: caseledger_gpconnect::fhir::Resource = serde_json::from_value(serde_json::json!({
+            "resourceType": "OperationOutcome",
+            "issue": [{ "severity": if n % 2 == 0 { "information" } else { "warning" },
+                        "code": "Ring Dr Jones on 07700 900123",
+                        "details": { "coding": [{ "system": "http://fhir.nhs.net/ValueSet/gpconnect-schedule-response-code-1-0",
+                                                  "code": "200", "display": format!("Ring Dr Jones {n}") }] } }]
+        }))
+        .unwrap();
+        bundle.entry.push(caseledger_gpconnect::fhir::BundleEntry {
+            full_url: None,
+            resource: note,
+        });
+    }
+    let found = evaluate(
+        &[bundle],
+        day(2016, 8, 15),
+        1,
+        1,
+        &BankHolidays::england_and_wales(),
+        Sites::default(),
+        then(),
+    );
+    assert_eq!(found.verdict, Verdict::Enough);
+    assert!(found.notices.is_empty(), "{:?}", found.notices);
+    assert_eq!(caseledger_gpconnect::fhir::ssp_code("RING_DR_JONES_ON"), None);
+    assert_eq!(
+        caseledger_gpconnect::fhir::ssp_code("ASID_CHECK_FAILED_MESSAGESENDER_100000000001").as_deref(),
+        Some("ASID_CHECK_FAILED_MESSAGESENDER")
+    );
+}
+
+#[test]
+fn notices_are_kept_once_and_at_most_twenty() {
+    let mut bundle = example("slots-1.2.7.json");
+    for n in 0..100 {
+        let code = format!("code-{}", "x".repeat(n % 25 + 1));
+        let note: caseledger_gpconnect::fhir::Resource = serde_json::from_value(serde_json::json!({
+            "resourceType": "OperationOutcome",
+            "issue": [{ "severity": "warning", "code": code }]
+        }))
+        .unwrap();
+        bundle.entry.push(caseledger_gpconnect::fhir::BundleEntry {
+            full_url: None,
+            resource: note,
+        });
+    }
+    let found = evaluate(
+        &[bundle],
+        day(2016, 8, 15),
+        1,
+        1,
+        &BankHolidays::england_and_wales(),
+        Sites::default(),
+        then(),
+    );
+    assert_eq!(found.notices.len(), caseledger_gpconnect::count::MAX_NOTICES);
+    let unique: std::collections::BTreeSet<&String> = found.notices.iter().collect();
+    assert_eq!(unique.len(), found.notices.len());
+}

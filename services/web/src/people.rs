@@ -216,6 +216,7 @@ fn person_form(
             (text("name", "Name", None, &typed.name, "nhsuk-input--width-20"))
             div class={"nhsuk-form-group" @if error_of("role").is_some() { " nhsuk-form-group--error" }} {
                 label class="nhsuk-label" for="person-role" { "Role" }
+                div class="nhsuk-hint" id="person-role-hint" { "Their role follows their next sign-in. To stop someone being given cases or signing in, deactivate them." }
                 @if let Some(message) = error_of("role") {
                     span class="nhsuk-error-message" id="person-role-error" { span class="nhsuk-u-visually-hidden" { "Error: " } (message) }
                 }

@@ -17,7 +17,8 @@ use crate::contract::Day;
 use crate::contract::enums::VerificationVerdict;
 use crate::lists::{cell, day, day_time, header_row};
 use crate::operations::practices::{
-    Count, FlagPractice, FlagPracticeInput, FlagVariables, PracticePage, PracticeQuery, PracticeVariables, Verification,
+    Count, FlagPractice, FlagPracticeInput, FlagVariables, PastSearch, PracticePage, PracticeQuery, PracticeVariables,
+    Verification,
 };
 
 pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, Path(ods): Path<String>) -> Response {
@@ -126,6 +127,7 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, 
                 }
             }
         }
+        (searches(&p.verifications))
         h2 class="nhsuk-heading-m" { "Week by week" }
         @if weeks.is_empty() { p { "No dashboard extract has a row for this practice in the last year." } }
         @else { (charts::practice_weeks(&weeks)) }
@@ -203,6 +205,89 @@ fn reports(practice: &PracticePage) -> Markup {
                 li {
                     (day(Some(report.reported_at))) ": " (root_cause_label(report.category.into()))
                     @if let Some(detail) = &report.detail { " — " (detail) }
+                }
+            }
+        }
+    }
+}
+
+/// What changed from one GP Connect search to the next (`before` is the earlier): the verdict,
+/// the fewest slots a day, the days short, slot types and delivery channels that came or went,
+/// the system that answered.
+pub fn changes(now: &PastSearch, before: &PastSearch) -> Vec<String> {
+    use crate::contract::enums::VerificationVerdict;
+    let verdict = |v: VerificationVerdict| match v {
+        VerificationVerdict::Enough => "enough",
+        VerificationVerdict::TooFew => "too few",
+        VerificationVerdict::Failed => "failed",
+    };
+    let (a, b) = (&now.summary, &before.summary);
+    let mut said = Vec::new();
+    if a.verdict != b.verdict {
+        said.push(format!("{} (was {})", verdict(a.verdict), verdict(b.verdict)));
+    }
+    if let (Some(now_min), Some(before_min)) = (a.min_per_core_day, b.min_per_core_day)
+        && now_min != before_min
+    {
+        said.push(format!("fewest a day {now_min} (was {before_min})"));
+    }
+    if a.short_days.len() != b.short_days.len() {
+        said.push(format!(
+            "{} days short (was {})",
+            a.short_days.len(),
+            b.short_days.len()
+        ));
+    }
+    let values = |tallies: &[crate::operations::case::SlotTally]| -> std::collections::BTreeSet<String> {
+        tallies.iter().filter_map(|t| t.value.clone()).collect()
+    };
+    for (what, now_values, before_values) in [
+        ("slot type", values(&now.by_slot_type), values(&before.by_slot_type)),
+        (
+            "channel",
+            values(&now.by_delivery_channel),
+            values(&before.by_delivery_channel),
+        ),
+    ] {
+        for came in now_values.difference(&before_values) {
+            said.push(format!("new {what} {came}"));
+        }
+        for went in before_values.difference(&now_values) {
+            said.push(format!("no {what} {went} now"));
+        }
+    }
+    if a.provider_system != b.provider_system
+        && let Some(system) = &a.provider_system
+    {
+        said.push(format!("answered by {system}"));
+    }
+    said
+}
+
+/// The practice's last GP Connect searches, each with what changed since the one before.
+fn searches(found: &[PastSearch]) -> Markup {
+    if found.is_empty() {
+        return html! {};
+    }
+    html! {
+        h2 class="nhsuk-heading-m" { "GP Connect searches" }
+        table class="nhsuk-table-responsive" id="gp-connect-searches" role="table" {
+            (header_row(&["When", "What it found", "What changed since the one before"]))
+            tbody class="nhsuk-table__body" {
+                @for (i, search) in found.iter().enumerate() {
+                    tr class="nhsuk-table__row" role="row" {
+                        (cell("When", html! { (day_time(search.summary.verified_at)) }))
+                        (cell("What it found", html! { (verification_line(&search.summary)) }))
+                        (cell("What changed since the one before", html! {
+                            @match found.get(i + 1) {
+                                None => { "The first search here" }
+                                Some(before) => {
+                                    @let said = changes(search, before);
+                                    @if said.is_empty() { "Nothing" } @else { (said.join("; ")) }
+                                }
+                            }
+                        }))
+                    }
                 }
             }
         }

@@ -182,7 +182,7 @@ pub async fn update(ctx: &Context<'_>, input: UpdatePersonInput) -> ApiResult<Pe
     if input.name.as_deref().is_some_and(|name| name.trim().is_empty()) {
         return Err(ApiError::bad_input("name", "enter their name")).gql();
     }
-    if input.id == admin.id.as_str() && input.active == Some(false) {
+    if input.id.trim() == admin.id.as_str() && input.active == Some(false) {
         return Err(ApiError::bad_input("active", "you cannot deactivate yourself")).gql();
     }
     let changes = changes(

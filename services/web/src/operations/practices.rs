@@ -39,6 +39,9 @@ pub struct PracticePage {
     pub open_case: Option<crate::operations::reports::CaseId>,
     pub counts: Counts,
     pub latest_verification: Option<Verification>,
+    /// Its last searches, latest first, to say what changed from one to the next.
+    #[arguments(last: 10)]
+    pub verifications: Vec<PastSearch>,
     #[arguments(from: $from)]
     pub observations: Vec<Week>,
     pub cases: Vec<PracticeCase>,
@@ -152,4 +155,14 @@ pub struct FlagPractice {
 #[cynic(graphql_type = "CasePayload")]
 pub struct FlaggedPayload {
     pub case: crate::operations::reports::CaseId,
+}
+
+/// A GP Connect search as the practice's history lists it.
+#[derive(cynic::QueryFragment, Debug, Clone)]
+#[cynic(graphql_type = "SlotVerification")]
+pub struct PastSearch {
+    #[cynic(spread)]
+    pub summary: Verification,
+    pub by_slot_type: Vec<crate::operations::case::SlotTally>,
+    pub by_delivery_channel: Vec<crate::operations::case::SlotTally>,
 }
