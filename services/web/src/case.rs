@@ -725,7 +725,7 @@ fn verification_result(found: &crate::operations::case::VerificationDetail) -> M
         _ => 2,
     };
     locations.sort_by(|a, b| rank(a.1).cmp(&rank(b.1)).then(a.0.cmp(&b.0)));
-    let tally = |tallies: &[crate::operations::case::SlotTally]| {
+    let tally = |tallies: &[crate::model::SlotTally]| {
         tallies
             .iter()
             .map(|t| format!("{} {}", t.count, t.value.as_deref().unwrap_or("not given")))

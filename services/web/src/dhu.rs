@@ -8,14 +8,17 @@ use cynic::{MutationBuilder, QueryBuilder};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use crate::contract::enums::RootCause as SchemaRootCause;
 use crate::layout::page;
 use crate::lists::{cell, due_cell, header_row, list_command_fields, on, practice_cell};
 use crate::model::count;
 use crate::operations::dhu::{
     Checks, ChecksQuery, ExtractVariables, Found, ImportDhuExtract, RemappedCase, SearchQuery, SearchVariables,
 };
+use crate::operations::reports::{ReportVariables, ReportVisibilityProblem, ReportVisibilityProblemInput};
 use crate::session::Session;
-use crate::{Ids, WebState, fetch, ids, signed_in};
+use crate::{Ids, WebState, fetch, gql_problem, ids, redirect, signed_in, signed_in_form};
+use axum::extract::Form;
 
 #[derive(Debug, Deserialize, Default)]
 pub struct Params {
@@ -320,4 +323,73 @@ pub async fn import(
         p { a href="/dhu" { "Back to your checks" } }
     };
     (status, page("Visibility extract", Some(&session), body)).into_response()
+}
+
+/// `POST /dhu/report`.
+pub async fn report(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match signed_in_form(&state, &headers, &form).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    // The form offers the schema's root causes; anything else is nobody's choice: "something else".
+    let category = crate::reports::field(&form, "category")
+        .and_then(crate::contract::parse::<SchemaRootCause>)
+        .unwrap_or(SchemaRootCause::Other);
+    let ids_ = ids(ids_);
+    let values: Vec<(String, String)> = form.iter().filter(|(k, _)| !k.starts_with('_')).cloned().collect();
+    let problems = crate::reports::report_problems(&form);
+    if !problems.is_empty() {
+        let problem = Problem::Report {
+            values,
+            errors: problems,
+        };
+        return dhu_page(&state, &session, ids_, "", Some(problem)).await;
+    }
+    let input = ReportVisibilityProblemInput {
+        ods_code: crate::reports::field(&form, "odsCode").unwrap_or("").trim().to_string(),
+        category,
+        detail: crate::reports::field(&form, "detail").map(str::to_string),
+        command_id: crate::reports::field(&form, "commandId").map(cynic::Id::new),
+    };
+    let mutation = ReportVisibilityProblem::build(ReportVariables { input });
+    match crate::contract::run(&state.0.schema, &session.actor, ids_, mutation).await {
+        Ok(data) => match data.report_visibility_problem.case {
+            Some(case) => redirect(&format!("/cases/{}#timeline", case.id.inner())),
+            None => redirect("/dhu?reported=1#your-reports"),
+        },
+        Err(errors)
+            if errors
+                .first()
+                .is_some_and(|e| e.is(&crate::gql::ErrorCode::BadUserInput)) =>
+        {
+            let said = errors[0]
+                .message
+                .split_once(": ")
+                .map_or(errors[0].message.clone(), |(_, m)| m.to_string());
+            let field_name = errors[0].field.clone().unwrap_or_else(|| "odsCode".into());
+            // The API's sentence for an unknown practice, said to the DHU.
+            let message = if errors[0].message.contains("knows no practice") {
+                format!(
+                    "There is no practice with the ODS code {} in CaseLedger: check the code, or find the practice by name above",
+                    crate::reports::field(&form, "odsCode").unwrap_or("").trim()
+                )
+            } else {
+                let mut chars = said.chars();
+                chars
+                    .next()
+                    .map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+            };
+            let problem = Problem::Report {
+                values,
+                errors: vec![(field_name, message)],
+            };
+            dhu_page(&state, &session, ids_, "", Some(problem)).await
+        }
+        Err(errors) => gql_problem(&session, &errors),
+    }
 }

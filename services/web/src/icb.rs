@@ -17,8 +17,13 @@ use crate::operations::icb::{
     AreasQuery, CaseConnection, CasesQuery, CasesVariables, DashboardQuery, DashboardVariables, ImportDashboard,
     ImportReport, ImportVariables, Slots, TrendQuery, TrendVariables,
 };
+use crate::operations::reports::{
+    DismissDhuReport, DismissDhuReportInput, DismissVariables, OpenCaseFromDhuReport, OpenCaseFromDhuReportInput,
+    OpenVariables,
+};
 use crate::session::Session;
-use crate::{Ids, WebState, charts, csrf_refused, fetch, gql_problem, ids, signed_in};
+use crate::{Ids, WebState, charts, csrf_refused, fetch, gql_problem, ids, redirect, signed_in, signed_in_form};
+use axum::extract::{Form, Path};
 
 fn slots(of: Option<&Slots>) -> String {
     of.map_or_else(|| "–".into(), |s| s.slots.to_string())
@@ -61,13 +66,7 @@ pub async fn dashboard(
     dashboard_page(&state, &session, ids(ids_), &range.weeks, None).await
 }
 
-/// A triage decision the page refused: which report, why, and what was typed.
-#[derive(Debug, Clone)]
-pub struct TriageProblem {
-    pub report_id: String,
-    pub message: String,
-    pub typed: String,
-}
+pub use crate::reports::TriageProblem;
 
 /// The dashboard for `session`, its trend over `weeks`; with a triage form's problem, the same
 /// page comes back with the error where the form is, and what was typed (422).
@@ -850,4 +849,85 @@ pub async fn practices(
         p { a href="/icb" { "Back to the dashboard" } }
     };
     page("Find a practice", Some(&session), body).into_response()
+}
+
+/// `POST /icb/reports/{id}/{open|dismiss}`.
+pub async fn triage(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Path((id, decision)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match signed_in_form(&state, &headers, &form).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let ids_ = ids(ids_);
+    let command_id = crate::reports::field(&form, "commandId").map(cynic::Id::new);
+    let decided = match decision.as_str() {
+        "open" => {
+            let input = OpenCaseFromDhuReportInput {
+                report_id: cynic::Id::new(&id),
+                command_id,
+            };
+            crate::contract::run(
+                &state.0.schema,
+                &session.actor,
+                ids_,
+                OpenCaseFromDhuReport::build(OpenVariables { input }),
+            )
+            .await
+            .map(|opened| Some(opened.open_case_from_dhu_report.case.id))
+        }
+        "dismiss" => {
+            let input = DismissDhuReportInput {
+                report_id: cynic::Id::new(&id),
+                reason: crate::reports::field(&form, "reason").unwrap_or("").to_string(),
+                command_id,
+            };
+            crate::contract::run(
+                &state.0.schema,
+                &session.actor,
+                ids_,
+                DismissDhuReport::build(DismissVariables { input }),
+            )
+            .await
+            .map(|_| None)
+        }
+        _ => {
+            return crate::problem(
+                StatusCode::NOT_FOUND,
+                Some(&session),
+                "Page not found",
+                "There is no such decision.",
+            );
+        }
+    };
+    match decided {
+        Ok(Some(case_id)) => redirect(&format!("/cases/{}", case_id.inner())),
+        Ok(None) => redirect("/icb#triage"),
+        Err(errors)
+            if errors
+                .first()
+                .is_some_and(|e| e.is(&crate::gql::ErrorCode::BadUserInput)) =>
+        {
+            let typed = crate::reports::field(&form, "reason").unwrap_or("").to_string();
+            let message = if typed.trim().is_empty() {
+                "Enter why nothing needs doing about this report".to_string()
+            } else {
+                errors.first().map_or_else(String::new, |e| {
+                    let said = e.message.split_once(": ").map_or(e.message.as_str(), |(_, m)| m);
+                    format!("The reason {said}")
+                })
+            };
+            let problem = TriageProblem {
+                report_id: id.clone(),
+                message,
+                typed,
+            };
+            dashboard_page(&state, &session, ids_, "", Some(problem)).await
+        }
+        Err(errors) => gql_problem(&session, &errors),
+    }
 }

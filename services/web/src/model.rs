@@ -201,6 +201,20 @@ pub fn count(value: Option<i64>) -> String {
 }
 
 /// A case's JSON as the API answers [`CaseRow`]'s fragment: for the pages' tests.
+/// An active champion in the directory of people, as the ICB's choice and report name them.
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct ChampionChoice {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// How many of a search's counted slots share a value (a delivery channel, a slot type).
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct SlotTally {
+    pub value: Option<String>,
+    pub count: i32,
+}
+
 #[cfg(test)]
 pub fn case_json(id: &str, status: &str) -> serde_json::Value {
     serde_json::json!({

@@ -238,7 +238,7 @@ pub fn changes(now: &PastSearch, before: &PastSearch) -> Vec<String> {
             b.short_days.len()
         ));
     }
-    let values = |tallies: &[crate::operations::case::SlotTally]| -> std::collections::BTreeSet<String> {
+    let values = |tallies: &[crate::model::SlotTally]| -> std::collections::BTreeSet<String> {
         tallies.iter().filter_map(|t| t.value.clone()).collect()
     };
     for (what, now_values, before_values) in [

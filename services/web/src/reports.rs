@@ -1,26 +1,15 @@
-//! DHU reports on practices from the web: the DHU's form to report what it sees on any practice,
-//! and the ICB's triage of the reports on practices that had no open case (open a case from one,
-//! or dismiss it with a reason). Everything goes through the GraphQL schema as the signed-in
-//! person, so the same rules and lens apply.
+//! DHU reports on practices, as the pages draw them: the DHU's form to report what it sees on any
+//! practice and its list of reports, and the ICB's triage table (open a case from one, or dismiss
+//! it with a reason). The forms' handlers live with their pages (`dhu::report`, `icb::triage`).
 
 use crate::contract::enums::DhuReportStatus;
 use crate::lists::{cell, day, header_row};
 use crate::operations::dhu::ReportRow;
-use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
 use caseledger_cases::case::RootCause;
-use cynic::MutationBuilder;
 use maud::{Markup, html};
 
 use super::layout::csrf_field;
 use super::session::Session;
-use super::{Ids, WebState, gql_problem, ids, redirect, signed_in_form};
-use crate::contract::enums::RootCause as SchemaRootCause;
-use crate::operations::reports::{
-    DismissDhuReport, DismissDhuReportInput, DismissVariables, OpenCaseFromDhuReport, OpenCaseFromDhuReportInput,
-    OpenVariables, ReportVariables, ReportVisibilityProblem, ReportVisibilityProblemInput,
-};
 
 /// A root cause in words, as the forms offer it and the lists show it.
 pub fn root_cause_label(cause: RootCause) -> &'static str {
@@ -46,7 +35,7 @@ pub fn root_causes() -> impl Iterator<Item = (String, &'static str)> {
     })
 }
 
-fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
     form.iter()
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.trim())
@@ -63,7 +52,7 @@ pub fn report_field_id(field: &str) -> String {
 }
 
 /// The report form's problems before asking the server, in plain words.
-fn report_problems(form: &[(String, String)]) -> Vec<(String, String)> {
+pub fn report_problems(form: &[(String, String)]) -> Vec<(String, String)> {
     let ods = field(form, "odsCode").unwrap_or("").trim();
     let mut problems = Vec::new();
     if ods.is_empty() {
@@ -121,75 +110,6 @@ pub fn report_form(session: &Session, values: &[(String, String)], errors: &[(St
     }
 }
 
-/// `POST /dhu/report`.
-pub async fn report(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-    ids_: Ids,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let session = match signed_in_form(&state, &headers, &form).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
-    // The form offers the schema's root causes; anything else is nobody's choice: "something else".
-    let category = field(&form, "category")
-        .and_then(crate::contract::parse::<SchemaRootCause>)
-        .unwrap_or(SchemaRootCause::Other);
-    let ids_ = ids(ids_);
-    let values: Vec<(String, String)> = form.iter().filter(|(k, _)| !k.starts_with('_')).cloned().collect();
-    let problems = report_problems(&form);
-    if !problems.is_empty() {
-        let problem = crate::dhu::Problem::Report {
-            values,
-            errors: problems,
-        };
-        return crate::dhu::dhu_page(&state, &session, ids_, "", Some(problem)).await;
-    }
-    let input = ReportVisibilityProblemInput {
-        ods_code: field(&form, "odsCode").unwrap_or("").trim().to_string(),
-        category,
-        detail: field(&form, "detail").map(str::to_string),
-        command_id: field(&form, "commandId").map(cynic::Id::new),
-    };
-    let mutation = ReportVisibilityProblem::build(ReportVariables { input });
-    match crate::contract::run(&state.0.schema, &session.actor, ids_, mutation).await {
-        Ok(data) => match data.report_visibility_problem.case {
-            Some(case) => redirect(&format!("/cases/{}#timeline", case.id.inner())),
-            None => redirect("/dhu?reported=1#your-reports"),
-        },
-        Err(errors)
-            if errors
-                .first()
-                .is_some_and(|e| e.is(&crate::gql::ErrorCode::BadUserInput)) =>
-        {
-            let said = errors[0]
-                .message
-                .split_once(": ")
-                .map_or(errors[0].message.clone(), |(_, m)| m.to_string());
-            let field_name = errors[0].field.clone().unwrap_or_else(|| "odsCode".into());
-            // The API's sentence for an unknown practice, said to the DHU.
-            let message = if errors[0].message.contains("knows no practice") {
-                format!(
-                    "There is no practice with the ODS code {} in CaseLedger: check the code, or find the practice by name above",
-                    field(&form, "odsCode").unwrap_or("").trim()
-                )
-            } else {
-                let mut chars = said.chars();
-                chars
-                    .next()
-                    .map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
-            };
-            let problem = crate::dhu::Problem::Report {
-                values,
-                errors: vec![(field_name, message)],
-            };
-            crate::dhu::dhu_page(&state, &session, ids_, "", Some(problem)).await
-        }
-        Err(errors) => gql_problem(&session, &errors),
-    }
-}
-
 /// The DHU's own reports, and where each stands.
 pub fn reports_table(reports: &[ReportRow]) -> Markup {
     html! {
@@ -231,7 +151,15 @@ fn status_label(report: &ReportRow) -> &'static str {
 }
 
 /// The ICB's triage list: each report with "open a case" and "dismiss".
-pub fn triage_table(session: &Session, reports: &[ReportRow], problem: Option<&crate::icb::TriageProblem>) -> Markup {
+/// A triage decision the page refused: which report, why, and what was typed.
+#[derive(Debug, Clone)]
+pub struct TriageProblem {
+    pub report_id: String,
+    pub message: String,
+    pub typed: String,
+}
+
+pub fn triage_table(session: &Session, reports: &[ReportRow], problem: Option<&TriageProblem>) -> Markup {
     html! {
         h2 class="nhsuk-heading-m" id="triage" { "DHU reports to triage (" (reports.len()) ")" }
         @if reports.is_empty() {
@@ -279,86 +207,5 @@ pub fn triage_table(session: &Session, reports: &[ReportRow], problem: Option<&c
                 }
             }
         }
-    }
-}
-
-/// `POST /icb/reports/{id}/{open|dismiss}`.
-pub async fn triage(
-    State(state): State<WebState>,
-    headers: HeaderMap,
-    ids_: Ids,
-    Path((id, decision)): Path<(String, String)>,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let session = match signed_in_form(&state, &headers, &form).await {
-        Ok(session) => session,
-        Err(response) => return response,
-    };
-    let ids_ = ids(ids_);
-    let command_id = field(&form, "commandId").map(cynic::Id::new);
-    let decided = match decision.as_str() {
-        "open" => {
-            let input = OpenCaseFromDhuReportInput {
-                report_id: cynic::Id::new(&id),
-                command_id,
-            };
-            crate::contract::run(
-                &state.0.schema,
-                &session.actor,
-                ids_,
-                OpenCaseFromDhuReport::build(OpenVariables { input }),
-            )
-            .await
-            .map(|opened| Some(opened.open_case_from_dhu_report.case.id))
-        }
-        "dismiss" => {
-            let input = DismissDhuReportInput {
-                report_id: cynic::Id::new(&id),
-                reason: field(&form, "reason").unwrap_or("").to_string(),
-                command_id,
-            };
-            crate::contract::run(
-                &state.0.schema,
-                &session.actor,
-                ids_,
-                DismissDhuReport::build(DismissVariables { input }),
-            )
-            .await
-            .map(|_| None)
-        }
-        _ => {
-            return super::problem(
-                StatusCode::NOT_FOUND,
-                Some(&session),
-                "Page not found",
-                "There is no such decision.",
-            );
-        }
-    };
-    match decided {
-        Ok(Some(case_id)) => redirect(&format!("/cases/{}", case_id.inner())),
-        Ok(None) => redirect("/icb#triage"),
-        Err(errors)
-            if errors
-                .first()
-                .is_some_and(|e| e.is(&crate::gql::ErrorCode::BadUserInput)) =>
-        {
-            let typed = field(&form, "reason").unwrap_or("").to_string();
-            let message = if typed.trim().is_empty() {
-                "Enter why nothing needs doing about this report".to_string()
-            } else {
-                errors.first().map_or_else(String::new, |e| {
-                    let said = e.message.split_once(": ").map_or(e.message.as_str(), |(_, m)| m);
-                    format!("The reason {said}")
-                })
-            };
-            let problem = crate::icb::TriageProblem {
-                report_id: id.clone(),
-                message,
-                typed,
-            };
-            crate::icb::dashboard_page(&state, &session, ids_, "", Some(problem)).await
-        }
-        Err(errors) => gql_problem(&session, &errors),
     }
 }

@@ -158,12 +158,7 @@ pub struct Champions {
     pub champions: Vec<ChampionChoice>,
 }
 
-/// An active champion in the directory of people.
-#[derive(cynic::QueryFragment, Debug, Clone)]
-pub struct ChampionChoice {
-    pub id: String,
-    pub name: Option<String>,
-}
+pub use crate::model::ChampionChoice;
 
 /// The case's latest GP Connect search, day by day and location by location: what the page shows
 /// right after "Verify through GP Connect".
@@ -196,11 +191,7 @@ pub struct FreeSlot {
     pub past: bool,
 }
 
-#[derive(cynic::QueryFragment, Debug, Clone)]
-pub struct SlotTally {
-    pub value: Option<String>,
-    pub count: i32,
-}
+pub use crate::model::SlotTally;
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
 pub struct VerifiedDay {

@@ -343,5 +343,5 @@ pub struct ReportFigures {
     #[arguments(asOf: $as_of)]
     pub summary: Figures,
     /// The champions' names, beside their ids in the report.
-    pub champions: Vec<crate::operations::case::ChampionChoice>,
+    pub champions: Vec<crate::model::ChampionChoice>,
 }

@@ -163,6 +163,6 @@ pub struct FlaggedPayload {
 pub struct PastSearch {
     #[cynic(spread)]
     pub summary: Verification,
-    pub by_slot_type: Vec<crate::operations::case::SlotTally>,
-    pub by_delivery_channel: Vec<crate::operations::case::SlotTally>,
+    pub by_slot_type: Vec<crate::model::SlotTally>,
+    pub by_delivery_channel: Vec<crate::model::SlotTally>,
 }
