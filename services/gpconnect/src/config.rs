@@ -260,6 +260,10 @@ pub struct GpConnectConfig {
     /// An updated bank holiday list to use instead of the shipped one.
     #[serde(default)]
     pub bank_holidays_path: Option<PathBuf>,
+    /// Percent-encode the query's parameter names too (`_include%3Arecurse`): some providers
+    /// want it (`ENCODE_PARAMETER_NAMES=true`).
+    #[serde(default)]
+    pub encode_parameter_names: bool,
 }
 
 /// A practice endpoint resolved for one request.
@@ -414,6 +418,16 @@ impl GpConnectConfig {
                 })?,
                 retry_base_delay_ms: num("RETRY_BASE_DELAY_MS", defaults.retry_base_delay_ms)?,
                 min_request_interval_ms: num("MIN_REQUEST_INTERVAL_MS", defaults.min_request_interval_ms)?,
+            },
+            encode_parameter_names: match opt("ENCODE_PARAMETER_NAMES").as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(ConfigError::InvalidEnv {
+                        var: format!("{ENV_PREFIX}ENCODE_PARAMETER_NAMES"),
+                        reason: format!("{other:?} is not true or false"),
+                    });
+                }
             },
             bank_holidays_path: opt("BANK_HOLIDAYS_FILE").map(PathBuf::from),
         };

@@ -92,9 +92,21 @@ pub fn encode_component(s: &str) -> String {
 
 /// `k=v&k=v`, encoded.
 pub fn encode_query(params: &[(&str, String)]) -> String {
+    encode_query_with(params, false)
+}
+
+/// `k=v&k=v`, encoded; with `names`, the names' `:` too (`_include%3Arecurse`).
+pub fn encode_query_with(params: &[(&str, String)], names: bool) -> String {
     params
         .iter()
-        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
+        .map(|(k, v)| {
+            let name = if names {
+                encode_component(k).replace(':', "%3A")
+            } else {
+                encode_component(k)
+            };
+            format!("{name}={}", encode_component(v))
+        })
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -264,7 +276,10 @@ pub fn build_slot_search(
     trace_id: Uuid,
 ) -> Result<SlotSearchRequest, serde_json::Error> {
     let jwt = unsigned_jwt(&audit_claims(config, &endpoint.service_root, now))?;
-    let query = encode_query(&slot_search_params(window, &config.provider_ods_code));
+    let query = encode_query_with(
+        &slot_search_params(window, &config.provider_ods_code),
+        config.encode_parameter_names,
+    );
     Ok(SlotSearchRequest {
         url: format!("{}/Slot?{}", endpoint.request_base, query),
         headers: vec![
@@ -320,6 +335,7 @@ mod tests {
                 template: "https://gp.example/{ods}/STU3/1/gpconnect/fhir".into(),
             },
             ssp_url: None,
+            encode_parameter_names: false,
             tls: TlsPaths {
                 client_cert_path: "c".into(),
                 client_key_path: "k".into(),
@@ -376,6 +392,36 @@ mod tests {
         };
         assert_eq!(w.start_param(), "ge2025-03-24T00:00:00+00:00");
         assert_eq!(w.end_param(), "le2025-04-04T23:59:59+01:00");
+    }
+
+    #[test]
+    fn parameter_names_are_encoded_when_configured_and_values_alike_either_way() {
+        let w = SearchWindow {
+            start: d(2025, 6, 2),
+            end: d(2025, 6, 13),
+        };
+        let now = DateTime::parse_from_rfc3339("2025-06-02T08:00:00Z").unwrap().to_utc();
+        let plain = config();
+        let endpoint = plain.resolve("A12345").unwrap();
+        let as_is = build_slot_search(&plain, &endpoint, &w, now, Uuid::nil()).unwrap();
+        let encoding = GpConnectConfig {
+            encode_parameter_names: true,
+            ..config()
+        };
+        let encoded = build_slot_search(&encoding, &endpoint, &w, now, Uuid::nil()).unwrap();
+        assert!(
+            as_is.url.contains("&_include:recurse=Schedule:actor:Practitioner"),
+            "{}",
+            as_is.url
+        );
+        assert!(
+            encoded.url.contains("&_include%3Arecurse=Schedule:actor:Practitioner"),
+            "{}",
+            encoded.url
+        );
+        assert!(!encoded.url.contains("_include:recurse"));
+        // Only the names change.
+        assert_eq!(encoded.url.replace("%3Arecurse", ":recurse"), as_is.url);
     }
 
     #[test]

@@ -707,3 +707,21 @@ async fn the_endpoint_and_asid_come_from_sds_and_their_absence_is_named() {
         "an SDS that did not answer is asked again"
     );
 }
+
+/// Parameter names percent-encoded (some providers need it): the provider reads the same search.
+#[tokio::test]
+async fn a_provider_reads_the_search_with_its_parameter_names_encoded() {
+    let rig = rig_with(healthy(), |mut c| {
+        c.encode_parameter_names = true;
+        c
+    })
+    .await;
+    let v = rig.verifier.verify(&target(), d(2025, 3, 3), 5, now()).await;
+    assert_eq!(v.verdict, Verdict::Enough, "{v:?}");
+    let searched = rig.fake.requests();
+    assert!(
+        searched[0].query.contains("_include%3Arecurse="),
+        "{}",
+        searched[0].query
+    );
+}

@@ -114,6 +114,7 @@ pub fn demo_config(
         jwt_issuer: "https://caseledger.localhost/gpconnect".into(),
         endpoints,
         ssp_url: None,
+        encode_parameter_names: false,
         tls: TlsPaths {
             client_cert_path: pki.client_cert.clone(),
             client_key_path: pki.client_key.clone(),

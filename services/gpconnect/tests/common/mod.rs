@@ -78,6 +78,7 @@ pub fn local() -> SocketAddr {
 
 pub fn config(pki: &Pki, endpoints: EndpointConfig) -> GpConnectConfig {
     GpConnectConfig {
+        encode_parameter_names: false,
         provider_ods_code: PROVIDER_ODS.into(),
         provider_name: "DHU Health Care (NHS 111)".into(),
         from_asid: FROM_ASID.into(),
