@@ -296,3 +296,37 @@ async fn the_schedule_verifies_open_cases_when_due_under_one_lease() {
     std::fs::remove_dir_all(&dir).ok();
     service.stop().await;
 }
+
+/// Every search carries up to 3,000 slots: asking for the slots of many searches at once costs
+/// as much, and is refused before any is read; one practice's latest search is within limits.
+#[tokio::test]
+async fn asking_for_the_slots_of_many_searches_at_once_is_refused_before_it_is_read() {
+    let service = Service::start().await;
+    let wide = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "{ practices(first: 50) { edges { node { verifications(last: 52) { slots { date start slotType } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(wide["data"].is_null(), "{wide}");
+    assert!(
+        wide["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("too complex"),
+        "{wide}"
+    );
+    let one = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "{ practice(odsCode: \"Z00011\") { latestVerification { slots { date start slotType deliveryChannel } } \
+               verifications(last: 10) { verdict bySlotType { value count } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(one["errors"].is_null(), "{one}");
+    service.stop().await;
+}

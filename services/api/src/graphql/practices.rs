@@ -200,7 +200,8 @@ impl MonitoredPractice {
     }
 
     /// Its GP Connect free-slot searches, latest first (at most `last`, 1 to 52; 10 by default).
-    #[graphql(complexity = "10 * child_complexity")]
+    // Each search carries up to 3,000 slots: the cost grows with how many are asked for.
+    #[graphql(complexity = "(last.max(1) as usize).saturating_mul(child_complexity.max(1))")]
     async fn verifications(
         &self,
         ctx: &Context<'_>,

@@ -106,6 +106,35 @@ pub struct VerifiedDay {
     pub locations: Vec<LocationSlotCount>,
 }
 
+/// The free slots a search returned, and what they add up to.
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct SlotDetail {
+    /// Every free slot returned inside the window, in time order (up to 3,000: priced as a list
+    /// of that size).
+    #[graphql(complexity = "200 + 20 * child_complexity")]
+    pub slots: Vec<FreeSlot>,
+    /// The counted slots by delivery channel, most first.
+    pub by_delivery_channel: Vec<SlotTally>,
+    /// The counted slots by slot type, most first.
+    pub by_slot_type: Vec<SlotTally>,
+    /// Free slots in the window already past when searched: listed, never counted.
+    pub past_slots: i32,
+    /// Informational or warning notes beside the answer (their codes).
+    pub notices: Vec<String>,
+}
+
+impl SlotDetail {
+    fn of(slots: Vec<FreeSlot>, past_slots: i32, notices: Vec<String>) -> Self {
+        Self {
+            by_delivery_channel: tally(&slots, |slot| slot.delivery_channel.clone()),
+            by_slot_type: tally(&slots, |slot| slot.slot_type.clone()),
+            slots,
+            past_slots,
+            notices,
+        }
+    }
+}
+
 /// What CaseLedger's own GP Connect free-slot search, run as the 111 provider runs it, found.
 #[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
 pub struct SlotVerification {
@@ -125,16 +154,9 @@ pub struct SlotVerification {
     pub error: Option<String>,
     /// The case it was run for, if any.
     pub case_id: Option<ID>,
-    /// Every free slot returned inside the window, in time order.
-    pub slots: Vec<FreeSlot>,
-    /// The counted slots by delivery channel, most first.
-    pub by_delivery_channel: Vec<SlotTally>,
-    /// The counted slots by slot type, most first.
-    pub by_slot_type: Vec<SlotTally>,
-    /// Free slots in the window already past when searched: listed, never counted.
-    pub past_slots: i32,
-    /// Informational or warning notes beside the answer (their codes).
-    pub notices: Vec<String>,
+    /// Every slot it returned, as the appointment checker lists them.
+    #[graphql(flatten)]
+    pub detail: SlotDetail,
     /// The practice's system, as its CapabilityStatement names it ("EMIS Web 9.2").
     pub provider_system: Option<String>,
 }
@@ -183,30 +205,7 @@ impl SlotVerification {
             error: error_for(viewer, Recorded::FAILED, row.error.clone()),
             case_id: row.case_id.map(|id| ID(id.to_string())),
             provider_system: row.provider_system.clone(),
-            ..Self::detail(free_slots(&row.slots), row.past_slots, row.notices.clone())
-        }
-    }
-
-    /// The slot detail, with its tallies (the rest empty, to be filled by the caller).
-    fn detail(slots: Vec<FreeSlot>, past_slots: i32, notices: Vec<String>) -> Self {
-        Self {
-            verified_at: DateTime::<Utc>::MIN_UTC,
-            window_start: Date(chrono::NaiveDate::MIN),
-            window_end: Date(chrono::NaiveDate::MIN),
-            required_per_day: 0,
-            days: Vec::new(),
-            min_per_core_day: None,
-            verdict: VerificationVerdict::Failed,
-            short_days: Vec::new(),
-            error_code: None,
-            error: None,
-            case_id: None,
-            by_delivery_channel: tally(&slots, |slot| slot.delivery_channel.clone()),
-            by_slot_type: tally(&slots, |slot| slot.slot_type.clone()),
-            slots,
-            past_slots,
-            notices,
-            provider_system: None,
+            detail: SlotDetail::of(free_slots(&row.slots), row.past_slots, row.notices.clone()),
         }
     }
 
@@ -229,11 +228,11 @@ impl SlotVerification {
             ),
             case_id: found.case_id.map(|id| ID(id.to_string())),
             provider_system: found.provider_system.as_ref().map(ToString::to_string),
-            ..Self::detail(
+            detail: SlotDetail::of(
                 free_slots(&found.slots),
                 int(found.past_slots),
                 found.notices.iter().map(ToString::to_string).collect(),
-            )
+            ),
         }
     }
 }
