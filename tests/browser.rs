@@ -618,6 +618,11 @@ fn the_weeks_work_in_the_pages_alone() {
         wait_for(&client, "#cases").await;
         assert_accessible(&client, "icb-cases").await;
         at_phone_width(&client, "icb-cases").await;
+        // The search of many practices at once: reached from the menu, accessible, fits a phone.
+        client.goto(&format!("{base}/gp-connect")).await.unwrap();
+        wait_for(&client, "#gp-pcn").await;
+        assert_accessible(&client, "gp-connect").await;
+        at_phone_width(&client, "gp-connect").await;
         // The charts: legend markers all one size.
         client.goto(&format!("{base}/icb?weeks=all")).await.unwrap();
         wait_for(&client, "#trend-chart svg").await;

@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
 
-use caseledger_tests::{Service, Web, fixture, hidden};
+use caseledger_tests::{Service, Web, eventually, fixture, hidden};
 use serde_json::{Value, json};
 
 fn history(service: &Service, token: &str, case_id: &str) -> Vec<Value> {
@@ -744,12 +744,112 @@ fn verify_through_gp_connect_from_the_case_page() {
         searches.contains("The first search here") && searches.contains(">Nothing<"),
         "{searches}"
     );
+    // The practice page shows its latest search in full, as the appointment checker does.
+    let latest = &practice_page.body[practice_page
+        .body
+        .find(r#"id="gp-connect-result""#)
+        .expect("the latest search")..];
+    assert!(
+        latest.contains("Latest GP Connect search, ") && latest.contains("Every free slot returned ("),
+        "{latest}"
+    );
+
+    // Many practices at once, from the GP Connect page: the practice's whole PCN.
+    let pcn = service.graphql(
+        Some(&icb),
+        "query($ods: String!) { practice(odsCode: $ods) { pcnCode } }",
+        json!({ "ods": ods }),
+    )["data"]["practice"]["pcnCode"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let members = service.graphql(
+        Some(&icb),
+        "query($pcn: String!) { practices(pcn: $pcn, closed: false, first: 200) { edges { node { odsCode } } } }",
+        json!({ "pcn": pcn }),
+    )["data"]["practices"]["edges"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(members >= 1);
+    let form = web.get("/gp-connect");
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains(&format!("value=\"{pcn}\"")), "the PCN is offered");
+    let csrf = hidden(&form.body, "_csrf");
+    // A list that names no practice, or one nobody can see, comes back beside its form, kept.
+    let empty = web.post("/gp-connect", &[("_csrf", &csrf), ("ods", " ")]);
+    assert_eq!(empty.status, 422, "{}", empty.body);
+    assert!(empty.body.contains("id=\"gp-ods-error\""), "{}", empty.body);
+    let unknown = web.post("/gp-connect", &[("_csrf", &csrf), ("ods", "Z99999")]);
+    assert_eq!(unknown.status, 422, "{}", unknown.body);
+    assert!(unknown.body.contains("Z99999</textarea>"), "what was typed is kept");
+    assert!(
+        unknown
+            .body
+            .contains(">no practice you can see has the ODS code Z99999<"),
+        "{}",
+        unknown.body
+    );
+    let malformed = web.post("/gp-connect", &[("_csrf", &csrf), ("ods", "ZZ9999")]);
+    assert_eq!(malformed.status, 422);
+    assert!(
+        malformed.body.contains("is not a GP practice ODS code"),
+        "{}",
+        malformed.body
+    );
+    let before = fake.requests().len();
+    let begun = web.post("/gp-connect", &[("_csrf", &csrf), ("pcn", &pcn)]);
+    assert_eq!(begun.status, 303, "{}", begun.body);
+    let results = begun.location.clone().unwrap();
+    assert!(
+        results.starts_with(&format!("/gp-connect?pcn={pcn}&since=")),
+        "{results}"
+    );
+    let all_done = format!("{members} of {members} practices searched");
+    assert!(
+        eventually(std::time::Duration::from_secs(60), || web
+            .get(&results)
+            .body
+            .contains(&all_done)),
+        "{}",
+        web.get(&results).body
+    );
+    let page = web.get(&results);
+    assert!(!page.body.contains("data-poll"), "done: the list stops refreshing");
+    assert!(
+        page.body.contains(&format!(": {members} enough, 0 too few, 0 failed.")),
+        "{}",
+        page.body
+    );
+    assert_eq!(fake.requests().len() - before, members, "each practice searched once");
+    // Every slot of each, as a spreadsheet.
+    let sheet = results.replacen("/gp-connect?", "/gp-connect/slots.xlsx?", 1);
+    let (status, content_type, bytes) = web.get_bytes(sheet.split('#').next().unwrap());
+    assert_eq!(status, 200);
+    assert!(content_type.contains("spreadsheetml"), "{content_type}");
+    let mut book = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut part = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut book.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    let workbook = part("xl/workbook.xml");
+    assert!(
+        workbook.contains("name=\"Practices\"") && workbook.contains("name=\"Slots\""),
+        "{workbook}"
+    );
+    // 5 a day for each core-hours day of the 14 (8 to 10 of them), for each practice, and a heading.
+    let slot_rows = part("xl/worksheets/sheet2.xml").matches("<row ").count();
+    assert!(slot_rows > members * 5 * 8, "{slot_rows} rows for {members} practices");
+    assert!(part("xl/sharedStrings.xml").contains(&ods));
 
     let mut lmc = Web::new(&service);
     lmc.sign_in("lmc-officer-1");
     let page = lmc.get(&format!("/cases/{case_id}"));
     assert!(page.body.contains(&expected), "the LMC sees the verdict");
     assert!(!page.body.contains("Verify through GP Connect"), "but has no button");
+    assert_eq!(lmc.get("/gp-connect").status, 403, "nor a batch");
+    assert!(!page.body.contains("href=\"/gp-connect\""), "nor a link to one");
     runtime.block_on(fake.shutdown());
 }
 

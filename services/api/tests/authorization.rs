@@ -92,6 +92,10 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
             format!("mutation {{ verifySlotVisibility(caseId: \"{missing_case}\") {{ verdict }} }}"),
             vec![Icb, Dhu, Champion, Admin],
         ),
+        (
+            "mutation { verifyPractices(odsCodes: [\"Z99999\"]) { startedAt } }".into(),
+            vec![Icb, Dhu, Champion, Admin],
+        ),
         ("{ myNotifications { email } }".into(), ROLES.to_vec()),
         (
             "mutation { setNotifications(email: \"a@nhs.net\", off: []) { email } }".into(),

@@ -330,3 +330,186 @@ async fn asking_for_the_slots_of_many_searches_at_once_is_refused_before_it_is_r
     assert!(one["errors"].is_null(), "{one}");
     service.stop().await;
 }
+
+/// A fake provider serving `codes` (each 3 bookable slots a core-hours day at its main site),
+/// answering each search after `delay_ms`.
+async fn slow_provider(pki: &PkiFiles, codes: &[&str], delay_ms: u64) -> FakeServer {
+    let today = caseledger_testsupport::now().date_naive();
+    let practices: Vec<Value> = codes
+        .iter()
+        .map(|code| {
+            json!({
+                "ods_code": code,
+                "name": format!("Practice {code}"),
+                "locations": [{"id": "main", "name": format!("Practice {code}")}],
+                "practitioners": [{"id": "gp-1", "family": "Okafor"}],
+                "schedules": [{"id": "s", "location": "main", "practitioner": "gp-1"}],
+                "generate": [{
+                    "schedule": "s", "from": today.to_string(), "to": (today + chrono::Days::new(60)).to_string(),
+                    "per_day": 3, "minutes": 15, "first_start": "09:00",
+                    "availability": {"gp_connect_bookable": true, "allowed_ods_codes": ["NHS111"],
+                                     "allowed_org_types": ["urgent-care"]}
+                }]
+            })
+        })
+        .collect();
+    let scenario =
+        Scenario::from_json(&json!({ "practices": practices, "answer_delay_ms": delay_ms }).to_string()).unwrap();
+    let tls = FakeTls::from_pem_files(&pki.server_cert, &pki.server_key, &pki.ca).unwrap();
+    serve_fake(scenario, tls, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+const BATCH: &str = "mutation($pcn: String, $place: String, $codes: [String!]) { \
+    verifyPractices(pcn: $pcn, place: $place, odsCodes: $codes) { startedAt odsCodes searchesAtOnce } }";
+
+/// Many practices at once: those of a PCN (or a place, or a list) the caller may see, each
+/// searched and recorded like one asked for alone (against its open case's requirement, if it
+/// has one), never more at once than the verifier allows; one batch at a time for a person; a
+/// group that cannot be searched is refused, naming why.
+#[tokio::test]
+async fn many_practices_are_searched_a_few_at_a_time_and_each_is_recorded() {
+    let dir = tempfile_dir();
+    let pki = caseledger_gpconnect::pki::generate(&dir).unwrap();
+    let ods = ["Y00001", "Y00002", "Y00003", "Y00004", "Y00005"];
+    let fake = slow_provider(&pki, &ods, 300).await;
+    let mut config = demo_config(
+        &pki,
+        caseledger_gpconnect::EndpointConfig::Template {
+            template: fake.endpoint_template(),
+        },
+    );
+    config.http.retry_base_delay_ms = 10;
+    config.http.min_request_interval_ms = 0;
+    config.http.max_concurrent_searches = 2;
+    let verifier = Arc::new(SlotVerifier::new(config).unwrap());
+    let service = Service::start_with(|state| state.with_verifier(verifier.clone())).await;
+    let mut register = String::from("ods_code,practice_name,pcn_code,pcn_name,place,list_size,main_site\n");
+    for code in ods {
+        register.push_str(&format!(
+            "{code},Practice {code},U20002,Weir PCN,Derby,6000,Practice {code}\n"
+        ));
+    }
+    register.push_str("Y00009,Other Practice,U20003,Other PCN,Leicester,3000,Other Practice\n");
+    let imported = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "mutation($csv: String!) { importPracticeRegister(csv: $csv) { errorCount } }",
+            json!({ "csv": register }),
+        )
+        .await;
+    assert_eq!(
+        imported["data"]["importPracticeRegister"]["errorCount"], 0,
+        "{imported}"
+    );
+    // One of them has an open case (8,000 patients as the ICB flagged it: 2 a day).
+    let flagged = service
+        .as_role(Role::Icb, "icb-assurance-1",
+            "mutation { flagPractice(input: { odsCode: \"Y00003\", practiceName: \"Practice Y00003\", pcnCode: \"U20002\", \
+             place: \"Derby\", listSize: 8000, visibleSlots: 0 }) { case { id } } }", json!({}))
+        .await;
+    let case_id = flagged["data"]["flagPractice"]["case"]["id"].clone();
+    assert!(case_id.is_string(), "{flagged}");
+
+    // Who may: not the LMC; the group must be one, known, visible and not too big.
+    let lmc = service
+        .as_role(Role::Lmc, "lmc-officer-1", BATCH, json!({ "pcn": "U20002" }))
+        .await;
+    assert_eq!(codes(&lmc), ["FORBIDDEN"], "{lmc}");
+    for (variables, field) in [
+        (json!({ "pcn": "U20002", "place": "Derby" }), "pcn"),
+        (json!({}), "pcn"),
+        (json!({ "pcn": "U99999" }), "pcn"),
+        (json!({ "codes": ["Y00001", "Z99999"] }), "odsCodes"),
+        (json!({ "codes": ["not a code!"] }), "odsCodes"),
+        (
+            json!({ "codes": (0..201).map(|n| format!("Y{n:05}")).collect::<Vec<_>>() }),
+            "odsCodes",
+        ),
+    ] {
+        let refused = service
+            .as_role(Role::Icb, "icb-assurance-1", BATCH, variables.clone())
+            .await;
+        assert_eq!(codes(&refused), ["BAD_USER_INPUT"], "{variables}: {refused}");
+        assert_eq!(refused["errors"][0]["extensions"]["field"], field, "{refused}");
+    }
+    // A champion's practices are those of their cases: none here.
+    let champion = service
+        .as_role(Role::Champion, "dc-amira", BATCH, json!({ "codes": ["Y00001"] }))
+        .await;
+    assert_eq!(codes(&champion), ["BAD_USER_INPUT"], "{champion}");
+    assert!(fake.requests().is_empty(), "nothing refused reached a practice");
+
+    // The PCN: five practices, two at a time; the other PCN's practice is not searched.
+    let begun = service
+        .as_role(Role::Dhu, "dhu-liaison-1", BATCH, json!({ "pcn": "U20002" }))
+        .await;
+    let batch = &begun["data"]["verifyPractices"];
+    assert_eq!(batch["odsCodes"], json!(ods), "{begun}");
+    assert_eq!(batch["searchesAtOnce"], 2);
+    // One batch at a time for a person.
+    let again = service
+        .as_role(Role::Dhu, "dhu-liaison-1", BATCH, json!({ "pcn": "U20002" }))
+        .await;
+    assert_eq!(codes(&again), ["RATE_LIMITED"], "{again}");
+
+    let read = "{ practices(pcn: \"U20002\", first: 10) { edges { node { odsCode \
+                latestVerification { verdict caseId requiredPerDay } } } } }";
+    let mut found = Value::Null;
+    for _ in 0..300 {
+        found = service.as_role(Role::Icb, "icb-assurance-1", read, json!({})).await;
+        let edges = found["data"]["practices"]["edges"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if edges.len() == ods.len() && edges.iter().all(|e| e["node"]["latestVerification"].is_object()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let edges = found["data"]["practices"]["edges"].as_array().unwrap();
+    assert!(
+        edges
+            .iter()
+            .all(|e| e["node"]["latestVerification"]["verdict"] == "ENOUGH"),
+        "{found}"
+    );
+    let with_case = edges.iter().find(|e| e["node"]["odsCode"] == "Y00003").unwrap();
+    assert_eq!(with_case["node"]["latestVerification"]["caseId"], case_id);
+    let searched: std::collections::BTreeSet<String> = fake.requests().into_iter().map(|r| r.ods_code).collect();
+    assert_eq!(searched, ods.iter().map(|c| c.to_string()).collect());
+    assert_eq!(
+        fake.most_searches_at_once(),
+        2,
+        "never more than two practice systems at once"
+    );
+
+    // The same practices by list are fine once the first batch is done; the ODS list filter
+    // reads them back.
+    let listed = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "{ practices(odsCodes: [\"y00002\", \"Y00009\"]) { edges { node { odsCode } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        listed["data"]["practices"]["edges"],
+        json!([{ "node": { "odsCode": "Y00002" } }, { "node": { "odsCode": "Y00009" } }]),
+        "{listed}"
+    );
+    let unconfigured = build_schema(AppState::new(service.store.clone()));
+    let off = run(
+        &unconfigured,
+        Role::Icb,
+        "icb-assurance-1",
+        BATCH,
+        json!({ "pcn": "U20002" }),
+    )
+    .await;
+    assert_eq!(codes(&off), ["NOT_CONFIGURED"], "{off}");
+    fake.shutdown().await;
+    std::fs::remove_dir_all(&dir).ok();
+    service.stop().await;
+}

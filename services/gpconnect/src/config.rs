@@ -214,6 +214,9 @@ pub struct HttpSettings {
     pub retry_base_delay_ms: u64,
     /// Minimum interval between two requests from one verifier.
     pub min_request_interval_ms: u64,
+    /// Searches one verifier runs at once (however many practices are asked for together):
+    /// the rest wait their turn.
+    pub max_concurrent_searches: u64,
 }
 
 impl Default for HttpSettings {
@@ -224,6 +227,7 @@ impl Default for HttpSettings {
             max_retries: 2,
             retry_base_delay_ms: 500,
             min_request_interval_ms: 200,
+            max_concurrent_searches: 4,
         }
     }
 }
@@ -323,7 +327,7 @@ impl GpConnectConfig {
     /// `PRACTITIONER_GIVEN`, `PRACTITIONER_SDS_USER_ID`, `PRACTITIONER_SDS_ROLE_PROFILE_ID`,
     /// `PRACTITIONER_LOCAL_SYSTEM`, `DEVICE_SYSTEM`, `DEVICE_VALUE`, `DEVICE_MODEL`,
     /// `DEVICE_VERSION`, `CONNECT_TIMEOUT_MS`, `READ_TIMEOUT_MS`, `MAX_RETRIES`,
-    /// `RETRY_BASE_DELAY_MS`, `MIN_REQUEST_INTERVAL_MS`, `BANK_HOLIDAYS_FILE`
+    /// `RETRY_BASE_DELAY_MS`, `MIN_REQUEST_INTERVAL_MS`, `MAX_CONCURRENT_SEARCHES`, `BANK_HOLIDAYS_FILE`
     /// (each prefixed with [`ENV_PREFIX`]).
     pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigError>
     where
@@ -418,6 +422,15 @@ impl GpConnectConfig {
                 })?,
                 retry_base_delay_ms: num("RETRY_BASE_DELAY_MS", defaults.retry_base_delay_ms)?,
                 min_request_interval_ms: num("MIN_REQUEST_INTERVAL_MS", defaults.min_request_interval_ms)?,
+                max_concurrent_searches: match num("MAX_CONCURRENT_SEARCHES", defaults.max_concurrent_searches)? {
+                    at_once @ 1..=64 => at_once,
+                    _ => {
+                        return Err(ConfigError::InvalidEnv {
+                            var: format!("{ENV_PREFIX}MAX_CONCURRENT_SEARCHES"),
+                            reason: "must be from 1 to 64".to_owned(),
+                        });
+                    }
+                },
             },
             encode_parameter_names: match opt("ENCODE_PARAMETER_NAMES").as_deref() {
                 None | Some("false") => false,
@@ -625,12 +638,32 @@ mod tests {
     }
 
     #[test]
+    fn searches_at_once_are_bounded_and_a_wrong_number_names_the_variable() {
+        for (given, expected) in [
+            ("1", Some(1)),
+            ("16", Some(16)),
+            ("0", None),
+            ("65", None),
+            ("many", None),
+        ] {
+            let mut vars = base_vars();
+            vars.push((format!("{ENV_PREFIX}MAX_CONCURRENT_SEARCHES"), given.to_owned()));
+            match (GpConnectConfig::from_vars(vars), expected) {
+                (Ok(config), Some(n)) => assert_eq!(config.http.max_concurrent_searches, n),
+                (Err(error), None) => assert!(error.to_string().contains("MAX_CONCURRENT_SEARCHES"), "{error}"),
+                (other, _) => panic!("{given}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn env_config_with_template_resolves_practices() {
         let mut vars = base_vars();
         vars.push(("UNRELATED".into(), "x".into()));
         let config = GpConnectConfig::from_vars(vars).unwrap();
         assert_eq!(config.http.min_request_interval_ms, 50);
         assert_eq!(config.http.max_retries, 2);
+        assert_eq!(config.http.max_concurrent_searches, 4);
         assert_eq!(config.practitioner.sds_user_id, "UNK");
         let e = config.resolve("A12345").unwrap();
         assert_eq!(e.service_root, "https://gp.example/A12345/STU3/1/gpconnect/fhir");

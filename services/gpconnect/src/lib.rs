@@ -26,4 +26,4 @@ pub use config::{
 };
 pub use holidays::{BankHolidays, HolidayError};
 pub use model::{DayCount, LocationCount, PracticeTarget, SlotDetail, Verdict, Verification};
-pub use verifier::Verifier;
+pub use verifier::{Turn, Verifier};

@@ -23,6 +23,14 @@ pub struct Verifier {
     http: Arc<HttpClient>,
     /// What the Spine Directory Service said of each practice, and when (with `Sds` endpoints).
     sds: Arc<std::sync::Mutex<SdsCache>>,
+    /// Turns to search: at most `http.max_concurrent_searches` at once, however many are asked.
+    turns: Arc<tokio::sync::Semaphore>,
+}
+
+/// A turn to search (see [`Verifier::turn`]): given back when the search is over.
+#[derive(Debug)]
+pub struct Turn {
+    _held: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 type SdsCache = std::collections::HashMap<String, (std::time::Instant, Result<ResolvedEndpoint, SdsMiss>)>;
@@ -53,11 +61,13 @@ impl Verifier {
         let tls = transport::client_tls_config(&config.tls)?;
         let agent = transport::build_agent(tls, &config.http);
         let http = HttpClient::new(agent, config.http);
+        let at_once = usize::try_from(config.http.max_concurrent_searches.max(1)).unwrap_or(1);
         Ok(Self {
             config: Arc::new(config),
             holidays: Arc::new(holidays),
             http: Arc::new(http),
             sds: Arc::default(),
+            turns: Arc::new(tokio::sync::Semaphore::new(at_once)),
         })
     }
 
@@ -77,8 +87,17 @@ impl Verifier {
         &self.holidays
     }
 
-    /// Verify `days` days from `window_start` (UK local dates). `now` stamps the audit JWTs and
-    /// excludes slots already in the past. Runs the blocking HTTP on a blocking thread.
+    /// Waits for a turn to search: at most `http.max_concurrent_searches` searches run at once.
+    /// The turn is held until the search's blocking work is over, even when whoever asked stopped
+    /// waiting for it.
+    pub async fn turn(&self) -> Turn {
+        Turn {
+            _held: self.turns.clone().acquire_owned().await.ok(),
+        }
+    }
+
+    /// Verify `days` days from `window_start` (UK local dates), once it is this search's turn.
+    /// `now` stamps the audit JWTs and excludes slots already in the past.
     pub async fn verify(
         &self,
         practice: &PracticeTarget,
@@ -86,9 +105,27 @@ impl Verifier {
         days: u32,
         now: DateTime<Utc>,
     ) -> Verification {
+        let turn = self.turn().await;
+        self.verify_in_turn(turn, practice, window_start, days, now).await
+    }
+
+    /// [`Self::verify`] with a turn already taken. Runs the blocking HTTP on a blocking thread,
+    /// which holds the turn until it is done.
+    pub async fn verify_in_turn(
+        &self,
+        turn: Turn,
+        practice: &PracticeTarget,
+        window_start: NaiveDate,
+        days: u32,
+        now: DateTime<Utc>,
+    ) -> Verification {
         let this = self.clone();
         let target = practice.clone();
-        match tokio::task::spawn_blocking(move || this.verify_blocking(&target, window_start, days, now)).await {
+        let searched = move || {
+            let _turn = turn;
+            this.verify_blocking(&target, window_start, days, now)
+        };
+        match tokio::task::spawn_blocking(searched).await {
             Ok(v) => v,
             Err(e) => Verification::failed(
                 window_start,

@@ -95,6 +95,7 @@ pub fn demo_scenario(
         drop_first_connections: 0,
         practices,
         sds_api_key: None,
+        answer_delay_ms: 0,
     }
 }
 
@@ -135,6 +136,7 @@ pub fn demo_config(
             max_retries: 2,
             retry_base_delay_ms: 200,
             min_request_interval_ms: 50,
+            ..HttpSettings::default()
         },
         bank_holidays_path: None,
     }

@@ -13,6 +13,7 @@ use caseledger_commands::{CommandError, Commands};
 use caseledger_eventstore::Position;
 use caseledger_gpconnect::{GpConnectConfig, PracticeTarget, Verdict, Verification, Verifier};
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
@@ -40,9 +41,17 @@ impl SlotVerifier {
         })
     }
 
+    /// How many searches run at once; the rest wait their turn.
+    pub fn searches_at_once(&self) -> usize {
+        usize::try_from(self.verifier.config().http.max_concurrent_searches)
+            .unwrap_or(1)
+            .max(1)
+    }
+
     /// Searches the practice's free slots for the 14 days from tomorrow (UK time: today is partly
     /// gone, and its past slots cannot be booked) and judges them against `required` a
-    /// core-hours day.
+    /// core-hours day. Waits for its turn first (the verifier runs so many searches at once); the
+    /// deadline runs from then. Returns what it found and when it searched.
     pub async fn search(
         &self,
         ods_code: &OdsCode,
@@ -50,8 +59,9 @@ impl SlotVerifier {
         required: u32,
         main_site: Option<String>,
         single_site: bool,
-        now: DateTime<Utc>,
-    ) -> SlotVerification {
+    ) -> (SlotVerification, DateTime<Utc>) {
+        let turn = self.verifier.turn().await;
+        let now = caseledger_clock::now();
         let target = PracticeTarget {
             ods_code: ods_code.to_string(),
             required_per_day: required.max(1),
@@ -60,27 +70,31 @@ impl SlotVerifier {
         };
         let today = caseledger_gpconnect::ukclock::to_uk(now).date_naive();
         let start = today.succ_opt().unwrap_or(today);
-        let found =
-            match tokio::time::timeout(SEARCH_DEADLINE, self.verifier.verify(&target, start, WINDOW_DAYS, now)).await {
-                Ok(found) => found,
-                Err(_) => Verification {
-                    window_start: start,
-                    window_end: start + chrono::Days::new(u64::from(WINDOW_DAYS) - 1),
-                    required_per_day: target.required_per_day,
-                    days: Vec::new(),
-                    min_per_core_day: None,
-                    verdict: Verdict::Failed {
-                        code: None,
-                        message: format!("no answer within {} s", SEARCH_DEADLINE.as_secs()),
-                        http_status: None,
-                    },
-                    slots: Vec::new(),
-                    past_slots: 0,
-                    notices: Vec::new(),
-                    provider_system: None,
+        let found = match tokio::time::timeout(
+            SEARCH_DEADLINE,
+            self.verifier.verify_in_turn(turn, &target, start, WINDOW_DAYS, now),
+        )
+        .await
+        {
+            Ok(found) => found,
+            Err(_) => Verification {
+                window_start: start,
+                window_end: start + chrono::Days::new(u64::from(WINDOW_DAYS) - 1),
+                required_per_day: target.required_per_day,
+                days: Vec::new(),
+                min_per_core_day: None,
+                verdict: Verdict::Failed {
+                    code: None,
+                    message: format!("no answer within {} s", SEARCH_DEADLINE.as_secs()),
+                    http_status: None,
                 },
-            };
-        recorded(ods_code, case_id, found)
+                slots: Vec::new(),
+                past_slots: 0,
+                notices: Vec::new(),
+                provider_system: None,
+            },
+        };
+        (recorded(ods_code, case_id, found), now)
     }
 }
 
@@ -234,13 +248,45 @@ impl Verifications {
             .as_ref()
             .is_some_and(|p| p.row.main_site.is_some() && p.row.branch_sites.is_empty());
         let main_site = practice.and_then(|p| p.row.main_site);
-        let now = caseledger_clock::now();
-        let found = self
+        let (found, at) = self
             .verifier
-            .search(ods, case_id, required, main_site, single_site, now)
+            .search(ods, case_id, required, main_site, single_site)
             .await;
-        let position = self.commands.record_verification(actor, found.clone(), now).await?;
+        let position = self.commands.record_verification(actor, found.clone(), at).await?;
         Ok((found, position))
+    }
+
+    /// Verifies many practices as `actor`, each against its open case's requirement if it has
+    /// one (else its current requirement), at most the verifier's searches at once: starts them
+    /// and returns at once; each search is recorded as it ends, like one asked for alone.
+    /// `permit` (the caller's place in the throttle) is held until the last one ends.
+    pub fn start_batch<P: Send + 'static>(&self, actor: Actor, practices: Vec<BatchPractice>, permit: P) {
+        let this = self.clone();
+        let at_once = this.verifier.searches_at_once();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let started = std::time::Instant::now();
+            let searched = futures_util::stream::iter(practices)
+                .map(|practice| {
+                    let this = &this;
+                    let actor = &actor;
+                    async move {
+                        let verified = match practice.open_case {
+                            Some(case_id) => this.verify_case(actor, case_id).await,
+                            None => this.verify(actor, &practice.ods_code, None, None).await,
+                        };
+                        if let Err(error) = &verified {
+                            tracing::warn!(%error, ods = %practice.ods_code, "verification of a batch not recorded");
+                        }
+                        verified.is_ok()
+                    }
+                })
+                .buffer_unordered(at_once)
+                .filter(|recorded| std::future::ready(*recorded))
+                .count()
+                .await;
+            tracing::info!(actor = %actor.id, searched, seconds = started.elapsed().as_secs(), "GP Connect batch done");
+        });
     }
 
     /// One scheduled round: the practices with an open case not verified for `every`, oldest
@@ -297,6 +343,17 @@ impl crate::Job for Schedule {
         })
     }
 }
+
+/// One practice of a batch: its ODS code, and its open case if it has one (searched against the
+/// case's requirement, and shown on the case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchPractice {
+    pub ods_code: OdsCode,
+    pub open_case: Option<Uuid>,
+}
+
+/// The most practices one batch searches.
+pub const MAX_BATCH: usize = 200;
 
 /// Shared by the API and the schedule.
 pub type SharedVerifier = Arc<SlotVerifier>;

@@ -164,6 +164,11 @@ impl PracticeRow {
         })
     }
 
+    /// Closed, as ODS publishes it: a day it closed, or a status that says so without one.
+    pub fn is_closed(&self) -> bool {
+        self.closed_on.is_some() || self.ods_status.as_deref() == Some("CLOSED")
+    }
+
     /// One count below the requirement while another meets it: the practice, the DHU and the
     /// dashboard do not see the same thing.
     pub fn counts_disagree(&self) -> bool {

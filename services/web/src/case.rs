@@ -7,14 +7,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::actions::{self, Action, Submitted};
 use super::gql::ErrorCode;
 use super::layout::{error_summary, inset, page, status_tag};
 use super::session::Session;
-use super::{Ids, WebState, fetch, gql_problem, ids, problem, query, redirect, signed_in, signed_in_form};
-use caseledger_cases::case::{ReopenCause, ReviewOutcome};
+use super::{Ids, WebState, fetch, gql_problem, ids, problem, redirect, signed_in, signed_in_form};
+use caseledger_cases::case::ReopenCause;
 use caseledger_commands::RequestIds;
 use cynic::QueryBuilder;
 
@@ -142,7 +142,7 @@ async fn render(
         }
         @if verified {
             @if let Some(found) = &case.latest_verification {
-                (verification_result(found))
+                (crate::gpconnect::result("GP Connect check", found))
             }
         }
         span class="nhsuk-caption-l" { a href={"/practices/" (ods)} { (ods) } }
@@ -214,7 +214,7 @@ async fn render(
                         (row("Contract review", Some(review_line(review))))
                     }
                     @if let Some(found) = &case.latest_verification {
-                        (row("GP Connect check", Some(crate::practices::verification_line(&found.summary))))
+                        (row("GP Connect check", Some(crate::gpconnect::line(&found.summary))))
                     }
                     @if case.observed_compliant && status.is_open() {
                         (row("Dashboard", Some("observed compliant, not yet confirmed".to_string())))
@@ -310,22 +310,12 @@ fn review_line(review: &Review) -> String {
         (Some(at), Some(outcome)) => line.push_str(&format!(
             ", concluded {}: {}",
             day(Some(at)),
-            outcome_label(outcome.into())
+            crate::contract::enums::Labelled::label(outcome)
         )),
         (Some(at), None) => line.push_str(&format!(", concluded {}", day(Some(at)))),
         (None, _) => line.push_str(", open"),
     }
     line
-}
-
-/// A contract review's outcome in words.
-fn outcome_label(outcome: ReviewOutcome) -> &'static str {
-    match outcome {
-        ReviewOutcome::NoFurtherAction => "No further action",
-        ReviewOutcome::RemedialNotice => "Remedial notice",
-        ReviewOutcome::BreachNotice => "Breach notice",
-        ReviewOutcome::Other => "Other",
-    }
 }
 
 fn row(key: &str, value: Option<String>) -> Markup {
@@ -362,7 +352,7 @@ fn timeline(history: &[TimelineEvent], reviews: &[Review], required: i32) -> Vec
                     strong { "Contract review concluded" } " "
                     span class="cl-muted" { (day_time(at)) (by(&review.concluded_by)) }
                     dl class="cl-details" {
-                        @if let Some(outcome) = review.outcome { dt { "Outcome" } dd { (outcome_label(outcome.into())) } }
+                        @if let Some(outcome) = review.outcome { dt { "Outcome" } dd { (crate::contract::enums::Labelled::label(outcome)) } }
                         @if let Some(note) = &review.note { dt { "Note" } dd { (note) } }
                     }
                 },
@@ -611,22 +601,8 @@ pub async fn act(
             return render(&state, &session, ids, &id, Some(failure), None, false).await;
         }
     };
-    let (text, variables) = match action.operation {
-        // Arguments, not an input: the form's fields that the operation names.
-        Some(operation) => {
-            let mut variables = input.as_object().cloned().unwrap_or_default();
-            variables.retain(|name, _| operation.contains(&format!("${name}")));
-            (operation.to_string(), serde_json::Value::Object(variables))
-        }
-        None => (
-            format!(
-                "mutation($i: {}!) {{ {}(input: $i) {{ revision }} }}",
-                action.input, action.mutation
-            ),
-            json!({ "i": input }),
-        ),
-    };
-    match query(&state, &session, ids, &text, variables).await {
+    let expected_revision = input.expected_revision();
+    match input.run(&state.0.schema, &session.actor, ids).await {
         Ok(_) => match safe_return(&form) {
             Some(path) => redirect(path),
             None => redirect(&format!("/cases/{id}?done={}#timeline", action.slug)),
@@ -641,7 +617,7 @@ pub async fn act(
                         "Someone else recorded something on this case after you opened it. Nothing you typed was saved yet, and nothing is lost.".into(),
                     )],
                     submitted: submitted(Vec::new()),
-                    conflict_since: input["expectedRevision"].as_i64(),
+                    conflict_since: expected_revision.map(i64::from),
                     status: StatusCode::CONFLICT,
                 },
                 Some(ErrorCode::BadUserInput) if from_dhu_page => {
@@ -683,136 +659,15 @@ pub async fn act(
 
 /// "Verify through GP Connect": the search, then the case page with what it found.
 async fn verify(state: &WebState, session: &Session, ids: Option<RequestIds>, id: &str) -> Response {
-    match query(
-        state,
-        session,
-        ids,
-        "mutation($id: ID!) { verifySlotVisibility(caseId: $id) { verdict } }",
-        json!({ "id": id }),
-    )
-    .await
-    {
-        Ok(_) => redirect(&format!("/cases/{id}?verified=1#gp-connect-result")),
+    use cynic::MutationBuilder;
+    let operation =
+        crate::operations::case::VerifyCase::build(crate::operations::case::VerifyVariables { id: cynic::Id::new(id) });
+    match crate::contract::run(&state.0.schema, &session.actor, ids, operation).await {
+        Ok(found) => {
+            tracing::info!(case = id, verdict = ?found.verify_slot_visibility.verdict, "verified from the case page");
+            redirect(&format!("/cases/{id}?verified=1#gp-connect-result"))
+        }
         Err(errors) => gql_problem(session, &errors),
-    }
-}
-
-/// What a GP Connect search just found: when, the verdict, the days short, and each location's
-/// free slots over the window (the main site and branches apart).
-fn verification_result(found: &crate::operations::case::VerificationDetail) -> Markup {
-    use crate::contract::enums::VerificationVerdict;
-    let summary = &found.summary;
-    // (name, site, free slots over the window): the main site first, then branches, then any
-    // location the answer named without describing it.
-    let mut locations: Vec<(String, &str, i64)> = Vec::new();
-    for location in found.days.iter().flat_map(|day| &day.locations) {
-        let name = location.name.clone().unwrap_or_else(|| location.location_id.clone());
-        let site = if location.main_site {
-            "Main site"
-        } else if location.unresolved {
-            "Not described in the answer"
-        } else {
-            "Branch"
-        };
-        match locations.iter_mut().find(|(n, s, _)| *n == name && *s == site) {
-            Some((_, _, total)) => *total += i64::from(location.free_slots),
-            None => locations.push((name, site, i64::from(location.free_slots))),
-        }
-    }
-    let rank = |site: &str| match site {
-        "Main site" => 0,
-        "Branch" => 1,
-        _ => 2,
-    };
-    locations.sort_by(|a, b| rank(a.1).cmp(&rank(b.1)).then(a.0.cmp(&b.0)));
-    let tally = |tallies: &[crate::model::SlotTally]| {
-        tallies
-            .iter()
-            .map(|t| format!("{} {}", t.count, t.value.as_deref().unwrap_or("not given")))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let card = match summary.verdict {
-        VerificationVerdict::Enough => "nhsuk-card--confirmation",
-        VerificationVerdict::TooFew | VerificationVerdict::Failed => "nhsuk-card--warning",
-    };
-    html! {
-        div class={"nhsuk-card " (card)} id="gp-connect-result" role="status" {
-            div class="nhsuk-card__content" {
-                h2 class="nhsuk-card__heading nhsuk-heading-m" { "GP Connect check, " (day_time(summary.verified_at)) }
-                p { (crate::practices::verification_line(summary)) }
-                @if let Some(system) = &summary.provider_system {
-                    p id="gp-connect-system" { "Answered by the practice's system: " strong { (system) } }
-                }
-                p class="nhsuk-body-s" { "Searched " (crate::lists::on(Some(found.window_start.0))) " to " (crate::lists::on(Some(found.window_end.0))) ", core hours on working days." }
-                @if !summary.short_days.is_empty() {
-                    h3 class="nhsuk-heading-s" { "Days short of " (summary.required_per_day) }
-                    ul class="nhsuk-list nhsuk-list--bullet" id="gp-connect-short-days" {
-                        @for date in &summary.short_days {
-                            @let free = found.days.iter().find(|d| d.date == *date).map_or(0, |d| d.free_slots);
-                            li { (date.0.format("%a %-d %b %Y")) ": " (free) " free" }
-                        }
-                    }
-                }
-                @if !locations.is_empty() {
-                    h3 class="nhsuk-heading-s" { "Free slots by location over the window" }
-                    table class="nhsuk-table-responsive" id="gp-connect-locations" role="table" {
-                        (crate::lists::header_row(&["Location", "Site", "Free slots"]))
-                        tbody class="nhsuk-table__body" {
-                            @for (name, site, total) in &locations {
-                                tr class="nhsuk-table__row" role="row" {
-                                    (crate::lists::cell("Location", html! { (name) }))
-                                    (crate::lists::cell("Site", html! { (site) }))
-                                    (crate::lists::cell("Free slots", html! { (total) }))
-                                }
-                            }
-                        }
-                    }
-                }
-                @if !found.by_delivery_channel.is_empty() {
-                    p id="gp-connect-channels" { "Counted slots by delivery channel: " (tally(&found.by_delivery_channel)) "." }
-                }
-                @if !found.by_slot_type.is_empty() {
-                    p id="gp-connect-types" { "By slot type: " (tally(&found.by_slot_type)) "." }
-                }
-                @if found.past_slots > 0 {
-                    p { (found.past_slots) " free slots in the window had already passed when searched: listed, not counted." }
-                }
-                @if !found.notices.is_empty() {
-                    p { "The practice's system also said: " (found.notices.join("; ")) }
-                }
-                @if !found.slots.is_empty() {
-                    details class="nhsuk-details" id="gp-connect-slots" {
-                        summary class="nhsuk-details__summary" { span class="nhsuk-details__summary-text" { "Every free slot returned (" (found.slots.len()) ")" } }
-                        div class="nhsuk-details__text" {
-                            div class="cl-table-scroll" role="region" aria-label="Every free slot returned" tabindex="0" {
-                                table class="nhsuk-table" {
-                                    thead class="nhsuk-table__head" { tr {
-                                        @for heading in ["Date", "Start", "Minutes", "Session", "Slot type", "Channel", "Role", "Counted"] { th scope="col" { (heading) } }
-                                    } }
-                                    tbody class="nhsuk-table__body" {
-                                        @for slot in found.slots.iter().take(500) {
-                                            tr class="nhsuk-table__row" {
-                                                td class="nhsuk-table__cell" { (slot.date.0.format("%a %-d %b")) }
-                                                td class="nhsuk-table__cell" { (slot.start) }
-                                                td class="nhsuk-table__cell" { (slot.duration_minutes) }
-                                                td class="nhsuk-table__cell" { (slot.session.as_deref().unwrap_or("–")) }
-                                                td class="nhsuk-table__cell" { (slot.slot_type.as_deref().unwrap_or("–")) }
-                                                td class="nhsuk-table__cell" { (slot.delivery_channel.as_deref().unwrap_or("–")) }
-                                                td class="nhsuk-table__cell" { (slot.practitioner_role.as_deref().unwrap_or("–")) }
-                                                td class="nhsuk-table__cell" {
-                                                    @if slot.counted { "Yes" } @else if slot.past { "Past" } @else { "Outside core hours" }
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
     }
 }
 

@@ -14,6 +14,7 @@ mod champion;
 mod charts;
 mod contract;
 mod dhu;
+mod gpconnect;
 mod gql;
 mod icb;
 mod layout;
@@ -28,6 +29,7 @@ mod practices;
 mod register;
 mod reports;
 mod session;
+mod sheet;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -203,6 +205,8 @@ pub fn router(state: WebState) -> Router {
         .route("/admin/people", get(people::show).post(people::add))
         .route("/admin/people/{id}", get(people::edit).post(people::change))
         .route("/admin/people/{id}/active", post(people::set_active))
+        .route("/gp-connect", get(gpconnect::show).post(gpconnect::start))
+        .route("/gp-connect/slots.xlsx", get(gpconnect::slots))
         .route("/practices/{ods}", get(practices::show))
         .route("/practices/{ods}/flag", post(practices::flag))
         .route("/cases/{id}", get(case::show))
@@ -462,17 +466,6 @@ fn gql_problem(session: &Session, errors: &[gql::GqlError]) -> Response {
         ),
         _ => internal(Some(session), first.map_or("unknown", |e| e.message.as_str())),
     }
-}
-
-/// Runs a GraphQL read or write as the session's actor.
-async fn query(
-    state: &WebState,
-    session: &Session,
-    ids: Option<RequestIds>,
-    text: &str,
-    variables: serde_json::Value,
-) -> Result<serde_json::Value, Vec<gql::GqlError>> {
-    gql::run(&state.0.schema, &session.actor, ids, text, variables).await
 }
 
 /// Runs a page's typed operation as the session's actor: a GraphQL error becomes the page's

@@ -14,11 +14,9 @@ use super::layout::{inset, page, status_tag};
 use super::reports::root_cause_label;
 use super::{Ids, WebState, charts, gql_problem, ids, problem, signed_in};
 use crate::contract::Day;
-use crate::contract::enums::VerificationVerdict;
 use crate::lists::{cell, day, day_time, header_row};
 use crate::operations::practices::{
     Count, FlagPractice, FlagPracticeInput, FlagVariables, PastSearch, PracticePage, PracticeQuery, PracticeVariables,
-    Verification,
 };
 
 pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, Path(ods): Path<String>) -> Response {
@@ -94,7 +92,7 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, 
                 }
             }
             @if let Some(found) = &p.latest_verification {
-                (row("GP Connect check", &verification_line(found)))
+                (row("GP Connect check", &crate::gpconnect::line(&found.summary)))
             }
         }
         @if missing > 0 {
@@ -127,6 +125,9 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, 
                 }
             }
         }
+        @if let Some(found) = &p.latest_verification {
+            (crate::gpconnect::result("Latest GP Connect search", found))
+        }
         (searches(&p.verifications))
         h2 class="nhsuk-heading-m" { "Week by week" }
         @if weeks.is_empty() { p { "No dashboard extract has a row for this practice in the last year." } }
@@ -142,27 +143,6 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, 
         (reports(&p))
     };
     page(&p.name, Some(&session), body).into_response()
-}
-
-/// What CaseLedger's latest GP Connect search found, in a line.
-pub(crate) fn verification_line(found: &Verification) -> String {
-    let when = day(Some(found.verified_at));
-    let required = found.required_per_day;
-    let least = found.min_per_core_day.unwrap_or(0);
-    match found.verdict {
-        VerificationVerdict::Enough => {
-            format!("Enough: at least {least} free slots every core-hours day ({required} required), {when}")
-        }
-        VerificationVerdict::TooFew => format!(
-            "Too few: {} core-hours days below {required}, as few as {least}, {when}",
-            found.short_days.len()
-        ),
-        VerificationVerdict::Failed => format!(
-            "Failed{}: {}, {when}",
-            found.error_code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default(),
-            found.error.as_deref().unwrap_or("the practice's system did not answer")
-        ),
-    }
 }
 
 fn row(key: &str, value: &str) -> Markup {
@@ -277,7 +257,7 @@ fn searches(found: &[PastSearch]) -> Markup {
                 @for (i, search) in found.iter().enumerate() {
                     tr class="nhsuk-table__row" role="row" {
                         (cell("When", html! { (day_time(search.summary.verified_at)) }))
-                        (cell("What it found", html! { (verification_line(&search.summary)) }))
+                        (cell("What it found", html! { (crate::gpconnect::line(&search.summary)) }))
                         (cell("What changed since the one before", html! {
                             @match found.get(i + 1) {
                                 None => { "The first search here" }

@@ -13,26 +13,13 @@ use super::session::Session;
 
 /// A root cause in words, as the forms offer it and the lists show it.
 pub fn root_cause_label(cause: RootCause) -> &'static str {
-    match cause {
-        RootCause::SlotTypeNotExternal => "Slot type not externally visible",
-        RootCause::ProviderCodeUnmapped => "111 provider's code not mapped",
-        RootCause::WrongSlotOwner => "No qualifying session holder as slot owner",
-        RootCause::GpConnectDisabled => "GP Connect switched off",
-        RootCause::TemplateMissingSlots => "Template releases too few slots",
-        RootCause::InsufficientSlotsForListSize => "Too few slots for the list size",
-        RootCause::BranchSiteAnomaly => "Slots at a branch site",
-        RootCause::Other => "Something else",
-    }
+    use crate::contract::enums::Labelled;
+    crate::contract::enums::RootCause::from(cause).label()
 }
 
 /// Every root cause, in the order the forms offer them, with its value and label.
-pub fn root_causes() -> impl Iterator<Item = (String, &'static str)> {
-    RootCause::ALL.into_iter().map(|cause| {
-        (
-            crate::contract::name(crate::contract::enums::RootCause::from(cause)),
-            root_cause_label(cause),
-        )
-    })
+pub fn root_causes() -> Vec<(String, &'static str)> {
+    crate::contract::enums::options::<crate::contract::enums::RootCause>()
 }
 
 pub fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -595,6 +595,55 @@ impl MutationRoot {
         ))
     }
 
+    /// Searches many practices' free slots through GP Connect at once, as the 111 provider would:
+    /// the open practices of one PCN, of one place, or a list of ODS codes (exactly one; at most
+    /// 200, each one the caller may see: a champion's are those of their cases). Returns when the
+    /// searches have begun; each is recorded as it ends, like one asked for alone (against its
+    /// open case's requirement, if it has one), and shows as that practice's
+    /// `latestVerification` from `startedAt`. The practice systems are asked a few at a time
+    /// (`searchesAtOnce`); a person runs one batch, or one search, at a time. ICB, DHU, champions
+    /// and admins. NOT_CONFIGURED when this service has no GP Connect set up.
+    // One batch per operation: it calls other organisations' systems.
+    #[graphql(complexity = 10_001)]
+    async fn verify_practices(
+        &self,
+        ctx: &Context<'_>,
+        pcn: Option<String>,
+        place: Option<String>,
+        ods_codes: Option<Vec<String>>,
+    ) -> ApiResult<super::verification::VerificationBatch> {
+        use caseledger_jobs::verification::{BatchPractice, MAX_BATCH};
+        let actor = require_command(ctx, "VerifySlotVisibility")?;
+        let verifier = state(ctx)
+            .verifier
+            .clone()
+            .ok_or_else(|| ApiError::NotConfigured("GP Connect verification (CASELEDGER_GPCONNECT_*)".into()))
+            .gql()?;
+        let practices = super::practices::batch(ctx, pcn, place, ods_codes, MAX_BATCH).await?;
+        let working = super::throttle(ctx, actor, Work::Verification)?;
+        let batch: Vec<BatchPractice> = practices
+            .iter()
+            .filter_map(|p| {
+                Some(BatchPractice {
+                    ods_code: OdsCode::parse(&p.row.ods_code).ok()?,
+                    open_case: p.open_case_id,
+                })
+            })
+            .collect();
+        let started_at = caseledger_clock::now();
+        let searches_at_once = verifier.searches_at_once();
+        caseledger_jobs::verification::Verifications {
+            verifier,
+            commands: state(ctx).commands.clone(),
+        }
+        .start_batch(actor.clone(), batch, working);
+        Ok(super::verification::VerificationBatch {
+            started_at,
+            ods_codes: practices.into_iter().map(|p| p.row.ods_code).collect(),
+            searches_at_once: i32::try_from(searches_at_once).unwrap_or(i32::MAX),
+        })
+    }
+
     /// Erases the case's personal data (UK GDPR; ICB and admins): destroys the case's data key,
     /// so contact names, summaries, notes and other free text in its history read "[erased]" on
     /// every surface from now on, and records `PersonalDataErased` (who, when, why). Every other

@@ -449,3 +449,107 @@ pub async fn practice(ctx: &Context<'_>, ods_code: String) -> ApiResult<Option<M
         .next()
         .map(|row| MonitoredPractice::of(row, actor.role)))
 }
+
+/// A list of ODS codes a person gave (`field` names it in an error): each checked, in order,
+/// duplicates dropped, at most `max`.
+pub fn ods_code_list(field: &str, codes: &[String], max: usize) -> ApiResult<Vec<String>> {
+    let mut parsed: Vec<String> = Vec::with_capacity(codes.len().min(max));
+    for code in codes {
+        let code = caseledger_cases::values::OdsCode::parse(code)
+            .map_err(|e| ApiError::bad_input(field, e))
+            .gql()?
+            .to_string();
+        if !parsed.contains(&code) {
+            parsed.push(code);
+        }
+        if parsed.len() > max {
+            return Err(ApiError::bad_input(field, format!("at most {max} practices at once"))).gql();
+        }
+    }
+    Ok(parsed)
+}
+
+/// The practices a batch of GP Connect searches covers: those of one PCN, one place, or a list
+/// of ODS codes (exactly one of the three), open, that the caller may see, at most `max`. A PCN
+/// or place with none, too many, or a listed code that is not one of them is refused, naming it.
+pub async fn batch(
+    ctx: &Context<'_>,
+    pcn: Option<String>,
+    place: Option<String>,
+    ods_codes: Option<Vec<String>>,
+    max: usize,
+) -> ApiResult<Vec<PracticeSummary>> {
+    let bad = |field: &str, message: String| Err(ApiError::bad_input(field, message)).gql();
+    let listed = match &ods_codes {
+        Some(codes) => Some(ods_code_list("odsCodes", codes, max)?),
+        None => None,
+    };
+    let (field, filter) = match (pcn, place, listed) {
+        (Some(pcn), None, None) => (
+            "pcn",
+            PracticeFilter {
+                pcn_code: Some(pcn.trim().to_string()),
+                closed: Some(false),
+                ..PracticeFilter::default()
+            },
+        ),
+        (None, Some(place), None) => (
+            "place",
+            PracticeFilter {
+                place: Some(place.trim().to_string()),
+                closed: Some(false),
+                ..PracticeFilter::default()
+            },
+        ),
+        (None, None, Some(codes)) if !codes.is_empty() => (
+            "odsCodes",
+            PracticeFilter {
+                ods_codes: Some(codes),
+                ..PracticeFilter::default()
+            },
+        ),
+        _ => return bad("pcn", "give one of a PCN, a place or a list of ODS codes".into()),
+    };
+    let asked = filter.ods_codes.clone();
+    let filter = visible(ctx, filter).await?;
+    let limit = i64::try_from(max).unwrap_or(i64::MAX).saturating_add(1);
+    let found = practice_view::page(state(ctx).store.pool(), &filter, None, limit)
+        .await
+        .map_err(ApiError::from)
+        .gql()?
+        .rows;
+    if let Some(asked) = asked {
+        let missing: Vec<&str> = asked
+            .iter()
+            .filter(|code| !found.iter().any(|p| &p.row.ods_code == *code))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            return bad(
+                field,
+                format!("no practice you can see has the ODS code {}", missing.join(", ")),
+            );
+        }
+        let closed: Vec<&str> = found
+            .iter()
+            .filter(|p| p.row.is_closed())
+            .map(|p| p.row.ods_code.as_str())
+            .collect();
+        if !closed.is_empty() {
+            return bad(field, format!("closed, as ODS publishes it: {}", closed.join(", ")));
+        }
+    }
+    if found.is_empty() {
+        return bad(
+            field,
+            format!(
+                "no open practice you can see is in that {}",
+                if field == "pcn" { "PCN" } else { field }
+            ),
+        );
+    }
+    if found.len() > max {
+        return bad(field, format!("more than {max} practices: search a smaller group"));
+    }
+    Ok(found)
+}

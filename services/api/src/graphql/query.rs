@@ -132,7 +132,8 @@ impl QueryRoot {
     /// and absent from the latest dashboard extract; `minMissingWeeks`: registered and absent
     /// from at least that many extracts since its latest row; `disagreement`: the three counts
     /// disagree; `search`: ODS code starting with, or name containing, this text (any case);
-    /// `closed`: closed as ODS publishes it (a closed practice is never "missing data").
+    /// `closed`: closed as ODS publishes it (a closed practice is never "missing data");
+    /// `odsCodes`: only these practices (at most 500).
     #[graphql(complexity = "super::practices::practices_cost(first, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn practices(
@@ -147,6 +148,7 @@ impl QueryRoot {
         disagreement: Option<bool>,
         search: Option<String>,
         closed: Option<bool>,
+        ods_codes: Option<Vec<String>>,
         #[graphql(default = 50)] first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<super::practices::PracticeConnection> {
@@ -165,7 +167,10 @@ impl QueryRoot {
             missing_data,
             min_missing_weeks: min_missing_weeks.map(i64::from),
             disagreement,
-            ods_codes: None,
+            ods_codes: match ods_codes {
+                Some(codes) => Some(super::practices::ods_code_list("odsCodes", &codes, 500)?),
+                None => None,
+            },
             search,
             closed,
         };

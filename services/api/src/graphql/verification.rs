@@ -24,6 +24,17 @@ pub enum VerificationVerdict {
     Failed,
 }
 
+/// Many practices' searches, begun together (`verifyPractices`).
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct VerificationBatch {
+    /// When the searches began: a practice's `latestVerification` from then is this batch's.
+    pub started_at: DateTime<Utc>,
+    /// The practices being searched, in ODS code order.
+    pub ods_codes: Vec<String>,
+    /// How many practice systems are asked at once; the rest wait their turn.
+    pub searches_at_once: i32,
+}
+
 /// Free slots the 111 provider could book at one location on one day.
 #[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
 pub struct LocationSlotCount {

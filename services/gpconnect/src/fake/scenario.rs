@@ -67,6 +67,9 @@ pub struct Scenario {
     /// The `apikey` the fake Spine Directory Service wants (none: any or none).
     #[serde(default)]
     pub sds_api_key: Option<String>,
+    /// Wait this long before answering each slot search (a slow practice system).
+    #[serde(default)]
+    pub answer_delay_ms: u64,
 }
 
 /// What a practice with GP Connect switched off looks like.

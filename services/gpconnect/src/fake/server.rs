@@ -134,6 +134,10 @@ struct FakeState {
     /// Questions to the fake Spine Directory Service.
     sds_questions: AtomicU32,
     sds_api_key: Option<String>,
+    answer_delay: std::time::Duration,
+    /// Slot searches being answered now, and the most at once so far.
+    searching: AtomicU32,
+    most_at_once: AtomicU32,
 }
 
 /// A running fake provider.
@@ -148,6 +152,7 @@ pub struct FakeServer {
 trait RequestLog: Send + Sync + std::fmt::Debug {
     fn all(&self) -> Vec<RecordedRequest>;
     fn sds_questions(&self) -> u32;
+    fn most_at_once(&self) -> u32;
 }
 
 impl std::fmt::Debug for FakeState {
@@ -168,6 +173,10 @@ impl RequestLog for FakeState {
 
     fn sds_questions(&self) -> u32 {
         self.sds_questions.load(Ordering::SeqCst)
+    }
+
+    fn most_at_once(&self) -> u32 {
+        self.most_at_once.load(Ordering::SeqCst)
     }
 }
 
@@ -190,6 +199,11 @@ impl FakeServer {
     /// Questions the fake Spine Directory Service has answered (`Endpoint` and `Device`).
     pub fn sds_questions(&self) -> u32 {
         self.log.sds_questions()
+    }
+
+    /// The most slot searches the fake was answering at one time.
+    pub fn most_searches_at_once(&self) -> u32 {
+        self.log.most_at_once()
     }
 
     /// Requests answered so far (connections dropped before HTTP are not listed).
@@ -241,7 +255,13 @@ async fn slot_search(
         .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_owned())))
         .collect();
     let query = uri.query().unwrap_or("").to_owned();
+    let now_searching = state.searching.fetch_add(1, Ordering::SeqCst) + 1;
+    state.most_at_once.fetch_max(now_searching, Ordering::SeqCst);
+    if !state.answer_delay.is_zero() {
+        tokio::time::sleep(state.answer_delay).await;
+    }
     let response = answer(&state, &ods, &query, &headers);
+    state.searching.fetch_sub(1, Ordering::SeqCst);
     tracing::debug!(ods, status = response.status, "fake GP Connect slot search");
     state
         .log
@@ -444,6 +464,9 @@ pub async fn serve_fake(scenario: Scenario, tls: FakeTls, addr: SocketAddr) -> R
         log: Mutex::new(Vec::new()),
         sds_questions: AtomicU32::new(0),
         sds_api_key: scenario.sds_api_key.clone(),
+        answer_delay: std::time::Duration::from_millis(scenario.answer_delay_ms.min(60_000)),
+        searching: AtomicU32::new(0),
+        most_at_once: AtomicU32::new(0),
     });
     let router = Router::new()
         .route(&format!("/{{ods}}{SERVICE_ROOT_PATH}/Slot"), get(slot_search))

@@ -106,6 +106,7 @@ pub fn config(pki: &Pki, endpoints: EndpointConfig) -> GpConnectConfig {
             max_retries: 2,
             retry_base_delay_ms: 10,
             min_request_interval_ms: 0,
+            ..HttpSettings::default()
         },
         bank_holidays_path: None,
     }

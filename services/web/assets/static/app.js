@@ -35,3 +35,33 @@
     if (pending === null) pending = window.setTimeout(refresh, 300);
   });
 })();
+
+// A region still waiting for answers (data-poll: seconds) fetches itself again until the server
+// draws it without data-poll (all answered, or given up). Without JavaScript, its Refresh link.
+(function () {
+  "use strict";
+  var region = document.querySelector("[data-poll][id]");
+  if (!region || !window.fetch) return;
+  function later(seconds) {
+    window.setTimeout(poll, Math.max(1, Number(seconds) || 5) * 1000);
+  }
+  function poll() {
+    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (!html) return later(10);
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(region.id);
+        if (!fresh) return;
+        region.innerHTML = fresh.innerHTML;
+        region.setAttribute("data-refreshed", String(Date.now()));
+        var seconds = fresh.getAttribute("data-poll");
+        if (seconds) {
+          later(seconds);
+        } else {
+          region.removeAttribute("data-poll");
+        }
+      })
+      .catch(function () { later(10); });
+  }
+  later(region.getAttribute("data-poll"));
+})();

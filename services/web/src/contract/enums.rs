@@ -190,3 +190,119 @@ pub enum NotificationKind {
     AwaitingCheck,
     WeeklyDigest,
 }
+
+/// A schema enum a form offers and a page names: every value in the order a form lists them,
+/// each with its label. The one table of each enum's words.
+pub trait Labelled: Sized + Copy + serde::Serialize + serde::de::DeserializeOwned + 'static {
+    const ALL: &'static [Self];
+    fn label(self) -> &'static str;
+}
+
+/// Every value of `E` as (schema name, label), for a form's choices.
+pub fn options<E: Labelled>() -> Vec<(String, &'static str)> {
+    E::ALL
+        .iter()
+        .map(|value| (super::name(*value), value.label()))
+        .collect()
+}
+
+/// The label of a schema name of `E` (`PHONE`, or `phone` as events store it).
+pub fn label_of<E: Labelled>(name: &str) -> Option<&'static str> {
+    super::parse::<E>(&name.to_uppercase()).map(E::label)
+}
+
+impl Labelled for ContactChannel {
+    const ALL: &'static [Self] = &[Self::Phone, Self::Email, Self::Teams, Self::SiteVisit];
+    fn label(self) -> &'static str {
+        match self {
+            Self::Phone => "Phone",
+            Self::Email => "Email",
+            Self::Teams => "Teams",
+            Self::SiteVisit => "Site visit",
+        }
+    }
+}
+
+impl Labelled for RootCause {
+    const ALL: &'static [Self] = &[
+        Self::SlotTypeNotExternal,
+        Self::ProviderCodeUnmapped,
+        Self::WrongSlotOwner,
+        Self::GpConnectDisabled,
+        Self::TemplateMissingSlots,
+        Self::InsufficientSlotsForListSize,
+        Self::BranchSiteAnomaly,
+        Self::Other,
+    ];
+    fn label(self) -> &'static str {
+        match self {
+            Self::SlotTypeNotExternal => "Slot type not externally visible",
+            Self::ProviderCodeUnmapped => "111 provider's code not mapped",
+            Self::WrongSlotOwner => "No qualifying session holder as slot owner",
+            Self::GpConnectDisabled => "GP Connect switched off",
+            Self::TemplateMissingSlots => "Template releases too few slots",
+            Self::InsufficientSlotsForListSize => "Too few slots for the list size",
+            Self::BranchSiteAnomaly => "Slots at a branch site",
+            Self::Other => "Something else",
+        }
+    }
+}
+
+impl Labelled for RemapChange {
+    const ALL: &'static [Self] = &[
+        Self::MakeSlotTypeExternal,
+        Self::MapProviderCode,
+        Self::SetSessionHolder,
+        Self::ChangeTemplate,
+        Self::AddSlots,
+    ];
+    fn label(self) -> &'static str {
+        match self {
+            Self::MakeSlotTypeExternal => "Made the slot type external",
+            Self::MapProviderCode => "Mapped the provider code",
+            Self::SetSessionHolder => "Set the session holder",
+            Self::ChangeTemplate => "Changed the template",
+            Self::AddSlots => "Added slots",
+        }
+    }
+}
+
+impl Labelled for Evidence {
+    const ALL: &'static [Self] = &[Self::DhuConfirmation, Self::Dashboard, Self::GpConnectVerification];
+    fn label(self) -> &'static str {
+        match self {
+            Self::DhuConfirmation => "DHU confirmation",
+            Self::Dashboard => "Dashboard",
+            Self::GpConnectVerification => "GP Connect verification",
+        }
+    }
+}
+
+impl Labelled for CloseReason {
+    const ALL: &'static [Self] = &[Self::Compliant, Self::PracticeClosed, Self::Duplicate, Self::Withdrawn];
+    fn label(self) -> &'static str {
+        match self {
+            Self::Compliant => "Compliant",
+            Self::PracticeClosed => "Practice closed",
+            Self::Duplicate => "Duplicate",
+            Self::Withdrawn => "Withdrawn",
+        }
+    }
+}
+
+impl Labelled for ContractReviewOutcome {
+    const ALL: &'static [Self] = &[
+        Self::NoFurtherAction,
+        Self::RemedialNotice,
+        Self::BreachNotice,
+        Self::Other,
+    ];
+    fn label(self) -> &'static str {
+        match self {
+            Self::NoFurtherAction => "No further action",
+            Self::RemedialNotice => "Remedial notice",
+            Self::BreachNotice => "Breach notice",
+            Self::Other => "Other",
+        }
+    }
+}

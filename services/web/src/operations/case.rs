@@ -3,9 +3,8 @@
 use crate::contract::enums::{
     CaseHolder, CaseSource, CaseStatus, ContractReviewOutcome, ReopenReason, Role, RootCause, VisibleSlotsSource,
 };
-use crate::contract::{Day, Instant, schema};
+use crate::contract::{Instant, schema};
 use crate::model::Deadline;
-use crate::operations::practices::Verification;
 
 #[derive(cynic::QueryVariables, Debug)]
 pub struct CaseVariables {
@@ -160,51 +159,23 @@ pub struct Champions {
 
 pub use crate::model::ChampionChoice;
 
-/// The case's latest GP Connect search, day by day and location by location: what the page shows
-/// right after "Verify through GP Connect".
-#[derive(cynic::QueryFragment, Debug, Clone)]
+pub use crate::operations::gpconnect::VerificationDetail;
+
+#[derive(cynic::QueryVariables, Debug)]
+pub struct VerifyVariables {
+    pub id: cynic::Id,
+}
+
+/// "Verify through GP Connect": the search of the case's practice, recorded.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Mutation", variables = "VerifyVariables")]
+pub struct VerifyCase {
+    #[arguments(caseId: $id)]
+    pub verify_slot_visibility: Verified,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
 #[cynic(graphql_type = "SlotVerification")]
-pub struct VerificationDetail {
-    #[cynic(spread)]
-    pub summary: Verification,
-    pub window_start: Day,
-    pub window_end: Day,
-    pub days: Vec<VerifiedDay>,
-    pub slots: Vec<FreeSlot>,
-    pub by_delivery_channel: Vec<SlotTally>,
-    pub by_slot_type: Vec<SlotTally>,
-    pub past_slots: i32,
-    pub notices: Vec<String>,
-}
-
-/// One free slot the search returned, as the appointment checker lists it.
-#[derive(cynic::QueryFragment, Debug, Clone)]
-pub struct FreeSlot {
-    pub date: Day,
-    pub start: String,
-    pub duration_minutes: i32,
-    pub session: Option<String>,
-    pub slot_type: Option<String>,
-    pub delivery_channel: Option<String>,
-    pub practitioner_role: Option<String>,
-    pub counted: bool,
-    pub past: bool,
-}
-
-pub use crate::model::SlotTally;
-
-#[derive(cynic::QueryFragment, Debug, Clone)]
-pub struct VerifiedDay {
-    pub date: Day,
-    pub free_slots: i32,
-    pub locations: Vec<LocationSlotCount>,
-}
-
-#[derive(cynic::QueryFragment, Debug, Clone)]
-pub struct LocationSlotCount {
-    pub location_id: String,
-    pub name: Option<String>,
-    pub main_site: bool,
-    pub unresolved: bool,
-    pub free_slots: i32,
+pub struct Verified {
+    pub verdict: crate::contract::enums::VerificationVerdict,
 }

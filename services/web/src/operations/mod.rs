@@ -3,7 +3,9 @@
 
 pub mod case;
 pub mod champion;
+pub mod commands;
 pub mod dhu;
+pub mod gpconnect;
 pub mod icb;
 pub mod live;
 pub mod lmc;

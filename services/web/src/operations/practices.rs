@@ -1,8 +1,9 @@
 //! The practice page's operation.
 
-use crate::contract::enums::{CaseStatus, OdsStatus, RootCause, VerificationVerdict};
+use crate::contract::enums::{CaseStatus, OdsStatus, RootCause};
 use crate::contract::{Day, Instant, schema};
 use crate::model::EventRow;
+use crate::operations::gpconnect::{Verification, VerificationDetail};
 
 #[derive(cynic::QueryVariables, Debug)]
 pub struct PracticeVariables {
@@ -38,7 +39,7 @@ pub struct PracticePage {
     /// Its open case, if any: without one, the ICB may flag it here.
     pub open_case: Option<crate::operations::reports::CaseId>,
     pub counts: Counts,
-    pub latest_verification: Option<Verification>,
+    pub latest_verification: Option<VerificationDetail>,
     /// Its last searches, latest first, to say what changed from one to the next.
     #[arguments(last: 10)]
     pub verifications: Vec<PastSearch>,
@@ -76,21 +77,6 @@ pub struct Counts {
 pub struct Count {
     pub slots: i32,
     pub at: Instant,
-}
-
-/// CaseLedger's latest GP Connect search of the practice.
-#[derive(cynic::QueryFragment, Debug, Clone)]
-#[cynic(graphql_type = "SlotVerification")]
-pub struct Verification {
-    pub verified_at: Instant,
-    pub verdict: VerificationVerdict,
-    pub min_per_core_day: Option<i32>,
-    pub required_per_day: i32,
-    pub short_days: Vec<Day>,
-    pub error_code: Option<String>,
-    pub error: Option<String>,
-    /// The practice's system, as its CapabilityStatement names it.
-    pub provider_system: Option<String>,
 }
 
 #[derive(cynic::QueryFragment, Debug)]
