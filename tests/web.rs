@@ -822,6 +822,15 @@ fn verify_through_gp_connect_from_the_case_page() {
         page.body
     );
     assert_eq!(fake.requests().len() - before, members, "each practice searched once");
+    // What the page's script asks for while it waits: the results alone.
+    let part = web.get(&format!("{}&part=results", results.split('#').next().unwrap()));
+    assert_eq!(part.status, 200);
+    assert!(
+        part.body.starts_with("<div id=\"gp-connect-batch\"") && !part.body.contains("<html"),
+        "{}",
+        part.body
+    );
+    assert!(part.body.contains(&all_done), "{}", part.body);
     // Every slot of each, as a spreadsheet.
     let sheet = results.replacen("/gp-connect?", "/gp-connect/slots.xlsx?", 1);
     let (status, content_type, bytes) = web.get_bytes(sheet.split('#').next().unwrap());

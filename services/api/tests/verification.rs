@@ -371,7 +371,7 @@ async fn many_practices_are_searched_a_few_at_a_time_and_each_is_recorded() {
     let dir = tempfile_dir();
     let pki = caseledger_gpconnect::pki::generate(&dir).unwrap();
     let ods = ["Y00001", "Y00002", "Y00003", "Y00004", "Y00005"];
-    let fake = slow_provider(&pki, &ods, 300).await;
+    let fake = slow_provider(&pki, &ods, 400).await;
     let mut config = demo_config(
         &pki,
         caseledger_gpconnect::EndpointConfig::Template {
@@ -440,7 +440,8 @@ async fn many_practices_are_searched_a_few_at_a_time_and_each_is_recorded() {
     assert_eq!(codes(&champion), ["BAD_USER_INPUT"], "{champion}");
     assert!(fake.requests().is_empty(), "nothing refused reached a practice");
 
-    // The PCN: five practices, two at a time; the other PCN's practice is not searched.
+    // The PCN: five practices; of the verifier's two turns a batch takes one at most, the other
+    // is kept for a person's own search. The other PCN's practice is not searched.
     let begun = service
         .as_role(Role::Dhu, "dhu-liaison-1", BATCH, json!({ "pcn": "U20002" }))
         .await;
@@ -452,6 +453,24 @@ async fn many_practices_are_searched_a_few_at_a_time_and_each_is_recorded() {
         .as_role(Role::Dhu, "dhu-liaison-1", BATCH, json!({ "pcn": "U20002" }))
         .await;
     assert_eq!(codes(&again), ["RATE_LIMITED"], "{again}");
+    // Once the batch is under way it holds one turn, never both.
+    for _ in 0..1_000 {
+        if !fake.requests().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(fake.most_searches_at_once(), 1, "the batch leaves a turn free");
+    // Meanwhile the ICB searches one case from its page: it takes the free turn at once.
+    let own = service
+        .as_role(Role::Icb, "icb-assurance-1", VERIFY, json!({ "id": case_id }))
+        .await;
+    assert_eq!(own["data"]["verifySlotVisibility"]["verdict"], "ENOUGH", "{own}");
+    let searched_by_then = fake.requests().len();
+    assert!(
+        searched_by_then < ods.len() + 1,
+        "the person's search ended before the batch's five (one at a time, 400 ms each): {searched_by_then}"
+    );
 
     let read = "{ practices(pcn: \"U20002\", first: 10) { edges { node { odsCode \
                 latestVerification { verdict caseId requiredPerDay } } } } }";
@@ -479,9 +498,14 @@ async fn many_practices_are_searched_a_few_at_a_time_and_each_is_recorded() {
     let searched: std::collections::BTreeSet<String> = fake.requests().into_iter().map(|r| r.ods_code).collect();
     assert_eq!(searched, ods.iter().map(|c| c.to_string()).collect());
     assert_eq!(
+        fake.requests().len(),
+        ods.len() + 1,
+        "each once, and the ICB's own search"
+    );
+    assert_eq!(
         fake.most_searches_at_once(),
         2,
-        "never more than two practice systems at once"
+        "the batch's one and the person's one: never more than the two turns"
     );
 
     // The same practices by list are fine once the first batch is done; the ODS list filter
@@ -509,6 +533,86 @@ async fn many_practices_are_searched_a_few_at_a_time_and_each_is_recorded() {
     )
     .await;
     assert_eq!(codes(&off), ["NOT_CONFIGURED"], "{off}");
+    fake.shutdown().await;
+    std::fs::remove_dir_all(&dir).ok();
+    service.stop().await;
+}
+
+/// When the service stops, a batch starts no more searches; the one under way is recorded.
+#[tokio::test]
+async fn a_batch_stops_with_the_service_and_records_the_search_under_way() {
+    let dir = tempfile_dir();
+    let pki = caseledger_gpconnect::pki::generate(&dir).unwrap();
+    let ods = ["Y00011", "Y00012", "Y00013", "Y00014", "Y00015"];
+    let fake = slow_provider(&pki, &ods, 400).await;
+    let mut config = demo_config(
+        &pki,
+        caseledger_gpconnect::EndpointConfig::Template {
+            template: fake.endpoint_template(),
+        },
+    );
+    config.http.min_request_interval_ms = 0;
+    config.http.max_concurrent_searches = 2;
+    let verifier = Arc::new(SlotVerifier::new(config).unwrap());
+    let service = Service::start().await;
+    let mut register = String::from("ods_code,practice_name,pcn_code,pcn_name,place,list_size,main_site\n");
+    for code in ods {
+        register.push_str(&format!(
+            "{code},Practice {code},U20004,Brook PCN,Derby,3000,Practice {code}\n"
+        ));
+    }
+    let imported = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "mutation($csv: String!) { importPracticeRegister(csv: $csv) { errorCount } }",
+            json!({ "csv": register }),
+        )
+        .await;
+    assert_eq!(
+        imported["data"]["importPracticeRegister"]["errorCount"], 0,
+        "{imported}"
+    );
+    let verifications = Verifications {
+        verifier: verifier.clone(),
+        commands: caseledger_commands::Commands::new(service.store.clone()),
+    };
+    let batch = ods
+        .iter()
+        .map(|code| caseledger_jobs::verification::BatchPractice {
+            ods_code: caseledger_cases::values::OdsCode::parse(code).unwrap(),
+            open_case: None,
+        })
+        .collect();
+    let icb = caseledger_cases::Actor::new(
+        caseledger_cases::values::ShortText::parse("icb-assurance-1").unwrap(),
+        Role::Icb,
+    );
+    verifications.start_batch(icb, batch, ());
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    verifier.stop_batches(std::time::Duration::from_secs(20)).await;
+    let asked = fake.requests().len();
+    assert!(
+        (1..ods.len()).contains(&asked),
+        "stopped part way: {asked} of {}",
+        ods.len()
+    );
+    assert!(
+        caseledger_projections::wait_for_projections(&service.store, std::time::Duration::from_secs(10))
+            .await
+            .unwrap()
+    );
+    let read = "{ practices(pcn: \"U20004\") { edges { node { latestVerification { verdict } } } } }";
+    let found = service.as_role(Role::Icb, "icb-assurance-1", read, json!({})).await;
+    let recorded = found["data"]["practices"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["node"]["latestVerification"]["verdict"] == "ENOUGH")
+        .count();
+    assert_eq!(recorded, asked, "every search that was made is recorded: {found}");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(fake.requests().len(), asked, "and none starts after the stop");
     fake.shutdown().await;
     std::fs::remove_dir_all(&dir).ok();
     service.stop().await;

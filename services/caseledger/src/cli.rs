@@ -371,7 +371,17 @@ async fn with_database(command: Command, store: EventStore, settings: Settings) 
                 commands: commands.clone(),
             };
             let found = match caught_up {
-                Ok(true) => verifications.verify(&actor, &ods, None, None).await,
+                Ok(true) => {
+                    verifications
+                        .verify(
+                            &actor,
+                            &ods,
+                            None,
+                            None,
+                            caseledger_jobs::verification::Priority::Person,
+                        )
+                        .await
+                }
                 Ok(false) => {
                     projections.stop().await;
                     bail!("the views did not catch up with the store within 120 s: try again");
@@ -679,6 +689,7 @@ async fn serve(store: EventStore, settings: Settings, verifier: Option<SharedVer
     let (stopping, stop) = tokio::sync::watch::channel(false);
     let live = LiveFeed::start(store.clone(), Some(stop.clone()));
     let gp_connect = verifier.is_some();
+    let batches = verifier.clone();
     let calendar = match &settings.bank_holidays {
         Some(path) => {
             caseledger_cases::holidays::BankHolidays::from_path(path).context("CASELEDGER_BANK_HOLIDAYS_FILE")?
@@ -797,6 +808,9 @@ async fn serve(store: EventStore, settings: Settings, verifier: Option<SharedVer
             seconds = SHUTDOWN_GRACE.as_secs(),
             "connections still open (subscriptions) after the grace period: closing them"
         ),
+    }
+    if let Some(verifier) = &batches {
+        verifier.stop_batches(SHUTDOWN_GRACE).await;
     }
     jobs.stop(SHUTDOWN_GRACE).await;
     projections.stop().await;

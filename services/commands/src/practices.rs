@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use caseledger_cases::case::{CaseEvent, command_rule, encode_event};
+use caseledger_cases::case::{CaseEvent, CommandName, encode_event};
 use caseledger_cases::dashboard::{DashboardRow, ImportError};
 use caseledger_cases::dhu_extract::{DhuRow, parse_dhu_extract};
 use caseledger_cases::practice::{PracticeRegistration, SlotVerification, practice_stream};
@@ -59,14 +59,13 @@ pub(crate) fn listed(mut errors: Vec<ImportError>) -> (Vec<ImportError>, usize) 
 }
 
 /// Whether `actor` may issue `command` (by the catalogue).
-pub(crate) fn allowed(actor: &Actor, command: &'static str) -> Result<(), CommandError> {
-    let roles = command_rule(command).map_or(&[][..], |rule| rule.roles);
-    if roles.contains(&actor.role) {
+pub(crate) fn allowed(actor: &Actor, command: caseledger_cases::case::CommandName) -> Result<(), CommandError> {
+    if command.permits(actor.role) {
         Ok(())
     } else {
         Err(CaseError::Forbidden {
             role: actor.role,
-            action: command,
+            action: command.as_str(),
         }
         .into())
     }
@@ -217,7 +216,7 @@ impl Commands {
         csv: &str,
         now: DateTime<Utc>,
     ) -> Result<RegisterReport, CommandError> {
-        allowed(actor, "RegisterPractice")?;
+        allowed(actor, CommandName::RegisterPractice)?;
         let max_rows = self.imports.max_practices;
         let parsed = crate::import::parse_off_the_workers(csv, move |csv| parse_register(csv, max_rows)).await?;
         let rows = match parsed {
@@ -408,7 +407,7 @@ impl Commands {
         csv: &str,
         now: DateTime<Utc>,
     ) -> Result<DhuExtractReport, CommandError> {
-        allowed(actor, "ImportDhuExtract")?;
+        allowed(actor, CommandName::ImportDhuExtract)?;
         let refused = |errors: Vec<ImportError>, rows: usize| {
             let (errors, error_count) = listed(errors);
             DhuExtractReport {
@@ -545,7 +544,7 @@ impl Commands {
         verification: SlotVerification,
         at: DateTime<Utc>,
     ) -> Result<Option<Position>, CommandError> {
-        allowed(actor, "VerifySlotVisibility")?;
+        allowed(actor, CommandName::VerifySlotVisibility)?;
         let context = CommandContext::new(actor.clone());
         let stream = practice_stream(&verification.ods_code);
         let (event_type, data) = encode_event(&verification.into_event());

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use caseledger_cases::case::{CaseEvent, ReopenCause};
+use caseledger_cases::case::{CaseEvent, CommandName, ReopenCause};
 use caseledger_cases::dashboard::ImportError;
 use caseledger_cases::ods::{
     ListSizes, NotRegistered, OdsPractices, PcnMember, PcnMembers, Places, Published, SubIcbCodes, compose,
@@ -332,7 +332,7 @@ impl Commands {
         csv: &str,
         now: DateTime<Utc>,
     ) -> Result<PublishedReport, CommandError> {
-        allowed(actor, "RegisterPractice")?;
+        allowed(actor, CommandName::RegisterPractice)?;
         if self.sources.icb.is_empty() {
             return Ok(PublishedReport::refused(
                 file,

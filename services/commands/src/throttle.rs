@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 pub enum Work {
     /// A GP Connect free-slot search (outbound, to a practice's system).
     Verification,
+    /// A batch of GP Connect searches (many practices, in the background).
+    VerificationBatch,
     /// An import of a file (dashboard, register, list sizes, DHU extract…).
     Import,
     /// A spreadsheet or CSV export.
@@ -31,6 +33,7 @@ impl Work {
     pub fn as_str(self) -> &'static str {
         match self {
             Work::Verification => "verification",
+            Work::VerificationBatch => "verification batch",
             Work::Import => "import",
             Work::Export => "export",
             Work::LiveStream => "live update stream",
@@ -61,6 +64,14 @@ impl Work {
                 overall: 4,
                 burst: 10,
                 every: Duration::from_secs(6),
+            },
+            // A person runs one batch at a time, and an instance two: each holds background turns
+            // of the verifier (never its last), so neither crowds out a person's own search.
+            Work::VerificationBatch => Limit {
+                per_person: 1,
+                overall: 2,
+                burst: 3,
+                every: Duration::from_secs(60),
             },
             // One at a time (fifty at once crowded out the queries people were waiting on);
             // a script replaying a backlog of weekly files one after another is not refused.

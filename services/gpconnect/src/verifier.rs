@@ -25,12 +25,16 @@ pub struct Verifier {
     sds: Arc<std::sync::Mutex<SdsCache>>,
     /// Turns to search: at most `http.max_concurrent_searches` at once, however many are asked.
     turns: Arc<tokio::sync::Semaphore>,
+    /// The turns background work (a batch, the schedule) may hold at once: one fewer than all
+    /// (at least one), so a person's search from a case page always finds one free soon.
+    background: Arc<tokio::sync::Semaphore>,
 }
 
 /// A turn to search (see [`Verifier::turn`]): given back when the search is over.
 #[derive(Debug)]
 pub struct Turn {
     _held: Option<tokio::sync::OwnedSemaphorePermit>,
+    _background: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 type SdsCache = std::collections::HashMap<String, (std::time::Instant, Result<ResolvedEndpoint, SdsMiss>)>;
@@ -68,6 +72,7 @@ impl Verifier {
             http: Arc::new(http),
             sds: Arc::default(),
             turns: Arc::new(tokio::sync::Semaphore::new(at_once)),
+            background: Arc::new(tokio::sync::Semaphore::new(at_once.saturating_sub(1).max(1))),
         })
     }
 
@@ -93,7 +98,24 @@ impl Verifier {
     pub async fn turn(&self) -> Turn {
         Turn {
             _held: self.turns.clone().acquire_owned().await.ok(),
+            _background: None,
         }
+    }
+
+    /// A turn for background work (a batch of many practices, the schedule): background work
+    /// holds at most one fewer turn than there are, so a person's own search is never stuck
+    /// behind it.
+    pub async fn background_turn(&self) -> Turn {
+        let background = self.background.clone().acquire_owned().await.ok();
+        Turn {
+            _held: self.turns.clone().acquire_owned().await.ok(),
+            _background: background,
+        }
+    }
+
+    /// How many searches run at once; the rest wait their turn.
+    pub fn searches_at_once(&self) -> usize {
+        usize::try_from(self.config.http.max_concurrent_searches.max(1)).unwrap_or(1)
     }
 
     /// Verify `days` days from `window_start` (UK local dates), once it is this search's turn.
@@ -138,8 +160,9 @@ impl Verifier {
         }
     }
 
-    /// The same as [`Self::verify`], blocking the calling thread.
-    pub fn verify_blocking(
+    /// The same as [`Self::verify`], blocking the calling thread (without waiting for a turn:
+    /// only [`Self::verify_in_turn`] calls it).
+    fn verify_blocking(
         &self,
         practice: &PracticeTarget,
         window_start: NaiveDate,

@@ -28,24 +28,48 @@ pub const SEARCH_DEADLINE: Duration = Duration::from_secs(25);
 /// bounded before it is stored.
 pub const MAX_LOCATIONS: usize = 20;
 
-/// The verifier the service runs, configured from `CASELEDGER_GPCONNECT_*`.
+/// Who a search is for: a person waiting on a page, or background work (a batch, the schedule),
+/// which never takes the last turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    Person,
+    Background,
+}
+
+/// The verifier the service runs, configured from `CASELEDGER_GPCONNECT_*`, with the batches it
+/// is running (stopped with the service).
 #[derive(Debug)]
 pub struct SlotVerifier {
     verifier: Verifier,
+    batches: tokio_util::task::TaskTracker,
+    stopping: tokio_util::sync::CancellationToken,
 }
 
 impl SlotVerifier {
     pub fn new(config: GpConnectConfig) -> Result<Self, caseledger_gpconnect::ConfigError> {
         Ok(Self {
             verifier: Verifier::new(config)?,
+            batches: tokio_util::task::TaskTracker::new(),
+            stopping: tokio_util::sync::CancellationToken::new(),
         })
     }
 
     /// How many searches run at once; the rest wait their turn.
     pub fn searches_at_once(&self) -> usize {
-        usize::try_from(self.verifier.config().http.max_concurrent_searches)
-            .unwrap_or(1)
-            .max(1)
+        self.verifier.searches_at_once()
+    }
+
+    /// Stops the batches: no search starts from now; those under way are recorded, for at most
+    /// `grace`.
+    pub async fn stop_batches(&self, grace: Duration) {
+        self.stopping.cancel();
+        self.batches.close();
+        if tokio::time::timeout(grace, self.batches.wait()).await.is_err() {
+            tracing::warn!(
+                seconds = grace.as_secs(),
+                "GP Connect batches still searching after the grace period"
+            );
+        }
     }
 
     /// Searches the practice's free slots for the 14 days from tomorrow (UK time: today is partly
@@ -59,8 +83,12 @@ impl SlotVerifier {
         required: u32,
         main_site: Option<String>,
         single_site: bool,
+        priority: Priority,
     ) -> (SlotVerification, DateTime<Utc>) {
-        let turn = self.verifier.turn().await;
+        let turn = match priority {
+            Priority::Person => self.verifier.turn().await,
+            Priority::Background => self.verifier.background_turn().await,
+        };
         let now = caseledger_clock::now();
         let target = PracticeTarget {
             ods_code: ods_code.to_string(),
@@ -208,6 +236,7 @@ impl Verifications {
         &self,
         actor: &Actor,
         case_id: Uuid,
+        priority: Priority,
     ) -> Result<(SlotVerification, Option<Position>), VerifyError> {
         let pool = self.commands.store().pool();
         let case = caseledger_projections::case_view::by_id(pool, case_id)
@@ -216,7 +245,7 @@ impl Verifications {
         let ods = OdsCode::parse(&case.ods_code)
             .map_err(|_| VerifyError::NotFound(format!("practice {} not found", case.ods_code)))?;
         let required = u32::try_from(case.required_slots).unwrap_or(1);
-        self.verify(actor, &ods, Some(case_id), Some(required)).await
+        self.verify(actor, &ods, Some(case_id), Some(required), priority).await
     }
 
     /// Verifies a practice (against `required` a day, else its current requirement), records
@@ -227,9 +256,10 @@ impl Verifications {
         ods: &OdsCode,
         case_id: Option<Uuid>,
         required: Option<u32>,
+        priority: Priority,
     ) -> Result<(SlotVerification, Option<Position>), VerifyError> {
         // The role first: nobody without the right makes the practice's system answer.
-        if !caseledger_cases::case::command_rule("VerifySlotVisibility").is_some_and(|rule| rule.permits(actor.role)) {
+        if !caseledger_cases::case::CommandName::VerifySlotVisibility.permits(actor.role) {
             return Err(VerifyError::Forbidden(actor.role));
         }
         let practice = caseledger_projections::practice_view::get(self.commands.store().pool(), ods.as_str()).await?;
@@ -250,30 +280,37 @@ impl Verifications {
         let main_site = practice.and_then(|p| p.row.main_site);
         let (found, at) = self
             .verifier
-            .search(ods, case_id, required, main_site, single_site)
+            .search(ods, case_id, required, main_site, single_site, priority)
             .await;
         let position = self.commands.record_verification(actor, found.clone(), at).await?;
         Ok((found, position))
     }
 
     /// Verifies many practices as `actor`, each against its open case's requirement if it has
-    /// one (else its current requirement), at most the verifier's searches at once: starts them
-    /// and returns at once; each search is recorded as it ends, like one asked for alone.
-    /// `permit` (the caller's place in the throttle) is held until the last one ends.
+    /// one (else its current requirement), as background work: starts them and returns at once;
+    /// each search is recorded as it ends, like one asked for alone. `permit` (the caller's place
+    /// in the throttle) is held until the last one ends. When the service stops, no search
+    /// starts and those under way are recorded.
     pub fn start_batch<P: Send + 'static>(&self, actor: Actor, practices: Vec<BatchPractice>, permit: P) {
         let this = self.clone();
         let at_once = this.verifier.searches_at_once();
-        tokio::spawn(async move {
+        let stopping = this.verifier.stopping.clone();
+        let asked = practices.len();
+        self.verifier.batches.spawn(async move {
             let _permit = permit;
             let started = std::time::Instant::now();
             let searched = futures_util::stream::iter(practices)
+                .take_while(|_| std::future::ready(!stopping.is_cancelled()))
                 .map(|practice| {
                     let this = &this;
                     let actor = &actor;
                     async move {
                         let verified = match practice.open_case {
-                            Some(case_id) => this.verify_case(actor, case_id).await,
-                            None => this.verify(actor, &practice.ods_code, None, None).await,
+                            Some(case_id) => this.verify_case(actor, case_id, Priority::Background).await,
+                            None => {
+                                this.verify(actor, &practice.ods_code, None, None, Priority::Background)
+                                    .await
+                            }
                         };
                         if let Err(error) = &verified {
                             tracing::warn!(%error, ods = %practice.ods_code, "verification of a batch not recorded");
@@ -285,7 +322,11 @@ impl Verifications {
                 .filter(|recorded| std::future::ready(*recorded))
                 .count()
                 .await;
-            tracing::info!(actor = %actor.id, searched, seconds = started.elapsed().as_secs(), "GP Connect batch done");
+            if stopping.is_cancelled() && searched < asked {
+                tracing::warn!(actor = %actor.id, searched, asked, "GP Connect batch stopped with the service");
+            } else {
+                tracing::info!(actor = %actor.id, searched, asked, seconds = started.elapsed().as_secs(), "GP Connect batch done");
+            }
         });
     }
 
@@ -298,7 +339,7 @@ impl Verifications {
         let mut verified = 0;
         let mut last = None;
         for (ods, case_id) in due {
-            match self.verify_case(actor, case_id).await {
+            match self.verify_case(actor, case_id, Priority::Background).await {
                 Ok((_, position)) => {
                     verified += 1;
                     last = last.max(position);

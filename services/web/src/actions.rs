@@ -6,6 +6,7 @@
 //! when it is worth offering, never widen it.
 
 use caseledger_cases::Role;
+use caseledger_cases::case::CommandName;
 use caseledger_cases::next::NextStep;
 
 use crate::contract::enums::{
@@ -57,7 +58,7 @@ pub struct Action {
     /// The URL segment: `POST /cases/{id}/{slug}`.
     pub slug: &'static str,
     /// The domain command it issues: who may, and where, come from its rule.
-    pub command: &'static str,
+    pub command: CommandName,
     /// The typed command from the form's checked values (`None`: a value the checks let through
     /// does not fit, which they should not).
     pub build: fn(Common, &Values) -> Option<CaseCommand>,
@@ -76,7 +77,9 @@ impl Action {
     /// catalogue lets this person issue on it now (`availableCommands`: role, status, and whether
     /// a champion holds it); a form may narrow that, never widen it.
     pub fn allowed(&self, role: Role, case: &CasePage) -> bool {
-        case.available_commands.iter().any(|command| command == self.command)
+        case.available_commands
+            .iter()
+            .any(|command| CommandName::from(*command) == self.command)
             && self.only.is_none_or(|only| only.contains(&role))
     }
 }
@@ -124,21 +127,25 @@ fn no_review(case: &CasePage) -> bool {
     case.contract_review_open != Some(true)
 }
 
-/// The label of an enumerated value an event holds or a form offers (`slot_type_not_external` or
-/// `SLOT_TYPE_NOT_EXTERNAL`), from the enums' own tables.
-pub fn value_label(value: &str) -> Option<&'static str> {
-    label_of::<ContactChannel>(value)
-        .or_else(|| label_of::<RootCause>(value))
-        .or_else(|| label_of::<RemapChange>(value))
-        .or_else(|| label_of::<Evidence>(value))
-        .or_else(|| label_of::<CloseReason>(value))
-        .or_else(|| label_of::<ContractReviewOutcome>(value))
+/// The label of an enumerated value an event's `field` holds (`slot_type_not_external` or
+/// `SLOT_TYPE_NOT_EXTERNAL`), from the enum's own table; `None` for free text (a note that reads
+/// "other" stays as written).
+pub fn value_label(field: &str, value: &str) -> Option<&'static str> {
+    match field {
+        "channel" => label_of::<ContactChannel>(value),
+        "cause" | "category" => label_of::<RootCause>(value),
+        "changes" => label_of::<RemapChange>(value),
+        "evidence" => label_of::<Evidence>(value),
+        "reason" => label_of::<CloseReason>(value),
+        "outcome" => label_of::<ContractReviewOutcome>(value),
+        _ => None,
+    }
 }
 
 pub static ACTIONS: &[Action] = &[
     Action {
         slug: "assign",
-        command: "AssignCase",
+        command: CommandName::AssignCase,
         build: assign,
         title: "Take this case",
         button: "Assign to me",
@@ -148,7 +155,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "assign-champion",
-        command: "AssignCase",
+        command: CommandName::AssignCase,
         build: assign,
         title: "Assign to a champion",
         button: "Assign",
@@ -164,7 +171,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "contact",
-        command: "RecordContact",
+        command: CommandName::RecordContact,
         build: contact,
         title: "Log a contact with the practice",
         button: "Log contact",
@@ -178,7 +185,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "guidance",
-        command: "ShareGuidance",
+        command: CommandName::ShareGuidance,
         build: guidance,
         title: "Share guidance",
         button: "Record guidance",
@@ -191,7 +198,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "root-cause",
-        command: "RecordRootCause",
+        command: CommandName::RecordRootCause,
         build: root_cause,
         title: "Record the root cause",
         button: "Record root cause",
@@ -204,7 +211,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "remap",
-        command: "RecordRemap",
+        command: CommandName::RecordRemap,
         build: remap,
         title: "Record a remap",
         button: "Record remap",
@@ -228,7 +235,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "gp-connect",
-        command: "RecordGpConnectReEnabled",
+        command: CommandName::RecordGpConnectReEnabled,
         build: gp_connect,
         title: "GP Connect re-enabled",
         button: "Record GP Connect re-enabled",
@@ -238,7 +245,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "dhu-confirm",
-        command: "ConfirmDhuVisibility",
+        command: CommandName::ConfirmDhuVisibility,
         build: dhu_confirm,
         title: "Confirm what DHU can see",
         button: "Confirm visibility",
@@ -254,7 +261,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "dhu-issue",
-        command: "ReportDhuVisibilityIssue",
+        command: CommandName::ReportDhuVisibilityIssue,
         build: dhu_issue,
         title: "Report a visibility issue",
         button: "Report issue",
@@ -268,7 +275,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "confirm-compliance",
-        command: "ConfirmCompliance",
+        command: CommandName::ConfirmCompliance,
         build: confirm_compliance,
         title: "Confirm compliance",
         button: "Confirm compliance",
@@ -281,7 +288,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "confirm-compliance-checked",
-        command: "ConfirmCompliance",
+        command: CommandName::ConfirmCompliance,
         build: confirm_compliance,
         title: "Confirm compliance",
         button: "Confirm compliance",
@@ -302,7 +309,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "close",
-        command: "CloseCase",
+        command: CommandName::CloseCase,
         build: close,
         title: "Close the case",
         button: "Close case",
@@ -312,7 +319,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "reopen",
-        command: "ReopenCase",
+        command: CommandName::ReopenCase,
         build: reopen,
         title: "Reopen the case",
         button: "Reopen case",
@@ -325,7 +332,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "escalate",
-        command: "EscalateToContractReview",
+        command: CommandName::EscalateToContractReview,
         build: escalate,
         title: "Escalate to contract review",
         button: "Escalate",
@@ -347,7 +354,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "conclude-review",
-        command: "ConcludeContractReview",
+        command: CommandName::ConcludeContractReview,
         build: conclude_review,
         title: "Conclude the contract review",
         button: "Record the outcome",
@@ -365,7 +372,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "note",
-        command: "AddNote",
+        command: CommandName::AddNote,
         build: note,
         title: "Add a note",
         button: "Add note",
@@ -375,7 +382,7 @@ pub static ACTIONS: &[Action] = &[
     },
     Action {
         slug: "erase",
-        command: "ErasePersonalData",
+        command: CommandName::ErasePersonalData,
         build: erase,
         title: "Erase personal data",
         button: "Erase personal data",
@@ -919,11 +926,14 @@ mod tests {
 
     use super::*;
     use caseledger_cases::CaseStatus;
-    use caseledger_cases::case::command_rule;
     use serde_json::json;
 
     /// A case as its page's operation reads it.
-    fn page(status: &str, review: bool, holder: Option<&str>, commands: &[&str]) -> CasePage {
+    fn page(status: &str, review: bool, holder: Option<&str>, commands: &[CommandName]) -> CasePage {
+        let commands: Vec<String> = commands
+            .iter()
+            .map(|command| crate::contract::name(crate::contract::enums::Command::from(*command)))
+            .collect();
         serde_json::from_value(json!({
             "status": status, "revision": 1, "openedAt": "2026-01-05T09:00:00Z", "compliantAt": null,
             "closedAt": null, "requiredSlots": 2, "visibleSlots": null, "visibleSlotsSource": null,
@@ -964,7 +974,7 @@ mod tests {
 
     #[test]
     fn a_later_count_below_the_requirement_asks_the_icb_to_confirm_again() {
-        let commands = ["ConfirmCompliance", "CloseCase"];
+        let commands = [CommandName::ConfirmCompliance, CommandName::CloseCase];
         let with_latest = |source: &str, visible: i32| {
             let mut case = page("DHU_CONFIRMED", false, Some("SOMEONE_ELSE"), &commands);
             case.visible_slots = Some(visible);
@@ -1019,7 +1029,7 @@ mod tests {
             csrf: String::new(),
         };
         for action in ACTIONS {
-            let rule = command_rule(action.command).unwrap_or_else(|| panic!("{} has no rule", action.command));
+            let rule = action.command.rule();
             for role in action.only.into_iter().flatten() {
                 assert!(
                     rule.permits(*role),
@@ -1049,7 +1059,7 @@ mod tests {
             let command =
                 input(action, "case-1", &form, &session).unwrap_or_else(|errors| panic!("{}: {errors:?}", action.slug));
             assert_eq!(command.command(), action.command, "{}", action.slug);
-            if action.command != "ErasePersonalData" {
+            if action.command != CommandName::ErasePersonalData {
                 assert_eq!(command.expected_revision(), Some(3), "{}", action.slug);
             }
             // Every required field left out is named, and nothing is built.
@@ -1069,19 +1079,24 @@ mod tests {
     #[test]
     fn values_an_event_holds_read_as_the_forms_name_them() {
         assert_eq!(
-            value_label("slot_type_not_external"),
+            value_label("cause", "slot_type_not_external"),
             Some("Slot type not externally visible")
         );
-        assert_eq!(value_label("SITE_VISIT"), Some("Site visit"));
-        assert_eq!(value_label("breach_notice"), Some("Breach notice"));
-        assert_eq!(value_label("not a value"), None);
+        assert_eq!(value_label("channel", "SITE_VISIT"), Some("Site visit"));
+        assert_eq!(value_label("outcome", "breach_notice"), Some("Breach notice"));
+        // Each field through its own enum: "other" is a review's "Other", a cause's "Something
+        // else", and free text as written.
+        assert_eq!(value_label("outcome", "other"), Some("Other"));
+        assert_eq!(value_label("cause", "other"), Some("Something else"));
+        assert_eq!(value_label("text", "other"), None);
+        assert_eq!(value_label("channel", "not a value"), None);
     }
 
     #[test]
     fn the_forms_offered_follow_the_rules_and_the_case() {
         // What the API answers in `availableCommands`: the catalogue's commands for the role and
         // status (the API adds whether a champion holds the case; tested there).
-        let commands = |role: Role, status: &str| -> Vec<&str> {
+        let commands = |role: Role, status: &str| -> Vec<CommandName> {
             let status = CaseStatus::parse(status);
             caseledger_cases::case::COMMANDS
                 .iter()

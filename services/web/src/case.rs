@@ -370,7 +370,7 @@ fn prefill(action: &Action, history: &[TimelineEvent]) -> Option<actions::Submit
     struct Confirmed {
         visible_slots_per_day: i64,
     }
-    if action.command != "ConfirmCompliance" {
+    if action.command != caseledger_cases::case::CommandName::ConfirmCompliance {
         return None;
     }
     let confirmed = history
@@ -440,7 +440,7 @@ fn timeline_entry(event: &TimelineEvent, required: i32) -> Markup {
         @if let Some(details) = event.data.as_object().filter(|d| !d.is_empty()) {
             dl class="cl-details" {
                 @for (key, value) in details {
-                    @if let (Some(label), Some(shown)) = (field_label(key), detail(value)) {
+                    @if let (Some(label), Some(shown)) = (field_label(key), detail(key, value)) {
                         dt { (label) } dd { (shown) }
                     }
                 }
@@ -481,9 +481,9 @@ fn field_label(key: &str) -> Option<String> {
     Some(label.to_string())
 }
 
-/// A value in words: enumerated values by their labels, free text as it is.
-fn words(value: &str) -> String {
-    if let Some(label) = actions::value_label(value) {
+/// A value of an event's `field` in words: enumerated values by their labels, free text as it is.
+fn words(field: &str, value: &str) -> String {
+    if let Some(label) = actions::value_label(field, value) {
         return label.to_string();
     }
     if value.contains(char::is_whitespace) || !value.contains('_') {
@@ -505,20 +505,20 @@ fn words(value: &str) -> String {
         .unwrap_or_default()
 }
 
-fn detail(value: &Value) -> Option<String> {
+fn detail(field: &str, value: &Value) -> Option<String> {
     match value {
         Value::Null => None,
-        Value::String(s) => Some(words(s)),
+        Value::String(s) => Some(words(field, s)),
         Value::Array(items) => Some(
             items
                 .iter()
-                .filter_map(|v| v.as_str().map(words))
+                .filter_map(|v| v.as_str().map(|s| words(field, s)))
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
         Value::Object(object) => match (object.get("name"), object.get("kind")) {
             (Some(name), _) => name.as_str().map(str::to_string),
-            (None, Some(kind)) => kind.as_str().map(words),
+            (None, Some(kind)) => kind.as_str().map(|kind| words(field, kind)),
             _ => None,
         },
         Value::Bool(true) => Some("Yes".into()),

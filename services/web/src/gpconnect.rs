@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use cynic::{MutationBuilder, QueryBuilder};
 use maud::{Markup, html};
 use rust_xlsxwriter::{Workbook, XlsxError};
@@ -186,13 +185,20 @@ pub struct Selection {
     ods: String,
     #[serde(default)]
     since: String,
+    /// `results`: only the results region (what the page's script fetches while it waits).
+    #[serde(default)]
+    part: String,
     /// The form it came from (the field it sent), for an error beside it.
     #[serde(skip)]
     from: Option<&'static str>,
 }
 
-/// How long the page keeps looking for a batch's answers.
-const WATCH_FOR: chrono::Duration = chrono::Duration::minutes(30);
+/// How long the page keeps looking for the answers of a batch of `practices`: each waits its
+/// turn and may take its whole 25 s deadline with retries (a minute at worst), a few at a time.
+fn watch_for(practices: usize) -> chrono::Duration {
+    let practices = i64::try_from(practices.min(10_000)).unwrap_or(10_000);
+    chrono::Duration::minutes(2) + chrono::Duration::seconds(30 * (practices + 1))
+}
 
 impl Selection {
     fn of_form(form: &[(String, String)]) -> Self {
@@ -207,6 +213,7 @@ impl Selection {
             place: field("place"),
             ods: field("ods"),
             since: String::new(),
+            part: String::new(),
             from: ["ods", "place", "pcn"]
                 .into_iter()
                 .find(|name| form.iter().any(|(key, _)| key == name)),
@@ -245,8 +252,13 @@ impl Selection {
         }
     }
 
+    /// When the batch began, in business time (never later than now: a link from the future
+    /// would keep a page polling).
     fn since(&self) -> Option<Instant> {
-        chrono::DateTime::parse_from_rfc3339(self.since.trim()).ok()
+        let now = caseledger_clock::now().fixed_offset();
+        chrono::DateTime::parse_from_rfc3339(self.since.trim())
+            .ok()
+            .map(|since| since.min(now))
     }
 
     /// This selection as a query string (`since` as given).
@@ -351,7 +363,7 @@ async fn results(
 
 /// Whether the person's role may make practices' systems answer (the command catalogue's rule).
 fn may_search(session: &Session) -> bool {
-    caseledger_cases::case::command_rule("VerifySlotVisibility").is_some_and(|rule| rule.permits(session.actor.role))
+    caseledger_cases::case::CommandName::VerifySlotVisibility.permits(session.actor.role)
 }
 
 fn refused(session: &Session) -> Response {
@@ -376,6 +388,15 @@ pub async fn show(
     };
     if !may_search(&session) {
         return refused(&session);
+    }
+    // While it waits, the page's script asks for its results alone.
+    if selection.part == "results"
+        && let Some(variables) = selection.variables()
+    {
+        return match results(&state, &session, ids(ids_), &variables).await {
+            Ok(found) => results_table(&selection, &found).into_response(),
+            Err(errors) => gql_problem(&session, &errors),
+        };
     }
     draw(&state, &session, ids(ids_), &selection, None).await
 }
@@ -483,10 +504,12 @@ fn results_table(selection: &Selection, found: &[ResultPractice]) -> Markup {
             .filter(|v| v.summary.verdict == verdict)
             .count()
     };
-    let watching = since.is_some_and(|since| Utc::now().signed_duration_since(since) < WATCH_FOR);
+    let watching =
+        since.is_some_and(|since| caseledger_clock::now().signed_duration_since(since) < watch_for(found.len()));
     let waiting = done < found.len() && watching;
     html! {
-        div id="gp-connect-batch" data-poll=[waiting.then_some("5")] aria-live="polite" {
+        div id="gp-connect-batch" data-poll=[waiting.then_some("5")]
+            data-poll-src=[waiting.then(|| format!("/gp-connect?{}&part=results", selection.query(since)))] aria-live="polite" {
             h2 class="nhsuk-heading-m" id="results" {
                 @if since.is_some() { "This search" } @else { "Their latest searches" }
             }
@@ -579,7 +602,9 @@ pub async fn start(
             Some(error) => {
                 let error = if error.is(&ErrorCode::RateLimited) {
                     GqlError {
-                        message: "Your last search has not finished: wait for it, then try again".to_string(),
+                        message: "A search of many practices is already running (yours, or others' on this service): \
+                                  wait for it to finish, then try again"
+                            .to_string(),
                         ..error.clone()
                     }
                 } else {
@@ -637,6 +662,17 @@ pub async fn slots(
         Ok(found) => found,
         Err(errors) => return gql_problem(&session, &errors),
     };
+    if practices.len() > MAX_PRACTICES {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            Some(&session),
+            "Too many practices for one spreadsheet",
+            &format!(
+                "A spreadsheet holds the slots of at most {} practices: choose a PCN or a shorter list.",
+                MAX_PRACTICES
+            ),
+        );
+    }
     let mut slots = Vec::new();
     for chunk in practices.chunks(20) {
         let codes = chunk.iter().map(|p| p.ods_code.clone()).collect();
@@ -652,11 +688,29 @@ pub async fn slots(
             Err(errors) => return gql_problem(&session, &errors),
         }
     }
+    // A sheet holds 1,048,576 rows: 200 practices' 14 days fit many times over, but say so
+    // rather than fail if a system sent that many.
+    let rows: usize = slots
+        .iter()
+        .filter_map(|p| p.latest_verification.as_ref())
+        .map(|v| v.slots.len())
+        .sum();
+    if rows >= 1_000_000 {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            Some(&session),
+            "Too many slots for one spreadsheet",
+            "Choose fewer practices.",
+        );
+    }
     match workbook(&practices, &slots) {
         Ok(bytes) => download(XLSX, file_name("gp-connect-slots", "xlsx"), bytes),
         Err(error) => internal(Some(&session), error),
     }
 }
+
+/// The most practices one batch searches (the API's limit), and one spreadsheet holds.
+const MAX_PRACTICES: usize = 200;
 
 fn verdict_name(verdict: VerificationVerdict) -> &'static str {
     match verdict {
@@ -791,16 +845,27 @@ mod tests {
             place: "Derby City".into(),
             ..Selection::default()
         };
-        let since = chrono::DateTime::parse_from_rfc3339("2026-12-07T09:00:00Z").ok();
+        let since = chrono::DateTime::parse_from_rfc3339("2020-12-07T09:00:00Z").ok();
         assert_eq!(
             place.query(since),
-            "place=Derby%20City&since=2026-12-07T09%3A00%3A00%2B00%3A00"
+            "place=Derby%20City&since=2020-12-07T09%3A00%3A00%2B00%3A00"
         );
         let back = Selection {
             place: "Derby City".into(),
-            since: "2026-12-07T09:00:00+00:00".into(),
+            since: "2020-12-07T09:00:00+00:00".into(),
             ..Selection::default()
         };
         assert_eq!(back.since(), since);
+        // A link from the future would keep a page polling: it is read as now.
+        let future = Selection {
+            since: "2999-01-01T00:00:00Z".into(),
+            ..Selection::default()
+        };
+        assert!(
+            future
+                .since()
+                .is_some_and(|at| at <= caseledger_clock::now().fixed_offset())
+        );
+        assert!(watch_for(200) > watch_for(1), "a bigger batch is watched for longer");
     }
 }

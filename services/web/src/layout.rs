@@ -92,7 +92,7 @@ pub fn page(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                                             a class="nhsuk-header__navigation-link" href="/icb/cases" { "Cases" }
                                         }
                                     }
-                                    @if caseledger_cases::case::command_rule("VerifySlotVisibility").is_some_and(|rule| rule.permits(session.actor.role)) {
+                                    @if caseledger_cases::case::CommandName::VerifySlotVisibility.permits(session.actor.role) {
                                         li class="nhsuk-header__navigation-item" {
                                             a class="nhsuk-header__navigation-link" href="/gp-connect" { "GP Connect" }
                                         }

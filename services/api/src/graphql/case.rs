@@ -293,7 +293,7 @@ impl CaseNode {
 
     /// The commands the caller may issue on this case now, by the command catalogue: their role,
     /// the case's status and, for a champion, whether they hold it (or may take it).
-    async fn available_commands(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+    async fn available_commands(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::enums::Command>> {
         let actor = super::caller(ctx)?;
         let holder = self.data.assigned_to.as_deref();
         Ok(caseledger_cases::case::COMMANDS
@@ -305,7 +305,7 @@ impl CaseNode {
                 )
             })
             .filter(|rule| rule.permits_on(actor, holder) && rule.allowed.admits(Some(self.data.status)))
-            .map(|rule| rule.command.to_string())
+            .map(|rule| rule.command.into())
             .collect())
     }
 

@@ -168,3 +168,33 @@ pub enum CloseReason {
     Duplicate,
     Withdrawn,
 }
+
+/// A command of the catalogue (`docs/rules.md`): what `Case.availableCommands` says the caller may
+/// issue on a case now.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "caseledger_cases::case::CommandName", name = "Command")]
+pub enum Command {
+    FlagPractice,
+    AssignCase,
+    RecordContact,
+    ShareGuidance,
+    RecordRootCause,
+    RecordRemap,
+    RecordGpConnectReEnabled,
+    ConfirmDhuVisibility,
+    ReportDhuVisibilityIssue,
+    ConfirmCompliance,
+    CloseCase,
+    ReopenCase,
+    AddNote,
+    ErasePersonalData,
+    EscalateToContractReview,
+    ConcludeContractReview,
+    FileDhuReport,
+    TriageDhuReport,
+    EraseReportPersonalData,
+    RegisterPractice,
+    ChangePracticeDetails,
+    ImportDhuExtract,
+    VerifySlotVisibility,
+}

@@ -195,9 +195,11 @@ pub(crate) fn caller<'a>(ctx: &Context<'a>) -> ApiResult<&'a Actor> {
 }
 
 /// The caller, if the command catalogue lets their role issue `command`; FORBIDDEN otherwise.
-pub(crate) fn require_command<'a>(ctx: &Context<'a>, command: &str) -> ApiResult<&'a Actor> {
-    let roles = caseledger_cases::case::command_rule(command).map_or(&[][..], |rule| rule.roles);
-    require(ctx, roles, &words(command))
+pub(crate) fn require_command<'a>(
+    ctx: &Context<'a>,
+    command: caseledger_cases::case::CommandName,
+) -> ApiResult<&'a Actor> {
+    require(ctx, command.rule().roles, &words(command.as_str()))
 }
 
 /// `RecordContact` → `record contact`.

@@ -3,7 +3,7 @@
 //! views show its effect, so the caller reads its own writes.
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use caseledger_cases::case::{FlagSource, FlagSourceKind};
+use caseledger_cases::case::{CommandName, FlagSource, FlagSourceKind};
 use caseledger_cases::practice::PracticeDetails;
 use caseledger_cases::values::{FreeText, ListSize, OdsCode, PcnCode, ShortText, SlotCount, ValueError};
 use caseledger_cases::{Action, Actor, Role as DomainRole};
@@ -456,7 +456,7 @@ async fn published(
     file: caseledger_commands::PublishedFile,
     csv: String,
 ) -> ApiResult<PublishedImportReport> {
-    let actor = require_command(ctx, "RegisterPractice")?;
+    let actor = require_command(ctx, CommandName::RegisterPractice)?;
     let _working = super::throttle(ctx, actor, Work::Import)?;
     let commands = &state(ctx).commands;
     let now = caseledger_clock::now();
@@ -503,7 +503,7 @@ impl MutationRoot {
     /// with any bad row is rejected with every error. From then on, dashboard and DHU rows are
     /// checked against it. ICB and admins.
     async fn import_practice_register(&self, ctx: &Context<'_>, csv: String) -> ApiResult<RegisterImportReport> {
-        let actor = require_command(ctx, "RegisterPractice")?;
+        let actor = require_command(ctx, CommandName::RegisterPractice)?;
         let _working = super::throttle(ctx, actor, Work::Import)?;
         let report = state(ctx)
             .commands
@@ -547,7 +547,7 @@ impl MutationRoot {
     /// 111 slots it could see in core hours that day). Checked whole; a re-import writes nothing.
     /// The DHU and admins.
     async fn import_dhu_extract(&self, ctx: &Context<'_>, csv: String) -> ApiResult<DhuExtractReport> {
-        let actor = require_command(ctx, "ImportDhuExtract")?;
+        let actor = require_command(ctx, CommandName::ImportDhuExtract)?;
         let _working = super::throttle(ctx, actor, Work::Import)?;
         let report = state(ctx)
             .commands
@@ -571,7 +571,7 @@ impl MutationRoot {
     // One search per operation: it calls another organisation's system.
     #[graphql(complexity = 10_001)]
     async fn verify_slot_visibility(&self, ctx: &Context<'_>, case_id: ID) -> ApiResult<SlotVerification> {
-        let actor = require_command(ctx, "VerifySlotVisibility")?;
+        let actor = require_command(ctx, CommandName::VerifySlotVisibility)?;
         let case_id = self::case_id(&case_id)?;
         let _working = super::throttle(ctx, actor, Work::Verification)?;
         let verifications = caseledger_jobs::verification::Verifications {
@@ -583,7 +583,7 @@ impl MutationRoot {
             commands: state(ctx).commands.clone(),
         };
         let (found, position) = verifications
-            .verify_case(actor, case_id)
+            .verify_case(actor, case_id, caseledger_jobs::verification::Priority::Person)
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -613,25 +613,36 @@ impl MutationRoot {
         ods_codes: Option<Vec<String>>,
     ) -> ApiResult<super::verification::VerificationBatch> {
         use caseledger_jobs::verification::{BatchPractice, MAX_BATCH};
-        let actor = require_command(ctx, "VerifySlotVisibility")?;
+        let actor = require_command(ctx, CommandName::VerifySlotVisibility)?;
         let verifier = state(ctx)
             .verifier
             .clone()
             .ok_or_else(|| ApiError::NotConfigured("GP Connect verification (CASELEDGER_GPCONNECT_*)".into()))
             .gql()?;
         let practices = super::practices::batch(ctx, pcn, place, ods_codes, MAX_BATCH).await?;
-        let working = super::throttle(ctx, actor, Work::Verification)?;
-        let batch: Vec<BatchPractice> = practices
-            .iter()
-            .filter_map(|p| {
-                Some(BatchPractice {
-                    ods_code: OdsCode::parse(&p.row.ods_code).ok()?,
-                    open_case: p.open_case_id,
-                })
-            })
-            .collect();
+        let working = super::throttle(ctx, actor, Work::VerificationBatch)?;
+        let mut batch: Vec<BatchPractice> = Vec::with_capacity(practices.len());
+        for practice in practices {
+            let Ok(ods_code) = OdsCode::parse(&practice.row.ods_code) else {
+                continue;
+            };
+            // A champion's search shows on their own case, never on a colleague's.
+            let open_case = match (actor.role, practice.open_case_id) {
+                (DomainRole::Champion, Some(case_id)) => {
+                    caseledger_projections::case_view::by_id(state(ctx).store.pool(), case_id)
+                        .await
+                        .map_err(ApiError::from)
+                        .gql()?
+                        .filter(|case| case.assigned_to.as_deref() == Some(actor.id.as_str()))
+                        .map(|_| case_id)
+                }
+                (_, open_case) => open_case,
+            };
+            batch.push(BatchPractice { ods_code, open_case });
+        }
         let started_at = caseledger_clock::now();
         let searches_at_once = verifier.searches_at_once();
+        let ods_codes = batch.iter().map(|p| p.ods_code.to_string()).collect();
         caseledger_jobs::verification::Verifications {
             verifier,
             commands: state(ctx).commands.clone(),
@@ -639,7 +650,7 @@ impl MutationRoot {
         .start_batch(actor.clone(), batch, working);
         Ok(super::verification::VerificationBatch {
             started_at,
-            ods_codes: practices.into_iter().map(|p| p.row.ods_code).collect(),
+            ods_codes,
             searches_at_once: i32::try_from(searches_at_once).unwrap_or(i32::MAX),
         })
     }
@@ -655,7 +666,7 @@ impl MutationRoot {
         reason: String,
         command_id: Option<ID>,
     ) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "ErasePersonalData")?;
+        let actor = require_command(ctx, CommandName::ErasePersonalData)?;
         let reason = field("reason", FreeText::parse(&reason))?;
         let case_id = self::case_id(&case_id)?;
         let context = context(
@@ -688,7 +699,7 @@ impl MutationRoot {
     }
 
     async fn flag_practice(&self, ctx: &Context<'_>, input: FlagPracticeInput) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "FlagPractice")?;
+        let actor = require_command(ctx, CommandName::FlagPractice)?;
         let action = Action::FlagPractice {
             practice: PracticeDetails {
                 ods_code: field("odsCode", OdsCode::parse(&input.ods_code))?,
@@ -717,7 +728,7 @@ impl MutationRoot {
     }
 
     async fn assign_case(&self, ctx: &Context<'_>, input: AssignCaseInput) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "AssignCase")?;
+        let actor = require_command(ctx, CommandName::AssignCase)?;
         let champion_id = field("championId", ShortText::parse(&input.champion_id))?;
         super::people::check_assignable(ctx, champion_id.as_str()).await?;
         let action = Action::AssignCase { champion_id };
@@ -725,7 +736,7 @@ impl MutationRoot {
     }
 
     async fn record_contact(&self, ctx: &Context<'_>, input: RecordContactInput) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "RecordContact")?;
+        let actor = require_command(ctx, CommandName::RecordContact)?;
         let action = Action::RecordContact {
             channel: input.channel.into(),
             contact_name: field("contactName", ShortText::parse_optional(input.contact_name.as_deref()))?,
@@ -735,7 +746,7 @@ impl MutationRoot {
     }
 
     async fn share_guidance(&self, ctx: &Context<'_>, input: ShareGuidanceInput) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "ShareGuidance")?;
+        let actor = require_command(ctx, CommandName::ShareGuidance)?;
         let action = Action::ShareGuidance {
             guide: field("guide", ShortText::parse(&input.guide))?,
             version: field("version", ShortText::parse_optional(input.version.as_deref()))?,
@@ -744,7 +755,7 @@ impl MutationRoot {
     }
 
     async fn record_root_cause(&self, ctx: &Context<'_>, input: RecordRootCauseInput) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "RecordRootCause")?;
+        let actor = require_command(ctx, CommandName::RecordRootCause)?;
         let action = Action::RecordRootCause {
             cause: input.cause.into(),
             detail: field("detail", FreeText::parse_optional(input.detail.as_deref()))?,
@@ -753,7 +764,7 @@ impl MutationRoot {
     }
 
     async fn record_remap(&self, ctx: &Context<'_>, input: RecordRemapInput) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "RecordRemap")?;
+        let actor = require_command(ctx, CommandName::RecordRemap)?;
         if input.changes.is_empty() {
             return Err(ApiError::bad_input("changes", ValueError::NoChanges)).gql();
         }
@@ -769,7 +780,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: RecordGpConnectReEnabledInput,
     ) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "RecordGpConnectReEnabled")?;
+        let actor = require_command(ctx, CommandName::RecordGpConnectReEnabled)?;
         let action = Action::RecordGpConnectReEnabled {
             reference: field("reference", ShortText::parse_optional(input.reference.as_deref()))?,
         };
@@ -781,7 +792,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: ConfirmDhuVisibilityInput,
     ) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "ConfirmDhuVisibility")?;
+        let actor = require_command(ctx, CommandName::ConfirmDhuVisibility)?;
         let action = Action::ConfirmDhuVisibility {
             visible_slots_per_day: slots("visibleSlotsPerDay", input.visible_slots_per_day)?,
         };
@@ -793,7 +804,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: ReportDhuVisibilityIssueInput,
     ) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "ReportDhuVisibilityIssue")?;
+        let actor = require_command(ctx, CommandName::ReportDhuVisibilityIssue)?;
         let action = Action::ReportDhuVisibilityIssue {
             category: input.category.map(Into::into),
             issue: Some(field("issue", ShortText::parse(&input.issue))?),
@@ -803,7 +814,7 @@ impl MutationRoot {
     }
 
     async fn confirm_compliance(&self, ctx: &Context<'_>, input: ConfirmComplianceInput) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "ConfirmCompliance")?;
+        let actor = require_command(ctx, CommandName::ConfirmCompliance)?;
         let action = Action::ConfirmCompliance {
             visible_slots_per_day: slots("visibleSlotsPerDay", input.visible_slots_per_day)?,
             evidence: input.evidence.into(),
@@ -812,7 +823,7 @@ impl MutationRoot {
     }
 
     async fn close_case(&self, ctx: &Context<'_>, input: CloseCaseInput) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "CloseCase")?;
+        let actor = require_command(ctx, CommandName::CloseCase)?;
         run(
             ctx,
             actor,
@@ -826,7 +837,7 @@ impl MutationRoot {
     }
 
     async fn reopen_case(&self, ctx: &Context<'_>, input: ReopenCaseInput) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "ReopenCase")?;
+        let actor = require_command(ctx, CommandName::ReopenCase)?;
         let action = Action::ReopenCase {
             reason: field("reason", FreeText::parse(&input.reason))?,
             visible_slots: input.visible_slots.map(|v| slots("visibleSlots", v)).transpose()?,
@@ -837,7 +848,7 @@ impl MutationRoot {
     }
 
     async fn add_note(&self, ctx: &Context<'_>, input: AddNoteInput) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "AddNote")?;
+        let actor = require_command(ctx, CommandName::AddNote)?;
         let action = Action::AddNote {
             text: field("text", FreeText::parse(&input.text))?,
         };
@@ -850,7 +861,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: ConcludeContractReviewInput,
     ) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "ConcludeContractReview")?;
+        let actor = require_command(ctx, CommandName::ConcludeContractReview)?;
         let action = Action::ConcludeContractReview {
             outcome: input.outcome.into(),
             note: field("note", FreeText::parse_optional(input.note.as_deref()))?,
@@ -865,7 +876,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: ReportVisibilityProblemInput,
     ) -> ApiResult<VisibilityReportPayload> {
-        let actor = require_command(ctx, "FileDhuReport")?;
+        let actor = require_command(ctx, CommandName::FileDhuReport)?;
         let ods_code = field("odsCode", OdsCode::parse(&input.ods_code))?;
         let detail = field("detail", FreeText::parse_optional(input.detail.as_deref()))?;
         let context = context(
@@ -910,7 +921,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: OpenCaseFromDhuReportInput,
     ) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "TriageDhuReport")?;
+        let actor = require_command(ctx, CommandName::TriageDhuReport)?;
         let (report_id, ods_code) = report_practice(ctx, &input.report_id).await?;
         let context = context(
             ctx,
@@ -932,7 +943,7 @@ impl MutationRoot {
 
     /// The ICB dismisses a DHU report, saying why.
     async fn dismiss_dhu_report(&self, ctx: &Context<'_>, input: DismissDhuReportInput) -> ApiResult<DhuReport> {
-        let actor = require_command(ctx, "TriageDhuReport")?;
+        let actor = require_command(ctx, CommandName::TriageDhuReport)?;
         let (report_id, ods_code) = report_practice(ctx, &input.report_id).await?;
         let reason = field("reason", FreeText::parse(&input.reason))?;
         let context = context(
@@ -968,7 +979,7 @@ impl MutationRoot {
         report_id: ID,
         reason: String,
     ) -> ApiResult<DhuReport> {
-        let actor = require_command(ctx, "EraseReportPersonalData")?;
+        let actor = require_command(ctx, CommandName::EraseReportPersonalData)?;
         let (report_id, ods_code) = report_practice(ctx, &report_id).await?;
         let reason = field("reason", FreeText::parse(&reason))?;
         let context = context(
@@ -994,7 +1005,7 @@ impl MutationRoot {
     }
 
     async fn escalate_to_contract_review(&self, ctx: &Context<'_>, input: EscalateInput) -> ApiResult<CasePayload> {
-        let actor = require_command(ctx, "EscalateToContractReview")?;
+        let actor = require_command(ctx, CommandName::EscalateToContractReview)?;
         let action = Action::EscalateToContractReview {
             reason: field("reason", FreeText::parse(&input.reason))?,
         };

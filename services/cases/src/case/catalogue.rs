@@ -64,11 +64,83 @@ impl ChampionScope {
     }
 }
 
+/// Declares the commands' names once: the enum, its text and the list of all.
+macro_rules! command_names {
+    ($($name:ident),+ $(,)?) => {
+        /// A command of the catalogue, by name: what a client is told it may issue, and what a
+        /// page's form issues.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum CommandName {
+            $($name),+
+        }
+
+        impl CommandName {
+            /// Every command, in the catalogue's order.
+            pub const ALL: &'static [CommandName] = &[$(CommandName::$name),+];
+
+            /// The command's name as text (`AssignCase`): in errors, metrics and the rules page.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(CommandName::$name => stringify!($name)),+
+                }
+            }
+        }
+    };
+}
+
+command_names!(
+    FlagPractice,
+    AssignCase,
+    RecordContact,
+    ShareGuidance,
+    RecordRootCause,
+    RecordRemap,
+    RecordGpConnectReEnabled,
+    ConfirmDhuVisibility,
+    ReportDhuVisibilityIssue,
+    ConfirmCompliance,
+    CloseCase,
+    ReopenCase,
+    AddNote,
+    ErasePersonalData,
+    EscalateToContractReview,
+    ConcludeContractReview,
+    FileDhuReport,
+    TriageDhuReport,
+    EraseReportPersonalData,
+    RegisterPractice,
+    ChangePracticeDetails,
+    ImportDhuExtract,
+    VerifySlotVisibility,
+);
+
+impl CommandName {
+    /// The command's rule.
+    pub fn rule(self) -> &'static CommandRule {
+        // Every name has exactly one rule (a test checks it); the first stands in, unreachable.
+        COMMANDS
+            .iter()
+            .find(|rule| rule.command == self)
+            .unwrap_or(&COMMANDS[0])
+    }
+
+    /// Whether `role` may issue the command at all.
+    pub fn permits(self, role: Role) -> bool {
+        self.rule().permits(role)
+    }
+}
+
+impl std::fmt::Display for CommandName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One command's rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommandRule {
     /// The command's name, as `Action::name` gives it.
-    pub command: &'static str,
+    pub command: CommandName,
     pub roles: &'static [Role],
     pub allowed: Allowed,
     /// The type of the event it produces.
@@ -99,7 +171,7 @@ impl CommandRule {
 
 use Role::{Admin, Champion, Dhu, Icb};
 
-const fn rule(command: &'static str, roles: &'static [Role], allowed: Allowed, event: &'static str) -> CommandRule {
+const fn rule(command: CommandName, roles: &'static [Role], allowed: Allowed, event: &'static str) -> CommandRule {
     CommandRule {
         command,
         roles,
@@ -112,78 +184,120 @@ const fn rule(command: &'static str, roles: &'static [Role], allowed: Allowed, e
 /// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
 /// both; and triage DHU reports, as the ICB does.
 pub const COMMANDS: [CommandRule; 23] = [
-    rule("FlagPractice", &[Icb, Admin], Allowed::NewCase, "PracticeFlagged"),
+    rule(
+        CommandName::FlagPractice,
+        &[Icb, Admin],
+        Allowed::NewCase,
+        "PracticeFlagged",
+    ),
     CommandRule {
         champion: ChampionScope::HeldOrUnassigned,
-        ..rule("AssignCase", &[Champion, Icb], Allowed::Open, "CaseAssigned")
+        ..rule(CommandName::AssignCase, &[Champion, Icb], Allowed::Open, "CaseAssigned")
     },
-    rule("RecordContact", &[Champion], Allowed::Open, "PracticeContacted").held(),
-    rule("ShareGuidance", &[Champion], Allowed::Open, "GuidanceShared").held(),
-    rule("RecordRootCause", &[Champion], Allowed::Open, "RootCauseIdentified").held(),
-    rule("RecordRemap", &[Champion], Allowed::Open, "SlotsRemapped").held(),
     rule(
-        "RecordGpConnectReEnabled",
+        CommandName::RecordContact,
+        &[Champion],
+        Allowed::Open,
+        "PracticeContacted",
+    )
+    .held(),
+    rule(CommandName::ShareGuidance, &[Champion], Allowed::Open, "GuidanceShared").held(),
+    rule(
+        CommandName::RecordRootCause,
+        &[Champion],
+        Allowed::Open,
+        "RootCauseIdentified",
+    )
+    .held(),
+    rule(CommandName::RecordRemap, &[Champion], Allowed::Open, "SlotsRemapped").held(),
+    rule(
+        CommandName::RecordGpConnectReEnabled,
         &[Champion],
         Allowed::Open,
         "GpConnectReEnabled",
     )
     .held(),
-    rule("ConfirmDhuVisibility", &[Dhu], Allowed::Open, "DhuVisibilityConfirmed"),
     rule(
-        "ReportDhuVisibilityIssue",
+        CommandName::ConfirmDhuVisibility,
+        &[Dhu],
+        Allowed::Open,
+        "DhuVisibilityConfirmed",
+    ),
+    rule(
+        CommandName::ReportDhuVisibilityIssue,
         &[Dhu],
         Allowed::Open,
         "DhuVisibilityIssueReported",
     ),
-    rule("ConfirmCompliance", &[Icb], Allowed::Open, "ComplianceConfirmed"),
-    rule("CloseCase", &[Icb], Allowed::NotClosed, "CaseClosed"),
-    rule("ReopenCase", &[Icb, Admin], Allowed::Finished, "CaseReopened"),
-    rule("AddNote", &[Champion, Icb], Allowed::AnyCase, "NoteAdded").held(),
+    rule(
+        CommandName::ConfirmCompliance,
+        &[Icb],
+        Allowed::Open,
+        "ComplianceConfirmed",
+    ),
+    rule(CommandName::CloseCase, &[Icb], Allowed::NotClosed, "CaseClosed"),
+    rule(
+        CommandName::ReopenCase,
+        &[Icb, Admin],
+        Allowed::Finished,
+        "CaseReopened",
+    ),
+    rule(CommandName::AddNote, &[Champion, Icb], Allowed::AnyCase, "NoteAdded").held(),
     // UK GDPR erasure: on any case, open or closed; the facts stay, the personal data goes.
     rule(
-        "ErasePersonalData",
+        CommandName::ErasePersonalData,
         &[Icb, Admin],
         Allowed::AnyCase,
         "PersonalDataErased",
     ),
     rule(
-        "EscalateToContractReview",
+        CommandName::EscalateToContractReview,
         &[Icb],
         Allowed::Open,
         "EscalatedToContractReview",
     ),
     rule(
-        "ConcludeContractReview",
+        CommandName::ConcludeContractReview,
         &[Icb],
         Allowed::AnyCase,
         "ContractReviewConcluded",
     ),
-    rule("FileDhuReport", &[Dhu], Allowed::Practice, "DhuReportFiled"),
-    rule("TriageDhuReport", &[Icb, Admin], Allowed::Practice, "DhuReportTriaged"),
+    rule(CommandName::FileDhuReport, &[Dhu], Allowed::Practice, "DhuReportFiled"),
+    rule(
+        CommandName::TriageDhuReport,
+        &[Icb, Admin],
+        Allowed::Practice,
+        "DhuReportTriaged",
+    ),
     // UK GDPR erasure of a report nobody opened a case from (one that did is erased with its case).
     rule(
-        "EraseReportPersonalData",
+        CommandName::EraseReportPersonalData,
         &[Icb, Admin],
         Allowed::Practice,
         "DhuReportPersonalDataErased",
     ),
     rule(
-        "RegisterPractice",
+        CommandName::RegisterPractice,
         &[Icb, Admin],
         Allowed::Practice,
         "PracticeRegistered",
     ),
     rule(
-        "ChangePracticeDetails",
+        CommandName::ChangePracticeDetails,
         &[Icb, Admin],
         Allowed::Practice,
         "PracticeDetailsChanged",
     ),
-    rule("ImportDhuExtract", &[Dhu, Admin], Allowed::Practice, "DhuSlotsObserved"),
+    rule(
+        CommandName::ImportDhuExtract,
+        &[Dhu, Admin],
+        Allowed::Practice,
+        "DhuSlotsObserved",
+    ),
     // CaseLedger's own GP Connect free-slot search (`SlotVisibilityCheckFailed` when it fails):
     // those who work a case and the DHU ask for it; a scheduled run is the system's (admin).
     rule(
-        "VerifySlotVisibility",
+        CommandName::VerifySlotVisibility,
         &[Icb, Dhu, Champion, Admin],
         Allowed::Practice,
         "SlotVisibilityVerified",
@@ -192,7 +306,7 @@ pub const COMMANDS: [CommandRule; 23] = [
 
 /// The rule of `command`.
 pub fn command_rule(command: &str) -> Option<&'static CommandRule> {
-    COMMANDS.iter().find(|rule| rule.command == command)
+    COMMANDS.iter().find(|rule| rule.command.as_str() == command)
 }
 
 /// The rule of the command that produces events of `event_type`.
@@ -207,7 +321,8 @@ mod tests {
     #[test]
     fn each_command_and_each_event_has_one_rule() {
         for rule in &COMMANDS {
-            assert_eq!(command_rule(rule.command), Some(rule));
+            assert_eq!(command_rule(rule.command.as_str()), Some(rule));
+            assert_eq!(rule.command.rule(), rule);
             assert_eq!(rule_for_event(rule.event), Some(rule));
             assert!(
                 crate::case::event::EVENT_TYPES.contains(&rule.event),
@@ -215,6 +330,14 @@ mod tests {
                 rule.command
             );
         }
+    }
+
+    #[test]
+    fn every_command_name_has_one_rule_in_the_catalogues_order() {
+        let named: Vec<CommandName> = COMMANDS.iter().map(|rule| rule.command).collect();
+        assert_eq!(named, CommandName::ALL);
+        assert_eq!(CommandName::VerifySlotVisibility.as_str(), "VerifySlotVisibility");
+        assert_eq!(CommandName::AssignCase.to_string(), "AssignCase");
     }
 
     #[test]

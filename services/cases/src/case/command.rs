@@ -86,32 +86,38 @@ pub enum Action {
     },
 }
 
+use super::catalogue::CommandName;
+
 impl Action {
+    /// The catalogue's command it is.
+    pub fn command(&self) -> CommandName {
+        match self {
+            Action::FlagPractice { .. } => CommandName::FlagPractice,
+            Action::AssignCase { .. } => CommandName::AssignCase,
+            Action::RecordContact { .. } => CommandName::RecordContact,
+            Action::ShareGuidance { .. } => CommandName::ShareGuidance,
+            Action::RecordRootCause { .. } => CommandName::RecordRootCause,
+            Action::RecordRemap { .. } => CommandName::RecordRemap,
+            Action::RecordGpConnectReEnabled { .. } => CommandName::RecordGpConnectReEnabled,
+            Action::ConfirmDhuVisibility { .. } => CommandName::ConfirmDhuVisibility,
+            Action::ReportDhuVisibilityIssue { .. } => CommandName::ReportDhuVisibilityIssue,
+            Action::ConfirmCompliance { .. } => CommandName::ConfirmCompliance,
+            Action::CloseCase { .. } => CommandName::CloseCase,
+            Action::ReopenCase { .. } => CommandName::ReopenCase,
+            Action::AddNote { .. } => CommandName::AddNote,
+            Action::ErasePersonalData { .. } => CommandName::ErasePersonalData,
+            Action::EscalateToContractReview { .. } => CommandName::EscalateToContractReview,
+            Action::ConcludeContractReview { .. } => CommandName::ConcludeContractReview,
+        }
+    }
+
     /// The command's name, as errors and logs give it.
     pub fn name(&self) -> &'static str {
-        match self {
-            Action::FlagPractice { .. } => "FlagPractice",
-            Action::AssignCase { .. } => "AssignCase",
-            Action::RecordContact { .. } => "RecordContact",
-            Action::ShareGuidance { .. } => "ShareGuidance",
-            Action::RecordRootCause { .. } => "RecordRootCause",
-            Action::RecordRemap { .. } => "RecordRemap",
-            Action::RecordGpConnectReEnabled { .. } => "RecordGpConnectReEnabled",
-            Action::ConfirmDhuVisibility { .. } => "ConfirmDhuVisibility",
-            Action::ReportDhuVisibilityIssue { .. } => "ReportDhuVisibilityIssue",
-            Action::ConfirmCompliance { .. } => "ConfirmCompliance",
-            Action::CloseCase { .. } => "CloseCase",
-            Action::ReopenCase { .. } => "ReopenCase",
-            Action::AddNote { .. } => "AddNote",
-            Action::ErasePersonalData { .. } => "ErasePersonalData",
-            Action::EscalateToContractReview { .. } => "EscalateToContractReview",
-            Action::ConcludeContractReview { .. } => "ConcludeContractReview",
-        }
+        self.command().as_str()
     }
 
     /// Who may issue it, where, and what it makes.
     pub fn rule(&self) -> &'static super::catalogue::CommandRule {
-        // Every action's name is in the catalogue (a test holds it to that).
-        super::catalogue::command_rule(self.name()).unwrap_or(&super::catalogue::COMMANDS[0])
+        self.command().rule()
     }
 }

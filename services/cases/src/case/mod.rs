@@ -8,7 +8,7 @@ mod event;
 mod rules;
 mod state;
 
-pub use catalogue::{Allowed, COMMANDS, CommandRule, command_rule, rule_for_event};
+pub use catalogue::{Allowed, COMMANDS, CommandName, CommandRule, command_rule, rule_for_event};
 pub use command::{Action, Command};
 pub use envelope::{EnvelopeError, envelope};
 pub use error::CaseError;

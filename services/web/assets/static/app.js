@@ -45,8 +45,9 @@
   function later(seconds) {
     window.setTimeout(poll, Math.max(1, Number(seconds) || 5) * 1000);
   }
+  var source = region.getAttribute("data-poll-src") || window.location.href;
   function poll() {
-    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+    fetch(source, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (!html) return later(10);

@@ -163,6 +163,33 @@ mirrors!(
         IcbDecision
     }
 );
+mirrors!(
+    Command = domain::CommandName {
+        FlagPractice,
+        AssignCase,
+        RecordContact,
+        ShareGuidance,
+        RecordRootCause,
+        RecordRemap,
+        RecordGpConnectReEnabled,
+        ConfirmDhuVisibility,
+        ReportDhuVisibilityIssue,
+        ConfirmCompliance,
+        CloseCase,
+        ReopenCase,
+        AddNote,
+        ErasePersonalData,
+        EscalateToContractReview,
+        ConcludeContractReview,
+        FileDhuReport,
+        TriageDhuReport,
+        EraseReportPersonalData,
+        RegisterPractice,
+        ChangePracticeDetails,
+        ImportDhuExtract,
+        VerifySlotVisibility
+    }
+);
 mirrors!(VerificationVerdict = caseledger_cases::practice::VerificationVerdict { Enough, TooFew, Failed });
 
 /// Where a DHU report stands (the read side's idea, not the domain's).

@@ -35,7 +35,7 @@ pub struct CasePage {
     pub assigned_to: Option<String>,
     pub holder: Option<CaseHolder>,
     /// The commands the reader may issue on it now, by the command catalogue.
-    pub available_commands: Vec<String>,
+    pub available_commands: Vec<crate::contract::enums::Command>,
     pub root_causes: Vec<RootCause>,
     pub open_dhu_issue: bool,
     pub reopen_reason: Option<ReopenReason>,

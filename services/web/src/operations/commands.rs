@@ -354,23 +354,24 @@ pub enum CaseCommand {
 impl CaseCommand {
     /// The catalogue's name of the command.
     #[cfg(test)]
-    pub fn command(&self) -> &'static str {
+    pub fn command(&self) -> caseledger_cases::case::CommandName {
+        use caseledger_cases::case::CommandName;
         match self {
-            Self::Assign(_) => "AssignCase",
-            Self::Contact(_) => "RecordContact",
-            Self::Guidance(_) => "ShareGuidance",
-            Self::RootCause(_) => "RecordRootCause",
-            Self::Remap(_) => "RecordRemap",
-            Self::GpConnectReEnabled(_) => "RecordGpConnectReEnabled",
-            Self::DhuConfirm(_) => "ConfirmDhuVisibility",
-            Self::DhuIssue(_) => "ReportDhuVisibilityIssue",
-            Self::ConfirmCompliance(_) => "ConfirmCompliance",
-            Self::Close(_) => "CloseCase",
-            Self::Reopen(_) => "ReopenCase",
-            Self::Escalate(_) => "EscalateToContractReview",
-            Self::ConcludeReview(_) => "ConcludeContractReview",
-            Self::Note(_) => "AddNote",
-            Self::Erase(_) => "ErasePersonalData",
+            Self::Assign(_) => CommandName::AssignCase,
+            Self::Contact(_) => CommandName::RecordContact,
+            Self::Guidance(_) => CommandName::ShareGuidance,
+            Self::RootCause(_) => CommandName::RecordRootCause,
+            Self::Remap(_) => CommandName::RecordRemap,
+            Self::GpConnectReEnabled(_) => CommandName::RecordGpConnectReEnabled,
+            Self::DhuConfirm(_) => CommandName::ConfirmDhuVisibility,
+            Self::DhuIssue(_) => CommandName::ReportDhuVisibilityIssue,
+            Self::ConfirmCompliance(_) => CommandName::ConfirmCompliance,
+            Self::Close(_) => CommandName::CloseCase,
+            Self::Reopen(_) => CommandName::ReopenCase,
+            Self::Escalate(_) => CommandName::EscalateToContractReview,
+            Self::ConcludeReview(_) => CommandName::ConcludeContractReview,
+            Self::Note(_) => CommandName::AddNote,
+            Self::Erase(_) => CommandName::ErasePersonalData,
         }
     }
 
