@@ -775,6 +775,7 @@ fn verify_through_gp_connect_from_the_case_page() {
     let form = web.get("/gp-connect");
     assert_eq!(form.status, 200);
     assert!(form.body.contains(&format!("value=\"{pcn}\"")), "the PCN is offered");
+    assert!(!form.body.contains("gp-connect-off"), "set up here");
     let csrf = hidden(&form.body, "_csrf");
     // A list that names no practice, or one nobody can see, comes back beside its form, kept.
     let empty = web.post("/gp-connect", &[("_csrf", &csrf), ("ods", " ")]);
@@ -1488,6 +1489,8 @@ fn the_icb_finds_any_practice_and_flags_it_by_hand_from_its_page() {
     assert!(imported["errors"].is_null(), "{imported}");
     let mut web = Web::new(&service);
     web.sign_in("icb-assurance-1");
+    // Without GP Connect set up, its page says so before anyone tries a search.
+    assert!(web.get("/gp-connect").body.contains("id=\"gp-connect-off\""));
     assert!(
         web.get("/icb").body.contains("id=\"practice-search\""),
         "a search box on the dashboard"

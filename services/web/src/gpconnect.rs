@@ -429,6 +429,12 @@ async fn draw(
             (error_summary("There is a problem", &[(Some(format!("gp-{field}")), message.clone())]))
         }
         h1 { "Search practices' systems through GP Connect" }
+        @if !state.gp_connect() {
+            (crate::layout::inset(html! {
+                strong id="gp-connect-off" { "GP Connect is not set up on this service." }
+                " Searches cannot be made from here; the practices' earlier searches still show on their pages."
+            }))
+        }
         p { "Ask each practice's system for its free slots over the next 14 days, as the 111 provider does, for a whole PCN, a place or a list of practices. Each search is kept on its practice's page; a practice with an open case is judged against its case's requirement." }
         div class="nhsuk-grid-row" {
             div class="nhsuk-grid-column-one-third" {
