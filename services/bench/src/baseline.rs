@@ -43,6 +43,77 @@ pub fn append(server: &BenchServer, writers: usize, batch: usize, seconds: u64) 
     ))
 }
 
+/// The same insert as `append1.sql`, into the same table, from this process through sqlx (one
+/// insert a transaction, each writer its own new streams): the payloads built and bound per row in
+/// Rust, as the store's client does. Beside pgbench's figure it splits the client's cost (Rust,
+/// sqlx, the pool, sharing the two cores) from the server's; beside the store's append it leaves
+/// what the append itself costs.
+pub async fn client_append(server: &BenchServer, writers: usize, seconds: u64) -> anyhow::Result<Run> {
+    reset_schema(server)?;
+    let pool_size = u32::try_from(writers + 1).unwrap_or(u32::MAX);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(pool_size)
+        .connect(&server.url(DATABASE))
+        .await
+        .context("connecting to the baseline database")?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+    let started = std::time::Instant::now();
+    let tasks: Vec<_> = (0..writers)
+        .map(|_| {
+            let pool = pool.clone();
+            tokio::spawn(async move { client_writer(pool, deadline).await })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut events = 0;
+    for task in tasks {
+        let (count, mut times) = task.await??;
+        events += count;
+        latencies.append(&mut times);
+    }
+    pool.close().await;
+    Ok(Run::new(
+        "baseline-client-append",
+        writers,
+        1,
+        events,
+        started.elapsed(),
+        &mut latencies,
+    ))
+}
+
+async fn client_writer(
+    pool: sqlx::PgPool,
+    deadline: std::time::Instant,
+) -> anyhow::Result<(u64, Vec<Duration>)> {
+    let mut latencies = Vec::new();
+    let mut inserted = 0;
+    while std::time::Instant::now() < deadline {
+        // Built per row, as an append builds its events: the same document as `append1.sql`.
+        let data = serde_json::json!({
+            "practice_ods": "M86001", "channel": "email", "by": "dc-17",
+            "note": "Sent re-mapping instructions for the DHU provider code and GP Connect slot type; awaiting reply from practice manager."
+        });
+        let metadata = serde_json::json!({
+            "correlation_id": uuid::Uuid::new_v4(), "actor": "dc-17", "role": "digital_champion"
+        });
+        let started = std::time::Instant::now();
+        sqlx::query(
+            "INSERT INTO events (stream_id, stream_version, event_id, event_type, data, metadata)
+             VALUES ($1, 0, $2, 'PracticeContacted', $3, $4)",
+        )
+        .bind(format!("case-{}", uuid::Uuid::new_v4()))
+        .bind(uuid::Uuid::new_v4())
+        .bind(sqlx::types::Json(&data))
+        .bind(sqlx::types::Json(&metadata))
+        .execute(&pool)
+        .await?;
+        latencies.push(started.elapsed());
+        inserted += 1;
+    }
+    Ok((inserted, latencies))
+}
+
 /// `readall.sql`: pages of 1,000 from a random position over 1,000,000 rows.
 pub fn read_all(server: &BenchServer, seconds: u64, events: usize) -> anyhow::Result<Run> {
     reset_schema(server)?;

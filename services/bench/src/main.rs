@@ -85,6 +85,14 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// The baseline's one-insert append from this process through sqlx (N writers): the client's
+    /// share of the gap between the store and pgbench.
+    ClientBaseline {
+        #[arg(long, default_value_t = 1)]
+        writers: usize,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// The raw-PostgreSQL baseline: the project's copy of the shared pgbench scripts.
     Baseline {
         #[arg(long, default_value_t = 10)]
@@ -121,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Import { practices } => vec![import::run(&server, practices).await?],
         Command::Service { seconds } => service::run(&server, seconds).await?,
         Command::Baseline { seconds, events } => baseline::run_all(&server, seconds, events)?,
+        Command::ClientBaseline { writers, seconds } => vec![baseline::client_append(&server, writers, seconds).await?],
         Command::Suite { seconds, events } => suite(&server, seconds, events).await?,
         Command::Commands { clients, seconds, kind } => {
             return report::print_lines(&commands::run(&server, clients, seconds, &kind).await?, cli.json);
@@ -152,6 +161,9 @@ async fn suite(server: &server::BenchServer, seconds: u64, events: usize) -> any
     let mut runs = Vec::new();
     for (writers, batch) in [(1, 1), (4, 1), (16, 1), (4, 10)] {
         runs.push(baseline::append(server, writers, batch, seconds)?);
+        if batch == 1 {
+            runs.push(baseline::client_append(server, writers, seconds).await?);
+        }
         runs.push(append::run(server, writers, batch, seconds).await?);
     }
     runs.push(baseline::read_all(server, seconds, events)?);
