@@ -82,10 +82,7 @@ pub async fn client_append(server: &BenchServer, writers: usize, seconds: u64) -
     ))
 }
 
-async fn client_writer(
-    pool: sqlx::PgPool,
-    deadline: std::time::Instant,
-) -> anyhow::Result<(u64, Vec<Duration>)> {
+async fn client_writer(pool: sqlx::PgPool, deadline: std::time::Instant) -> anyhow::Result<(u64, Vec<Duration>)> {
     let mut latencies = Vec::new();
     let mut inserted = 0;
     while std::time::Instant::now() < deadline {
