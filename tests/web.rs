@@ -372,11 +372,7 @@ fn extracts_are_uploaded_with_an_error_report_and_the_report_is_formula_safe() {
     assert_eq!(status, 200);
     assert!(content_type.contains("spreadsheetml"), "{content_type}");
     let mut book = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut part = |name: &str| {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut book.by_name(name).unwrap(), &mut text).unwrap();
-        text
-    };
+    let mut part = |name: &str| xlsx_part(&mut book, name);
     let workbook = part("xl/workbook.xml");
     assert!(
         workbook.contains("name=\"Cover\"")
@@ -838,11 +834,7 @@ fn verify_through_gp_connect_from_the_case_page() {
     assert_eq!(status, 200);
     assert!(content_type.contains("spreadsheetml"), "{content_type}");
     let mut book = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut part = |name: &str| {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut book.by_name(name).unwrap(), &mut text).unwrap();
-        text
-    };
+    let mut part = |name: &str| xlsx_part(&mut book, name);
     let workbook = part("xl/workbook.xml");
     assert!(
         workbook.contains("name=\"Practices\"") && workbook.contains("name=\"Slots\""),
@@ -2043,11 +2035,7 @@ fn the_assurance_report_is_sendable_as_it_is_and_the_lmc_has_its_own() {
     let (status, _, bytes) = web.get_bytes("/icb/report.xlsx");
     assert_eq!(status, 200);
     let mut book = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut part = |name: &str| {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut book.by_name(name).unwrap(), &mut text).unwrap();
-        text
-    };
+    let mut part = |name: &str| xlsx_part(&mut book, name);
     let strings = part("xl/sharedStrings.xml");
     // A cover: which ICB, the period, as at when, and what each figure means.
     for expected in [
@@ -2237,4 +2225,11 @@ fn the_command_line_verifies_a_practice_it_has_just_imported() {
         said.contains("A00002 is not in the register: import it first"),
         "{said}"
     );
+}
+
+/// One part of an XLSX file (`xl/workbook.xml`, a sheet, the shared strings) as text.
+fn xlsx_part(book: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut book.by_name(name).unwrap(), &mut text).unwrap();
+    text
 }

@@ -359,6 +359,41 @@ async fn slow_provider(pki: &PkiFiles, codes: &[&str], delay_ms: u64) -> FakeSer
     serve_fake(scenario, tls, "127.0.0.1:0".parse().unwrap()).await.unwrap()
 }
 
+/// A verifier of the fake with two turns (a batch may hold one), no pause between requests.
+fn two_turns(pki: &PkiFiles, fake: &FakeServer) -> Arc<SlotVerifier> {
+    let mut config = demo_config(
+        pki,
+        caseledger_gpconnect::EndpointConfig::Template {
+            template: fake.endpoint_template(),
+        },
+    );
+    config.http.retry_base_delay_ms = 10;
+    config.http.min_request_interval_ms = 0;
+    config.http.max_concurrent_searches = 2;
+    Arc::new(SlotVerifier::new(config).unwrap())
+}
+
+/// The practice register with these rows (after its heading), imported whole by the ICB.
+async fn register(service: &Service, rows: impl Iterator<Item = String>) {
+    let mut csv = String::from("ods_code,practice_name,pcn_code,pcn_name,place,list_size,main_site\n");
+    for row in rows {
+        csv.push_str(&row);
+        csv.push('\n');
+    }
+    let imported = service
+        .as_role(
+            Role::Icb,
+            "icb-assurance-1",
+            "mutation($csv: String!) { importPracticeRegister(csv: $csv) { errorCount } }",
+            json!({ "csv": csv }),
+        )
+        .await;
+    assert_eq!(
+        imported["data"]["importPracticeRegister"]["errorCount"], 0,
+        "{imported}"
+    );
+}
+
 const BATCH: &str = "mutation($pcn: String, $place: String, $codes: [String!]) { \
     verifyPractices(pcn: $pcn, place: $place, odsCodes: $codes) { startedAt odsCodes searchesAtOnce } }";
 
@@ -372,36 +407,15 @@ async fn many_practices_are_searched_a_few_at_a_time_and_each_is_recorded() {
     let pki = caseledger_gpconnect::pki::generate(&dir).unwrap();
     let ods = ["Y00001", "Y00002", "Y00003", "Y00004", "Y00005"];
     let fake = slow_provider(&pki, &ods, 400).await;
-    let mut config = demo_config(
-        &pki,
-        caseledger_gpconnect::EndpointConfig::Template {
-            template: fake.endpoint_template(),
-        },
-    );
-    config.http.retry_base_delay_ms = 10;
-    config.http.min_request_interval_ms = 0;
-    config.http.max_concurrent_searches = 2;
-    let verifier = Arc::new(SlotVerifier::new(config).unwrap());
+    let verifier = two_turns(&pki, &fake);
     let service = Service::start_with(|state| state.with_verifier(verifier.clone())).await;
-    let mut register = String::from("ods_code,practice_name,pcn_code,pcn_name,place,list_size,main_site\n");
-    for code in ods {
-        register.push_str(&format!(
-            "{code},Practice {code},U20002,Weir PCN,Derby,6000,Practice {code}\n"
-        ));
-    }
-    register.push_str("Y00009,Other Practice,U20003,Other PCN,Leicester,3000,Other Practice\n");
-    let imported = service
-        .as_role(
-            Role::Icb,
-            "icb-assurance-1",
-            "mutation($csv: String!) { importPracticeRegister(csv: $csv) { errorCount } }",
-            json!({ "csv": register }),
-        )
-        .await;
-    assert_eq!(
-        imported["data"]["importPracticeRegister"]["errorCount"], 0,
-        "{imported}"
-    );
+    register(
+        &service,
+        ods.iter()
+            .map(|code| format!("{code},Practice {code},U20002,Weir PCN,Derby,6000,Practice {code}"))
+            .chain(["Y00009,Other Practice,U20003,Other PCN,Leicester,3000,Other Practice".to_string()]),
+    )
+    .await;
     // One of them has an open case (8,000 patients as the ICB flagged it: 2 a day).
     let flagged = service
         .as_role(Role::Icb, "icb-assurance-1",
@@ -545,34 +559,14 @@ async fn a_batch_stops_with_the_service_and_records_the_search_under_way() {
     let pki = caseledger_gpconnect::pki::generate(&dir).unwrap();
     let ods = ["Y00011", "Y00012", "Y00013", "Y00014", "Y00015"];
     let fake = slow_provider(&pki, &ods, 400).await;
-    let mut config = demo_config(
-        &pki,
-        caseledger_gpconnect::EndpointConfig::Template {
-            template: fake.endpoint_template(),
-        },
-    );
-    config.http.min_request_interval_ms = 0;
-    config.http.max_concurrent_searches = 2;
-    let verifier = Arc::new(SlotVerifier::new(config).unwrap());
+    let verifier = two_turns(&pki, &fake);
     let service = Service::start().await;
-    let mut register = String::from("ods_code,practice_name,pcn_code,pcn_name,place,list_size,main_site\n");
-    for code in ods {
-        register.push_str(&format!(
-            "{code},Practice {code},U20004,Brook PCN,Derby,3000,Practice {code}\n"
-        ));
-    }
-    let imported = service
-        .as_role(
-            Role::Icb,
-            "icb-assurance-1",
-            "mutation($csv: String!) { importPracticeRegister(csv: $csv) { errorCount } }",
-            json!({ "csv": register }),
-        )
-        .await;
-    assert_eq!(
-        imported["data"]["importPracticeRegister"]["errorCount"], 0,
-        "{imported}"
-    );
+    register(
+        &service,
+        ods.iter()
+            .map(|code| format!("{code},Practice {code},U20004,Brook PCN,Derby,3000,Practice {code}")),
+    )
+    .await;
     let verifications = Verifications {
         verifier: verifier.clone(),
         commands: caseledger_commands::Commands::new(service.store.clone()),
