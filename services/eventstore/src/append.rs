@@ -43,8 +43,9 @@ pub struct AppendResult {
 }
 
 impl EventStore {
-    /// Appends `events` to `stream` if `expected` holds, in a transaction of its own, then wakes
-    /// live subscribers.
+    /// Appends `events` to `stream` if `expected` holds, then wakes live subscribers. Appends from
+    /// many callers at once share a transaction and its commit (see [`crate::group`]), each with
+    /// its own outcome.
     #[tracing::instrument(name = "eventstore.append", skip(self, events), fields(count = events.len()))]
     pub async fn append(
         &self,
@@ -52,12 +53,13 @@ impl EventStore {
         expected: ExpectedRevision,
         events: &[NewEvent],
     ) -> Result<AppendResult, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let result = append_with(&mut conn, stream, expected, events).await?;
-        if !result.duplicate {
-            self.notifier.poke();
-        }
-        Ok(result)
+        self.group
+            .append(StreamAppend {
+                stream: stream.to_string(),
+                expected,
+                events: events.to_vec(),
+            })
+            .await
     }
 }
 
@@ -107,13 +109,23 @@ pub async fn append_batch(conn: &mut PgConnection, appends: &[StreamAppend]) -> 
     Ok(results)
 }
 
-async fn append_one(
-    conn: &mut PgConnection,
+/// An append as the append functions take it: the expected revision split into its kind and value,
+/// and the events as parallel arrays.
+pub(crate) struct Encoded<'a> {
+    pub kind: &'static str,
+    pub expected_revision: Option<i64>,
+    pub ids: Vec<uuid::Uuid>,
+    pub types: Vec<&'a str>,
+    pub data: Vec<&'a str>,
+    pub metadata: Vec<String>,
+}
+
+/// Checks the stream's name and the events, and encodes them for the append functions.
+pub(crate) fn encode<'a>(
     stream: &str,
     expected: ExpectedRevision,
-    events: &[NewEvent],
-    already_locked: bool,
-) -> Result<AppendResult, StoreError> {
+    events: &'a [NewEvent],
+) -> Result<Encoded<'a>, StoreError> {
     if stream.is_empty() || stream.starts_with('$') {
         return Err(StoreError::InvalidStreamName(stream.to_string()));
     }
@@ -126,46 +138,91 @@ async fn append_one(
         ExpectedRevision::StreamExists => ("stream_exists", None),
         ExpectedRevision::Exact(revision) => ("exact", Some(i64::try_from(revision).unwrap_or(i64::MAX))),
     };
-    let ids: Vec<_> = events.iter().map(|e| e.event_id).collect();
-    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
-    let data: Vec<&str> = events.iter().map(|e| e.data.get()).collect();
     let metadata = events
         .iter()
         .map(|e| serde_json::to_string(&e.metadata))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| StoreError::Malformed(format!("metadata: {e}")))?;
-
-    let row = sqlx::query!(
-        r#"select outcome as "outcome!", stream_revision as "stream_revision!", transaction_id, positions
-             from eventstore_append($1, $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[], $8)"#,
-        stream,
+    Ok(Encoded {
         kind,
         expected_revision,
-        &ids,
-        &types as &[&str],
-        &data as &[&str],
-        &metadata,
-        already_locked,
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| match &e {
-        // Another stream took one of these ids in a concurrent transaction.
+        ids: events.iter().map(|e| e.event_id).collect(),
+        types: events.iter().map(|e| e.event_type.as_str()).collect(),
+        data: events.iter().map(|e| e.data.get()).collect(),
+        metadata,
+    })
+}
+
+/// What an append function answered for one append.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct Answer {
+    pub outcome: String,
+    pub stream_revision: i64,
+    pub transaction_id: Option<String>,
+    pub positions: Option<Vec<i64>>,
+}
+
+/// Maps a database error of an append: another stream took one of these ids in a concurrent
+/// transaction, or the database failed.
+pub(crate) fn append_error(e: sqlx::Error) -> StoreError {
+    match &e {
         sqlx::Error::Database(db) if db.constraint() == Some("events_event_id_unique") => {
             StoreError::EventIdConflict { event_id: None }
         }
         _ => StoreError::Database(e),
-    })?;
+    }
+}
 
-    let actual = u64::try_from(row.stream_revision).ok();
-    record_append(stream, &row.outcome, events.len());
-    match row.outcome.as_str() {
+async fn append_one(
+    conn: &mut PgConnection,
+    stream: &str,
+    expected: ExpectedRevision,
+    events: &[NewEvent],
+    already_locked: bool,
+) -> Result<AppendResult, StoreError> {
+    let encoded = encode(stream, expected, events)?;
+    let row = sqlx::query!(
+        r#"select outcome as "outcome!", stream_revision as "stream_revision!", transaction_id, positions
+             from eventstore_append($1, $2, $3, $4, $5, $6::text[]::jsonb[], $7::text[]::jsonb[], $8)"#,
+        stream,
+        encoded.kind,
+        encoded.expected_revision,
+        &encoded.ids,
+        &encoded.types as &[&str],
+        &encoded.data as &[&str],
+        &encoded.metadata,
+        already_locked,
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(append_error)?;
+    let answer = Answer {
+        outcome: row.outcome,
+        stream_revision: row.stream_revision,
+        transaction_id: row.transaction_id,
+        positions: row.positions,
+    };
+    settle(conn, stream, expected, events, answer).await
+}
+
+/// The result of one append from what the append function answered; an id conflict is named by
+/// a read on `conn`.
+pub(crate) async fn settle(
+    conn: &mut PgConnection,
+    stream: &str,
+    expected: ExpectedRevision,
+    events: &[NewEvent],
+    answer: Answer,
+) -> Result<AppendResult, StoreError> {
+    let actual = u64::try_from(answer.stream_revision).ok();
+    record_append(stream, &answer.outcome, events.len());
+    match answer.outcome.as_str() {
         "ok" | "duplicate" => {
-            let tx_id = row
+            let tx_id = answer
                 .transaction_id
                 .and_then(|t| t.parse::<u64>().ok())
                 .ok_or_else(|| StoreError::Malformed("append returned no transaction id".into()))?;
-            let positions = row
+            let positions = answer
                 .positions
                 .unwrap_or_default()
                 .into_iter()
@@ -175,11 +232,11 @@ async fn append_one(
                 })
                 .collect();
             let revision = actual.ok_or_else(|| StoreError::Malformed("append returned no revision".into()))?;
-            tracing::debug!(revision, duplicate = row.outcome == "duplicate", "appended");
+            tracing::debug!(revision, duplicate = answer.outcome == "duplicate", "appended");
             Ok(AppendResult {
                 revision,
                 positions,
-                duplicate: row.outcome == "duplicate",
+                duplicate: answer.outcome == "duplicate",
             })
         }
         "wrong_expected_version" => Err(StoreError::WrongExpectedVersion {

@@ -8,6 +8,7 @@ mod append;
 mod checkpoint;
 mod error;
 mod event;
+mod group;
 mod handler;
 mod notifier;
 mod parked;
@@ -50,6 +51,7 @@ pub const WAKE_CHANNEL: &str = "caseledger_events";
 pub struct EventStore {
     pool: PgPool,
     notifier: notifier::Notifier,
+    group: group::GroupCommit,
     progress: Progress,
     /// Seals personal fields on the way in and opens them for readers who show them.
     vault: Option<Vault>,
@@ -59,9 +61,11 @@ impl EventStore {
     pub fn new(pool: PgPool) -> Self {
         let notifier = notifier::Notifier::spawn(pool.clone());
         let progress = Progress::spawn(pool.clone());
+        let group = group::GroupCommit::spawn(pool.clone(), notifier.clone());
         Self {
             pool,
             notifier,
+            group,
             progress,
             vault: None,
         }

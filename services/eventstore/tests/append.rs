@@ -455,3 +455,233 @@ async fn an_append_with_an_id_another_stream_holds_writes_nothing() {
         "nothing of the append was written"
     );
 }
+
+/// Appends that go straight to the database before appends queue, and the batching writers
+/// (`DIRECT` and `WRITERS` in the store's group commit).
+const HELD: i64 = 4 + 2;
+
+/// Holds every direct append and both group-commit writers: each is given an append to a stream
+/// whose lock another transaction holds, one after the other so that no writer takes two.
+/// Whatever is appended next waits in the queue until the returned transaction ends.
+async fn hold_the_writers(
+    store: &caseledger_eventstore::EventStore,
+) -> (
+    sqlx::Transaction<'static, sqlx::Postgres>,
+    Vec<tokio::task::JoinHandle<()>>,
+) {
+    let held = stream();
+    let mut holder = store.pool().begin().await.unwrap();
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(&held)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let mut blocked = Vec::new();
+    for waiting in 1..=HELD {
+        let (writer, held) = (store.clone(), held.clone());
+        blocked.push(tokio::spawn(async move {
+            writer.append(&held, ExpectedRevision::Any, &events(1)).await.unwrap();
+        }));
+        let mut tries = 0;
+        loop {
+            let waiters: i64 = sqlx::query_scalar(
+                "select count(*) from pg_locks l join pg_database d on d.oid = l.database \
+                  where d.datname = current_database() and l.locktype = 'advisory' and not l.granted",
+            )
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+            if waiters == waiting {
+                break;
+            }
+            tries += 1;
+            assert!(tries < 1_000, "the writer never reached the held stream's lock");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+    (holder, blocked)
+}
+
+#[tokio::test]
+async fn appends_that_arrive_together_share_one_commit_and_keep_their_own_outcomes() {
+    let (store, _db) = store().await;
+    let (stale_stream, current_stream, soft, dead) = (stream(), stream(), stream(), stream());
+    for s in [&stale_stream, &current_stream, &soft, &dead] {
+        store.append(s, ExpectedRevision::NoStream, &events(2)).await.unwrap();
+    }
+    store.delete_stream(&soft, ExpectedRevision::Exact(1)).await.unwrap();
+    store.tombstone_stream(&dead, ExpectedRevision::Any).await.unwrap();
+    let retried = stream();
+    let first = events(2);
+    let original = store
+        .append(&retried, ExpectedRevision::NoStream, &first)
+        .await
+        .unwrap();
+
+    let (holder, blocked) = hold_the_writers(&store).await;
+    // Queued behind the held writers, each to a stream of its own: new streams, a stale writer,
+    // a current one, a soft-deleted stream, a tombstoned one, a retry.
+    let spawn = |s: &String, expected: ExpectedRevision, events: Vec<NewEvent>| {
+        let (store, s) = (store.clone(), s.clone());
+        tokio::spawn(async move { store.append(&s, expected, &events).await })
+    };
+    let fresh: Vec<String> = (0..20).map(|_| stream()).collect();
+    let queued: Vec<_> = fresh
+        .iter()
+        .map(|s| spawn(s, ExpectedRevision::NoStream, events(2)))
+        .collect();
+    let stale = spawn(&stale_stream, ExpectedRevision::Exact(0), events(1));
+    let current = spawn(&current_stream, ExpectedRevision::Exact(1), events(1));
+    let revived = spawn(&soft, ExpectedRevision::NoStream, events(1));
+    let deleted = spawn(&dead, ExpectedRevision::Any, events(1));
+    let retry = spawn(&retried, ExpectedRevision::NoStream, first.clone());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    holder.commit().await.unwrap();
+    for handle in blocked {
+        handle.await.unwrap();
+    }
+
+    let mut commits = std::collections::BTreeSet::new();
+    for handle in queued {
+        let result = handle.await.unwrap().unwrap();
+        assert_eq!(result.revision, 1);
+        assert!(!result.duplicate);
+        assert_eq!(result.positions.len(), 2);
+        assert!(result.positions[0] < result.positions[1]);
+        commits.extend(result.positions.iter().map(|p| p.tx_id));
+    }
+    assert_eq!(commits.len(), 1, "the queued appends were written in one transaction");
+    let stale = stale.await.unwrap().unwrap_err();
+    assert!(
+        matches!(stale, StoreError::WrongExpectedVersion { actual: Some(1), .. }),
+        "a stale writer is refused while the others commit: {stale:?}"
+    );
+    let current = current.await.unwrap().unwrap();
+    assert_eq!(current.revision, 2);
+    assert!(commits.contains(&current.positions[0].tx_id));
+    let revived = revived.await.unwrap().unwrap();
+    assert_eq!(
+        revived.revision, 2,
+        "a soft-deleted stream goes on from its last revision"
+    );
+    let deleted = deleted.await.unwrap().unwrap_err();
+    assert!(matches!(deleted, StoreError::StreamDeleted { .. }), "{deleted:?}");
+    let retry = retry.await.unwrap().unwrap();
+    assert!(retry.duplicate);
+    assert_eq!(
+        retry.positions, original.positions,
+        "a retry is answered with the first result"
+    );
+
+    for s in &fresh {
+        let read = store
+            .read_stream(s, Direction::Forwards, ReadFrom::Start, 10)
+            .await
+            .unwrap();
+        assert_eq!(read.iter().map(|e| e.revision).collect::<Vec<_>>(), vec![0, 1]);
+    }
+    for (s, count) in [(&stale_stream, 2), (&current_stream, 3)] {
+        let read = store
+            .read_stream(s, Direction::Forwards, ReadFrom::Start, 10)
+            .await
+            .unwrap();
+        assert_eq!(read.len(), count, "{s}");
+    }
+    let read = store
+        .read_stream(&soft, Direction::Forwards, ReadFrom::Start, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        read.iter().map(|e| e.revision).collect::<Vec<_>>(),
+        vec![2],
+        "readable again"
+    );
+}
+
+#[tokio::test]
+async fn appends_to_one_stream_in_one_batch_are_applied_in_turn() {
+    let (store, _db) = store().await;
+    let s = stream();
+    let (holder, blocked) = hold_the_writers(&store).await;
+    let racing: Vec<_> = (0..3)
+        .map(|_| {
+            let (store, s) = (store.clone(), s.clone());
+            tokio::spawn(async move { store.append(&s, ExpectedRevision::NoStream, &events(1)).await })
+        })
+        .collect();
+    // Queued after them.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (store2, s2) = (store.clone(), s.clone());
+    let after = tokio::spawn(async move { store2.append(&s2, ExpectedRevision::Any, &events(2)).await });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    holder.commit().await.unwrap();
+    for handle in blocked {
+        handle.await.unwrap();
+    }
+    let mut won = 0;
+    for handle in racing {
+        match handle.await.unwrap() {
+            Ok(result) => {
+                assert_eq!(result.revision, 0);
+                won += 1;
+            }
+            Err(StoreError::WrongExpectedVersion { actual: Some(0), .. }) => {}
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(won, 1, "one of the writers expecting no stream created it");
+    assert_eq!(after.await.unwrap().unwrap().revision, 2);
+    let read = store
+        .read_stream(&s, Direction::Forwards, ReadFrom::Start, 10)
+        .await
+        .unwrap();
+    assert_eq!(read.iter().map(|e| e.revision).collect::<Vec<_>>(), vec![0, 1, 2]);
+}
+
+#[tokio::test]
+async fn a_batch_that_fails_as_a_whole_appends_each_alone() {
+    let (store, _db) = store().await;
+    let taken = events(1);
+    store
+        .append(&stream(), ExpectedRevision::NoStream, &taken)
+        .await
+        .unwrap();
+
+    let (holder, blocked) = hold_the_writers(&store).await;
+    let mut queued = Vec::new();
+    let fresh: Vec<String> = (0..5).map(|_| stream()).collect();
+    for s in &fresh {
+        let (store, s) = (store.clone(), s.clone());
+        queued.push(tokio::spawn(async move {
+            store.append(&s, ExpectedRevision::Any, &events(1)).await
+        }));
+    }
+    // Some ids free and one taken: the append function raises, which aborts the batch.
+    let mut mixed = events(2);
+    mixed.push(taken[0].clone());
+    let conflicted = stream();
+    let (store2, c) = (store.clone(), conflicted.clone());
+    let conflict = tokio::spawn(async move { store2.append(&c, ExpectedRevision::NoStream, &mixed).await });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    holder.commit().await.unwrap();
+    for handle in blocked {
+        handle.await.unwrap();
+    }
+
+    let err = conflict.await.unwrap().unwrap_err();
+    assert!(matches!(err, StoreError::EventIdConflict { .. }), "{err:?}");
+    for handle in queued {
+        assert_eq!(
+            handle.await.unwrap().unwrap().revision,
+            0,
+            "the others were written alone"
+        );
+    }
+    let read = store
+        .read_stream(&conflicted, Direction::Forwards, ReadFrom::Start, 10)
+        .await;
+    assert!(
+        matches!(read, Err(StoreError::StreamNotFound { .. })) || read.is_ok_and(|r| r.is_empty()),
+        "nothing of the conflicting append was written"
+    );
+}
