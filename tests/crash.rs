@@ -3,7 +3,8 @@
 //! immediate`); both restart. Every acknowledged command's events are then present exactly once,
 //! no stream has a gap in its revisions, and every projection equals a rebuild from zero.
 //!
-//! The test runs its own PostgreSQL cluster (it has to crash it), whatever `DATABASE_URL` says.
+//! The test runs its own PostgreSQL cluster (it has to crash it), whatever `DATABASE_URL` says,
+//! with a streaming standby the service's queries read from (it rides out the primary's crash).
 
 #![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
 
@@ -107,8 +108,16 @@ fn nothing_acknowledged_is_lost_when_the_service_and_postgres_crash() {
         sqlx::query("create database crash").execute(&mut admin).await.unwrap();
     });
     let url = cluster.database_url("crash");
+    let standby = cluster.start_standby("caseledger-crash-standby").unwrap();
+    standby.discard_when_process_exits(std::process::id()).unwrap();
+    let replica_url = standby.database_url("crash");
+    let reads = [("CASELEDGER_READ_DATABASE_URL", replica_url.as_str())];
+    let with_reads = || Launch {
+        env: &reads,
+        ..Launch::default()
+    };
 
-    let mut service = Service::launch(&url, Launch::default());
+    let mut service = Service::launch(&url, with_reads());
     let icb = service.token("icb", "icb-assurance-1");
     let champion = service.token("champion", "dc-amira");
     let csv = std::fs::read_to_string(fixture("case-study/dashboard-week-00.csv")).unwrap();
@@ -162,7 +171,7 @@ fn nothing_acknowledged_is_lost_when_the_service_and_postgres_crash() {
     cluster.stop(StopMode::Immediate).unwrap();
     std::thread::sleep(Duration::from_millis(500));
     cluster.start().unwrap();
-    let service = Service::launch(&url, Launch::default());
+    let service = Service::launch(&url, with_reads());
     *address.write().unwrap() = service.url.clone();
     assert!(eventually(Duration::from_secs(60), || {
         acknowledged.lock().unwrap().len() >= before_crash + 100

@@ -1,6 +1,7 @@
 //! Three `caseledger serve` processes on one database: each projection runs in exactly one of
 //! them, another takes over when that one is killed (`kill -9`) or stopped (SIGTERM), and a
-//! subscription on any instance receives events appended through another.
+//! subscription on any instance receives events appended through another. Their queries read from
+//! a streaming standby of the database, so what one instance writes another reads there.
 
 #![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
 
@@ -75,9 +76,20 @@ fn three_instances_share_one_database() {
         .enable_all()
         .build()
         .unwrap();
-    let db = runtime.block_on(caseledger_testsupport::fresh_db());
+    // Queries read from a streaming standby: what one instance writes, another reads there.
+    let replicated = runtime.block_on(caseledger_testsupport::replicated_db());
+    let db = &replicated.primary;
+    let reads = [("CASELEDGER_READ_DATABASE_URL", replicated.replica_url.as_str())];
     let mut services: Vec<Option<Service>> = (0..3)
-        .map(|_| Some(Service::launch(&db.url(), Launch::default())))
+        .map(|_| {
+            Some(Service::launch(
+                &db.url(),
+                Launch {
+                    env: &reads,
+                    ..Launch::default()
+                },
+            ))
+        })
         .collect();
     for projection in PROJECTIONS {
         single_leader(&services, projection, Duration::from_secs(10));

@@ -4,10 +4,6 @@
 //! | metric | labels | what |
 //! |---|---|---|
 //! | `caseledger_http_requests_total`, `caseledger_http_request_duration_seconds` | method, route, status | every HTTP request; `route` is the matched route (`unmatched` for the rest), `method` a standard one or `other` |
-//!
-//! Every label comes from a fixed, small set, whatever a client sends: a metric's series cannot
-//! grow with requests (1,000 anonymous requests naming random fields once took `/metrics` from
-//! 6 KB to 2.9 MB).
 //! | `caseledger_graphql_requests_total`, `caseledger_graphql_request_duration_seconds` | type, operation, outcome | every GraphQL query and mutation; `operation` is its root field (a field of the schema), `multiple`, `introspection`, `other`, or `anonymous` for every request without a valid token |
 //! | `caseledger_command_rejections_total` | code, operation | each error of a mutation, by `extensions.code` |
 //! | `caseledger_eventstore_appends_total` | outcome | appends (ok, duplicate, wrong_expected_version, …) |
@@ -17,6 +13,12 @@
 //! | `caseledger_projection_parked_events` | projection | events it set aside after failing on them, not yet retried or skipped |
 //! | `caseledger_subscriber_parked_events_total` | subscriber | events parked since the process started |
 //! | `caseledger_eventstore_oldest_writer_seconds` | | age of the oldest transaction with an id still open: it holds back `$all` |
+//! | `caseledger_eventstore_group_commit_appends` | | appends written together in one transaction (a summary) |
+//! | `caseledger_replica_waits_timed_out_total` | | writes the read replica did not replay within the read-your-writes wait (reads then came from the primary) |
+//!
+//! Every label comes from a fixed, small set, whatever a client sends: a metric's series cannot
+//! grow with requests (1,000 anonymous requests naming random fields once took `/metrics` from
+//! 6 KB to 2.9 MB).
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;

@@ -707,6 +707,16 @@ async fn serve(store: EventStore, settings: Settings, verifier: Option<SharedVer
     app_state.mail_domains = settings.mail_domains.clone();
     app_state.commands = commands.clone();
     let mut app_state = app_state.with_deadlines(deadlines.clone());
+    if let Some(url) = &settings.read_database_url {
+        // Lazily: a replica that is down at start is read from once it answers.
+        let options: PgConnectOptions = url.0.parse().context("CASELEDGER_READ_DATABASE_URL")?;
+        let replica = PgPoolOptions::new()
+            .max_connections(20)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect_lazy_with(options);
+        tracing::info!("queries read the views from the read replica while it is current");
+        app_state = app_state.with_read_replica(replica);
+    }
     // The background work (retention, GP Connect schedule, notifications): each a job, run under
     // its lease; on shutdown each finishes the round it is in while the database is still there.
     let mut jobs: Vec<Box<dyn caseledger_jobs::Job>> = Vec::new();

@@ -113,6 +113,9 @@ pub struct Settings {
     /// `DATABASE_URL`: the PostgreSQL server; unset, a cluster of the service's own under
     /// `CASELEDGER_DATA_DIR`.
     pub database_url: Option<Secret>,
+    /// `CASELEDGER_READ_DATABASE_URL`: a streaming replica of that database; queries and pages
+    /// read the views from it while it has replayed this instance's writes.
+    pub read_database_url: Option<Secret>,
     /// `CASELEDGER_DATA_DIR`: where the embedded cluster lives (`./.caseledger`).
     pub data_dir: PathBuf,
     /// `CASELEDGER_WEB_ASSETS`: the NHS.UK frontend's built files (the checkout's npm install).
@@ -331,6 +334,15 @@ impl Settings {
                 ),
             },
             database_url: var("DATABASE_URL").map(Secret),
+            read_database_url: match var("CASELEDGER_READ_DATABASE_URL") {
+                None => None,
+                Some(url) => {
+                    url.parse::<sqlx::postgres::PgConnectOptions>().map_err(|error| {
+                        wrong("CASELEDGER_READ_DATABASE_URL", format!("not a PostgreSQL URL: {error}"))
+                    })?;
+                    Some(Secret(url))
+                }
+            },
             data_dir: data_dir(),
             web_assets: var("CASELEDGER_WEB_ASSETS").map(PathBuf::from),
             web_sign_in: match var("CASELEDGER_OIDC_CLIENT_ID") {
@@ -548,6 +560,7 @@ mod tests {
             sources: caseledger_commands::Sources::default(),
             gpconnect: None,
             database_url: None,
+            read_database_url: None,
             data_dir: PathBuf::new(),
             web_assets: None,
             web_sign_in: None,

@@ -69,6 +69,57 @@ impl Cluster {
         Self::open(dir, false)
     }
 
+    /// A streaming standby of this running cluster, in a new directory under the system's
+    /// temporary directory: a base backup (`pg_basebackup -R`, which writes `standby.signal` and
+    /// the connection back to this cluster), listening on a socket of its own, started. It
+    /// replays this cluster's changes and answers read-only queries (hot standby).
+    pub fn start_standby(&self, label: &str) -> Result<Self, PgEmbedError> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let base_dir = std::env::temp_dir().join(format!("{label}-{}-{nanos:x}", std::process::id()));
+        create_private_dir(&base_dir, self.run_as)?;
+        let base_dir = std::fs::canonicalize(&base_dir).map_err(|source| io_error(&base_dir, source))?;
+        if base_dir.to_str().is_none() {
+            let source = std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path is not valid UTF-8");
+            return Err(io_error(&base_dir, source));
+        }
+        let standby = Self {
+            bin_dir: self.bin_dir.clone(),
+            base_dir,
+            run_as: self.run_as,
+        };
+        let data = standby.data_dir();
+        let port = SOCKET_PORT.to_string();
+        let args = [
+            "-D",
+            path_str(&data),
+            "-h",
+            path_str(&self.base_dir),
+            "-p",
+            &port,
+            "-U",
+            SUPERUSER,
+            "-X",
+            "stream",
+            "-R",
+            "--no-sync",
+        ];
+        check(standby.server_command("pg_basebackup", &args).output(), "pg_basebackup")?;
+        // The copied settings name the primary's socket directory; the last setting wins.
+        let socket_dir = standby.base_dir.display().to_string().replace('\'', "''");
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).map_err(|source| io_error(&conf, source))?;
+        text.push_str(&format!(
+            "\n# caseledger: a standby of {primary}\nunix_socket_directories = '{socket_dir}'\nhot_standby = on\n",
+            primary = self.base_dir.display()
+        ));
+        std::fs::write(&conf, text).map_err(|source| io_error(&conf, source))?;
+        standby.start()?;
+        Ok(standby)
+    }
+
     pub fn base_dir(&self) -> &Path {
         &self.base_dir
     }

@@ -11,11 +11,13 @@ pub mod live;
 pub mod parked;
 pub mod practice_view;
 pub mod read_back;
+pub mod reads;
 pub mod rebuild;
 pub mod registry;
 pub mod runner;
 pub mod timeline;
 
+pub use reads::Reads;
 pub use rebuild::{RebuildError, Rebuilt, rebuild};
 pub use registry::{NAMES, Projection};
 pub use runner::{Projections, wait_for_position, wait_for_projections};

@@ -9,17 +9,22 @@ use caseledger_cases::case::Case;
 use caseledger_eventstore::{EventStore, Position, StoreError};
 
 use crate::case_view::{Activity, CaseRow};
+use crate::reads::Reads;
 use crate::runner::{wait_for_position, wait_for_projections};
 
 /// Waits (up to `within`) for the views to show a write: `written` is where its last event went;
 /// a repeat of an earlier command (`duplicate`, nothing written now) waits for the whole log,
-/// since where the first write went is not known here. Whether the views caught up.
+/// since where the first write went is not known here. Then, with a read replica, waits for it to
+/// replay the views' rows (see [`Reads::after_write`]), in what is left of `within`. Whether the
+/// views caught up (the replica's wait falls back to the primary on its own).
 pub async fn settle(
     store: &EventStore,
+    reads: &Reads,
     written: Option<Position>,
     duplicate: bool,
     within: Duration,
 ) -> Result<bool, StoreError> {
+    let started = std::time::Instant::now();
     let caught_up = match (written, duplicate) {
         (Some(position), _) => wait_for_position(store, position, within).await?,
         (None, true) => wait_for_projections(store, within).await?,
@@ -28,6 +33,9 @@ pub async fn settle(
     if !caught_up {
         tracing::warn!(within = ?within, "views did not catch up in time");
     }
+    if caught_up && (written.is_some() || duplicate) {
+        reads.after_write(within.saturating_sub(started.elapsed())).await?;
+    }
     Ok(caught_up)
 }
 
@@ -35,11 +43,12 @@ pub async fn settle(
 /// else as the command left it. `None`: the case is not there (nothing opened it).
 pub async fn case_after(
     store: &EventStore,
+    reads: &Reads,
     written: &Written<'_>,
     within: Duration,
 ) -> Result<Option<CaseRow>, ReadBackError> {
-    let caught_up = settle(store, written.position, written.duplicate, within).await?;
-    if caught_up && let Some(row) = crate::case_view::by_id(store.pool(), written.case_id).await? {
+    let caught_up = settle(store, reads, written.position, written.duplicate, within).await?;
+    if caught_up && let Some(row) = crate::case_view::by_id(reads.pool(), written.case_id).await? {
         return Ok(Some(row));
     }
     Ok(written.case.opened_at.and_then(|opened_at| {

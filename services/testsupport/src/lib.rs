@@ -51,12 +51,13 @@ pub struct TestDb {
     pub pool: PgPool,
     pub options: PgConnectOptions,
     pub name: String,
+    url: String,
 }
 
 impl TestDb {
     /// A URL for this database, for child processes such as the service binary.
     pub fn url(&self) -> String {
-        server().url_for(&self.name)
+        self.url.clone()
     }
 }
 
@@ -109,9 +110,12 @@ fn server() -> &'static Server {
 
 /// A new database, migrated, with a small pool on it.
 pub async fn fresh_db() -> TestDb {
+    fresh_db_on(server(), &TEMPLATE).await
+}
+
+async fn fresh_db_on(server: &Server, template: &OnceCell<String>) -> TestDb {
     pin_clock();
-    let server = server();
-    let template = TEMPLATE.get_or_init(|| create_template(server)).await;
+    let template = template.get_or_init(|| create_template(server)).await;
     let name = format!(
         "caseledger_test_{}_{}",
         std::process::id(),
@@ -129,7 +133,90 @@ pub async fn fresh_db() -> TestDb {
         .connect_with(options.clone())
         .await
         .expect("could not connect to the test database");
-    TestDb { pool, options, name }
+    let url = server.url_for(&name);
+    TestDb {
+        pool,
+        options,
+        name,
+        url,
+    }
+}
+
+/// A test database on a primary with a streaming standby, and the same database on the standby.
+#[derive(Debug)]
+pub struct ReplicatedDb {
+    /// The database on the primary: commands, projections and subscriptions.
+    pub primary: TestDb,
+    /// The same database on the standby, read-only, replayed from the primary.
+    pub replica: PgPool,
+    /// A URL for the standby's copy, for child processes (`CASELEDGER_READ_DATABASE_URL`).
+    pub replica_url: String,
+}
+
+struct Replicated {
+    server: Server,
+    standby: Cluster,
+}
+
+static REPLICATED: OnceLock<Replicated> = OnceLock::new();
+static REPLICATED_TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// A primary and its standby of this test binary's own (whatever `DATABASE_URL` says: a standby
+/// needs a server this process owns), started once and discarded when the binary exits.
+fn replicated() -> &'static Replicated {
+    REPLICATED.get_or_init(|| {
+        let primary =
+            Cluster::temporary("caseledger-primary").expect("could not create a throwaway PostgreSQL cluster");
+        primary
+            .discard_when_process_exits(std::process::id())
+            .expect("could not start the cluster watcher");
+        primary.start().expect("could not start the throwaway primary");
+        let standby = primary
+            .start_standby("caseledger-standby")
+            .expect("could not start a standby of the throwaway primary");
+        standby
+            .discard_when_process_exits(std::process::id())
+            .expect("could not start the standby's watcher");
+        let for_urls = primary.clone();
+        Replicated {
+            server: Server {
+                admin: primary.connect_options("postgres"),
+                url_for_db: Box::new(move |database| for_urls.database_url(database)),
+                _cluster: Some(primary),
+            },
+            standby,
+        }
+    })
+}
+
+/// A new database, migrated, on a primary with a streaming standby; it returns once the standby
+/// has the database too.
+pub async fn replicated_db() -> ReplicatedDb {
+    let replicated = replicated();
+    let primary = fresh_db_on(&replicated.server, &REPLICATED_TEMPLATE).await;
+    let options = replicated.standby.connect_options(&primary.name);
+    let mut tries = 0;
+    let replica = loop {
+        match PgPoolOptions::new()
+            .max_connections(20)
+            .connect_with(options.clone())
+            .await
+        {
+            Ok(pool) => break pool,
+            // The standby has not replayed the database's creation yet.
+            Err(error) => {
+                tries += 1;
+                assert!(tries < 600, "the standby never showed the test database: {error}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    };
+    let replica_url = replicated.standby.database_url(&primary.name);
+    ReplicatedDb {
+        primary,
+        replica,
+        replica_url,
+    }
 }
 
 /// Migrates a template database once per run; its name carries the migrations' checksums, so a

@@ -69,6 +69,8 @@ pub fn subscribe_as(
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub store: EventStore,
+    /// Where queries read the views: the primary, or a replica of it.
+    pub reads: caseledger_projections::Reads,
     pub commands: Commands,
     /// How long a mutation waits for the views to show its effect before answering.
     pub read_your_writes: Duration,
@@ -101,6 +103,7 @@ impl AppState {
         Self {
             commands: Commands::new(store.clone()),
             loaders: loaders::Loaders::new(&store),
+            reads: caseledger_projections::Reads::primary(store.pool().clone()),
             store,
             read_your_writes: Duration::from_secs(5),
             figures: std::sync::Arc::default(),
@@ -119,6 +122,13 @@ impl AppState {
     /// With this deployment's stage targets and bank holidays.
     pub fn with_deadlines(mut self, deadlines: caseledger_cases::deadlines::Deadlines) -> Self {
         self.deadlines = deadlines;
+        self
+    }
+
+    /// Queries read the views from a replica while it is current (see
+    /// [`caseledger_projections::Reads`]).
+    pub fn with_read_replica(mut self, replica: sqlx::PgPool) -> Self {
+        self.reads = caseledger_projections::Reads::with_replica(self.store.pool().clone(), replica);
         self
     }
 
@@ -183,6 +193,13 @@ pub fn sdl() -> String {
 
 pub(crate) fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
     ctx.data_unchecked::<AppState>()
+}
+
+/// The pool a query reads the views from: the read replica when one is set and current, else
+/// the primary (see [`caseledger_projections::Reads`]). Mutations, the people directory and
+/// subscriptions use the primary.
+pub(crate) fn reads<'a>(ctx: &Context<'a>) -> &'a sqlx::PgPool {
+    state(ctx).reads.pool()
 }
 
 /// The authenticated caller, or UNAUTHENTICATED.

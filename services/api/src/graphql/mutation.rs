@@ -198,7 +198,7 @@ fn case_id(id: &ID) -> ApiResult<Uuid> {
 /// [`caseledger_projections::read_back`]). Whether they caught up.
 async fn wait(ctx: &Context<'_>, written: Option<Position>, duplicate: bool) -> ApiResult<bool> {
     let app = state(ctx);
-    read_back::settle(&app.store, written, duplicate, app.read_your_writes)
+    read_back::settle(&app.store, &app.reads, written, duplicate, app.read_your_writes)
         .await
         .map_err(ApiError::from)
         .gql()
@@ -229,7 +229,7 @@ async fn answer(ctx: &Context<'_>, actor: &Actor, outcome: Outcome) -> ApiResult
         position: outcome.position,
         duplicate: outcome.duplicate,
     };
-    let data = read_back::case_after(&app.store, &written, app.read_your_writes)
+    let data = read_back::case_after(&app.store, &app.reads, &written, app.read_your_writes)
         .await
         .map_err(ApiError::internal)
         .gql()?

@@ -15,9 +15,9 @@ use super::case::{CaseNode, Observation};
 use super::enums::CaseStatus;
 use super::reports::{DhuReport, dhu_reports_of};
 use super::scalars::Date;
-use super::state;
 use super::verification::SlotVerification;
 use super::views::PageInfo;
+use super::{reads, state};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 
 const MAX_PAGE: i32 = 500;
@@ -211,7 +211,7 @@ impl MonitoredPractice {
             return Err(ApiError::bad_input("last", "must be from 1 to 52")).gql();
         }
         let viewer = super::caller(ctx)?.role;
-        let rows = practice_view::verifications(state(ctx).store.pool(), &self.ods_code, i64::from(last))
+        let rows = practice_view::verifications(reads(ctx), &self.ods_code, i64::from(last))
             .await
             .gql()?;
         Ok(rows.iter().map(|row| SlotVerification::of_row(row, viewer)).collect())
@@ -223,7 +223,7 @@ impl MonitoredPractice {
         let Some(case_id) = self.open_case_id else {
             return Ok(None);
         };
-        let data = case_view::by_id(state(ctx).store.pool(), case_id)
+        let data = case_view::by_id(reads(ctx), case_id)
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -234,7 +234,7 @@ impl MonitoredPractice {
     /// Its weekly dashboard rows from `from` (all when left out), oldest first.
     #[graphql(complexity = "20 + child_complexity")]
     async fn observations(&self, ctx: &Context<'_>, from: Option<Date>) -> ApiResult<Vec<WeeklyObservation>> {
-        let rows = practice_view::observations(state(ctx).store.pool(), &self.ods_code, since(from))
+        let rows = practice_view::observations(reads(ctx), &self.ods_code, since(from))
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -253,7 +253,7 @@ impl MonitoredPractice {
     /// The DHU's own extract's rows for it from `from` (all when left out), oldest first.
     #[graphql(complexity = "20 + child_complexity")]
     async fn dhu_observations(&self, ctx: &Context<'_>, from: Option<Date>) -> ApiResult<Vec<DhuObservation>> {
-        let rows = practice_view::dhu_observations(state(ctx).store.pool(), &self.ods_code, since(from))
+        let rows = practice_view::dhu_observations(reads(ctx), &self.ods_code, since(from))
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -282,7 +282,7 @@ impl MonitoredPractice {
     #[graphql(complexity = "20 + 10 * child_complexity")]
     async fn episodes(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseEpisode>> {
         let ids: Vec<uuid::Uuid> = self.case_rows(ctx).await?.iter().map(|c| c.case_id).collect();
-        let episodes = figures::episodes(state(ctx).store.pool(), &ids)
+        let episodes = figures::episodes(reads(ctx), &ids)
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -300,7 +300,7 @@ impl MonitoredPractice {
     /// The DHU's reports on it, oldest first, as the caller may see them.
     #[graphql(complexity = "20 + 10 * child_complexity")]
     async fn dhu_reports(&self, ctx: &Context<'_>) -> ApiResult<Vec<DhuReport>> {
-        dhu_reports_of(&state(ctx).store, &self.ods_code, self.viewer).await
+        dhu_reports_of(state(ctx), &self.ods_code, self.viewer).await
     }
 }
 
@@ -310,7 +310,7 @@ impl MonitoredPractice {
             ods_code: Some(self.ods_code.clone()),
             ..CaseFilter::default()
         };
-        case_view::list(state(ctx).store.pool(), &filter, MAX_CASES)
+        case_view::list(reads(ctx), &filter, MAX_CASES)
             .await
             .map_err(ApiError::from)
             .gql()
@@ -337,7 +337,7 @@ impl PracticeConnection {
     /// How many practices the list holds in all (counted only when asked for).
     #[graphql(complexity = 5)]
     async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        let total = practice_view::count(state(ctx).store.pool(), &self.filter)
+        let total = practice_view::count(reads(ctx), &self.filter)
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -351,7 +351,7 @@ async fn champions_practices(ctx: &Context<'_>, champion_id: &str) -> ApiResult<
         assigned_to: Some(champion_id.to_string()),
         ..CaseFilter::default()
     };
-    let mut codes: Vec<String> = case_view::list(state(ctx).store.pool(), &filter, i64::from(MAX_PAGE) * 10)
+    let mut codes: Vec<String> = case_view::list(reads(ctx), &filter, i64::from(MAX_PAGE) * 10)
         .await
         .map_err(ApiError::from)
         .gql()?
@@ -403,7 +403,7 @@ pub async fn practices(
             .gql()?;
     }
     let filter = visible(ctx, filter).await?;
-    let page = practice_view::page(state(ctx).store.pool(), &filter, after.as_deref(), i64::from(first))
+    let page = practice_view::page(reads(ctx), &filter, after.as_deref(), i64::from(first))
         .await
         .map_err(ApiError::from)
         .gql()?;
@@ -439,7 +439,7 @@ pub async fn practice(ctx: &Context<'_>, ods_code: String) -> ApiResult<Option<M
         },
     )
     .await?;
-    let page = practice_view::page(state(ctx).store.pool(), &filter, None, 1)
+    let page = practice_view::page(reads(ctx), &filter, None, 1)
         .await
         .map_err(ApiError::from)
         .gql()?;
@@ -513,7 +513,7 @@ pub async fn batch(
     let asked = filter.ods_codes.clone();
     let filter = visible(ctx, filter).await?;
     let limit = i64::try_from(max).unwrap_or(i64::MAX).saturating_add(1);
-    let found = practice_view::page(state(ctx).store.pool(), &filter, None, limit)
+    let found = practice_view::page(reads(ctx), &filter, None, limit)
         .await
         .map_err(ApiError::from)
         .gql()?

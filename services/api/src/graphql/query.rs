@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::case::{CaseNode, case_by_id, case_by_practice};
 use super::enums::Role;
 use super::views::{ChampionView, DhuView, IcbView, LmcView};
-use super::{caller, require, state};
+use super::{caller, reads, require, state};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 
 #[derive(SimpleObject, Debug)]
@@ -45,7 +45,7 @@ impl QueryRoot {
     /// at (null before the first). Every role.
     async fn data_as_at(&self, ctx: &Context<'_>) -> ApiResult<Option<super::scalars::Date>> {
         caller(ctx)?;
-        let date = caseledger_projections::practice_view::latest_extract_date(state(ctx).store.pool())
+        let date = caseledger_projections::practice_view::latest_extract_date(reads(ctx))
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -63,7 +63,7 @@ impl QueryRoot {
         let Ok(case_id) = Uuid::parse_str(&id) else {
             return Ok(None);
         };
-        let data = case_by_id(state(ctx).store.pool(), case_id).await.gql()?;
+        let data = case_by_id(reads(ctx), case_id).await.gql()?;
         Ok(data.map(|data| CaseNode::seen_by(data, actor)))
     }
 
@@ -73,9 +73,7 @@ impl QueryRoot {
         let ods_code = caseledger_cases::values::OdsCode::parse(&ods_code)
             .map_err(|e| ApiError::bad_input("odsCode", e))
             .gql()?;
-        let data = case_by_practice(state(ctx).store.pool(), ods_code.as_str())
-            .await
-            .gql()?;
+        let data = case_by_practice(reads(ctx), ods_code.as_str()).await.gql()?;
         Ok(data.map(|data| CaseNode::seen_by(data, actor)))
     }
 

@@ -9,6 +9,7 @@ use caseledger_projections::lens::{Reader, shows_field};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::AppState;
 use super::enums::{DhuReportStatus, RootCause};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 
@@ -91,38 +92,34 @@ pub async fn dhu_report(
     report_id: Uuid,
     viewer: impl Into<Reader>,
 ) -> ApiResult<Option<DhuReport>> {
-    let store = &super::state(ctx).store;
-    let row = dhu_report_view::by_id(store.pool(), report_id)
+    let app = super::state(ctx);
+    let row = dhu_report_view::by_id(app.reads.pool(), report_id)
         .await
         .map_err(ApiError::from)
         .gql()?;
-    Ok(shown(store, row.into_iter().collect(), viewer.into()).await?.pop())
+    Ok(shown(&app.store, row.into_iter().collect(), viewer.into()).await?.pop())
 }
 
 /// The reports in `statuses` (all when `None`), oldest first, at most `limit`.
 pub async fn dhu_reports(
-    store: &EventStore,
+    app: &AppState,
     statuses: Option<Vec<DhuReportStatus>>,
     limit: i64,
     viewer: impl Into<Reader>,
 ) -> ApiResult<Vec<DhuReport>> {
     let statuses: Option<Vec<ReportStatus>> = statuses.map(|s| s.into_iter().map(Into::into).collect());
-    let rows = dhu_report_view::list(store.pool(), statuses.as_deref(), limit)
+    let rows = dhu_report_view::list(app.reads.pool(), statuses.as_deref(), limit)
         .await
         .map_err(ApiError::from)
         .gql()?;
-    shown(store, rows, viewer.into()).await
+    shown(&app.store, rows, viewer.into()).await
 }
 
 /// The reports on one practice (at most 500, oldest first), as `viewer` may see them.
-pub async fn dhu_reports_of(
-    store: &EventStore,
-    ods_code: &str,
-    viewer: impl Into<Reader>,
-) -> ApiResult<Vec<DhuReport>> {
-    let rows = dhu_report_view::for_practice(store.pool(), ods_code, 500)
+pub async fn dhu_reports_of(app: &AppState, ods_code: &str, viewer: impl Into<Reader>) -> ApiResult<Vec<DhuReport>> {
+    let rows = dhu_report_view::for_practice(app.reads.pool(), ods_code, 500)
         .await
         .map_err(ApiError::from)
         .gql()?;
-    shown(store, rows, viewer.into()).await
+    shown(&app.store, rows, viewer.into()).await
 }

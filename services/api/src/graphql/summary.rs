@@ -106,7 +106,7 @@ impl ComplianceSummary {
     /// the requirement and most open cases first: where attention is needed.
     #[graphql(complexity = 50)]
     async fn by_pcn(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<Vec<PcnSummary>> {
-        let names = caseledger_projections::practice_view::pcn_names(super::state(ctx).store.pool())
+        let names = caseledger_projections::practice_view::pcn_names(super::reads(ctx))
             .await
             .map_err(|e| async_graphql::ErrorExtensions::extend(&ApiError::from(e)))?;
         let summary = &self.figures.summary;

@@ -11,8 +11,8 @@ use super::case::{CaseData, CaseNode};
 use super::enums::{CaseStatus, DhuReportStatus};
 use super::reports::{DhuReport, dhu_reports};
 use super::scalars::Date;
-use super::state;
 use super::summary::{ComplianceSummary, TrendPoint};
+use super::{reads, state};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 
 const MAX_PAGE: i32 = 500;
@@ -66,7 +66,7 @@ async fn overdue(
         open: Some(true),
         ..filter
     };
-    let rows = case_view::list(state(ctx).store.pool(), &filter, MAX_OPEN)
+    let rows = case_view::list(reads(ctx), &filter, MAX_OPEN)
         .await
         .map_err(ApiError::from)
         .gql()?;
@@ -101,7 +101,7 @@ async fn page(
         .transpose()
         .gql()?;
     let actor = super::caller(ctx)?;
-    let page = case_view::page(state(ctx).store.pool(), &filter, after, i64::from(first))
+    let page = case_view::page(reads(ctx), &filter, after, i64::from(first))
         .await
         .map_err(ApiError::from)
         .gql()?;
@@ -128,7 +128,7 @@ async fn summary_at(
     as_of: Option<DateTime<Utc>>,
     known_at: Option<DateTime<Utc>>,
 ) -> ApiResult<ComplianceSummary> {
-    let pool = state(ctx).store.pool();
+    let pool = reads(ctx);
     let summary = match (as_of, known_at) {
         (None, None) => state(ctx).figures.summary(pool).await,
         _ => figures::summary(pool, as_of, known_at).await.map(std::sync::Arc::new),
@@ -158,7 +158,7 @@ impl IcbView {
     /// The report date of the latest dashboard extract imported: what the observed figures are as
     /// at (null before the first).
     async fn data_as_at(&self, ctx: &Context<'_>) -> ApiResult<Option<Date>> {
-        let date = caseledger_projections::practice_view::latest_extract_date(state(ctx).store.pool())
+        let date = caseledger_projections::practice_view::latest_extract_date(reads(ctx))
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -211,16 +211,13 @@ impl IcbView {
         ctx: &Context<'_>,
         #[graphql(default_with = "Some(vec![DhuReportStatus::New])")] status: Option<Vec<DhuReportStatus>>,
     ) -> ApiResult<Vec<DhuReport>> {
-        dhu_reports(&state(ctx).store, status, MAX_LIST, self.viewer).await
+        dhu_reports(state(ctx), status, MAX_LIST, self.viewer).await
     }
 
     /// The first day (UTC) any case was open, as known now: where a trend of the cases starts;
     /// null before the first case.
     async fn trend_start(&self, ctx: &Context<'_>) -> ApiResult<Option<Date>> {
-        let day = figures::trend_start(state(ctx).store.pool())
-            .await
-            .map_err(ApiError::from)
-            .gql()?;
+        let day = figures::trend_start(reads(ctx)).await.map_err(ApiError::from).gql()?;
         Ok(day.map(Date))
     }
 
@@ -242,7 +239,7 @@ impl IcbView {
             place: place.as_deref(),
             pcn_code: pcn.as_deref(),
         };
-        let points = figures::trend(state(ctx).store.pool(), from.0, to.0, every_days, scope)
+        let points = figures::trend(reads(ctx), from.0, to.0, every_days, scope)
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -290,7 +287,7 @@ impl LmcView {
 
     /// How many cases went to contract review (count only).
     async fn contract_reviews(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        let count = case_view::contract_reviews(state(ctx).store.pool())
+        let count = case_view::contract_reviews(reads(ctx))
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -303,7 +300,7 @@ impl LmcView {
     #[graphql(complexity = "LIST_COST + child_complexity")]
     async fn support(&self, ctx: &Context<'_>) -> ApiResult<LmcSupport> {
         let app = state(ctx);
-        let rows = case_view::support::support_rows(app.store.pool())
+        let rows = case_view::support::support_rows(app.reads.pool())
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -391,7 +388,7 @@ impl DhuView {
     /// first).
     #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn awaiting_confirmation(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
-        let rows = case_view::awaiting_dhu(state(ctx).store.pool(), MAX_LIST)
+        let rows = case_view::awaiting_dhu(reads(ctx), MAX_LIST)
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -402,7 +399,7 @@ impl DhuView {
     /// shortfalls the DHU reported, waiting for a remap (at most 500, oldest look first).
     #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn shortfalls(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
-        let rows = case_view::dhu_shortfalls(state(ctx).store.pool(), MAX_LIST)
+        let rows = case_view::dhu_shortfalls(reads(ctx), MAX_LIST)
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -412,7 +409,7 @@ impl DhuView {
     /// Open cases where the DHU has reported an issue (at most 500, oldest first).
     #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn open_issues(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
-        let rows = case_view::open_dhu_issues(state(ctx).store.pool(), MAX_LIST)
+        let rows = case_view::open_dhu_issues(reads(ctx), MAX_LIST)
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -444,7 +441,7 @@ impl DhuView {
     /// (at most 500, oldest first).
     #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn reports(&self, ctx: &Context<'_>, status: Option<Vec<DhuReportStatus>>) -> ApiResult<Vec<DhuReport>> {
-        dhu_reports(&state(ctx).store, status, MAX_LIST, self.viewer).await
+        dhu_reports(state(ctx), status, MAX_LIST, self.viewer).await
     }
 }
 
@@ -464,7 +461,7 @@ impl ChampionView {
             assigned_to: Some(self.champion_id.clone()),
             ..CaseFilter::default()
         };
-        let rows = case_view::list(state(ctx).store.pool(), &filter, MAX_LIST)
+        let rows = case_view::list(reads(ctx), &filter, MAX_LIST)
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -485,7 +482,7 @@ impl ChampionView {
     #[graphql(complexity = "1 + LIST_COST * child_complexity")]
     async fn unassigned(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseNode>> {
         let rows = case_view::list(
-            state(ctx).store.pool(),
+            reads(ctx),
             &CaseFilter {
                 open: Some(true),
                 unassigned: true,

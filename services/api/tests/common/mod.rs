@@ -16,6 +16,8 @@ pub struct Service {
     pub store: EventStore,
     pub projections: Option<Projections>,
     pub db: caseledger_testsupport::TestDb,
+    /// The database's streaming replica, when started with one.
+    pub replica: Option<sqlx::PgPool>,
 }
 
 impl Service {
@@ -25,7 +27,25 @@ impl Service {
 
     /// With the service's state as `configure` makes it.
     pub async fn start_with(configure: impl FnOnce(AppState) -> AppState) -> Self {
-        let db = caseledger_testsupport::fresh_db().await;
+        Self::start_on(caseledger_testsupport::fresh_db().await, None, configure).await
+    }
+
+    /// On a primary with a streaming replica, which queries read from (`configure` is given the
+    /// state with the replica set).
+    pub async fn start_replicated(configure: impl FnOnce(AppState) -> AppState) -> Self {
+        let replicated = caseledger_testsupport::replicated_db().await;
+        let replica = replicated.replica.clone();
+        Self::start_on(replicated.primary, Some(replicated.replica), move |state| {
+            configure(state.with_read_replica(replica))
+        })
+        .await
+    }
+
+    async fn start_on(
+        db: caseledger_testsupport::TestDb,
+        replica: Option<sqlx::PgPool>,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> Self {
         let store = EventStore::new(db.pool.clone()).with_vault(caseledger_testsupport::vault(
             caseledger_projections::lens::personal_fields,
         ));
@@ -47,6 +67,7 @@ impl Service {
             store,
             projections,
             db,
+            replica,
         }
     }
 
