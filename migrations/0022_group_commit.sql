@@ -110,13 +110,18 @@ begin
       from generate_series(1, v_n) a(i)
      where v_ok[a.i] and v_soft[a.i] and s.stream_id = p_stream_ids[a.i];
 
+    -- Every passing append's answer in one query; the others one by one (rare: a stale writer,
+    -- a tombstoned stream, a retry).
+    return query
+        select a.i, 'ok'::text, v_last[a.i] + p_counts[a.i], pg_current_xact_id()::text, w.positions
+          from generate_series(1, v_n) a(i)
+          join (select u.stream_id, array_agg(u.position order by u.revision) as positions
+                  from unnest(v_streams, v_positions, v_revisions) u(stream_id, position, revision)
+                 group by u.stream_id) w on w.stream_id = p_stream_ids[a.i]
+         where v_ok[a.i];
     for i in 1 .. v_n loop
         if v_ok[i] then
-            return query
-                select i, 'ok'::text, v_last[i] + p_counts[i], pg_current_xact_id()::text,
-                       (select array_agg(w.position order by w.revision)
-                          from unnest(v_streams, v_positions, v_revisions) w(stream_id, position, revision)
-                         where w.stream_id = p_stream_ids[i]);
+            continue;
         elsif v_tomb[i] then
             return query select i, 'stream_deleted'::text, v_last[i], null::text, null::bigint[];
         else

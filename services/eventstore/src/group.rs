@@ -2,11 +2,11 @@
 //! being written wait in a queue, and the next free writer takes them all at once and appends them
 //! in one transaction and one round trip (`eventstore_append_many`), so they share one commit.
 //!
-//! While fewer than [`DIRECT`] appends are under way, an append goes straight to the database in a
-//! transaction of its own, as it would without group commit: nothing waits for a batch to fill, and
-//! a few writers keep their own round trips in parallel. Beyond that, appends queue for the
-//! batching writers, so that many writers share commits instead of queueing for connections and
-//! commits of their own. Each append keeps
+//! While fewer than [`GroupCommitSettings::direct`] appends are under way (counting the queued
+//! ones), an append goes straight to the database in a transaction of its own, as it would without
+//! group commit: nothing waits for a batch to fill, and a few writers keep their own round trips in
+//! parallel. Beyond that, every append queues for the batching writer, so that many writers share
+//! one statement and one commit instead of each paying its own. Each append keeps
 //! its own outcome: one whose expected revision fails is refused while the others commit. If the
 //! batch's transaction fails as a whole (a partial event id conflict raises, or the connection is
 //! lost), each of its appends is tried again alone; their event ids make that safe, since an append
@@ -15,18 +15,32 @@
 //! An append whose caller has stopped waiting before a writer took it is not written.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::{Mutex, Semaphore, mpsc, oneshot};
+
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::append::{Answer, Encoded, append_error, append_with, encode, settle};
 use crate::notifier::Notifier;
 use crate::{AppendResult, StoreError, StreamAppend};
 
-/// Appends that go straight to the database, each alone, before appends queue for a batch.
-const DIRECT: usize = 4;
-/// Batches written at once: two, so that a batch fills while the other commits.
-const WRITERS: usize = 2;
+/// How appends are grouped; the defaults are what the benchmarks found best on two cores
+/// (BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupCommitSettings {
+    /// Appends that go straight to the database, each alone, before appends queue for a batch.
+    pub direct: usize,
+    /// Batches written at once (at least one). One by default: while it is written, the next
+    /// fills, and the batches are as large as they can be.
+    pub writers: usize,
+}
+
+impl Default for GroupCommitSettings {
+    fn default() -> Self {
+        Self { direct: 4, writers: 1 }
+    }
+}
 /// At most this many appends in one transaction.
 const MAX_APPENDS: usize = 64;
 /// At most this many events in one transaction (a batch stops before the append that passes it,
@@ -46,8 +60,19 @@ struct Request {
 pub(crate) struct GroupCommit {
     pool: PgPool,
     notifier: Notifier,
-    direct: Arc<Semaphore>,
+    direct: usize,
+    /// Appends under way through this store: direct, queued or being written.
+    under_way: Arc<AtomicUsize>,
     requests: mpsc::Sender<Request>,
+}
+
+/// One append under way, counted until it is dropped (its caller may stop waiting at any point).
+struct UnderWay<'a>(&'a AtomicUsize);
+
+impl Drop for UnderWay<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for Request {
@@ -58,16 +83,17 @@ impl std::fmt::Debug for Request {
 
 impl GroupCommit {
     /// Starts the writers; they end when the last handle is dropped.
-    pub(crate) fn spawn(pool: PgPool, notifier: Notifier) -> Self {
+    pub(crate) fn spawn(pool: PgPool, notifier: Notifier, settings: GroupCommitSettings) -> Self {
         let (requests, queue) = mpsc::channel(QUEUE);
         let queue = Arc::new(Mutex::new(queue));
-        for _ in 0..WRITERS {
+        for _ in 0..settings.writers.max(1) {
             tokio::spawn(writer(pool.clone(), notifier.clone(), Arc::clone(&queue)));
         }
         Self {
             pool,
             notifier,
-            direct: Arc::new(Semaphore::new(DIRECT)),
+            direct: settings.direct,
+            under_way: Arc::default(),
             requests,
         }
     }
@@ -77,7 +103,9 @@ impl GroupCommit {
     pub(crate) async fn append(&self, append: StreamAppend) -> Result<AppendResult, StoreError> {
         // Checked here, so that a bad append never reaches a batch.
         encode(&append.stream, append.expected, &append.events)?;
-        if let Ok(_permit) = self.direct.try_acquire() {
+        let before = self.under_way.fetch_add(1, Ordering::Relaxed);
+        let _under_way = UnderWay(&self.under_way);
+        if before < self.direct {
             let result = alone(&self.pool, &append).await;
             if matches!(&result, Ok(result) if !result.duplicate) {
                 self.notifier.poke();

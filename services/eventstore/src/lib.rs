@@ -29,6 +29,7 @@ pub use checkpoint::{
 };
 pub use error::StoreError;
 pub use event::{EventMetadata, NewEvent, RecordedEvent};
+pub use group::GroupCommitSettings;
 pub use handler::{ATTEMPTS, EventHandler, HandlerError};
 pub use parked::{ParkedError, ParkedEvent};
 pub use position::Position;
@@ -61,7 +62,7 @@ impl EventStore {
     pub fn new(pool: PgPool) -> Self {
         let notifier = notifier::Notifier::spawn(pool.clone());
         let progress = Progress::spawn(pool.clone());
-        let group = group::GroupCommit::spawn(pool.clone(), notifier.clone());
+        let group = group::GroupCommit::spawn(pool.clone(), notifier.clone(), GroupCommitSettings::default());
         Self {
             pool,
             notifier,
@@ -75,6 +76,12 @@ impl EventStore {
     /// [`EventStore::open_sealed`] opens them.
     pub fn with_vault(mut self, vault: Vault) -> Self {
         self.vault = Some(vault);
+        self
+    }
+
+    /// With appends grouped as `settings` say (see [`GroupCommitSettings`]).
+    pub fn with_group_commit(mut self, settings: GroupCommitSettings) -> Self {
+        self.group = group::GroupCommit::spawn(self.pool.clone(), self.notifier.clone(), settings);
         self
     }
 

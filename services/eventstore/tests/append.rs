@@ -458,9 +458,9 @@ async fn an_append_with_an_id_another_stream_holds_writes_nothing() {
 
 /// Appends that go straight to the database before appends queue, and the batching writers
 /// (`DIRECT` and `WRITERS` in the store's group commit).
-const HELD: i64 = 4 + 2;
+const HELD: i64 = 4 + 1;
 
-/// Holds every direct append and both group-commit writers: each is given an append to a stream
+/// Holds every direct append and the group-commit writer: each is given an append to a stream
 /// whose lock another transaction holds, one after the other so that no writer takes two.
 /// Whatever is appended next waits in the queue until the returned transaction ends.
 async fn hold_the_writers(
