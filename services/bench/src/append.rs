@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use caseledger_eventstore::{EventMetadata, EventStore, ExpectedRevision, NewEvent};
+use caseledger_eventstore::{EventMetadata, EventStore, ExpectedRevision, GroupCommitSettings, NewEvent};
 use uuid::Uuid;
 
 use crate::report::Run;
@@ -11,10 +11,16 @@ use crate::server::BenchServer;
 
 const APPENDS_PER_STREAM: usize = 10;
 
-pub async fn run(server: &BenchServer, writers: usize, batch: usize, seconds: u64) -> anyhow::Result<Run> {
+pub async fn run(
+    server: &BenchServer,
+    writers: usize,
+    batch: usize,
+    seconds: u64,
+    group: GroupCommitSettings,
+) -> anyhow::Result<Run> {
     let pool_size = u32::try_from(writers + 2).unwrap_or(u32::MAX);
     let pool = server.fresh_database("bench_append", true, pool_size).await?;
-    let store = EventStore::new(pool);
+    let store = EventStore::new(pool).with_group_commit(group);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let tasks: Vec<_> = (0..writers)

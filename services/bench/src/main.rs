@@ -10,6 +10,7 @@ mod import;
 mod national;
 mod process;
 mod read_all;
+mod replica;
 mod report;
 mod server;
 mod service;
@@ -38,6 +39,13 @@ enum Command {
         batch: usize,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Group commit: appends that go straight to the database before appends queue (the
+        /// store's default unless given).
+        #[arg(long)]
+        direct: Option<usize>,
+        /// Group commit: batches written at once (the store's default unless given).
+        #[arg(long)]
+        batchers: Option<usize>,
     },
     /// Loads N events, then times a full `$all` catch-up in pages of 1,000.
     ReadAll {
@@ -51,6 +59,12 @@ enum Command {
     },
     /// The service at size: rebuilds, query latency at 16 clients, projection lag.
     Service {
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// The service at size with and without a streaming replica for its reads (its own primary
+    /// and standby): a read and a write read back, 16 clients each.
+    Replica {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
@@ -124,10 +138,20 @@ async fn main() -> anyhow::Result<()> {
             writers,
             batch,
             seconds,
-        } => vec![append::run(&server, writers, batch, seconds).await?],
+            direct,
+            batchers,
+        } => {
+            let defaults = caseledger_eventstore::GroupCommitSettings::default();
+            let group = caseledger_eventstore::GroupCommitSettings {
+                direct: direct.unwrap_or(defaults.direct),
+                writers: batchers.unwrap_or(defaults.writers),
+            };
+            vec![append::run(&server, writers, batch, seconds, group).await?]
+        }
         Command::ReadAll { events } => vec![read_all::run(&server, events).await?],
         Command::Import { practices } => vec![import::run(&server, practices).await?],
         Command::Service { seconds } => service::run(&server, seconds).await?,
+        Command::Replica { seconds } => replica::run(seconds).await?,
         Command::Baseline { seconds, events } => baseline::run_all(&server, seconds, events)?,
         Command::ClientBaseline { writers, seconds } => vec![baseline::client_append(&server, writers, seconds).await?],
         Command::Suite { seconds, events } => suite(&server, seconds, events).await?,
@@ -164,7 +188,7 @@ async fn suite(server: &server::BenchServer, seconds: u64, events: usize) -> any
         if batch == 1 {
             runs.push(baseline::client_append(server, writers, seconds).await?);
         }
-        runs.push(append::run(server, writers, batch, seconds).await?);
+        runs.push(append::run(server, writers, batch, seconds, Default::default()).await?);
     }
     runs.push(baseline::read_all(server, seconds, events)?);
     runs.push(read_all::run(server, events).await?);

@@ -279,7 +279,7 @@ pub fn new_event(event: &CaseEvent, role: Role, actor: &str, at: DateTime<Utc>) 
 }
 
 /// 10,000 practices with 90 weekly observations each, and a case of 10 events for each.
-async fn load(store: &EventStore) -> anyhow::Result<u64> {
+pub(crate) async fn load(store: &EventStore) -> anyhow::Result<u64> {
     let start = Utc
         .with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
         .single()
