@@ -105,6 +105,8 @@ impl Cluster {
             "stream",
             "-R",
             "--no-sync",
+            // A spread checkpoint would wait up to 90 % of checkpoint_timeout after a busy load.
+            "--checkpoint=fast",
         ];
         check(standby.server_command("pg_basebackup", &args).output(), "pg_basebackup")?;
         // The copied settings name the primary's socket directory; the last setting wins.
