@@ -85,7 +85,8 @@ impl Reads {
 
     /// After a write has committed and the views have shown it: waits (up to `within`) until the
     /// replica has replayed everything the primary has committed now. Whether it did; until it
-    /// does, [`Reads::pool`] is the primary. Without a replica, true at once.
+    /// does, [`Reads::pool`] is the primary. A replica that was not current already is not waited
+    /// for. Without a replica, true at once.
     pub async fn after_write(&self, within: Duration) -> Result<bool, sqlx::Error> {
         let Some(replica) = &self.replica else {
             return Ok(true);
@@ -99,6 +100,10 @@ impl Reads {
         .fetch_one(&self.primary)
         .await?;
         let lsn = u64::try_from(lsn).unwrap_or_default();
+        // A replica already behind (an earlier wait timed out) or not answering is not waited for
+        // again: reads come from the primary until it has caught up, and writes do not each pay
+        // the whole wait while it reconnects or replays.
+        let was_current = replica.current();
         replica.wanted.send_if_modified(|wanted| {
             let raise = lsn > *wanted;
             if raise {
@@ -106,6 +111,9 @@ impl Reads {
             }
             raise
         });
+        if !was_current {
+            return Ok(false);
+        }
         let mut replayed = replica.replayed.clone();
         let caught_up = matches!(
             tokio::time::timeout(within, replayed.wait_for(|replayed| *replayed >= lsn)).await,
