@@ -120,18 +120,24 @@ pub(crate) struct Encoded<'a> {
     pub metadata: Vec<String>,
 }
 
-/// Checks the stream's name and the events, and encodes them for the append functions.
-pub(crate) fn encode<'a>(
-    stream: &str,
-    expected: ExpectedRevision,
-    events: &'a [NewEvent],
-) -> Result<Encoded<'a>, StoreError> {
+/// Refuses what no append may be: a stream named empty or `$…`, or no events.
+pub(crate) fn check(stream: &str, events: &[NewEvent]) -> Result<(), StoreError> {
     if stream.is_empty() || stream.starts_with('$') {
         return Err(StoreError::InvalidStreamName(stream.to_string()));
     }
     if events.is_empty() {
         return Err(StoreError::EmptyAppend);
     }
+    Ok(())
+}
+
+/// Checks the stream's name and the events, and encodes them for the append functions.
+pub(crate) fn encode<'a>(
+    stream: &str,
+    expected: ExpectedRevision,
+    events: &'a [NewEvent],
+) -> Result<Encoded<'a>, StoreError> {
+    check(stream, events)?;
     let (kind, expected_revision) = match expected {
         ExpectedRevision::Any => ("any", None),
         ExpectedRevision::NoStream => ("no_stream", None),

@@ -1,6 +1,6 @@
-//! Group commit: [`EventStore::append`](crate::EventStore::append)s that arrive while others are
-//! being written wait in a queue, and the next free writer takes them all at once and appends them
-//! in one transaction and one round trip (`eventstore_append_many`), so they share one commit.
+//! Group commit: [`EventStore::append`](crate::EventStore::append)s that arrive while many others
+//! are under way wait in a queue, and the batching writer takes them all at once and appends them
+//! in one statement (`eventstore_append_many`), so they share one transaction and one commit.
 //!
 //! While fewer than [`GroupCommitSettings::direct`] appends are under way (counting the queued
 //! ones), an append goes straight to the database in a transaction of its own, as it would without
@@ -18,10 +18,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sqlx::{PgConnection, PgPool};
-
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::append::{Answer, Encoded, append_error, append_with, encode, settle};
+use crate::append::{Answer, Encoded, append_error, append_with, check, encode, settle};
 use crate::notifier::Notifier;
 use crate::{AppendResult, StoreError, StreamAppend};
 
@@ -41,6 +40,7 @@ impl Default for GroupCommitSettings {
         Self { direct: 4, writers: 1 }
     }
 }
+
 /// At most this many appends in one transaction.
 const MAX_APPENDS: usize = 64;
 /// At most this many events in one transaction (a batch stops before the append that passes it,
@@ -102,7 +102,7 @@ impl GroupCommit {
     /// writer, and waits for the outcome.
     pub(crate) async fn append(&self, append: StreamAppend) -> Result<AppendResult, StoreError> {
         // Checked here, so that a bad append never reaches a batch.
-        encode(&append.stream, append.expected, &append.events)?;
+        check(&append.stream, &append.events)?;
         let before = self.under_way.fetch_add(1, Ordering::Relaxed);
         let _under_way = UnderWay(&self.under_way);
         if before < self.direct {
