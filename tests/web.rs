@@ -2233,3 +2233,129 @@ fn xlsx_part(book: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>, name: &str) -
     std::io::Read::read_to_string(&mut book.by_name(name).unwrap(), &mut text).unwrap();
     text
 }
+
+/// A practice manager tells the ICB of a diversion on the diversions page (their practice is
+/// theirs: no ODS code to type), the form says what is wrong in plain words keeping what was
+/// typed; the ICB acknowledges it there; the LMC and the PCN's clinical director see it without
+/// the practice's words; and the practice reads nothing across the ICB.
+#[test]
+fn a_practice_tells_the_icb_of_a_diversion_and_the_icb_acknowledges_it_on_the_diversions_page() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    seeded(&service, &icb);
+    let mut practice = Web::new(&service);
+    let landed = practice.sign_in("pm-z00011");
+    assert_eq!(
+        landed.location.as_deref(),
+        Some("/diversions"),
+        "a practice starts on its diversions"
+    );
+    let page = practice.get("/diversions");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("Your practice&#39;s diversions to NHS 111 (Z00011)")
+            || page.body.contains("Your practice's diversions to NHS 111 (Z00011)"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Tell the ICB about a diversion"));
+    assert!(!page.body.contains("name=\"odsCode\""), "its own practice, not typed");
+    assert!(!page.body.contains(">Acknowledge<"), "only the ICB acknowledges");
+    let csrf = hidden(&page.body, "_csrf");
+    // The day before the tests' business day (TEST_NOW, a Wednesday): Tuesday, a working day.
+    let yesterday = chrono::DateTime::parse_from_rfc3339(caseledger_tests::TEST_NOW)
+        .unwrap()
+        .date_naive()
+        - chrono::Duration::days(1);
+    let from = format!("{yesterday}T08:00");
+    let until = format!("{yesterday}T12:00");
+    let notify = |web: &mut Web, from: &str, command: &str| {
+        web.post(
+            "/diversions/notify",
+            &[
+                ("_csrf", &csrf),
+                ("commandId", command),
+                ("from", from),
+                ("expectedUntil", &until),
+                ("reason", "TELEPHONY_FAILURE"),
+                ("detail", "Mrs Ashdown-Brae reported the lines dead at opening"),
+            ],
+        )
+    };
+    let refused = notify(&mut practice, "first thing", "web-notice-0");
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("Enter when the diversion began as a date and time, like 2026-12-07 08:30"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("Mrs Ashdown-Brae reported the lines dead"),
+        "what was typed is kept"
+    );
+    let told = notify(&mut practice, &from, "web-notice-1");
+    assert_eq!(told.status, 303, "{}", told.body);
+    let page = practice.get("/diversions");
+    assert!(page.body.contains("Arden Health Centre (Z00011)"), "{}", page.body);
+    assert!(page.body.contains("Mrs Ashdown-Brae reported the lines dead"));
+    assert!(page.body.contains("Telephony or IT failure"));
+    // Told after it began.
+    assert!(page.body.contains("Told late"), "{}", page.body);
+    // Overlapping itself: refused on the page, in words.
+    let again = notify(&mut practice, &from, "web-notice-2");
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert!(again.body.contains("overlaps this one"), "{}", again.body);
+    // Nothing across the ICB.
+    assert_eq!(practice.get("/icb").status, 403);
+    assert_eq!(practice.get("/icb/cases").status, 403);
+
+    let mut commissioner = Web::new(&service);
+    commissioner.sign_in("icb-assurance-1");
+    let page = commissioner.get("/diversions");
+    assert!(
+        page.body.contains("Waiting for your acknowledgement (1)"),
+        "{}",
+        page.body
+    );
+    let at = page.body.find("action=\"/diversions/").unwrap();
+    let action = &page.body[at + "action=\"".len()..];
+    let action = &action[..action.find('"').unwrap()];
+    assert!(action.ends_with("/acknowledge"), "{action}");
+    let acknowledged = commissioner.post(
+        action,
+        &[("_csrf", &hidden(&page.body, "_csrf")), ("commandId", "web-ack-1")],
+    );
+    assert_eq!(acknowledged.status, 303, "{}", acknowledged.body);
+    let page = commissioner.get("/diversions");
+    assert!(
+        page.body.contains("Every notice has been acknowledged."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Mrs Ashdown-Brae"),
+        "the ICB reads the practice's words"
+    );
+
+    for user in ["lmc-officer-1", "cd-u10001"] {
+        let mut reader = Web::new(&service);
+        reader.sign_in(user);
+        let page = reader.get("/diversions");
+        assert_eq!(page.status, 200, "{user}: {}", page.body);
+        assert!(
+            page.body.contains("Arden Health Centre (Z00011)"),
+            "{user}: {}",
+            page.body
+        );
+        assert!(
+            !page.body.contains("Ashdown-Brae"),
+            "{user} never reads the practice's words"
+        );
+        assert!(
+            !page.body.contains("Tell the ICB about a diversion"),
+            "{user} tells nothing"
+        );
+    }
+}

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use caseledger_cases::role::Scope;
 pub use caseledger_cases::role::{OidcConfig, RoleNames, role_from_claims};
 use caseledger_cases::values::ShortText;
 use caseledger_cases::{Actor, Role};
@@ -28,6 +29,9 @@ pub const AUDIENCE: &str = "caseledger";
 pub struct Claims {
     pub sub: String,
     pub role: String,
+    /// The organisation a practice or PCN role works for: the practice's ODS code, the PCN's code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub iss: String,
@@ -319,11 +323,39 @@ fn check(
         .get("exp")
         .and_then(Value::as_u64)
         .ok_or("the token has no exp")?;
-    Ok((Actor::new(id, role), expires))
+    Ok((Actor::scoped(id, role, scope_from_claims(&claims, role)?), expires))
 }
+
+/// The organisation a practice or PCN role's token names in `org` (none for the other roles): a
+/// scoped role without a well-formed code is refused, never read as unscoped.
+fn scope_from_claims(claims: &Map<String, Value>, role: Role) -> Result<Option<Scope>, String> {
+    if role.scoped_to().is_none() {
+        return Ok(None);
+    }
+    let org = claims
+        .get(ORG_CLAIM)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("the {role} role needs its organisation's code in {ORG_CLAIM:?}"))?;
+    Scope::for_role(role, org).map_err(|e| format!("{ORG_CLAIM}: {e}"))
+}
+
+/// The claim naming a scoped role's organisation.
+pub const ORG_CLAIM: &str = "org";
 
 /// A development token valid for `seconds`, as `caseledger token` prints it.
 pub fn dev_token(secret: &str, role: Role, sub: &str, seconds: u64) -> Result<String, jsonwebtoken::errors::Error> {
+    dev_token_for(secret, role, sub, None, seconds)
+}
+
+/// A development token of a role scoped to organisation `org` (a practice's ODS code, a PCN's
+/// code), valid for `seconds`.
+pub fn dev_token_for(
+    secret: &str,
+    role: Role,
+    sub: &str,
+    org: Option<&str>,
+    seconds: u64,
+) -> Result<String, jsonwebtoken::errors::Error> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -331,6 +363,7 @@ pub fn dev_token(secret: &str, role: Role, sub: &str, seconds: u64) -> Result<St
     let claims = Claims {
         sub: sub.to_string(),
         role: role.as_str().to_string(),
+        org: org.map(str::to_string),
         name: Some(sub.to_string()),
         iss: DEV_ISSUER.to_string(),
         aud: AUDIENCE.to_string(),

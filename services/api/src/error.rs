@@ -143,7 +143,10 @@ impl ErrorExtensions for ApiError {
             if let ApiError::BadInput { field, .. } = self {
                 extensions.set("field", field.as_str());
             }
-            if let ApiError::Command(CommandError::Rejected(CaseError::InvalidValue { field, .. })) = self {
+            if let ApiError::Command(CommandError::Rejected(
+                CaseError::InvalidValue { field, .. } | CaseError::InvalidPeriod { field, .. },
+            )) = self
+            {
                 extensions.set("field", *field);
             }
             if let ApiError::Command(CommandError::PracticeHasOpenCase { case_id, .. }) = self {
@@ -159,21 +162,27 @@ fn command_code(error: &CommandError) -> &'static str {
             CaseError::Forbidden { .. }
             | CaseError::AssignOnlySelf { .. }
             | CaseError::HeldByAnotherChampion
-            | CaseError::NotYourCase => "FORBIDDEN",
-            CaseError::CaseNotFound | CaseError::ReportNotFound(_) => "NOT_FOUND",
+            | CaseError::NotYourCase
+            | CaseError::NotYourPractice(_) => "FORBIDDEN",
+            CaseError::CaseNotFound | CaseError::ReportNotFound(_) | CaseError::DiversionNotFound(_) => "NOT_FOUND",
+            // Two diversions of one practice at once cannot both be true: the earlier one stands.
+            CaseError::DiversionOverlaps(_) => "CONFLICT",
             CaseError::InvalidTransition { .. }
             | CaseError::NotCompliant { .. }
             | CaseError::CaseAlreadyExists
             | CaseError::ReviewAlreadyOpen
             | CaseError::NoOpenReview
             | CaseError::ReportAlreadyTriaged
-            | CaseError::ErasedWithItsCase(_) => "INVALID_TRANSITION",
+            | CaseError::ErasedWithItsCase(_)
+            | CaseError::DiversionAlreadyEnded(_)
+            | CaseError::DiversionAlreadyAcknowledged(_) => "INVALID_TRANSITION",
             CaseError::OccurredInFuture { .. }
             | CaseError::OccurredBeforeOpened { .. }
             | CaseError::OccurredTooEarly { .. }
             | CaseError::InvalidValue { .. }
             | CaseError::DhuShortfall { .. }
-            | CaseError::MissingEvidence(_) => "BAD_USER_INPUT",
+            | CaseError::MissingEvidence(_)
+            | CaseError::InvalidPeriod { .. } => "BAD_USER_INPUT",
         },
         CommandError::UnknownPractice { .. } | CommandError::NoSuchPractice { .. } => "BAD_USER_INPUT",
         CommandError::Conflict { .. } | CommandError::PracticeHasOpenCase { .. } => "CONFLICT",

@@ -19,6 +19,7 @@ fn claims() -> Claims {
     Claims {
         sub: "dc-amira".into(),
         role: "champion".into(),
+        org: None,
         name: None,
         iss: DEV_ISSUER.into(),
         aud: AUDIENCE.into(),
@@ -53,6 +54,47 @@ async fn a_valid_development_token_names_the_actor_and_role() {
         panic!("refused")
     };
     assert_eq!((actor.id.as_str(), actor.role), ("dc-amira", Role::Champion));
+}
+
+#[tokio::test]
+async fn a_practice_or_pcn_token_names_its_organisation_or_is_refused() {
+    use caseledger_cases::role::Scope;
+    let token = caseledger_api::auth::dev_token_for(SECRET, Role::Practice, "pm-1", Some("c82001"), 600).unwrap();
+    let Caller::Authenticated(actor) = caller(&token).await else {
+        panic!("refused")
+    };
+    assert_eq!(actor.practice().map(|code| code.as_str()), Some("C82001"));
+    let director = caseledger_api::auth::dev_token_for(SECRET, Role::PcnClinicalDirector, "cd-1", Some("U00001"), 600);
+    let Caller::Authenticated(actor) = caller(&director.unwrap()).await else {
+        panic!("refused")
+    };
+    assert!(matches!(&actor.scope, Some(Scope::Pcn(code)) if code.as_str() == "U00001"));
+    // Without its organisation, or with a code of the wrong kind, a scoped role is refused: never
+    // read as a role that sees every practice.
+    for (role, org) in [
+        ("practice", None),
+        ("practice", Some("U00001")),
+        ("practice", Some("C82001; drop")),
+        ("pcn_clinical_director", Some("C82001")),
+        ("pcn_clinical_director", None),
+    ] {
+        let claims = Claims {
+            role: role.into(),
+            org: org.map(str::to_string),
+            ..claims()
+        };
+        assert!(rejected(caller(&signed(&claims, SECRET)).await), "{role} {org:?}");
+    }
+    // An unscoped role's `org` is not a scope.
+    let icb = Claims {
+        role: "icb".into(),
+        org: Some("C82001".into()),
+        ..claims()
+    };
+    let Caller::Authenticated(actor) = caller(&signed(&icb, SECRET)).await else {
+        panic!("refused")
+    };
+    assert_eq!(actor.scope, None);
 }
 
 #[tokio::test]

@@ -10,7 +10,9 @@ use caseledger_cases::Role;
 use common::{Service, as_actor, codes};
 use serde_json::json;
 
-const ROLES: [Role; 5] = [Role::Icb, Role::Lmc, Role::Dhu, Role::Champion, Role::Admin];
+const ROLES: [Role; 7] = Role::ALL;
+/// The roles that read across the whole ICB (not scoped to one practice or PCN).
+const UNSCOPED: [Role; 5] = [Role::Icb, Role::Lmc, Role::Dhu, Role::Champion, Role::Admin];
 
 fn id_for(role: Role) -> &'static str {
     match role {
@@ -19,6 +21,8 @@ fn id_for(role: Role) -> &'static str {
         Role::Dhu => "dhu-liaison-1",
         Role::Champion => "dc-amira",
         Role::Admin => "ops-1",
+        Role::Practice => "pm-z00011",
+        Role::PcnClinicalDirector => "cd-u10001",
     }
 }
 
@@ -30,8 +34,8 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
     let mutation = |name: &str, input: String| format!("mutation {{ {name}(input: {{ {input} }}) {{ revision }} }}");
     vec![
         ("{ me { id role } }".into(), ROLES.to_vec()),
-        (format!("{{ case(id: \"{missing_case}\") {{ id }} }}"), ROLES.to_vec()),
-        ("{ caseByPractice(odsCode: \"Z99999\") { id } }".into(), ROLES.to_vec()),
+        (format!("{{ case(id: \"{missing_case}\") {{ id }} }}"), UNSCOPED.to_vec()),
+        ("{ caseByPractice(odsCode: \"Z99999\") { id } }".into(), UNSCOPED.to_vec()),
         ("{ icb { summary { openCases } } }".into(), vec![Icb, Admin]),
         ("{ lmc { contractReviews } }".into(), vec![Lmc, Admin]),
         ("{ dhu { awaitingConfirmation { id } } }".into(), vec![Dhu, Admin]),
@@ -110,9 +114,29 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
             format!("mutation {{ skipParkedEvent(projection: \"case_view\", eventId: \"{missing_case}\") {{ eventId }} }}"),
             vec![Admin],
         ),
-        ("{ practices { edges { node { odsCode } } } }".into(), ROLES.to_vec()),
-        ("{ practice(odsCode: \"Z99999\") { odsCode } }".into(), ROLES.to_vec()),
-        ("{ dataAsAt }".into(), ROLES.to_vec()),
+        ("{ practices { edges { node { odsCode } } } }".into(), UNSCOPED.to_vec()),
+        ("{ practice(odsCode: \"Z99999\") { odsCode } }".into(), UNSCOPED.to_vec()),
+        ("{ dataAsAt }".into(), UNSCOPED.to_vec()),
+        // Every party reads diversions: a practice its own, a PCN's clinical director its PCN's.
+        ("{ diversions { id } }".into(), ROLES.to_vec()),
+        (format!("{{ diversion(id: \"{missing_case}\") {{ id }} }}"), ROLES.to_vec()),
+        ("{ diversionFigures(groupBy: PCN) { key } }".into(), ROLES.to_vec()),
+        (
+            "mutation { notifyDiversion(input: { odsCode: \"NOT-ODS\", from: \"2026-01-05T08:00:00Z\", \
+             expectedUntil: \"2026-01-05T10:00:00Z\", reason: OTHER }) { id } }"
+                .into(),
+            vec![Practice, Icb],
+        ),
+        (
+            format!(
+                "mutation {{ endDiversion(input: {{ diversionId: \"{missing_case}\", endedAt: \"2026-01-05T10:00:00Z\" }}) {{ id }} }}"
+            ),
+            vec![Practice, Icb],
+        ),
+        (
+            format!("mutation {{ acknowledgeDiversion(input: {{ diversionId: \"{missing_case}\" }}) {{ id }} }}"),
+            vec![Icb],
+        ),
         ("{ people { id email } }".into(), vec![Admin]),
         (
             "mutation { addPerson(input: { id: \"dc-matrix\", name: \"M\", role: CHAMPION }) { id } }".into(),

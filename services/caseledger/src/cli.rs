@@ -19,7 +19,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
 
 use crate::settings::{DEV_SECRET_VAR, Settings};
-use caseledger_api::auth::{Authenticator, dev_token};
+use caseledger_api::auth::{Authenticator, dev_token_for};
 use caseledger_api::graphql::{AppState, build_schema_with, sdl};
 use caseledger_api::http::{HttpState, metrics_router, router};
 use caseledger_jobs::verification::{SharedVerifier, SlotVerifier, Verifications};
@@ -132,6 +132,9 @@ enum Command {
         role: String,
         #[arg(long)]
         sub: String,
+        /// For `practice`, the practice's ODS code; for `pcn_clinical_director`, the PCN's code.
+        #[arg(long)]
+        org: Option<String>,
         #[arg(long, default_value_t = 120)]
         minutes: u64,
         /// Valid for this many seconds instead of `--minutes`.
@@ -187,6 +190,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token {
             role,
             sub,
+            org,
             minutes,
             seconds,
         } => {
@@ -196,7 +200,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?;
             ShortText::parse(&sub).with_context(|| format!("sub {sub:?}"))?;
             let seconds = seconds.unwrap_or(minutes.saturating_mul(60));
-            println!("{}", dev_token(&secret, role, &sub, seconds)?);
+            // A scoped role needs its organisation, checked here rather than refused on first use.
+            let scope = caseledger_cases::role::Scope::for_role(role, org.as_deref().unwrap_or_default())
+                .with_context(|| format!("--org for the {role} role"))?;
+            let org = scope.as_ref().map(|scope| scope.code().to_string());
+            println!("{}", dev_token_for(&secret, role, &sub, org.as_deref(), seconds)?);
             Ok(())
         }
         Command::Schema => {
@@ -604,18 +612,20 @@ async fn demo(store: EventStore, commands: &Commands, mut settings: Settings, fu
     println!("CaseLedger demo: http://{listen}/ (sign in as any party)");
     println!("GraphQL: http://{listen}/graphql   GraphQL explorer: http://{listen}/graphiql");
     println!("Tokens for `Authorization: Bearer <token>`, valid for 12 hours:");
-    for (role, sub) in [
-        (Role::Icb, "icb-assurance-1"),
-        (Role::Lmc, "lmc-officer-1"),
-        (Role::Dhu, "dhu-liaison-1"),
-        (Role::Champion, "dc-amira"),
-        (Role::Admin, "admin-1"),
+    for (role, sub, org) in [
+        (Role::Icb, "icb-assurance-1", None),
+        (Role::Lmc, "lmc-officer-1", None),
+        (Role::Dhu, "dhu-liaison-1", None),
+        (Role::Champion, "dc-amira", None),
+        (Role::Admin, "admin-1", None),
+        (Role::Practice, "pm-z00011", Some("Z00011")),
+        (Role::PcnClinicalDirector, "cd-u10001", Some("U10001")),
     ] {
         println!(
-            "  {:<9} {:<16} {}",
+            "  {:<21} {:<16} {}",
             role.as_str(),
             sub,
-            dev_token(&secret, role, sub, 12 * 60 * 60)?
+            dev_token_for(&secret, role, sub, org, 12 * 60 * 60)?
         );
     }
     let verifier = match configured_verifier(&settings)? {

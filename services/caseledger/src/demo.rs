@@ -195,7 +195,91 @@ pub async fn this_week(commands: &Commands, now: DateTime<Utc>) -> Result<(), Co
             .flag_practice(&CommandContext::new(icb).with_command_id("demo-flag"), action, now)
             .await?;
     }
-    Ok(())
+    diversions(commands, now).await
+}
+
+/// This week's diversions to NHS 111: Arden Health Centre's phone lines failed on the last working
+/// morning (it told the ICB a quarter of an hour late; they came back before eleven, and the ICB
+/// acknowledged), and Mill Health Centre rang the ICB an hour and a half ago: short of staff, it
+/// diverts for the afternoon (running, waiting for the ICB's acknowledgement).
+async fn diversions(commands: &Commands, now: DateTime<Utc>) -> Result<(), CommandError> {
+    use caseledger_cases::case::DiversionReason;
+    use caseledger_commands::DiversionNotice;
+    let invalid = |field: &'static str| {
+        move |source: ValueError| CommandError::Rejected(CaseError::InvalidValue { field, source })
+    };
+    let actor = |id: &str, role: Role, org: Option<&str>| -> Result<Actor, CommandError> {
+        let scope = match org {
+            Some(code) => caseledger_cases::role::Scope::for_role(role, code).map_err(invalid("org"))?,
+            None => None,
+        };
+        Ok(Actor::scoped(
+            ShortText::parse(id).map_err(invalid("actor"))?,
+            role,
+            scope,
+        ))
+    };
+    let manager = actor("pm-z00011", Role::Practice, Some("Z00011"))?;
+    let icb = actor("icb-assurance-1", Role::Icb, None)?;
+    let calendar = caseledger_cases::holidays::BankHolidays::england_and_wales();
+    let mut day = caseledger_cases::ukclock::to_uk(now).date_naive() - TimeDelta::days(1);
+    while !calendar.is_core_day(day) {
+        day = day.pred_opt().unwrap_or(day);
+    }
+    let at = |hour: u32, minute: u32| {
+        let local = day.and_time(chrono::NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or_default());
+        caseledger_cases::ukclock::from_local(local).with_timezone(&Utc)
+    };
+    let arden = OdsCode::parse("Z00011").map_err(invalid("odsCode"))?;
+    let notice = DiversionNotice {
+        from: at(8, 5),
+        expected_until: at(12, 0),
+        reason: DiversionReason::TelephonyFailure,
+        detail: Some(
+            FreeText::parse("The phone lines went down at opening; the telephony supplier is on site.")
+                .map_err(invalid("detail"))?,
+        ),
+    };
+    let told = CommandContext::new(manager.clone())
+        .with_command_id("demo-diversion-arden")
+        .at(at(8, 20));
+    let arden_diversion = commands.notify_diversion(&told, &arden, notice, now).await?;
+    let ended = CommandContext::new(manager)
+        .with_command_id("demo-diversion-arden-end")
+        .at(at(10, 45));
+    match commands
+        .end_diversion(&ended, &arden, arden_diversion.diversion_id, at(10, 40), now)
+        .await
+    {
+        Ok(_) | Err(CommandError::Rejected(CaseError::DiversionAlreadyEnded(_))) => {}
+        Err(error) => return Err(error),
+    }
+    let acknowledged = CommandContext::new(icb.clone())
+        .with_command_id("demo-diversion-arden-ack")
+        .at(at(11, 0));
+    match commands
+        .acknowledge_diversion(&acknowledged, &arden, arden_diversion.diversion_id, now)
+        .await
+    {
+        Ok(_) | Err(CommandError::Rejected(CaseError::DiversionAlreadyAcknowledged(_))) => {}
+        Err(error) => return Err(error),
+    }
+    let mill = OdsCode::parse("Z00012").map_err(invalid("odsCode"))?;
+    let began = now - TimeDelta::minutes(90);
+    let notice = DiversionNotice {
+        from: began,
+        expected_until: began + TimeDelta::hours(4),
+        reason: DiversionReason::StaffShortage,
+        detail: Some(FreeText::parse("Two receptionists off sick.").map_err(invalid("detail"))?),
+    };
+    let rang = CommandContext::new(icb)
+        .with_command_id("demo-diversion-mill")
+        .at(began + TimeDelta::minutes(10));
+    match commands.notify_diversion(&rang, &mill, notice, now).await {
+        // A demo started again on the same database keeps the first run's.
+        Ok(_) | Err(CommandError::Rejected(CaseError::DiversionOverlaps(_))) => Ok(()),
+        Err(error) => Err(error),
+    }
 }
 
 #[cfg(test)]

@@ -107,7 +107,7 @@ impl Cis2Rules {
                     record.line,
                     Some("caseledger_role"),
                     format!(
-                        "{:?} is not a CaseLedger role (icb, lmc, dhu, champion, admin)",
+                        "{:?} is not a CaseLedger role (icb, lmc, dhu, champion, admin, practice, pcn_clinical_director)",
                         record.field("caseledger_role")
                     ),
                 ));
@@ -189,8 +189,17 @@ impl Cis2Rules {
             .and_then(|orgs| serde_json::from_value::<Vec<UserOrg>>(orgs.clone()).ok())
             .and_then(|orgs| orgs.into_iter().find(|org| org.org_code == chosen.org_code))
             .map(|org| org.org_name);
+        // A practice role works for the selected role's organisation (a practice), a PCN's
+        // clinical director for theirs (a PCN's `U…` code): any other organisation gives no access.
+        let scope = crate::role::Scope::for_role(rule.role, &chosen.org_code).map_err(|_| {
+            Cis2Refusal::OrganisationDoesNotFit {
+                role: rule.role,
+                org_code: chosen.org_code.clone(),
+            }
+        })?;
         Ok(Cis2Person {
             role: rule.role,
+            scope,
             org_code: chosen.org_code.clone(),
             org_name,
             job_role: chosen,
@@ -221,6 +230,8 @@ fn assurance(value: Option<&Value>) -> Option<u8> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cis2Person {
     pub role: Role,
+    /// The practice or PCN a scoped role works for: the selected role's organisation.
+    pub scope: Option<crate::role::Scope>,
     /// The selected role's organisation, and its name when userinfo gives it.
     pub org_code: String,
     pub org_name: Option<String>,
@@ -239,6 +250,8 @@ pub enum Cis2Refusal {
     SelectedRoleUnknown,
     #[error("the role {role_name} at {org_code} has no access to CaseLedger")]
     NoAccess { role_name: String, org_code: String },
+    #[error("the {role} role works for one practice or PCN, and {org_code} is not one")]
+    OrganisationDoesNotFit { role: Role, org_code: String },
 }
 
 #[cfg(test)]
@@ -352,6 +365,52 @@ mod tests {
         // A level-2 deployment takes the same person at level 2.
         let lower = Cis2Rules::parse(RULES, 2).unwrap();
         assert!(lower.decide(&id_token("656014452101", json!("2")), &userinfo()).is_ok());
+    }
+
+    #[test]
+    fn a_practice_or_pcn_role_works_for_the_selected_roles_organisation_only() {
+        let rules = Cis2Rules::parse(
+            "caseledger_role,org_code,role_code,activity_code\n\
+             practice,,R8000,\n\
+             pcn_clinical_director,,R8013,\n",
+            3,
+        )
+        .unwrap();
+        let info = json!({
+            "nhsid_nrbac_roles": [
+                { "person_roleid": "1", "org_code": "C82001", "role_code": "S8000:G8000:R8000" },
+                { "person_roleid": "2", "org_code": "U10001", "role_code": "S8000:G8000:R8013" },
+                { "person_roleid": "3", "org_code": "X09", "role_code": "S8000:G8000:R8000" },
+                { "person_roleid": "4", "org_code": "C82001", "role_code": "S8000:G8000:R8013" }
+            ]
+        })
+        .as_object()
+        .unwrap()
+        .clone();
+        let manager = rules.decide(&id_token("1", json!("3")), &info).unwrap();
+        assert_eq!(
+            manager.scope,
+            Some(crate::role::Scope::Practice(
+                crate::values::OdsCode::parse("C82001").unwrap()
+            ))
+        );
+        let director = rules.decide(&id_token("2", json!("3")), &info).unwrap();
+        assert_eq!(
+            director.scope,
+            Some(crate::role::Scope::Pcn(
+                crate::values::PcnCode::parse("U10001").unwrap()
+            ))
+        );
+        // A practice role at an organisation that is not a practice, or a PCN role at a practice.
+        for (selected, role) in [("3", Role::Practice), ("4", Role::PcnClinicalDirector)] {
+            assert!(
+                matches!(
+                    rules.decide(&id_token(selected, json!("3")), &info),
+                    Err(Cis2Refusal::OrganisationDoesNotFit { role: refused, .. }) if refused == role
+                ),
+                "{selected}"
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod cis2;
 pub mod dashboard;
 pub mod deadlines;
 pub mod dhu_extract;
+pub mod diversion;
 pub mod extract;
 pub mod holidays;
 pub mod next;

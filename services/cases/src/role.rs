@@ -1,5 +1,6 @@
-//! Who is acting: the five roles of DESIGN.md and an actor's id, and how an OIDC issuer's
-//! tokens name those roles (read by the API's bearer tokens and the pages' sign-in alike).
+//! Who is acting: the roles of DESIGN.md, an actor's id and, for the roles scoped to one
+//! organisation (a practice, a PCN), which one; and how an OIDC issuer's tokens name those roles
+//! (read by the API's bearer tokens and the pages' sign-in alike).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::values::ShortText;
+use crate::values::{OdsCode, PcnCode, ShortText};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -17,6 +18,10 @@ pub enum Role {
     Dhu,
     Champion,
     Admin,
+    /// A practice manager: their own practice only (its ODS code is the actor's scope).
+    Practice,
+    /// A PCN's clinical director: their own PCN's practices only (its code is the actor's scope).
+    PcnClinicalDirector,
 }
 
 impl Role {
@@ -27,13 +32,72 @@ impl Role {
             Role::Dhu => "dhu",
             Role::Champion => "champion",
             Role::Admin => "admin",
+            Role::Practice => "practice",
+            Role::PcnClinicalDirector => "pcn_clinical_director",
         }
     }
 
+    /// Every role.
+    pub const ALL: [Role; 7] = [
+        Role::Icb,
+        Role::Lmc,
+        Role::Dhu,
+        Role::Champion,
+        Role::Admin,
+        Role::Practice,
+        Role::PcnClinicalDirector,
+    ];
+
     pub fn parse(role: &str) -> Option<Role> {
-        [Role::Icb, Role::Lmc, Role::Dhu, Role::Champion, Role::Admin]
-            .into_iter()
-            .find(|r| r.as_str().eq_ignore_ascii_case(role))
+        Role::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(role))
+    }
+
+    /// What kind of organisation the role is scoped to, if any.
+    pub fn scoped_to(self) -> Option<ScopeKind> {
+        match self {
+            Role::Practice => Some(ScopeKind::Practice),
+            Role::PcnClinicalDirector => Some(ScopeKind::Pcn),
+            Role::Icb | Role::Lmc | Role::Dhu | Role::Champion | Role::Admin => None,
+        }
+    }
+}
+
+/// The kind of organisation a scoped role works for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopeKind {
+    Practice,
+    Pcn,
+}
+
+/// The one organisation a scoped actor works for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "code", rename_all = "snake_case")]
+pub enum Scope {
+    Practice(OdsCode),
+    Pcn(PcnCode),
+}
+
+impl Scope {
+    /// `code` read as the organisation `role` is scoped to: `None` for a role with no scope, or a
+    /// code of the wrong shape (a practice's ODS code, a PCN's `U…` code).
+    pub fn for_role(role: Role, code: &str) -> Result<Option<Scope>, crate::values::ValueError> {
+        Ok(match role.scoped_to() {
+            None => None,
+            // A `U…` code is a PCN's, never a practice's.
+            Some(ScopeKind::Practice) if PcnCode::parse(code).is_ok() => {
+                return Err(crate::values::ValueError::PracticeCode(code.to_string()));
+            }
+            Some(ScopeKind::Practice) => Some(Scope::Practice(OdsCode::parse(code)?)),
+            Some(ScopeKind::Pcn) => Some(Scope::Pcn(PcnCode::parse(code)?)),
+        })
+    }
+
+    /// The organisation's code.
+    pub fn code(&self) -> &str {
+        match self {
+            Scope::Practice(code) => code.as_str(),
+            Scope::Pcn(code) => code.as_str(),
+        }
     }
 }
 
@@ -43,16 +107,41 @@ impl std::fmt::Display for Role {
     }
 }
 
-/// A person or system acting in a role, e.g. `dc-amira` as a champion.
+/// A person or system acting in a role, e.g. `dc-amira` as a champion, or `pm-c82001` as the
+/// practice manager of C82001.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     pub id: ShortText,
     pub role: Role,
+    /// The organisation a practice or PCN role works for (none for the other roles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
 }
 
 impl Actor {
     pub fn new(id: ShortText, role: Role) -> Self {
-        Self { id, role }
+        Self { id, role, scope: None }
+    }
+
+    /// An actor of a scoped role, working for `scope`.
+    pub fn scoped(id: ShortText, role: Role, scope: Option<Scope>) -> Self {
+        Self { id, role, scope }
+    }
+
+    /// The practice a practice role works for.
+    pub fn practice(&self) -> Option<&OdsCode> {
+        match (&self.role, &self.scope) {
+            (Role::Practice, Some(Scope::Practice(code))) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The PCN a PCN clinical director works for.
+    pub fn pcn(&self) -> Option<&PcnCode> {
+        match (&self.role, &self.scope) {
+            (Role::PcnClinicalDirector, Some(Scope::Pcn(code))) => Some(code),
+            _ => None,
+        }
     }
 }
 

@@ -217,6 +217,27 @@ fn samples() -> Vec<CaseEvent> {
         }),
         CaseEvent::SlotVisibilityVerified(verification(VerificationVerdict::TooFew)),
         CaseEvent::SlotVisibilityCheckFailed(verification(VerificationVerdict::Failed)),
+        CaseEvent::DiversionNotified(DiversionNotified {
+            diversion_id: uuid::Uuid::from_u128(7),
+            from: "2026-01-05T08:10:00Z".parse().unwrap(),
+            expected_until: "2026-01-05T13:00:00Z".parse().unwrap(),
+            reason: DiversionReason::TelephonyFailure,
+            detail: Some(text("Phone lines down after the storm; BT engineer booked")),
+        }),
+        CaseEvent::DiversionNotified(DiversionNotified {
+            diversion_id: uuid::Uuid::from_u128(8),
+            from: "2026-01-06T08:00:00Z".parse().unwrap(),
+            expected_until: "2026-01-06T18:30:00Z".parse().unwrap(),
+            reason: DiversionReason::Premises,
+            detail: None,
+        }),
+        CaseEvent::DiversionEnded(DiversionEnded {
+            diversion_id: uuid::Uuid::from_u128(7),
+            ended_at: "2026-01-05T11:45:00Z".parse().unwrap(),
+        }),
+        CaseEvent::DiversionAcknowledged(DiversionAcknowledged {
+            diversion_id: uuid::Uuid::from_u128(7),
+        }),
     ]
 }
 

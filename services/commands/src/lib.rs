@@ -3,6 +3,7 @@
 //! dashboard import and the replay of a recorded story.
 
 mod context;
+mod diversions;
 mod error;
 mod handler;
 mod history;
@@ -19,6 +20,7 @@ pub mod throttle;
 use caseledger_eventstore::EventStore;
 
 pub use context::{CommandContext, RequestIds};
+pub use diversions::{DiversionNotice, DiversionOutcome};
 pub use error::CommandError;
 pub use handler::Outcome;
 pub use history::{Loaded, envelope_of, load, load_case};
@@ -28,7 +30,7 @@ pub use published::{MAX_PUBLISHED_ROWS, PublishedFile, PublishedReport, Sources}
 pub use registry::{PracticeCase, RegisteredState};
 pub use replay::{ReplayError, ReplayReport};
 pub use reports::{ReportOutcome, Reported};
-pub use scopes::{case_scope, report_scope};
+pub use scopes::{case_scope, diversion_scope, report_scope};
 
 /// Runs commands against the event store; cheap to clone.
 #[derive(Debug, Clone)]

@@ -388,7 +388,10 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
         | CaseEvent::PracticeDetailsChanged(_)
         | CaseEvent::DhuSlotsObserved(_)
         | CaseEvent::SlotVisibilityVerified(_)
-        | CaseEvent::SlotVisibilityCheckFailed(_) => {
+        | CaseEvent::SlotVisibilityCheckFailed(_)
+        | CaseEvent::DiversionNotified(_)
+        | CaseEvent::DiversionEnded(_)
+        | CaseEvent::DiversionAcknowledged(_) => {
             return Err(format!("{kind} is about a practice, not a case"));
         }
     })

@@ -4,6 +4,7 @@
 //! report cannot be both dismissed and opened by two people at once.
 
 use caseledger_cases::case::{FlagSource, FlagSourceKind, RootCause, Triage, encode_event};
+use caseledger_cases::diversion::{PracticeDiversions, evolve_diversions};
 use caseledger_cases::practice::{SlotsObserved, practice_stream};
 use caseledger_cases::reports::{PracticeReports, ReportAction, ReportCommand, decide_report, evolve_reports};
 use caseledger_cases::values::{FreeText, OdsCode};
@@ -41,16 +42,19 @@ pub enum Reported {
     Filed(ReportOutcome),
 }
 
-/// A practice's stream as the report rules see it, and its latest observation.
-struct PracticeState {
-    reports: PracticeReports,
+/// A practice's stream as the report and diversion rules see it, and its latest observation.
+pub(crate) struct PracticeState {
+    /// Its reports, and the stream's revision.
+    pub(crate) reports: PracticeReports,
+    pub(crate) diversions: PracticeDiversions,
     latest: Option<SlotsObserved>,
 }
 
 impl Commands {
-    async fn practice_state(&self, ods_code: &OdsCode) -> Result<PracticeState, CommandError> {
+    pub(crate) async fn practice_state(&self, ods_code: &OdsCode) -> Result<PracticeState, CommandError> {
         let mut state = PracticeState {
             reports: PracticeReports::default(),
+            diversions: PracticeDiversions::default(),
             latest: None,
         };
         for event in read_whole(&self.store, &practice_stream(ods_code)).await? {
@@ -64,6 +68,7 @@ impl Commands {
                 state.latest = Some(observed.clone());
             }
             state.reports = evolve_reports(state.reports, &envelope);
+            state.diversions = evolve_diversions(state.diversions, &envelope);
         }
         Ok(state)
     }
@@ -104,20 +109,7 @@ impl Commands {
                 .map(|outcome| Reported::OnCase(Box::new(outcome)));
         }
         // A report on a code nothing knows could never be triaged: refused here, naming the code.
-        let known = sqlx::query_scalar!(
-            r#"select exists (select 1 from practice_register where ods_code = $1)
-                   or exists (select 1 from practice_cases where ods_code = $1)
-                   or exists (select 1 from events where stream_id = 'practice-' || $1
-                                                      and event_type = 'SlotsObserved') as "known!""#,
-            ods_code.as_str()
-        )
-        .fetch_one(self.store.pool())
-        .await?;
-        if !known {
-            return Err(CommandError::NoSuchPractice {
-                ods_code: ods_code.to_string(),
-            });
-        }
+        self.known_practice(ods_code).await?;
         let report_id = report_id_for(context);
         let action = ReportAction::File {
             report_id,
@@ -263,21 +255,9 @@ impl Commands {
                 Err(error) => return Err(error.into()),
             };
             // The DHU's detail and the ICB's reason are sealed under the report's own key.
-            let mut new_events = Vec::with_capacity(events.len());
-            for (index, event) in events.iter().enumerate() {
-                let (event_type, mut data) = encode_event(event);
-                let id = event_id(context, index);
-                if let Some(vault) = self.store.vault()
-                    && vault.needs_sealing(event_type, &data)
-                {
-                    let key = vault.data_key(self.store.pool(), &report_scope(report_id)).await?;
-                    vault.seal(&key, event_type, id, &mut data)?;
-                }
-                new_events.push(
-                    NewEvent::new(id, event_type, &data, metadata.clone())
-                        .map_err(|e| StoreError::Malformed(e.to_string()))?,
-                );
-            }
+            let new_events = self
+                .sealed_events(context, &events, &report_scope(report_id), &metadata)
+                .await?;
             let expected = state
                 .reports
                 .revision()
@@ -322,11 +302,65 @@ impl Commands {
     }
 }
 
+impl Commands {
+    /// Refuses a practice nothing knows (not registered, no case, never observed), naming it.
+    pub(crate) async fn known_practice(&self, ods_code: &OdsCode) -> Result<(), CommandError> {
+        let known = sqlx::query_scalar!(
+            r#"select exists (select 1 from practice_register where ods_code = $1)
+                   or exists (select 1 from practice_cases where ods_code = $1)
+                   or exists (select 1 from events where stream_id = 'practice-' || $1
+                                                      and event_type = 'SlotsObserved') as "known!""#,
+            ods_code.as_str()
+        )
+        .fetch_one(self.store.pool())
+        .await?;
+        if known {
+            Ok(())
+        } else {
+            Err(CommandError::NoSuchPractice {
+                ods_code: ods_code.to_string(),
+            })
+        }
+    }
+
+    /// `events` as stored for `context`: encoded, their personal fields sealed under the data key
+    /// of `scope` when the store has a vault.
+    pub(crate) async fn sealed_events(
+        &self,
+        context: &CommandContext,
+        events: &[CaseEvent],
+        scope: &str,
+        metadata: &caseledger_eventstore::EventMetadata,
+    ) -> Result<Vec<NewEvent>, CommandError> {
+        let mut new_events = Vec::with_capacity(events.len());
+        for (index, event) in events.iter().enumerate() {
+            let (event_type, mut data) = encode_event(event);
+            let id = event_id(context, index);
+            if let Some(vault) = self.store.vault()
+                && vault.needs_sealing(event_type, &data)
+            {
+                let key = vault.data_key(self.store.pool(), scope).await?;
+                vault.seal(&key, event_type, id, &mut data)?;
+            }
+            new_events.push(
+                NewEvent::new(id, event_type, &data, metadata.clone())
+                    .map_err(|e| StoreError::Malformed(e.to_string()))?,
+            );
+        }
+        Ok(new_events)
+    }
+}
+
 /// A report's id: from the command id when there is one (a repeat files nothing new), else new.
 fn report_id_for(context: &CommandContext) -> Uuid {
-    const NAMESPACE: Uuid = Uuid::from_u128(0x6361_7365_6c65_6467_6572_2d72_6570_0001);
+    id_for(context, Uuid::from_u128(0x6361_7365_6c65_6467_6572_2d72_6570_0001))
+}
+
+/// The id of what a command makes (a report, a diversion): derived in `namespace` from the actor
+/// and command id when there is one, so that a repeat names the same thing; else new.
+pub(crate) fn id_for(context: &CommandContext, namespace: Uuid) -> Uuid {
     match &context.command_id {
-        Some(command_id) => Uuid::new_v5(&NAMESPACE, format!("{}/{command_id}", context.actor.id).as_bytes()),
+        Some(command_id) => Uuid::new_v5(&namespace, format!("{}/{command_id}", context.actor.id).as_bytes()),
         None => Uuid::now_v7(),
     }
 }

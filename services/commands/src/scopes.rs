@@ -13,3 +13,8 @@ pub fn case_scope(case_id: Uuid) -> String {
 pub fn report_scope(report_id: Uuid) -> String {
     format!("dhu-report-{report_id}")
 }
+
+/// A diversion notice's key: the practice's words about it, erased on their own.
+pub fn diversion_scope(diversion_id: Uuid) -> String {
+    format!("diversion-{diversion_id}")
+}

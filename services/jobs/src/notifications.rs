@@ -38,15 +38,18 @@ pub enum NotificationKind {
     AwaitingCheck,
     /// The ICB's digest after each dashboard extract.
     WeeklyDigest,
+    /// A practice's diversion to NHS 111 waits for the ICB's acknowledgement.
+    DiversionNotice,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 5] = [
+    pub const ALL: [NotificationKind; 6] = [
         NotificationKind::CaseReopened,
         NotificationKind::DhuProblem,
         NotificationKind::Deadline,
         NotificationKind::AwaitingCheck,
         NotificationKind::WeeklyDigest,
+        NotificationKind::DiversionNotice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +59,7 @@ impl NotificationKind {
             NotificationKind::Deadline => "deadline",
             NotificationKind::AwaitingCheck => "awaiting_check",
             NotificationKind::WeeklyDigest => "weekly_digest",
+            NotificationKind::DiversionNotice => "diversion_notice",
         }
     }
 
@@ -274,11 +278,13 @@ mod sending {
                 }
                 Role::Icb => {
                     if for_icb.is_none() {
-                        for_icb = Some(digest(state).await?);
+                        let mut icb = digest(state).await?;
+                        icb.extend(diversion_notices(state).await?);
+                        for_icb = Some(icb);
                     }
                     for_icb.as_deref().unwrap_or_default()
                 }
-                Role::Lmc | Role::Admin => &[],
+                Role::Lmc | Role::Admin | Role::Practice | Role::PcnClinicalDirector => &[],
             };
             for note in outgoing.iter().filter(|note| person.wants(note.kind)) {
                 let inserted = sqlx::query!(
@@ -478,6 +484,52 @@ mod sending {
             subject: format!("Weekly digest: dashboard extract of {}", day(extract)),
             body,
         }])
+    }
+
+    /// Each practice's diversion to NHS 111 the ICB has still to acknowledge, told in the last
+    /// week: one email each (when, how long, why as a kind, told late or not; never the
+    /// practice's words).
+    async fn diversion_notices(state: &Notifications) -> Result<Vec<Outgoing>, sqlx::Error> {
+        use caseledger_projections::diversion_view::{self, Among, DiversionFilter};
+        let filter = DiversionFilter {
+            among: Among::All,
+            since: Some(caseledger_clock::now() - chrono::Duration::days(7)),
+            unacknowledged_only: true,
+            limit: 500,
+        };
+        let waiting = diversion_view::list(&state.pool, &filter).await?;
+        let time = |at: chrono::DateTime<chrono::Utc>| {
+            caseledger_cases::ukclock::to_uk(at)
+                .format("%-d %b %Y, %H:%M")
+                .to_string()
+        };
+        Ok(waiting
+            .into_iter()
+            .map(|diversion| {
+                let practice = match &diversion.practice_name {
+                    Some(name) => format!("{name} ({})", diversion.ods_code),
+                    None => diversion.ods_code.clone(),
+                };
+                let reason = caseledger_projections::case_view::name_of(&diversion.reason).replace('_', " ");
+                let late = if diversion.late() {
+                    " The ICB was told after it began."
+                } else {
+                    ""
+                };
+                Outgoing {
+                    key: format!("diversion:{}", diversion.diversion_id),
+                    kind: NotificationKind::DiversionNotice,
+                    subject: format!("Diversion to NHS 111: {practice}"),
+                    body: format!(
+                        "CaseLedger: {practice} diverts its phones to NHS 111 from {} (expected until {}): {reason}.{late}\n\n\
+                         Acknowledge it: {}\n",
+                        time(diversion.from_at),
+                        time(diversion.expected_until),
+                        state.mailer.link("/diversions")
+                    ),
+                }
+            })
+            .collect())
     }
 
     /// Sends what is unsent and due: how many went.

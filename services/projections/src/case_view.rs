@@ -63,7 +63,8 @@ impl Activity {
         match role {
             Role::Champion => &mut self.champion,
             Role::Dhu => &mut self.dhu,
-            Role::Lmc => &mut self.lmc,
+            // A practice and a PCN's clinical director read a case's support as the LMC does.
+            Role::Lmc | Role::Practice | Role::PcnClinicalDirector => &mut self.lmc,
             Role::Icb | Role::Admin => &mut self.icb,
         }
     }
@@ -82,7 +83,7 @@ impl Activity {
         match viewer {
             Role::Champion => self.champion,
             Role::Dhu => self.dhu,
-            Role::Lmc => self.lmc,
+            Role::Lmc | Role::Practice | Role::PcnClinicalDirector => self.lmc,
             Role::Icb | Role::Admin => self.icb,
         }
     }

@@ -106,7 +106,7 @@ impl EventHandler for DhuReportViewProjection {
 
 /// Field `field` of `event` as stored: sealed personal text stays sealed in the view, opened only
 /// when shown (and so erased with its key).
-fn stored(event: &RecordedEvent, field: &str) -> Option<serde_json::Value> {
+pub(crate) fn stored(event: &RecordedEvent, field: &str) -> Option<serde_json::Value> {
     let data: serde_json::Value = serde_json::from_str(event.data.get()).ok()?;
     data.get(field).filter(|value| !value.is_null()).cloned()
 }

@@ -21,8 +21,13 @@ impl Parties {
     pub const CHAMPION: Parties = Parties(2);
     pub const DHU: Parties = Parties(4);
     pub const LMC: Parties = Parties(8);
+    /// A practice, reading what is its own (the queries keep it to its own practice).
+    pub const PRACTICE: Parties = Parties(16);
+    /// A PCN's clinical director, reading its own practices (the queries keep it to them).
+    pub const PCN: Parties = Parties(32);
     /// ICB and champions: the people who work the case.
     pub const CASEWORK: Parties = Parties(1 | 2);
+    /// The four parties of a slot case.
     pub const ALL: Parties = Parties(1 | 2 | 4 | 8);
 
     pub const fn and(self, other: Parties) -> Parties {
@@ -43,6 +48,8 @@ impl Parties {
             Role::Champion => Reader::Parties(Self::CHAMPION),
             Role::Dhu => Reader::Parties(Self::DHU),
             Role::Lmc => Reader::Parties(Self::LMC),
+            Role::Practice => Reader::Parties(Self::PRACTICE),
+            Role::PcnClinicalDirector => Reader::Parties(Self::PCN),
         }
     }
 }
@@ -75,6 +82,8 @@ impl Reader {
             Reader::Parties(parties) if parties == Parties::ICB => Role::Icb,
             Reader::Parties(parties) if parties == Parties::CHAMPION => Role::Champion,
             Reader::Parties(parties) if parties == Parties::DHU => Role::Dhu,
+            Reader::Parties(parties) if parties == Parties::PRACTICE => Role::Practice,
+            Reader::Parties(parties) if parties == Parties::PCN => Role::PcnClinicalDirector,
             Reader::Parties(_) => Role::Lmc,
         }
     }
@@ -124,6 +133,9 @@ const VERIFICATION_FIELDS: &[FieldRule] = &[
     field("notices", ALL),
     field("provider_system", ALL),
 ];
+/// Who sees a practice's diversions: the four parties of a slot case, the practice itself and its
+/// PCN's clinical director.
+const DIVERSIONS: Parties = Parties::ALL.and(Parties::PRACTICE).and(Parties::PCN);
 /// Everyone who may see the case's operational history, but the DHU.
 const NOT_DHU: Parties = Parties::ICB.and(Parties::CHAMPION).and(Parties::LMC);
 
@@ -344,6 +356,32 @@ pub const RULES: &[EventRule] = &[
         fields: VERIFICATION_FIELDS,
         personal: &[],
     },
+    // Diversions to 111, in `practice-<ODS>`: when, how long and why (a kind) for every party that
+    // sees diversions; the practice's own words for the practice, the ICB and champions.
+    EventRule {
+        event_type: "DiversionNotified",
+        seen_by: DIVERSIONS,
+        fields: &[
+            field("diversion_id", DIVERSIONS),
+            field("from", DIVERSIONS),
+            field("expected_until", DIVERSIONS),
+            field("reason", DIVERSIONS),
+            field("detail", WORK.and(Parties::PRACTICE)),
+        ],
+        personal: &["detail"],
+    },
+    EventRule {
+        event_type: "DiversionEnded",
+        seen_by: DIVERSIONS,
+        fields: &[field("diversion_id", DIVERSIONS), field("ended_at", DIVERSIONS)],
+        personal: &[],
+    },
+    EventRule {
+        event_type: "DiversionAcknowledged",
+        seen_by: DIVERSIONS,
+        fields: &[field("diversion_id", DIVERSIONS)],
+        personal: &[],
+    },
     // In `practice-<ODS>`; not part of a case's history, listed so that the rule is complete.
     EventRule {
         event_type: "SlotsObserved",
@@ -545,6 +583,11 @@ mod tests {
                 let field = rule.fields.iter().find(|f| f.field == *name);
                 let field = field.unwrap_or_else(|| panic!("{}.{name} is personal but has no rule", rule.event_type));
                 assert!(!field.seen_by.include(Role::Lmc), "{}.{name}", rule.event_type);
+                assert!(
+                    !field.seen_by.include(Role::PcnClinicalDirector),
+                    "{}.{name}: a PCN's clinical director reads figures, statuses and support, not words",
+                    rule.event_type
+                );
                 personal += 1;
             }
         }

@@ -12,6 +12,7 @@ use sqlx::PgConnection;
 use crate::case_view::CaseViewProjection;
 pub use crate::declared::Registered;
 use crate::dhu_report_view::DhuReportViewProjection;
+use crate::diversion_view::DiversionViewProjection;
 use crate::figures::FiguresProjection;
 use crate::practice_view::PracticeViewProjection;
 
@@ -35,6 +36,7 @@ register!(
     PracticeViewProjection,
     DhuReportViewProjection,
     FiguresProjection,
+    DiversionViewProjection,
 );
 
 /// One registered projection: its name, its tables and its handler.

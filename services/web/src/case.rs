@@ -399,6 +399,8 @@ fn who(event: &TimelineEvent) -> String {
         caseledger_cases::Role::Dhu => "DHU",
         caseledger_cases::Role::Lmc => "LMC",
         caseledger_cases::Role::Admin => "administrator",
+        caseledger_cases::Role::Practice => "practice",
+        caseledger_cases::Role::PcnClinicalDirector => "PCN clinical director",
     };
     match &event.actor_id {
         Some(id) => format!("{id} ({party})"),

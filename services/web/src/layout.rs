@@ -15,6 +15,8 @@ pub fn home_of(role: Role) -> (&'static str, &'static str) {
         Role::Icb => ("/icb", "Assurance dashboard"),
         Role::Lmc => ("/lmc", "Oversight"),
         Role::Admin => ("/icb", "Assurance dashboard"),
+        Role::Practice => ("/diversions", "Our diversions"),
+        Role::PcnClinicalDirector => ("/diversions", "PCN diversions"),
     }
 }
 
@@ -25,6 +27,8 @@ fn role_name(role: Role) -> &'static str {
         Role::Icb => "ICB assurance",
         Role::Lmc => "LMC oversight",
         Role::Admin => "Operator",
+        Role::Practice => "Practice manager",
+        Role::PcnClinicalDirector => "PCN clinical director",
     }
 }
 
@@ -90,6 +94,11 @@ pub fn page(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                                     @if session.actor.role == Role::Icb || session.actor.role == Role::Admin {
                                         li class="nhsuk-header__navigation-item" {
                                             a class="nhsuk-header__navigation-link" href="/icb/cases" { "Cases" }
+                                        }
+                                    }
+                                    @if session.actor.role.scoped_to().is_none() {
+                                        li class="nhsuk-header__navigation-item" {
+                                            a class="nhsuk-header__navigation-link" href="/diversions" { "Diversions" }
                                         }
                                     }
                                     @if caseledger_cases::case::CommandName::VerifySlotVisibility.permits(session.actor.role) {

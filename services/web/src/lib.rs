@@ -14,6 +14,7 @@ mod champion;
 mod charts;
 mod contract;
 mod dhu;
+mod diversions;
 mod gpconnect;
 mod gql;
 mod icb;
@@ -146,7 +147,7 @@ impl WebState {
 }
 
 /// The demo users the development sign-in page offers.
-pub const DEMO_USERS: [(Role, &str); 7] = [
+pub const DEMO_USERS: [(Role, &str); 9] = [
     (Role::Icb, "icb-assurance-1"),
     (Role::Champion, "dc-amira"),
     (Role::Champion, "dc-ben"),
@@ -154,10 +155,26 @@ pub const DEMO_USERS: [(Role, &str); 7] = [
     (Role::Dhu, "dhu-liaison-1"),
     (Role::Lmc, "lmc-officer-1"),
     (Role::Admin, "admin-1"),
+    (Role::Practice, "pm-z00011"),
+    (Role::PcnClinicalDirector, "cd-u10001"),
 ];
 
+/// The organisation each scoped demo user works for: Arden Health Centre's practice manager, and
+/// the clinical director of its PCN (Coventry South PCN 1).
+pub const DEMO_SCOPES: [(&str, &str); 2] = [("pm-z00011", "Z00011"), ("cd-u10001", "U10001")];
+
+/// A demo user as an actor: their role and, for a scoped role, their organisation.
+pub fn demo_actor(role: Role, id: &str) -> Result<Actor, caseledger_cases::ValueError> {
+    let code = DEMO_SCOPES.iter().find(|(demo, _)| *demo == id).map(|(_, code)| *code);
+    let scope = match code {
+        Some(code) => caseledger_cases::role::Scope::for_role(role, code)?,
+        None => None,
+    };
+    Ok(Actor::scoped(ShortText::parse(id)?, role, scope))
+}
+
 /// The demo users' names, as the directory of people holds them.
-pub const DEMO_NAMES: [(&str, &str); 7] = [
+pub const DEMO_NAMES: [(&str, &str); 9] = [
     ("icb-assurance-1", "Priya Shah"),
     ("dc-amira", "Amira Hussain"),
     ("dc-ben", "Ben Okafor"),
@@ -165,6 +182,8 @@ pub const DEMO_NAMES: [(&str, &str); 7] = [
     ("dhu-liaison-1", "Sam Patel"),
     ("lmc-officer-1", "Dr Helen Moss"),
     ("admin-1", "Alex Morgan"),
+    ("pm-z00011", "Jo Whitfield"),
+    ("cd-u10001", "Dr Nadia Rahman"),
 ];
 
 /// Where the NHS.UK frontend's built files are unless the service is told: the npm install of
@@ -192,6 +211,9 @@ pub fn router(state: WebState) -> Router {
         .route("/dhu/report", post(dhu::report))
         .route("/dhu/import", post(dhu::import))
         .route("/icb/reports/{id}/{decision}", post(icb::triage))
+        .route("/diversions", get(diversions::show))
+        .route("/diversions/notify", post(diversions::notify))
+        .route("/diversions/{id}/{action}", post(diversions::act))
         .route("/icb", get(icb::dashboard))
         .route("/icb/cases", get(icb::cases))
         .route("/icb/import", post(icb::import))
@@ -601,8 +623,8 @@ async fn sign_in(
             "Pick one of the demo users.",
         );
     };
-    let actor = match ShortText::parse(id) {
-        Ok(id) => Actor::new(id, role),
+    let actor = match demo_actor(role, id) {
+        Ok(actor) => actor,
         Err(error) => return internal(None, error),
     };
     let to = field("next").and_then(own_page).unwrap_or(home_of(role).0);

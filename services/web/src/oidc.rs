@@ -385,7 +385,7 @@ pub async fn callback(
             }
         };
         let actor = match ShortText::parse(claims.subject().as_str()) {
-            Ok(id) => Actor::new(id, person.role),
+            Ok(id) => Actor::scoped(id, person.role, person.scope.clone()),
             Err(error) => return unavailable(&format!("sub: {error}")),
         };
         let visit = caseledger_commands::people::SignIn {
@@ -397,8 +397,8 @@ pub async fn callback(
         };
         return signed_in(&state, &actor, &visit, &return_to).await;
     }
-    let role =
-        payload.and_then(|claims| role_from_claims(&claims, &oidc.role_claim, RoleNames::Mapped(&oidc.role_map)));
+    let payload = payload.unwrap_or_default();
+    let role = role_from_claims(&payload, &oidc.role_claim, RoleNames::Mapped(&oidc.role_map));
     let Some(role) = role else {
         return problem(
             StatusCode::FORBIDDEN,
@@ -407,8 +407,24 @@ pub async fn callback(
             "Your account has no CaseLedger role. Ask your organisation's registration authority.",
         );
     };
+    // A scoped role names its organisation in `org`, as CaseLedger's own tokens do.
+    let org = payload
+        .get("org")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    let scope = match caseledger_cases::role::Scope::for_role(role, org) {
+        Ok(scope) => scope,
+        Err(error) => {
+            return problem(
+                StatusCode::FORBIDDEN,
+                None,
+                "Your role has no access to CaseLedger",
+                &format!("The {role} role works for one organisation, named in the \"org\" claim: {error}."),
+            );
+        }
+    };
     let actor = match ShortText::parse(claims.subject().as_str()) {
-        Ok(id) => Actor::new(id, role),
+        Ok(id) => Actor::scoped(id, role, scope),
         Err(error) => return unavailable(&format!("sub: {error}")),
     };
     let visit = caseledger_commands::people::SignIn {
@@ -456,6 +472,10 @@ fn no_access(refusal: &Cis2Refusal) -> Response {
         Cis2Refusal::NoSelectedRole | Cis2Refusal::SelectedRoleUnknown => {
             "No role was selected when you signed in. Sign in again and choose the role you work in.".to_string()
         }
+        Cis2Refusal::OrganisationDoesNotFit { org_code, .. } => format!(
+            "The role you chose is at {org_code}, which is not a GP practice or a PCN this role works for. \
+             Sign in again and choose the role you hold at your practice or PCN."
+        ),
         Cis2Refusal::NoAccess { role_name, org_code } => format!(
             "Your role {role_name} at {org_code} has no access to CaseLedger. If you need it, ask your \
              organisation's registration authority, or sign in again with another role."

@@ -119,14 +119,15 @@ impl Sessions {
         let secret = random_token();
         let lifetime = i64::try_from(SESSION_LIFETIME.as_secs()).unwrap_or(i64::MAX);
         sqlx::query(
-            "insert into web_sessions (secret_hash, actor_id, role, csrf_token, expires_at)
-             values ($1, $2, $3, $4, now() + make_interval(secs => $5))",
+            "insert into web_sessions (secret_hash, actor_id, role, csrf_token, expires_at, scope_code)
+             values ($1, $2, $3, $4, now() + make_interval(secs => $5), $6)",
         )
         .bind(hash(&secret))
         .bind(actor.id.as_str())
         .bind(actor.role.as_str())
         .bind(random_token())
         .bind(lifetime as f64)
+        .bind(actor.scope.as_ref().map(|scope| scope.code().to_string()))
         .execute(&self.pool)
         .await?;
         // Sessions that ran out, or sat unused too long, go when new ones come.
@@ -144,8 +145,8 @@ impl Sessions {
         let Some(secret) = self.cookies.get(headers, SESSION_COOKIE) else {
             return Ok(None);
         };
-        let row: Option<(String, String, String, f64)> = sqlx::query_as(
-            "select actor_id, role, csrf_token, extract(epoch from now() - last_seen_at)::float8
+        let row: Option<(String, String, String, f64, Option<String>)> = sqlx::query_as(
+            "select actor_id, role, csrf_token, extract(epoch from now() - last_seen_at)::float8, scope_code
                from web_sessions
               where secret_hash = $1 and expires_at > now() and last_seen_at > now() - make_interval(secs => $2)",
         )
@@ -153,7 +154,7 @@ impl Sessions {
         .bind(self.idle.as_secs_f64())
         .fetch_optional(&self.pool)
         .await?;
-        let Some((id, role, csrf, idle_seconds)) = row else {
+        let Some((id, role, csrf, idle_seconds, scope)) = row else {
             return Ok(None);
         };
         if idle_seconds > TOUCH_EVERY_SECONDS {
@@ -165,8 +166,17 @@ impl Sessions {
         let (Ok(id), Some(role)) = (ShortText::parse(&id), Role::parse(&role)) else {
             return Ok(None);
         };
+        // A scoped role's session without a well-formed organisation is no session at all.
+        let scope = match (role.scoped_to(), scope) {
+            (None, _) => None,
+            (Some(_), Some(code)) => match caseledger_cases::role::Scope::for_role(role, &code) {
+                Ok(scope) => scope,
+                Err(_) => return Ok(None),
+            },
+            (Some(_), None) => return Ok(None),
+        };
         Ok(Some(Session {
-            actor: Actor::new(id, role),
+            actor: Actor::scoped(id, role, scope),
             csrf,
         }))
     }

@@ -15,6 +15,10 @@ pub enum Role {
     Dhu,
     Champion,
     Admin,
+    /// A practice manager, scoped to their practice's ODS code.
+    Practice,
+    /// A PCN's clinical director, scoped to their PCN.
+    PcnClinicalDirector,
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,4 +201,7 @@ pub enum Command {
     ChangePracticeDetails,
     ImportDhuExtract,
     VerifySlotVisibility,
+    NotifyDiversion,
+    EndDiversion,
+    AcknowledgeDiversion,
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod case;
 pub mod deadline;
+mod diversions;
 mod enums;
 mod limits;
 mod loaders;
@@ -202,8 +203,24 @@ pub(crate) fn reads<'a>(ctx: &Context<'a>) -> &'a sqlx::PgPool {
     state(ctx).reads.pool()
 }
 
-/// The authenticated caller, or UNAUTHENTICATED.
+/// The authenticated caller of a field every party reads across the whole ICB, or
+/// UNAUTHENTICATED; FORBIDDEN for a role scoped to one practice or PCN, which reads only the
+/// fields made for it (they call [`signed_in`] and keep it to its own organisation).
 pub(crate) fn caller<'a>(ctx: &Context<'a>) -> ApiResult<&'a Actor> {
+    let actor = signed_in(ctx)?;
+    match actor.role.scoped_to() {
+        None => Ok(actor),
+        Some(_) => Err(ApiError::Forbidden(format!(
+            "the {} role reads its own organisation's diversions and figures, not this",
+            actor.role
+        ))
+        .extend()),
+    }
+}
+
+/// The authenticated caller, whatever their role, or UNAUTHENTICATED: for fields that keep a
+/// scoped role to its own organisation themselves.
+pub(crate) fn signed_in<'a>(ctx: &Context<'a>) -> ApiResult<&'a Actor> {
     match ctx.data_opt::<Caller>() {
         Some(Caller::Authenticated(actor)) => Ok(actor),
         Some(Caller::Rejected(reason)) => Err(ApiError::Unauthenticated(reason.clone()).extend()),
@@ -246,7 +263,7 @@ pub(crate) fn throttle(
 
 /// The caller, if their role is one of `roles`; FORBIDDEN otherwise.
 pub(crate) fn require<'a>(ctx: &Context<'a>, roles: &[Role], what: &str) -> ApiResult<&'a Actor> {
-    let actor = caller(ctx)?;
+    let actor = signed_in(ctx)?;
     if roles.contains(&actor.role) {
         Ok(actor)
     } else {

@@ -151,10 +151,10 @@ fn import_errors(errors: Vec<caseledger_cases::dashboard::ImportError>) -> Vec<I
 }
 
 /// The three fields every command input ends with.
-struct Common {
-    occurred_at: Option<DateTime<Utc>>,
-    expected_revision: Option<i32>,
-    command_id: Option<ID>,
+pub(super) struct Common {
+    pub(super) occurred_at: Option<DateTime<Utc>>,
+    pub(super) expected_revision: Option<i32>,
+    pub(super) command_id: Option<ID>,
 }
 
 macro_rules! common {
@@ -172,7 +172,7 @@ fn field<T>(name: &str, parsed: Result<T, ValueError>) -> ApiResult<T> {
 }
 
 /// The command's context: its actor, the request's correlation id, and the common fields.
-fn context(ctx: &Context<'_>, actor: &Actor, common: Common) -> ApiResult<CommandContext> {
+pub(super) fn context(ctx: &Context<'_>, actor: &Actor, common: Common) -> ApiResult<CommandContext> {
     let mut context = CommandContext::new(actor.clone());
     context.correlation_id = ctx.data_opt::<RequestIds>().map(|ids| ids.correlation_id);
     context.occurred_at = common.occurred_at;
@@ -196,7 +196,7 @@ fn case_id(id: &ID) -> ApiResult<Uuid> {
 
 /// Waits (a while) for the views to show what was just written (see
 /// [`caseledger_projections::read_back`]). Whether they caught up.
-async fn wait(ctx: &Context<'_>, written: Option<Position>, duplicate: bool) -> ApiResult<bool> {
+pub(super) async fn wait(ctx: &Context<'_>, written: Option<Position>, duplicate: bool) -> ApiResult<bool> {
     let app = state(ctx);
     read_back::settle(&app.store, &app.reads, written, duplicate, app.read_your_writes)
         .await
@@ -1002,6 +1002,35 @@ impl MutationRoot {
             .await?
             .ok_or_else(|| ApiError::NotFound("no such report".into()))
             .gql()
+    }
+
+    /// A practice tells the ICB it diverts its phones to NHS 111 (or will: a planned diversion);
+    /// the ICB may record one it was told of by phone. Refused (CONFLICT) while another diversion
+    /// of the practice overlaps it.
+    async fn notify_diversion(
+        &self,
+        ctx: &Context<'_>,
+        input: super::diversions::NotifyDiversionInput,
+    ) -> ApiResult<super::diversions::Diversion> {
+        super::diversions::notify(ctx, input).await
+    }
+
+    /// The diversion ended: the phones answer at the practice again.
+    async fn end_diversion(
+        &self,
+        ctx: &Context<'_>,
+        input: super::diversions::EndDiversionInput,
+    ) -> ApiResult<super::diversions::Diversion> {
+        super::diversions::end(ctx, input).await
+    }
+
+    /// The ICB's primary care team acknowledges a diversion notice.
+    async fn acknowledge_diversion(
+        &self,
+        ctx: &Context<'_>,
+        input: super::diversions::AcknowledgeDiversionInput,
+    ) -> ApiResult<super::diversions::Diversion> {
+        super::diversions::acknowledge(ctx, input).await
     }
 
     async fn escalate_to_contract_review(&self, ctx: &Context<'_>, input: EscalateInput) -> ApiResult<CasePayload> {

@@ -3,7 +3,7 @@
 use async_graphql::{Context, Enum, SimpleObject};
 use caseledger_jobs::notifications as notify;
 
-use super::{caller, state};
+use super::state;
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 
 /// What a person may hear about.
@@ -20,6 +20,8 @@ pub enum NotificationKind {
     AwaitingCheck,
     /// The ICB's digest after each dashboard extract.
     WeeklyDigest,
+    /// A practice's diversion to NHS 111 waits for the ICB's acknowledgement.
+    DiversionNotice,
 }
 
 /// Where the caller's notifications go, and which kinds they turned off.
@@ -41,13 +43,13 @@ fn kinds_for(role: caseledger_cases::Role) -> Vec<NotificationKind> {
             NotificationKind::Deadline,
         ],
         Role::Dhu => vec![NotificationKind::AwaitingCheck],
-        Role::Icb => vec![NotificationKind::WeeklyDigest],
-        Role::Lmc | Role::Admin => Vec::new(),
+        Role::Icb => vec![NotificationKind::WeeklyDigest, NotificationKind::DiversionNotice],
+        Role::Lmc | Role::Admin | Role::Practice | Role::PcnClinicalDirector => Vec::new(),
     }
 }
 
 pub async fn of_caller(ctx: &Context<'_>) -> ApiResult<NotificationSettings> {
-    let actor = caller(ctx)?;
+    let actor = super::signed_in(ctx)?;
     let (email, muted) = notify::settings(state(ctx).store.pool(), actor.id.as_str())
         .await
         .map_err(ApiError::from)
@@ -68,7 +70,7 @@ pub async fn set_for_caller(
     email: Option<String>,
     off: Vec<NotificationKind>,
 ) -> ApiResult<NotificationSettings> {
-    let actor = caller(ctx)?;
+    let actor = super::signed_in(ctx)?;
     let email = email.map(|e| e.trim().to_string()).filter(|e| !e.is_empty());
     let domains = &state(ctx).mail_domains;
     if let Some(address) = &email

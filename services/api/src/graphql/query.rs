@@ -14,6 +14,8 @@ use crate::error::{ApiError, ApiResult, IntoGraphql};
 pub struct Actor {
     pub id: String,
     pub role: Role,
+    /// The practice's ODS code or the PCN's code a practice or PCN role works for.
+    pub scope: Option<String>,
     /// Their name in the directory of people, if it has one.
     pub name: Option<String>,
     /// Their sign-in to the pages before the latest: where "since your last visit" starts (null
@@ -27,7 +29,7 @@ pub struct QueryRoot;
 #[Object(name = "Query")]
 impl QueryRoot {
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<Actor> {
-        let actor = caller(ctx)?;
+        let actor = super::signed_in(ctx)?;
         let person = caseledger_commands::people::get(state(ctx).store.pool(), actor.id.as_str())
             .await
             .map_err(ApiError::from)
@@ -36,6 +38,7 @@ impl QueryRoot {
         Ok(Actor {
             id: actor.id.to_string(),
             role: actor.role.into(),
+            scope: actor.scope.as_ref().map(|scope| scope.code().to_string()),
             name,
             last_visit_at,
         })
@@ -75,6 +78,37 @@ impl QueryRoot {
             .gql()?;
         let data = case_by_practice(reads(ctx), ods_code.as_str()).await.gql()?;
         Ok(data.map(|data| CaseNode::seen_by(data, actor)))
+    }
+
+    /// Diversions to NHS 111 the caller may read, newest first: a practice its own, a PCN's
+    /// clinical director its PCN's practices', every other party all. `since`: those running at
+    /// or beginning after it; `unacknowledgedOnly`: those the ICB has still to acknowledge.
+    async fn diversions(
+        &self,
+        ctx: &Context<'_>,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        #[graphql(default = false)] unacknowledged_only: bool,
+        ods_code: Option<String>,
+        #[graphql(default = 100)] first: i32,
+    ) -> ApiResult<Vec<super::diversions::Diversion>> {
+        super::diversions::list(ctx, since, unacknowledged_only, ods_code, first).await
+    }
+
+    /// One diversion, if the caller may read it.
+    async fn diversion(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<super::diversions::Diversion>> {
+        super::diversions::one(ctx, &id).await
+    }
+
+    /// Diversion notices, late notices and core-hours minutes per week (by when each began) over
+    /// the last `weeks` weeks, by practice, PCN or place, of the practices the caller may read.
+    async fn diversion_figures(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 8)] weeks: i32,
+        #[graphql(default_with = "super::diversions::DiversionGrouping::Practice")]
+        group_by: super::diversions::DiversionGrouping,
+    ) -> ApiResult<Vec<super::diversions::DiversionWeek>> {
+        super::diversions::figures(ctx, weeks, group_by).await
     }
 
     async fn icb(&self, ctx: &Context<'_>) -> ApiResult<IcbView> {

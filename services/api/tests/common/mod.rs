@@ -90,8 +90,20 @@ impl Service {
     }
 }
 
+/// A caller in `role`; a practice role works for Z00011 and a PCN's clinical director for U10001
+/// (the test register's first practice and its PCN).
 pub fn as_actor(role: Role, id: &str) -> Caller {
-    Caller::Authenticated(Actor::new(ShortText::parse(id).unwrap(), role))
+    let org = match role {
+        Role::Practice => "Z00011",
+        _ => "U10001",
+    };
+    as_scoped(role, id, org)
+}
+
+/// A caller in `role`, working for organisation `org` when the role is scoped.
+pub fn as_scoped(role: Role, id: &str, org: &str) -> Caller {
+    let scope = caseledger_cases::role::Scope::for_role(role, org).unwrap();
+    Caller::Authenticated(Actor::scoped(ShortText::parse(id).unwrap(), role, scope))
 }
 
 /// The `extensions.code` of each error.

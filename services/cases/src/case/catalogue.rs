@@ -112,6 +112,9 @@ command_names!(
     ChangePracticeDetails,
     ImportDhuExtract,
     VerifySlotVisibility,
+    NotifyDiversion,
+    EndDiversion,
+    AcknowledgeDiversion,
 );
 
 impl CommandName {
@@ -169,7 +172,7 @@ impl CommandRule {
     }
 }
 
-use Role::{Admin, Champion, Dhu, Icb};
+use Role::{Admin, Champion, Dhu, Icb, Practice};
 
 const fn rule(command: CommandName, roles: &'static [Role], allowed: Allowed, event: &'static str) -> CommandRule {
     CommandRule {
@@ -183,7 +186,7 @@ const fn rule(command: CommandName, roles: &'static [Role], allowed: Allowed, ev
 
 /// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
 /// both; and triage DHU reports, as the ICB does.
-pub const COMMANDS: [CommandRule; 23] = [
+pub const COMMANDS: [CommandRule; 26] = [
     rule(
         CommandName::FlagPractice,
         &[Icb, Admin],
@@ -301,6 +304,25 @@ pub const COMMANDS: [CommandRule; 23] = [
         &[Icb, Dhu, Champion, Admin],
         Allowed::Practice,
         "SlotVisibilityVerified",
+    ),
+    // A practice tells the ICB of its own diversions; the ICB records one it was told of by phone.
+    rule(
+        CommandName::NotifyDiversion,
+        &[Practice, Icb],
+        Allowed::Practice,
+        "DiversionNotified",
+    ),
+    rule(
+        CommandName::EndDiversion,
+        &[Practice, Icb],
+        Allowed::Practice,
+        "DiversionEnded",
+    ),
+    rule(
+        CommandName::AcknowledgeDiversion,
+        &[Icb],
+        Allowed::Practice,
+        "DiversionAcknowledged",
     ),
 ];
 

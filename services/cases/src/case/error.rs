@@ -56,6 +56,18 @@ pub enum CaseError {
         "a case was opened from DHU report {0}: its personal data is erased with the case's (erasePersonalData on the case)"
     )]
     ErasedWithItsCase(uuid::Uuid),
+    #[error("a practice acts on its own practice only, not on {0}")]
+    NotYourPractice(String),
+    #[error("no diversion {0} at this practice")]
+    DiversionNotFound(uuid::Uuid),
+    #[error("diversion {0} has already ended")]
+    DiversionAlreadyEnded(uuid::Uuid),
+    #[error("diversion {0} was already acknowledged")]
+    DiversionAlreadyAcknowledged(uuid::Uuid),
+    #[error("another diversion of this practice ({0}) overlaps this one: end it first, or correct the times")]
+    DiversionOverlaps(uuid::Uuid),
+    #[error("{field}: {message}")]
+    InvalidPeriod { field: &'static str, message: String },
     #[error("{field}: {source}")]
     InvalidValue {
         field: &'static str,

@@ -316,6 +316,45 @@ pub struct DhuReportPersonalDataErased {
     pub reason: FreeText,
 }
 
+/// Why a practice diverted its phones to NHS 111.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiversionReason {
+    /// The practice's telephony or IT failed.
+    TelephonyFailure,
+    StaffShortage,
+    /// The premises could not be used (flood, fire, power).
+    Premises,
+    Other,
+}
+
+/// A practice tells the ICB it diverts (or will divert) its phones to NHS 111, in
+/// `practice-<ODS>`. When it was told is the event's business time: a notice told after `from`
+/// is late.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiversionNotified {
+    pub diversion_id: uuid::Uuid,
+    pub from: DateTime<Utc>,
+    pub expected_until: DateTime<Utc>,
+    pub reason: DiversionReason,
+    /// The practice's words: for the ICB, champions and the practice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<FreeText>,
+}
+
+/// The diversion ended: the phones answer at the practice again, from `ended_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiversionEnded {
+    pub diversion_id: uuid::Uuid,
+    pub ended_at: DateTime<Utc>,
+}
+
+/// The ICB's primary care team acknowledged a diversion notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiversionAcknowledged {
+    pub diversion_id: uuid::Uuid,
+}
+
 /// Every event of DESIGN.md's catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
@@ -350,6 +389,10 @@ pub enum CaseEvent {
     SlotVisibilityVerified(SlotVerification),
     /// CaseLedger's GP Connect free-slot search did not answer (in `practice-<ODS>`).
     SlotVisibilityCheckFailed(SlotVerification),
+    /// A practice diverts its phones to NHS 111 (in `practice-<ODS>`).
+    DiversionNotified(DiversionNotified),
+    DiversionEnded(DiversionEnded),
+    DiversionAcknowledged(DiversionAcknowledged),
 }
 
 /// Which stream an event lives in: the case's own, its contract review's, or its practice's.
@@ -415,6 +458,9 @@ impl CaseEvent {
             CaseEvent::DhuSlotsObserved(_) => DhuSlotsObserved::EVENT_TYPE,
             CaseEvent::SlotVisibilityVerified(_) => SlotVerification::VERIFIED,
             CaseEvent::SlotVisibilityCheckFailed(_) => SlotVerification::FAILED,
+            CaseEvent::DiversionNotified(_) => "DiversionNotified",
+            CaseEvent::DiversionEnded(_) => "DiversionEnded",
+            CaseEvent::DiversionAcknowledged(_) => "DiversionAcknowledged",
         }
     }
 
@@ -436,13 +482,16 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
         | "PracticeDetailsChanged"
         | "DhuSlotsObserved"
         | "SlotVisibilityVerified"
-        | "SlotVisibilityCheckFailed" => StreamKind::Practice,
+        | "SlotVisibilityCheckFailed"
+        | "DiversionNotified"
+        | "DiversionEnded"
+        | "DiversionAcknowledged" => StreamKind::Practice,
         _ => StreamKind::Case,
     }
 }
 
 /// Every event type of the catalogue.
-pub const EVENT_TYPES: [&str; 25] = [
+pub const EVENT_TYPES: [&str; 28] = [
     "PracticeFlagged",
     "CaseAssigned",
     "PracticeContacted",
@@ -468,6 +517,9 @@ pub const EVENT_TYPES: [&str; 25] = [
     "DhuSlotsObserved",
     "SlotVisibilityVerified",
     "SlotVisibilityCheckFailed",
+    "DiversionNotified",
+    "DiversionEnded",
+    "DiversionAcknowledged",
 ];
 
 /// The current schema version of each event type: bump it when the data's shape changes, and
@@ -498,7 +550,10 @@ pub fn schema_version(event_type: &str) -> Option<u32> {
         | "PracticeDetailsChanged"
         | "DhuSlotsObserved"
         | "SlotVisibilityVerified"
-        | "SlotVisibilityCheckFailed" => Some(1),
+        | "SlotVisibilityCheckFailed"
+        | "DiversionNotified"
+        | "DiversionEnded"
+        | "DiversionAcknowledged" => Some(1),
         _ => None,
     }
 }

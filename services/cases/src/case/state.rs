@@ -315,7 +315,10 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
         | CaseEvent::DhuReportPersonalDataErased(_)
         | CaseEvent::PracticeRegistered(_)
         | CaseEvent::PracticeDetailsChanged(_)
-        | CaseEvent::DhuSlotsObserved(_) => {}
+        | CaseEvent::DhuSlotsObserved(_)
+        | CaseEvent::DiversionNotified(_)
+        | CaseEvent::DiversionEnded(_)
+        | CaseEvent::DiversionAcknowledged(_) => {}
     }
     case
 }

@@ -40,7 +40,17 @@ mirrors!(
         Lmc,
         Dhu,
         Champion,
-        Admin
+        Admin,
+        Practice,
+        PcnClinicalDirector
+    }
+);
+mirrors!(
+    DiversionReason = domain::DiversionReason {
+        TelephonyFailure,
+        StaffShortage,
+        Premises,
+        Other
     }
 );
 mirrors!(
@@ -187,7 +197,10 @@ mirrors!(
         RegisterPractice,
         ChangePracticeDetails,
         ImportDhuExtract,
-        VerifySlotVisibility
+        VerifySlotVisibility,
+        NotifyDiversion,
+        EndDiversion,
+        AcknowledgeDiversion
     }
 );
 mirrors!(VerificationVerdict = caseledger_cases::practice::VerificationVerdict { Enough, TooFew, Failed });
@@ -216,6 +229,7 @@ pub enum NotificationKind {
     Deadline,
     AwaitingCheck,
     WeeklyDigest,
+    DiversionNotice,
 }
 
 /// A schema enum a form offers and a page names: every value in the order a form lists them,

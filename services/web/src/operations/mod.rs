@@ -5,6 +5,7 @@ pub mod case;
 pub mod champion;
 pub mod commands;
 pub mod dhu;
+pub mod diversions;
 pub mod gpconnect;
 pub mod icb;
 pub mod live;

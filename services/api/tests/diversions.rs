@@ -1,0 +1,319 @@
+//! Diversions to NHS 111, end to end through GraphQL as each party: a practice tells of its own
+//! and ends it, the ICB acknowledges and records one told by phone; who reads which practices'
+//! diversions, and which fields (the practice's words only for the practice, the ICB and
+//! champions); the practice's words sealed in the log; core hours counted as the domain counts.
+
+#![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
+
+mod common;
+
+use std::time::Duration;
+
+use caseledger_cases::Role;
+use caseledger_cases::diversion::core_minutes;
+use caseledger_cases::holidays::BankHolidays;
+use chrono::{DateTime, NaiveTime, Utc};
+use common::{Service, as_scoped, codes};
+use serde_json::{Value, json};
+
+const FIELDS: &str =
+    "id practice { odsCode pcnCode } from endedAt reason detail late notifiedBy acknowledgedAt coreMinutes";
+
+async fn run(service: &Service, role: Role, id: &str, org: &str, query: &str, variables: Value) -> Value {
+    service.run(as_scoped(role, id, org), query, variables).await
+}
+
+async fn ok(service: &Service, role: Role, id: &str, org: &str, query: &str, variables: Value) -> Value {
+    let response = run(service, role, id, org, query, variables).await;
+    assert!(response["errors"].is_null(), "{role}: {query} -> {response}");
+    response["data"].clone()
+}
+
+/// 08:15 UK time on a working day about a week ago: a diversion's start the rules accept.
+fn a_working_morning() -> DateTime<Utc> {
+    let calendar = BankHolidays::england_and_wales();
+    let mut day = caseledger_cases::ukclock::to_uk(caseledger_clock::now()).date_naive() - chrono::Duration::days(7);
+    while !calendar.is_core_day(day) {
+        day = day.pred_opt().unwrap();
+    }
+    let local = day.and_time(NaiveTime::from_hms_opt(8, 15, 0).unwrap());
+    caseledger_cases::ukclock::from_local(local).with_timezone(&Utc)
+}
+
+fn notify(ods: Option<&str>) -> String {
+    let ods = ods.map(|code| format!("odsCode: \"{code}\", ")).unwrap_or_default();
+    format!(
+        "mutation($from: DateTime!, $until: DateTime!, $told: DateTime, $detail: String, $cmd: ID) {{
+           notifyDiversion(input: {{ {ods}from: $from, expectedUntil: $until, reason: TELEPHONY_FAILURE,
+                                     detail: $detail, occurredAt: $told, commandId: $cmd }}) {{ {FIELDS} }} }}"
+    )
+}
+
+fn ids(data: &Value) -> Vec<String> {
+    data["diversions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["practice"]["odsCode"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn each_party_reads_the_diversions_and_fields_it_may_and_a_practice_acts_on_its_own() {
+    let service = Service::start().await;
+    let day = (caseledger_clock::now() - chrono::Duration::days(7)).date_naive();
+    let csv = format!(
+        "report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\n\
+         {day},Z00011,Arden Health Centre,U10001,Coventry,6000,5\n\
+         {day},Z00012,Mill Health Centre,U10001,Coventry,6000,5\n\
+         {day},Z00031,Kenilworth Road Surgery,U10002,Warwick,6000,5\n"
+    );
+    let imported = ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "",
+        "mutation($c: String!) { importDashboard(csv: $c) { rows errors { message } } }",
+        json!({ "c": csv }),
+    )
+    .await;
+    assert_eq!(imported["importDashboard"]["errors"], json!([]), "{imported}");
+    caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
+        .await
+        .unwrap();
+
+    let t0 = a_working_morning();
+    let told_late = t0 + chrono::Duration::minutes(30);
+    let vars = |from: DateTime<Utc>, hours: i64, told: DateTime<Utc>, cmd: &str| {
+        json!({ "from": from, "until": from + chrono::Duration::hours(hours), "told": told,
+                "detail": "Dr Quillfeather's phone line is down", "cmd": cmd })
+    };
+    let manager = (Role::Practice, "pm-z00011", "Z00011");
+    let told = ok(
+        &service,
+        manager.0,
+        manager.1,
+        manager.2,
+        &notify(None),
+        vars(t0, 4, told_late, "notice-1"),
+    )
+    .await;
+    let own = &told["notifyDiversion"];
+    assert_eq!(own["practice"]["odsCode"], "Z00011", "{told}");
+    assert_eq!(own["late"], true, "told half an hour after it began: {told}");
+    assert_eq!(own["detail"], "Dr Quillfeather's phone line is down");
+    assert_eq!(own["notifiedBy"], "pm-z00011");
+    let own_id = own["id"].as_str().unwrap().to_string();
+
+    // The same form posted again is the same notice.
+    let again = ok(
+        &service,
+        manager.0,
+        manager.1,
+        manager.2,
+        &notify(None),
+        vars(t0, 4, told_late, "notice-1"),
+    )
+    .await;
+    assert_eq!(again["notifyDiversion"]["id"], own_id.as_str());
+
+    // Not another practice's, and not two at once.
+    let other = run(
+        &service,
+        manager.0,
+        manager.1,
+        manager.2,
+        &notify(Some("Z00012")),
+        vars(t0, 2, t0, "notice-2"),
+    )
+    .await;
+    assert_eq!(codes(&other), ["FORBIDDEN"], "{other}");
+    let overlapping = run(
+        &service,
+        manager.0,
+        manager.1,
+        manager.2,
+        &notify(None),
+        vars(t0 + chrono::Duration::hours(1), 2, t0, "notice-3"),
+    )
+    .await;
+    assert_eq!(codes(&overlapping), ["CONFLICT"], "{overlapping}");
+    let backwards = run(
+        &service,
+        manager.0,
+        manager.1,
+        manager.2,
+        &notify(None),
+        vars(t0 + chrono::Duration::days(1), -2, t0, "notice-4"),
+    )
+    .await;
+    assert_eq!(codes(&backwards), ["BAD_USER_INPUT"], "{backwards}");
+
+    // It ends three hours in: 08:15 to 11:15 on a working day, all core hours.
+    let ended_at = t0 + chrono::Duration::hours(3);
+    let ended = ok(
+        &service,
+        manager.0,
+        manager.1,
+        manager.2,
+        &format!("mutation($id: ID!, $at: DateTime!) {{ endDiversion(input: {{ diversionId: $id, endedAt: $at }}) {{ {FIELDS} }} }}"),
+        json!({ "id": own_id, "at": ended_at }),
+    )
+    .await;
+    let minutes = core_minutes(t0, ended_at, &BankHolidays::england_and_wales());
+    assert_eq!(minutes, 180);
+    assert_eq!(ended["endDiversion"]["coreMinutes"], minutes, "{ended}");
+
+    // The ICB records one told by phone before it began, at a practice of another PCN.
+    let icb = (Role::Icb, "icb-assurance-1", "");
+    let t1 = t0 + chrono::Duration::days(1);
+    let recorded = ok(
+        &service,
+        icb.0,
+        icb.1,
+        icb.2,
+        &notify(Some("Z00031")),
+        vars(t1, 2, t1 - chrono::Duration::hours(1), "icb-notice-1"),
+    )
+    .await;
+    assert_eq!(recorded["notifyDiversion"]["late"], false, "{recorded}");
+    let other_id = recorded["notifyDiversion"]["id"].as_str().unwrap().to_string();
+
+    // The practice reads its own only, and cannot act on or even find another's.
+    let list = format!("{{ diversions {{ {FIELDS} }} }}");
+    let practice_reads = ok(&service, manager.0, manager.1, manager.2, &list, json!({})).await;
+    assert_eq!(ids(&practice_reads), ["Z00011"], "{practice_reads}");
+    let asked = ok(
+        &service,
+        manager.0,
+        manager.1,
+        manager.2,
+        &format!("{{ diversion(id: \"{other_id}\") {{ id }} }}"),
+        json!({}),
+    )
+    .await;
+    assert!(asked["diversion"].is_null(), "{asked}");
+    let end_other = run(
+        &service,
+        manager.0,
+        manager.1,
+        manager.2,
+        &format!(
+            "mutation {{ endDiversion(input: {{ diversionId: \"{other_id}\", endedAt: \"{}\" }}) {{ id }} }}",
+            t1 + chrono::Duration::hours(1)
+        ),
+        json!({}),
+    )
+    .await;
+    assert_eq!(codes(&end_other), ["NOT_FOUND"], "{end_other}");
+    let filtered = ok(
+        &service,
+        manager.0,
+        manager.1,
+        manager.2,
+        &format!("{{ diversions(odsCode: \"Z00031\") {{ {FIELDS} }} }}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(ids(&filtered), Vec::<String>::new(), "{filtered}");
+
+    // The PCN's clinical director reads its PCN's practices, without the practice's words or who told.
+    let director = (Role::PcnClinicalDirector, "cd-u10001", "U10001");
+    let pcn_reads = ok(&service, director.0, director.1, director.2, &list, json!({})).await;
+    assert_eq!(ids(&pcn_reads), ["Z00011"], "{pcn_reads}");
+    assert!(pcn_reads["diversions"][0]["detail"].is_null(), "{pcn_reads}");
+    assert!(pcn_reads["diversions"][0]["notifiedBy"].is_null(), "{pcn_reads}");
+    let figures = ok(
+        &service,
+        director.0,
+        director.1,
+        director.2,
+        "{ diversionFigures(weeks: 4, groupBy: PRACTICE) { key notices lateNotices coreMinutes } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        figures["diversionFigures"],
+        json!([{ "key": "Z00011", "notices": 1, "lateNotices": 1, "coreMinutes": 180 }]),
+        "{figures}"
+    );
+
+    // The LMC and the DHU read every practice's, without the words; champions with them.
+    for (role, id) in [(Role::Lmc, "lmc-officer-1"), (Role::Dhu, "dhu-liaison-1")] {
+        let reads = ok(&service, role, id, "", &list, json!({})).await;
+        let mut seen = ids(&reads);
+        seen.sort();
+        assert_eq!(seen, ["Z00011", "Z00031"], "{role}: {reads}");
+        assert!(!reads.to_string().contains("Quillfeather"), "{role}: {reads}");
+        assert!(!reads.to_string().contains("pm-z00011"), "{role}: {reads}");
+    }
+    let champion = ok(&service, Role::Champion, "dc-amira", "", &list, json!({})).await;
+    assert!(champion.to_string().contains("Quillfeather"), "{champion}");
+
+    // The ICB acknowledges; the practice may not; twice is refused.
+    let acknowledge =
+        format!("mutation($id: ID!) {{ acknowledgeDiversion(input: {{ diversionId: $id }}) {{ {FIELDS} }} }}");
+    let by_practice = run(
+        &service,
+        manager.0,
+        manager.1,
+        manager.2,
+        &acknowledge,
+        json!({ "id": own_id }),
+    )
+    .await;
+    assert_eq!(codes(&by_practice), ["FORBIDDEN"], "{by_practice}");
+    let acknowledged = ok(&service, icb.0, icb.1, icb.2, &acknowledge, json!({ "id": own_id })).await;
+    assert!(
+        acknowledged["acknowledgeDiversion"]["acknowledgedAt"].is_string(),
+        "{acknowledged}"
+    );
+    let twice = run(&service, icb.0, icb.1, icb.2, &acknowledge, json!({ "id": own_id })).await;
+    assert_eq!(codes(&twice), ["INVALID_TRANSITION"], "{twice}");
+    let waiting = ok(
+        &service,
+        icb.0,
+        icb.1,
+        icb.2,
+        &format!("{{ diversions(unacknowledgedOnly: true) {{ {FIELDS} }} }}"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(ids(&waiting), ["Z00031"], "{waiting}");
+    let by_pcn = ok(
+        &service,
+        icb.0,
+        icb.1,
+        icb.2,
+        "{ diversionFigures(weeks: 4, groupBy: PCN) { key notices lateNotices } }",
+        json!({}),
+    )
+    .await;
+    let rows = by_pcn["diversionFigures"].as_array().unwrap();
+    let total: i64 = rows.iter().map(|row| row["notices"].as_i64().unwrap()).sum();
+    assert_eq!(total, 2, "{by_pcn}");
+    assert!(
+        rows.iter().all(|row| row["key"] == "U10001" || row["key"] == "U10002"),
+        "{by_pcn}"
+    );
+
+    // A practice manager reads nothing across the ICB.
+    for query in [
+        "{ icb { summary { openCases } } }",
+        "{ dataAsAt }",
+        "{ practices { edges { node { odsCode } } } }",
+    ] {
+        let refused = run(&service, manager.0, manager.1, manager.2, query, json!({})).await;
+        assert_eq!(codes(&refused), ["FORBIDDEN"], "{query}: {refused}");
+    }
+
+    // The practice's words are sealed in the log, never stored in the clear.
+    let stored: Vec<String> =
+        sqlx::query_scalar("select data::text from events where event_type = 'DiversionNotified'")
+            .fetch_all(&service.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|data| !data.contains("Quillfeather")), "{stored:?}");
+    service.stop().await;
+}

@@ -1,0 +1,525 @@
+//! Diversions to NHS 111 in core hours, as the pages show them: a practice tells the ICB of its
+//! own (and ends them), the ICB acknowledges each notice (and records one it was told of by
+//! phone), a PCN's clinical director sees its practices', and every party the weekly figures it
+//! may read. What each reader sees is the API's: the page draws what the schema answered.
+
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use caseledger_cases::Role;
+use caseledger_cases::case::CommandName;
+use chrono::{Duration, NaiveDateTime};
+use cynic::{MutationBuilder, QueryBuilder};
+use maud::{Markup, html};
+
+use crate::contract::Instant;
+use crate::contract::enums::{DiversionReason, Labelled};
+use crate::gql::{ErrorCode, GqlError};
+use crate::layout::{csrf_field, page};
+use crate::lists::{cell, day_time, header_row, on};
+use crate::operations::diversions::{
+    AcknowledgeDiversion, AcknowledgeDiversionInput, AcknowledgeVariables, Diversion, DiversionGrouping, DiversionWeek,
+    DiversionsQuery, DiversionsVariables, EndDiversion, EndDiversionInput, EndVariables, NotifyDiversion,
+    NotifyDiversionInput, NotifyVariables,
+};
+use crate::reports::field;
+use crate::session::Session;
+use crate::{Ids, WebState, fetch, gql_problem, ids, redirect, signed_in, signed_in_form};
+
+/// How far back the page lists diversions.
+const WEEKS: i64 = 8;
+
+impl Labelled for DiversionReason {
+    const ALL: &'static [Self] = &[Self::TelephonyFailure, Self::StaffShortage, Self::Premises, Self::Other];
+    fn label(self) -> &'static str {
+        match self {
+            Self::TelephonyFailure => "Telephony or IT failure",
+            Self::StaffShortage => "Staff shortage",
+            Self::Premises => "Premises could not be used",
+            Self::Other => "Something else",
+        }
+    }
+}
+
+/// A form the page refused: what was typed and what was wrong, by field.
+#[derive(Debug, Clone, Default)]
+pub struct Problem {
+    values: Vec<(String, String)>,
+    errors: Vec<(String, String)>,
+}
+
+/// `GET /diversions`.
+pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    diversions_page(&state, &session, ids(ids_), None).await
+}
+
+async fn diversions_page(
+    state: &WebState,
+    session: &Session,
+    ids_: Option<caseledger_commands::RequestIds>,
+    problem: Option<Problem>,
+) -> Response {
+    let group_by = match session.actor.role {
+        Role::Practice | Role::PcnClinicalDirector => DiversionGrouping::Practice,
+        _ => DiversionGrouping::Pcn,
+    };
+    let since = Some((caseledger_clock::now() - Duration::weeks(WEEKS)).fixed_offset());
+    let query = DiversionsQuery::build(DiversionsVariables { since, group_by });
+    let data = match fetch(state, session, ids_, query).await {
+        Ok(data) => data,
+        Err(response) => return response,
+    };
+    let status = if problem.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let body = html! {
+        @if let Some(problem) = &problem {
+            (crate::layout::error_summary("There is a problem", &problem.errors.iter().map(|(f, m)| (Some(field_id(f)), m.clone())).collect::<Vec<_>>()))
+        }
+        (render(session, &data, problem.as_ref()))
+    };
+    (status, page("Diversions to NHS 111", Some(session), body)).into_response()
+}
+
+fn field_id(field: &str) -> String {
+    format!("diversion-{}", field.to_lowercase())
+}
+
+fn hours(minutes: i32) -> String {
+    format!("{}h {:02}m", minutes / 60, minutes % 60)
+}
+
+fn practice_name(diversion: &Diversion) -> String {
+    match &diversion.practice.name {
+        Some(name) => format!("{name} ({})", diversion.practice.ods_code),
+        None => diversion.practice.ods_code.clone(),
+    }
+}
+
+/// The page's body.
+fn render(session: &Session, data: &DiversionsQuery, problem: Option<&Problem>) -> Markup {
+    let role = session.actor.role;
+    let may = |command: CommandName| command.permits(role);
+    let running: Vec<&Diversion> = data.diversions.iter().filter(|d| d.ended_at.is_none()).collect();
+    let waiting: Vec<&Diversion> = data.diversions.iter().filter(|d| d.acknowledged_at.is_none()).collect();
+    let heading = match (role, data.me.scope.as_deref()) {
+        (Role::Practice, Some(code)) => format!("Your practice's diversions to NHS 111 ({code})"),
+        (Role::PcnClinicalDirector, Some(code)) => format!("Diversions to NHS 111 in your PCN ({code})"),
+        _ => "Diversions to NHS 111".to_string(),
+    };
+    html! {
+        h1 { (heading) }
+        p { "A practice that diverts its phones to NHS 111 in core hours (08:00 to 18:30 on working days) tells its ICB's primary care team, and diverts only in exceptional circumstances. Only the part of a diversion inside core hours counts." }
+        @if may(CommandName::AcknowledgeDiversion) {
+            h2 class="nhsuk-heading-m" id="waiting" { "Waiting for your acknowledgement (" (waiting.len()) ")" }
+            @if waiting.is_empty() {
+                p { "Every notice has been acknowledged." }
+            } @else {
+                table class="nhsuk-table-responsive" id="unacknowledged" role="table" {
+                    (header_row(&["Practice", "From", "Reason", "Told", "Acknowledge"]))
+                    tbody class="nhsuk-table__body" {
+                        @for diversion in &waiting {
+                            tr class="nhsuk-table__row" role="row" {
+                                (cell("Practice", html! { (practice_name(diversion)) }))
+                                (cell("From", html! { (day_time(diversion.from)) }))
+                                (cell("Reason", html! { (diversion.reason.label()) }))
+                                (cell("Told", told(diversion)))
+                                (cell("Acknowledge", html! {
+                                    form method="post" action={"/diversions/" (diversion.id.inner()) "/acknowledge"} class="cl-inline" {
+                                        (csrf_field(session))
+                                        input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+                                        button class="nhsuk-button nhsuk-button--small" type="submit" { "Acknowledge" }
+                                    }
+                                }))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if may(CommandName::EndDiversion) && !running.is_empty() {
+            h2 class="nhsuk-heading-m" id="running" { "Running now (" (running.len()) ")" }
+            @for diversion in &running {
+                form method="post" action={"/diversions/" (diversion.id.inner()) "/end"} class="cl-inline-form" id={"end-" (diversion.id.inner())} {
+                    (csrf_field(session))
+                    input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+                    p { (practice_name(diversion)) ": diverted since " (day_time(diversion.from)) ", expected until " (day_time(diversion.expected_until)) "." }
+                    div class="nhsuk-form-group" {
+                        label class="nhsuk-label" for={"ended-" (diversion.id.inner())} { "When the phones answered at the practice again (leave empty for now)" }
+                        input class="nhsuk-input nhsuk-input--width-20" id={"ended-" (diversion.id.inner())} name="endedAt" type="datetime-local";
+                    }
+                    button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit" { "End the diversion" }
+                }
+            }
+        }
+        @if may(CommandName::NotifyDiversion) {
+            (notify_form(session, problem))
+        }
+        h2 class="nhsuk-heading-m" id="recent" { "The last " (WEEKS) " weeks (" (data.diversions.len()) ")" }
+        @if data.diversions.is_empty() {
+            p { "No diversions." }
+        } @else {
+            table class="nhsuk-table-responsive" id="diversions" role="table" {
+                (header_row(&["Practice", "From", "Until", "Reason", "Core hours", "Told", "Acknowledged"]))
+                tbody class="nhsuk-table__body" {
+                    @for diversion in &data.diversions {
+                        tr class="nhsuk-table__row" role="row" {
+                            (cell("Practice", html! { (practice_name(diversion)) }))
+                            (cell("From", html! { (day_time(diversion.from)) }))
+                            (cell("Until", html! {
+                                @match diversion.ended_at {
+                                    Some(ended) => { (day_time(ended)) }
+                                    None => { strong class="nhsuk-tag nhsuk-tag--red" { "Running" } " expected until " (day_time(diversion.expected_until)) }
+                                }
+                            }))
+                            (cell("Reason", html! {
+                                (diversion.reason.label())
+                                @if let Some(detail) = &diversion.detail { br; span class="nhsuk-body-s" { (detail) } }
+                            }))
+                            (cell("Core hours", html! { (hours(diversion.core_minutes)) }))
+                            (cell("Told", told(diversion)))
+                            (cell("Acknowledged", html! {
+                                @match diversion.acknowledged_at {
+                                    Some(at) => { (day_time(at)) }
+                                    None => { "Not yet" }
+                                }
+                            }))
+                        }
+                    }
+                }
+            }
+        }
+        (figures(&data.diversion_figures, session.actor.role))
+    }
+}
+
+/// When the ICB was told, and a tag when it was after the diversion began.
+fn told(diversion: &Diversion) -> Markup {
+    html! {
+        (day_time(diversion.notified_at))
+        @if diversion.late { " " strong class="nhsuk-tag nhsuk-tag--orange" { "Told late" } }
+    }
+}
+
+/// The weekly figures: notices, late notices and core hours, by PCN (or by practice for a
+/// practice and a PCN's clinical director).
+fn figures(weeks: &[DiversionWeek], role: Role) -> Markup {
+    let by = match role {
+        Role::Practice | Role::PcnClinicalDirector => "Practice",
+        _ => "PCN",
+    };
+    html! {
+        h2 class="nhsuk-heading-m" id="figures" { "Week by week" }
+        @if weeks.is_empty() {
+            p { "No diversions in the last 8 weeks." }
+        } @else {
+            table class="nhsuk-table-responsive" id="diversion-figures" role="table" {
+                (header_row(&["Week from", by, "Notices", "Told late", "Core hours diverted"]))
+                tbody class="nhsuk-table__body" {
+                    @for week in weeks.iter().rev() {
+                        tr class="nhsuk-table__row" role="row" {
+                            (cell("Week from", html! { (on(Some(week.week.0))) }))
+                            (cell(by, html! { (week.name.clone().unwrap_or_else(|| week.key.clone())) }))
+                            (cell("Notices", html! { (week.notices) }))
+                            (cell("Told late", html! { (week.late_notices) }))
+                            (cell("Core hours diverted", html! { (hours(week.core_minutes)) }))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn notify_form(session: &Session, problem: Option<&Problem>) -> Markup {
+    let values = problem.map_or(&[][..], |p| p.values.as_slice());
+    let value = |name: &str| field(values, name).unwrap_or("").to_string();
+    let error = |name: &str| problem.and_then(|p| p.errors.iter().find(|(f, _)| f == name).map(|(_, m)| m.clone()));
+    let group = |name: &str| {
+        if error(name).is_some() {
+            "nhsuk-form-group nhsuk-form-group--error"
+        } else {
+            "nhsuk-form-group"
+        }
+    };
+    let message = |name: &str| {
+        html! {
+            @if let Some(message) = error(name) {
+                span class="nhsuk-error-message" id={(field_id(name)) "-error"} { span class="nhsuk-u-visually-hidden" { "Error: " } (message) }
+            }
+        }
+    };
+    html! {
+        form method="post" action="/diversions/notify" id="notify-diversion" novalidate {
+            (csrf_field(session))
+            input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+            h2 class="nhsuk-heading-m" { "Tell the ICB about a diversion" }
+            @if session.actor.role != Role::Practice {
+                div class=(group("odsCode")) {
+                    label class="nhsuk-label" for=(field_id("odsCode")) { "Practice ODS code" }
+                    (message("odsCode"))
+                    input class="nhsuk-input nhsuk-input--width-10" id=(field_id("odsCode")) name="odsCode" type="text" value=(value("odsCode"));
+                }
+            }
+            div class=(group("from")) {
+                label class="nhsuk-label" for=(field_id("from")) { "Diverted from (UK time)" }
+                (message("from"))
+                input class="nhsuk-input nhsuk-input--width-20" id=(field_id("from")) name="from" type="datetime-local" value=(value("from"));
+            }
+            div class=(group("expectedUntil")) {
+                label class="nhsuk-label" for=(field_id("expectedUntil")) { "Expected until (UK time)" }
+                (message("expectedUntil"))
+                input class="nhsuk-input nhsuk-input--width-20" id=(field_id("expectedUntil")) name="expectedUntil" type="datetime-local" value=(value("expectedUntil"));
+            }
+            div class="nhsuk-form-group" {
+                label class="nhsuk-label" for=(field_id("reason")) { "Why" }
+                select class="nhsuk-select" id=(field_id("reason")) name="reason" {
+                    @for (code, label) in crate::contract::enums::options::<DiversionReason>() {
+                        option value=(code) selected[value("reason") == code] { (label) }
+                    }
+                }
+            }
+            div class=(group("detail")) {
+                label class="nhsuk-label" for=(field_id("detail")) { "Detail (optional)" }
+                (message("detail"))
+                textarea class="nhsuk-textarea" id=(field_id("detail")) name="detail" rows="3" { (value("detail")) }
+            }
+            button class="nhsuk-button" type="submit" { "Tell the ICB" }
+        }
+    }
+}
+
+/// A `datetime-local` value (UK wall-clock time, `2026-12-07T08:30`) as an instant.
+fn uk_time(text: &str) -> Option<Instant> {
+    let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    Some(caseledger_cases::ukclock::from_local(local))
+}
+
+/// The form's problems before asking the server, in plain words.
+fn notify_problems(form: &[(String, String)], role: Role) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    if role != Role::Practice {
+        match field(form, "odsCode") {
+            None => problems.push(("odsCode".into(), "Enter the practice's ODS code".into())),
+            Some(code) if caseledger_cases::values::OdsCode::parse(code).is_err() => problems.push((
+                "odsCode".into(),
+                format!("Enter an ODS code of one letter and five digits, like Z00011 (you entered {code})"),
+            )),
+            Some(_) => {}
+        }
+    }
+    for (name, what) in [
+        ("from", "when the diversion began"),
+        ("expectedUntil", "when it is expected to end"),
+    ] {
+        match field(form, name) {
+            None => problems.push((name.into(), format!("Enter {what}"))),
+            Some(text) if uk_time(text).is_none() => problems.push((
+                name.into(),
+                format!("Enter {what} as a date and time, like 2026-12-07 08:30"),
+            )),
+            Some(_) => {}
+        }
+    }
+    if field(form, "detail").is_some_and(|detail| detail.chars().count() > 2000) {
+        problems.push(("detail".into(), "Keep the detail to 2,000 characters or fewer".into()));
+    }
+    problems
+}
+
+/// What the API refused, said on the form: the field at fault when it names one.
+fn refused(errors: &[GqlError]) -> Option<(String, String)> {
+    let first = errors.first()?;
+    let (field, said) = match first.code {
+        // "field: what is wrong", or the rule's sentence when no one field is at fault.
+        ErrorCode::BadUserInput => match &first.field {
+            Some(field) => (
+                field.clone(),
+                first
+                    .message
+                    .split_once(": ")
+                    .map_or(first.message.as_str(), |(_, said)| said),
+            ),
+            None => ("from".to_string(), first.message.as_str()),
+        },
+        ErrorCode::Conflict => ("from".to_string(), first.message.as_str()),
+        _ => return None,
+    };
+    let mut chars = said.chars();
+    let sentence = chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect());
+    Some((field, sentence))
+}
+
+/// `POST /diversions/notify`.
+pub async fn notify(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match signed_in_form(&state, &headers, &form).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let ids_ = ids(ids_);
+    let values: Vec<(String, String)> = form.iter().filter(|(k, _)| !k.starts_with('_')).cloned().collect();
+    let problems = notify_problems(&form, session.actor.role);
+    let (Some(from), Some(expected_until), true) = (
+        field(&form, "from").and_then(uk_time),
+        field(&form, "expectedUntil").and_then(uk_time),
+        problems.is_empty(),
+    ) else {
+        let problem = Problem {
+            values,
+            errors: problems,
+        };
+        return diversions_page(&state, &session, ids_, Some(problem)).await;
+    };
+    let input = NotifyDiversionInput {
+        ods_code: field(&form, "odsCode")
+            .filter(|_| session.actor.role != Role::Practice)
+            .map(str::to_string),
+        from,
+        expected_until,
+        reason: field(&form, "reason")
+            .and_then(crate::contract::parse::<DiversionReason>)
+            .unwrap_or(DiversionReason::Other),
+        detail: field(&form, "detail").map(str::to_string),
+        command_id: field(&form, "commandId").map(cynic::Id::new),
+    };
+    let mutation = NotifyDiversion::build(NotifyVariables { input });
+    match crate::contract::run(&state.0.schema, &session.actor, ids_, mutation).await {
+        Ok(_) => redirect("/diversions?told=1#recent"),
+        Err(errors) => match refused(&errors) {
+            Some(error) => {
+                let problem = Problem {
+                    values,
+                    errors: vec![error],
+                };
+                diversions_page(&state, &session, ids_, Some(problem)).await
+            }
+            None => gql_problem(&session, &errors),
+        },
+    }
+}
+
+/// `POST /diversions/{id}/{end|acknowledge}`.
+pub async fn act(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match signed_in_form(&state, &headers, &form).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let ids_ = ids(ids_);
+    let command_id = field(&form, "commandId").map(cynic::Id::new);
+    let diversion_id = cynic::Id::new(id);
+    let result = match action.as_str() {
+        "end" => {
+            let ended_at = match field(&form, "endedAt") {
+                None => caseledger_clock::now().fixed_offset(),
+                Some(text) => match uk_time(text) {
+                    Some(at) => at,
+                    None => {
+                        let problem = Problem {
+                            values: Vec::new(),
+                            errors: vec![(
+                                "endedAt".into(),
+                                "Enter when the diversion ended as a date and time, like 2026-12-07 11:45".into(),
+                            )],
+                        };
+                        return diversions_page(&state, &session, ids_, Some(problem)).await;
+                    }
+                },
+            };
+            let input = EndDiversionInput {
+                diversion_id,
+                ended_at,
+                command_id,
+            };
+            crate::contract::run(
+                &state.0.schema,
+                &session.actor,
+                ids_,
+                EndDiversion::build(EndVariables { input }),
+            )
+            .await
+            .map(drop)
+        }
+        "acknowledge" => {
+            let input = AcknowledgeDiversionInput {
+                diversion_id,
+                command_id,
+            };
+            let mutation = AcknowledgeDiversion::build(AcknowledgeVariables { input });
+            crate::contract::run(&state.0.schema, &session.actor, ids_, mutation)
+                .await
+                .map(drop)
+        }
+        _ => {
+            return crate::problem(
+                StatusCode::NOT_FOUND,
+                Some(&session),
+                "Page not found",
+                "There is no such action on a diversion.",
+            );
+        }
+    };
+    match result {
+        Ok(()) => redirect("/diversions#recent"),
+        Err(errors) => match refused(&errors) {
+            Some((_, message)) => {
+                let problem = Problem {
+                    values: Vec::new(),
+                    errors: vec![("endedAt".into(), message)],
+                };
+                diversions_page(&state, &session, ids_, Some(problem)).await
+            }
+            None => gql_problem(&session, &errors),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_time_is_uk_wall_clock_time() {
+        // 08:30 in December is GMT; in July it is BST, 07:30 UTC.
+        let winter = uk_time("2026-12-07T08:30").map(|t| t.with_timezone(&chrono::Utc).to_rfc3339());
+        assert_eq!(winter.as_deref(), Some("2026-12-07T08:30:00+00:00"));
+        let summer = uk_time("2026-07-06T08:30").map(|t| t.with_timezone(&chrono::Utc).to_rfc3339());
+        assert_eq!(summer.as_deref(), Some("2026-07-06T07:30:00+00:00"));
+        assert_eq!(uk_time("yesterday"), None);
+        assert_eq!(uk_time("2026-13-01T08:30"), None);
+    }
+
+    #[test]
+    fn the_notice_form_says_what_is_missing_in_plain_words() {
+        let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let problems = notify_problems(&form(&[("from", "soon")]), Role::Icb);
+        let fields: Vec<&str> = problems.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(fields, ["odsCode", "from", "expectedUntil"]);
+        // A practice does not name its practice: it is its own.
+        let ok = form(&[("from", "2026-12-07T08:30"), ("expectedUntil", "2026-12-07T12:00")]);
+        assert!(notify_problems(&ok, Role::Practice).is_empty());
+        assert_eq!(notify_problems(&ok, Role::Icb).len(), 1);
+    }
+}

@@ -1,0 +1,151 @@
+//! The diversions page's operations: the diversions and weekly figures the reader may see, and
+//! the practice's and the ICB's commands on them.
+
+use crate::contract::enums::DiversionReason;
+use crate::contract::{Day, Instant, schema};
+
+/// How the weekly figures are grouped.
+#[derive(cynic::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiversionGrouping {
+    Practice,
+    Pcn,
+    Place,
+}
+
+#[derive(cynic::QueryVariables, Debug)]
+pub struct DiversionsVariables {
+    pub since: Option<Instant>,
+    pub group_by: DiversionGrouping,
+}
+
+/// Everything the page shows: who reads, their diversions since `since`, the weekly figures.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Query", variables = "DiversionsVariables")]
+pub struct DiversionsQuery {
+    pub me: Me,
+    #[arguments(since: $since, first: 500)]
+    pub diversions: Vec<Diversion>,
+    #[arguments(weeks: 8, groupBy: $group_by)]
+    pub diversion_figures: Vec<DiversionWeek>,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Actor")]
+pub struct Me {
+    pub scope: Option<String>,
+}
+
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct Diversion {
+    pub id: cynic::Id,
+    pub practice: DivertingPractice,
+    pub from: Instant,
+    pub expected_until: Instant,
+    pub ended_at: Option<Instant>,
+    pub reason: DiversionReason,
+    pub detail: Option<String>,
+    pub notified_at: Instant,
+    pub late: bool,
+    pub acknowledged_at: Option<Instant>,
+    pub core_minutes: i32,
+}
+
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct DivertingPractice {
+    pub ods_code: String,
+    pub name: Option<String>,
+}
+
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct DiversionWeek {
+    pub week: Day,
+    pub key: String,
+    pub name: Option<String>,
+    pub notices: i32,
+    pub late_notices: i32,
+    pub core_minutes: i32,
+}
+
+#[derive(cynic::InputObject, Debug)]
+pub struct NotifyDiversionInput {
+    pub ods_code: Option<String>,
+    pub from: Instant,
+    pub expected_until: Instant,
+    pub reason: DiversionReason,
+    pub detail: Option<String>,
+    pub command_id: Option<cynic::Id>,
+}
+
+#[derive(cynic::QueryVariables, Debug)]
+pub struct NotifyVariables {
+    pub input: NotifyDiversionInput,
+}
+
+/// A practice (or the ICB for it) tells of a diversion.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Mutation", variables = "NotifyVariables")]
+pub struct NotifyDiversion {
+    #[arguments(input: $input)]
+    #[expect(
+        dead_code,
+        reason = "a mutation selects something; the page needs only that it succeeded"
+    )]
+    pub notify_diversion: DiversionId,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Diversion")]
+pub struct DiversionId {
+    #[expect(
+        dead_code,
+        reason = "a mutation selects something; the page needs only that it succeeded"
+    )]
+    pub id: cynic::Id,
+}
+
+#[derive(cynic::InputObject, Debug)]
+pub struct EndDiversionInput {
+    pub diversion_id: cynic::Id,
+    pub ended_at: Instant,
+    pub command_id: Option<cynic::Id>,
+}
+
+#[derive(cynic::QueryVariables, Debug)]
+pub struct EndVariables {
+    pub input: EndDiversionInput,
+}
+
+/// The diversion ended.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Mutation", variables = "EndVariables")]
+pub struct EndDiversion {
+    #[arguments(input: $input)]
+    #[expect(
+        dead_code,
+        reason = "a mutation selects something; the page needs only that it succeeded"
+    )]
+    pub end_diversion: DiversionId,
+}
+
+#[derive(cynic::InputObject, Debug)]
+pub struct AcknowledgeDiversionInput {
+    pub diversion_id: cynic::Id,
+    pub command_id: Option<cynic::Id>,
+}
+
+#[derive(cynic::QueryVariables, Debug)]
+pub struct AcknowledgeVariables {
+    pub input: AcknowledgeDiversionInput,
+}
+
+/// The ICB acknowledges a notice.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Mutation", variables = "AcknowledgeVariables")]
+pub struct AcknowledgeDiversion {
+    #[arguments(input: $input)]
+    #[expect(
+        dead_code,
+        reason = "a mutation selects something; the page needs only that it succeeded"
+    )]
+    pub acknowledge_diversion: DiversionId,
+}
