@@ -2339,6 +2339,81 @@ fn a_practice_tells_the_icb_of_a_diversion_and_the_icb_acknowledges_it_on_the_di
         "the ICB reads the practice's words"
     );
 
+    // The practice ends it on its page (the phones answered again at 11:15).
+    let page = practice.get("/diversions");
+    let at = page.body.find("/end\"").unwrap();
+    let start = page.body[..at].rfind("action=\"").unwrap() + "action=\"".len();
+    let end_action = format!("{}/end", &page.body[start..at]);
+    let ended = practice.post(
+        &end_action,
+        &[
+            ("_csrf", &hidden(&page.body, "_csrf")),
+            ("commandId", "web-end-1"),
+            ("endedAt", &format!("{yesterday}T11:15")),
+        ],
+    );
+    assert_eq!(ended.status, 303, "{}", ended.body);
+    assert!(!practice.get("/diversions").body.contains("Running now"));
+
+    // Two more that afternoon, told by phone to the ICB: past the threshold, a review opens.
+    let icb = service.token("icb", "icb-assurance-1");
+    for (n, (from, until)) in [("T13:00", "T15:00"), ("T15:30", "T16:30")].iter().enumerate() {
+        let told = service.graphql(
+            Some(&icb),
+            "mutation($f: DateTime!, $u: DateTime!, $c: ID) { notifyDiversion(input: { odsCode: \"Z00011\", from: $f, \
+             expectedUntil: $u, reason: STAFF_SHORTAGE, commandId: $c }) { id } }",
+            json!({ "f": format!("{yesterday}{from}:00Z"), "u": format!("{yesterday}{until}:00Z"), "c": format!("phone-{n}") }),
+        );
+        let id = told["data"]["notifyDiversion"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{told}"))
+            .to_string();
+        let ended = service.graphql(
+            Some(&icb),
+            "mutation($id: ID!, $at: DateTime!) { endDiversion(input: { diversionId: $id, endedAt: $at }) { id } }",
+            json!({ "id": id, "at": format!("{yesterday}{until}:00Z") }),
+        );
+        assert!(ended["errors"].is_null(), "{ended}");
+    }
+    let mut champion = Web::new(&service);
+    champion.sign_in("dc-amira");
+    let page = champion.get("/diversions");
+    assert!(page.body.contains("Diversion reviews (1)"), "{}", page.body);
+    assert!(page.body.contains("None yet"), "no support yet");
+    let at = page.body.find("/support\"").unwrap();
+    let start = page.body[..at].rfind("action=\"").unwrap() + "action=\"".len();
+    let review = page.body[start..at].to_string();
+    // The ICB may not close it before anyone has helped: said on its page.
+    let page_icb = commissioner.get("/diversions");
+    let close = |web: &mut Web, command: &str| {
+        web.post(
+            &format!("{review}/close"),
+            &[
+                ("_csrf", &hidden(&page_icb.body, "_csrf")),
+                ("commandId", command),
+                ("outcome", "RESOLVED"),
+                ("note", "Dr Fenwick-Orme agreed a failover line"),
+            ],
+        )
+    };
+    let too_soon = close(&mut commissioner, "web-close-1");
+    assert_eq!(too_soon.status, 422, "{}", too_soon.body);
+    assert!(too_soon.body.contains("Support comes first"), "{}", too_soon.body);
+    let supported = champion.post(
+        &format!("{review}/support"),
+        &[
+            ("_csrf", &hidden(&page.body, "_csrf")),
+            ("commandId", "web-support-1"),
+            ("kind", "TELEPHONY_HELP"),
+        ],
+    );
+    assert_eq!(supported.status, 303, "{}", supported.body);
+    let closed = close(&mut commissioner, "web-close-2");
+    assert_eq!(closed.status, 303, "{}", closed.body);
+    let page = commissioner.get("/diversions");
+    assert!(page.body.contains("Help with its telephony"), "{}", page.body);
+    assert!(page.body.contains("Dr Fenwick-Orme"), "the ICB reads its own note");
+
     for user in ["lmc-officer-1", "cd-u10001"] {
         let mut reader = Web::new(&service);
         reader.sign_in(user);
@@ -2357,5 +2432,10 @@ fn a_practice_tells_the_icb_of_a_diversion_and_the_icb_acknowledges_it_on_the_di
             !page.body.contains("Tell the ICB about a diversion"),
             "{user} tells nothing"
         );
+        assert!(
+            page.body.contains("Help with its telephony"),
+            "{user} sees that support came first"
+        );
+        assert!(!page.body.contains("Fenwick-Orme"), "{user} never reads the ICB's note");
     }
 }

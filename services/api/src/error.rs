@@ -164,7 +164,10 @@ fn command_code(error: &CommandError) -> &'static str {
             | CaseError::HeldByAnotherChampion
             | CaseError::NotYourCase
             | CaseError::NotYourPractice(_) => "FORBIDDEN",
-            CaseError::CaseNotFound | CaseError::ReportNotFound(_) | CaseError::DiversionNotFound(_) => "NOT_FOUND",
+            CaseError::CaseNotFound
+            | CaseError::ReportNotFound(_)
+            | CaseError::DiversionNotFound(_)
+            | CaseError::DiversionReviewNotFound(_) => "NOT_FOUND",
             // Two diversions of one practice at once cannot both be true: the earlier one stands.
             CaseError::DiversionOverlaps(_) => "CONFLICT",
             CaseError::InvalidTransition { .. }
@@ -175,7 +178,9 @@ fn command_code(error: &CommandError) -> &'static str {
             | CaseError::ReportAlreadyTriaged
             | CaseError::ErasedWithItsCase(_)
             | CaseError::DiversionAlreadyEnded(_)
-            | CaseError::DiversionAlreadyAcknowledged(_) => "INVALID_TRANSITION",
+            | CaseError::DiversionAlreadyAcknowledged(_)
+            | CaseError::DiversionReviewClosed(_)
+            | CaseError::SupportFirst => "INVALID_TRANSITION",
             CaseError::OccurredInFuture { .. }
             | CaseError::OccurredBeforeOpened { .. }
             | CaseError::OccurredTooEarly { .. }

@@ -137,6 +137,17 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
             format!("mutation {{ acknowledgeDiversion(input: {{ diversionId: \"{missing_case}\" }}) {{ id }} }}"),
             vec![Icb],
         ),
+        ("{ diversionReviews { id support } }".into(), ROLES.to_vec()),
+        (
+            format!("mutation {{ recordDiversionSupport(input: {{ reviewId: \"{missing_case}\", kind: CALL }}) {{ id }} }}"),
+            vec![Champion, PcnClinicalDirector],
+        ),
+        (
+            format!(
+                "mutation {{ closeDiversionReview(input: {{ reviewId: \"{missing_case}\", outcome: RESOLVED }}) {{ id }} }}"
+            ),
+            vec![Icb],
+        ),
         ("{ people { id email } }".into(), vec![Admin]),
         (
             "mutation { addPerson(input: { id: \"dc-matrix\", name: \"M\", role: CHAMPION }) { id } }".into(),

@@ -83,8 +83,7 @@ async fn each_party_reads_the_diversions_and_fields_it_may_and_a_practice_acts_o
         .unwrap();
 
     let t0 = a_working_morning();
-    let told_late = t0 + chrono::Duration::minutes(30);
-    let vars = |from: DateTime<Utc>, hours: i64, told: DateTime<Utc>, cmd: &str| {
+    let vars = |from: DateTime<Utc>, hours: i64, told: Option<DateTime<Utc>>, cmd: &str| {
         json!({ "from": from, "until": from + chrono::Duration::hours(hours), "told": told,
                 "detail": "Dr Quillfeather's phone line is down", "cmd": cmd })
     };
@@ -95,12 +94,23 @@ async fn each_party_reads_the_diversions_and_fields_it_may_and_a_practice_acts_o
         manager.1,
         manager.2,
         &notify(None),
-        vars(t0, 4, told_late, "notice-1"),
+        vars(t0, 4, None, "notice-1"),
     )
     .await;
     let own = &told["notifyDiversion"];
     assert_eq!(own["practice"]["odsCode"], "Z00011", "{told}");
-    assert_eq!(own["late"], true, "told half an hour after it began: {told}");
+    assert_eq!(own["late"], true, "told days after it began: {told}");
+    // A practice's notice is dated when it is sent: it cannot date itself before the diversion.
+    let backdated = run(
+        &service,
+        manager.0,
+        manager.1,
+        manager.2,
+        &notify(None),
+        vars(t0 + chrono::Duration::days(2), 1, Some(t0), "notice-0"),
+    )
+    .await;
+    assert_eq!(codes(&backdated), ["BAD_USER_INPUT"], "{backdated}");
     assert_eq!(own["detail"], "Dr Quillfeather's phone line is down");
     assert_eq!(own["notifiedBy"], "pm-z00011");
     let own_id = own["id"].as_str().unwrap().to_string();
@@ -112,7 +122,7 @@ async fn each_party_reads_the_diversions_and_fields_it_may_and_a_practice_acts_o
         manager.1,
         manager.2,
         &notify(None),
-        vars(t0, 4, told_late, "notice-1"),
+        vars(t0, 4, None, "notice-1"),
     )
     .await;
     assert_eq!(again["notifyDiversion"]["id"], own_id.as_str());
@@ -124,7 +134,7 @@ async fn each_party_reads_the_diversions_and_fields_it_may_and_a_practice_acts_o
         manager.1,
         manager.2,
         &notify(Some("Z00012")),
-        vars(t0, 2, t0, "notice-2"),
+        vars(t0, 2, None, "notice-2"),
     )
     .await;
     assert_eq!(codes(&other), ["FORBIDDEN"], "{other}");
@@ -134,7 +144,7 @@ async fn each_party_reads_the_diversions_and_fields_it_may_and_a_practice_acts_o
         manager.1,
         manager.2,
         &notify(None),
-        vars(t0 + chrono::Duration::hours(1), 2, t0, "notice-3"),
+        vars(t0 + chrono::Duration::hours(1), 2, None, "notice-3"),
     )
     .await;
     assert_eq!(codes(&overlapping), ["CONFLICT"], "{overlapping}");
@@ -144,7 +154,7 @@ async fn each_party_reads_the_diversions_and_fields_it_may_and_a_practice_acts_o
         manager.1,
         manager.2,
         &notify(None),
-        vars(t0 + chrono::Duration::days(1), -2, t0, "notice-4"),
+        vars(t0 + chrono::Duration::days(1), -2, None, "notice-4"),
     )
     .await;
     assert_eq!(codes(&backwards), ["BAD_USER_INPUT"], "{backwards}");
@@ -173,7 +183,7 @@ async fn each_party_reads_the_diversions_and_fields_it_may_and_a_practice_acts_o
         icb.1,
         icb.2,
         &notify(Some("Z00031")),
-        vars(t1, 2, t1 - chrono::Duration::hours(1), "icb-notice-1"),
+        vars(t1, 2, Some(t1 - chrono::Duration::hours(1)), "icb-notice-1"),
     )
     .await;
     assert_eq!(recorded["notifyDiversion"]["late"], false, "{recorded}");
@@ -315,5 +325,160 @@ async fn each_party_reads_the_diversions_and_fields_it_may_and_a_practice_acts_o
             .unwrap();
     assert_eq!(stored.len(), 2);
     assert!(stored.iter().all(|data| !data.contains("Quillfeather")), "{stored:?}");
+    service.stop().await;
+}
+
+/// A practice past the threshold gets a review: support first (a champion, or the clinical
+/// director of its own PCN), then the ICB closes it; every reader sees that support came first,
+/// and the ICB's note is the ICB's alone.
+#[tokio::test]
+async fn a_practice_that_diverts_often_is_supported_before_its_review_closes() {
+    let service = Service::start().await;
+    let day = (caseledger_clock::now() - chrono::Duration::days(7)).date_naive();
+    let csv = format!(
+        "report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\n\
+         {day},Z00011,Arden Health Centre,U10001,Coventry,6000,5\n\
+         {day},Z00031,Kenilworth Road Surgery,U10002,Warwick,6000,5\n"
+    );
+    ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "",
+        "mutation($c: String!) { importDashboard(csv: $c) { rows } }",
+        json!({ "c": csv }),
+    )
+    .await;
+    caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let reviews = "{ diversionReviews { id practice { odsCode } notices coreMinutes support workingDaysToSupport outcome closeNote } }";
+    let t0 = a_working_morning();
+    // Three half-hour diversions on three days, told by phone: the third passes "more than 2".
+    for n in 0..3 {
+        let from = t0 + chrono::Duration::days(n);
+        let told = ok(
+            &service,
+            Role::Icb,
+            "icb-assurance-1",
+            "",
+            &notify(Some("Z00011")),
+            json!({ "from": from, "until": from + chrono::Duration::minutes(30), "told": from, "cmd": format!("n{n}") }),
+        )
+        .await;
+        let id = told["notifyDiversion"]["id"].as_str().unwrap().to_string();
+        ok(
+            &service,
+            Role::Icb,
+            "icb-assurance-1",
+            "",
+            "mutation($id: ID!, $at: DateTime!) { endDiversion(input: { diversionId: $id, endedAt: $at }) { id } }",
+            json!({ "id": id, "at": from + chrono::Duration::minutes(30) }),
+        )
+        .await;
+        let open = ok(&service, Role::Icb, "icb-assurance-1", "", reviews, json!({})).await;
+        let expected = usize::from(n == 2);
+        assert_eq!(
+            open["diversionReviews"].as_array().unwrap().len(),
+            expected,
+            "after {}: {open}",
+            n + 1
+        );
+    }
+    let open = ok(&service, Role::Icb, "icb-assurance-1", "", reviews, json!({})).await;
+    let review = &open["diversionReviews"][0];
+    assert_eq!(
+        (review["notices"].as_i64(), review["support"].clone()),
+        (Some(3), json!([])),
+        "{open}"
+    );
+    let review_id = review["id"].as_str().unwrap().to_string();
+
+    let close = "mutation($id: ID!) { closeDiversionReview(input: { reviewId: $id, outcome: RESOLVED, \
+                 note: \"Dr Pemberton-Vale agreed a second line\" }) { outcome closeNote } }";
+    let too_soon = run(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "",
+        close,
+        json!({ "id": review_id }),
+    )
+    .await;
+    assert_eq!(
+        codes(&too_soon),
+        ["INVALID_TRANSITION"],
+        "support comes first: {too_soon}"
+    );
+
+    let support = "mutation($id: ID!) { recordDiversionSupport(input: { reviewId: $id, kind: STAFFING_HELP }) { support workingDaysToSupport } }";
+    // Another PCN's clinical director cannot find it; the practice itself does not support itself.
+    let stranger = run(
+        &service,
+        Role::PcnClinicalDirector,
+        "cd-u10002",
+        "U10002",
+        support,
+        json!({ "id": review_id }),
+    )
+    .await;
+    assert_eq!(codes(&stranger), ["NOT_FOUND"], "{stranger}");
+    let itself = run(
+        &service,
+        Role::Practice,
+        "pm-z00011",
+        "Z00011",
+        support,
+        json!({ "id": review_id }),
+    )
+    .await;
+    assert_eq!(codes(&itself), ["FORBIDDEN"], "{itself}");
+    let supported = ok(
+        &service,
+        Role::PcnClinicalDirector,
+        "cd-u10001",
+        "U10001",
+        support,
+        json!({ "id": review_id }),
+    )
+    .await;
+    assert_eq!(
+        supported["recordDiversionSupport"]["support"],
+        json!(["STAFFING_HELP"]),
+        "{supported}"
+    );
+    assert!(
+        supported["recordDiversionSupport"]["workingDaysToSupport"].is_i64(),
+        "{supported}"
+    );
+
+    let closed = ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "",
+        close,
+        json!({ "id": review_id }),
+    )
+    .await;
+    assert_eq!(closed["closeDiversionReview"]["outcome"], "RESOLVED");
+    assert_eq!(
+        closed["closeDiversionReview"]["closeNote"],
+        "Dr Pemberton-Vale agreed a second line"
+    );
+    // The LMC, the practice and its PCN see that support came first and how it ended, not the note.
+    for (role, id, org) in [
+        (Role::Lmc, "lmc-officer-1", ""),
+        (Role::Practice, "pm-z00011", "Z00011"),
+        (Role::PcnClinicalDirector, "cd-u10001", "U10001"),
+    ] {
+        let read = ok(&service, role, id, org, reviews, json!({})).await;
+        let review = &read["diversionReviews"][0];
+        assert_eq!(review["support"], json!(["STAFFING_HELP"]), "{role}: {read}");
+        assert_eq!(review["outcome"], "RESOLVED", "{role}: {read}");
+        assert!(review["closeNote"].is_null(), "{role}: {read}");
+    }
+    let elsewhere = ok(&service, Role::Practice, "pm-z00031", "Z00031", reviews, json!({})).await;
+    assert_eq!(elsewhere["diversionReviews"], json!([]), "{elsewhere}");
     service.stop().await;
 }

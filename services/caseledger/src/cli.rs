@@ -274,10 +274,25 @@ async fn open_store(command: &Command, database: &Database, settings: &Settings)
     Ok(store.with_vault(caseledger_jobs::personal_data::vault(&database.pool, kek).await?))
 }
 
+/// The deployment's working-day calendar: `CASELEDGER_BANK_HOLIDAYS_FILE`, else the shipped list.
+fn calendar(settings: &Settings) -> anyhow::Result<caseledger_cases::holidays::BankHolidays> {
+    Ok(match &settings.bank_holidays {
+        Some(path) => {
+            caseledger_cases::holidays::BankHolidays::from_path(path).context("CASELEDGER_BANK_HOLIDAYS_FILE")?
+        }
+        None => caseledger_cases::holidays::BankHolidays::england_and_wales(),
+    })
+}
+
 async fn with_database(command: Command, store: EventStore, settings: Settings) -> anyhow::Result<()> {
     let commands = Commands::new(store.clone())
         .with_import_policy(settings.imports)
-        .with_sources(settings.sources.clone());
+        .with_sources(settings.sources.clone())
+        .with_review_policy(
+            settings
+                .diversion_review
+                .policy(std::sync::Arc::new(calendar(&settings)?)),
+        );
     let now = caseledger_clock::now();
     match command {
         Command::Serve => {
@@ -700,19 +715,14 @@ async fn serve(store: EventStore, settings: Settings, verifier: Option<SharedVer
     let live = LiveFeed::start(store.clone(), Some(stop.clone()));
     let gp_connect = verifier.is_some();
     let batches = verifier.clone();
-    let calendar = match &settings.bank_holidays {
-        Some(path) => {
-            caseledger_cases::holidays::BankHolidays::from_path(path).context("CASELEDGER_BANK_HOLIDAYS_FILE")?
-        }
-        None => caseledger_cases::holidays::BankHolidays::england_and_wales(),
-    };
     let deadlines = caseledger_cases::deadlines::Deadlines {
         targets: settings.targets,
-        calendar: std::sync::Arc::new(calendar),
+        calendar: std::sync::Arc::new(calendar(&settings)?),
     };
     let commands = Commands::new(store.clone())
         .with_import_policy(settings.imports)
-        .with_sources(settings.sources.clone());
+        .with_sources(settings.sources.clone())
+        .with_review_policy(settings.diversion_review.policy(deadlines.calendar.clone()));
     let mut app_state = AppState::with(store.clone(), live.clone(), settings.subscriptions);
     app_state.mail_domains = settings.mail_domains.clone();
     app_state.commands = commands.clone();

@@ -198,12 +198,13 @@ pub async fn this_week(commands: &Commands, now: DateTime<Utc>) -> Result<(), Co
     diversions(commands, now).await
 }
 
-/// This week's diversions to NHS 111: Arden Health Centre's phone lines failed on the last working
-/// morning (it told the ICB a quarter of an hour late; they came back before eleven, and the ICB
-/// acknowledged), and Mill Health Centre rang the ICB an hour and a half ago: short of staff, it
-/// diverts for the afternoon (running, waiting for the ICB's acknowledgement).
+/// This fortnight's diversions to NHS 111. Arden Health Centre's phone lines failed on three
+/// mornings, the last on the latest working day (told a quarter of an hour late each time; the
+/// ICB acknowledged the first two): the third passed the review threshold, so a diversion review
+/// opened, and its champion rang the practice. Mill Health Centre rang the ICB an hour and a half
+/// ago: short of staff, it diverts for the afternoon (running, waiting for acknowledgement).
 async fn diversions(commands: &Commands, now: DateTime<Utc>) -> Result<(), CommandError> {
-    use caseledger_cases::case::DiversionReason;
+    use caseledger_cases::case::{DiversionReason, DiversionSupportKind};
     use caseledger_commands::DiversionNotice;
     let invalid = |field: &'static str| {
         move |source: ValueError| CommandError::Rejected(CaseError::InvalidValue { field, source })
@@ -221,48 +222,70 @@ async fn diversions(commands: &Commands, now: DateTime<Utc>) -> Result<(), Comma
     };
     let manager = actor("pm-z00011", Role::Practice, Some("Z00011"))?;
     let icb = actor("icb-assurance-1", Role::Icb, None)?;
+    let champion = actor("dc-amira", Role::Champion, None)?;
+    // The latest three working days before today, oldest first, a few days apart.
     let calendar = caseledger_cases::holidays::BankHolidays::england_and_wales();
-    let mut day = caseledger_cases::ukclock::to_uk(now).date_naive() - TimeDelta::days(1);
-    while !calendar.is_core_day(day) {
+    let mut days = Vec::new();
+    let mut day = caseledger_cases::ukclock::to_uk(now).date_naive();
+    while days.len() < 3 {
         day = day.pred_opt().unwrap_or(day);
+        if calendar.is_core_day(day) && days.last().is_none_or(|last: &NaiveDate| (*last - day).num_days() >= 3) {
+            days.push(day);
+        }
     }
-    let at = |hour: u32, minute: u32| {
-        let local = day.and_time(chrono::NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or_default());
-        caseledger_cases::ukclock::from_local(local).with_timezone(&Utc)
-    };
+    days.reverse();
     let arden = OdsCode::parse("Z00011").map_err(invalid("odsCode"))?;
-    let notice = DiversionNotice {
-        from: at(8, 5),
-        expected_until: at(12, 0),
-        reason: DiversionReason::TelephonyFailure,
-        detail: Some(
-            FreeText::parse("The phone lines went down at opening; the telephony supplier is on site.")
-                .map_err(invalid("detail"))?,
-        ),
-    };
-    let told = CommandContext::new(manager.clone())
-        .with_command_id("demo-diversion-arden")
-        .at(at(8, 20));
-    let arden_diversion = commands.notify_diversion(&told, &arden, notice, now).await?;
-    let ended = CommandContext::new(manager)
-        .with_command_id("demo-diversion-arden-end")
-        .at(at(10, 45));
-    match commands
-        .end_diversion(&ended, &arden, arden_diversion.diversion_id, at(10, 40), now)
-        .await
-    {
-        Ok(_) | Err(CommandError::Rejected(CaseError::DiversionAlreadyEnded(_))) => {}
-        Err(error) => return Err(error),
+    let words = FreeText::parse("The phone lines went down at opening; the telephony supplier is on site.")
+        .map_err(invalid("detail"))?;
+    let mut review = None;
+    for (n, day) in days.iter().enumerate() {
+        let at = |hour: u32, minute: u32| {
+            let local = day.and_time(chrono::NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or_default());
+            caseledger_cases::ukclock::from_local(local).with_timezone(&Utc)
+        };
+        let notice = DiversionNotice {
+            from: at(8, 5),
+            expected_until: at(12, 0),
+            reason: DiversionReason::TelephonyFailure,
+            detail: Some(words.clone()),
+        };
+        let told = CommandContext::new(manager.clone())
+            .with_command_id(format!("demo-diversion-arden-{n}"))
+            .at(at(8, 20));
+        let notified = commands.notify_diversion(&told, &arden, notice, now).await?;
+        let ended = CommandContext::new(manager.clone())
+            .with_command_id(format!("demo-diversion-arden-{n}-end"))
+            .at(at(10, 45));
+        let ended = match commands
+            .end_diversion(&ended, &arden, notified.subject_id, at(10, 40), now)
+            .await
+        {
+            Ok(outcome) => outcome.review_opened,
+            Err(CommandError::Rejected(CaseError::DiversionAlreadyEnded(_))) => None,
+            Err(error) => return Err(error),
+        };
+        review = review.or(notified.review_opened).or(ended);
+        if n + 1 < days.len() {
+            let acknowledged = CommandContext::new(icb.clone())
+                .with_command_id(format!("demo-diversion-arden-{n}-ack"))
+                .at(at(11, 0));
+            match commands
+                .acknowledge_diversion(&acknowledged, &arden, notified.subject_id, now)
+                .await
+            {
+                Ok(_) | Err(CommandError::Rejected(CaseError::DiversionAlreadyAcknowledged(_))) => {}
+                Err(error) => return Err(error),
+            }
+        }
     }
-    let acknowledged = CommandContext::new(icb.clone())
-        .with_command_id("demo-diversion-arden-ack")
-        .at(at(11, 0));
-    match commands
-        .acknowledge_diversion(&acknowledged, &arden, arden_diversion.diversion_id, now)
-        .await
-    {
-        Ok(_) | Err(CommandError::Rejected(CaseError::DiversionAlreadyAcknowledged(_))) => {}
-        Err(error) => return Err(error),
+    if let (Some(review_id), Some(last)) = (review, days.last()) {
+        let local = last.and_time(chrono::NaiveTime::from_hms_opt(14, 0, 0).unwrap_or_default());
+        let rang = CommandContext::new(champion)
+            .with_command_id("demo-diversion-review-call")
+            .at(caseledger_cases::ukclock::from_local(local).with_timezone(&Utc));
+        commands
+            .support_diversion_review(&rang, &arden, review_id, DiversionSupportKind::Call, now)
+            .await?;
     }
     let mill = OdsCode::parse("Z00012").map_err(invalid("odsCode"))?;
     let began = now - TimeDelta::minutes(90);

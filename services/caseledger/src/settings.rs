@@ -107,6 +107,9 @@ pub struct Settings {
     /// `CASELEDGER_SUB_ICB_CODES` and `CASELEDGER_PLACES_FILE`: this ICB as NHS England's files
     /// name it, and where its practices are counted.
     pub sources: caseledger_commands::Sources,
+    /// `CASELEDGER_DIVERSION_REVIEW_NOTICES`, `…_CORE_HOURS` and `…_WEEKS`: a practice with more
+    /// notices, or more core hours diverted, in that many weeks gets a diversion review.
+    pub diversion_review: DiversionReviewSettings,
     /// `CASELEDGER_GPCONNECT_*`: GP Connect, when `…_PROVIDER_ODS_CODE` is set (the README lists
     /// the rest).
     pub gpconnect: Option<caseledger_gpconnect::GpConnectConfig>,
@@ -326,6 +329,11 @@ impl Settings {
                 }
             },
             sources: sources_from_env()?,
+            diversion_review: DiversionReviewSettings {
+                notices: number("CASELEDGER_DIVERSION_REVIEW_NOTICES", 2)?,
+                core_hours: number("CASELEDGER_DIVERSION_REVIEW_CORE_HOURS", 4)?,
+                weeks: number::<i64>("CASELEDGER_DIVERSION_REVIEW_WEEKS", 4)?.clamp(1, 52),
+            },
             gpconnect: match var(GPCONNECT_VAR) {
                 None => None,
                 Some(_) => Some(
@@ -546,6 +554,11 @@ mod tests {
             kek: None,
             retain_personal: None,
             targets: caseledger_cases::deadlines::StageTargets::default(),
+            diversion_review: DiversionReviewSettings {
+                notices: 2,
+                core_hours: 4,
+                weeks: 4,
+            },
             bank_holidays: None,
             smtp_url: None,
             mail_from: String::new(),
@@ -609,5 +622,28 @@ mod tests {
         let mut development = with("127.0.0.1:8080", Some(&"x".repeat(MIN_DEV_SECRET_BYTES)));
         development.clock_start = Some(chrono::Utc::now());
         assert!(development.check_development_mode().is_ok());
+    }
+}
+
+/// When a practice's diversions open a review (more than either, in the window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiversionReviewSettings {
+    pub notices: u32,
+    pub core_hours: i64,
+    pub weeks: i64,
+}
+
+impl DiversionReviewSettings {
+    /// The rule, counting core hours on `calendar`'s working days.
+    pub fn policy(
+        self,
+        calendar: std::sync::Arc<caseledger_cases::holidays::BankHolidays>,
+    ) -> caseledger_cases::diversion::ReviewPolicy {
+        caseledger_cases::diversion::ReviewPolicy {
+            notices: self.notices,
+            core_minutes: self.core_hours.saturating_mul(60),
+            window: chrono::Duration::weeks(self.weeks),
+            calendar,
+        }
     }
 }

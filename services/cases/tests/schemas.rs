@@ -238,6 +238,26 @@ fn samples() -> Vec<CaseEvent> {
         CaseEvent::DiversionAcknowledged(DiversionAcknowledged {
             diversion_id: uuid::Uuid::from_u128(7),
         }),
+        CaseEvent::DiversionReviewOpened(DiversionReviewOpened {
+            review_id: uuid::Uuid::from_u128(9),
+            notices: 3,
+            core_minutes: 275,
+            since: "2025-12-08T08:00:00Z".parse().unwrap(),
+        }),
+        CaseEvent::DiversionReviewSupported(DiversionReviewSupported {
+            review_id: uuid::Uuid::from_u128(9),
+            kind: DiversionSupportKind::TelephonyHelp,
+        }),
+        CaseEvent::DiversionReviewClosed(DiversionReviewClosed {
+            review_id: uuid::Uuid::from_u128(9),
+            outcome: DiversionReviewOutcome::Resolved,
+            note: Some(text("A second line from the supplier; no diversion since")),
+        }),
+        CaseEvent::DiversionReviewClosed(DiversionReviewClosed {
+            review_id: uuid::Uuid::from_u128(10),
+            outcome: DiversionReviewOutcome::NoActionNeeded,
+            note: None,
+        }),
     ]
 }
 

@@ -4,8 +4,8 @@
 //! sealed under the diversion's own key.
 
 use caseledger_cases::CaseError;
-use caseledger_cases::case::DiversionReason;
-use caseledger_cases::diversion::{DiversionAction, DiversionCommand, decide_diversion};
+use caseledger_cases::case::{DiversionReason, DiversionReviewOutcome, DiversionSupportKind};
+use caseledger_cases::diversion::{AtPractice, DiversionAction, DiversionCommand, decide_diversion};
 use caseledger_cases::practice::practice_stream;
 use caseledger_cases::values::{FreeText, OdsCode};
 use caseledger_eventstore::{ExpectedRevision, StoreError};
@@ -36,7 +36,10 @@ pub struct DiversionNotice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiversionOutcome {
     pub ods_code: OdsCode,
-    pub diversion_id: Uuid,
+    /// The diversion's id, or the review's for a review's command.
+    pub subject_id: Uuid,
+    /// The review the command opened (a notice or an end that passed the threshold).
+    pub review_opened: Option<Uuid>,
     /// The command had been applied before (same `commandId`): nothing was written now.
     pub duplicate: bool,
     /// Where its event went in the global order (`None` when nothing was written).
@@ -52,6 +55,10 @@ impl Commands {
         notice: DiversionNotice,
         now: DateTime<Utc>,
     ) -> Result<DiversionOutcome, CommandError> {
+        // Another practice's manager learns nothing, not even whether the code is known.
+        if context.actor.role == caseledger_cases::Role::Practice && context.actor.practice() != Some(ods_code) {
+            return Err(CaseError::NotYourPractice(ods_code.to_string()).into());
+        }
         self.known_practice(ods_code).await?;
         let action = DiversionAction::Notify {
             diversion_id: id_for(context, NAMESPACE),
@@ -88,6 +95,63 @@ impl Commands {
         self.diversion_command(context, ods_code, action, now).await
     }
 
+    /// A champion or the practice's PCN supported it under review `review_id`.
+    pub async fn support_diversion_review(
+        &self,
+        context: &CommandContext,
+        ods_code: &OdsCode,
+        review_id: Uuid,
+        kind: DiversionSupportKind,
+        now: DateTime<Utc>,
+    ) -> Result<DiversionOutcome, CommandError> {
+        let action = DiversionAction::Support { review_id, kind };
+        self.diversion_command(context, ods_code, action, now).await
+    }
+
+    /// The ICB closes review `review_id` with an outcome, once support came first.
+    pub async fn close_diversion_review(
+        &self,
+        context: &CommandContext,
+        ods_code: &OdsCode,
+        review_id: Uuid,
+        outcome: DiversionReviewOutcome,
+        note: Option<FreeText>,
+        now: DateTime<Utc>,
+    ) -> Result<DiversionOutcome, CommandError> {
+        let action = DiversionAction::CloseReview {
+            review_id,
+            outcome,
+            note,
+        };
+        self.diversion_command(context, ods_code, action, now).await
+    }
+
+    /// Whether this very command (same `commandId`) was applied before: its first event is in the
+    /// practice's stream, of the command's type, about the same diversion or review.
+    async fn applied_before(
+        &self,
+        context: &CommandContext,
+        ods_code: &OdsCode,
+        action: &DiversionAction,
+    ) -> Result<bool, CommandError> {
+        if context.command_id.is_none() {
+            return Ok(false);
+        }
+        let Some(first) = self.store.find_event(event_id(context, 0)).await? else {
+            return Ok(false);
+        };
+        let subject = serde_json::from_str::<serde_json::Value>(first.data.get())
+            .ok()
+            .and_then(|data| {
+                ["diversion_id", "review_id"]
+                    .iter()
+                    .find_map(|key| data.get(*key).and_then(|id| id.as_str()).map(str::to_string))
+            });
+        Ok(first.stream_id == practice_stream(ods_code)
+            && first.event_type == action.command().rule().event
+            && subject.as_deref() == Some(action.subject_id().to_string().as_str()))
+    }
+
     /// Decides `action` on the practice's diversions and appends its event with `Exact`.
     async fn diversion_command(
         &self,
@@ -96,16 +160,17 @@ impl Commands {
         action: DiversionAction,
         now: DateTime<Utc>,
     ) -> Result<DiversionOutcome, CommandError> {
-        let diversion_id = action.diversion_id();
+        let subject_id = action.subject_id();
         let occurred_at = context.occurred_at.unwrap_or(now);
         let command = DiversionCommand {
             actor: context.actor.clone(),
             occurred_at,
             action,
         };
-        let outcome = |duplicate, position| DiversionOutcome {
+        let outcome = |duplicate, position, review_opened| DiversionOutcome {
             ods_code: ods_code.clone(),
-            diversion_id,
+            subject_id,
+            review_opened,
             duplicate,
             position,
         };
@@ -116,21 +181,31 @@ impl Commands {
         );
         for _ in 0..MAX_ATTEMPTS {
             let state = self.practice_state(ods_code).await?;
-            let events = match decide_diversion(&state.diversions, ods_code, &command, now) {
+            let at = AtPractice {
+                ods_code,
+                pcn_code: state.pcn_code.as_ref(),
+                policy: &self.review_policy,
+            };
+            let events = match decide_diversion(&state.diversions, &at, &command, now) {
                 Ok(events) => events,
                 // A refusal of a command that went through before (same `commandId`) is the first
                 // one's answer: the form posted twice, a client retried.
                 Err(
                     CaseError::DiversionOverlaps(_)
                     | CaseError::DiversionAlreadyEnded(_)
-                    | CaseError::DiversionAlreadyAcknowledged(_),
-                ) if context.command_id.is_some() && self.store.find_event(event_id(context, 0)).await?.is_some() => {
-                    return Ok(outcome(true, None));
+                    | CaseError::DiversionAlreadyAcknowledged(_)
+                    | CaseError::DiversionReviewClosed(_),
+                ) if self.applied_before(context, ods_code, &command.action).await? => {
+                    return Ok(outcome(true, None, None));
                 }
                 Err(error) => return Err(error.into()),
             };
+            let review_opened = events.iter().find_map(|event| match event {
+                caseledger_cases::CaseEvent::DiversionReviewOpened(opened) => Some(opened.review_id),
+                _ => None,
+            });
             let new_events = self
-                .sealed_events(context, &events, &diversion_scope(diversion_id), &metadata)
+                .sealed_events(context, &events, &diversion_scope(subject_id), &metadata)
                 .await?;
             let expected = state
                 .reports
@@ -141,7 +216,13 @@ impl Commands {
                 .append(&practice_stream(ods_code), expected, &new_events)
                 .await
             {
-                Ok(result) => return Ok(outcome(result.duplicate, result.positions.last().copied())),
+                Ok(result) => {
+                    return Ok(outcome(
+                        result.duplicate,
+                        result.positions.last().copied(),
+                        review_opened,
+                    ));
+                }
                 Err(StoreError::WrongExpectedVersion { .. }) => {
                     tracing::debug!(%ods_code, "the practice's stream moved; deciding again");
                 }

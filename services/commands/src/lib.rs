@@ -39,6 +39,8 @@ pub struct Commands {
     imports: ImportPolicy,
     /// This deployment's ICB and places, for the files NHS England publishes.
     sources: std::sync::Arc<Sources>,
+    /// When a practice's diversions open a review.
+    review_policy: std::sync::Arc<caseledger_cases::diversion::ReviewPolicy>,
 }
 
 /// What an import accepts: the earliest day its rows may be dated, and how many rows.
@@ -79,7 +81,14 @@ impl Commands {
             store,
             imports: ImportPolicy::default(),
             sources: std::sync::Arc::default(),
+            review_policy: std::sync::Arc::default(),
         }
+    }
+
+    /// With this deployment's threshold for diversion reviews.
+    pub fn with_review_policy(mut self, policy: caseledger_cases::diversion::ReviewPolicy) -> Self {
+        self.review_policy = std::sync::Arc::new(policy);
+        self
     }
 
     /// With this deployment's import bounds.

@@ -391,7 +391,10 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
         | CaseEvent::SlotVisibilityCheckFailed(_)
         | CaseEvent::DiversionNotified(_)
         | CaseEvent::DiversionEnded(_)
-        | CaseEvent::DiversionAcknowledged(_) => {
+        | CaseEvent::DiversionAcknowledged(_)
+        | CaseEvent::DiversionReviewOpened(_)
+        | CaseEvent::DiversionReviewSupported(_)
+        | CaseEvent::DiversionReviewClosed(_) => {
             return Err(format!("{kind} is about a practice, not a case"));
         }
     })

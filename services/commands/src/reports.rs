@@ -48,6 +48,8 @@ pub(crate) struct PracticeState {
     pub(crate) reports: PracticeReports,
     pub(crate) diversions: PracticeDiversions,
     latest: Option<SlotsObserved>,
+    /// Its PCN, as the register (or else its latest observation) says.
+    pub(crate) pcn_code: Option<caseledger_cases::values::PcnCode>,
 }
 
 impl Commands {
@@ -56,7 +58,9 @@ impl Commands {
             reports: PracticeReports::default(),
             diversions: PracticeDiversions::default(),
             latest: None,
+            pcn_code: None,
         };
+        let mut registered = false;
         for event in read_whole(&self.store, &practice_stream(ods_code)).await? {
             let envelope = envelope_of(&event)?;
             if let CaseEvent::SlotsObserved(observed) = &envelope.event
@@ -66,6 +70,16 @@ impl Commands {
                     .is_none_or(|latest| latest.report_date <= observed.report_date)
             {
                 state.latest = Some(observed.clone());
+            }
+            match &envelope.event {
+                CaseEvent::PracticeRegistered(entry) | CaseEvent::PracticeDetailsChanged(entry) => {
+                    state.pcn_code = Some(entry.practice.pcn_code.clone());
+                    registered = true;
+                }
+                CaseEvent::SlotsObserved(observed) if !registered => {
+                    state.pcn_code = Some(observed.practice.pcn_code.clone());
+                }
+                _ => {}
             }
             state.reports = evolve_reports(state.reports, &envelope);
             state.diversions = evolve_diversions(state.diversions, &envelope);

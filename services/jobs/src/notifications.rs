@@ -486,50 +486,56 @@ mod sending {
         }])
     }
 
-    /// Each practice's diversion to NHS 111 the ICB has still to acknowledge, told in the last
-    /// week: one email each (when, how long, why as a kind, told late or not; never the
-    /// practice's words).
+    /// The diversions to NHS 111 the ICB has still to acknowledge, told in the last week: one
+    /// email an hour at most, listing them (when, how long, why as a kind, told late or not; never
+    /// the practice's words), so that a stream of notices cannot flood anyone's mail.
     async fn diversion_notices(state: &Notifications) -> Result<Vec<Outgoing>, sqlx::Error> {
         use caseledger_projections::diversion_view::{self, Among, DiversionFilter};
+        let now = caseledger_clock::now();
         let filter = DiversionFilter {
             among: Among::All,
-            since: Some(caseledger_clock::now() - chrono::Duration::days(7)),
+            practice: None,
+            since: Some(now - chrono::Duration::days(7)),
             unacknowledged_only: true,
-            limit: 500,
+            limit: 50,
         };
         let waiting = diversion_view::list(&state.pool, &filter).await?;
+        if waiting.is_empty() {
+            return Ok(Vec::new());
+        }
         let time = |at: chrono::DateTime<chrono::Utc>| {
             caseledger_cases::ukclock::to_uk(at)
                 .format("%-d %b %Y, %H:%M")
                 .to_string()
         };
-        Ok(waiting
-            .into_iter()
+        let lines: Vec<String> = waiting
+            .iter()
             .map(|diversion| {
                 let practice = match &diversion.practice_name {
                     Some(name) => format!("{name} ({})", diversion.ods_code),
                     None => diversion.ods_code.clone(),
                 };
                 let reason = caseledger_projections::case_view::name_of(&diversion.reason).replace('_', " ");
-                let late = if diversion.late() {
-                    " The ICB was told after it began."
-                } else {
-                    ""
-                };
-                Outgoing {
-                    key: format!("diversion:{}", diversion.diversion_id),
-                    kind: NotificationKind::DiversionNotice,
-                    subject: format!("Diversion to NHS 111: {practice}"),
-                    body: format!(
-                        "CaseLedger: {practice} diverts its phones to NHS 111 from {} (expected until {}): {reason}.{late}\n\n\
-                         Acknowledge it: {}\n",
-                        time(diversion.from_at),
-                        time(diversion.expected_until),
-                        state.mailer.link("/diversions")
-                    ),
-                }
+                let late = if diversion.late() { ", told late" } else { "" };
+                format!(
+                    "- {practice}: from {} (expected until {}), {reason}{late}",
+                    time(diversion.from_at),
+                    time(diversion.expected_until)
+                )
             })
-            .collect())
+            .collect();
+        let hour = caseledger_cases::ukclock::to_uk(now).format("%Y-%m-%dT%H");
+        Ok(vec![Outgoing {
+            key: format!("diversions:{hour}"),
+            kind: NotificationKind::DiversionNotice,
+            subject: format!("Diversions to NHS 111 waiting for acknowledgement: {}", waiting.len()),
+            body: format!(
+                "CaseLedger: practices that divert their phones to NHS 111, not yet acknowledged:\n\n{}\n\n\
+                 Acknowledge them: {}\n",
+                lines.join("\n"),
+                state.mailer.link("/diversions")
+            ),
+        }])
     }
 
     /// Sends what is unsent and due: how many went.

@@ -1,6 +1,8 @@
 //! `diversion_view`: every diversion of a practice's phones to NHS 111, when it was told, whether
-//! it has ended and whether the ICB acknowledged it. The queries below keep each reader to the
-//! practices it may see (a practice its own, a PCN's clinical director its PCN's).
+//! it has ended and whether the ICB acknowledged it; and `diversion_review_view`: each review a
+//! practice's diversions opened, the support given and how it closed. The queries below keep
+//! each reader to the practices it may see (a practice its own, a PCN's clinical director its
+//! PCN's).
 
 use caseledger_cases::case::{CaseEvent, StreamName};
 use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent};
@@ -14,7 +16,7 @@ pub const NAME: &str = <DiversionViewProjection as crate::declared::Registered>:
 
 impl crate::declared::Registered for DiversionViewProjection {
     const NAME: &'static str = "diversion_view";
-    const TABLES: &'static [&'static str] = &["diversion_view"];
+    const TABLES: &'static [&'static str] = &["diversion_view", "diversion_review_view"];
 }
 
 #[derive(Debug, Default)]
@@ -62,6 +64,51 @@ impl EventHandler for DiversionViewProjection {
                         .bind(ended.ended_at)
                         .execute(&mut *tx)
                         .await?;
+                }
+                (CaseEvent::DiversionReviewOpened(opened), Some(StreamName::Practice(ods_code))) => {
+                    sqlx::query(
+                        "insert into diversion_review_view
+                             (review_id, ods_code, opened_at, notices, core_minutes, window_since)
+                         values ($1, $2, $3, $4, $5, $6)
+                         on conflict (review_id) do nothing",
+                    )
+                    .bind(opened.review_id)
+                    .bind(ods_code.as_str())
+                    .bind(at)
+                    .bind(i32::try_from(opened.notices).unwrap_or(i32::MAX))
+                    .bind(opened.core_minutes)
+                    .bind(opened.since)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                (CaseEvent::DiversionReviewSupported(supported), _) => {
+                    sqlx::query(
+                        "update diversion_review_view
+                            set support_count = support_count + 1,
+                                support_kinds = array_append(support_kinds, $2),
+                                first_support_at = least(coalesce(first_support_at, $3), $3),
+                                last_support_at = greatest(coalesce(last_support_at, $3), $3)
+                          where review_id = $1",
+                    )
+                    .bind(supported.review_id)
+                    .bind(crate::case_view::name_of(&supported.kind))
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                (CaseEvent::DiversionReviewClosed(closed), _) => {
+                    sqlx::query(
+                        "update diversion_review_view
+                            set closed_at = $2, outcome = $3, close_note = $4, closed_event = $5
+                          where review_id = $1",
+                    )
+                    .bind(closed.review_id)
+                    .bind(at)
+                    .bind(crate::case_view::name_of(&closed.outcome))
+                    .bind(crate::dhu_report_view::stored(event, "note"))
+                    .bind(event.event_id)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 (CaseEvent::DiversionAcknowledged(acknowledged), _) => {
                     sqlx::query(
@@ -125,6 +172,8 @@ pub enum Among {
 #[derive(Debug, Clone)]
 pub struct DiversionFilter {
     pub among: Among,
+    /// Only this practice (within `among`).
+    pub practice: Option<String>,
     /// Diversions still running at or beginning after this instant.
     pub since: Option<DateTime<Utc>>,
     pub unacknowledged_only: bool,
@@ -146,6 +195,7 @@ pub async fn list(pool: &sqlx::PgPool, filter: &DiversionFilter) -> Result<Vec<D
             and ($2::text is null or p.pcn_code = $2)
             and ($3::timestamptz is null or coalesce(d.ended_at, 'infinity') >= $3 or d.from_at >= $3)
             and (not $4 or d.acknowledged_at is null)
+            and ($6::text is null or d.ods_code = $6)
           order by d.from_at desc, d.diversion_id
           limit $5",
     )
@@ -154,6 +204,7 @@ pub async fn list(pool: &sqlx::PgPool, filter: &DiversionFilter) -> Result<Vec<D
     .bind(filter.since)
     .bind(filter.unacknowledged_only)
     .bind(filter.limit)
+    .bind(filter.practice.as_deref())
     .fetch_all(pool)
     .await?;
     crate::decode_rows(rows)
@@ -171,4 +222,68 @@ pub async fn by_id(pool: &sqlx::PgPool, diversion_id: Uuid) -> Result<Option<Div
     .fetch_all(pool)
     .await?;
     Ok(crate::decode_rows::<DiversionRow>(rows)?.pop())
+}
+
+/// A `diversion_review_view` row, with the practice's name and PCN from `practice_view`.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ReviewRow {
+    pub review_id: Uuid,
+    pub ods_code: String,
+    pub practice_name: Option<String>,
+    pub pcn_code: Option<String>,
+    pub opened_at: DateTime<Utc>,
+    pub notices: i32,
+    pub core_minutes: i64,
+    pub window_since: DateTime<Utc>,
+    pub support_count: i32,
+    pub support_kinds: Vec<caseledger_cases::case::DiversionSupportKind>,
+    pub first_support_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub outcome: Option<caseledger_cases::case::DiversionReviewOutcome>,
+    /// As stored: text, or sealed (open it with the closing event's id).
+    pub close_note: Option<serde_json::Value>,
+    pub closed_event: Option<Uuid>,
+}
+
+/// The reviews of the practices `among` holds, newest first: only open ones when `open_only`.
+pub async fn reviews(
+    pool: &sqlx::PgPool,
+    among: &Among,
+    open_only: bool,
+    limit: i64,
+) -> Result<Vec<ReviewRow>, sqlx::Error> {
+    let (practice, pcn) = match among {
+        Among::All => (None, None),
+        Among::Practice(code) => (Some(code.as_str()), None),
+        Among::Pcn(code) => (None, Some(code.as_str())),
+    };
+    let rows: Vec<serde_json::Value> = sqlx::query_scalar(
+        "select to_jsonb(r) || jsonb_build_object('practice_name', p.name, 'pcn_code', p.pcn_code)
+           from diversion_review_view r left join practice_view p on p.ods_code = r.ods_code
+          where ($1::text is null or r.ods_code = $1)
+            and ($2::text is null or p.pcn_code = $2)
+            and (not $3 or r.closed_at is null)
+          order by r.opened_at desc, r.review_id
+          limit $4",
+    )
+    .bind(practice)
+    .bind(pcn)
+    .bind(open_only)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    crate::decode_rows(rows)
+}
+
+/// One review.
+pub async fn review(pool: &sqlx::PgPool, review_id: Uuid) -> Result<Option<ReviewRow>, sqlx::Error> {
+    let rows: Vec<serde_json::Value> = sqlx::query_scalar(
+        "select to_jsonb(r) || jsonb_build_object('practice_name', p.name, 'pcn_code', p.pcn_code)
+           from diversion_review_view r left join practice_view p on p.ods_code = r.ods_code
+          where r.review_id = $1",
+    )
+    .bind(review_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(crate::decode_rows::<ReviewRow>(rows)?.pop())
 }

@@ -382,6 +382,36 @@ pub const RULES: &[EventRule] = &[
         fields: &[field("diversion_id", DIVERSIONS)],
         personal: &[],
     },
+    // Diversion reviews, in `practice-<ODS>`: that a review opened, the support given (its kind) and
+    // the outcome for every party that sees diversions (the LMC sees that support came first);
+    // the ICB's note on closing for the ICB alone.
+    EventRule {
+        event_type: "DiversionReviewOpened",
+        seen_by: DIVERSIONS,
+        fields: &[
+            field("review_id", DIVERSIONS),
+            field("notices", DIVERSIONS),
+            field("core_minutes", DIVERSIONS),
+            field("since", DIVERSIONS),
+        ],
+        personal: &[],
+    },
+    EventRule {
+        event_type: "DiversionReviewSupported",
+        seen_by: DIVERSIONS,
+        fields: &[field("review_id", DIVERSIONS), field("kind", DIVERSIONS)],
+        personal: &[],
+    },
+    EventRule {
+        event_type: "DiversionReviewClosed",
+        seen_by: DIVERSIONS,
+        fields: &[
+            field("review_id", DIVERSIONS),
+            field("outcome", DIVERSIONS),
+            field("note", Parties::ICB),
+        ],
+        personal: &["note"],
+    },
     // In `practice-<ODS>`; not part of a case's history, listed so that the rule is complete.
     EventRule {
         event_type: "SlotsObserved",

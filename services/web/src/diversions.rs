@@ -13,14 +13,15 @@ use cynic::{MutationBuilder, QueryBuilder};
 use maud::{Markup, html};
 
 use crate::contract::Instant;
-use crate::contract::enums::{DiversionReason, Labelled};
+use crate::contract::enums::{DiversionReason, DiversionReviewOutcome, DiversionSupportKind, Labelled};
 use crate::gql::{ErrorCode, GqlError};
 use crate::layout::{csrf_field, page};
 use crate::lists::{cell, day_time, header_row, on};
 use crate::operations::diversions::{
-    AcknowledgeDiversion, AcknowledgeDiversionInput, AcknowledgeVariables, Diversion, DiversionGrouping, DiversionWeek,
+    AcknowledgeDiversion, AcknowledgeDiversionInput, AcknowledgeVariables, CloseDiversionReview,
+    CloseDiversionReviewInput, CloseVariables, Diversion, DiversionGrouping, DiversionReview, DiversionWeek,
     DiversionsQuery, DiversionsVariables, EndDiversion, EndDiversionInput, EndVariables, NotifyDiversion,
-    NotifyDiversionInput, NotifyVariables,
+    NotifyDiversionInput, NotifyVariables, RecordDiversionSupport, RecordDiversionSupportInput, SupportVariables,
 };
 use crate::reports::field;
 use crate::session::Session;
@@ -37,6 +38,36 @@ impl Labelled for DiversionReason {
             Self::StaffShortage => "Staff shortage",
             Self::Premises => "Premises could not be used",
             Self::Other => "Something else",
+        }
+    }
+}
+
+impl Labelled for DiversionSupportKind {
+    const ALL: &'static [Self] = &[
+        Self::Call,
+        Self::Visit,
+        Self::TelephonyHelp,
+        Self::StaffingHelp,
+        Self::Other,
+    ];
+    fn label(self) -> &'static str {
+        match self {
+            Self::Call => "A call with the practice",
+            Self::Visit => "A visit",
+            Self::TelephonyHelp => "Help with its telephony",
+            Self::StaffingHelp => "Help with cover",
+            Self::Other => "Something else",
+        }
+    }
+}
+
+impl Labelled for DiversionReviewOutcome {
+    const ALL: &'static [Self] = &[Self::Resolved, Self::OngoingSupport, Self::NoActionNeeded];
+    fn label(self) -> &'static str {
+        match self {
+            Self::Resolved => "Resolved",
+            Self::OngoingSupport => "Support goes on (the PCN's plan)",
+            Self::NoActionNeeded => "Exceptional: nothing more to do",
         }
     }
 }
@@ -87,8 +118,27 @@ async fn diversions_page(
     (status, page("Diversions to NHS 111", Some(session), body)).into_response()
 }
 
+impl Problem {
+    /// One message about the form at `anchor` (a row's own form).
+    fn on(anchor: String, message: &str) -> Self {
+        Problem {
+            values: Vec::new(),
+            errors: vec![(anchor, message.to_string())],
+        }
+    }
+}
+
+/// Where the error summary links for `field`: a notice's input, or a row's own form
+/// (`end-<id>`, `support-<id>`, `close-<id>`).
 fn field_id(field: &str) -> String {
-    format!("diversion-{}", field.to_lowercase())
+    if ["end-", "support-", "close-"]
+        .iter()
+        .any(|prefix| field.starts_with(prefix))
+    {
+        field.to_string()
+    } else {
+        format!("diversion-{}", field.to_lowercase())
+    }
 }
 
 fn hours(minutes: i32) -> String {
@@ -195,7 +245,86 @@ fn render(session: &Session, data: &DiversionsQuery, problem: Option<&Problem>) 
                 }
             }
         }
+        (reviews(session, &data.diversion_reviews))
         (figures(&data.diversion_figures, session.actor.role))
+    }
+}
+
+/// The reviews: opened when a practice passed the threshold, support first, then closed by the
+/// ICB with an outcome; the support forms for champions and the PCN, the close form for the ICB.
+fn reviews(session: &Session, reviews: &[DiversionReview]) -> Markup {
+    let role = session.actor.role;
+    let may_support = CommandName::RecordDiversionSupport.permits(role);
+    let may_close = CommandName::CloseDiversionReview.permits(role);
+    html! {
+        h2 class="nhsuk-heading-m" id="reviews" { "Diversion reviews (" (reviews.len()) ")" }
+        p { "A practice that diverts often gets a review: support first, from a Digital Champion or its PCN, then the ICB closes it with an outcome." }
+        @if reviews.is_empty() {
+            p { "No reviews." }
+        } @else {
+            table class="nhsuk-table-responsive" id="diversion-reviews" role="table" {
+                (header_row(&["Practice", "Opened", "Why", "Support given", "Outcome"]))
+                tbody class="nhsuk-table__body" {
+                    @for review in reviews {
+                        @let id = review.id.inner();
+                        tr class="nhsuk-table__row" role="row" {
+                            (cell("Practice", html! {
+                                (review.practice.name.clone().map_or_else(|| review.practice.ods_code.clone(), |name| format!("{name} ({})", review.practice.ods_code)))
+                            }))
+                            (cell("Opened", html! { (day_time(review.opened_at)) }))
+                            (cell("Why", html! { (review.notices) " notices, " (hours(review.core_minutes)) " of core hours in 4 weeks" }))
+                            (cell("Support given", html! {
+                                @if review.support.is_empty() {
+                                    strong class="nhsuk-tag nhsuk-tag--orange" { "None yet" }
+                                } @else {
+                                    (review.support.iter().map(|kind| kind.label()).collect::<Vec<_>>().join(", "))
+                                    @if let Some(days) = review.working_days_to_support { br; span class="nhsuk-body-s" { "First within " (days) " working days" } }
+                                }
+                                @if may_support && review.closed_at.is_none() {
+                                    form method="post" action={"/diversions/reviews/" (id) "/support"} class="cl-inline-form" id={"support-" (id)} {
+                                        (csrf_field(session))
+                                        input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+                                        label class="nhsuk-label" for={"support-kind-" (id)} { "Support given" }
+                                        select class="nhsuk-select" id={"support-kind-" (id)} name="kind" {
+                                            @for (code, label) in crate::contract::enums::options::<DiversionSupportKind>() {
+                                                option value=(code) { (label) }
+                                            }
+                                        }
+                                        button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit" { "Record support" }
+                                    }
+                                }
+                            }))
+                            (cell("Outcome", html! {
+                                @match (review.closed_at, review.outcome) {
+                                    (Some(closed), Some(outcome)) => {
+                                        (outcome.label()) br; span class="nhsuk-body-s" { "Closed " (day_time(closed)) }
+                                        @if let Some(note) = &review.close_note { br; span class="nhsuk-body-s" { (note) } }
+                                    }
+                                    _ => {
+                                        "Open"
+                                        @if may_close {
+                                            form method="post" action={"/diversions/reviews/" (id) "/close"} class="cl-inline-form" id={"close-" (id)} {
+                                                (csrf_field(session))
+                                                input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+                                                label class="nhsuk-label" for={"outcome-" (id)} { "Outcome" }
+                                                select class="nhsuk-select" id={"outcome-" (id)} name="outcome" {
+                                                    @for (code, label) in crate::contract::enums::options::<DiversionReviewOutcome>() {
+                                                        option value=(code) { (label) }
+                                                    }
+                                                }
+                                                label class="nhsuk-label" for={"close-note-" (id)} { "Note (for the ICB only)" }
+                                                input class="nhsuk-input" id={"close-note-" (id)} name="note" type="text";
+                                                button class="nhsuk-button nhsuk-button--small" type="submit" { "Close the review" }
+                                            }
+                                        }
+                                    }
+                                }
+                            }))
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -335,22 +464,29 @@ fn notify_problems(form: &[(String, String)], role: Role) -> Vec<(String, String
     problems
 }
 
-/// What the API refused, said on the form: the field at fault when it names one.
+/// What the API refused, said on the form: the field at fault when it names one, else the field
+/// the rule is about (an unknown practice: its code; an overlap: the start).
 fn refused(errors: &[GqlError]) -> Option<(String, String)> {
     let first = errors.first()?;
-    let (field, said) = match first.code {
-        // "field: what is wrong", or the rule's sentence when no one field is at fault.
-        ErrorCode::BadUserInput => match &first.field {
-            Some(field) => (
-                field.clone(),
-                first
-                    .message
-                    .split_once(": ")
-                    .map_or(first.message.as_str(), |(_, said)| said),
-            ),
-            None => ("from".to_string(), first.message.as_str()),
-        },
-        ErrorCode::Conflict => ("from".to_string(), first.message.as_str()),
+    let (field, said) = match (&first.code, &first.field) {
+        // "field: what is wrong".
+        (ErrorCode::BadUserInput, Some(field)) => (
+            field.clone(),
+            first
+                .message
+                .split_once(": ")
+                .map_or(first.message.as_str(), |(_, said)| said),
+        ),
+        (ErrorCode::BadUserInput, None) if first.message.contains("knows no practice") => {
+            ("odsCode".to_string(), first.message.as_str())
+        }
+        (ErrorCode::BadUserInput | ErrorCode::Conflict | ErrorCode::InvalidTransition, _) => {
+            ("from".to_string(), first.message.as_str())
+        }
+        (ErrorCode::NotFound, _) => (
+            "from".to_string(),
+            "There is no such diversion: it may have been removed from your list",
+        ),
         _ => return None,
     };
     let mut chars = said.chars();
@@ -427,6 +563,7 @@ pub async fn act(
     };
     let ids_ = ids(ids_);
     let command_id = field(&form, "commandId").map(cynic::Id::new);
+    let anchor = format!("end-{id}");
     let diversion_id = cynic::Id::new(id);
     let result = match action.as_str() {
         "end" => {
@@ -438,7 +575,7 @@ pub async fn act(
                         let problem = Problem {
                             values: Vec::new(),
                             errors: vec![(
-                                "endedAt".into(),
+                                anchor,
                                 "Enter when the diversion ended as a date and time, like 2026-12-07 11:45".into(),
                             )],
                         };
@@ -485,10 +622,89 @@ pub async fn act(
             Some((_, message)) => {
                 let problem = Problem {
                     values: Vec::new(),
-                    errors: vec![("endedAt".into(), message)],
+                    errors: vec![(anchor, message)],
                 };
                 diversions_page(&state, &session, ids_, Some(problem)).await
             }
+            None => gql_problem(&session, &errors),
+        },
+    }
+}
+
+/// `POST /diversions/reviews/{id}/{support|close}`.
+pub async fn review(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match signed_in_form(&state, &headers, &form).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let ids_ = ids(ids_);
+    let command_id = field(&form, "commandId").map(cynic::Id::new);
+    let anchor = format!("{action}-{id}");
+    let review_id = cynic::Id::new(id);
+    let result = match action.as_str() {
+        "support" => {
+            let Some(kind) = field(&form, "kind").and_then(crate::contract::parse::<DiversionSupportKind>) else {
+                return diversions_page(
+                    &state,
+                    &session,
+                    ids_,
+                    Some(Problem::on(anchor, "Choose the support given")),
+                )
+                .await;
+            };
+            let input = RecordDiversionSupportInput {
+                review_id,
+                kind,
+                command_id,
+            };
+            crate::contract::run(
+                &state.0.schema,
+                &session.actor,
+                ids_,
+                RecordDiversionSupport::build(SupportVariables { input }),
+            )
+            .await
+            .map(drop)
+        }
+        "close" => {
+            let Some(outcome) = field(&form, "outcome").and_then(crate::contract::parse::<DiversionReviewOutcome>)
+            else {
+                return diversions_page(&state, &session, ids_, Some(Problem::on(anchor, "Choose the outcome"))).await;
+            };
+            let input = CloseDiversionReviewInput {
+                review_id,
+                outcome,
+                note: field(&form, "note").map(str::to_string),
+                command_id,
+            };
+            crate::contract::run(
+                &state.0.schema,
+                &session.actor,
+                ids_,
+                CloseDiversionReview::build(CloseVariables { input }),
+            )
+            .await
+            .map(drop)
+        }
+        _ => {
+            return crate::problem(
+                StatusCode::NOT_FOUND,
+                Some(&session),
+                "Page not found",
+                "There is no such action on a diversion review.",
+            );
+        }
+    };
+    match result {
+        Ok(()) => redirect("/diversions#reviews"),
+        Err(errors) => match refused(&errors) {
+            Some((_, message)) => diversions_page(&state, &session, ids_, Some(Problem::on(anchor, &message))).await,
             None => gql_problem(&session, &errors),
         },
     }

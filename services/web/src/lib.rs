@@ -214,6 +214,7 @@ pub fn router(state: WebState) -> Router {
         .route("/diversions", get(diversions::show))
         .route("/diversions/notify", post(diversions::notify))
         .route("/diversions/{id}/{action}", post(diversions::act))
+        .route("/diversions/reviews/{id}/{action}", post(diversions::review))
         .route("/icb", get(icb::dashboard))
         .route("/icb/cases", get(icb::cases))
         .route("/icb/import", post(icb::import))

@@ -5,8 +5,11 @@
 //! notified are for the practice, the ICB and champions (the lens's `DiversionNotified` row).
 
 use async_graphql::{Context, Enum, ID, InputObject, SimpleObject};
-use caseledger_cases::case::{CommandName, DiversionReason as DomainReason};
-use caseledger_cases::diversion::core_minutes;
+use caseledger_cases::case::{
+    CommandName, DiversionReason as DomainReason, DiversionReviewOutcome as DomainOutcome,
+    DiversionSupportKind as DomainSupport,
+};
+use caseledger_cases::diversion::{core_minutes, core_minutes_by_day};
 use caseledger_cases::values::{FreeText, OdsCode};
 use caseledger_cases::{Actor, Role as DomainRole};
 use caseledger_commands::DiversionNotice;
@@ -35,6 +38,52 @@ pub enum DiversionReason {
     /// The premises could not be used.
     Premises,
     Other,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "DomainSupport")]
+pub enum DiversionSupportKind {
+    /// A call with the practice about why it diverts.
+    Call,
+    Visit,
+    /// Help with its telephony (a failover line, the supplier).
+    TelephonyHelp,
+    /// Help with cover (the PCN's staff, a neighbouring practice).
+    StaffingHelp,
+    Other,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "DomainOutcome")]
+pub enum DiversionReviewOutcome {
+    /// What made the practice divert is fixed.
+    Resolved,
+    /// Support goes on outside CaseLedger (the PCN's plan).
+    OngoingSupport,
+    /// The diversions were exceptional: nothing more to do.
+    NoActionNeeded,
+}
+
+/// A review a practice's diversions opened (past the threshold of notices or core hours in the
+/// window): support first, then the ICB closes it with an outcome.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct DiversionReview {
+    pub id: ID,
+    pub practice: DivertingPractice,
+    pub opened_at: DateTime<Utc>,
+    /// The notices and core-hours minutes in the window that opened it.
+    pub notices: i32,
+    pub core_minutes: i32,
+    pub window_since: DateTime<Utc>,
+    /// The support given, in order, by kind.
+    pub support: Vec<DiversionSupportKind>,
+    pub first_support_at: Option<DateTime<Utc>>,
+    /// Working days from opening to the first support (null before any).
+    pub working_days_to_support: Option<i32>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub outcome: Option<DiversionReviewOutcome>,
+    /// The ICB's note on closing: for the ICB alone.
+    pub close_note: Option<String>,
 }
 
 /// The practice a diversion is of, as the register names it.
@@ -166,48 +215,39 @@ pub async fn list(
     first: i32,
 ) -> ApiResult<Vec<Diversion>> {
     let actor = signed_in(ctx)?;
-    let mut among = among(actor)?;
+    let among = among(actor)?;
     if !(1..=MAX_DIVERSIONS).contains(&first) {
         return Err(ApiError::bad_input("first", format!("1 to {MAX_DIVERSIONS}"))).gql();
     }
-    if let Some(code) = ods_code {
-        let code = OdsCode::parse(&code)
-            .map_err(|e| ApiError::bad_input("odsCode", e))
-            .gql()?;
-        among = match among {
-            Among::All => Among::Practice(code.to_string()),
-            // A scoped reader asking for another practice gets nothing, not an error that says
-            // whether it exists.
-            Among::Practice(own) if own == code.as_str() => Among::Practice(own),
-            Among::Practice(_) => return Ok(Vec::new()),
-            Among::Pcn(pcn) => {
-                let rows = diversion_list(ctx, Among::Pcn(pcn), since, unacknowledged_only, first).await?;
-                let rows = rows.into_iter().filter(|row| row.ods_code == code.as_str()).collect();
-                return shown(ctx, rows, actor).await;
-            }
-        };
-    }
-    let rows = diversion_list(ctx, among, since, unacknowledged_only, first).await?;
-    shown(ctx, rows, actor).await
-}
-
-async fn diversion_list(
-    ctx: &Context<'_>,
-    among: Among,
-    since: Option<DateTime<Utc>>,
-    unacknowledged_only: bool,
-    first: i32,
-) -> ApiResult<Vec<DiversionRow>> {
+    // Another practice than a scoped reader's own is filtered away by `among`: it reads nothing,
+    // not an error that says whether the practice exists.
+    let practice = ods_code
+        .map(|code| practice_code(&code).map(|code| code.to_string()))
+        .transpose()?;
     let filter = DiversionFilter {
         among,
+        practice,
         since,
         unacknowledged_only,
         limit: i64::from(first),
     };
-    diversion_view::list(reads(ctx), &filter)
+    let rows = diversion_view::list(reads(ctx), &filter)
         .await
         .map_err(ApiError::from)
-        .gql()
+        .gql()?;
+    shown(ctx, rows, actor).await
+}
+
+/// A practice's ODS code as typed: one letter and five digits, and not a PCN's `U…` code.
+fn practice_code(code: &str) -> ApiResult<OdsCode> {
+    if caseledger_cases::values::PcnCode::parse(code).is_ok() {
+        return Err(ApiError::bad_input(
+            "odsCode",
+            format!("{code} is a PCN's code, not a practice's"),
+        ))
+        .gql();
+    }
+    field("odsCode", OdsCode::parse(code))
 }
 
 /// One diversion the caller may read (null otherwise).
@@ -257,22 +297,25 @@ fn monday(day: NaiveDate) -> NaiveDate {
 }
 
 /// Notices, late notices and core-hours minutes per group per week over the last `weeks` weeks
-/// (this one included), of the practices the caller may read.
+/// (this one included), of the practices the caller may read. A notice counts in the week it
+/// began; its minutes in the weeks they fell in (a running one's to now), within the window.
 pub async fn figures(ctx: &Context<'_>, weeks: i32, group_by: DiversionGrouping) -> ApiResult<Vec<DiversionWeek>> {
     let actor = signed_in(ctx)?;
     let among = among(actor)?;
     if !(1..=MAX_WEEKS).contains(&weeks) {
         return Err(ApiError::bad_input("weeks", format!("1 to {MAX_WEEKS}"))).gql();
     }
-    let today = caseledger_clock::ukclock::to_uk(caseledger_clock::now()).date_naive();
+    let now = caseledger_clock::now();
+    let today = caseledger_clock::ukclock::to_uk(now).date_naive();
     let first_monday = monday(today) - Duration::weeks(i64::from(weeks - 1));
     let since =
         caseledger_clock::ukclock::from_local(first_monday.and_time(chrono::NaiveTime::MIN)).with_timezone(&Utc);
     let filter = DiversionFilter {
         among,
+        practice: None,
         since: Some(since),
         unacknowledged_only: false,
-        limit: 100_000,
+        limit: FIGURE_ROWS,
     };
     let rows = diversion_view::list(reads(ctx), &filter)
         .await
@@ -281,36 +324,226 @@ pub async fn figures(ctx: &Context<'_>, weeks: i32, group_by: DiversionGrouping)
     let calendar = state(ctx).deadlines.calendar.clone();
     let mut groups: std::collections::BTreeMap<(NaiveDate, String), DiversionWeek> = Default::default();
     for row in rows {
-        let began = caseledger_clock::ukclock::to_uk(row.from_at).date_naive();
-        if began < first_monday {
-            continue;
-        }
-        let week = monday(began);
         let (key, name) = match group_by {
             DiversionGrouping::Practice => (row.ods_code.clone(), row.practice_name.clone()),
             DiversionGrouping::Pcn => (row.pcn_code.clone().unwrap_or_default(), row.pcn_name.clone()),
             DiversionGrouping::Place => (row.place.clone().unwrap_or_default(), row.place.clone()),
         };
-        let minutes = core_minutes(
-            row.from_at,
-            row.ended_at.unwrap_or_else(caseledger_clock::now),
-            &calendar,
-        );
-        let entry = groups.entry((week, key.clone())).or_insert_with(|| DiversionWeek {
-            week: Date(week),
-            key,
-            name,
-            notices: 0,
-            late_notices: 0,
-            core_minutes: 0,
-        });
-        entry.notices += 1;
-        entry.late_notices += i32::from(row.late());
-        entry.core_minutes = entry
-            .core_minutes
-            .saturating_add(i32::try_from(minutes).unwrap_or(i32::MAX));
+        let began = caseledger_clock::ukclock::to_uk(row.from_at).date_naive();
+        let counted = (began >= first_monday).then_some(monday(began));
+        // Clipped to the window: what fell before it, or after now, is not this figure's.
+        let until = row.ended_at.unwrap_or(now).min(now);
+        let mut minutes_by_week: std::collections::BTreeMap<NaiveDate, i64> = Default::default();
+        for (day, minutes) in core_minutes_by_day(row.from_at.max(since), until, &calendar) {
+            *minutes_by_week.entry(monday(day)).or_default() += minutes;
+        }
+        let weeks_touched: std::collections::BTreeSet<NaiveDate> =
+            counted.into_iter().chain(minutes_by_week.keys().copied()).collect();
+        for week in weeks_touched {
+            let entry = groups.entry((week, key.clone())).or_insert_with(|| DiversionWeek {
+                week: Date(week),
+                key: key.clone(),
+                name: name.clone(),
+                notices: 0,
+                late_notices: 0,
+                core_minutes: 0,
+            });
+            if counted == Some(week) {
+                entry.notices += 1;
+                entry.late_notices += i32::from(row.late());
+            }
+            if let Some(minutes) = minutes_by_week.remove(&week) {
+                entry.core_minutes = entry
+                    .core_minutes
+                    .saturating_add(i32::try_from(minutes).unwrap_or(i32::MAX));
+            }
+        }
     }
     Ok(groups.into_values().collect())
+}
+
+/// The most diversions one figures query reads (a region's weeks of them).
+const FIGURE_ROWS: i64 = 20_000;
+
+/// `rows` as `actor` may see them, the ICB's sealed notes opened (or erased) in one batch.
+async fn reviews_shown(
+    ctx: &Context<'_>,
+    mut rows: Vec<diversion_view::ReviewRow>,
+    actor: &Actor,
+) -> ApiResult<Vec<DiversionReview>> {
+    let viewer = Reader::from(actor.role);
+    let notes = shows_field(viewer, "DiversionReviewClosed", "note");
+    if notes {
+        let mut sealed: Vec<(Uuid, &str, &mut serde_json::Value)> = rows
+            .iter_mut()
+            .filter_map(|row| match (row.closed_event, row.close_note.as_mut()) {
+                (Some(event), Some(note)) => Some((event, "note", note)),
+                _ => None,
+            })
+            .collect();
+        state(ctx)
+            .store
+            .open_sealed_values(&mut sealed)
+            .await
+            .map_err(ApiError::internal)
+            .gql()?;
+    }
+    let calendar = state(ctx).deadlines.calendar.clone();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let uk_day = |at: DateTime<Utc>| caseledger_clock::ukclock::to_uk(at).date_naive();
+            let working_days = row.first_support_at.map(|first| {
+                let days =
+                    caseledger_cases::deadlines::working_days_between(uk_day(row.opened_at), uk_day(first), &calendar);
+                i32::try_from(days).unwrap_or(i32::MAX)
+            });
+            DiversionReview {
+                id: ID(row.review_id.to_string()),
+                practice: DivertingPractice {
+                    ods_code: row.ods_code,
+                    name: row.practice_name,
+                    pcn_code: row.pcn_code,
+                    pcn_name: None,
+                    place: None,
+                },
+                opened_at: row.opened_at,
+                notices: row.notices,
+                core_minutes: i32::try_from(row.core_minutes).unwrap_or(i32::MAX),
+                window_since: row.window_since,
+                support: row.support_kinds.into_iter().map(Into::into).collect(),
+                first_support_at: row.first_support_at,
+                working_days_to_support: working_days,
+                closed_at: row.closed_at,
+                outcome: row.outcome.map(Into::into),
+                close_note: text(row.close_note).filter(|_| notes),
+            }
+        })
+        .collect())
+}
+
+/// The diversion reviews the caller may read, newest first (only open ones when `open_only`).
+pub async fn reviews(ctx: &Context<'_>, open_only: bool, first: i32) -> ApiResult<Vec<DiversionReview>> {
+    let actor = signed_in(ctx)?;
+    let among = among(actor)?;
+    if !(1..=MAX_DIVERSIONS).contains(&first) {
+        return Err(ApiError::bad_input("first", format!("1 to {MAX_DIVERSIONS}"))).gql();
+    }
+    let rows = diversion_view::reviews(reads(ctx), &among, open_only, i64::from(first))
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    reviews_shown(ctx, rows, actor).await
+}
+
+#[derive(InputObject, Debug)]
+pub struct RecordDiversionSupportInput {
+    pub review_id: ID,
+    pub kind: DiversionSupportKind,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub command_id: Option<ID>,
+}
+
+#[derive(InputObject, Debug)]
+pub struct CloseDiversionReviewInput {
+    pub review_id: ID,
+    pub outcome: DiversionReviewOutcome,
+    /// For the ICB alone.
+    pub note: Option<String>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub command_id: Option<ID>,
+}
+
+/// The review `id` names and its practice, if `actor` may read it (NOT_FOUND otherwise).
+async fn review_practice(ctx: &Context<'_>, actor: &Actor, id: &ID) -> ApiResult<(Uuid, OdsCode)> {
+    let among = among(actor)?;
+    let review_id = Uuid::parse_str(id)
+        .map_err(|_| ApiError::bad_input("reviewId", "not a review id"))
+        .gql()?;
+    let row = diversion_view::review(state(ctx).store.pool(), review_id)
+        .await
+        .map_err(ApiError::from)
+        .gql()?
+        .filter(|row| may_read(&among, &row.ods_code, row.pcn_code.as_deref()))
+        .ok_or_else(|| ApiError::NotFound("no such diversion review".into()))
+        .gql()?;
+    Ok((review_id, field("odsCode", OdsCode::parse(&row.ods_code))?))
+}
+
+/// The review after a command, once the views show it.
+async fn review_answer(
+    ctx: &Context<'_>,
+    actor: &Actor,
+    outcome: caseledger_commands::DiversionOutcome,
+) -> ApiResult<DiversionReview> {
+    super::mutation::wait(ctx, outcome.position, outcome.duplicate).await?;
+    let row = diversion_view::review(reads(ctx), outcome.subject_id)
+        .await
+        .map_err(ApiError::from)
+        .gql()?
+        .ok_or_else(|| ApiError::NotFound("no such diversion review".into()))
+        .gql()?;
+    reviews_shown(ctx, vec![row], actor)
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::NotFound("no such diversion review".into()))
+        .gql()
+}
+
+pub async fn support(ctx: &Context<'_>, input: RecordDiversionSupportInput) -> ApiResult<DiversionReview> {
+    let actor = require_command(ctx, CommandName::RecordDiversionSupport)?;
+    let (review_id, ods_code) = review_practice(ctx, actor, &input.review_id).await?;
+    let context = context(
+        ctx,
+        actor,
+        Common {
+            occurred_at: input.occurred_at,
+            expected_revision: None,
+            command_id: input.command_id,
+        },
+    )?;
+    let outcome = state(ctx)
+        .commands
+        .support_diversion_review(
+            &context,
+            &ods_code,
+            review_id,
+            input.kind.into(),
+            caseledger_clock::now(),
+        )
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    review_answer(ctx, actor, outcome).await
+}
+
+pub async fn close_review(ctx: &Context<'_>, input: CloseDiversionReviewInput) -> ApiResult<DiversionReview> {
+    let actor = require_command(ctx, CommandName::CloseDiversionReview)?;
+    let (review_id, ods_code) = review_practice(ctx, actor, &input.review_id).await?;
+    let note = field("note", FreeText::parse_optional(input.note.as_deref()))?;
+    let context = context(
+        ctx,
+        actor,
+        Common {
+            occurred_at: input.occurred_at,
+            expected_revision: None,
+            command_id: input.command_id,
+        },
+    )?;
+    let outcome = state(ctx)
+        .commands
+        .close_diversion_review(
+            &context,
+            &ods_code,
+            review_id,
+            input.outcome.into(),
+            note,
+            caseledger_clock::now(),
+        )
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    review_answer(ctx, actor, outcome).await
 }
 
 #[derive(InputObject, Debug)]
@@ -352,7 +585,7 @@ async fn answer(
     outcome: caseledger_commands::DiversionOutcome,
 ) -> ApiResult<Diversion> {
     super::mutation::wait(ctx, outcome.position, outcome.duplicate).await?;
-    let row = diversion_view::by_id(reads(ctx), outcome.diversion_id)
+    let row = diversion_view::by_id(reads(ctx), outcome.subject_id)
         .await
         .map_err(ApiError::from)
         .gql()?
@@ -368,10 +601,11 @@ async fn answer(
 pub async fn notify(ctx: &Context<'_>, input: NotifyDiversionInput) -> ApiResult<Diversion> {
     let actor = require_command(ctx, CommandName::NotifyDiversion)?;
     let ods_code = match (input.ods_code.as_deref(), actor.practice()) {
-        (Some(code), _) => field("odsCode", OdsCode::parse(code))?,
+        (Some(code), _) => practice_code(code)?,
         (None, Some(own)) => own.clone(),
         (None, None) => return Err(ApiError::bad_input("odsCode", "which practice diverts?")).gql(),
     };
+    told_now(actor, input.occurred_at)?;
     let notice = DiversionNotice {
         from: input.from,
         expected_until: input.expected_until,
@@ -396,6 +630,19 @@ pub async fn notify(ctx: &Context<'_>, input: NotifyDiversionInput) -> ApiResult
     answer(ctx, actor, outcome).await
 }
 
+/// A practice tells the ICB now: when it was told is the server's time, not one it gives (else a
+/// late notice could be dated before the diversion began). The ICB records what it was told, when.
+fn told_now(actor: &Actor, occurred_at: Option<DateTime<Utc>>) -> ApiResult<()> {
+    if actor.role == DomainRole::Practice && occurred_at.is_some() {
+        return Err(ApiError::bad_input(
+            "occurredAt",
+            "a practice's notice is dated when it is sent: leave occurredAt out",
+        ))
+        .gql();
+    }
+    Ok(())
+}
+
 /// The diversion `id` names and its practice, if `actor` may act on it (NOT_FOUND otherwise: a
 /// practice does not learn of another's diversions).
 async fn diversion_practice(ctx: &Context<'_>, actor: &Actor, id: &ID) -> ApiResult<(Uuid, OdsCode)> {
@@ -417,6 +664,7 @@ async fn diversion_practice(ctx: &Context<'_>, actor: &Actor, id: &ID) -> ApiRes
 pub async fn end(ctx: &Context<'_>, input: EndDiversionInput) -> ApiResult<Diversion> {
     let actor = require_command(ctx, CommandName::EndDiversion)?;
     let (diversion_id, ods_code) = diversion_practice(ctx, actor, &input.diversion_id).await?;
+    told_now(actor, input.occurred_at)?;
     let context = context(
         ctx,
         actor,

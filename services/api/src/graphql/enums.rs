@@ -204,4 +204,6 @@ pub enum Command {
     NotifyDiversion,
     EndDiversion,
     AcknowledgeDiversion,
+    RecordDiversionSupport,
+    CloseDiversionReview,
 }

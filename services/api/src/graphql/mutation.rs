@@ -1033,6 +1033,26 @@ impl MutationRoot {
         super::diversions::acknowledge(ctx, input).await
     }
 
+    /// A champion, or the clinical director of the practice's own PCN, records support given to
+    /// a practice under diversion review.
+    async fn record_diversion_support(
+        &self,
+        ctx: &Context<'_>,
+        input: super::diversions::RecordDiversionSupportInput,
+    ) -> ApiResult<super::diversions::DiversionReview> {
+        super::diversions::support(ctx, input).await
+    }
+
+    /// The ICB closes a diversion review with an outcome: refused (INVALID_TRANSITION) until
+    /// support has been recorded. Supported, not sanctioned.
+    async fn close_diversion_review(
+        &self,
+        ctx: &Context<'_>,
+        input: super::diversions::CloseDiversionReviewInput,
+    ) -> ApiResult<super::diversions::DiversionReview> {
+        super::diversions::close_review(ctx, input).await
+    }
+
     async fn escalate_to_contract_review(&self, ctx: &Context<'_>, input: EscalateInput) -> ApiResult<CasePayload> {
         let actor = require_command(ctx, CommandName::EscalateToContractReview)?;
         let action = Action::EscalateToContractReview {

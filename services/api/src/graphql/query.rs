@@ -94,6 +94,17 @@ impl QueryRoot {
         super::diversions::list(ctx, since, unacknowledged_only, ods_code, first).await
     }
 
+    /// Diversion reviews the caller may read (as `diversions`), newest first; only open ones when
+    /// `openOnly`.
+    async fn diversion_reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] open_only: bool,
+        #[graphql(default = 100)] first: i32,
+    ) -> ApiResult<Vec<super::diversions::DiversionReview>> {
+        super::diversions::reviews(ctx, open_only, first).await
+    }
+
     /// One diversion, if the caller may read it.
     async fn diversion(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<super::diversions::Diversion>> {
         super::diversions::one(ctx, &id).await

@@ -115,6 +115,8 @@ command_names!(
     NotifyDiversion,
     EndDiversion,
     AcknowledgeDiversion,
+    RecordDiversionSupport,
+    CloseDiversionReview,
 );
 
 impl CommandName {
@@ -172,7 +174,7 @@ impl CommandRule {
     }
 }
 
-use Role::{Admin, Champion, Dhu, Icb, Practice};
+use Role::{Admin, Champion, Dhu, Icb, PcnClinicalDirector, Practice};
 
 const fn rule(command: CommandName, roles: &'static [Role], allowed: Allowed, event: &'static str) -> CommandRule {
     CommandRule {
@@ -186,7 +188,7 @@ const fn rule(command: CommandName, roles: &'static [Role], allowed: Allowed, ev
 
 /// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
 /// both; and triage DHU reports, as the ICB does.
-pub const COMMANDS: [CommandRule; 26] = [
+pub const COMMANDS: [CommandRule; 28] = [
     rule(
         CommandName::FlagPractice,
         &[Icb, Admin],
@@ -323,6 +325,20 @@ pub const COMMANDS: [CommandRule; 26] = [
         &[Icb],
         Allowed::Practice,
         "DiversionAcknowledged",
+    ),
+    // A review opens by itself when a notice passes the threshold (its event is the notice's);
+    // support comes from a champion or the practice's own PCN, and the ICB closes it.
+    rule(
+        CommandName::RecordDiversionSupport,
+        &[Champion, PcnClinicalDirector],
+        Allowed::Practice,
+        "DiversionReviewSupported",
+    ),
+    rule(
+        CommandName::CloseDiversionReview,
+        &[Icb],
+        Allowed::Practice,
+        "DiversionReviewClosed",
     ),
 ];
 

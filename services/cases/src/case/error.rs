@@ -64,8 +64,16 @@ pub enum CaseError {
     DiversionAlreadyEnded(uuid::Uuid),
     #[error("diversion {0} was already acknowledged")]
     DiversionAlreadyAcknowledged(uuid::Uuid),
-    #[error("another diversion of this practice ({0}) overlaps this one: end it first, or correct the times")]
+    #[error(
+        "another diversion of this practice ({0}) has not ended, or overlaps this one: end it first, or correct the times"
+    )]
     DiversionOverlaps(uuid::Uuid),
+    #[error("no diversion review {0} at this practice")]
+    DiversionReviewNotFound(uuid::Uuid),
+    #[error("diversion review {0} is closed")]
+    DiversionReviewClosed(uuid::Uuid),
+    #[error("support comes first: record the support the practice was given before closing its review")]
+    SupportFirst,
     #[error("{field}: {message}")]
     InvalidPeriod { field: &'static str, message: String },
     #[error("{field}: {source}")]

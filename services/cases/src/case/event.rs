@@ -355,6 +355,62 @@ pub struct DiversionAcknowledged {
     pub diversion_id: uuid::Uuid,
 }
 
+/// A practice's diversions passed the review threshold: a diversion review opens, for support
+/// first (a champion or the PCN), in `practice-<ODS>`. Caused by the notice or end that passed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiversionReviewOpened {
+    pub review_id: uuid::Uuid,
+    /// The notices and core-hours minutes in the window that passed the threshold.
+    pub notices: u32,
+    pub core_minutes: i64,
+    /// The window's start.
+    pub since: DateTime<Utc>,
+}
+
+/// Support given to a practice under diversion review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiversionSupportKind {
+    /// A call with the practice about why it diverts.
+    Call,
+    /// A visit to the practice.
+    Visit,
+    /// Help with its telephony (a failover line, the supplier).
+    TelephonyHelp,
+    /// Help with cover (the PCN's staff, a neighbouring practice).
+    StaffingHelp,
+    Other,
+}
+
+/// A champion or the PCN's clinical director supported a practice under diversion review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiversionReviewSupported {
+    pub review_id: uuid::Uuid,
+    pub kind: DiversionSupportKind,
+}
+
+/// How a diversion review ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiversionReviewOutcome {
+    /// What made the practice divert is fixed.
+    Resolved,
+    /// Support goes on outside CaseLedger (the PCN's plan).
+    OngoingSupport,
+    /// The diversions were exceptional: nothing more to do.
+    NoActionNeeded,
+}
+
+/// The ICB closed a diversion review with an outcome (after support).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiversionReviewClosed {
+    pub review_id: uuid::Uuid,
+    pub outcome: DiversionReviewOutcome,
+    /// The ICB's words: for the ICB alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<FreeText>,
+}
+
 /// Every event of DESIGN.md's catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
@@ -393,6 +449,9 @@ pub enum CaseEvent {
     DiversionNotified(DiversionNotified),
     DiversionEnded(DiversionEnded),
     DiversionAcknowledged(DiversionAcknowledged),
+    DiversionReviewOpened(DiversionReviewOpened),
+    DiversionReviewSupported(DiversionReviewSupported),
+    DiversionReviewClosed(DiversionReviewClosed),
 }
 
 /// Which stream an event lives in: the case's own, its contract review's, or its practice's.
@@ -461,6 +520,9 @@ impl CaseEvent {
             CaseEvent::DiversionNotified(_) => "DiversionNotified",
             CaseEvent::DiversionEnded(_) => "DiversionEnded",
             CaseEvent::DiversionAcknowledged(_) => "DiversionAcknowledged",
+            CaseEvent::DiversionReviewOpened(_) => "DiversionReviewOpened",
+            CaseEvent::DiversionReviewSupported(_) => "DiversionReviewSupported",
+            CaseEvent::DiversionReviewClosed(_) => "DiversionReviewClosed",
         }
     }
 
@@ -485,13 +547,16 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
         | "SlotVisibilityCheckFailed"
         | "DiversionNotified"
         | "DiversionEnded"
-        | "DiversionAcknowledged" => StreamKind::Practice,
+        | "DiversionAcknowledged"
+        | "DiversionReviewOpened"
+        | "DiversionReviewSupported"
+        | "DiversionReviewClosed" => StreamKind::Practice,
         _ => StreamKind::Case,
     }
 }
 
 /// Every event type of the catalogue.
-pub const EVENT_TYPES: [&str; 28] = [
+pub const EVENT_TYPES: [&str; 31] = [
     "PracticeFlagged",
     "CaseAssigned",
     "PracticeContacted",
@@ -520,6 +585,9 @@ pub const EVENT_TYPES: [&str; 28] = [
     "DiversionNotified",
     "DiversionEnded",
     "DiversionAcknowledged",
+    "DiversionReviewOpened",
+    "DiversionReviewSupported",
+    "DiversionReviewClosed",
 ];
 
 /// The current schema version of each event type: bump it when the data's shape changes, and
@@ -553,7 +621,10 @@ pub fn schema_version(event_type: &str) -> Option<u32> {
         | "SlotVisibilityCheckFailed"
         | "DiversionNotified"
         | "DiversionEnded"
-        | "DiversionAcknowledged" => Some(1),
+        | "DiversionAcknowledged"
+        | "DiversionReviewOpened"
+        | "DiversionReviewSupported"
+        | "DiversionReviewClosed" => Some(1),
         _ => None,
     }
 }

@@ -318,7 +318,10 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
         | CaseEvent::DhuSlotsObserved(_)
         | CaseEvent::DiversionNotified(_)
         | CaseEvent::DiversionEnded(_)
-        | CaseEvent::DiversionAcknowledged(_) => {}
+        | CaseEvent::DiversionAcknowledged(_)
+        | CaseEvent::DiversionReviewOpened(_)
+        | CaseEvent::DiversionReviewSupported(_)
+        | CaseEvent::DiversionReviewClosed(_) => {}
     }
     case
 }

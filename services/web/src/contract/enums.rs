@@ -46,6 +46,22 @@ mirrors!(
     }
 );
 mirrors!(
+    DiversionSupportKind = domain::DiversionSupportKind {
+        Call,
+        Visit,
+        TelephonyHelp,
+        StaffingHelp,
+        Other
+    }
+);
+mirrors!(
+    DiversionReviewOutcome = domain::DiversionReviewOutcome {
+        Resolved,
+        OngoingSupport,
+        NoActionNeeded
+    }
+);
+mirrors!(
     DiversionReason = domain::DiversionReason {
         TelephonyFailure,
         StaffShortage,
@@ -200,7 +216,9 @@ mirrors!(
         VerifySlotVisibility,
         NotifyDiversion,
         EndDiversion,
-        AcknowledgeDiversion
+        AcknowledgeDiversion,
+        RecordDiversionSupport,
+        CloseDiversionReview
     }
 );
 mirrors!(VerificationVerdict = caseledger_cases::practice::VerificationVerdict { Enough, TooFew, Failed });

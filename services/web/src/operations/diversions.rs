@@ -1,7 +1,7 @@
 //! The diversions page's operations: the diversions and weekly figures the reader may see, and
 //! the practice's and the ICB's commands on them.
 
-use crate::contract::enums::DiversionReason;
+use crate::contract::enums::{DiversionReason, DiversionReviewOutcome, DiversionSupportKind};
 use crate::contract::{Day, Instant, schema};
 
 /// How the weekly figures are grouped.
@@ -27,6 +27,23 @@ pub struct DiversionsQuery {
     pub diversions: Vec<Diversion>,
     #[arguments(weeks: 8, groupBy: $group_by)]
     pub diversion_figures: Vec<DiversionWeek>,
+    #[arguments(first: 100)]
+    pub diversion_reviews: Vec<DiversionReview>,
+}
+
+/// A review a practice's diversions opened, and the support given.
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct DiversionReview {
+    pub id: cynic::Id,
+    pub practice: DivertingPractice,
+    pub opened_at: Instant,
+    pub notices: i32,
+    pub core_minutes: i32,
+    pub support: Vec<DiversionSupportKind>,
+    pub working_days_to_support: Option<i32>,
+    pub closed_at: Option<Instant>,
+    pub outcome: Option<DiversionReviewOutcome>,
+    pub close_note: Option<String>,
 }
 
 #[derive(cynic::QueryFragment, Debug)]
@@ -148,4 +165,63 @@ pub struct AcknowledgeDiversion {
         reason = "a mutation selects something; the page needs only that it succeeded"
     )]
     pub acknowledge_diversion: DiversionId,
+}
+
+#[derive(cynic::InputObject, Debug)]
+pub struct RecordDiversionSupportInput {
+    pub review_id: cynic::Id,
+    pub kind: DiversionSupportKind,
+    pub command_id: Option<cynic::Id>,
+}
+
+#[derive(cynic::QueryVariables, Debug)]
+pub struct SupportVariables {
+    pub input: RecordDiversionSupportInput,
+}
+
+/// A champion or the practice's PCN records support given.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Mutation", variables = "SupportVariables")]
+pub struct RecordDiversionSupport {
+    #[arguments(input: $input)]
+    #[expect(
+        dead_code,
+        reason = "a mutation selects something; the page needs only that it succeeded"
+    )]
+    pub record_diversion_support: ReviewId,
+}
+
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "DiversionReview")]
+pub struct ReviewId {
+    #[expect(
+        dead_code,
+        reason = "a mutation selects something; the page needs only that it succeeded"
+    )]
+    pub id: cynic::Id,
+}
+
+#[derive(cynic::InputObject, Debug)]
+pub struct CloseDiversionReviewInput {
+    pub review_id: cynic::Id,
+    pub outcome: DiversionReviewOutcome,
+    pub note: Option<String>,
+    pub command_id: Option<cynic::Id>,
+}
+
+#[derive(cynic::QueryVariables, Debug)]
+pub struct CloseVariables {
+    pub input: CloseDiversionReviewInput,
+}
+
+/// The ICB closes a review with an outcome.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Mutation", variables = "CloseVariables")]
+pub struct CloseDiversionReview {
+    #[arguments(input: $input)]
+    #[expect(
+        dead_code,
+        reason = "a mutation selects something; the page needs only that it succeeded"
+    )]
+    pub close_diversion_review: ReviewId,
 }
