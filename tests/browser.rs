@@ -487,6 +487,7 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
             ("/accessibility".to_string(), "accessibility"),
             ("/privacy".to_string(), "privacy"),
             ("/no-such-page".to_string(), "not-found"),
+            ("/diversions".to_string(), "diversions"),
         ] {
             client.goto(&format!("{base}{path}")).await.unwrap();
             wait_for(&client, "main h1").await;
@@ -503,6 +504,14 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
             !page.contains("<form method=\"post\" action=\"/cases/"),
             "the LMC's view is read-only"
         );
+        sign_out(&client).await;
+
+        // A practice manager starts on their diversions, with the form to tell the ICB.
+        sign_in(&client, &base, "pm-z00011").await;
+        wait_for(&client, "#notify-diversion").await;
+        assert!(text_of(&client, "main h1").await.contains("Z00011"));
+        assert_accessible(&client, "practice-diversions").await;
+        at_phone_width(&client, "practice-diversions").await;
         client.close().await.unwrap();
     });
     for name in ["champion", "dhu", "icb", "lmc"] {
