@@ -1,7 +1,8 @@
 //! Least privilege, end to end: a unique marker in every text field of every event type a case
-//! can hold, written by the party that writes it, and every surface the LMC and the DHU have
-//! (GraphQL queries, subscriptions, `/live`, the HTML pages, the report) checked for each
-//! marker. The LMC receives none; the DHU only the text it wrote itself.
+//! can hold, written by the party that writes it, and every surface the LMC, the DHU and a PCN's
+//! clinical director have (GraphQL queries, subscriptions, `/live`, the HTML pages, the report)
+//! checked for each marker. The LMC and the clinical director receive none; the DHU only the text
+//! it wrote itself.
 
 #![allow(clippy::unwrap_used)] // a test should fail loudly where it went wrong
 
@@ -18,7 +19,7 @@ use tokio_tungstenite::tungstenite::Message;
 const CHAMPION: &str = "dc-marker-champion-id";
 
 /// (marker, written by the DHU)
-const MARKERS: [(&str, bool); 17] = [
+const MARKERS: [(&str, bool); 18] = [
     ("MARKER-FLAG-REASON", false),
     ("MARKER-CONTACT-NAME", false),
     ("MARKER-CONTACT-SUMMARY", false),
@@ -35,6 +36,8 @@ const MARKERS: [(&str, bool); 17] = [
     ("MARKER-DHU-REPORT-DETAIL", true),
     (CHAMPION, false),
     ("MARKER-DHU-ISSUE", true),
+    // A practice's words on its diversion: for the practice, the ICB and champions.
+    ("MARKER-DIVERSION-DETAIL", false),
     ("MARKER-DHU-DETAIL", true),
 ];
 
@@ -266,6 +269,7 @@ fn no_marker_reaches_the_lmc_and_the_dhu_gets_only_its_own_text() {
                 | "MARKER-REVIEW-NOTE"
                 | "MARKER-DISMISSAL-REASON"
                 | "MARKER-DHU-REPORT-DETAIL"
+                | "MARKER-DIVERSION-DETAIL"
         );
         assert_eq!(seen, in_history, "the ICB's case history and {marker}");
     }
@@ -281,8 +285,33 @@ fn no_marker_reaches_the_lmc_and_the_dhu_gets_only_its_own_text() {
         "{reviews}"
     );
 
-    // Every surface of the LMC and the DHU.
+    // The practice told the ICB of a diversion, in its own words.
+    let manager = service.token_of("practice", "pm-z00077", "Z00077");
+    let diverted = service.graphql(
+        Some(&manager),
+        "mutation { notifyDiversion(input: { from: \"2026-11-24T08:00:00Z\", expectedUntil: \"2026-11-24T12:00:00Z\", \
+         reason: TELEPHONY_FAILURE, detail: \"MARKER-DIVERSION-DETAIL\" }) { detail } }",
+        json!({}),
+    );
+    assert_eq!(
+        diverted["data"]["notifyDiversion"]["detail"], "MARKER-DIVERSION-DETAIL",
+        "the practice reads its own words: {diverted}"
+    );
+
+    // Every surface of the LMC, the DHU and the PCN's clinical director.
     let mut surfaces: Vec<(&str, String)> = Vec::new();
+    let director = service.token_of("pcn_clinical_director", "cd-u10001", "U10001");
+    let diversions = "{ diversions { id practice { odsCode } reason detail notifiedBy notifiedByRole late coreMinutes } \
+                      diversionReviews { id support closeNote } diversionFigures { key notices } }";
+    for (who, token) in [("lmc", &lmc), ("dhu", &dhu), ("pcn", &director)] {
+        let read = service.graphql(Some(token), diversions, json!({}));
+        assert!(read["errors"].is_null(), "{who}: {read}");
+        assert!(read.to_string().contains("Z00077"), "{who} reads the diversion: {read}");
+        surfaces.push((who, read.to_string()));
+    }
+    let mut director_web = Web::new(&service);
+    director_web.sign_in("cd-u10001");
+    surfaces.push(("pcn", director_web.get("/diversions").body));
     let everything = format!(
         "id status revision assignedTo rootCauses openDhuIssue lastActivityAt escalatedAt practice {{ odsCode name }} \
          contractReviewOpen contractReviews {{ escalatedAt escalatedBy reason concludedAt concludedBy outcome note }} {history}"
@@ -333,7 +362,11 @@ fn no_marker_reaches_the_lmc_and_the_dhu_gets_only_its_own_text() {
     surfaces.push(("lmc", lmc_reviews.to_string()));
 
     for (who, web) in [("lmc", &mut lmc_web), ("dhu", &mut dhu_web)] {
-        for path in [format!("/{who}"), format!("/cases/{case_id}")] {
+        for path in [
+            format!("/{who}"),
+            format!("/cases/{case_id}"),
+            "/diversions".to_string(),
+        ] {
             let page = web.get(&path);
             assert_eq!(page.status, 200, "{who} {path}");
             surfaces.push((who, page.body));

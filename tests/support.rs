@@ -251,6 +251,18 @@ impl Service {
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 
+    /// A development token of a role scoped to organisation `org` (a practice's ODS code, a PCN's
+    /// code), as `caseledger token --org` prints it.
+    pub fn token_of(&self, role: &str, sub: &str, org: &str) -> String {
+        let out = Command::new(binary())
+            .args(["token", "--role", role, "--sub", sub, "--org", org])
+            .env("CASELEDGER_DEV_JWT_SECRET", secret())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
     /// POSTs a GraphQL request; the response body as JSON, whatever the status.
     pub fn graphql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let mut request = ureq::post(&format!("{}/graphql", self.url));
