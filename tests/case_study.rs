@@ -268,11 +268,18 @@ fn demo_on(now: &str) -> Value {
            deadline { overdue } history { type data } } } } overdue { id } dhuReports { id } } }",
     );
     let dhu = ask("dhu", "dhu-liaison-1", "{ dhu { awaitingConfirmation { id } } }");
+    let work = ask(
+        "icb",
+        "icb-assurance-1",
+        "{ diversions { practice { odsCode } endedAt acknowledgedAt from } diversionReviews { support } \
+           coreHoursCalls { odsCode outlier } }",
+    );
     let _ = demo.kill();
     let _ = demo.wait();
     assert_eq!(icb["errors"], Value::Null, "{now}: {icb}");
     assert_eq!(dhu["errors"], Value::Null, "{now}: {dhu}");
-    json!({ "icb": icb["data"]["icb"], "dhu": dhu["data"]["dhu"] })
+    assert_eq!(work["errors"], Value::Null, "{now}: {work}");
+    json!({ "icb": icb["data"]["icb"], "dhu": dhu["data"]["dhu"], "work": work["data"] })
 }
 
 /// The demo's picture is the same whatever the day: run with the clock started on every day of a
@@ -340,6 +347,29 @@ fn the_demo_shows_work_in_progress_with_cases_in_every_stage_some_late_on_any_da
             "{now}: flagged by hand today: {}",
             by_hand[0]["openedAt"]
         );
+        // The 111 work beside the slots: three diversions at Arden (ended, a review opened and a
+        // champion rang), one running at Mill waiting for acknowledgement; core-hours calls for the
+        // PCN with Mill standing out.
+        let diversions = picture["work"]["diversions"].as_array().unwrap();
+        assert_eq!(diversions.len(), 4, "{now}: {diversions:?}");
+        let running: Vec<_> = diversions.iter().filter(|d| d["endedAt"].is_null()).collect();
+        assert_eq!(running.len(), 1, "{now}: one running");
+        assert_eq!(running[0]["practice"]["odsCode"], "Z00012");
+        assert!(running[0]["acknowledgedAt"].is_null(), "{now}: waiting for the ICB");
+        assert!(
+            diversions.iter().all(|d| &d["from"].as_str().unwrap()[..10] <= today),
+            "{now}: no diversion in the demo's future"
+        );
+        assert_eq!(
+            picture["work"]["diversionReviews"],
+            json!([{ "support": ["CALL"] }]),
+            "{now}: Arden's review, supported"
+        );
+        let calls = picture["work"]["coreHoursCalls"].as_array().unwrap();
+        assert_eq!(calls.len(), 7, "{now}: the PCN's seven practices");
+        let high: Vec<_> = calls.iter().filter(|c| c["outlier"] == true).collect();
+        assert_eq!(high.len(), 1, "{now}: {calls:?}");
+        assert_eq!(high[0]["odsCode"], "Z00012");
         // Nothing in the demo lies in its future.
         for node in &nodes {
             assert!(

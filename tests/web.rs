@@ -2439,3 +2439,46 @@ fn a_practice_tells_the_icb_of_a_diversion_and_the_icb_acknowledges_it_on_the_di
         assert!(!page.body.contains("Fenwick-Orme"), "{user} never reads the ICB's note");
     }
 }
+
+/// The 111 provider uploads the week's core-hours calls on the diversions page (a bad file
+/// rejected whole, line by line); a PCN's clinical director then reads its practices' calls per
+/// 1,000 patients there, an outlier marked, and not another PCN's practice; the LMC cannot upload.
+#[test]
+fn the_111_provider_uploads_core_hours_calls_and_the_pcn_reads_them_on_the_diversions_page() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    seeded(&service, &icb);
+    let mut dhu = Web::new(&service);
+    dhu.sign_in("dhu-liaison-1");
+    let page = dhu.get("/diversions");
+    assert!(page.body.contains("id=\"calls-upload\""), "the upload is on the page");
+    let csrf = dhu.csrf("/diversions");
+    // TEST_NOW is Wednesday 25 November 2026: the week before starts on Monday 16 November.
+    let bad = "week_start,ods_code,calls\n2026-11-17,Z00011,30\n2026-11-16,Z00012,many\n";
+    let refused = dhu.post_file("/diversions/calls", &csrf, bad);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("a week starts on a Monday"), "{}", refused.body);
+    let good = "week_start,ods_code,calls\r\n2026-11-16,Z00011,30\r\n2026-11-16,Z00012,400\r\n2026-11-16,Z00013,20\r\n\
+                2026-11-16,Z00021,25\r\n";
+    let done = dhu.post_file("/diversions/calls", &csrf, good);
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("4 rows, 4 new"), "{}", done.body);
+
+    let mut director = Web::new(&service);
+    director.sign_in("cd-u10001");
+    let page = director.get("/diversions");
+    let at = page.body.find("id=\"core-hours-calls\"").unwrap();
+    let table = &page.body[at..at + page.body[at..].find("</table>").unwrap()];
+    assert!(table.contains("Mill Health Centre (Z00012)"), "{table}");
+    assert!(table.contains("High"), "Mill's 400 calls stand out: {table}");
+    assert!(!table.contains("Z00021"), "another PCN's practice: {table}");
+    assert!(
+        !page.body.contains("id=\"calls-upload\""),
+        "a clinical director reads, not uploads"
+    );
+
+    let mut lmc = Web::new(&service);
+    lmc.sign_in("lmc-officer-1");
+    let csrf = lmc.csrf("/lmc");
+    assert_eq!(lmc.post_file("/diversions/calls", &csrf, good).status, 403);
+}

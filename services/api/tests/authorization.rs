@@ -138,6 +138,11 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
             vec![Icb],
         ),
         ("{ diversionReviews { id support } }".into(), ROLES.to_vec()),
+        ("{ coreHoursCalls { odsCode perThousand } }".into(), ROLES.to_vec()),
+        (
+            "mutation { importCoreHoursCalls(csv: \"week_start\\n\") { rows } }".into(),
+            vec![Dhu, Icb, Admin],
+        ),
         (
             format!("mutation {{ recordDiversionSupport(input: {{ reviewId: \"{missing_case}\", kind: CALL }}) {{ id }} }}"),
             vec![Champion, PcnClinicalDirector],

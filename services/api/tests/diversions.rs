@@ -482,3 +482,129 @@ async fn a_practice_that_diverts_often_is_supported_before_its_review_closes() {
     assert_eq!(elsewhere["diversionReviews"], json!([]), "{elsewhere}");
     service.stop().await;
 }
+
+/// The 111 provider's weekly core-hours calls: checked whole and recorded once; each practice's
+/// calls per 1,000 patients against its PCN's and the ICB's medians, with its diversions and its
+/// slot compliance; a practice reads its own row, a clinical director its PCN's.
+#[tokio::test]
+async fn core_hours_calls_per_thousand_patients_with_outliers_for_each_pcn() {
+    let service = Service::start().await;
+    let day = (caseledger_clock::now() - chrono::Duration::days(7)).date_naive();
+    let csv = format!(
+        "report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\n\
+         {day},Z00011,Arden Health Centre,U10001,Coventry,10000,5\n\
+         {day},Z00012,Mill Health Centre,U10001,Coventry,5000,0\n\
+         {day},Z00013,Orchard Medical Practice,U10001,Coventry,5000,5\n\
+         {day},Z00031,Kenilworth Road Surgery,U10002,Warwick,8000,5\n"
+    );
+    ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "",
+        "mutation($c: String!) { importDashboard(csv: $c) { rows } }",
+        json!({ "c": csv }),
+    )
+    .await;
+    let today = caseledger_clock::ukclock::to_uk(caseledger_clock::now()).date_naive();
+    let monday = today - chrono::Duration::days(i64::from(chrono::Datelike::weekday(&today).num_days_from_monday()));
+    let last = monday - chrono::Duration::weeks(1);
+    let import =
+        "mutation($c: String!) { importCoreHoursCalls(csv: $c) { rows observed errors { line column message } } }";
+    // A Tuesday, a count that is not one, a PCN's code: nothing is taken.
+    let bad = format!(
+        "week_start,ods_code,calls\n{},Z00011,10\n{last},Z00012,lots\n{last},U10001,3\n",
+        last + chrono::Duration::days(1)
+    );
+    let refused = ok(&service, Role::Dhu, "dhu-liaison-1", "", import, json!({ "c": bad })).await;
+    let errors = refused["importCoreHoursCalls"]["errors"].as_array().unwrap().len();
+    assert_eq!(
+        (refused["importCoreHoursCalls"]["observed"].as_i64(), errors),
+        (Some(0), 3),
+        "{refused}"
+    );
+    // Arden 100 calls / 10,000 patients = 10 per 1,000; Mill 100 / 5,000 = 20; Orchard 25 / 5,000 = 5;
+    // Kenilworth 80 / 8,000 = 10. U10001's median is 10, the ICB's 10: Mill is an outlier.
+    let good = format!(
+        "week_start,ods_code,calls\n{last},Z00011,60\n{monday},Z00011,40\n{last},Z00012,100\n\
+         {last},Z00013,25\n{last},Z00031,80\n"
+    );
+    let imported = ok(&service, Role::Dhu, "dhu-liaison-1", "", import, json!({ "c": good })).await;
+    assert_eq!(imported["importCoreHoursCalls"]["observed"], 5, "{imported}");
+    let again = ok(&service, Role::Dhu, "dhu-liaison-1", "", import, json!({ "c": good })).await;
+    assert_eq!(
+        again["importCoreHoursCalls"]["observed"], 0,
+        "a re-import writes nothing: {again}"
+    );
+    let changed = good.replace(",Z00012,100", ",Z00012,90");
+    let changed = ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "",
+        import,
+        json!({ "c": changed }),
+    )
+    .await;
+    assert!(
+        changed.to_string().contains("was recorded before as 100 calls"),
+        "a week's count is recorded once: {changed}"
+    );
+    caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let query = "{ coreHoursCalls(weeks: 4) { odsCode calls perThousand pcnMedian icbMedian outlier diversions slotsCompliant weeks { calls } } }";
+    let all = ok(&service, Role::Icb, "icb-assurance-1", "", query, json!({})).await;
+    let rows = all["coreHoursCalls"].as_array().unwrap();
+    let row = |code: &str| rows.iter().find(|r| r["odsCode"] == code).cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 4, "{all}");
+    assert_eq!(row("Z00011")["perThousand"], 10.0);
+    assert_eq!(row("Z00011")["weeks"], json!([{ "calls": 60 }, { "calls": 40 }]));
+    assert_eq!(
+        (
+            row("Z00012")["perThousand"].as_f64(),
+            row("Z00012")["outlier"].as_bool()
+        ),
+        (Some(20.0), Some(true))
+    );
+    assert_eq!(row("Z00012")["slotsCompliant"], false, "Mill's 0 visible slots");
+    assert_eq!(
+        (row("Z00013")["pcnMedian"].as_f64(), row("Z00013")["outlier"].as_bool()),
+        (Some(10.0), Some(false))
+    );
+    assert_eq!(row("Z00031")["icbMedian"], 10.0);
+    let director = ok(
+        &service,
+        Role::PcnClinicalDirector,
+        "cd-u10001",
+        "U10001",
+        query,
+        json!({}),
+    )
+    .await;
+    let mut seen: Vec<String> = director["coreHoursCalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["odsCode"].as_str().unwrap().to_string())
+        .collect();
+    seen.sort();
+    assert_eq!(seen, ["Z00011", "Z00012", "Z00013"], "its own PCN: {director}");
+    let practice = ok(&service, Role::Practice, "pm-z00012", "Z00012", query, json!({})).await;
+    assert_eq!(practice["coreHoursCalls"].as_array().unwrap().len(), 1, "{practice}");
+    assert_eq!(
+        practice["coreHoursCalls"][0]["icbMedian"], 10.0,
+        "the medians are aggregates"
+    );
+    let by_practice = run(
+        &service,
+        Role::Practice,
+        "pm-z00012",
+        "Z00012",
+        import,
+        json!({ "c": good }),
+    )
+    .await;
+    assert_eq!(codes(&by_practice), ["FORBIDDEN"], "{by_practice}");
+    service.stop().await;
+}

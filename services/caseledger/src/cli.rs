@@ -107,6 +107,16 @@ enum Command {
         #[arg(long, default_value = "dhu")]
         role: String,
     },
+    /// Imports the 111 provider's weekly core-hours calls by practice (CSV: week_start, ods_code,
+    /// calls; a week starts on a Monday).
+    ImportCoreHoursCalls {
+        file: PathBuf,
+        #[arg(long, default_value = "dhu-extract")]
+        actor: String,
+        /// `dhu`, `icb` or `admin`.
+        #[arg(long, default_value = "dhu")]
+        role: String,
+    },
     /// Replays a folder shaped like the case study: weekly extracts and interventions.jsonl.
     Replay {
         dir: PathBuf,
@@ -332,6 +342,11 @@ async fn with_database(command: Command, store: EventStore, settings: Settings) 
         Command::ImportDhu { file, actor, role } => {
             let (actor, csv) = import_input(&file, &actor, &role)?;
             let report = commands.import_dhu_extract(&actor, &csv, now).await?;
+            imported(&file, &report, report.error_count)
+        }
+        Command::ImportCoreHoursCalls { file, actor, role } => {
+            let (actor, csv) = import_input(&file, &actor, &role)?;
+            let report = commands.import_core_hours_calls(&actor, &csv, now).await?;
             imported(&file, &report, report.error_count)
         }
         Command::Replay { dir, actor } => {

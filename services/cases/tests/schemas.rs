@@ -253,6 +253,11 @@ fn samples() -> Vec<CaseEvent> {
             outcome: DiversionReviewOutcome::Resolved,
             note: Some(text("A second line from the supplier; no diversion since")),
         }),
+        CaseEvent::CoreHoursCallsReported(caseledger_cases::calls::CoreHoursCallsReported {
+            ods_code: OdsCode::parse("Z00011").unwrap(),
+            week_start: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            calls: 42,
+        }),
         CaseEvent::DiversionReviewClosed(DiversionReviewClosed {
             review_id: uuid::Uuid::from_u128(10),
             outcome: DiversionReviewOutcome::NoActionNeeded,

@@ -52,6 +52,19 @@ pub struct DhuExtractReport {
 }
 
 /// Errors as a report lists them: the first [`LISTED_ERRORS`], and how many in all.
+impl DhuExtractReport {
+    /// An extract refused whole: its first errors, and how many there were.
+    fn refused(errors: Vec<ImportError>, rows: usize) -> Self {
+        let (errors, error_count) = listed(errors);
+        Self {
+            rows,
+            errors,
+            error_count,
+            ..Self::default()
+        }
+    }
+}
+
 pub(crate) fn listed(mut errors: Vec<ImportError>) -> (Vec<ImportError>, usize) {
     let count = errors.len();
     errors.truncate(LISTED_ERRORS);
@@ -408,29 +421,54 @@ impl Commands {
         now: DateTime<Utc>,
     ) -> Result<DhuExtractReport, CommandError> {
         allowed(actor, CommandName::ImportDhuExtract)?;
-        let refused = |errors: Vec<ImportError>, rows: usize| {
-            let (errors, error_count) = listed(errors);
-            DhuExtractReport {
-                rows,
-                errors,
-                error_count,
-                ..DhuExtractReport::default()
-            }
-        };
         let bounds = self
             .imports
             .bounds(crate::import::uk_today(now), self.imports.max_dhu_rows);
         let parsed = crate::import::parse_off_the_workers(csv, move |csv| parse_dhu_extract(csv, &bounds)).await?;
         let rows = match parsed {
             Ok(rows) => rows,
-            Err(errors) => return Ok(refused(errors, 0)),
+            Err(errors) => return Ok(DhuExtractReport::refused(errors, 0)),
         };
+        self.import_practice_rows(actor, &rows).await
+    }
+
+    /// Imports the 111 provider's weekly extract of calls to 111 in core hours by practice (CSV:
+    /// week_start, ods_code, calls). Checked whole; a re-import writes nothing; a week's count is
+    /// recorded once.
+    pub async fn import_core_hours_calls(
+        &self,
+        actor: &Actor,
+        csv: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DhuExtractReport, CommandError> {
+        allowed(actor, CommandName::ImportCoreHoursCalls)?;
+        let bounds = self
+            .imports
+            .bounds(crate::import::uk_today(now), self.imports.max_dhu_rows);
+        let parsed = crate::import::parse_off_the_workers(csv, move |csv| {
+            caseledger_cases::calls::parse_core_hours_calls(csv, &bounds)
+        })
+        .await?;
+        match parsed {
+            Ok(rows) => self.import_practice_rows(actor, &rows).await,
+            Err(errors) => Ok(DhuExtractReport::refused(errors, 0)),
+        }
+    }
+
+    /// Writes an extract's checked rows, one event each in its practice's stream, all together or
+    /// none: refused whole when it names more practices than a register may hold, a practice the
+    /// register does not have (once there is a register), or a row recorded before differently.
+    async fn import_practice_rows<R: PracticeRow>(
+        &self,
+        actor: &Actor,
+        rows: &[R],
+    ) -> Result<DhuExtractReport, CommandError> {
         let mut errors = Vec::new();
         // Each practice's stream is locked while the extract is written: as many practices as a
         // register may hold, not a row's worth each.
-        let practices: std::collections::HashSet<&str> = rows.iter().map(|r| r.observation.ods_code.as_str()).collect();
+        let practices: std::collections::HashSet<&str> = rows.iter().map(|r| r.ods_code().as_str()).collect();
         if practices.len() > self.imports.max_practices {
-            return Ok(refused(
+            return Ok(DhuExtractReport::refused(
                 vec![ImportError::new(
                     1,
                     Some("ods_code"),
@@ -444,44 +482,24 @@ impl Commands {
             ));
         }
         if register_exists(self).await? {
-            let codes: Vec<String> = rows.iter().map(|r| r.observation.ods_code.to_string()).collect();
+            let codes: Vec<String> = rows.iter().map(|r| r.ods_code().to_string()).collect();
             let registered = places(self, &codes).await?;
             errors.extend(
                 rows.iter()
-                    .filter(|r| !registered.contains_key(r.observation.ods_code.as_str()))
+                    .filter(|r| !registered.contains_key(r.ods_code().as_str()))
                     .map(|r| {
                         ImportError::new(
-                            r.line,
+                            r.line(),
                             Some("ods_code"),
-                            format!("{} is not in the practice register", r.observation.ods_code),
+                            format!("{} is not in the practice register", r.ods_code()),
                         )
                     }),
             );
         }
-        errors.extend(
-            recorded_differently(
-                &self.store,
-                &rows,
-                |row| dhu_observation_id(row.observation.ods_code.as_str(), row.observation.date),
-                |row, before| match before {
-                    CaseEvent::DhuSlotsObserved(before) if *before != row.observation => Some(ImportError::new(
-                        row.line,
-                        Some("slots_visible"),
-                        format!(
-                            "{} on {} was recorded before as {} slots: a day's count is recorded once",
-                            row.observation.ods_code,
-                            row.observation.date,
-                            before.visible_slots.get()
-                        ),
-                    )),
-                    _ => None,
-                },
-            )
-            .await?,
-        );
+        errors.extend(recorded_differently(&self.store, rows, R::event_id, R::differs).await?);
         if !errors.is_empty() {
             errors.sort_by_key(|e| e.line);
-            return Ok(refused(errors, rows.len()));
+            return Ok(DhuExtractReport::refused(errors, rows.len()));
         }
         let context = CommandContext::new(actor.clone());
         let correlation_id = Uuid::now_v7();
@@ -490,16 +508,13 @@ impl Commands {
             ..DhuExtractReport::default()
         };
         // Every new row in one transaction: all of it, or nothing.
-        let ids: Vec<Uuid> = rows
-            .iter()
-            .map(|row| dhu_observation_id(row.observation.ods_code.as_str(), row.observation.date))
-            .collect();
+        let ids: Vec<Uuid> = rows.iter().map(R::event_id).collect();
         let recorded = self.recorded(&ids).await?;
         let appends = rows
             .iter()
             .zip(&ids)
             .filter(|(_, id)| !recorded.contains(id))
-            .map(|(row, _)| dhu_append(row, &context, correlation_id))
+            .map(|(row, id)| practice_append(row, *id, &context, correlation_id))
             .collect::<Result<Vec<_>, _>>()?;
         report.observed = appends.len();
         report.last_position = self.write_together(&appends, &[]).await?;
@@ -507,20 +522,109 @@ impl Commands {
     }
 }
 
-/// One DHU row's event, dated its day (at 00:00:00Z), with an id from the practice and the day.
-fn dhu_append(row: &DhuRow, context: &CommandContext, correlation_id: Uuid) -> Result<StreamAppend, CommandError> {
-    let observed = &row.observation;
-    let at = observed.date.and_time(chrono::NaiveTime::MIN).and_utc();
-    let (event_type, data) = encode_event(&CaseEvent::DhuSlotsObserved(observed.clone()));
-    let event = NewEvent::new(
-        dhu_observation_id(observed.ods_code.as_str(), observed.date),
-        event_type,
-        &data,
-        metadata(context, at, correlation_id),
-    )
-    .map_err(|e| StoreError::Malformed(e.to_string()))?;
+/// One row of an extract about practices: one event in its practice's stream, dated its day,
+/// with an id from what it is about (so a re-import is the same event).
+trait PracticeRow {
+    fn line(&self) -> u64;
+    fn ods_code(&self) -> &caseledger_cases::values::OdsCode;
+    fn event_id(&self) -> Uuid;
+    fn event(&self) -> CaseEvent;
+    fn day(&self) -> NaiveDate;
+    /// Why the row differs from what was recorded before under its id.
+    fn differs(&self, before: &CaseEvent) -> Option<ImportError>;
+}
+
+impl PracticeRow for DhuRow {
+    fn line(&self) -> u64 {
+        self.line
+    }
+
+    fn ods_code(&self) -> &caseledger_cases::values::OdsCode {
+        &self.observation.ods_code
+    }
+
+    fn event_id(&self) -> Uuid {
+        dhu_observation_id(self.observation.ods_code.as_str(), self.observation.date)
+    }
+
+    fn event(&self) -> CaseEvent {
+        CaseEvent::DhuSlotsObserved(self.observation.clone())
+    }
+
+    fn day(&self) -> NaiveDate {
+        self.observation.date
+    }
+
+    fn differs(&self, before: &CaseEvent) -> Option<ImportError> {
+        match before {
+            CaseEvent::DhuSlotsObserved(before) if *before != self.observation => Some(ImportError::new(
+                self.line,
+                Some("slots_visible"),
+                format!(
+                    "{} on {} was recorded before as {} slots: a day's count is recorded once",
+                    self.observation.ods_code,
+                    self.observation.date,
+                    before.visible_slots.get()
+                ),
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl PracticeRow for caseledger_cases::calls::CallsRow {
+    fn line(&self) -> u64 {
+        self.line
+    }
+
+    fn ods_code(&self) -> &caseledger_cases::values::OdsCode {
+        &self.reported.ods_code
+    }
+
+    fn event_id(&self) -> Uuid {
+        const NAMESPACE: Uuid = Uuid::from_u128(0x6361_7365_6c65_6467_6572_2d63_616c_0001);
+        Uuid::new_v5(
+            &NAMESPACE,
+            format!("{}/{}", self.reported.ods_code, self.reported.week_start).as_bytes(),
+        )
+    }
+
+    fn event(&self) -> CaseEvent {
+        CaseEvent::CoreHoursCallsReported(self.reported.clone())
+    }
+
+    fn day(&self) -> NaiveDate {
+        self.reported.week_start
+    }
+
+    fn differs(&self, before: &CaseEvent) -> Option<ImportError> {
+        match before {
+            CaseEvent::CoreHoursCallsReported(before) if *before != self.reported => Some(ImportError::new(
+                self.line,
+                Some("calls"),
+                format!(
+                    "{} in the week of {} was recorded before as {} calls: a week's count is recorded once",
+                    self.reported.ods_code, self.reported.week_start, before.calls
+                ),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// One row's event, dated its day (at 00:00:00Z), under `id`.
+fn practice_append<R: PracticeRow>(
+    row: &R,
+    id: Uuid,
+    context: &CommandContext,
+    correlation_id: Uuid,
+) -> Result<StreamAppend, CommandError> {
+    let at = row.day().and_time(chrono::NaiveTime::MIN).and_utc();
+    let (event_type, data) = encode_event(&row.event());
+    let event = NewEvent::new(id, event_type, &data, metadata(context, at, correlation_id))
+        .map_err(|e| StoreError::Malformed(e.to_string()))?;
     Ok(StreamAppend {
-        stream: practice_stream(&observed.ods_code),
+        stream: practice_stream(row.ods_code()),
         expected: ExpectedRevision::Any,
         events: vec![event],
     })

@@ -394,7 +394,8 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
         | CaseEvent::DiversionAcknowledged(_)
         | CaseEvent::DiversionReviewOpened(_)
         | CaseEvent::DiversionReviewSupported(_)
-        | CaseEvent::DiversionReviewClosed(_) => {
+        | CaseEvent::DiversionReviewClosed(_)
+        | CaseEvent::CoreHoursCallsReported(_) => {
             return Err(format!("{kind} is about a practice, not a case"));
         }
     })

@@ -412,6 +412,18 @@ pub const RULES: &[EventRule] = &[
         ],
         personal: &["note"],
     },
+    // The 111 provider's weekly core-hours calls by practice: counts, for every party that reads
+    // diversions (the queries keep a practice and a PCN to their own).
+    EventRule {
+        event_type: "CoreHoursCallsReported",
+        seen_by: DIVERSIONS,
+        fields: &[
+            field("ods_code", DIVERSIONS),
+            field("week_start", DIVERSIONS),
+            field("calls", DIVERSIONS),
+        ],
+        personal: &[],
+    },
     // In `practice-<ODS>`; not part of a case's history, listed so that the rule is complete.
     EventRule {
         event_type: "SlotsObserved",

@@ -9,6 +9,7 @@ use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent};
 use futures_util::future::BoxFuture;
 use sqlx::PgConnection;
 
+use crate::calls_view::CallsViewProjection;
 use crate::case_view::CaseViewProjection;
 pub use crate::declared::Registered;
 use crate::dhu_report_view::DhuReportViewProjection;
@@ -37,6 +38,7 @@ register!(
     DhuReportViewProjection,
     FiguresProjection,
     DiversionViewProjection,
+    CallsViewProjection,
 );
 
 /// One registered projection: its name, its tables and its handler.

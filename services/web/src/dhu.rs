@@ -269,60 +269,24 @@ pub async fn import(
         Ok(session) => session,
         Err(response) => return response,
     };
-    let bad = |message: &str| {
-        let body = html! {
-            (crate::layout::error_summary("There is a problem", &[(Some("dhu-csv".into()), message.to_string())]))
-            h1 { "Your visibility extract" }
-            (extract_form(&session, Some(message)))
-        };
-        (
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            page("Visibility extract", Some(&session), body),
-        )
-            .into_response()
+    let what = crate::lists::Upload {
+        title: "Visibility extract",
+        heading: "Your visibility extract",
+        input: "dhu-csv",
+        done: "Extract imported",
+        summary_id: "dhu-extract-summary",
+        counted_once: "days already sent are not counted twice",
+        refused: "The extract was not imported",
+        back: ("/dhu", "Back to your checks"),
     };
-    let (form, csv) = match crate::icb::read_upload(multipart).await {
-        Ok(upload) => upload,
-        Err(message) => return bad(&message),
-    };
-    if let Some(refused) = crate::csrf_refused(&session, &form) {
-        return refused;
-    }
-    let Some(csv) = csv.filter(|c| !c.trim().is_empty()) else {
-        return bad("Choose a CSV file to upload");
-    };
-    let report = match fetch(
-        &state,
-        &session,
-        ids(ids_),
-        ImportDhuExtract::build(ExtractVariables { csv }),
-    )
+    let ids_ = ids(ids_);
+    crate::lists::upload(&session, multipart, &what, extract_form, |csv| async {
+        let mutation = ImportDhuExtract::build(ExtractVariables { csv });
+        crate::contract::run(&state.0.schema, &session.actor, ids_, mutation)
+            .await
+            .map(|done| done.import_dhu_extract)
+    })
     .await
-    {
-        Ok(mutation) => mutation.import_dhu_extract,
-        Err(response) => return response,
-    };
-    let errors = &report.errors;
-    let status = if errors.is_empty() {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let body = html! {
-        @if errors.is_empty() {
-            div class="nhsuk-card nhsuk-card--confirmation" {
-                div class="nhsuk-card__content" {
-                    h1 class="nhsuk-card__heading" { "Extract imported" }
-                    p id="dhu-extract-summary" { (report.rows) " rows, " (report.observed) " new (days already sent are not counted twice)." }
-                }
-            }
-        } @else {
-            (crate::lists::import_problems("The extract was not imported", "Problems in the extract", errors, report.error_count))
-            (extract_form(&session, None))
-        }
-        p { a href="/dhu" { "Back to your checks" } }
-    };
-    (status, page("Visibility extract", Some(&session), body)).into_response()
 }
 
 /// `POST /dhu/report`.

@@ -23,6 +23,7 @@ use crate::operations::diversions::{
     DiversionsQuery, DiversionsVariables, EndDiversion, EndDiversionInput, EndVariables, NotifyDiversion,
     NotifyDiversionInput, NotifyVariables, RecordDiversionSupport, RecordDiversionSupportInput, SupportVariables,
 };
+use crate::operations::diversions::{CallsImportVariables, ImportCoreHoursCalls};
 use crate::reports::field;
 use crate::session::Session;
 use crate::{Ids, WebState, fetch, gql_problem, ids, redirect, signed_in, signed_in_form};
@@ -245,9 +246,102 @@ fn render(session: &Session, data: &DiversionsQuery, problem: Option<&Problem>) 
                 }
             }
         }
+        (calls_table(&data.core_hours_calls))
+        @if CommandName::ImportCoreHoursCalls.permits(role) {
+            (calls_form(session, None))
+        }
         (reviews(session, &data.diversion_reviews))
         (figures(&data.diversion_figures, session.actor.role))
     }
+}
+
+/// Calls to 111 in core hours, per practice: per 1,000 patients against the medians, with the
+/// practice's diversions and its 111 slot compliance; an outlier tagged.
+fn calls_table(practices: &[crate::operations::diversions::PracticeCalls]) -> Markup {
+    let rate = |value: Option<f64>| value.map_or_else(|| "–".to_string(), |v| format!("{v:.1}"));
+    html! {
+        h2 class="nhsuk-heading-m" id="calls" { "Calls to NHS 111 in core hours, the last 8 weeks" }
+        @if practices.is_empty() {
+            p { "No weekly calls from the 111 provider yet." }
+        } @else {
+            div class="cl-table-scroll" role="region" aria-label="Calls to NHS 111 in core hours" tabindex="0" {
+                table class="nhsuk-table" id="core-hours-calls" {
+                    (header_row(&["Practice", "Calls", "Per 1,000 patients", "PCN median", "ICB median", "Diversions", "111 slots"]))
+                    tbody class="nhsuk-table__body" {
+                        @for practice in practices {
+                            tr class="nhsuk-table__row" role="row" {
+                                (cell("Practice", html! {
+                                    (practice.name.clone().map_or_else(|| practice.ods_code.clone(), |name| format!("{name} ({})", practice.ods_code)))
+                                    @if practice.outlier { " " strong class="nhsuk-tag nhsuk-tag--orange" { "High" } }
+                                }))
+                                (cell("Calls", html! { (practice.calls) }))
+                                (cell("Per 1,000 patients", html! { (rate(practice.per_thousand)) }))
+                                (cell("PCN median", html! { (rate(practice.pcn_median)) }))
+                                (cell("ICB median", html! { (rate(practice.icb_median)) }))
+                                (cell("Diversions", html! { (practice.diversions) }))
+                                (cell("111 slots", html! {
+                                    @match practice.slots_compliant {
+                                        Some(true) => { "Enough" }
+                                        Some(false) => { "Too few" }
+                                        None => { "–" }
+                                    }
+                                }))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The upload of the 111 provider's weekly core-hours calls.
+fn calls_form(session: &Session, error: Option<&str>) -> Markup {
+    html! {
+        form method="post" action="/diversions/calls" enctype="multipart/form-data" id="calls-upload" novalidate {
+            (csrf_field(session))
+            div class={"nhsuk-form-group" @if error.is_some() { " nhsuk-form-group--error" }} {
+                label class="nhsuk-label" for="calls-csv" { "Upload the week's core-hours calls (CSV)" }
+                div class="nhsuk-hint" id="calls-csv-hint" { "Columns: week_start (a Monday), ods_code, calls: the calls to NHS 111 in core hours from each practice's patients that week. A file with any bad row is rejected whole; a week already sent is not counted twice." }
+                @if let Some(error) = error {
+                    span class="nhsuk-error-message" id="calls-csv-error" { span class="nhsuk-u-visually-hidden" { "Error: " } (error) }
+                }
+                input class="nhsuk-file-upload" id="calls-csv" name="csv" type="file" accept=".csv,text/csv" aria-describedby="calls-csv-hint";
+            }
+            button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Upload calls" }
+        }
+    }
+}
+
+/// `POST /diversions/calls`: the weekly calls, and what became of them.
+pub async fn upload_calls(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    ids_: Ids,
+    multipart: axum::extract::Multipart,
+) -> Response {
+    let session = match signed_in(&state, &headers).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let what = crate::lists::Upload {
+        title: "Core-hours calls",
+        heading: "Calls to NHS 111 in core hours",
+        input: "calls-csv",
+        done: "Calls imported",
+        summary_id: "calls-summary",
+        counted_once: "weeks already sent are not counted twice",
+        refused: "The calls were not imported",
+        back: ("/diversions#calls", "Back to diversions and calls"),
+    };
+    let ids_ = ids(ids_);
+    crate::lists::upload(&session, multipart, &what, calls_form, |csv| async {
+        let mutation = ImportCoreHoursCalls::build(CallsImportVariables { csv });
+        crate::contract::run(&state.0.schema, &session.actor, ids_, mutation)
+            .await
+            .map(|done| done.import_core_hours_calls)
+    })
+    .await
 }
 
 /// The reviews: opened when a practice passed the threshold, support first, then closed by the

@@ -213,6 +213,7 @@ pub fn router(state: WebState) -> Router {
         .route("/icb/reports/{id}/{decision}", post(icb::triage))
         .route("/diversions", get(diversions::show))
         .route("/diversions/notify", post(diversions::notify))
+        .route("/diversions/calls", post(diversions::upload_calls))
         .route("/diversions/{id}/{action}", post(diversions::act))
         .route("/diversions/reviews/{id}/{action}", post(diversions::review))
         .route("/icb", get(icb::dashboard))

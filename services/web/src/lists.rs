@@ -361,3 +361,84 @@ pub fn as_at_and_since(visit: Option<&crate::operations::visit::VisitQuery>, cas
         }
     }
 }
+
+/// An extract uploaded from a page (a CSV checked whole by the API): what the page says of it.
+pub struct Upload<'a> {
+    /// The page's title, and the heading over the form when the file never reached the API.
+    pub title: &'a str,
+    pub heading: &'a str,
+    /// The file input's id (where the error summary links).
+    pub input: &'a str,
+    /// "Extract imported", and the id and end of the sentence with its counts.
+    pub done: &'a str,
+    pub summary_id: &'a str,
+    pub counted_once: &'a str,
+    /// "The extract was not imported".
+    pub refused: &'a str,
+    /// Where to go back to, and its words.
+    pub back: (&'a str, &'a str),
+}
+
+/// Reads an upload's form and file, checks its CSRF token, runs `import` on the file's text and
+/// answers with a page: the counts, or the file's problems and the form again (`form`, with an
+/// error when the file never reached the API).
+pub async fn upload<F>(
+    session: &Session,
+    multipart: axum::extract::Multipart,
+    what: &Upload<'_>,
+    form: impl Fn(&Session, Option<&str>) -> Markup,
+    import: impl FnOnce(String) -> F,
+) -> axum::response::Response
+where
+    F: std::future::Future<Output = Result<crate::operations::dhu::DhuExtractReport, Vec<crate::gql::GqlError>>>,
+{
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let bad = |message: &str| {
+        let body = html! {
+            (crate::layout::error_summary("There is a problem", &[(Some(what.input.into()), message.to_string())]))
+            h1 { (what.heading) }
+            (form(session, Some(message)))
+        };
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            crate::layout::page(what.title, Some(session), body),
+        )
+            .into_response()
+    };
+    let (fields, csv) = match crate::icb::read_upload(multipart).await {
+        Ok(upload) => upload,
+        Err(message) => return bad(&message),
+    };
+    if let Some(refused) = crate::csrf_refused(session, &fields) {
+        return refused;
+    }
+    let Some(csv) = csv.filter(|c| !c.trim().is_empty()) else {
+        return bad("Choose a CSV file to upload");
+    };
+    let report = match import(csv).await {
+        Ok(report) => report,
+        Err(errors) => return crate::gql_problem(session, &errors),
+    };
+    let errors = &report.errors;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let body = html! {
+        @if errors.is_empty() {
+            div class="nhsuk-card nhsuk-card--confirmation" {
+                div class="nhsuk-card__content" {
+                    h1 class="nhsuk-card__heading" { (what.done) }
+                    p id=(what.summary_id) { (report.rows) " rows, " (report.observed) " new (" (what.counted_once) ")." }
+                }
+            }
+        } @else {
+            (import_problems(what.refused, "Problems in the file", errors, report.error_count))
+            (form(session, None))
+        }
+        p { a href=(what.back.0) { (what.back.1) } }
+    };
+    (status, crate::layout::page(what.title, Some(session), body)).into_response()
+}

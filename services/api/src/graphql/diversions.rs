@@ -13,7 +13,8 @@ use caseledger_cases::diversion::{core_minutes, core_minutes_by_day};
 use caseledger_cases::values::{FreeText, OdsCode};
 use caseledger_cases::{Actor, Role as DomainRole};
 use caseledger_commands::DiversionNotice;
-use caseledger_projections::diversion_view::{self, Among, DiversionFilter, DiversionRow};
+pub(super) use caseledger_projections::diversion_view::Among;
+use caseledger_projections::diversion_view::{self, DiversionFilter, DiversionRow};
 use caseledger_projections::lens::{Reader, shows_field};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use uuid::Uuid;
@@ -158,8 +159,8 @@ fn diversion(row: DiversionRow, viewer: Reader, calendar: &caseledger_cases::hol
     }
 }
 
-/// Which practices `actor` may read the diversions of.
-fn among(actor: &Actor) -> ApiResult<Among> {
+/// Which practices `actor` may read the diversions (and the 111 calls) of.
+pub(super) fn among(actor: &Actor) -> ApiResult<Among> {
     match actor.role {
         DomainRole::Practice => actor
             .practice()
@@ -197,7 +198,7 @@ async fn shown(ctx: &Context<'_>, mut rows: Vec<DiversionRow>, actor: &Actor) ->
 }
 
 /// Whether `actor` may read diversions of practice `ods_code`, whose PCN is `pcn_code`.
-fn may_read(among: &Among, ods_code: &str, pcn_code: Option<&str>) -> bool {
+pub(super) fn may_read(among: &Among, ods_code: &str, pcn_code: Option<&str>) -> bool {
     match among {
         Among::All => true,
         Among::Practice(own) => own == ods_code,
@@ -292,7 +293,7 @@ pub struct DiversionWeek {
 }
 
 /// The Monday of `day`'s week.
-fn monday(day: NaiveDate) -> NaiveDate {
+pub(super) fn monday(day: NaiveDate) -> NaiveDate {
     day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
 }
 

@@ -206,4 +206,5 @@ pub enum Command {
     AcknowledgeDiversion,
     RecordDiversionSupport,
     CloseDiversionReview,
+    ImportCoreHoursCalls,
 }

@@ -2,6 +2,7 @@
 //! every case is seen through the caller's lens.
 
 mod admin;
+mod calls;
 mod case;
 pub mod deadline;
 mod diversions;

@@ -564,6 +564,27 @@ impl MutationRoot {
         })
     }
 
+    /// Imports the 111 provider's weekly extract of calls to 111 in core hours by practice (CSV:
+    /// week_start (a Monday), ods_code, calls). Checked whole; a re-import writes nothing; a week's
+    /// count is recorded once. The DHU, the ICB and admins.
+    async fn import_core_hours_calls(&self, ctx: &Context<'_>, csv: String) -> ApiResult<DhuExtractReport> {
+        let actor = require_command(ctx, CommandName::ImportCoreHoursCalls)?;
+        let _working = super::throttle(ctx, actor, Work::Import)?;
+        let report = state(ctx)
+            .commands
+            .import_core_hours_calls(actor, &csv, caseledger_clock::now())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        wait(ctx, report.last_position, false).await?;
+        Ok(DhuExtractReport {
+            rows: count(report.rows),
+            observed: count(report.observed),
+            error_count: count(report.error_count),
+            errors: import_errors(report.errors),
+        })
+    }
+
     /// Asks the case's practice's system, through GP Connect and as the 111 provider would, for
     /// its free slots over the next 14 days; records what it found (`SlotVisibilityVerified`, or
     /// `SlotVisibilityCheckFailed` when the search did not answer) and returns it. ICB, DHU and

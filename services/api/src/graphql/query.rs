@@ -105,6 +105,18 @@ impl QueryRoot {
         super::diversions::reviews(ctx, open_only, first).await
     }
 
+    /// Calls to NHS 111 in core hours over the last `weeks` weeks, by practice: per 1,000
+    /// registered patients against the PCN's and the ICB's medians, beside diversions and 111 slot
+    /// compliance. A practice reads its own, a PCN's clinical director its PCN's, every other party
+    /// all.
+    async fn core_hours_calls(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 8)] weeks: i32,
+    ) -> ApiResult<Vec<super::calls::PracticeCalls>> {
+        super::calls::core_hours_calls(ctx, weeks).await
+    }
+
     /// One diversion, if the caller may read it.
     async fn diversion(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<super::diversions::Diversion>> {
         super::diversions::one(ctx, &id).await

@@ -117,6 +117,7 @@ command_names!(
     AcknowledgeDiversion,
     RecordDiversionSupport,
     CloseDiversionReview,
+    ImportCoreHoursCalls,
 );
 
 impl CommandName {
@@ -188,7 +189,7 @@ const fn rule(command: CommandName, roles: &'static [Role], allowed: Allowed, ev
 
 /// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
 /// both; and triage DHU reports, as the ICB does.
-pub const COMMANDS: [CommandRule; 28] = [
+pub const COMMANDS: [CommandRule; 29] = [
     rule(
         CommandName::FlagPractice,
         &[Icb, Admin],
@@ -339,6 +340,13 @@ pub const COMMANDS: [CommandRule; 28] = [
         &[Icb],
         Allowed::Practice,
         "DiversionReviewClosed",
+    ),
+    // The 111 provider's weekly extract of core-hours calls; the ICB or an admin may load it too.
+    rule(
+        CommandName::ImportCoreHoursCalls,
+        &[Dhu, Icb, Admin],
+        Allowed::Practice,
+        "CoreHoursCallsReported",
     ),
 ];
 

@@ -452,6 +452,8 @@ pub enum CaseEvent {
     DiversionReviewOpened(DiversionReviewOpened),
     DiversionReviewSupported(DiversionReviewSupported),
     DiversionReviewClosed(DiversionReviewClosed),
+    /// A row of the 111 provider's weekly extract of core-hours calls (in `practice-<ODS>`).
+    CoreHoursCallsReported(crate::calls::CoreHoursCallsReported),
 }
 
 /// Which stream an event lives in: the case's own, its contract review's, or its practice's.
@@ -523,6 +525,7 @@ impl CaseEvent {
             CaseEvent::DiversionReviewOpened(_) => "DiversionReviewOpened",
             CaseEvent::DiversionReviewSupported(_) => "DiversionReviewSupported",
             CaseEvent::DiversionReviewClosed(_) => "DiversionReviewClosed",
+            CaseEvent::CoreHoursCallsReported(_) => crate::calls::CoreHoursCallsReported::EVENT_TYPE,
         }
     }
 
@@ -550,13 +553,14 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
         | "DiversionAcknowledged"
         | "DiversionReviewOpened"
         | "DiversionReviewSupported"
-        | "DiversionReviewClosed" => StreamKind::Practice,
+        | "DiversionReviewClosed"
+        | "CoreHoursCallsReported" => StreamKind::Practice,
         _ => StreamKind::Case,
     }
 }
 
 /// Every event type of the catalogue.
-pub const EVENT_TYPES: [&str; 31] = [
+pub const EVENT_TYPES: [&str; 32] = [
     "PracticeFlagged",
     "CaseAssigned",
     "PracticeContacted",
@@ -588,6 +592,7 @@ pub const EVENT_TYPES: [&str; 31] = [
     "DiversionReviewOpened",
     "DiversionReviewSupported",
     "DiversionReviewClosed",
+    "CoreHoursCallsReported",
 ];
 
 /// The current schema version of each event type: bump it when the data's shape changes, and
@@ -624,7 +629,8 @@ pub fn schema_version(event_type: &str) -> Option<u32> {
         | "DiversionAcknowledged"
         | "DiversionReviewOpened"
         | "DiversionReviewSupported"
-        | "DiversionReviewClosed" => Some(1),
+        | "DiversionReviewClosed"
+        | "CoreHoursCallsReported" => Some(1),
         _ => None,
     }
 }

@@ -321,7 +321,8 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
         | CaseEvent::DiversionAcknowledged(_)
         | CaseEvent::DiversionReviewOpened(_)
         | CaseEvent::DiversionReviewSupported(_)
-        | CaseEvent::DiversionReviewClosed(_) => {}
+        | CaseEvent::DiversionReviewClosed(_)
+        | CaseEvent::CoreHoursCallsReported(_) => {}
     }
     case
 }

@@ -218,7 +218,8 @@ mirrors!(
         EndDiversion,
         AcknowledgeDiversion,
         RecordDiversionSupport,
-        CloseDiversionReview
+        CloseDiversionReview,
+        ImportCoreHoursCalls
     }
 );
 mirrors!(VerificationVerdict = caseledger_cases::practice::VerificationVerdict { Enough, TooFew, Failed });

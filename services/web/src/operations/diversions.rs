@@ -29,6 +29,35 @@ pub struct DiversionsQuery {
     pub diversion_figures: Vec<DiversionWeek>,
     #[arguments(first: 100)]
     pub diversion_reviews: Vec<DiversionReview>,
+    #[arguments(weeks: 8)]
+    pub core_hours_calls: Vec<PracticeCalls>,
+}
+
+/// A practice's calls to 111 in core hours over the page's weeks.
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct PracticeCalls {
+    pub ods_code: String,
+    pub name: Option<String>,
+    pub calls: i32,
+    pub per_thousand: Option<f64>,
+    pub pcn_median: Option<f64>,
+    pub icb_median: Option<f64>,
+    pub outlier: bool,
+    pub diversions: i32,
+    pub slots_compliant: Option<bool>,
+}
+
+#[derive(cynic::QueryVariables, Debug)]
+pub struct CallsImportVariables {
+    pub csv: String,
+}
+
+/// The 111 provider's (or the ICB's) upload of the weekly core-hours calls.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Mutation", variables = "CallsImportVariables")]
+pub struct ImportCoreHoursCalls {
+    #[arguments(csv: $csv)]
+    pub import_core_hours_calls: crate::operations::dhu::DhuExtractReport,
 }
 
 /// A review a practice's diversions opened, and the support given.
