@@ -241,20 +241,17 @@ pub fn render(
 
 /// The upload of the DHU's own visibility extract.
 fn extract_form(session: &Session, error: Option<&str>) -> Markup {
+    let form = crate::lists::UploadForm {
+        action: "/dhu/import",
+        input: "dhu-csv",
+        form_id: "dhu-upload",
+        label: "Upload what you could book at each practice (CSV)",
+        hint: "Columns: ods_code, date, slots_visible: the bookable 111 slots you could see at the practice in core hours that day. A file with any bad row is rejected whole; a day already sent is not counted twice.",
+        button: "Upload extract",
+    };
     html! {
         h2 class="nhsuk-heading-m" { "Your visibility extract" }
-        form method="post" action="/dhu/import" enctype="multipart/form-data" id="dhu-upload" novalidate {
-            (crate::layout::csrf_field(session))
-            div class={"nhsuk-form-group" @if error.is_some() { " nhsuk-form-group--error" }} {
-                label class="nhsuk-label" for="dhu-csv" { "Upload what you could book at each practice (CSV)" }
-                div class="nhsuk-hint" id="dhu-csv-hint" { "Columns: ods_code, date, slots_visible: the bookable 111 slots you could see at the practice in core hours that day. A file with any bad row is rejected whole; a day already sent is not counted twice." }
-                @if let Some(error) = error {
-                    span class="nhsuk-error-message" id="dhu-csv-error" { span class="nhsuk-u-visually-hidden" { "Error: " } (error) }
-                }
-                input class="nhsuk-file-upload" id="dhu-csv" name="csv" type="file" accept=".csv,text/csv" aria-describedby="dhu-csv-hint";
-            }
-            button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Upload extract" }
-        }
+        (crate::lists::upload_form(session, &form, error))
     }
 }
 

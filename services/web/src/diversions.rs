@@ -297,20 +297,15 @@ fn calls_table(practices: &[crate::operations::diversions::PracticeCalls]) -> Ma
 
 /// The upload of the 111 provider's weekly core-hours calls.
 fn calls_form(session: &Session, error: Option<&str>) -> Markup {
-    html! {
-        form method="post" action="/diversions/calls" enctype="multipart/form-data" id="calls-upload" novalidate {
-            (csrf_field(session))
-            div class={"nhsuk-form-group" @if error.is_some() { " nhsuk-form-group--error" }} {
-                label class="nhsuk-label" for="calls-csv" { "Upload the week's core-hours calls (CSV)" }
-                div class="nhsuk-hint" id="calls-csv-hint" { "Columns: week_start (a Monday), ods_code, calls: the calls to NHS 111 in core hours from each practice's patients that week. A file with any bad row is rejected whole; a week already sent is not counted twice." }
-                @if let Some(error) = error {
-                    span class="nhsuk-error-message" id="calls-csv-error" { span class="nhsuk-u-visually-hidden" { "Error: " } (error) }
-                }
-                input class="nhsuk-file-upload" id="calls-csv" name="csv" type="file" accept=".csv,text/csv" aria-describedby="calls-csv-hint";
-            }
-            button class="nhsuk-button nhsuk-button--secondary" type="submit" { "Upload calls" }
-        }
-    }
+    let form = crate::lists::UploadForm {
+        action: "/diversions/calls",
+        input: "calls-csv",
+        form_id: "calls-upload",
+        label: "Upload the week's core-hours calls (CSV)",
+        hint: "Columns: week_start (a Monday), ods_code, calls: the calls to NHS 111 in core hours from each practice's patients that week. A file with any bad row is rejected whole; a week already sent is not counted twice.",
+        button: "Upload calls",
+    };
+    crate::lists::upload_form(session, &form, error)
 }
 
 /// `POST /diversions/calls`: the weekly calls, and what became of them.

@@ -362,6 +362,36 @@ pub fn as_at_and_since(visit: Option<&crate::operations::visit::VisitQuery>, cas
     }
 }
 
+/// A CSV upload's form: posted to `action` as `csv`, its input `input` (the form `<input>-upload`
+/// is named after it), with what to choose and a hint of the columns; an error beside it when the
+/// file came back.
+pub struct UploadForm<'a> {
+    pub action: &'a str,
+    pub input: &'a str,
+    pub form_id: &'a str,
+    pub label: &'a str,
+    pub hint: &'a str,
+    pub button: &'a str,
+}
+
+pub fn upload_form(session: &Session, form: &UploadForm<'_>, error: Option<&str>) -> Markup {
+    let hint = format!("{}-hint", form.input);
+    html! {
+        form method="post" action=(form.action) enctype="multipart/form-data" id=(form.form_id) novalidate {
+            (crate::layout::csrf_field(session))
+            div class={"nhsuk-form-group" @if error.is_some() { " nhsuk-form-group--error" }} {
+                label class="nhsuk-label" for=(form.input) { (form.label) }
+                div class="nhsuk-hint" id=(hint) { (form.hint) }
+                @if let Some(error) = error {
+                    span class="nhsuk-error-message" id={(form.input) "-error"} { span class="nhsuk-u-visually-hidden" { "Error: " } (error) }
+                }
+                input class="nhsuk-file-upload" id=(form.input) name="csv" type="file" accept=".csv,text/csv" aria-describedby=(hint);
+            }
+            button class="nhsuk-button nhsuk-button--secondary" type="submit" { (form.button) }
+        }
+    }
+}
+
 /// An extract uploaded from a page (a CSV checked whole by the API): what the page says of it.
 pub struct Upload<'a> {
     /// The page's title, and the heading over the form when the file never reached the API.
