@@ -188,8 +188,9 @@ impl Default for ReviewPolicy {
 
 impl ReviewPolicy {
     /// A review opened by what `state` now holds, if it passes the threshold and none is open.
-    /// Its id comes from the event that passed it, so deciding again names the same review.
-    fn review_for(&self, state: &PracticeDiversions, cause: Uuid, now: DateTime<Utc>) -> Option<CaseEvent> {
+    /// Its id comes from the event that passed it (`cause`: a diversion's notice or end), so
+    /// deciding again names the same review and two reviews never share one.
+    fn review_for(&self, state: &PracticeDiversions, cause: &str, now: DateTime<Utc>) -> Option<CaseEvent> {
         if state.open_review().is_some() {
             return None;
         }
@@ -269,9 +270,11 @@ pub fn decide_diversion(
     now: DateTime<Utc>,
 ) -> Result<Vec<CaseEvent>, CaseError> {
     let mut events = decide_alone(state, at, command, now)?;
+    // What opens a review: a diversion's notice, or its end (each at most once, so each names
+    // at most one review).
     let cause = match events.first() {
-        Some(CaseEvent::DiversionNotified(notified)) => Some(notified.diversion_id),
-        Some(CaseEvent::DiversionEnded(ended)) => Some(ended.diversion_id),
+        Some(CaseEvent::DiversionNotified(notified)) => Some(format!("{}/notified", notified.diversion_id)),
+        Some(CaseEvent::DiversionEnded(ended)) => Some(format!("{}/ended", ended.diversion_id)),
         _ => None,
     };
     if let Some(cause) = cause {
@@ -285,7 +288,7 @@ pub fn decide_diversion(
                 },
             )
         });
-        events.extend(at.policy.review_for(&after, cause, now));
+        events.extend(at.policy.review_for(&after, &cause, now));
     }
     Ok(events)
 }
@@ -818,5 +821,79 @@ mod tests {
             )
         });
         assert!(decide(&state, "C82001", &close, day(5)).is_ok());
+    }
+
+    #[test]
+    fn a_review_closed_and_the_practice_still_past_the_threshold_opens_another_not_the_same() {
+        let day = |d: u32| at(2025, 12, d, 9, 0);
+        let notified = |id: u128, d: u32| {
+            (
+                CaseEvent::DiversionNotified(DiversionNotified {
+                    diversion_id: Uuid::from_u128(id),
+                    from: day(d),
+                    expected_until: day(d) + Duration::minutes(30),
+                    reason: DiversionReason::Other,
+                    detail: None,
+                }),
+                day(d),
+            )
+        };
+        let ended = |id: u128, d: u32| {
+            (
+                CaseEvent::DiversionEnded(DiversionEnded {
+                    diversion_id: Uuid::from_u128(id),
+                    ended_at: day(d) + Duration::minutes(30),
+                }),
+                day(d),
+            )
+        };
+        let before = [notified(1, 1), ended(1, 1), notified(2, 2), ended(2, 2), notified(3, 3)];
+        // The review the third notice opened, with the id it was given.
+        let Some(CaseEvent::DiversionReviewOpened(DiversionReviewOpened { review_id: first, .. })) =
+            ReviewPolicy::default().review_for(&folded(&before), "3/notified", day(3) + Duration::hours(1))
+        else {
+            panic!("the third notice opens a review");
+        };
+        let review = |event: CaseEvent| (event, day(3));
+        let state = folded(&[
+            before[0].clone(),
+            before[1].clone(),
+            before[2].clone(),
+            before[3].clone(),
+            before[4].clone(),
+            review(CaseEvent::DiversionReviewOpened(DiversionReviewOpened {
+                review_id: first,
+                notices: 3,
+                core_minutes: 90,
+                since: day(1),
+            })),
+            review(CaseEvent::DiversionReviewSupported(DiversionReviewSupported {
+                review_id: first,
+                kind: DiversionSupportKind::Call,
+            })),
+            review(CaseEvent::DiversionReviewClosed(DiversionReviewClosed {
+                review_id: first,
+                outcome: DiversionReviewOutcome::NoActionNeeded,
+                note: None,
+            })),
+        ]);
+        let end = DiversionCommand {
+            actor: manager("C82001"),
+            occurred_at: day(3) + Duration::hours(1),
+            action: DiversionAction::End {
+                diversion_id: Uuid::from_u128(3),
+                ended_at: day(3) + Duration::minutes(30),
+            },
+        };
+        let events = decide(&state, "C82001", &end, day(3) + Duration::hours(1)).unwrap_or_default();
+        let Some(CaseEvent::DiversionReviewOpened(opened)) = events.get(1) else {
+            panic!("still past the threshold after the review closed: {events:?}");
+        };
+        assert_ne!(opened.review_id, first);
+        // The notice and the end of one diversion name different reviews.
+        let policy = ReviewPolicy::default();
+        let by_end = policy.review_for(&state, "3/ended", day(4));
+        let by_notice = policy.review_for(&state, "3/notified", day(4));
+        assert_ne!(by_end, by_notice);
     }
 }
