@@ -20,7 +20,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::enums::Role;
-use super::mutation::{Common, context};
+use super::mutation::{Common, context, field};
+use super::reports::text;
 use super::scalars::Date;
 use super::{reads, require_command, signed_in, state};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
@@ -121,14 +122,6 @@ pub struct Diversion {
     /// Minutes inside core hours (08:00–18:30 on working days), to its end or, while it runs, to
     /// now.
     pub core_minutes: i32,
-}
-
-fn text(value: Option<serde_json::Value>) -> Option<String> {
-    match value? {
-        serde_json::Value::String(text) => Some(text),
-        serde_json::Value::Null => None,
-        _ => Some(caseledger_cases::case::SEALED_TEXT.to_string()),
-    }
 }
 
 fn diversion(row: DiversionRow, viewer: Reader, calendar: &caseledger_cases::holidays::BankHolidays) -> Diversion {
@@ -573,10 +566,6 @@ pub struct AcknowledgeDiversionInput {
     pub diversion_id: ID,
     pub occurred_at: Option<DateTime<Utc>>,
     pub command_id: Option<ID>,
-}
-
-fn field<T>(name: &str, value: Result<T, caseledger_cases::ValueError>) -> ApiResult<T> {
-    value.map_err(|e| ApiError::bad_input(name, e)).gql()
 }
 
 /// The diversion after a command, once the views show it.

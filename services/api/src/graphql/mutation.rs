@@ -167,7 +167,7 @@ macro_rules! common {
     };
 }
 
-fn field<T>(name: &str, parsed: Result<T, ValueError>) -> ApiResult<T> {
+pub(super) fn field<T>(name: &str, parsed: Result<T, ValueError>) -> ApiResult<T> {
     parsed.map_err(|e| ApiError::bad_input(name, e)).gql()
 }
 

@@ -41,7 +41,7 @@ pub struct DhuReport {
 }
 
 /// Stored text as shown: text, or the placeholder of a sealed value left unopened.
-fn text(value: Option<serde_json::Value>) -> Option<String> {
+pub(super) fn text(value: Option<serde_json::Value>) -> Option<String> {
     match value? {
         serde_json::Value::String(text) => Some(text),
         serde_json::Value::Null => None,
