@@ -487,15 +487,7 @@ async fn review_answer(
 pub async fn support(ctx: &Context<'_>, input: RecordDiversionSupportInput) -> ApiResult<DiversionReview> {
     let actor = require_command(ctx, CommandName::RecordDiversionSupport)?;
     let (review_id, ods_code) = review_practice(ctx, actor, &input.review_id).await?;
-    let context = context(
-        ctx,
-        actor,
-        Common {
-            occurred_at: input.occurred_at,
-            expected_revision: None,
-            command_id: input.command_id,
-        },
-    )?;
+    let context = command_context(ctx, actor, input.occurred_at, input.command_id)?;
     let outcome = state(ctx)
         .commands
         .support_diversion_review(
@@ -515,15 +507,7 @@ pub async fn close_review(ctx: &Context<'_>, input: CloseDiversionReviewInput) -
     let actor = require_command(ctx, CommandName::CloseDiversionReview)?;
     let (review_id, ods_code) = review_practice(ctx, actor, &input.review_id).await?;
     let note = field("note", FreeText::parse_optional(input.note.as_deref()))?;
-    let context = context(
-        ctx,
-        actor,
-        Common {
-            occurred_at: input.occurred_at,
-            expected_revision: None,
-            command_id: input.command_id,
-        },
-    )?;
+    let context = command_context(ctx, actor, input.occurred_at, input.command_id)?;
     let outcome = state(ctx)
         .commands
         .close_diversion_review(
@@ -568,6 +552,22 @@ pub struct AcknowledgeDiversionInput {
     pub command_id: Option<ID>,
 }
 
+/// A diversion command's context: the caller, when it happened (now when absent) and its
+/// idempotency key; a practice's stream needs no expected revision from the caller.
+fn command_context(
+    ctx: &Context<'_>,
+    actor: &Actor,
+    occurred_at: Option<DateTime<Utc>>,
+    command_id: Option<ID>,
+) -> ApiResult<caseledger_commands::CommandContext> {
+    let common = Common {
+        occurred_at,
+        expected_revision: None,
+        command_id,
+    };
+    context(ctx, actor, common)
+}
+
 /// The diversion after a command, once the views show it.
 async fn answer(
     ctx: &Context<'_>,
@@ -602,15 +602,7 @@ pub async fn notify(ctx: &Context<'_>, input: NotifyDiversionInput) -> ApiResult
         reason: input.reason.into(),
         detail: field("detail", FreeText::parse_optional(input.detail.as_deref()))?,
     };
-    let context = context(
-        ctx,
-        actor,
-        Common {
-            occurred_at: input.occurred_at,
-            expected_revision: None,
-            command_id: input.command_id,
-        },
-    )?;
+    let context = command_context(ctx, actor, input.occurred_at, input.command_id)?;
     let outcome = state(ctx)
         .commands
         .notify_diversion(&context, &ods_code, notice, caseledger_clock::now())
@@ -655,15 +647,7 @@ pub async fn end(ctx: &Context<'_>, input: EndDiversionInput) -> ApiResult<Diver
     let actor = require_command(ctx, CommandName::EndDiversion)?;
     let (diversion_id, ods_code) = diversion_practice(ctx, actor, &input.diversion_id).await?;
     told_now(actor, input.occurred_at)?;
-    let context = context(
-        ctx,
-        actor,
-        Common {
-            occurred_at: input.occurred_at,
-            expected_revision: None,
-            command_id: input.command_id,
-        },
-    )?;
+    let context = command_context(ctx, actor, input.occurred_at, input.command_id)?;
     let outcome = state(ctx)
         .commands
         .end_diversion(
@@ -682,15 +666,7 @@ pub async fn end(ctx: &Context<'_>, input: EndDiversionInput) -> ApiResult<Diver
 pub async fn acknowledge(ctx: &Context<'_>, input: AcknowledgeDiversionInput) -> ApiResult<Diversion> {
     let actor = require_command(ctx, CommandName::AcknowledgeDiversion)?;
     let (diversion_id, ods_code) = diversion_practice(ctx, actor, &input.diversion_id).await?;
-    let context = context(
-        ctx,
-        actor,
-        Common {
-            occurred_at: input.occurred_at,
-            expected_revision: None,
-            command_id: input.command_id,
-        },
-    )?;
+    let context = command_context(ctx, actor, input.occurred_at, input.command_id)?;
     let outcome = state(ctx)
         .commands
         .acknowledge_diversion(&context, &ods_code, diversion_id, caseledger_clock::now())
