@@ -678,37 +678,12 @@ pub fn render_cases(list: &CaseList, filter: &CaseFilter, since: &Markup) -> Mar
     }
 }
 
-/// An upload's form fields and its file (field `csv`), the file's text read as
-/// [`caseledger_cases::extract::text_of`] reads it (UTF-8, else Latin-1); or what went wrong.
-pub(crate) async fn read_upload(mut multipart: Multipart) -> Result<(Vec<(String, String)>, Option<String>), String> {
-    let mut form = Vec::new();
-    let mut csv = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|error| format!("The upload could not be read: {error}"))?
-    {
-        let name = field.name().unwrap_or("").to_string();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|error| format!("The file could not be read: {error}"))?;
-        let text = caseledger_cases::extract::text_of(bytes.to_vec());
-        if name == "csv" {
-            csv = Some(text);
-        } else {
-            form.push((name, text));
-        }
-    }
-    Ok((form, csv))
-}
-
 pub async fn import(State(state): State<WebState>, headers: HeaderMap, ids_: Ids, multipart: Multipart) -> Response {
     let session = match signed_in(&state, &headers).await {
         Ok(session) => session,
         Err(response) => return response,
     };
-    let (form, csv) = match read_upload(multipart).await {
+    let (form, csv) = match crate::lists::read_upload(multipart).await {
         Ok(upload) => upload,
         Err(message) => return bad_upload(&session, &message),
     };

@@ -436,7 +436,7 @@ where
         )
             .into_response()
     };
-    let (fields, csv) = match crate::icb::read_upload(multipart).await {
+    let (fields, csv) = match read_upload(multipart).await {
         Ok(upload) => upload,
         Err(message) => return bad(&message),
     };
@@ -471,4 +471,31 @@ where
         p { a href=(what.back.0) { (what.back.1) } }
     };
     (status, crate::layout::page(what.title, Some(session), body)).into_response()
+}
+
+/// An upload's form fields and its file (field `csv`), the file's text read as
+/// [`caseledger_cases::extract::text_of`] reads it (UTF-8, else Latin-1); or what went wrong.
+pub(crate) async fn read_upload(
+    mut multipart: axum::extract::Multipart,
+) -> Result<(Vec<(String, String)>, Option<String>), String> {
+    let mut form = Vec::new();
+    let mut csv = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|error| format!("The upload could not be read: {error}"))?
+    {
+        let name = field.name().unwrap_or("").to_string();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|error| format!("The file could not be read: {error}"))?;
+        let text = caseledger_cases::extract::text_of(bytes.to_vec());
+        if name == "csv" {
+            csv = Some(text);
+        } else {
+            form.push((name, text));
+        }
+    }
+    Ok((form, csv))
 }

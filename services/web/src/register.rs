@@ -136,7 +136,7 @@ pub async fn upload(
     if !may_load(&session) {
         return forbidden(&session);
     }
-    let (form, csv) = match crate::icb::read_upload(multipart).await {
+    let (form, csv) = match crate::lists::read_upload(multipart).await {
         Ok(upload) => upload,
         Err(message) => return bad_upload(&session, file, &message),
     };

@@ -19,8 +19,8 @@ use caseledger_projections::lens::{Reader, shows_field};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
+use super::command::{Common, context, field};
 use super::enums::Role;
-use super::mutation::{Common, context, field};
 use super::reports::text;
 use super::scalars::Date;
 use super::{reads, require_command, signed_in, state};
@@ -470,7 +470,7 @@ async fn review_answer(
     actor: &Actor,
     outcome: caseledger_commands::DiversionOutcome,
 ) -> ApiResult<DiversionReview> {
-    super::mutation::wait(ctx, outcome.position, outcome.duplicate).await?;
+    super::command::wait(ctx, outcome.position, outcome.duplicate).await?;
     let row = diversion_view::review(reads(ctx), outcome.subject_id)
         .await
         .map_err(ApiError::from)
@@ -574,7 +574,7 @@ async fn answer(
     actor: &Actor,
     outcome: caseledger_commands::DiversionOutcome,
 ) -> ApiResult<Diversion> {
-    super::mutation::wait(ctx, outcome.position, outcome.duplicate).await?;
+    super::command::wait(ctx, outcome.position, outcome.duplicate).await?;
     let row = diversion_view::by_id(reads(ctx), outcome.subject_id)
         .await
         .map_err(ApiError::from)

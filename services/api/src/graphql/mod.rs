@@ -4,6 +4,7 @@
 mod admin;
 mod calls;
 mod case;
+mod command;
 pub mod deadline;
 mod diversions;
 mod enums;

@@ -8,20 +8,19 @@ use caseledger_cases::practice::PracticeDetails;
 use caseledger_cases::values::{FreeText, ListSize, OdsCode, PcnCode, ShortText, SlotCount, ValueError};
 use caseledger_cases::{Action, Actor, Role as DomainRole};
 use caseledger_commands::throttle::Work;
-use caseledger_commands::{CommandContext, Outcome, Reported};
-use caseledger_eventstore::Position;
+use caseledger_commands::{Outcome, Reported};
 use caseledger_projections::read_back;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::case::CaseNode;
+use super::command::{Common, context, field, wait};
 use super::enums::{CloseReason, ContactChannel, ContractReviewOutcome, Evidence, RemapChange, RootCause};
 use super::reports::{DhuReport, dhu_report};
 use super::scalars::Date;
 use super::verification::SlotVerification;
 use super::{require, require_command, state};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
-use crate::monitoring::RequestIds;
 
 use DomainRole::{Admin, Icb};
 
@@ -150,13 +149,6 @@ fn import_errors(errors: Vec<caseledger_cases::dashboard::ImportError>) -> Vec<I
         .collect()
 }
 
-/// The three fields every command input ends with.
-pub(super) struct Common {
-    pub(super) occurred_at: Option<DateTime<Utc>>,
-    pub(super) expected_revision: Option<i32>,
-    pub(super) command_id: Option<ID>,
-}
-
 macro_rules! common {
     ($input:expr) => {
         Common {
@@ -167,40 +159,9 @@ macro_rules! common {
     };
 }
 
-pub(super) fn field<T>(name: &str, parsed: Result<T, ValueError>) -> ApiResult<T> {
-    parsed.map_err(|e| ApiError::bad_input(name, e)).gql()
-}
-
-/// The command's context: its actor, the request's correlation id, and the common fields.
-pub(super) fn context(ctx: &Context<'_>, actor: &Actor, common: Common) -> ApiResult<CommandContext> {
-    let mut context = CommandContext::new(actor.clone());
-    context.correlation_id = ctx.data_opt::<RequestIds>().map(|ids| ids.correlation_id);
-    context.occurred_at = common.occurred_at;
-    context.expected_revision = common
-        .expected_revision
-        .map(|r| u64::try_from(r).map_err(|_| ApiError::bad_input("expectedRevision", "must not be negative")))
-        .transpose()
-        .gql()?;
-    if let Some(command_id) = common.command_id {
-        let command_id = field("commandId", ShortText::parse(&command_id))?;
-        context.command_id = Some(command_id.to_string());
-    }
-    Ok(context)
-}
-
 fn case_id(id: &ID) -> ApiResult<Uuid> {
     Uuid::parse_str(id)
         .map_err(|_| ApiError::bad_input("caseId", "not a case id"))
-        .gql()
-}
-
-/// Waits (a while) for the views to show what was just written (see
-/// [`caseledger_projections::read_back`]). Whether they caught up.
-pub(super) async fn wait(ctx: &Context<'_>, written: Option<Position>, duplicate: bool) -> ApiResult<bool> {
-    let app = state(ctx);
-    read_back::settle(&app.store, &app.reads, written, duplicate, app.read_your_writes)
-        .await
-        .map_err(ApiError::from)
         .gql()
 }
 
