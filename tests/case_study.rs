@@ -246,8 +246,15 @@ fn demo_on(now: &str) -> Value {
         std::thread::sleep(Duration::from_millis(100));
     }
     let token = |role: &str, sub: &str| {
+        // A PCN's clinical director names its PCN (the demo's `cd-u10001` is U10001's).
+        let org: &[&str] = if role == "pcn_clinical_director" {
+            &["--org", "U10001"]
+        } else {
+            &[]
+        };
         let out = Command::new(caseledger_tests::binary())
             .args(["token", "--role", role, "--sub", sub])
+            .args(org)
             .env("CASELEDGER_DEV_JWT_SECRET", caseledger_tests::secret())
             .output()
             .unwrap();
@@ -274,12 +281,18 @@ fn demo_on(now: &str) -> Value {
         "{ diversions { practice { odsCode } endedAt acknowledgedAt from } diversionReviews { support } \
            coreHoursCalls { odsCode outlier } }",
     );
+    let pcn = ask(
+        "pcn_clinical_director",
+        "cd-u10001",
+        "{ telephonyMetrics { odsCode months { month } } pcnReviewNotes { month note } }",
+    );
     let _ = demo.kill();
     let _ = demo.wait();
+    assert_eq!(pcn["errors"], Value::Null, "{now}: {pcn}");
     assert_eq!(icb["errors"], Value::Null, "{now}: {icb}");
     assert_eq!(dhu["errors"], Value::Null, "{now}: {dhu}");
     assert_eq!(work["errors"], Value::Null, "{now}: {work}");
-    json!({ "icb": icb["data"]["icb"], "dhu": dhu["data"]["dhu"], "work": work["data"] })
+    json!({ "icb": icb["data"]["icb"], "dhu": dhu["data"]["dhu"], "work": work["data"], "pcn": pcn["data"] })
 }
 
 /// The demo's picture is the same whatever the day: run with the clock started on every day of a
@@ -370,6 +383,29 @@ fn the_demo_shows_work_in_progress_with_cases_in_every_stage_some_late_on_any_da
         let high: Vec<_> = calls.iter().filter(|c| c["outlier"] == true).collect();
         assert_eq!(high.len(), 1, "{now}: {calls:?}");
         assert_eq!(high[0]["odsCode"], "Z00012");
+        // The PCN's practices' telephony, the six months before this one, and the note it made.
+        let this_month = format!("{}-01", &today[..7]);
+        let telephony = picture["pcn"]["telephonyMetrics"].as_array().unwrap();
+        assert_eq!(telephony.len(), 7, "{now}: {telephony:?}");
+        for practice in telephony {
+            let months: Vec<&str> = practice["months"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["month"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                months.len(),
+                6,
+                "{now}: the six whole months before this one: {months:?}"
+            );
+            assert!(
+                months.iter().all(|m| *m < this_month.as_str()),
+                "{now}: only ended months: {months:?}"
+            );
+        }
+        let notes = picture["pcn"]["pcnReviewNotes"].as_array().unwrap();
+        assert_eq!(notes.len(), 1, "{now}: {notes:?}");
         // Nothing in the demo lies in its future.
         for node in &nodes {
             assert!(

@@ -416,4 +416,54 @@ fn no_marker_reaches_the_lmc_and_the_dhu_gets_only_its_own_text() {
         .map(|(_, t)| t.as_str())
         .collect();
     assert!(dhu_text.contains("MARKER-DHU-ISSUE"), "the DHU sees what it reported");
+
+    // The PCN's own words on its review of a month: for that PCN's clinical director alone.
+    let noted = service.graphql(
+        Some(&director),
+        "mutation { recordPcnReviewNote(input: { month: \"2026-10-01\", note: \"MARKER-PCN-NOTE\" }) { note } }",
+        json!({}),
+    );
+    assert_eq!(
+        noted["data"]["recordPcnReviewNote"]["note"], "MARKER-PCN-NOTE",
+        "{noted}"
+    );
+    let other_pcn = service.token_of("pcn_clinical_director", "cd-u10002", "U10002");
+    for (who, token) in [
+        ("icb", &icb),
+        ("lmc", &lmc),
+        ("dhu", &dhu),
+        ("champion", &champion),
+        ("practice", &manager),
+        ("another pcn", &other_pcn),
+    ] {
+        for query in [
+            "{ pcnReviewNotes { note } }",
+            "{ pcnReviewNotes(pcnCode: \"U10001\") { note } }",
+            "{ telephonyMetrics { odsCode } }",
+        ] {
+            let read = service.graphql(Some(token), query, json!({}));
+            assert!(
+                !read.to_string().contains("MARKER-PCN-NOTE"),
+                "{who}: {query} -> {read}"
+            );
+        }
+    }
+    for user in [
+        "icb-assurance-1",
+        "lmc-officer-1",
+        "dhu-liaison-1",
+        "dc-amira",
+        "pm-z00011",
+    ] {
+        let mut web = Web::new(&service);
+        web.sign_in(user);
+        for path in ["/pcn-review", "/diversions"] {
+            let page = web.get(path);
+            assert!(!page.body.contains("MARKER-PCN-NOTE"), "{user} {path}");
+        }
+    }
+    assert!(
+        director_web.get("/pcn-review").body.contains("MARKER-PCN-NOTE"),
+        "the PCN reads its own note on its page"
+    );
 }

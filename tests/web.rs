@@ -2482,3 +2482,110 @@ fn the_111_provider_uploads_core_hours_calls_and_the_pcn_reads_them_on_the_diver
     let csrf = lmc.csrf("/lmc");
     assert_eq!(lmc.post_file("/diversions/calls", &csrf, good).status, 403);
 }
+
+/// The ICB uploads practices' months of telephony on the review page (a month not yet over
+/// rejected); a PCN's clinical director sets its own practices side by side there and records
+/// what the PCN agreed, which only that PCN reads; a practice sees its own months; the LMC none.
+#[test]
+fn a_pcn_reviews_its_practices_telephony_side_by_side_and_keeps_its_own_notes() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    seeded(&service, &icb);
+    let mut commissioner = Web::new(&service);
+    commissioner.sign_in("icb-assurance-1");
+    let page = commissioner.get("/pcn-review");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("id=\"telephony-upload\""), "the ICB uploads");
+    assert!(page.body.contains("href=\"/pcn-review\""), "the menu links the page");
+    let csrf = commissioner.csrf("/pcn-review");
+    let header =
+        "month,ods_code,inbound_calls,average_wait_seconds,abandonment_rate,average_call_seconds,callbacks\r\n";
+    // TEST_NOW is 25 November 2026: October is over, November is not.
+    let bad = format!("{header}2026-11,Z00011,4000,80,5,170,100\r\n");
+    let refused = commissioner.post_file("/pcn-review/metrics", &csrf, &bad);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("has not ended"), "{}", refused.body);
+    let good = format!(
+        "{header}2026-09,Z00011,4100,75,5,168,95\r\n2026-10,Z00011,4000,80,5.5,170,100\r\n\
+         2026-10,Z00012,1500,425,18.2,160,0\r\n2026-10,Z00021,3000,60,3,150,90\r\n"
+    );
+    let done = commissioner.post_file("/pcn-review/metrics", &csrf, &good);
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("4 rows, 4 new"), "{}", done.body);
+
+    let mut director = Web::new(&service);
+    director.sign_in("cd-u10001");
+    let page = director.get("/pcn-review");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let at = page.body.find("id=\"average-wait-table\"").unwrap();
+    let table = &page.body[at..at + page.body[at..].find("</table>").unwrap()];
+    assert!(table.contains("Mill Health Centre (Z00012)"), "{table}");
+    assert!(
+        table.contains("Sep 2026") && table.contains("Oct 2026"),
+        "month on month: {table}"
+    );
+    assert!(
+        table.contains("7:05"),
+        "Mill's 425 s wait as minutes and seconds: {table}"
+    );
+    assert!(!table.contains("Z00021"), "another PCN's practice: {table}");
+    let csrf = hidden(&page.body, "_csrf");
+    let empty = director.post(
+        "/pcn-review/notes",
+        &[
+            ("_csrf", &csrf),
+            ("commandId", "web-note-0"),
+            ("month", "2026-10-01"),
+            ("note", " "),
+        ],
+    );
+    assert_eq!(empty.status, 422, "{}", empty.body);
+    assert!(empty.body.contains("Enter what the PCN agreed"), "{}", empty.body);
+    let words = "Agreed: Mill adds a callback queue; Dr Lindqvist-Hart reviews waits in December";
+    let noted = director.post(
+        "/pcn-review/notes",
+        &[
+            ("_csrf", &csrf),
+            ("commandId", "web-note-1"),
+            ("month", "2026-10-01"),
+            ("note", words),
+        ],
+    );
+    assert_eq!(noted.status, 303, "{}", noted.body);
+    let page = director.get("/pcn-review");
+    assert!(
+        page.body.contains("Lindqvist-Hart"),
+        "the PCN reads its note: {}",
+        page.body
+    );
+
+    let page = commissioner.get("/pcn-review");
+    assert!(
+        page.body.contains("Grange Surgery (Z00021)"),
+        "the ICB reads every PCN: {}",
+        page.body
+    );
+    assert!(!page.body.contains("Lindqvist-Hart"), "the PCN's words are its own");
+    assert!(!page.body.contains("What the PCN agreed"));
+    let mut manager = Web::new(&service);
+    manager.sign_in("pm-z00011");
+    let page = manager.get("/pcn-review");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Z00011"), "{}", page.body);
+    assert!(
+        !page.body.contains("Z00012"),
+        "another practice's months: {}",
+        page.body
+    );
+    assert!(!page.body.contains("Lindqvist-Hart"));
+    assert!(
+        !page.body.contains("id=\"telephony-upload\""),
+        "a practice reads, not uploads"
+    );
+
+    let mut lmc = Web::new(&service);
+    lmc.sign_in("lmc-officer-1");
+    assert_eq!(lmc.get("/pcn-review").status, 403);
+    let csrf = lmc.csrf("/lmc");
+    assert_eq!(lmc.post_file("/pcn-review/metrics", &csrf, &good).status, 403);
+}

@@ -163,7 +163,8 @@ fn command_code(error: &CommandError) -> &'static str {
             | CaseError::AssignOnlySelf { .. }
             | CaseError::HeldByAnotherChampion
             | CaseError::NotYourCase
-            | CaseError::NotYourPractice(_) => "FORBIDDEN",
+            | CaseError::NotYourPractice(_)
+            | CaseError::NotYourPcn(_) => "FORBIDDEN",
             CaseError::CaseNotFound
             | CaseError::ReportNotFound(_)
             | CaseError::DiversionNotFound(_)

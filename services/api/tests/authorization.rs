@@ -144,6 +144,19 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
             vec![Dhu, Icb, Admin],
         ),
         (
+            "{ telephonyMetrics { odsCode months { inboundCalls } } }".into(),
+            vec![Icb, Champion, Admin, Practice, PcnClinicalDirector],
+        ),
+        ("{ pcnReviewNotes { id note } }".into(), vec![PcnClinicalDirector, Admin]),
+        (
+            "mutation { importTelephonyMetrics(csv: \"month\\n\") { rows } }".into(),
+            vec![Icb, PcnClinicalDirector, Admin],
+        ),
+        (
+            "mutation { recordPcnReviewNote(input: { month: \"2026-01-01\", note: \"\" }) { id } }".into(),
+            vec![PcnClinicalDirector],
+        ),
+        (
             format!("mutation {{ recordDiversionSupport(input: {{ reviewId: \"{missing_case}\", kind: CALL }}) {{ id }} }}"),
             vec![Champion, PcnClinicalDirector],
         ),

@@ -117,6 +117,17 @@ enum Command {
         #[arg(long, default_value = "dhu")]
         role: String,
     },
+    /// Imports practices' months of telephony (CSV: month, ods_code, inbound_calls,
+    /// average_wait_seconds, abandonment_rate, average_call_seconds, callbacks; a month once it
+    /// has ended). A PCN's clinical director uploads their own practices' on the review page.
+    ImportTelephonyMetrics {
+        file: PathBuf,
+        #[arg(long, default_value = "icb-telephony-import")]
+        actor: String,
+        /// `icb` or `admin`.
+        #[arg(long, default_value = "icb")]
+        role: String,
+    },
     /// Replays a folder shaped like the case study: weekly extracts and interventions.jsonl.
     Replay {
         dir: PathBuf,
@@ -347,6 +358,11 @@ async fn with_database(command: Command, store: EventStore, settings: Settings) 
         Command::ImportCoreHoursCalls { file, actor, role } => {
             let (actor, csv) = import_input(&file, &actor, &role)?;
             let report = commands.import_core_hours_calls(&actor, &csv, now).await?;
+            imported(&file, &report, report.error_count)
+        }
+        Command::ImportTelephonyMetrics { file, actor, role } => {
+            let (actor, csv) = import_input(&file, &actor, &role)?;
+            let report = commands.import_telephony_metrics(&actor, &csv, now).await?;
             imported(&file, &report, report.error_count)
         }
         Command::Replay { dir, actor } => {

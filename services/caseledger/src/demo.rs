@@ -196,7 +196,77 @@ pub async fn this_week(commands: &Commands, now: DateTime<Utc>) -> Result<(), Co
             .await?;
     }
     diversions(commands, now).await?;
-    core_hours_calls(commands, now).await
+    core_hours_calls(commands, now).await?;
+    telephony(commands, now).await
+}
+
+/// The seven practices of Coventry South PCN 1, the last six months of their telephony, uploaded
+/// by the PCN's clinical director: Mill Health Centre (which diverts) keeps callers waiting and
+/// loses more of them; the PCN noted what it agreed last month.
+async fn telephony(commands: &Commands, now: DateTime<Utc>) -> Result<(), CommandError> {
+    const PRACTICES: [(&str, u32); 7] = [
+        ("Z00011", 14_646),
+        ("Z00012", 5_121),
+        ("Z00013", 6_921),
+        ("Z00014", 12_366),
+        ("Z00015", 7_160),
+        ("Z00016", 14_246),
+        ("Z00017", 9_313),
+    ];
+    let invalid = |field| move |source| CommandError::Rejected(CaseError::InvalidValue { field, source });
+    let pcn = caseledger_cases::values::PcnCode::parse("U10001").map_err(invalid("pcnCode"))?;
+    let director = Actor::scoped(
+        ShortText::parse("cd-u10001").map_err(invalid("actor"))?,
+        Role::PcnClinicalDirector,
+        Some(caseledger_cases::role::Scope::Pcn(pcn.clone())),
+    );
+    let this_month = caseledger_cases::telephony::first_of_month(caseledger_cases::ukclock::to_uk(now).date_naive());
+    let mut csv = String::from(
+        "month,ods_code,inbound_calls,average_wait_seconds,abandonment_rate,average_call_seconds,callbacks\n",
+    );
+    for back in 1..=6u32 {
+        let Some(month) = this_month.checked_sub_months(chrono::Months::new(back)) else {
+            continue;
+        };
+        for (n, (ods, list_size)) in PRACTICES.iter().enumerate() {
+            let mill = *ods == "Z00012";
+            // A little month-to-month wobble, the same every run.
+            let wobble = (back * 11 + u32::try_from(n).unwrap_or(0) * 7) % 9;
+            let calls = list_size / 4 + wobble * 13;
+            let (wait, abandoned) = if mill {
+                (410 + wobble * 20, format!("18.{wobble}"))
+            } else {
+                (70 + wobble * 6, format!("4.{wobble}"))
+            };
+            let length = 160 + wobble * 4;
+            let callbacks = if mill { 0 } else { calls / 30 };
+            csv.push_str(&format!(
+                "{},{ods},{calls},{wait},{abandoned},{length},{callbacks}\n",
+                month.format("%Y-%m")
+            ));
+        }
+    }
+    let report = commands.import_telephony_metrics(&director, &csv, now).await?;
+    if report.error_count > 0 {
+        tracing::warn!(errors = ?report.errors, "the demo's telephony was refused");
+    }
+    if let Some(last_month) = this_month.checked_sub_months(chrono::Months::new(1)) {
+        let note = FreeText::parse(
+            "Agreed: Mill to add a second line and a callback queue before winter; we compare waits and \
+             abandonment again at next month's meeting.",
+        )
+        .map_err(invalid("note"))?;
+        commands
+            .record_pcn_review_note(
+                &CommandContext::new(director).with_command_id("demo-pcn-note"),
+                &pcn,
+                last_month,
+                note,
+                now,
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// The 111 provider's weekly core-hours calls for the seven practices of Coventry South PCN 1, the

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
-use crate::extract::{Bounds, ImportError, Sheet, checked, finish, whole_number};
-use crate::values::{OdsCode, PcnCode};
+use crate::extract::{Bounds, ImportError, Sheet, checked, finish, practice_code, whole_number};
+use crate::values::OdsCode;
 
 const REQUIRED_COLUMNS: [&str; 3] = ["week_start", "ods_code", "calls"];
 
@@ -48,12 +48,7 @@ pub fn parse_core_hours_calls(csv: &str, bounds: &Bounds) -> Result<Vec<CallsRow
             &mut row_errors,
             line,
             "ods_code",
-            OdsCode::parse(record.field("ods_code"))
-                .map_err(|e| e.to_string())
-                .and_then(|code| match PcnCode::parse(code.as_str()) {
-                    Ok(_) => Err(format!("{code} is a PCN's code, not a practice's")),
-                    Err(_) => Ok(code),
-                }),
+            practice_code(record.field("ods_code")),
         );
         let week_start = checked(
             &mut row_errors,

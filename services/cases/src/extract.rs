@@ -272,6 +272,15 @@ pub fn whole_number(value: &str) -> Result<i64, String> {
         .map_err(|_| format!("{value:?} is not a whole number"))
 }
 
+/// A practice's ODS code: never a PCN's (`U…`), which has the same shape.
+pub fn practice_code(value: &str) -> Result<crate::values::OdsCode, String> {
+    let code = crate::values::OdsCode::parse(value).map_err(|e| e.to_string())?;
+    match crate::values::PcnCode::parse(code.as_str()) {
+        Ok(_) => Err(format!("{code} is a PCN's code, not a practice's")),
+        Err(_) => Ok(code),
+    }
+}
+
 /// A whole file's outcome: its rows, or every error (sorted by line); a file without rows is an
 /// error too.
 pub fn finish<T>(rows: Vec<T>, mut errors: Vec<ImportError>) -> Result<Vec<T>, Vec<ImportError>> {

@@ -18,6 +18,7 @@ pub mod practice;
 pub mod register;
 pub mod reports;
 pub mod role;
+pub mod telephony;
 pub mod values;
 
 pub use caseledger_clock::ukclock;

@@ -258,6 +258,21 @@ fn samples() -> Vec<CaseEvent> {
             week_start: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
             calls: 42,
         }),
+        CaseEvent::TelephonyMetricsReported(caseledger_cases::telephony::TelephonyMetricsReported {
+            ods_code: OdsCode::parse("Z00011").unwrap(),
+            month: chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap(),
+            inbound_calls: 4210,
+            average_wait_seconds: 95,
+            abandonment_basis_points: 620,
+            average_call_seconds: 182,
+            callbacks: 140,
+        }),
+        CaseEvent::PcnReviewNoted(caseledger_cases::telephony::PcnReviewNoted {
+            note_id: uuid::Uuid::from_u128(11),
+            pcn_code: PcnCode::parse("U10001").unwrap(),
+            month: chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap(),
+            note: text("Mill to add a callback queue; revisit in February"),
+        }),
         CaseEvent::DiversionReviewClosed(DiversionReviewClosed {
             review_id: uuid::Uuid::from_u128(10),
             outcome: DiversionReviewOutcome::NoActionNeeded,

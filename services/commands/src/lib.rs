@@ -15,6 +15,7 @@ mod registry;
 mod replay;
 mod reports;
 mod scopes;
+mod telephony;
 pub mod throttle;
 
 use caseledger_eventstore::EventStore;
@@ -30,7 +31,8 @@ pub use published::{MAX_PUBLISHED_ROWS, PublishedFile, PublishedReport, Sources}
 pub use registry::{PracticeCase, RegisteredState};
 pub use replay::{ReplayError, ReplayReport};
 pub use reports::{ReportOutcome, Reported};
-pub use scopes::{case_scope, diversion_scope, report_scope};
+pub use scopes::{case_scope, diversion_scope, pcn_note_scope, report_scope};
+pub use telephony::NoteOutcome;
 
 /// Runs commands against the event store; cheap to clone.
 #[derive(Debug, Clone)]

@@ -54,7 +54,7 @@ pub struct DhuExtractReport {
 /// Errors as a report lists them: the first [`LISTED_ERRORS`], and how many in all.
 impl DhuExtractReport {
     /// An extract refused whole: its first errors, and how many there were.
-    fn refused(errors: Vec<ImportError>, rows: usize) -> Self {
+    pub(crate) fn refused(errors: Vec<ImportError>, rows: usize) -> Self {
         let (errors, error_count) = listed(errors);
         Self {
             rows,
@@ -218,6 +218,21 @@ async fn places(commands: &Commands, codes: &[String]) -> Result<HashMap<String,
     .into_iter()
     .map(|row| (row.ods_code, (row.pcn_code, row.place)))
     .collect())
+}
+
+/// The PCN of each of `codes` CaseLedger knows: the register's, else the latest dashboard's.
+async fn pcns_of(commands: &Commands, codes: &[String]) -> Result<HashMap<String, String>, CommandError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "select c.ods_code, coalesce(r.pcn_code, v.pcn_code)
+           from unnest($1::text[]) as c(ods_code)
+           left join practice_register r on r.ods_code = c.ods_code
+           left join practice_view v on v.ods_code = c.ods_code
+          where coalesce(r.pcn_code, v.pcn_code) is not null",
+    )
+    .bind(codes)
+    .fetch_all(commands.store.pool())
+    .await?;
+    Ok(rows.into_iter().collect())
 }
 
 impl Commands {
@@ -429,7 +444,7 @@ impl Commands {
             Ok(rows) => rows,
             Err(errors) => return Ok(DhuExtractReport::refused(errors, 0)),
         };
-        self.import_practice_rows(actor, &rows).await
+        self.import_practice_rows(actor, &rows, None).await
     }
 
     /// Imports the 111 provider's weekly extract of calls to 111 in core hours by practice (CSV:
@@ -450,7 +465,7 @@ impl Commands {
         })
         .await?;
         match parsed {
-            Ok(rows) => self.import_practice_rows(actor, &rows).await,
+            Ok(rows) => self.import_practice_rows(actor, &rows, None).await,
             Err(errors) => Ok(DhuExtractReport::refused(errors, 0)),
         }
     }
@@ -458,10 +473,12 @@ impl Commands {
     /// Writes an extract's checked rows, one event each in its practice's stream, all together or
     /// none: refused whole when it names more practices than a register may hold, a practice the
     /// register does not have (once there is a register), or a row recorded before differently.
-    async fn import_practice_rows<R: PracticeRow>(
+    /// Within `pcn`, every row's practice must be one of that PCN's in the register.
+    pub(crate) async fn import_practice_rows<R: PracticeRow>(
         &self,
         actor: &Actor,
         rows: &[R],
+        pcn: Option<&caseledger_cases::values::PcnCode>,
     ) -> Result<DhuExtractReport, CommandError> {
         let mut errors = Vec::new();
         // Each practice's stream is locked while the extract is written: as many practices as a
@@ -481,8 +498,20 @@ impl Commands {
                 rows.len(),
             ));
         }
-        if register_exists(self).await? {
-            let codes: Vec<String> = rows.iter().map(|r| r.ods_code().to_string()).collect();
+        let codes: Vec<String> = rows.iter().map(|r| r.ods_code().to_string()).collect();
+        if let Some(pcn) = pcn {
+            let theirs = pcns_of(self, &codes).await?;
+            errors.extend(rows.iter().filter_map(|r| {
+                let message = match theirs.get(r.ods_code().as_str()) {
+                    None => format!("{} is not a practice CaseLedger knows", r.ods_code()),
+                    Some(theirs) if theirs != pcn.as_str() => {
+                        format!("{} is not one of PCN {pcn}'s practices", r.ods_code())
+                    }
+                    Some(_) => return None,
+                };
+                Some(ImportError::new(r.line(), Some("ods_code"), message))
+            }));
+        } else if register_exists(self).await? {
             let registered = places(self, &codes).await?;
             errors.extend(
                 rows.iter()
@@ -524,7 +553,7 @@ impl Commands {
 
 /// One row of an extract about practices: one event in its practice's stream, dated its day,
 /// with an id from what it is about (so a re-import is the same event).
-trait PracticeRow {
+pub(crate) trait PracticeRow {
     fn line(&self) -> u64;
     fn ods_code(&self) -> &caseledger_cases::values::OdsCode;
     fn event_id(&self) -> Uuid;

@@ -395,7 +395,9 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
         | CaseEvent::DiversionReviewOpened(_)
         | CaseEvent::DiversionReviewSupported(_)
         | CaseEvent::DiversionReviewClosed(_)
-        | CaseEvent::CoreHoursCallsReported(_) => {
+        | CaseEvent::CoreHoursCallsReported(_)
+        | CaseEvent::TelephonyMetricsReported(_)
+        | CaseEvent::PcnReviewNoted(_) => {
             return Err(format!("{kind} is about a practice, not a case"));
         }
     })

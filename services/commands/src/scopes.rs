@@ -18,3 +18,8 @@ pub fn report_scope(report_id: Uuid) -> String {
 pub fn diversion_scope(diversion_id: Uuid) -> String {
     format!("diversion-{diversion_id}")
 }
+
+/// A PCN's review note's key: the PCN's words, erased on their own.
+pub fn pcn_note_scope(note_id: Uuid) -> String {
+    format!("pcn-note-{note_id}")
+}

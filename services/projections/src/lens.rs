@@ -136,6 +136,9 @@ const VERIFICATION_FIELDS: &[FieldRule] = &[
 /// Who sees a practice's diversions: the four parties of a slot case, the practice itself and its
 /// PCN's clinical director.
 const DIVERSIONS: Parties = Parties::ALL.and(Parties::PRACTICE).and(Parties::PCN);
+/// Who sees a practice's telephony metrics: those who support practices with them (the ICB,
+/// champions, the practice itself and its PCN's clinical director), not the LMC or the DHU.
+const TELEPHONY: Parties = Parties::CASEWORK.and(Parties::PRACTICE).and(Parties::PCN);
 /// Everyone who may see the case's operational history, but the DHU.
 const NOT_DHU: Parties = Parties::ICB.and(Parties::CHAMPION).and(Parties::LMC);
 
@@ -424,6 +427,35 @@ pub const RULES: &[EventRule] = &[
         ],
         personal: &[],
     },
+    // A practice's month of telephony (in `practice-<ODS>`): figures, for those who support
+    // practices with them (the queries keep a practice and a PCN to their own).
+    EventRule {
+        event_type: "TelephonyMetricsReported",
+        seen_by: TELEPHONY,
+        fields: &[
+            field("ods_code", TELEPHONY),
+            field("month", TELEPHONY),
+            field("inbound_calls", TELEPHONY),
+            field("average_wait_seconds", TELEPHONY),
+            field("abandonment_basis_points", TELEPHONY),
+            field("average_call_seconds", TELEPHONY),
+            field("callbacks", TELEPHONY),
+        ],
+        personal: &[],
+    },
+    // What a PCN agreed at its monthly review (in `pcn-<U code>`): the PCN's own words, for its
+    // clinical director alone (the queries keep a PCN to its own).
+    EventRule {
+        event_type: "PcnReviewNoted",
+        seen_by: Parties::PCN,
+        fields: &[
+            field("note_id", Parties::PCN),
+            field("pcn_code", Parties::PCN),
+            field("month", Parties::PCN),
+            field("note", Parties::PCN),
+        ],
+        personal: &["note"],
+    },
     // In `practice-<ODS>`; not part of a case's history, listed so that the rule is complete.
     EventRule {
         event_type: "SlotsObserved",
@@ -618,6 +650,20 @@ mod tests {
     }
 
     #[test]
+    fn the_pages_readers_of_telephony_are_the_lens_readers() {
+        for role in Role::ALL {
+            assert_eq!(
+                shows(role, "TelephonyMetricsReported"),
+                caseledger_cases::telephony::READERS.contains(&role),
+                "{role}"
+            );
+        }
+    }
+
+    /// Events a PCN's clinical director writes: the PCN's own words, for the PCN.
+    const WRITTEN_BY_PCN: &[&str] = &["PcnReviewNoted"];
+
+    #[test]
     fn personal_fields_are_fields_of_their_event_and_never_reach_the_lmc() {
         let mut personal = 0;
         for rule in RULES {
@@ -626,8 +672,14 @@ mod tests {
                 let field = field.unwrap_or_else(|| panic!("{}.{name} is personal but has no rule", rule.event_type));
                 assert!(!field.seen_by.include(Role::Lmc), "{}.{name}", rule.event_type);
                 assert!(
-                    !field.seen_by.include(Role::PcnClinicalDirector),
-                    "{}.{name}: a PCN's clinical director reads figures, statuses and support, not words",
+                    !field.seen_by.include(Role::PcnClinicalDirector) || WRITTEN_BY_PCN.contains(&rule.event_type),
+                    "{}.{name}: a PCN's clinical director reads figures, statuses and support, not words \
+                     but its own",
+                    rule.event_type
+                );
+                assert!(
+                    !WRITTEN_BY_PCN.contains(&rule.event_type) || field.seen_by == Parties::PCN,
+                    "{}.{name}: a PCN's own words are for the PCN alone",
                     rule.event_type
                 );
                 personal += 1;

@@ -17,6 +17,7 @@ pub mod reads;
 pub mod rebuild;
 pub mod registry;
 pub mod runner;
+pub mod telephony_view;
 pub mod timeline;
 
 pub use reads::Reads;

@@ -16,6 +16,7 @@ use crate::dhu_report_view::DhuReportViewProjection;
 use crate::diversion_view::DiversionViewProjection;
 use crate::figures::FiguresProjection;
 use crate::practice_view::PracticeViewProjection;
+use crate::telephony_view::TelephonyViewProjection;
 
 /// Names every projection once: the list of names and of projections both come from it.
 macro_rules! register {
@@ -39,6 +40,7 @@ register!(
     FiguresProjection,
     DiversionViewProjection,
     CallsViewProjection,
+    TelephonyViewProjection,
 );
 
 /// One registered projection: its name, its tables and its handler.

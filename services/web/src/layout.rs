@@ -101,6 +101,11 @@ pub fn page(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                                             a class="nhsuk-header__navigation-link" href="/diversions" { "Diversions" }
                                         }
                                     }
+                                    @if caseledger_cases::telephony::READERS.contains(&session.actor.role) {
+                                        li class="nhsuk-header__navigation-item" {
+                                            a class="nhsuk-header__navigation-link" href="/pcn-review" { "Telephony" }
+                                        }
+                                    }
                                     @if caseledger_cases::case::CommandName::VerifySlotVisibility.permits(session.actor.role) {
                                         li class="nhsuk-header__navigation-item" {
                                             a class="nhsuk-header__navigation-link" href="/gp-connect" { "GP Connect" }

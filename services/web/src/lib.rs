@@ -31,6 +31,7 @@ mod register;
 mod reports;
 mod session;
 mod sheet;
+mod telephony;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -216,6 +217,9 @@ pub fn router(state: WebState) -> Router {
         .route("/diversions/calls", post(diversions::upload_calls))
         .route("/diversions/{id}/{action}", post(diversions::act))
         .route("/diversions/reviews/{id}/{action}", post(diversions::review))
+        .route("/pcn-review", get(telephony::show))
+        .route("/pcn-review/metrics", post(telephony::upload_metrics))
+        .route("/pcn-review/notes", post(telephony::note))
         .route("/icb", get(icb::dashboard))
         .route("/icb/cases", get(icb::cases))
         .route("/icb/import", post(icb::import))
@@ -713,6 +717,8 @@ pub fn own_page(path: &str) -> Option<&str> {
             | "/icb/practices"
             | "/lmc"
             | "/admin/people"
+            | "/diversions"
+            | "/pcn-review"
     ) || route
         .strip_prefix("/cases/")
         .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok_and(|parsed| parsed.to_string() == id))

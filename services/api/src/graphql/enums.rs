@@ -207,4 +207,6 @@ pub enum Command {
     RecordDiversionSupport,
     CloseDiversionReview,
     ImportCoreHoursCalls,
+    ImportTelephonyMetrics,
+    RecordPcnReviewNote,
 }

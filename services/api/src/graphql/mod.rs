@@ -19,6 +19,7 @@ mod reports;
 mod scalars;
 mod subscription;
 mod summary;
+mod telephony;
 mod verification;
 mod views;
 

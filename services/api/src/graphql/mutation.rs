@@ -138,6 +138,17 @@ fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
+impl From<caseledger_commands::DhuExtractReport> for DhuExtractReport {
+    fn from(report: caseledger_commands::DhuExtractReport) -> Self {
+        Self {
+            rows: count(report.rows),
+            observed: count(report.observed),
+            error_count: count(report.error_count),
+            errors: import_errors(report.errors),
+        }
+    }
+}
+
 fn import_errors(errors: Vec<caseledger_cases::dashboard::ImportError>) -> Vec<ImportError> {
     errors
         .into_iter()
@@ -517,12 +528,7 @@ impl MutationRoot {
             .map_err(ApiError::from)
             .gql()?;
         wait(ctx, report.last_position, false).await?;
-        Ok(DhuExtractReport {
-            rows: count(report.rows),
-            observed: count(report.observed),
-            error_count: count(report.error_count),
-            errors: import_errors(report.errors),
-        })
+        Ok(DhuExtractReport::from(report))
     }
 
     /// Imports the 111 provider's weekly extract of calls to 111 in core hours by practice (CSV:
@@ -538,12 +544,34 @@ impl MutationRoot {
             .map_err(ApiError::from)
             .gql()?;
         wait(ctx, report.last_position, false).await?;
-        Ok(DhuExtractReport {
-            rows: count(report.rows),
-            observed: count(report.observed),
-            error_count: count(report.error_count),
-            errors: import_errors(report.errors),
-        })
+        Ok(DhuExtractReport::from(report))
+    }
+
+    /// Imports practices' months of telephony (CSV: month (YYYY-MM, ended), ods_code,
+    /// inbound_calls, average_wait_seconds, abandonment_rate (a percentage), average_call_seconds,
+    /// callbacks). Checked whole; a re-import writes nothing; a practice's month is recorded once.
+    /// The ICB and admins for any practice; a PCN's clinical director for its own practices only.
+    async fn import_telephony_metrics(&self, ctx: &Context<'_>, csv: String) -> ApiResult<DhuExtractReport> {
+        let actor = require_command(ctx, CommandName::ImportTelephonyMetrics)?;
+        let _working = super::throttle(ctx, actor, Work::Import)?;
+        let report = state(ctx)
+            .commands
+            .import_telephony_metrics(actor, &csv, caseledger_clock::now())
+            .await
+            .map_err(ApiError::from)
+            .gql()?;
+        wait(ctx, report.last_position, false).await?;
+        Ok(DhuExtractReport::from(report))
+    }
+
+    /// A PCN's clinical director records what the PCN agreed at its review of a month (the
+    /// month's first day, not in the future). The note is the PCN's own: no other party reads it.
+    async fn record_pcn_review_note(
+        &self,
+        ctx: &Context<'_>,
+        input: super::telephony::RecordPcnReviewNoteInput,
+    ) -> ApiResult<super::telephony::PcnReviewNote> {
+        super::telephony::record_note(ctx, input).await
     }
 
     /// Asks the case's practice's system, through GP Connect and as the 111 provider would, for

@@ -117,6 +117,30 @@ impl QueryRoot {
         super::calls::core_hours_calls(ctx, weeks).await
     }
 
+    /// Practices' telephony month by month over the last `months` whole months, oldest first: inbound
+    /// calls, average wait, abandonment, average call length, callbacks. The ICB and champions
+    /// read every practice, a practice its own, a PCN's clinical director its PCN's; FORBIDDEN to
+    /// the LMC and the DHU.
+    async fn telephony_metrics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 6)] months: i32,
+    ) -> ApiResult<Vec<super::telephony::PracticeTelephony>> {
+        super::telephony::metrics(ctx, months).await
+    }
+
+    /// The PCN's notes of what it agreed at its reviews of the last `months` months (and this
+    /// one), the latest month first: its clinical director's own (an admin names the PCN). FORBIDDEN to every other
+    /// party.
+    async fn pcn_review_notes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 12)] months: i32,
+        pcn_code: Option<String>,
+    ) -> ApiResult<Vec<super::telephony::PcnReviewNote>> {
+        super::telephony::notes(ctx, months, pcn_code).await
+    }
+
     /// One diversion, if the caller may read it.
     async fn diversion(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<super::diversions::Diversion>> {
         super::diversions::one(ctx, &id).await

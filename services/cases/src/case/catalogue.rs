@@ -18,7 +18,8 @@ pub enum Allowed {
     NotClosed,
     /// Any case.
     AnyCase,
-    /// A practice, whatever its cases: the command works on the practice's stream.
+    /// A practice (or a PCN), whatever its cases: the command works on the practice's stream (or
+    /// the PCN's).
     Practice,
 }
 
@@ -118,6 +119,8 @@ command_names!(
     RecordDiversionSupport,
     CloseDiversionReview,
     ImportCoreHoursCalls,
+    ImportTelephonyMetrics,
+    RecordPcnReviewNote,
 );
 
 impl CommandName {
@@ -189,7 +192,7 @@ const fn rule(command: CommandName, roles: &'static [Role], allowed: Allowed, ev
 
 /// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
 /// both; and triage DHU reports, as the ICB does.
-pub const COMMANDS: [CommandRule; 29] = [
+pub const COMMANDS: [CommandRule; 31] = [
     rule(
         CommandName::FlagPractice,
         &[Icb, Admin],
@@ -347,6 +350,21 @@ pub const COMMANDS: [CommandRule; 29] = [
         &[Dhu, Icb, Admin],
         Allowed::Practice,
         "CoreHoursCallsReported",
+    ),
+    // Each practice's month of telephony: the ICB loads the region's, a PCN's clinical director
+    // its own practices' (a row of another PCN's practice refuses the file).
+    rule(
+        CommandName::ImportTelephonyMetrics,
+        &[Icb, PcnClinicalDirector, Admin],
+        Allowed::Practice,
+        "TelephonyMetricsReported",
+    ),
+    // What a PCN agreed at its monthly review: its clinical director's, in the PCN's stream.
+    rule(
+        CommandName::RecordPcnReviewNote,
+        &[PcnClinicalDirector],
+        Allowed::Practice,
+        "PcnReviewNoted",
     ),
 ];
 

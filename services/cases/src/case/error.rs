@@ -58,6 +58,8 @@ pub enum CaseError {
     ErasedWithItsCase(uuid::Uuid),
     #[error("a practice acts on its own practice only, not on {0}")]
     NotYourPractice(String),
+    #[error("only the clinical director of PCN {0} records its review notes")]
+    NotYourPcn(String),
     #[error("no diversion {0} at this practice")]
     DiversionNotFound(uuid::Uuid),
     #[error("diversion {0} has already ended")]

@@ -454,14 +454,20 @@ pub enum CaseEvent {
     DiversionReviewClosed(DiversionReviewClosed),
     /// A row of the 111 provider's weekly extract of core-hours calls (in `practice-<ODS>`).
     CoreHoursCallsReported(crate::calls::CoreHoursCallsReported),
+    /// A practice's month of telephony, from the PCN's or the ICB's import (in `practice-<ODS>`).
+    TelephonyMetricsReported(crate::telephony::TelephonyMetricsReported),
+    /// What a PCN agreed at its review of a month (in `pcn-<U code>`).
+    PcnReviewNoted(crate::telephony::PcnReviewNoted),
 }
 
-/// Which stream an event lives in: the case's own, its contract review's, or its practice's.
+/// Which stream an event lives in: the case's own, its contract review's, its practice's, or a
+/// PCN's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamKind {
     Case,
     Contract,
     Practice,
+    Pcn,
 }
 
 /// An event with what every event's metadata carries for the domain: when it happened in the
@@ -526,6 +532,8 @@ impl CaseEvent {
             CaseEvent::DiversionReviewSupported(_) => "DiversionReviewSupported",
             CaseEvent::DiversionReviewClosed(_) => "DiversionReviewClosed",
             CaseEvent::CoreHoursCallsReported(_) => crate::calls::CoreHoursCallsReported::EVENT_TYPE,
+            CaseEvent::TelephonyMetricsReported(_) => crate::telephony::TelephonyMetricsReported::EVENT_TYPE,
+            CaseEvent::PcnReviewNoted(_) => crate::telephony::PcnReviewNoted::EVENT_TYPE,
         }
     }
 
@@ -554,13 +562,15 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
         | "DiversionReviewOpened"
         | "DiversionReviewSupported"
         | "DiversionReviewClosed"
-        | "CoreHoursCallsReported" => StreamKind::Practice,
+        | "CoreHoursCallsReported"
+        | "TelephonyMetricsReported" => StreamKind::Practice,
+        "PcnReviewNoted" => StreamKind::Pcn,
         _ => StreamKind::Case,
     }
 }
 
 /// Every event type of the catalogue.
-pub const EVENT_TYPES: [&str; 32] = [
+pub const EVENT_TYPES: [&str; 34] = [
     "PracticeFlagged",
     "CaseAssigned",
     "PracticeContacted",
@@ -593,6 +603,8 @@ pub const EVENT_TYPES: [&str; 32] = [
     "DiversionReviewSupported",
     "DiversionReviewClosed",
     "CoreHoursCallsReported",
+    "TelephonyMetricsReported",
+    "PcnReviewNoted",
 ];
 
 /// The current schema version of each event type: bump it when the data's shape changes, and
@@ -630,7 +642,9 @@ pub fn schema_version(event_type: &str) -> Option<u32> {
         | "DiversionReviewOpened"
         | "DiversionReviewSupported"
         | "DiversionReviewClosed"
-        | "CoreHoursCallsReported" => Some(1),
+        | "CoreHoursCallsReported"
+        | "TelephonyMetricsReported"
+        | "PcnReviewNoted" => Some(1),
         _ => None,
     }
 }

@@ -322,7 +322,9 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
         | CaseEvent::DiversionReviewOpened(_)
         | CaseEvent::DiversionReviewSupported(_)
         | CaseEvent::DiversionReviewClosed(_)
-        | CaseEvent::CoreHoursCallsReported(_) => {}
+        | CaseEvent::CoreHoursCallsReported(_)
+        | CaseEvent::TelephonyMetricsReported(_)
+        | CaseEvent::PcnReviewNoted(_) => {}
     }
     case
 }

@@ -219,7 +219,9 @@ mirrors!(
         AcknowledgeDiversion,
         RecordDiversionSupport,
         CloseDiversionReview,
-        ImportCoreHoursCalls
+        ImportCoreHoursCalls,
+        ImportTelephonyMetrics,
+        RecordPcnReviewNote
     }
 );
 mirrors!(VerificationVerdict = caseledger_cases::practice::VerificationVerdict { Enough, TooFew, Failed });

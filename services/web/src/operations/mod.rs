@@ -14,4 +14,5 @@ pub mod people;
 pub mod practices;
 pub mod register;
 pub mod reports;
+pub mod telephony;
 pub mod visit;
