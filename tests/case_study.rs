@@ -279,7 +279,7 @@ fn demo_on(now: &str) -> Value {
         "icb",
         "icb-assurance-1",
         "{ diversions { practice { odsCode } endedAt acknowledgedAt from } diversionReviews { support } \
-           coreHoursCalls { odsCode outlier } }",
+           coreHoursCalls { odsCode outlier } dosServices { serviceId rag } dosGaps { serviceId status } }",
     );
     let pcn = ask(
         "pcn_clinical_director",
@@ -406,6 +406,24 @@ fn the_demo_shows_work_in_progress_with_cases_in_every_stage_some_late_on_any_da
         }
         let notes = picture["pcn"]["pcnReviewNotes"].as_array().unwrap();
         assert_eq!(notes.len(), 1, "{now}: {notes:?}");
+        // Directory of Services gaps in every stage's colour: red, amber, green.
+        assert_eq!(
+            picture["work"]["dosServices"],
+            json!([
+                { "serviceId": "2000012345", "rag": "RED" },
+                { "serviceId": "2000023456", "rag": "AMBER" },
+                { "serviceId": "2000067890", "rag": "GREEN" }
+            ]),
+            "{now}"
+        );
+        let mut stages: Vec<&str> = picture["work"]["dosGaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["status"].as_str().unwrap())
+            .collect();
+        stages.sort_unstable();
+        assert_eq!(stages, ["AWAITING_UPDATE", "CLOSED", "REPORTED"], "{now}");
         // Nothing in the demo lies in its future.
         for node in &nodes {
             assert!(

@@ -466,4 +466,65 @@ fn no_marker_reaches_the_lmc_and_the_dhu_gets_only_its_own_text() {
         director_web.get("/pcn-review").body.contains("MARKER-PCN-NOTE"),
         "the PCN reads its own note on its page"
     );
+
+    // A Directory of Services gap in Z00077's entry: the 111 provider's words reach the ICB, the
+    // 111 provider and that practice; the ICB's reason for dismissing one, the ICB alone; the
+    // update's words, the ICB and that practice.
+    let gap = |detail: &str| {
+        let reported = service.graphql(
+            Some(&dhu),
+            "mutation($d: String!) { reportDosGap(input: { serviceId: \"2000077777\", serviceName: \"Marker Surgery\", \
+             kind: WRONG_DETAILS, bitAt: \"2026-11-24T10:00:00Z\", odsCode: \"Z00077\", detail: $d }) { id } }",
+            json!({ "d": detail }),
+        );
+        reported["data"]["reportDosGap"]["id"].as_str().unwrap().to_string()
+    };
+    let (dismissed, opened) = (gap("MARKER-DOS-DETAIL"), gap("MARKER-DOS-DETAIL-2"));
+    let triage = |id: &str, outcome: &str, reason: &str| {
+        service.graphql(
+            Some(&icb),
+            &format!(
+                "mutation {{ triageDosGap(input: {{ gapId: \"{id}\", outcome: {outcome}{reason} }}) {{ status }} }}"
+            ),
+            json!({}),
+        )
+    };
+    let done = triage(&dismissed, "DISMISSED", ", reason: \"MARKER-DOS-DISMISS\"");
+    assert_eq!(done["data"]["triageDosGap"]["status"], "DISMISSED", "{done}");
+    let done = triage(&opened, "CASE_OPENED", "");
+    assert_eq!(done["data"]["triageDosGap"]["status"], "AWAITING_UPDATE", "{done}");
+    let updated = service.graphql(
+        Some(&manager),
+        &format!("mutation {{ recordDosUpdate(input: {{ gapId: \"{opened}\", summary: \"MARKER-DOS-UPDATE\" }}) {{ updateSummary }} }}"),
+        json!({}),
+    );
+    assert_eq!(
+        updated["data"]["recordDosUpdate"]["updateSummary"], "MARKER-DOS-UPDATE",
+        "{updated}"
+    );
+    let all = "{ dosGaps { detail dismissReason updateSummary persistDetail } dosServices { serviceName rag } }";
+    let other_practice = service.token_of("practice", "pm-z00011", "Z00011");
+    // (reader, what it may read of the three)
+    for (who, token, detail, reason, update) in [
+        ("icb", &icb, true, true, true),
+        ("dhu", &dhu, true, false, false),
+        ("practice", &manager, true, false, true),
+        ("another practice", &other_practice, false, false, false),
+        ("lmc", &lmc, false, false, false),
+        ("champion", &champion, false, false, false),
+        ("pcn", &director, false, false, false),
+    ] {
+        let read = service.graphql(Some(token), all, json!({})).to_string();
+        assert_eq!(read.contains("MARKER-DOS-DETAIL"), detail, "{who}: {read}");
+        assert_eq!(read.contains("MARKER-DOS-DISMISS"), reason, "{who}: {read}");
+        assert_eq!(read.contains("MARKER-DOS-UPDATE"), update, "{who}: {read}");
+    }
+    for user in ["lmc-officer-1", "dhu-liaison-1", "pm-z00011", "cd-u10001"] {
+        let mut web = Web::new(&service);
+        web.sign_in(user);
+        let page = web.get("/dos");
+        for marker in ["MARKER-DOS-DISMISS", "MARKER-DOS-UPDATE"] {
+            assert!(!page.body.contains(marker), "{user} /dos has {marker}");
+        }
+    }
 }

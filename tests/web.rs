@@ -2589,3 +2589,143 @@ fn a_pcn_reviews_its_practices_telephony_side_by_side_and_keeps_its_own_notes() 
     let csrf = lmc.csrf("/lmc");
     assert_eq!(lmc.post_file("/pcn-review/metrics", &csrf, &good).status, 403);
 }
+
+/// The 111 provider reports a Directory of Services gap on its page (a missing field said in
+/// plain words); the service turns red; the ICB opens a case and records the provider's update;
+/// the 111 provider confirms and the service turns green. The ICB's reason for dismissing another
+/// is the ICB's alone; the LMC has no such page.
+#[test]
+fn a_directory_of_services_gap_goes_from_the_111_provider_to_the_icb_and_back_on_the_pages() {
+    let service = Service::start();
+    let mut dhu = Web::new(&service);
+    dhu.sign_in("dhu-liaison-1");
+    let page = dhu.get("/dos");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("href=\"/dos\""), "the menu links the page");
+    let csrf = hidden(&page.body, "_csrf");
+    let missing = dhu.post(
+        "/dos/report",
+        &[
+            ("_csrf", &csrf),
+            ("commandId", "web-dos-0"),
+            ("serviceId", ""),
+            ("serviceName", "x"),
+            ("kind", "HOURS"),
+            ("bitAt", "2026-11-24T17:45"),
+        ],
+    );
+    assert_eq!(missing.status, 422, "{}", missing.body);
+    assert!(
+        missing.body.contains("Enter the service&#39;s DoS id") || missing.body.contains("Enter the service's DoS id"),
+        "{}",
+        missing.body
+    );
+    // TEST_NOW is Wednesday 25 November 2026: Tuesday 24th at 17:45 is core hours.
+    for (command, service_id, name, bit_at, detail) in [
+        (
+            "web-dos-1",
+            "2000012345",
+            "Coventry South district nursing",
+            "2026-11-24T17:45",
+            "No nurse listed 17:30 to 19:00",
+        ),
+        (
+            "web-dos-2",
+            "2000023456",
+            "Earlsdon community pharmacy",
+            "2026-11-24T20:15",
+            "Old telephone number",
+        ),
+    ] {
+        let reported = dhu.post(
+            "/dos/report",
+            &[
+                ("_csrf", &csrf),
+                ("commandId", command),
+                ("serviceId", service_id),
+                ("serviceName", name),
+                ("kind", "HOURS"),
+                ("bitAt", bit_at),
+                ("detail", detail),
+            ],
+        );
+        assert_eq!(reported.status, 303, "{}", reported.body);
+    }
+    let page = dhu.get("/dos");
+    let at = page.body.find("id=\"dos-services\"").unwrap();
+    let table = &page.body[at..at + page.body[at..].find("</table>").unwrap()];
+    assert!(
+        table.contains("nhsuk-tag--red") && table.contains("nhsuk-tag--orange"),
+        "{table}"
+    );
+
+    let mut commissioner = Web::new(&service);
+    commissioner.sign_in("icb-assurance-1");
+    let page = commissioner.get("/dos");
+    let gap_form = |body: &str, action: &str| -> String {
+        let at = body.find(&format!("/{action}\"")).unwrap();
+        let start = body[..at].rfind("action=\"/dos/").unwrap() + "action=\"".len();
+        body[start..at + action.len() + 1].to_string()
+    };
+    let csrf = hidden(&page.body, "_csrf");
+    // The first gap listed is the newest: the pharmacy's, dismissed; then the nursing gap opened.
+    let dismiss = gap_form(&page.body, "dismiss");
+    let done = commissioner.post(
+        &dismiss,
+        &[
+            ("_csrf", &csrf),
+            ("commandId", "web-dos-3"),
+            ("reason", "Checked with Ms Ravensworth-Iqbal: correct"),
+        ],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    let page = commissioner.get("/dos");
+    let open = gap_form(&page.body, "open");
+    assert_eq!(
+        commissioner
+            .post(&open, &[("_csrf", &csrf), ("commandId", "web-dos-4")])
+            .status,
+        303
+    );
+    let page = commissioner.get("/dos");
+    assert!(page.body.contains("Ravensworth-Iqbal"), "the ICB reads its reason");
+    let update = gap_form(&page.body, "update");
+    let done = commissioner.post(
+        &update,
+        &[
+            ("_csrf", &csrf),
+            ("commandId", "web-dos-5"),
+            ("summary", "Evening hours added"),
+        ],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+
+    let page = dhu.get("/dos");
+    assert!(
+        !page.body.contains("Ravensworth-Iqbal"),
+        "the ICB's reason is the ICB's"
+    );
+    assert!(
+        !page.body.contains("Evening hours added"),
+        "the update's words are not the DHU's"
+    );
+    let csrf = hidden(&page.body, "_csrf");
+    let confirm = gap_form(&page.body, "confirm");
+    assert_eq!(
+        dhu.post(&confirm, &[("_csrf", &csrf), ("commandId", "web-dos-6")])
+            .status,
+        303
+    );
+    let page = dhu.get("/dos");
+    let at = page.body.find("id=\"dos-services\"").unwrap();
+    let table = &page.body[at..at + page.body[at..].find("</table>").unwrap()];
+    assert!(
+        !table.contains("nhsuk-tag--red") && !table.contains("nhsuk-tag--orange"),
+        "{table}"
+    );
+    assert!(table.contains("nhsuk-tag--green"), "{table}");
+
+    let mut lmc = Web::new(&service);
+    lmc.sign_in("lmc-officer-1");
+    assert_eq!(lmc.get("/dos").status, 403);
+}

@@ -168,7 +168,8 @@ fn command_code(error: &CommandError) -> &'static str {
             CaseError::CaseNotFound
             | CaseError::ReportNotFound(_)
             | CaseError::DiversionNotFound(_)
-            | CaseError::DiversionReviewNotFound(_) => "NOT_FOUND",
+            | CaseError::DiversionReviewNotFound(_)
+            | CaseError::DosGapNotFound(_) => "NOT_FOUND",
             // Two diversions of one practice at once cannot both be true: the earlier one stands.
             CaseError::DiversionOverlaps(_) => "CONFLICT",
             CaseError::InvalidTransition { .. }
@@ -181,6 +182,8 @@ fn command_code(error: &CommandError) -> &'static str {
             | CaseError::DiversionAlreadyEnded(_)
             | CaseError::DiversionAlreadyAcknowledged(_)
             | CaseError::DiversionReviewClosed(_)
+            | CaseError::DosGapAlreadyReported(_)
+            | CaseError::DosGapWrongStage { .. }
             | CaseError::SupportFirst => "INVALID_TRANSITION",
             CaseError::OccurredInFuture { .. }
             | CaseError::OccurredBeforeOpened { .. }

@@ -148,6 +148,30 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
             vec![Icb, Champion, Admin, Practice, PcnClinicalDirector],
         ),
         ("{ pcnReviewNotes { id note } }".into(), vec![PcnClinicalDirector, Admin]),
+        ("{ dosGaps { id status detail } }".into(), vec![Icb, Dhu, Admin, Practice]),
+        ("{ dosServices { serviceId rag } }".into(), vec![Icb, Dhu, Admin, Practice]),
+        (
+            "mutation { reportDosGap(input: { serviceId: \"not-digits\", serviceName: \"s\", kind: HOURS, \
+             bitAt: \"2026-11-20T10:00:00Z\" }) { id } }"
+                .into(),
+            vec![Dhu],
+        ),
+        (
+            format!("mutation {{ triageDosGap(input: {{ gapId: \"{missing_case}\", outcome: CASE_OPENED }}) {{ id }} }}"),
+            vec![Icb],
+        ),
+        (
+            format!("mutation {{ recordDosUpdate(input: {{ gapId: \"{missing_case}\" }}) {{ id }} }}"),
+            vec![Icb, Practice],
+        ),
+        (
+            format!("mutation {{ confirmDosFix(input: {{ gapId: \"{missing_case}\" }}) {{ id }} }}"),
+            vec![Dhu],
+        ),
+        (
+            format!("mutation {{ reportDosGapPersists(input: {{ gapId: \"{missing_case}\" }}) {{ id }} }}"),
+            vec![Dhu],
+        ),
         (
             "mutation { importTelephonyMetrics(csv: \"month\\n\") { rows } }".into(),
             vec![Icb, PcnClinicalDirector, Admin],

@@ -197,7 +197,124 @@ pub async fn this_week(commands: &Commands, now: DateTime<Utc>) -> Result<(), Co
     }
     diversions(commands, now).await?;
     core_hours_calls(commands, now).await?;
-    telephony(commands, now).await
+    telephony(commands, now).await?;
+    dos_gaps(commands, now).await
+}
+
+/// Three gaps in the Directory of Services the 111 provider found: district nursing missing at
+/// 17:45 on the latest working day (a DoS case, waiting for the provider: red), a pharmacy's old
+/// telephone number one evening (waiting for triage: amber), and Arden Health Centre's phlebotomy
+/// days a week ago (updated by the practice and confirmed: green).
+async fn dos_gaps(commands: &Commands, now: DateTime<Utc>) -> Result<(), CommandError> {
+    use caseledger_cases::dos::{DosAction, DosGapKind, DosGapReported, DosTriage};
+    let invalid = |field| move |source| CommandError::Rejected(CaseError::InvalidValue { field, source });
+    let named = |id: &str, role: Role, org: Option<&str>| -> Result<Actor, CommandError> {
+        let scope = match org {
+            Some(code) => caseledger_cases::role::Scope::for_role(role, code).map_err(invalid("org"))?,
+            None => None,
+        };
+        Ok(Actor::scoped(
+            ShortText::parse(id).map_err(invalid("actor"))?,
+            role,
+            scope,
+        ))
+    };
+    let dhu = named("dhu-liaison-1", Role::Dhu, None)?;
+    let icb = named("icb-assurance-1", Role::Icb, None)?;
+    let manager = named("pm-z00011", Role::Practice, Some("Z00011"))?;
+    let calendar = caseledger_cases::holidays::BankHolidays::england_and_wales();
+    let today = caseledger_cases::ukclock::to_uk(now).date_naive();
+    let mut day = today.pred_opt().unwrap_or(today);
+    while !calendar.is_core_day(day) {
+        day = day.pred_opt().unwrap_or(day);
+    }
+    let at = |day: NaiveDate, hour: u32, minute: u32| {
+        let time = chrono::NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or_default();
+        caseledger_cases::ukclock::from_local(day.and_time(time)).with_timezone(&Utc)
+    };
+    let gaps = [
+        (
+            "demo-dos-nursing",
+            "2000012345",
+            "Coventry South district nursing",
+            DosGapKind::Hours,
+            at(day, 17, 45),
+            None,
+            "No district nurse listed between 17:30 and 19:00 for a catheter problem.",
+        ),
+        (
+            "demo-dos-pharmacy",
+            "2000023456",
+            "Earlsdon community pharmacy",
+            DosGapKind::WrongDetails,
+            at(day, 20, 15),
+            None,
+            "The entry's telephone number is no longer in use.",
+        ),
+        (
+            "demo-dos-arden",
+            "2000067890",
+            "Arden Health Centre",
+            DosGapKind::SkillOrCapacity,
+            at(day - TimeDelta::days(7), 10, 30),
+            Some("Z00011"),
+            "Phlebotomy listed on Fridays; the practice has none then.",
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (command_id, service, name, kind, bit_at, ods, detail) in gaps {
+        let context = CommandContext::new(dhu.clone()).with_command_id(command_id);
+        let gap = DosGapReported {
+            gap_id: Commands::dos_gap_id(&context),
+            service_id: caseledger_cases::values::DosServiceId::parse(service).map_err(invalid("serviceId"))?,
+            service_name: ShortText::parse(name).map_err(invalid("serviceName"))?,
+            kind,
+            bit_at,
+            ods_code: ods.map(OdsCode::parse).transpose().map_err(invalid("odsCode"))?,
+            detail: Some(FreeText::parse(detail).map_err(invalid("detail"))?),
+        };
+        let service = gap.service_id.clone();
+        let outcome = commands.report_dos_gap(&context, gap, now).await?;
+        ids.push((outcome.gap_id, service));
+    }
+    let step = |who: &Actor, command_id: &str| CommandContext::new(who.clone()).with_command_id(command_id);
+    let [(nursing, nursing_service), _, (arden, arden_service)] = &ids[..] else {
+        return Ok(());
+    };
+    let open = |gap_id| DosAction::Triage {
+        gap_id,
+        outcome: DosTriage::CaseOpened,
+        reason: None,
+    };
+    commands
+        .act_on_dos_gap(
+            &step(&icb, "demo-dos-nursing-open"),
+            nursing_service,
+            open(*nursing),
+            now,
+        )
+        .await?;
+    commands
+        .act_on_dos_gap(&step(&icb, "demo-dos-arden-open"), arden_service, open(*arden), now)
+        .await?;
+    let summary =
+        FreeText::parse("Phlebotomy moved to Tuesdays and Thursdays on the entry.").map_err(invalid("summary"))?;
+    let update = DosAction::Update {
+        gap_id: *arden,
+        summary: Some(summary),
+    };
+    commands
+        .act_on_dos_gap(&step(&manager, "demo-dos-arden-update"), arden_service, update, now)
+        .await?;
+    commands
+        .act_on_dos_gap(
+            &step(&dhu, "demo-dos-arden-confirm"),
+            arden_service,
+            DosAction::Confirm { gap_id: *arden },
+            now,
+        )
+        .await?;
+    Ok(())
 }
 
 /// The seven practices of Coventry South PCN 1, the last six months of their telephony, uploaded

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod deadlines;
 pub mod dhu_extract;
 pub mod diversion;
+pub mod dos;
 pub mod extract;
 pub mod holidays;
 pub mod next;

@@ -9,6 +9,8 @@ pub enum ValueError {
     PracticeCode(String),
     #[error("{0:?} is not a PCN code (U and five digits, e.g. U10001)")]
     PcnCode(String),
+    #[error("{0:?} is not a Directory of Services id (1 to 12 digits, e.g. 2000012345)")]
+    DosServiceId(String),
     #[error("list size must be a whole number above 0, not {0}")]
     ListSize(i64),
     #[error("a slot count must be a whole number from 0 to 10000, not {0}")]
@@ -77,6 +79,17 @@ string_value!(
     /// A Primary Care Network's code: `U` and five digits (`U10001`).
     PcnCode,
     |value| coded(value, |c| c == 'U').ok_or_else(|| ValueError::PcnCode(value.to_string()))
+);
+
+string_value!(
+    /// A service's id on NHS 111's Directory of Services: 1 to 12 digits (`2000012345`).
+    DosServiceId,
+    |value| {
+        let value = value.trim();
+        (!value.is_empty() && value.len() <= 12 && value.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| value.to_string())
+            .ok_or_else(|| ValueError::DosServiceId(value.to_string()))
+    }
 );
 
 string_value!(

@@ -273,6 +273,53 @@ fn samples() -> Vec<CaseEvent> {
             month: chrono::NaiveDate::from_ymd_opt(2025, 12, 1).unwrap(),
             note: text("Mill to add a callback queue; revisit in February"),
         }),
+        CaseEvent::DosGapReported(caseledger_cases::dos::DosGapReported {
+            gap_id: uuid::Uuid::from_u128(12),
+            service_id: caseledger_cases::values::DosServiceId::parse("2000012345").unwrap(),
+            service_name: short("Coventry district nursing"),
+            kind: caseledger_cases::dos::DosGapKind::Hours,
+            bit_at: "2026-01-05T17:45:00Z".parse().unwrap(),
+            ods_code: None,
+            detail: Some(text("No district nurse listed between 17:30 and 19:00")),
+        }),
+        CaseEvent::DosGapReported(caseledger_cases::dos::DosGapReported {
+            gap_id: uuid::Uuid::from_u128(13),
+            service_id: caseledger_cases::values::DosServiceId::parse("2000067890").unwrap(),
+            service_name: short("Arden Health Centre"),
+            kind: caseledger_cases::dos::DosGapKind::WrongDetails,
+            bit_at: "2026-01-05T09:00:00Z".parse().unwrap(),
+            ods_code: Some(OdsCode::parse("Z00011").unwrap()),
+            detail: None,
+        }),
+        CaseEvent::DosGapTriaged(caseledger_cases::dos::DosGapTriaged {
+            gap_id: uuid::Uuid::from_u128(12),
+            outcome: caseledger_cases::dos::DosTriage::CaseOpened,
+            reason: None,
+        }),
+        CaseEvent::DosGapTriaged(caseledger_cases::dos::DosGapTriaged {
+            gap_id: uuid::Uuid::from_u128(13),
+            outcome: caseledger_cases::dos::DosTriage::Dismissed,
+            reason: Some(text("The entry was right; the handler searched the wrong area")),
+        }),
+        CaseEvent::DosEntryUpdated(caseledger_cases::dos::DosEntryUpdated {
+            gap_id: uuid::Uuid::from_u128(12),
+            summary: Some(text("Evening hours added to the entry")),
+        }),
+        CaseEvent::DosEntryUpdated(caseledger_cases::dos::DosEntryUpdated {
+            gap_id: uuid::Uuid::from_u128(12),
+            summary: None,
+        }),
+        CaseEvent::DosGapPersists(caseledger_cases::dos::DosGapPersists {
+            gap_id: uuid::Uuid::from_u128(12),
+            detail: Some(text("Still not returned for a 18:10 call")),
+        }),
+        CaseEvent::DosGapPersists(caseledger_cases::dos::DosGapPersists {
+            gap_id: uuid::Uuid::from_u128(12),
+            detail: None,
+        }),
+        CaseEvent::DosFixConfirmed(caseledger_cases::dos::DosFixConfirmed {
+            gap_id: uuid::Uuid::from_u128(12),
+        }),
         CaseEvent::DiversionReviewClosed(DiversionReviewClosed {
             review_id: uuid::Uuid::from_u128(10),
             outcome: DiversionReviewOutcome::NoActionNeeded,

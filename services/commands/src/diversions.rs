@@ -12,7 +12,7 @@ use caseledger_eventstore::{ExpectedRevision, StoreError};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::history::{event_id, metadata};
+use crate::history::{applied_before, metadata};
 use crate::reports::id_for;
 use crate::scopes::diversion_scope;
 use crate::{CommandContext, CommandError, Commands};
@@ -126,32 +126,6 @@ impl Commands {
         self.diversion_command(context, ods_code, action, now).await
     }
 
-    /// Whether this very command (same `commandId`) was applied before: its first event is in the
-    /// practice's stream, of the command's type, about the same diversion or review.
-    async fn applied_before(
-        &self,
-        context: &CommandContext,
-        ods_code: &OdsCode,
-        action: &DiversionAction,
-    ) -> Result<bool, CommandError> {
-        if context.command_id.is_none() {
-            return Ok(false);
-        }
-        let Some(first) = self.store.find_event(event_id(context, 0)).await? else {
-            return Ok(false);
-        };
-        let subject = serde_json::from_str::<serde_json::Value>(first.data.get())
-            .ok()
-            .and_then(|data| {
-                ["diversion_id", "review_id"]
-                    .iter()
-                    .find_map(|key| data.get(*key).and_then(|id| id.as_str()).map(str::to_string))
-            });
-        Ok(first.stream_id == practice_stream(ods_code)
-            && first.event_type == action.command().rule().event
-            && subject.as_deref() == Some(action.subject_id().to_string().as_str()))
-    }
-
     /// Decides `action` on the practice's diversions and appends its event with `Exact`.
     async fn diversion_command(
         &self,
@@ -195,7 +169,16 @@ impl Commands {
                     | CaseError::DiversionAlreadyEnded(_)
                     | CaseError::DiversionAlreadyAcknowledged(_)
                     | CaseError::DiversionReviewClosed(_),
-                ) if self.applied_before(context, ods_code, &command.action).await? => {
+                ) if applied_before(
+                    &self.store,
+                    context,
+                    &practice_stream(ods_code),
+                    command.action.command().rule().event,
+                    &["diversion_id", "review_id"],
+                    subject_id,
+                )
+                .await? =>
+                {
                     return Ok(outcome(true, None, None));
                 }
                 Err(error) => return Err(error.into()),

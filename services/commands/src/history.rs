@@ -152,3 +152,31 @@ pub(crate) fn event_id(context: &CommandContext, index: usize) -> Uuid {
         None => Uuid::now_v7(),
     }
 }
+
+/// Whether this very command (same `commandId`) was applied before: its first event is in
+/// `stream`, of `event_type`, about `subject` (the id under one of `keys` in its data). A refusal
+/// of a command that went through before is then the first one's answer.
+pub(crate) async fn applied_before(
+    store: &EventStore,
+    context: &CommandContext,
+    stream: &str,
+    event_type: &str,
+    keys: &[&str],
+    subject: Uuid,
+) -> Result<bool, CommandError> {
+    if context.command_id.is_none() {
+        return Ok(false);
+    }
+    let Some(first) = store.find_event(event_id(context, 0)).await? else {
+        return Ok(false);
+    };
+    let recorded = serde_json::from_str::<serde_json::Value>(first.data.get())
+        .ok()
+        .and_then(|data| {
+            keys.iter()
+                .find_map(|key| data.get(*key).and_then(|id| id.as_str()).map(str::to_string))
+        });
+    Ok(first.stream_id == stream
+        && first.event_type == event_type
+        && recorded.as_deref() == Some(subject.to_string().as_str()))
+}

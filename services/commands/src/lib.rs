@@ -4,6 +4,7 @@
 
 mod context;
 mod diversions;
+mod dos;
 mod error;
 mod handler;
 mod history;
@@ -22,6 +23,7 @@ use caseledger_eventstore::EventStore;
 
 pub use context::{CommandContext, RequestIds};
 pub use diversions::{DiversionNotice, DiversionOutcome};
+pub use dos::DosOutcome;
 pub use error::CommandError;
 pub use handler::Outcome;
 pub use history::{Loaded, envelope_of, load, load_case};
@@ -31,7 +33,7 @@ pub use published::{MAX_PUBLISHED_ROWS, PublishedFile, PublishedReport, Sources}
 pub use registry::{PracticeCase, RegisteredState};
 pub use replay::{ReplayError, ReplayReport};
 pub use reports::{ReportOutcome, Reported};
-pub use scopes::{case_scope, diversion_scope, pcn_note_scope, report_scope};
+pub use scopes::{case_scope, diversion_scope, dos_gap_scope, pcn_note_scope, report_scope};
 pub use telephony::NoteOutcome;
 
 /// Runs commands against the event store; cheap to clone.

@@ -397,7 +397,12 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
         | CaseEvent::DiversionReviewClosed(_)
         | CaseEvent::CoreHoursCallsReported(_)
         | CaseEvent::TelephonyMetricsReported(_)
-        | CaseEvent::PcnReviewNoted(_) => {
+        | CaseEvent::PcnReviewNoted(_)
+        | CaseEvent::DosGapReported(_)
+        | CaseEvent::DosGapTriaged(_)
+        | CaseEvent::DosEntryUpdated(_)
+        | CaseEvent::DosFixConfirmed(_)
+        | CaseEvent::DosGapPersists(_) => {
             return Err(format!("{kind} is about a practice, not a case"));
         }
     })

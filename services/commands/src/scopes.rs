@@ -23,3 +23,8 @@ pub fn diversion_scope(diversion_id: Uuid) -> String {
 pub fn pcn_note_scope(note_id: Uuid) -> String {
     format!("pcn-note-{note_id}")
 }
+
+/// A Directory of Services gap's key: the words about it, erased on their own.
+pub fn dos_gap_scope(gap_id: Uuid) -> String {
+    format!("dos-gap-{gap_id}")
+}

@@ -139,6 +139,9 @@ const DIVERSIONS: Parties = Parties::ALL.and(Parties::PRACTICE).and(Parties::PCN
 /// Who sees a practice's telephony metrics: those who support practices with them (the ICB,
 /// champions, the practice itself and its PCN's clinical director), not the LMC or the DHU.
 const TELEPHONY: Parties = Parties::CASEWORK.and(Parties::PRACTICE).and(Parties::PCN);
+/// Who sees Directory of Services gaps: the ICB, the 111 provider that reports them, and the
+/// practice whose own entry a gap is in (the queries keep it to those).
+const DOS: Parties = Parties::ICB.and(Parties::DHU).and(Parties::PRACTICE);
 /// Everyone who may see the case's operational history, but the DHU.
 const NOT_DHU: Parties = Parties::ICB.and(Parties::CHAMPION).and(Parties::LMC);
 
@@ -456,6 +459,55 @@ pub const RULES: &[EventRule] = &[
         ],
         personal: &["note"],
     },
+    // Directory of Services gaps (in `dos-<id>`): the service, the kind, when it bit and each
+    // step for the ICB, the 111 provider and the practice whose entry it is; the 111 provider's
+    // words for them too (it wrote them; the practice fixes its entry from them); the ICB's reason
+    // for dismissing one for the ICB alone; what was updated for the ICB and the practice.
+    EventRule {
+        event_type: "DosGapReported",
+        seen_by: DOS,
+        fields: &[
+            field("gap_id", DOS),
+            field("service_id", DOS),
+            field("service_name", DOS),
+            field("kind", DOS),
+            field("bit_at", DOS),
+            field("ods_code", DOS),
+            field("detail", DOS),
+        ],
+        personal: &["detail"],
+    },
+    EventRule {
+        event_type: "DosGapTriaged",
+        seen_by: DOS,
+        fields: &[
+            field("gap_id", DOS),
+            field("outcome", DOS),
+            field("reason", Parties::ICB),
+        ],
+        personal: &["reason"],
+    },
+    EventRule {
+        event_type: "DosEntryUpdated",
+        seen_by: DOS,
+        fields: &[
+            field("gap_id", DOS),
+            field("summary", Parties::ICB.and(Parties::PRACTICE)),
+        ],
+        personal: &["summary"],
+    },
+    EventRule {
+        event_type: "DosFixConfirmed",
+        seen_by: DOS,
+        fields: &[field("gap_id", DOS)],
+        personal: &[],
+    },
+    EventRule {
+        event_type: "DosGapPersists",
+        seen_by: DOS,
+        fields: &[field("gap_id", DOS), field("detail", DOS)],
+        personal: &["detail"],
+    },
     // In `practice-<ODS>`; not part of a case's history, listed so that the rule is complete.
     EventRule {
         event_type: "SlotsObserved",
@@ -650,11 +702,16 @@ mod tests {
     }
 
     #[test]
-    fn the_pages_readers_of_telephony_are_the_lens_readers() {
+    fn the_pages_readers_of_telephony_and_dos_gaps_are_the_lens_readers() {
         for role in Role::ALL {
             assert_eq!(
                 shows(role, "TelephonyMetricsReported"),
                 caseledger_cases::telephony::READERS.contains(&role),
+                "{role}"
+            );
+            assert_eq!(
+                shows(role, "DosGapReported"),
+                caseledger_cases::dos::READERS.contains(&role),
                 "{role}"
             );
         }

@@ -6,6 +6,7 @@ pub mod case_view;
 mod declared;
 pub mod dhu_report_view;
 pub mod diversion_view;
+pub mod dos_view;
 pub mod figures;
 pub mod history;
 pub mod lens;

@@ -14,6 +14,7 @@ use crate::case_view::CaseViewProjection;
 pub use crate::declared::Registered;
 use crate::dhu_report_view::DhuReportViewProjection;
 use crate::diversion_view::DiversionViewProjection;
+use crate::dos_view::DosViewProjection;
 use crate::figures::FiguresProjection;
 use crate::practice_view::PracticeViewProjection;
 use crate::telephony_view::TelephonyViewProjection;
@@ -41,6 +42,7 @@ register!(
     DiversionViewProjection,
     CallsViewProjection,
     TelephonyViewProjection,
+    DosViewProjection,
 );
 
 /// One registered projection: its name, its tables and its handler.

@@ -514,7 +514,7 @@ fn notify_form(session: &Session, problem: Option<&Problem>) -> Markup {
 }
 
 /// A `datetime-local` value (UK wall-clock time, `2026-12-07T08:30`) as an instant.
-fn uk_time(text: &str) -> Option<Instant> {
+pub(crate) fn uk_time(text: &str) -> Option<Instant> {
     let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S"))
         .ok()?;

@@ -101,6 +101,11 @@ pub fn page(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                                             a class="nhsuk-header__navigation-link" href="/diversions" { "Diversions" }
                                         }
                                     }
+                                    @if caseledger_cases::dos::READERS.contains(&session.actor.role) {
+                                        li class="nhsuk-header__navigation-item" {
+                                            a class="nhsuk-header__navigation-link" href="/dos" { "Directory of Services" }
+                                        }
+                                    }
                                     @if caseledger_cases::telephony::READERS.contains(&session.actor.role) {
                                         li class="nhsuk-header__navigation-item" {
                                             a class="nhsuk-header__navigation-link" href="/pcn-review" { "Telephony" }

@@ -15,6 +15,7 @@ mod charts;
 mod contract;
 mod dhu;
 mod diversions;
+mod dos;
 mod gpconnect;
 mod gql;
 mod icb;
@@ -217,6 +218,9 @@ pub fn router(state: WebState) -> Router {
         .route("/diversions/calls", post(diversions::upload_calls))
         .route("/diversions/{id}/{action}", post(diversions::act))
         .route("/diversions/reviews/{id}/{action}", post(diversions::review))
+        .route("/dos", get(dos::show))
+        .route("/dos/report", post(dos::report))
+        .route("/dos/{id}/{action}", post(dos::act))
         .route("/pcn-review", get(telephony::show))
         .route("/pcn-review/metrics", post(telephony::upload_metrics))
         .route("/pcn-review/notes", post(telephony::note))
@@ -719,6 +723,7 @@ pub fn own_page(path: &str) -> Option<&str> {
             | "/admin/people"
             | "/diversions"
             | "/pcn-review"
+            | "/dos"
     ) || route
         .strip_prefix("/cases/")
         .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok_and(|parsed| parsed.to_string() == id))

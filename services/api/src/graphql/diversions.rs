@@ -233,7 +233,7 @@ pub async fn list(
 }
 
 /// A practice's ODS code as typed: one letter and five digits, and not a PCN's `U…` code.
-fn practice_code(code: &str) -> ApiResult<OdsCode> {
+pub(super) fn practice_code(code: &str) -> ApiResult<OdsCode> {
     if caseledger_cases::values::PcnCode::parse(code).is_ok() {
         return Err(ApiError::bad_input(
             "odsCode",

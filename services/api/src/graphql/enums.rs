@@ -209,4 +209,9 @@ pub enum Command {
     ImportCoreHoursCalls,
     ImportTelephonyMetrics,
     RecordPcnReviewNote,
+    ReportDosGap,
+    TriageDosGap,
+    RecordDosUpdate,
+    ConfirmDosFix,
+    ReportDosGapPersists,
 }

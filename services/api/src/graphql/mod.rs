@@ -7,6 +7,7 @@ mod case;
 mod command;
 pub mod deadline;
 mod diversions;
+mod dos;
 mod enums;
 mod limits;
 mod loaders;

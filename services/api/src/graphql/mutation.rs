@@ -574,6 +574,54 @@ impl MutationRoot {
         super::telephony::record_note(ctx, input).await
     }
 
+    /// The 111 provider reports a gap in a service's Directory of Services entry: its DoS id and
+    /// name, the kind, when it bit (not in the future, at most 90 days ago), the practice whose
+    /// entry it is when the service is a GP practice's, and what it found.
+    async fn report_dos_gap(
+        &self,
+        ctx: &Context<'_>,
+        input: super::dos::ReportDosGapInput,
+    ) -> ApiResult<super::dos::DosGap> {
+        super::dos::report(ctx, input).await
+    }
+
+    /// The ICB triages a reported gap: a DoS case is opened, or it is dismissed with a reason.
+    async fn triage_dos_gap(
+        &self,
+        ctx: &Context<'_>,
+        input: super::dos::TriageDosGapInput,
+    ) -> ApiResult<super::dos::DosGap> {
+        super::dos::triage(ctx, input).await
+    }
+
+    /// The service's provider updated its entry: recorded by the ICB for it, or by the practice
+    /// whose entry it is.
+    async fn record_dos_update(
+        &self,
+        ctx: &Context<'_>,
+        input: super::dos::RecordDosUpdateInput,
+    ) -> ApiResult<super::dos::DosGap> {
+        super::dos::update(ctx, input).await
+    }
+
+    /// The 111 provider confirms the updated entry serves: the DoS case is closed.
+    async fn confirm_dos_fix(
+        &self,
+        ctx: &Context<'_>,
+        input: super::dos::DosGapStepInput,
+    ) -> ApiResult<super::dos::DosGap> {
+        super::dos::confirm(ctx, input).await
+    }
+
+    /// The 111 provider finds the gap still there after the update: the provider is asked again.
+    async fn report_dos_gap_persists(
+        &self,
+        ctx: &Context<'_>,
+        input: super::dos::DosGapStepInput,
+    ) -> ApiResult<super::dos::DosGap> {
+        super::dos::persists(ctx, input).await
+    }
+
     /// Asks the case's practice's system, through GP Connect and as the 111 provider would, for
     /// its free slots over the next 14 days; records what it found (`SlotVisibilityVerified`, or
     /// `SlotVisibilityCheckFailed` when the search did not answer) and returns it. ICB, DHU and

@@ -141,6 +141,25 @@ impl QueryRoot {
         super::telephony::notes(ctx, months, pcn_code).await
     }
 
+    /// Gaps in the Directory of Services, newest first: every open one and those closed or
+    /// dismissed in the last 90 days (only open ones when `openOnly`). The ICB and the 111
+    /// provider read all, a practice those in its own entry; FORBIDDEN to every other party.
+    async fn dos_gaps(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] open_only: bool,
+        #[graphql(default = 100)] first: i32,
+    ) -> ApiResult<Vec<super::dos::DosGap>> {
+        super::dos::gaps(ctx, open_only, first).await
+    }
+
+    /// Each service with a Directory of Services gap open, or closed in the last 90 days, the red
+    /// ones at the top. Red: an open gap that bit in core hours; amber: an open gap; green: none.
+    /// Read as `dosGaps`.
+    async fn dos_services(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::dos::DosServiceStatus>> {
+        super::dos::services(ctx).await
+    }
+
     /// One diversion, if the caller may read it.
     async fn diversion(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<super::diversions::Diversion>> {
         super::diversions::one(ctx, &id).await

@@ -18,8 +18,8 @@ pub enum Allowed {
     NotClosed,
     /// Any case.
     AnyCase,
-    /// A practice (or a PCN), whatever its cases: the command works on the practice's stream (or
-    /// the PCN's).
+    /// Not a slot case: the command works on a practice's stream (or a PCN's, or a Directory of
+    /// Services entry's).
     Practice,
 }
 
@@ -121,6 +121,11 @@ command_names!(
     ImportCoreHoursCalls,
     ImportTelephonyMetrics,
     RecordPcnReviewNote,
+    ReportDosGap,
+    TriageDosGap,
+    RecordDosUpdate,
+    ConfirmDosFix,
+    ReportDosGapPersists,
 );
 
 impl CommandName {
@@ -192,7 +197,7 @@ const fn rule(command: CommandName, roles: &'static [Role], allowed: Allowed, ev
 
 /// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
 /// both; and triage DHU reports, as the ICB does.
-pub const COMMANDS: [CommandRule; 31] = [
+pub const COMMANDS: [CommandRule; 36] = [
     rule(
         CommandName::FlagPractice,
         &[Icb, Admin],
@@ -365,6 +370,24 @@ pub const COMMANDS: [CommandRule; 31] = [
         &[PcnClinicalDirector],
         Allowed::Practice,
         "PcnReviewNoted",
+    ),
+    // Directory of Services gaps, in `dos-<id>`: the 111 provider reports one, the ICB triages, the service's provider updates its entry (recorded by
+    // the ICB for it, or by a practice for its own entry), the 111 provider confirms or finds the
+    // gap still there.
+    rule(CommandName::ReportDosGap, &[Dhu], Allowed::Practice, "DosGapReported"),
+    rule(CommandName::TriageDosGap, &[Icb], Allowed::Practice, "DosGapTriaged"),
+    rule(
+        CommandName::RecordDosUpdate,
+        &[Icb, Practice],
+        Allowed::Practice,
+        "DosEntryUpdated",
+    ),
+    rule(CommandName::ConfirmDosFix, &[Dhu], Allowed::Practice, "DosFixConfirmed"),
+    rule(
+        CommandName::ReportDosGapPersists,
+        &[Dhu],
+        Allowed::Practice,
+        "DosGapPersists",
     ),
 ];
 

@@ -60,6 +60,12 @@ pub enum CaseError {
     NotYourPractice(String),
     #[error("only the clinical director of PCN {0} records its review notes")]
     NotYourPcn(String),
+    #[error("no Directory of Services gap {0}")]
+    DosGapNotFound(uuid::Uuid),
+    #[error("Directory of Services gap {0} was already reported")]
+    DosGapAlreadyReported(uuid::Uuid),
+    #[error("a Directory of Services gap that is {status} cannot be given {action}")]
+    DosGapWrongStage { status: &'static str, action: &'static str },
     #[error("no diversion {0} at this practice")]
     DiversionNotFound(uuid::Uuid),
     #[error("diversion {0} has already ended")]

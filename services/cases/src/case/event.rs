@@ -458,16 +458,24 @@ pub enum CaseEvent {
     TelephonyMetricsReported(crate::telephony::TelephonyMetricsReported),
     /// What a PCN agreed at its review of a month (in `pcn-<U code>`).
     PcnReviewNoted(crate::telephony::PcnReviewNoted),
+    /// The 111 provider reports a gap in a service's Directory of Services entry (in `dos-<id>`).
+    DosGapReported(crate::dos::DosGapReported),
+    DosGapTriaged(crate::dos::DosGapTriaged),
+    DosEntryUpdated(crate::dos::DosEntryUpdated),
+    DosFixConfirmed(crate::dos::DosFixConfirmed),
+    DosGapPersists(crate::dos::DosGapPersists),
 }
 
-/// Which stream an event lives in: the case's own, its contract review's, its practice's, or a
-/// PCN's.
+/// Which stream an event lives in: the case's own, its contract review's, its practice's, a
+/// PCN's, or a Directory of Services entry's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamKind {
     Case,
     Contract,
     Practice,
     Pcn,
+    /// A Directory of Services entry's gaps.
+    Dos,
 }
 
 /// An event with what every event's metadata carries for the domain: when it happened in the
@@ -534,6 +542,11 @@ impl CaseEvent {
             CaseEvent::CoreHoursCallsReported(_) => crate::calls::CoreHoursCallsReported::EVENT_TYPE,
             CaseEvent::TelephonyMetricsReported(_) => crate::telephony::TelephonyMetricsReported::EVENT_TYPE,
             CaseEvent::PcnReviewNoted(_) => crate::telephony::PcnReviewNoted::EVENT_TYPE,
+            CaseEvent::DosGapReported(_) => "DosGapReported",
+            CaseEvent::DosGapTriaged(_) => "DosGapTriaged",
+            CaseEvent::DosEntryUpdated(_) => "DosEntryUpdated",
+            CaseEvent::DosFixConfirmed(_) => "DosFixConfirmed",
+            CaseEvent::DosGapPersists(_) => "DosGapPersists",
         }
     }
 
@@ -565,12 +578,15 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
         | "CoreHoursCallsReported"
         | "TelephonyMetricsReported" => StreamKind::Practice,
         "PcnReviewNoted" => StreamKind::Pcn,
+        "DosGapReported" | "DosGapTriaged" | "DosEntryUpdated" | "DosFixConfirmed" | "DosGapPersists" => {
+            StreamKind::Dos
+        }
         _ => StreamKind::Case,
     }
 }
 
 /// Every event type of the catalogue.
-pub const EVENT_TYPES: [&str; 34] = [
+pub const EVENT_TYPES: [&str; 39] = [
     "PracticeFlagged",
     "CaseAssigned",
     "PracticeContacted",
@@ -605,6 +621,11 @@ pub const EVENT_TYPES: [&str; 34] = [
     "CoreHoursCallsReported",
     "TelephonyMetricsReported",
     "PcnReviewNoted",
+    "DosGapReported",
+    "DosGapTriaged",
+    "DosEntryUpdated",
+    "DosFixConfirmed",
+    "DosGapPersists",
 ];
 
 /// The current schema version of each event type: bump it when the data's shape changes, and
@@ -644,7 +665,12 @@ pub fn schema_version(event_type: &str) -> Option<u32> {
         | "DiversionReviewClosed"
         | "CoreHoursCallsReported"
         | "TelephonyMetricsReported"
-        | "PcnReviewNoted" => Some(1),
+        | "PcnReviewNoted"
+        | "DosGapReported"
+        | "DosGapTriaged"
+        | "DosEntryUpdated"
+        | "DosFixConfirmed"
+        | "DosGapPersists" => Some(1),
         _ => None,
     }
 }

@@ -324,7 +324,12 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
         | CaseEvent::DiversionReviewClosed(_)
         | CaseEvent::CoreHoursCallsReported(_)
         | CaseEvent::TelephonyMetricsReported(_)
-        | CaseEvent::PcnReviewNoted(_) => {}
+        | CaseEvent::PcnReviewNoted(_)
+        | CaseEvent::DosGapReported(_)
+        | CaseEvent::DosGapTriaged(_)
+        | CaseEvent::DosEntryUpdated(_)
+        | CaseEvent::DosFixConfirmed(_)
+        | CaseEvent::DosGapPersists(_) => {}
     }
     case
 }

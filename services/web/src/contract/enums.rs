@@ -221,7 +221,12 @@ mirrors!(
         CloseDiversionReview,
         ImportCoreHoursCalls,
         ImportTelephonyMetrics,
-        RecordPcnReviewNote
+        RecordPcnReviewNote,
+        ReportDosGap,
+        TriageDosGap,
+        RecordDosUpdate,
+        ConfirmDosFix,
+        ReportDosGapPersists
     }
 );
 mirrors!(VerificationVerdict = caseledger_cases::practice::VerificationVerdict { Enough, TooFew, Failed });

@@ -6,6 +6,7 @@ pub mod champion;
 pub mod commands;
 pub mod dhu;
 pub mod diversions;
+pub mod dos;
 pub mod gpconnect;
 pub mod icb;
 pub mod live;
