@@ -512,6 +512,17 @@ fn the_four_parties_work_a_case_through_the_web_pages() {
         assert!(text_of(&client, "main h1").await.contains("Z00011"));
         assert_accessible(&client, "practice-diversions").await;
         at_phone_width(&client, "practice-diversions").await;
+        // Its own slot cases, its telephony and the gaps in its own Directory of Services entry.
+        for (path, name) in [
+            ("/our-cases", "practice-cases"),
+            ("/pcn-review", "practice-telephony"),
+            ("/dos", "practice-dos"),
+        ] {
+            client.goto(&format!("{base}{path}")).await.unwrap();
+            wait_for(&client, "main h1").await;
+            assert_accessible(&client, name).await;
+            at_phone_width(&client, name).await;
+        }
         client.close().await.unwrap();
     });
     for name in ["champion", "dhu", "icb", "lmc"] {

@@ -262,5 +262,26 @@ fn an_overdue_case_sends_its_champion_exactly_one_email_across_a_restart() {
     );
     assert_eq!(messages_to(&inbox, "icb@test.nhs.uk").len(), 1);
     assert_eq!(messages_to(&inbox, "dhu@test.nhs.uk").len(), dhu_before);
+
+    // A Directory of Services gap: the ICB hears it waits for triage, by service and kind, never
+    // the 111 provider's words.
+    let reported = service.graphql(
+        Some(&dhu),
+        "mutation { reportDosGap(input: { serviceId: \"2000012345\", serviceName: \"Coventry district nursing\", \
+         kind: HOURS, bitAt: \"2026-11-24T17:45:00Z\", detail: \"Caller Mrs Featherstonehaugh had no nurse\" }) { id } }",
+        json!({}),
+    );
+    assert!(reported["errors"].is_null(), "{reported}");
+    assert!(
+        eventually(|| about("icb@test.nhs.uk", "Directory of Services gaps waiting for triage: 1") == 1),
+        "the ICB hears of the gap"
+    );
+    let mail = messages_to(&inbox, "icb@test.nhs.uk")
+        .into_iter()
+        .find(|m| m.data.contains("Directory of Services"))
+        .unwrap();
+    assert!(mail.data.contains("Coventry district nursing"), "{}", mail.data);
+    assert!(!mail.data.contains("Featherstonehaugh"), "{}", mail.data);
+    assert!(mail.data.contains("https://caseledger.test/dos"), "{}", mail.data);
     drop(service);
 }

@@ -2729,3 +2729,36 @@ fn a_directory_of_services_gap_goes_from_the_111_provider_to_the_icb_and_back_on
     lmc.sign_in("lmc-officer-1");
     assert_eq!(lmc.get("/dos").status, 403);
 }
+
+/// A PCN's clinical director sees its practices' slot cases and what each is asked to do, not
+/// another PCN's; a practice with no case is told so; the ICB reads cases through its own pages.
+#[test]
+fn a_practice_and_its_pcn_see_their_own_slot_cases_and_what_is_asked() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    seeded(&service, &icb);
+    let mut director = Web::new(&service);
+    director.sign_in("cd-u10001");
+    let page = director.get("/our-cases");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("href=\"/our-cases\""), "the menu links the page");
+    let at = page.body.find("id=\"own-cases\"").unwrap();
+    let table = &page.body[at..at + page.body[at..].find("</table>").unwrap()];
+    assert!(table.contains("Mill Health Centre (Z00012)"), "{table}");
+    assert!(
+        !table.contains("Valley Family Practice"),
+        "another PCN's practice: {table}"
+    );
+    assert!(
+        table.contains("Answer the Digital Champion who will contact you"),
+        "{table}"
+    );
+    let mut manager = Web::new(&service);
+    manager.sign_in("pm-z00011");
+    let page = manager.get("/our-cases");
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("No 111 slot cases."), "{}", page.body);
+    let mut commissioner = Web::new(&service);
+    commissioner.sign_in("icb-assurance-1");
+    assert_eq!(commissioner.get("/our-cases").status, 403);
+}

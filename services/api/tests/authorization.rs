@@ -148,6 +148,7 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
             vec![Icb, Champion, Admin, Practice, PcnClinicalDirector],
         ),
         ("{ pcnReviewNotes { id note } }".into(), vec![PcnClinicalDirector, Admin]),
+        ("{ ownCases { id status askedOfPractice } }".into(), vec![Practice, PcnClinicalDirector]),
         ("{ dosGaps { id status detail } }".into(), vec![Icb, Dhu, Admin, Practice]),
         ("{ dosServices { serviceId rag } }".into(), vec![Icb, Dhu, Admin, Practice]),
         (

@@ -40,16 +40,19 @@ pub enum NotificationKind {
     WeeklyDigest,
     /// A practice's diversion to NHS 111 waits for the ICB's acknowledgement.
     DiversionNotice,
+    /// A Directory of Services gap waits for the ICB's triage, or the 111 provider's confirmation.
+    DosGap,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 6] = [
+    pub const ALL: [NotificationKind; 7] = [
         NotificationKind::CaseReopened,
         NotificationKind::DhuProblem,
         NotificationKind::Deadline,
         NotificationKind::AwaitingCheck,
         NotificationKind::WeeklyDigest,
         NotificationKind::DiversionNotice,
+        NotificationKind::DosGap,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +63,7 @@ impl NotificationKind {
             NotificationKind::AwaitingCheck => "awaiting_check",
             NotificationKind::WeeklyDigest => "weekly_digest",
             NotificationKind::DiversionNotice => "diversion_notice",
+            NotificationKind::DosGap => "dos_gap",
         }
     }
 
@@ -135,6 +139,7 @@ mod sending {
 
     use caseledger_cases::Role;
     use caseledger_cases::deadlines::{Deadlines, Stage};
+    use caseledger_cases::dos::DosGapStatus;
     use caseledger_clock::today;
     use caseledger_projections::case_view::{self, CaseFilter, CaseRow};
     use chrono::{DateTime, NaiveDate, Utc};
@@ -272,7 +277,9 @@ mod sending {
                 }
                 Role::Dhu => {
                     if for_dhu.is_none() {
-                        for_dhu = Some(dhu(state).await?);
+                        let mut dhu = dhu(state).await?;
+                        dhu.extend(dos_gaps(state, DosGapStatus::AwaitingConfirmation).await?);
+                        for_dhu = Some(dhu);
                     }
                     for_dhu.as_deref().unwrap_or_default()
                 }
@@ -280,6 +287,7 @@ mod sending {
                     if for_icb.is_none() {
                         let mut icb = digest(state).await?;
                         icb.extend(diversion_notices(state).await?);
+                        icb.extend(dos_gaps(state, DosGapStatus::Reported).await?);
                         for_icb = Some(icb);
                     }
                     for_icb.as_deref().unwrap_or_default()
@@ -534,6 +542,48 @@ mod sending {
                  Acknowledge them: {}\n",
                 lines.join("\n"),
                 state.mailer.link("/diversions")
+            ),
+        }])
+    }
+
+    /// The Directory of Services gaps waiting at `status` (the ICB's triage, or the 111
+    /// provider's confirmation): one email an hour at most, listing each service, the kind and
+    /// when it bit, never the words about it.
+    async fn dos_gaps(state: &Notifications, status: DosGapStatus) -> Result<Vec<Outgoing>, sqlx::Error> {
+        let since = caseledger_clock::now() - chrono::Duration::days(90);
+        let waiting: Vec<_> = caseledger_projections::dos_view::gaps(&state.pool, None, since, true, 200)
+            .await?
+            .into_iter()
+            .filter(|gap| gap.status == status.as_str())
+            .collect();
+        if waiting.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lines: Vec<String> = waiting
+            .iter()
+            .map(|gap| {
+                format!(
+                    "- {} (DoS {}): {}, bit {}",
+                    gap.service_name,
+                    gap.service_id,
+                    gap.kind.replace('_', " "),
+                    caseledger_cases::ukclock::to_uk(gap.bit_at).format("%-d %b %Y, %H:%M")
+                )
+            })
+            .collect();
+        let (what, ask) = match status {
+            DosGapStatus::Reported => ("waiting for triage", "Triage them"),
+            _ => ("updated, waiting for your confirmation", "Confirm them"),
+        };
+        let hour = caseledger_cases::ukclock::to_uk(caseledger_clock::now()).format("%Y-%m-%dT%H");
+        Ok(vec![Outgoing {
+            key: format!("dos:{}:{hour}", status.as_str()),
+            kind: NotificationKind::DosGap,
+            subject: format!("Directory of Services gaps {what}: {}", waiting.len()),
+            body: format!(
+                "CaseLedger: gaps in the Directory of Services {what}:\n\n{}\n\n{ask}: {}\n",
+                lines.join("\n"),
+                state.mailer.link("/dos")
             ),
         }])
     }

@@ -23,7 +23,7 @@ pub mod support;
 
 pub use queries::{
     CaseFilter, Cursor, Page, awaiting_dhu, by_id, by_practice, contract_reviews, count, dhu_shortfalls, list,
-    open_dhu_issues, open_statuses, page,
+    of_organisation, open_dhu_issues, open_statuses, page,
 };
 
 pub const NAME: &str = <CaseViewProjection as crate::declared::Registered>::NAME;
@@ -176,7 +176,7 @@ pub struct CaseRow {
 /// A `case_view` row as the database returns it (text where [`CaseRow`] has the domain's types):
 /// decoded by sqlx directly, which is several times cheaper for a page of 500 than building and
 /// parsing JSON.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub(crate) struct StoredRow {
     pub case_id: Uuid,
     pub ods_code: String,

@@ -101,6 +101,11 @@ pub fn page(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                                             a class="nhsuk-header__navigation-link" href="/diversions" { "Diversions" }
                                         }
                                     }
+                                    @if session.actor.role.scoped_to().is_some() {
+                                        li class="nhsuk-header__navigation-item" {
+                                            a class="nhsuk-header__navigation-link" href="/our-cases" { "111 slot cases" }
+                                        }
+                                    }
                                     @if caseledger_cases::dos::READERS.contains(&session.actor.role) {
                                         li class="nhsuk-header__navigation-item" {
                                             a class="nhsuk-header__navigation-link" href="/dos" { "Directory of Services" }

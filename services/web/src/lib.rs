@@ -26,6 +26,7 @@ mod lmc;
 mod model;
 pub mod oidc;
 mod operations;
+mod own_cases;
 mod people;
 mod practices;
 mod register;
@@ -218,6 +219,7 @@ pub fn router(state: WebState) -> Router {
         .route("/diversions/calls", post(diversions::upload_calls))
         .route("/diversions/{id}/{action}", post(diversions::act))
         .route("/diversions/reviews/{id}/{action}", post(diversions::review))
+        .route("/our-cases", get(own_cases::show))
         .route("/dos", get(dos::show))
         .route("/dos/report", post(dos::report))
         .route("/dos/{id}/{action}", post(dos::act))
@@ -724,6 +726,7 @@ pub fn own_page(path: &str) -> Option<&str> {
             | "/diversions"
             | "/pcn-review"
             | "/dos"
+            | "/our-cases"
     ) || route
         .strip_prefix("/cases/")
         .is_some_and(|id| uuid::Uuid::parse_str(id).is_ok_and(|parsed| parsed.to_string() == id))

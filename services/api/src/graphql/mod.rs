@@ -13,6 +13,7 @@ mod limits;
 mod loaders;
 mod mutation;
 mod notifications;
+mod own_cases;
 mod people;
 mod practices;
 mod query;

@@ -22,6 +22,8 @@ pub enum NotificationKind {
     WeeklyDigest,
     /// A practice's diversion to NHS 111 waits for the ICB's acknowledgement.
     DiversionNotice,
+    /// A Directory of Services gap waits for the ICB's triage, or the 111 provider's confirmation.
+    DosGap,
 }
 
 /// Where the caller's notifications go, and which kinds they turned off.
@@ -42,8 +44,12 @@ fn kinds_for(role: caseledger_cases::Role) -> Vec<NotificationKind> {
             NotificationKind::DhuProblem,
             NotificationKind::Deadline,
         ],
-        Role::Dhu => vec![NotificationKind::AwaitingCheck],
-        Role::Icb => vec![NotificationKind::WeeklyDigest, NotificationKind::DiversionNotice],
+        Role::Dhu => vec![NotificationKind::AwaitingCheck, NotificationKind::DosGap],
+        Role::Icb => vec![
+            NotificationKind::WeeklyDigest,
+            NotificationKind::DiversionNotice,
+            NotificationKind::DosGap,
+        ],
         Role::Lmc | Role::Admin | Role::Practice | Role::PcnClinicalDirector => Vec::new(),
     }
 }

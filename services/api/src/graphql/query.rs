@@ -160,6 +160,13 @@ impl QueryRoot {
         super::dos::services(ctx).await
     }
 
+    /// A practice's own slot cases, or a PCN clinical director's practices' (open ones first):
+    /// where each stands, when its stage is due and what the practice is asked to do; never the
+    /// case's words or who worked it. FORBIDDEN to every other role.
+    async fn own_cases(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::own_cases::OwnCase>> {
+        super::own_cases::list(ctx).await
+    }
+
     /// One diversion, if the caller may read it.
     async fn diversion(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<super::diversions::Diversion>> {
         super::diversions::one(ctx, &id).await

@@ -82,6 +82,20 @@ pub enum RootCause {
 }
 
 impl RootCause {
+    /// What the practice is asked to put right, in its own words.
+    pub fn practice_fix(self) -> &'static str {
+        match self {
+            RootCause::SlotTypeNotExternal => "Make the 111 slot type bookable by other organisations",
+            RootCause::ProviderCodeUnmapped => "Map the 111 provider's organisation code to the 111 slots",
+            RootCause::WrongSlotOwner => "Give the 111 slots to the right clinician or rota",
+            RootCause::GpConnectDisabled => "Switch GP Connect appointment booking back on",
+            RootCause::TemplateMissingSlots => "Add the 111 slots to the session templates",
+            RootCause::InsufficientSlotsForListSize => "Offer as many 111 slots a day as the list size requires",
+            RootCause::BranchSiteAnomaly => "Put each site's 111 slots on the right site",
+            RootCause::Other => "Work through the Digital Champion's guidance",
+        }
+    }
+
     pub const ALL: [RootCause; 8] = [
         RootCause::SlotTypeNotExternal,
         RootCause::ProviderCodeUnmapped,

@@ -250,3 +250,29 @@ pub async fn contract_reviews(pool: &PgPool) -> Result<i64, sqlx::Error> {
         .fetch_one(pool)
         .await
 }
+
+/// The cases of one practice (`ods_code`) or of one PCN's practices (`pcn_code`), open ones
+/// first, then the newest; at most `limit`. For a practice's and a clinical director's own view.
+pub async fn of_organisation(
+    pool: &PgPool,
+    ods_code: Option<&str>,
+    pcn_code: Option<&str>,
+    limit: i64,
+) -> Result<Vec<CaseRow>, sqlx::Error> {
+    let open = open_statuses();
+    let rows: Vec<super::StoredRow> = sqlx::query_as(
+        "select c.* from case_view c
+          where ($1::text is not null or $2::text is not null)
+            and ($1::text is null or ods_code = $1)
+            and ($2::text is null or pcn_code = $2)
+          order by (status = any($3)) desc, opened_at desc, case_id
+          limit $4",
+    )
+    .bind(ods_code)
+    .bind(pcn_code)
+    .bind(&open as &[&str])
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    decode(rows)
+}

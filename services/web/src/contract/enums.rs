@@ -256,6 +256,7 @@ pub enum NotificationKind {
     AwaitingCheck,
     WeeklyDigest,
     DiversionNotice,
+    DosGap,
 }
 
 /// A schema enum a form offers and a page names: every value in the order a form lists them,

@@ -11,6 +11,7 @@ pub mod gpconnect;
 pub mod icb;
 pub mod live;
 pub mod lmc;
+pub mod own_cases;
 pub mod people;
 pub mod practices;
 pub mod register;
