@@ -481,3 +481,75 @@ fn the_demo_stopped_at_once_finishes_its_background_rounds_before_the_database_g
     }
     assert!(log.contains("embedded PostgreSQL stopped"), "{log}");
 }
+
+/// `value` with each `"$name"` string replaced by what an earlier step saved under `name`.
+fn bind(value: &Value, saved: &HashMap<String, Value>) -> Value {
+    match value {
+        Value::String(text) => text
+            .strip_prefix('$')
+            .and_then(|name| saved.get(name))
+            .cloned()
+            .unwrap_or_else(|| value.clone()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| bind(v, saved)).collect()),
+        Value::Object(fields) => Value::Object(fields.iter().map(|(k, v)| (k.clone(), bind(v, saved))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Each new case type's recorded story (`tests/fixtures/stories/*.jsonl`: a step a line, as one
+/// party, with what it must answer, the error it must get, words it must never see, and ids to
+/// keep for later steps) replayed through GraphQL against the real binary, party by party.
+#[test]
+fn each_case_types_recorded_story_replays_through_graphql_as_each_party() {
+    for story in ["diversions", "telephony", "dos"] {
+        let service = Service::start();
+        let text = std::fs::read_to_string(fixture(&format!("stories/{story}.jsonl"))).unwrap();
+        let mut saved: HashMap<String, Value> = HashMap::new();
+        let mut tokens: HashMap<String, String> = HashMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let step: Value = serde_json::from_str(line).unwrap();
+            let at = format!("{story}.jsonl:{}: {}", n + 1, step["note"]);
+            let who = &step["as"];
+            let (role, sub) = (who["role"].as_str().unwrap(), who["sub"].as_str().unwrap());
+            let token = tokens
+                .entry(format!("{role}/{sub}"))
+                .or_insert_with(|| match who["org"].as_str() {
+                    Some(org) => service.token_of(role, sub, org),
+                    None => service.token(role, sub),
+                })
+                .clone();
+            let variables = bind(&step["variables"], &saved);
+            let answer = service.graphql(
+                Some(&token),
+                step["query"].as_str().unwrap(),
+                if variables.is_null() { json!({}) } else { variables },
+            );
+            match step["error"].as_str() {
+                Some(code) => {
+                    assert_eq!(codes(&answer), vec![code.to_string()], "{at}: {answer}");
+                    continue;
+                }
+                None => assert!(answer["errors"].is_null(), "{at}: {answer}"),
+            }
+            let data = &answer["data"];
+            for (pointer, expected) in step["expect"].as_object().into_iter().flatten() {
+                assert_eq!(
+                    data.pointer(pointer),
+                    Some(&bind(expected, &saved)),
+                    "{at}: {pointer} in {data}"
+                );
+            }
+            for words in step["absent"].as_array().into_iter().flatten() {
+                let words = words.as_str().unwrap();
+                assert!(!data.to_string().contains(words), "{at}: {words} in {data}");
+            }
+            for (name, pointer) in step["save"].as_object().into_iter().flatten() {
+                let value = data.pointer(pointer.as_str().unwrap()).cloned();
+                saved.insert(
+                    name.clone(),
+                    value.unwrap_or_else(|| panic!("{at}: nothing at {pointer}")),
+                );
+            }
+        }
+    }
+}
