@@ -134,5 +134,20 @@ async fn a_practice_sees_its_own_cases_and_what_is_asked_of_it_and_its_pcn_its_p
         let refused = run(&service, role, id, "", OWN, json!({})).await;
         assert_eq!(codes(&refused), ["FORBIDDEN"], "{role}: {refused}");
     }
+    // The kinds of case each party works on, from the catalogue.
+    for (role, id, org, kinds) in [
+        (Role::Practice, "pm-z00012", "Z00012", json!(["DIVERSION", "DOS_GAP"])),
+        (
+            Role::PcnClinicalDirector,
+            "cd-u10001",
+            "U10001",
+            json!(["DIVERSION", "TELEPHONY_REVIEW"]),
+        ),
+        (Role::Dhu, "dhu-liaison-1", "", json!(["SLOT_VISIBILITY", "DOS_GAP"])),
+        (Role::Lmc, "lmc-1", "", json!([])),
+    ] {
+        let me = ok(&service, role, id, org, "{ me { worksOn } }", json!({})).await;
+        assert_eq!(me["me"]["worksOn"], kinds, "{role}");
+    }
     service.stop().await;
 }

@@ -5,6 +5,7 @@
 
 pub mod calls;
 pub mod case;
+pub mod case_type;
 pub mod cis2;
 pub mod dashboard;
 pub mod deadlines;

@@ -21,6 +21,18 @@ pub struct Actor {
     /// Their sign-in to the pages before the latest: where "since your last visit" starts (null
     /// before their second visit).
     pub last_visit_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The kinds of case the caller may act on (any command of the kind's is theirs).
+    pub works_on: Vec<CaseType>,
+}
+
+/// A kind of case the ledger holds.
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "caseledger_cases::case_type::CaseType")]
+pub enum CaseType {
+    SlotVisibility,
+    Diversion,
+    TelephonyReview,
+    DosGap,
 }
 
 #[derive(Debug, Default)]
@@ -41,6 +53,11 @@ impl QueryRoot {
             scope: actor.scope.as_ref().map(|scope| scope.code().to_string()),
             name,
             last_visit_at,
+            works_on: caseledger_cases::case_type::CaseType::ALL
+                .into_iter()
+                .filter(|kind| kind.commands().any(|command| command.permits(actor.role)))
+                .map(Into::into)
+                .collect(),
         })
     }
 
