@@ -150,6 +150,14 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
         ("{ pcnReviewNotes { id note } }".into(), vec![PcnClinicalDirector, Admin]),
         ("{ ownCases { id status askedOfPractice } }".into(), vec![Practice, PcnClinicalDirector]),
         ("{ dosGaps { id status detail } }".into(), vec![Icb, Dhu, Admin, Practice]),
+        (
+            format!("mutation {{ eraseDosGapWords(gapId: \"{missing_case}\") {{ id }} }}"),
+            vec![Icb, Admin],
+        ),
+        (
+            format!("mutation {{ eraseDiversionWords(diversionId: \"{missing_case}\") {{ id }} }}"),
+            vec![Icb, Admin],
+        ),
         ("{ dosServices { serviceId rag } }".into(), vec![Icb, Dhu, Admin, Practice]),
         (
             "mutation { reportDosGap(input: { serviceId: \"not-digits\", serviceName: \"s\", kind: HOURS, \

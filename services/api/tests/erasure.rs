@@ -736,3 +736,118 @@ async fn a_dismissed_reports_words_are_erased_by_hand_or_at_the_end_of_retention
     }
     service.stop().await;
 }
+
+/// The words about a diversion and a Directory of Services gap go on the ICB's request, and with
+/// the retention period once the diversion has ended or the gap is closed or dismissed; what
+/// remains (dates, kinds, stages) stays, and each is erased once.
+#[tokio::test]
+async fn the_words_about_diversions_and_dos_gaps_go_on_request_and_with_the_retention_period() {
+    let service = Service::start().await;
+    let day = (caseledger_clock::now() - chrono::Duration::days(7)).date_naive();
+    let dashboard = format!(
+        "report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\n\
+         {day},Z00011,Arden Health Centre,U10001,Coventry,10000,5\n"
+    );
+    ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "mutation($c: String!) { importDashboard(csv: $c) { rows } }",
+        json!({ "c": dashboard }),
+    )
+    .await;
+    let report = "mutation($s: String!, $d: String!) { reportDosGap(input: { serviceId: $s, serviceName: \"A service\", \
+                  kind: HOURS, bitAt: \"2026-11-24T10:00:00Z\", detail: $d }) { id } }";
+    let gap = |s: &'static str, d: &'static str| {
+        let service = &service;
+        async move {
+            ok(service, Role::Dhu, "dhu-liaison-1", report, json!({ "s": s, "d": d })).await["reportDosGap"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let dismissed = gap("2000000001", "Caller Mr Hollingsworth-Pike").await;
+    let open = gap("2000000002", "Caller Mrs Ostrowska-Dunn").await;
+    ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "mutation($g: ID!) { triageDosGap(input: { gapId: $g, outcome: DISMISSED, reason: \"Ms Carrow-Beaumont checked it\" }) { status } }",
+        json!({ "g": dismissed }),
+    )
+    .await;
+    let manager = common::as_scoped(Role::Practice, "pm-z00011", "Z00011");
+    let diverted = service
+        .run(
+            manager.clone(),
+            "mutation { notifyDiversion(input: { from: \"2026-11-23T08:00:00Z\", expectedUntil: \"2026-11-23T10:00:00Z\", \
+             reason: TELEPHONY_FAILURE, detail: \"Dr Pemberton-Quayle's line\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    let diversion = diverted["data"]["notifyDiversion"]["id"].as_str().unwrap().to_string();
+    let ended = service
+        .run(
+            manager.clone(),
+            "mutation($d: ID!) { endDiversion(input: { diversionId: $d, endedAt: \"2026-11-23T10:00:00Z\" }) { id } }",
+            json!({ "d": diversion }),
+        )
+        .await;
+    assert!(ended["errors"].is_null(), "{ended}");
+    caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let commands = caseledger_commands::Commands::new(service.store.clone());
+    let kept = caseledger_jobs::personal_data::erase_expired(&commands, Duration::from_secs(30 * 86_400))
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "nothing ended or closed a month ago");
+    let erased = caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(erased, 2, "the ended diversion and the dismissed gap; not the open gap");
+    caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    let read = ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "{ dosGaps { id status detail dismissReason } diversions { reason detail coreMinutes } }",
+        json!({}),
+    )
+    .await
+    .to_string();
+    for words in ["Hollingsworth-Pike", "Carrow-Beaumont", "Pemberton-Quayle"] {
+        assert!(!read.contains(words), "{words}: {read}");
+    }
+    assert!(read.contains("Ostrowska-Dunn"), "the open gap keeps its words: {read}");
+    assert!(
+        read.contains("[erased]") && read.contains("TELEPHONY_FAILURE") && read.contains("DISMISSED"),
+        "{read}"
+    );
+
+    // On request: the ICB erases the open gap's words; a practice may not.
+    let erase = "mutation($g: ID!) { eraseDosGapWords(gapId: $g) { status detail } }";
+    let refused = service.run(manager, erase, json!({ "g": open })).await;
+    assert_eq!(codes(&refused), ["FORBIDDEN"], "{refused}");
+    let done = ok(&service, Role::Icb, "icb-assurance-1", erase, json!({ "g": open })).await;
+    assert_eq!(done["eraseDosGapWords"]["detail"], "[erased]", "{done}");
+    assert_eq!(done["eraseDosGapWords"]["status"], "REPORTED", "the gap itself stays");
+    let again = ok(&service, Role::Icb, "icb-assurance-1", erase, json!({ "g": open })).await;
+    assert_eq!(again["eraseDosGapWords"]["detail"], "[erased]");
+    let erasures: i64 = sqlx::query_scalar("select count(*) from events where event_type like '%WordsErased'")
+        .fetch_one(&service.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(erasures, 3, "each erased once");
+    service.stop().await;
+}

@@ -82,11 +82,14 @@ impl CommandName {
             | FileDhuReport
             | TriageDhuReport
             | EraseReportPersonalData => Some(CaseType::SlotVisibility),
-            NotifyDiversion | EndDiversion | AcknowledgeDiversion | RecordDiversionSupport | CloseDiversionReview => {
-                Some(CaseType::Diversion)
-            }
+            NotifyDiversion
+            | EndDiversion
+            | AcknowledgeDiversion
+            | RecordDiversionSupport
+            | CloseDiversionReview
+            | EraseDiversionWords => Some(CaseType::Diversion),
             ImportTelephonyMetrics | RecordPcnReviewNote => Some(CaseType::TelephonyReview),
-            ReportDosGap | TriageDosGap | RecordDosUpdate | ConfirmDosFix | ReportDosGapPersists => {
+            ReportDosGap | TriageDosGap | RecordDosUpdate | ConfirmDosFix | ReportDosGapPersists | EraseDosGapWords => {
                 Some(CaseType::DosGap)
             }
             RegisterPractice
@@ -123,7 +126,8 @@ mod tests {
                 CommandName::TriageDosGap,
                 CommandName::RecordDosUpdate,
                 CommandName::ConfirmDosFix,
-                CommandName::ReportDosGapPersists
+                CommandName::ReportDosGapPersists,
+                CommandName::EraseDosGapWords
             ]
         );
         // A slot case's streams are its own: no other kind writes there.

@@ -97,6 +97,13 @@ pub struct DosGapPersists {
     pub detail: Option<FreeText>,
 }
 
+/// The words about a gap were erased (UK GDPR: on request, or once its retention period passed):
+/// its key is destroyed with this record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DosGapWordsErased {
+    pub gap_id: Uuid,
+}
+
 /// Where a gap stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

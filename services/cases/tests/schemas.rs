@@ -317,6 +317,12 @@ fn samples() -> Vec<CaseEvent> {
             gap_id: uuid::Uuid::from_u128(12),
             detail: None,
         }),
+        CaseEvent::DiversionWordsErased(DiversionWordsErased {
+            diversion_id: uuid::Uuid::from_u128(7),
+        }),
+        CaseEvent::DosGapWordsErased(caseledger_cases::dos::DosGapWordsErased {
+            gap_id: uuid::Uuid::from_u128(12),
+        }),
         CaseEvent::DosFixConfirmed(caseledger_cases::dos::DosFixConfirmed {
             gap_id: uuid::Uuid::from_u128(12),
         }),

@@ -18,6 +18,7 @@ mod reports;
 mod scopes;
 mod telephony;
 pub mod throttle;
+mod words;
 
 use caseledger_eventstore::EventStore;
 
@@ -35,6 +36,7 @@ pub use replay::{ReplayError, ReplayReport};
 pub use reports::{ReportOutcome, Reported};
 pub use scopes::{case_scope, diversion_scope, dos_gap_scope, pcn_note_scope, report_scope};
 pub use telephony::NoteOutcome;
+pub use words::Erased;
 
 /// Runs commands against the event store; cheap to clone.
 #[derive(Debug, Clone)]

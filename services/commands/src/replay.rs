@@ -402,7 +402,9 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
         | CaseEvent::DosGapTriaged(_)
         | CaseEvent::DosEntryUpdated(_)
         | CaseEvent::DosFixConfirmed(_)
-        | CaseEvent::DosGapPersists(_) => {
+        | CaseEvent::DosGapPersists(_)
+        | CaseEvent::DiversionWordsErased(_)
+        | CaseEvent::DosGapWordsErased(_) => {
             return Err(format!("{kind} is about a practice, not a case"));
         }
     })

@@ -180,5 +180,33 @@ pub async fn erase_expired(commands: &Commands, after: Duration) -> Result<usize
             Err(error) => tracing::warn!(%error, %report_id, "retention: a report's personal data not erased"),
         }
     }
+    // The words about diversions ended, and Directory of Services gaps closed or dismissed, more
+    // than the retention period ago.
+    for (diversion_id, ods_code) in caseledger_projections::diversion_view::words_expired(pool, cutoff, 10_000).await? {
+        let Ok(ods) = caseledger_cases::values::OdsCode::parse(&ods_code) else {
+            continue;
+        };
+        match commands
+            .erase_diversion_words(&context, &ods, diversion_id, caseledger_clock::now())
+            .await
+        {
+            Ok(outcome) if !outcome.duplicate => erased += 1,
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, %diversion_id, "retention: a diversion's words not erased"),
+        }
+    }
+    for (gap_id, service) in caseledger_projections::dos_view::words_expired(pool, cutoff, 10_000).await? {
+        let Ok(service_id) = caseledger_cases::values::DosServiceId::parse(&service) else {
+            continue;
+        };
+        match commands
+            .erase_dos_gap_words(&context, &service_id, gap_id, caseledger_clock::now())
+            .await
+        {
+            Ok(outcome) if !outcome.duplicate => erased += 1,
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, %gap_id, "retention: a gap's words not erased"),
+        }
+    }
     Ok(erased)
 }

@@ -120,6 +120,13 @@ impl EventHandler for DiversionViewProjection {
                     .execute(&mut *tx)
                     .await?;
                 }
+                (CaseEvent::DiversionWordsErased(erased), _) => {
+                    sqlx::query("update diversion_view set words_erased_at = $2 where diversion_id = $1")
+                        .bind(erased.diversion_id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 _ => {}
             }
         }
@@ -286,4 +293,21 @@ pub async fn review(pool: &sqlx::PgPool, review_id: Uuid) -> Result<Option<Revie
     .fetch_all(pool)
     .await?;
     Ok(crate::decode_rows::<ReviewRow>(rows)?.pop())
+}
+
+/// Diversions ended before `cutoff` whose practice's words are still there: (diversion, practice).
+pub async fn words_expired(
+    pool: &sqlx::PgPool,
+    cutoff: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select diversion_id, ods_code from diversion_view
+          where ended_at < $1 and detail is not null and words_erased_at is null
+          order by ended_at limit $2",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
 }

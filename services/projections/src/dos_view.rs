@@ -20,12 +20,13 @@ impl crate::declared::Registered for DosViewProjection {
 #[derive(Debug, Default)]
 pub struct DosViewProjection;
 
-const TYPES: [&str; 5] = [
+const TYPES: [&str; 6] = [
     "DosGapReported",
     "DosGapTriaged",
     "DosEntryUpdated",
     "DosFixConfirmed",
     "DosGapPersists",
+    "DosGapWordsErased",
 ];
 
 impl EventHandler for DosViewProjection {
@@ -113,6 +114,13 @@ impl EventHandler for DosViewProjection {
                     .execute(&mut *tx)
                     .await?;
                 }
+                CaseEvent::DosGapWordsErased(erased) => {
+                    sqlx::query("update dos_gap_view set words_erased_at = $2 where gap_id = $1")
+                        .bind(erased.gap_id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 _ => {}
             }
         }
@@ -188,4 +196,23 @@ pub async fn gap(pool: &sqlx::PgPool, gap_id: Uuid) -> Result<Option<GapRow>, sq
         .bind(gap_id)
         .fetch_optional(pool)
         .await
+}
+
+/// Gaps closed or dismissed before `cutoff` whose words are still there: (gap, service).
+pub async fn words_expired(
+    pool: &sqlx::PgPool,
+    cutoff: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select gap_id, service_id from dos_gap_view
+          where closed_at < $1 and words_erased_at is null
+            and (detail is not null or dismiss_reason is not null or update_summary is not null
+                 or persist_detail is not null)
+          order by closed_at limit $2",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
 }

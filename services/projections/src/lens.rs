@@ -508,6 +508,19 @@ pub const RULES: &[EventRule] = &[
         fields: &[field("gap_id", DOS), field("detail", DOS)],
         personal: &["detail"],
     },
+    // That the words about a diversion or a gap were erased: for everyone who reads them.
+    EventRule {
+        event_type: "DiversionWordsErased",
+        seen_by: DIVERSIONS,
+        fields: &[field("diversion_id", DIVERSIONS)],
+        personal: &[],
+    },
+    EventRule {
+        event_type: "DosGapWordsErased",
+        seen_by: DOS,
+        fields: &[field("gap_id", DOS)],
+        personal: &[],
+    },
     // In `practice-<ODS>`; not part of a case's history, listed so that the rule is complete.
     EventRule {
         event_type: "SlotsObserved",

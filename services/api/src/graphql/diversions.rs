@@ -676,6 +676,27 @@ pub async fn acknowledge(ctx: &Context<'_>, input: AcknowledgeDiversionInput) ->
     answer(ctx, actor, outcome).await
 }
 
+/// The ICB erases the practice's words about a diversion (UK GDPR).
+pub async fn erase_words(ctx: &Context<'_>, diversion_id: ID) -> ApiResult<Diversion> {
+    let actor = require_command(ctx, CommandName::EraseDiversionWords)?;
+    let (diversion_id, ods_code) = diversion_practice(ctx, actor, &diversion_id).await?;
+    let context = command_context(ctx, actor, None, None)?;
+    let erased = state(ctx)
+        .commands
+        .erase_diversion_words(&context, &ods_code, diversion_id, caseledger_clock::now())
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    let outcome = caseledger_commands::DiversionOutcome {
+        ods_code,
+        subject_id: diversion_id,
+        review_opened: None,
+        duplicate: erased.duplicate,
+        position: erased.position,
+    };
+    answer(ctx, actor, outcome).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

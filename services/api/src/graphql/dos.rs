@@ -430,3 +430,22 @@ pub async fn persists(ctx: &Context<'_>, input: DosGapStepInput) -> ApiResult<Do
     )
     .await
 }
+
+/// The ICB erases the words about a gap (UK GDPR).
+pub async fn erase_words(ctx: &Context<'_>, gap: ID) -> ApiResult<DosGap> {
+    let actor = require_command(ctx, CommandName::EraseDosGapWords)?;
+    let (gap_id, service_id) = gap_of(ctx, actor, &gap).await?;
+    let context = command_context(ctx, actor, None)?;
+    let erased = state(ctx)
+        .commands
+        .erase_dos_gap_words(&context, &service_id, gap_id, caseledger_clock::now())
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    let outcome = DosOutcome {
+        gap_id,
+        duplicate: erased.duplicate,
+        position: erased.position,
+    };
+    answer(ctx, actor, outcome).await
+}

@@ -214,4 +214,6 @@ pub enum Command {
     RecordDosUpdate,
     ConfirmDosFix,
     ReportDosGapPersists,
+    EraseDiversionWords,
+    EraseDosGapWords,
 }

@@ -622,6 +622,22 @@ impl MutationRoot {
         super::dos::persists(ctx, input).await
     }
 
+    /// The ICB erases the practice's words about a diversion (UK GDPR): their key is destroyed
+    /// and the erasure recorded; what remains (dates, reason, core hours) stays.
+    async fn erase_diversion_words(
+        &self,
+        ctx: &Context<'_>,
+        diversion_id: ID,
+    ) -> ApiResult<super::diversions::Diversion> {
+        super::diversions::erase_words(ctx, diversion_id).await
+    }
+
+    /// The ICB erases the words about a Directory of Services gap (UK GDPR): the 111 provider's,
+    /// the ICB's reason and the update's; what remains (service, kind, stages) stays.
+    async fn erase_dos_gap_words(&self, ctx: &Context<'_>, gap_id: ID) -> ApiResult<super::dos::DosGap> {
+        super::dos::erase_words(ctx, gap_id).await
+    }
+
     /// Asks the case's practice's system, through GP Connect and as the 111 provider would, for
     /// its free slots over the next 14 days; records what it found (`SlotVisibilityVerified`, or
     /// `SlotVisibilityCheckFailed` when the search did not answer) and returns it. ICB, DHU and

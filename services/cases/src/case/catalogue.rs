@@ -126,6 +126,8 @@ command_names!(
     RecordDosUpdate,
     ConfirmDosFix,
     ReportDosGapPersists,
+    EraseDiversionWords,
+    EraseDosGapWords,
 );
 
 impl CommandName {
@@ -197,7 +199,7 @@ const fn rule(command: CommandName, roles: &'static [Role], allowed: Allowed, ev
 
 /// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
 /// both; and triage DHU reports, as the ICB does.
-pub const COMMANDS: [CommandRule; 36] = [
+pub const COMMANDS: [CommandRule; 38] = [
     rule(
         CommandName::FlagPractice,
         &[Icb, Admin],
@@ -388,6 +390,20 @@ pub const COMMANDS: [CommandRule; 36] = [
         &[Dhu],
         Allowed::Practice,
         "DosGapPersists",
+    ),
+    // UK GDPR: the words about a diversion or a gap are erased (their key destroyed) on request by
+    // the ICB, or by the retention period (the system's admin).
+    rule(
+        CommandName::EraseDiversionWords,
+        &[Icb, Admin],
+        Allowed::Practice,
+        "DiversionWordsErased",
+    ),
+    rule(
+        CommandName::EraseDosGapWords,
+        &[Icb, Admin],
+        Allowed::Practice,
+        "DosGapWordsErased",
     ),
 ];
 

@@ -356,6 +356,13 @@ pub struct DiversionNotified {
     pub detail: Option<FreeText>,
 }
 
+/// The words about a diversion were erased (UK GDPR: on request, or once its retention period
+/// passed): its key is destroyed with this record, in `practice-<ODS>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiversionWordsErased {
+    pub diversion_id: uuid::Uuid,
+}
+
 /// The diversion ended: the phones answer at the practice again, from `ended_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiversionEnded {
@@ -478,6 +485,10 @@ pub enum CaseEvent {
     DosEntryUpdated(crate::dos::DosEntryUpdated),
     DosFixConfirmed(crate::dos::DosFixConfirmed),
     DosGapPersists(crate::dos::DosGapPersists),
+    /// A diversion's words (the practice's detail) were erased: its key destroyed.
+    DiversionWordsErased(DiversionWordsErased),
+    /// A Directory of Services gap's words were erased: its key destroyed.
+    DosGapWordsErased(crate::dos::DosGapWordsErased),
 }
 
 /// Which stream an event lives in: the case's own, its contract review's, its practice's, a
@@ -561,6 +572,8 @@ impl CaseEvent {
             CaseEvent::DosEntryUpdated(_) => "DosEntryUpdated",
             CaseEvent::DosFixConfirmed(_) => "DosFixConfirmed",
             CaseEvent::DosGapPersists(_) => "DosGapPersists",
+            CaseEvent::DiversionWordsErased(_) => "DiversionWordsErased",
+            CaseEvent::DosGapWordsErased(_) => "DosGapWordsErased",
         }
     }
 
@@ -590,17 +603,17 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
         | "DiversionReviewSupported"
         | "DiversionReviewClosed"
         | "CoreHoursCallsReported"
-        | "TelephonyMetricsReported" => StreamKind::Practice,
+        | "TelephonyMetricsReported"
+        | "DiversionWordsErased" => StreamKind::Practice,
         "PcnReviewNoted" => StreamKind::Pcn,
-        "DosGapReported" | "DosGapTriaged" | "DosEntryUpdated" | "DosFixConfirmed" | "DosGapPersists" => {
-            StreamKind::Dos
-        }
+        "DosGapReported" | "DosGapTriaged" | "DosEntryUpdated" | "DosFixConfirmed" | "DosGapPersists"
+        | "DosGapWordsErased" => StreamKind::Dos,
         _ => StreamKind::Case,
     }
 }
 
 /// Every event type of the catalogue.
-pub const EVENT_TYPES: [&str; 39] = [
+pub const EVENT_TYPES: [&str; 41] = [
     "PracticeFlagged",
     "CaseAssigned",
     "PracticeContacted",
@@ -640,6 +653,8 @@ pub const EVENT_TYPES: [&str; 39] = [
     "DosEntryUpdated",
     "DosFixConfirmed",
     "DosGapPersists",
+    "DiversionWordsErased",
+    "DosGapWordsErased",
 ];
 
 /// The current schema version of each event type: bump it when the data's shape changes, and
@@ -684,7 +699,9 @@ pub fn schema_version(event_type: &str) -> Option<u32> {
         | "DosGapTriaged"
         | "DosEntryUpdated"
         | "DosFixConfirmed"
-        | "DosGapPersists" => Some(1),
+        | "DosGapPersists"
+        | "DiversionWordsErased"
+        | "DosGapWordsErased" => Some(1),
         _ => None,
     }
 }

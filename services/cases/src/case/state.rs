@@ -329,7 +329,9 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
         | CaseEvent::DosGapTriaged(_)
         | CaseEvent::DosEntryUpdated(_)
         | CaseEvent::DosFixConfirmed(_)
-        | CaseEvent::DosGapPersists(_) => {}
+        | CaseEvent::DosGapPersists(_)
+        | CaseEvent::DiversionWordsErased(_)
+        | CaseEvent::DosGapWordsErased(_) => {}
     }
     case
 }

@@ -226,7 +226,9 @@ mirrors!(
         TriageDosGap,
         RecordDosUpdate,
         ConfirmDosFix,
-        ReportDosGapPersists
+        ReportDosGapPersists,
+        EraseDiversionWords,
+        EraseDosGapWords
     }
 );
 mirrors!(VerificationVerdict = caseledger_cases::practice::VerificationVerdict { Enough, TooFew, Failed });
