@@ -2724,6 +2724,9 @@ fn a_directory_of_services_gap_goes_from_the_111_provider_to_the_icb_and_back_on
         "{table}"
     );
     assert!(table.contains("nhsuk-tag--green"), "{table}");
+    let at = page.body.find("id=\"dos-figures\"").unwrap();
+    let figures = &page.body[at..at + page.body[at..].find("</table>").unwrap()];
+    assert!(figures.contains("23 Nov 2026"), "this week's figures: {figures}");
 
     let mut lmc = Web::new(&service);
     lmc.sign_in("lmc-officer-1");

@@ -159,6 +159,7 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
             vec![Icb, Admin],
         ),
         ("{ dosServices { serviceId rag } }".into(), vec![Icb, Dhu, Admin, Practice]),
+        ("{ dosFigures { week kind reported } }".into(), vec![Icb, Dhu, Admin, Practice]),
         (
             "mutation { reportDosGap(input: { serviceId: \"not-digits\", serviceName: \"s\", kind: HOURS, \
              bitAt: \"2026-11-20T10:00:00Z\" }) { id } }"

@@ -358,6 +358,52 @@ async fn a_gap_goes_from_the_111_provider_to_a_case_and_back_and_each_party_read
         "Phlebotomy days corrected"
     );
 
+    // This week's figures by kind: reported (in core hours), closed, dismissed.
+    let figures = ok(
+        &service,
+        icb.0,
+        icb.1,
+        icb.2,
+        "{ dosFigures(weeks: 1) { kind reported reportedInCoreHours closed dismissed } }",
+        json!({}),
+    )
+    .await;
+    let of = |kind: &str| {
+        figures["dosFigures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["kind"] == kind)
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        of("HOURS"),
+        json!({ "kind": "HOURS", "reported": 1, "reportedInCoreHours": 1, "closed": 1, "dismissed": 0 }),
+        "{figures}"
+    );
+    assert_eq!(of("WRONG_DETAILS")["dismissed"], 1, "{figures}");
+    assert_eq!(of("SKILL_OR_CAPACITY")["reported"], 1, "{figures}");
+    let arden_figures = ok(
+        &service,
+        arden.0,
+        arden.1,
+        arden.2,
+        "{ dosFigures { kind reported } }",
+        json!({}),
+    )
+    .await;
+    let kinds: Vec<&Value> = arden_figures["dosFigures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| &w["kind"])
+        .collect();
+    assert!(
+        !kinds.contains(&&json!("HOURS")),
+        "a practice counts its own entry's gaps: {arden_figures}"
+    );
+
     // The words are sealed in the log, in each service's own stream.
     let stored: Vec<(String, String)> =
         sqlx::query_as("select stream_id, data::text from events where event_type like 'Dos%' order by position")

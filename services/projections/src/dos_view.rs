@@ -216,3 +216,23 @@ pub async fn words_expired(
     .fetch_all(pool)
     .await
 }
+
+/// Every gap reported, closed or dismissed since `since` (of one practice's entry when given).
+pub async fn since(
+    pool: &sqlx::PgPool,
+    practice: Option<&str>,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<GapRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from dos_gap_view
+          where ($1::text is null or ods_code = $1) and (reported_at >= $2 or closed_at >= $2)
+          order by reported_at
+          limit $3"
+    ))
+    .bind(practice)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

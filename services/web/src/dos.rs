@@ -14,8 +14,8 @@ use crate::gql::{ErrorCode, GqlError};
 use crate::layout::{csrf_field, page};
 use crate::lists::{cell, day_time, header_row};
 use crate::operations::dos::{
-    ConfirmDosFix, DosGap, DosGapKind, DosGapStatus, DosGapStepInput, DosQuery, DosServiceStatus, DosTriage, Rag,
-    RecordDosUpdate, RecordDosUpdateInput, ReportDosGap, ReportDosGapInput, ReportDosGapPersists, ReportVariables,
+    ConfirmDosFix, DosGap, DosGapKind, DosGapStatus, DosGapStepInput, DosQuery, DosServiceStatus, DosTriage, DosWeek,
+    Rag, RecordDosUpdate, RecordDosUpdateInput, ReportDosGap, ReportDosGapInput, ReportDosGapPersists, ReportVariables,
     StepVariables, TriageDosGap, TriageDosGapInput, TriageVariables, UpdateVariables,
 };
 use crate::reports::field;
@@ -92,6 +92,7 @@ async fn dos_page(
         h1 { "Directory of Services gaps" }
         p class="nhsuk-lede-text" { "Where NHS 111's call handlers could not send a caller: each service's entry, red while a gap that bit in core hours is open, amber while any gap is open." }
         (services_table(&data.dos_services))
+        (figures_table(&data.dos_figures))
         (gaps_list(session, &data.dos_gaps))
         @if CommandName::ReportDosGap.permits(session.actor.role) {
             (report_form(session))
@@ -115,6 +116,32 @@ fn services_table(services: &[DosServiceStatus]) -> Markup {
                             (cell("DoS id", html! { (service.service_id) }))
                             (cell("Status", rag_tag(service.rag)))
                             (cell("Open gaps", html! { (service.open_gaps) }))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Gaps reported (in core hours), closed and dismissed per week and kind, the last 8 weeks.
+fn figures_table(weeks: &[DosWeek]) -> Markup {
+    html! {
+        h2 class="nhsuk-heading-m" id="figures" { "The last 8 weeks" }
+        @if weeks.is_empty() {
+            p { "No gaps reported, closed or dismissed in the last 8 weeks." }
+        } @else {
+            table class="nhsuk-table" id="dos-figures" {
+                (header_row(&["Week of", "Kind", "Reported", "In core hours", "Closed", "Dismissed"]))
+                tbody class="nhsuk-table__body" {
+                    @for week in weeks {
+                        tr class="nhsuk-table__row" role="row" {
+                            (cell("Week of", html! { (week.week.0.format("%-d %b %Y").to_string()) }))
+                            (cell("Kind", html! { (kind_label(week.kind)) }))
+                            (cell("Reported", html! { (week.reported) }))
+                            (cell("In core hours", html! { (week.reported_in_core_hours) }))
+                            (cell("Closed", html! { (week.closed) }))
+                            (cell("Dismissed", html! { (week.dismissed) }))
                         }
                     }
                 }

@@ -257,6 +257,74 @@ pub async fn services(ctx: &Context<'_>) -> ApiResult<Vec<DosServiceStatus>> {
     Ok(statuses)
 }
 
+/// A week's Directory of Services gaps of one kind: reported (and of those, how many bit in core
+/// hours), closed and dismissed that week.
+#[derive(SimpleObject, Debug, Clone, PartialEq)]
+pub struct DosWeek {
+    /// The Monday the week starts (UK).
+    pub week: Date,
+    pub kind: DosGapKind,
+    pub reported: i32,
+    pub reported_in_core_hours: i32,
+    pub closed: i32,
+    pub dismissed: i32,
+}
+
+/// The most weeks of figures one query returns.
+pub const MAX_WEEKS: i32 = 26;
+
+/// Gaps reported, closed and dismissed per week and kind over the last `weeks` weeks (this one
+/// included), of the gaps the caller may read; weeks and kinds with none left out.
+pub async fn figures(ctx: &Context<'_>, weeks: i32) -> ApiResult<Vec<DosWeek>> {
+    let actor = signed_in(ctx)?;
+    let practice = readable(actor)?;
+    if !(1..=MAX_WEEKS).contains(&weeks) {
+        return Err(ApiError::bad_input("weeks", format!("1 to {MAX_WEEKS}"))).gql();
+    }
+    let uk_day = |at: DateTime<Utc>| caseledger_clock::ukclock::to_uk(at).date_naive();
+    let first = super::diversions::monday(uk_day(caseledger_clock::now())) - Duration::weeks(i64::from(weeks - 1));
+    let from = caseledger_clock::ukclock::from_local(first.and_time(chrono::NaiveTime::MIN)).with_timezone(&Utc);
+    let rows = dos_view::since(reads(ctx), practice.as_deref(), from, 100_000)
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    let calendar = &state(ctx).deadlines.calendar;
+    let mut weeks: std::collections::BTreeMap<(chrono::NaiveDate, String), DosWeek> = Default::default();
+    let mut count = |at: DateTime<Utc>, kind: &str, add: &dyn Fn(&mut DosWeek)| {
+        let week = super::diversions::monday(uk_day(at));
+        if week < first {
+            return;
+        }
+        let entry = weeks.entry((week, kind.to_string())).or_insert_with(|| DosWeek {
+            week: Date(week),
+            kind: kind_of(kind),
+            reported: 0,
+            reported_in_core_hours: 0,
+            closed: 0,
+            dismissed: 0,
+        });
+        add(entry);
+    };
+    for row in &rows {
+        let core = caseledger_cases::dos::in_core_hours(row.bit_at, calendar);
+        count(row.reported_at, &row.kind, &|w| {
+            w.reported += 1;
+            w.reported_in_core_hours += i32::from(core);
+        });
+        if let Some(closed_at) = row.closed_at {
+            let dismissed = row.status == DomainStatus::Dismissed.as_str();
+            count(closed_at, &row.kind, &|w| {
+                if dismissed {
+                    w.dismissed += 1;
+                } else {
+                    w.closed += 1;
+                }
+            });
+        }
+    }
+    Ok(weeks.into_values().collect())
+}
+
 #[derive(InputObject, Debug)]
 pub struct ReportDosGapInput {
     /// The service's DoS id (digits).

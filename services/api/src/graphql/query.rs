@@ -177,6 +177,16 @@ impl QueryRoot {
         super::dos::services(ctx).await
     }
 
+    /// Directory of Services gaps reported (and of those, in core hours), closed and dismissed
+    /// per week and kind over the last `weeks` weeks, this one included. Read as `dosGaps`.
+    async fn dos_figures(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 8)] weeks: i32,
+    ) -> ApiResult<Vec<super::dos::DosWeek>> {
+        super::dos::figures(ctx, weeks).await
+    }
+
     /// A practice's own slot cases, or a PCN clinical director's practices' (open ones first):
     /// where each stands, when its stage is due and what the practice is asked to do; never the
     /// case's words or who worked it. FORBIDDEN to every other role.

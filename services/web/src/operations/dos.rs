@@ -39,6 +39,18 @@ pub struct DosQuery {
     pub dos_services: Vec<DosServiceStatus>,
     #[arguments(first: 200)]
     pub dos_gaps: Vec<DosGap>,
+    #[arguments(weeks: 8)]
+    pub dos_figures: Vec<DosWeek>,
+}
+
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct DosWeek {
+    pub week: Day,
+    pub kind: DosGapKind,
+    pub reported: i32,
+    pub reported_in_core_hours: i32,
+    pub closed: i32,
+    pub dismissed: i32,
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
