@@ -2253,8 +2253,8 @@ fn a_practice_tells_the_icb_of_a_diversion_and_the_icb_acknowledges_it_on_the_di
     let page = practice.get("/diversions");
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(
-        page.body.contains("Your practice&#39;s diversions to NHS 111 (Z00011)")
-            || page.body.contains("Your practice's diversions to NHS 111 (Z00011)"),
+        page.body
+            .contains("Diversions to NHS 111: Arden Health Centre (Z00011)"),
         "{}",
         page.body
     );

@@ -159,9 +159,13 @@ fn render(session: &Session, data: &DiversionsQuery, problem: Option<&Problem>) 
     let may = |command: CommandName| command.permits(role);
     let running: Vec<&Diversion> = data.diversions.iter().filter(|d| d.ended_at.is_none()).collect();
     let waiting: Vec<&Diversion> = data.diversions.iter().filter(|d| d.acknowledged_at.is_none()).collect();
+    let organisation = |code: &str| match data.me.scope_name.as_deref() {
+        Some(name) => format!("{name} ({code})"),
+        None => code.to_string(),
+    };
     let heading = match (role, data.me.scope.as_deref()) {
-        (Role::Practice, Some(code)) => format!("Your practice's diversions to NHS 111 ({code})"),
-        (Role::PcnClinicalDirector, Some(code)) => format!("Diversions to NHS 111 in your PCN ({code})"),
+        (Role::Practice, Some(code)) => format!("Diversions to NHS 111: {}", organisation(code)),
+        (Role::PcnClinicalDirector, Some(code)) => format!("Diversions to NHS 111 in {}", organisation(code)),
         _ => "Diversions to NHS 111".to_string(),
     };
     html! {

@@ -16,6 +16,8 @@ pub struct Actor {
     pub role: Role,
     /// The practice's ODS code or the PCN's code a practice or PCN role works for.
     pub scope: Option<String>,
+    /// That practice's or PCN's name, when CaseLedger knows it.
+    pub scope_name: Option<String>,
     /// Their name in the directory of people, if it has one.
     pub name: Option<String>,
     /// Their sign-in to the pages before the latest: where "since your last visit" starts (null
@@ -47,10 +49,30 @@ impl QueryRoot {
             .map_err(ApiError::from)
             .gql()?;
         let (name, last_visit_at) = person.map_or((None, None), |p| (p.name, p.last_visit_at));
+        let scope_name = match &actor.scope {
+            Some(caseledger_cases::role::Scope::Practice(ods)) => {
+                sqlx::query_scalar("select name from practice_view where ods_code = $1")
+                    .bind(ods.as_str())
+                    .fetch_optional(reads(ctx))
+                    .await
+            }
+            Some(caseledger_cases::role::Scope::Pcn(pcn)) => {
+                sqlx::query_scalar(
+                    "select pcn_name from practice_view where pcn_code = $1 and pcn_name is not null limit 1",
+                )
+                .bind(pcn.as_str())
+                .fetch_optional(reads(ctx))
+                .await
+            }
+            None => Ok(None),
+        }
+        .map_err(ApiError::from)
+        .gql()?;
         Ok(Actor {
             id: actor.id.to_string(),
             role: actor.role.into(),
             scope: actor.scope.as_ref().map(|scope| scope.code().to_string()),
+            scope_name,
             name,
             last_visit_at,
             works_on: caseledger_cases::case_type::CaseType::ALL

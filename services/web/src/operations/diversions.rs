@@ -79,6 +79,7 @@ pub struct DiversionReview {
 #[cynic(graphql_type = "Actor")]
 pub struct Me {
     pub scope: Option<String>,
+    pub scope_name: Option<String>,
 }
 
 #[derive(cynic::QueryFragment, Debug, Clone)]
