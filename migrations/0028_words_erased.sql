@@ -2,3 +2,4 @@
 -- retention period passes them by afterwards.
 alter table diversion_view add column words_erased_at timestamptz;
 alter table dos_gap_view add column words_erased_at timestamptz;
+alter table diversion_view add column cancelled_at timestamptz;

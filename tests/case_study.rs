@@ -540,6 +540,7 @@ fn each_case_types_recorded_story_replays_through_graphql_as_each_party() {
                 );
             }
             for words in step["absent"].as_array().into_iter().flatten() {
+                let words = bind(words, &saved);
                 let words = words.as_str().unwrap();
                 assert!(!data.to_string().contains(words), "{at}: {words} in {data}");
             }

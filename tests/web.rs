@@ -2765,3 +2765,40 @@ fn a_practice_and_its_pcn_see_their_own_slot_cases_and_what_is_asked() {
     commissioner.sign_in("icb-assurance-1");
     assert_eq!(commissioner.get("/our-cases").status, 403);
 }
+
+/// A practice plans a diversion for next week on its page, then calls it off before it begins:
+/// the page lists it as called off and asks for nothing more.
+#[test]
+fn a_practice_calls_off_a_planned_diversion_before_it_begins() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    seeded(&service, &icb);
+    let mut practice = Web::new(&service);
+    practice.sign_in("pm-z00011");
+    let page = practice.get("/diversions");
+    let csrf = hidden(&page.body, "_csrf");
+    // TEST_NOW is Wednesday 25 November 2026: Wednesday 2 December is next week.
+    let planned = practice.post(
+        "/diversions/notify",
+        &[
+            ("_csrf", &csrf),
+            ("commandId", "web-plan-1"),
+            ("from", "2026-12-02T08:00"),
+            ("expectedUntil", "2026-12-02T18:30"),
+            ("reason", "PREMISES"),
+        ],
+    );
+    assert_eq!(planned.status, 303, "{}", planned.body);
+    let page = practice.get("/diversions");
+    assert!(page.body.contains("Planned (1)"), "{}", page.body);
+    assert!(!page.body.contains("Running now"), "a planned diversion is not running");
+    let at = page.body.find("action=\"/diversions/").unwrap();
+    let action = &page.body[at + "action=\"".len()..];
+    let action = &action[..action.find('"').unwrap()];
+    assert!(action.ends_with("/cancel"), "{action}");
+    let called_off = practice.post(action, &[("_csrf", &csrf), ("commandId", "web-cancel-1")]);
+    assert_eq!(called_off.status, 303, "{}", called_off.body);
+    let page = practice.get("/diversions");
+    assert!(page.body.contains("Called off before it began"), "{}", page.body);
+    assert!(!page.body.contains("Planned ("), "{}", page.body);
+}

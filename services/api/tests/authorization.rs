@@ -155,6 +155,10 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
             vec![Icb, Admin],
         ),
         (
+            format!("mutation {{ cancelDiversion(input: {{ diversionId: \"{missing_case}\" }}) {{ id }} }}"),
+            vec![Practice, Icb],
+        ),
+        (
             format!("mutation {{ eraseDiversionWords(diversionId: \"{missing_case}\") {{ id }} }}"),
             vec![Icb, Admin],
         ),

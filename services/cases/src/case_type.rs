@@ -87,7 +87,8 @@ impl CommandName {
             | AcknowledgeDiversion
             | RecordDiversionSupport
             | CloseDiversionReview
-            | EraseDiversionWords => Some(CaseType::Diversion),
+            | EraseDiversionWords
+            | CancelDiversion => Some(CaseType::Diversion),
             ImportTelephonyMetrics | RecordPcnReviewNote => Some(CaseType::TelephonyReview),
             ReportDosGap | TriageDosGap | RecordDosUpdate | ConfirmDosFix | ReportDosGapPersists | EraseDosGapWords => {
                 Some(CaseType::DosGap)

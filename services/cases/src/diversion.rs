@@ -9,8 +9,8 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use uuid::Uuid;
 
 use crate::case::{
-    CaseError, CaseEvent, DiversionAcknowledged, DiversionEnded, DiversionNotified, DiversionReason,
-    DiversionReviewClosed, DiversionReviewOpened, DiversionReviewOutcome, DiversionReviewSupported,
+    CaseError, CaseEvent, DiversionAcknowledged, DiversionCancelled, DiversionEnded, DiversionNotified,
+    DiversionReason, DiversionReviewClosed, DiversionReviewOpened, DiversionReviewOutcome, DiversionReviewSupported,
     DiversionSupportKind, EventEnvelope,
 };
 use crate::holidays::BankHolidays;
@@ -44,6 +44,10 @@ pub enum DiversionAction {
     Acknowledge {
         diversion_id: Uuid,
     },
+    /// A planned diversion called off before it began.
+    Cancel {
+        diversion_id: Uuid,
+    },
     /// A champion or the practice's PCN supported it under review.
     Support {
         review_id: Uuid,
@@ -69,6 +73,7 @@ impl DiversionAction {
             DiversionAction::Notify { .. } => CommandName::NotifyDiversion,
             DiversionAction::End { .. } => CommandName::EndDiversion,
             DiversionAction::Acknowledge { .. } => CommandName::AcknowledgeDiversion,
+            DiversionAction::Cancel { .. } => CommandName::CancelDiversion,
             DiversionAction::Support { .. } => CommandName::RecordDiversionSupport,
             DiversionAction::CloseReview { .. } => CommandName::CloseDiversionReview,
         }
@@ -79,7 +84,8 @@ impl DiversionAction {
         match self {
             DiversionAction::Notify { diversion_id, .. }
             | DiversionAction::End { diversion_id, .. }
-            | DiversionAction::Acknowledge { diversion_id } => *diversion_id,
+            | DiversionAction::Acknowledge { diversion_id }
+            | DiversionAction::Cancel { diversion_id } => *diversion_id,
             DiversionAction::Support { review_id, .. } | DiversionAction::CloseReview { review_id, .. } => *review_id,
         }
     }
@@ -102,6 +108,8 @@ pub struct Diversion {
     pub notified_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub acknowledged: bool,
+    /// Called off before it began: it counts for nothing.
+    pub cancelled: bool,
 }
 
 impl Diversion {
@@ -155,7 +163,10 @@ impl PracticeDiversions {
     /// Notices begun in `[since, now]` and their core-hours minutes: to their end, or a running
     /// one to when it is expected to end (a notice told late is not charged to now).
     pub fn in_window(&self, since: DateTime<Utc>, now: DateTime<Utc>, calendar: &BankHolidays) -> (u32, i64) {
-        let recent = self.diversions.iter().filter(|d| d.from >= since && d.from <= now);
+        let recent = self
+            .diversions
+            .iter()
+            .filter(|d| !d.cancelled && d.from >= since && d.from <= now);
         recent.fold((0, 0), |(notices, minutes), d| {
             let until = d.ended_at.unwrap_or(d.expected_until).min(now);
             (notices + 1, minutes + core_minutes(d.from, until, calendar))
@@ -220,10 +231,18 @@ pub fn evolve_diversions(mut state: PracticeDiversions, envelope: &EventEnvelope
             notified_at: envelope.occurred_at,
             ended_at: None,
             acknowledged: false,
+            cancelled: false,
         }),
         CaseEvent::DiversionEnded(ended) => {
             if let Some(diversion) = state.diversion_mut(ended.diversion_id) {
                 diversion.ended_at = Some(ended.ended_at);
+            }
+        }
+        CaseEvent::DiversionCancelled(cancelled) => {
+            if let Some(diversion) = state.diversion_mut(cancelled.diversion_id) {
+                diversion.cancelled = true;
+                // It never ran: over before it began, overlapping nothing.
+                diversion.ended_at = Some(diversion.from);
             }
         }
         CaseEvent::DiversionAcknowledged(acknowledged) => {
@@ -399,6 +418,20 @@ fn decide_alone(
             Ok(vec![CaseEvent::DiversionEnded(DiversionEnded {
                 diversion_id: *diversion_id,
                 ended_at: *ended_at,
+            })])
+        }
+        DiversionAction::Cancel { diversion_id } => {
+            let diversion = state
+                .diversion(*diversion_id)
+                .ok_or(CaseError::DiversionNotFound(*diversion_id))?;
+            if diversion.ended_at.is_some() {
+                return Err(CaseError::DiversionAlreadyEnded(*diversion_id));
+            }
+            if diversion.from <= occurred_at {
+                return period("from", "the diversion has begun: end it instead".to_string());
+            }
+            Ok(vec![CaseEvent::DiversionCancelled(DiversionCancelled {
+                diversion_id: *diversion_id,
             })])
         }
         DiversionAction::Acknowledge { diversion_id } => {
@@ -630,6 +663,61 @@ mod tests {
         ));
         // Planned a week ahead (premises work) is fine.
         assert!(bad(now + Duration::days(7), 8).is_ok());
+    }
+
+    #[test]
+    fn a_planned_diversion_is_called_off_before_it_begins_and_counts_for_nothing() {
+        let now = at(2024, 12, 2, 12, 0);
+        let planned = Uuid::from_u128(1);
+        let state = folded(&[(
+            CaseEvent::DiversionNotified(DiversionNotified {
+                diversion_id: planned,
+                from: at(2024, 12, 9, 8, 0),
+                expected_until: at(2024, 12, 9, 18, 30),
+                reason: DiversionReason::Premises,
+                detail: None,
+            }),
+            at(2024, 12, 2, 10, 0),
+        )]);
+        let cancel = |when: DateTime<Utc>| DiversionCommand {
+            actor: manager("C82001"),
+            occurred_at: when,
+            action: DiversionAction::Cancel { diversion_id: planned },
+        };
+        let events = decide(&state, "C82001", &cancel(now), now).unwrap_or_default();
+        assert!(matches!(events.as_slice(), [CaseEvent::DiversionCancelled(_)]));
+        let after = folded(&[
+            (
+                CaseEvent::DiversionNotified(DiversionNotified {
+                    diversion_id: planned,
+                    from: at(2024, 12, 9, 8, 0),
+                    expected_until: at(2024, 12, 9, 18, 30),
+                    reason: DiversionReason::Premises,
+                    detail: None,
+                }),
+                at(2024, 12, 2, 10, 0),
+            ),
+            (
+                CaseEvent::DiversionCancelled(DiversionCancelled { diversion_id: planned }),
+                now,
+            ),
+        ]);
+        // Called off: another may be notified for the same day, and it counts for nothing later.
+        let same_day = notify(manager("C82001"), now, 2, at(2024, 12, 9, 9, 0), 2);
+        assert!(decide(&after, "C82001", &same_day, now).is_ok());
+        let later = at(2024, 12, 10, 12, 0);
+        let calendar = BankHolidays::england_and_wales();
+        assert_eq!(after.in_window(later - Duration::weeks(4), later, &calendar), (0, 0));
+        assert!(matches!(
+            decide(&after, "C82001", &cancel(now), now),
+            Err(CaseError::DiversionAlreadyEnded(_))
+        ));
+        // Once it has begun, it is ended, not called off.
+        let begun = at(2024, 12, 9, 9, 0);
+        assert!(matches!(
+            decide(&state, "C82001", &cancel(begun), begun),
+            Err(CaseError::InvalidPeriod { .. })
+        ));
     }
 
     #[test]

@@ -317,6 +317,9 @@ fn samples() -> Vec<CaseEvent> {
             gap_id: uuid::Uuid::from_u128(12),
             detail: None,
         }),
+        CaseEvent::DiversionCancelled(DiversionCancelled {
+            diversion_id: uuid::Uuid::from_u128(8),
+        }),
         CaseEvent::DiversionWordsErased(DiversionWordsErased {
             diversion_id: uuid::Uuid::from_u128(7),
         }),

@@ -95,6 +95,18 @@ impl Commands {
         self.diversion_command(context, ods_code, action, now).await
     }
 
+    /// A planned diversion called off before it began.
+    pub async fn cancel_diversion(
+        &self,
+        context: &CommandContext,
+        ods_code: &OdsCode,
+        diversion_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<DiversionOutcome, CommandError> {
+        let action = DiversionAction::Cancel { diversion_id };
+        self.diversion_command(context, ods_code, action, now).await
+    }
+
     /// A champion or the practice's PCN supported it under review `review_id`.
     pub async fn support_diversion_review(
         &self,

@@ -404,7 +404,8 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
         | CaseEvent::DosFixConfirmed(_)
         | CaseEvent::DosGapPersists(_)
         | CaseEvent::DiversionWordsErased(_)
-        | CaseEvent::DosGapWordsErased(_) => {
+        | CaseEvent::DosGapWordsErased(_)
+        | CaseEvent::DiversionCancelled(_) => {
             return Err(format!("{kind} is about a practice, not a case"));
         }
     })

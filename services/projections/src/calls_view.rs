@@ -76,10 +76,11 @@ pub async fn diversions_since(
     pool: &sqlx::PgPool,
     since: chrono::DateTime<chrono::Utc>,
 ) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("select ods_code, count(*) from diversion_view where from_at >= $1 group by ods_code")
-            .bind(since)
-            .fetch_all(pool)
-            .await?;
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "select ods_code, count(*) from diversion_view where from_at >= $1 and cancelled_at is null group by ods_code",
+    )
+    .bind(since)
+    .fetch_all(pool)
+    .await?;
     Ok(rows.into_iter().collect())
 }

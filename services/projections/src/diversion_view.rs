@@ -120,6 +120,15 @@ impl EventHandler for DiversionViewProjection {
                     .execute(&mut *tx)
                     .await?;
                 }
+                (CaseEvent::DiversionCancelled(cancelled), _) => {
+                    sqlx::query(
+                        "update diversion_view set cancelled_at = $2, ended_at = from_at where diversion_id = $1",
+                    )
+                    .bind(cancelled.diversion_id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 (CaseEvent::DiversionWordsErased(erased), _) => {
                     sqlx::query("update diversion_view set words_erased_at = $2 where diversion_id = $1")
                         .bind(erased.diversion_id)
@@ -155,6 +164,9 @@ pub struct DiversionRow {
     pub notified_role: String,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<String>,
+    /// Called off before it began: it counts for nothing.
+    #[serde(default)]
+    pub cancelled_at: Option<DateTime<Utc>>,
 }
 
 impl DiversionRow {
@@ -201,7 +213,7 @@ pub async fn list(pool: &sqlx::PgPool, filter: &DiversionFilter) -> Result<Vec<D
           where ($1::text is null or d.ods_code = $1)
             and ($2::text is null or p.pcn_code = $2)
             and ($3::timestamptz is null or coalesce(d.ended_at, 'infinity') >= $3 or d.from_at >= $3)
-            and (not $4 or d.acknowledged_at is null)
+            and (not $4 or (d.acknowledged_at is null and d.cancelled_at is null))
             and ($6::text is null or d.ods_code = $6)
           order by d.from_at desc, d.diversion_id
           limit $5",

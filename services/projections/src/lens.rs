@@ -516,6 +516,12 @@ pub const RULES: &[EventRule] = &[
         personal: &[],
     },
     EventRule {
+        event_type: "DiversionCancelled",
+        seen_by: DIVERSIONS,
+        fields: &[field("diversion_id", DIVERSIONS)],
+        personal: &[],
+    },
+    EventRule {
         event_type: "DosGapWordsErased",
         seen_by: DOS,
         fields: &[field("gap_id", DOS)],

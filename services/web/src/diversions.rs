@@ -23,7 +23,9 @@ use crate::operations::diversions::{
     DiversionsQuery, DiversionsVariables, EndDiversion, EndDiversionInput, EndVariables, NotifyDiversion,
     NotifyDiversionInput, NotifyVariables, RecordDiversionSupport, RecordDiversionSupportInput, SupportVariables,
 };
-use crate::operations::diversions::{CallsImportVariables, ImportCoreHoursCalls};
+use crate::operations::diversions::{
+    CallsImportVariables, CancelDiversion, CancelDiversionInput, CancelVariables, ImportCoreHoursCalls,
+};
 use crate::reports::field;
 use crate::session::Session;
 use crate::{Ids, WebState, fetch, gql_problem, ids, redirect, signed_in, signed_in_form};
@@ -132,7 +134,7 @@ impl Problem {
 /// Where the error summary links for `field`: a notice's input, or a row's own form
 /// (`end-<id>`, `support-<id>`, `close-<id>`).
 fn field_id(field: &str) -> String {
-    if ["end-", "support-", "close-"]
+    if ["end-", "cancel-", "support-", "close-"]
         .iter()
         .any(|prefix| field.starts_with(prefix))
     {
@@ -157,7 +159,17 @@ fn practice_name(diversion: &Diversion) -> String {
 fn render(session: &Session, data: &DiversionsQuery, problem: Option<&Problem>) -> Markup {
     let role = session.actor.role;
     let may = |command: CommandName| command.permits(role);
-    let running: Vec<&Diversion> = data.diversions.iter().filter(|d| d.ended_at.is_none()).collect();
+    let now = caseledger_clock::now();
+    let running: Vec<&Diversion> = data
+        .diversions
+        .iter()
+        .filter(|d| d.ended_at.is_none() && d.from <= now)
+        .collect();
+    let planned: Vec<&Diversion> = data
+        .diversions
+        .iter()
+        .filter(|d| d.ended_at.is_none() && d.from > now)
+        .collect();
     let waiting: Vec<&Diversion> = data.diversions.iter().filter(|d| d.acknowledged_at.is_none()).collect();
     let organisation = |code: &str| match data.me.scope_name.as_deref() {
         Some(name) => format!("{name} ({code})"),
@@ -213,6 +225,17 @@ fn render(session: &Session, data: &DiversionsQuery, problem: Option<&Problem>) 
                 }
             }
         }
+        @if may(CommandName::CancelDiversion) && !planned.is_empty() {
+            h2 class="nhsuk-heading-m" id="planned" { "Planned (" (planned.len()) ")" }
+            @for diversion in &planned {
+                form method="post" action={"/diversions/" (diversion.id.inner()) "/cancel"} class="cl-inline-form" id={"cancel-" (diversion.id.inner())} {
+                    (csrf_field(session))
+                    input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
+                    p { (practice_name(diversion)) ": to divert from " (day_time(diversion.from)) " until " (day_time(diversion.expected_until)) "." }
+                    button class="nhsuk-button nhsuk-button--secondary nhsuk-button--small" type="submit" { "Call it off" }
+                }
+            }
+        }
         @if may(CommandName::NotifyDiversion) {
             (notify_form(session, problem))
         }
@@ -229,6 +252,7 @@ fn render(session: &Session, data: &DiversionsQuery, problem: Option<&Problem>) 
                             (cell("From", html! { (day_time(diversion.from)) }))
                             (cell("Until", html! {
                                 @match diversion.ended_at {
+                                    Some(_) if diversion.cancelled_at.is_some() => { "Called off before it began" }
                                     Some(ended) => { (day_time(ended)) }
                                     None => { strong class="nhsuk-tag nhsuk-tag--red" { "Running" } " expected until " (day_time(diversion.expected_until)) }
                                 }
@@ -642,7 +666,7 @@ pub async fn notify(
     }
 }
 
-/// `POST /diversions/{id}/{end|acknowledge}`.
+/// `POST /diversions/{id}/{end|cancel|acknowledge}`.
 pub async fn act(
     State(state): State<WebState>,
     headers: HeaderMap,
@@ -656,7 +680,11 @@ pub async fn act(
     };
     let ids_ = ids(ids_);
     let command_id = field(&form, "commandId").map(cynic::Id::new);
-    let anchor = format!("end-{id}");
+    let anchor = if action == "cancel" {
+        format!("cancel-{id}")
+    } else {
+        format!("end-{id}")
+    };
     let diversion_id = cynic::Id::new(id);
     let result = match action.as_str() {
         "end" => {
@@ -689,6 +717,16 @@ pub async fn act(
             )
             .await
             .map(drop)
+        }
+        "cancel" => {
+            let input = CancelDiversionInput {
+                diversion_id,
+                command_id,
+            };
+            let mutation = CancelDiversion::build(CancelVariables { input });
+            crate::contract::run(&state.0.schema, &session.actor, ids_, mutation)
+                .await
+                .map(drop)
         }
         "acknowledge" => {
             let input = AcknowledgeDiversionInput {

@@ -119,6 +119,8 @@ pub struct Diversion {
     pub notified_by: Option<String>,
     pub notified_by_role: Option<Role>,
     pub acknowledged_at: Option<DateTime<Utc>>,
+    /// When a planned diversion was called off before it began (it counts for nothing then).
+    pub cancelled_at: Option<DateTime<Utc>>,
     /// Minutes inside core hours (08:00–18:30 on working days), to its end or, while it runs, to
     /// now.
     pub core_minutes: i32,
@@ -148,6 +150,7 @@ fn diversion(row: DiversionRow, viewer: Reader, calendar: &caseledger_cases::hol
         notified_by: Some(row.notified_by).filter(|_| who),
         notified_by_role: DomainRole::parse(&row.notified_role).map(Role::from).filter(|_| who),
         acknowledged_at: row.acknowledged_at,
+        cancelled_at: row.cancelled_at,
         core_minutes: i32::try_from(minutes).unwrap_or(i32::MAX),
     }
 }
@@ -317,7 +320,8 @@ pub async fn figures(ctx: &Context<'_>, weeks: i32, group_by: DiversionGrouping)
         .gql()?;
     let calendar = state(ctx).deadlines.calendar.clone();
     let mut groups: std::collections::BTreeMap<(NaiveDate, String), DiversionWeek> = Default::default();
-    for row in rows {
+    // A diversion called off before it began counts for nothing.
+    for row in rows.into_iter().filter(|row| row.cancelled_at.is_none()) {
         let (key, name) = match group_by {
             DiversionGrouping::Practice => (row.ods_code.clone(), row.practice_name.clone()),
             DiversionGrouping::Pcn => (row.pcn_code.clone().unwrap_or_default(), row.pcn_name.clone()),
@@ -552,6 +556,13 @@ pub struct AcknowledgeDiversionInput {
     pub command_id: Option<ID>,
 }
 
+#[derive(InputObject, Debug)]
+pub struct CancelDiversionInput {
+    pub diversion_id: ID,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub command_id: Option<ID>,
+}
+
 /// A diversion command's context: the caller, when it happened (now when absent) and its
 /// idempotency key; a practice's stream needs no expected revision from the caller.
 fn command_context(
@@ -670,6 +681,21 @@ pub async fn acknowledge(ctx: &Context<'_>, input: AcknowledgeDiversionInput) ->
     let outcome = state(ctx)
         .commands
         .acknowledge_diversion(&context, &ods_code, diversion_id, caseledger_clock::now())
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    answer(ctx, actor, outcome).await
+}
+
+/// A planned diversion called off before it began, by the practice or the ICB for it.
+pub async fn cancel(ctx: &Context<'_>, input: CancelDiversionInput) -> ApiResult<Diversion> {
+    let actor = require_command(ctx, CommandName::CancelDiversion)?;
+    let (diversion_id, ods_code) = diversion_practice(ctx, actor, &input.diversion_id).await?;
+    told_now(actor, input.occurred_at)?;
+    let context = command_context(ctx, actor, input.occurred_at, input.command_id)?;
+    let outcome = state(ctx)
+        .commands
+        .cancel_diversion(&context, &ods_code, diversion_id, caseledger_clock::now())
         .await
         .map_err(ApiError::from)
         .gql()?;

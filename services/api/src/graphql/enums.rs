@@ -216,4 +216,5 @@ pub enum Command {
     ReportDosGapPersists,
     EraseDiversionWords,
     EraseDosGapWords,
+    CancelDiversion,
 }

@@ -1098,6 +1098,16 @@ impl MutationRoot {
         super::diversions::end(ctx, input).await
     }
 
+    /// A planned diversion called off before it began (the practice, or the ICB for it): it
+    /// counts for nothing. Once it has begun it is ended instead (BAD_USER_INPUT).
+    async fn cancel_diversion(
+        &self,
+        ctx: &Context<'_>,
+        input: super::diversions::CancelDiversionInput,
+    ) -> ApiResult<super::diversions::Diversion> {
+        super::diversions::cancel(ctx, input).await
+    }
+
     /// The ICB's primary care team acknowledges a diversion notice.
     async fn acknowledge_diversion(
         &self,

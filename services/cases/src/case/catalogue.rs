@@ -128,6 +128,7 @@ command_names!(
     ReportDosGapPersists,
     EraseDiversionWords,
     EraseDosGapWords,
+    CancelDiversion,
 );
 
 impl CommandName {
@@ -199,7 +200,7 @@ const fn rule(command: CommandName, roles: &'static [Role], allowed: Allowed, ev
 
 /// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
 /// both; and triage DHU reports, as the ICB does.
-pub const COMMANDS: [CommandRule; 38] = [
+pub const COMMANDS: [CommandRule; 39] = [
     rule(
         CommandName::FlagPractice,
         &[Icb, Admin],
@@ -404,6 +405,13 @@ pub const COMMANDS: [CommandRule; 38] = [
         &[Icb, Admin],
         Allowed::Practice,
         "DosGapWordsErased",
+    ),
+    // A planned diversion called off before it began, by the practice or the ICB for it.
+    rule(
+        CommandName::CancelDiversion,
+        &[Practice, Icb],
+        Allowed::Practice,
+        "DiversionCancelled",
     ),
 ];
 

@@ -356,6 +356,13 @@ pub struct DiversionNotified {
     pub detail: Option<FreeText>,
 }
 
+/// A planned diversion was called off before it began: it counts for nothing, in
+/// `practice-<ODS>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiversionCancelled {
+    pub diversion_id: uuid::Uuid,
+}
+
 /// The words about a diversion were erased (UK GDPR: on request, or once its retention period
 /// passed): its key is destroyed with this record, in `practice-<ODS>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -487,6 +494,8 @@ pub enum CaseEvent {
     DosGapPersists(crate::dos::DosGapPersists),
     /// A diversion's words (the practice's detail) were erased: its key destroyed.
     DiversionWordsErased(DiversionWordsErased),
+    /// A planned diversion called off before it began (in `practice-<ODS>`).
+    DiversionCancelled(DiversionCancelled),
     /// A Directory of Services gap's words were erased: its key destroyed.
     DosGapWordsErased(crate::dos::DosGapWordsErased),
 }
@@ -573,6 +582,7 @@ impl CaseEvent {
             CaseEvent::DosFixConfirmed(_) => "DosFixConfirmed",
             CaseEvent::DosGapPersists(_) => "DosGapPersists",
             CaseEvent::DiversionWordsErased(_) => "DiversionWordsErased",
+            CaseEvent::DiversionCancelled(_) => "DiversionCancelled",
             CaseEvent::DosGapWordsErased(_) => "DosGapWordsErased",
         }
     }
@@ -604,7 +614,8 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
         | "DiversionReviewClosed"
         | "CoreHoursCallsReported"
         | "TelephonyMetricsReported"
-        | "DiversionWordsErased" => StreamKind::Practice,
+        | "DiversionWordsErased"
+        | "DiversionCancelled" => StreamKind::Practice,
         "PcnReviewNoted" => StreamKind::Pcn,
         "DosGapReported" | "DosGapTriaged" | "DosEntryUpdated" | "DosFixConfirmed" | "DosGapPersists"
         | "DosGapWordsErased" => StreamKind::Dos,
@@ -613,7 +624,7 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
 }
 
 /// Every event type of the catalogue.
-pub const EVENT_TYPES: [&str; 41] = [
+pub const EVENT_TYPES: [&str; 42] = [
     "PracticeFlagged",
     "CaseAssigned",
     "PracticeContacted",
@@ -655,6 +666,7 @@ pub const EVENT_TYPES: [&str; 41] = [
     "DosGapPersists",
     "DiversionWordsErased",
     "DosGapWordsErased",
+    "DiversionCancelled",
 ];
 
 /// The current schema version of each event type: bump it when the data's shape changes, and
@@ -701,7 +713,8 @@ pub fn schema_version(event_type: &str) -> Option<u32> {
         | "DosFixConfirmed"
         | "DosGapPersists"
         | "DiversionWordsErased"
-        | "DosGapWordsErased" => Some(1),
+        | "DosGapWordsErased"
+        | "DiversionCancelled" => Some(1),
         _ => None,
     }
 }

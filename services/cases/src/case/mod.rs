@@ -15,12 +15,13 @@ pub use error::CaseError;
 pub use event::{
     CaseAssigned, CaseClosed, CaseEvent, CaseReopened, CloseReason, ComplianceConfirmed, ContactChannel,
     ContractReviewConcluded, DecodeError, DhuReportFiled, DhuReportPersonalDataErased, DhuReportTriaged,
-    DhuVisibilityConfirmed, DhuVisibilityIssueReported, DiversionAcknowledged, DiversionEnded, DiversionNotified,
-    DiversionReason, DiversionReviewClosed, DiversionReviewOpened, DiversionReviewOutcome, DiversionReviewSupported,
-    DiversionSupportKind, DiversionWordsErased, EVENT_TYPES, EscalatedToContractReview, EventEnvelope, Evidence,
-    FlagSource, FlagSourceKind, GpConnectReEnabled, GuidanceShared, NoteAdded, PersonalDataErased, PracticeContacted,
-    PracticeFlagged, RemapChange, ReopenCause, ReviewOutcome, RootCause, RootCauseIdentified, SEALED_KEY, SEALED_TEXT,
-    SlotsRemapped, StreamKind, Triage, TriageOutcome, decode_event, encode_event, stream_kind_of,
+    DhuVisibilityConfirmed, DhuVisibilityIssueReported, DiversionAcknowledged, DiversionCancelled, DiversionEnded,
+    DiversionNotified, DiversionReason, DiversionReviewClosed, DiversionReviewOpened, DiversionReviewOutcome,
+    DiversionReviewSupported, DiversionSupportKind, DiversionWordsErased, EVENT_TYPES, EscalatedToContractReview,
+    EventEnvelope, Evidence, FlagSource, FlagSourceKind, GpConnectReEnabled, GuidanceShared, NoteAdded,
+    PersonalDataErased, PracticeContacted, PracticeFlagged, RemapChange, ReopenCause, ReviewOutcome, RootCause,
+    RootCauseIdentified, SEALED_KEY, SEALED_TEXT, SlotsRemapped, StreamKind, Triage, TriageOutcome, decode_event,
+    encode_event, stream_kind_of,
 };
 pub use rules::{decide, earliest_business_time};
 pub use state::{Case, CaseStatus, DhuCheck, Observed, SUPPORT_EVENTS, evolve};

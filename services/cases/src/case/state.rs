@@ -331,7 +331,8 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
         | CaseEvent::DosFixConfirmed(_)
         | CaseEvent::DosGapPersists(_)
         | CaseEvent::DiversionWordsErased(_)
-        | CaseEvent::DosGapWordsErased(_) => {}
+        | CaseEvent::DosGapWordsErased(_)
+        | CaseEvent::DiversionCancelled(_) => {}
     }
     case
 }

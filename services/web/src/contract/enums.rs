@@ -228,7 +228,8 @@ mirrors!(
         ConfirmDosFix,
         ReportDosGapPersists,
         EraseDiversionWords,
-        EraseDosGapWords
+        EraseDosGapWords,
+        CancelDiversion
     }
 );
 mirrors!(VerificationVerdict = caseledger_cases::practice::VerificationVerdict { Enough, TooFew, Failed });

@@ -94,6 +94,7 @@ pub struct Diversion {
     pub notified_at: Instant,
     pub late: bool,
     pub acknowledged_at: Option<Instant>,
+    pub cancelled_at: Option<Instant>,
     pub core_minutes: i32,
 }
 
@@ -195,6 +196,29 @@ pub struct AcknowledgeDiversion {
         reason = "a mutation selects something; the page needs only that it succeeded"
     )]
     pub acknowledge_diversion: DiversionId,
+}
+
+#[derive(cynic::InputObject, Debug)]
+pub struct CancelDiversionInput {
+    pub diversion_id: cynic::Id,
+    pub command_id: Option<cynic::Id>,
+}
+
+#[derive(cynic::QueryVariables, Debug)]
+pub struct CancelVariables {
+    pub input: CancelDiversionInput,
+}
+
+/// A planned diversion called off before it began.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Mutation", variables = "CancelVariables")]
+pub struct CancelDiversion {
+    #[arguments(input: $input)]
+    #[expect(
+        dead_code,
+        reason = "a mutation selects something; the page needs only that it succeeded"
+    )]
+    pub cancel_diversion: DiversionId,
 }
 
 #[derive(cynic::InputObject, Debug)]
