@@ -194,7 +194,11 @@ fn command_code(error: &CommandError) -> &'static str {
             | CaseError::InvalidPeriod { .. } => "BAD_USER_INPUT",
         },
         CommandError::UnknownPractice { .. } | CommandError::NoSuchPractice { .. } => "BAD_USER_INPUT",
-        CommandError::Conflict { .. } | CommandError::PracticeHasOpenCase { .. } => "CONFLICT",
+        // A `commandId` used before for another command, or two imports racing with different
+        // figures for one row: the first stands.
+        CommandError::Conflict { .. }
+        | CommandError::PracticeHasOpenCase { .. }
+        | CommandError::Store(caseledger_eventstore::StoreError::EventIdConflict { .. }) => "CONFLICT",
         CommandError::NotLatestCase { .. } => "INVALID_TRANSITION",
         CommandError::Corrupt { .. } | CommandError::MissingMetadata { .. } | CommandError::Store(_) => {
             "INTERNAL_SERVER_ERROR"

@@ -849,5 +849,49 @@ async fn the_words_about_diversions_and_dos_gaps_go_on_request_and_with_the_rete
         .await
         .unwrap();
     assert_eq!(erasures, 3, "each erased once");
+
+    // Words written after an erasure are sealed under a new key, and erased again in their turn.
+    for (role, id, mutation) in [
+        (
+            Role::Icb,
+            "icb-assurance-1",
+            "triageDosGap(input: { gapId: $g, outcome: CASE_OPENED }) { status }",
+        ),
+        (
+            Role::Icb,
+            "icb-assurance-1",
+            "recordDosUpdate(input: { gapId: $g, summary: \"Mr Quilliam-Royce fixed it\" }) { status }",
+        ),
+        (
+            Role::Dhu,
+            "dhu-liaison-1",
+            "confirmDosFix(input: { gapId: $g }) { status }",
+        ),
+    ] {
+        ok(
+            &service,
+            role,
+            id,
+            &format!("mutation($g: ID!) {{ {mutation} }}"),
+            json!({ "g": open }),
+        )
+        .await;
+    }
+    caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let erased = caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(erased, 1, "the closed gap's new words");
+    let read = ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "{ dosGaps { updateSummary } }",
+        json!({}),
+    )
+    .await;
+    assert!(!read.to_string().contains("Quilliam-Royce"), "{read}");
     service.stop().await;
 }

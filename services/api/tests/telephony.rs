@@ -150,6 +150,23 @@ async fn each_party_reads_the_months_it_may_and_a_pcn_keeps_its_own_notes() {
         json!({ "c": icb_rows }),
     )
     .await;
+    // A clinical director probing another PCN's practice learns nothing of its figures.
+    let probe = format!("{HEADER}{last},Z00031,0,0,0,0,0\n");
+    let refused = ok(
+        &service,
+        director.0,
+        director.1,
+        director.2,
+        IMPORT,
+        json!({ "c": probe }),
+    )
+    .await;
+    assert_eq!(refused["importTelephonyMetrics"]["errorCount"], 1, "{refused}");
+    assert!(
+        !refused.to_string().contains("3000"),
+        "another PCN's figures: {refused}"
+    );
+    assert!(!refused.to_string().contains("recorded before"), "{refused}");
     for (role, id, org) in [
         (Role::Practice, "pm-z00011", "Z00011"),
         (Role::Lmc, "lmc-1", ""),

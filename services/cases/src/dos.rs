@@ -575,6 +575,15 @@ mod tests {
     }
 
     #[test]
+    fn a_dos_id_is_a_number_so_one_service_has_one_id() {
+        let id = |text: &str| DosServiceId::parse(text).map(|id| id.to_string());
+        assert_eq!(id("0555"), id("555"));
+        assert_eq!(id(" 2000012345 "), Ok("2000012345".to_string()));
+        assert_eq!(id("000"), Ok("0".to_string()));
+        assert!(id("12a").is_err() && id("").is_err() && id("1234567890123").is_err());
+    }
+
+    #[test]
     fn each_stage_is_due_in_working_days() {
         let calendar = BankHolidays::england_and_wales();
         let targets = DosTargets::default();

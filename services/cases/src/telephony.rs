@@ -108,6 +108,15 @@ pub fn decide_pcn_note(
             message: format!("the month of {month} has not begun"),
         });
     }
+    let oldest = first_of_month(today)
+        .checked_sub_months(Months::new(NOTED_MONTHS))
+        .unwrap_or(month);
+    if month < oldest {
+        return Err(CaseError::InvalidPeriod {
+            field: "month",
+            message: format!("{month} is more than {NOTED_MONTHS} months ago: a review notes a recent month"),
+        });
+    }
     Ok(PcnReviewNoted {
         note_id,
         pcn_code: pcn_code.clone(),
@@ -115,6 +124,9 @@ pub fn decide_pcn_note(
         note,
     })
 }
+
+/// How far back a PCN may note a month's review (as far back as the review page reads).
+pub const NOTED_MONTHS: u32 = 24;
 
 /// The first day of `day`'s month.
 pub fn first_of_month(day: NaiveDate) -> NaiveDate {
@@ -369,6 +381,8 @@ mod tests {
         };
         assert!(refused(day(2026, 12, 1)).contains("has not begun"));
         assert!(refused(day(2026, 10, 2)).contains("not the first day"));
+        assert!(refused(day(1900, 1, 1)).contains("months ago"));
+        assert!(decide_pcn_note(&director, &pcn, id, day(2024, 11, 1), note(), today).is_ok());
         let icb = crate::Actor::new(
             crate::values::ShortText::parse("icb-1").unwrap_or_else(|_| unreachable!()),
             crate::Role::Icb,

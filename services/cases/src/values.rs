@@ -82,12 +82,16 @@ string_value!(
 );
 
 string_value!(
-    /// A service's id on NHS 111's Directory of Services: 1 to 12 digits (`2000012345`).
+    /// A service's id on NHS 111's Directory of Services: 1 to 12 digits (`2000012345`), a number:
+    /// leading zeros dropped, so one service has one id.
     DosServiceId,
     |value| {
         let value = value.trim();
         (!value.is_empty() && value.len() <= 12 && value.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| value.to_string())
+            .then(|| match value.trim_start_matches('0') {
+                "" => "0".to_string(),
+                digits => digits.to_string(),
+            })
             .ok_or_else(|| ValueError::DosServiceId(value.to_string()))
     }
 );

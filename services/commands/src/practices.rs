@@ -511,6 +511,11 @@ impl Commands {
                 };
                 Some(ImportError::new(r.line(), Some("ods_code"), message))
             }));
+            // Refused here, before anything is compared with what was recorded: a row of another
+            // PCN's practice learns nothing of that practice's figures.
+            if !errors.is_empty() {
+                return Ok(DhuExtractReport::refused(errors, rows.len()));
+            }
         } else if register_exists(self).await? {
             let registered = places(self, &codes).await?;
             errors.extend(

@@ -68,7 +68,8 @@ impl EventHandler for DosViewProjection {
                     };
                     sqlx::query(
                         "update dos_gap_view set status = $2, stage_since = $3, triaged_at = $3, dismiss_reason = $4,
-                                triage_event = $5, closed_at = case when $2 = 'DISMISSED' then $3 end
+                                triage_event = $5, closed_at = case when $2 = 'DISMISSED' then $3 end,
+                                words_erased_at = case when $4 is null then words_erased_at end
                           where gap_id = $1",
                     )
                     .bind(t.gap_id)
@@ -82,7 +83,8 @@ impl EventHandler for DosViewProjection {
                 CaseEvent::DosEntryUpdated(u) => {
                     sqlx::query(
                         "update dos_gap_view set status = 'AWAITING_CONFIRMATION', stage_since = $2, updated_at = $2,
-                                update_summary = $3, update_event = $4
+                                update_summary = $3, update_event = $4,
+                                words_erased_at = case when $3 is null then words_erased_at end
                           where gap_id = $1",
                     )
                     .bind(u.gap_id)
@@ -104,7 +106,8 @@ impl EventHandler for DosViewProjection {
                 CaseEvent::DosGapPersists(p) => {
                     sqlx::query(
                         "update dos_gap_view set status = 'AWAITING_UPDATE', stage_since = $2,
-                                persists_count = persists_count + 1, persist_detail = $3, persist_event = $4
+                                persists_count = persists_count + 1, persist_detail = $3, persist_event = $4,
+                                words_erased_at = case when $3 is null then words_erased_at end
                           where gap_id = $1",
                     )
                     .bind(p.gap_id)
@@ -178,7 +181,7 @@ pub async fn gaps(
     sqlx::query_as(&format!(
         "select {COLUMNS} from dos_gap_view
           where ($1::text is null or ods_code = $1)
-            and (status not in ('CLOSED', 'DISMISSED') or (not $3 and reported_at >= $2))
+            and (status not in ('CLOSED', 'DISMISSED') or (not $3 and closed_at >= $2))
           order by reported_at desc
           limit $4"
     ))

@@ -229,20 +229,21 @@ pub async fn services(ctx: &Context<'_>) -> ApiResult<Vec<DosServiceStatus>> {
         .map_err(ApiError::from)
         .gql()?;
     let calendar = &state(ctx).deadlines.calendar;
-    // Each service's id, name, and its gaps' stages with whether each bit in core hours.
+    // Each service's name, and its gaps' stages with whether each bit in core hours.
     type Gaps = Vec<(DomainStatus, bool)>;
-    let mut services: Vec<(String, String, Gaps)> = Vec::new();
+    let mut services: std::collections::HashMap<String, (String, Gaps)> = std::collections::HashMap::new();
     for row in rows {
         let status = DomainStatus::parse(&row.status).unwrap_or(DomainStatus::Reported);
         let gap = (status, caseledger_cases::dos::in_core_hours(row.bit_at, calendar));
-        match services.iter_mut().find(|(id, _, _)| *id == row.service_id) {
-            Some((_, _, gaps)) => gaps.push(gap),
-            None => services.push((row.service_id, row.service_name, vec![gap])),
-        }
+        services
+            .entry(row.service_id)
+            .or_insert_with(|| (row.service_name, Vec::new()))
+            .1
+            .push(gap);
     }
     let mut statuses: Vec<DosServiceStatus> = services
         .into_iter()
-        .map(|(service_id, service_name, gaps)| DosServiceStatus {
+        .map(|(service_id, (service_name, gaps))| DosServiceStatus {
             open_gaps: i32::try_from(gaps.iter().filter(|(s, _)| s.is_open()).count()).unwrap_or(i32::MAX),
             rag: DomainRag::of(gaps).into(),
             service_id,
@@ -253,6 +254,7 @@ pub async fn services(ctx: &Context<'_>) -> ApiResult<Vec<DosServiceStatus>> {
         DomainRag::from(b.rag)
             .cmp(&DomainRag::from(a.rag))
             .then_with(|| a.service_name.cmp(&b.service_name))
+            .then_with(|| a.service_id.cmp(&b.service_id))
     });
     Ok(statuses)
 }

@@ -37,6 +37,10 @@ pub enum CaseType {
     DosGap,
 }
 
+/// The cost of a field that reads a whole table and aggregates it: a quarter of an operation's
+/// budget, so an operation repeats it (under aliases) at most three times.
+const AGGREGATE: usize = super::MAX_COMPLEXITY / 4;
+
 #[derive(Debug, Default)]
 pub struct QueryRoot;
 
@@ -148,6 +152,8 @@ impl QueryRoot {
     /// registered patients against the PCN's and the ICB's medians, beside diversions and 111 slot
     /// compliance. A practice reads its own, a PCN's clinical director its PCN's, every other party
     /// all.
+    // Reads a whole table and aggregates it: a few per operation at most.
+    #[graphql(complexity = "AGGREGATE + child_complexity")]
     async fn core_hours_calls(
         &self,
         ctx: &Context<'_>,
@@ -160,6 +166,8 @@ impl QueryRoot {
     /// calls, average wait, abandonment, average call length, callbacks. The ICB and champions
     /// read every practice, a practice its own, a PCN's clinical director its PCN's; FORBIDDEN to
     /// the LMC and the DHU.
+    // Reads a whole table and aggregates it: a few per operation at most.
+    #[graphql(complexity = "AGGREGATE + child_complexity")]
     async fn telephony_metrics(
         &self,
         ctx: &Context<'_>,
@@ -183,6 +191,9 @@ impl QueryRoot {
     /// Gaps in the Directory of Services, newest first: every open one and those closed or
     /// dismissed in the last 90 days (only open ones when `openOnly`). The ICB and the 111
     /// provider read all, a practice those in its own entry; FORBIDDEN to every other party.
+    #[graphql(
+        complexity = "1 + usize::try_from(first.clamp(0, super::dos::MAX_GAPS)).unwrap_or_default() * child_complexity.max(1)"
+    )]
     async fn dos_gaps(
         &self,
         ctx: &Context<'_>,
@@ -195,12 +206,16 @@ impl QueryRoot {
     /// Each service with a Directory of Services gap open, or closed in the last 90 days, the red
     /// ones at the top. Red: an open gap that bit in core hours; amber: an open gap; green: none.
     /// Read as `dosGaps`.
+    // Reads a whole table and aggregates it: a few per operation at most.
+    #[graphql(complexity = "AGGREGATE + child_complexity")]
     async fn dos_services(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::dos::DosServiceStatus>> {
         super::dos::services(ctx).await
     }
 
     /// Directory of Services gaps reported (and of those, in core hours), closed and dismissed
     /// per week and kind over the last `weeks` weeks, this one included. Read as `dosGaps`.
+    // Reads a whole table and aggregates it: a few per operation at most.
+    #[graphql(complexity = "AGGREGATE + child_complexity")]
     async fn dos_figures(
         &self,
         ctx: &Context<'_>,
@@ -223,6 +238,8 @@ impl QueryRoot {
 
     /// Diversion notices, late notices and core-hours minutes per week (by when each began) over
     /// the last `weeks` weeks, by practice, PCN or place, of the practices the caller may read.
+    // Reads a whole table and aggregates it: a few per operation at most.
+    #[graphql(complexity = "AGGREGATE + child_complexity")]
     async fn diversion_figures(
         &self,
         ctx: &Context<'_>,
