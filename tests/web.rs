@@ -2541,6 +2541,19 @@ fn a_pcn_reviews_its_practices_telephony_side_by_side_and_keeps_its_own_notes() 
     );
     assert_eq!(empty.status, 422, "{}", empty.body);
     assert!(empty.body.contains("Enter what the PCN agreed"), "{}", empty.body);
+    let long = format!("Agreed at length {}", "x".repeat(2_000));
+    let too_long = director.post(
+        "/pcn-review/notes",
+        &[
+            ("_csrf", &csrf),
+            ("commandId", "web-note-00"),
+            ("month", "2026-10-01"),
+            ("note", &long),
+        ],
+    );
+    assert_eq!(too_long.status, 422, "{}", too_long.body);
+    assert!(too_long.body.contains("at most 2000 characters"), "{}", too_long.body);
+    assert!(too_long.body.contains(&long), "the note as typed is kept");
     let words = "Agreed: Mill adds a callback queue; Dr Lindqvist-Hart reviews waits in December";
     let noted = director.post(
         "/pcn-review/notes",
@@ -2618,6 +2631,11 @@ fn a_directory_of_services_gap_goes_from_the_111_provider_to_the_icb_and_back_on
     assert!(
         missing.body.contains("Enter the service&#39;s DoS id") || missing.body.contains("Enter the service's DoS id"),
         "{}",
+        missing.body
+    );
+    assert!(
+        missing.body.contains("value=\"2026-11-24T17:45\""),
+        "what was typed is kept: {}",
         missing.body
     );
     // TEST_NOW is Wednesday 25 November 2026: Tuesday 24th at 17:45 is core hours.

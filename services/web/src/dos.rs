@@ -67,8 +67,9 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) 
     dos_page(&state, &session, ids(ids_), None).await
 }
 
-/// A problem to show: where (an input's or a row's form's id) and what.
-type Problem = (String, String);
+/// A problem to show: where (an input's or a row's form's id), what, and the report form as typed
+/// (kept, so that nothing typed is lost).
+type Problem = (String, String, Vec<(String, String)>);
 
 async fn dos_page(
     state: &WebState,
@@ -86,7 +87,7 @@ async fn dos_page(
         StatusCode::OK
     };
     let body = html! {
-        @if let Some((id, message)) = &problem {
+        @if let Some((id, message, _)) = &problem {
             (crate::layout::error_summary("There is a problem", &[(Some(id.clone()), message.clone())]))
         }
         h1 { "Directory of Services gaps" }
@@ -95,7 +96,7 @@ async fn dos_page(
         (figures_table(&data.dos_figures))
         (gaps_list(session, &data.dos_gaps))
         @if CommandName::ReportDosGap.permits(session.actor.role) {
-            (report_form(session))
+            (report_form(session, problem.as_ref().map_or(&[][..], |(_, _, typed)| typed.as_slice())))
         }
     };
     (status, page("Directory of Services gaps", Some(session), body)).into_response()
@@ -241,7 +242,8 @@ fn gap_forms(session: &Session, gap: &DosGap) -> Markup {
     }
 }
 
-fn report_form(session: &Session) -> Markup {
+fn report_form(session: &Session, typed: &[(String, String)]) -> Markup {
+    let value = |name: &str| field(typed, name).unwrap_or_default().to_string();
     html! {
         h2 class="nhsuk-heading-m" id="report" { "Report a gap" }
         form method="post" action="/dos/report" id="report-form" novalidate {
@@ -249,29 +251,29 @@ fn report_form(session: &Session) -> Markup {
             input type="hidden" name="commandId" value=(uuid::Uuid::now_v7().to_string());
             div class="nhsuk-form-group" {
                 label class="nhsuk-label" for="service-id" { "DoS service id" }
-                input class="nhsuk-input nhsuk-input--width-10" type="text" inputmode="numeric" id="service-id" name="serviceId";
+                input class="nhsuk-input nhsuk-input--width-10" type="text" inputmode="numeric" id="service-id" name="serviceId" value=(value("serviceId"));
             }
             div class="nhsuk-form-group" {
                 label class="nhsuk-label" for="service-name" { "Service name" }
-                input class="nhsuk-input" type="text" id="service-name" name="serviceName";
+                input class="nhsuk-input" type="text" id="service-name" name="serviceName" value=(value("serviceName"));
             }
             div class="nhsuk-form-group" {
                 label class="nhsuk-label" for="kind" { "Kind of gap" }
                 select class="nhsuk-select" id="kind" name="kind" {
-                    @for (_, value, label) in &KINDS { option value=(value) { (label) } }
+                    @for (_, kind, label) in &KINDS { option value=(kind) selected[value("kind") == *kind] { (label) } }
                 }
             }
             div class="nhsuk-form-group" {
                 label class="nhsuk-label" for="bit-at" { "When it bit (UK time)" }
-                input class="nhsuk-input nhsuk-input--width-20" type="datetime-local" id="bit-at" name="bitAt";
+                input class="nhsuk-input nhsuk-input--width-20" type="datetime-local" id="bit-at" name="bitAt" value=(value("bitAt"));
             }
             div class="nhsuk-form-group" {
                 label class="nhsuk-label" for="ods-code" { "The practice's ODS code, if it is a GP practice's entry" }
-                input class="nhsuk-input nhsuk-input--width-10" type="text" id="ods-code" name="odsCode";
+                input class="nhsuk-input nhsuk-input--width-10" type="text" id="ods-code" name="odsCode" value=(value("odsCode"));
             }
             div class="nhsuk-form-group" {
                 label class="nhsuk-label" for="detail" { "What the call handler found" }
-                textarea class="nhsuk-textarea" id="detail" name="detail" rows="3" {}
+                textarea class="nhsuk-textarea" id="detail" name="detail" rows="3" { (value("detail")) }
             }
             button class="nhsuk-button" type="submit" { "Report the gap" }
         }
@@ -319,13 +321,20 @@ pub async fn report(
     .into_iter()
     .find(|(name, _, _)| field(&form, name).is_none());
     if let Some((_, id, message)) = missing {
-        return dos_page(&state, &session, ids_, Some((id.to_string(), message.to_string()))).await;
+        return dos_page(
+            &state,
+            &session,
+            ids_,
+            Some((id.to_string(), message.to_string(), form)),
+        )
+        .await;
     }
     let bit_at = field(&form, "bitAt").and_then(crate::diversions::uk_time);
     let (Some(kind), Some(bit_at)) = (kind, bit_at) else {
         let problem = (
             "bit-at".to_string(),
             "Enter when the gap bit as a date and time".to_string(),
+            form,
         );
         return dos_page(&state, &session, ids_, Some(problem)).await;
     };
@@ -342,7 +351,7 @@ pub async fn report(
     match crate::contract::run(&state.0.schema, &session.actor, ids_, mutation).await {
         Ok(_) => redirect("/dos#gaps"),
         Err(errors) => match refused(&errors) {
-            Some(message) => dos_page(&state, &session, ids_, Some(("report-form".to_string(), message))).await,
+            Some(message) => dos_page(&state, &session, ids_, Some(("report-form".to_string(), message, form))).await,
             None => gql_problem(&session, &errors),
         },
     }
@@ -422,7 +431,7 @@ pub async fn act(
     match result {
         Ok(()) => redirect(&format!("/dos#{anchor}")),
         Err(errors) => match refused(&errors) {
-            Some(message) => dos_page(&state, &session, ids_, Some((anchor, message))).await,
+            Some(message) => dos_page(&state, &session, ids_, Some((anchor, message, Vec::new()))).await,
             None => gql_problem(&session, &errors),
         },
     }

@@ -78,11 +78,14 @@ pub async fn show(State(state): State<WebState>, headers: HeaderMap, ids_: Ids) 
     review_page(&state, &session, ids(ids_), None).await
 }
 
+/// A problem with the note form: where, what, and the note as typed (kept).
+type Problem = (String, String, String);
+
 async fn review_page(
     state: &WebState,
     session: &Session,
     ids_: Option<caseledger_commands::RequestIds>,
-    problem: Option<(String, String)>,
+    problem: Option<Problem>,
 ) -> Response {
     // Only a PCN's clinical director reads the PCN's notes; the page asks for them only then.
     let review = if CommandName::RecordPcnReviewNote.permits(session.actor.role) {
@@ -110,7 +113,7 @@ async fn review_page(
         StatusCode::OK
     };
     let body = html! {
-        @if let Some((id, message)) = &problem {
+        @if let Some((id, message, _)) = &problem {
             (crate::layout::error_summary("There is a problem", &[(Some(id.clone()), message.clone())]))
         }
         (render(session, &review, problem.as_ref()))
@@ -133,7 +136,7 @@ fn month_name(month: NaiveDate) -> String {
     month.format("%b %Y").to_string()
 }
 
-fn render(session: &Session, review: &Review, problem: Option<&(String, String)>) -> Markup {
+fn render(session: &Session, review: &Review, problem: Option<&Problem>) -> Markup {
     let role = session.actor.role;
     let months = months_of(&review.practices);
     html! {
@@ -195,14 +198,15 @@ fn metric_table(metric: &Metric, practices: &[PracticeTelephony], months: &[Naiv
 }
 
 /// The PCN's notes, the latest month first, and the form for a new one.
-fn notes_section(session: &Session, notes: &[PcnReviewNote], problem: Option<&(String, String)>) -> Markup {
+fn notes_section(session: &Session, notes: &[PcnReviewNote], problem: Option<&Problem>) -> Markup {
     let today = caseledger_clock::ukclock::to_uk(caseledger_clock::now()).date_naive();
     let this_month = caseledger_cases::telephony::first_of_month(today);
     // The month just ended is the one a review usually looks back on.
     let choices: Vec<NaiveDate> = (0..12u32)
         .filter_map(|back| this_month.checked_sub_months(chrono::Months::new(back)))
         .collect();
-    let error = problem.map(|(_, message)| message.as_str());
+    let error = problem.map(|(_, message, _)| message.as_str());
+    let typed = problem.map_or("", |(_, _, typed)| typed.as_str());
     html! {
         h2 class="nhsuk-heading-m" id="notes" { "What the PCN agreed" }
         @if notes.is_empty() {
@@ -238,7 +242,7 @@ fn notes_section(session: &Session, notes: &[PcnReviewNote], problem: Option<&(S
                         span class="nhsuk-u-visually-hidden" { "Error:" } " " (error)
                     }
                 }
-                textarea class=(if error.is_some() { "nhsuk-textarea nhsuk-textarea--error" } else { "nhsuk-textarea" }) id="note-text" name="note" rows="4" aria-describedby=[error.map(|_| "note-text-error")] {}
+                textarea class=(if error.is_some() { "nhsuk-textarea nhsuk-textarea--error" } else { "nhsuk-textarea" }) id="note-text" name="note" rows="4" aria-describedby=[error.map(|_| "note-text-error")] { (typed) }
             }
             button class="nhsuk-button" type="submit" { "Record the note" }
         }
@@ -317,15 +321,16 @@ pub async fn note(
     };
     let ids_ = ids(ids_);
     let anchor = "note-text".to_string();
+    let typed = field(&form, "note").unwrap_or_default().to_string();
     let Some(note) = field(&form, "note") else {
-        let problem = (anchor, "Enter what the PCN agreed".to_string());
+        let problem = (anchor, "Enter what the PCN agreed".to_string(), typed);
         return review_page(&state, &session, ids_, Some(problem)).await;
     };
     let month = field(&form, "month")
         .and_then(|m| NaiveDate::parse_from_str(m, "%Y-%m-%d").ok())
         .filter(|m| m.day() == 1);
     let Some(month) = month else {
-        let problem = ("note-month".to_string(), "Choose the month reviewed".to_string());
+        let problem = ("note-month".to_string(), "Choose the month reviewed".to_string(), typed);
         return review_page(&state, &session, ids_, Some(problem)).await;
     };
     let input = RecordPcnReviewNoteInput {
@@ -337,7 +342,7 @@ pub async fn note(
     match crate::contract::run(&state.0.schema, &session.actor, ids_, mutation).await {
         Ok(_) => redirect("/pcn-review#notes"),
         Err(errors) => match refused(&errors) {
-            Some(message) => review_page(&state, &session, ids_, Some((anchor, message))).await,
+            Some(message) => review_page(&state, &session, ids_, Some((anchor, message, typed))).await,
             None => gql_problem(&session, &errors),
         },
     }
