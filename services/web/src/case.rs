@@ -623,7 +623,7 @@ pub async fn act(
                     status: StatusCode::CONFLICT,
                 },
                 Some(ErrorCode::BadUserInput) if from_dhu_page => {
-                    let said = errors.first().map_or("", |e| e.message.split_once(": ").map_or(e.message.as_str(), |(_, m)| m));
+                    let said = errors.first().map_or("", crate::gql::GqlError::said);
                     let problem = back_to_dhu(format!("The slots a day the DHU can see {said}"));
                     return crate::dhu::dhu_page(&state, &session, ids, "", Some(problem)).await;
                 }
@@ -633,7 +633,7 @@ pub async fn act(
                         .map(|e| {
                             let field = e.field.clone().unwrap_or_default();
                             let label = action.fields.iter().find(|f| f.name == field).map_or("", |f| f.label);
-                            let message = e.message.split_once(": ").map_or(e.message.as_str(), |(_, m)| m);
+                            let message = e.said();
                             (field, format!("{label} {message}").trim().to_string())
                         })
                         .collect();

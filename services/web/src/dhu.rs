@@ -328,10 +328,7 @@ pub async fn report(
                 .first()
                 .is_some_and(|e| e.is(&crate::gql::ErrorCode::BadUserInput)) =>
         {
-            let said = errors[0]
-                .message
-                .split_once(": ")
-                .map_or(errors[0].message.clone(), |(_, m)| m.to_string());
+            let said = errors[0].said().to_string();
             let field_name = errors[0].field.clone().unwrap_or_else(|| "odsCode".into());
             // The API's sentence for an unknown practice, said to the DHU.
             let message = if errors[0].message.contains("knows no practice") {

@@ -587,13 +587,7 @@ fn refused(errors: &[GqlError]) -> Option<(String, String)> {
     let first = errors.first()?;
     let (field, said) = match (&first.code, &first.field) {
         // "field: what is wrong".
-        (ErrorCode::BadUserInput, Some(field)) => (
-            field.clone(),
-            first
-                .message
-                .split_once(": ")
-                .map_or(first.message.as_str(), |(_, said)| said),
-        ),
+        (ErrorCode::BadUserInput, Some(field)) => (field.clone(), first.said()),
         (ErrorCode::BadUserInput, None) if first.message.contains("knows no practice") => {
             ("odsCode".to_string(), first.message.as_str())
         }
@@ -606,11 +600,7 @@ fn refused(errors: &[GqlError]) -> Option<(String, String)> {
         ),
         _ => return None,
     };
-    let mut chars = said.chars();
-    let sentence = chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect());
-    Some((field, sentence))
+    Some((field, crate::gql::sentence(said)))
 }
 
 /// `POST /diversions/notify`.

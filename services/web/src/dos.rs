@@ -285,16 +285,7 @@ fn refused(errors: &[GqlError]) -> Option<String> {
     let first = errors.first()?;
     match first.code {
         ErrorCode::BadUserInput | ErrorCode::InvalidTransition | ErrorCode::Conflict | ErrorCode::NotFound => {
-            let said = first
-                .message
-                .split_once(": ")
-                .map_or(first.message.as_str(), |(_, said)| said);
-            let mut chars = said.chars();
-            Some(
-                chars
-                    .next()
-                    .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect()),
-            )
+            Some(first.sentence())
         }
         _ => None,
     }

@@ -615,12 +615,8 @@ pub async fn start(
                     }
                 } else {
                     // "odsCodes: no practice …": the page says it beside the field instead.
-                    let said = error
-                        .message
-                        .split_once(": ")
-                        .map_or(error.message.as_str(), |(_, m)| m);
                     GqlError {
-                        message: said.to_string(),
+                        message: error.said().to_string(),
                         ..error.clone()
                     }
                 };

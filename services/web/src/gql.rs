@@ -162,4 +162,24 @@ impl GqlError {
     pub fn is(&self, code: &ErrorCode) -> bool {
         &self.code == code
     }
+
+    /// What is wrong, without the field the API names first ("field: what is wrong").
+    pub fn said(&self) -> &str {
+        self.message
+            .split_once(": ")
+            .map_or(self.message.as_str(), |(_, said)| said)
+    }
+
+    /// [`GqlError::said`] as a sentence for a page: its first letter a capital.
+    pub fn sentence(&self) -> String {
+        sentence(self.said())
+    }
+}
+
+/// `text` with its first letter a capital.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }

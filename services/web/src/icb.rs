@@ -892,7 +892,7 @@ pub async fn triage(
                 "Enter why nothing needs doing about this report".to_string()
             } else {
                 errors.first().map_or_else(String::new, |e| {
-                    let said = e.message.split_once(": ").map_or(e.message.as_str(), |(_, m)| m);
+                    let said = e.said();
                     format!("The reason {said}")
                 })
             };

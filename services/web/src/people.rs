@@ -242,20 +242,8 @@ fn problem_of(errors: &[crate::gql::GqlError]) -> Option<Problem> {
         .find(|e| e.is(&crate::gql::ErrorCode::BadUserInput))
         .map(|error| {
             let field = error.field.clone().unwrap_or_else(|| "name".to_string());
-            let message = error
-                .message
-                .split_once(": ")
-                .map_or(error.message.as_str(), |(_, m)| m)
-                .to_string();
-            (field, sentence(&message))
+            (field, error.sentence())
         })
-}
-
-fn sentence(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
 }
 
 /// `POST /admin/people`: adds a person, then the list; a problem on the same page.

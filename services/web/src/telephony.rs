@@ -297,13 +297,7 @@ pub async fn upload_metrics(
 fn refused(errors: &[GqlError]) -> Option<String> {
     let first = errors.first()?;
     match first.code {
-        ErrorCode::BadUserInput | ErrorCode::InvalidTransition => Some(
-            first
-                .message
-                .split_once(": ")
-                .map_or(first.message.as_str(), |(_, said)| said)
-                .to_string(),
-        ),
+        ErrorCode::BadUserInput | ErrorCode::InvalidTransition => Some(first.said().to_string()),
         _ => None,
     }
 }
