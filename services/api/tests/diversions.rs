@@ -13,21 +13,11 @@ use caseledger_cases::Role;
 use caseledger_cases::diversion::core_minutes;
 use caseledger_cases::holidays::BankHolidays;
 use chrono::{DateTime, NaiveTime, Utc};
-use common::{Service, as_scoped, codes};
+use common::{Service, codes, ok, run};
 use serde_json::{Value, json};
 
 const FIELDS: &str =
     "id practice { odsCode pcnCode } from endedAt reason detail late notifiedBy acknowledgedAt coreMinutes";
-
-async fn run(service: &Service, role: Role, id: &str, org: &str, query: &str, variables: Value) -> Value {
-    service.run(as_scoped(role, id, org), query, variables).await
-}
-
-async fn ok(service: &Service, role: Role, id: &str, org: &str, query: &str, variables: Value) -> Value {
-    let response = run(service, role, id, org, query, variables).await;
-    assert!(response["errors"].is_null(), "{role}: {query} -> {response}");
-    response["data"].clone()
-}
 
 /// 08:15 UK time on a working day about a week ago: a diversion's start the rules accept.
 fn a_working_morning() -> DateTime<Utc> {

@@ -6,18 +6,8 @@
 mod common;
 
 use caseledger_cases::Role;
-use common::{Service, as_scoped, codes};
+use common::{Service, codes, ok, run};
 use serde_json::{Value, json};
-
-async fn run(service: &Service, role: Role, id: &str, org: &str, query: &str, variables: Value) -> Value {
-    service.run(as_scoped(role, id, org), query, variables).await
-}
-
-async fn ok(service: &Service, role: Role, id: &str, org: &str, query: &str, variables: Value) -> Value {
-    let response = run(service, role, id, org, query, variables).await;
-    assert!(response["errors"].is_null(), "{role}: {query} -> {response}");
-    response["data"].clone()
-}
 
 const OWN: &str = "{ ownCases { id odsCode status requiredSlots visibleSlots rootCauses supported \
                    deadline { stage overdue } askedOfPractice } }";

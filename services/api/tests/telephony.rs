@@ -11,18 +11,8 @@ use std::time::Duration;
 
 use caseledger_cases::Role;
 use chrono::Months;
-use common::{Service, as_scoped, codes};
+use common::{Service, codes, ok, run};
 use serde_json::{Value, json};
-
-async fn run(service: &Service, role: Role, id: &str, org: &str, query: &str, variables: Value) -> Value {
-    service.run(as_scoped(role, id, org), query, variables).await
-}
-
-async fn ok(service: &Service, role: Role, id: &str, org: &str, query: &str, variables: Value) -> Value {
-    let response = run(service, role, id, org, query, variables).await;
-    assert!(response["errors"].is_null(), "{role}: {query} -> {response}");
-    response["data"].clone()
-}
 
 const IMPORT: &str = "mutation($c: String!) { importTelephonyMetrics(csv: $c) { rows observed errorCount errors { line column message } } }";
 const HEADER: &str =

@@ -118,3 +118,15 @@ pub fn codes(response: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// `query` as `role` `id` of organisation `org` (empty: none).
+pub async fn run(service: &Service, role: Role, id: &str, org: &str, query: &str, variables: Value) -> Value {
+    service.run(as_scoped(role, id, org), query, variables).await
+}
+
+/// `query` as `run` does, which must succeed: its data.
+pub async fn ok(service: &Service, role: Role, id: &str, org: &str, query: &str, variables: Value) -> Value {
+    let response = run(service, role, id, org, query, variables).await;
+    assert!(response["errors"].is_null(), "{role}: {query} -> {response}");
+    response["data"].clone()
+}
