@@ -19,7 +19,7 @@ use tokio_tungstenite::tungstenite::Message;
 const CHAMPION: &str = "dc-marker-champion-id";
 
 /// (marker, written by the DHU)
-const MARKERS: [(&str, bool); 18] = [
+const MARKERS: [(&str, bool); 19] = [
     ("MARKER-FLAG-REASON", false),
     ("MARKER-CONTACT-NAME", false),
     ("MARKER-CONTACT-SUMMARY", false),
@@ -39,6 +39,8 @@ const MARKERS: [(&str, bool); 18] = [
     // A practice's words on its diversion: for the practice, the ICB and champions.
     ("MARKER-DIVERSION-DETAIL", false),
     ("MARKER-DHU-DETAIL", true),
+    // A practice's answer to the champion: for the practice, the ICB and the case's champion.
+    ("MARKER-PRACTICE-ANSWER", false),
 ];
 
 fn command(service: &Service, token: &str, mutation: &str, input_type: &str, input: Value) -> Value {
@@ -270,6 +272,7 @@ fn no_marker_reaches_the_lmc_and_the_dhu_gets_only_its_own_text() {
                 | "MARKER-DISMISSAL-REASON"
                 | "MARKER-DHU-REPORT-DETAIL"
                 | "MARKER-DIVERSION-DETAIL"
+                | "MARKER-PRACTICE-ANSWER"
         );
         assert_eq!(seen, in_history, "the ICB's case history and {marker}");
     }
@@ -298,9 +301,45 @@ fn no_marker_reaches_the_lmc_and_the_dhu_gets_only_its_own_text() {
         "the practice reads its own words: {diverted}"
     );
 
+    // The practice answered the champion on its (reopened) case, in its own words: the ICB and
+    // the case's champion read them; the LMC, the DHU and the PCN at most that it answered.
+    let answered = service.graphql(
+        Some(&manager),
+        "mutation($i: ID!) { answerChampion(input: { caseId: $i, text: \"MARKER-PRACTICE-ANSWER\" }) \
+         { answers { text } } }",
+        json!({ "i": case_id }),
+    );
+    assert_eq!(
+        answered["data"]["answerChampion"]["answers"][0]["text"], "MARKER-PRACTICE-ANSWER",
+        "the practice reads its own words: {answered}"
+    );
+    let answers = "query($i: ID!) { case(id: $i) { practiceAnswers { answeredAt text } } }";
+    for token in [&icb, &champion] {
+        let read = service.graphql(Some(token), answers, json!({ "i": case_id }));
+        assert_eq!(
+            read["data"]["case"]["practiceAnswers"][0]["text"], "MARKER-PRACTICE-ANSWER",
+            "{read}"
+        );
+    }
+
     // Every surface of the LMC, the DHU and the PCN's clinical director.
     let mut surfaces: Vec<(&str, String)> = Vec::new();
     let director = service.token_of("pcn_clinical_director", "cd-u10001", "U10001");
+    for (who, token) in [("lmc", &lmc), ("dhu", &dhu)] {
+        let read = service.graphql(Some(token), answers, json!({ "i": case_id }));
+        assert!(read["errors"].is_null(), "{who}: {read}");
+        surfaces.push((who, read.to_string()));
+    }
+    let own = service.graphql(
+        Some(&director),
+        "{ ownCases { odsCode answers { answeredAt text } } }",
+        json!({}),
+    );
+    assert!(
+        own["data"]["ownCases"][0]["answers"][0]["answeredAt"].is_string(),
+        "the PCN sees that its practice answered: {own}"
+    );
+    surfaces.push(("pcn", own.to_string()));
     let diversions = "{ diversions { id practice { odsCode } reason detail notifiedBy notifiedByRole late coreMinutes } \
                       diversionReviews { id support closeNote } diversionFigures { key notices } }";
     for (who, token) in [("lmc", &lmc), ("dhu", &dhu), ("pcn", &director)] {
@@ -312,6 +351,7 @@ fn no_marker_reaches_the_lmc_and_the_dhu_gets_only_its_own_text() {
     let mut director_web = Web::new(&service);
     director_web.sign_in("cd-u10001");
     surfaces.push(("pcn", director_web.get("/diversions").body));
+    surfaces.push(("pcn", director_web.get("/our-cases").body));
     let everything = format!(
         "id status revision assignedTo rootCauses openDhuIssue lastActivityAt escalatedAt practice {{ odsCode name }} \
          contractReviewOpen contractReviews {{ escalatedAt escalatedBy reason concludedAt concludedBy outcome note }} {history}"

@@ -283,5 +283,24 @@ fn an_overdue_case_sends_its_champion_exactly_one_email_across_a_restart() {
     assert!(mail.data.contains("Coventry district nursing"), "{}", mail.data);
     assert!(!mail.data.contains("Featherstonehaugh"), "{}", mail.data);
     assert!(mail.data.contains("https://caseledger.test/dos"), "{}", mail.data);
+
+    // The practice of Amira's case answers her: she hears that it did, once, never its words.
+    let ods = node(0)["practice"]["odsCode"].as_str().unwrap().to_string();
+    let manager = service.token_of("practice", "pm-answering", &ods);
+    let answered = service.graphql(
+        Some(&manager),
+        "mutation($id: ID!) { answerChampion(input: { caseId: $id, text: \"Ring Mrs Featherstonehaugh on Tuesdays\" }) { id } }",
+        json!({ "id": node(0)["id"] }),
+    );
+    assert!(answered["errors"].is_null(), "{answered}");
+    let subject = format!("Subject: The practice answered: {first_name}");
+    assert!(
+        eventually(|| about("amira@test.nhs.uk", &subject) == 1),
+        "Amira hears that the practice answered"
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(about("amira@test.nhs.uk", &subject), 1, "once an answer");
+    assert_eq!(about("amira@test.nhs.uk", "Featherstonehaugh"), 0, "never its words");
+    assert_eq!(about("bryn@test.nhs.uk", "answered"), 0, "not another champion's news");
     drop(service);
 }

@@ -2784,6 +2784,81 @@ fn a_practice_and_its_pcn_see_their_own_slot_cases_and_what_is_asked() {
     assert_eq!(commissioner.get("/our-cases").status, 403);
 }
 
+/// A practice answers the Digital Champion on its own case from its page: a blank answer is
+/// refused on the form and records nothing; the answer reaches the case's champion on the case
+/// page; its PCN sees that it answered, not the words.
+#[test]
+fn a_practice_answers_its_champion_on_its_page() {
+    let service = Service::start();
+    let icb = service.token("icb", "icb-assurance-1");
+    let flagged = service.graphql(
+        Some(&icb),
+        "mutation { flagPractice(input: { odsCode: \"Z00011\", practiceName: \"Arden Health Centre\", \
+         pcnCode: \"U10001\", place: \"Coventry\", listSize: 9000, visibleSlots: 0 }) { case { id } } }",
+        json!({}),
+    );
+    let case_id = flagged["data"]["flagPractice"]["case"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{flagged}"))
+        .to_string();
+    let mut manager = Web::new(&service);
+    manager.sign_in("pm-z00011");
+    let page = manager.get("/our-cases");
+    let action = format!("/our-cases/{case_id}/answer");
+    assert!(page.body.contains(&format!("action=\"{action}\"")), "{}", page.body);
+    assert!(page.body.contains("No answers yet."), "{}", page.body);
+    let csrf = hidden(&page.body, "_csrf");
+
+    let blank = manager.post(
+        &action,
+        &[("_csrf", &csrf), ("text", "   "), ("commandId", "web-answer-0")],
+    );
+    assert_eq!(blank.status, 422, "{}", blank.body);
+    assert!(
+        blank.body.contains("Enter your answer to the Digital Champion"),
+        "{}",
+        blank.body
+    );
+    assert!(
+        manager.get("/our-cases").body.contains("No answers yet."),
+        "nothing was recorded"
+    );
+    let words = "We made the 111 slot type external; ask for Sam on the main line";
+    let sent = manager.post(
+        &action,
+        &[("_csrf", &csrf), ("text", words), ("commandId", "web-answer-1")],
+    );
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let page = manager.get("/our-cases");
+    assert!(page.body.contains(words), "{}", page.body);
+    assert_eq!(
+        manager
+            .post("/our-cases/not-a-case/answer", &[("_csrf", &csrf), ("text", words)])
+            .status,
+        404
+    );
+
+    assign(&service, &icb, &case_id, "dc-amira");
+    let mut champion = Web::new(&service);
+    champion.sign_in("dc-amira");
+    let page = champion.get(&format!("/cases/{case_id}"));
+    assert!(page.body.contains("The practice answered"), "{}", page.body);
+    assert!(
+        page.body.contains(words),
+        "the champion reads the answer: {}",
+        page.body
+    );
+    let mut director = Web::new(&service);
+    director.sign_in("cd-u10001");
+    let page = director.get("/our-cases");
+    assert!(
+        page.body.contains("The practice answered the champion"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(words), "the PCN sees that it answered, not what");
+}
+
 /// A practice plans a diversion for next week on its page, then calls it off before it begins:
 /// the page lists it as called off and asks for nothing more.
 #[test]

@@ -195,6 +195,10 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
             vec![PcnClinicalDirector],
         ),
         (
+            format!("mutation {{ answerChampion(input: {{ caseId: \"{missing_case}\", text: \"x\" }}) {{ id }} }}"),
+            vec![Practice],
+        ),
+        (
             format!("mutation {{ recordDiversionSupport(input: {{ reviewId: \"{missing_case}\", kind: CALL }}) {{ id }} }}"),
             vec![Champion, PcnClinicalDirector],
         ),

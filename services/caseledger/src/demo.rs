@@ -191,8 +191,30 @@ pub async fn this_week(commands: &Commands, now: DateTime<Utc>) -> Result<(), Co
                     .map_err(invalid("reason"))?,
             ),
         };
-        commands
+        let flagged = commands
             .flag_practice(&CommandContext::new(icb).with_command_id("demo-flag"), action, now)
+            .await?;
+        // Its manager answers at once, before a champion rings: the ICB and the champion who
+        // takes the case read it; the PCN sees that the practice answered.
+        let manager = Actor::scoped(
+            ShortText::parse("pm-z00013").map_err(invalid("actor"))?,
+            Role::Practice,
+            Some(caseledger_cases::role::Scope::Practice(
+                OdsCode::parse("Z00013").map_err(invalid("odsCode"))?,
+            )),
+        );
+        let answer = FreeText::parse(
+            "We changed our appointment templates last month. Our system supplier's helpdesk reference is in \
+             our log; the practice manager is in on Tuesdays and Thursdays.",
+        )
+        .map_err(invalid("text"))?;
+        commands
+            .answer_champion(
+                &CommandContext::new(manager).with_command_id("demo-answer"),
+                flagged.case_id,
+                answer,
+                now,
+            )
             .await?;
     }
     diversions(commands, now).await?;

@@ -81,7 +81,8 @@ impl CommandName {
             | ConcludeContractReview
             | FileDhuReport
             | TriageDhuReport
-            | EraseReportPersonalData => Some(CaseType::SlotVisibility),
+            | EraseReportPersonalData
+            | AnswerChampion => Some(CaseType::SlotVisibility),
             NotifyDiversion
             | EndDiversion
             | AcknowledgeDiversion

@@ -3,6 +3,7 @@
 //!
 //! `decide` turns a command into events or a typed refusal; `evolve` folds events into state.
 
+pub mod answer;
 pub mod calls;
 pub mod case;
 pub mod case_type;

@@ -326,6 +326,11 @@ fn samples() -> Vec<CaseEvent> {
         CaseEvent::DosGapWordsErased(caseledger_cases::dos::DosGapWordsErased {
             gap_id: uuid::Uuid::from_u128(12),
         }),
+        CaseEvent::PracticeAnswered(caseledger_cases::answer::PracticeAnswered {
+            answer_id: uuid::Uuid::from_u128(13),
+            case_id: uuid::Uuid::from_u128(14),
+            text: text("We made the 111 slot type external; ask for Sam on the main line"),
+        }),
         CaseEvent::DosFixConfirmed(caseledger_cases::dos::DosFixConfirmed {
             gap_id: uuid::Uuid::from_u128(12),
         }),

@@ -2,6 +2,7 @@
 //! commands cannot both win, and keep the practice register in the same transaction. Also the
 //! dashboard import and the replay of a recorded story.
 
+mod answers;
 mod context;
 mod diversions;
 mod dos;
@@ -22,6 +23,7 @@ mod words;
 
 use caseledger_eventstore::EventStore;
 
+pub use answers::Answered;
 pub use context::{CommandContext, RequestIds};
 pub use diversions::{DiversionNotice, DiversionOutcome};
 pub use dos::DosOutcome;

@@ -405,7 +405,8 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
         | CaseEvent::DosGapPersists(_)
         | CaseEvent::DiversionWordsErased(_)
         | CaseEvent::DosGapWordsErased(_)
-        | CaseEvent::DiversionCancelled(_) => {
+        | CaseEvent::DiversionCancelled(_)
+        | CaseEvent::PracticeAnswered(_) => {
             return Err(format!("{kind} is about a practice, not a case"));
         }
     })

@@ -5,7 +5,7 @@
 //! send later. Each person's address and the kinds they turned off are kept here too.
 //!
 //! - A champion: their case reopened; the DHU reported a problem or a shortfall on it; its stage
-//!   is due today or overdue.
+//!   is due today or overdue; its practice answered them.
 //! - The DHU: a case waits for its check.
 //! - The ICB: a weekly digest after each dashboard extract (new cases, reopened, newly compliant,
 //!   overdue).
@@ -42,10 +42,12 @@ pub enum NotificationKind {
     DiversionNotice,
     /// A Directory of Services gap waits for the ICB's triage, or the 111 provider's confirmation.
     DosGap,
+    /// A practice answered the champion on a case they hold.
+    PracticeAnswer,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 7] = [
+    pub const ALL: [NotificationKind; 8] = [
         NotificationKind::CaseReopened,
         NotificationKind::DhuProblem,
         NotificationKind::Deadline,
@@ -53,6 +55,7 @@ impl NotificationKind {
         NotificationKind::WeeklyDigest,
         NotificationKind::DiversionNotice,
         NotificationKind::DosGap,
+        NotificationKind::PracticeAnswer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +67,7 @@ impl NotificationKind {
             NotificationKind::WeeklyDigest => "weekly_digest",
             NotificationKind::DiversionNotice => "diversion_notice",
             NotificationKind::DosGap => "dos_gap",
+            NotificationKind::PracticeAnswer => "practice_answer",
         }
     }
 
@@ -325,7 +329,8 @@ mod sending {
         at.to_rfc3339()
     }
 
-    /// A champion's: reopened, a DHU problem, a stage due today or late, on each open case of theirs.
+    /// A champion's: reopened, a DHU problem, a stage due today or late, the practice's answer, on
+    /// each open case of theirs.
     async fn champion(state: &Notifications, person: &Person, today: NaiveDate) -> Result<Vec<Outgoing>, sqlx::Error> {
         let mailer = &state.mailer;
         let filter = CaseFilter {
@@ -334,9 +339,24 @@ mod sending {
             ..CaseFilter::default()
         };
         let cases = case_view::list(&state.pool, &filter, 500).await?;
+        let ids: Vec<uuid::Uuid> = cases.iter().map(|case| case.case_id).collect();
+        let answers = caseledger_projections::answer_view::of_cases(&state.pool, &ids, 1).await?;
         let mut out = Vec::new();
         for case in &cases {
             let link = mailer.link(&format!("/cases/{}", case.case_id));
+            // The practice's latest answer: once each, never its words.
+            if let Some(answer) = answers.iter().find(|answer| answer.case_id == case.case_id) {
+                out.push(Outgoing {
+                    key: format!("answered:{}", answer.answer_id),
+                    kind: NotificationKind::PracticeAnswer,
+                    subject: format!("The practice answered: {}", practice(case)),
+                    body: format!(
+                        "{} answered you on {}: read it on the case.\n\n{link}\n",
+                        practice(case),
+                        day(answer.answered_at.date_naive())
+                    ),
+                });
+            }
             if case.reopen_cause.is_some() {
                 out.push(Outgoing {
                     key: format!("reopened:{}:{}", case.case_id, moment(case.opened_at)),

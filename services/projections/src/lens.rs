@@ -144,6 +144,9 @@ const TELEPHONY: Parties = Parties::CASEWORK.and(Parties::PRACTICE).and(Parties:
 const DOS: Parties = Parties::ICB.and(Parties::DHU).and(Parties::PRACTICE);
 /// Everyone who may see the case's operational history, but the DHU.
 const NOT_DHU: Parties = Parties::ICB.and(Parties::CHAMPION).and(Parties::LMC);
+/// Who knows that a practice answered the champion on its slot case, and when: the case's
+/// operational history's readers (support is the LMC's question), the practice and its PCN.
+const ANSWERED: Parties = NOT_DHU.and(Parties::PRACTICE).and(Parties::PCN);
 
 /// The allow-list. Reference data (the practice, counts, enumerated values) is for everyone who
 /// sees the event; free text and references typed by a party are for the ICB and champions, and
@@ -526,6 +529,20 @@ pub const RULES: &[EventRule] = &[
         seen_by: DOS,
         fields: &[field("gap_id", DOS)],
         personal: &[],
+    },
+    // A practice's answer to the Digital Champion (in `practice-<ODS>`, beside its slot case):
+    // that it answered, and when, for every reader of the case's operational history, the
+    // practice and its PCN; its words for the practice that wrote them and those who work the
+    // case (never the LMC, a colleague champion, the PCN or the DHU).
+    EventRule {
+        event_type: "PracticeAnswered",
+        seen_by: ANSWERED,
+        fields: &[
+            field("answer_id", ANSWERED),
+            field("case_id", ANSWERED),
+            field("text", WORK.and(Parties::PRACTICE)),
+        ],
+        personal: &["text"],
     },
     // In `practice-<ODS>`; not part of a case's history, listed so that the rule is complete.
     EventRule {

@@ -1,6 +1,7 @@
 //! Read models of the event log, one module each, kept by named subscribers whose checkpoints
 //! commit with their rows; the runner that keeps them; and the per-role lens over a case's history.
 
+pub mod answer_view;
 pub mod calls_view;
 pub mod case_view;
 mod declared;

@@ -9,6 +9,7 @@ use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent};
 use futures_util::future::BoxFuture;
 use sqlx::PgConnection;
 
+use crate::answer_view::AnswerViewProjection;
 use crate::calls_view::CallsViewProjection;
 use crate::case_view::CaseViewProjection;
 pub use crate::declared::Registered;
@@ -43,6 +44,7 @@ register!(
     CallsViewProjection,
     TelephonyViewProjection,
     DosViewProjection,
+    AnswerViewProjection,
 );
 
 /// One registered projection: its name, its tables and its handler.

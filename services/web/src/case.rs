@@ -24,6 +24,7 @@ use crate::lists::{day, day_time};
 use crate::operations::case::{
     CaseQuery, CaseVariables, ChampionChoice, ChampionsQuery, CountsQuery, CountsVariables, Review, TimelineEvent,
 };
+use crate::operations::own_cases::PracticeAnswer;
 use crate::reports::root_cause_label;
 
 /// A form that came back: which, what was typed, what was wrong.
@@ -281,7 +282,7 @@ async fn render(
             div class="nhsuk-grid-column-one-half" id="timeline" {
                 h2 class="nhsuk-heading-m" { "Timeline" }
                 ol class="nhsuk-list cl-timeline" {
-                    @for (_, entry) in timeline(history, &case.contract_reviews, case.required_slots) {
+                    @for (_, entry) in timeline(history, &case.contract_reviews, &case.practice_answers, case.required_slots) {
                         li class="cl-timeline__item" { (entry) }
                     }
                 }
@@ -327,12 +328,28 @@ fn row(key: &str, value: Option<String>) -> Markup {
     }
 }
 
-/// The case's events and its contract reviews (a stream of their own), newest first.
-fn timeline(history: &[TimelineEvent], reviews: &[Review], required: i32) -> Vec<(Instant, Markup)> {
+/// The case's events, its contract reviews (a stream of their own) and the practice's answers (in
+/// the practice's stream), newest first.
+fn timeline(
+    history: &[TimelineEvent],
+    reviews: &[Review],
+    answers: &[PracticeAnswer],
+    required: i32,
+) -> Vec<(Instant, Markup)> {
     let mut entries: Vec<(Instant, Markup)> = history
         .iter()
         .map(|event| (event.occurred_at, timeline_entry(event, required)))
         .collect();
+    for answer in answers {
+        entries.push((
+            answer.answered_at,
+            html! {
+                strong class="cl-answered" { "The practice answered" } " "
+                span class="cl-muted" { (day_time(answer.answered_at)) }
+                @if let Some(text) = &answer.text { dl class="cl-details" { dt { "Answer" } dd { (text) } } }
+            },
+        ));
+    }
     for review in reviews {
         let by = |who: &Option<String>| who.as_ref().map(|who| format!(" by {who} (ICB)")).unwrap_or_default();
         if let Some(at) = review.escalated_at {

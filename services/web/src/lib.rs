@@ -220,6 +220,7 @@ pub fn router(state: WebState) -> Router {
         .route("/diversions/{id}/{action}", post(diversions::act))
         .route("/diversions/reviews/{id}/{action}", post(diversions::review))
         .route("/our-cases", get(own_cases::show))
+        .route("/our-cases/{id}/answer", post(own_cases::answer))
         .route("/dos", get(dos::show))
         .route("/dos/report", post(dos::report))
         .route("/dos/{id}/{action}", post(dos::act))

@@ -381,6 +381,18 @@ impl CaseNode {
             .collect())
     }
 
+    /// The practice's answers to the Digital Champion (the latest 50, oldest first): their words
+    /// for the ICB and the champion who holds the case; for the LMC and a colleague champion only
+    /// that, and when, the practice answered; empty for the DHU.
+    #[graphql(complexity = "10 + child_complexity")]
+    async fn practice_answers(&self, ctx: &Context<'_>) -> ApiResult<Vec<super::own_cases::PracticeAnswer>> {
+        let case_id = self.data.case_id;
+        Ok(super::own_cases::answers(ctx, &[case_id], self.viewer)
+            .await?
+            .remove(&case_id)
+            .unwrap_or_default())
+    }
+
     /// Every change remapped so far: what the DHU should now see.
     async fn remap_changes(&self) -> Vec<RemapChange> {
         self.data.remap_changes.iter().map(|c| (*c).into()).collect()

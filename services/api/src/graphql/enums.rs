@@ -217,4 +217,5 @@ pub enum Command {
     EraseDiversionWords,
     EraseDosGapWords,
     CancelDiversion,
+    AnswerChampion,
 }

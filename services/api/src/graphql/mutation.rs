@@ -1098,6 +1098,18 @@ impl MutationRoot {
         super::diversions::end(ctx, input).await
     }
 
+    /// A practice answers the Digital Champion on its own open slot case: what it found, what it
+    /// changed, who to speak to. Its words are for itself, the ICB and the champion who holds the
+    /// case; the LMC and its PCN see that (and when) it answered. Erased with the case's personal
+    /// data.
+    async fn answer_champion(
+        &self,
+        ctx: &Context<'_>,
+        input: super::own_cases::AnswerChampionInput,
+    ) -> ApiResult<super::own_cases::OwnCase> {
+        super::own_cases::answer_champion(ctx, input).await
+    }
+
     /// A planned diversion called off before it began (the practice, or the ICB for it): it
     /// counts for nothing. Once it has begun it is ended instead (BAD_USER_INPUT).
     async fn cancel_diversion(

@@ -24,6 +24,8 @@ pub enum NotificationKind {
     DiversionNotice,
     /// A Directory of Services gap waits for the ICB's triage, or the 111 provider's confirmation.
     DosGap,
+    /// A practice answered the champion on a case they hold.
+    PracticeAnswer,
 }
 
 /// Where the caller's notifications go, and which kinds they turned off.
@@ -43,6 +45,7 @@ fn kinds_for(role: caseledger_cases::Role) -> Vec<NotificationKind> {
             NotificationKind::CaseReopened,
             NotificationKind::DhuProblem,
             NotificationKind::Deadline,
+            NotificationKind::PracticeAnswer,
         ],
         Role::Dhu => vec![NotificationKind::AwaitingCheck, NotificationKind::DosGap],
         Role::Icb => vec![

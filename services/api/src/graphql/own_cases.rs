@@ -1,21 +1,90 @@
 //! A practice's own slot cases, and a PCN clinical director's practices': where each stands, when
 //! its stage is due and what the practice is asked to do, never the case's words or who worked it
 //! (the lens gives these parties no slot-case event; this is the register's and the deadline's
-//! view of the case, which every party may know of a case).
+//! view of the case, which every party may know of a case). And the practice's answers to the
+//! Digital Champion: its words for itself and those who work the case, that it answered (and
+//! when) for the LMC and its PCN.
 
-use async_graphql::{Context, ID, SimpleObject};
+use std::collections::HashMap;
+
+use async_graphql::{Context, ID, InputObject, SimpleObject};
+use caseledger_cases::case::CommandName;
 use caseledger_cases::deadlines::Stage as DomainStage;
+use caseledger_cases::values::FreeText;
+use caseledger_projections::answer_view::{self, AnswerRow};
 use caseledger_projections::diversion_view::Among;
+use caseledger_projections::lens::{Reader, shows, shows_field};
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
+use super::command::{Common, context, field, wait};
 use super::deadline::Deadline;
 use super::diversions::among;
 use super::enums::{CaseStatus, RootCause};
-use super::{reads, signed_in, state};
+use super::reports::text;
+use super::{reads, require_command, signed_in, state};
 use crate::error::{ApiError, ApiResult, IntoGraphql};
 
 /// The most cases one query returns.
 const MAX_CASES: i64 = 200;
+/// The most answers one case shows (the latest).
+pub const MAX_ANSWERS: i64 = 50;
+
+/// A practice's answer to the Digital Champion on its slot case.
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct PracticeAnswer {
+    pub id: ID,
+    pub answered_at: DateTime<Utc>,
+    /// The practice's words: for the practice, the ICB and the champion who holds the case; null
+    /// for every other reader (who learns only that, and when, the practice answered).
+    pub text: Option<String>,
+}
+
+/// The answers on `case_ids` (the latest [`MAX_ANSWERS`] of each, oldest first) as `viewer` may
+/// see them: none where the lens hides the event, words opened in one batch where it shows them.
+pub(super) async fn answers(
+    ctx: &Context<'_>,
+    case_ids: &[Uuid],
+    viewer: Reader,
+) -> ApiResult<HashMap<Uuid, Vec<PracticeAnswer>>> {
+    let event = caseledger_cases::answer::PracticeAnswered::EVENT_TYPE;
+    if case_ids.is_empty() || !shows(viewer, event) {
+        return Ok(HashMap::new());
+    }
+    let mut rows = answer_view::of_cases(reads(ctx), case_ids, MAX_ANSWERS)
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    let words = shows_field(viewer, event, "text");
+    if words {
+        let mut sealed: Vec<(Uuid, &str, &mut serde_json::Value)> = rows
+            .iter_mut()
+            .filter_map(|row| row.text.as_mut().map(|text| (row.answered_event, "text", text)))
+            .collect();
+        state(ctx)
+            .store
+            .open_sealed_values(&mut sealed)
+            .await
+            .map_err(ApiError::internal)
+            .gql()?;
+    }
+    let mut by_case: HashMap<Uuid, Vec<PracticeAnswer>> = HashMap::new();
+    for row in rows {
+        let AnswerRow {
+            answer_id,
+            case_id,
+            answered_at,
+            text: words_as_stored,
+            ..
+        } = row;
+        by_case.entry(case_id).or_default().push(PracticeAnswer {
+            id: ID(answer_id.to_string()),
+            answered_at,
+            text: text(words_as_stored).filter(|_| words),
+        });
+    }
+    Ok(by_case)
+}
 
 /// A slot case as its practice and its PCN see it.
 #[derive(SimpleObject, Debug, Clone)]
@@ -34,6 +103,9 @@ pub struct OwnCase {
     pub deadline: Option<Deadline>,
     /// What the practice is asked to do now, in plain words (none while others act).
     pub asked_of_practice: Vec<String>,
+    /// The practice's answers to the Digital Champion, oldest first (the latest 50): its words
+    /// for the practice, only when for its PCN's clinical director.
+    pub answers: Vec<PracticeAnswer>,
 }
 
 /// What the practice is asked to do at `stage`, given what was found.
@@ -67,6 +139,8 @@ pub async fn list(ctx: &Context<'_>) -> ApiResult<Vec<OwnCase>> {
             .await
             .map_err(ApiError::from)
             .gql()?;
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.case_id).collect();
+    let mut answered = answers(ctx, &ids, Reader::from(actor.role)).await?;
     let deadlines = &state(ctx).deadlines;
     let today = caseledger_clock::today();
     Ok(rows
@@ -86,7 +160,46 @@ pub async fn list(ctx: &Context<'_>) -> ApiResult<Vec<OwnCase>> {
                 root_causes: row.root_causes.into_iter().map(Into::into).collect(),
                 supported: row.first_support_at.is_some(),
                 deadline,
+                answers: answered.remove(&row.case_id).unwrap_or_default(),
             }
         })
         .collect())
+}
+
+#[derive(InputObject, Debug)]
+pub struct AnswerChampionInput {
+    /// The practice's own open slot case.
+    pub case_id: ID,
+    /// What the practice tells the Digital Champion (up to 2,000 characters).
+    pub text: String,
+    /// The form's own id: the same form posted twice answers once.
+    pub command_id: Option<ID>,
+}
+
+/// A practice answers the Digital Champion on its own open slot case, now (when is the server's
+/// time). Another practice's case, or none, is NOT_FOUND: a practice learns nothing of others.
+pub async fn answer_champion(ctx: &Context<'_>, input: AnswerChampionInput) -> ApiResult<OwnCase> {
+    let actor = require_command(ctx, CommandName::AnswerChampion)?;
+    let not_found = || ApiError::NotFound("no such case".into());
+    let case_id = Uuid::parse_str(&input.case_id).map_err(|_| not_found()).gql()?;
+    let text = field("text", FreeText::parse(&input.text))?;
+    let common = Common {
+        occurred_at: None,
+        expected_revision: None,
+        command_id: input.command_id,
+    };
+    let context = context(ctx, actor, common)?;
+    let outcome = state(ctx)
+        .commands
+        .answer_champion(&context, case_id, text, caseledger_clock::now())
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    wait(ctx, outcome.position, outcome.duplicate).await?;
+    list(ctx)
+        .await?
+        .into_iter()
+        .find(|case| case.id.as_str() == case_id.to_string())
+        .ok_or_else(not_found)
+        .gql()
 }

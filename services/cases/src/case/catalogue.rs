@@ -129,6 +129,7 @@ command_names!(
     EraseDiversionWords,
     EraseDosGapWords,
     CancelDiversion,
+    AnswerChampion,
 );
 
 impl CommandName {
@@ -200,7 +201,7 @@ const fn rule(command: CommandName, roles: &'static [Role], allowed: Allowed, ev
 
 /// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
 /// both; and triage DHU reports, as the ICB does.
-pub const COMMANDS: [CommandRule; 39] = [
+pub const COMMANDS: [CommandRule; 40] = [
     rule(
         CommandName::FlagPractice,
         &[Icb, Admin],
@@ -412,6 +413,14 @@ pub const COMMANDS: [CommandRule; 39] = [
         &[Practice, Icb],
         Allowed::Practice,
         "DiversionCancelled",
+    ),
+    // A practice answers the Digital Champion on its own open slot case: kept in its stream
+    // beside the case, whose own stream does not change.
+    rule(
+        CommandName::AnswerChampion,
+        &[Practice],
+        Allowed::Open,
+        "PracticeAnswered",
     ),
 ];
 

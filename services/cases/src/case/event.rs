@@ -498,6 +498,8 @@ pub enum CaseEvent {
     DiversionCancelled(DiversionCancelled),
     /// A Directory of Services gap's words were erased: its key destroyed.
     DosGapWordsErased(crate::dos::DosGapWordsErased),
+    /// A practice answered the Digital Champion on its slot case (in `practice-<ODS>`).
+    PracticeAnswered(crate::answer::PracticeAnswered),
 }
 
 /// Which stream an event lives in: the case's own, its contract review's, its practice's, a
@@ -584,6 +586,7 @@ impl CaseEvent {
             CaseEvent::DiversionWordsErased(_) => "DiversionWordsErased",
             CaseEvent::DiversionCancelled(_) => "DiversionCancelled",
             CaseEvent::DosGapWordsErased(_) => "DosGapWordsErased",
+            CaseEvent::PracticeAnswered(_) => crate::answer::PracticeAnswered::EVENT_TYPE,
         }
     }
 
@@ -615,7 +618,8 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
         | "CoreHoursCallsReported"
         | "TelephonyMetricsReported"
         | "DiversionWordsErased"
-        | "DiversionCancelled" => StreamKind::Practice,
+        | "DiversionCancelled"
+        | "PracticeAnswered" => StreamKind::Practice,
         "PcnReviewNoted" => StreamKind::Pcn,
         "DosGapReported" | "DosGapTriaged" | "DosEntryUpdated" | "DosFixConfirmed" | "DosGapPersists"
         | "DosGapWordsErased" => StreamKind::Dos,
@@ -624,7 +628,7 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
 }
 
 /// Every event type of the catalogue.
-pub const EVENT_TYPES: [&str; 42] = [
+pub const EVENT_TYPES: [&str; 43] = [
     "PracticeFlagged",
     "CaseAssigned",
     "PracticeContacted",
@@ -667,6 +671,7 @@ pub const EVENT_TYPES: [&str; 42] = [
     "DiversionWordsErased",
     "DosGapWordsErased",
     "DiversionCancelled",
+    "PracticeAnswered",
 ];
 
 /// The current schema version of each event type: bump it when the data's shape changes, and
@@ -714,7 +719,8 @@ pub fn schema_version(event_type: &str) -> Option<u32> {
         | "DosGapPersists"
         | "DiversionWordsErased"
         | "DosGapWordsErased"
-        | "DiversionCancelled" => Some(1),
+        | "DiversionCancelled"
+        | "PracticeAnswered" => Some(1),
         _ => None,
     }
 }

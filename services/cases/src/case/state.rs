@@ -332,7 +332,8 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
         | CaseEvent::DosGapPersists(_)
         | CaseEvent::DiversionWordsErased(_)
         | CaseEvent::DosGapWordsErased(_)
-        | CaseEvent::DiversionCancelled(_) => {}
+        | CaseEvent::DiversionCancelled(_)
+        | CaseEvent::PracticeAnswered(_) => {}
     }
     case
 }

@@ -229,7 +229,8 @@ mirrors!(
         ReportDosGapPersists,
         EraseDiversionWords,
         EraseDosGapWords,
-        CancelDiversion
+        CancelDiversion,
+        AnswerChampion
     }
 );
 mirrors!(VerificationVerdict = caseledger_cases::practice::VerificationVerdict { Enough, TooFew, Failed });
@@ -260,6 +261,7 @@ pub enum NotificationKind {
     WeeklyDigest,
     DiversionNotice,
     DosGap,
+    PracticeAnswer,
 }
 
 /// A schema enum a form offers and a page names: every value in the order a form lists them,

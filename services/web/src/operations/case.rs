@@ -48,6 +48,8 @@ pub struct CasePage {
     pub latest_verification: Option<VerificationDetail>,
     pub practice: CasePractice,
     pub history: Vec<TimelineEvent>,
+    /// The practice's answers to the champion: the words where the reader's lens shows them.
+    pub practice_answers: Vec<crate::operations::own_cases::PracticeAnswer>,
 }
 
 impl CasePage {

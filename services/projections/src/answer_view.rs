@@ -1,0 +1,80 @@
+//! `answer_view`: each practice's answers to the Digital Champion on its slot cases, with their
+//! words as stored (sealed: opened only when shown to someone the lens lets read them, and so
+//! erased with the case's key).
+
+use caseledger_cases::answer::PracticeAnswered;
+use caseledger_cases::case::CaseEvent;
+use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent};
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::envelope_of;
+
+impl crate::declared::Registered for AnswerViewProjection {
+    const NAME: &'static str = "answer_view";
+    const TABLES: &'static [&'static str] = &["practice_answers"];
+}
+
+#[derive(Debug, Default)]
+pub struct AnswerViewProjection;
+
+impl EventHandler for AnswerViewProjection {
+    async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
+        self.handle_batch(tx, std::slice::from_ref(event)).await
+    }
+
+    async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
+        for event in events.iter().filter(|e| e.event_type == PracticeAnswered::EVENT_TYPE) {
+            let envelope = envelope_of(event)?;
+            let CaseEvent::PracticeAnswered(answered) = envelope.event else {
+                continue;
+            };
+            let ods_code = event.stream_id.strip_prefix("practice-").unwrap_or_default();
+            sqlx::query(
+                "insert into practice_answers (answer_id, case_id, ods_code, answered_at, answered_by, text,
+                                               answered_event)
+                 values ($1, $2, $3, $4, $5, $6, $7)
+                 on conflict (answer_id) do nothing",
+            )
+            .bind(answered.answer_id)
+            .bind(answered.case_id)
+            .bind(ods_code)
+            .bind(envelope.occurred_at)
+            .bind(envelope.actor.id.as_str())
+            .bind(crate::dhu_report_view::stored(event, "text"))
+            .bind(event.event_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// One answer, its words as stored (sealed).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AnswerRow {
+    pub answer_id: Uuid,
+    pub case_id: Uuid,
+    pub ods_code: String,
+    pub answered_at: DateTime<Utc>,
+    pub answered_by: String,
+    pub text: Option<serde_json::Value>,
+    /// The event it came from: what its sealed words are opened against.
+    pub answered_event: Uuid,
+}
+
+/// The answers on `case_ids`, oldest first within each case; at most `limit` answers a case.
+pub async fn of_cases(pool: &sqlx::PgPool, case_ids: &[Uuid], limit: i64) -> Result<Vec<AnswerRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select answer_id, case_id, ods_code, answered_at, answered_by, text, answered_event
+           from (select a.*, row_number() over (partition by case_id order by answered_at desc, answer_id desc) as n
+                   from practice_answers a where case_id = any($1)) latest
+          where n <= $2
+          order by case_id, answered_at, answer_id",
+    )
+    .bind(case_ids)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
