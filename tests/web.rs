@@ -2601,6 +2601,26 @@ fn a_pcn_reviews_its_practices_telephony_side_by_side_and_keeps_its_own_notes() 
     assert_eq!(lmc.get("/pcn-review").status, 403);
     let csrf = lmc.csrf("/lmc");
     assert_eq!(lmc.post_file("/pcn-review/metrics", &csrf, &good).status, 403);
+
+    // The clinical director erases the note's words from the page: its month stays.
+    let page = director.get("/pcn-review");
+    let at = page.body.find("/erase\"").expect("an erase button on the note");
+    let start = page.body[..at].rfind("action=\"").unwrap() + "action=\"".len();
+    let erase = format!("{}/erase", &page.body[start..at]);
+    assert!(erase.starts_with("/pcn-review/notes/"), "{erase}");
+    assert_eq!(
+        lmc.post(&erase, &[("_csrf", &csrf)]).status,
+        403,
+        "not the LMC's to erase"
+    );
+    let director_csrf = hidden(&page.body, "_csrf");
+    assert_eq!(director.post(&erase, &[("_csrf", &director_csrf)]).status, 303);
+    let page = director.get("/pcn-review");
+    assert!(!page.body.contains("Lindqvist-Hart"), "{}", page.body);
+    assert!(page.body.contains("Its words were erased"), "{}", page.body);
+    let at = page.body.find("id=\"pcn-notes\"").unwrap();
+    let notes = &page.body[at..at + page.body[at..].find("</ul>").unwrap()];
+    assert!(notes.contains("Oct 2026"), "the note's month stays: {notes}");
 }
 
 /// The 111 provider reports a Directory of Services gap on its page (a missing field said in

@@ -169,7 +169,8 @@ fn command_code(error: &CommandError) -> &'static str {
             | CaseError::ReportNotFound(_)
             | CaseError::DiversionNotFound(_)
             | CaseError::DiversionReviewNotFound(_)
-            | CaseError::DosGapNotFound(_) => "NOT_FOUND",
+            | CaseError::DosGapNotFound(_)
+            | CaseError::PcnReviewNoteNotFound(_) => "NOT_FOUND",
             // Two diversions of one practice at once cannot both be true: the earlier one stands.
             CaseError::DiversionOverlaps(_) => "CONFLICT",
             CaseError::InvalidTransition { .. }

@@ -195,6 +195,14 @@ fn operations(missing_case: &str) -> Vec<(String, Vec<Role>)> {
             vec![PcnClinicalDirector],
         ),
         (
+            format!("mutation {{ eraseDiversionReviewNote(reviewId: \"{missing_case}\") {{ id }} }}"),
+            vec![Icb, Admin],
+        ),
+        (
+            format!("mutation {{ erasePcnReviewNote(noteId: \"{missing_case}\") }}"),
+            vec![PcnClinicalDirector, Icb, Admin],
+        ),
+        (
             format!("mutation {{ answerChampion(input: {{ caseId: \"{missing_case}\", text: \"x\" }}) {{ id }} }}"),
             vec![Practice],
         ),

@@ -895,3 +895,176 @@ async fn the_words_about_diversions_and_dos_gaps_go_on_request_and_with_the_rete
     assert!(!read.to_string().contains("Quilliam-Royce"), "{read}");
     service.stop().await;
 }
+
+/// The ICB's note on closing a diversion review and a PCN's review notes go on request (the ICB;
+/// a PCN's own clinical director for its notes) and with the retention period; the review, its
+/// outcome and the note's month stay, and each is erased once.
+#[tokio::test]
+async fn a_reviews_closing_note_and_a_pcns_notes_go_on_request_and_with_the_retention_period() {
+    let service = Service::start().await;
+    let day = (caseledger_clock::now() - chrono::Duration::days(7)).date_naive();
+    let dashboard = format!(
+        "report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\n\
+         {day},Z00011,Arden Health Centre,U10001,Coventry,10000,5\n"
+    );
+    ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "mutation($c: String!) { importDashboard(csv: $c) { rows } }",
+        json!({ "c": dashboard }),
+    )
+    .await;
+    // A whole working day diverted: past the threshold, a review opens; a champion rings; the ICB
+    // closes it with a note.
+    let manager = common::as_scoped(Role::Practice, "pm-z00011", "Z00011");
+    let diverted = service
+        .run(
+            manager.clone(),
+            "mutation { notifyDiversion(input: { from: \"2026-11-23T08:00:00Z\", expectedUntil: \"2026-11-23T18:00:00Z\", \
+             reason: STAFF_SHORTAGE }) { id } }",
+            json!({}),
+        )
+        .await;
+    let diversion = diverted["data"]["notifyDiversion"]["id"].as_str().unwrap().to_string();
+    let ended = service
+        .run(
+            manager.clone(),
+            "mutation($d: ID!) { endDiversion(input: { diversionId: $d, endedAt: \"2026-11-23T18:00:00Z\" }) { id } }",
+            json!({ "d": diversion }),
+        )
+        .await;
+    assert!(ended["errors"].is_null(), "{ended}");
+    let reviews = ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "{ diversionReviews { id } }",
+        json!({}),
+    )
+    .await;
+    let review = reviews["diversionReviews"][0]["id"].as_str().unwrap().to_string();
+    ok(
+        &service,
+        Role::Champion,
+        "dc-amira",
+        "mutation($r: ID!) { recordDiversionSupport(input: { reviewId: $r, kind: CALL }) { id } }",
+        json!({ "r": review }),
+    )
+    .await;
+    ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "mutation($r: ID!) { closeDiversionReview(input: { reviewId: $r, outcome: RESOLVED, \
+         note: \"Dr Abernethy-Vance agreed a rota\" }) { closeNote } }",
+        json!({ "r": review }),
+    )
+    .await;
+    // Two notes of the PCN's reviews.
+    let director = common::as_scoped(Role::PcnClinicalDirector, "cd-u10001", "U10001");
+    let month = caseledger_cases::telephony::first_of_month(caseledger_clock::today());
+    let mut notes = Vec::new();
+    for words in [
+        "Mr Fanshawe-Lowry to chase the supplier",
+        "Ms Ibbotson-Quaid joins next month",
+    ] {
+        let noted = service
+            .run(
+                director.clone(),
+                "mutation($m: Date!, $n: String!) { recordPcnReviewNote(input: { month: $m, note: $n }) { id } }",
+                json!({ "m": month.to_string(), "n": words }),
+            )
+            .await;
+        notes.push(noted["data"]["recordPcnReviewNote"]["id"].as_str().unwrap().to_string());
+    }
+
+    // On request: another PCN learns nothing of the note; the LMC, a practice may not erase.
+    let erase_note = "mutation($n: ID!) { erasePcnReviewNote(noteId: $n) }";
+    let other_pcn = common::as_scoped(Role::PcnClinicalDirector, "cd-u10002", "U10002");
+    let refused = service.run(other_pcn, erase_note, json!({ "n": notes[0] })).await;
+    assert_eq!(codes(&refused), ["NOT_FOUND"], "{refused}");
+    for (role, id, org) in [(Role::Lmc, "lmc-1", ""), (Role::Practice, "pm-z00011", "Z00011")] {
+        let refused = service
+            .run(common::as_scoped(role, id, org), erase_note, json!({ "n": notes[0] }))
+            .await;
+        assert_eq!(codes(&refused), ["FORBIDDEN"], "{role}: {refused}");
+    }
+    let done = service
+        .run(director.clone(), erase_note, json!({ "n": notes[0] }))
+        .await;
+    assert_eq!(done["data"]["erasePcnReviewNote"], notes[0].as_str(), "{done}");
+    let again = service
+        .as_role(Role::Icb, "icb-assurance-1", erase_note, json!({ "n": notes[0] }))
+        .await;
+    assert!(again["errors"].is_null(), "{again}");
+    let read = service
+        .run(director.clone(), "{ pcnReviewNotes { id note erasedAt } }", json!({}))
+        .await;
+    let text = read.to_string();
+    assert!(!text.contains("Fanshawe-Lowry"), "{text}");
+    assert!(text.contains("Ibbotson-Quaid"), "the other note stays: {text}");
+    let erased_note = read["data"]["pcnReviewNotes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == notes[0].as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(erased_note["note"], "[erased]", "{erased_note}");
+    assert!(erased_note["erasedAt"].is_string(), "{erased_note}");
+    // The review's note: the ICB erases it; a practice may not.
+    let erase_review = "mutation($r: ID!) { eraseDiversionReviewNote(reviewId: $r) { outcome closeNote } }";
+    let refused = service.run(manager, erase_review, json!({ "r": review })).await;
+    assert_eq!(codes(&refused), ["FORBIDDEN"], "{refused}");
+    let done = ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        erase_review,
+        json!({ "r": review }),
+    )
+    .await;
+    assert_eq!(done["eraseDiversionReviewNote"]["closeNote"], "[erased]", "{done}");
+    assert_eq!(
+        done["eraseDiversionReviewNote"]["outcome"], "RESOLVED",
+        "the review stays"
+    );
+    caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
+        .await
+        .unwrap();
+
+    // The retention period: the other note; the review's note is not erased twice.
+    let commands = caseledger_commands::Commands::new(service.store.clone());
+    let kept = caseledger_jobs::personal_data::erase_expired(&commands, Duration::from_secs(30 * 86_400))
+        .await
+        .unwrap();
+    assert_eq!(kept, 0, "nothing a month old");
+    let erased = caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(erased, 1, "the note not erased yet");
+    caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
+            .await
+            .unwrap(),
+        0,
+        "once"
+    );
+    let read = service
+        .run(director, "{ pcnReviewNotes { note } }", json!({}))
+        .await
+        .to_string();
+    assert!(!read.contains("Ibbotson-Quaid"), "{read}");
+    let erasures: i64 = sqlx::query_scalar(
+        "select count(*) from events where event_type in ('PcnReviewNoteErased', 'DiversionWordsErased')",
+    )
+    .fetch_one(&service.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(erasures, 3, "each erased once");
+    service.stop().await;
+}

@@ -90,7 +90,7 @@ impl CommandName {
             | CloseDiversionReview
             | EraseDiversionWords
             | CancelDiversion => Some(CaseType::Diversion),
-            ImportTelephonyMetrics | RecordPcnReviewNote => Some(CaseType::TelephonyReview),
+            ImportTelephonyMetrics | RecordPcnReviewNote | ErasePcnReviewNote => Some(CaseType::TelephonyReview),
             ReportDosGap | TriageDosGap | RecordDosUpdate | ConfirmDosFix | ReportDosGapPersists | EraseDosGapWords => {
                 Some(CaseType::DosGap)
             }

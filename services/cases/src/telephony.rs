@@ -79,6 +79,28 @@ impl PcnReviewNoted {
     pub const EVENT_TYPE: &'static str = "PcnReviewNoted";
 }
 
+/// A PCN's review note's words were erased (UK GDPR: on request, or once the retention period
+/// passed): its key is destroyed with this record, in `pcn-<U code>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PcnReviewNoteErased {
+    pub note_id: Uuid,
+}
+
+impl PcnReviewNoteErased {
+    pub const EVENT_TYPE: &'static str = "PcnReviewNoteErased";
+}
+
+/// Whether `actor` may erase a note of `pcn_code`: the ICB (on request) and an admin (the
+/// retention period) any PCN's; a clinical director only its own PCN's.
+pub fn may_erase_pcn_note(actor: &crate::Actor, pcn_code: &PcnCode) -> Result<(), CaseError> {
+    match actor.role {
+        crate::Role::PcnClinicalDirector if actor.pcn() != Some(pcn_code) => {
+            Err(CaseError::NotYourPcn(pcn_code.to_string()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A PCN's own stream: its review notes.
 pub fn pcn_stream(pcn_code: &PcnCode) -> String {
     format!("pcn-{pcn_code}")
@@ -388,5 +410,12 @@ mod tests {
             crate::Role::Icb,
         );
         assert!(decide_pcn_note(&icb, &pcn, id, day(2026, 10, 1), note(), today).is_err());
+        // Its notes' words are erased by the ICB or its own director, not another PCN's.
+        assert!(may_erase_pcn_note(&icb, &pcn).is_ok());
+        assert!(may_erase_pcn_note(&director, &pcn).is_ok());
+        assert!(matches!(
+            may_erase_pcn_note(&director, &other),
+            Err(CaseError::NotYourPcn(_))
+        ));
     }
 }

@@ -326,6 +326,9 @@ fn samples() -> Vec<CaseEvent> {
         CaseEvent::DosGapWordsErased(caseledger_cases::dos::DosGapWordsErased {
             gap_id: uuid::Uuid::from_u128(12),
         }),
+        CaseEvent::PcnReviewNoteErased(caseledger_cases::telephony::PcnReviewNoteErased {
+            note_id: uuid::Uuid::from_u128(15),
+        }),
         CaseEvent::PracticeAnswered(caseledger_cases::answer::PracticeAnswered {
             answer_id: uuid::Uuid::from_u128(13),
             case_id: uuid::Uuid::from_u128(14),

@@ -406,7 +406,8 @@ fn action_of(kind: &str, data: &serde_json::Value) -> Result<Action, String> {
         | CaseEvent::DiversionWordsErased(_)
         | CaseEvent::DosGapWordsErased(_)
         | CaseEvent::DiversionCancelled(_)
-        | CaseEvent::PracticeAnswered(_) => {
+        | CaseEvent::PracticeAnswered(_)
+        | CaseEvent::PcnReviewNoteErased(_) => {
             return Err(format!("{kind} is about a practice, not a case"));
         }
     })

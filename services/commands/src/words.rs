@@ -1,12 +1,13 @@
-//! Erasing the words about a diversion or a Directory of Services gap (UK GDPR: on request, or
-//! once the retention period has passed): the record of the erasure is appended to the subject's
-//! stream and its data key destroyed in one transaction, or neither. Erased before, with nothing
-//! sealed under the key since: nothing to record.
+//! Erasing the words about a diversion, a diversion review, a PCN's review note or a Directory of
+//! Services gap (UK GDPR: on request, or once the retention period has passed): the record of the
+//! erasure is appended to the subject's stream and its data key destroyed in one transaction, or
+//! neither. Erased before, with nothing sealed under the key since: nothing to record.
 
 use caseledger_cases::case::{CommandName, DiversionWordsErased};
 use caseledger_cases::dos::{DosGapWordsErased, DosService, dos_stream, evolve_dos};
 use caseledger_cases::practice::practice_stream;
-use caseledger_cases::values::{DosServiceId, OdsCode};
+use caseledger_cases::telephony::{PcnReviewNoteErased, may_erase_pcn_note, pcn_stream};
+use caseledger_cases::values::{DosServiceId, OdsCode, PcnCode};
 use caseledger_cases::{CaseError, CaseEvent};
 use caseledger_eventstore::{ExpectedRevision, Position, Vault, append_with};
 use chrono::{DateTime, Utc};
@@ -14,7 +15,7 @@ use uuid::Uuid;
 
 use crate::history::{envelope_of, metadata, read_whole};
 use crate::practices::allowed;
-use crate::scopes::{diversion_scope, dos_gap_scope};
+use crate::scopes::{diversion_scope, dos_gap_scope, pcn_note_scope};
 use crate::{CommandContext, CommandError, Commands};
 
 /// Words erased, or found erased already.
@@ -26,7 +27,9 @@ pub struct Erased {
 }
 
 impl Commands {
-    /// Erases the practice's words about diversion `diversion_id`.
+    /// Erases the words about diversion `diversion_id` (the practice's detail), or about the
+    /// diversion review of that id (the ICB's note on closing it): each is sealed under its own
+    /// key.
     pub async fn erase_diversion_words(
         &self,
         context: &CommandContext,
@@ -35,13 +38,8 @@ impl Commands {
         now: DateTime<Utc>,
     ) -> Result<Erased, CommandError> {
         allowed(&context.actor, CommandName::EraseDiversionWords)?;
-        if self
-            .practice_state(ods_code)
-            .await?
-            .diversions
-            .diversion(diversion_id)
-            .is_none()
-        {
+        let diversions = self.practice_state(ods_code).await?.diversions;
+        if diversions.diversion(diversion_id).is_none() && diversions.review(diversion_id).is_none() {
             return Err(CaseError::DiversionNotFound(diversion_id).into());
         }
         let event = CaseEvent::DiversionWordsErased(DiversionWordsErased { diversion_id });
@@ -74,6 +72,31 @@ impl Commands {
         }
         let event = CaseEvent::DosGapWordsErased(DosGapWordsErased { gap_id });
         self.erase_words(context, &stream, &dos_gap_scope(gap_id), event, now)
+            .await
+    }
+
+    /// Erases the words of PCN `pcn_code`'s review note `note_id`.
+    pub async fn erase_pcn_review_note(
+        &self,
+        context: &CommandContext,
+        pcn_code: &PcnCode,
+        note_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Erased, CommandError> {
+        allowed(&context.actor, CommandName::ErasePcnReviewNote)?;
+        may_erase_pcn_note(&context.actor, pcn_code)?;
+        let stream = pcn_stream(pcn_code);
+        let noted = read_whole(&self.store, &stream).await?.iter().any(|event| {
+            matches!(envelope_of(event), Ok(envelope) if matches!(
+                envelope.event,
+                CaseEvent::PcnReviewNoted(ref noted) if noted.note_id == note_id
+            ))
+        });
+        if !noted {
+            return Err(CaseError::PcnReviewNoteNotFound(note_id).into());
+        }
+        let event = CaseEvent::PcnReviewNoteErased(PcnReviewNoteErased { note_id });
+        self.erase_words(context, &stream, &pcn_note_scope(note_id), event, now)
             .await
     }
 

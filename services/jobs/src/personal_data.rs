@@ -180,8 +180,8 @@ pub async fn erase_expired(commands: &Commands, after: Duration) -> Result<usize
             Err(error) => tracing::warn!(%error, %report_id, "retention: a report's personal data not erased"),
         }
     }
-    // The words about diversions ended, and Directory of Services gaps closed or dismissed, more
-    // than the retention period ago.
+    // The words about diversions ended, diversion reviews closed, and Directory of Services gaps
+    // closed or dismissed, more than the retention period ago.
     for (diversion_id, ods_code) in caseledger_projections::diversion_view::words_expired(pool, cutoff, 10_000).await? {
         let Ok(ods) = caseledger_cases::values::OdsCode::parse(&ods_code) else {
             continue;
@@ -193,6 +193,20 @@ pub async fn erase_expired(commands: &Commands, after: Duration) -> Result<usize
             Ok(outcome) if !outcome.duplicate => erased += 1,
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, %diversion_id, "retention: a diversion's words not erased"),
+        }
+    }
+    // A PCN's review notes recorded more than the retention period ago.
+    for (note_id, pcn) in caseledger_projections::telephony_view::notes_expired(pool, cutoff, 10_000).await? {
+        let Ok(pcn_code) = caseledger_cases::values::PcnCode::parse(&pcn) else {
+            continue;
+        };
+        match commands
+            .erase_pcn_review_note(&context, &pcn_code, note_id, caseledger_clock::now())
+            .await
+        {
+            Ok(outcome) if !outcome.duplicate => erased += 1,
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, %note_id, "retention: a PCN's note not erased"),
         }
     }
     for (gap_id, service) in caseledger_projections::dos_view::words_expired(pool, cutoff, 10_000).await? {

@@ -130,11 +130,17 @@ impl EventHandler for DiversionViewProjection {
                     .await?;
                 }
                 (CaseEvent::DiversionWordsErased(erased), _) => {
-                    sqlx::query("update diversion_view set words_erased_at = $2 where diversion_id = $1")
-                        .bind(erased.diversion_id)
-                        .bind(at)
-                        .execute(&mut *tx)
-                        .await?;
+                    // A diversion's words, or a review's: the id names one or the other.
+                    for table in [
+                        "update diversion_view set words_erased_at = $2 where diversion_id = $1",
+                        "update diversion_review_view set words_erased_at = $2 where review_id = $1",
+                    ] {
+                        sqlx::query(table)
+                            .bind(erased.diversion_id)
+                            .bind(at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                 }
                 _ => {}
             }
@@ -307,16 +313,21 @@ pub async fn review(pool: &sqlx::PgPool, review_id: Uuid) -> Result<Option<Revie
     Ok(crate::decode_rows::<ReviewRow>(rows)?.pop())
 }
 
-/// Diversions ended before `cutoff` whose practice's words are still there: (diversion, practice).
+/// Diversions ended before `cutoff` whose practice's words are still there, and reviews closed
+/// before it whose ICB's note is: (diversion or review, practice).
 pub async fn words_expired(
     pool: &sqlx::PgPool,
     cutoff: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
     sqlx::query_as(
-        "select diversion_id, ods_code from diversion_view
-          where ended_at < $1 and detail is not null and words_erased_at is null
-          order by ended_at limit $2",
+        "select id, ods_code from (
+             select diversion_id as id, ods_code, ended_at as at from diversion_view
+              where ended_at < $1 and detail is not null and words_erased_at is null
+             union all
+             select review_id, ods_code, closed_at from diversion_review_view
+              where closed_at < $1 and close_note is not null and words_erased_at is null) expired
+          order by at limit $2",
     )
     .bind(cutoff)
     .bind(limit)

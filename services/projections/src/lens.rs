@@ -462,6 +462,12 @@ pub const RULES: &[EventRule] = &[
         ],
         personal: &["note"],
     },
+    EventRule {
+        event_type: "PcnReviewNoteErased",
+        seen_by: Parties::PCN,
+        fields: &[field("note_id", Parties::PCN)],
+        personal: &[],
+    },
     // Directory of Services gaps (in `dos-<id>`): the service, the kind, when it bit and each
     // step for the ICB, the 111 provider and the practice whose entry it is; the 111 provider's
     // words for them too (it wrote them; the practice fixes its entry from them); the ICB's reason

@@ -3,7 +3,7 @@
 //! for the clinical director's review page.
 
 use caseledger_cases::case::CaseEvent;
-use caseledger_cases::telephony::{PcnReviewNoted, TelephonyMetricsReported};
+use caseledger_cases::telephony::{PcnReviewNoteErased, PcnReviewNoted, TelephonyMetricsReported};
 use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
@@ -30,7 +30,11 @@ impl EventHandler for TelephonyViewProjection {
 
     async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
         for event in events {
-            let ours = [TelephonyMetricsReported::EVENT_TYPE, PcnReviewNoted::EVENT_TYPE];
+            let ours = [
+                TelephonyMetricsReported::EVENT_TYPE,
+                PcnReviewNoted::EVENT_TYPE,
+                PcnReviewNoteErased::EVENT_TYPE,
+            ];
             if !ours.contains(&event.event_type.as_str()) {
                 continue;
             }
@@ -73,6 +77,13 @@ impl EventHandler for TelephonyViewProjection {
                     .bind(envelope.occurred_at)
                     .execute(&mut *tx)
                     .await?;
+                }
+                CaseEvent::PcnReviewNoteErased(erased) => {
+                    sqlx::query("update pcn_review_notes set words_erased_at = $2 where note_id = $1")
+                        .bind(erased.note_id)
+                        .bind(envelope.occurred_at)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 _ => {}
             }
@@ -132,6 +143,8 @@ pub struct NoteRow {
     pub noted_event: Uuid,
     pub noted_by: String,
     pub noted_at: DateTime<Utc>,
+    /// When its words were erased.
+    pub words_erased_at: Option<DateTime<Utc>>,
 }
 
 /// `pcn`'s notes of months from `since`, the latest month first.
@@ -142,7 +155,7 @@ pub async fn notes_since(
     limit: i64,
 ) -> Result<Vec<NoteRow>, sqlx::Error> {
     sqlx::query_as(
-        "select note_id, pcn_code, month, note, noted_event, noted_by, noted_at
+        "select note_id, pcn_code, month, note, noted_event, noted_by, noted_at, words_erased_at
            from pcn_review_notes
           where pcn_code = $1 and month >= $2
           order by month desc, noted_at desc
@@ -158,10 +171,27 @@ pub async fn notes_since(
 /// One note, by its id.
 pub async fn note(pool: &sqlx::PgPool, note_id: Uuid) -> Result<Option<NoteRow>, sqlx::Error> {
     sqlx::query_as(
-        "select note_id, pcn_code, month, note, noted_event, noted_by, noted_at
+        "select note_id, pcn_code, month, note, noted_event, noted_by, noted_at, words_erased_at
            from pcn_review_notes where note_id = $1",
     )
     .bind(note_id)
     .fetch_optional(pool)
+    .await
+}
+
+/// Notes recorded before `cutoff` whose words are still there: (note, PCN).
+pub async fn notes_expired(
+    pool: &sqlx::PgPool,
+    cutoff: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select note_id, pcn_code from pcn_review_notes
+          where noted_at < $1 and words_erased_at is null
+          order by noted_at limit $2",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(pool)
     .await
 }

@@ -227,6 +227,7 @@ pub fn router(state: WebState) -> Router {
         .route("/pcn-review", get(telephony::show))
         .route("/pcn-review/metrics", post(telephony::upload_metrics))
         .route("/pcn-review/notes", post(telephony::note))
+        .route("/pcn-review/notes/{id}/erase", post(telephony::erase_note))
         .route("/icb", get(icb::dashboard))
         .route("/icb/cases", get(icb::cases))
         .route("/icb/import", post(icb::import))

@@ -3,7 +3,7 @@
 //! the PCN's own notes of what it agreed and the form to add one. The ICB and the clinical
 //! director upload months of figures. What each reader sees is the API's.
 
-use axum::extract::{Form, State};
+use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use caseledger_cases::Role;
@@ -17,8 +17,9 @@ use crate::gql::{ErrorCode, GqlError};
 use crate::layout::{csrf_field, page};
 use crate::lists::{cell, day_time, header_row};
 use crate::operations::telephony::{
-    ImportTelephonyMetrics, NoteVariables, PcnReviewNote, PcnReviewQuery, PracticeTelephony, RecordPcnReviewNote,
-    RecordPcnReviewNoteInput, TelephonyImportVariables, TelephonyMonth, TelephonyQuery,
+    EraseNoteVariables, ErasePcnReviewNote, ImportTelephonyMetrics, NoteVariables, PcnReviewNote, PcnReviewQuery,
+    PracticeTelephony, RecordPcnReviewNote, RecordPcnReviewNoteInput, TelephonyImportVariables, TelephonyMonth,
+    TelephonyQuery,
 };
 use crate::reports::field;
 use crate::session::Session;
@@ -217,8 +218,18 @@ fn notes_section(session: &Session, notes: &[PcnReviewNote], problem: Option<&Pr
                     li class="nhsuk-card" id=(format!("note-{}", note.id.inner())) {
                         div class="nhsuk-card__content" {
                             h3 class="nhsuk-card__heading nhsuk-heading-s" { (month_name(note.month.0)) }
-                            p class="nhsuk-card__description" { (note.note.clone().unwrap_or_default()) }
+                            @match note.erased_at {
+                                Some(at) => p class="nhsuk-card__description cl-muted" { "Its words were erased " (day_time(at)) "." }
+                                None => p class="nhsuk-card__description" { (note.note.clone().unwrap_or_default()) }
+                            }
                             p class="nhsuk-body-s" { (note.noted_by) ", " (day_time(note.noted_at)) }
+                            @if note.erased_at.is_none() {
+                                form method="post" action=(format!("/pcn-review/notes/{}/erase", note.id.inner())) {
+                                    (csrf_field(session))
+                                    button class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" type="submit"
+                                        aria-label=(format!("Erase the note of {}", month_name(note.month.0))) { "Erase its words" }
+                                }
+                            }
                         }
                     }
                 }
@@ -339,6 +350,27 @@ pub async fn note(
             Some(message) => review_page(&state, &session, ids_, Some((anchor, message, typed))).await,
             None => gql_problem(&session, &errors),
         },
+    }
+}
+
+/// `POST /pcn-review/notes/{id}/erase`: the clinical director erases a note's words (UK GDPR).
+pub async fn erase_note(
+    State(state): State<WebState>,
+    Path(note_id): Path<String>,
+    headers: HeaderMap,
+    ids_: Ids,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let session = match signed_in_form(&state, &headers, &form).await {
+        Ok(session) => session,
+        Err(response) => return response,
+    };
+    let mutation = ErasePcnReviewNote::build(EraseNoteVariables {
+        note_id: cynic::Id::new(note_id),
+    });
+    match crate::contract::run(&state.0.schema, &session.actor, ids(ids_), mutation).await {
+        Ok(_) => redirect("/pcn-review#notes"),
+        Err(errors) => gql_problem(&session, &errors),
     }
 }
 

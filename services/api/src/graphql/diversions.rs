@@ -723,6 +723,28 @@ pub async fn erase_words(ctx: &Context<'_>, diversion_id: ID) -> ApiResult<Diver
     answer(ctx, actor, outcome).await
 }
 
+/// The ICB erases its note on closing a diversion review (UK GDPR): the review, its support and
+/// its outcome stay.
+pub async fn erase_review_note(ctx: &Context<'_>, review_id: ID) -> ApiResult<DiversionReview> {
+    let actor = require_command(ctx, CommandName::EraseDiversionWords)?;
+    let (review_id, ods_code) = review_practice(ctx, actor, &review_id).await?;
+    let context = command_context(ctx, actor, None, None)?;
+    let erased = state(ctx)
+        .commands
+        .erase_diversion_words(&context, &ods_code, review_id, caseledger_clock::now())
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    let outcome = caseledger_commands::DiversionOutcome {
+        ods_code,
+        subject_id: review_id,
+        review_opened: None,
+        duplicate: erased.duplicate,
+        position: erased.position,
+    };
+    review_answer(ctx, actor, outcome).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -218,4 +218,5 @@ pub enum Command {
     EraseDosGapWords,
     CancelDiversion,
     AnswerChampion,
+    ErasePcnReviewNote,
 }

@@ -632,6 +632,16 @@ impl MutationRoot {
         super::diversions::erase_words(ctx, diversion_id).await
     }
 
+    /// The ICB erases its note on closing a diversion review (UK GDPR): its key is destroyed and
+    /// the erasure recorded; the review, its support and its outcome stay.
+    async fn erase_diversion_review_note(
+        &self,
+        ctx: &Context<'_>,
+        review_id: ID,
+    ) -> ApiResult<super::diversions::DiversionReview> {
+        super::diversions::erase_review_note(ctx, review_id).await
+    }
+
     /// The ICB erases the words about a Directory of Services gap (UK GDPR): the 111 provider's,
     /// the ICB's reason and the update's; what remains (service, kind, stages) stays.
     async fn erase_dos_gap_words(&self, ctx: &Context<'_>, gap_id: ID) -> ApiResult<super::dos::DosGap> {
@@ -1096,6 +1106,12 @@ impl MutationRoot {
         input: super::diversions::EndDiversionInput,
     ) -> ApiResult<super::diversions::Diversion> {
         super::diversions::end(ctx, input).await
+    }
+
+    /// The words of a PCN's review note erased (UK GDPR): by the ICB on request, or by the PCN's
+    /// own clinical director; the retention period erases them too. Answers with the note's id.
+    async fn erase_pcn_review_note(&self, ctx: &Context<'_>, note_id: ID) -> ApiResult<ID> {
+        super::telephony::erase_note(ctx, note_id).await
     }
 
     /// A practice answers the Digital Champion on its own open slot case: what it found, what it

@@ -55,9 +55,12 @@ pub struct PcnReviewNote {
     pub pcn_code: String,
     /// The first day of the month reviewed.
     pub month: Date,
+    /// The PCN's words ("[erased]" once erased).
     pub note: Option<String>,
     pub noted_by: String,
     pub noted_at: DateTime<Utc>,
+    /// When its words were erased (on request, or by the retention period).
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 #[derive(InputObject, Debug)]
@@ -160,6 +163,7 @@ async fn shown(ctx: &Context<'_>, mut rows: Vec<NoteRow>) -> ApiResult<Vec<PcnRe
             note: text(Some(row.note)),
             noted_by: row.noted_by,
             noted_at: row.noted_at,
+            erased_at: row.words_erased_at,
         })
         .collect())
 }
@@ -206,4 +210,35 @@ pub async fn record_note(ctx: &Context<'_>, input: RecordPcnReviewNoteInput) -> 
         .pop()
         .ok_or_else(|| ApiError::NotFound("the note is not in the views yet".into()))
         .gql()
+}
+
+/// The words of a PCN's review note erased (UK GDPR): on request by the ICB, or by the PCN's own
+/// clinical director. Another PCN's note, or none, is NOT_FOUND to a clinical director. Answers
+/// with the note's id only: the ICB may erase what it may not read.
+pub async fn erase_note(ctx: &Context<'_>, note_id: ID) -> ApiResult<ID> {
+    let actor = require_command(ctx, CommandName::ErasePcnReviewNote)?;
+    let not_found = || ApiError::NotFound("no such review note".into());
+    let id = uuid::Uuid::parse_str(&note_id).map_err(|_| not_found()).gql()?;
+    let row = telephony_view::note(state(ctx).store.pool(), id)
+        .await
+        .map_err(ApiError::from)
+        .gql()?
+        .filter(|row| actor.pcn().is_none_or(|own| own.as_str() == row.pcn_code))
+        .ok_or_else(not_found)
+        .gql()?;
+    let pcn = field("pcnCode", PcnCode::parse(&row.pcn_code))?;
+    let common = Common {
+        occurred_at: None,
+        expected_revision: None,
+        command_id: None,
+    };
+    let context = context(ctx, actor, common)?;
+    let erased = state(ctx)
+        .commands
+        .erase_pcn_review_note(&context, &pcn, id, caseledger_clock::now())
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
+    wait(ctx, erased.position, erased.duplicate).await?;
+    Ok(ID(id.to_string()))
 }

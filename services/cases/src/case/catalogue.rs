@@ -130,6 +130,7 @@ command_names!(
     EraseDosGapWords,
     CancelDiversion,
     AnswerChampion,
+    ErasePcnReviewNote,
 );
 
 impl CommandName {
@@ -201,7 +202,7 @@ const fn rule(command: CommandName, roles: &'static [Role], allowed: Allowed, ev
 
 /// Every command. Admins may flag and reopen because dashboard imports, which admins may run, do
 /// both; and triage DHU reports, as the ICB does.
-pub const COMMANDS: [CommandRule; 40] = [
+pub const COMMANDS: [CommandRule; 41] = [
     rule(
         CommandName::FlagPractice,
         &[Icb, Admin],
@@ -421,6 +422,14 @@ pub const COMMANDS: [CommandRule; 40] = [
         &[Practice],
         Allowed::Open,
         "PracticeAnswered",
+    ),
+    // UK GDPR: a PCN's review note's words are erased (its key destroyed) on request by the ICB,
+    // by the PCN's own clinical director, or by the retention period (the system's admin).
+    rule(
+        CommandName::ErasePcnReviewNote,
+        &[PcnClinicalDirector, Icb, Admin],
+        Allowed::Practice,
+        "PcnReviewNoteErased",
     ),
 ];
 

@@ -363,10 +363,12 @@ pub struct DiversionCancelled {
     pub diversion_id: uuid::Uuid,
 }
 
-/// The words about a diversion were erased (UK GDPR: on request, or once its retention period
-/// passed): its key is destroyed with this record, in `practice-<ODS>`.
+/// The words about a diversion, or about a diversion review, were erased (UK GDPR: on request,
+/// or once its retention period passed): its key is destroyed with this record, in
+/// `practice-<ODS>`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiversionWordsErased {
+    /// The diversion (the practice's detail), or the review (the ICB's note on closing it).
     pub diversion_id: uuid::Uuid,
 }
 
@@ -500,6 +502,8 @@ pub enum CaseEvent {
     DosGapWordsErased(crate::dos::DosGapWordsErased),
     /// A practice answered the Digital Champion on its slot case (in `practice-<ODS>`).
     PracticeAnswered(crate::answer::PracticeAnswered),
+    /// A PCN's review note's words were erased: its key destroyed (in `pcn-<U code>`).
+    PcnReviewNoteErased(crate::telephony::PcnReviewNoteErased),
 }
 
 /// Which stream an event lives in: the case's own, its contract review's, its practice's, a
@@ -587,6 +591,7 @@ impl CaseEvent {
             CaseEvent::DiversionCancelled(_) => "DiversionCancelled",
             CaseEvent::DosGapWordsErased(_) => "DosGapWordsErased",
             CaseEvent::PracticeAnswered(_) => crate::answer::PracticeAnswered::EVENT_TYPE,
+            CaseEvent::PcnReviewNoteErased(_) => crate::telephony::PcnReviewNoteErased::EVENT_TYPE,
         }
     }
 
@@ -620,7 +625,7 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
         | "DiversionWordsErased"
         | "DiversionCancelled"
         | "PracticeAnswered" => StreamKind::Practice,
-        "PcnReviewNoted" => StreamKind::Pcn,
+        "PcnReviewNoted" | "PcnReviewNoteErased" => StreamKind::Pcn,
         "DosGapReported" | "DosGapTriaged" | "DosEntryUpdated" | "DosFixConfirmed" | "DosGapPersists"
         | "DosGapWordsErased" => StreamKind::Dos,
         _ => StreamKind::Case,
@@ -628,7 +633,7 @@ pub fn stream_kind_of(event_type: &str) -> StreamKind {
 }
 
 /// Every event type of the catalogue.
-pub const EVENT_TYPES: [&str; 43] = [
+pub const EVENT_TYPES: [&str; 44] = [
     "PracticeFlagged",
     "CaseAssigned",
     "PracticeContacted",
@@ -672,6 +677,7 @@ pub const EVENT_TYPES: [&str; 43] = [
     "DosGapWordsErased",
     "DiversionCancelled",
     "PracticeAnswered",
+    "PcnReviewNoteErased",
 ];
 
 /// The current schema version of each event type: bump it when the data's shape changes, and
@@ -720,7 +726,8 @@ pub fn schema_version(event_type: &str) -> Option<u32> {
         | "DiversionWordsErased"
         | "DosGapWordsErased"
         | "DiversionCancelled"
-        | "PracticeAnswered" => Some(1),
+        | "PracticeAnswered"
+        | "PcnReviewNoteErased" => Some(1),
         _ => None,
     }
 }

@@ -333,7 +333,8 @@ pub fn evolve(mut case: Case, envelope: &EventEnvelope) -> Case {
         | CaseEvent::DiversionWordsErased(_)
         | CaseEvent::DosGapWordsErased(_)
         | CaseEvent::DiversionCancelled(_)
-        | CaseEvent::PracticeAnswered(_) => {}
+        | CaseEvent::PracticeAnswered(_)
+        | CaseEvent::PcnReviewNoteErased(_) => {}
     }
     case
 }

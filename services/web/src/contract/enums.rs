@@ -230,7 +230,8 @@ mirrors!(
         EraseDiversionWords,
         EraseDosGapWords,
         CancelDiversion,
-        AnswerChampion
+        AnswerChampion,
+        ErasePcnReviewNote
     }
 );
 mirrors!(VerificationVerdict = caseledger_cases::practice::VerificationVerdict { Enough, TooFew, Failed });

@@ -45,6 +45,7 @@ pub struct PcnReviewNote {
     pub note: Option<String>,
     pub noted_by: String,
     pub noted_at: Instant,
+    pub erased_at: Option<Instant>,
 }
 
 #[derive(cynic::QueryVariables, Debug)]
@@ -92,4 +93,21 @@ pub struct NoteId {
         reason = "a mutation selects something; the page needs only that it succeeded"
     )]
     pub id: cynic::Id,
+}
+
+#[derive(cynic::QueryVariables, Debug)]
+pub struct EraseNoteVariables {
+    pub note_id: cynic::Id,
+}
+
+/// The clinical director erases the words of one of the PCN's notes.
+#[derive(cynic::QueryFragment, Debug)]
+#[cynic(graphql_type = "Mutation", variables = "EraseNoteVariables")]
+pub struct ErasePcnReviewNote {
+    #[arguments(noteId: $note_id)]
+    #[expect(
+        dead_code,
+        reason = "a mutation selects something; the page needs only that it succeeded"
+    )]
+    pub erase_pcn_review_note: cynic::Id,
 }
