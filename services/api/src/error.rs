@@ -193,6 +193,7 @@ fn command_code(error: &CommandError) -> &'static str {
             | CaseError::DhuShortfall { .. }
             | CaseError::MissingEvidence(_)
             | CaseError::InvalidPeriod { .. } => "BAD_USER_INPUT",
+            CaseError::TooManyAnswers(_) => "RATE_LIMITED",
         },
         CommandError::UnknownPractice { .. } | CommandError::NoSuchPractice { .. } => "BAD_USER_INPUT",
         // A `commandId` used before for another command, or two imports racing with different

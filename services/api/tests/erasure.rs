@@ -905,7 +905,8 @@ async fn a_reviews_closing_note_and_a_pcns_notes_go_on_request_and_with_the_rete
     let day = (caseledger_clock::now() - chrono::Duration::days(7)).date_naive();
     let dashboard = format!(
         "report_date,ods_code,practice_name,pcn_code,place,list_size,slots_visible_111\n\
-         {day},Z00011,Arden Health Centre,U10001,Coventry,10000,5\n"
+         {day},Z00011,Arden Health Centre,U10001,Coventry,10000,5\n\
+         {day},Z00012,Mill Health Centre,U10001,Coventry,10000,5\n"
     );
     ok(
         &service,
@@ -915,52 +916,69 @@ async fn a_reviews_closing_note_and_a_pcns_notes_go_on_request_and_with_the_rete
         json!({ "c": dashboard }),
     )
     .await;
-    // A whole working day diverted: past the threshold, a review opens; a champion rings; the ICB
-    // closes it with a note.
-    let manager = common::as_scoped(Role::Practice, "pm-z00011", "Z00011");
-    let diverted = service
-        .run(
-            manager.clone(),
-            "mutation { notifyDiversion(input: { from: \"2026-11-23T08:00:00Z\", expectedUntil: \"2026-11-23T18:00:00Z\", \
-             reason: STAFF_SHORTAGE }) { id } }",
+    // At each practice a whole working day diverted: past the threshold, a review opens; a
+    // champion rings; the ICB closes it with a note.
+    let mut reviews = Vec::new();
+    for (ods, note) in [
+        ("Z00011", "Dr Abernethy-Vance agreed a rota"),
+        ("Z00012", "Mrs Pettigrew-Okafor agreed a rota"),
+    ] {
+        let manager = common::as_scoped(Role::Practice, &format!("pm-{ods}"), ods);
+        let diverted = service
+            .run(
+                manager.clone(),
+                "mutation { notifyDiversion(input: { from: \"2026-11-23T08:00:00Z\", expectedUntil: \"2026-11-23T18:00:00Z\", \
+                 reason: STAFF_SHORTAGE }) { id } }",
+                json!({}),
+            )
+            .await;
+        let diversion = diverted["data"]["notifyDiversion"]["id"].as_str().unwrap().to_string();
+        let ended = service
+            .run(
+                manager,
+                "mutation($d: ID!) { endDiversion(input: { diversionId: $d, endedAt: \"2026-11-23T18:00:00Z\" }) { id } }",
+                json!({ "d": diversion }),
+            )
+            .await;
+        assert!(ended["errors"].is_null(), "{ended}");
+        let open = ok(
+            &service,
+            Role::Icb,
+            "icb-assurance-1",
+            "{ diversionReviews(openOnly: true) { id practice { odsCode } } }",
             json!({}),
         )
         .await;
-    let diversion = diverted["data"]["notifyDiversion"]["id"].as_str().unwrap().to_string();
-    let ended = service
-        .run(
-            manager.clone(),
-            "mutation($d: ID!) { endDiversion(input: { diversionId: $d, endedAt: \"2026-11-23T18:00:00Z\" }) { id } }",
-            json!({ "d": diversion }),
+        let review = open["diversionReviews"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["practice"]["odsCode"] == ods)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        ok(
+            &service,
+            Role::Champion,
+            "dc-amira",
+            "mutation($r: ID!) { recordDiversionSupport(input: { reviewId: $r, kind: CALL }) { id } }",
+            json!({ "r": review }),
         )
         .await;
-    assert!(ended["errors"].is_null(), "{ended}");
-    let reviews = ok(
-        &service,
-        Role::Icb,
-        "icb-assurance-1",
-        "{ diversionReviews { id } }",
-        json!({}),
-    )
-    .await;
-    let review = reviews["diversionReviews"][0]["id"].as_str().unwrap().to_string();
-    ok(
-        &service,
-        Role::Champion,
-        "dc-amira",
-        "mutation($r: ID!) { recordDiversionSupport(input: { reviewId: $r, kind: CALL }) { id } }",
-        json!({ "r": review }),
-    )
-    .await;
-    ok(
-        &service,
-        Role::Icb,
-        "icb-assurance-1",
-        "mutation($r: ID!) { closeDiversionReview(input: { reviewId: $r, outcome: RESOLVED, \
-         note: \"Dr Abernethy-Vance agreed a rota\" }) { closeNote } }",
-        json!({ "r": review }),
-    )
-    .await;
+        ok(
+            &service,
+            Role::Icb,
+            "icb-assurance-1",
+            "mutation($r: ID!, $n: String!) { closeDiversionReview(input: { reviewId: $r, outcome: RESOLVED, note: $n }) \
+             { closeNote } }",
+            json!({ "r": review, "n": note }),
+        )
+        .await;
+        reviews.push(review);
+    }
+    let review = reviews[0].clone();
+    let manager = common::as_scoped(Role::Practice, "pm-z00011", "Z00011");
     // Two notes of the PCN's reviews.
     let director = common::as_scoped(Role::PcnClinicalDirector, "cd-u10001", "U10001");
     let month = caseledger_cases::telephony::first_of_month(caseledger_clock::today());
@@ -1034,7 +1052,8 @@ async fn a_reviews_closing_note_and_a_pcns_notes_go_on_request_and_with_the_rete
         .await
         .unwrap();
 
-    // The retention period: the other note; the review's note is not erased twice.
+    // The retention period: the other note and the other review's note; what was erased by hand is
+    // not erased twice, and nothing is left for the next round to pick up.
     let commands = caseledger_commands::Commands::new(service.store.clone());
     let kept = caseledger_jobs::personal_data::erase_expired(&commands, Duration::from_secs(30 * 86_400))
         .await
@@ -1043,7 +1062,7 @@ async fn a_reviews_closing_note_and_a_pcns_notes_go_on_request_and_with_the_rete
     let erased = caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
         .await
         .unwrap();
-    assert_eq!(erased, 1, "the note not erased yet");
+    assert_eq!(erased, 2, "the note and the review's note not erased yet");
     caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
         .await
         .unwrap();
@@ -1059,12 +1078,39 @@ async fn a_reviews_closing_note_and_a_pcns_notes_go_on_request_and_with_the_rete
         .await
         .to_string();
     assert!(!read.contains("Ibbotson-Quaid"), "{read}");
+    let now = caseledger_clock::now();
+    assert!(
+        caseledger_projections::diversion_view::words_expired(&service.db.pool, now, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        caseledger_projections::telephony_view::notes_expired(&service.db.pool, now, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let read = ok(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "{ diversionReviews { closeNote outcome } }",
+        json!({}),
+    )
+    .await
+    .to_string();
+    assert!(
+        !read.contains("Pettigrew-Okafor") && !read.contains("Abernethy-Vance"),
+        "{read}"
+    );
+    assert!(read.contains("RESOLVED"), "the reviews stay: {read}");
     let erasures: i64 = sqlx::query_scalar(
         "select count(*) from events where event_type in ('PcnReviewNoteErased', 'DiversionWordsErased')",
     )
     .fetch_one(&service.db.pool)
     .await
     .unwrap();
-    assert_eq!(erasures, 3, "each erased once");
+    assert_eq!(erasures, 4, "each erased once");
     service.stop().await;
 }

@@ -229,6 +229,17 @@ async fn a_practice_answers_its_champion_and_each_party_reads_what_the_lens_allo
     )
     .await;
     assert_eq!(codes(&blank), ["BAD_USER_INPUT"], "{blank}");
+    // One commandId is one answer: other words under it are a CONFLICT.
+    let reused = run(
+        &service,
+        mill.0,
+        mill.1,
+        mill.2,
+        answer,
+        json!({ "id": mill_case, "t": "Something else", "c": "form-1" }),
+    )
+    .await;
+    assert_eq!(codes(&reused), ["CONFLICT"], "{reused}");
     for (role, id, org) in [
         (Role::Icb, "icb-assurance-1", ""),
         (Role::Champion, "dc-amira", ""),
@@ -297,6 +308,29 @@ async fn a_practice_answers_its_champion_and_each_party_reads_what_the_lens_allo
     let own_read = ok(&service, mill.0, mill.1, mill.2, own, json!({})).await;
     assert_eq!(own_read["ownCases"][0]["answers"][0]["text"], "[erased]", "{own_read}");
 
+    // A day's worth of answers, and no flood: the twenty-first today is refused.
+    for n in 1..caseledger_cases::answer::MAX_ANSWERS_A_DAY {
+        ok(
+            &service,
+            mill.0,
+            mill.1,
+            mill.2,
+            answer,
+            json!({ "id": mill_case, "t": format!("More, {n}"), "c": format!("more-{n}") }),
+        )
+        .await;
+    }
+    let flood = run(
+        &service,
+        mill.0,
+        mill.1,
+        mill.2,
+        answer,
+        json!({ "id": mill_case, "t": "And more" }),
+    )
+    .await;
+    assert_eq!(codes(&flood), ["RATE_LIMITED"], "{flood}");
+
     // Once the case is closed nothing is asked of the practice.
     ok(
         &service,
@@ -317,5 +351,16 @@ async fn a_practice_answers_its_champion_and_each_party_reads_what_the_lens_allo
     )
     .await;
     assert_eq!(codes(&closed), ["INVALID_TRANSITION"], "{closed}");
+    // The first form posted again after the close is answered as it was, not refused.
+    let retried = run(
+        &service,
+        mill.0,
+        mill.1,
+        mill.2,
+        answer,
+        json!({ "id": mill_case, "t": words, "c": "form-1" }),
+    )
+    .await;
+    assert!(retried["errors"].is_null(), "{retried}");
     service.stop().await;
 }

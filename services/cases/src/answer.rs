@@ -22,15 +22,21 @@ impl PracticeAnswered {
     pub const EVENT_TYPE: &'static str = "PracticeAnswered";
 }
 
+/// The most answers a case takes in one UK day: enough for a conversation, not a flood into the
+/// practice's stream (which its diversions are decided on).
+pub const MAX_ANSWERS_A_DAY: u32 = 20;
+
 /// The answer `actor` gives on `case` (folded from its stream; `None` when there is no such
-/// case). A practice answers only its own case (another practice's is "no such case": it learns
-/// nothing of it), and only while the case is open: once compliant or closed, nothing is asked.
+/// case), which has had `answered_today` answers this UK day. A practice answers only its own
+/// case (another practice's is "no such case": it learns nothing of it), only while the case is
+/// open (once compliant or closed, nothing is asked), and at most [`MAX_ANSWERS_A_DAY`] a day.
 pub fn decide_answer(
     case: Option<&Case>,
     case_id: Uuid,
     actor: &Actor,
     answer_id: Uuid,
     text: FreeText,
+    answered_today: u32,
 ) -> Result<PracticeAnswered, CaseError> {
     let case = case
         .filter(|case| {
@@ -42,6 +48,9 @@ pub fn decide_answer(
         })
         .ok_or(CaseError::CaseNotFound)?;
     match case.status {
+        Some(status) if status.is_open() && answered_today >= MAX_ANSWERS_A_DAY => {
+            Err(CaseError::TooManyAnswers(MAX_ANSWERS_A_DAY))
+        }
         Some(status) if status.is_open() => Ok(PracticeAnswered {
             answer_id,
             case_id,
@@ -98,6 +107,7 @@ mod tests {
             &manager("C82001"),
             Uuid::nil(),
             text(),
+            0,
         )
         .unwrap();
         assert_eq!(answered.case_id, id);
@@ -109,15 +119,26 @@ mod tests {
         let theirs = case(CaseStatus::Flagged, "C82002");
         for case in [Some(&theirs), None] {
             assert_eq!(
-                decide_answer(case, Uuid::nil(), &manager("C82001"), Uuid::nil(), text()),
+                decide_answer(case, Uuid::nil(), &manager("C82001"), Uuid::nil(), text(), 0),
                 Err(CaseError::CaseNotFound)
             );
         }
         // Only a practice answers: the champion records the contact on their side.
         let champion = Actor::new(ShortText::parse("champion-1").unwrap(), Role::Champion);
         assert_eq!(
-            decide_answer(Some(&theirs), Uuid::nil(), &champion, Uuid::nil(), text()),
+            decide_answer(Some(&theirs), Uuid::nil(), &champion, Uuid::nil(), text(), 0),
             Err(CaseError::CaseNotFound)
+        );
+    }
+
+    #[test]
+    fn a_case_takes_a_days_worth_of_answers_and_no_flood() {
+        let open = case(CaseStatus::Remapped, "C82001");
+        let answer = |today| decide_answer(Some(&open), Uuid::nil(), &manager("C82001"), Uuid::nil(), text(), today);
+        assert!(answer(MAX_ANSWERS_A_DAY - 1).is_ok());
+        assert_eq!(
+            answer(MAX_ANSWERS_A_DAY),
+            Err(CaseError::TooManyAnswers(MAX_ANSWERS_A_DAY))
         );
     }
 
@@ -130,7 +151,8 @@ mod tests {
                     Uuid::nil(),
                     &manager("C82001"),
                     Uuid::nil(),
-                    text()
+                    text(),
+                    0
                 ),
                 Err(CaseError::InvalidTransition { .. })
             ));

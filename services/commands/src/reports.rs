@@ -346,22 +346,40 @@ impl Commands {
         scope: &str,
         metadata: &caseledger_eventstore::EventMetadata,
     ) -> Result<Vec<NewEvent>, CommandError> {
+        Ok(self.sealed_with_key(context, events, scope, metadata).await?.0)
+    }
+
+    /// [`Commands::sealed_events`], and the key they were sealed under (if any were): an appender
+    /// that must not record words under a key destroyed meanwhile holds it in its transaction
+    /// ([`caseledger_eventstore::Vault::hold`]).
+    pub(crate) async fn sealed_with_key(
+        &self,
+        context: &CommandContext,
+        events: &[CaseEvent],
+        scope: &str,
+        metadata: &caseledger_eventstore::EventMetadata,
+    ) -> Result<(Vec<NewEvent>, Option<caseledger_eventstore::DataKey>), CommandError> {
         let mut new_events = Vec::with_capacity(events.len());
+        let mut key = None;
         for (index, event) in events.iter().enumerate() {
             let (event_type, mut data) = encode_event(event);
             let id = event_id(context, index);
             if let Some(vault) = self.store.vault()
                 && vault.needs_sealing(event_type, &data)
             {
-                let key = vault.data_key(self.store.pool(), scope).await?;
-                vault.seal(&key, event_type, id, &mut data)?;
+                if key.is_none() {
+                    key = Some(vault.data_key(self.store.pool(), scope).await?);
+                }
+                if let Some(key) = &key {
+                    vault.seal(key, event_type, id, &mut data)?;
+                }
             }
             new_events.push(
                 NewEvent::new(id, event_type, &data, metadata.clone())
                     .map_err(|e| StoreError::Malformed(e.to_string()))?,
             );
         }
-        Ok(new_events)
+        Ok((new_events, key))
     }
 }
 

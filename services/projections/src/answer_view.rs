@@ -4,7 +4,7 @@
 
 use caseledger_cases::answer::PracticeAnswered;
 use caseledger_cases::case::CaseEvent;
-use caseledger_eventstore::{EventHandler, HandlerError, RecordedEvent};
+use caseledger_eventstore::{EventHandler, EventStore, HandlerError, RecordedEvent, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -64,17 +64,31 @@ pub struct AnswerRow {
     pub answered_event: Uuid,
 }
 
-/// The answers on `case_ids`, oldest first within each case; at most `limit` answers a case.
+/// The latest `limit` answers on each of `case_ids` (each case's found by the index, however many
+/// it has), oldest first within each case; their words as stored (sealed).
 pub async fn of_cases(pool: &sqlx::PgPool, case_ids: &[Uuid], limit: i64) -> Result<Vec<AnswerRow>, sqlx::Error> {
     sqlx::query_as(
-        "select answer_id, case_id, ods_code, answered_at, answered_by, text, answered_event
-           from (select a.*, row_number() over (partition by case_id order by answered_at desc, answer_id desc) as n
-                   from practice_answers a where case_id = any($1)) latest
-          where n <= $2
-          order by case_id, answered_at, answer_id",
+        "select a.answer_id, a.case_id, a.ods_code, a.answered_at, a.answered_by, a.text, a.answered_event
+           from unnest($1::uuid[]) as c(case_id)
+           cross join lateral (
+               select * from practice_answers p where p.case_id = c.case_id
+                order by p.answered_at desc, p.answer_id desc limit $2) a
+          order by a.case_id, a.answered_at, a.answer_id",
     )
     .bind(case_ids)
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// [`of_cases`], their words opened (or read as erased): for a surface that shows them to someone
+/// the lens lets read them.
+pub async fn opened(store: &EventStore, case_ids: &[Uuid], limit: i64) -> Result<Vec<AnswerRow>, StoreError> {
+    let mut rows = of_cases(store.pool(), case_ids, limit).await?;
+    let mut sealed: Vec<(Uuid, &str, &mut serde_json::Value)> = rows
+        .iter_mut()
+        .filter_map(|row| row.text.as_mut().map(|text| (row.answered_event, "text", text)))
+        .collect();
+    store.open_sealed_values(&mut sealed).await?;
+    Ok(rows)
 }

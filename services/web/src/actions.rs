@@ -941,7 +941,7 @@ mod tests {
             "assignedTo": null, "holder": holder, "availableCommands": commands, "rootCauses": [],
             "openDhuIssue": false, "reopenReason": null, "source": "DASHBOARD", "dhuShortfall": null,
             "contractReviewOpen": review, "contractReviews": [], "dhuReport": null, "deadline": null,
-            "latestVerification": null, "history": [],
+            "latestVerification": null, "history": [], "practiceAnswers": [],
             "practice": { "odsCode": "A00001", "name": "A", "pcnCode": "U1", "pcnName": null, "place": "P", "listSize": 6000 }
         }))
         .unwrap()

@@ -182,7 +182,7 @@ fn answers_list(answers: &[PracticeAnswer]) -> Markup {
 fn refused(errors: &[GqlError]) -> Option<String> {
     let first = errors.first()?;
     match first.code {
-        ErrorCode::BadUserInput | ErrorCode::InvalidTransition => Some(first.sentence()),
+        ErrorCode::BadUserInput | ErrorCode::InvalidTransition | ErrorCode::RateLimited => Some(first.sentence()),
         _ => None,
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use caseledger_cases::case::{case_stream, contract_stream};
 use caseledger_eventstore::{EventStore, RecordedEvent, StoreError};
+use caseledger_projections::answer_view::AnswerRow;
 use caseledger_projections::practice_view::VerificationRow;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -22,6 +23,8 @@ pub struct Loaders {
     pub observations: Arc<DataLoader<ObservationLoader>>,
     /// Practices' latest GP Connect verifications.
     pub verifications: Arc<DataLoader<VerificationLoader>>,
+    /// Cases' latest answers from their practices, words opened.
+    pub answers: Arc<DataLoader<AnswerLoader>>,
 }
 
 impl std::fmt::Debug for Loaders {
@@ -47,6 +50,7 @@ impl Loaders {
                 },
                 tokio::spawn,
             )),
+            answers: Arc::new(DataLoader::new(AnswerLoader { store: store.clone() }, tokio::spawn)),
         }
     }
 }
@@ -132,5 +136,26 @@ impl Loader<String> for VerificationLoader {
             .await
             .map_err(Arc::new)?;
         Ok(rows.into_iter().map(|r| (r.ods_code.clone(), Arc::new(r))).collect())
+    }
+}
+
+/// A case's latest answers from its practice (oldest first), words opened (or erased), by case.
+pub struct AnswerLoader {
+    store: EventStore,
+}
+
+impl Loader<Uuid> for AnswerLoader {
+    type Value = Arc<Vec<AnswerRow>>;
+    type Error = Arc<StoreError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = caseledger_projections::answer_view::opened(&self.store, keys, super::own_cases::MAX_ANSWERS)
+            .await
+            .map_err(Arc::new)?;
+        let mut by_case: HashMap<Uuid, Vec<AnswerRow>> = HashMap::new();
+        for row in rows {
+            by_case.entry(row.case_id).or_default().push(row);
+        }
+        Ok(by_case.into_iter().map(|(id, rows)| (id, Arc::new(rows))).collect())
     }
 }

@@ -11,7 +11,7 @@ use async_graphql::{Context, ID, InputObject, SimpleObject};
 use caseledger_cases::case::CommandName;
 use caseledger_cases::deadlines::Stage as DomainStage;
 use caseledger_cases::values::FreeText;
-use caseledger_projections::answer_view::{self, AnswerRow};
+use caseledger_projections::answer_view::AnswerRow;
 use caseledger_projections::diversion_view::Among;
 use caseledger_projections::lens::{Reader, shows, shows_field};
 use chrono::{DateTime, Utc};
@@ -41,7 +41,8 @@ pub struct PracticeAnswer {
 }
 
 /// The answers on `case_ids` (the latest [`MAX_ANSWERS`] of each, oldest first) as `viewer` may
-/// see them: none where the lens hides the event, words opened in one batch where it shows them.
+/// see them: none where the lens hides the event, the words only where it shows them. Batched
+/// across the request by the loader: a list of cases makes one query.
 pub(super) async fn answers(
     ctx: &Context<'_>,
     case_ids: &[Uuid],
@@ -51,39 +52,28 @@ pub(super) async fn answers(
     if case_ids.is_empty() || !shows(viewer, event) {
         return Ok(HashMap::new());
     }
-    let mut rows = answer_view::of_cases(reads(ctx), case_ids, MAX_ANSWERS)
-        .await
-        .map_err(ApiError::from)
-        .gql()?;
     let words = shows_field(viewer, event, "text");
-    if words {
-        let mut sealed: Vec<(Uuid, &str, &mut serde_json::Value)> = rows
-            .iter_mut()
-            .filter_map(|row| row.text.as_mut().map(|text| (row.answered_event, "text", text)))
-            .collect();
-        state(ctx)
-            .store
-            .open_sealed_values(&mut sealed)
-            .await
-            .map_err(ApiError::internal)
-            .gql()?;
-    }
-    let mut by_case: HashMap<Uuid, Vec<PracticeAnswer>> = HashMap::new();
-    for row in rows {
-        let AnswerRow {
-            answer_id,
-            case_id,
-            answered_at,
-            text: words_as_stored,
-            ..
-        } = row;
-        by_case.entry(case_id).or_default().push(PracticeAnswer {
-            id: ID(answer_id.to_string()),
-            answered_at,
-            text: text(words_as_stored).filter(|_| words),
-        });
-    }
-    Ok(by_case)
+    let loaded = state(ctx)
+        .loaders
+        .answers
+        .load_many(case_ids.iter().copied())
+        .await
+        .map_err(ApiError::internal)
+        .gql()?;
+    Ok(loaded
+        .into_iter()
+        .map(|(case_id, rows)| {
+            let shown = rows
+                .iter()
+                .map(|row: &AnswerRow| PracticeAnswer {
+                    id: ID(row.answer_id.to_string()),
+                    answered_at: row.answered_at,
+                    text: text(row.text.clone()).filter(|_| words),
+                })
+                .collect();
+            (case_id, shown)
+        })
+        .collect())
 }
 
 /// A slot case as its practice and its PCN see it.

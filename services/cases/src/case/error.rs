@@ -60,6 +60,8 @@ pub enum CaseError {
     NotYourPractice(String),
     #[error("only the clinical director of PCN {0} records its review notes")]
     NotYourPcn(String),
+    #[error("this case has had its {0} answers for today: answer again tomorrow, or ring the Digital Champion")]
+    TooManyAnswers(u32),
     #[error("no review note {0} of this PCN")]
     PcnReviewNoteNotFound(uuid::Uuid),
     #[error("no Directory of Services gap {0}")]
