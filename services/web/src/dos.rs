@@ -22,21 +22,8 @@ use crate::reports::field;
 use crate::session::Session;
 use crate::{Ids, WebState, fetch, gql_problem, ids, redirect, signed_in, signed_in_form};
 
-const KINDS: [(DosGapKind, &str, &str); 3] = [
-    (DosGapKind::Hours, "HOURS", "Hours: not open when needed"),
-    (
-        DosGapKind::SkillOrCapacity,
-        "SKILL_OR_CAPACITY",
-        "A skill or capacity only some days",
-    ),
-    (DosGapKind::WrongDetails, "WRONG_DETAILS", "Wrong details"),
-];
-
 fn kind_label(kind: DosGapKind) -> &'static str {
-    KINDS
-        .iter()
-        .find(|(k, _, _)| *k == kind)
-        .map_or("", |(_, _, label)| label)
+    crate::contract::enums::Labelled::label(kind)
 }
 
 fn status_label(status: DosGapStatus) -> &'static str {
@@ -260,7 +247,7 @@ fn report_form(session: &Session, typed: &[(String, String)]) -> Markup {
             div class="nhsuk-form-group" {
                 label class="nhsuk-label" for="kind" { "Kind of gap" }
                 select class="nhsuk-select" id="kind" name="kind" {
-                    @for (_, kind, label) in &KINDS { option value=(kind) selected[value("kind") == *kind] { (label) } }
+                    @for (kind, label) in crate::contract::enums::options::<DosGapKind>() { option value=(kind) selected[value("kind") == kind] { (label) } }
                 }
             }
             div class="nhsuk-form-group" {
@@ -303,7 +290,7 @@ pub async fn report(
         Err(response) => return response,
     };
     let ids_ = ids(ids_);
-    let kind = field(&form, "kind").and_then(|value| KINDS.iter().find(|(_, v, _)| *v == value).map(|(k, _, _)| *k));
+    let kind = field(&form, "kind").and_then(crate::contract::parse::<DosGapKind>);
     let missing = [
         ("serviceId", "service-id", "Enter the service's DoS id"),
         ("serviceName", "service-name", "Enter the service's name"),

@@ -234,6 +234,13 @@ mirrors!(
         ErasePcnReviewNote
     }
 );
+mirrors!(
+    DosGapKind = caseledger_cases::dos::DosGapKind {
+        Hours,
+        SkillOrCapacity,
+        WrongDetails
+    }
+);
 mirrors!(VerificationVerdict = caseledger_cases::practice::VerificationVerdict { Enough, TooFew, Failed });
 
 /// Where a DHU report stands (the read side's idea, not the domain's).
@@ -283,6 +290,17 @@ pub fn options<E: Labelled>() -> Vec<(String, &'static str)> {
 /// The label of a schema name of `E` (`PHONE`, or `phone` as events store it).
 pub fn label_of<E: Labelled>(name: &str) -> Option<&'static str> {
     super::parse::<E>(&name.to_uppercase()).map(E::label)
+}
+
+impl Labelled for DosGapKind {
+    const ALL: &'static [Self] = &[Self::Hours, Self::SkillOrCapacity, Self::WrongDetails];
+    fn label(self) -> &'static str {
+        match self {
+            Self::Hours => "Hours: not open when needed",
+            Self::SkillOrCapacity => "A skill or capacity only some days",
+            Self::WrongDetails => "Wrong details",
+        }
+    }
 }
 
 impl Labelled for ContactChannel {

@@ -1,14 +1,8 @@
 //! The Directory of Services page's operations: the services' red, amber or green status, the
 //! gaps the reader may see, and each party's step on a gap.
 
+pub use crate::contract::enums::DosGapKind;
 use crate::contract::{Day, Instant, schema};
-
-#[derive(cynic::Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DosGapKind {
-    Hours,
-    SkillOrCapacity,
-    WrongDetails,
-}
 
 #[derive(cynic::Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DosGapStatus {
