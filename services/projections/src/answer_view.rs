@@ -81,14 +81,23 @@ pub async fn of_cases(pool: &sqlx::PgPool, case_ids: &[Uuid], limit: i64) -> Res
     .await
 }
 
-/// [`of_cases`], their words opened (or read as erased): for a surface that shows them to someone
-/// the lens lets read them.
+/// [`of_cases`], their words opened (or read as erased) whoever reads: for a loader shared by
+/// the readers of one request, each of whom is shown only what the lens lets them see.
 pub async fn opened(store: &EventStore, case_ids: &[Uuid], limit: i64) -> Result<Vec<AnswerRow>, StoreError> {
     let mut rows = of_cases(store.pool(), case_ids, limit).await?;
-    let mut sealed: Vec<(Uuid, &str, &mut serde_json::Value)> = rows
-        .iter_mut()
-        .filter_map(|row| row.text.as_mut().map(|text| (row.answered_event, "text", text)))
-        .collect();
-    store.open_sealed_values(&mut sealed).await?;
+    crate::words::open_for(store, crate::lens::Reader::Admin, &mut rows).await?;
     Ok(rows)
+}
+
+impl crate::words::SealedWords for AnswerRow {
+    fn sealed_words(&mut self) -> Vec<crate::words::Sealed<'_>> {
+        crate::words::Sealed::of(
+            PracticeAnswered::EVENT_TYPE,
+            "text",
+            Some(self.answered_event),
+            self.text.as_mut(),
+        )
+        .into_iter()
+        .collect()
+    }
 }

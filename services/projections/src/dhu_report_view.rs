@@ -229,3 +229,21 @@ pub async fn expired_with_personal_data(
     .await?;
     Ok(rows.into_iter().map(|row| (row.report_id, row.ods_code)).collect())
 }
+
+impl crate::words::SealedWords for ReportRow {
+    fn sealed_words(&mut self) -> Vec<crate::words::Sealed<'_>> {
+        use crate::words::Sealed;
+        [
+            Sealed::of("DhuReportFiled", "detail", self.filed_event, self.detail.as_mut()),
+            Sealed::of(
+                "DhuReportTriaged",
+                "reason",
+                self.triaged_event,
+                self.dismissed_reason.as_mut(),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}

@@ -334,3 +334,29 @@ pub async fn words_expired(
     .fetch_all(pool)
     .await
 }
+
+impl crate::words::SealedWords for DiversionRow {
+    fn sealed_words(&mut self) -> Vec<crate::words::Sealed<'_>> {
+        crate::words::Sealed::of(
+            "DiversionNotified",
+            "detail",
+            Some(self.notified_event),
+            self.detail.as_mut(),
+        )
+        .into_iter()
+        .collect()
+    }
+}
+
+impl crate::words::SealedWords for ReviewRow {
+    fn sealed_words(&mut self) -> Vec<crate::words::Sealed<'_>> {
+        crate::words::Sealed::of(
+            "DiversionReviewClosed",
+            "note",
+            self.closed_event,
+            self.close_note.as_mut(),
+        )
+        .into_iter()
+        .collect()
+    }
+}

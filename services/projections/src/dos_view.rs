@@ -239,3 +239,38 @@ pub async fn since(
     .fetch_all(pool)
     .await
 }
+
+impl crate::words::SealedWords for GapRow {
+    fn sealed_words(&mut self) -> Vec<crate::words::Sealed<'_>> {
+        use crate::words::Sealed;
+        [
+            Sealed::of(
+                "DosGapReported",
+                "detail",
+                Some(self.reported_event),
+                self.detail.as_mut(),
+            ),
+            Sealed::of(
+                "DosGapTriaged",
+                "reason",
+                self.triage_event,
+                self.dismiss_reason.as_mut(),
+            ),
+            Sealed::of(
+                "DosEntryUpdated",
+                "summary",
+                self.update_event,
+                self.update_summary.as_mut(),
+            ),
+            Sealed::of(
+                "DosGapPersists",
+                "detail",
+                self.persist_event,
+                self.persist_detail.as_mut(),
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}

@@ -21,6 +21,7 @@ pub mod registry;
 pub mod runner;
 pub mod telephony_view;
 pub mod timeline;
+pub mod words;
 
 pub use reads::Reads;
 pub use rebuild::{RebuildError, Rebuilt, rebuild};

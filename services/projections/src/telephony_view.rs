@@ -195,3 +195,16 @@ pub async fn notes_expired(
     .fetch_all(pool)
     .await
 }
+
+impl crate::words::SealedWords for NoteRow {
+    fn sealed_words(&mut self) -> Vec<crate::words::Sealed<'_>> {
+        crate::words::Sealed::of(
+            PcnReviewNoted::EVENT_TYPE,
+            "note",
+            Some(self.noted_event),
+            Some(&mut self.note),
+        )
+        .into_iter()
+        .collect()
+    }
+}

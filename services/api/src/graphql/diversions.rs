@@ -16,6 +16,7 @@ use caseledger_commands::DiversionNotice;
 pub(super) use caseledger_projections::diversion_view::Among;
 use caseledger_projections::diversion_view::{self, DiversionFilter, DiversionRow};
 use caseledger_projections::lens::{Reader, shows_field};
+use caseledger_projections::words::open_for;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -177,18 +178,10 @@ pub(super) fn among(actor: &Actor) -> ApiResult<Among> {
 /// `rows` as `actor` may see them, their sealed words opened (or erased) in one batch.
 async fn shown(ctx: &Context<'_>, mut rows: Vec<DiversionRow>, actor: &Actor) -> ApiResult<Vec<Diversion>> {
     let viewer = Reader::from(actor.role);
-    if shows_field(viewer, "DiversionNotified", "detail") {
-        let mut sealed: Vec<(Uuid, &str, &mut serde_json::Value)> = rows
-            .iter_mut()
-            .filter_map(|row| row.detail.as_mut().map(|detail| (row.notified_event, "detail", detail)))
-            .collect();
-        state(ctx)
-            .store
-            .open_sealed_values(&mut sealed)
-            .await
-            .map_err(ApiError::internal)
-            .gql()?;
-    }
+    open_for(&state(ctx).store, viewer, &mut rows)
+        .await
+        .map_err(ApiError::internal)
+        .gql()?;
     let calendar = state(ctx).deadlines.calendar.clone();
     Ok(rows.into_iter().map(|row| diversion(row, viewer, &calendar)).collect())
 }
@@ -371,21 +364,10 @@ async fn reviews_shown(
 ) -> ApiResult<Vec<DiversionReview>> {
     let viewer = Reader::from(actor.role);
     let notes = shows_field(viewer, "DiversionReviewClosed", "note");
-    if notes {
-        let mut sealed: Vec<(Uuid, &str, &mut serde_json::Value)> = rows
-            .iter_mut()
-            .filter_map(|row| match (row.closed_event, row.close_note.as_mut()) {
-                (Some(event), Some(note)) => Some((event, "note", note)),
-                _ => None,
-            })
-            .collect();
-        state(ctx)
-            .store
-            .open_sealed_values(&mut sealed)
-            .await
-            .map_err(ApiError::internal)
-            .gql()?;
-    }
+    open_for(&state(ctx).store, viewer, &mut rows)
+        .await
+        .map_err(ApiError::internal)
+        .gql()?;
     let calendar = state(ctx).deadlines.calendar.clone();
     Ok(rows
         .into_iter()

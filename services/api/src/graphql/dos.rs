@@ -140,29 +140,10 @@ async fn shown(ctx: &Context<'_>, mut rows: Vec<GapRow>, actor: &Actor) -> ApiRe
         may("DosEntryUpdated", "summary"),
         may("DosGapPersists", "detail"),
     );
-    {
-        let mut sealed: Vec<(Uuid, &str, &mut serde_json::Value)> = Vec::new();
-        for row in &mut rows {
-            if let (true, Some(value)) = (detail, row.detail.as_mut()) {
-                sealed.push((row.reported_event, "detail", value));
-            }
-            if let (true, Some(event), Some(value)) = (reason, row.triage_event, row.dismiss_reason.as_mut()) {
-                sealed.push((event, "reason", value));
-            }
-            if let (true, Some(event), Some(value)) = (summary, row.update_event, row.update_summary.as_mut()) {
-                sealed.push((event, "summary", value));
-            }
-            if let (true, Some(event), Some(value)) = (persist, row.persist_event, row.persist_detail.as_mut()) {
-                sealed.push((event, "detail", value));
-            }
-        }
-        state(ctx)
-            .store
-            .open_sealed_values(&mut sealed)
-            .await
-            .map_err(ApiError::internal)
-            .gql()?;
-    }
+    caseledger_projections::words::open_for(&state(ctx).store, viewer, &mut rows)
+        .await
+        .map_err(ApiError::internal)
+        .gql()?;
     let deadlines = &state(ctx).deadlines;
     let today = caseledger_clock::ukclock::to_uk(caseledger_clock::now()).date_naive();
     Ok(rows

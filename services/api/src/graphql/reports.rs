@@ -69,17 +69,7 @@ fn report(row: ReportRow, viewer: Reader) -> DhuReport {
 
 /// `rows` as `viewer` may see them, their sealed text opened (or erased) in one batch.
 async fn shown(store: &EventStore, mut rows: Vec<ReportRow>, viewer: Reader) -> ApiResult<Vec<DhuReport>> {
-    let mut sealed: Vec<(Uuid, &str, &mut serde_json::Value)> = Vec::new();
-    for row in &mut rows {
-        if let (Some(event), Some(detail)) = (row.filed_event, row.detail.as_mut()) {
-            sealed.push((event, "detail", detail));
-        }
-        if let (Some(event), Some(reason)) = (row.triaged_event, row.dismissed_reason.as_mut()) {
-            sealed.push((event, "reason", reason));
-        }
-    }
-    store
-        .open_sealed_values(&mut sealed)
+    caseledger_projections::words::open_for(store, viewer, &mut rows)
         .await
         .map_err(ApiError::internal)
         .gql()?;

@@ -142,15 +142,14 @@ fn notes_of(actor: &caseledger_cases::Actor, pcn_code: Option<String>) -> ApiRes
     }
 }
 
-/// `rows` with their words opened (or erased) in one batch.
-async fn shown(ctx: &Context<'_>, mut rows: Vec<NoteRow>) -> ApiResult<Vec<PcnReviewNote>> {
-    let mut sealed: Vec<(uuid::Uuid, &str, &mut serde_json::Value)> = rows
-        .iter_mut()
-        .map(|row| (row.noted_event, "note", &mut row.note))
-        .collect();
-    state(ctx)
-        .store
-        .open_sealed_values(&mut sealed)
+/// `rows` with their words opened (or erased) in one batch, for `actor` (whom the lens lets read
+/// them: a PCN's notes are read by no one else).
+async fn shown(
+    ctx: &Context<'_>,
+    mut rows: Vec<NoteRow>,
+    actor: &caseledger_cases::Actor,
+) -> ApiResult<Vec<PcnReviewNote>> {
+    caseledger_projections::words::open_for(&state(ctx).store, actor.role, &mut rows)
         .await
         .map_err(ApiError::internal)
         .gql()?;
@@ -176,7 +175,7 @@ pub async fn notes(ctx: &Context<'_>, months: i32, pcn_code: Option<String>) -> 
         .await
         .map_err(ApiError::from)
         .gql()?;
-    shown(ctx, rows).await
+    shown(ctx, rows, actor).await
 }
 
 /// The clinical director records what their PCN agreed at its review of a month.
@@ -205,7 +204,7 @@ pub async fn record_note(ctx: &Context<'_>, input: RecordPcnReviewNoteInput) -> 
         .await
         .map_err(ApiError::from)
         .gql()?;
-    shown(ctx, row.into_iter().collect())
+    shown(ctx, row.into_iter().collect(), actor)
         .await?
         .pop()
         .ok_or_else(|| ApiError::NotFound("the note is not in the views yet".into()))
