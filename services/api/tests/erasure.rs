@@ -27,6 +27,18 @@ const SECRETS: [&str; 6] = [
 const HISTORY: &str = "query($id: ID!) { case(id: $id) { status revision personalDataErasedAt \
     history { type actorRole actorId occurredAt data } contractReviews { escalatedAt reason } } }";
 
+/// One round of the retention job keeping `keep`, then the views caught up with what it erased:
+/// how many it erased.
+async fn retention_round(service: &Service, commands: &caseledger_commands::Commands, keep: Duration) -> usize {
+    let erased = caseledger_jobs::personal_data::erase_expired(commands, keep)
+        .await
+        .unwrap();
+    caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
+        .await
+        .unwrap();
+    erased
+}
+
 async fn ok(service: &Service, role: Role, id: &str, query: &str, variables: Value) -> Value {
     let response = service.as_role(role, id, query, variables).await;
     assert!(response["errors"].is_null(), "{response}");
@@ -348,21 +360,12 @@ async fn the_retention_period_erases_closed_cases_only_once_they_have_been_close
         .unwrap();
     let commands = caseledger_commands::Commands::new(service.store.clone());
     // Closed less than a day ago: a day's retention keeps it.
-    let kept = caseledger_jobs::personal_data::erase_expired(&commands, Duration::from_secs(86_400))
-        .await
-        .unwrap();
+    let kept = retention_round(&service, &commands, Duration::from_secs(86_400)).await;
     assert_eq!(kept, 0);
     // With no retention left, the closed case is erased, the open one is not; once only.
-    let erased = caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
-        .await
-        .unwrap();
+    let erased = retention_round(&service, &commands, Duration::ZERO).await;
     assert_eq!(erased, 1);
-    assert_eq!(
-        caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(retention_round(&service, &commands, Duration::ZERO).await, 0);
     let closed_now = ok(&service, Role::Icb, "icb-assurance-1", HISTORY, json!({ "id": closed })).await;
     assert!(!closed_now.to_string().contains("Vellacott escalation"), "{closed_now}");
     let erasure = closed_now["case"]["history"]
@@ -714,13 +717,9 @@ async fn a_dismissed_reports_words_are_erased_by_hand_or_at_the_end_of_retention
 
     // The retention period: the other report was dismissed on 10 November, 15 days before now.
     let commands = caseledger_commands::Commands::new(service.store.clone());
-    let kept = caseledger_jobs::personal_data::erase_expired(&commands, Duration::from_secs(30 * 86_400))
-        .await
-        .unwrap();
+    let kept = retention_round(&service, &commands, Duration::from_secs(30 * 86_400)).await;
     assert_eq!(kept, 0, "within thirty days");
-    let erased = caseledger_jobs::personal_data::erase_expired(&commands, Duration::from_secs(14 * 86_400))
-        .await
-        .unwrap();
+    let erased = retention_round(&service, &commands, Duration::from_secs(14 * 86_400)).await;
     assert_eq!(
         erased, 1,
         "past fourteen days: the second report only (the first was erased by hand)"
@@ -799,24 +798,14 @@ async fn the_words_about_diversions_and_dos_gaps_go_on_request_and_with_the_rete
         .await
         .unwrap();
     let commands = caseledger_commands::Commands::new(service.store.clone());
-    let kept = caseledger_jobs::personal_data::erase_expired(&commands, Duration::from_secs(30 * 86_400))
-        .await
-        .unwrap();
+    let kept = retention_round(&service, &commands, Duration::from_secs(30 * 86_400)).await;
     assert_eq!(kept, 0, "nothing ended or closed a month ago");
-    let erased = caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
-        .await
-        .unwrap();
+    let erased = retention_round(&service, &commands, Duration::ZERO).await;
     assert_eq!(erased, 2, "the ended diversion and the dismissed gap; not the open gap");
     caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
         .await
         .unwrap();
-    assert_eq!(
-        caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
-            .await
-            .unwrap(),
-        0,
-        "once"
-    );
+    assert_eq!(retention_round(&service, &commands, Duration::ZERO).await, 0, "once");
     let read = ok(
         &service,
         Role::Icb,
@@ -880,9 +869,7 @@ async fn the_words_about_diversions_and_dos_gaps_go_on_request_and_with_the_rete
     caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
         .await
         .unwrap();
-    let erased = caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
-        .await
-        .unwrap();
+    let erased = retention_round(&service, &commands, Duration::ZERO).await;
     assert_eq!(erased, 1, "the closed gap's new words");
     let read = ok(
         &service,
@@ -1055,24 +1042,11 @@ async fn a_reviews_closing_note_and_a_pcns_notes_go_on_request_and_with_the_rete
     // The retention period: the other note and the other review's note; what was erased by hand is
     // not erased twice, and nothing is left for the next round to pick up.
     let commands = caseledger_commands::Commands::new(service.store.clone());
-    let kept = caseledger_jobs::personal_data::erase_expired(&commands, Duration::from_secs(30 * 86_400))
-        .await
-        .unwrap();
+    let kept = retention_round(&service, &commands, Duration::from_secs(30 * 86_400)).await;
     assert_eq!(kept, 0, "nothing a month old");
-    let erased = caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
-        .await
-        .unwrap();
+    let erased = retention_round(&service, &commands, Duration::ZERO).await;
     assert_eq!(erased, 2, "the note and the review's note not erased yet");
-    caseledger_projections::wait_for_projections(&service.store, Duration::from_secs(30))
-        .await
-        .unwrap();
-    assert_eq!(
-        caseledger_jobs::personal_data::erase_expired(&commands, Duration::ZERO)
-            .await
-            .unwrap(),
-        0,
-        "once"
-    );
+    assert_eq!(retention_round(&service, &commands, Duration::ZERO).await, 0, "once");
     let read = service
         .run(director, "{ pcnReviewNotes { note } }", json!({}))
         .await
