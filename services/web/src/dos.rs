@@ -269,13 +269,13 @@ fn report_form(session: &Session, typed: &[(String, String)]) -> Markup {
 
 /// What the API refused, said in plain words.
 fn refused(errors: &[GqlError]) -> Option<String> {
-    let first = errors.first()?;
-    match first.code {
-        ErrorCode::BadUserInput | ErrorCode::InvalidTransition | ErrorCode::Conflict | ErrorCode::NotFound => {
-            Some(first.sentence())
-        }
-        _ => None,
-    }
+    let codes = [
+        ErrorCode::BadUserInput,
+        ErrorCode::InvalidTransition,
+        ErrorCode::Conflict,
+        ErrorCode::NotFound,
+    ];
+    GqlError::for_form(errors, &codes).map(GqlError::sentence)
 }
 
 /// `POST /dos/report`.

@@ -163,6 +163,12 @@ impl GqlError {
         &self.code == code
     }
 
+    /// The first of `errors` when its code is one of `codes`: what a form says back on its own
+    /// page (any other error is the page's problem to answer).
+    pub fn for_form<'a>(errors: &'a [GqlError], codes: &[ErrorCode]) -> Option<&'a GqlError> {
+        errors.first().filter(|first| codes.contains(&first.code))
+    }
+
     /// What is wrong, without the field the API names first ("field: what is wrong").
     pub fn said(&self) -> &str {
         self.message

@@ -180,11 +180,12 @@ fn answers_list(answers: &[PracticeAnswer]) -> Markup {
 
 /// What the API refused of an answer, said on the form.
 fn refused(errors: &[GqlError]) -> Option<String> {
-    let first = errors.first()?;
-    match first.code {
-        ErrorCode::BadUserInput | ErrorCode::InvalidTransition | ErrorCode::RateLimited => Some(first.sentence()),
-        _ => None,
-    }
+    let codes = [
+        ErrorCode::BadUserInput,
+        ErrorCode::InvalidTransition,
+        ErrorCode::RateLimited,
+    ];
+    GqlError::for_form(errors, &codes).map(GqlError::sentence)
 }
 
 /// `POST /our-cases/{id}/answer`.

@@ -306,11 +306,8 @@ pub async fn upload_metrics(
 
 /// What the API refused of a note, said on the form.
 fn refused(errors: &[GqlError]) -> Option<String> {
-    let first = errors.first()?;
-    match first.code {
-        ErrorCode::BadUserInput | ErrorCode::InvalidTransition => Some(first.said().to_string()),
-        _ => None,
-    }
+    let codes = [ErrorCode::BadUserInput, ErrorCode::InvalidTransition];
+    GqlError::for_form(errors, &codes).map(|first| first.said().to_string())
 }
 
 /// `POST /pcn-review/notes`.
