@@ -49,6 +49,37 @@ fn ids(data: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn a_code_nobody_knows_is_refused_on_its_field_with_a_reason_a_malformed_one_without() {
+    let service = Service::start().await;
+    let from = a_working_morning();
+    let vars = json!({ "from": from, "until": from + chrono::Duration::hours(2), "cmd": "unknown-1" });
+    let extensions = |response: &Value| response["errors"][0]["extensions"].clone();
+
+    let unknown = run(
+        &service,
+        Role::Icb,
+        "icb-assurance-1",
+        "",
+        &notify(Some("Y99999")),
+        vars.clone(),
+    )
+    .await;
+    assert_eq!(codes(&unknown), ["BAD_USER_INPUT"], "{unknown}");
+    assert_eq!(extensions(&unknown)["field"], "odsCode", "{unknown}");
+    assert_eq!(extensions(&unknown)["reason"], "UNKNOWN_PRACTICE", "{unknown}");
+    assert!(
+        unknown["errors"][0]["message"].as_str().unwrap().contains("Y99999"),
+        "the message names the code: {unknown}"
+    );
+
+    let malformed = run(&service, Role::Icb, "icb-assurance-1", "", &notify(Some("Y9999")), vars).await;
+    assert_eq!(codes(&malformed), ["BAD_USER_INPUT"], "{malformed}");
+    assert_eq!(extensions(&malformed)["field"], "odsCode", "{malformed}");
+    assert!(extensions(&malformed)["reason"].is_null(), "{malformed}");
+    service.stop().await;
+}
+
+#[tokio::test]
 async fn each_party_reads_the_diversions_and_fields_it_may_and_a_practice_acts_on_its_own() {
     let service = Service::start().await;
     let day = (caseledger_clock::now() - chrono::Duration::days(7)).date_naive();

@@ -52,6 +52,14 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(role))
     }
 
+    /// Whether this party may know which champion works a case: the ICB and the champions do
+    /// (and admins); the LMC and the DHU never learn who the champion is (DESIGN.md), nor does a
+    /// practice or a PCN from the case's history. The API's `assignedTo` and the pages ask this,
+    /// not a list of roles of their own; the lens's `shows_actor` agrees (its tests say so).
+    pub fn knows_champions(self) -> bool {
+        matches!(self, Role::Icb | Role::Champion | Role::Admin)
+    }
+
     /// What kind of organisation the role is scoped to, if any.
     pub fn scoped_to(self) -> Option<ScopeKind> {
         match self {
@@ -60,6 +68,21 @@ impl Role {
             Role::Icb | Role::Lmc | Role::Dhu | Role::Champion | Role::Admin => None,
         }
     }
+}
+
+/// Who reads each party's own view (DESIGN.md's rows): the API answers these and refuses the
+/// rest, and the pages link these only. Admins read every view.
+pub mod views {
+    use super::Role;
+
+    /// The ICB's assurance view: every case, the champions it may assign, the figures.
+    pub const ICB: [Role; 2] = [Role::Icb, Role::Admin];
+    /// The LMC's oversight view.
+    pub const LMC: [Role; 2] = [Role::Lmc, Role::Admin];
+    /// The DHU's liaison view.
+    pub const DHU: [Role; 2] = [Role::Dhu, Role::Admin];
+    /// The directory of people (who may sign in, as which party).
+    pub const PEOPLE: [Role; 1] = [Role::Admin];
 }
 
 /// The kind of organisation a scoped role works for.

@@ -744,6 +744,15 @@ mod tests {
     }
 
     #[test]
+    fn who_knows_the_champion_is_who_the_lens_shows_a_champion_to() {
+        for role in Role::ALL {
+            assert_eq!(shows_actor(role, Role::Champion), role.knows_champions(), "{role}");
+        }
+        // A champion on a colleague's case reads as the LMC: not who holds it.
+        assert!(!shows_actor(Reader::COLLEAGUE, Role::Champion));
+    }
+
+    #[test]
     fn the_pages_readers_of_telephony_and_dos_gaps_are_the_lens_readers() {
         for role in Role::ALL {
             assert_eq!(

@@ -69,6 +69,12 @@ impl Reads {
         }
     }
 
+    /// The primary, always: where a mutation reads back what it wrote, and what it writes
+    /// beside the log (the directory of people, notification settings).
+    pub fn primary_pool(&self) -> &PgPool {
+        &self.primary
+    }
+
     /// Whether a replica is configured.
     pub fn has_replica(&self) -> bool {
         self.replica.is_some()

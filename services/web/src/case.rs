@@ -14,7 +14,7 @@ use super::gql::ErrorCode;
 use super::layout::{error_summary, inset, page, status_tag};
 use super::session::Session;
 use super::{Ids, WebState, fetch, gql_problem, ids, problem, redirect, signed_in, signed_in_form};
-use caseledger_cases::case::ReopenCause;
+use caseledger_cases::case::{ReopenCause, catalogue};
 use caseledger_commands::RequestIds;
 use cynic::QueryBuilder;
 
@@ -109,10 +109,7 @@ async fn render(
     .and_then(|found| found.practice)
     .map(|practice| practice.counts);
     // Whom the ICB may assign the case to.
-    let champions: Vec<ChampionChoice> = if matches!(
-        session.actor.role,
-        caseledger_cases::Role::Icb | caseledger_cases::Role::Admin
-    ) {
+    let champions: Vec<ChampionChoice> = if caseledger_cases::role::views::ICB.contains(&session.actor.role) {
         crate::contract::run(&state.0.schema, &session.actor, ids, ChampionsQuery::build(()))
             .await
             .map(|found| found.icb.champions)
@@ -182,7 +179,7 @@ async fn render(
                     }
                     @if case.compliant_at.is_some() { (row("Compliant", Some(day(case.compliant_at)))) }
                     @if case.closed_at.is_some() { (row("Closed", Some(day(case.closed_at)))) }
-                    @if session.actor.role != caseledger_cases::Role::Dhu && session.actor.role != caseledger_cases::Role::Lmc {
+                    @if session.actor.role.knows_champions() {
                         (row("Champion", case.assigned_to.clone()))
                     }
                     (row("Root causes", (!case.root_causes.is_empty()).then(|| {
@@ -233,7 +230,7 @@ async fn render(
                     .collect();
                 @let next = actions::next_for(role, &case, mine)
                     .and_then(|slug| offered.iter().copied().find(|action| action.slug == slug));
-                @if role == caseledger_cases::Role::Champion && case.holder == Some(CaseHolder::SomeoneElse) {
+                @if catalogue::works_only_held(role) && case.holder == Some(CaseHolder::SomeoneElse) {
                     div class="nhsuk-warning-callout" id="not-yours" {
                         h2 class="nhsuk-warning-callout__label" { span role="text" { span class="nhsuk-u-visually-hidden" { "Important: " } "Not your case" } }
                         p { "Another champion holds this case, so you see it as the LMC does. Ask the ICB if it should be yours." }
@@ -269,8 +266,8 @@ async fn render(
                         }
                     }
                 }
-                @if session.actor.role == caseledger_cases::Role::Lmc {
-                    (inset(html! { "The LMC's view is read-only." }))
+                @if catalogue::reads_only(session.actor.role) {
+                    (inset(html! { "Your view of this case is read-only." }))
                 } @else if state.gp_connect() {
                     form method="post" action={"/cases/" (id) "/verify"} id="form-verify" {
                         (crate::layout::csrf_field(session))
@@ -425,33 +422,44 @@ fn who(event: &TimelineEvent) -> String {
     }
 }
 
-/// One event: when (UK time), what, who (where the lens shows it), and its details in words.
-/// What an event says in a few words: a DHU confirmation says what the DHU saw against what was
-/// required (a shortfall as a shortfall), a remap below the requirement says so.
-fn heading(event: &TimelineEvent, required: i32) -> String {
-    let number = |key: &str| event.data.get(key).and_then(serde_json::Value::as_i64);
-    match event.event_type.as_str() {
-        "DhuVisibilityConfirmed" => match (number("visible_slots_per_day"), number("required_slots")) {
-            (Some(seen), Some(needed)) if seen < needed => {
-                format!("DHU saw {seen} of {needed} slots a day: a shortfall")
+/// What an event says in a few words, and whether it is a warning: a DHU confirmation says what
+/// the DHU saw against what was required (a shortfall as a shortfall), a remap below the
+/// requirement says so. The figures are read as the domain's own event, not field by field.
+fn heading(event: &TimelineEvent, required: i32) -> (String, bool) {
+    use caseledger_cases::CaseEvent;
+    let label = || event_label(&event.event_type).to_string();
+    let typed = serde_json::to_string(&event.data)
+        .ok()
+        .and_then(|data| caseledger_cases::case::decode_event(&event.event_type, &data).ok());
+    match typed {
+        Some(CaseEvent::DhuVisibilityConfirmed(confirmed)) => {
+            let seen = confirmed.visible_slots_per_day.get();
+            match confirmed.required_slots {
+                Some(needed) if seen < needed => (format!("DHU saw {seen} of {needed} slots a day: a shortfall"), true),
+                Some(needed) => (
+                    format!("DHU confirmed visibility: {seen} of {needed} slots a day"),
+                    false,
+                ),
+                None => (label(), false),
             }
-            (Some(seen), Some(needed)) => format!("DHU confirmed visibility: {seen} of {needed} slots a day"),
-            _ => event_label(&event.event_type).to_string(),
-        },
-        "SlotsRemapped" => match number("slots_per_day_configured") {
-            Some(configured) if configured < i64::from(required) => {
-                format!("Slots remapped: {configured} a day set up, below the {required} required")
-            }
-            _ => event_label(&event.event_type).to_string(),
-        },
-        other => event_label(other).to_string(),
+        }
+        Some(CaseEvent::SlotsRemapped(remap))
+            if i64::from(remap.slots_per_day_configured.get()) < i64::from(required) =>
+        {
+            let configured = remap.slots_per_day_configured.get();
+            (
+                format!("Slots remapped: {configured} a day set up, below the {required} required"),
+                true,
+            )
+        }
+        _ => (label(), false),
     }
 }
 
+/// One event: when (UK time), what, who (where the lens shows it), and its details in words.
 fn timeline_entry(event: &TimelineEvent, required: i32) -> Markup {
     let who = who(event);
-    let heading = heading(event, required);
-    let warn = heading.contains("shortfall") || heading.contains("below the");
+    let (heading, warn) = heading(event, required);
     html! {
         strong class=[warn.then_some("cl-escalated")] { (heading) }
         " "

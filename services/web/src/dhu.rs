@@ -328,19 +328,15 @@ pub async fn report(
                 .first()
                 .is_some_and(|e| e.is(&crate::gql::ErrorCode::BadUserInput)) =>
         {
-            let said = errors[0].said().to_string();
             let field_name = errors[0].field.clone().unwrap_or_else(|| "odsCode".into());
-            // The API's sentence for an unknown practice, said to the DHU.
-            let message = if errors[0].message.contains("knows no practice") {
+            // An unknown practice, said to the DHU in its own words.
+            let message = if errors[0].because(&crate::gql::Reason::UnknownPractice) {
                 format!(
                     "There is no practice with the ODS code {} in CaseLedger: check the code, or find the practice by name above",
                     crate::reports::field(&form, "odsCode").unwrap_or("").trim()
                 )
             } else {
-                let mut chars = said.chars();
-                chars
-                    .next()
-                    .map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+                errors[0].sentence()
             };
             let problem = Problem::Report {
                 values,

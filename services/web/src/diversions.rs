@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use caseledger_cases::Role;
 use caseledger_cases::case::CommandName;
+use caseledger_cases::role::ScopeKind;
 use chrono::{Duration, NaiveDateTime};
 use cynic::{MutationBuilder, QueryBuilder};
 use maud::{Markup, html};
@@ -97,9 +98,10 @@ async fn diversions_page(
     ids_: Option<caseledger_commands::RequestIds>,
     problem: Option<Problem>,
 ) -> Response {
-    let group_by = match session.actor.role {
-        Role::Practice | Role::PcnClinicalDirector => DiversionGrouping::Practice,
-        _ => DiversionGrouping::Pcn,
+    // A practice or a PCN sees its practices; everyone else the PCNs.
+    let group_by = match session.actor.role.scoped_to() {
+        Some(_) => DiversionGrouping::Practice,
+        None => DiversionGrouping::Pcn,
     };
     let since = Some((caseledger_clock::now() - Duration::weeks(WEEKS)).fixed_offset());
     let query = DiversionsQuery::build(DiversionsVariables { since, group_by });
@@ -456,9 +458,9 @@ fn told(diversion: &Diversion) -> Markup {
 /// The weekly figures: notices, late notices and core hours, by PCN (or by practice for a
 /// practice and a PCN's clinical director).
 fn figures(weeks: &[DiversionWeek], role: Role) -> Markup {
-    let by = match role {
-        Role::Practice | Role::PcnClinicalDirector => "Practice",
-        _ => "PCN",
+    let by = match role.scoped_to() {
+        Some(_) => "Practice",
+        None => "PCN",
     };
     html! {
         h2 class="nhsuk-heading-m" id="figures" { "Week by week" }
@@ -506,7 +508,7 @@ fn notify_form(session: &Session, problem: Option<&Problem>) -> Markup {
             (csrf_field(session))
             input type="hidden" name="commandId" value=(uuid::Uuid::new_v4());
             h2 class="nhsuk-heading-m" { "Tell the ICB about a diversion" }
-            @if session.actor.role != Role::Practice {
+            @if !speaks_for_a_practice(session.actor.role) {
                 div class=(group("odsCode")) {
                     label class="nhsuk-label" for=(field_id("odsCode")) { "Practice ODS code" }
                     (message("odsCode"))
@@ -541,6 +543,12 @@ fn notify_form(session: &Session, problem: Option<&Problem>) -> Markup {
     }
 }
 
+/// Whether the person tells of their own practice's diversions only (a practice manager): the
+/// form asks no ODS code, the API takes their own.
+fn speaks_for_a_practice(role: Role) -> bool {
+    role.scoped_to() == Some(ScopeKind::Practice)
+}
+
 /// A `datetime-local` value (UK wall-clock time, `2026-12-07T08:30`) as an instant.
 pub(crate) fn uk_time(text: &str) -> Option<Instant> {
     let local = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
@@ -552,7 +560,7 @@ pub(crate) fn uk_time(text: &str) -> Option<Instant> {
 /// The form's problems before asking the server, in plain words.
 fn notify_problems(form: &[(String, String)], role: Role) -> Vec<(String, String)> {
     let mut problems = Vec::new();
-    if role != Role::Practice {
+    if !speaks_for_a_practice(role) {
         match field(form, "odsCode") {
             None => problems.push(("odsCode".into(), "Enter the practice's ODS code".into())),
             Some(code) if caseledger_cases::values::OdsCode::parse(code).is_err() => problems.push((
@@ -586,11 +594,8 @@ fn notify_problems(form: &[(String, String)], role: Role) -> Vec<(String, String
 fn refused(errors: &[GqlError]) -> Option<(String, String)> {
     let first = errors.first()?;
     let (field, said) = match (&first.code, &first.field) {
-        // "field: what is wrong".
+        // "field: what is wrong", or a rule about the field (an unknown practice: its code).
         (ErrorCode::BadUserInput, Some(field)) => (field.clone(), first.said()),
-        (ErrorCode::BadUserInput, None) if first.message.contains("knows no practice") => {
-            ("odsCode".to_string(), first.message.as_str())
-        }
         (ErrorCode::BadUserInput | ErrorCode::Conflict | ErrorCode::InvalidTransition, _) => {
             ("from".to_string(), first.message.as_str())
         }
@@ -630,7 +635,7 @@ pub async fn notify(
     };
     let input = NotifyDiversionInput {
         ods_code: field(&form, "odsCode")
-            .filter(|_| session.actor.role != Role::Practice)
+            .filter(|_| !speaks_for_a_practice(session.actor.role))
             .map(str::to_string),
         from,
         expected_until,

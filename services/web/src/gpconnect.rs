@@ -593,6 +593,7 @@ pub async fn start(
             code: ErrorCode::BadUserInput,
             field: None,
             actual_revision: None,
+            reason: None,
         };
         return draw(&state, &session, ids_, &selection, Some(&error)).await;
     };

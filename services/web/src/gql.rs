@@ -93,6 +93,23 @@ impl ErrorCode {
     }
 }
 
+/// Why, more precisely than the code, as the API's `extensions.reason` says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// A well-formed ODS code that no register, extract or case names.
+    UnknownPractice,
+    Other(String),
+}
+
+impl Reason {
+    pub fn parse(reason: &str) -> Self {
+        match reason {
+            "UNKNOWN_PRACTICE" => Self::UnknownPractice,
+            other => Self::Other(other.to_string()),
+        }
+    }
+}
+
 /// One GraphQL error as the pages use it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GqlError {
@@ -103,6 +120,8 @@ pub struct GqlError {
     pub field: Option<String>,
     /// `extensions.actualRevision`, for CONFLICT.
     pub actual_revision: Option<i64>,
+    /// `extensions.reason`
+    pub reason: Option<Reason>,
 }
 
 /// Runs `query` as `actor`; the data, or every error.
@@ -138,6 +157,7 @@ pub async fn run(
                     .unwrap_or_else(|| ErrorCode::Other("BAD_REQUEST".into())),
                 field: extension("field").and_then(|v| v.as_str().map(str::to_string)),
                 actual_revision: extension("actualRevision").and_then(|v| v.as_i64()),
+                reason: extension("reason").and_then(|v| v.as_str().map(Reason::parse)),
                 message: error.message,
             }
         })
@@ -156,6 +176,7 @@ impl GqlError {
             code: ErrorCode::Internal,
             field: None,
             actual_revision: None,
+            reason: None,
         }
     }
 
@@ -169,11 +190,19 @@ impl GqlError {
         errors.first().filter(|first| codes.contains(&first.code))
     }
 
-    /// What is wrong, without the field the API names first ("field: what is wrong").
+    /// What is wrong, without the field the API names first ("field: what is wrong"); the whole
+    /// message when it names none.
     pub fn said(&self) -> &str {
-        self.message
-            .split_once(": ")
-            .map_or(self.message.as_str(), |(_, said)| said)
+        self.field
+            .as_deref()
+            .and_then(|field| self.message.strip_prefix(field))
+            .and_then(|rest| rest.strip_prefix(": "))
+            .unwrap_or(&self.message)
+    }
+
+    /// Whether the API said why with `reason`.
+    pub fn because(&self, reason: &Reason) -> bool {
+        self.reason.as_ref() == Some(reason)
     }
 
     /// [`GqlError::said`] as a sentence for a page: its first letter a capital.
@@ -188,4 +217,39 @@ pub fn sentence(text: &str) -> String {
     chars
         .next()
         .map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(message: &str, field: Option<&str>) -> GqlError {
+        GqlError {
+            message: message.into(),
+            code: ErrorCode::BadUserInput,
+            field: field.map(str::to_string),
+            actual_revision: None,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn what_is_said_drops_only_the_field_the_api_named() {
+        assert_eq!(refused("reason: too long", Some("reason")).said(), "too long");
+        // A rule about a field, whose sentence has a colon of its own, is said whole.
+        let unknown = "CaseLedger knows no practice Y99999: it is in no register. Check the ODS code";
+        assert_eq!(refused(unknown, Some("odsCode")).said(), unknown);
+        assert_eq!(refused("from: before: after", None).said(), "from: before: after");
+        assert_eq!(refused("reason: too long", Some("reason")).sentence(), "Too long");
+    }
+
+    #[test]
+    fn a_reason_the_pages_know_is_typed_and_any_other_kept() {
+        assert_eq!(Reason::parse("UNKNOWN_PRACTICE"), Reason::UnknownPractice);
+        assert_eq!(Reason::parse("SOMETHING_NEW"), Reason::Other("SOMETHING_NEW".into()));
+        let mut error = refused("x", Some("odsCode"));
+        assert!(!error.because(&Reason::UnknownPractice));
+        error.reason = Some(Reason::UnknownPractice);
+        assert!(error.because(&Reason::UnknownPractice));
+    }
 }

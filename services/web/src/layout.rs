@@ -91,7 +91,7 @@ pub fn page(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                                     li class="nhsuk-header__navigation-item" {
                                         a class="nhsuk-header__navigation-link" href=(href) { (name) }
                                     }
-                                    @if session.actor.role == Role::Icb || session.actor.role == Role::Admin {
+                                    @if caseledger_cases::role::views::ICB.contains(&session.actor.role) {
                                         li class="nhsuk-header__navigation-item" {
                                             a class="nhsuk-header__navigation-link" href="/icb/cases" { "Cases" }
                                         }
@@ -121,7 +121,7 @@ pub fn page(title: &str, session: Option<&Session>, body: Markup) -> Markup {
                                             a class="nhsuk-header__navigation-link" href="/gp-connect" { "GP Connect" }
                                         }
                                     }
-                                    @if session.actor.role == Role::Admin {
+                                    @if caseledger_cases::role::views::PEOPLE.contains(&session.actor.role) {
                                         li class="nhsuk-header__navigation-item" {
                                             a class="nhsuk-header__navigation-link" href="/admin/people" { "People" }
                                         }

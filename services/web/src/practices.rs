@@ -416,7 +416,7 @@ pub async fn flag(
         Ok(flagged) => crate::redirect(&format!("/cases/{}", flagged.flag_practice.case.id.inner())),
         Err(errors) => match errors.iter().find(|e| e.is(&crate::gql::ErrorCode::BadUserInput)) {
             Some(error) => {
-                let on = if error.message.contains("reason") {
+                let on = if error.field.as_deref() == Some("reason") {
                     "reason"
                 } else {
                     "visibleSlots"

@@ -4,7 +4,6 @@
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use caseledger_cases::Role;
 use cynic::MutationBuilder;
 use maud::{Markup, html};
 
@@ -64,7 +63,7 @@ impl File {
 }
 
 fn may_load(session: &Session) -> bool {
-    matches!(session.actor.role, Role::Icb | Role::Admin)
+    caseledger_cases::case::CommandName::RegisterPractice.permits(session.actor.role)
 }
 
 fn forbidden(session: &Session) -> Response {

@@ -6,8 +6,8 @@
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use caseledger_cases::Role;
 use caseledger_cases::case::CommandName;
+use caseledger_cases::role::ScopeKind;
 use chrono::{Datelike, NaiveDate};
 use cynic::{MutationBuilder, QueryBuilder};
 use maud::{Markup, html};
@@ -143,10 +143,10 @@ fn render(session: &Session, review: &Review, problem: Option<&Problem>) -> Mark
     html! {
         h1 { "Telephony review" }
         p class="nhsuk-lede-text" {
-            @match role {
-                Role::PcnClinicalDirector => { "Your PCN's practices side by side, month on month, and what the PCN agreed at each review." }
-                Role::Practice => { "Your practice's telephony, month on month, as your PCN reviews it." }
-                _ => { "Each practice's telephony, month on month: inbound calls, waits, abandoned calls, call length and callbacks." }
+            @match role.scoped_to() {
+                Some(ScopeKind::Pcn) => { "Your PCN's practices side by side, month on month, and what the PCN agreed at each review." }
+                Some(ScopeKind::Practice) => { "Your practice's telephony, month on month, as your PCN reviews it." }
+                None => { "Each practice's telephony, month on month: inbound calls, waits, abandoned calls, call length and callbacks." }
             }
         }
         @if review.practices.is_empty() {

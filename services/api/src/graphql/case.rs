@@ -271,10 +271,10 @@ impl CaseNode {
 
     /// The champion's id; null in the DHU and LMC lens.
     async fn assigned_to(&self) -> Option<String> {
-        match self.viewer.role() {
-            DomainRole::Dhu | DomainRole::Lmc => None,
-            _ => self.data.assigned_to.clone(),
-        }
+        self.data
+            .assigned_to
+            .clone()
+            .filter(|_| self.viewer.role().knows_champions())
     }
 
     /// Who holds the case, as the caller may know it: nobody, you, or someone else (never who, to

@@ -440,7 +440,7 @@ async fn review_practice(ctx: &Context<'_>, actor: &Actor, id: &ID) -> ApiResult
     let review_id = Uuid::parse_str(id)
         .map_err(|_| ApiError::bad_input("reviewId", "not a review id"))
         .gql()?;
-    let row = diversion_view::review(state(ctx).store.pool(), review_id)
+    let row = diversion_view::review(state(ctx).reads.primary_pool(), review_id)
         .await
         .map_err(ApiError::from)
         .gql()?
@@ -626,7 +626,7 @@ async fn diversion_practice(ctx: &Context<'_>, actor: &Actor, id: &ID) -> ApiRes
     let diversion_id = Uuid::parse_str(id)
         .map_err(|_| ApiError::bad_input("diversionId", "not a diversion id"))
         .gql()?;
-    let row = diversion_view::by_id(state(ctx).store.pool(), diversion_id)
+    let row = diversion_view::by_id(state(ctx).reads.primary_pool(), diversion_id)
         .await
         .map_err(ApiError::from)
         .gql()?

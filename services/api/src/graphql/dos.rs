@@ -364,7 +364,7 @@ fn command_context(
 async fn answer(ctx: &Context<'_>, actor: &Actor, outcome: DosOutcome) -> ApiResult<DosGap> {
     wait(ctx, outcome.position, outcome.duplicate).await?;
     let not_found = || ApiError::NotFound("no such Directory of Services gap".into());
-    let row = dos_view::gap(state(ctx).store.pool(), outcome.gap_id)
+    let row = dos_view::gap(state(ctx).reads.primary_pool(), outcome.gap_id)
         .await
         .map_err(ApiError::from)
         .gql()?
@@ -401,7 +401,7 @@ async fn gap_of(ctx: &Context<'_>, actor: &Actor, id: &ID) -> ApiResult<(Uuid, D
     let gap_id = Uuid::parse_str(id)
         .map_err(|_| ApiError::bad_input("gapId", "not a gap id"))
         .gql()?;
-    let row = dos_view::gap(state(ctx).store.pool(), gap_id)
+    let row = dos_view::gap(state(ctx).reads.primary_pool(), gap_id)
         .await
         .map_err(ApiError::from)
         .gql()?

@@ -182,7 +182,7 @@ async fn report_practice(ctx: &Context<'_>, id: &ID) -> ApiResult<(Uuid, OdsCode
     let report_id = Uuid::parse_str(id)
         .map_err(|_| ApiError::bad_input("reportId", "not a report id"))
         .gql()?;
-    let ods_code = caseledger_projections::dhu_report_view::by_id(state(ctx).store.pool(), report_id)
+    let ods_code = caseledger_projections::dhu_report_view::by_id(state(ctx).reads.primary_pool(), report_id)
         .await
         .map_err(ApiError::from)
         .gql()?
@@ -713,7 +713,7 @@ impl MutationRoot {
             // A champion's search shows on their own case, never on a colleague's.
             let open_case = match (actor.role, practice.open_case_id) {
                 (DomainRole::Champion, Some(case_id)) => {
-                    caseledger_projections::case_view::by_id(state(ctx).store.pool(), case_id)
+                    caseledger_projections::case_view::by_id(state(ctx).reads.primary_pool(), case_id)
                         .await
                         .map_err(ApiError::from)
                         .gql()?

@@ -59,7 +59,7 @@ fn kinds_for(role: caseledger_cases::Role) -> Vec<NotificationKind> {
 
 pub async fn of_caller(ctx: &Context<'_>) -> ApiResult<NotificationSettings> {
     let actor = super::signed_in(ctx)?;
-    let (email, muted) = notify::settings(state(ctx).store.pool(), actor.id.as_str())
+    let (email, muted) = notify::settings(state(ctx).reads.primary_pool(), actor.id.as_str())
         .await
         .map_err(ApiError::from)
         .gql()?;
@@ -94,7 +94,7 @@ pub async fn set_for_caller(
     let mut off: Vec<notify::NotificationKind> = off.into_iter().map(Into::into).collect();
     off.dedup();
     notify::set(
-        state(ctx).store.pool(),
+        state(ctx).reads.primary_pool(),
         actor.id.as_str(),
         actor.role,
         email.as_deref(),

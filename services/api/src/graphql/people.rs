@@ -136,15 +136,24 @@ fn changes(
 }
 
 pub async fn list(ctx: &Context<'_>, role: Option<Role>, active: Option<bool>) -> ApiResult<Vec<Person>> {
-    require(ctx, &[DomainRole::Admin], "read the directory of people")?;
-    let found = people::list(state(ctx).store.pool(), role.map(Into::into), active, MAX_PEOPLE)
-        .await
-        .gql()?;
+    require(
+        ctx,
+        &caseledger_cases::role::views::PEOPLE,
+        "read the directory of people",
+    )?;
+    let found = people::list(
+        state(ctx).reads.primary_pool(),
+        role.map(Into::into),
+        active,
+        MAX_PEOPLE,
+    )
+    .await
+    .gql()?;
     Ok(found.into_iter().map(Person::from).collect())
 }
 
 pub async fn add(ctx: &Context<'_>, input: AddPersonInput) -> ApiResult<Person> {
-    let admin = require(ctx, &[DomainRole::Admin], "add people")?;
+    let admin = require(ctx, &caseledger_cases::role::views::PEOPLE, "add people")?;
     let id = ShortText::parse(input.id.trim())
         .map_err(|e| ApiError::bad_input("id", e))
         .gql()?;
@@ -165,7 +174,7 @@ pub async fn add(ctx: &Context<'_>, input: AddPersonInput) -> ApiResult<Person> 
     )
     .gql()?;
     let added = people::add(
-        state(ctx).store.pool(),
+        state(ctx).reads.primary_pool(),
         id.as_str(),
         input.role.into(),
         &changes,
@@ -178,7 +187,7 @@ pub async fn add(ctx: &Context<'_>, input: AddPersonInput) -> ApiResult<Person> 
 }
 
 pub async fn update(ctx: &Context<'_>, input: UpdatePersonInput) -> ApiResult<Person> {
-    let admin = require(ctx, &[DomainRole::Admin], "change people")?;
+    let admin = require(ctx, &caseledger_cases::role::views::PEOPLE, "change people")?;
     if input.name.as_deref().is_some_and(|name| name.trim().is_empty()) {
         return Err(ApiError::bad_input("name", "enter their name")).gql();
     }
@@ -195,7 +204,7 @@ pub async fn update(ctx: &Context<'_>, input: UpdatePersonInput) -> ApiResult<Pe
         input.active,
     )
     .gql()?;
-    let changed = people::change(state(ctx).store.pool(), input.id.trim(), &changes)
+    let changed = people::change(state(ctx).reads.primary_pool(), input.id.trim(), &changes)
         .await
         .gql()?;
     tracing::info!(person = %changed.id, active = changed.active, by = %admin.id, "person changed");
@@ -205,7 +214,7 @@ pub async fn update(ctx: &Context<'_>, input: UpdatePersonInput) -> ApiResult<Pe
 /// The active champions, for the ICB to assign cases to.
 pub async fn champions(ctx: &Context<'_>) -> ApiResult<Vec<ChampionChoice>> {
     let found = people::list(
-        state(ctx).store.pool(),
+        state(ctx).reads.primary_pool(),
         Some(DomainRole::Champion),
         Some(true),
         MAX_PEOPLE,
@@ -224,7 +233,10 @@ pub async fn champions(ctx: &Context<'_>) -> ApiResult<Vec<ChampionChoice>> {
 /// Refuses a case's champion who is not an active champion in the directory, naming the id.
 pub async fn check_assignable(ctx: &Context<'_>, champion_id: &str) -> ApiResult<()> {
     use people::Assignable;
-    let why = match people::assignable(state(ctx).store.pool(), champion_id).await.gql()? {
+    let why = match people::assignable(state(ctx).reads.primary_pool(), champion_id)
+        .await
+        .gql()?
+    {
         Assignable::Yes => return Ok(()),
         Assignable::Unknown => format!("nobody with the id {champion_id} is in the directory of people"),
         Assignable::NotAChampion(role) => format!("{champion_id} is not a champion (their role is {role})"),

@@ -48,7 +48,7 @@ pub struct QueryRoot;
 impl QueryRoot {
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<Actor> {
         let actor = super::signed_in(ctx)?;
-        let person = caseledger_commands::people::get(state(ctx).store.pool(), actor.id.as_str())
+        let person = caseledger_commands::people::get(state(ctx).reads.primary_pool(), actor.id.as_str())
             .await
             .map_err(ApiError::from)
             .gql()?;
@@ -251,17 +251,17 @@ impl QueryRoot {
     }
 
     async fn icb(&self, ctx: &Context<'_>) -> ApiResult<IcbView> {
-        let actor = require(ctx, &[DomainRole::Icb, DomainRole::Admin], "read the ICB view")?;
+        let actor = require(ctx, &caseledger_cases::role::views::ICB, "read the ICB view")?;
         Ok(IcbView { viewer: actor.role })
     }
 
     async fn lmc(&self, ctx: &Context<'_>) -> ApiResult<LmcView> {
-        require(ctx, &[DomainRole::Lmc, DomainRole::Admin], "read the LMC view")?;
+        require(ctx, &caseledger_cases::role::views::LMC, "read the LMC view")?;
         Ok(LmcView)
     }
 
     async fn dhu(&self, ctx: &Context<'_>) -> ApiResult<DhuView> {
-        let actor = require(ctx, &[DomainRole::Dhu, DomainRole::Admin], "read the DHU view")?;
+        let actor = require(ctx, &caseledger_cases::role::views::DHU, "read the DHU view")?;
         Ok(DhuView { viewer: actor.role })
     }
 

@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::{Context, ErrorExtensions, ID, Subscription};
-use caseledger_cases::Role as DomainRole;
 use caseledger_projections::lens::LiveReader;
 use caseledger_projections::live::LiveItem;
 use futures_util::{Stream, StreamExt};
@@ -136,12 +135,12 @@ impl SubscriptionRoot {
         // Listening first, then who holds what: an assignment made meanwhile is in the feed.
         let live = app.live.listen();
         // A champion reads as a champion only the cases they hold (looked up once, here).
-        let held = if actor.role == DomainRole::Champion {
+        let held = if caseledger_cases::case::catalogue::works_only_held(actor.role) {
             let mine = caseledger_projections::case_view::CaseFilter {
                 assigned_to: Some(actor.id.to_string()),
                 ..Default::default()
             };
-            caseledger_projections::case_view::list(app.store.pool(), &mine, 20_000)
+            caseledger_projections::case_view::list(app.reads.primary_pool(), &mine, 20_000)
                 .await
                 .map_err(ApiError::from)
                 .gql()?

@@ -200,7 +200,7 @@ pub async fn record_note(ctx: &Context<'_>, input: RecordPcnReviewNoteInput) -> 
         .map_err(ApiError::from)
         .gql()?;
     wait(ctx, outcome.position, outcome.duplicate).await?;
-    let row = telephony_view::note(state(ctx).store.pool(), outcome.note_id)
+    let row = telephony_view::note(state(ctx).reads.primary_pool(), outcome.note_id)
         .await
         .map_err(ApiError::from)
         .gql()?;
@@ -218,7 +218,7 @@ pub async fn erase_note(ctx: &Context<'_>, note_id: ID) -> ApiResult<ID> {
     let actor = require_command(ctx, CommandName::ErasePcnReviewNote)?;
     let not_found = || ApiError::NotFound("no such review note".into());
     let id = uuid::Uuid::parse_str(&note_id).map_err(|_| not_found()).gql()?;
-    let row = telephony_view::note(state(ctx).store.pool(), id)
+    let row = telephony_view::note(state(ctx).reads.primary_pool(), id)
         .await
         .map_err(ApiError::from)
         .gql()?

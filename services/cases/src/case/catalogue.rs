@@ -49,6 +49,17 @@ pub enum ChampionScope {
     HeldOrUnassigned,
 }
 
+/// Whether `role` may issue no command at all: its view of a case is read-only (the LMC's).
+pub fn reads_only(role: Role) -> bool {
+    !COMMANDS.iter().any(|rule| rule.permits(role))
+}
+
+/// Whether `role` works only the cases it holds (a champion): on a case a colleague holds it
+/// reads as the LMC does, and may do nothing but ask the ICB.
+pub fn works_only_held(role: Role) -> bool {
+    role == Role::Champion
+}
+
 /// Whether `person` holds a case assigned to `holder`.
 pub fn holds(person: &str, holder: Option<&str>) -> bool {
     holder == Some(person)
@@ -176,7 +187,7 @@ impl CommandRule {
     /// Whether `actor` may issue the command on a case held by `holder`: their role is one of
     /// the command's, and a champion holds the case (or takes an unassigned one where allowed).
     pub fn permits_on(&self, actor: &crate::role::Actor, holder: Option<&str>) -> bool {
-        self.permits(actor.role) && (actor.role != Role::Champion || self.champion.admits(actor.id.as_str(), holder))
+        self.permits(actor.role) && (!works_only_held(actor.role) || self.champion.admits(actor.id.as_str(), holder))
     }
 
     /// Only on a case the champion holds.
@@ -446,6 +457,19 @@ pub fn rule_for_event(event_type: &str) -> Option<&'static CommandRule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lmc_alone_reads_only_and_champions_alone_work_only_what_they_hold() {
+        let read_only: Vec<Role> = Role::ALL.into_iter().filter(|role| reads_only(*role)).collect();
+        assert_eq!(read_only, [Role::Lmc]);
+        let held_only: Vec<Role> = Role::ALL.into_iter().filter(|role| works_only_held(*role)).collect();
+        assert_eq!(held_only, [Role::Champion]);
+        // And that is what the catalogue applies: a held command is the holder's alone.
+        let amira = crate::role::Actor::new(crate::values::ShortText::parse("dc-amira").unwrap(), Role::Champion);
+        let contact = CommandName::RecordContact.rule();
+        assert!(contact.permits_on(&amira, Some("dc-amira")));
+        assert!(!contact.permits_on(&amira, Some("dc-ben")));
+    }
 
     #[test]
     fn each_command_and_each_event_has_one_rule() {
