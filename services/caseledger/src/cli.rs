@@ -711,9 +711,17 @@ async fn serve(store: EventStore, settings: Settings, verifier: Option<SharedVer
     caseledger_api::monitoring::prometheus();
     let projections = Projections::start(&store);
     let mut auth = Authenticator::new(settings.dev_secret.as_deref()).with_directory(pool.clone());
+    #[cfg_attr(not(feature = "sign-in"), allow(unused_mut))]
     let mut web_oidc = None;
     if let Some(oidc) = settings.oidc.clone() {
         tracing::info!(issuer = %oidc.issuer, "accepting RS256/ES256 tokens from the issuer");
+        #[cfg(not(feature = "sign-in"))]
+        if settings.web_sign_in.is_some() {
+            anyhow::bail!(
+                "CASELEDGER_OIDC_CLIENT_ID is set, but this build has no sign-in with an issuer: build with `--features sign-in` (the deployment image does)"
+            );
+        }
+        #[cfg(feature = "sign-in")]
         if let Some(sign_in) = &settings.web_sign_in {
             let scopes: Vec<&str> = sign_in.scopes.iter().map(String::as_str).collect();
             let mut sign_in_with = caseledger_web::oidc::WebOidc::new(

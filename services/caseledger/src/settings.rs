@@ -129,6 +129,7 @@ pub struct Settings {
 
 /// Web sign-in with the OIDC issuer (authorisation code flow with PKCE).
 #[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "sign-in"), allow(dead_code))]
 pub struct WebSignIn {
     pub client_id: String,
     pub client_secret: Option<Secret>,

@@ -24,7 +24,16 @@ mod lists;
 mod live;
 mod lmc;
 mod model;
+#[cfg(feature = "sign-in")]
 pub mod oidc;
+/// Without the `sign-in` feature (the demo's build): no issuer to sign in with, so the sign-in
+/// page offers the demo users only and `/auth/*` is not found.
+#[cfg(not(feature = "sign-in"))]
+pub mod oidc {
+    /// Sign-in with an issuer, which this build has not: no value of it can exist.
+    #[derive(Debug, Clone)]
+    pub enum WebOidc {}
+}
 mod operations;
 mod own_cases;
 mod people;
@@ -207,8 +216,6 @@ pub fn router(state: WebState) -> Router {
         .route("/", get(root))
         .route("/sign-in", get(sign_in_page).post(sign_in))
         .route("/sign-out", post(sign_out))
-        .route("/auth/login", get(oidc::login))
-        .route("/auth/callback", get(oidc::callback))
         .route("/champion", get(champion::show))
         .route("/dhu", get(dhu::show))
         .route("/dhu/report", post(dhu::report))
@@ -263,9 +270,23 @@ pub fn router(state: WebState) -> Router {
             "/assets/images",
             tower_http::services::ServeDir::new(assets.join("assets/images")),
         )
+        .merge(sign_in_routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
+}
+
+/// The OpenID Connect sign-in's two pages, where this build has them.
+#[cfg(feature = "sign-in")]
+fn sign_in_routes() -> Router<WebState> {
+    Router::new()
+        .route("/auth/login", get(oidc::login))
+        .route("/auth/callback", get(oidc::callback))
+}
+
+#[cfg(not(feature = "sign-in"))]
+fn sign_in_routes() -> Router<WebState> {
+    Router::new()
 }
 
 /// The signed-in person, if any (for pages anyone may open).

@@ -23,6 +23,7 @@ pub const SESSION_COOKIE: &str = "caseledger_session";
 /// The cookie that carries the sign-in form's CSRF token before there is a session.
 pub const PRE_SESSION_COOKIE: &str = "caseledger_signin";
 /// The cookie that binds an OIDC sign-in's `state` to the browser that started it.
+#[cfg(feature = "sign-in")]
 pub const LOGIN_COOKIE: &str = "caseledger_login";
 /// How long a session lasts from sign-in (a working day).
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(10 * 60 * 60);
