@@ -70,6 +70,8 @@ pub struct Launch<'a> {
 /// The `caseledger` binary beside this test's own. Run by cargo, it is brought up to date once
 /// per test process (`cargo test -p caseledger-tests` alone does not rebuild it, and a stale
 /// binary would test yesterday's code); run directly, the one there is used (built if missing).
+/// The first focused run (`cargo test -p caseledger-tests --test web`) builds every test of the
+/// workspace with it, once.
 pub fn binary() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
@@ -80,16 +82,11 @@ pub fn binary() -> PathBuf {
             let cargo = std::env::var("CARGO").ok();
             if cargo.is_some() || !binary.exists() {
                 let status = Command::new(cargo.unwrap_or_else(|| "cargo".into()))
-                    // The deployment image's features too (traces, email): the tests try them.
-                    .args([
-                        "build",
-                        "-q",
-                        "-p",
-                        "caseledger",
-                        "--bin",
-                        "caseledger",
-                        "--all-features",
-                    ])
+                    // The deployment image's features too (traces, email): the tests try them. Built
+                    // as the README's test command builds it, with the whole workspace's features:
+                    // under that command this finds everything built; `-p caseledger` alone would
+                    // resolve other features for shared crates and build most of them again.
+                    .args(["test", "-q", "--workspace", "--all-features", "--no-run"])
                     .status()
                     .unwrap();
                 assert!(status.success(), "could not build the caseledger binary");

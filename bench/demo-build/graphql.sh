@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# q.sh TOKEN: 20 times the ICB's summary and first 50 cases with their history; ms each, sorted.
+# graphql.sh TOKEN: 20 times the ICB's summary and first 50 cases with their history; ms each, sorted.
 Q='{"query":"{ icb { summary { practices nonCompliantPractices casesOpened } cases(first: 50) { totalCount edges { node { id status history { type occurredAt actorRole data } } } } } }"}'
 for i in $(seq 1 20); do
   curl -s -o /dev/null -w "%{time_total}\n" -H "Authorization: Bearer $1" -H 'content-type: application/json' -d "$Q" http://127.0.0.1:18080/graphql

@@ -152,13 +152,10 @@ impl ErrorExtensions for ApiError {
             if let ApiError::Command(CommandError::PracticeHasOpenCase { case_id, .. }) = self {
                 extensions.set("caseId", case_id.to_string());
             }
-            if let ApiError::Command(CommandError::UnknownPractice { .. } | CommandError::NoSuchPractice { .. }) = self
-            {
-                extensions.set("field", "odsCode");
-            }
             if let ApiError::Command(CommandError::NoSuchPractice { .. }) = self {
                 // Well formed, but no register, extract or case names it: a client can say so in its
-                // own words (a malformed code is BAD_USER_INPUT on `odsCode` without this).
+                // own words (a malformed code is BAD_USER_INPUT on `odsCode` without the reason).
+                extensions.set("field", "odsCode");
                 extensions.set("reason", "UNKNOWN_PRACTICE");
             }
         })

@@ -715,12 +715,6 @@ async fn serve(store: EventStore, settings: Settings, verifier: Option<SharedVer
     let mut web_oidc = None;
     if let Some(oidc) = settings.oidc.clone() {
         tracing::info!(issuer = %oidc.issuer, "accepting RS256/ES256 tokens from the issuer");
-        #[cfg(not(feature = "sign-in"))]
-        if settings.web_sign_in.is_some() {
-            anyhow::bail!(
-                "CASELEDGER_OIDC_CLIENT_ID is set, but this build has no sign-in with an issuer: build with `--features sign-in` (the deployment image does)"
-            );
-        }
         #[cfg(feature = "sign-in")]
         if let Some(sign_in) = &settings.web_sign_in {
             let scopes: Vec<&str> = sign_in.scopes.iter().map(String::as_str).collect();

@@ -127,6 +127,20 @@ pub struct Settings {
     pub web_sign_in: Option<WebSignIn>,
 }
 
+/// Web sign-in asked for (`CASELEDGER_OIDC_CLIENT_ID`) in a build with or without the `sign-in`
+/// feature: without it the client id is refused, naming the feature, rather than ignored.
+fn sign_in_built(built: bool) -> Result<(), SettingsError> {
+    if built {
+        Ok(())
+    } else {
+        Err(wrong(
+            "CASELEDGER_OIDC_CLIENT_ID",
+            "this build has no sign-in with an issuer: build with `--features sign-in` (the deployment image does), \
+             or unset it",
+        ))
+    }
+}
+
 /// Web sign-in with the OIDC issuer (authorisation code flow with PKCE).
 #[derive(Debug, Clone)]
 #[cfg_attr(not(feature = "sign-in"), allow(dead_code))]
@@ -356,24 +370,27 @@ impl Settings {
             web_assets: var("CASELEDGER_WEB_ASSETS").map(PathBuf::from),
             web_sign_in: match var("CASELEDGER_OIDC_CLIENT_ID") {
                 None => None,
-                Some(client_id) => Some(WebSignIn {
-                    cis2: cis2_from_env()?,
-                    client_id,
-                    client_secret: var("CASELEDGER_OIDC_CLIENT_SECRET").map(Secret),
-                    scopes: var("CASELEDGER_OIDC_SCOPES")
-                        .unwrap_or_default()
-                        .split([' ', ','])
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                    public_url: public_url.ok_or_else(|| {
-                        wrong(
-                            "CASELEDGER_PUBLIC_URL",
-                            "needed for web sign-in (CASELEDGER_OIDC_CLIENT_ID is set): the address people use, \
+                Some(client_id) => {
+                    sign_in_built(cfg!(feature = "sign-in"))?;
+                    Some(WebSignIn {
+                        cis2: cis2_from_env()?,
+                        client_id,
+                        client_secret: var("CASELEDGER_OIDC_CLIENT_SECRET").map(Secret),
+                        scopes: var("CASELEDGER_OIDC_SCOPES")
+                            .unwrap_or_default()
+                            .split([' ', ','])
+                            .filter(|s| !s.is_empty())
+                            .map(str::to_string)
+                            .collect(),
+                        public_url: public_url.ok_or_else(|| {
+                            wrong(
+                                "CASELEDGER_PUBLIC_URL",
+                                "needed for web sign-in (CASELEDGER_OIDC_CLIENT_ID is set): the address people use, \
                              e.g. https://caseledger.example.nhs.uk",
-                        )
-                    })?,
-                }),
+                            )
+                        })?,
+                    })
+                }
             },
             clock_start: match var(CLOCK_START_VAR) {
                 None => None,
@@ -579,6 +596,14 @@ mod tests {
             web_assets: None,
             web_sign_in: None,
         }
+    }
+
+    #[test]
+    fn a_client_id_is_refused_by_a_build_without_sign_in_naming_the_feature() {
+        assert!(sign_in_built(true).is_ok());
+        let refused = sign_in_built(false).unwrap_err().to_string();
+        assert!(refused.contains("CASELEDGER_OIDC_CLIENT_ID"), "{refused}");
+        assert!(refused.contains("--features sign-in"), "{refused}");
     }
 
     #[test]

@@ -428,8 +428,16 @@ fn who(event: &TimelineEvent) -> String {
 fn heading(event: &TimelineEvent, required: i32) -> (String, bool) {
     use caseledger_cases::CaseEvent;
     let label = || event_label(&event.event_type).to_string();
-    let typed = serde_json::to_string(&event.data)
-        .ok()
+    // Only the two whose headings carry figures are decoded.
+    use caseledger_cases::case::CommandName;
+    let figures = [
+        CommandName::ConfirmDhuVisibility.rule().event,
+        CommandName::RecordRemap.rule().event,
+    ];
+    let typed = figures
+        .contains(&event.event_type.as_str())
+        .then(|| serde_json::to_string(&event.data).ok())
+        .flatten()
         .and_then(|data| caseledger_cases::case::decode_event(&event.event_type, &data).ok());
     match typed {
         Some(CaseEvent::DhuVisibilityConfirmed(confirmed)) => {

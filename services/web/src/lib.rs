@@ -617,7 +617,11 @@ async fn sign_in_page(
             }
         }
         @if state.0.oidc.is_none() && !state.0.development {
-            p { "Sign-in is not configured: set CASELEDGER_OIDC_ISSUER and CASELEDGER_OIDC_CLIENT_ID." }
+            @if cfg!(feature = "sign-in") {
+                p { "Sign-in is not configured: set CASELEDGER_OIDC_ISSUER and CASELEDGER_OIDC_CLIENT_ID." }
+            } @else {
+                p { "This build has no sign-in with NHS CIS2: build it with the sign-in feature (the deployment image has it), then set CASELEDGER_OIDC_ISSUER and CASELEDGER_OIDC_CLIENT_ID." }
+            }
         }
     };
     let cookie = state.cookies().set(
