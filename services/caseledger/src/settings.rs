@@ -124,6 +124,8 @@ pub struct Settings {
     /// `CASELEDGER_WEB_ASSETS`: the NHS.UK frontend's built files (the checkout's npm install).
     pub web_assets: Option<PathBuf>,
     /// `CASELEDGER_OIDC_CLIENT_ID`, `…_CLIENT_SECRET` and `…_SCOPES`: web sign-in with the issuer.
+    /// Always `None` in a build without the `sign-in` feature (the client id is refused there).
+    #[cfg_attr(not(feature = "sign-in"), allow(dead_code))]
     pub web_sign_in: Option<WebSignIn>,
 }
 
