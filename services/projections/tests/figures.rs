@@ -428,6 +428,13 @@ async fn check(steps: Vec<Step>, picks: Vec<(usize, usize, bool)>, days: Vec<i64
                 fold(&events, as_of, known_at),
                 "asOf {as_of}, knownAt {known_at}, {round}"
             );
+            // As known now: the present knowledge's own rows and index.
+            let known_now = figures::snapshot(&db.pool, Some(as_of), None).await.unwrap();
+            assert_eq!(
+                counts(&known_now),
+                fold(&events, as_of, Utc::now()),
+                "asOf {as_of} as known now, {round}"
+            );
         }
         // The trend: the present knowledge at the end of each day, of all and of one place.
         for day in &days {

@@ -37,16 +37,18 @@ pub struct PracticeCount {
     pub non_compliant: i64,
 }
 
-/// The figures at `as_of` (business time) as known at `known_at` (system time); the present when
-/// both are `None`.
+/// The figures at `as_of` (business time) as known at `known_at` (system time): the present when
+/// both are `None`, as known now when only `as_of` is given.
 pub async fn snapshot(
     pool: &PgPool,
     as_of: Option<DateTime<Utc>>,
     known_at: Option<DateTime<Utc>>,
 ) -> Result<Snapshot, sqlx::Error> {
-    if as_of.is_none() && known_at.is_none() {
-        return present(pool).await;
-    }
+    let as_of = match (as_of, known_at) {
+        (None, None) => return present(pool).await,
+        (Some(as_of), None) => return known_now(pool, as_of).await,
+        (as_of, _) => as_of,
+    };
     // Business time for the day asked about, the real clock for what had been recorded.
     let (as_of, known_at) = (
         as_of.unwrap_or_else(caseledger_clock::now),
@@ -80,6 +82,52 @@ pub async fn snapshot(
     )
     .fetch_all(pool)
     .await?;
+    Ok(Snapshot::of(cases, practices))
+}
+
+/// The figures at `as_of` as known now: the rows of the present knowledge (recorded until
+/// 'infinity'), through partial indexes of their business-time stretches.
+async fn known_now(pool: &PgPool, as_of: DateTime<Utc>) -> Result<Snapshot, sqlx::Error> {
+    let cases: Vec<(String, String, String, i64, Vec<i64>)> = sqlx::query_as(
+        r#"select place, pcn_code, status, count(*),
+                  coalesce(array_agg((extract(epoch from compliant_at - opened_at) * 1000)::bigint
+                                     order by compliant_at - opened_at)
+                           filter (where compliant_at is not null), '{}')
+             from case_timeline
+            where recorded_to = 'infinity' and tstzrange(valid_from, valid_to) @> $1::timestamptz
+            group by place, pcn_code, status"#,
+    )
+    .bind(as_of)
+    .fetch_all(pool)
+    .await?;
+    let practices: Vec<(String, String, i64, i64)> = sqlx::query_as(
+        r#"select place, pcn_code, count(*), count(*) filter (where not compliant)
+             from practice_timeline
+            where recorded_to = 'infinity' and tstzrange(valid_from, valid_to) @> $1::timestamptz
+            group by place, pcn_code"#,
+    )
+    .bind(as_of)
+    .fetch_all(pool)
+    .await?;
+    let cases = cases
+        .into_iter()
+        .map(|(place, pcn_code, status, cases, durations)| CaseRow {
+            place,
+            pcn_code,
+            status,
+            cases,
+            durations,
+        })
+        .collect();
+    let practices = practices
+        .into_iter()
+        .map(|(place, pcn_code, practices, non_compliant)| PracticeCount {
+            place,
+            pcn_code,
+            practices,
+            non_compliant,
+        })
+        .collect();
     Ok(Snapshot::of(cases, practices))
 }
 
