@@ -309,6 +309,16 @@ impl Vault {
     /// transaction (an append must be its transaction's first write): the appender then calls
     /// [`Vault::hold`] after appending, which fails if the key was destroyed meanwhile.
     pub async fn data_key(&self, pool: &PgPool, scope: &str) -> Result<DataKey, StoreError> {
+        // Most writes are to a scope that has its key: read it, and write nothing.
+        let live = sqlx::query!(
+            r#"select key_id, wrapped as "wrapped!" from data_keys where scope = $1 and wrapped is not null"#,
+            scope
+        )
+        .fetch_optional(pool)
+        .await?;
+        if let Some(row) = live {
+            return self.opened(row.key_id, &row.wrapped);
+        }
         let mut fresh = [0u8; KEY_LEN];
         SystemRandom::new()
             .fill(&mut fresh)
@@ -343,9 +353,14 @@ impl Vault {
                 (row.key_id, row.wrapped)
             }
         };
-        let bytes = self.kek.unwrap(DATA_KEY, &row.1).map_err(sealing)?;
+        self.opened(row.0, &row.1)
+    }
+
+    /// Data key `id`, unwrapped from its stored form.
+    fn opened(&self, id: Uuid, wrapped: &[u8]) -> Result<DataKey, StoreError> {
+        let bytes = self.kek.unwrap(DATA_KEY, wrapped).map_err(sealing)?;
         Ok(DataKey {
-            id: row.0,
+            id,
             key: data_key(&bytes)?,
         })
     }
