@@ -171,6 +171,14 @@ impl Authenticator {
         let Some(header) = authorization else {
             return (Caller::Anonymous, None);
         };
+        let started = std::time::Instant::now();
+        let caller = self.bearer(header).await;
+        caseledger_eventstore::stage::record("token", started);
+        caller
+    }
+
+    /// The caller an `Authorization` header's value names.
+    async fn bearer(&self, header: &str) -> (Caller, Option<u64>) {
         let Some(token) = header.strip_prefix("Bearer ").map(str::trim) else {
             return (
                 Caller::Rejected("the Authorization header must be `Bearer <token>`".into()),

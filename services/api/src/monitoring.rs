@@ -23,9 +23,13 @@
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType, Selection};
+use async_graphql::{ServerError, ValidationResult};
 use async_graphql::{ServerResult, Variables};
+use caseledger_eventstore::stage;
 
 use crate::auth::Caller;
 use axum::extract::{MatchedPath, Request};
@@ -249,11 +253,33 @@ impl Extension for GraphqlMetricsExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        let started = Instant::now();
         let document = next.run(ctx, query, variables).await?;
+        let described = summarise(&document);
+        if described.iter().any(|(_, ty, _)| *ty == OperationType::Mutation) {
+            stage::record("parse", started);
+        }
         if let Ok(mut operations) = self.operations.lock() {
-            *operations = summarise(&document);
+            *operations = described;
         }
         Ok(document)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let started = Instant::now();
+        let validated = next.run(ctx).await;
+        let mutation = self
+            .operations
+            .lock()
+            .is_ok_and(|operations| operations.iter().any(|(_, ty, _)| *ty == OperationType::Mutation));
+        if mutation {
+            stage::record("validate", started);
+        }
+        validated
     }
 
     async fn execute(

@@ -4,6 +4,8 @@
 
 use caseledger_api::auth::dev_token;
 use caseledger_cases::Role;
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
 use crate::process::{SECRET, ServiceProcess};
@@ -58,16 +60,98 @@ pub async fn run(server: &BenchServer, clients: usize, seconds: u64, kind: &str)
         };
         json!({ "query": query, "variables": { "i": input } })
     });
+    let before = stage_totals(&agent, &service.metrics_base)?;
     let run = load_test_with("commands", clients, seconds, request).await?;
+    let after = stage_totals(&agent, &service.metrics_base)?;
     service.stop()?;
-    Ok(vec![json!({
+    // In a closed loop each client's requests follow each other: their mean is the window's
+    // client-seconds over the requests answered.
+    let mean_ms = match run.events {
+        0 => 0.0,
+        answered => run.seconds * clients as f64 * 1000.0 / answered as f64,
+    };
+    let mut lines = vec![json!({
         "what": "commands",
         "kind": kind,
         "clients": clients,
         "commands": run.events,
         "seconds": run.seconds,
         "commands_per_sec": run.events_per_sec,
+        "mean_ms": mean_ms,
         "p50_ms": run.p50_ms,
         "p99_ms": run.p99_ms,
-    })])
+    })];
+    let mut accounted = 0.0;
+    for (stage, (sum, count)) in &after {
+        let (sum_before, count_before) = before.get(stage).copied().unwrap_or_default();
+        let (sum, count) = (sum - sum_before, count - count_before);
+        if count <= 0.0 {
+            continue;
+        }
+        // Per command: a stage that runs more than once a command (a retry) counts each time.
+        let per_command_ms = sum * 1000.0 / run.events.max(1) as f64;
+        if !stage.starts_with("http") && !stage.starts_with("graphql") {
+            accounted += per_command_ms;
+        }
+        lines.push(json!({
+            "what": "command_stage",
+            "clients": clients,
+            "stage": stage,
+            "per_command_ms": per_command_ms,
+            "share_of_mean": if mean_ms > 0.0 { per_command_ms / mean_ms } else { 0.0 },
+            "times": count,
+        }));
+    }
+    lines.push(json!({
+        "what": "command_stage",
+        "clients": clients,
+        "stage": "rest (HTTP, execution, serialising, the client)",
+        "per_command_ms": mean_ms - accounted,
+        "share_of_mean": if mean_ms > 0.0 { (mean_ms - accounted) / mean_ms } else { 0.0 },
+    }));
+    Ok(lines)
+}
+
+/// From the service's `/metrics`: the command path's stages, the GraphQL mutations and the HTTP
+/// requests to `/graphql`, each as (seconds in all, times).
+fn stage_totals(agent: &ureq::Agent, base: &str) -> anyhow::Result<BTreeMap<String, (f64, f64)>> {
+    let text = agent.get(&format!("{base}/metrics")).call()?.into_string()?;
+    let mut totals: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for line in text.lines() {
+        let Some((name, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let Ok(value) = value.parse::<f64>() else { continue };
+        let (metric, labels) = name.split_once('{').unwrap_or((name, ""));
+        let label = |key: &str| {
+            labels
+                .split(',')
+                .find_map(|pair| pair.strip_prefix(&format!("{key}=\"")))
+                .map(|v| v.trim_end_matches(['}', '"']).to_string())
+        };
+        let (stage, field) = match metric {
+            "caseledger_command_stage_seconds_sum" => (label("stage"), 0),
+            "caseledger_command_stage_seconds_count" => (label("stage"), 1),
+            "caseledger_graphql_request_duration_seconds_sum" if label("type").as_deref() == Some("mutation") => (
+                Some("graphql execution (all of the above but token and parse)".into()),
+                0,
+            ),
+            "caseledger_graphql_request_duration_seconds_count" if label("type").as_deref() == Some("mutation") => (
+                Some("graphql execution (all of the above but token and parse)".into()),
+                1,
+            ),
+            "caseledger_http_request_duration_seconds_sum" if label("route").as_deref() == Some("/graphql") => {
+                (Some("http request in the service (all of the above)".into()), 0)
+            }
+            "caseledger_http_request_duration_seconds_count" if label("route").as_deref() == Some("/graphql") => {
+                (Some("http request in the service (all of the above)".into()), 1)
+            }
+            _ => continue,
+        };
+        if let Some(stage) = stage {
+            let entry = totals.entry(stage).or_default();
+            if field == 0 { entry.0 += value } else { entry.1 += value }
+        }
+    }
+    Ok(totals)
 }

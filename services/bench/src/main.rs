@@ -156,7 +156,22 @@ async fn main() -> anyhow::Result<()> {
         Command::ClientBaseline { writers, seconds } => vec![baseline::client_append(&server, writers, seconds).await?],
         Command::Suite { seconds, events } => suite(&server, seconds, events).await?,
         Command::Commands { clients, seconds, kind } => {
-            return report::print_lines(&commands::run(&server, clients, seconds, &kind).await?, cli.json);
+            let mut lines = commands::run(&server, clients, seconds, &kind).await?;
+            // The store under it, as many writers, on the same server right after: the ratio.
+            let store = append::run(&server, clients, 1, seconds, Default::default()).await?;
+            let commands_per_sec = lines
+                .first()
+                .and_then(|line| line["commands_per_sec"].as_f64())
+                .unwrap_or_default();
+            lines.push(serde_json::json!({
+                "what": "store_append",
+                "writers": clients,
+                "appends_per_sec": store.events_per_sec,
+                "p50_ms": store.p50_ms,
+                "p99_ms": store.p99_ms,
+                "commands_per_append": commands_per_sec / store.events_per_sec.max(f64::MIN_POSITIVE),
+            }));
+            return report::print_lines(&lines, cli.json);
         }
         Command::Hostile { seconds } => {
             return report::print_lines(&hostile::run(&server, seconds).await?, cli.json);

@@ -14,6 +14,8 @@ pub const SECRET: &str = "bench-secret-that-is-at-least-32-bytes-long";
 pub struct ServiceProcess {
     child: Child,
     pub base: String,
+    /// Its `/metrics` listener (the operators' port).
+    pub metrics_base: String,
 }
 
 fn binary() -> anyhow::Result<PathBuf> {
@@ -38,6 +40,7 @@ impl ServiceProcess {
             Some(port) => port,
             None => free_port()?,
         };
+        let metrics_port = free_port()?;
         let child = Command::new(binary()?)
             .arg("serve")
             .env("DATABASE_URL", database_url)
@@ -45,12 +48,13 @@ impl ServiceProcess {
             .env("CASELEDGER_DEV_JWT_SECRET", SECRET)
             .env("CASELEDGER_KEK", kek()?)
             .env("RUST_LOG", "warn")
-            .env_remove("CASELEDGER_METRICS_LISTEN")
+            .env("CASELEDGER_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))
             .stdout(Stdio::null())
             .spawn()?;
         Ok(Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            metrics_base: format!("http://127.0.0.1:{metrics_port}"),
         })
     }
 

@@ -6,6 +6,9 @@
 use caseledger_cases::case::{StreamKind, case_stream, contract_stream, encode_event};
 use caseledger_cases::{Action, Case, CaseEvent, Command, EventEnvelope, decide, evolve};
 use caseledger_eventstore::{ExpectedRevision, NewEvent, Position, StoreError, StreamAppend, Vault, append_with};
+use std::time::Instant;
+
+use caseledger_eventstore::stage;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -28,6 +31,9 @@ pub struct Outcome {
     /// Where its last event went in the global order (`None` when nothing was written): wait
     /// for the views to pass it to read this write.
     pub position: Option<Position>,
+    /// The types of the events written now (none for a duplicate): the views that read them are
+    /// the ones to wait for.
+    pub types: Vec<&'static str>,
 }
 
 /// Whether the rules of `action` consult the requirement on a given day, and so need the
@@ -60,6 +66,7 @@ impl Commands {
                 case: loaded.case,
                 duplicate: true,
                 position: Some(earlier.position),
+                types: Vec::new(),
             });
         }
         self.execute(Uuid::now_v7(), context, action, now).await
@@ -115,7 +122,9 @@ impl Commands {
                 // Jittered, so writers that collided do not collide again in step.
                 tokio::time::sleep(std::time::Duration::from_millis(fastrand::u64(1..=attempt * 4))).await;
             }
+            let started = Instant::now();
             let loaded = load(&self.store, case_id, observations).await?;
+            stage::record("load", started);
             let current = loaded.case.revision();
             if let Some(command_id) = &context.command_id
                 && let Some(revision) = earlier_result(&loaded, &context.actor, command_id)
@@ -126,6 +135,7 @@ impl Commands {
                     case: loaded.case,
                     duplicate: true,
                     position: None,
+                    types: Vec::new(),
                 });
             }
             if let Some(expected) = context.expected_revision
@@ -136,12 +146,18 @@ impl Commands {
                     actual: current,
                 });
             }
+            let started = Instant::now();
             let events = decide(&loaded.case, &command, now)?;
+            stage::record("decide", started);
             match self
                 .append(case_id, &loaded, context, &events, occurred_at, correlation_id)
                 .await
             {
                 Ok((duplicate, position)) => {
+                    let types = match duplicate {
+                        true => Vec::new(),
+                        false => events.iter().map(CaseEvent::event_type).collect(),
+                    };
                     let case = if duplicate {
                         load(&self.store, case_id, false).await?.case
                     } else {
@@ -163,6 +179,7 @@ impl Commands {
                         case,
                         duplicate,
                         position,
+                        types,
                     });
                 }
                 Err(CommandError::Store(StoreError::WrongExpectedVersion { actual, .. })) => {
@@ -255,9 +272,12 @@ impl Commands {
         occurred_at: DateTime<Utc>,
         correlation_id: Uuid,
     ) -> Result<(bool, Option<Position>), CommandError> {
+        let started = Instant::now();
         let prepared = self
             .prepare(case_id, loaded, context, events, occurred_at, correlation_id)
             .await?;
+        stage::record("seal", started);
+        let started = Instant::now();
         let mut tx = self.store.pool().begin().await?;
         let append = &prepared.append;
         let result = append_with(&mut tx, &append.stream, append.expected, &append.events).await?;
@@ -281,6 +301,7 @@ impl Commands {
             }
         }
         tx.commit().await?;
+        stage::record("append", started);
         self.store.wake_subscribers();
         Ok((result.duplicate, result.positions.last().copied()))
     }

@@ -224,6 +224,9 @@ pub async fn run_subscriber<H: EventHandler>(
     }
 }
 
+/// A subscriber that passed events it does not read saves its checkpoint once idle this long.
+const SAVE_PASSED_AFTER: Duration = Duration::from_millis(200);
+
 async fn run_with_lease<H: EventHandler>(
     store: &EventStore,
     options: &SubscriberOptions,
@@ -232,23 +235,45 @@ async fn run_with_lease<H: EventHandler>(
     lease: &mut SubscriberLease,
 ) -> Result<(), SubscriberError> {
     let mut checkpoint = load_checkpoint(lease.connection(), &options.name).await?;
+    if !options.durable_commits {
+        // The lease's connection is its own (closed with the lease): every commit on it, the
+        // batches' and the checkpoints', need not wait for the disk.
+        sqlx::query("set synchronous_commit = off")
+            .execute(lease.connection())
+            .await
+            .map_err(StoreError::from)?;
+    }
     let mut subscription = store
         .subscribe(options.filter.clone(), checkpoint.unwrap_or(Position::START))
         .await?
         .with_page_size(options.batch_size)
         .with_poll_interval(options.poll_interval);
+    // Passed, not yet saved (and since when): batches with nothing it reads. Nobody who knows
+    // what they wrote waits for it there, so its checkpoint follows with the next batch it
+    // handles, or at most SAVE_PASSED_AFTER later.
+    let mut unsaved: Option<(Position, tokio::time::Instant)> = None;
     loop {
         let batch = tokio::select! {
             batch = subscription.next_batch() => batch?,
             _ = shutdown.changed() => break,
+            _ = save_due(unsaved) => {
+                if let Some((passed, _)) = unsaved.take() {
+                    save_checkpoint(lease.connection(), &options.name, checkpoint, passed).await?;
+                    checkpoint = Some(passed);
+                }
+                continue;
+            }
         };
         let Some(last) = batch.last().map(|event| event.position) else {
             continue;
         };
-        let mut tx = lease.connection().begin().await.map_err(StoreError::from)?;
-        if !options.durable_commits {
-            relax_commit(&mut tx).await?;
+        if !batch.iter().any(|event| handler.reads(&event.event_type)) {
+            store.progress().advanced(&options.name, last);
+            let since = unsaved.map_or_else(tokio::time::Instant::now, |(_, since)| since);
+            unsaved = Some((last, since));
+            continue;
         }
+        let mut tx = lease.connection().begin().await.map_err(StoreError::from)?;
         match guarded(handler.handle_batch(&mut tx, &batch)).await {
             Ok(()) => {
                 save_checkpoint(&mut tx, &options.name, checkpoint, last).await?;
@@ -269,14 +294,20 @@ async fn run_with_lease<H: EventHandler>(
         }
         store.progress().advanced(&options.name, last);
         checkpoint = Some(last);
+        unsaved = None;
+    }
+    if let Some((passed, _)) = unsaved {
+        save_checkpoint(lease.connection(), &options.name, checkpoint, passed).await?;
     }
     Ok(())
 }
 
-/// This transaction's commit does not wait for the disk (see [`SubscriberOptions::durable_commits`]).
-async fn relax_commit(tx: &mut PgConnection) -> Result<(), StoreError> {
-    sqlx::query("set local synchronous_commit = off").execute(tx).await?;
-    Ok(())
+/// When a passed, unsaved checkpoint is due to be saved (never, when there is none).
+async fn save_due(unsaved: Option<(Position, tokio::time::Instant)>) {
+    match unsaved {
+        Some((_, since)) => tokio::time::sleep_until(since + SAVE_PASSED_AFTER).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Handles `batch` an event at a time (each with the checkpoint in its own transaction), parking
@@ -293,9 +324,6 @@ async fn one_at_a_time<H: EventHandler>(
         loop {
             attempt += 1;
             let mut tx = lease.connection().begin().await.map_err(StoreError::from)?;
-            if !options.durable_commits {
-                relax_commit(&mut tx).await?;
-            }
             match guarded(handler.handle(&mut tx, event)).await {
                 Ok(()) => {
                     save_checkpoint(&mut tx, &options.name, checkpoint, event.position).await?;

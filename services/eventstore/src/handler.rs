@@ -54,6 +54,15 @@ pub(crate) async fn guarded(work: impl Future<Output = Result<(), HandlerError>>
 /// is a page of events in global order; a handler that can do a page's work in a few statements
 /// overrides `handle_batch`.
 pub trait EventHandler: Send + Sync {
+    /// Whether an event of type `event_type` can change what this handler keeps. A batch with
+    /// none it reads is not handed to it (its subscriber only moves its checkpoint), and a writer
+    /// waiting to read its own writes does not wait for it. Answer `true` unless sure: a type
+    /// answered `false` must leave the handler's tables exactly as they were.
+    fn reads(&self, event_type: &str) -> bool {
+        let _ = event_type;
+        true
+    }
+
     fn handle<'a>(
         &'a self,
         tx: &'a mut PgConnection,

@@ -15,6 +15,7 @@ mod parked;
 mod position;
 mod progress;
 mod read;
+pub mod stage;
 mod stats;
 mod stream_metadata;
 mod subscription;

@@ -39,6 +39,9 @@ struct Inner {
     remote: mpsc::Sender<(String, Position)>,
     /// The listener for other processes' announcements, started by the first waiter.
     listening: OnceCell<()>,
+    /// Bumped whenever a subscriber here moves on: one of its transactions just ended, which
+    /// may be what held back a reader of `$all`.
+    moved: watch::Sender<u64>,
 }
 
 impl Progress {
@@ -46,6 +49,8 @@ impl Progress {
     pub(crate) fn spawn(pool: PgPool) -> Self {
         let (remote, mut advances) = mpsc::channel::<(String, Position)>(1024);
         let announcing = pool.clone();
+        let moved = watch::channel(0_u64).0;
+        let announced = moved.clone();
         tokio::spawn(async move {
             let mut latest: HashMap<String, Position> = HashMap::new();
             while let Some((name, position)) = advances.recv().await {
@@ -72,6 +77,8 @@ impl Progress {
                     }
                     tracing::warn!(%error, "could not announce subscribers' progress");
                 }
+                // A notification is a transaction of its own, which held back readers of `$all`.
+                announced.send_modify(|moves| *moves = moves.wrapping_add(1));
                 tokio::time::sleep(REMOTE_INTERVAL).await;
             }
         });
@@ -81,6 +88,7 @@ impl Progress {
                 watches: Mutex::default(),
                 remote,
                 listening: OnceCell::new(),
+                moved,
             }),
         }
     }
@@ -112,7 +120,13 @@ impl Progress {
     /// it to other processes.
     pub(crate) fn advanced(&self, name: &str, position: Position) {
         self.seen(name, position);
+        self.inner.moved.send_modify(|moves| *moves = moves.wrapping_add(1));
         let _ = self.inner.remote.try_send((name.to_string(), position));
+    }
+
+    /// Changes whenever a subscriber of this process moves on (see [`Self::advanced`]).
+    pub(crate) fn moves(&self) -> watch::Receiver<u64> {
+        self.inner.moved.subscribe()
     }
 
     /// Listens for other processes' announcements, once per process.

@@ -25,6 +25,9 @@ pub struct Subscription {
     poll_interval: Duration,
     listener: Option<PgListener>,
     local_wake_ups: tokio::sync::watch::Receiver<u64>,
+    /// Other subscribers of this process moving on: a transaction of theirs that held back the
+    /// events ended.
+    moves: tokio::sync::watch::Receiver<u64>,
 }
 
 /// How long to wait for an older transaction before looking again, at most.
@@ -41,6 +44,7 @@ impl EventStore {
             poll_interval: Duration::from_millis(500),
             listener: None,
             local_wake_ups: self.notifier.local_wake_ups(),
+            moves: self.progress.moves(),
         };
         // Listen before the first read, so no wake-up between that read and the wait is lost.
         subscription.connect_listener().await;
@@ -78,8 +82,15 @@ impl Subscription {
             };
             if self.store.events_held_back(category).await? {
                 // Never skipped: the events behind an open transaction are read once it ends,
-                // which an append of this process announces; others' only time tells.
-                let _ = tokio::time::timeout(retry, self.local_wake_ups.changed()).await;
+                // which an append or another subscriber of this process announces; others'
+                // only time tells.
+                let ended = async {
+                    tokio::select! {
+                        _ = self.local_wake_ups.changed() => {}
+                        _ = self.moves.changed() => {}
+                    }
+                };
+                let _ = tokio::time::timeout(retry, ended).await;
                 retry = (retry * 2).min(HELD_BACK_RETRY_CAP);
                 continue;
             }

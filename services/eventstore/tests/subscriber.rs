@@ -376,3 +376,104 @@ async fn an_event_the_handler_rejects_is_parked_and_the_subscriber_goes_on() {
         "already resolved"
     );
 }
+
+/// Applies only `wanted` events, and counts every batch it is handed.
+struct Choosy {
+    wanted: &'static str,
+    batches: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl EventHandler for Choosy {
+    fn reads(&self, event_type: &str) -> bool {
+        event_type == self.wanted
+    }
+
+    async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
+        self.handle_batch(tx, std::slice::from_ref(event)).await
+    }
+
+    async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
+        self.batches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        for event in events.iter().filter(|e| self.reads(&e.event_type)) {
+            sqlx::query("insert into applied (event_id, runner, times) values ($1, 'choosy', 1)")
+                .bind(event.event_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn batches_with_nothing_a_handler_reads_only_move_its_checkpoint() {
+    let (store, db) = store().await;
+    prepare(&db.pool).await;
+    // 25 events it does not read, then one it does among others.
+    append_cases(&store, 25).await;
+    let batches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let handler = Choosy {
+        wanted: "CaseClosed",
+        batches: batches.clone(),
+    };
+    let mut options = SubscriberOptions::new("choosy", Filter::All);
+    options.batch_size = 10;
+    options.durable_commits = false;
+    let (stop, shutdown) = watch::channel(false);
+    let task = {
+        let store = store.clone();
+        tokio::spawn(async move { run_subscriber(&store, &options, &handler, shutdown).await })
+    };
+    let head = store.head().await.unwrap().unwrap();
+    assert!(
+        store
+            .progress()
+            .wait_for(&["choosy"], head, Duration::from_secs(30))
+            .await
+            .unwrap(),
+        "it passed the events it does not read"
+    );
+    assert_eq!(
+        batches.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no batch handed to it"
+    );
+    wait_for_checkpoint(&db.pool, "choosy", head).await;
+
+    let mut mixed = events(2);
+    mixed.push(common::event(
+        "CaseClosed",
+        serde_json::json!({ "reason": "COMPLIANT" }),
+    ));
+    store
+        .append(&stream(), ExpectedRevision::NoStream, &mixed)
+        .await
+        .unwrap();
+    wait_for_applied(&db.pool, 1).await;
+    stop.send(true).unwrap();
+    task.await.unwrap().unwrap();
+    assert_eq!(
+        batches.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the batch it reads handed over"
+    );
+    let head = store.head().await.unwrap().unwrap();
+    let mut conn = db.pool.acquire().await.unwrap();
+    assert_eq!(
+        load_checkpoint(&mut conn, "choosy").await.unwrap(),
+        Some(head),
+        "saved with the batch it handled"
+    );
+}
+
+/// Until `subscriber`'s saved checkpoint is `at` (it saves what it passed once idle).
+async fn wait_for_checkpoint(pool: &PgPool, subscriber: &str, at: Position) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut conn = pool.acquire().await.unwrap();
+    while load_checkpoint(&mut conn, subscriber).await.unwrap() != Some(at) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{subscriber}'s checkpoint not saved"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

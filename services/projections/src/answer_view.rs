@@ -20,12 +20,16 @@ impl crate::declared::Registered for AnswerViewProjection {
 pub struct AnswerViewProjection;
 
 impl EventHandler for AnswerViewProjection {
+    fn reads(&self, event_type: &str) -> bool {
+        event_type == PracticeAnswered::EVENT_TYPE
+    }
+
     async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
         self.handle_batch(tx, std::slice::from_ref(event)).await
     }
 
     async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
-        for event in events.iter().filter(|e| e.event_type == PracticeAnswered::EVENT_TYPE) {
+        for event in events.iter().filter(|e| self.reads(&e.event_type)) {
             let envelope = envelope_of(event)?;
             let CaseEvent::PracticeAnswered(answered) = envelope.event else {
                 continue;

@@ -19,13 +19,17 @@ impl crate::declared::Registered for CallsViewProjection {
 pub struct CallsViewProjection;
 
 impl EventHandler for CallsViewProjection {
+    fn reads(&self, event_type: &str) -> bool {
+        event_type == caseledger_cases::calls::CoreHoursCallsReported::EVENT_TYPE
+    }
+
     async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
         self.handle_batch(tx, std::slice::from_ref(event)).await
     }
 
     async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
         for event in events {
-            if event.event_type != caseledger_cases::calls::CoreHoursCallsReported::EVENT_TYPE {
+            if !self.reads(&event.event_type) {
                 continue;
             }
             if let CaseEvent::CoreHoursCallsReported(reported) = envelope_of(event)?.event {

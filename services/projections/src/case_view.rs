@@ -291,6 +291,16 @@ struct Seen {
 }
 
 impl EventHandler for CaseViewProjection {
+    /// A case's and its contract review's events, and the practice events that carry the
+    /// evidence and the requirement its row shows.
+    fn reads(&self, event_type: &str) -> bool {
+        matches!(
+            caseledger_cases::case::stream_kind_of(event_type),
+            StreamKind::Case | StreamKind::Contract
+        ) || event_type == SlotsObserved::EVENT_TYPE
+            || event_type == SlotVerification::VERIFIED
+    }
+
     async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
         self.handle_batch(tx, std::slice::from_ref(event)).await
     }
@@ -306,7 +316,7 @@ impl EventHandler for CaseViewProjection {
         };
         for event in events {
             match StreamName::parse(&event.stream_id) {
-                Some(name @ (StreamName::Case(_) | StreamName::Contract(_))) => {
+                Some(name @ (StreamName::Case(_) | StreamName::Contract(_))) if self.reads(&event.event_type) => {
                     if let Some(id) = name.case_id() {
                         relevant.push((id, event));
                     }

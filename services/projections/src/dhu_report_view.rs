@@ -18,16 +18,20 @@ impl crate::declared::Registered for DhuReportViewProjection {
 pub struct DhuReportViewProjection;
 
 impl EventHandler for DhuReportViewProjection {
+    fn reads(&self, event_type: &str) -> bool {
+        matches!(
+            event_type,
+            "DhuReportFiled" | "DhuReportTriaged" | "DhuReportPersonalDataErased" | "PracticeFlagged"
+        )
+    }
+
     async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
         self.handle_batch(tx, std::slice::from_ref(event)).await
     }
 
     async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
         for event in events {
-            if !matches!(
-                event.event_type.as_str(),
-                "DhuReportFiled" | "DhuReportTriaged" | "DhuReportPersonalDataErased" | "PracticeFlagged"
-            ) {
+            if !self.reads(&event.event_type) {
                 continue;
             }
             let envelope = envelope_of(event)?;

@@ -23,13 +23,17 @@ impl crate::declared::Registered for DiversionViewProjection {
 pub struct DiversionViewProjection;
 
 impl EventHandler for DiversionViewProjection {
+    fn reads(&self, event_type: &str) -> bool {
+        event_type.starts_with("Diversion")
+    }
+
     async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
         self.handle_batch(tx, std::slice::from_ref(event)).await
     }
 
     async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
         for event in events {
-            if !event.event_type.starts_with("Diversion") {
+            if !self.reads(&event.event_type) {
                 continue;
             }
             let envelope = envelope_of(event)?;

@@ -30,13 +30,17 @@ const TYPES: [&str; 6] = [
 ];
 
 impl EventHandler for DosViewProjection {
+    fn reads(&self, event_type: &str) -> bool {
+        TYPES.contains(&event_type)
+    }
+
     async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
         self.handle_batch(tx, std::slice::from_ref(event)).await
     }
 
     async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
         for event in events {
-            if !TYPES.contains(&event.event_type.as_str()) {
+            if !self.reads(&event.event_type) {
                 continue;
             }
             let envelope = envelope_of(event)?;

@@ -26,7 +26,7 @@ pub mod words;
 pub use reads::Reads;
 pub use rebuild::{RebuildError, Rebuilt, rebuild};
 pub use registry::{NAMES, Projection};
-pub use runner::{Projections, wait_for_position, wait_for_projections};
+pub use runner::{Projections, wait_for_position, wait_for_projections, wait_for_readers};
 
 /// The domain's view of a recorded event, for the read models.
 pub(crate) fn envelope_of(

@@ -276,15 +276,16 @@ const READS: [&str; 9] = [
 ];
 
 impl EventHandler for PracticeViewProjection {
+    fn reads(&self, event_type: &str) -> bool {
+        READS.contains(&event_type)
+    }
+
     async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
         self.handle_batch(tx, std::slice::from_ref(event)).await
     }
 
     async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
-        let events: Vec<&RecordedEvent> = events
-            .iter()
-            .filter(|e| READS.contains(&e.event_type.as_str()))
-            .collect();
+        let events: Vec<&RecordedEvent> = events.iter().filter(|e| self.reads(&e.event_type)).collect();
         if events.is_empty() {
             return Ok(());
         }

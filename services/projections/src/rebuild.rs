@@ -71,8 +71,8 @@ async fn rebuild_with<H: EventHandler>(
         let Some(last) = page.last().map(|e| e.position) else {
             break;
         };
-        apply(&mut conn, &schema, handler, &page).await?;
         events += page.len() as u64;
+        apply(&mut conn, &schema, handler, &read_by(handler, page)).await?;
         position = last;
         pages += 1;
         // New tables have no statistics, and a planner without them scans where it should probe
@@ -99,12 +99,12 @@ async fn rebuild_with<H: EventHandler>(
         let Some(last) = page.last().map(|e| e.position) else {
             break;
         };
+        events += page.len() as u64;
         set_path(&mut tx, &schema).await?;
         handler
-            .handle_batch(&mut tx, &page)
+            .handle_batch(&mut tx, &read_by(handler, page))
             .await
             .map_err(RebuildError::Handler)?;
-        events += page.len() as u64;
         position = last;
     }
     sqlx::query("set local search_path to public").execute(&mut *tx).await?;
@@ -131,12 +131,22 @@ async fn rebuild_with<H: EventHandler>(
     Ok(rebuilt)
 }
 
+/// The events of `page` that `handler` reads (the rest cannot change its tables).
+fn read_by<H: EventHandler>(handler: &H, page: Vec<RecordedEvent>) -> Vec<RecordedEvent> {
+    page.into_iter()
+        .filter(|event| handler.reads(&event.event_type))
+        .collect()
+}
+
 async fn apply<H: EventHandler>(
     conn: &mut PgConnection,
     schema: &str,
     handler: &H,
     page: &[RecordedEvent],
 ) -> Result<(), RebuildError> {
+    if page.is_empty() {
+        return Ok(());
+    }
     let mut tx = conn.begin().await?;
     set_path(&mut tx, schema).await?;
     // A rebuild that crashes starts again from zero: its pages need not wait for the disk.

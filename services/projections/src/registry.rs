@@ -90,6 +90,17 @@ impl Projection {
     }
 }
 
+/// The projections whose tables events of `types` can change: the views a writer of them waits
+/// for to read its own writes. Every projection when `types` is empty (what was written is not
+/// known).
+pub fn readers_of(types: &[&str]) -> Vec<&'static str> {
+    Projection::all()
+        .into_iter()
+        .filter(|projection| types.is_empty() || types.iter().any(|t| EventHandler::reads(&projection.handler, t)))
+        .map(|projection| projection.name)
+        .collect()
+}
+
 /// A projection's handler, whichever it is (each is its own type; the runner, the rebuild and
 /// the parked events take any).
 #[derive(Clone)]
@@ -102,6 +113,7 @@ impl std::fmt::Debug for Handler {
 }
 
 trait AnyHandler: Send + Sync {
+    fn reads(&self, event_type: &str) -> bool;
     fn handle<'a>(
         &'a self,
         tx: &'a mut PgConnection,
@@ -115,6 +127,10 @@ trait AnyHandler: Send + Sync {
 }
 
 impl<H: EventHandler> AnyHandler for H {
+    fn reads(&self, event_type: &str) -> bool {
+        EventHandler::reads(self, event_type)
+    }
+
     fn handle<'a>(
         &'a self,
         tx: &'a mut PgConnection,
@@ -133,6 +149,10 @@ impl<H: EventHandler> AnyHandler for H {
 }
 
 impl EventHandler for Handler {
+    fn reads(&self, event_type: &str) -> bool {
+        self.0.reads(event_type)
+    }
+
     fn handle<'a>(
         &'a self,
         tx: &'a mut PgConnection,
@@ -147,5 +167,39 @@ impl EventHandler for Handler {
         events: &'a [RecordedEvent],
     ) -> impl std::future::Future<Output = Result<(), HandlerError>> + Send + 'a {
         self.0.handle_batch(tx, events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_writer_waits_for_the_views_its_events_can_change() {
+        assert_eq!(
+            readers_of(&["NoteAdded"]),
+            vec!["case_view"],
+            "a note changes no figure"
+        );
+        assert_eq!(
+            readers_of(&["PracticeFlagged"]),
+            vec!["case_view", "practice_view", "dhu_report_view", "figures"]
+        );
+        assert_eq!(readers_of(&["DiversionNotified"]), vec!["diversion_view"]);
+        assert_eq!(
+            readers_of(&["DosGapReported", "PracticeAnswered"]),
+            vec!["dos_gap_view", "answer_view"]
+        );
+        assert_eq!(
+            readers_of(&[]),
+            NAMES.to_vec(),
+            "not knowing what was written, every view"
+        );
+        // A type the catalogue does not know is a case's (its stream's kind by default): the
+        // case view reads it, as it would fold it.
+        assert!(readers_of(&["SomethingNew"]).contains(&"case_view"));
+        for event_type in caseledger_cases::case::EVENT_TYPES {
+            assert!(!readers_of(&[event_type]).is_empty(), "{event_type} changes no view");
+        }
     }
 }

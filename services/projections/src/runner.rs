@@ -10,7 +10,7 @@ use caseledger_eventstore::{
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::registry::{NAMES, Projection};
+use crate::registry::{NAMES, Projection, readers_of};
 
 /// The running projections of this process.
 #[derive(Debug)]
@@ -78,6 +78,18 @@ fn spawn<H: EventHandler + 'static>(
 /// if they did not catch up in time.
 pub async fn wait_for_position(store: &EventStore, position: Position, timeout: Duration) -> Result<bool, StoreError> {
     store.progress().wait_for(NAMES, position, timeout).await
+}
+
+/// Waits (up to `timeout`) until every projection that reads events of `types` has passed
+/// `position`: a writer that knows what it wrote waits only for the views it can change (all of
+/// them when `types` is empty). `false` if they did not catch up in time.
+pub async fn wait_for_readers(
+    store: &EventStore,
+    position: Position,
+    types: &[&str],
+    timeout: Duration,
+) -> Result<bool, StoreError> {
+    store.progress().wait_for(&readers_of(types), position, timeout).await
 }
 
 /// Waits (up to `timeout`) until every projection has passed the newest event committed now.

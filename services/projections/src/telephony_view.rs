@@ -24,18 +24,22 @@ fn int(n: u32) -> i32 {
 }
 
 impl EventHandler for TelephonyViewProjection {
+    fn reads(&self, event_type: &str) -> bool {
+        [
+            TelephonyMetricsReported::EVENT_TYPE,
+            PcnReviewNoted::EVENT_TYPE,
+            PcnReviewNoteErased::EVENT_TYPE,
+        ]
+        .contains(&event_type)
+    }
+
     async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
         self.handle_batch(tx, std::slice::from_ref(event)).await
     }
 
     async fn handle_batch(&self, tx: &mut PgConnection, events: &[RecordedEvent]) -> Result<(), HandlerError> {
         for event in events {
-            let ours = [
-                TelephonyMetricsReported::EVENT_TYPE,
-                PcnReviewNoted::EVENT_TYPE,
-                PcnReviewNoteErased::EVENT_TYPE,
-            ];
-            if !ours.contains(&event.event_type.as_str()) {
+            if !self.reads(&event.event_type) {
                 continue;
             }
             let envelope = envelope_of(event)?;

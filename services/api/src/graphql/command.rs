@@ -46,7 +46,7 @@ pub(crate) fn context(ctx: &Context<'_>, actor: &Actor, common: Common) -> ApiRe
 /// [`caseledger_projections::read_back`]). Whether they caught up.
 pub(crate) async fn wait(ctx: &Context<'_>, written: Option<Position>, duplicate: bool) -> ApiResult<bool> {
     let app = state(ctx);
-    read_back::settle(&app.store, &app.reads, written, duplicate, app.read_your_writes)
+    read_back::settle(&app.store, &app.reads, written, &[], duplicate, app.read_your_writes)
         .await
         .map_err(ApiError::from)
         .gql()

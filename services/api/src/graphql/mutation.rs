@@ -199,6 +199,7 @@ async fn answer(ctx: &Context<'_>, actor: &Actor, outcome: Outcome) -> ApiResult
         case_id: outcome.case_id,
         case: &outcome.case,
         position: outcome.position,
+        types: &outcome.types,
         duplicate: outcome.duplicate,
     };
     let data = read_back::case_after(&app.store, &app.reads, &written, app.read_your_writes)

@@ -90,7 +90,16 @@ struct PracticeTimelineRow<'a> {
     recorded_to: Option<DateTime<Utc>>,
 }
 
+/// Whether a case event of type `event_type` can change its case's figures.
+fn refigures_case(event_type: &str) -> bool {
+    caseledger_cases::case::stream_kind_of(event_type) == StreamKind::Case && !LEAVE_FIGURES.contains(&event_type)
+}
+
 impl EventHandler for FiguresProjection {
+    fn reads(&self, event_type: &str) -> bool {
+        refigures_case(event_type) || PRACTICE_FIGURES.contains(&event_type)
+    }
+
     async fn handle(&self, tx: &mut PgConnection, event: &RecordedEvent) -> Result<(), HandlerError> {
         self.handle_batch(tx, std::slice::from_ref(event)).await
     }
@@ -101,11 +110,7 @@ impl EventHandler for FiguresProjection {
         let mut observations: HashMap<String, Vec<Observation>> = HashMap::new();
         for event in events {
             match StreamName::parse(&event.stream_id) {
-                Some(StreamName::Case(case_id))
-                    if caseledger_cases::case::stream_kind_of(&event.event_type) == StreamKind::Case
-                        && !LEAVE_FIGURES.contains(&event.event_type.as_str())
-                        && seen.insert(case_id) =>
-                {
+                Some(StreamName::Case(case_id)) if refigures_case(&event.event_type) && seen.insert(case_id) => {
                     cases.push(case_id);
                 }
                 Some(StreamName::Practice(ods_code)) if PRACTICE_FIGURES.contains(&event.event_type.as_str()) => {
