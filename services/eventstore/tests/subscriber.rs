@@ -477,3 +477,48 @@ async fn wait_for_checkpoint(pool: &PgPool, subscriber: &str, at: Position) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn a_batch_it_reads_right_after_ones_it_passed_saves_the_checkpoint_past_both() {
+    let (store, db) = store().await;
+    prepare(&db.pool).await;
+    let batches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let handler = Choosy {
+        wanted: "CaseClosed",
+        batches: batches.clone(),
+    };
+    let mut options = SubscriberOptions::new("choosy", Filter::All);
+    options.durable_commits = false;
+    let (stop, shutdown) = watch::channel(false);
+    let task = {
+        let store = store.clone();
+        tokio::spawn(async move { run_subscriber(&store, &options, &handler, shutdown).await })
+    };
+    append_cases(&store, 10).await;
+    let passed = store.head().await.unwrap().unwrap();
+    assert!(
+        store
+            .progress()
+            .wait_for(&["choosy"], passed, Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    // At once, before its idle save: the next batch carries the checkpoint past both.
+    store
+        .append(
+            &stream(),
+            ExpectedRevision::NoStream,
+            &[common::event(
+                "CaseClosed",
+                serde_json::json!({ "reason": "COMPLIANT" }),
+            )],
+        )
+        .await
+        .unwrap();
+    wait_for_applied(&db.pool, 1).await;
+    let head = store.head().await.unwrap().unwrap();
+    wait_for_checkpoint(&db.pool, "choosy", head).await;
+    stop.send(true).unwrap();
+    task.await.unwrap().unwrap();
+    assert_each_applied_once(&db.pool, 1).await;
+}
