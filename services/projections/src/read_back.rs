@@ -15,9 +15,10 @@ use crate::runner::{wait_for_position, wait_for_projections, wait_for_readers};
 /// Waits (up to `within`) for the views to show a write: `written` is where its last event went,
 /// `types` the types of its events (only the views that read them are waited for; all of them
 /// when empty); a repeat of an earlier command (`duplicate`, nothing written now) waits for the
-/// whole log in every view, since where the first write went is not known here. Then, with a read replica, waits for it to
-/// replay the views' rows (see [`Reads::after_write`]), in what is left of `within`. Whether the
-/// views caught up (the replica's wait falls back to the primary on its own).
+/// whole log in every view, since where the first write went is not known here. Then, with a
+/// read replica, waits for it to replay the views' rows (see [`Reads::after_write`]), in what is
+/// left of `within`. Whether the views caught up (the replica's wait falls back to the primary on
+/// its own).
 pub async fn settle(
     store: &EventStore,
     reads: &Reads,
