@@ -108,12 +108,16 @@ impl Drop for ServiceProcess {
     }
 }
 
-/// A key-encryption key for the service under test, made once per run.
+/// A key-encryption key for the service under test: the bench's own `CASELEDGER_KEK` when set
+/// (so a database kept with `DATABASE_URL` can be served again by hand), else one made per run.
 fn kek() -> anyhow::Result<&'static str> {
     static KEK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     if let Some(kek) = KEK.get() {
         return Ok(kek);
     }
-    let (_, text) = caseledger_eventstore::Kek::generate()?;
+    let text = match std::env::var("CASELEDGER_KEK") {
+        Ok(text) if !text.is_empty() => text,
+        _ => caseledger_eventstore::Kek::generate()?.1,
+    };
     Ok(KEK.get_or_init(|| text))
 }
