@@ -75,7 +75,8 @@ impl BenchServer {
             .max_connections(pool_size)
             // The pool hands out connections it just used; a ping before each would double the round trips.
             .test_before_acquire(false)
-            .connect_with(self.admin.clone().database(database))
+            // Without the JIT compiler, as the service's own sessions (`caseledger serve`, `rebuild`).
+            .connect_with(self.admin.clone().database(database).options([("jit", "off")]))
             .await?;
         if migrated {
             caseledger_eventstore::MIGRATOR.run(&pool).await?;
