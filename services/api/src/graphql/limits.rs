@@ -131,7 +131,16 @@ impl Extension for LimitsExtension {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        match tokio::time::timeout(self.0.timeout, next.run(ctx, operation_name)).await {
+        // The timer counts whole milliseconds: with no time at all allowed, an operation that
+        // answers within the first one would slip through, so none is started.
+        let ran = if self.0.timeout.is_zero() {
+            Err(())
+        } else {
+            tokio::time::timeout(self.0.timeout, next.run(ctx, operation_name))
+                .await
+                .map_err(|_| ())
+        };
+        match ran {
             // async-graphql's own refusals of the request's shape (no operation of that name,
             // several and none named) carry no code: BAD_REQUEST, as the HTTP layer says it.
             Ok(mut response) => {
