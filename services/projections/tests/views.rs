@@ -126,12 +126,12 @@ async fn rows(pool: &sqlx::PgPool, table: &str) -> Vec<String> {
         .unwrap()
 }
 
-/// Every row of every projection's tables (but the figures' version, a fresh id at each change).
+/// Every row of every projection's tables (but the figures' changes, numbered by commit).
 async fn every_view(pool: &sqlx::PgPool) -> Vec<(&'static str, Vec<String>)> {
     let mut views = Vec::new();
     for projection in caseledger_projections::Projection::all() {
         for table in projection.tables() {
-            if *table != "figures_version" {
+            if *table != "figures_changes" {
                 views.push((*table, rows(pool, table).await));
             }
         }

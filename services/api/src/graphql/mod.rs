@@ -80,8 +80,8 @@ pub struct AppState {
     pub commands: Commands,
     /// How long a mutation waits for the views to show its effect before answering.
     pub read_your_writes: Duration,
-    /// The present figures, held while the `figures` projection leaves them as they are.
-    pub(crate) figures: std::sync::Arc<caseledger_projections::figures::PresentFigures>,
+    /// The figures' rows, held in memory and brought up to date before each summary.
+    pub(crate) figures: std::sync::Arc<caseledger_projections::figures::HeldFigures>,
     /// New case events for every subscription of this process.
     pub live: LiveFeed,
     /// How many subscriptions each person holds, and may.

@@ -129,12 +129,12 @@ async fn summary_at(
     known_at: Option<DateTime<Utc>>,
 ) -> ApiResult<ComplianceSummary> {
     let pool = reads(ctx);
-    let summary = match (as_of, known_at) {
-        (None, None) => state(ctx).figures.summary(pool).await,
-        _ => figures::summary(pool, as_of, known_at).await.map(std::sync::Arc::new),
-    }
-    .map_err(ApiError::from)
-    .gql()?;
+    let summary = state(ctx)
+        .figures
+        .summary(pool, as_of, known_at)
+        .await
+        .map_err(ApiError::from)
+        .gql()?;
     Ok(ComplianceSummary::of(
         summary,
         as_of.unwrap_or_else(caseledger_clock::now),

@@ -5,6 +5,7 @@
 //! observation later than any it had, and worked out again from its stream only for one that
 //! comes out of order.
 
+mod held;
 mod queries;
 mod steps;
 mod summary;
@@ -22,9 +23,8 @@ use uuid::Uuid;
 use crate::envelope_of;
 use crate::timeline::{Figure, Known, Observation, Observed, Row, bitemporal, forever, observed_bitemporal};
 
-pub use queries::{
-    CaseCount, Episode, PracticeCount, PresentFigures, Snapshot, TrendPoint, TrendScope, episodes, snapshot, trend,
-};
+pub use held::HeldFigures;
+pub use queries::{CaseCount, Episode, PracticeCount, Snapshot, TrendPoint, TrendScope, episodes, snapshot, trend};
 pub use steps::Metric;
 pub use summary::{Figures, Summary, summarise};
 
@@ -38,7 +38,7 @@ impl crate::declared::Registered for FiguresProjection {
         "practice_timeline_latest",
         "trend_steps",
         "trend_totals",
-        "figures_version",
+        "figures_changes",
     ];
 }
 
@@ -125,19 +125,12 @@ impl EventHandler for FiguresProjection {
         if !cases.is_empty() {
             refigure_cases(tx, &cases, &mut changes).await?;
         }
-        let changed = !cases.is_empty() || !observations.is_empty();
+        let practices: Vec<String> = observations.keys().cloned().collect();
         for (ods_code, observed) in observations {
             extend_practice(tx, &ods_code, observed, &mut changes).await?;
         }
         changes.write(tx).await?;
-        if changed {
-            sqlx::query!(
-                "insert into figures_version (id, version) values (1, gen_random_uuid())
-                 on conflict (id) do update set version = excluded.version"
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
+        held::record_changes(tx, &cases, &practices).await?;
         Ok(())
     }
 }

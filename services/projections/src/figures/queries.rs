@@ -188,35 +188,6 @@ impl Snapshot {
     }
 }
 
-/// The present figures, held in memory while they stay as they are: the `figures` projection
-/// gives them a new version whenever it changes them (an event that leaves them as they were,
-/// such as a note, does not), and a summary checks that version (one row) before using them.
-/// While one request works them out again, the others wait for it and share the result.
-#[derive(Debug, Default)]
-pub struct PresentFigures {
-    held: tokio::sync::Mutex<Option<(uuid::Uuid, std::sync::Arc<super::Summary>)>>,
-}
-
-impl PresentFigures {
-    pub async fn summary(&self, pool: &PgPool) -> Result<std::sync::Arc<super::Summary>, sqlx::Error> {
-        let version = sqlx::query_scalar!("select version from figures_version where id = 1")
-            .fetch_optional(pool)
-            .await?;
-        let mut held = self.held.lock().await;
-        if let (Some(version), Some((held_version, summary))) = (version, held.as_ref())
-            && version == *held_version
-        {
-            return Ok(summary.clone());
-        }
-        // Read after the version: at least as new as the version says.
-        let summary = std::sync::Arc::new(super::summarise(&present(pool).await?));
-        if let Some(version) = version {
-            *held = Some((version, summary.clone()));
-        }
-        Ok(summary)
-    }
-}
-
 /// The figures at the end of one day (UTC), by business time, as known now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrendPoint {
