@@ -126,8 +126,8 @@ impl EventHandler for FiguresProjection {
             refigure_cases(tx, &cases, &mut changes).await?;
         }
         let practices: Vec<String> = observations.keys().cloned().collect();
-        for (ods_code, observed) in observations {
-            extend_practice(tx, &ods_code, observed, &mut changes).await?;
+        if !observations.is_empty() {
+            extend_practices(tx, observations, &mut changes).await?;
         }
         changes.write(tx).await?;
         held::record_changes(tx, &cases, &practices).await?;
@@ -257,106 +257,90 @@ struct Current {
     observed: Observed,
 }
 
-/// Adds `observed` (the practice's new observations, in log order) to its rows: in place when each
-/// is later than any the practice had, otherwise from its whole stream again.
-async fn extend_practice(
+#[derive(sqlx::FromRow)]
+struct CurrentRow {
+    ods_code: String,
+    place: String,
+    pcn_code: String,
+    compliant: bool,
+    valid_from: DateTime<Utc>,
+    valid_to: Option<DateTime<Utc>>,
+    recorded_from: DateTime<Utc>,
+}
+
+/// Adds each practice's new observations (in log order) to its rows: in place when each is later
+/// than any the practice had, otherwise from its whole stream again. A batch's practices are read
+/// and written together, a few statements for all of them.
+async fn extend_practices(
     tx: &mut PgConnection,
-    ods_code: &str,
-    observed: Vec<Observation>,
+    observations: HashMap<String, Vec<Observation>>,
     changes: &mut steps::Changes,
 ) -> Result<(), HandlerError> {
-    let latest = sqlx::query_scalar!(
-        "select occurred_at from practice_timeline_latest where ods_code = $1",
-        ods_code
+    let codes: Vec<&str> = observations.keys().map(String::as_str).collect();
+    let latest: HashMap<String, DateTime<Utc>> =
+        sqlx::query_as("select ods_code, occurred_at from practice_timeline_latest where ods_code = any($1)")
+            .bind(&codes)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect();
+    let mut current: HashMap<String, Vec<Current>> = HashMap::new();
+    let rows: Vec<CurrentRow> = sqlx::query_as(
+        r#"select ods_code, place, pcn_code, compliant, valid_from, nullif(valid_to, 'infinity') as valid_to,
+                  recorded_from
+             from practice_timeline where ods_code = any($1) and recorded_to = 'infinity'
+            order by ods_code, valid_from"#,
     )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let in_order = observed
-        .iter()
-        .try_fold(latest, |latest, o| match latest {
-            Some(latest) if o.occurred_at <= latest => None,
-            _ => Some(Some(o.occurred_at)),
-        })
-        .is_some();
-    let current: Vec<Current> = sqlx::query!(
-        r#"select place, pcn_code, compliant, valid_from, nullif(valid_to, 'infinity') as valid_to, recorded_from
-             from practice_timeline where ods_code = $1 and recorded_to = 'infinity' order by valid_from"#,
-        ods_code
-    )
+    .bind(&codes)
     .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|row| Current {
-        valid_from: row.valid_from,
-        valid_to: row.valid_to.unwrap_or_else(forever),
-        recorded_from: row.recorded_from,
-        observed: Observed {
-            place: row.place,
-            pcn_code: row.pcn_code,
-            compliant: row.compliant,
-        },
-    })
-    .collect();
-    for row in &current {
-        changes.practice_interval(&row.observed, row.valid_from, row.valid_to, -1);
+    .await?;
+    for row in rows {
+        current.entry(row.ods_code).or_default().push(Current {
+            valid_from: row.valid_from,
+            valid_to: row.valid_to.unwrap_or_else(forever),
+            recorded_from: row.recorded_from,
+            observed: Observed {
+                place: row.place,
+                pcn_code: row.pcn_code,
+                compliant: row.compliant,
+            },
+        });
     }
 
-    let newest = observed.iter().map(|o| o.occurred_at).max();
-    let rows: Vec<Row<Observed>> = if in_order {
-        // Each later observation only changes the tail: the last interval.
-        let mut rows: Vec<Row<Observed>> = current
-            .into_iter()
-            .map(|row| Row {
-                valid_from: row.valid_from,
-                valid_to: row.valid_to,
-                recorded_from: row.recorded_from,
-                recorded_to: forever(),
-                figure: row.observed,
+    // Those whose new observations all come after what they had change only at the tail (their
+    // present knowledge is written again); the others are worked out from their stream.
+    let mut extended: Vec<(String, Vec<Row<Observed>>)> = Vec::new();
+    let mut from_stream: Vec<String> = Vec::new();
+    let mut newest: Vec<(String, DateTime<Utc>)> = Vec::new();
+    for (ods_code, observed) in observations {
+        let in_order = observed
+            .iter()
+            .try_fold(latest.get(&ods_code).copied(), |latest, o| match latest {
+                Some(latest) if o.occurred_at <= latest => None,
+                _ => Some(Some(o.occurred_at)),
             })
-            .collect();
-        let mut closed: Vec<Row<Observed>> = Vec::new();
-        for o in observed {
-            let open = rows.last().filter(|last| last.valid_to == forever());
-            // The same as before: the last interval just goes on.
-            if open.is_some_and(|last| Some(&last.figure) == o.observed.as_ref()) {
-                continue;
-            }
-            if open.is_some()
-                && let Some(mut ended) = rows.pop()
-            {
-                rows.push(Row {
-                    valid_from: ended.valid_from,
-                    valid_to: o.occurred_at,
-                    recorded_from: o.recorded_at,
-                    recorded_to: forever(),
-                    figure: ended.figure.clone(),
-                });
-                ended.recorded_to = o.recorded_at;
-                if ended.recorded_from < ended.recorded_to {
-                    closed.push(ended);
-                }
-            }
-            // A closing starts nothing; a row after it starts the practice again.
-            if let Some(figure) = o.observed {
-                rows.push(Row {
-                    valid_from: o.occurred_at,
-                    valid_to: forever(),
-                    recorded_from: o.recorded_at,
-                    recorded_to: forever(),
-                    figure,
-                });
-            }
+            .is_some();
+        let current = current.remove(&ods_code).unwrap_or_default();
+        for row in &current {
+            changes.practice_interval(&row.observed, row.valid_from, row.valid_to, -1);
         }
-        sqlx::query!(
-            "delete from practice_timeline where ods_code = $1 and recorded_to = 'infinity'",
-            ods_code
-        )
+        if let Some(last) = observed.iter().map(|o| o.occurred_at).max() {
+            newest.push((ods_code.clone(), last));
+        }
+        if in_order {
+            let rows = extend_in_order(current, observed);
+            extended.push((ods_code, rows));
+        } else {
+            from_stream.push(ods_code);
+        }
+    }
+    let in_place: Vec<&str> = extended.iter().map(|(code, _)| code.as_str()).collect();
+    sqlx::query("delete from practice_timeline where ods_code = any($1) and recorded_to = 'infinity'")
+        .bind(&in_place)
         .execute(&mut *tx)
         .await?;
-        rows.extend(closed);
-        rows
-    } else {
-        let stream = practice_stream(&caseledger_cases::values::OdsCode::parse(ods_code)?);
+    for ods_code in from_stream {
+        let stream = practice_stream(&caseledger_cases::values::OdsCode::parse(&ods_code)?);
         let mut all = Vec::new();
         for event in read_streams_with(tx, &[stream]).await? {
             if PRACTICE_FIGURES.contains(&event.event_type.as_str())
@@ -368,24 +352,27 @@ async fn extend_practice(
         sqlx::query!("delete from practice_timeline where ods_code = $1", ods_code)
             .execute(&mut *tx)
             .await?;
-        observed_bitemporal(&all)
-    };
-    for row in rows.iter().filter(|row| row.recorded_to == forever()) {
-        changes.practice_interval(&row.figure, row.valid_from, row.valid_to, 1);
+        extended.push((ods_code, observed_bitemporal(&all)));
     }
-    let rows: Vec<PracticeTimelineRow> = rows
-        .iter()
-        .map(|row| PracticeTimelineRow {
-            ods_code,
-            place: &row.figure.place,
-            pcn_code: &row.figure.pcn_code,
-            compliant: row.figure.compliant,
-            valid_from: row.valid_from,
-            valid_to: end(row.valid_to),
-            recorded_from: row.recorded_from,
-            recorded_to: end(row.recorded_to),
-        })
-        .collect();
+
+    let mut rows: Vec<PracticeTimelineRow> = Vec::new();
+    for (ods_code, practice_rows) in &extended {
+        for row in practice_rows {
+            if row.recorded_to == forever() {
+                changes.practice_interval(&row.figure, row.valid_from, row.valid_to, 1);
+            }
+            rows.push(PracticeTimelineRow {
+                ods_code,
+                place: &row.figure.place,
+                pcn_code: &row.figure.pcn_code,
+                compliant: row.figure.compliant,
+                valid_from: row.valid_from,
+                valid_to: end(row.valid_to),
+                recorded_from: row.recorded_from,
+                recorded_to: end(row.recorded_to),
+            });
+        }
+    }
     sqlx::query!(
         r#"insert into practice_timeline
            select ods_code, place, pcn_code, compliant, valid_from, coalesce(valid_to, 'infinity'), recorded_from,
@@ -397,17 +384,67 @@ async fn extend_practice(
     )
     .execute(&mut *tx)
     .await?;
-    if let Some(newest) = newest {
-        sqlx::query!(
-            "insert into practice_timeline_latest (ods_code, occurred_at) values ($1, $2)
-             on conflict (ods_code) do update set occurred_at = greatest(practice_timeline_latest.occurred_at, excluded.occurred_at)",
-            ods_code,
-            newest
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
+    let (codes, times): (Vec<String>, Vec<DateTime<Utc>>) = newest.into_iter().unzip();
+    sqlx::query(
+        "insert into practice_timeline_latest (ods_code, occurred_at)
+         select * from unnest($1::text[], $2::timestamptz[])
+         on conflict (ods_code) do update set occurred_at = greatest(practice_timeline_latest.occurred_at, excluded.occurred_at)",
+    )
+    .bind(&codes)
+    .bind(&times)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
+}
+
+/// A practice's rows after `observed`, each later than any it had: its present knowledge
+/// (`current`) with the last interval closed where it changed, and the rows that closes.
+fn extend_in_order(current: Vec<Current>, observed: Vec<Observation>) -> Vec<Row<Observed>> {
+    let mut rows: Vec<Row<Observed>> = current
+        .into_iter()
+        .map(|row| Row {
+            valid_from: row.valid_from,
+            valid_to: row.valid_to,
+            recorded_from: row.recorded_from,
+            recorded_to: forever(),
+            figure: row.observed,
+        })
+        .collect();
+    let mut closed: Vec<Row<Observed>> = Vec::new();
+    for o in observed {
+        let open = rows.last().filter(|last| last.valid_to == forever());
+        // The same as before: the last interval just goes on.
+        if open.is_some_and(|last| Some(&last.figure) == o.observed.as_ref()) {
+            continue;
+        }
+        if open.is_some()
+            && let Some(mut ended) = rows.pop()
+        {
+            rows.push(Row {
+                valid_from: ended.valid_from,
+                valid_to: o.occurred_at,
+                recorded_from: o.recorded_at,
+                recorded_to: forever(),
+                figure: ended.figure.clone(),
+            });
+            ended.recorded_to = o.recorded_at;
+            if ended.recorded_from < ended.recorded_to {
+                closed.push(ended);
+            }
+        }
+        // A closing starts nothing; a row after it starts the practice again.
+        if let Some(figure) = o.observed {
+            rows.push(Row {
+                valid_from: o.occurred_at,
+                valid_to: forever(),
+                recorded_from: o.recorded_at,
+                recorded_to: forever(),
+                figure,
+            });
+        }
+    }
+    rows.extend(closed);
+    rows
 }
 
 /// The figures at `as_of` (business time) as known at `known_at` (system time); the present when
