@@ -816,6 +816,7 @@ async fn serve(store: EventStore, settings: Settings, verifier: Option<SharedVer
         },
     )]);
     let throttle = app_state.throttle.clone();
+    app_state.warm_figures();
     let schema = build_schema_with(app_state, settings.limits, settings.introspection());
     let web = caseledger_web::WebState::new(
         {

@@ -138,6 +138,17 @@ impl AppState {
         self
     }
 
+    /// Reads the figures' rows into memory in the background, so that the first summary after a
+    /// start does not wait for all of them (it waits for this read instead, if it is still going).
+    pub fn warm_figures(&self) {
+        let (figures, pool) = (self.figures.clone(), self.store.pool().clone());
+        tokio::spawn(async move {
+            if let Err(error) = figures.summary(&pool, None, None).await {
+                tracing::warn!(%error, "could not read the figures into memory ahead of the first summary");
+            }
+        });
+    }
+
     /// With GP Connect verification.
     pub fn with_verifier(mut self, verifier: caseledger_jobs::verification::SharedVerifier) -> Self {
         self.verifier = Some(verifier);
