@@ -519,14 +519,14 @@ mod tests {
         for step in 0..5_000u32 {
             state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             let owner = ((state >> 16) % 23) as u8;
-            if (state >> 8) % 4 == 0 {
+            if (state >> 8).is_multiple_of(4) {
                 spans.remove(&owner);
                 expected.remove(&owner);
             } else {
                 spans.push(owner, (owner, step));
                 expected.entry(owner).or_default().push((owner, step));
             }
-            if step % 97 == 0 {
+            if step.is_multiple_of(97) {
                 let mut held: HashMap<u8, Vec<(u8, u32)>> = HashMap::new();
                 for (place, span) in spans.spans.iter().enumerate() {
                     assert_eq!(spans.owners[place], span.0, "row {place} is its owner's");
