@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use caseledger_cases::CaseStatus;
 use chrono::{DateTime, Utc};
@@ -358,7 +358,7 @@ pub struct HeldFigures {
     rows: RwLock<Rows>,
     /// One refresh at a time; the others wait for it and use what it read.
     refreshing: tokio::sync::Mutex<()>,
-    present: Mutex<Option<(Mark, Arc<Summary>)>>,
+    present: tokio::sync::Mutex<Option<(Mark, Arc<Summary>)>>,
 }
 
 impl HeldFigures {
@@ -370,19 +370,24 @@ impl HeldFigures {
         as_of: Option<DateTime<Utc>>,
         known_at: Option<DateTime<Utc>>,
     ) -> Result<Arc<Summary>, sqlx::Error> {
-        let mark = self.refresh(pool).await?;
+        self.refresh(pool).await?;
         let at = At::of(as_of, known_at);
         if !matches!(at, At::Present) {
             return Ok(Arc::new(super::summarise(&self.read().snapshot(at))));
         }
-        let mut present = self.present.lock().unwrap_or_else(PoisonError::into_inner);
+        // After a change one request works the present out again; the others wait for it without
+        // holding a thread, and share it. It is kept with the mark of the rows it was counted from.
+        let mut present = self.present.lock().await;
+        let rows = self.read();
         if let Some((held, summary)) = present.as_ref()
-            && *held == mark
+            && Some(*held) == rows.mark
         {
             return Ok(summary.clone());
         }
-        let summary = Arc::new(super::summarise(&self.read().snapshot(at)));
-        *present = Some((mark, summary.clone()));
+        let summary = Arc::new(super::summarise(&rows.snapshot(at)));
+        if let Some(mark) = rows.mark {
+            *present = Some((mark, summary.clone()));
+        }
         Ok(summary)
     }
 
@@ -405,8 +410,8 @@ impl HeldFigures {
         self.read().mark
     }
 
-    /// Brings the rows up to every commit made before it was called; returns where they stand.
-    async fn refresh(&self, pool: &PgPool) -> Result<Mark, sqlx::Error> {
+    /// Brings the rows up to every commit made before it was called.
+    async fn refresh(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
         let (table, seq): (i64, i64) = sqlx::query_as(
             "select 'figures_changes'::regclass::oid::bigint, coalesce((select max(seq) from figures_changes), 0)",
         )
@@ -414,7 +419,7 @@ impl HeldFigures {
         .await?;
         let latest = Mark { table, seq };
         if self.mark() == Some(latest) {
-            return Ok(latest);
+            return Ok(());
         }
         let _one = self.refreshing.lock().await;
         // Another request may have read at least as far meanwhile.
@@ -422,10 +427,9 @@ impl HeldFigures {
             && held.table == latest.table
             && held.seq >= latest.seq
         {
-            return Ok(held);
+            return Ok(());
         }
         let read = read_since(pool, self.mark()).await?;
-        let mark = read.mark;
         if read.everything {
             let mut rows = Rows::default();
             rows.apply(read);
@@ -433,7 +437,7 @@ impl HeldFigures {
         } else {
             self.rows.write().unwrap_or_else(PoisonError::into_inner).apply(read);
         }
-        Ok(mark)
+        Ok(())
     }
 }
 
@@ -442,6 +446,12 @@ impl HeldFigures {
 async fn read_since(pool: &PgPool, held: Option<Mark>) -> Result<Read, sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("set transaction isolation level repeatable read, read only")
+        .execute(&mut *tx)
+        .await?;
+    // Before the snapshot, and in the order a rebuild's swap locks them (the projection's
+    // TABLES): a swap waits for this read or this read for the swap, never both for each other,
+    // and the oid and the rows are of one generation of the tables.
+    sqlx::query("lock table case_timeline, practice_timeline, figures_changes in access share mode")
         .execute(&mut *tx)
         .await?;
     let (table, first, last): (i64, Option<i64>, Option<i64>) = sqlx::query_as(
@@ -508,6 +518,18 @@ async fn read_since(pool: &PgPool, held: Option<Mark>) -> Result<Read, sqlx::Err
 mod tests {
     use super::Spans;
     use std::collections::HashMap;
+
+    /// The refresh locks case_timeline, practice_timeline and figures_changes in that order: a
+    /// rebuild's swap must lock them in the same order, or the two can wait on each other.
+    #[test]
+    fn a_refresh_locks_the_tables_in_the_order_a_rebuild_does() {
+        use crate::declared::Registered;
+        let tables = <super::super::FiguresProjection as Registered>::TABLES;
+        let at = |name: &str| tables.iter().position(|t| *t == name);
+        let order = [at("case_timeline"), at("practice_timeline"), at("figures_changes")];
+        assert!(order.iter().all(Option::is_some), "{tables:?}");
+        assert!(order.is_sorted(), "{tables:?}");
+    }
 
     /// Rows pushed and owners taken out in any order leave each owner exactly its own rows.
     #[test]

@@ -32,6 +32,7 @@ pub const NAME: &str = <FiguresProjection as crate::declared::Registered>::NAME;
 
 impl crate::declared::Registered for FiguresProjection {
     const NAME: &'static str = "figures";
+    // A rebuild locks these in this order; held.rs reads three of them locked in the same order.
     const TABLES: &'static [&'static str] = &[
         "case_timeline",
         "practice_timeline",
