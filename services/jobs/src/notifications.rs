@@ -464,13 +464,12 @@ mod sending {
         if !waiting {
             return Ok(Vec::new());
         }
-        let now = caseledger_projections::figures::summary(pool, None, None).await?;
-        let week_ago = caseledger_projections::figures::summary(
-            pool,
-            Some(caseledger_clock::now() - chrono::Duration::days(7)),
-            None,
-        )
-        .await?;
+        // Read once from the tables for the two (the service's own are held by its API state).
+        let figures = caseledger_projections::figures::HeldFigures::default();
+        let now = figures.summary(pool, None, None).await?;
+        let week_ago = figures
+            .summary(pool, Some(caseledger_clock::now() - chrono::Duration::days(7)), None)
+            .await?;
         let open = case_view::list(
             pool,
             &CaseFilter {

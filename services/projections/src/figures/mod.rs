@@ -24,7 +24,7 @@ use crate::envelope_of;
 use crate::timeline::{Figure, Known, Observation, Observed, Row, bitemporal, forever, observed_bitemporal};
 
 pub use held::HeldFigures;
-pub use queries::{CaseCount, Episode, PracticeCount, Snapshot, TrendPoint, TrendScope, episodes, snapshot, trend};
+pub use queries::{CaseCount, Episode, PracticeCount, Snapshot, TrendPoint, TrendScope, episodes, trend};
 pub use steps::Metric;
 pub use summary::{Figures, Summary, summarise};
 
@@ -446,16 +446,6 @@ fn extend_in_order(current: Vec<Current>, observed: Vec<Observation>) -> Vec<Row
     }
     rows.extend(closed);
     rows
-}
-
-/// The figures at `as_of` (business time) as known at `known_at` (system time); the present when
-/// both are `None`.
-pub async fn summary(
-    pool: &sqlx::PgPool,
-    as_of: Option<DateTime<Utc>>,
-    known_at: Option<DateTime<Utc>>,
-) -> Result<Summary, sqlx::Error> {
-    Ok(summarise(&snapshot(pool, as_of, known_at).await?))
 }
 
 /// The first day (UTC) any case was open, as known now: where a trend of the cases starts.
