@@ -754,6 +754,9 @@ pub const SEALED_TEXT: &str = "[sealed]";
 /// not opened reads as [`SEALED_TEXT`]: folds never need what it holds.
 pub fn decode_event(event_type: &str, data: &str) -> Result<CaseEvent, DecodeError> {
     let known = schema_version(event_type).ok_or_else(|| DecodeError::UnknownType(event_type.to_string()))?;
+    if let Some(event) = decode_as_written(event_type, known, data) {
+        return Ok(event);
+    }
     let invalid = |source| DecodeError::Invalid {
         event_type: event_type.to_string(),
         source,
@@ -782,11 +785,68 @@ pub fn decode_event(event_type: &str, data: &str) -> Result<CaseEvent, DecodeErr
     serde_json::from_value(tagged).map_err(invalid)
 }
 
+/// The common case, read straight from the text into the event: data with no sealed field whose
+/// version needs no upcast. `None` sends everything else (and any error, which the general path
+/// then reports) through [`decode_event`]'s general path, so both paths read the same text alike.
+/// A rebuild reads every stored event: going through a [`Value`] and serde's buffered adjacently
+/// tagged form cost more than the fold it fed.
+fn decode_as_written(event_type: &str, known: u32, data: &str) -> Option<CaseEvent> {
+    use serde::de::value::{SeqAccessDeserializer, StrDeserializer};
+    use serde::de::{DeserializeSeed, IntoDeserializer, SeqAccess};
+
+    /// Only the version: every other field is skipped without being built.
+    #[derive(Deserialize)]
+    struct Head {
+        #[serde(default)]
+        schema_version: Option<Value>,
+    }
+    /// The tag, then the data: the sequence form of an adjacently tagged enum, which serde reads
+    /// without buffering the data.
+    struct TagThenData<'a, 'de> {
+        tag: Option<StrDeserializer<'a, serde_json::Error>>,
+        data: Option<&'a mut serde_json::Deserializer<serde_json::de::StrRead<'de>>>,
+    }
+    impl<'de> SeqAccess<'de> for TagThenData<'_, 'de> {
+        type Error = serde_json::Error;
+        fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Self::Error> {
+            if let Some(tag) = self.tag.take() {
+                return seed.deserialize(tag).map(Some);
+            }
+            match self.data.take() {
+                Some(data) => seed.deserialize(data).map(Some),
+                None => Ok(None),
+            }
+        }
+    }
+
+    if data.contains(SEALED_KEY) {
+        return None;
+    }
+    let head: Head = serde_json::from_str(data).ok()?;
+    let version = head.schema_version.and_then(|v| v.as_u64()).unwrap_or(1);
+    if version > u64::from(known) || upcast_changes(event_type, version) {
+        return None;
+    }
+    let mut reader = serde_json::Deserializer::from_str(data);
+    let seq = TagThenData {
+        tag: Some(event_type.into_deserializer()),
+        data: Some(&mut reader),
+    };
+    let event = CaseEvent::deserialize(SeqAccessDeserializer::new(seq)).ok()?;
+    reader.end().ok()?;
+    Some(event)
+}
+
+/// Whether [`upcast`] changes data of `version`.
+fn upcast_changes(event_type: &str, version: u64) -> bool {
+    event_type == "PracticeContacted" && version < 2
+}
+
 /// Brings `fields` from `version` to the current shape, one version at a time. The version 2
 /// shapes of PracticeFlagged, DhuVisibilityConfirmed, DhuVisibilityIssueReported,
 /// ComplianceConfirmed and CaseReopened only add optional fields, so version 1 reads as it is.
 fn upcast(event_type: &str, version: u64, fields: &mut Map<String, Value>) {
-    if event_type == "PracticeContacted" && version < 2 {
+    if upcast_changes(event_type, version) {
         // v1 (the first pilot's shape): `note` held the summary, `by` the champion (now in the
         // event's metadata), and no contact name was kept.
         if let Some(note) = fields.remove("note") {
@@ -795,5 +855,71 @@ fn upcast(event_type: &str, version: u64, fields: &mut Map<String, Value>) {
         fields.remove("by");
         fields.remove("practice_ods");
         fields.entry("contact_name").or_insert(Value::Null);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_both_ways(event_type: &str, data: &str) -> (Option<CaseEvent>, Result<CaseEvent, DecodeError>) {
+        let known = schema_version(event_type).expect("a known type");
+        (
+            decode_as_written(event_type, known, data),
+            decode_event(event_type, data),
+        )
+    }
+
+    #[test]
+    fn data_as_written_reads_straight_and_the_same_as_the_general_path() {
+        let data = r#"{"schema_version":2,"summary":"Rang the manager","channel":"phone","contact_name":"A. Lee"}"#;
+        let (straight, general) = read_both_ways("PracticeContacted", data);
+        let straight = straight.expect("current data reads straight");
+        assert_eq!(Ok(straight.clone()), general.map_err(|e| e.to_string()));
+        let CaseEvent::PracticeContacted(contacted) = straight else {
+            panic!("{straight:?}")
+        };
+        assert_eq!(contacted.summary.as_str(), "Rang the manager");
+        assert_eq!(contacted.contact_name.as_ref().map(|n| n.as_str()), Some("A. Lee"));
+    }
+
+    #[test]
+    fn sealed_old_future_and_broken_data_take_the_general_path() {
+        let sealed = r#"{"schema_version":2,"summary":{"$sealed":"AAAA"},"channel":"phone","contact_name":null}"#;
+        let (straight, general) = read_both_ways("PracticeContacted", sealed);
+        assert_eq!(straight, None);
+        let CaseEvent::PracticeContacted(contacted) = general.expect("a sealed field reads") else {
+            panic!()
+        };
+        assert_eq!(contacted.summary.as_str(), SEALED_TEXT);
+
+        let first_pilot = r#"{"schema_version":1,"note":"Left a message","channel":"email","by":"dc-1"}"#;
+        let (straight, general) = read_both_ways("PracticeContacted", first_pilot);
+        assert_eq!(straight, None);
+        let CaseEvent::PracticeContacted(contacted) = general.expect("v1 upcasts") else {
+            panic!()
+        };
+        assert_eq!(contacted.summary.as_str(), "Left a message");
+
+        let future = r#"{"schema_version":3,"summary":"x","channel":"phone"}"#;
+        let (straight, general) = read_both_ways("PracticeContacted", future);
+        assert_eq!(straight, None);
+        assert!(
+            matches!(general, Err(DecodeError::FutureVersion { version: 3, .. })),
+            "{general:?}"
+        );
+
+        for broken in [
+            r#"{"schema_version":2,"channel":"phone"}"#,
+            r#"{"summary":"x"} trailing"#,
+            "[1]",
+        ] {
+            let (straight, general) = read_both_ways("PracticeContacted", broken);
+            assert_eq!(straight, None, "{broken}");
+            assert!(
+                matches!(general, Err(DecodeError::Invalid { .. })),
+                "{broken}: {general:?}"
+            );
+        }
     }
 }
