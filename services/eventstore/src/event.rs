@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::{Position, StoreError};
 
 /// Who caused an event and why; `custom` carries whatever else the writer wants to keep.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EventMetadata {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<Uuid>,
@@ -16,6 +16,28 @@ pub struct EventMetadata {
     pub causation_id: Option<Uuid>,
     #[serde(flatten)]
     pub custom: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Read as one JSON object whose two known keys are taken out of it: the same reading as
+/// `#[serde(flatten)]` on `custom`, without serde buffering every key and value first (every
+/// event read, and a rebuild reads them all, carries metadata).
+impl<'de> Deserialize<'de> for EventMetadata {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut custom = serde_json::Map::deserialize(deserializer)?;
+        let mut id = |key: &str| -> Result<Option<Uuid>, D::Error> {
+            match custom.remove(key) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(value) => serde_json::from_value(value)
+                    .map(Some)
+                    .map_err(|e| serde::de::Error::custom(format_args!("{key}: {e}"))),
+            }
+        };
+        Ok(Self {
+            correlation_id: id("correlation_id")?,
+            causation_id: id("causation_id")?,
+            custom,
+        })
+    }
 }
 
 /// An event to append. Its id makes appends idempotent: the same id with the same type and data
@@ -101,5 +123,36 @@ impl TryFrom<EventRow> for RecordedEvent {
             metadata,
             recorded_at: row.recorded_at,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_reads_back_as_written_with_its_ids_taken_out_of_the_custom_keys() {
+        let written = EventMetadata {
+            correlation_id: Some(Uuid::from_u128(1)),
+            causation_id: None,
+            custom: serde_json::json!({ "actor_id": "dc-1", "n": [1, {"a": null}] })
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let text = serde_json::to_string(&written).expect("serialises");
+        assert_eq!(serde_json::from_str::<EventMetadata>(&text).expect("reads"), written);
+
+        let read: EventMetadata = serde_json::from_str(
+            r#"{"causation_id":null,"correlation_id":"00000000-0000-0000-0000-000000000002","k":1}"#,
+        )
+        .expect("reads");
+        assert_eq!(read.correlation_id, Some(Uuid::from_u128(2)));
+        assert_eq!(read.causation_id, None);
+        assert_eq!(read.custom.keys().collect::<Vec<_>>(), ["k"]);
+
+        let bad = serde_json::from_str::<EventMetadata>(r#"{"correlation_id":"not a uuid"}"#);
+        assert!(bad.is_err_and(|e| e.to_string().contains("correlation_id")));
+        assert!(serde_json::from_str::<EventMetadata>("[]").is_err());
     }
 }
