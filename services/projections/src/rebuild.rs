@@ -66,8 +66,8 @@ async fn rebuild_with<H: EventHandler>(
     let mut position = Position::START;
     let mut events = 0u64;
     let mut pages = 0u64;
-    loop {
-        let page = store.read_all(position, PAGE).await?;
+    let mut ahead = ReadAhead::start(store.clone());
+    while let Some(page) = ahead.next().await? {
         let Some(last) = page.last().map(|e| e.position) else {
             break;
         };
@@ -132,6 +132,49 @@ async fn rebuild_with<H: EventHandler>(
 }
 
 /// The events of `page` that `handler` reads (the rest cannot change its tables).
+/// The pages of `$all` from the start, read by a task of their own one or two pages ahead of the
+/// page being applied: PostgreSQL reads and the process decodes the next page while the
+/// projection's statements for this one run, instead of each waiting on the other. It reads what
+/// is committed as it goes; the rebuild's last pages are read under the tables' lock, after it.
+struct ReadAhead {
+    pages: tokio::sync::mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl ReadAhead {
+    const PAGES_AHEAD: usize = 2;
+
+    fn start(store: EventStore) -> Self {
+        let (sender, pages) = tokio::sync::mpsc::channel(Self::PAGES_AHEAD);
+        let reader = tokio::spawn(async move {
+            let mut position = Position::START;
+            loop {
+                let page = store.read_all(position, PAGE).await;
+                let last = page.as_ref().ok().and_then(|page| page.last()).map(|e| e.position);
+                if sender.send(page).await.is_err() {
+                    return;
+                }
+                match last {
+                    Some(last) => position = last,
+                    None => return,
+                }
+            }
+        });
+        Self { pages, reader }
+    }
+
+    /// The next page (empty at the end), or `None` once the end was read.
+    async fn next(&mut self) -> Result<Option<Vec<RecordedEvent>>, StoreError> {
+        self.pages.recv().await.transpose()
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
 fn read_by<H: EventHandler>(handler: &H, page: Vec<RecordedEvent>) -> Vec<RecordedEvent> {
     page.into_iter()
         .filter(|event| handler.reads(&event.event_type))
