@@ -22,8 +22,8 @@ mod queries;
 pub mod support;
 
 pub use queries::{
-    CaseFilter, Cursor, Page, awaiting_dhu, by_id, by_practice, contract_reviews, count, dhu_shortfalls, list,
-    of_organisation, open_dhu_issues, open_statuses, page,
+    CaseFilter, Cursor, Page, awaiting_dhu, by_id, by_ids, by_practice, contract_reviews, count, dhu_shortfalls, list,
+    of_organisation, open_dhu_issues, open_statuses, page, stages,
 };
 
 pub const NAME: &str = <CaseViewProjection as crate::declared::Registered>::NAME;
@@ -500,18 +500,80 @@ async fn fold_cases(tx: &mut PgConnection, relevant: &[(Uuid, &RecordedEvent)]) 
 impl CaseRow {
     /// What the row's dates say about where the case stands, for its deadline.
     pub fn stage_dates(&self) -> caseledger_cases::deadlines::StageDates {
-        let problem = match (self.shortfall(), self.open_dhu_issue) {
-            (Some(check), _) => Some(check.at),
-            (None, true) => Some(self.last_activity_dhu),
-            (None, false) => None,
-        };
-        caseledger_cases::deadlines::StageDates {
-            status: self.status,
-            opened_at: self.opened_at,
-            last_remap_at: self.last_remap_at,
-            dhu_confirmed_at: self.dhu_confirmed_at,
-            dhu_problem_at: problem,
-        }
+        stage_dates(
+            self.status,
+            self.opened_at,
+            self.last_remap_at,
+            self.dhu_confirmed_at,
+            self.shortfall(),
+            self.open_dhu_issue.then_some(self.last_activity_dhu),
+        )
+    }
+}
+
+/// Where a case stands for its deadline: a shortfall the DHU saw since the last remap, or else an
+/// open DHU issue (its time: the DHU's last activity), sends it back to the champion.
+fn stage_dates(
+    status: CaseStatus,
+    opened_at: DateTime<Utc>,
+    last_remap_at: Option<DateTime<Utc>>,
+    dhu_confirmed_at: Option<DateTime<Utc>>,
+    shortfall: Option<DhuCheck>,
+    open_dhu_issue_since: Option<DateTime<Utc>>,
+) -> caseledger_cases::deadlines::StageDates {
+    caseledger_cases::deadlines::StageDates {
+        status,
+        opened_at,
+        last_remap_at,
+        dhu_confirmed_at,
+        dhu_problem_at: shortfall.map(|check| check.at).or(open_dhu_issue_since),
+    }
+}
+
+/// The DHU's latest look as a row stores it, if there is one.
+fn dhu_check(visible: Option<i32>, required: Option<i32>, at: Option<DateTime<Utc>>) -> Option<DhuCheck> {
+    let count = |n: i32| u32::try_from(n).ok();
+    Some(DhuCheck {
+        visible: count(visible?)?,
+        required: count(required?)?,
+        at: at?,
+    })
+}
+
+/// The columns of a `case_view` row a deadline is worked out from: what the overdue lists read of
+/// every open case, before reading whole only the rows they show.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct StageColumns {
+    pub case_id: Uuid,
+    pub status: String,
+    pub opened_at: DateTime<Utc>,
+    pub last_remap_at: Option<DateTime<Utc>>,
+    pub dhu_confirmed_at: Option<DateTime<Utc>>,
+    pub open_dhu_issue: bool,
+    pub last_activity_dhu: DateTime<Utc>,
+    pub dhu_check_visible: Option<i32>,
+    pub dhu_check_required: Option<i32>,
+    pub dhu_check_at: Option<DateTime<Utc>>,
+}
+
+impl StageColumns {
+    /// The case's id and stage dates; an error if its status is not one.
+    pub(crate) fn decode(self) -> Result<(Uuid, caseledger_cases::deadlines::StageDates), sqlx::Error> {
+        let status = CaseStatus::parse(&self.status)
+            .ok_or_else(|| sqlx::Error::Decode(format!("case_view status {:?}", self.status).into()))?;
+        let shortfall = dhu_check(self.dhu_check_visible, self.dhu_check_required, self.dhu_check_at)
+            .filter(|check| !check.meets());
+        Ok((
+            self.case_id,
+            stage_dates(
+                status,
+                self.opened_at,
+                self.last_remap_at,
+                self.dhu_confirmed_at,
+                shortfall,
+                self.open_dhu_issue.then_some(self.last_activity_dhu),
+            ),
+        ))
     }
 }
 
@@ -585,12 +647,7 @@ impl CaseRow {
     }
 
     fn dhu_check(&self) -> Option<DhuCheck> {
-        let count = |n: i32| u32::try_from(n).ok();
-        Some(DhuCheck {
-            visible: count(self.dhu_check_visible?)?,
-            required: count(self.dhu_check_required?)?,
-            at: self.dhu_check_at?,
-        })
+        dhu_check(self.dhu_check_visible, self.dhu_check_required, self.dhu_check_at)
     }
 
     fn to_case(&self) -> Result<Case, HandlerError> {

@@ -5,8 +5,10 @@
 use async_graphql::{Enum, SimpleObject};
 use caseledger_cases::deadlines;
 pub use caseledger_cases::deadlines::Deadlines;
+use caseledger_cases::deadlines::StageDates;
 use caseledger_projections::case_view::CaseRow;
 use chrono::NaiveDate;
+use uuid::Uuid;
 
 /// What a case waits on.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,16 +65,22 @@ pub fn of(deadlines: &Deadlines, case: &CaseRow, today: NaiveDate) -> Option<Dea
     })
 }
 
-/// `cases` whose current stage (one of `stages`, or any) is late on `today`, the longest overdue
-/// first.
-pub fn overdue(deadlines: &Deadlines, cases: Vec<CaseRow>, today: NaiveDate, stages: Option<&[Stage]>) -> Vec<CaseRow> {
-    let mut late: Vec<(NaiveDate, CaseRow)> = cases
+/// The cases of `cases` whose current stage (one of `stages`, or any) is late on `today`, the
+/// longest overdue first.
+pub fn overdue(
+    deadlines: &Deadlines,
+    cases: Vec<(Uuid, StageDates)>,
+    today: NaiveDate,
+    stages: Option<&[Stage]>,
+) -> Vec<Uuid> {
+    let mut late: Vec<(NaiveDate, Uuid)> = cases
         .into_iter()
-        .filter_map(|case| {
-            let due = of(deadlines, &case, today)?;
-            (due.overdue && stages.is_none_or(|stages| stages.contains(&due.stage))).then_some((due.due_on, case))
+        .filter_map(|(case_id, dates)| {
+            let due = deadlines.of(&dates)?;
+            (due.overdue(today) && stages.is_none_or(|stages| stages.contains(&Stage::from(due.stage))))
+                .then_some((due.due_on, case_id))
         })
         .collect();
-    late.sort_by_key(|(due_on, case)| (*due_on, case.case_id));
-    late.into_iter().map(|(_, case)| case).collect()
+    late.sort_unstable();
+    late.into_iter().map(|(_, case_id)| case_id).collect()
 }

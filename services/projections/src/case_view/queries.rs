@@ -3,6 +3,7 @@
 //! is the domain's [`CaseStatus::is_open`], handed to the database, never written out in SQL.
 
 use caseledger_cases::CaseStatus;
+use caseledger_cases::deadlines::StageDates;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -95,6 +96,33 @@ pub async fn page(pool: &PgPool, filter: &CaseFilter, after: Option<Cursor>, fir
     })
 }
 
+/// The conditions of a [`CaseFilter`], its values bound as `$1` to `$9` by [`bind_filter`].
+const FILTER: &str = "($1::text[] is null or status = any($1))
+      and ($2::bool is null or (status = any($3)) = $2)
+      and ($4::text is null or place = $4)
+      and ($5::text is null or pcn_code = $5)
+      and ($6::text is null or ods_code = $6)
+      and ($7::text is null or assigned_to = $7)
+      and (not $8 or assigned_to is null)
+      and (not $9 or dhu_confirmed_at is not null)";
+
+/// `query` with `filter`'s values bound as [`FILTER`] reads them.
+fn bind_filter<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    filter: &'q CaseFilter,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    query
+        .bind(status_names(&filter.statuses))
+        .bind(filter.open)
+        .bind(open_statuses())
+        .bind(filter.place.as_deref())
+        .bind(filter.pcn_code.as_deref())
+        .bind(filter.ods_code.as_deref())
+        .bind(filter.assigned_to.as_deref())
+        .bind(filter.unassigned)
+        .bind(filter.dhu_confirmed)
+}
+
 /// Up to `limit` cases under `filter` after `after`, oldest first.
 async fn rows(
     pool: &PgPool,
@@ -102,66 +130,52 @@ async fn rows(
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<CaseRow>, sqlx::Error> {
-    let statuses = status_names(&filter.statuses);
-    let open = open_statuses();
-    let rows = sqlx::query_as!(
-        super::StoredRow,
-        r#"select c.* from case_view c
-            where ($1::text[] is null or status = any($1))
-              and ($2::bool is null or (status = any($3)) = $2)
-              and ($4::text is null or place = $4)
-              and ($5::text is null or pcn_code = $5)
-              and ($6::text is null or ods_code = $6)
-              and ($7::text is null or assigned_to = $7)
-              and (not $8 or assigned_to is null)
-              and (not $9 or dhu_confirmed_at is not null)
-              and ($10::timestamptz is null or (created_at, case_id) > ($10, $11::uuid))
-            order by created_at, case_id
-            limit $12"#,
-        statuses.as_deref() as Option<&[&str]>,
-        filter.open,
-        &open as &[&str],
-        filter.place,
-        filter.pcn_code,
-        filter.ods_code,
-        filter.assigned_to,
-        filter.unassigned,
-        filter.dhu_confirmed,
-        after.map(|c| c.created_at),
-        after.map(|c| c.case_id),
-        limit,
-    )
-    .fetch_all(pool)
-    .await?;
+    let sql = format!(
+        "select c.* from case_view c where {FILTER}
+            and ($10::timestamptz is null or (created_at, case_id) > ($10, $11::uuid))
+          order by created_at, case_id limit $12"
+    );
+    let rows: Vec<super::StoredRow> = bind_filter(sqlx::query_as(&sql), filter)
+        .bind(after.map(|c| c.created_at))
+        .bind(after.map(|c| c.case_id))
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
     decode(rows)
 }
 
 /// How many cases `filter` holds.
 pub async fn count(pool: &PgPool, filter: &CaseFilter) -> Result<i64, sqlx::Error> {
-    let statuses = status_names(&filter.statuses);
-    let open = open_statuses();
-    sqlx::query_scalar!(
-        r#"select count(*) as "count!" from case_view
-            where ($1::text[] is null or status = any($1))
-              and ($2::bool is null or (status = any($3)) = $2)
-              and ($4::text is null or place = $4)
-              and ($5::text is null or pcn_code = $5)
-              and ($6::text is null or ods_code = $6)
-              and ($7::text is null or assigned_to = $7)
-              and (not $8 or assigned_to is null)
-              and (not $9 or dhu_confirmed_at is not null)"#,
-        statuses.as_deref() as Option<&[&str]>,
-        filter.open,
-        &open as &[&str],
-        filter.place,
-        filter.pcn_code,
-        filter.ods_code,
-        filter.assigned_to,
-        filter.unassigned,
-        filter.dhu_confirmed,
-    )
-    .fetch_one(pool)
-    .await
+    let sql = format!("select count(*) from case_view where {FILTER}");
+    let (count,): (i64,) = bind_filter(sqlx::query_as(&sql), filter).fetch_one(pool).await?;
+    Ok(count)
+}
+
+/// The id and stage dates of up to `limit` cases under `filter`, oldest first: the few columns a
+/// deadline needs, for lists that pick a few cases out of many by their deadlines.
+pub async fn stages(pool: &PgPool, filter: &CaseFilter, limit: i64) -> Result<Vec<(Uuid, StageDates)>, sqlx::Error> {
+    let sql = format!(
+        "select case_id, status, opened_at, last_remap_at, dhu_confirmed_at, open_dhu_issue, last_activity_dhu,
+                dhu_check_visible, dhu_check_required, dhu_check_at
+           from case_view where {FILTER}
+          order by created_at, case_id limit $10"
+    );
+    let rows: Vec<super::StageColumns> = bind_filter(sqlx::query_as(&sql), filter)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    rows.into_iter().map(super::StageColumns::decode).collect()
+}
+
+/// The cases of `ids` that exist, in the order of `ids`.
+pub async fn by_ids(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<CaseRow>, sqlx::Error> {
+    let rows: Vec<super::StoredRow> = sqlx::query_as("select c.* from case_view c where case_id = any($1)")
+        .bind(ids)
+        .fetch_all(pool)
+        .await?;
+    let mut found: std::collections::HashMap<Uuid, CaseRow> =
+        decode(rows)?.into_iter().map(|row| (row.case_id, row)).collect();
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
 /// Up to `limit` cases under `filter`, oldest first.
