@@ -532,8 +532,41 @@ pub async fn all_cases(
 pub struct CaseList {
     pub cases: CaseConnection,
     pub places: Vec<String>,
-    /// Code and label of each PCN.
+    /// Code and label of each PCN offered (see [`PCNS_OFFERED_ANYWHERE`]).
     pub pcns: Vec<(String, String)>,
+    /// Only the PCNs of one place are offered, or none until a place is chosen: there are too
+    /// many for one list.
+    pub pcns_by_place: bool,
+}
+
+/// Up to this many PCNs, the filter offers every one; above it (a region, or the whole country)
+/// it offers those of the place chosen, or of the chosen PCN's place: a list of 1,250 PCNs is
+/// no use to choose from, and was most of the page.
+pub const PCNS_OFFERED_ANYWHERE: usize = 100;
+
+/// The PCNs the case list's filter offers for `filter`, as code and label, by label; and whether
+/// they are only one place's.
+fn pcns_offered(pcns: Vec<crate::operations::icb::PcnName>, filter: &CaseFilter) -> (Vec<(String, String)>, bool) {
+    let by_place = pcns.len() > PCNS_OFFERED_ANYWHERE;
+    let place = if filter.place.is_empty() {
+        pcns.iter()
+            .find(|pcn| pcn.pcn_code == filter.pcn)
+            .map(|pcn| pcn.place.clone())
+    } else {
+        Some(filter.place.clone())
+    };
+    let mut offered: Vec<(String, String)> = pcns
+        .into_iter()
+        .filter(|pcn| !by_place || place.as_ref() == Some(&pcn.place))
+        .map(|pcn| {
+            let name = pcn
+                .pcn_name
+                .map_or_else(|| pcn.pcn_code.clone(), |name| format!("{name} ({})", pcn.pcn_code));
+            (pcn.pcn_code, name)
+        })
+        .collect();
+    offered.sort_by(|a, b| a.1.cmp(&b.1));
+    (offered, by_place)
 }
 
 pub async fn cases(
@@ -560,18 +593,7 @@ pub async fn cases(
         Err(response) => return response,
     };
     let places = areas.by_place.into_iter().map(|place| place.place).collect();
-    let mut pcns: Vec<(String, String)> = areas
-        .by_pcn
-        .into_iter()
-        .map(|pcn| {
-            let code = pcn.pcn_code;
-            let name = pcn
-                .pcn_name
-                .map_or_else(|| code.clone(), |name| format!("{name} ({code})"));
-            (code, name)
-        })
-        .collect();
-    pcns.sort_by(|a, b| a.1.cmp(&b.1));
+    let (pcns, pcns_by_place) = pcns_offered(areas.by_pcn, &filter);
     let one_page = CasesQuery::build(CasesVariables {
         first: Some(CASES_PER_PAGE),
         ..filter.variables()
@@ -588,7 +610,12 @@ pub async fn cases(
         }
         Err(errors) => return gql_problem(&session, &errors),
     };
-    let list = CaseList { cases, places, pcns };
+    let list = CaseList {
+        cases,
+        places,
+        pcns,
+        pcns_by_place,
+    };
     let visit = crate::visit(&state, &session, ids_).await;
     let shown: Vec<crate::lists::Changed<'_>> = list.cases.edges.iter().map(|edge| (&edge.node).into()).collect();
     let since = crate::lists::as_at_and_since(visit.as_ref(), &shown);
@@ -620,7 +647,10 @@ pub fn render_cases(list: &CaseList, filter: &CaseFilter, since: &Markup) -> Mar
             }
             div class="nhsuk-form-group cl-inline" {
                 label class="nhsuk-label" for="pcn" { "PCN" }
-                select class="nhsuk-select" id="pcn" name="pcn" {
+                @if list.pcns_by_place && list.pcns.is_empty() {
+                    div class="nhsuk-hint" id="pcn-hint" { "Choose a place to list its PCNs." }
+                }
+                select class="nhsuk-select" id="pcn" name="pcn" aria-describedby=[(list.pcns_by_place && list.pcns.is_empty()).then_some("pcn-hint")] {
                     option value="" { "Any" }
                     @for (code, name) in &list.pcns { option value=(code) selected[filter.pcn == *code] { (name) } }
                 }
@@ -756,6 +786,53 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    fn pcns(count: usize) -> Vec<crate::operations::icb::PcnName> {
+        (0..count)
+            .map(|i| crate::operations::icb::PcnName {
+                pcn_code: format!("U{i:05}"),
+                pcn_name: (i % 2 == 0).then(|| format!("PCN {i:05}")),
+                place: format!("Place {}", i % 7),
+            })
+            .collect()
+    }
+
+    fn filter(place: &str, pcn: &str) -> CaseFilter {
+        CaseFilter {
+            place: place.into(),
+            pcn: pcn.into(),
+            ..CaseFilter::default()
+        }
+    }
+
+    #[test]
+    fn the_pcn_filter_offers_every_pcn_of_a_small_region_and_one_places_of_a_large_one() {
+        let (offered, by_place) = pcns_offered(pcns(PCNS_OFFERED_ANYWHERE), &filter("", ""));
+        assert!(!by_place);
+        assert_eq!(offered.len(), PCNS_OFFERED_ANYWHERE);
+        assert!(offered.windows(2).all(|w| w[0].1 <= w[1].1), "by label");
+        assert!(offered.contains(&("U00000".into(), "PCN 00000 (U00000)".into())));
+        assert!(offered.contains(&("U00001".into(), "U00001".into())));
+
+        let national = pcns(1_250);
+        let (offered, by_place) = pcns_offered(national.clone(), &filter("", ""));
+        assert!(by_place);
+        assert!(offered.is_empty(), "none until a place is chosen");
+
+        let (offered, _) = pcns_offered(national.clone(), &filter("Place 3", ""));
+        let place_3: Vec<String> = national
+            .iter()
+            .filter(|p| p.place == "Place 3")
+            .map(|p| p.pcn_code.clone())
+            .collect();
+        assert_eq!(offered.len(), place_3.len());
+        assert!(offered.iter().all(|(code, _)| place_3.contains(code)));
+
+        // A PCN chosen from the dashboard's link, with no place: its place's PCNs, itself among them.
+        let (offered, _) = pcns_offered(national, &filter("", "U00010"));
+        assert_eq!(offered.len(), place_3.len());
+        assert!(offered.iter().any(|(code, _)| code == "U00010"));
+    }
 
     #[test]
     fn places_and_pcns_show_the_same_figures_each_labelled_when_stacked() {

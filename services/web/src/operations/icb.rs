@@ -292,11 +292,12 @@ pub struct PlaceName {
     pub place: String,
 }
 
-#[derive(cynic::QueryFragment, Debug)]
+#[derive(cynic::QueryFragment, Debug, Clone)]
 #[cynic(graphql_type = "PcnSummary")]
 pub struct PcnName {
     pub pcn_code: String,
     pub pcn_name: Option<String>,
+    pub place: String,
 }
 
 #[derive(cynic::QueryVariables, Debug)]
