@@ -15,6 +15,11 @@ mod report;
 mod server;
 mod service;
 
+/// The service's allocator (see `caseledger`'s main), for what this process times itself: the
+/// rebuilds and the store's appends.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 use crate::report::Run;
