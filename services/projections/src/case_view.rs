@@ -228,8 +228,7 @@ impl TryFrom<StoredRow> for CaseRow {
 
     fn try_from(row: StoredRow) -> Result<Self, sqlx::Error> {
         Ok(Self {
-            status: CaseStatus::parse(&row.status)
-                .ok_or_else(|| sqlx::Error::Decode(format!("case_view status {:?}", row.status).into()))?,
+            status: status_of(&row.status)?,
             root_causes: row.root_causes.iter().map(|c| named(c)).collect::<Result<_, _>>()?,
             remap_changes: row.remap_changes.iter().map(|c| named(c)).collect::<Result<_, _>>()?,
             reopen_cause: row.reopen_cause.as_deref().map(named).transpose()?,
@@ -530,6 +529,16 @@ fn stage_dates(
     }
 }
 
+/// A `case_view` row's status.
+fn status_of(text: &str) -> Result<CaseStatus, sqlx::Error> {
+    CaseStatus::parse(text).ok_or_else(|| sqlx::Error::Decode(format!("case_view status {text:?}").into()))
+}
+
+/// The DHU's look, when it fell short of the requirement.
+fn fell_short(check: Option<DhuCheck>) -> Option<DhuCheck> {
+    check.filter(|check| !check.meets())
+}
+
 /// The DHU's latest look as a row stores it, if there is one.
 fn dhu_check(visible: Option<i32>, required: Option<i32>, at: Option<DateTime<Utc>>) -> Option<DhuCheck> {
     let count = |n: i32| u32::try_from(n).ok();
@@ -559,10 +568,12 @@ pub(crate) struct StageColumns {
 impl StageColumns {
     /// The case's id and stage dates; an error if its status is not one.
     pub(crate) fn decode(self) -> Result<(Uuid, caseledger_cases::deadlines::StageDates), sqlx::Error> {
-        let status = CaseStatus::parse(&self.status)
-            .ok_or_else(|| sqlx::Error::Decode(format!("case_view status {:?}", self.status).into()))?;
-        let shortfall = dhu_check(self.dhu_check_visible, self.dhu_check_required, self.dhu_check_at)
-            .filter(|check| !check.meets());
+        let status = status_of(&self.status)?;
+        let shortfall = fell_short(dhu_check(
+            self.dhu_check_visible,
+            self.dhu_check_required,
+            self.dhu_check_at,
+        ));
         Ok((
             self.case_id,
             stage_dates(
@@ -643,7 +654,7 @@ impl CaseRow {
 
     /// The DHU's latest look since the last remap, when it fell short.
     pub fn shortfall(&self) -> Option<DhuCheck> {
-        self.dhu_check().filter(|check| !check.meets())
+        fell_short(self.dhu_check())
     }
 
     fn dhu_check(&self) -> Option<DhuCheck> {

@@ -67,13 +67,15 @@ async fn overdue(
         open: Some(true),
         ..filter
     };
-    let open = case_view::stages(reads(ctx), &filter, MAX_OPEN)
+    // Both reads from one pool: a replica that falls behind is not mixed with the primary.
+    let pool = reads(ctx);
+    let open = case_view::stages(pool, &filter, MAX_OPEN)
         .await
         .map_err(ApiError::from)
         .gql()?;
     let mut late = super::deadline::overdue(&state(ctx).deadlines, open, caseledger_clock::today(), stages);
     late.truncate(usize::try_from(MAX_LIST).unwrap_or(500));
-    let rows = case_view::by_ids(reads(ctx), &late)
+    let rows = case_view::by_ids(pool, &filter, &late)
         .await
         .map_err(ApiError::from)
         .gql()?;

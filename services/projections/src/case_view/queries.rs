@@ -167,9 +167,12 @@ pub async fn stages(pool: &PgPool, filter: &CaseFilter, limit: i64) -> Result<Ve
     rows.into_iter().map(super::StageColumns::decode).collect()
 }
 
-/// The cases of `ids` that exist, in the order of `ids`.
-pub async fn by_ids(pool: &PgPool, ids: &[Uuid]) -> Result<Vec<CaseRow>, sqlx::Error> {
-    let rows: Vec<super::StoredRow> = sqlx::query_as("select c.* from case_view c where case_id = any($1)")
+/// The cases of `ids` that `filter` still selects, in the order of `ids`: the second read of a
+/// list picked by [`stages`] applies the filter again, so a case that left it in between (closed,
+/// or given to someone else) is not shown under it.
+pub async fn by_ids(pool: &PgPool, filter: &CaseFilter, ids: &[Uuid]) -> Result<Vec<CaseRow>, sqlx::Error> {
+    let sql = format!("select c.* from case_view c where case_id = any($10) and {FILTER}");
+    let rows: Vec<super::StoredRow> = bind_filter(sqlx::query_as(&sql), filter)
         .bind(ids)
         .fetch_all(pool)
         .await?;
