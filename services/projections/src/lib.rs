@@ -24,7 +24,7 @@ pub mod timeline;
 pub mod words;
 
 pub use reads::Reads;
-pub use rebuild::{RebuildError, Rebuilt, rebuild};
+pub use rebuild::{RebuildError, Rebuilt, rebuild, rebuild_in_pages};
 pub use registry::{NAMES, Projection};
 pub use runner::{Projections, wait_for_position, wait_for_projections, wait_for_readers};
 

@@ -23,6 +23,8 @@ pub enum RebuildError {
     Database(#[from] sqlx::Error),
     #[error("the projection failed while rebuilding: {0}")]
     Handler(HandlerError),
+    #[error("reading the log ahead of the rebuild stopped before its end")]
+    ReadAheadStopped,
 }
 
 /// What a rebuild did.
@@ -35,8 +37,14 @@ pub struct Rebuilt {
 
 /// Rebuilds projection `name` (all its tables) from the start of the log.
 pub async fn rebuild(store: &EventStore, name: &str) -> Result<Rebuilt, RebuildError> {
+    rebuild_in_pages(store, name, PAGE).await
+}
+
+/// [`rebuild`], reading the log `page_size` events at a time: for a test to cross many pages of
+/// a small log.
+pub async fn rebuild_in_pages(store: &EventStore, name: &str, page_size: usize) -> Result<Rebuilt, RebuildError> {
     let projection = Projection::parse(name).ok_or_else(|| RebuildError::Unknown(name.to_string()))?;
-    rebuild_with(store, name, projection.tables(), projection.handler()).await
+    rebuild_with(store, name, projection.tables(), projection.handler(), page_size.max(1)).await
 }
 
 async fn rebuild_with<H: EventHandler>(
@@ -44,6 +52,7 @@ async fn rebuild_with<H: EventHandler>(
     name: &str,
     tables: &[&str],
     handler: &H,
+    page_size: usize,
 ) -> Result<Rebuilt, RebuildError> {
     let started = std::time::Instant::now();
     let schema = format!("rebuild_{name}_{}", std::process::id());
@@ -66,8 +75,9 @@ async fn rebuild_with<H: EventHandler>(
     let mut position = Position::START;
     let mut events = 0u64;
     let mut pages = 0u64;
-    let mut ahead = ReadAhead::start(store.clone());
-    while let Some(page) = ahead.next().await? {
+    let mut ahead = ReadAhead::start(store.clone(), page_size);
+    loop {
+        let page = ahead.next().await?;
         let Some(last) = page.last().map(|e| e.position) else {
             break;
         };
@@ -95,7 +105,7 @@ async fn rebuild_with<H: EventHandler>(
             .await?;
     }
     loop {
-        let page = store.read_all(position, PAGE).await?;
+        let page = store.read_all(position, page_size).await?;
         let Some(last) = page.last().map(|e| e.position) else {
             break;
         };
@@ -131,41 +141,49 @@ async fn rebuild_with<H: EventHandler>(
     Ok(rebuilt)
 }
 
-/// The events of `page` that `handler` reads (the rest cannot change its tables).
-/// The pages of `$all` from the start, read by a task of their own one or two pages ahead of the
-/// page being applied: PostgreSQL reads and the process decodes the next page while the
-/// projection's statements for this one run, instead of each waiting on the other. It reads what
-/// is committed as it goes; the rebuild's last pages are read under the tables' lock, after it.
+/// The pages of `$all` from the start, read by a task of their own up to three pages ahead of the
+/// page being applied (two waiting, one being read): PostgreSQL reads and the process decodes the
+/// next page while the projection's statements for this one run, instead of each waiting on the
+/// other. It reads what is committed as it goes; the rebuild's last pages are read under the
+/// tables' lock, after it.
 struct ReadAhead {
     pages: tokio::sync::mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>>,
     reader: tokio::task::JoinHandle<()>,
 }
 
 impl ReadAhead {
-    const PAGES_AHEAD: usize = 2;
+    const PAGES_WAITING: usize = 2;
 
-    fn start(store: EventStore) -> Self {
-        let (sender, pages) = tokio::sync::mpsc::channel(Self::PAGES_AHEAD);
-        let reader = tokio::spawn(async move {
-            let mut position = Position::START;
-            loop {
-                let page = store.read_all(position, PAGE).await;
-                let last = page.as_ref().ok().and_then(|page| page.last()).map(|e| e.position);
-                if sender.send(page).await.is_err() {
-                    return;
-                }
-                match last {
-                    Some(last) => position = last,
-                    None => return,
+    fn start(store: EventStore, page_size: usize) -> Self {
+        use tracing::Instrument;
+        let (sender, pages) = tokio::sync::mpsc::channel(Self::PAGES_WAITING);
+        let reader = tokio::spawn(
+            async move {
+                let mut position = Position::START;
+                loop {
+                    let page = store.read_all(position, page_size).await;
+                    let last = page.as_ref().ok().and_then(|page| page.last()).map(|e| e.position);
+                    if sender.send(page).await.is_err() {
+                        return;
+                    }
+                    match last {
+                        Some(last) => position = last,
+                        None => return,
+                    }
                 }
             }
-        });
+            .in_current_span(),
+        );
         Self { pages, reader }
     }
 
-    /// The next page (empty at the end), or `None` once the end was read.
-    async fn next(&mut self) -> Result<Option<Vec<RecordedEvent>>, StoreError> {
-        self.pages.recv().await.transpose()
+    /// The next page; an empty one at the end. After the end, or if the reader stopped before it
+    /// (it panicked), an error: the rest is not left to the catch-up under the tables' lock.
+    async fn next(&mut self) -> Result<Vec<RecordedEvent>, RebuildError> {
+        match self.pages.recv().await {
+            Some(page) => Ok(page?),
+            None => Err(RebuildError::ReadAheadStopped),
+        }
     }
 }
 
@@ -175,6 +193,7 @@ impl Drop for ReadAhead {
     }
 }
 
+/// The events of `page` that `handler` reads (the rest cannot change its tables).
 fn read_by<H: EventHandler>(handler: &H, page: Vec<RecordedEvent>) -> Vec<RecordedEvent> {
     page.into_iter()
         .filter(|event| handler.reads(&event.event_type))

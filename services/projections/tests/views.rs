@@ -155,6 +155,15 @@ async fn a_rebuild_from_zero_gives_identical_rows_while_the_runners_keep_going()
         let rebuilt = caseledger_projections::rebuild(&store, name).await.unwrap();
         assert_eq!(rebuilt.events, in_log as u64, "every event replayed: {rebuilt:?}");
     }
+    // Again in pages of 97 events: the log's reading ahead crosses many pages, and their edges
+    // fall inside cases' histories and the projections' batches.
+    for name in caseledger_projections::NAMES {
+        let rebuilt = caseledger_projections::rebuild_in_pages(&store, name, 97)
+            .await
+            .unwrap();
+        assert_eq!(rebuilt.events, in_log as u64, "every event replayed: {rebuilt:?}");
+    }
+    assert!(in_log > 97 * 5, "several pages: {in_log} events");
     // The runners were handed whole batches; the rebuild only the events each projection reads.
     let after = every_view(&db.pool).await;
     for ((table, before), (_, after)) in before.iter().zip(&after) {
