@@ -534,9 +534,8 @@ pub struct CaseList {
     pub places: Vec<String>,
     /// Code and label of each PCN offered (see [`PCNS_OFFERED_ANYWHERE`]).
     pub pcns: Vec<(String, String)>,
-    /// Only the PCNs of one place are offered, or none until a place is chosen: there are too
-    /// many for one list.
-    pub pcns_by_place: bool,
+    /// Which PCNs those are.
+    pub pcns_scope: PcnScope,
 }
 
 /// Up to this many PCNs, the filter offers every one; above it (a region, or the whole country)
@@ -544,20 +543,48 @@ pub struct CaseList {
 /// no use to choose from, and was most of the page.
 pub const PCNS_OFFERED_ANYWHERE: usize = 100;
 
-/// The PCNs the case list's filter offers for `filter`, as code and label, by label; and whether
-/// they are only one place's.
-fn pcns_offered(pcns: Vec<crate::operations::icb::PcnName>, filter: &CaseFilter) -> (Vec<(String, String)>, bool) {
-    let by_place = pcns.len() > PCNS_OFFERED_ANYWHERE;
-    let place = if filter.place.is_empty() {
+/// Which PCNs the case list's filter offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PcnScope {
+    /// Every one.
+    All,
+    /// Those of this place (and the PCN chosen, wherever it is).
+    Place(String),
+    /// None until a place is chosen (and the PCN chosen, if any).
+    ChooseAPlace,
+}
+
+impl PcnScope {
+    /// What the hint under the PCN label says, if anything.
+    fn hint(&self) -> Option<String> {
+        match self {
+            PcnScope::All => None,
+            PcnScope::Place(place) => Some(format!("The PCNs in {place}.")),
+            PcnScope::ChooseAPlace => Some("Choose a place to list its PCNs.".to_string()),
+        }
+    }
+}
+
+/// The PCNs the case list's filter offers for `filter`, as code and label, by label, and which
+/// they are. The PCN chosen is always among them, so the list shows what the cases are filtered
+/// by.
+fn pcns_offered(pcns: Vec<crate::operations::icb::PcnName>, filter: &CaseFilter) -> (Vec<(String, String)>, PcnScope) {
+    let scope = if pcns.len() <= PCNS_OFFERED_ANYWHERE {
+        PcnScope::All
+    } else if !filter.place.is_empty() {
+        PcnScope::Place(filter.place.clone())
+    } else {
         pcns.iter()
             .find(|pcn| pcn.pcn_code == filter.pcn)
-            .map(|pcn| pcn.place.clone())
-    } else {
-        Some(filter.place.clone())
+            .map_or(PcnScope::ChooseAPlace, |pcn| PcnScope::Place(pcn.place.clone()))
     };
     let mut offered: Vec<(String, String)> = pcns
         .into_iter()
-        .filter(|pcn| !by_place || place.as_ref() == Some(&pcn.place))
+        .filter(|pcn| match &scope {
+            PcnScope::All => true,
+            PcnScope::Place(place) => *place == pcn.place || pcn.pcn_code == filter.pcn,
+            PcnScope::ChooseAPlace => pcn.pcn_code == filter.pcn,
+        })
         .map(|pcn| {
             let name = pcn
                 .pcn_name
@@ -566,7 +593,7 @@ fn pcns_offered(pcns: Vec<crate::operations::icb::PcnName>, filter: &CaseFilter)
         })
         .collect();
     offered.sort_by(|a, b| a.1.cmp(&b.1));
-    (offered, by_place)
+    (offered, scope)
 }
 
 pub async fn cases(
@@ -593,7 +620,7 @@ pub async fn cases(
         Err(response) => return response,
     };
     let places = areas.by_place.into_iter().map(|place| place.place).collect();
-    let (pcns, pcns_by_place) = pcns_offered(areas.by_pcn, &filter);
+    let (pcns, pcns_scope) = pcns_offered(areas.by_pcn, &filter);
     let one_page = CasesQuery::build(CasesVariables {
         first: Some(CASES_PER_PAGE),
         ..filter.variables()
@@ -614,7 +641,7 @@ pub async fn cases(
         cases,
         places,
         pcns,
-        pcns_by_place,
+        pcns_scope,
     };
     let visit = crate::visit(&state, &session, ids_).await;
     let shown: Vec<crate::lists::Changed<'_>> = list.cases.edges.iter().map(|edge| (&edge.node).into()).collect();
@@ -647,10 +674,11 @@ pub fn render_cases(list: &CaseList, filter: &CaseFilter, since: &Markup) -> Mar
             }
             div class="nhsuk-form-group cl-inline" {
                 label class="nhsuk-label" for="pcn" { "PCN" }
-                @if list.pcns_by_place && list.pcns.is_empty() {
-                    div class="nhsuk-hint" id="pcn-hint" { "Choose a place to list its PCNs." }
+                @let hint = list.pcns_scope.hint();
+                @if let Some(hint) = &hint {
+                    div class="nhsuk-hint" id="pcn-hint" { (hint) }
                 }
-                select class="nhsuk-select" id="pcn" name="pcn" aria-describedby=[(list.pcns_by_place && list.pcns.is_empty()).then_some("pcn-hint")] {
+                select class="nhsuk-select" id="pcn" name="pcn" aria-describedby=[hint.is_some().then_some("pcn-hint")] {
                     option value="" { "Any" }
                     @for (code, name) in &list.pcns { option value=(code) selected[filter.pcn == *code] { (name) } }
                 }
@@ -807,31 +835,45 @@ mod tests {
 
     #[test]
     fn the_pcn_filter_offers_every_pcn_of_a_small_region_and_one_places_of_a_large_one() {
-        let (offered, by_place) = pcns_offered(pcns(PCNS_OFFERED_ANYWHERE), &filter("", ""));
-        assert!(!by_place);
+        let (offered, scope) = pcns_offered(pcns(PCNS_OFFERED_ANYWHERE), &filter("", ""));
+        assert_eq!(scope, PcnScope::All);
+        assert_eq!(scope.hint(), None);
         assert_eq!(offered.len(), PCNS_OFFERED_ANYWHERE);
         assert!(offered.windows(2).all(|w| w[0].1 <= w[1].1), "by label");
         assert!(offered.contains(&("U00000".into(), "PCN 00000 (U00000)".into())));
         assert!(offered.contains(&("U00001".into(), "U00001".into())));
 
         let national = pcns(1_250);
-        let (offered, by_place) = pcns_offered(national.clone(), &filter("", ""));
-        assert!(by_place);
+        let (offered, scope) = pcns_offered(national.clone(), &filter("", ""));
+        assert_eq!(scope, PcnScope::ChooseAPlace);
         assert!(offered.is_empty(), "none until a place is chosen");
 
-        let (offered, _) = pcns_offered(national.clone(), &filter("Place 3", ""));
         let place_3: Vec<String> = national
             .iter()
             .filter(|p| p.place == "Place 3")
             .map(|p| p.pcn_code.clone())
             .collect();
+        let (offered, scope) = pcns_offered(national.clone(), &filter("Place 3", ""));
+        assert_eq!(scope.hint().as_deref(), Some("The PCNs in Place 3."));
         assert_eq!(offered.len(), place_3.len());
         assert!(offered.iter().all(|(code, _)| place_3.contains(code)));
 
         // A PCN chosen from the dashboard's link, with no place: its place's PCNs, itself among them.
-        let (offered, _) = pcns_offered(national, &filter("", "U00010"));
+        let (offered, scope) = pcns_offered(national.clone(), &filter("", "U00010"));
+        assert_eq!(scope, PcnScope::Place("Place 3".into()));
         assert_eq!(offered.len(), place_3.len());
         assert!(offered.iter().any(|(code, _)| code == "U00010"));
+
+        // The place changed and the old PCN kept: it stays offered, so the list shows what the
+        // cases are filtered by.
+        let (offered, _) = pcns_offered(national.clone(), &filter("Place 3", "U00011"));
+        assert_eq!(offered.len(), place_3.len() + 1);
+        assert!(offered.iter().any(|(code, _)| code == "U00011"));
+
+        // A PCN code nobody has: nothing to offer, and a place to choose.
+        let (offered, scope) = pcns_offered(national, &filter("", "NOPE"));
+        assert_eq!(scope, PcnScope::ChooseAPlace);
+        assert!(offered.is_empty());
     }
 
     #[test]
