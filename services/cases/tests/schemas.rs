@@ -459,6 +459,10 @@ fn every_stored_event_validates_against_its_schema_and_reads_back_the_same() {
         let errors: Vec<String> = validator.iter_errors(&data).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{event_type} {data}: {errors:?}");
         assert_eq!(decode_event(event_type, &data.to_string()).unwrap(), event);
+        assert!(
+            caseledger_cases::case::reads_as_written(event_type, &data.to_string()),
+            "{event_type} as written now is read straight from its text"
+        );
         // A sealed field, even one no reader knows, sends the data down the general path
         // (through a JSON value): both paths read every event alike.
         let mut general = data.clone();

@@ -10,9 +10,9 @@ use crate::{Position, StoreError};
 /// Who caused an event and why; `custom` carries whatever else the writer wants to keep.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EventMetadata {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<Uuid>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub causation_id: Option<Uuid>,
     #[serde(flatten)]
     pub custom: serde_json::Map<String, serde_json::Value>,

@@ -21,7 +21,7 @@ pub use event::{
     EventEnvelope, Evidence, FlagSource, FlagSourceKind, GpConnectReEnabled, GuidanceShared, NoteAdded,
     PersonalDataErased, PracticeContacted, PracticeFlagged, RemapChange, ReopenCause, ReviewOutcome, RootCause,
     RootCauseIdentified, SEALED_KEY, SEALED_TEXT, SlotsRemapped, StreamKind, Triage, TriageOutcome, decode_event,
-    encode_event, stream_kind_of,
+    encode_event, reads_as_written, stream_kind_of,
 };
 pub use rules::{decide, earliest_business_time};
 pub use state::{Case, CaseStatus, DhuCheck, Observed, SUPPORT_EVENTS, evolve};
