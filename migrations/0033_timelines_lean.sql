@@ -4,7 +4,9 @@
 -- the partial (place, …) indexes of 0009 only cost each write: the figures projection, live and
 -- rebuilt, writes these tables more than any other. A rebuild renames indexes (it copies the
 -- tables `including all`), so they are found by what they are, not by name: every index of the
--- two tables except the plain ones on case_id and ods_code.
+-- two tables but the plain one-column btree ones (on case_id and ods_code). A `figures` rebuild
+-- by the previous version still running when this runs copies them back when it swaps its
+-- tables in: rebuild `figures` again after such a deploy.
 do $$
 declare
     index_name regclass;
